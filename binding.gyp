@@ -1,0 +1,31 @@
+{
+  # Native backend of ebm-ts. scripts/build-native.mjs sets EBM_BLAS=1 (plus EBM_BLAS_INCLUDE / EBM_BLAS_LIBDIR)
+  # when OpenBLAS was found; otherwise the bundled GEMM kernel is used.
+  "variables": {
+    "ebm_blas%": "<!(node -p \"process.env.EBM_BLAS || '0'\")",
+    "ebm_blas_include%": "<!(node -p \"process.env.EBM_BLAS_INCLUDE || '/usr/include'\")",
+    "ebm_blas_libdir%": "<!(node -p \"process.env.EBM_BLAS_LIBDIR || '/usr/lib'\")",
+    "ebm_march%": "<!(node -p \"process.env.EBM_MARCH || 'native'\")"
+  },
+  "targets": [
+    {
+      "target_name": "ebm_native",
+      "sources": ["native/ebm_native.c", "native/gemm.c", "native/elementwise.c"],
+      "cflags!": ["-O2", "-O0", "-fno-tree-vectorize"],
+      "cflags": ["-std=gnu11", "-O3", "-march=<(ebm_march)", "-ffp-contract=fast", "-fno-math-errno",
+                 "-fvisibility=hidden", "-Wall", "-Wno-unused-function"],
+      "ldflags": ["-pthread"],
+      "libraries": ["-lm", "-lpthread"],
+      "xcode_settings": {
+        "OTHER_CFLAGS": ["-std=gnu11", "-O3", "-ffp-contract=fast", "-fno-math-errno"]
+      },
+      "conditions": [
+        ["ebm_blas==1", {
+          "defines": ["EBM_HAVE_OPENBLAS=1"],
+          "include_dirs": ["<(ebm_blas_include)"],
+          "libraries": ["-L<(ebm_blas_libdir)", "-Wl,-rpath,<(ebm_blas_libdir)", "-lopenblas"]
+        }]
+      ]
+    }
+  ]
+}

@@ -1,0 +1,43 @@
+/* ebm-ts native kernels: shared declarations between the N-API glue and the compute kernels. */
+#ifndef EBM_NATIVE_H
+#define EBM_NATIVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Unary op codes: the index of the op in UNARY_OPS (src/tensor/backend.ts). Order must match exactly. */
+enum ebm_unary_op {
+  EBM_U_NEG, EBM_U_EXP, EBM_U_LOG, EBM_U_LOG1P, EBM_U_SQRT, EBM_U_SQUARE, EBM_U_ABS, EBM_U_SIN, EBM_U_COS,
+  EBM_U_SIGMOID, EBM_U_LOGSIGMOID, EBM_U_TANH, EBM_U_SOFTPLUS, EBM_U_RELU, EBM_U_SILU, EBM_U_SIGN,
+  EBM_U_RECIPROCAL, EBM_U_EXPM1, EBM_U_COUNT
+};
+/* Binary op codes: the index of the op in BINARY_OPS (src/tensor/backend.ts). */
+enum ebm_binary_op { EBM_B_ADD, EBM_B_SUB, EBM_B_MUL, EBM_B_DIV, EBM_B_MAX, EBM_B_MIN, EBM_B_POW, EBM_B_COUNT };
+
+/* Names in code order, exported so the JS loader can verify the tables agree. */
+extern const char *const ebm_unary_names[EBM_U_COUNT];
+extern const char *const ebm_binary_names[EBM_B_COUNT];
+
+/* Bundled GEMM (row-major, C <- alpha*op(A)*op(B) + beta*C). Returns 0, or -1 when scratch memory was unavailable. */
+int ebm_gemm_f32(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
+                 const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
+int ebm_gemm_f64(int ta, int tb, int64_t m, int64_t n, int64_t k, double alpha, const double *a, int64_t lda,
+                 const double *b, int64_t ldb, double beta, double *c, int64_t ldc);
+
+/* Worker-thread count used by the bundled GEMM for large products (1 = single-threaded). */
+int ebm_gemm_threads(void);
+void ebm_gemm_set_threads(int t);
+/* Short description of the vector ISA the bundled kernels were compiled for. */
+const char *ebm_simd_name(void);
+
+/* Elementwise kernels. */
+void ebm_unary_f32(int op, const float *x, float *out, size_t n);
+void ebm_unary_f64(int op, const double *x, double *out, size_t n);
+void ebm_binary_f32(int op, const float *a, const float *b, size_t nb, float *out, size_t n);
+void ebm_binary_f64(int op, const double *a, const double *b, size_t nb, double *out, size_t n);
+void ebm_sigmoid_bernoulli_f32(const float *x, const float *bias, size_t cols, float *prob, const float *u,
+                               float *sample, size_t n);
+void ebm_sigmoid_bernoulli_f64(const double *x, const double *bias, size_t cols, double *prob, const double *u,
+                               double *sample, size_t n);
+
+#endif

@@ -1,0 +1,321 @@
+/*
+ * N-API glue of the ebm-ts native backend (plain C, node_api.h only).
+ * Exports: gemm, unary, binary, sigmoidBernoulli, info, setUseBlas, setThreads.
+ * Typed-array pointers come from napi_get_typedarray_info; every index range is checked before a kernel runs, so
+ * a wrong offset or leading dimension throws a RangeError instead of touching memory outside the array.
+ */
+#include <node_api.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ebm.h"
+
+#ifdef EBM_HAVE_OPENBLAS
+#include <cblas.h>
+/* Declared by OpenBLAS's cblas.h; repeated so a netlib cblas.h on the include path still compiles. */
+extern char *openblas_get_config(void);
+extern char *openblas_get_corename(void);
+extern int openblas_get_num_threads(void);
+static int g_use_blas = 1;
+#else
+static int g_use_blas = 0;
+#endif
+
+/* Products smaller than this (m*n*k) skip BLAS: its dispatch overhead dominates and the bundled kernel is exact. */
+#define EBM_BLAS_MIN_MNK 4096.0
+
+#define THROW_TYPE(msg) do { napi_throw_type_error(env, NULL, msg); return NULL; } while (0)
+#define THROW_RANGE(msg) do { napi_throw_range_error(env, NULL, msg); return NULL; } while (0)
+#define CHECK(call) do { if ((call) != napi_ok) { napi_throw_error(env, NULL, "ebm_native: N-API call failed: " #call); return NULL; } } while (0)
+
+typedef struct {
+  void *data;
+  size_t len;
+  int f64; /* 1 for Float64Array, 0 for Float32Array */
+} farr;
+
+/* Reads a Float32Array/Float64Array argument; `nullable` allows null/undefined (data = NULL). Returns 0 on success,
+ * or throws and returns -1. */
+static int get_farr(napi_env env, napi_value v, farr *out, const char *name, int nullable) {
+  char msg[160];
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok) t = napi_undefined;
+  if (nullable && (t == napi_null || t == napi_undefined)) {
+    out->data = NULL;
+    out->len = 0;
+    out->f64 = -1;
+    return 0;
+  }
+  bool is_ta = false;
+  if (napi_is_typedarray(env, v, &is_ta) == napi_ok && is_ta) {
+    napi_typedarray_type type;
+    size_t len;
+    void *data;
+    if (napi_get_typedarray_info(env, v, &type, &len, &data, NULL, NULL) == napi_ok &&
+        (type == napi_float32_array || type == napi_float64_array)) {
+      out->data = data;
+      out->len = len;
+      out->f64 = type == napi_float64_array;
+      return 0;
+    }
+  }
+  snprintf(msg, sizeof msg, "ebm_native: argument '%s' must be a Float32Array or Float64Array%s", name,
+           nullable ? " or null" : "");
+  napi_throw_type_error(env, NULL, msg);
+  return -1;
+}
+
+static int get_i64(napi_env env, napi_value v, int64_t *out, const char *name) {
+  double d;
+  if (napi_get_value_double(env, v, &d) != napi_ok || !(d >= 0) || d > 9007199254740991.0 || d != (double)(int64_t)d) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "ebm_native: argument '%s' must be a non-negative integer", name);
+    napi_throw_range_error(env, NULL, msg);
+    return -1;
+  }
+  *out = (int64_t)d;
+  return 0;
+}
+
+static int get_f64(napi_env env, napi_value v, double *out, const char *name) {
+  if (napi_get_value_double(env, v, out) != napi_ok) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "ebm_native: argument '%s' must be a number", name);
+    napi_throw_type_error(env, NULL, msg);
+    return -1;
+  }
+  return 0;
+}
+
+static int get_bool(napi_env env, napi_value v, int *out) {
+  bool b = false;
+  if (napi_get_value_bool(env, v, &b) != napi_ok) {
+    napi_value coerced;
+    if (napi_coerce_to_bool(env, v, &coerced) != napi_ok || napi_get_value_bool(env, coerced, &b) != napi_ok) return -1;
+  }
+  *out = b ? 1 : 0;
+  return 0;
+}
+
+/* True when every index off + r*ld + c (r < rows, c < cols) lies inside an array of len elements. */
+static int span_ok(int64_t off, int64_t rows, int64_t cols, int64_t ld, size_t len) {
+  if (rows == 0 || cols == 0) return off <= (int64_t)len;
+  const double last = (double)off + (double)(rows - 1) * (double)ld + (double)(cols - 1);
+  return last < (double)len;
+}
+
+/* gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc) */
+static napi_value js_gemm(napi_env env, napi_callback_info info) {
+  size_t argc = 16;
+  napi_value argv[16];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 16) THROW_TYPE("ebm_native.gemm: expected 16 arguments");
+  int ta, tb;
+  int64_t m, n, k, aoff, lda, boff, ldb, coff, ldc;
+  double alpha, beta;
+  farr A, B, C;
+  if (get_bool(env, argv[0], &ta) || get_bool(env, argv[1], &tb)) THROW_TYPE("ebm_native.gemm: bad transpose flag");
+  if (get_i64(env, argv[2], &m, "m") || get_i64(env, argv[3], &n, "n") || get_i64(env, argv[4], &k, "k") ||
+      get_f64(env, argv[5], &alpha, "alpha") || get_farr(env, argv[6], &A, "a", 0) ||
+      get_i64(env, argv[7], &aoff, "aOff") || get_i64(env, argv[8], &lda, "lda") ||
+      get_farr(env, argv[9], &B, "b", 0) || get_i64(env, argv[10], &boff, "bOff") ||
+      get_i64(env, argv[11], &ldb, "ldb") || get_f64(env, argv[12], &beta, "beta") ||
+      get_farr(env, argv[13], &C, "c", 0) || get_i64(env, argv[14], &coff, "cOff") ||
+      get_i64(env, argv[15], &ldc, "ldc"))
+    return NULL;
+  if (A.f64 != B.f64 || A.f64 != C.f64)
+    THROW_TYPE("ebm_native.gemm: a, b and c must all be Float32Array or all Float64Array");
+  const int64_t ar = ta ? k : m, ac = ta ? m : k, br = tb ? n : k, bc = tb ? k : n;
+  if (m == 0 || n == 0) return NULL;
+  if (!span_ok(coff, m, n, ldc, C.len))
+    THROW_RANGE("ebm_native.gemm: c is too short for cOff + (m-1)*ldc + n");
+  if (k > 0 && alpha != 0) {
+    if (!span_ok(aoff, ar, ac, lda, A.len)) THROW_RANGE("ebm_native.gemm: a is too short for aOff, lda and op(A) shape");
+    if (!span_ok(boff, br, bc, ldb, B.len)) THROW_RANGE("ebm_native.gemm: b is too short for bOff, ldb and op(B) shape");
+  }
+  int rc = 0;
+#ifdef EBM_HAVE_OPENBLAS
+  /* BLAS requires leading dimensions of at least the stored row length. */
+  if (g_use_blas && k > 0 && alpha != 0 && (double)m * (double)n * (double)k >= EBM_BLAS_MIN_MNK &&
+      lda >= (ac > 1 ? ac : 1) && ldb >= (bc > 1 ? bc : 1) && ldc >= (n > 1 ? n : 1) &&
+      m <= 0x7fffffff && n <= 0x7fffffff && k <= 0x7fffffff && lda <= 0x7fffffff && ldb <= 0x7fffffff &&
+      ldc <= 0x7fffffff) {
+    const enum CBLAS_TRANSPOSE TA = ta ? CblasTrans : CblasNoTrans, TB = tb ? CblasTrans : CblasNoTrans;
+    if (C.f64)
+      cblas_dgemm(CblasRowMajor, TA, TB, (int)m, (int)n, (int)k, alpha, (const double *)A.data + aoff, (int)lda,
+                  (const double *)B.data + boff, (int)ldb, beta, (double *)C.data + coff, (int)ldc);
+    else
+      cblas_sgemm(CblasRowMajor, TA, TB, (int)m, (int)n, (int)k, (float)alpha, (const float *)A.data + aoff,
+                  (int)lda, (const float *)B.data + boff, (int)ldb, (float)beta, (float *)C.data + coff, (int)ldc);
+    return NULL;
+  }
+#endif
+  if (C.f64)
+    rc = ebm_gemm_f64(ta, tb, m, n, k, alpha, (const double *)A.data + aoff, lda, (const double *)B.data + boff, ldb,
+                      beta, (double *)C.data + coff, ldc);
+  else
+    rc = ebm_gemm_f32(ta, tb, m, n, k, (float)alpha, (const float *)A.data + aoff, lda, (const float *)B.data + boff,
+                      ldb, (float)beta, (float *)C.data + coff, ldc);
+  if (rc != 0) {
+    napi_throw_error(env, NULL, "ebm_native.gemm: out of memory for packing buffers");
+  }
+  return NULL;
+}
+
+/* unary(code, x, out) */
+static napi_value js_unary(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 3) THROW_TYPE("ebm_native.unary: expected (code, x, out)");
+  int32_t op;
+  if (napi_get_value_int32(env, argv[0], &op) != napi_ok || op < 0 || op >= EBM_U_COUNT)
+    THROW_RANGE("ebm_native.unary: unknown op code");
+  farr X, O;
+  if (get_farr(env, argv[1], &X, "x", 0) || get_farr(env, argv[2], &O, "out", 0)) return NULL;
+  if (X.f64 != O.f64) THROW_TYPE("ebm_native.unary: x and out must have the same element type");
+  if (O.len < X.len) THROW_RANGE("ebm_native.unary: out is shorter than x");
+  if (X.f64) ebm_unary_f64(op, (const double *)X.data, (double *)O.data, X.len);
+  else ebm_unary_f32(op, (const float *)X.data, (float *)O.data, X.len);
+  return NULL;
+}
+
+/* binary(code, a, b, out) */
+static napi_value js_binary(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 4) THROW_TYPE("ebm_native.binary: expected (code, a, b, out)");
+  int32_t op;
+  if (napi_get_value_int32(env, argv[0], &op) != napi_ok || op < 0 || op >= EBM_B_COUNT)
+    THROW_RANGE("ebm_native.binary: unknown op code");
+  farr A, B, O;
+  if (get_farr(env, argv[1], &A, "a", 0) || get_farr(env, argv[2], &B, "b", 0) || get_farr(env, argv[3], &O, "out", 0))
+    return NULL;
+  if (A.f64 != B.f64 || A.f64 != O.f64) THROW_TYPE("ebm_native.binary: a, b and out must have the same element type");
+  if (O.len < A.len) THROW_RANGE("ebm_native.binary: out is shorter than a");
+  if (B.len != 1 && B.len < A.len) THROW_RANGE("ebm_native.binary: b must have length 1 or at least a.length");
+  if (A.len == 0) return NULL;
+  if (A.f64) ebm_binary_f64(op, (const double *)A.data, (const double *)B.data, B.len, (double *)O.data, A.len);
+  else ebm_binary_f32(op, (const float *)A.data, (const float *)B.data, B.len, (float *)O.data, A.len);
+  return NULL;
+}
+
+/* sigmoidBernoulli(x, bias | null, cols, prob, u | null, sample | null) */
+static napi_value js_sigmoid_bernoulli(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 6) THROW_TYPE("ebm_native.sigmoidBernoulli: expected (x, bias, cols, prob, u, sample)");
+  farr X, Bi, P, U, S;
+  int64_t cols;
+  if (get_farr(env, argv[0], &X, "x", 0) || get_farr(env, argv[1], &Bi, "bias", 1) ||
+      get_i64(env, argv[2], &cols, "cols") || get_farr(env, argv[3], &P, "prob", 0) ||
+      get_farr(env, argv[4], &U, "u", 1) || get_farr(env, argv[5], &S, "sample", 1))
+    return NULL;
+  const size_t n = X.len;
+  if (P.f64 != X.f64 || (Bi.data && Bi.f64 != X.f64) || (U.data && U.f64 != X.f64) || (S.data && S.f64 != X.f64))
+    THROW_TYPE("ebm_native.sigmoidBernoulli: all arrays must have the same element type");
+  if (P.len < n) THROW_RANGE("ebm_native.sigmoidBernoulli: prob is shorter than x");
+  if (n > 0 && cols == 0) THROW_RANGE("ebm_native.sigmoidBernoulli: cols must be positive");
+  if (Bi.data && Bi.len < (size_t)cols && n > 0) THROW_RANGE("ebm_native.sigmoidBernoulli: bias has fewer than cols entries");
+  const int do_sample = U.data && S.data;
+  if (do_sample && (U.len < n || S.len < n)) THROW_RANGE("ebm_native.sigmoidBernoulli: u or sample is shorter than x");
+  if (X.f64)
+    ebm_sigmoid_bernoulli_f64((const double *)X.data, (const double *)Bi.data, (size_t)cols, (double *)P.data,
+                              do_sample ? (const double *)U.data : NULL, do_sample ? (double *)S.data : NULL, n);
+  else
+    ebm_sigmoid_bernoulli_f32((const float *)X.data, (const float *)Bi.data, (size_t)cols, (float *)P.data,
+                              do_sample ? (const float *)U.data : NULL, do_sample ? (float *)S.data : NULL, n);
+  return NULL;
+}
+
+static napi_value str_array(napi_env env, const char *const *names, int count) {
+  napi_value arr, s;
+  if (napi_create_array_with_length(env, (size_t)count, &arr) != napi_ok) return NULL;
+  for (int i = 0; i < count; i++) {
+    napi_create_string_utf8(env, names[i], NAPI_AUTO_LENGTH, &s);
+    napi_set_element(env, arr, (uint32_t)i, s);
+  }
+  return arr;
+}
+
+static void set_prop(napi_env env, napi_value obj, const char *key, napi_value v) {
+  if (v) napi_set_named_property(env, obj, key, v);
+}
+
+/* info() -> { blasLinked, blas, blasLibrary, blasCore, blasThreads, simd, threads, unaryOps, binaryOps } */
+static napi_value js_info(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value obj, v;
+  CHECK(napi_create_object(env, &obj));
+#ifdef EBM_HAVE_OPENBLAS
+  napi_get_boolean(env, true, &v);
+  set_prop(env, obj, "blasLinked", v);
+  napi_get_boolean(env, g_use_blas != 0, &v);
+  set_prop(env, obj, "blas", v);
+  const char *cfg = openblas_get_config();
+  napi_create_string_utf8(env, cfg ? cfg : "OpenBLAS", NAPI_AUTO_LENGTH, &v);
+  set_prop(env, obj, "blasLibrary", v);
+  const char *core = openblas_get_corename();
+  napi_create_string_utf8(env, core ? core : "", NAPI_AUTO_LENGTH, &v);
+  set_prop(env, obj, "blasCore", v);
+  napi_create_int32(env, openblas_get_num_threads(), &v);
+  set_prop(env, obj, "blasThreads", v);
+#else
+  napi_get_boolean(env, false, &v);
+  set_prop(env, obj, "blasLinked", v);
+  set_prop(env, obj, "blas", v);
+#endif
+  napi_create_string_utf8(env, ebm_simd_name(), NAPI_AUTO_LENGTH, &v);
+  set_prop(env, obj, "simd", v);
+  napi_create_int32(env, ebm_gemm_threads(), &v);
+  set_prop(env, obj, "threads", v);
+  set_prop(env, obj, "unaryOps", str_array(env, ebm_unary_names, EBM_U_COUNT));
+  set_prop(env, obj, "binaryOps", str_array(env, ebm_binary_names, EBM_B_COUNT));
+  return obj;
+}
+
+/* setUseBlas(flag) -> whether BLAS is now used (always false when the addon was built without it). */
+static napi_value js_set_use_blas(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], r;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int flag = 1;
+  if (argc >= 1) get_bool(env, argv[0], &flag);
+#ifdef EBM_HAVE_OPENBLAS
+  g_use_blas = flag;
+#else
+  (void)flag;
+#endif
+  napi_get_boolean(env, g_use_blas != 0, &r);
+  return r;
+}
+
+/* setThreads(n) -> thread count of the bundled GEMM after the change. */
+static napi_value js_set_threads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], r;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t t = 1;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &t) != napi_ok) THROW_TYPE("ebm_native.setThreads: expected a number");
+  ebm_gemm_set_threads(t);
+  napi_create_int32(env, ebm_gemm_threads(), &r);
+  return r;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+    { "gemm", NULL, js_gemm, NULL, NULL, NULL, napi_default, NULL },
+    { "unary", NULL, js_unary, NULL, NULL, NULL, napi_default, NULL },
+    { "binary", NULL, js_binary, NULL, NULL, NULL, napi_default, NULL },
+    { "sigmoidBernoulli", NULL, js_sigmoid_bernoulli, NULL, NULL, NULL, napi_default, NULL },
+    { "info", NULL, js_info, NULL, NULL, NULL, napi_default, NULL },
+    { "setUseBlas", NULL, js_set_use_blas, NULL, NULL, NULL, napi_default, NULL },
+    { "setThreads", NULL, js_set_threads, NULL, NULL, NULL, napi_default, NULL },
+  };
+  if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

@@ -1,0 +1,111 @@
+/* Elementwise kernels for ebm-ts. Formulas mirror the pure-TS backend (src/tensor/backend.ts) exactly, including the
+ * overflow-free branches of sigmoid / softplus / logSigmoid and the NaN behaviour of relu, sign, max and min. */
+#include "ebm.h"
+
+#include <math.h>
+
+const char *const ebm_unary_names[EBM_U_COUNT] = {
+  "neg", "exp", "log", "log1p", "sqrt", "square", "abs", "sin", "cos", "sigmoid", "logSigmoid", "tanh",
+  "softplus", "relu", "silu", "sign", "reciprocal", "expm1",
+};
+const char *const ebm_binary_names[EBM_B_COUNT] = { "add", "sub", "mul", "div", "max", "min", "pow" };
+
+/* Stable logistic: both exp arguments are <= 0, so nothing overflows. NaN propagates. */
+static inline float sigmoid_f(float x) {
+  if (x >= 0) return 1.0f / (1.0f + expf(-x));
+  const float e = expf(x);
+  return e / (1.0f + e);
+}
+static inline double sigmoid_d(double x) {
+  if (x >= 0) return 1.0 / (1.0 + exp(-x));
+  const double e = exp(x);
+  return e / (1.0 + e);
+}
+/* Stable softplus log(1+e^x) = x + log1p(e^-x) for x > 0, log1p(e^x) otherwise. */
+static inline float softplus_f(float x) { return x > 0 ? x + log1pf(expf(-x)) : log1pf(expf(x)); }
+static inline double softplus_d(double x) { return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)); }
+
+#define UNARY_BODY(T, S, EXP, LOG, LOG1P, SQRT, FABS, SIN, COS, TANH, EXPM1)                            \
+  switch (op) {                                                                                          \
+    case EBM_U_NEG: for (size_t i = 0; i < n; i++) out[i] = -x[i]; return;                               \
+    case EBM_U_EXP: for (size_t i = 0; i < n; i++) out[i] = EXP(x[i]); return;                           \
+    case EBM_U_LOG: for (size_t i = 0; i < n; i++) out[i] = LOG(x[i]); return;                           \
+    case EBM_U_LOG1P: for (size_t i = 0; i < n; i++) out[i] = LOG1P(x[i]); return;                       \
+    case EBM_U_SQRT: for (size_t i = 0; i < n; i++) out[i] = SQRT(x[i]); return;                         \
+    case EBM_U_SQUARE: for (size_t i = 0; i < n; i++) out[i] = x[i] * x[i]; return;                      \
+    case EBM_U_ABS: for (size_t i = 0; i < n; i++) out[i] = FABS(x[i]); return;                          \
+    case EBM_U_SIN: for (size_t i = 0; i < n; i++) out[i] = SIN(x[i]); return;                           \
+    case EBM_U_COS: for (size_t i = 0; i < n; i++) out[i] = COS(x[i]); return;                           \
+    case EBM_U_SIGMOID: for (size_t i = 0; i < n; i++) out[i] = sigmoid_##S(x[i]); return;               \
+    case EBM_U_LOGSIGMOID: for (size_t i = 0; i < n; i++) out[i] = -softplus_##S(-x[i]); return;         \
+    case EBM_U_TANH: for (size_t i = 0; i < n; i++) out[i] = TANH(x[i]); return;                         \
+    case EBM_U_SOFTPLUS: for (size_t i = 0; i < n; i++) out[i] = softplus_##S(x[i]); return;             \
+    case EBM_U_RELU: for (size_t i = 0; i < n; i++) { const T v = x[i]; out[i] = v > 0 ? v : (T)0; } return; \
+    case EBM_U_SILU: for (size_t i = 0; i < n; i++) { const T v = x[i]; out[i] = v * sigmoid_##S(v); } return; \
+    case EBM_U_SIGN:                                                                                     \
+      for (size_t i = 0; i < n; i++) { const T v = x[i]; out[i] = v > 0 ? (T)1 : v < 0 ? (T)-1 : (T)0; } \
+      return;                                                                                            \
+    case EBM_U_RECIPROCAL: for (size_t i = 0; i < n; i++) out[i] = (T)1 / x[i]; return;                  \
+    case EBM_U_EXPM1: for (size_t i = 0; i < n; i++) out[i] = EXPM1(x[i]); return;                       \
+    default: return;                                                                                     \
+  }
+
+/* x and out may be the same array (in-place); the compiler versions vectorised loops on a runtime overlap check. */
+void ebm_unary_f32(int op, const float *x, float *out, size_t n) {
+  UNARY_BODY(float, f, expf, logf, log1pf, sqrtf, fabsf, sinf, cosf, tanhf, expm1f)
+}
+void ebm_unary_f64(int op, const double *x, double *out, size_t n) {
+  UNARY_BODY(double, d, exp, log, log1p, sqrt, fabs, sin, cos, tanh, expm1)
+}
+
+#define BINARY_LOOP(EXPR)                                                 \
+  if (nb == 1 && n != 1) {                                                \
+    const T s = b[0];                                                     \
+    for (size_t i = 0; i < n; i++) { const T u = a[i], v = s; out[i] = EXPR; } \
+  } else {                                                                \
+    for (size_t i = 0; i < n; i++) { const T u = a[i], v = b[i]; out[i] = EXPR; } \
+  }                                                                       \
+  return;
+
+#define BINARY_BODY(POW)                                \
+  switch (op) {                                         \
+    case EBM_B_ADD: BINARY_LOOP(u + v)                  \
+    case EBM_B_SUB: BINARY_LOOP(u - v)                  \
+    case EBM_B_MUL: BINARY_LOOP(u * v)                  \
+    case EBM_B_DIV: BINARY_LOOP(u / v)                  \
+    case EBM_B_MAX: BINARY_LOOP(u >= v ? u : v)         \
+    case EBM_B_MIN: BINARY_LOOP(u <= v ? u : v)         \
+    case EBM_B_POW: BINARY_LOOP(POW(u, v))              \
+    default: return;                                    \
+  }
+
+void ebm_binary_f32(int op, const float *a, const float *b, size_t nb, float *out, size_t n) {
+#define T float
+  BINARY_BODY(powf)
+#undef T
+}
+void ebm_binary_f64(int op, const double *a, const double *b, size_t nb, double *out, size_t n) {
+#define T double
+  BINARY_BODY(pow)
+#undef T
+}
+
+void ebm_sigmoid_bernoulli_f32(const float *x, const float *bias, size_t cols, float *prob, const float *u,
+                               float *sample, size_t n) {
+  for (size_t i = 0, j = 0; i < n; i++) {
+    const float p = sigmoid_f(bias ? x[i] + bias[j] : x[i]);
+    prob[i] = p;
+    if (u && sample) sample[i] = u[i] < p ? 1.0f : 0.0f;
+    if (++j == cols) j = 0;
+  }
+}
+void ebm_sigmoid_bernoulli_f64(const double *x, const double *bias, size_t cols, double *prob, const double *u,
+                               double *sample, size_t n) {
+  for (size_t i = 0, j = 0; i < n; i++) {
+    const double p = sigmoid_d(bias ? x[i] + bias[j] : x[i]);
+    prob[i] = p;
+    if (u && sample) sample[i] = u[i] < p ? 1.0 : 0.0;
+    if (++j == cols) j = 0;
+  }
+}
+

@@ -1,0 +1,190 @@
+/** Compute backends: the kernel interface, the pure-TS reference backend and automatic selection. */
+import type { TypedArray } from './tensor.js';
+
+/** Unary elementwise kernels a backend may accelerate. Codes are shared with the native addon. */
+export const UNARY_OPS = [
+  'neg', 'exp', 'log', 'log1p', 'sqrt', 'square', 'abs', 'sin', 'cos', 'sigmoid', 'logSigmoid', 'tanh',
+  'softplus', 'relu', 'silu', 'sign', 'reciprocal', 'expm1',
+] as const;
+/** Name of a unary kernel. */
+export type UnaryOp = (typeof UNARY_OPS)[number];
+
+/** Binary elementwise kernels on equal-length arrays. */
+export const BINARY_OPS = ['add', 'sub', 'mul', 'div', 'max', 'min', 'pow'] as const;
+/** Name of a binary kernel. */
+export type BinaryOp = (typeof BINARY_OPS)[number];
+
+/**
+ * The kernels an engine backend provides. Every array argument holds contiguous row-major data; all arrays of one
+ * call have the same element type. Offsets are in elements.
+ */
+export interface Backend {
+  /** `'js'` (pure TypeScript, runs everywhere) or `'native'` (the Node addon). */
+  readonly name: 'js' | 'native';
+  /** Whether GEMM is delegated to a linked BLAS library (OpenBLAS). */
+  readonly blas: boolean;
+  /**
+   * GEMM: `C ← α·op(A)·op(B) + β·C` with `op(X) = Xᵀ` when the flag is set. `op(A)` is `m×k`, `op(B)` is `k×n`,
+   * `C` is `m×n`; `lda`, `ldb`, `ldc` are row strides of the stored (untransposed) matrices.
+   */
+  gemm(
+    transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: TypedArray, aOff: number, lda: number, b: TypedArray, bOff: number, ldb: number,
+    beta: number, c: TypedArray, cOff: number, ldc: number,
+  ): void;
+  /** `out[i] = f(x[i])` for the named unary op. */
+  unary(op: UnaryOp, x: TypedArray, out: TypedArray): void;
+  /** `out[i] = a[i] ∘ b[i]` (or with `b` a single value broadcast when `b.length === 1`). */
+  binary(op: BinaryOp, a: TypedArray, b: TypedArray, out: TypedArray): void;
+  /**
+   * Fused `p = sigmoid(x + bias)` written to `prob` and, when `sample` and `u` are given, `sample[i] = u[i] < p[i] ? 1 : 0`.
+   * `x` is `rows × cols`, `bias` has `cols` entries (added to each row). The hot loop of block Gibbs sampling.
+   */
+  sigmoidBernoulli(x: TypedArray, bias: TypedArray | null, cols: number, prob: TypedArray, u: TypedArray | null, sample: TypedArray | null): void;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Pure TypeScript backend
+
+/** Numerically stable softplus log(1+eˣ): exact branches so that no overflow happens at |x| = 1e4. */
+export function softplusScalar(x: number): number {
+  // For x > 0: x + log1p(e^{-x}); for x ≤ 0: log1p(e^{x}). Both arguments of exp are ≤ 0, so nothing overflows.
+  return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
+}
+
+/** Numerically stable logistic sigmoid 1/(1+e^{−x}). */
+export function sigmoidScalar(x: number): number {
+  if (x >= 0) return 1 / (1 + Math.exp(-x));
+  const e = Math.exp(x);
+  return e / (1 + e);
+}
+
+function unaryJs(op: UnaryOp, x: TypedArray, out: TypedArray): void {
+  const n = x.length;
+  switch (op) {
+    case 'neg': for (let i = 0; i < n; i++) out[i] = -x[i]; return;
+    case 'exp': for (let i = 0; i < n; i++) out[i] = Math.exp(x[i]); return;
+    case 'expm1': for (let i = 0; i < n; i++) out[i] = Math.expm1(x[i]); return;
+    case 'log': for (let i = 0; i < n; i++) out[i] = Math.log(x[i]); return;
+    case 'log1p': for (let i = 0; i < n; i++) out[i] = Math.log1p(x[i]); return;
+    case 'sqrt': for (let i = 0; i < n; i++) out[i] = Math.sqrt(x[i]); return;
+    case 'square': for (let i = 0; i < n; i++) out[i] = x[i] * x[i]; return;
+    case 'abs': for (let i = 0; i < n; i++) out[i] = Math.abs(x[i]); return;
+    case 'sin': for (let i = 0; i < n; i++) out[i] = Math.sin(x[i]); return;
+    case 'cos': for (let i = 0; i < n; i++) out[i] = Math.cos(x[i]); return;
+    case 'sigmoid': for (let i = 0; i < n; i++) out[i] = sigmoidScalar(x[i]); return;
+    case 'logSigmoid': for (let i = 0; i < n; i++) out[i] = -softplusScalar(-x[i]); return;
+    case 'tanh': for (let i = 0; i < n; i++) out[i] = Math.tanh(x[i]); return;
+    case 'softplus': for (let i = 0; i < n; i++) out[i] = softplusScalar(x[i]); return;
+    case 'relu': for (let i = 0; i < n; i++) out[i] = x[i] > 0 ? x[i] : 0; return;
+    case 'silu': for (let i = 0; i < n; i++) out[i] = x[i] * sigmoidScalar(x[i]); return;
+    case 'sign': for (let i = 0; i < n; i++) out[i] = x[i] > 0 ? 1 : x[i] < 0 ? -1 : 0; return;
+    case 'reciprocal': for (let i = 0; i < n; i++) out[i] = 1 / x[i]; return;
+  }
+}
+
+function binaryJs(op: BinaryOp, a: TypedArray, b: TypedArray, out: TypedArray): void {
+  const n = a.length;
+  if (b.length === 1 && n !== 1) {
+    const s = b[0];
+    switch (op) {
+      case 'add': for (let i = 0; i < n; i++) out[i] = a[i] + s; return;
+      case 'sub': for (let i = 0; i < n; i++) out[i] = a[i] - s; return;
+      case 'mul': for (let i = 0; i < n; i++) out[i] = a[i] * s; return;
+      case 'div': for (let i = 0; i < n; i++) out[i] = a[i] / s; return;
+      case 'max': for (let i = 0; i < n; i++) out[i] = a[i] >= s ? a[i] : s; return;
+      case 'min': for (let i = 0; i < n; i++) out[i] = a[i] <= s ? a[i] : s; return;
+      case 'pow': for (let i = 0; i < n; i++) out[i] = Math.pow(a[i], s); return;
+    }
+  }
+  switch (op) {
+    case 'add': for (let i = 0; i < n; i++) out[i] = a[i] + b[i]; return;
+    case 'sub': for (let i = 0; i < n; i++) out[i] = a[i] - b[i]; return;
+    case 'mul': for (let i = 0; i < n; i++) out[i] = a[i] * b[i]; return;
+    case 'div': for (let i = 0; i < n; i++) out[i] = a[i] / b[i]; return;
+    case 'max': for (let i = 0; i < n; i++) out[i] = a[i] >= b[i] ? a[i] : b[i]; return;
+    case 'min': for (let i = 0; i < n; i++) out[i] = a[i] <= b[i] ? a[i] : b[i]; return;
+    case 'pow': for (let i = 0; i < n; i++) out[i] = Math.pow(a[i], b[i]); return;
+  }
+}
+
+/**
+ * Blocked GEMM in plain TypeScript. Loops are ordered i-p-j so the innermost loop walks rows of B and C
+ * contiguously; transposed operands are read through their strides.
+ */
+function gemmJs(
+  transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+  a: TypedArray, aOff: number, lda: number, b: TypedArray, bOff: number, ldb: number,
+  beta: number, c: TypedArray, cOff: number, ldc: number,
+): void {
+  for (let i = 0; i < m; i++) {
+    const ci = cOff + i * ldc;
+    if (beta === 0) for (let j = 0; j < n; j++) c[ci + j] = 0;
+    else if (beta !== 1) for (let j = 0; j < n; j++) c[ci + j] *= beta;
+  }
+  if (alpha === 0 || k === 0) return;
+  if (!transB) {
+    // C[i,:] += α A(i,p) B[p,:]
+    const KB = 256;
+    for (let p0 = 0; p0 < k; p0 += KB) {
+      const p1 = Math.min(k, p0 + KB);
+      for (let i = 0; i < m; i++) {
+        const ci = cOff + i * ldc;
+        for (let p = p0; p < p1; p++) {
+          const av = alpha * (transA ? a[aOff + p * lda + i] : a[aOff + i * lda + p]);
+          if (av === 0) continue;
+          const bp = bOff + p * ldb;
+          for (let j = 0; j < n; j++) c[ci + j] += av * b[bp + j];
+        }
+      }
+    }
+  } else {
+    // op(B) = Bᵀ: C[i,j] += α Σ_p A(i,p) B[j,p] — a dot product of contiguous rows when A is not transposed.
+    for (let i = 0; i < m; i++) {
+      const ci = cOff + i * ldc;
+      for (let j = 0; j < n; j++) {
+        const bj = bOff + j * ldb;
+        let s = 0;
+        if (!transA) {
+          const ai = aOff + i * lda;
+          for (let p = 0; p < k; p++) s += a[ai + p] * b[bj + p];
+        } else {
+          for (let p = 0; p < k; p++) s += a[aOff + p * lda + i] * b[bj + p];
+        }
+        c[ci + j] += alpha * s;
+      }
+    }
+  }
+}
+
+function sigmoidBernoulliJs(x: TypedArray, bias: TypedArray | null, cols: number, prob: TypedArray, u: TypedArray | null, sample: TypedArray | null): void {
+  const n = x.length;
+  for (let i = 0, j = 0; i < n; i++) {
+    const p = sigmoidScalar(bias ? x[i] + bias[j] : x[i]);
+    prob[i] = p;
+    if (u && sample) sample[i] = u[i] < p ? 1 : 0;
+    if (++j === cols) j = 0;
+  }
+}
+
+/** The pure-TypeScript backend: always available, used in browsers and as the reference. */
+export const jsBackend: Backend = {
+  name: 'js',
+  blas: false,
+  gemm: gemmJs,
+  unary: unaryJs,
+  binary: binaryJs,
+  sigmoidBernoulli: sigmoidBernoulliJs,
+};
+
+let current: Backend = jsBackend;
+
+/** The backend in use. */
+export function getBackend(): Backend {
+  return current;
+}
+
+/** Replaces the backend in use (the native loader calls this; tests use it to run the suite on each backend). */
+export function setBackend(b: Backend): void {
+  current = b;
+}

@@ -1,0 +1,456 @@
+/** Elementwise ops with numpy broadcasting, each beside its vector–Jacobian product. */
+import { isGradEnabled, record, registerAccumulate, registerFill } from '../autodiff.js';
+import { getBackend, sigmoidScalar, softplusScalar, type BinaryOp, type UnaryOp } from '../backend.js';
+import { DTypeError, ShapeError, Tensor, allocate, full, sameShape, stridesOf, toDType, type DType, type Shape } from '../tensor.js';
+
+/** A tensor or a plain number (a number takes the dtype of the tensor it is combined with). */
+export type TensorLike = Tensor | number;
+
+function asTensor(x: TensorLike, dtype: DType): Tensor {
+  return typeof x === 'number' ? full([], x, dtype) : x;
+}
+
+function commonDType(a: TensorLike, b: TensorLike, op: string): DType {
+  if (a instanceof Tensor && b instanceof Tensor) {
+    if (a.dtype !== b.dtype) throw new DTypeError(`${op}: dtypes differ (${a.dtype} vs ${b.dtype}); use cast()`);
+    return a.dtype;
+  }
+  if (a instanceof Tensor) return a.dtype;
+  if (b instanceof Tensor) return b.dtype;
+  return 'float32';
+}
+
+/** The shape two shapes broadcast to (numpy rules), or a ShapeError naming the op. */
+export function broadcastShapes(a: Shape, b: Shape, op = 'broadcast'): number[] {
+  const n = Math.max(a.length, b.length);
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    const da = i < n - a.length ? 1 : a[i - (n - a.length)];
+    const db = i < n - b.length ? 1 : b[i - (n - b.length)];
+    if (da !== db && da !== 1 && db !== 1) throw new ShapeError(`${op}: shapes [${a.join(', ')}] and [${b.join(', ')}] do not broadcast`);
+    out[i] = da === 1 ? db : da;
+  }
+  return out;
+}
+
+/** Strides of `shape` aligned to `outShape`, with 0 on broadcast axes. */
+function broadcastStrides(shape: Shape, outShape: Shape): number[] {
+  const st = stridesOf(shape);
+  const off = outShape.length - shape.length;
+  const res = new Array<number>(outShape.length).fill(0);
+  for (let i = 0; i < shape.length; i++) res[i + off] = shape[i] === 1 ? 0 : st[i];
+  return res;
+}
+
+/** Copies `x` broadcast to `outShape` into a fresh contiguous array (no autodiff). */
+export function broadcastData(x: Tensor, outShape: Shape): Tensor {
+  const size = outShape.reduce((p, d) => p * d, 1);
+  const out = allocate(x.dtype, size);
+  if (x.size === 1) {
+    out.fill(x.data[0]);
+    return new Tensor(out, outShape);
+  }
+  const nd = outShape.length;
+  const st = broadcastStrides(x.shape, outShape);
+  const inner = nd ? outShape[nd - 1] : 1;
+  const sIn = nd ? st[nd - 1] : 0;
+  const idx = new Array<number>(nd).fill(0);
+  const src = x.data;
+  for (let o = 0; o < size; o += inner) {
+    let base = 0;
+    for (let d = 0; d < nd - 1; d++) base += idx[d] * st[d];
+    if (sIn === 1) out.set(src.subarray(base, base + inner), o);
+    else for (let j = 0; j < inner; j++) out[o + j] = src[base + j * sIn];
+    for (let d = nd - 2; d >= 0; d--) {
+      if (++idx[d] < outShape[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return new Tensor(out, outShape);
+}
+
+/** Raw broadcast binary kernel (no autodiff). */
+function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
+  const be = getBackend();
+  if (sameShape(a.shape, b.shape)) {
+    const out = allocate(a.dtype, a.size);
+    be.binary(op, a.data, b.data, out);
+    return new Tensor(out, a.shape);
+  }
+  const outShape = broadcastShapes(a.shape, b.shape, op);
+  if (b.size === 1 && sameShape(outShape, a.shape)) {
+    const out = allocate(a.dtype, a.size);
+    be.binary(op, a.data, b.data, out);
+    return new Tensor(out, outShape);
+  }
+  const size = outShape.reduce((p, d) => p * d, 1);
+  const out = allocate(a.dtype, size);
+  // Row broadcast: b covers the trailing axes of a contiguous a (bias add, per-feature scale).
+  if (sameShape(outShape, a.shape) && b.size > 0 && isTrailing(b.shape, a.shape)) {
+    const inner = b.size;
+    for (let o = 0; o < size; o += inner) be.binary(op, a.data.subarray(o, o + inner), b.data, out.subarray(o, o + inner));
+    return new Tensor(out, outShape);
+  }
+  const A = sameShape(a.shape, outShape) ? a : broadcastData(a, outShape);
+  const B = sameShape(b.shape, outShape) ? b : broadcastData(b, outShape);
+  be.binary(op, A.data, B.data, out);
+  return new Tensor(out, outShape);
+}
+
+/** True when `small` equals the trailing axes of `big` after dropping leading 1s. */
+function isTrailing(small: Shape, big: Shape): boolean {
+  let s = 0;
+  while (s < small.length && small[s] === 1) s++;
+  const rest = small.length - s;
+  if (rest > big.length) return false;
+  for (let i = 0; i < rest; i++) if (small[s + i] !== big[big.length - rest + i]) return false;
+  return true;
+}
+
+/**
+ * Sums `x` over the axes along which `shape` was broadcast to `x.shape`, returning a tensor of `shape`.
+ * The adjoint of {@link broadcastTo}.
+ */
+export function sumToShape(x: Tensor, shape: Shape): Tensor {
+  if (sameShape(x.shape, shape)) return x;
+  const outSize = shape.reduce((p, d) => p * d, 1);
+  const out = allocate(x.dtype, outSize);
+  const nd = x.shape.length;
+  const st = broadcastStrides(shape, x.shape);
+  const idx = new Array<number>(nd).fill(0);
+  const src = x.data;
+  const inner = nd ? x.shape[nd - 1] : 1;
+  const sIn = nd ? st[nd - 1] : 0;
+  if (outSize === 1) {
+    let s = 0;
+    for (let i = 0; i < src.length; i++) s += src[i];
+    out[0] = s;
+  } else {
+    for (let o = 0; o < x.size; o += inner) {
+      let base = 0;
+      for (let d = 0; d < nd - 1; d++) base += idx[d] * st[d];
+      if (sIn === 0) {
+        let s = 0;
+        for (let j = 0; j < inner; j++) s += src[o + j];
+        out[base] += s;
+      } else for (let j = 0; j < inner; j++) out[base + j] += src[o + j];
+      for (let d = nd - 2; d >= 0; d--) {
+        if (++idx[d] < x.shape[d]) break;
+        idx[d] = 0;
+      }
+    }
+  }
+  const res = new Tensor(out, shape);
+  return record(res, 'sumToShape', [x], (g) => [broadcastTo(g, x.shape)]);
+}
+
+/** Broadcasts `x` to `shape` (numpy rules), materialising the result. Gradient: {@link sumToShape}. */
+export function broadcastTo(x: Tensor, shape: Shape): Tensor {
+  if (sameShape(x.shape, shape)) return x;
+  const target = broadcastShapes(x.shape, shape, 'broadcastTo');
+  if (!sameShape(target, shape)) throw new ShapeError(`broadcastTo: cannot broadcast [${x.shape}] to [${shape}]`);
+  const out = broadcastData(x, shape);
+  return record(out, 'broadcastTo', [x], (g) => [sumToShape(g, x.shape)]);
+}
+
+function binary(op: BinaryOp, a: TensorLike, b: TensorLike, vjp: (g: Tensor, A: Tensor, B: Tensor, out: Tensor) => [Tensor | null, Tensor | null]): Tensor {
+  const dt = commonDType(a, b, op);
+  const A = asTensor(a, dt);
+  const B = asTensor(b, dt);
+  const out = binaryRaw(op, A, B);
+  return record(out, op, [A, B], (g) => {
+    const [ga, gb] = vjp(g, A, B, out);
+    return [ga && A.requiresGrad ? sumToShape(ga, A.shape) : null, gb && B.requiresGrad ? sumToShape(gb, B.shape) : null];
+  });
+}
+
+/** `a + b` elementwise, with broadcasting. */
+export function add(a: TensorLike, b: TensorLike): Tensor {
+  return binary('add', a, b, (g) => [g, g]);
+}
+
+/** `a − b` elementwise, with broadcasting. */
+export function sub(a: TensorLike, b: TensorLike): Tensor {
+  return binary('sub', a, b, (g, _A, B) => [g, B.requiresGrad ? neg(g) : null]);
+}
+
+/** `a · b` elementwise, with broadcasting. */
+export function mul(a: TensorLike, b: TensorLike): Tensor {
+  return binary('mul', a, b, (g, A, B) => [A.requiresGrad ? mul(g, B) : null, B.requiresGrad ? mul(g, A) : null]);
+}
+
+/** `a / b` elementwise, with broadcasting. ∂/∂b = −a/b². */
+export function div(a: TensorLike, b: TensorLike): Tensor {
+  return binary('div', a, b, (g, A, B, out) => [
+    A.requiresGrad ? div(g, B) : null,
+    B.requiresGrad ? neg(div(mul(g, out), B)) : null,
+  ]);
+}
+
+/** Elementwise maximum; the gradient goes to `a` where `a ≥ b`, else to `b`. */
+export function maximum(a: TensorLike, b: TensorLike): Tensor {
+  return binary('max', a, b, (g, A, B) => {
+    const m = compare(A, B, (x, y) => x >= y);
+    return [A.requiresGrad ? mul(g, m) : null, B.requiresGrad ? mul(g, sub(1, m)) : null];
+  });
+}
+
+/** Elementwise minimum; the gradient goes to `a` where `a ≤ b`, else to `b`. */
+export function minimum(a: TensorLike, b: TensorLike): Tensor {
+  return binary('min', a, b, (g, A, B) => {
+    const m = compare(A, B, (x, y) => x <= y);
+    return [A.requiresGrad ? mul(g, m) : null, B.requiresGrad ? mul(g, sub(1, m)) : null];
+  });
+}
+
+/** 0/1 mask of the nonzero entries (no autodiff). */
+function ne0(c: Tensor): Tensor {
+  const out = allocate(c.dtype, c.size);
+  for (let i = 0; i < out.length; i++) out[i] = c.data[i] !== 0 ? 1 : 0;
+  return new Tensor(out, c.shape);
+}
+
+function compare(a: TensorLike, b: TensorLike, pred: (x: number, y: number) => boolean): Tensor {
+  const dt = commonDType(a, b, 'compare');
+  const A = asTensor(a, dt);
+  const B = asTensor(b, dt);
+  const shape = broadcastShapes(A.shape, B.shape, 'compare');
+  const Ab = sameShape(A.shape, shape) ? A : broadcastData(A, shape);
+  const Bb = sameShape(B.shape, shape) ? B : broadcastData(B, shape);
+  const out = allocate(dt, Ab.size);
+  const x = Ab.data;
+  const y = Bb.data;
+  for (let i = 0; i < out.length; i++) out[i] = pred(x[i], y[i]) ? 1 : 0;
+  return new Tensor(out, shape);
+}
+
+/** 1 where `a > b`, else 0 (not differentiable). */
+export function greater(a: TensorLike, b: TensorLike): Tensor {
+  return compare(a, b, (x, y) => x > y);
+}
+/** 1 where `a ≥ b`, else 0 (not differentiable). */
+export function greaterEqual(a: TensorLike, b: TensorLike): Tensor {
+  return compare(a, b, (x, y) => x >= y);
+}
+/** 1 where `a < b`, else 0 (not differentiable). */
+export function less(a: TensorLike, b: TensorLike): Tensor {
+  return compare(a, b, (x, y) => x < y);
+}
+/** 1 where `a == b`, else 0 (not differentiable). */
+export function equal(a: TensorLike, b: TensorLike): Tensor {
+  return compare(a, b, (x, y) => x === y);
+}
+
+/**
+ * `cond ? a : b` elementwise with broadcasting; `cond` is a 0/1 (nonzero = true) tensor and is not differentiated.
+ */
+export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
+  const dt = commonDType(a, b, 'where');
+  const A = asTensor(a, dt);
+  const B = asTensor(b, dt);
+  const shape = broadcastShapes(broadcastShapes(A.shape, B.shape, 'where'), cond.shape, 'where');
+  const C = sameShape(cond.shape, shape) ? cond : broadcastData(cond, shape);
+  const Ab = sameShape(A.shape, shape) ? A : broadcastData(A, shape);
+  const Bb = sameShape(B.shape, shape) ? B : broadcastData(B, shape);
+  const out = allocate(dt, C.size);
+  for (let i = 0; i < out.length; i++) out[i] = C.data[i] !== 0 ? Ab.data[i] : Bb.data[i];
+  const res = new Tensor(out, shape);
+  return record(res, 'where', [A, B], (g) => {
+    const mask = toDType(ne0(C), g.dtype);
+    return [
+      A.requiresGrad ? sumToShape(mul(g, mask), A.shape) : null,
+      B.requiresGrad ? sumToShape(mul(g, sub(1, mask)), B.shape) : null,
+    ];
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Unary ops
+
+function unaryRaw(op: UnaryOp, x: Tensor): Tensor {
+  const out = allocate(x.dtype, x.size);
+  getBackend().unary(op, x.data, out);
+  return new Tensor(out, x.shape);
+}
+
+function unary(op: UnaryOp, x: Tensor, vjp: (g: Tensor, out: Tensor) => Tensor): Tensor {
+  const out = unaryRaw(op, x);
+  return record(out, op, [x], (g) => [vjp(g, out)]);
+}
+
+/** Applies a raw per-element function to produce the first-order gradient without recording (fast path). */
+function fused(x: Tensor, g: Tensor, y: Tensor | null, f: (x: number, g: number, y: number) => number): Tensor {
+  const out = allocate(x.dtype, x.size);
+  const xd = x.data;
+  const gd = g.data;
+  const yd = y ? y.data : xd;
+  for (let i = 0; i < out.length; i++) out[i] = f(xd[i], gd[i], yd[i]);
+  return new Tensor(out, x.shape);
+}
+
+/** `−x`. */
+export function neg(x: Tensor): Tensor {
+  return unary('neg', x, (g) => neg(g));
+}
+
+/** `eˣ`. Derivative `eˣ`. */
+export function exp(x: Tensor): Tensor {
+  return unary('exp', x, (g, y) => mul(g, y));
+}
+
+/** `eˣ − 1`, accurate near 0. */
+export function expm1(x: Tensor): Tensor {
+  return unary('expm1', x, (g, y) => mul(g, add(y, 1)));
+}
+
+/** Natural logarithm. Derivative `1/x`. */
+export function log(x: Tensor): Tensor {
+  return unary('log', x, (g) => div(g, x));
+}
+
+/** `log(1 + x)`, accurate near 0. Derivative `1/(1+x)`. */
+export function log1p(x: Tensor): Tensor {
+  return unary('log1p', x, (g) => div(g, add(x, 1)));
+}
+
+/** `√x`. Derivative `1/(2√x)`. */
+export function sqrt(x: Tensor): Tensor {
+  return unary('sqrt', x, (g, y) => div(mul(g, 0.5), y));
+}
+
+/** `x²`. Derivative `2x`. */
+export function square(x: Tensor): Tensor {
+  return unary('square', x, (g) => mul(g, mul(x, 2)));
+}
+
+/** `1/x`. Derivative `−1/x²`. */
+export function reciprocal(x: Tensor): Tensor {
+  return unary('reciprocal', x, (g, y) => neg(mul(g, square(y))));
+}
+
+/** `xᵖ` for a constant exponent `p`. Derivative `p·xᵖ⁻¹`. */
+export function pow(x: Tensor, p: number): Tensor {
+  if (p === 2) return square(x);
+  if (p === 1) return x;
+  const out = binaryRaw('pow', x, full([], p, x.dtype));
+  return record(out, 'pow', [x], (g) => [mul(g, mul(pow(x, p - 1), p))]);
+}
+
+/** `|x|`. Derivative `sign(x)` (0 at 0). */
+export function abs(x: Tensor): Tensor {
+  return unary('abs', x, (g) => mul(g, sign(x)));
+}
+
+/** `sign(x)` ∈ {−1, 0, 1} (zero gradient). */
+export function sign(x: Tensor): Tensor {
+  return unaryRaw('sign', x);
+}
+
+/** `sin x`. */
+export function sin(x: Tensor): Tensor {
+  return unary('sin', x, (g) => mul(g, cos(x)));
+}
+
+/** `cos x`. */
+export function cos(x: Tensor): Tensor {
+  return unary('cos', x, (g) => neg(mul(g, sin(x))));
+}
+
+/** Logistic sigmoid `σ(x) = 1/(1+e^{−x})`, stable for large |x|. Derivative `σ(1−σ)`. */
+export function sigmoid(x: Tensor): Tensor {
+  return unary('sigmoid', x, (g, y) =>
+    isGradEnabled() ? mul(g, mul(y, sub(1, y))) : fused(x, g, y, (_x, gv, yv) => gv * yv * (1 - yv)));
+}
+
+/** `log σ(x) = −softplus(−x)`, stable for large |x|. Derivative `σ(−x)`. */
+export function logSigmoid(x: Tensor): Tensor {
+  return unary('logSigmoid', x, (g) =>
+    isGradEnabled() ? mul(g, sigmoid(neg(x))) : fused(x, g, null, (xv, gv) => gv * sigmoidScalar(-xv)));
+}
+
+/** Hyperbolic tangent. Derivative `1 − tanh²`. */
+export function tanh(x: Tensor): Tensor {
+  return unary('tanh', x, (g, y) =>
+    isGradEnabled() ? mul(g, sub(1, square(y))) : fused(x, g, y, (_x, gv, yv) => gv * (1 - yv * yv)));
+}
+
+/** `softplus(x) = log(1 + eˣ)`, computed without overflow at |x| = 1e4. Derivative `σ(x)`. */
+export function softplus(x: Tensor): Tensor {
+  return unary('softplus', x, (g) =>
+    isGradEnabled() ? mul(g, sigmoid(x)) : fused(x, g, null, (xv, gv) => gv * sigmoidScalar(xv)));
+}
+
+/** `max(x, 0)`. Derivative 1 for x > 0, else 0. */
+export function relu(x: Tensor): Tensor {
+  return unary('relu', x, (g) =>
+    isGradEnabled() ? mul(g, greater(x, 0)) : fused(x, g, null, (xv, gv) => (xv > 0 ? gv : 0)));
+}
+
+/** `x` for x > 0, else `slope·x`. */
+export function leakyRelu(x: Tensor, slope = 0.01): Tensor {
+  const mask = fused(x, x, null, (xv) => (xv > 0 ? 1 : slope));
+  const out = binaryRaw('mul', x, mask);
+  return record(out, 'leakyRelu', [x], (g) => [mul(g, mask)]);
+}
+
+/** ELU: `x` for x > 0, else `α(eˣ − 1)`. Derivative 1, or `y + α` for x ≤ 0. */
+export function elu(x: Tensor, alpha = 1): Tensor {
+  const pos = greater(x, 0);
+  const out = allocate(x.dtype, x.size);
+  for (let i = 0; i < out.length; i++) out[i] = x.data[i] > 0 ? x.data[i] : alpha * Math.expm1(x.data[i]);
+  const y = new Tensor(out, x.shape);
+  return record(y, 'elu', [x], (g) => [mul(g, where(pos, 1, add(y, alpha)))]);
+}
+
+/** SiLU / swish `x·σ(x)`. Derivative `σ(x)(1 + x(1 − σ(x)))`. */
+export function silu(x: Tensor): Tensor {
+  return unary('silu', x, (g) => {
+    if (!isGradEnabled()) {
+      return fused(x, g, null, (xv, gv) => {
+        const s = sigmoidScalar(xv);
+        return gv * s * (1 + xv * (1 - s));
+      });
+    }
+    const s = sigmoid(x);
+    return mul(g, mul(s, add(1, mul(x, sub(1, s)))));
+  });
+}
+
+/** Clamps `x` to `[lo, hi]`; the gradient passes where `lo < x < hi` (and at the bounds from inside). */
+export function clamp(x: Tensor, lo: number, hi: number): Tensor {
+  if (lo > hi) throw new RangeError(`clamp: lo ${lo} > hi ${hi}`);
+  const out = allocate(x.dtype, x.size);
+  const mask = allocate(x.dtype, x.size);
+  for (let i = 0; i < out.length; i++) {
+    const v = x.data[i];
+    out[i] = v < lo ? lo : v > hi ? hi : v;
+    mask[i] = v >= lo && v <= hi ? 1 : 0;
+  }
+  const m = new Tensor(mask, x.shape);
+  return record(new Tensor(out, x.shape), 'clamp', [x], (g) => [mul(g, m)]);
+}
+
+/** Converts to another dtype; the gradient is converted back. */
+export function cast(x: Tensor, dtype: DType): Tensor {
+  if (x.dtype === dtype) return x;
+  const out = allocate(dtype, x.size);
+  out.set(x.data);
+  return record(new Tensor(out, x.shape), 'cast', [x], (g) => [cast(g, x.dtype)]);
+}
+
+/** `a·x + b` with scalar constants — a cheap fused affine map. */
+export function affine(x: Tensor, a: number, b: number): Tensor {
+  const out = allocate(x.dtype, x.size);
+  const d = x.data;
+  for (let i = 0; i < out.length; i++) out[i] = a * d[i] + b;
+  return record(new Tensor(out, x.shape), 'affine', [x], (g) => [mul(g, a)]);
+}
+
+/** Keeps the stable scalar helpers in one place for reuse by other modules. */
+export { sigmoidScalar, softplusScalar };
+
+registerAccumulate((a, b) => add(a, b));
+registerFill(
+  (x) => full(x.shape, 1, x.dtype),
+  (x) => full(x.shape, 0, x.dtype),
+);

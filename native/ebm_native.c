@@ -37,28 +37,27 @@ typedef struct {
 /* Reads a Float32Array/Float64Array argument; `nullable` allows null/undefined (data = NULL). Returns 0 on success,
  * or throws and returns -1. */
 static int get_farr(napi_env env, napi_value v, farr *out, const char *name, int nullable) {
-  char msg[160];
-  napi_valuetype t;
-  if (napi_typeof(env, v, &t) != napi_ok) t = napi_undefined;
-  if (nullable && (t == napi_null || t == napi_undefined)) {
-    out->data = NULL;
-    out->len = 0;
-    out->f64 = -1;
-    return 0;
-  }
-  bool is_ta = false;
-  if (napi_is_typedarray(env, v, &is_ta) == napi_ok && is_ta) {
-    napi_typedarray_type type;
-    size_t len;
-    void *data;
-    if (napi_get_typedarray_info(env, v, &type, &len, &data, NULL, NULL) == napi_ok &&
-        (type == napi_float32_array || type == napi_float64_array)) {
+  napi_typedarray_type type;
+  size_t len;
+  void *data;
+  /* Fast path first: one N-API call for the common case of a float typed array. */
+  if (napi_get_typedarray_info(env, v, &type, &len, &data, NULL, NULL) == napi_ok) {
+    if (type == napi_float32_array || type == napi_float64_array) {
       out->data = data;
       out->len = len;
       out->f64 = type == napi_float64_array;
       return 0;
     }
+  } else if (nullable) {
+    napi_valuetype t;
+    if (napi_typeof(env, v, &t) == napi_ok && (t == napi_null || t == napi_undefined)) {
+      out->data = NULL;
+      out->len = 0;
+      out->f64 = -1;
+      return 0;
+    }
   }
+  char msg[160];
   snprintf(msg, sizeof msg, "ebm_native: argument '%s' must be a Float32Array or Float64Array%s", name,
            nullable ? " or null" : "");
   napi_throw_type_error(env, NULL, msg);

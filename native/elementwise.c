@@ -93,7 +93,9 @@ void ebm_binary_f64(int op, const double *a, const double *b, size_t nb, double 
 void ebm_sigmoid_bernoulli_f32(const float *x, const float *bias, size_t cols, float *prob, const float *u,
                                float *sample, size_t n) {
   for (size_t i = 0, j = 0; i < n; i++) {
-    const float p = sigmoid_f(bias ? x[i] + bias[j] : x[i]);
+    /* The sum and the logistic are evaluated in double, exactly as the js backend does, then rounded once: this
+     * keeps prob within an ulp of the reference (a float sum would lose ~|x|*eps). */
+    const float p = (float)sigmoid_d(bias ? (double)x[i] + (double)bias[j] : (double)x[i]);
     prob[i] = p;
     if (u && sample) sample[i] = u[i] < p ? 1.0f : 0.0f;
     if (++j == cols) j = 0;

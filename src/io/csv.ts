@@ -91,9 +91,10 @@ function parseCellSlow(s: string, file: string, line: number, column: number): n
   throw new DataError(`value "${t.length > 40 ? t.slice(0, 40) + '…' : t}" is not a number`, { file, line, column });
 }
 
-function isNumberCell(s: string): boolean {
+/** True for a cell that can only be a header name: non-empty text that is not a number (NaN/inf count as bad data). */
+function isNameCell(s: string): boolean {
   const t = s.trim();
-  return NUMBER_RE.test(t) || NONFINITE_RE.test(t); // NaN/inf count as (bad) data, not as header names
+  return t !== '' && !NUMBER_RE.test(t) && !NONFINITE_RE.test(t);
 }
 
 function detectDelimiter(line: string): CsvDelimiter {
@@ -114,6 +115,8 @@ function detectDelimiter(line: string): CsvDelimiter {
 /**
  * Parses numeric CSV text into a `[rows, cols]` tensor.
  *
+ * Header detection (`'auto'`): the first row is a header when one of its cells is non-empty text that is not a
+ * number (`NaN`/`inf` cells count as bad data, not as names).
  * Rules: line ends `\n` or `\r\n`; a UTF-8 BOM is ignored; blank lines are allowed only at the end; every data cell
  * must be a finite decimal number (`1`, `-2.5`, `3e-4`; surrounding spaces and double quotes are allowed); the
  * header (if any) may hold any text. Errors are {@link DataError}s naming the 1-based file line and column:
@@ -148,7 +151,7 @@ export function parseCsv(text: string, opts: CsvParseOptions = {}): CsvData {
   const delim: CsvDelimiter = opts.delimiter === undefined || opts.delimiter === 'auto' ? detectDelimiter(firstLine) : opts.delimiter;
   const firstFields = splitFields(firstLine, delim);
   const cols = firstFields.length;
-  const hasHeader = opts.header === true || ((opts.header ?? 'auto') === 'auto' && !firstFields.every(isNumberCell));
+  const hasHeader = opts.header === true || ((opts.header ?? 'auto') === 'auto' && firstFields.some(isNameCell));
   const header = hasHeader ? firstFields.map((s) => s.trim()) : null;
 
   let pos = hasHeader ? Math.min(firstEnd + 1, end) : start;
@@ -173,15 +176,11 @@ export function parseCsv(text: string, opts: CsvParseOptions = {}): CsvData {
     let col = 0;
     let p = pos;
     let quoted = false;
-    // fast scan
-    if (wsDelim) while (p < le && (text.charCodeAt(p) === 32 || text.charCodeAt(p) === 9)) p++;
-    if (p === le) {
-      // blank line in the middle (trailing ones were removed above)
-      if (!wsDelim) {
-        let q = pos;
-        while (q < le && (text.charCodeAt(q) === 32 || text.charCodeAt(q) === 9)) q++;
-        if (q === le) throw new DataError('line is blank (blank lines are only allowed at the end)', { file, line: lineNo });
-      } else throw new DataError('line is blank (blank lines are only allowed at the end)', { file, line: lineNo });
+    {
+      let q = pos;
+      while (q < le && (text.charCodeAt(q) === 32 || text.charCodeAt(q) === 9)) q++;
+      if (q === le) throw new DataError('line is blank (blank lines are only allowed at the end)', { file, line: lineNo });
+      if (wsDelim) p = q;
     }
     for (;;) {
       // one cell starting at p
@@ -249,8 +248,8 @@ export function parseCsv(text: string, opts: CsvParseOptions = {}): CsvData {
       }
       // trailing spaces, then the delimiter or end of line
       const numEnd = p;
-      while (p < le && (c === 32 || (c === 9 && dl !== 9)) && c !== dl) c = ++p < le ? text.charCodeAt(p) : -1;
-      if (!(p === le || c === dl)) ok = false;
+      if (!wsDelim) while (p < le && (c === 32 || (c === 9 && dl !== 9))) c = ++p < le ? text.charCodeAt(p) : -1;
+      if (!(p === le || c === dl || (wsDelim && c === 9))) ok = false;
       if (!ok) {
         // find the end of this cell for the error message
         let q = p;
@@ -262,12 +261,14 @@ export function parseCsv(text: string, opts: CsvParseOptions = {}): CsvData {
         parseCellSlow(text.slice(a, q), file, lineNo, col + 1); // throws
       }
       let v: number;
-      if (exact && exp >= -22 && exp <= 22) v = exp < 0 ? mant / POW10[-exp] : mant * POW10[exp];
-      else {
-        v = Number(text.slice(a, numEnd));
+      if (exact && exp >= -22 && exp <= 22) {
+        v = exp < 0 ? mant / POW10[-exp] : mant * POW10[exp];
+        if (neg) v = -v;
+      } else {
+        v = Number(text.slice(a, numEnd)); // includes the sign
         if (!Number.isFinite(v)) throw new DataError(`value "${text.slice(a, numEnd)}" overflows to ${v}`, { file, line: lineNo, column: col + 1 });
       }
-      if (col < cols) out[base + col] = neg ? -v : v;
+      if (col < cols) out[base + col] = v;
       col++;
       if (p >= le) break;
       p++; // delimiter

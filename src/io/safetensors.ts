@@ -52,15 +52,22 @@ export interface RawArray {
   data: RawTypedArray | ArrayLike<number> | readonly bigint[];
 }
 
+/** A raw entry as decoded: the exact typed array of the file's dtype. */
+export interface DecodedRawArray {
+  dtype: SafetensorsDType;
+  shape: number[];
+  data: RawTypedArray;
+}
+
 /** What {@link decodeSafetensors} returns. */
 export interface SafetensorsContents {
   /**
-   * Every entry as a Tensor: F32/F16/BF16 → float32, F64 → float64, integers and BOOL → float64 (exact; an I64/U64
-   * value beyond ±2^53 raises a DataError, use `raw` for those).
+   * The entries as Tensors: F32/F16/BF16 → float32, F64 → float64, integers and BOOL → float64 (exact). An I64/U64
+   * entry holding a value beyond ±(2^53 − 1) would be rounded, so it is left out here and appears only in `raw`.
    */
   tensors: Record<string, Tensor>;
   /** Integer and BOOL entries also as exact typed arrays (e.g. an `I64` step counter as a BigInt64Array). */
-  raw: Record<string, RawArray & { data: RawTypedArray }>;
+  raw: Record<string, DecodedRawArray>;
   /** The `__metadata__` map (empty when absent). Values are strings: put JSON in them for structured data. */
   metadata: Record<string, string>;
 }
@@ -238,7 +245,8 @@ function halfToFloat(h: number): number {
 /** Reads `n` little-endian elements of `dtype` starting at `bytes[begin]` (any alignment). */
 function readLE(bytes: Uint8Array, begin: number, n: number, dtype: SafetensorsDType): RawTypedArray {
   const nb = n * ITEMSIZE[dtype];
-  const copy = bytes.slice(begin, begin + nb); // fresh, aligned buffer
+  const copy = new Uint8Array(nb); // fresh, aligned buffer (bytes may be a Buffer whose slice() is a view)
+  copy.set(bytes.subarray(begin, begin + nb));
   if (dtype === 'F16' || dtype === 'BF16') {
     const dv = new DataView(copy.buffer);
     const out = new Float32Array(n);
@@ -367,7 +375,7 @@ export function decodeSafetensors(bytes: Uint8Array, fileNameForErrors = 'safete
   if (expected !== bufLen) fail(`data section is ${bufLen} bytes but the tensors cover ${expected}: extra or missing bytes`);
 
   const tensors: Record<string, Tensor> = {};
-  const raw: Record<string, RawArray & { data: RawTypedArray }> = {};
+  const raw: Record<string, DecodedRawArray> = {};
   for (const e of entries) {
     const count = (e.end - e.begin) / ITEMSIZE[e.dtype];
     const arr = readLE(bytes, bufStart + e.begin, count, e.dtype);
@@ -377,13 +385,14 @@ export function decodeSafetensors(bytes: Uint8Array, fileNameForErrors = 'safete
       raw[e.name] = { dtype: e.dtype, shape: e.shape, data: arr };
       data = new Float64Array(count);
       if (arr instanceof BigInt64Array || arr instanceof BigUint64Array) {
+        let exact = true;
+        const hi = BigInt(Number.MAX_SAFE_INTEGER);
         for (let i = 0; i < count; i++) {
           const b = arr[i];
-          if (b > BigInt(Number.MAX_SAFE_INTEGER) || b < BigInt(Number.MIN_SAFE_INTEGER)) {
-            fail(`tensor "${e.name}": ${e.dtype} value ${b} at index ${i} does not fit a float64 exactly (read it from .raw)`);
-          }
+          if (b > hi || b < -hi) exact = false;
           data[i] = Number(b);
         }
+        if (!exact) continue; // only in `raw`: a float64 view would round
       } else data.set(arr);
     }
     tensors[e.name] = new Tensor(data, e.shape);

@@ -109,8 +109,9 @@ function binaryJs(op: BinaryOp, a: TypedArray, b: TypedArray, out: TypedArray): 
 }
 
 /**
- * Blocked GEMM in plain TypeScript. Loops are ordered i-p-j so the innermost loop walks rows of B and C
- * contiguously; transposed operands are read through their strides.
+ * GEMM in plain TypeScript: op(A) and op(B) are packed into panels of 4 rows / 4 columns (zero-padded), then a
+ * 4×4 register-blocked micro-kernel accumulates each tile of C in 16 local variables. Packing makes every inner-loop
+ * read contiguous whatever the transpose flags, and local accumulators keep the JIT's loop free of stores.
  */
 function gemmJs(
   transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
@@ -122,36 +123,50 @@ function gemmJs(
     if (beta === 0) for (let j = 0; j < n; j++) c[ci + j] = 0;
     else if (beta !== 1) for (let j = 0; j < n; j++) c[ci + j] *= beta;
   }
-  if (alpha === 0 || k === 0) return;
-  if (!transB) {
-    // C[i,:] += α A(i,p) B[p,:]
-    const KB = 256;
-    for (let p0 = 0; p0 < k; p0 += KB) {
-      const p1 = Math.min(k, p0 + KB);
-      for (let i = 0; i < m; i++) {
-        const ci = cOff + i * ldc;
-        for (let p = p0; p < p1; p++) {
-          const av = alpha * (transA ? a[aOff + p * lda + i] : a[aOff + i * lda + p]);
-          if (av === 0) continue;
-          const bp = bOff + p * ldb;
-          for (let j = 0; j < n; j++) c[ci + j] += av * b[bp + j];
-        }
+  if (alpha === 0 || k === 0 || m === 0 || n === 0) return;
+  const mp = (m + 3) >> 2;
+  const np = (n + 3) >> 2;
+  const KC = 256; // k-block so that one A panel and one B panel stay in L1/L2
+  const ap = new Float64Array(4 * KC);
+  const bp = new Float64Array(np * 4 * KC);
+  for (let p0 = 0; p0 < k; p0 += KC) {
+    const kc = Math.min(KC, k - p0);
+    // Pack op(B)[p0:p0+kc, :] as np panels of [kc][4].
+    bp.fill(0, 0, np * 4 * kc);
+    for (let p = 0; p < kc; p++) {
+      for (let j = 0; j < n; j++) {
+        const v = transB ? b[bOff + j * ldb + p0 + p] : b[bOff + (p0 + p) * ldb + j];
+        bp[(j >> 2) * 4 * kc + p * 4 + (j & 3)] = v;
       }
     }
-  } else {
-    // op(B) = Bᵀ: C[i,j] += α Σ_p A(i,p) B[j,p] — a dot product of contiguous rows when A is not transposed.
-    for (let i = 0; i < m; i++) {
-      const ci = cOff + i * ldc;
-      for (let j = 0; j < n; j++) {
-        const bj = bOff + j * ldb;
-        let s = 0;
-        if (!transA) {
-          const ai = aOff + i * lda;
-          for (let p = 0; p < k; p++) s += a[ai + p] * b[bj + p];
-        } else {
-          for (let p = 0; p < k; p++) s += a[aOff + p * lda + i] * b[bj + p];
+    for (let ib = 0; ib < mp; ib++) {
+      const i0 = ib * 4;
+      const rows = Math.min(4, m - i0);
+      ap.fill(0, 0, 4 * kc);
+      for (let r = 0; r < rows; r++) {
+        const i = i0 + r;
+        for (let p = 0; p < kc; p++) ap[p * 4 + r] = transA ? a[aOff + (p0 + p) * lda + i] : a[aOff + i * lda + p0 + p];
+      }
+      for (let jb = 0; jb < np; jb++) {
+        const base = jb * 4 * kc;
+        let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+        let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+        for (let p = 0, q = 0; p < kc; p++, q += 4) {
+          const a0 = ap[q], a1 = ap[q + 1], a2 = ap[q + 2], a3 = ap[q + 3];
+          const bq = base + q;
+          const b0 = bp[bq], b1 = bp[bq + 1], b2 = bp[bq + 2], b3 = bp[bq + 3];
+          c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+          c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+          c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+          c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
         }
-        c[ci + j] += alpha * s;
+        const j0 = jb * 4;
+        const cols = Math.min(4, n - j0);
+        const tile = [c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33];
+        for (let r = 0; r < rows; r++) {
+          const ci = cOff + (i0 + r) * ldc + j0;
+          for (let q = 0; q < cols; q++) c[ci + q] += alpha * tile[r * 4 + q];
+        }
       }
     }
   }

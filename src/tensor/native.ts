@@ -140,6 +140,25 @@ export function loadNativeBackend(): NativeLoadResult {
   return cached;
 }
 
+/**
+ * Switches the native GEMM between OpenBLAS and the bundled kernel (for benchmarks and `ebm doctor`). Returns whether
+ * OpenBLAS is now used; always `false` when the addon was built without it or is not loaded.
+ */
+export function setNativeUseBlas(flag: boolean): boolean {
+  const r = loadNativeBackend();
+  if (!r.addon || !r.info) return false;
+  r.info.blas = r.addon.setUseBlas(flag);
+  return r.info.blas;
+}
+
+/** Sets the worker-thread count (1–16) of the bundled native GEMM; returns the count in effect, or 1 without the addon. */
+export function setNativeThreads(n: number): number {
+  const r = loadNativeBackend();
+  if (!r.addon || !r.info) return 1;
+  r.info.threads = r.addon.setThreads(n);
+  return r.info.threads;
+}
+
 function tryLoad(): NativeLoadResult {
   const proc = (globalThis as { process?: NodeProcess }).process;
   if (typeof proc === 'undefined' || !proc?.versions?.node) return fail('not running under Node.js');

@@ -1,0 +1,59 @@
+/** `ebm doctor`: what the toolkit runs on — backend, BLAS, measured GEMM speed, Node, cores, data sets available. */
+import { availableParallelism, cpus } from 'node:os';
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { backendInfo, measureGemmGflops } from '../../tensor/select.js';
+import { ebmTsVersion } from '../../io/model.js';
+import { FASHION_MNIST_DIR, mnistDataDir } from '../../data/mnist.js';
+import { printResult, runCommand, type CliContext } from '../context.js';
+import { parsePositiveFloat } from '../options.js';
+import { fmt } from '../common.js';
+
+/** Registers `ebm doctor [--json] [--seconds S]`. */
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('doctor')
+    .description('report the compute backend, BLAS, measured GEMM GFLOP/s (256×784×500 float32), Node version and cores')
+    .option('--json', 'print one JSON object')
+    .option('--seconds <s>', 'time spent measuring GEMM (default 0.5)', parsePositiveFloat, 0.5)
+    .action((o: { json?: boolean; seconds: number }) =>
+      runCommand(ctx, () => {
+        const info = backendInfo();
+        // C[256×500] = A[256×784]·B[784×500]: one MNIST-sized batch through a 784→500 layer.
+        const gflops = measureGemmGflops(256, 500, 784, 'float32', o.seconds);
+        let mnist = false;
+        try {
+          mnist = existsSync(mnistDataDir());
+        } catch {
+          mnist = false;
+        }
+        const result = {
+          ebmTs: ebmTsVersion(),
+          backend: info.backend,
+          blas: info.blas,
+          blasLibrary: info.blasLibrary ?? null,
+          simd: info.simd ?? null,
+          threads: info.threads ?? 1,
+          nativeAvailable: info.nativeAvailable,
+          nativeError: info.nativeError ?? null,
+          gemm: { m: 256, k: 784, n: 500, dtype: 'float32', gflops },
+          node: process.versions.node,
+          platform: `${process.platform}-${process.arch}`,
+          cores: typeof availableParallelism === 'function' ? availableParallelism() : cpus().length,
+          datasets: { mnist, fashionMnist: existsSync(FASHION_MNIST_DIR) },
+        };
+        printResult(ctx, o.json, result, () =>
+          [
+            `ebm-ts      ${result.ebmTs}`,
+            `backend     ${result.backend}${info.simd ? ` (${info.simd})` : ''}${!info.nativeAvailable && info.nativeError ? ` — native unavailable: ${info.nativeError}` : ''}`,
+            `BLAS        ${info.blas ? `linked: ${info.blasLibrary ?? 'yes'}` : 'not linked'}`,
+            `threads     ${result.threads}`,
+            `GEMM        ${fmt(gflops)} GFLOP/s (256×784 · 784×500, float32)`,
+            `node        ${result.node} on ${result.platform}`,
+            `cores       ${result.cores}`,
+            `data sets   mnist: ${mnist ? 'yes' : 'no'}, fashion-mnist: ${result.datasets.fashionMnist ? 'yes' : `no (apt-get install dataset-fashion-mnist)`}`,
+          ].join('\n'),
+        );
+      }),
+    );
+}

@@ -1,0 +1,73 @@
+/** `ebm sample MODEL`: draws samples from a model file (any registered kind) and writes CSV, .npy or PNG. */
+import type { Command } from 'commander';
+import { key as makeKey } from '../../random/index.js';
+import { writeFileAtomic } from '../../io/atomic.js';
+import { loadAnyModel } from '../models.js';
+import { printResult, runCommand, type CliContext } from '../context.js';
+import { UsageError } from '../errors.js';
+import { parsePositiveFloat, parsePositiveInt } from '../options.js';
+import { SAMPLE_EXTS, addSeedOption, checkOutputPath, columnStats, fmt, writeSamples } from '../common.js';
+import { progressBar } from '../progress.js';
+
+interface Opts {
+  n: number;
+  out: string;
+  plot?: string;
+  steps?: number;
+  stepSize?: number;
+  seed: number;
+  quiet?: boolean;
+  json?: boolean;
+}
+
+/** Registers `ebm sample MODEL --n N --out FILE [--plot heat.png]`. */
+export function register(program: Command, ctx: CliContext): void {
+  const cmd = program
+    .command('sample')
+    .description('draw samples from a model file; write them as .csv, .npy or .png (and a heat map with --plot)')
+    .argument('<model>', 'model file (.safetensors written by ebm)')
+    .requiredOption('--out <file>', 'samples file: .csv, .npy or .png')
+    .option('--n <n>', 'number of samples', parsePositiveInt, 1000)
+    .option('--plot <heat.png>', '2-D models: density heat map with the samples on top')
+    .option('--steps <n>', 'MCMC steps (mlp-energy: Langevin steps, default 500)', parsePositiveInt)
+    .option('--step-size <eta>', 'MCMC step size (mlp-energy: Langevin η in standardised units, default 0.01)', parsePositiveFloat)
+    .option('--quiet', 'no progress bar')
+    .option('--json', 'print one JSON object');
+  addSeedOption(cmd);
+  cmd.action((modelPath: string, o: Opts) =>
+    runCommand(ctx, async () => {
+      checkOutputPath(o.out, '--out', SAMPLE_EXTS);
+      if (o.plot) checkOutputPath(o.plot, '--plot', ['.png']);
+      const m = await loadAnyModel(modelPath);
+      if (o.plot && !m.plot) throw new UsageError(`--plot: model kind ${m.kind} cannot be plotted`);
+      const steps = o.steps;
+      const bar = progressBar(ctx.io, 'sample', steps ?? 500, o.quiet);
+      const t0 = performance.now();
+      const x = m.sample({
+        key: makeKey(o.seed),
+        n: o.n,
+        ...(steps !== undefined ? { steps } : {}),
+        ...(o.stepSize !== undefined ? { stepSize: o.stepSize } : {}),
+        onProgress: (d) => bar.update(d),
+      });
+      bar.done();
+      const seconds = (performance.now() - t0) / 1000;
+      const plotFn = m.plot ? () => m.plot!({ samples: x }) : undefined;
+      const pngOk = m.imageShape !== undefined || (plotFn !== undefined && m.dim === 2);
+      if (o.out.toLowerCase().endsWith('.png') && !pngOk) throw new UsageError(`--out ${o.out}: PNG output needs image-shaped or 2-D samples`);
+      // Work done: now write the outputs.
+      await writeSamples(o.out, x, { ...(m.imageShape ? { imageShape: m.imageShape } : {}), ...(plotFn ? { plot: plotFn } : {}) });
+      if (o.plot && plotFn) await writeFileAtomic(o.plot, plotFn());
+      const s = columnStats(x);
+      const result = { model: modelPath, kind: m.kind, n: o.n, dim: m.dim, out: o.out, plot: o.plot ?? null, mean: s.colMean, seconds };
+      printResult(ctx, o.json, result, () =>
+        [
+          `${o.n} samples from ${m.describe()} in ${fmt(seconds)} s`,
+          `mean     [${s.colMean.slice(0, 8).map(fmt).join(', ')}${m.dim > 8 ? ', …' : ''}]`,
+          `samples  ${o.out}`,
+          ...(o.plot ? [`plot     ${o.plot}`] : []),
+        ].join('\n'),
+      );
+    }),
+  );
+}

@@ -1,0 +1,130 @@
+/** `ebm train mlp-energy`: an MLP energy trained by denoising or sliced score matching, with checkpoints and resume. */
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import type { Activation } from '../../nn/index.js';
+import { ACTIVATIONS } from '../../nn/index.js';
+import { saveModel } from '../../io/model.js';
+import { checkResumeMeta, loadCheckpoint } from '../../io/checkpoint.js';
+import { printResult, runCommand, type CliContext } from '../context.js';
+import { UsageError } from '../errors.js';
+import { parseChoice, parseIntList, parsePositiveFloat, parsePositiveInt } from '../options.js';
+import { addDataOptions, addSeedOption, checkOutputPath, fmt, loadDataFromOptions, trainDataKey, type DataOptionValues } from '../common.js';
+import { progressBar } from '../progress.js';
+import { openTrainLog } from '../trainLog.js';
+import { MLP_ENERGY_KIND, trainMlpEnergy } from '../kinds/mlpEnergy.js';
+
+interface Opts extends DataOptionValues {
+  hidden: number[];
+  activation: Activation;
+  loss: 'dsm' | 'ssm';
+  sigma: number;
+  steps: number;
+  lr: number;
+  batch: number;
+  seed: number;
+  out: string;
+  log?: string;
+  checkpoint?: string;
+  checkpointEvery?: number;
+  resume?: boolean;
+  quiet?: boolean;
+  json?: boolean;
+}
+
+/** Default checkpoint path for a model path: `m.safetensors` → `m.ckpt.safetensors`. */
+export function defaultCheckpointPath(out: string): string {
+  return out.replace(/(\.safetensors)?$/, '.ckpt.safetensors');
+}
+
+/** Registers `ebm train mlp-energy`. */
+export function registerTrainMlpEnergy(train: Command, ctx: CliContext): void {
+  const cmd = train
+    .command('mlp-energy')
+    .description('train an MLP energy E(x) by denoising (dsm) or sliced (ssm) score matching')
+    .requiredOption('--out <model.safetensors>', 'model file to write')
+    .option('--hidden <widths>', 'hidden layer widths, comma-separated', parseIntList, [64, 64])
+    .option('--activation <name>', `activation (${ACTIVATIONS.join(', ')})`, parseChoice(ACTIVATIONS), 'silu' as Activation)
+    .option('--loss <loss>', 'dsm (denoising) or ssm (sliced) score matching', parseChoice(['dsm', 'ssm'] as const), 'dsm')
+    .option('--sigma <s>', 'DSM noise level, in standardised data units', parsePositiveFloat, 0.1)
+    .option('--steps <n>', 'training steps', parsePositiveInt, 2000)
+    .option('--lr <lr>', 'Adam learning rate', parsePositiveFloat, 1e-3)
+    .option('--batch <n>', 'mini-batch size', parsePositiveInt, 128)
+    .option('--log <train.jsonl>', 'training log, JSON lines (step, loss, energyGap, gradNorm, lr, time)')
+    .option('--checkpoint <path>', 'checkpoint file (default: <out>.ckpt.safetensors)')
+    .option('--checkpoint-every <k>', 'write a checkpoint every K steps', parsePositiveInt)
+    .option('--resume', 'continue from the checkpoint if it exists (same settings; --steps may grow)')
+    .option('--quiet', 'no progress bar')
+    .option('--json', 'print one JSON object');
+  addDataOptions(cmd);
+  addSeedOption(cmd);
+  cmd.action((o: Opts) =>
+    runCommand(ctx, async () => {
+      checkOutputPath(o.out, '--out', ['.safetensors']);
+      if (o.log) checkOutputPath(o.log, '--log');
+      const ckptPath = o.checkpoint ?? (o.checkpointEvery !== undefined || o.resume ? defaultCheckpointPath(o.out) : undefined);
+      if (ckptPath) checkOutputPath(ckptPath, '--checkpoint', ['.safetensors']);
+      if (o.checkpoint && o.checkpointEvery === undefined && !o.resume) throw new UsageError('--checkpoint needs --checkpoint-every K (or --resume)');
+      const data = await loadDataFromOptions(o, trainDataKey(o.seed));
+      if (data.rows < 2) throw new UsageError(`--data ${o.data}: needs at least 2 rows, got ${data.rows}`);
+      const meta = {
+        data: o.data, n: o.n ?? null, limit: o.limit ?? null, binarize: o.binarize ?? null, threshold: o.threshold ?? null,
+        seed: o.seed, hidden: o.hidden, activation: o.activation, loss: o.loss, sigma: o.sigma, lr: o.lr, batch: o.batch,
+      };
+      let resume: { step: number; state: import('../../io/checkpoint.js').StateTree } | undefined;
+      if (o.resume && ckptPath && existsSync(ckptPath)) {
+        const ck = await loadCheckpoint(ckptPath, { kind: MLP_ENERGY_KIND });
+        const { config: _c, ...stored } = ck.meta;
+        checkResumeMeta(stored, meta, ckptPath);
+        if (ck.step > o.steps) throw new UsageError(`--steps ${o.steps} is less than the ${ck.step} steps already done in ${ckptPath}`);
+        resume = { step: ck.step, state: ck.state };
+      }
+      const log = o.log ? openTrainLog(o.log, resume?.step) : undefined;
+      const bar = progressBar(ctx.io, 'train', o.steps, o.quiet);
+      const t0 = performance.now();
+      const r = await trainMlpEnergy({
+        x: data.x,
+        cfgIn: { hidden: o.hidden, activation: o.activation, loss: o.loss, sigma: o.sigma, bounds: data.bounds ?? null },
+        steps: o.steps,
+        lr: o.lr,
+        batch: o.batch,
+        seed: o.seed,
+        ...(o.checkpointEvery !== undefined && ckptPath ? { checkpointEvery: o.checkpointEvery, checkpointPath: ckptPath } : {}),
+        ...(resume ? { resume } : {}),
+        meta,
+        logEvery: Math.max(1, Math.min(100, Math.floor(o.steps / 100) || 1)),
+        onLog: (rec) => log?.write(rec),
+        onProgress: (done, m) => bar.update(done, m ? `loss ${fmt(m.loss)}` : undefined),
+      });
+      bar.done();
+      const seconds = (performance.now() - t0) / 1000;
+      await saveModel(o.out, {
+        kind: MLP_ENERGY_KIND,
+        config: r.cfg,
+        provenance: { data: o.data, seed: o.seed, steps: o.steps, loss: o.loss, lr: o.lr, batch: o.batch, rows: data.rows },
+        tensors: r.params,
+      });
+      const result = {
+        model: o.out,
+        kind: MLP_ENERGY_KIND,
+        steps: o.steps,
+        resumedFrom: resume?.step ?? null,
+        loss: r.last.loss ?? null,
+        energyGap: r.last.energyGap ?? null,
+        gradNorm: r.last.gradNorm ?? null,
+        seconds,
+        checkpoint: o.checkpointEvery !== undefined ? ckptPath ?? null : null,
+        log: o.log ?? null,
+      };
+      printResult(ctx, o.json, result, () =>
+        [
+          `trained mlp-energy ${[data.cols, ...o.hidden, 1].join('-')} on ${o.data} (${data.rows} rows) for ${o.steps} steps` +
+            (resume ? ` (resumed at step ${resume.step})` : '') + ` in ${fmt(seconds)} s`,
+          `final loss ${fmt(r.last.loss ?? NaN)}, energy gap ${fmt(r.last.energyGap ?? NaN)}, grad norm ${fmt(r.last.gradNorm ?? NaN)}`,
+          `model      ${o.out}`,
+          ...(result.checkpoint ? [`checkpoint ${result.checkpoint}`] : []),
+          ...(o.log ? [`log        ${o.log}`] : []),
+        ].join('\n'),
+      );
+    }),
+  );
+}

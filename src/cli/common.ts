@@ -1,0 +1,141 @@
+/** Helpers shared by the commands: data options, output-path checks, sample writers, key derivations. */
+import { existsSync, statSync } from 'node:fs';
+import { dirname, extname, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { Tensor } from '../tensor/tensor.js';
+import { foldIn, key as makeKey, type Key } from '../random/index.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { formatCsv } from '../io/csv.js';
+import { encodeNpy } from '../io/npy.js';
+import { imageGridPng } from '../io/png.js';
+import { loadDataSpec, type Dataset } from '../data/spec.js';
+import type { Binarize } from '../data/mnist.js';
+import { UsageError } from './errors.js';
+import { parseChoice, parsePositiveInt, parseSeed, parseUnitInterval } from './options.js';
+
+/** Values of the data options added by {@link addDataOptions}. */
+export interface DataOptionValues {
+  data: string;
+  n?: number;
+  binarize?: Binarize;
+  threshold?: number;
+  limit?: number;
+}
+
+/**
+ * Adds `--data SPEC` (required unless `required` is false), `--n N` (points drawn from toy generators),
+ * `--binarize none|threshold|stochastic`, `--threshold T` and `--limit N` to a command.
+ */
+export function addDataOptions(cmd: Command, required = true, nDefaultHelp = '10000'): Command {
+  const spec = 'data: a .csv/.npy/IDX file, mnist:train|test, fashion-mnist:train|test, toy:NAME, toy:bars-and-stripes:D';
+  if (required) cmd.requiredOption('--data <spec>', spec);
+  else cmd.option('--data <spec>', spec);
+  return cmd
+    .option('--n <n>', `points drawn from a toy generator (default ${nDefaultHelp})`, parsePositiveInt)
+    .option('--binarize <mode>', 'image sets: none, threshold or stochastic', parseChoice(['none', 'threshold', 'stochastic'] as const))
+    .option('--threshold <t>', 'threshold for --binarize threshold (default 0.5)', parseUnitInterval)
+    .option('--limit <n>', 'keep only the first N rows', parsePositiveInt);
+}
+
+/** Adds `--seed N` (default 0). */
+export function addSeedOption(cmd: Command): Command {
+  return cmd.option('--seed <n>', 'random seed (non-negative integer)', parseSeed, 0);
+}
+
+/** Key used to draw generated training data (toy sets, stochastic binarisation): `foldIn(key(seed), 0xda7a)`. */
+export function trainDataKey(seed: number): Key {
+  return foldIn(makeKey(seed), 0xda7a);
+}
+
+/** Key used to draw held-out evaluation data, distinct from the training data: `foldIn(key(seed), 0x7e57)`. */
+export function evalDataKey(seed: number): Key {
+  return foldIn(makeKey(seed), 0x7e57);
+}
+
+/** Loads the data named by the options, with `key` for generated data. */
+export async function loadDataFromOptions(o: DataOptionValues, key: Key, nDefault?: number): Promise<Dataset> {
+  const n = o.n ?? nDefault;
+  return loadDataSpec(o.data, {
+    key,
+    ...(n !== undefined ? { n } : {}),
+    ...(o.binarize ? { binarize: o.binarize } : {}),
+    ...(o.threshold !== undefined ? { threshold: o.threshold } : {}),
+    ...(o.limit !== undefined ? { limit: o.limit } : {}),
+  });
+}
+
+/**
+ * Checks, before any work, that an output file can be written: its extension is one of `exts` (when given) and its
+ * directory exists. Throws a {@link UsageError} naming the flag.
+ */
+export function checkOutputPath(path: string, flag: string, exts?: readonly string[]): void {
+  if (path.trim() === '') throw new UsageError(`${flag}: the path is empty`);
+  if (exts) {
+    const e = extname(path).toLowerCase();
+    if (!exts.includes(e)) throw new UsageError(`${flag} ${path}: unsupported file type "${e || '(none)'}" (use ${exts.join(', ')})`);
+  }
+  const dir = dirname(resolve(path));
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${flag} ${path}: directory ${dirname(path)} does not exist`);
+  if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(`${flag} ${path}: is a directory`);
+}
+
+/** File types accepted for samples. */
+export const SAMPLE_EXTS = ['.csv', '.npy', '.png'] as const;
+
+/**
+ * Writes samples atomically by extension: `.csv` (header `x1,…,xd`), `.npy` (float32), `.png` (an image grid when
+ * rows are images, else `plot()` — e.g. a 2-D heat map with the samples on top).
+ */
+export async function writeSamples(path: string, x: Tensor, opts: { imageShape?: [number, number]; plot?: () => Uint8Array } = {}): Promise<void> {
+  const e = extname(path).toLowerCase();
+  if (e === '.csv') {
+    const header = Array.from({ length: x.shape[1] }, (_, j) => `x${j + 1}`);
+    await writeFileAtomic(path, formatCsv(x, header));
+  } else if (e === '.npy') {
+    await writeFileAtomic(path, encodeNpy(x));
+  } else if (e === '.png') {
+    if (opts.imageShape) {
+      const [h, w] = opts.imageShape;
+      await writeFileAtomic(path, imageGridPng(x, { height: h, width: w, scale: h <= 8 ? 8 : 2 }));
+    } else if (opts.plot) {
+      await writeFileAtomic(path, opts.plot());
+    } else {
+      throw new UsageError(`--out ${path}: PNG output needs image-shaped or 2-D samples`);
+    }
+  } else {
+    throw new UsageError(`--out ${path}: unsupported file type "${e}" (use .csv, .npy or .png)`);
+  }
+}
+
+/** Per-column and overall statistics of a data matrix (float64 accumulation). */
+export function columnStats(x: Tensor): { min: number; max: number; mean: number; colMin: number[]; colMax: number[]; colMean: number[] } {
+  const [n, d] = x.shape;
+  const colMin = new Array<number>(d).fill(Infinity);
+  const colMax = new Array<number>(d).fill(-Infinity);
+  const colSum = new Array<number>(d).fill(0);
+  const a = x.data;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < d; j++) {
+      const v = a[i * d + j];
+      if (v < colMin[j]) colMin[j] = v;
+      if (v > colMax[j]) colMax[j] = v;
+      colSum[j] += v;
+    }
+  }
+  let total = 0;
+  for (const s of colSum) total += s;
+  return {
+    min: Math.min(...colMin),
+    max: Math.max(...colMax),
+    mean: total / (n * d),
+    colMin,
+    colMax,
+    colMean: colSum.map((s) => s / n),
+  };
+}
+
+/** Formats a number for human output (6 significant digits). */
+export function fmt(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  return Number.isInteger(v) ? String(v) : Number(v.toPrecision(6)).toString();
+}

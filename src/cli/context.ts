@@ -1,0 +1,56 @@
+/**
+ * The environment a command runs in: where stdout/stderr go, whether stderr is a terminal, and the exit code being
+ * built up. `main()` makes one per invocation so the CLI can run in-process (tests) or as the `ebm` binary.
+ */
+import { EXIT_OK, debugEnabled, exitCodeFor, formatError } from './errors.js';
+
+/** Output streams of one CLI invocation. */
+export interface CliIO {
+  /** Writes to standard output (results, `--json` objects, help). */
+  stdout(text: string): void;
+  /** Writes to standard error (errors, progress bars). */
+  stderr(text: string): void;
+  /** True when stderr is a terminal: progress bars are shown only then. */
+  stderrIsTTY: boolean;
+}
+
+/** A CLI invocation's state shared by all commands. */
+export interface CliContext {
+  io: CliIO;
+  /** Exit code to return; commands set it through {@link runCommand}. */
+  exitCode: number;
+}
+
+/** The IO of the current process (`process.stdout`, `process.stderr`). */
+export function processIO(): CliIO {
+  return {
+    stdout: (t) => void process.stdout.write(t),
+    stderr: (t) => void process.stderr.write(t),
+    stderrIsTTY: process.stderr.isTTY === true,
+  };
+}
+
+/**
+ * Runs a command body, mapping errors to exit codes: `UsageError`, `DataError`, `ShapeError`, `DTypeError` → exit 2
+ * with one line `error: …` on stderr; anything else → exit 1 with `error: …` (plus the stack when `EBM_DEBUG=1`).
+ * Commands write their output files only after their work succeeded, so a failure leaves no file behind.
+ * @example .action((opts) => runCommand(ctx, () => dataInfo(ctx, opts)))
+ */
+export async function runCommand(ctx: CliContext, fn: () => Promise<void> | void): Promise<void> {
+  try {
+    await fn();
+    ctx.exitCode = EXIT_OK;
+  } catch (err) {
+    ctx.exitCode = exitCodeFor(err);
+    ctx.io.stderr(formatError(err, debugEnabled()) + '\n');
+  }
+}
+
+/**
+ * Prints a command's result: with `json` exactly one JSON object on one line of stdout, else `human()` lines.
+ * Non-finite numbers become `null` in JSON (JSON has no NaN), never silently dropped.
+ */
+export function printResult(ctx: CliContext, json: boolean | undefined, result: Record<string, unknown>, human: () => string): void {
+  if (json) ctx.io.stdout(JSON.stringify(result, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)) + '\n');
+  else ctx.io.stdout(human().replace(/\n?$/, '\n'));
+}

@@ -1,0 +1,113 @@
+#!/usr/bin/env node
+/**
+ * The `ebm` command-line tool. `main(argv, io)` runs one invocation and resolves to its exit code, so the CLI can be
+ * driven in-process (tests) as well as through the `ebm` binary (this file, compiled to `dist/cli/main.js`).
+ *
+ * Exit codes: 0 success; 2 bad usage or bad input (one line `error: …` on stderr naming the flag, file, line or
+ * column); 1 anything else (stack with `EBM_DEBUG=1`).
+ */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import { initBackend } from '../tensor/select.js';
+import { ebmTsVersion } from '../io/model.js';
+import { processIO, type CliContext, type CliIO } from './context.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, debugEnabled, formatError } from './errors.js';
+import './kinds/mlpEnergyHandler.js';
+import * as doctor from './commands/doctor.js';
+import * as dataInfo from './commands/dataInfo.js';
+import * as train from './commands/train.js';
+import * as sample from './commands/sample.js';
+import * as evaluate from './commands/evaluate.js';
+import * as demo from './commands/demo.js';
+
+/** A command module: registers one command (and its subcommands) on the program. */
+export interface CommandModule {
+  register(program: Command, ctx: CliContext): void;
+}
+
+/** The built-in commands, in help order. */
+export const COMMANDS: CommandModule[] = [demo, train, sample, evaluate, dataInfo, doctor];
+
+/** Applies the CLI's error conventions to a command and all its subcommands. */
+function configure(cmd: Command, ctx: CliContext): void {
+  cmd.exitOverride();
+  cmd.configureOutput({
+    writeOut: (s) => ctx.io.stdout(s),
+    writeErr: (s) => ctx.io.stderr(s),
+    outputError: () => {
+      // printed once by main() as a single `error: …` line
+    },
+  });
+  cmd.allowExcessArguments(false);
+  for (const sub of cmd.commands) configure(sub, ctx);
+}
+
+/**
+ * Builds the commander program for one invocation.
+ * @example const p = buildProgram({ io: processIO(), exitCode: 0 });
+ */
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('ebm');
+  program
+    .description('energy-based models from the command line: train, sample, evaluate (ebm <command> --help)')
+    .version(ebmTsVersion(), '-V, --version')
+    .showSuggestionAfterError(true);
+  for (const c of COMMANDS) c.register(program, ctx);
+  configure(program, ctx);
+  return program;
+}
+
+/**
+ * Runs the CLI with arguments `argv` (without `node` and the script) and returns the exit code.
+ * @example const code = await main(['data-info', '--data', 'toy:moons', '--json'], io);
+ */
+export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
+  const ctx: CliContext = { io, exitCode: EXIT_OK };
+  try {
+    initBackend();
+  } catch (err) {
+    io.stderr(formatError(err) + '\n');
+    return EXIT_USAGE;
+  }
+  const program = buildProgram(ctx);
+  if (argv.length === 0) {
+    io.stdout(program.helpInformation());
+    return EXIT_OK;
+  }
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT_OK;
+      // commander's messages start with "error: "; fold its hint lines ("(Did you mean …?)") into one line.
+      io.stderr(formatError(err.message.replace(/^error:\s*/, '')) + '\n');
+      return EXIT_USAGE;
+    }
+    io.stderr(formatError(err, debugEnabled()) + '\n');
+    return EXIT_FAILURE;
+  }
+  return ctx.exitCode;
+}
+
+function isEntryPoint(): boolean {
+  const arg = process.argv[1];
+  if (!arg) return false;
+  try {
+    return realpathSync(arg) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(formatError(err, true) + '\n');
+      process.exitCode = EXIT_FAILURE;
+    },
+  );
+}

@@ -1,0 +1,36 @@
+/** The training log: JSON lines `{"step":…,"loss":…,"energyGap":…,"gradNorm":…,"lr":…,"time":…}`, one per logged step. */
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../io/atomic.js';
+import type { LogRecord } from './trainLoop.js';
+
+/** An open training log. */
+export interface TrainLog {
+  /** Appends one record as a JSON line (non-finite numbers are written as `null`). */
+  write(rec: LogRecord): void;
+}
+
+/**
+ * Opens a training log at `path`. A fresh run (`resumeStep` undefined) starts an empty file; a resumed run keeps the
+ * records with `step ≤ resumeStep` from the existing file (dropping those of the steps being redone) so the finished
+ * log reads like an uninterrupted run's. The rewrite is atomic.
+ */
+export function openTrainLog(path: string, resumeStep?: number): TrainLog {
+  let keep = '';
+  if (resumeStep !== undefined && existsSync(path)) {
+    for (const line of readFileSync(path, 'utf8').split('\n')) {
+      if (line.trim() === '') continue;
+      try {
+        const r = JSON.parse(line) as { step?: unknown };
+        if (typeof r.step === 'number' && r.step <= resumeStep) keep += line + '\n';
+      } catch {
+        // a line torn by a kill: drop it
+      }
+    }
+  }
+  writeFileAtomicSync(path, keep);
+  return {
+    write(rec) {
+      appendFileSync(path, JSON.stringify(rec, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)) + '\n');
+    },
+  };
+}

@@ -1,0 +1,9 @@
+/** Training losses for energy-based models and score networks. */
+export {
+  energyToScore, modelScore, probes, exactScoreMatching, slicedScoreMatching, denoisingScoreMatching,
+  multiScaleDenoisingScoreMatching,
+} from './scoreMatching.js';
+export type {
+  EnergyFn, ScoreFn, ScoreModel, ScoreLossOutput, ScoreLoss, Projection, SlicedScoreMatchingOptions,
+  DenoisingScoreMatchingOptions, MultiScaleDSMOptions,
+} from './scoreMatching.js';

@@ -1,0 +1,245 @@
+/** Score-matching losses for energies (score = −∇ₓE) and score networks: exact, denoising (single and multi-σ), sliced and SSM-VR. */
+import {
+  Tensor, ShapeError, grad, vjp, sum, mul, add, div, square, neg, reshape, concat, sliceAxis, affine, detach, tensor,
+} from '../tensor/index.js';
+import { normal, bernoulli, split, randintArray, type Key } from '../random/index.js';
+
+/** An energy function with parameters: `(params, x [n, ...dim], ...cond) → E [n]` (lower = likelier). */
+export type EnergyFn<P, A extends unknown[] = []> = (params: P, x: Tensor, ...cond: A) => Tensor;
+/** A score function with parameters: `(params, x [n, ...dim], ...cond) → ∇ₓ log p [n, ...dim]`. */
+export type ScoreFn<P, A extends unknown[] = []> = (params: P, x: Tensor, ...cond: A) => Tensor;
+
+/**
+ * What a score-matching loss trains: an energy (`score = −∇ₓE`, computed by a differentiable inner gradient so that
+ * `∇θ` of the loss is a gradient of a gradient) or a direct score network.
+ * @example const m: ScoreModel<P> = { energy: (p, x) => applyMLP(p, x).reshape... }; // or { score: (p, x) => net(p, x) }
+ */
+export type ScoreModel<P, A extends unknown[] = []> = { readonly energy: EnergyFn<P, A> } | { readonly score: ScoreFn<P, A> };
+
+/** What every loss here returns: the scalar loss (differentiable in the params) and detached diagnostics. */
+export interface ScoreLossOutput {
+  /** Scalar (shape `[]`) loss. */
+  readonly loss: Tensor;
+  /** Diagnostics as plain numbers (e.g. the two terms of the objective). */
+  readonly aux: Readonly<Record<string, number>>;
+}
+
+/** A loss as a pure function of parameters, a batch `x [n, ...dim]` and a random key. */
+export type ScoreLoss<P> = (params: P, batch: Tensor, key: Key) => ScoreLossOutput;
+
+/**
+ * The score `s(x) = −∇ₓ Σᵢ E(xᵢ)` of an energy function, differentiable in the parameters (and in `x`): the inner
+ * gradient is recorded whenever an outer `grad`/`valueAndGrad`/`vjp` is tracing, so `∇θ` of anything built from it
+ * works (double backward). Rows must be independent. Shapes: `x [n, ...dim]` → `[n, ...dim]`.
+ * @example const s = energyToScore((p, x) => quadratic(p, x)); s(params, x) // = −A(x − μ)
+ */
+export function energyToScore<P, A extends unknown[]>(energy: EnergyFn<P, A>): ScoreFn<P, A> {
+  return (params: P, x: Tensor, ...cond: A): Tensor => {
+    const n = x.shape[0];
+    const g = grad((y: Tensor) => {
+      const e = energy(params, y, ...cond);
+      if (e.ndim !== 1 || e.shape[0] !== n) {
+        throw new ShapeError(`energy: must return one value per row, shape [${n}], got [${e.shape.join(', ')}]`);
+      }
+      return sum(e);
+    })(x);
+    return neg(g);
+  };
+}
+
+/** The score function of a {@link ScoreModel}. */
+export function modelScore<P, A extends unknown[]>(model: ScoreModel<P, A>): ScoreFn<P, A> {
+  if ('energy' in model) return energyToScore(model.energy);
+  if ('score' in model) return model.score;
+  throw new TypeError('ScoreModel: expected { energy } or { score }');
+}
+
+function checkBatch(x: Tensor, fn: string): [number, number] {
+  if (!(x instanceof Tensor)) throw new TypeError(`${fn}: batch must be a Tensor`);
+  if (x.ndim < 2 || x.shape[0] === 0) throw new ShapeError(`${fn}: batch must be [n, ...dim] with n ≥ 1, got [${x.shape.join(', ')}]`);
+  return [x.shape[0], x.size / x.shape[0]];
+}
+
+function checkScore(s: Tensor, x: Tensor, fn: string): void {
+  if (s.shape.length !== x.shape.length || s.shape.some((d, i) => d !== x.shape[i])) {
+    throw new ShapeError(`${fn}: score has shape [${s.shape.join(', ')}] but the batch is [${x.shape.join(', ')}]`);
+  }
+}
+
+function rowSum(t: Tensor, n: number): Tensor {
+  return sum(reshape(t, [n, t.size / n]), 1);
+}
+
+function repeatRows(x: Tensor, times: number): Tensor {
+  return times === 1 ? x : concat(Array.from({ length: times }, () => x), 0);
+}
+
+function num(t: Tensor): number {
+  return detach(t).data[0];
+}
+
+/** Probe distribution for sliced score matching and Hutchinson estimators. */
+export type Projection = 'gaussian' | 'rademacher';
+
+/**
+ * Random probe vectors with `E[v vᵀ] = I`: standard normal, or Rademacher (±1 with probability ½ each).
+ * Shape `shape`, dtype `dtype`.
+ * @example probes(k, [8, 2], 'rademacher') // entries in {−1, +1}
+ */
+export function probes(key: Key, shape: readonly number[], kind: Projection, dtype: 'float32' | 'float64' = 'float32'): Tensor {
+  if (kind === 'gaussian') return normal(key, shape, { dtype });
+  if (kind === 'rademacher') return affine(bernoulli(key, 0.5, shape, { dtype }), 2, -1);
+  throw new RangeError(`probes: projection must be 'gaussian' or 'rademacher', got '${String(kind)}'`);
+}
+
+/**
+ * Core of the Jacobian-based objectives: for `x` replicated `M` times and probes `v [M·n, ...dim]`, returns the
+ * score on the replicated batch and `vᵀ (∂s/∂x) v` per replicated row, with one backward pass.
+ */
+function jacobianQuadratic<P>(score: ScoreFn<P>, params: P, x: Tensor, v: Tensor, fn: string): { s: Tensor; vJv: Tensor } {
+  const [s, pull] = vjp((y: Tensor) => score(params, y), x);
+  checkScore(s, x, fn);
+  const vJ = pull(v);
+  return { s, vJv: rowSum(mul(v, vJ), x.shape[0]) };
+}
+
+/**
+ * Exact (Hyvärinen) score matching, for small dimension `D`:
+ * `J(θ) = (1/n) Σᵢ [ ½‖s(xᵢ)‖² + tr ∇ₓ s(xᵢ) ]`, which equals `½ E‖s − ∇log p‖²` up to a constant. For an energy
+ * `tr ∇ₓ s = −ΔE`. The trace is formed exactly from the `D` basis vectors in one backward pass over `D` copies of the
+ * batch, so the cost grows linearly in `D` (keep `D` ≲ 64). On a quadratic energy `½(x−μ)ᵀA(x−μ)` the minimiser on a
+ * sample is `A = Ŝ⁻¹` (the inverse biased sample covariance).
+ * Shapes: batch `[n, ...dim]`; loss `[]`; aux `{ sqNorm, trace }` (batch means of the two terms).
+ * @example const loss = exactScoreMatching({ energy: E }); const { loss: l } = loss(params, x, key(0));
+ */
+export function exactScoreMatching<P>(model: ScoreModel<P>): ScoreLoss<P> {
+  const score = modelScore(model);
+  return (params, batch) => {
+    const [n, D] = checkBatch(batch, 'exactScoreMatching');
+    const dtype = batch.dtype;
+    const xs = repeatRows(batch, D);
+    const basis = new (dtype === 'float64' ? Float64Array : Float32Array)(D * n * D);
+    for (let j = 0; j < D; j++) for (let i = 0; i < n; i++) basis[(j * n + i) * D + j] = 1;
+    const v = new Tensor(basis, xs.shape);
+    const { s, vJv } = jacobianQuadratic(score, params, xs, v, 'exactScoreMatching');
+    const sqNorm = mul(sum(square(sliceAxis(s, 0, 0, n))), 0.5 / n);
+    const trace = mul(sum(vJv), 1 / n);
+    const loss = add(sqNorm, trace);
+    return { loss, aux: { loss: num(loss), sqNorm: num(sqNorm), trace: num(trace) } };
+  };
+}
+
+/** Options of {@link slicedScoreMatching}. */
+export interface SlicedScoreMatchingOptions {
+  /** Projections per data point (default 1). */
+  readonly nProjections?: number;
+  /** Probe distribution (default `'rademacher'`). */
+  readonly projection?: Projection;
+  /**
+   * Variance reduction (SSM-VR, default false): replace `½(vᵀs)²` by its expectation over `v`, `½‖s‖²` (exact
+   * when `E[vvᵀ] = I`), leaving only the Jacobian term estimated by projections.
+   */
+  readonly varianceReduction?: boolean;
+}
+
+/**
+ * Sliced score matching (Song et al. 2019): with probes `v` (`E[vvᵀ] = I`), `M` per point,
+ * `J(θ) = (1/nM) Σᵢ Σₘ [ vᵢₘᵀ ∇ₓ(vᵢₘᵀ s(xᵢ)) + ½ (vᵢₘᵀ s(xᵢ))² ]`; SSM-VR uses `½‖s(xᵢ)‖²` for the last term.
+ * Its expectation over `v` is the exact score-matching objective, so the minimisers agree. Needs grad-of-grad for
+ * energies (third order when differentiated in `θ`); cost is one backward pass over `M` copies of the batch.
+ * Shapes: batch `[n, ...dim]`; loss `[]`; aux `{ sqTerm, jacobianTerm }`.
+ * @example const loss = slicedScoreMatching({ score: net }, { nProjections: 4, projection: 'gaussian', varianceReduction: true });
+ */
+export function slicedScoreMatching<P>(model: ScoreModel<P>, opts: SlicedScoreMatchingOptions = {}): ScoreLoss<P> {
+  const score = modelScore(model);
+  const M = opts.nProjections ?? 1;
+  if (!Number.isInteger(M) || M < 1) throw new RangeError(`slicedScoreMatching: nProjections must be a positive integer, got ${M}`);
+  const kind = opts.projection ?? 'rademacher';
+  if (kind !== 'gaussian' && kind !== 'rademacher') throw new RangeError(`slicedScoreMatching: projection must be 'gaussian' or 'rademacher', got '${String(kind)}'`);
+  const vr = opts.varianceReduction ?? false;
+  return (params, batch, key) => {
+    const [n] = checkBatch(batch, 'slicedScoreMatching');
+    const xs = repeatRows(batch, M);
+    const v = probes(key, xs.shape, kind, batch.dtype);
+    const { s, vJv } = jacobianQuadratic(score, params, xs, v, 'slicedScoreMatching');
+    const jac = mul(sum(vJv), 1 / (n * M));
+    const sq = vr ? mul(sum(square(s)), 0.5 / (n * M)) : mul(sum(square(rowSum(mul(v, s), n * M))), 0.5 / (n * M));
+    const loss = add(jac, sq);
+    return { loss, aux: { loss: num(loss), sqTerm: num(sq), jacobianTerm: num(jac) } };
+  };
+}
+
+/** Options of {@link denoisingScoreMatching}. */
+export interface DenoisingScoreMatchingOptions {
+  /** Noise level `σ > 0` of `x̃ = x + σε`. */
+  readonly sigma: number;
+}
+
+/**
+ * Denoising score matching at one noise level (Vincent 2011): `x̃ = x + σε`, `ε ~ N(0, I)`,
+ * `J(θ) = (1/n) Σᵢ ½ ‖s(x̃ᵢ) + (x̃ᵢ − xᵢ)/σ²‖² = (1/n) Σᵢ ½ ‖s(x̃ᵢ) + εᵢ/σ‖²`. Its minimiser is the score of the
+ * smoothed density `p ∗ N(0, σ²I)`; for a quadratic energy on a sample, `A = (Ŝ + σ²I)⁻¹`, so small `σ` recovers the
+ * precision up to `O(σ²)` — at the cost of gradient noise of order `1/σ`.
+ * Shapes: batch `[n, ...dim]`; loss `[]`.
+ * @example const loss = denoisingScoreMatching({ energy: E }, { sigma: 0.1 });
+ */
+export function denoisingScoreMatching<P>(model: ScoreModel<P>, opts: DenoisingScoreMatchingOptions): ScoreLoss<P> {
+  const score = modelScore(model);
+  const sigma = opts.sigma;
+  if (!(sigma > 0) || !Number.isFinite(sigma)) throw new RangeError(`denoisingScoreMatching: sigma must be a finite number > 0, got ${sigma}`);
+  return (params, batch, key) => {
+    const [n] = checkBatch(batch, 'denoisingScoreMatching');
+    const eps = normal(key, batch.shape, { dtype: batch.dtype });
+    const xt = add(batch, mul(eps, sigma));
+    const s = score(params, xt);
+    checkScore(s, batch, 'denoisingScoreMatching');
+    const loss = mul(sum(square(add(s, mul(eps, 1 / sigma)))), 0.5 / n);
+    return { loss, aux: { loss: num(loss) } };
+  };
+}
+
+/** Options of {@link multiScaleDenoisingScoreMatching}. */
+export interface MultiScaleDSMOptions {
+  /** The noise levels `σ₁ > … > σ_L` (any order is accepted; all must be > 0). */
+  readonly sigmas: readonly number[];
+  /** `'sigma2'` (default, NCSN): `λ(σ) = σ²`; `'none'`: `λ = 1`. */
+  readonly weighting?: 'sigma2' | 'none';
+}
+
+/**
+ * Noise-conditional denoising score matching over several noise levels (NCSN, Song & Ermon 2019): each example gets a
+ * level `σᵢ` drawn uniformly from `sigmas`, `x̃ = x + σᵢε`, and
+ * `J(θ) = (1/n) Σᵢ λ(σᵢ) · ½ ‖s(x̃ᵢ, σᵢ) + εᵢ/σᵢ‖²`; with `λ = σ²` this is `½‖σᵢ s(x̃ᵢ, σᵢ) + εᵢ‖²`, so every level
+ * contributes on the same scale. The model is conditioned on the noise level: it receives `sigma [n]` (the value of
+ * each row's σ) as its third argument.
+ * Shapes: batch `[n, ...dim]`; loss `[]`; aux `{ loss }`.
+ * @example const loss = multiScaleDenoisingScoreMatching({ score: (p, x, s) => net(p, x, s) }, { sigmas: geometricSigmas(1, 0.01, 10) } // from src/samplers);
+ */
+export function multiScaleDenoisingScoreMatching<P>(model: ScoreModel<P, [Tensor]>, opts: MultiScaleDSMOptions): ScoreLoss<P> {
+  const score = modelScore(model);
+  const sigmas = opts.sigmas;
+  if (!Array.isArray(sigmas) || sigmas.length === 0) throw new RangeError('multiScaleDenoisingScoreMatching: sigmas must be a non-empty array');
+  sigmas.forEach((s, i) => {
+    if (!(s > 0) || !Number.isFinite(s)) throw new RangeError(`multiScaleDenoisingScoreMatching: sigmas[${i}] must be a finite number > 0, got ${s}`);
+  });
+  const weighting = opts.weighting ?? 'sigma2';
+  if (weighting !== 'sigma2' && weighting !== 'none') throw new RangeError(`multiScaleDenoisingScoreMatching: weighting must be 'sigma2' or 'none', got '${String(weighting)}'`);
+  return (params, batch, key) => {
+    const [n] = checkBatch(batch, 'multiScaleDenoisingScoreMatching');
+    const [kIdx, kEps] = split(key, 2);
+    const idx = randintArray(kIdx, 0, sigmas.length, n);
+    const sig = new Float64Array(n);
+    for (let i = 0; i < n; i++) sig[i] = sigmas[idx[i]];
+    const sigT = tensor(sig, [n], batch.dtype);
+    const colShape = [n, ...batch.shape.slice(1).map(() => 1)];
+    const sigCol = reshape(sigT, colShape);
+    const eps = normal(kEps, batch.shape, { dtype: batch.dtype });
+    const xt = add(batch, mul(eps, sigCol));
+    const s = score(params, xt, sigT);
+    checkScore(s, batch, 'multiScaleDenoisingScoreMatching');
+    // residual r = s + ε/σ; weighted: σ·r = σ s + ε.
+    const r = weighting === 'sigma2' ? add(mul(s, sigCol), eps) : add(s, div(eps, sigCol));
+    const loss = mul(sum(square(r)), 0.5 / n);
+    return { loss, aux: { loss: num(loss) } };
+  };
+}

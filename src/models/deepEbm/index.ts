@@ -1,0 +1,16 @@
+/**
+ * Deep energy-based models trained by MCMC (contrastive divergence with a replay buffer or persistent chains):
+ * the estimator (architecture, energy, config), the trainer with divergence handling, and buffer utilities.
+ * @module
+ */
+export {
+  parseArch, formatArch, archInputSize, checkDeepEbmConfig, initDeepEbm, deepEbmEnergy, deepEbmEnergies, standardization,
+  ArchSpecError,
+} from './estimator.js';
+export type { DeepEbmArch, DeepEbmConfig } from './estimator.js';
+export { trainDeepEbm } from './trainer.js';
+export type { TrainDeepEbmOptions, TrainedDeepEbm, DeepEbmLogRecord } from './trainer.js';
+export { DivergenceGuard, TrainingDivergedError, resolveGuardOptions } from './guard.js';
+export type { GuardOptions, GuardInput, GuardState, GuardEvent, ResolvedGuardOptions } from './guard.js';
+export { freshChains, summarizeBuffer } from './replayBuffer.js';
+export type { BufferSummary, ReinitSource, CDState } from './replayBuffer.js';

@@ -1,0 +1,229 @@
+/**
+ * The training loop of MCMC-trained EBMs: mini-batches from explicit keys, a contrastive-divergence loss, Adam with
+ * gradient clipping, and divergence handling (snapshot → detect → roll back, change the random stream, lower the
+ * learning rate → stop after a set number of rollbacks).
+ * @module
+ */
+import { Tensor, type Tree } from '../../tensor/index.js';
+import { foldIn, split, randintArray, type Key } from '../../random/index.js';
+import { chain, clipByGlobalNorm, scaleByAdam, applyUpdates, globalNorm, type OptState, type GradientTransformation, type Schedule } from '../../optim/index.js';
+import { cdValueAndGrad, CDDivergenceError, treeAllFinite, type CDLoss, type CDState } from '../../losses/contrastiveDivergence.js';
+import { DivergenceError } from '../../samplers/index.js';
+import { DivergenceGuard, TrainingDivergedError, type GuardEvent, type GuardOptions, type GuardState } from './guard.js';
+
+/** Options of {@link trainDeepEbm}. */
+export interface TrainDeepEbmOptions<P extends Tree> {
+  /** Initial parameters. */
+  readonly params: P;
+  /** The CD loss (from `contrastiveDivergence`). */
+  readonly loss: CDLoss<P>;
+  /** Training data `[n, ...dim]`. */
+  readonly data: Tensor;
+  /** Training steps (parameter updates). */
+  readonly steps: number;
+  /** Positives per step (drawn uniformly with replacement). */
+  readonly batchSize: number;
+  /** Base key: step `t` of random stream `s` uses `foldIn(foldIn(key, s), t)`; the CD state starts from `foldIn(key, −1 >>> 0)`. */
+  readonly key: Key;
+  /** Adam learning rate, constant or a schedule of the step (default 1e-3). */
+  readonly lr?: number | Schedule;
+  /** Clip parameter gradients to this global norm (default: no clipping). */
+  readonly clipNorm?: number;
+  /** Adam moment decays (default 0.9, 0.999). */
+  readonly b1?: number;
+  readonly b2?: number;
+  /** Divergence handling; `false` turns it off (a NaN then throws immediately). */
+  readonly guard?: GuardOptions | false;
+  /**
+   * Multiplies the learning rate at step `t` on random stream `stream` (0 before any rollback). For experiments and
+   * tests, e.g. injecting a divergence: `(t, s) => (s === 0 && t >= 50 && t < 55 ? 1e4 : 1)`.
+   */
+  readonly lrMultiplier?: (step: number, stream: number) => number;
+  /** Start from this CD state instead of `loss.initState` (resume). */
+  readonly initialState?: CDState;
+  /** Optimiser state to resume from (with `startStep`). */
+  readonly initialOptState?: OptState;
+  /** Steps already done (resume). */
+  readonly startStep?: number;
+  /** Log every this many steps (default 50); the first and last steps are always logged. */
+  readonly logEvery?: number;
+  /** Receives log records. */
+  readonly onLog?: (rec: DeepEbmLogRecord) => void;
+  /** Receives every rollback. */
+  readonly onRollback?: (ev: GuardEvent) => void;
+  /** Called after every applied step (progress bars). */
+  readonly onStep?: (step: number) => void;
+}
+
+/** One training-log record. */
+export interface DeepEbmLogRecord {
+  readonly step: number;
+  readonly loss: number;
+  readonly gap: number;
+  readonly ePos: number;
+  readonly eNeg: number;
+  readonly gradNorm: number;
+  readonly lr: number;
+  readonly samplerDivergent: number;
+  readonly time: number;
+}
+
+/** Result of {@link trainDeepEbm}. */
+export interface TrainedDeepEbm<P extends Tree> {
+  readonly params: P;
+  readonly state: CDState;
+  readonly optState: OptState;
+  /** Logged records. */
+  readonly history: DeepEbmLogRecord[];
+  /** Rollbacks that happened. */
+  readonly events: GuardEvent[];
+  /** Final learning-rate multiplier (halved at each rollback by default). */
+  readonly lrScale: number;
+  /** Final random-stream index. */
+  readonly stream: number;
+}
+
+interface Snapshot<P extends Tree> {
+  step: number;
+  params: P;
+  opt: OptState;
+  cd: CDState;
+  guard: GuardState;
+}
+
+/** Positives of one step: `B` rows drawn uniformly with replacement. */
+function drawBatch(k: Key, data: Tensor, B: number): Tensor {
+  const n = data.shape[0];
+  const D = data.size / n;
+  const idx = randintArray(k, 0, n, B);
+  const out = data.dtype === 'float64' ? new Float64Array(B * D) : new Float32Array(B * D);
+  for (let i = 0; i < B; i++) out.set(data.data.subarray(idx[i] * D, (idx[i] + 1) * D), i * D);
+  return new Tensor(out, [B, ...data.shape.slice(1)]);
+}
+
+function scaleTree<P extends Tree>(t: P, s: number): P {
+  // applyUpdates adds; we scale Adam's direction by −lr here.
+  const leaves: Tensor[] = [];
+  const walk = (v: Tree): void => {
+    if (v instanceof Tensor) leaves.push(v);
+    else if (Array.isArray(v)) v.forEach(walk);
+    else Object.keys(v).forEach((k) => walk((v as Record<string, Tree>)[k]));
+  };
+  walk(t);
+  let i = 0;
+  const rebuild = (v: Tree): Tree => {
+    if (v instanceof Tensor) {
+      const x = leaves[i++];
+      return new Tensor(x.data.map((e) => e * s) as typeof x.data, x.shape);
+    }
+    if (Array.isArray(v)) return v.map(rebuild);
+    const o: Record<string, Tree> = {};
+    for (const k of Object.keys(v)) o[k] = rebuild((v as Record<string, Tree>)[k]);
+    return o;
+  };
+  return rebuild(t) as P;
+}
+
+/**
+ * Trains an EBM with a contrastive-divergence loss and Adam. Each step: draw positives, compute loss, gradient
+ * and the next CD state, ask the guard; if healthy, apply `θ ← θ − lr·scale·Adam(clip(∇θ L))`, else roll back to the
+ * last good snapshot (taken every `snapshotEvery` healthy steps), switch to a new random stream, multiply the
+ * learning rate by `lrDecay`, and continue; after `maxRollbacks` rollbacks a {@link TrainingDivergedError} explains
+ * what happened. Deterministic given the key.
+ * @example
+ * const res = trainDeepEbm({ params, loss: cd, data, steps: 2000, batchSize: 256, key: key(0), lr: 1e-3 });
+ */
+export function trainDeepEbm<P extends Tree>(o: TrainDeepEbmOptions<P>): TrainedDeepEbm<P> {
+  if (!(o.data instanceof Tensor) || o.data.ndim < 2 || o.data.shape[0] < 1) throw new RangeError('trainDeepEbm: data must be a tensor [n ≥ 1, ...dim]');
+  if (!Number.isInteger(o.steps) || o.steps < 0) throw new RangeError(`trainDeepEbm: steps must be an integer ≥ 0, got ${o.steps}`);
+  if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw new RangeError(`trainDeepEbm: batchSize must be a positive integer, got ${o.batchSize}`);
+  const lr = o.lr ?? 1e-3;
+  const lrAt = (t: number): number => (typeof lr === 'number' ? lr : lr(t));
+  if (typeof lr === 'number' && !(lr > 0)) throw new RangeError(`trainDeepEbm: lr must be > 0, got ${lr}`);
+  const ts: GradientTransformation<any>[] = [];
+  if (o.clipNorm !== undefined) ts.push(clipByGlobalNorm(o.clipNorm));
+  ts.push(scaleByAdam({ b1: o.b1, b2: o.b2 }));
+  const opt = chain(...ts);
+  const guard = o.guard === false ? null : new DivergenceGuard(o.guard ?? {});
+  const vg = cdValueAndGrad(o.loss);
+  const logEvery = o.logEvery ?? 50;
+  const t0 = performance.now();
+
+  let params = o.params;
+  let optState: OptState = o.initialOptState ?? opt.init(params);
+  let cd = o.initialState ?? o.loss.initState(foldIn(o.key, 0xffffffff), params, o.data);
+  let lrScale = 1;
+  let stream = 0;
+  const events: GuardEvent[] = [];
+  const history: DeepEbmLogRecord[] = [];
+  const start = o.startStep ?? 0;
+  let snap: Snapshot<P> = { step: start, params, opt: optState, cd, guard: guard?.state ?? { emaGap: 0, emaGrad: 0, healthy: 0 } };
+
+  const rollback = (t: number, reason: string): number => {
+    if (!guard) throw new TrainingDivergedError(`training diverged at step ${t}: ${reason}`, events);
+    const g = guard.options;
+    if (events.length >= g.maxRollbacks) {
+      const what = events.map((e) => `step ${e.step}: ${e.reason}`).join('; ');
+      throw new TrainingDivergedError(
+        `training diverged at step ${t} (${reason}) after ${events.length} rollback(s) (${what}); ` +
+        `stopped: lower the learning rate (now ×${lrScale}), the sampler step size, or raise clipping/regularisation`, events);
+    }
+    lrScale *= g.lrDecay;
+    stream += 1;
+    params = snap.params;
+    optState = snap.opt;
+    cd = snap.cd;
+    guard.state = snap.guard;
+    const ev: GuardEvent = { step: t, reason, rolledBackTo: snap.step, lrScale, stream, rollbacks: events.length + 1 };
+    events.push(ev);
+    o.onRollback?.(ev);
+    return snap.step;
+  };
+
+  let t = start;
+  while (t < o.steps) {
+    const step = t + 1;
+    const k = foldIn(foldIn(o.key, stream), step);
+    const [kBatch, kLoss] = split(k, 2);
+    const batch = drawBatch(kBatch, o.data, o.batchSize);
+    let r;
+    try {
+      r = vg(params, batch, kLoss, cd);
+    } catch (e) {
+      if (e instanceof CDDivergenceError || e instanceof DivergenceError) {
+        t = rollback(step, e.message);
+        continue;
+      }
+      throw e;
+    }
+    const gradNorm = globalNorm(r.grads);
+    const m = { loss: r.loss, gap: r.aux.gap, ePos: r.aux.ePos, eNeg: r.aux.eNeg, gradNorm, samplerDivergent: r.aux.samplerDivergent };
+    const why = guard ? guard.check(m) : (Number.isFinite(r.loss) && Number.isFinite(gradNorm) ? null : `loss ${r.loss}, gradient norm ${gradNorm}`);
+    if (why) {
+      t = rollback(step, why);
+      continue;
+    }
+    // These parameters just passed the checks on fresh negatives: remember them as the last good state.
+    if (guard && t - snap.step >= guard.options.snapshotEvery) snap = { step: t, params, opt: optState, cd, guard: guard.state };
+    const mult = o.lrMultiplier ? o.lrMultiplier(step, stream) : 1;
+    const lrNow = lrAt(step) * lrScale * mult;
+    const [dir, nextOpt] = opt.update(r.grads, optState as OptState[], params);
+    const next = applyUpdates(params, scaleTree(dir, -lrNow));
+    if (!treeAllFinite(next)) {
+      t = rollback(step, 'parameters became non-finite after the update');
+      continue;
+    }
+    params = next;
+    optState = nextOpt;
+    cd = r.state;
+    guard?.accept(m);
+    t = step;
+    if (step === start + 1 || step === o.steps || step % logEvery === 0) {
+      const rec: DeepEbmLogRecord = { step, ...m, lr: lrNow, time: (performance.now() - t0) / 1000 };
+      history.push(rec);
+      o.onLog?.(rec);
+    }
+    o.onStep?.(step);
+  }
+  return { params, state: cd, optState, history, events, lrScale, stream };
+}

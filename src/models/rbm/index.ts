@@ -1,0 +1,23 @@
+/**
+ * Restricted Boltzmann machines: Bernoulli, Gaussian–Bernoulli and softmax visible units with binary hidden units;
+ * energies, conditionals, block Gibbs sampling, CD-k/PCD training (functional `cdStep` and estimator classes) and
+ * the exact log partition function for small models. AIS and evaluation metrics live in `src/eval/ais.ts` and
+ * `src/eval/rbmMetrics.ts`.
+ * @module
+ */
+export {
+  createRBM, cloneParams, validateParams, checkVisible, oneHotCategories, nVisibleOf, nHiddenOf, NotFittedError,
+} from './params.js';
+export type { RBMParams, VisibleType, CreateRBMOptions } from './params.js';
+export {
+  freeEnergy, energy, hiddenProbabilities, visibleMean, sampleHidden, sampleVisible, gibbsSample,
+  freeEnergyRaw, hiddenProbsRaw, visibleMeanRaw, visibleSampleRaw, visiblePreactivation, hiddenPreactivation,
+  scaledVisible, groupSoftmaxInPlace, gibbsRaw, gibbsBuffers,
+} from './core.js';
+export type { GibbsBuffers } from './core.js';
+export { exactLogZ } from './exact.js';
+export type { ExactLogZOptions } from './exact.js';
+export { cdStep, initCDState, learningRateAt } from './train.js';
+export type { CDOptions, CDState, CDMetrics, Velocity, LearningRateSchedule } from './train.js';
+export { RBM, BernoulliRBM, GaussianBernoulliRBM, SoftmaxRBM } from './estimator.js';
+export type { RBMOptions, RBMFitOptions, EpochInfo } from './estimator.js';

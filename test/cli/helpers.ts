@@ -1,0 +1,38 @@
+/** Helpers for CLI tests: run `ebm` in-process with captured output, temp dirs, child-process runs. */
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { main } from '../../src/cli/main.js';
+
+/** Result of one CLI run. */
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `ebm ...args` in-process and captures stdout/stderr. */
+export async function ebm(...args: string[]): Promise<RunResult> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), stderrIsTTY: false });
+  return { code, stdout, stderr };
+}
+
+/** A fresh temporary directory. */
+export function tempDir(prefix = 'ebm-cli-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Files in a directory (sorted), to check that nothing was written. */
+export function filesIn(dir: string): string[] {
+  return readdirSync(dir).sort();
+}
+
+/** Repository root. */
+export const ROOT = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../..');
+
+/** `node` arguments that run the CLI from source through tsx. */
+export function cliNodeArgs(...args: string[]): string[] {
+  return ['--import', join(ROOT, 'node_modules/tsx/dist/esm/index.mjs'), join(ROOT, 'src/cli/main.ts'), ...args];
+}

@@ -157,8 +157,9 @@ function preact(s: Side, v: TypedArray, R: number, nv: number): void {
 function softplusDiff(s: Side, t1: number, t0: number, R: number, acc: Float64Array): void {
   if (s.nh === 0 || t1 === t0) return;
   const { x64, s1, s0, nh } = s;
-  for (let q = 0; q < x64.length; q++) { s1[q] = t1 * x64[q]; s0[q] = t0 * x64[q]; }
   const be = getBackend();
+  be.binary('mul', x64, Float64Array.of(t1), s1);
+  be.binary('mul', x64, Float64Array.of(t0), s0);
   be.unary('softplus', s1, s1);
   be.unary('softplus', s0, s0);
   for (let r = 0, q = 0; r < R; r++) {
@@ -172,7 +173,8 @@ function softplusDiff(s: Side, t1: number, t0: number, R: number, acc: Float64Ar
 function sampleH(s: Side, t: number, key: Key): void {
   if (s.nh === 0) return;
   const { x32, prob, u, h } = s;
-  for (let q = 0; q < x32.length; q++) prob[q] = t * x32[q];
+  const tt = x32 instanceof Float64Array ? Float64Array.of(t) : Float32Array.of(t);
+  getBackend().binary('mul', x32, tt, prob);
   uniformInto(key, u);
   getBackend().sigmoidBernoulli(prob, null, s.nh, prob, u, h);
 }
@@ -186,7 +188,7 @@ function anneal(sideA: Side, sideB: Side, v: TypedArray, R: number, nv: number, 
   const dB = new Float64Array(nv);
   for (let i = 0; i < nv; i++) dB[i] = sideB.b[i] - sideA.b[i];
   const bdot = new Float64Array(R);
-  const vpre = allocate(dt, R * nv), vprob = allocate(dt, R * nv), uv = allocate(dt, R * nv);
+  const vpre = allocate(dt, R * nv), vprob = allocate(dt, R * nv), uv = allocate(dt, R * nv), biasMix = allocate(dt, nv);
   const be = getBackend();
   const refresh = (): void => {
     preact(sideA, v, R, nv);
@@ -213,11 +215,14 @@ function anneal(sideA: Side, sideB: Side, v: TypedArray, R: number, nv: number, 
     const [khA, khB] = split(kh, 2);
     sampleH(sideA, 1 - b1, khA);
     sampleH(sideB, b1, khB);
-    for (let r = 0, q = 0; r < R; r++) for (let i = 0; i < nv; i++, q++) vpre[q] = (1 - b1) * sideA.b[i] + b1 * sideB.b[i];
-    if (sideA.nh > 0 && b1 < 1) be.gemm(false, true, R, nv, sideA.nh, 1 - b1, sideA.h, 0, sideA.nh, sideA.W, 0, sideA.nh, 1, vpre, 0, nv);
-    if (sideB.nh > 0 && b1 > 0) be.gemm(false, true, R, nv, sideB.nh, b1, sideB.h, 0, sideB.nh, sideB.W, 0, sideB.nh, 1, vpre, 0, nv);
+    // v ~ σ((1−β) b_A + β b_B + (1−β) h_A W_Aᵀ + β h_B W_Bᵀ): GEMMs into vpre, mixed bias fused into the sampler.
+    for (let i = 0; i < nv; i++) biasMix[i] = (1 - b1) * sideA.b[i] + b1 * sideB.b[i];
+    let beta = 0;
+    if (sideA.nh > 0 && b1 < 1) { be.gemm(false, true, R, nv, sideA.nh, 1 - b1, sideA.h, 0, sideA.nh, sideA.W, 0, sideA.nh, 0, vpre, 0, nv); beta = 1; }
+    if (sideB.nh > 0 && b1 > 0) { be.gemm(false, true, R, nv, sideB.nh, b1, sideB.h, 0, sideB.nh, sideB.W, 0, sideB.nh, beta, vpre, 0, nv); beta = 1; }
+    if (beta === 0) vpre.fill(0);
     uniformInto(kv, uv);
-    be.sigmoidBernoulli(vpre, null, nv, vprob, uv, v);
+    be.sigmoidBernoulli(vpre, biasMix, nv, vprob, uv, v);
     refresh();
   }
   return logw;

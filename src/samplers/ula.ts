@@ -10,8 +10,8 @@ export type UlaState = EnergyState;
 
 /** Per-step diagnostics of ULA. */
 export interface UlaInfo extends BaseInfo {
-  /** The temperature the step targets (for the decoupled mode, the implied one). */
-  readonly temperature: number;
+  /** The temperature the step targets (for the decoupled mode, the implied one); per row when given per row. */
+  readonly temperature: PerRow;
 }
 
 /** Parameters of {@link ulaKernel}, given on every call. */
@@ -68,7 +68,7 @@ export function ulaKernel(energy: Energy, key: Key, state: UlaState, params: Ula
     ok[i] = rowFinite(proposed.position.data, proposed.energy.data, i, D) && rowFinite(proposed.grad.data, proposed.energy.data, i, D) ? 1 : 0;
     divergent[i] = 1 - ok[i];
   }
-  return [selectRows(ok, proposed, state), { divergent, temperature: typeof T === 'number' ? T : NaN }];
+  return [selectRows(ok, proposed, state), { divergent, temperature: T }];
 }
 
 /**

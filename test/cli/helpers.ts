@@ -2,6 +2,7 @@
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { main } from '../../src/cli/main.js';
 
 /** Result of one CLI run. */
@@ -30,7 +31,7 @@ export function filesIn(dir: string): string[] {
 }
 
 /** Repository root. */
-export const ROOT = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../..');
+export const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 
 /** `node` arguments that run the CLI from source through tsx. */
 export function cliNodeArgs(...args: string[]): string[] {

@@ -1,3 +1,4 @@
+import { initBackend } from "../../src/tensor/select.js"; initBackend();
 import { vpSDE, veSDE, eulerMaruyama, predictorCorrector, probabilityFlow, generate, continuousDSM, initTimeMLP, mlpScore, bindScore, perturb } from '../../src/diffusion/index.js';
 import { key, split } from '../../src/random/index.js';
 import { mmd } from '../../src/eval/mmd.js';

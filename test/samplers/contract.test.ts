@@ -74,7 +74,9 @@ describe('ULA modes and safeguards', () => {
     const x = normal(key(5), [4, 2]);
     const a = ula(E, { gradStep: 0.2, noiseScale: 0.3 });
     const [s1, info] = a.step(key(6), a.init(x));
-    expect(info.temperature).toBeCloseTo(0.09 / 0.4, 12);
+    expect(info.temperature as number).toBeCloseTo(0.09 / 0.4, 12);
+    // @ts-expect-error the standard and decoupled parametrisations are exclusive
+    expect(() => ula(E, { stepSize: 0.1, gradStep: 1, noiseScale: 0.1 })).not.toThrow();
     const [s2] = ulaKernel(E, key(6), ulaInit(E, x), { stepSize: 0.045, temperature: 0.225 });
     for (let i = 0; i < s1.position.size; i++) expect(s1.position.data[i]).toBeCloseTo(s2.position.data[i], 5);
     // and it is x − α∇E + s·ξ: with zero noise scale impossible, so check the drift part with the same noise

@@ -116,15 +116,21 @@ describe('engine acceptance', () => {
     expect(last.mean).toBeLessThan(first.mean - 4 * Math.hypot(first.se, last.se));
   });
 
-  it('memory stays flat over a 10k-step Adam training loop', () => {
+  it('memory stays flat over a 10k-step Adam training loop', async () => {
     const t0 = performance.now();
     v8.setFlagsFromString('--expose-gc');
     const gc = vm.runInNewContext('gc') as () => void;
-    const used = (): number => {
-      gc();
-      gc();
-      const m = process.memoryUsage();
-      return m.heapUsed + m.arrayBuffers;
+    // Freed ArrayBuffer backing stores are released by a background sweeper, so `arrayBuffers` can briefly report
+    // megabytes of garbage: collect, yield to let the sweeper run, and take the smallest of a few readings.
+    const used = async (): Promise<number> => {
+      let best = Infinity;
+      for (let r = 0; r < 3; r++) {
+        gc();
+        await new Promise((res) => setTimeout(res, 20));
+        const m = process.memoryUsage();
+        best = Math.min(best, m.heapUsed + m.arrayBuffers);
+      }
+      return best;
     };
     // Regression y = sin(3x) with a 1-16-1 tanh MLP on a fixed batch of 32 points.
     const n = 32;
@@ -151,12 +157,13 @@ describe('engine acceptance', () => {
       state = s;
       loss = l.item();
       if (step === 1) firstLoss = loss;
-      if (step === 1000) at1k = used();
+      if (step === 1000) at1k = await used();
     }
-    const at10k = used();
+    const at10k = await used();
     const growth = at10k - at1k;
     console.log(`memory: ${(at1k / 2 ** 20).toFixed(1)} MB at 1k steps, ${(at10k / 2 ** 20).toFixed(1)} MB at 10k (growth ${(growth / 1024).toFixed(0)} kB); loss ${firstLoss.toFixed(3)} → ${loss.toExponential(2)}; ${(performance.now() - t0).toFixed(0)} ms`);
     expect(loss).toBeLessThan(firstLoss / 10);
-    expect(growth).toBeLessThan(2 * 2 ** 20);
+    // Leaking even one detached scalar tensor per step grows the heap by ≈ 2.5 MB over these 9k steps.
+    expect(growth).toBeLessThan(2 ** 20);
   });
 });

@@ -96,6 +96,10 @@ export type UlaOptions = Safeguards & (
  */
 export function ula(energy: Energy, opts: UlaOptions): SamplingAlgorithm<UlaState, UlaInfo> {
   let params: UlaParams;
+  const o = opts as { stepSize?: number; temperature?: number; gradStep?: number; noiseScale?: number };
+  if ((o.gradStep !== undefined || o.noiseScale !== undefined) && (o.stepSize !== undefined || o.temperature !== undefined)) {
+    throw new RangeError('ula: give either {stepSize, temperature} or the decoupled {gradStep, noiseScale}, not both');
+  }
   if (opts.gradStep !== undefined) {
     const eta = (opts.noiseScale * opts.noiseScale) / 2;
     params = { stepSize: eta, temperature: impliedTemperature(opts.gradStep, opts.noiseScale), maxGradNorm: opts.maxGradNorm, box: opts.box };

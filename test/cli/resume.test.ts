@@ -10,8 +10,8 @@ import { decodeSafetensors } from '../../src/io/safetensors.js';
 import { decodeCheckpoint } from '../../src/io/checkpoint.js';
 import { cliNodeArgs, tempDir } from './helpers.js';
 
-const STEPS = 400;
-const EVERY = 40;
+const STEPS = 240;
+const EVERY = 30;
 function trainArgs(out: string, extra: string[] = []): string[] {
   return ['train', 'mlp-energy', '--data', 'toy:8gaussians', '--n', '800', '--hidden', '16,16', '--batch', '32', '--steps', String(STEPS),
     '--lr', '3e-3', '--seed', '7', '--out', out, '--checkpoint-every', String(EVERY), '--quiet', ...extra];

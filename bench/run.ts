@@ -1,0 +1,269 @@
+/**
+ * `npm run bench`: ebm-ts and PyTorch-CPU side by side, in one run, on the engine's reference workloads.
+ * Prints each row as a ratio (PyTorch time / ebm-ts time, > 1 means ebm-ts is faster) and writes the table into
+ * bench/RESULTS.md between the `engine` markers, with the date and the machine.
+ *
+ * Methodology (the same as ../shared/anchors/torch_ebm_bench.py): warm up 0.3 s, calibrate the iterations for a
+ * ≥ 0.5 s block, time 5 blocks, report the median rate. PyTorch runs twice (1 thread, and 2 threads with
+ * OMP_WAIT_POLICY=PASSIVE) and its best rate per row is the anchor, as the anchors' README asks.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { adam, applyUpdates } from '../src/optim/index.js';
+import { applyMLP, initMLP, type MLPParams } from '../src/nn/index.js';
+import { cdStep, createRBM, initCDState } from '../src/models/rbm/index.js';
+import { loadMnist } from '../src/data/mnist.js';
+import { key, normal, normalInto, split, uniform, foldIn, type Key } from '../src/random/index.js';
+import { backendInfo, initBackend, measureGemmGflops } from '../src/tensor/select.js';
+import * as T from '../src/tensor/index.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const anchors = process.env.EBM_ANCHORS ?? path.resolve(root, '../shared/anchors');
+const REPS = 5;
+const BLOCK_S = 0.5;
+
+initBackend();
+
+interface Rate { median: number; min: number; max: number }
+
+function bench(fn: () => void): Rate {
+  const t0 = performance.now();
+  while (performance.now() - t0 < 300) fn();
+  let it = 0;
+  const t1 = performance.now();
+  while (performance.now() - t1 < 100) { fn(); it++; }
+  const iters = Math.max(1, Math.round((BLOCK_S * 1000) / ((performance.now() - t1) / it)));
+  const rates: number[] = [];
+  for (let r = 0; r < REPS; r++) {
+    const s = performance.now();
+    for (let i = 0; i < iters; i++) fn();
+    rates.push(iters / ((performance.now() - s) / 1000));
+  }
+  rates.sort((a, b) => a - b);
+  return { median: rates[Math.floor(REPS / 2)], min: rates[0], max: rates[REPS - 1] };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// ebm-ts workloads (the same shapes and algorithms as the PyTorch anchor script)
+
+function cd1Bench(): Rate {
+  let data: T.Tensor;
+  try {
+    data = loadMnist('train', { binarize: 'threshold', limit: 10000 }).x;
+  } catch {
+    data = T.tensor(T.toDType(uniform(key(1), [10000, 784]), 'float32').data.map((u) => (u < 0.13 ? 1 : 0)), [10000, 784]);
+  }
+  let params = createRBM({ nVisible: 784, nHidden: 500, key: key(0) });
+  let state = initCDState();
+  let i = 0;
+  let k: Key = key(2);
+  const batches: T.Tensor[] = [];
+  for (let s = 0; s + 100 <= 10000; s += 100) batches.push(T.sliceAxis(data, 0, s, s + 100));
+  return bench(() => {
+    const b = batches[i++ % batches.length];
+    k = foldIn(k, i);
+    const r = cdStep(params, b, k, state, { learningRate: 0.05, k: 1, inPlace: true });
+    params = r.params;
+    state = r.state;
+  });
+}
+
+function langevinBench(): Rate {
+  const p = initMLP(key(3), [784, 256, 256, 1], { activation: 'silu' });
+  const x0 = uniform(key(4), [128, 784]);
+  const energy = (x: T.Tensor) => T.sum(applyMLP(p, x, 'silu'));
+  const g = T.grad(energy);
+  const noise = new Float32Array(128 * 784);
+  let k = key(5);
+  return bench(() => {
+    let x = x0;
+    for (let s = 0; s < 60; s++) {
+      const gx = g(x);
+      [k] = split(k, 1);
+      normalInto(k, noise);
+      const nx = T.add(T.sub(x, T.mul(gx, 10)), T.mul(new T.Tensor(noise, [128, 784]), 0.005));
+      x = T.clamp(nx, 0, 1);
+    }
+  });
+}
+
+function eightGaussians(k: Key, n: number): T.Tensor {
+  const [k1, k2] = split(k, 2);
+  const idx = uniform(k1, [n]).data;
+  const z = normal(k2, [n, 2]).data;
+  const out = new Float32Array(n * 2);
+  for (let i = 0; i < n; i++) {
+    const a = Math.floor(idx[i] * 8) * (2 * Math.PI / 8);
+    out[2 * i] = 2 * Math.cos(a) + 0.1 * z[2 * i];
+    out[2 * i + 1] = 2 * Math.sin(a) + 0.1 * z[2 * i + 1];
+  }
+  return new T.Tensor(out, [n, 2]);
+}
+
+function dsmBench(): Rate & { loss: number } {
+  let params: MLPParams = initMLP(key(6), [2, 128, 128, 2], { activation: 'silu' });
+  const opt = adam(1e-3);
+  let st = opt.init(params);
+  const sigma = 0.1;
+  let k = key(7);
+  let last = 0;
+  const loss = (q: MLPParams, x: T.Tensor, eps: T.Tensor) => {
+    const xn = T.add(x, T.mul(eps, sigma));
+    const s = applyMLP(q, xn, 'silu');
+    // ½‖s + (x̃ − x)/σ²‖² σ² with x̃ − x = σ ε
+    return T.mul(T.mean(T.sum(T.square(T.add(s, T.mul(eps, 1 / sigma))), 1)), 0.5 * sigma * sigma);
+  };
+  const vg = T.valueAndGrad(loss);
+  const r = bench(() => {
+    const [k1, k2, k3] = split(k, 3);
+    k = k3;
+    const x = eightGaussians(k1, 512);
+    const eps = normal(k2, [512, 2]);
+    const [l, g] = vg(params, x, eps);
+    const [u, s2] = opt.update(g, st, params);
+    params = applyUpdates(params, u);
+    st = s2;
+    last = l.item();
+  });
+  return { ...r, loss: last };
+}
+
+function ssmBench(): Rate & { loss: number } {
+  let params: MLPParams = initMLP(key(8), [2, 128, 128, 1], { activation: 'silu' });
+  const opt = adam(1e-3);
+  let st = opt.init(params);
+  let k = key(9);
+  let last = 0;
+  const loss = (q: MLPParams, x: T.Tensor, v: T.Tensor) => {
+    const score = (y: T.Tensor) => T.neg(T.grad((z: T.Tensor) => T.sum(applyMLP(q, z, 'silu')))(y));
+    const [s, pull] = T.vjp(score, x); // s = −∇ₓE, pull(v) = vᵀ∂s/∂x
+    const gv = pull(v);
+    const sv = T.sum(T.mul(s, v), 1);
+    return T.mean(T.add(T.sum(T.mul(gv, v), 1), T.mul(T.square(sv), 0.5)));
+  };
+  const vg = T.valueAndGrad(loss);
+  const r = bench(() => {
+    const [k1, k2, k3] = split(k, 3);
+    k = k3;
+    const x = eightGaussians(k1, 512);
+    const v = normal(k2, [512, 2]);
+    const [l, g] = vg(params, x, v);
+    const [u, s2] = opt.update(g, st, params);
+    params = applyUpdates(params, u);
+    st = s2;
+    last = l.item();
+  });
+  return { ...r, loss: last };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Anchors
+
+const PY = '/usr/bin/python3';
+
+function torchAnchor(): Record<string, number> | null {
+  const script = path.join(anchors, 'torch_ebm_bench.py');
+  if (!existsSync(script)) {
+    console.log(`PyTorch anchor skipped: ${script} not found (set EBM_ANCHORS)`);
+    return null;
+  }
+  try {
+    execFileSync(PY, ['-c', 'import torch'], { stdio: 'ignore' });
+  } catch {
+    console.log('PyTorch anchor skipped: python3-torch is not installed (apt-get install -y python3-torch)');
+    return null;
+  }
+  const best: Record<string, number> = {};
+  const runs: [string, NodeJS.ProcessEnv][] = [
+    ['1', { ...process.env }],
+    ['2', { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' }],
+  ];
+  for (const [threads, env] of runs) {
+    const out = execFileSync(PY, [script, '--threads', threads], { cwd: root, env, encoding: 'utf8', maxBuffer: 1 << 24 });
+    const j = JSON.parse(out.trim().split('\n').pop()!);
+    for (const [name, r] of Object.entries(j.results as Record<string, { per_s_median?: number }>)) {
+      if (typeof r?.per_s_median === 'number') best[name] = Math.max(best[name] ?? 0, r.per_s_median);
+    }
+  }
+  return best;
+}
+
+function numpyGemm(shapes: [number, number, number][]): number[] | null {
+  const prog = `
+import numpy as np, time, json, sys
+out=[]
+for m,k,n in json.loads(sys.argv[1]):
+    a=np.random.rand(m,k).astype(np.float32); b=np.random.rand(k,n).astype(np.float32); c=np.empty((m,n),np.float32)
+    for _ in range(3): np.matmul(a,b,out=c)
+    t=time.perf_counter(); it=0
+    while time.perf_counter()-t<0.1: np.matmul(a,b,out=c); it+=1
+    iters=max(1,int(0.5/((time.perf_counter()-t)/it))); rates=[]
+    for _ in range(5):
+        s=time.perf_counter()
+        for _ in range(iters): np.matmul(a,b,out=c)
+        rates.append(iters/(time.perf_counter()-s))
+    rates.sort(); out.append(rates[2]*2*m*k*n/1e9)
+print(json.dumps(out))`;
+  try {
+    return JSON.parse(execFileSync(PY, ['-c', prog, JSON.stringify(shapes)], { encoding: 'utf8' }).trim());
+  } catch {
+    console.log('numpy GEMM anchor skipped: numpy unavailable');
+    return null;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+const info = backendInfo();
+console.log(`ebm-ts backend: ${info.backend}${info.blas ? ` (BLAS: ${info.blasLibrary ?? 'yes'})` : ' (bundled GEMM)'}`);
+const gemmShapes: [number, number, number][] = [[100, 784, 500], [256, 784, 500], [1024, 1024, 1024]];
+const ours = gemmShapes.map(([m, k, n]) => measureGemmGflops(m, n, k, 'float32', 1.5));
+const np = numpyGemm(gemmShapes);
+const torch = torchAnchor();
+
+const rows: { name: string; ebm: number; torch: number | null; unit: string; note?: string }[] = [];
+const cd1 = cd1Bench();
+rows.push({ name: 'RBM CD-1 step 784×500, batch 100', ebm: cd1.median, torch: torch?.cd1_rbm_784x500_b100_steps ?? null, unit: 'steps/s' });
+const lang = langevinBench();
+rows.push({ name: 'Langevin, MLP 784-256-256-1 SiLU, batch 128, 60-step chain', ebm: lang.median, torch: torch?.langevin_mlp784_256_256_1_b128_60steps ?? null, unit: 'chains/s' });
+const dsm = dsmBench();
+rows.push({ name: 'DSM train step, 2-128-128-2, batch 512 (Adam)', ebm: dsm.median, torch: torch?.dsm_mlp2_128_128_2_b512_steps ?? null, unit: 'steps/s', note: `final loss ${dsm.loss.toFixed(3)}` });
+const ssm = ssmBench();
+rows.push({ name: 'SSM train step, 2-128-128-1, batch 512 (double backward, Adam)', ebm: ssm.median, torch: torch?.ssm_energy_mlp2_128_128_1_b512_steps ?? null, unit: 'steps/s', note: `final loss ${ssm.loss.toFixed(3)}` });
+
+const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
+const lines: string[] = [];
+const date = new Date().toISOString().slice(0, 10);
+const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+lines.push(`Run ${date} on ${cpu}, ${os.cpus().length} cores, Node ${process.version}; ebm-ts backend \`${info.backend}\`` +
+  `${info.blas ? ` with ${info.blasLibrary ?? 'BLAS'}` : ' with its bundled GEMM'}${info.threads ? `, ${info.threads} threads` : ''}; ` +
+  `OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE ?? '(unset)'}. PyTorch: best of 1 thread and 2 threads with OMP_WAIT_POLICY=PASSIVE.`);
+lines.push('');
+lines.push('| workload | ebm-ts | PyTorch-CPU | ratio (PyTorch time / ebm-ts time) |');
+lines.push('|---|---|---|---|');
+for (const r of rows) {
+  const ratio = r.torch ? (r.ebm / r.torch).toFixed(2) : 'n/a';
+  lines.push(`| ${r.name} | ${fmt(r.ebm)} ${r.unit} | ${r.torch ? `${fmt(r.torch)} ${r.unit}` : 'not run'} | ${ratio}${r.note ? ` (${r.note})` : ''} |`);
+}
+lines.push('');
+lines.push('| GEMM float32 (m×k×n) | ebm-ts GFLOP/s | numpy GFLOP/s | ratio |');
+lines.push('|---|---|---|---|');
+gemmShapes.forEach(([m, k, n], i) => {
+  const r = np ? (ours[i] / np[i]).toFixed(2) : 'n/a';
+  lines.push(`| ${m}×${k}×${n} | ${ours[i].toFixed(1)} | ${np ? np[i].toFixed(1) : 'not run'} | ${r} |`);
+});
+if (torch?.mm_256x784x500) lines.push(`\nPyTorch torch.mm 256×784×500: ${(torch.mm_256x784x500 * 2 * 256 * 784 * 500 / 1e9).toFixed(1)} GFLOP/s.`);
+const table = lines.join('\n');
+console.log('\n' + table);
+
+const resultsPath = path.join(root, 'bench/RESULTS.md');
+const start = '<!-- engine:start -->';
+const end = '<!-- engine:end -->';
+let doc = existsSync(resultsPath) ? readFileSync(resultsPath, 'utf8') : '# Benchmark results\n\n';
+const section = `${start}\n## Engine: ebm-ts vs PyTorch-CPU (\`npm run bench\`)\n\n${table}\n${end}`;
+doc = doc.includes(start) ? doc.replace(new RegExp(`${start}[\\s\\S]*?${end}`), section) : `${doc.trimEnd()}\n\n${section}\n`;
+writeFileSync(resultsPath, doc);
+console.log(`\nwrote ${path.relative(process.cwd(), resultsPath)}`);

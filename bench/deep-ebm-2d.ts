@@ -29,8 +29,8 @@ interface Setting {
 }
 
 const SETTINGS: Setting[] = [
-  { name: '8gaussians', steps: 3000, stepSize: 1e-3, mcmcSteps: 20, lr: 2e-3, batch: 256, buffer: 10000, reinit: 0.05 },
-  { name: 'rings', steps: 3000, stepSize: 2e-4, mcmcSteps: 20, lr: 2e-3, batch: 256, buffer: 10000, reinit: 0.05 },
+  { name: '8gaussians', steps: 1500, stepSize: 1e-3, mcmcSteps: 20, lr: 2e-3, batch: 128, buffer: 8000, reinit: 0.02 },
+  { name: 'rings', steps: 1500, stepSize: 2e-4, mcmcSteps: 25, lr: 2e-3, batch: 128, buffer: 8000, reinit: 0.02 },
 ];
 
 const args = process.argv.slice(2);
@@ -71,7 +71,7 @@ function run(s: Setting): Row {
   const steps = stepsOverride ?? s.steps;
   const t0 = performance.now();
   const res = trainDeepEbm({
-    params, loss: cd, data, steps, batchSize: s.batch, key: kRun, lr: cosineDecay(s.lr, steps, 0.05), logEvery: 250,
+    params, loss: cd, data, steps, batchSize: s.batch, key: kRun, lr: cosineDecay(s.lr, steps, 0.05), logEvery: 100,
     onLog: (r) => console.error(`${s.name} step ${r.step} loss ${r.loss.toFixed(3)} gap ${r.gap.toFixed(3)} E+ ${r.ePos.toFixed(2)} |g| ${r.gradNorm.toFixed(2)} lr ${r.lr.toExponential(2)} ${r.time.toFixed(0)}s`),
     onRollback: (e) => console.error('rollback', e),
   });
@@ -92,7 +92,7 @@ const f = (v: number, d = 3) => v.toFixed(d);
 const lines = [
   '### Deep EBM (contrastive divergence) on 2-D toys',
   '',
-  `MLP 2-128-128-1 SiLU on standardised inputs plus ½·10⁻³‖z‖², trained by CD with a 10 000-row replay buffer (5 % re-initialised`,
+  `MLP 2-128-128-1 SiLU on standardised inputs plus ½·10⁻³‖z‖², trained by CD with a 8 000-row replay buffer (2 % re-initialised`,
   `uniformly on the data box each step), K ULA steps at temperature 1 (\`x ← x − η∇E + √(2η)ξ\`), Adam with cosine decay, batch 256,`,
   `20 000 training points; test NLL on 5 000 held-out points with log Z by trapezoid quadrature on 512² points of the data box`,
   `widened by 25 % per side. Gap = model NLL − true NLL (≈ KL(p‖q)); ± is the standard error over test points. Backend:`,

@@ -40,4 +40,14 @@ void ebm_sigmoid_bernoulli_f32(const float *x, const float *bias, size_t cols, f
 void ebm_sigmoid_bernoulli_f64(const double *x, const double *bias, size_t cols, double *prob, const double *u,
                                double *sample, size_t n);
 
+/* Random kernels (native/philox.c): bit-identical to src/random (Philox4x32-10 stream, uniform and Box-Muller
+ * normal conversions with the deterministic log / sincos2pi shared with the TypeScript code). */
+void ebm_philox_fill(uint32_t k0, uint32_t k1, uint32_t domain, uint64_t start, uint32_t *out, size_t n);
+void ebm_uniform_f32(uint32_t k0, uint32_t k1, uint64_t start, float *out, size_t n);
+void ebm_uniform_f64(uint32_t k0, uint32_t k1, uint64_t start, double *out, size_t n);
+void ebm_normal_f32(uint32_t k0, uint32_t k1, uint64_t start_pair, float *out, size_t n);
+void ebm_normal_f64(uint32_t k0, uint32_t k1, uint64_t start_pair, double *out, size_t n);
+double ebm_det_log(double x);
+void ebm_det_sincos2pi(double u, double *sn, double *cs);
+
 #endif

@@ -127,7 +127,6 @@ describe('contrastiveDivergence', () => {
     const sdOf = (a: number[]) => Math.sqrt(avg(a.map((x) => (x - avg(a)) ** 2)));
     // ULA's stationary variance for this Gaussian is s²/(1 − η·prec/2): the CD fixed point matches it to the data.
     const targetPrec = 1 / v;
-    console.log('mu', avg(mus), sdOf(mus), m, 'prec', avg(precs), sdOf(precs), targetPrec);
     expect(Math.abs(avg(mus) - m)).toBeLessThan(4 * sdOf(mus) + 0.02);
     expect(Math.abs(avg(precs) - targetPrec) / targetPrec).toBeLessThan(4 * sdOf(precs) / targetPrec + eta * targetPrec);
   });

@@ -1,0 +1,335 @@
+/**
+ * `ebm train ebm`: a deep EBM (MLP or small conv net) trained by contrastive divergence with a replay buffer and
+ * Langevin negatives, with divergence handling; and the `deep-ebm` model kind for `ebm sample` / `ebm eval`.
+ *
+ * Registered by importing this module (it calls `registerTrainKind` and `registerModelKind` when loaded).
+ */
+import type { Command } from 'commander';
+import { Tensor } from '../../tensor/tensor.js';
+import { key as makeKey, split, foldIn } from '../../random/index.js';
+import { ula, mala } from '../../samplers/index.js';
+import type { Energy } from '../../energy/index.js';
+import { ACTIVATIONS, type Activation } from '../../nn/index.js';
+import { saveModel, checkTensorLayout } from '../../io/model.js';
+import { DataError } from '../../io/errors.js';
+import { heatmapPng, imageGridPng } from '../../io/png.js';
+import { writeFileAtomic } from '../../io/atomic.js';
+import { contrastiveDivergence, runChains, freshChains, type ReinitSource } from '../../losses/contrastiveDivergence.js';
+import {
+  parseArch, formatArch, archInputSize, checkDeepEbmConfig, initDeepEbm, deepEbmEnergy, deepEbmEnergies, standardization,
+  trainDeepEbm, ArchSpecError, TrainingDivergedError, type DeepEbmConfig,
+} from '../../models/deepEbm/index.js';
+import { gridLogZ } from '../../eval/gridLogZ.js';
+import { printResult, runCommand, type CliContext } from '../context.js';
+import { UsageError } from '../errors.js';
+import { parseChoice, parsePositiveFloat, parsePositiveInt, parseUnitInterval, parseFloatValue } from '../options.js';
+import { addDataOptions, addSeedOption, checkOutputPath, fmt, loadDataFromOptions, trainDataKey, type DataOptionValues } from '../common.js';
+import { progressBar } from '../progress.js';
+import { openTrainLog } from '../trainLog.js';
+import { registerTrainKind } from './train.js';
+import { registerModelKind, type LoadedModel } from '../models.js';
+
+/** The model-file kind string of deep EBMs. */
+export const DEEP_EBM_KIND = 'deep-ebm';
+
+/** Config stored in a `deep-ebm` model file: the estimator config plus sampling defaults. */
+export interface DeepEbmFileConfig extends DeepEbmConfig {
+  readonly sampler: 'ula' | 'mala';
+  readonly stepSize: number;
+  readonly mcmcSteps: number;
+  /** Box `[lo, hi]` per coordinate for noise starts (and `[xmin, xmax, ymin, ymax]`-style quadrature in 2-D). */
+  readonly initLow: readonly number[];
+  readonly initHigh: readonly number[];
+  /** Coordinate clamp `[lo, hi]` of the sampler (images: `[0, 1]`), or null. */
+  readonly clamp: readonly [number, number] | null;
+  /** `[h, w]` for image rows, else null. */
+  readonly imageShape: readonly [number, number] | null;
+}
+
+interface Opts extends DataOptionValues {
+  arch: string;
+  activation: Activation;
+  loss: 'cd';
+  sampler: 'ula' | 'mala';
+  mcmcSteps: number;
+  stepSize: number;
+  buffer: number;
+  reinit: number;
+  reinitFrom: 'uniform' | 'data' | 'normal';
+  alpha: number;
+  dataNoise: number;
+  spectralNorm?: boolean;
+  samplerClip?: number;
+  clip?: number;
+  epochs?: number;
+  steps?: number;
+  batch: number;
+  lr: number;
+  maxRollbacks: number;
+  confine?: number;
+  seed: number;
+  out: string;
+  samplesPng?: string;
+  log?: string;
+  quiet?: boolean;
+  json?: boolean;
+}
+
+function samplerFor(cfg: Pick<DeepEbmFileConfig, 'sampler' | 'stepSize' | 'clamp'>, stepSize = cfg.stepSize, maxGradNorm?: number) {
+  const safe = { ...(cfg.clamp ? { box: [cfg.clamp[0], cfg.clamp[1]] as [number, number] } : {}), ...(maxGradNorm ? { maxGradNorm } : {}) };
+  return (E: Energy) => (cfg.sampler === 'mala' ? mala(E, { stepSize, ...safe }) : ula(E, { stepSize, ...safe }));
+}
+
+/** Model samples: `steps` sampler steps from uniform noise on the init box. */
+function sampleFromNoise(params: Record<string, Tensor>, cfg: DeepEbmFileConfig, k: ReturnType<typeof makeKey>, n: number, steps: number, stepSize?: number): Tensor {
+  const [k0, k1] = split(k, 2);
+  const x0 = freshChains(k0, { kind: 'uniform', low: cfg.initLow, high: cfg.initHigh }, n, [archInputSize(cfg.arch)], 'float32');
+  return runChains(samplerFor(cfg, stepSize), deepEbmEnergy(params, cfg), x0, k1, steps).x;
+}
+
+function imagePng(x: Tensor, shape: readonly [number, number]): Uint8Array {
+  const [h, w] = shape;
+  const clamped = new Tensor(Float32Array.from(x.data, (v) => Math.min(1, Math.max(0, v))), x.shape);
+  return imageGridPng(clamped, { height: h, width: w, scale: h <= 8 ? 8 : 2 });
+}
+
+/** Registers `ebm train ebm`. */
+export function registerTrainEbm(train: Command, ctx: CliContext): void {
+  const cmd = train
+    .command('ebm')
+    .description('train a deep EBM (MLP or conv energy) by contrastive divergence with Langevin negatives and a replay buffer')
+    .requiredOption('--out <model.safetensors>', 'model file to write')
+    .requiredOption('--arch <spec>', 'mlp:D-H1-…-1 (e.g. mlp:2-128-128-1) or conv:CxHxW:C1,C2[:H] (e.g. conv:1x28x28:16,32:64)')
+    .option('--activation <name>', `activation (${ACTIVATIONS.join(', ')})`, parseChoice(ACTIVATIONS), 'silu' as Activation)
+    .option('--loss <loss>', 'training loss (cd: contrastive divergence)', parseChoice(['cd'] as const), 'cd')
+    .option('--sampler <name>', 'MCMC kernel for negatives: ula or mala', parseChoice(['ula', 'mala'] as const), 'ula')
+    .option('--mcmc-steps <k>', 'sampler steps per training step', parsePositiveInt, 20)
+    .option('--step-size <s>', 'sampler step size η (data units; ULA: x ← x − η∇E + √(2η)ξ)', parsePositiveFloat, 1e-3)
+    .option('--buffer <n>', 'replay-buffer size', parsePositiveInt, 10000)
+    .option('--reinit <p>', 'fraction of chains restarted each step', parseUnitInterval, 0.05)
+    .option('--reinit-from <src>', 'where restarted chains start: uniform (data box), data, normal', parseChoice(['uniform', 'data', 'normal'] as const), 'uniform')
+    .option('--alpha <a>', 'energy-magnitude regulariser α(E⁺² + E⁻²)', parseFloatValue, 0)
+    .option('--data-noise <s>', 'std of Gaussian noise added to data', parseFloatValue, 0)
+    .option('--spectral-norm', 'spectral normalisation of the weights')
+    .option('--sampler-clip <c>', "clip each chain's energy gradient to this norm in the sampler", parsePositiveFloat)
+    .option('--clip <c>', 'clip parameter gradients to this global norm', parsePositiveFloat)
+    .option('--epochs <e>', 'passes over the data (steps = ⌈epochs·rows/batch⌉)', parsePositiveFloat)
+    .option('--steps <n>', 'training steps (overrides --epochs; default 2000)', parsePositiveInt)
+    .option('--batch <n>', 'positives per step', parsePositiveInt, 128)
+    .option('--lr <lr>', 'Adam learning rate', parsePositiveFloat, 1e-3)
+    .option('--confine <c>', 'confining term ½c‖z‖² (default 1e-3 for vectors, 0 for images)', parseFloatValue)
+    .option('--max-rollbacks <n>', 'divergence rollbacks allowed before stopping', parsePositiveInt, 5)
+    .option('--samples-png <file.png>', 'write model samples (replay buffer | from noise) as PNG (images: grids; 2-D: density heat map)')
+    .option('--log <train.jsonl>', 'training log, JSON lines')
+    .option('--quiet', 'no progress bar')
+    .option('--json', 'print one JSON object');
+  addDataOptions(cmd);
+  addSeedOption(cmd);
+  cmd.action((o: Opts) =>
+    runCommand(ctx, async () => {
+      checkOutputPath(o.out, '--out', ['.safetensors']);
+      if (o.samplesPng) checkOutputPath(o.samplesPng, '--samples-png', ['.png']);
+      if (o.log) checkOutputPath(o.log, '--log');
+      if (!(o.alpha >= 0)) throw new UsageError(`--alpha must be ≥ 0, got ${o.alpha}`);
+      if (!(o.dataNoise >= 0)) throw new UsageError(`--data-noise must be ≥ 0, got ${o.dataNoise}`);
+      let arch;
+      try {
+        arch = parseArch(o.arch);
+      } catch (e) {
+        if (e instanceof ArchSpecError) throw new UsageError(`--arch: ${e.message}`);
+        throw e;
+      }
+      const data = await loadDataFromOptions(o, trainDataKey(o.seed));
+      const D = archInputSize(arch);
+      if (data.cols !== D) throw new UsageError(`--data ${o.data}: rows have ${data.cols} values but --arch ${o.arch} takes ${D}`);
+      if (data.rows < 2) throw new UsageError(`--data ${o.data}: needs at least 2 rows, got ${data.rows}`);
+      const isImage = arch.kind === 'conv' || data.imageShape !== undefined;
+      const imageShape: [number, number] | null = arch.kind === 'conv' ? [arch.shape[1], arch.shape[2]] : data.imageShape ?? null;
+      const std = isImage ? { shift: [0], scale: [1] } : standardization(data.x);
+      // Box for noise starts: the data range (toy sets: their bounds).
+      let initLow: number[], initHigh: number[];
+      if (isImage) { initLow = [0]; initHigh = [1]; }
+      else if (data.bounds && D === 2) { initLow = [data.bounds[0], data.bounds[2]]; initHigh = [data.bounds[1], data.bounds[3]]; }
+      else {
+        initLow = []; initHigh = [];
+        for (let j = 0; j < D; j++) {
+          let lo = Infinity, hi = -Infinity;
+          for (let i = 0; i < data.rows; i++) { const v = data.x.data[i * D + j]; lo = Math.min(lo, v); hi = Math.max(hi, v); }
+          const pad = 0.1 * (hi - lo || 1);
+          initLow.push(lo - pad); initHigh.push(hi + pad);
+        }
+      }
+      const cfg: DeepEbmFileConfig = {
+        arch, activation: o.activation, shift: std.shift, scale: std.scale, confine: o.confine ?? (isImage ? 0 : 1e-3),
+        sampler: o.sampler, stepSize: o.stepSize, mcmcSteps: o.mcmcSteps, initLow, initHigh,
+        clamp: isImage ? [0, 1] : null, imageShape,
+      };
+      const steps = o.steps ?? (o.epochs !== undefined ? Math.ceil((o.epochs * data.rows) / o.batch) : 2000);
+      const [kInit, kRun, kSample] = split(makeKey(o.seed), 3);
+      const reinitFrom: ReinitSource = o.reinitFrom === 'data' ? { kind: 'data', noise: 0 }
+        : o.reinitFrom === 'normal' ? { kind: 'normal', mean: 0, std: 1 } : { kind: 'uniform', low: initLow, high: initHigh };
+      const cd = contrastiveDivergence({
+        energy: (p: Record<string, Tensor>) => deepEbmEnergy(p, cfg),
+        sampler: samplerFor(cfg, o.stepSize, o.samplerClip),
+        steps: o.mcmcSteps,
+        negatives: 'buffer',
+        bufferSize: o.buffer,
+        reinit: o.reinit,
+        reinitFrom,
+        alpha: o.alpha,
+        dataNoise: o.dataNoise,
+        spectralNorm: o.spectralNorm === true,
+      });
+      const log = o.log ? openTrainLog(o.log) : undefined;
+      const bar = progressBar(ctx.io, 'train', steps, o.quiet);
+      const rollbacks: string[] = [];
+      const t0 = performance.now();
+      let res;
+      try {
+        res = trainDeepEbm({
+          params: initDeepEbm(kInit, cfg), loss: cd, data: data.x, steps, batchSize: o.batch, key: kRun, lr: o.lr,
+          ...(o.clip !== undefined ? { clipNorm: o.clip } : {}),
+          guard: { maxRollbacks: o.maxRollbacks },
+          logEvery: Math.max(1, Math.min(100, Math.floor(steps / 100) || 1)),
+          onLog: (r) => void log?.write({ ...r }),
+          onRollback: (e) => {
+            const line = `rollback at step ${e.step}: ${e.reason}; back to step ${e.rolledBackTo}, learning rate ×${e.lrScale}, random stream ${e.stream}`;
+            rollbacks.push(line);
+            ctx.io.stderr(`warning: ${line}\n`);
+          },
+          onStep: (t) => bar.update(t),
+        });
+      } catch (e) {
+        bar.done();
+        if (e instanceof TrainingDivergedError) throw new Error(e.message);
+        throw e;
+      }
+      bar.done();
+      const seconds = (performance.now() - t0) / 1000;
+      // Keep up to 1000 rows of the replay buffer in the model file: samples "from the buffer".
+      const buf = res.state.buffer!;
+      const keep = Math.min(1000, buf.shape[0]);
+      const tensors: Record<string, Tensor> = { ...res.params, buffer: new Tensor(buf.data.slice(0, keep * D), [keep, D]) };
+      await saveModel(o.out, {
+        kind: DEEP_EBM_KIND,
+        config: cfg,
+        provenance: {
+          data: o.data, seed: o.seed, steps, loss: 'cd', lr: o.lr, batch: o.batch, rows: data.rows, buffer: o.buffer, reinit: o.reinit,
+          alpha: o.alpha, rollbacks: res.events.length,
+        },
+        tensors,
+      });
+      if (o.samplesPng) {
+        const nShow = isImage ? 64 : 2000;
+        const fromNoise = sampleFromNoise(res.params, cfg, foldIn(kSample, 1), nShow, Math.max(o.mcmcSteps * 5, 100));
+        const fromBuf = new Tensor(buf.data.slice(0, Math.min(nShow, buf.shape[0]) * D), [Math.min(nShow, buf.shape[0]), D]);
+        if (imageShape) {
+          // Buffer samples on the left half, samples from noise on the right half of one grid (8 per row each).
+          const both = new Float32Array((fromBuf.shape[0] + fromNoise.shape[0]) * D);
+          const rowsB = fromBuf.shape[0], perRow = 8;
+          let r = 0;
+          for (let i = 0; i < Math.max(rowsB, fromNoise.shape[0]); i += perRow) {
+            for (const src of [fromBuf, fromNoise]) {
+              for (let j = i; j < Math.min(i + perRow, src.shape[0]); j++) both.set(src.data.subarray(j * D, (j + 1) * D), (r++) * D);
+            }
+          }
+          const grid = new Tensor(both.subarray(0, r * D), [r, D]);
+          const [h, w] = imageShape;
+          const png = imageGridPng(new Tensor(Float32Array.from(grid.data, (v) => Math.min(1, Math.max(0, v))), grid.shape), { height: h, width: w, columns: 2 * perRow, scale: h <= 8 ? 8 : 2 } as Parameters<typeof imageGridPng>[1]);
+          await writeFileAtomic(o.samplesPng, png);
+        } else if (D === 2) {
+          await writeFileAtomic(o.samplesPng, densityPng(res.params, cfg, fromNoise));
+        } else throw new UsageError('--samples-png needs image rows or 2-D data');
+      }
+      const last = res.history[res.history.length - 1];
+      const result = {
+        model: o.out, kind: DEEP_EBM_KIND, arch: formatArch(arch), steps, seconds, loss: last?.loss ?? null, energyGap: last?.gap ?? null,
+        gradNorm: last?.gradNorm ?? null, rollbacks: res.events.length, samplesPng: o.samplesPng ?? null, log: o.log ?? null,
+      };
+      printResult(ctx, o.json, result, () => [
+        `trained deep-ebm ${formatArch(arch)} on ${o.data} (${data.rows} rows) for ${steps} steps in ${fmt(seconds)} s`,
+        `final loss ${fmt(last?.loss ?? NaN)}, energy gap ${fmt(last?.gap ?? NaN)}, grad norm ${fmt(last?.gradNorm ?? NaN)}, rollbacks ${res.events.length}`,
+        ...rollbacks,
+        `model      ${o.out}`,
+        ...(o.samplesPng ? [`samples    ${o.samplesPng}`] : []),
+      ].join('\n'));
+    }),
+  );
+}
+
+function densityPng(params: Record<string, Tensor>, cfg: DeepEbmFileConfig, samples?: Tensor, res = 160): Uint8Array {
+  const [x0, y0] = cfg.initLow, [x1, y1] = cfg.initHigh;
+  const pts = new Float32Array(res * res * 2);
+  for (let i = 0; i < res; i++) for (let j = 0; j < res; j++) {
+    pts[2 * (i * res + j)] = x0 + ((j + 0.5) / res) * (x1 - x0);
+    pts[2 * (i * res + j) + 1] = y1 - ((i + 0.5) / res) * (y1 - y0);
+  }
+  const e = deepEbmEnergies(params, cfg, new Tensor(pts, [res * res, 2]));
+  let mn = Infinity;
+  for (const v of e) mn = Math.min(mn, v);
+  const dens = Float32Array.from(e, (v) => Math.exp(-(v - mn)));
+  return heatmapPng(new Tensor(dens, [res, res]), {
+    extent: [x0, x1, y0, y1], scale: 3, colormap: 'viridis',
+    ...(samples ? { points: { x: samples, color: [255, 80, 60] as const, radius: 1 } } : {}),
+  });
+}
+
+registerTrainKind(registerTrainEbm);
+
+registerModelKind({
+  kind: DEEP_EBM_KIND,
+  description: 'deep EBM (MLP or conv energy) trained by contrastive divergence; sampled by Langevin dynamics',
+  fromFile(file, path): LoadedModel {
+    let cfg: DeepEbmFileConfig;
+    try {
+      cfg = checkDeepEbmConfig(file.config) as DeepEbmFileConfig;
+    } catch (e) {
+      throw new DataError((e as Error).message, { file: path });
+    }
+    const D = archInputSize(cfg.arch);
+    const { buffer, ...params } = file.tensors;
+    const template = initDeepEbm(makeKey(0), cfg);
+    const layout = Object.fromEntries(Object.entries(template).map(([k, t]) => [k, { shape: t.shape, dtype: t.dtype }]));
+    checkTensorLayout(params, layout, path);
+    if (buffer && (buffer.ndim !== 2 || buffer.shape[1] !== D)) throw new DataError(`tensor "buffer" has shape [${buffer.shape.join(', ')}], expected [n, ${D}]`, { file: path });
+    const is2d = cfg.arch.kind === 'mlp' && D === 2;
+    const box2 = (): [[number, number], [number, number]] => {
+      const [x0, y0] = cfg.initLow, [x1, y1] = cfg.initHigh;
+      const px = 0.25 * (x1 - x0), py = 0.25 * (y1 - y0);
+      return [[x0 - px, x1 + px], [y0 - py, y1 + py]];
+    };
+    return {
+      kind: DEEP_EBM_KIND,
+      file,
+      dim: D,
+      ...(cfg.imageShape ? { imageShape: [cfg.imageShape[0], cfg.imageShape[1]] as [number, number] } : {}),
+      describe: () => `deep-ebm ${formatArch(cfg.arch)} (${cfg.activation}, cd, ${cfg.sampler} η=${cfg.stepSize})` + (file.provenance.data ? ` trained on ${String(file.provenance.data)}` : ''),
+      sample: (o) => {
+        const steps = o.steps ?? Math.max(cfg.mcmcSteps * 5, 200);
+        const x = sampleFromNoise(params, cfg, o.key, o.n, steps, o.stepSize);
+        o.onProgress?.(steps, steps);
+        return x;
+      },
+      energy: (x) => {
+        if (x.ndim !== 2 || x.shape[1] !== D) throw new DataError(`data has shape [${x.shape.join(', ')}] but the model takes rows of ${D}`, { flag: 'data' });
+        return deepEbmEnergies(params, cfg, x);
+      },
+      evaluate: (data, o) => {
+        if (data.cols !== D) throw new DataError(`data "${data.spec}" has ${data.cols} columns but the model takes ${D}`, { flag: 'data' });
+        const e = deepEbmEnergies(params, cfg, data.x);
+        let s = 0;
+        for (const v of e) s += v;
+        const out: Record<string, number> = { rows: data.rows, avgEnergy: s / e.length };
+        if (is2d) {
+          const pts = Math.max(16, 2 * Math.round((o.gridRes ?? 512) / 2));
+          const z = gridLogZ(deepEbmEnergy(params, cfg), { box: box2(), points: pts });
+          Object.assign(out, { avgLogLik: -s / e.length - z.logZ, logZ: z.logZ, logZError: z.errorEstimate, boundaryRatio: z.boundaryRatio, gridPoints: pts });
+        }
+        return out;
+      },
+      ...(is2d ? { plot: (o: { samples?: Tensor }) => densityPng(params, cfg, o.samples) } : {}),
+    };
+  },
+});
+
+void imagePng;

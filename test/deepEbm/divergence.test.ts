@@ -1,0 +1,117 @@
+import { describe, it, expect } from 'vitest';
+import { key, split } from '../../src/random/index.js';
+import { getToy } from '../../src/data/toy.js';
+import { ula } from '../../src/samplers/index.js';
+import type { Tensor } from '../../src/tensor/index.js';
+import { contrastiveDivergence } from '../../src/losses/contrastiveDivergence.js';
+import {
+  DivergenceGuard, TrainingDivergedError, parseArch, initDeepEbm, deepEbmEnergy, standardization, trainDeepEbm,
+  type DeepEbmConfig,
+} from '../../src/models/deepEbm/index.js';
+
+const healthy = { loss: 0.1, gap: 0.1, ePos: 0.5, eNeg: 0.4, gradNorm: 1, samplerDivergent: 0 };
+
+describe('DivergenceGuard', () => {
+  it('flags NaN/∞, sampler divergences, absolute and relative explosions', () => {
+    const g = new DivergenceGuard({ warmup: 5, gapFactor: 10, gradFactor: 10, maxAbsGap: 1e3 });
+    expect(g.check({ ...healthy, loss: NaN })).toMatch(/loss is NaN/);
+    expect(g.check({ ...healthy, gradNorm: Infinity })).toMatch(/gradNorm is Infinity/);
+    expect(g.check({ ...healthy, samplerDivergent: 3 })).toMatch(/sampler flagged 3/);
+    expect(g.check({ ...healthy, gap: 2e3 })).toMatch(/exceeds 1000/);
+    // relative tests only after warm-up
+    expect(g.check({ ...healthy, gap: 50 })).toBeNull();
+    for (let i = 0; i < 5; i++) g.accept(healthy);
+    expect(g.check({ ...healthy, gap: 50 })).toMatch(/exploded/);
+    expect(g.check({ ...healthy, gradNorm: 20 })).toMatch(/gradient norm .* exploded/);
+    expect(g.check(healthy)).toBeNull();
+  });
+
+  it('validates its options', () => {
+    expect(() => new DivergenceGuard({ lrDecay: 0 })).toThrow(/lrDecay/);
+    expect(() => new DivergenceGuard({ maxRollbacks: -1 })).toThrow(/maxRollbacks/);
+  });
+});
+
+function setup() {
+  const toy = getToy('8gaussians');
+  const [kd, ki] = split(key(5), 2);
+  const data = toy.sample(kd, 2000);
+  const { shift, scale } = standardization(data);
+  const cfg: DeepEbmConfig = { arch: parseArch('mlp:2-16-16-1'), activation: 'silu', shift, scale, confine: 1e-3 };
+  const params = initDeepEbm(ki, cfg);
+  const cd = contrastiveDivergence({
+    energy: (p: Record<string, Tensor>) => deepEbmEnergy(p, cfg),
+    sampler: (E) => ula(E, { stepSize: 1e-3 }),
+    steps: 5,
+    negatives: 'buffer',
+    bufferSize: 500,
+    reinit: 0.05,
+    reinitFrom: { kind: 'uniform', low: -3, high: 3 },
+  });
+  return { data, params, cd };
+}
+
+describe('trainDeepEbm divergence handling', () => {
+  it('detects an injected divergence (huge learning rate), rolls back, lowers the rate, changes the stream and recovers', () => {
+    const { data, params, cd } = setup();
+    const events: unknown[] = [];
+    const res = trainDeepEbm({
+      params, loss: cd, data, steps: 80, batchSize: 64, key: key(9), lr: 2e-3,
+      guard: { snapshotEvery: 10, maxRollbacks: 3 },
+      // A transient fault: ×5000 learning rate for steps 40–42 on the first random stream only.
+      lrMultiplier: (t, stream) => (stream === 0 && t >= 40 && t <= 42 ? 5000 : 1),
+      onRollback: (e) => events.push(e),
+    });
+    expect(res.events.length).toBeGreaterThanOrEqual(1);
+    const ev = res.events[0];
+    expect(ev.step).toBeGreaterThanOrEqual(41); // seen on the first loss computed with the corrupted parameters
+    expect(ev.step).toBeLessThanOrEqual(44);
+    expect(ev.rolledBackTo).toBeLessThan(40); // a snapshot taken before the fault
+    expect(ev.rolledBackTo).toBeGreaterThanOrEqual(30);
+    expect(ev.lrScale).toBe(0.5);
+    expect(ev.stream).toBe(1);
+    expect(ev.reason.length).toBeGreaterThan(5);
+    expect(events).toEqual(res.events);
+    expect(res.lrScale).toBe(0.5 ** res.events.length);
+    // Recovery: training reached the end with finite parameters and sane energies.
+    const last = res.history[res.history.length - 1];
+    expect(last.step).toBe(80);
+    expect(Number.isFinite(last.loss)).toBe(true);
+    expect(Math.abs(last.gap)).toBeLessThan(5);
+    expect(Math.abs(last.ePos)).toBeLessThan(50);
+    for (const t of Object.values(res.params)) for (const v of t.data) expect(Number.isFinite(v)).toBe(true);
+
+    // Without the guard, the same fault is not recovered: either training stops on a NaN or the energies explode.
+    let exploded = false;
+    try {
+      const bad = trainDeepEbm({
+        params, loss: cd, data, steps: 50, batchSize: 64, key: key(9), lr: 2e-3, guard: false,
+        lrMultiplier: (t, stream) => (stream === 0 && t >= 40 && t <= 42 ? 5000 : 1), logEvery: 1,
+      });
+      const after = bad.history.filter((r) => r.step > 43);
+      exploded = after.some((r) => Math.abs(r.gap) > 50 || Math.abs(r.ePos) > 100);
+    } catch (e) {
+      exploded = e instanceof TrainingDivergedError;
+    }
+    expect(exploded).toBe(true);
+  });
+
+  it('stops with a clear message after the allowed number of rollbacks', () => {
+    const { data, params, cd } = setup();
+    let err: unknown;
+    try {
+      trainDeepEbm({
+        params, loss: cd, data, steps: 60, batchSize: 64, key: key(9), lr: 2e-3,
+        guard: { snapshotEvery: 10, maxRollbacks: 2, lrDecay: 0.9 },
+        lrMultiplier: (t) => (t >= 20 ? 1e5 : 1), // a persistent fault
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(TrainingDivergedError);
+    const e = err as TrainingDivergedError;
+    expect(e.events.length).toBe(2);
+    expect(e.message).toMatch(/after 2 rollback\(s\)/);
+    expect(e.message).toMatch(/lower the learning rate/);
+  });
+});

@@ -9,7 +9,21 @@
   },
   "targets": [
     {
+      # Random kernels (native/philox.c) must reproduce the JS float64 arithmetic bit for bit: compiled on their own
+      # with floating-point contraction (FMA fusion) off and without -ffast-math, then linked into the addon.
+      "target_name": "ebm_random",
+      "type": "static_library",
+      "sources": ["native/philox.c"],
+      "cflags!": ["-O2", "-O0", "-fno-tree-vectorize", "-ffast-math", "-ffp-contract=fast"],
+      "cflags": ["-std=gnu11", "-O3", "-march=<(ebm_march)", "-ffp-contract=off", "-fno-math-errno", "-fPIC",
+                 "-fvisibility=hidden", "-Wall"],
+      "xcode_settings": {
+        "OTHER_CFLAGS": ["-std=gnu11", "-O3", "-ffp-contract=off", "-fno-math-errno"]
+      }
+    },
+    {
       "target_name": "ebm_native",
+      "dependencies": ["ebm_random"],
       "sources": ["native/ebm_native.c", "native/gemm.c", "native/elementwise.c"],
       "cflags!": ["-O2", "-O0", "-fno-tree-vectorize"],
       "cflags": ["-std=gnu11", "-O3", "-march=<(ebm_march)", "-ffp-contract=fast", "-fno-math-errno",

@@ -1,6 +1,6 @@
 /*
  * N-API glue of the ebm-ts native backend (plain C, node_api.h only).
- * Exports: gemm, unary, binary, sigmoidBernoulli, info, setUseBlas, setThreads.
+ * Exports: gemm, unary, binary, sigmoidBernoulli, info, setUseBlas, setThreads, philoxFill, randomFill, randomMath.
  * Typed-array pointers come from napi_get_typedarray_info; every index range is checked before a kernel runs, so
  * a wrong offset or leading dimension throws a RangeError instead of touching memory outside the array.
  */
@@ -303,6 +303,97 @@ static napi_value js_set_threads(napi_env env, napi_callback_info info) {
   return r;
 }
 
+/* ---------------------------------------------------------------------------------------------------------------
+ * Random kernels (native/philox.c). */
+
+static int get_u32(napi_env env, napi_value v, uint32_t *out, const char *name) {
+  double d;
+  if (napi_get_value_double(env, v, &d) != napi_ok || !(d >= 0) || d > 4294967295.0 || d != (double)(uint32_t)d) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "ebm_native: argument '%s' must be an integer in [0, 2^32)", name);
+    napi_throw_range_error(env, NULL, msg);
+    return -1;
+  }
+  *out = (uint32_t)d;
+  return 0;
+}
+
+/* philoxFill(k0, k1, domain, out: Uint32Array, startWord) */
+static napi_value js_philox_fill(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 5) THROW_TYPE("ebm_native.philoxFill: expected (k0, k1, domain, out, startWord)");
+  uint32_t k0, k1, dom;
+  int64_t start;
+  if (get_u32(env, argv[0], &k0, "k0") || get_u32(env, argv[1], &k1, "k1") || get_u32(env, argv[2], &dom, "domain") ||
+      get_i64(env, argv[4], &start, "startWord"))
+    return NULL;
+  napi_typedarray_type type;
+  size_t len;
+  void *data;
+  if (napi_get_typedarray_info(env, argv[3], &type, &len, &data, NULL, NULL) != napi_ok || type != napi_uint32_array)
+    THROW_TYPE("ebm_native.philoxFill: argument 'out' must be a Uint32Array");
+  if ((double)start + (double)len > 9007199254740991.0) THROW_RANGE("ebm_native.philoxFill: startWord + out.length exceeds 2^53 - 1");
+  ebm_philox_fill(k0, k1, dom, (uint64_t)start, (uint32_t *)data, len);
+  return NULL;
+}
+
+/* randomFill(kind, k0, k1, out, start): kind 0 = uniform (start = first element), 1 = normal (start = first pair). */
+static napi_value js_random_fill(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 5) THROW_TYPE("ebm_native.randomFill: expected (kind, k0, k1, out, start)");
+  int32_t kind;
+  uint32_t k0, k1;
+  int64_t start;
+  farr O;
+  if (napi_get_value_int32(env, argv[0], &kind) != napi_ok || kind < 0 || kind > 1)
+    THROW_RANGE("ebm_native.randomFill: kind must be 0 (uniform) or 1 (normal)");
+  if (get_u32(env, argv[1], &k0, "k0") || get_u32(env, argv[2], &k1, "k1") || get_farr(env, argv[3], &O, "out", 0) ||
+      get_i64(env, argv[4], &start, "start"))
+    return NULL;
+  /* Highest stream word touched: uniform f32 start+n, f64 2(start+n); normal f32 2(start+pairs), f64 4(start+pairs). */
+  const double words = (kind == 0 ? (double)start + (double)O.len : (double)start + (double)((O.len + 1) / 2)) * (O.f64 ? (kind ? 4.0 : 2.0) : (kind ? 2.0 : 1.0));
+  if (words > 9007199254740991.0) THROW_RANGE("ebm_native.randomFill: the stream position exceeds 2^53 - 1");
+  if (kind == 0) {
+    if (O.f64) ebm_uniform_f64(k0, k1, (uint64_t)start, (double *)O.data, O.len);
+    else ebm_uniform_f32(k0, k1, (uint64_t)start, (float *)O.data, O.len);
+  } else {
+    if (O.f64) ebm_normal_f64(k0, k1, (uint64_t)start, (double *)O.data, O.len);
+    else ebm_normal_f32(k0, k1, (uint64_t)start, (float *)O.data, O.len);
+  }
+  return NULL;
+}
+
+/* randomMath(kind, x: Float64Array, out: Float64Array): 0 = log, 1 = sin(2 pi x), 2 = cos(2 pi x), with the
+ * deterministic functions shared with the JS sampler (for tests). */
+static napi_value js_random_math(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 3) THROW_TYPE("ebm_native.randomMath: expected (kind, x, out)");
+  int32_t kind;
+  farr X, O;
+  if (napi_get_value_int32(env, argv[0], &kind) != napi_ok || kind < 0 || kind > 2)
+    THROW_RANGE("ebm_native.randomMath: kind must be 0 (log), 1 (sin 2pi x) or 2 (cos 2pi x)");
+  if (get_farr(env, argv[1], &X, "x", 0) || get_farr(env, argv[2], &O, "out", 0)) return NULL;
+  if (!X.f64 || !O.f64) THROW_TYPE("ebm_native.randomMath: x and out must be Float64Array");
+  if (O.len < X.len) THROW_RANGE("ebm_native.randomMath: out is shorter than x");
+  const double *x = (const double *)X.data;
+  double *o = (double *)O.data;
+  for (size_t i = 0; i < X.len; i++) {
+    if (kind == 0) o[i] = ebm_det_log(x[i]);
+    else {
+      double sn, cs;
+      ebm_det_sincos2pi(x[i], &sn, &cs);
+      o[i] = kind == 1 ? sn : cs;
+    }
+  }
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     { "gemm", NULL, js_gemm, NULL, NULL, NULL, napi_default, NULL },
@@ -312,6 +403,9 @@ static napi_value init(napi_env env, napi_value exports) {
     { "info", NULL, js_info, NULL, NULL, NULL, napi_default, NULL },
     { "setUseBlas", NULL, js_set_use_blas, NULL, NULL, NULL, napi_default, NULL },
     { "setThreads", NULL, js_set_threads, NULL, NULL, NULL, napi_default, NULL },
+    { "philoxFill", NULL, js_philox_fill, NULL, NULL, NULL, napi_default, NULL },
+    { "randomFill", NULL, js_random_fill, NULL, NULL, NULL, napi_default, NULL },
+    { "randomMath", NULL, js_random_math, NULL, NULL, NULL, napi_default, NULL },
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

@@ -15,7 +15,9 @@
 #include <math.h>
 #include <string.h>
 
+#if defined(__clang__)
 #pragma STDC FP_CONTRACT OFF
+#endif
 #if defined(__FAST_MATH__)
 #error "native/philox.c must not be compiled with -ffast-math: the normal sampler must match the JS one bit for bit"
 #endif
@@ -147,24 +149,21 @@ static inline double det_log_normal(double x) {
   return dk * LN2_HI - ((hfsq - (s * (hfsq + R) + dk * LN2_LO)) - f);
 }
 
-/* sin(2*pi*u) and cos(2*pi*u) for finite u in [0, 1) (any finite u works: only u - floor(u) matters up to the
- * exactness of 4u). v = 4u = q + f exactly with |f| <= 1/2, then quadrant symmetries. Max error 1.45 ulp. */
+/* sin(2*pi*u) and cos(2*pi*u) for |u| < 2^49. v = 4u = q + f exactly, q = v rounded to the nearest integer (ties to
+ * even) by the 1.5*2^52 trick, |f| <= 1/2; then the quadrant symmetries of q mod 4, read from the low bits of
+ * v + 1.5*2^52. Max error 1.45 ulp. */
 static inline void det_sincos2pi(double u, double *sn, double *cs) {
   const double v = 4.0 * u;
-  double q = floor(v);
-  double f = v - q;
-  const int up = f >= 0.5;
-  f = up ? f - 1.0 : f;
-  q = up ? q + 1.0 : q;
+  const double t = v + 6755399441055744.0;
+  const double f = v - (t - 6755399441055744.0);
+  const uint64_t qi = d2u(t);
   const double z = f * f;
   const double s = f * (SC0 + z * (SC1 + z * (SC2 + z * (SC3 + z * (SC4 + z * (SC5 + z * SC6))))));
   const double c = 1.0 + z * (CC0 + z * (CC1 + z * (CC2 + z * (CC3 + z * (CC4 + z * (CC5 + z * CC6))))));
-  /* q mod 4 from the double q (0..4): exact via the same 2^52 trick */
-  const uint64_t qi = d2u(q + 4503599627370496.0);
-  const int odd = (int)(qi & 1), neg_s = (int)((qi >> 1) & 1), neg_c = (int)(((qi + 1) >> 1) & 1);
-  const double a = odd ? c : s, bq = odd ? s : c;
+  const uint64_t odd = qi & 1, neg_s = (qi >> 1) & 1, neg_c = ((qi + 1) >> 1) & 1;
+  const double a = odd ? c : s, b = odd ? s : c;
   *sn = (neg_s ? -1.0 : 1.0) * a;
-  *cs = (neg_c ? -1.0 : 1.0) * bq;
+  *cs = (neg_c ? -1.0 : 1.0) * b;
 }
 
 double ebm_det_log(double x) {
@@ -177,7 +176,14 @@ double ebm_det_log(double x) {
   return det_log_normal(x);
 }
 
-void ebm_det_sincos2pi(double u, double *sn, double *cs) { det_sincos2pi(u, sn, cs); }
+/* Exported form: any finite u (u - floor(u) is exact and changes nothing for |u| < 2^49); NaN/inf give NaN. */
+void ebm_det_sincos2pi(double u, double *sn, double *cs) {
+  if (!(fabs(u) < 562949953421312.0)) {
+    if (!(fabs(u) < INFINITY)) { *sn = NAN; *cs = NAN; return; }
+    u = u - floor(u);
+  }
+  det_sincos2pi(u, sn, cs);
+}
 
 /* ---------------------------------------------------------------------------------------------------------------
  * Samplers. Words are generated into an L1-resident buffer, then converted. */

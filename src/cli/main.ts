@@ -14,11 +14,15 @@ import { ebmTsVersion } from '../io/model.js';
 import { processIO, type CliContext, type CliIO } from './context.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, debugEnabled, formatError } from './errors.js';
 import './kinds/mlpEnergyHandler.js';
+import * as rbmFilters from './kinds/rbmHandler.js';
+import './kinds/rbmTrain.js';
+import './commands/trainEbm.js';
 import * as doctor from './commands/doctor.js';
 import * as dataInfo from './commands/dataInfo.js';
 import * as train from './commands/train.js';
 import * as sample from './commands/sample.js';
 import * as evaluate from './commands/evaluate.js';
+import * as score from './commands/score.js';
 import * as demo from './commands/demo.js';
 
 /** A command module: registers one command (and its subcommands) on the program. */
@@ -27,7 +31,7 @@ export interface CommandModule {
 }
 
 /** The built-in commands, in help order. */
-export const COMMANDS: CommandModule[] = [demo, train, sample, evaluate, dataInfo, doctor];
+export const COMMANDS: CommandModule[] = [demo, train, sample, evaluate, score, rbmFilters, dataInfo, doctor];
 
 /** Applies the CLI's error conventions to a command and all its subcommands. */
 function configure(cmd: Command, ctx: CliContext): void {

@@ -12,7 +12,7 @@ export type ScoreFn<P, A extends unknown[] = []> = (params: P, x: Tensor, ...con
 /**
  * What a score-matching loss trains: an energy (`score = −∇ₓE`, computed by a differentiable inner gradient so that
  * `∇θ` of the loss is a gradient of a gradient) or a direct score network.
- * @example const m: ScoreModel<P> = { energy: (p, x) => applyMLP(p, x).reshape... }; // or { score: (p, x) => net(p, x) }
+ * @example const m: ScoreModel<MLPParams> = { energy: (p, x) => squeeze(applyMLP(p, x), 1) }; // or { score: (p, x) => applyMLP(p, x) }
  */
 export type ScoreModel<P, A extends unknown[] = []> = { readonly energy: EnergyFn<P, A> } | { readonly score: ScoreFn<P, A> };
 

@@ -11,7 +11,7 @@ import { allocate, normAxis, shapeSize, ShapeError, Tensor } from '../tensor/ten
 import type { DType, Shape, TypedArray } from '../tensor/tensor.js';
 import { assertKey } from './key.js';
 import type { Key } from './key.js';
-import { Domain, fillBits, WordStream } from './philox.js';
+import { Domain, fillBits, getNativeRandom, NATIVE_RANDOM_MIN_WORDS, WordStream } from './philox.js';
 
 const TWO_M24 = 5.9604644775390625e-8; // 2^-24
 const TWO_M32 = 2.3283064365386963e-10; // 2^-32
@@ -19,7 +19,6 @@ const TWO_M53 = 1.1102230246251565e-16; // 2^-53
 const TWO_P26 = 67108864;
 const TWO_P32 = 4294967296;
 const TWO_P53 = 9007199254740992;
-const TWO_PI = 2 * Math.PI;
 /** Words generated per chunk by the bulk samplers (keeps the scratch buffer in L1/L2 cache). */
 const CHUNK = 4096;
 
@@ -45,6 +44,125 @@ function checkShape(shape: Shape, fn: string): number {
 function checkFinite(v: unknown, name: string, fn: string): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new RangeError(`${fn}: ${name} must be a finite number, got ${String(v)}`);
   return v;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Deterministic elementary functions for Box–Muller. Math.log / Math.sin / Math.cos are not specified to the last
+// bit (engines and libms differ), so the normal sampler uses its own log and sin/cos(2πu), built only from IEEE
+// operations that every platform rounds identically (+ − × ÷, exact bit manipulation). native/philox.c evaluates
+// the same expressions in the same order (compiled without FMA contraction), so the native and TS samplers agree
+// bit for bit. Keep the two in sync.
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+const HI = LITTLE_ENDIAN ? 1 : 0;
+const BITS_F64 = new Float64Array(1);
+const BITS_U32 = new Uint32Array(BITS_F64.buffer);
+/** Scratch for the two outputs of {@link boxMuller}. */
+const PAIR = new Float64Array(2);
+
+const LN2_HI = 6.93147180369123816490e-1; // ln 2 rounded to 32 significant bits (k·LN2_HI is exact)
+const LN2_LO = 1.9082149292705877e-10; // ln 2 − LN2_HI
+// log(1+f) = f − (hfsq − s·(hfsq + z·P(z))), s = f/(2+f), z = s²; P: Chebyshev fit on z ∈ [0, (3 − 2√2)²].
+const LG0 = 0.666666666666667, LG1 = 0.39999999999899444, LG2 = 0.2857142862600327, LG3 = 0.22222211130259878;
+const LG4 = 0.18182889455674947, LG5 = 0.15331710618210773, LG6 = 0.14616585424888623;
+// sin(πf/2) = f·S(f²), cos(πf/2) = 1 + f²·C(f²): Chebyshev fits on |f| ≤ 1/2.
+const SC0 = 1.5707963267948966, SC1 = -0.6459640975062443, SC2 = 0.07969262624604301, SC3 = -0.004681754132340976;
+const SC4 = 0.0001604411507421909, SC5 = -3.59864335298231e-6, SC6 = 5.633933781537854e-8;
+const CC0 = -1.2337005501361697, CC1 = 0.2536695079010478, CC2 = -0.020863480763340773, CC3 = 0.0009192602745468447;
+const CC4 = -2.5202039028029178e-5, CC5 = 4.710678405505227e-7, CC6 = -6.329396344967424e-9;
+const ROUND_MAGIC = 6755399441055744; // 1.5·2⁵²: (v + M) − M rounds |v| < 2⁵¹ to an integer (ties to even)
+const MIN_NORMAL = 2.2250738585072014e-308;
+
+/** log of a positive normal double: `x = 2ᵏ·m`, `m ∈ [√2/2, √2)` from the bits, then the atanh series of log m. */
+function logNormal(x: number): number {
+  BITS_F64[0] = x;
+  const hx = BITS_U32[HI];
+  const mh = hx & 0xfffff;
+  const big = mh >= 0x6a09e ? 1 : 0; // mantissa ≥ √2: use m/2 and k + 1
+  const k = (hx >>> 20) - 1023 + big;
+  BITS_U32[HI] = mh | ((0x3ff - big) << 20);
+  const f = BITS_F64[0] - 1;
+  const s = f / (2 + f);
+  const z = s * s;
+  const R = z * (LG0 + z * (LG1 + z * (LG2 + z * (LG3 + z * (LG4 + z * (LG5 + z * LG6))))));
+  const hfsq = 0.5 * f * f;
+  return k * LN2_HI - ((hfsq - (s * (hfsq + R) + k * LN2_LO)) - f);
+}
+
+/**
+ * Natural logarithm computed with IEEE basic operations only, so that it gives the same bits on every engine and
+ * in the native addon (unlike `Math.log`): `x = 2ᵏ·m` with `m ∈ [√2/2, √2)`, `f = m − 1`, `s = f/(2+f)`,
+ * `log x = k·ln2 + 2·atanh(s)` with a degree-6 polynomial in `s²`. Error ≤ 0.8 ulp.
+ * Special values follow `Math.log` (`0 → −∞`, negative or NaN → NaN, `∞ → ∞`).
+ * @param x any number. @returns `log x`.
+ * @example detLog(Math.E) // 1 (within an ulp)
+ */
+export function detLog(x: number): number {
+  if (x >= MIN_NORMAL && x < Infinity) return logNormal(x);
+  if (x === 0) return -Infinity;
+  if (x > 0 && x < MIN_NORMAL) return logNormal(x * 18014398509481984) - 54 * LN2_HI - 54 * LN2_LO;
+  if (x === Infinity) return Infinity;
+  return NaN;
+}
+
+/**
+ * `sin 2πu` and `cos 2πu` into `PAIR[0]`, `PAIR[1]`, for `|u| < 2⁴⁹`: `4u = q + f` exactly (q the nearest integer,
+ * `|f| ≤ ½`), polynomials for `sin(πf/2)`, `cos(πf/2)`, and the quadrant symmetries of `q mod 4`.
+ */
+function sinCos2PiSmall(u: number): void {
+  const v = 4 * u;
+  const q = v + ROUND_MAGIC - ROUND_MAGIC;
+  const f = v - q;
+  const qi = q | 0; // q mod 2³² (exact integer): the low two bits are q mod 4
+  const z = f * f;
+  const s = f * (SC0 + z * (SC1 + z * (SC2 + z * (SC3 + z * (SC4 + z * (SC5 + z * SC6))))));
+  const c = 1 + z * (CC0 + z * (CC1 + z * (CC2 + z * (CC3 + z * (CC4 + z * (CC5 + z * CC6))))));
+  const odd = qi & 1;
+  PAIR[0] = (qi & 2 ? -1 : 1) * (odd ? c : s);
+  PAIR[1] = ((qi + 1) & 2 ? -1 : 1) * (odd ? s : c);
+}
+
+function sinCos2Pi(u: number): void {
+  if (!(Math.abs(u) < 562949953421312)) {
+    if (!(Math.abs(u) < Infinity)) {
+      PAIR[0] = PAIR[1] = NaN;
+      return;
+    }
+    u = u - Math.floor(u); // exact; the angle is unchanged
+  }
+  sinCos2PiSmall(u);
+}
+
+/**
+ * `sin 2πu` with IEEE basic operations only (bit-identical on every engine and in the native addon): the argument
+ * reduction `4u = q + f` is exact, so there is no loss for large `u` and `sin 2πu` is exactly 0 at every multiple
+ * of ½. Error ≤ 1.5 ulp. NaN or ±∞ give NaN.
+ * @param u any number (turns). @example detSin2Pi(0.25) // 1
+ */
+export function detSin2Pi(u: number): number {
+  sinCos2Pi(u);
+  return PAIR[0];
+}
+
+/**
+ * `cos 2πu` with IEEE basic operations only (see {@link detSin2Pi}). Error ≤ 1.5 ulp.
+ * @param u any number (turns). @example detCos2Pi(0.5) // −1
+ */
+export function detCos2Pi(u: number): number {
+  sinCos2Pi(u);
+  return PAIR[1];
+}
+
+/**
+ * One Box–Muller pair into `PAIR`: `r·cos 2πu₂`, `r·sin 2πu₂` with `r = √(−2 log u₁)`, `u₁ ∈ (0, 1]` normal,
+ * `u₂ ∈ [0, 1)`. (Same order of operations as `box_muller` in native/philox.c.)
+ */
+function boxMuller(u1: number, u2: number): void {
+  const r = Math.sqrt(-2 * logNormal(u1));
+  sinCos2PiSmall(u2);
+  const sn = PAIR[0];
+  PAIR[0] = r * PAIR[1];
+  PAIR[1] = r * sn;
 }
 
 /**
@@ -80,12 +198,19 @@ export function randomBits(k: Key, n: number): Uint32Array {
  * Fills `out` with uniform numbers in `[0, 1)` from the key; the precision follows the array type:
  * - `Float32Array`: `u_i = ⌊w_i / 2⁸⌋ · 2⁻²⁴` from word `i` (24 random bits, every value exactly representable);
  * - `Float64Array`: `u_i = (⌊w_{2i} / 2⁵⌋ · 2²⁶ + ⌊w_{2i+1} / 2⁶⌋) · 2⁻⁵³` from words `2i, 2i+1` (53 bits).
- * The allocation-free form of {@link uniformArray}, for hot loops. About 9 ns per float32 number.
+ * The allocation-free form of {@link uniformArray}, for hot loops. About 9 ns per float32 number in TypeScript;
+ * large requests run in the native kernel when the native backend is selected (same values).
  * @param k the key. @param out destination (its length is the count).
  * @returns `out`.
  */
 export function uniformInto<T extends Float32Array | Float64Array>(k: Key, out: T): T {
   assertKey(k, 'uniformInto');
+  const nat = getNativeRandom();
+  if (nat !== null && (out instanceof Float32Array || out instanceof Float64Array) &&
+      out.length * (out instanceof Float64Array ? 2 : 1) >= NATIVE_RANDOM_MIN_WORDS) {
+    nat.uniform(k.k[0], k.k[1], out, 0);
+    return out;
+  }
   if (out instanceof Float32Array) {
     forEachChunk(k, out.length, (w, count, first) => {
       for (let j = 0; j < count; j++) out[first + j] = (w[j] >>> 8) * TWO_M24;
@@ -174,9 +299,11 @@ export function uniform(k: Key, shape: Shape, opts: UniformOptions = {}): Tensor
 
 /**
  * Fills `out` with standard normal numbers by the Box–Muller transform, computed in float64 and then stored:
- * pair `p` (elements `2p`, `2p+1`) is `r·cos θ`, `r·sin θ` with `r = √(−2 ln u₁)`, `θ = 2π u₂`, where
+ * pair `p` (elements `2p`, `2p+1`) is `r·cos 2πu₂`, `r·sin 2πu₂` with `r = √(−2 ln u₁)`, where
  * - `Float32Array`: `u₁ = (w_{2p} + 1)·2⁻³²  ∈ (0, 1]`, `u₂ = w_{2p+1}·2⁻³²` (32-bit uniforms; tails reach 6.66σ);
  * - `Float64Array`: `u₁, u₂` are 53-bit uniforms from words `4p…4p+3` (`u₁ ∈ (0, 1]`; tails reach 8.57σ).
+ * `ln`, `sin 2π·` and `cos 2π·` are {@link detLog}, {@link detSin2Pi}, {@link detCos2Pi} (IEEE basic operations
+ * only), so the numbers are the same bits on every engine and on the native backend, which runs large requests.
  * For odd lengths the last `sin` value is dropped. The allocation-free form of {@link normalArray}.
  * @param k the key. @param out destination. @returns `out`.
  */
@@ -184,26 +311,28 @@ export function normalInto<T extends Float32Array | Float64Array>(k: Key, out: T
   assertKey(k, 'normalInto');
   const n = out.length;
   const pairs = Math.ceil(n / 2);
+  const nat = getNativeRandom();
+  if (nat !== null && (out instanceof Float32Array || out instanceof Float64Array) &&
+      pairs * (out instanceof Float64Array ? 4 : 2) >= NATIVE_RANDOM_MIN_WORDS) {
+    nat.normal(k.k[0], k.k[1], out, 0);
+    return out;
+  }
   if (out instanceof Float32Array) {
     forEachChunk(k, 2 * pairs, (w, count, first) => {
       let i = first; // element index = word index
       for (let j = 0; j + 1 < count; j += 2, i += 2) {
-        const r = Math.sqrt(-2 * Math.log((w[j] + 1) * TWO_M32));
-        const t = TWO_PI * (w[j + 1] * TWO_M32);
-        out[i] = r * Math.cos(t);
-        if (i + 1 < n) out[i + 1] = r * Math.sin(t);
+        boxMuller((w[j] + 1) * TWO_M32, w[j + 1] * TWO_M32);
+        out[i] = PAIR[0];
+        if (i + 1 < n) out[i + 1] = PAIR[1];
       }
     });
   } else if (out instanceof Float64Array) {
     forEachChunk(k, 4 * pairs, (w, count, first) => {
       let i = first >>> 1; // two words per element
       for (let j = 0; j + 3 < count; j += 4, i += 2) {
-        const u1 = ((w[j] >>> 5) * TWO_P26 + (w[j + 1] >>> 6) + 1) * TWO_M53;
-        const u2 = ((w[j + 2] >>> 5) * TWO_P26 + (w[j + 3] >>> 6)) * TWO_M53;
-        const r = Math.sqrt(-2 * Math.log(u1));
-        const t = TWO_PI * u2;
-        out[i] = r * Math.cos(t);
-        if (i + 1 < n) out[i + 1] = r * Math.sin(t);
+        boxMuller(((w[j] >>> 5) * TWO_P26 + (w[j + 1] >>> 6) + 1) * TWO_M53, ((w[j + 2] >>> 5) * TWO_P26 + (w[j + 3] >>> 6)) * TWO_M53);
+        out[i] = PAIR[0];
+        if (i + 1 < n) out[i + 1] = PAIR[1];
       }
     });
   } else {

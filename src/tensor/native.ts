@@ -5,7 +5,8 @@
  * 20.16) only when running under Node, so a browser bundle that includes it simply gets `null` from
  * {@link loadNativeBackend}. Only `select.ts` imports this module.
  */
-import { BINARY_OPS, UNARY_OPS, type Backend, type BinaryOp, type UnaryOp } from './backend.js';
+import { BINARY_OPS, jsBackend, UNARY_OPS, type Backend, type BinaryOp, type UnaryOp } from './backend.js';
+import type { NativeRandom } from '../random/philox.js';
 import type { TypedArray } from './tensor.js';
 
 /** The raw functions exported by the addon (see native/ebm_native.c). Op arguments are indices into UNARY_OPS / BINARY_OPS. */
@@ -23,6 +24,15 @@ export interface NativeAddon {
   setUseBlas(flag: boolean): boolean;
   /** Sets the thread count of the bundled GEMM (1–16); returns it. */
   setThreads(n: number): number;
+  /** Philox4x32-10 stream words `startWord…` of `(k0, k1, domain)` into `out` (as `fillBits` in src/random/philox.ts). */
+  philoxFill(k0: number, k1: number, domain: number, out: Uint32Array, startWord: number): void;
+  /**
+   * `kind` 0: uniforms, element `i` = element `start + i` of `uniformInto`; `kind` 1: normals, pair `p` = pair
+   * `start + p` of `normalInto` (src/random/sample.ts), bit-identical.
+   */
+  randomFill(kind: 0 | 1, k0: number, k1: number, out: Float32Array | Float64Array, start: number): void;
+  /** `kind` 0: `detLog(x)`, 1: `detSin2Pi(x)`, 2: `detCos2Pi(x)` of src/random/sample.ts, elementwise (for tests). */
+  randomMath(kind: 0 | 1 | 2, x: Float64Array, out: Float64Array): void;
 }
 
 /** What the addon reports about itself. */
@@ -48,6 +58,8 @@ export interface NativeAddonInfo {
 /** Outcome of trying to load the addon: exactly one of `backend` / `error` is set. */
 export interface NativeLoadResult {
   backend: Backend | null;
+  /** The addon's bulk random kernels, to install with `setNativeRandom` (src/random/philox.ts) when native is chosen. */
+  random: NativeRandom | null;
   addon: NativeAddon | null;
   info: NativeAddonInfo | null;
   /** Absolute path of the `.node` file tried, when known. */
@@ -65,7 +77,7 @@ type NodeProcess = {
 let cached: NativeLoadResult | null = null;
 
 function fail(error: string, path: string | null = null): NativeLoadResult {
-  return { backend: null, addon: null, info: null, path, error };
+  return { backend: null, random: null, addon: null, info: null, path, error };
 }
 
 /** Walks up from this module's directory to the package root (the directory whose package.json is ebm-ts). */
@@ -98,7 +110,81 @@ function buildReport(fs: typeof import('node:fs'), file: string): string {
   return '';
 }
 
-/** Wraps the raw addon in the {@link Backend} interface: op names become small integer codes. */
+/**
+ * Below these sizes the native backend runs the pure-TS kernel instead: an N-API call costs ~0.2–1 µs (more on a
+ * loaded machine), more than the whole computation on a few elements. Measured crossovers (Node 20, AVX-512 box):
+ * `add` ≈ 90 elements, `exp` ≈ 30 elements, GEMM ≈ 250 multiply-adds (the TS fallback for tiny products is a
+ * plain triple loop; the packed TS GEMM allocates panels and is slower there).
+ */
+export const NATIVE_DISPATCH = {
+  /** Cheap elementwise ops (`neg`, `sqrt`, `square`, `abs`, `relu`, `sign`, `reciprocal`, binary `add…min`): n below this runs in TS. */
+  elementwise: 96,
+  /** Transcendental ops (`exp`, `log`, `sin`, `sigmoid`, `pow`, … and `sigmoidBernoulli`): n below this runs in TS. */
+  transcendental: 32,
+  /** GEMM with `m·n·k` below this runs in TS. */
+  gemmMNK: 256,
+} as const;
+
+const CHEAP_UNARY: ReadonlySet<UnaryOp> = new Set<UnaryOp>(['neg', 'sqrt', 'square', 'abs', 'relu', 'sign', 'reciprocal']);
+
+function isFloatArray(x: unknown): x is Float32Array | Float64Array {
+  return x instanceof Float32Array || x instanceof Float64Array;
+}
+
+function natInt(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+/** Same test as `span_ok` in native/ebm_native.c: every index `off + r·ld + c` lies inside `len`. */
+function spanOk(off: number, rows: number, cols: number, ld: number, len: number): boolean {
+  if (rows === 0 || cols === 0) return off <= len;
+  return off + (rows - 1) * ld + (cols - 1) < len;
+}
+
+/**
+ * Whether a GEMM call is small and valid (same checks as the addon), so that the TS loop may run it; invalid calls
+ * go to the addon, which throws its usual error.
+ */
+function smallGemmOk(
+  transA: boolean, transB: boolean, m: number, n: number, k: number, a: TypedArray, aOff: number, lda: number,
+  b: TypedArray, bOff: number, ldb: number, c: TypedArray, cOff: number, ldc: number, alpha: number,
+): boolean {
+  if (!natInt(m) || !natInt(n) || !natInt(k) || m * n * k >= NATIVE_DISPATCH.gemmMNK) return false;
+  if (!natInt(aOff) || !natInt(lda) || !natInt(bOff) || !natInt(ldb) || !natInt(cOff) || !natInt(ldc)) return false;
+  if (!isFloatArray(a) || a.constructor !== b.constructor || a.constructor !== c.constructor) return false;
+  if (m === 0 || n === 0) return true;
+  if (!spanOk(cOff, m, n, ldc, c.length)) return false;
+  if (k > 0 && alpha !== 0) {
+    if (!spanOk(aOff, transA ? k : m, transA ? m : k, lda, a.length)) return false;
+    if (!spanOk(bOff, transB ? n : k, transB ? k : n, ldb, b.length)) return false;
+  }
+  return true;
+}
+
+/**
+ * `C ← α·op(A)·op(B) + β·C` by a plain triple loop in float64 (products too small for packing to pay off).
+ * `β = 0` ignores the old `C` (NaN included), like the other kernels.
+ */
+function gemmTiny(
+  transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+  a: TypedArray, aOff: number, lda: number, b: TypedArray, bOff: number, ldb: number,
+  beta: number, c: TypedArray, cOff: number, ldc: number,
+): void {
+  const ra = transA ? 1 : lda, pa = transA ? lda : 1; // A(i, p) = a[aOff + i·ra + p·pa]
+  const cb = transB ? ldb : 1, pb = transB ? 1 : ldb; // B(p, j) = b[bOff + j·cb + p·pb]
+  const dot = alpha !== 0 && k > 0;
+  for (let i = 0; i < m; i++) {
+    const ai = aOff + i * ra, ci = cOff + i * ldc;
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      if (dot) for (let p = 0, ia = ai, ib = bOff + j * cb; p < k; p++, ia += pa, ib += pb) s += a[ia] * b[ib];
+      const ab = dot ? alpha * s : 0;
+      c[ci + j] = beta === 0 ? ab : ab + beta * c[ci + j];
+    }
+  }
+}
+
+/** Wraps the raw addon in the {@link Backend} interface: op names become small integer codes; tiny calls run in TS. */
 function wrap(addon: NativeAddon, info: NativeAddonInfo): Backend {
   const uCode: Record<string, number> = Object.create(null);
   UNARY_OPS.forEach((o, i) => { uCode[o] = i; });
@@ -108,21 +194,58 @@ function wrap(addon: NativeAddon, info: NativeAddonInfo): Backend {
   const nativeUnary = addon.unary;
   const nativeBinary = addon.binary;
   const nativeSB = addon.sigmoidBernoulli;
+  const { elementwise: minElem, transcendental: minTrans } = NATIVE_DISPATCH;
   return {
     name: 'native',
     get blas(): boolean { return info.blas; },
-    gemm: nativeGemm,
+    gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc): void {
+      if (m * n * k < NATIVE_DISPATCH.gemmMNK && smallGemmOk(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, alpha)) {
+        gemmTiny(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+        return;
+      }
+      nativeGemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+    },
     unary(op: UnaryOp, x: TypedArray, out: TypedArray): void {
       const code = uCode[op];
       if (code === undefined) throw new Error(`native backend: unknown unary op '${String(op)}'`);
+      if (x.length < (CHEAP_UNARY.has(op) ? minElem : minTrans) && isFloatArray(x) && x.constructor === out.constructor && out.length >= x.length) {
+        jsBackend.unary(op, x, out);
+        return;
+      }
       nativeUnary(code, x, out);
     },
     binary(op: BinaryOp, a: TypedArray, b: TypedArray, out: TypedArray): void {
       const code = bCode[op];
       if (code === undefined) throw new Error(`native backend: unknown binary op '${String(op)}'`);
+      if (a.length < (op === 'pow' ? minTrans : minElem) && isFloatArray(a) && a.constructor === b.constructor &&
+          a.constructor === out.constructor && out.length >= a.length && (b.length === 1 || b.length >= a.length)) {
+        jsBackend.binary(op, a, b, out);
+        return;
+      }
       nativeBinary(code, a, b, out);
     },
-    sigmoidBernoulli: nativeSB,
+    sigmoidBernoulli(x, bias, cols, prob, u, sample): void {
+      const n = x.length;
+      if (n < minTrans && isFloatArray(x) && prob.constructor === x.constructor && prob.length >= n && natInt(cols) &&
+          (n === 0 || cols > 0) && (bias === null || (bias.constructor === x.constructor && bias.length >= cols)) &&
+          (u === null || u.constructor === x.constructor) && (sample === null || sample.constructor === x.constructor) &&
+          (u === null || sample === null || (u.length >= n && sample.length >= n))) {
+        jsBackend.sigmoidBernoulli(x, bias, cols, prob, u === null || sample === null ? null : u, u === null || sample === null ? null : sample);
+        return;
+      }
+      nativeSB(x, bias, cols, prob, u, sample);
+    },
+  };
+}
+
+/** The addon's random kernels as the hook of src/random (`setNativeRandom`). */
+function wrapRandom(addon: NativeAddon): NativeRandom {
+  const fill = addon.philoxFill;
+  const rf = addon.randomFill;
+  return {
+    fillBits: fill,
+    uniform(k0, k1, out, start): void { rf(0, k0, k1, out, start); },
+    normal(k0, k1, out, startPair): void { rf(1, k0, k1, out, startPair); },
   };
 }
 
@@ -184,7 +307,10 @@ function tryLoad(): NativeLoadResult {
     if (info.unaryOps.join(',') !== UNARY_OPS.join(',') || info.binaryOps.join(',') !== BINARY_OPS.join(',')) {
       return fail(`addon ${file} is stale: its op tables differ from backend.ts; rebuild it with "node scripts/build-native.mjs"`, file);
     }
-    return { backend: wrap(addon, info), addon, info, path: file, error: null };
+    if (typeof addon.philoxFill !== 'function' || typeof addon.randomFill !== 'function') {
+      return fail(`addon ${file} is stale: it lacks the random kernels; rebuild it with "node scripts/build-native.mjs"`, file);
+    }
+    return { backend: wrap(addon, info), random: wrapRandom(addon), addon, info, path: file, error: null };
   } catch (e) {
     return fail(`failed to load ${file ?? 'the native addon'}: ${e instanceof Error ? e.message : String(e)}`, file);
   }

@@ -2,6 +2,7 @@
  * Backend selection: picks the native addon when it loads, else the pure-TypeScript backend, and reports what is in
  * use. `EBM_BACKEND=js|native` forces a choice. This is the only module that imports `native.ts`.
  */
+import { setNativeRandom } from '../random/philox.js';
 import { getBackend, jsBackend, setBackend, type Backend } from './backend.js';
 import { loadNativeBackend } from './native.js';
 import type { DType, TypedArray } from './tensor.js';
@@ -35,7 +36,8 @@ function envChoice(): 'js' | 'native' | 'auto' {
 }
 
 /**
- * Chooses and installs the compute backend (via `setBackend`) and returns it. Automatic choice: the native addon if
+ * Chooses and installs the compute backend (via `setBackend`) and returns it, and installs the matching bulk random
+ * kernels of src/random (`setNativeRandom`: the addon's for native, none for js). Automatic choice: the native addon if
  * it loads, else the pure-TS backend. `choice` (or env `EBM_BACKEND`) forces one; forcing `'native'` when the addon
  * cannot load throws an error that says why.
  *
@@ -60,6 +62,8 @@ export function initBackend(choice?: 'js' | 'native' | 'auto'): Backend {
     } else chosen = jsBackend;
   }
   setBackend(chosen);
+  // Bulk random generation follows the choice (bit-identical either way, only faster natively).
+  setNativeRandom(chosen === jsBackend ? null : loadNativeBackend().random);
   initialized = true;
   return chosen;
 }

@@ -4,11 +4,14 @@ import { key as makeKey } from '../../random/index.js';
 import { loadAnyModel } from '../models.js';
 import { printResult, runCommand, type CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
-import { parsePositiveInt } from '../options.js';
+import { parseChoice, parsePositiveInt } from '../options.js';
 import { addDataOptions, addSeedOption, evalDataKey, fmt, loadDataFromOptions, type DataOptionValues } from '../common.js';
 
 interface Opts extends DataOptionValues {
   grid: number;
+  logz?: 'exact' | 'ais';
+  aisBetas: number;
+  aisRuns: number;
   seed: number;
   json?: boolean;
 }
@@ -20,6 +23,9 @@ export function register(program: Command, ctx: CliContext): void {
     .description('evaluate a model on data: average energy; for 2-D models log Z by grid quadrature and avgLogLik')
     .argument('<model>', 'model file (.safetensors written by ebm)')
     .option('--grid <r>', 'quadrature grid points per axis (2-D models)', parsePositiveInt, 200)
+    .option('--logz <method>', 'RBMs: log Z by exact enumeration or AIS (default: exact when a layer has ≤ 25 units, else ais)', parseChoice(['exact', 'ais'] as const))
+    .option('--ais-betas <n>', 'RBMs, AIS: β intervals of the Salakhutdinov–Murray schedule (≥ 29)', parsePositiveInt, 14500)
+    .option('--ais-runs <n>', 'RBMs, AIS: independent annealing runs', parsePositiveInt, 100)
     .option('--json', 'print one JSON object');
   addDataOptions(cmd, true, '10000, drawn with a key distinct from training');
   addSeedOption(cmd);
@@ -30,8 +36,11 @@ export function register(program: Command, ctx: CliContext): void {
       // Toy data for evaluation is drawn with a key distinct from the training data's, so it is held out.
       const data = await loadDataFromOptions(o, evalDataKey(o.seed));
       if (data.cols !== m.dim) throw new UsageError(`--data ${o.data}: has ${data.cols} columns but the model takes ${m.dim}`);
-      const figures = m.evaluate(data, { key: makeKey(o.seed), gridRes: o.grid });
-      const result: Record<string, unknown> = { model: modelPath, kind: m.kind, data: o.data, ...figures };
+      const report: Record<string, unknown> = {};
+      const figures = m.evaluate(data, {
+        key: makeKey(o.seed), gridRes: o.grid, aisBetas: o.aisBetas, aisRuns: o.aisRuns, report, ...(o.logz ? { logz: o.logz } : {}),
+      });
+      const result: Record<string, unknown> = { model: modelPath, kind: m.kind, data: o.data, ...figures, ...report };
       if (data.logDensity && figures.avgLogLik !== undefined) {
         const ld = data.logDensity(data.x);
         let s = 0;
@@ -41,6 +50,7 @@ export function register(program: Command, ctx: CliContext): void {
       printResult(ctx, o.json, result, () => {
         const lines = [`${m.describe()} on ${o.data} (${data.rows} rows)`];
         for (const [k, v] of Object.entries(result)) if (typeof v === 'number' && k !== 'rows') lines.push(`${k.padEnd(14)} ${fmt(v)}`);
+        if (result.protocol) lines.push(`${'protocol'.padEnd(14)} ${JSON.stringify(result.protocol)}`);
         return lines.join('\n');
       });
     }),

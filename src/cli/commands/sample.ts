@@ -1,4 +1,7 @@
-/** `ebm sample MODEL`: draws samples from a model file (any registered kind) and writes CSV, .npy or PNG. */
+/**
+ * `ebm sample MODEL`: draws samples from a model file (any registered kind) and writes CSV, .npy or PNG.
+ * `ebm sample --energy NAME …`: MCMC on an analytic energy instead (see `sampleEnergy.ts`).
+ */
 import type { Command } from 'commander';
 import { key as makeKey } from '../../random/index.js';
 import { writeFileAtomic } from '../../io/atomic.js';
@@ -8,8 +11,11 @@ import { UsageError } from '../errors.js';
 import { parsePositiveFloat, parsePositiveInt } from '../options.js';
 import { SAMPLE_EXTS, addSeedOption, checkOutputPath, columnStats, fmt, writeSamples } from '../common.js';
 import { progressBar } from '../progress.js';
+import { addEnergySampleOptions, sampleEnergy, type EnergySampleOptions } from './sampleEnergy.js';
 
-interface Opts {
+interface Opts extends Omit<EnergySampleOptions, 'energy'> {
+  energy?: EnergySampleOptions['energy'];
+  gibbsSteps?: number;
   n: number;
   out: string;
   plot?: string;
@@ -25,22 +31,31 @@ export function register(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('sample')
     .description('draw samples from a model file; write them as .csv, .npy or .png (and a heat map with --plot)')
-    .argument('<model>', 'model file (.safetensors written by ebm)')
+    .argument('[model]', 'model file (.safetensors written by ebm); omit it with --energy')
     .requiredOption('--out <file>', 'samples file: .csv, .npy or .png')
     .option('--n <n>', 'number of samples', parsePositiveInt, 1000)
     .option('--plot <heat.png>', '2-D models: density heat map with the samples on top')
     .option('--steps <n>', 'MCMC steps (mlp-energy: Langevin steps, default 500)', parsePositiveInt)
     .option('--step-size <eta>', 'MCMC step size (mlp-energy: Langevin η in standardised units, default 0.01)', parsePositiveFloat)
+    .option('--gibbs-steps <n>', 'RBMs: block Gibbs sweeps (default 1000)', parsePositiveInt)
     .option('--quiet', 'no progress bar')
     .option('--json', 'print one JSON object');
   addSeedOption(cmd);
-  cmd.action((modelPath: string, o: Opts) =>
+  addEnergySampleOptions(cmd);
+  cmd.action((modelPath: string | undefined, o: Opts) =>
     runCommand(ctx, async () => {
+      if (o.energy !== undefined) {
+        if (modelPath !== undefined) throw new UsageError(`give either a model file (${modelPath}) or --energy ${o.energy}, not both`);
+        for (const f of ['n', 'gibbsSteps'] as const) if (cmd.getOptionValueSource(f) === 'cli') throw new UsageError(`--${f === 'n' ? 'n' : 'gibbs-steps'} applies to model files; with --energy use --chains and --steps`);
+        return sampleEnergy(ctx, { ...o, energy: o.energy });
+      }
+      if (modelPath === undefined) throw new UsageError('missing the model file: ebm sample MODEL --out FILE (or ebm sample --energy NAME … for an analytic energy)');
+      for (const f of ['params', 'samplerOptions', 'burnIn'] as const) if (o[f] !== undefined) throw new UsageError(`--${f.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} applies only with --energy`);
       checkOutputPath(o.out, '--out', SAMPLE_EXTS);
       if (o.plot) checkOutputPath(o.plot, '--plot', ['.png']);
       const m = await loadAnyModel(modelPath);
       if (o.plot && !m.plot) throw new UsageError(`--plot: model kind ${m.kind} cannot be plotted`);
-      const steps = o.steps;
+      const steps = o.gibbsSteps ?? o.steps;
       const bar = progressBar(ctx.io, 'sample', steps ?? 500, o.quiet);
       const t0 = performance.now();
       const x = m.sample({

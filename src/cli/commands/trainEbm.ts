@@ -87,12 +87,6 @@ function sampleFromNoise(params: Record<string, Tensor>, cfg: DeepEbmFileConfig,
   return runChains(samplerFor(cfg, stepSize), deepEbmEnergy(params, cfg), x0, k1, steps).x;
 }
 
-function imagePng(x: Tensor, shape: readonly [number, number]): Uint8Array {
-  const [h, w] = shape;
-  const clamped = new Tensor(Float32Array.from(x.data, (v) => Math.min(1, Math.max(0, v))), x.shape);
-  return imageGridPng(clamped, { height: h, width: w, scale: h <= 8 ? 8 : 2 });
-}
-
 /** Registers `ebm train ebm`. */
 export function registerTrainEbm(train: Command, ctx: CliContext): void {
   const cmd = train
@@ -235,7 +229,7 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
           }
           const grid = new Tensor(both.subarray(0, r * D), [r, D]);
           const [h, w] = imageShape;
-          const png = imageGridPng(new Tensor(Float32Array.from(grid.data, (v) => Math.min(1, Math.max(0, v))), grid.shape), { height: h, width: w, columns: 2 * perRow, scale: h <= 8 ? 8 : 2 } as Parameters<typeof imageGridPng>[1]);
+          const png = imageGridPng(new Tensor(Float32Array.from(grid.data, (v) => Math.min(1, Math.max(0, v))), grid.shape), { height: h, width: w, cols: 2 * perRow, scale: h <= 8 ? 8 : 2 });
           await writeFileAtomic(o.samplesPng, png);
         } else if (D === 2) {
           await writeFileAtomic(o.samplesPng, densityPng(res.params, cfg, fromNoise));
@@ -332,4 +326,3 @@ registerModelKind({
   },
 });
 
-void imagePng;

@@ -1,0 +1,334 @@
+/**
+ * Anomaly scorers: `fit(normal rows) → score(x)` with **higher = more anomalous**, for every EBM of the library
+ * (RBM free energy, deep-EBM energy, score norm `‖∇ₓE‖`, JEM scores, any energy) and two simple baselines
+ * (Gaussian density, k-nearest-neighbour distance).
+ * @module
+ */
+import { Tensor, ShapeError, matmul, noGrad, type Tree } from '../tensor/index.js';
+import { foldIn, type Key } from '../random/index.js';
+import { energyAndGrad, type Energy } from '../energy/index.js';
+import { RBM, type RBMOptions, type RBMFitOptions } from '../models/rbm/index.js';
+import {
+  initDeepEbm, deepEbmEnergy, standardization, trainDeepEbm, type DeepEbmConfig, type TrainDeepEbmOptions,
+} from '../models/deepEbm/index.js';
+import { contrastiveDivergence, type CDOptions } from '../losses/contrastiveDivergence.js';
+import { ula } from '../samplers/index.js';
+import { jemScores, jemAnomalyScore, type Classifier, type JemScoreName } from '../models/jem/index.js';
+
+/** An anomaly scorer: fitted on normal rows, then scores rows (higher = more anomalous). */
+export interface AnomalyScorer {
+  /** Short name for tables, e.g. `'rbm-free-energy'`. */
+  readonly name: string;
+  /** Fits on normal rows `x [n, d]` (a no-op for pre-trained models). */
+  fit(x: Tensor, key: Key): void;
+  /** Anomaly scores of rows `x [m, d]` → `[m]` (finite; a NaN is an error). */
+  score(x: Tensor): Float64Array;
+}
+
+/** Throws unless `x` is a 2-D tensor with finite values. */
+export function checkRowsFinite(x: Tensor, fn: string, d?: number): void {
+  if (!(x instanceof Tensor) || x.ndim !== 2) throw new ShapeError(`${fn}: expected rows [n, d], got ${x instanceof Tensor ? `[${x.shape.join(', ')}]` : typeof x}`);
+  if (d !== undefined && x.shape[1] !== d) throw new ShapeError(`${fn}: expected rows of ${d} values, got [${x.shape.join(', ')}]`);
+  const D = x.shape[1];
+  for (let i = 0; i < x.size; i++) {
+    if (!Number.isFinite(x.data[i])) throw new RangeError(`${fn}: value at row ${Math.floor(i / D)}, column ${i % D} is ${x.data[i]}`);
+  }
+}
+
+function checkScores(s: Float64Array, name: string): Float64Array {
+  for (let i = 0; i < s.length; i++) if (!Number.isFinite(s[i])) throw new RangeError(`anomaly scorer ${name}: score at row ${i} is ${s[i]}`);
+  return s;
+}
+
+/**
+ * A scorer from an already-trained energy: `score(x) = E(x)` (= `−log p(x) + const`). `fit` does nothing.
+ * Accepts an {@link Energy} or a function rows → per-row energies (e.g. a CLI model's `energy`).
+ * @example energyScorer(deepEbmEnergy(params, cfg)).score(x)
+ */
+export function energyScorer(energy: Energy | ((x: Tensor) => Float64Array), name = 'energy'): AnomalyScorer {
+  const f = typeof energy === 'function' ? energy : (x: Tensor) => noGrad(() => Float64Array.from(energy.energy(x).data));
+  return { name, fit: () => undefined, score: (x) => checkScores(f(x), name) };
+}
+
+/**
+ * A scorer from an already-trained energy: the score norm `‖∇ₓ log p(x)‖₂ = ‖∇ₓE(x)‖₂` (large away from the
+ * modes of a smooth density; JEM's "approximate mass").
+ */
+export function scoreNormScorer(energy: Energy, name = 'score-norm'): AnomalyScorer {
+  return {
+    name,
+    fit: () => undefined,
+    score: (x) => {
+      const n = x.shape[0];
+      const D = x.size / Math.max(1, n);
+      const out = new Float64Array(n);
+      for (let s = 0; s < n; s += 500) {
+        const e = Math.min(n, s + 500);
+        const { grad } = energyAndGrad(energy, new Tensor(x.data.subarray(s * D, e * D) as typeof x.data, [e - s, ...x.shape.slice(1)]));
+        for (let i = 0; i < e - s; i++) {
+          let g = 0;
+          for (let j = 0; j < D; j++) g += grad.data[i * D + j] ** 2;
+          out[s + i] = Math.sqrt(g);
+        }
+      }
+      return checkScores(out, name);
+    },
+  };
+}
+
+/**
+ * A JEM score of a trained classifier as anomaly score: `'logPx'` → `−logsumexp f(x)`, `'maxProb'` →
+ * `−max_y p(y|x)`, `'gradNorm'` → `‖∇ₓ log p(x)‖`.
+ */
+export function jemScorer<P extends Tree>(f: Classifier<P>, params: P, which: JemScoreName): AnomalyScorer {
+  const name = `jem-${which}`;
+  return { name, fit: () => undefined, score: (x) => checkScores(jemAnomalyScore(jemScores(f, params, x), which), name) };
+}
+
+/**
+ * Fits an RBM (Bernoulli visible units by default; data in [0, 1]) to the normal rows and scores with its free energy
+ * `F(v) = −log Σ_h exp(−E(v, h))` (= `−log p(v) + log Z`).
+ * @example rbmScorer({ nHidden: 64 }, { epochs: 10, learningRate: 0.05 })
+ */
+export function rbmScorer(opts: Omit<RBMOptions, 'key'>, fitOpts: RBMFitOptions = {}): AnomalyScorer & { rbm: RBM | null } {
+  const s = {
+    name: 'rbm-free-energy',
+    rbm: null as RBM | null,
+    fit(x: Tensor, k: Key): void {
+      checkRowsFinite(x, 'rbmScorer.fit');
+      s.rbm = new RBM({ ...opts, key: k }).fit(x, fitOpts);
+    },
+    score(x: Tensor): Float64Array {
+      if (!s.rbm) throw new RangeError('rbmScorer: call fit(x) first');
+      return checkScores(Float64Array.from(s.rbm.freeEnergy(x).data), s.name);
+    },
+  };
+  return s;
+}
+
+/** Options of {@link deepEbmScorer}. */
+export interface DeepEbmScorerOptions {
+  /** Hidden widths of the MLP energy (default [128, 128]). */
+  readonly hidden?: readonly number[];
+  /** Training steps (default 500), batch size (default 128), Adam lr (default 1e-3). */
+  readonly steps?: number;
+  readonly batchSize?: number;
+  readonly lr?: number;
+  /** Langevin steps per training step (default 20), step size (default 1e-2, in standardised units). */
+  readonly sgldSteps?: number;
+  readonly stepSize?: number;
+  /** Confining term strength `c` of `½c‖z‖²` (default 0.01) and energy regulariser `α` (default 0.1). */
+  readonly confine?: number;
+  readonly alpha?: number;
+  /** Standardise coordinates (default true; set false for images whose columns can be constant). */
+  readonly standardize?: boolean;
+  /** Score with the energy (default) or the score norm. */
+  readonly score?: 'energy' | 'score-norm';
+  /** Extra trainer options. */
+  readonly train?: Partial<Pick<TrainDeepEbmOptions<Record<string, Tensor>>, 'clipNorm' | 'guard' | 'onLog'>>;
+}
+
+/**
+ * Trains a deep MLP EBM on the normal rows (replay-buffer CD with Langevin negatives, the deep-EBM trainer) and
+ * scores with its energy `E(x)` or its score norm `‖∇ₓE(x)‖`.
+ */
+export function deepEbmScorer(o: DeepEbmScorerOptions = {}): AnomalyScorer & { params: Record<string, Tensor> | null; config: DeepEbmConfig | null } {
+  const mode = o.score ?? 'energy';
+  const s = {
+    name: mode === 'energy' ? 'deep-ebm-energy' : 'deep-ebm-score-norm',
+    params: null as Record<string, Tensor> | null,
+    config: null as DeepEbmConfig | null,
+    fit(x: Tensor, k: Key): void {
+      checkRowsFinite(x, 'deepEbmScorer.fit');
+      const d = x.shape[1];
+      const st = o.standardize === false ? { shift: [0], scale: [1] } : standardizationSafe(x);
+      const cfg: DeepEbmConfig = {
+        arch: { kind: 'mlp', sizes: [d, ...(o.hidden ?? [128, 128]), 1] }, activation: 'silu', shift: st.shift, scale: st.scale, confine: o.confine ?? 0.01,
+      };
+      const params = initDeepEbm(foldIn(k, 1), cfg);
+      // Langevin in data space with a step scaled to the data spread (per-coordinate scale averaged).
+      const meanScale = st.scale.reduce((a, b) => a + b, 0) / st.scale.length;
+      const eta = (o.stepSize ?? 1e-2) * meanScale * meanScale;
+      const lo = st.shift.map((m, j) => m - 3 * st.scale[st.scale.length === 1 ? 0 : j]);
+      const hi = st.shift.map((m, j) => m + 3 * st.scale[st.scale.length === 1 ? 0 : j]);
+      const cdOpts: CDOptions<Record<string, Tensor>> = {
+        energy: (p) => deepEbmEnergy(p, cfg),
+        sampler: (E) => ula(E, { stepSize: eta }),
+        steps: o.sgldSteps ?? 20,
+        negatives: 'buffer',
+        bufferSize: Math.min(10_000, Math.max(1000, x.shape[0])),
+        reinit: 0.05,
+        reinitFrom: { kind: 'uniform', low: lo.length === 1 ? lo[0] : lo, high: hi.length === 1 ? hi[0] : hi },
+        alpha: o.alpha ?? 0.1,
+      };
+      const res = trainDeepEbm({
+        params, loss: contrastiveDivergence(cdOpts), data: x, steps: o.steps ?? 500, batchSize: o.batchSize ?? 128,
+        key: foldIn(k, 2), lr: o.lr ?? 1e-3, clipNorm: 1, ...(o.train ?? {}),
+      });
+      s.params = res.params;
+      s.config = cfg;
+    },
+    score(x: Tensor): Float64Array {
+      if (!s.params || !s.config) throw new RangeError('deepEbmScorer: call fit(x) first');
+      const E = deepEbmEnergy(s.params, s.config);
+      return mode === 'energy' ? energyScorer(E, s.name).score(x) : scoreNormScorer(E, s.name).score(x);
+    },
+  };
+  return s;
+}
+
+/** `standardization` with constant columns given scale 1 (image borders are constant). */
+function standardizationSafe(x: Tensor): { shift: number[]; scale: number[] } {
+  try {
+    return standardization(x);
+  } catch {
+    const [n, d] = x.shape;
+    const shift: number[] = [], scale: number[] = [];
+    for (let j = 0; j < d; j++) {
+      let a = 0, b = 0;
+      for (let i = 0; i < n; i++) {
+        const v = x.data[i * d + j];
+        a += v;
+        b += v * v;
+      }
+      const m = a / n;
+      const sd = Math.sqrt(Math.max(0, b / n - m * m));
+      shift.push(Math.fround(m));
+      scale.push(Math.fround(sd > 1e-6 ? sd : 1));
+    }
+    return { shift, scale };
+  }
+}
+
+/** Cholesky factor `L` (lower, row-major) of a symmetric positive-definite `A [d, d]`, float64. */
+function cholesky(A: Float64Array, d: number): Float64Array {
+  const L = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = A[i * d + j];
+      for (let k = 0; k < j; k++) s -= L[i * d + k] * L[j * d + k];
+      if (i === j) {
+        if (!(s > 0)) throw new RangeError(`gaussianScorer: covariance is not positive definite at pivot ${i} (raise ridge)`);
+        L[i * d + i] = Math.sqrt(s);
+      } else L[i * d + j] = s / L[j * d + j];
+    }
+  }
+  return L;
+}
+
+/** Inverse of a lower-triangular `L [d, d]` (row-major), float64. */
+function invLower(L: Float64Array, d: number): Float64Array {
+  const M = new Float64Array(d * d);
+  for (let j = 0; j < d; j++) {
+    M[j * d + j] = 1 / L[j * d + j];
+    for (let i = j + 1; i < d; i++) {
+      let s = 0;
+      for (let k = j; k < i; k++) s += L[i * d + k] * M[k * d + j];
+      M[i * d + j] = -s / L[i * d + i];
+    }
+  }
+  return M;
+}
+
+/**
+ * Baseline: a Gaussian fitted to the normal rows, score = negative log density
+ * `½(x − μ)ᵀ(Σ + λI)⁻¹(x − μ) + ½ log det 2π(Σ + λI)`, with ridge `λ` (default 1e-3 × mean variance) for
+ * rank-deficient data such as images.
+ */
+export function gaussianScorer(opts: { ridge?: number } = {}): AnomalyScorer {
+  let mu: Float64Array | null = null;
+  let Linv: Tensor | null = null;
+  let logNorm = 0;
+  return {
+    name: 'gaussian',
+    fit(x: Tensor): void {
+      checkRowsFinite(x, 'gaussianScorer.fit');
+      const [n, d] = x.shape;
+      if (n < 2) throw new ShapeError('gaussianScorer.fit: need at least 2 rows');
+      mu = new Float64Array(d);
+      for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mu[j] += x.data[i * d + j] / n;
+      const xc = new Float64Array(n * d);
+      for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) xc[i * d + j] = x.data[i * d + j] - mu[j];
+      const Xc = new Tensor(xc, [n, d]);
+      const S = Float64Array.from(noGrad(() => matmul(Xc, Xc, { transA: true })).data, (v) => v / (n - 1));
+      let tr = 0;
+      for (let j = 0; j < d; j++) tr += S[j * d + j];
+      const lam = opts.ridge ?? Math.max(1e-3 * (tr / d), 1e-9);
+      for (let j = 0; j < d; j++) S[j * d + j] += lam;
+      const L = cholesky(S, d);
+      let logDet = 0;
+      for (let j = 0; j < d; j++) logDet += 2 * Math.log(L[j * d + j]);
+      logNorm = 0.5 * (logDet + d * Math.log(2 * Math.PI));
+      Linv = new Tensor(invLower(L, d), [d, d]);
+    },
+    score(x: Tensor): Float64Array {
+      if (!mu || !Linv) throw new RangeError('gaussianScorer: call fit(x) first');
+      checkRowsFinite(x, 'gaussianScorer.score', mu.length);
+      const [m, d] = x.shape;
+      const xc = new Float64Array(m * d);
+      for (let i = 0; i < m; i++) for (let j = 0; j < d; j++) xc[i * d + j] = x.data[i * d + j] - mu[j];
+      // z = L⁻¹(x − μ) for every row: Z = Xc·L⁻ᵀ.
+      const Z = noGrad(() => matmul(new Tensor(xc, [m, d]), Linv!, { transB: true }));
+      const out = new Float64Array(m);
+      for (let i = 0; i < m; i++) {
+        let q = 0;
+        for (let j = 0; j < d; j++) q += Z.data[i * d + j] ** 2;
+        out[i] = 0.5 * q + logNorm;
+      }
+      return checkScores(out, 'gaussian');
+    },
+  };
+}
+
+/**
+ * Baseline: distance to the `k`-th nearest normal row (default k = 5), Euclidean:
+ * `score(x) = ‖x − x₍ₖ₎‖₂` where `x₍ₖ₎` is the k-th closest training row. Computed with one matrix product per block.
+ */
+export function knnScorer(opts: { k?: number } = {}): AnomalyScorer {
+  const k = opts.k ?? 5;
+  if (!Number.isInteger(k) || k < 1) throw new RangeError(`knnScorer: k must be a positive integer, got ${k}`);
+  let train: Tensor | null = null;
+  let trainSq: Float64Array | null = null;
+  return {
+    name: `knn-${k}`,
+    fit(x: Tensor): void {
+      checkRowsFinite(x, 'knnScorer.fit');
+      if (x.shape[0] < k) throw new ShapeError(`knnScorer.fit: need at least k = ${k} rows, got ${x.shape[0]}`);
+      train = new Tensor(Float64Array.from(x.data), x.shape);
+      const [n, d] = x.shape;
+      trainSq = new Float64Array(n);
+      for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) trainSq[i] += x.data[i * d + j] ** 2;
+    },
+    score(x: Tensor): Float64Array {
+      if (!train || !trainSq) throw new RangeError('knnScorer: call fit(x) first');
+      const [n, d] = train.shape;
+      checkRowsFinite(x, 'knnScorer.score', d);
+      const m = x.shape[0];
+      const out = new Float64Array(m);
+      const best = new Float64Array(k);
+      for (let s = 0; s < m; s += 256) {
+        const e = Math.min(m, s + 256);
+        const xb = new Tensor(Float64Array.from(x.data.subarray(s * d, e * d)), [e - s, d]);
+        const G = noGrad(() => matmul(xb, train!, { transB: true })).data;
+        for (let i = 0; i < e - s; i++) {
+          let q = 0;
+          for (let j = 0; j < d; j++) q += xb.data[i * d + j] ** 2;
+          best.fill(Infinity);
+          for (let t = 0; t < n; t++) {
+            const dist = q + trainSq[t] - 2 * G[i * n + t];
+            if (dist < best[k - 1]) {
+              let p = k - 1;
+              while (p > 0 && best[p - 1] > dist) {
+                best[p] = best[p - 1];
+                p--;
+              }
+              best[p] = dist;
+            }
+          }
+          out[s + i] = Math.sqrt(Math.max(0, best[k - 1]));
+        }
+      }
+      return checkScores(out, `knn-${k}`);
+    },
+  };
+}

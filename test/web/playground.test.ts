@@ -1,0 +1,168 @@
+/**
+ * End-to-end test of the browser playground (issue 9): builds `web/` with Vite, serves `web/dist` from a small static
+ * server on 127.0.0.1, drives the page in Debian's headless Chromium through playwright-core (no browser download),
+ * and saves the screenshot that the README shows (`docs/images/playground.png`).
+ *
+ * Skipped, with a message, when `/usr/bin/chromium` is absent (install it with `apt-get install -y chromium`).
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { dirname, extname, join, normalize, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AddressInfo } from 'node:net';
+import type { Browser, Page } from 'playwright-core';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const WEB = join(ROOT, 'web');
+const DIST = join(WEB, 'dist');
+const SHOT = join(ROOT, 'docs', 'images', 'playground.png');
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium) console.warn(`test/web/playground.test.ts: skipped — ${CHROMIUM} not found (apt-get install -y chromium)`);
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.png': 'image/png', '.svg': 'image/svg+xml',
+  '.json': 'application/json', '.wasm': 'application/wasm',
+};
+
+/** Serves files under `dir` (GET only, no directory listing, no path escapes). */
+function serveStatic(dir: string): Promise<Server> {
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const rel = normalize(decodeURIComponent(url.pathname)).replace(/^(\.\.[/\\])+/, '');
+    let file = join(dir, rel);
+    if (!file.startsWith(dir)) { res.writeHead(403).end(); return; }
+    if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
+    if (!existsSync(file)) { res.writeHead(404).end('not found'); return; }
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+    res.end(readFileSync(file));
+  });
+  return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok(server)));
+}
+
+interface Hooks {
+  ready: boolean; backend: string; lossHistory: number[]; heatmapHash: string; heatmapSource: string; heatmapUpdates: number;
+  sampler: { steps: number; acceptance: number | null; ess: number | null; running: boolean };
+  train: { step: number; running: boolean }; rbm: { step: number; running: boolean }; errors: string[];
+  lastExport: { name: string; size: number } | null;
+}
+const hooks = (page: Page): Promise<Hooks> => page.evaluate(() => JSON.parse(JSON.stringify((window as unknown as { __ebm: unknown }).__ebm)) as Hooks);
+
+function mean(xs: readonly number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+function sd(xs: readonly number[]): number {
+  const m = mean(xs);
+  return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1));
+}
+
+describe.skipIf(!haveChromium)('browser playground (headless Chromium)', () => {
+  let server: Server;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+  const external: string[] = [];
+
+  beforeAll(async () => {
+    const { build } = await import('vite');
+    await build({ root: WEB, configFile: join(WEB, 'vite.config.ts'), logLevel: 'warn' });
+    server = await serveStatic(DIST);
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    page = await browser.newPage({ viewport: { width: 1320, height: 860 }, deviceScaleFactor: 1 });
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    const port = (server.address() as AddressInfo).port;
+    // Everything must be bundled: any request leaving 127.0.0.1 is recorded (and aborted).
+    await page.route('**/*', (route) => {
+      const u = new URL(route.request().url());
+      if (u.hostname !== '127.0.0.1' && u.protocol !== 'blob:' && u.protocol !== 'data:') {
+        external.push(u.href);
+        return route.abort();
+      }
+      return route.continue();
+    });
+    await page.goto(`http://127.0.0.1:${port}/index.html`);
+    await page.waitForFunction(() => (window as unknown as { __ebm?: { ready: boolean; heatmapHash: string } }).__ebm?.ready === true
+      && (window as unknown as { __ebm: { heatmapHash: string } }).__ebm.heatmapHash !== '', undefined, { timeout: 20_000 });
+  }, 90_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise<void>((ok) => (server ? server.close(() => ok()) : ok()));
+  });
+
+  it('runs a sampler live: steps advance, MALA acceptance and ESS are reported', async () => {
+    const h0 = await hooks(page);
+    expect(h0.backend).toBe('js');
+    await page.click('#sample-start');
+    await page.waitForFunction(() => {
+      const s = (window as unknown as { __ebm: Hooks }).__ebm.sampler;
+      return s.steps >= 60 && s.acceptance !== null && s.ess !== null;
+    }, undefined, { timeout: 20_000 });
+    const h = await hooks(page);
+    expect(h.sampler.running).toBe(true);
+    // MALA with η = 0.1 on the 4-mode mixture (std 0.6): acceptance is a probability and well away from 0 and 1.
+    expect(h.sampler.acceptance!).toBeGreaterThan(0.2);
+    expect(h.sampler.acceptance!).toBeLessThan(1);
+    expect(h.sampler.ess!).toBeGreaterThan(0);
+    expect(await page.textContent('#s-acc')).toMatch(/^0\.\d{3}$/);
+    await page.click('#sample-start'); // stop
+    await page.waitForFunction(() => !(window as unknown as { __ebm: Hooks }).__ebm.sampler.running);
+  }, 40_000);
+
+  it('trains an energy with DSM: the loss goes down and the heat map changes; the model exports', async () => {
+    await page.selectOption('#target', 'toy:8gaussians');
+    await page.click('#tab-train');
+    await page.waitForFunction(() => (window as unknown as { __ebm: Hooks }).__ebm.heatmapSource === 'target');
+    const before = (await hooks(page)).heatmapHash;
+    await page.click('#train-start');
+    // Train for a few seconds (at least 5 s and 150 steps).
+    await page.waitForTimeout(5_000);
+    await page.waitForFunction(() => (window as unknown as { __ebm: Hooks }).__ebm.train.step >= 150, undefined, { timeout: 25_000 });
+    await page.waitForFunction(() => (window as unknown as { __ebm: Hooks }).__ebm.heatmapSource === 'model');
+    const h = await hooks(page);
+    expect(h.errors).toEqual([]);
+    const L = h.lossHistory;
+    expect(L.length).toBeGreaterThanOrEqual(150);
+    expect(L.every(Number.isFinite)).toBe(true);
+    // The first 30 and the last 30 per-step DSM losses: the mean must drop by more than 3 standard errors of the
+    // difference (per-step losses are noisy mini-batch estimates, so the margin comes from their spread).
+    const first = L.slice(0, 30), last = L.slice(-30);
+    const se = Math.sqrt(sd(first) ** 2 / first.length + sd(last) ** 2 / last.length);
+    expect(mean(first) - mean(last)).toBeGreaterThan(3 * se);
+    // The heat map now shows the model's energy, not the target's.
+    expect(h.heatmapHash).not.toBe(before);
+    const mid = h.heatmapHash;
+    await page.waitForFunction((m) => (window as unknown as { __ebm: Hooks }).__ebm.heatmapHash !== m, mid, { timeout: 10_000 });
+
+    // Screenshot for the README while training is running (model heat map, samples, loss curve).
+    mkdirSync(dirname(SHOT), { recursive: true });
+    await page.screenshot({ path: SHOT, fullPage: false });
+
+    await page.click('#train-start'); // stop
+    await page.waitForFunction(() => !(window as unknown as { __ebm: Hooks }).__ebm.train.running);
+    const download = page.waitForEvent('download');
+    await page.click('#export');
+    const d = await download;
+    expect(d.suggestedFilename()).toMatch(/^mlp-energy-toy-8gaussians-\d+\.safetensors$/);
+    const ex = (await hooks(page)).lastExport!;
+    expect(ex.size).toBeGreaterThan(4 * (2 * 64 + 64 + 64 * 64 + 64 + 64 + 1));
+  }, 60_000);
+
+  it('runs the RBM tab: fantasy particles update', async () => {
+    await page.click('#tab-rbm');
+    await page.click('#rbm-start');
+    await page.waitForFunction(() => (window as unknown as { __ebm: Hooks }).__ebm.rbm.step >= 20, undefined, { timeout: 15_000 });
+    await page.click('#rbm-start');
+    expect((await hooks(page)).errors).toEqual([]);
+  }, 30_000);
+
+  it('made no network requests outside 127.0.0.1 and raised no page errors', () => {
+    expect(external).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+});

@@ -1,0 +1,604 @@
+/**
+ * The playground's compute worker: runs samplers, energy training and the RBM with the library's pure-TypeScript
+ * backend, off the main thread. A cooperative loop (`tick`) works for ~40 ms, posts what changed, then yields so
+ * that control messages (stop, slider changes) are handled promptly.
+ */
+import { Tensor, noGrad, valueAndGrad, gatherRows, mul, add, reshape, broadcastTo, expandDims, logsumexp, neg } from '../../src/tensor/index.js';
+import { initBackend } from '../../src/tensor/select.js';
+import { key as makeKey, foldIn, split, normal, uniformArray, randintArray, type Key } from '../../src/random/index.js';
+import type { Energy } from '../../src/energy/index.js';
+import { ula, mala, hmc, annealedLangevin, geometricSigmas, type BaseInfo, type SamplingAlgorithm } from '../../src/samplers/index.js';
+import { essMultiChain } from '../../src/eval/diagnostics.js';
+import { adam, applyUpdates, type OptState, type GradientTransformation } from '../../src/optim/index.js';
+import { denoisingScoreMatching, slicedScoreMatching } from '../../src/losses/index.js';
+import { contrastiveDivergence, cdValueAndGrad, type CDLoss, type CDState } from '../../src/losses/contrastiveDivergence.js';
+import { createRBM, cdStep, initCDState, gibbsSample, type RBMParams, type CDState as RbmCDState } from '../../src/models/rbm/index.js';
+import { getToy } from '../../src/data/toy.js';
+import type { MLPParams } from '../../src/nn/index.js';
+import { makeTarget, gridSample, type Target, type Bounds } from './targets.js';
+import {
+  makeConfig, initParams, energyZ, standardize, unstandardize, dataEnergy, zEnergy, exportModel, importModel, type MlpEnergyModel,
+} from './mlpModel.js';
+import { digitGlyphs } from './digits.js';
+import type { FromWorker, ToWorker, SamplerParams, TrainParams, RbmParams, Tab } from './protocol.js';
+
+declare const __EBM_VERSION__: string;
+
+const ctx = self as unknown as { postMessage(m: FromWorker, transfer?: Transferable[]): void; onmessage: ((e: MessageEvent<ToWorker>) => void) | null };
+const post = (m: FromWorker, transfer: Transferable[] = []): void => ctx.postMessage(m, transfer);
+
+const backend = initBackend('js');
+const ROOT = makeKey(20240607);
+const HEAT_RES = 96;
+const MODEL_RES = 72;
+const BUDGET_MS = 40;
+
+let tab: Tab = 'sample';
+let target: Target = makeTarget('energy:gmm');
+let targetId = 'energy:gmm';
+let counter = 0;
+/** A fresh key for each use: the run key folded with a counter (explicit keys, reproducible per session). */
+const nextKey = (): Key => foldIn(ROOT, ++counter);
+
+// ---------------------------------------------------------------------------------------------------------------
+// Energy grids.
+
+/** Energies on a `res × res` grid of cell centres over `b`, row 0 at the top (`y = ymax`). */
+function energyGrid(e: Energy, b: Bounds, res: number): Float32Array {
+  const [x0, x1, y0, y1] = b;
+  const pts = new Float32Array(res * res * 2);
+  for (let i = 0; i < res; i++) {
+    const y = y1 - ((i + 0.5) * (y1 - y0)) / res;
+    for (let j = 0; j < res; j++) {
+      pts[2 * (i * res + j)] = x0 + ((j + 0.5) * (x1 - x0)) / res;
+      pts[2 * (i * res + j) + 1] = y;
+    }
+  }
+  const en = noGrad(() => e.energy(new Tensor(pts, [res * res, 2])));
+  return Float32Array.from(en.data);
+}
+
+function postTargetHeatmap(): void {
+  const energy = energyGrid(target.energy, target.bounds, HEAT_RES);
+  post({ type: 'heatmap', source: 'target', res: HEAT_RES, bounds: [...target.bounds] as [number, number, number, number], energy, temperature: sampler.params.temperature }, [energy.buffer]);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Samplers.
+
+/** 7-point Gauss–Hermite nodes and weights (∫ e^{−t²} f(t) dt ≈ Σ wᵢ f(tᵢ)). */
+const GH_T = [-2.651961356835233, -1.673551628767471, -0.816287882858965, 0, 0.816287882858965, 1.673551628767471, 2.651961356835233];
+const GH_W = [0.000971781245099519, 0.05451558281912703, 0.4256072526101278, 0.8102646175568073, 0.4256072526101278, 0.05451558281912703, 0.000971781245099519];
+
+/**
+ * Gaussian smoothing of a 2-D energy by tensor-product Gauss–Hermite quadrature (49 nodes):
+ * `E_σ(x) = −log E_ε[exp(−E(x + σε))] ≈ −log Σₖ ŵₖ exp(−E(x + σ√2·tₖ))`, `ŵ = w/π`. Approximate for large σ; used by
+ * annealed Langevin when the target has no closed-form smoothed family.
+ */
+function ghSmoothed(e: Energy, sigma: number): Energy {
+  const K = GH_T.length * GH_T.length;
+  const off = new Float32Array(K * 2);
+  const logw = new Float32Array(K);
+  let k = 0;
+  for (let a = 0; a < GH_T.length; a++) for (let b = 0; b < GH_T.length; b++, k++) {
+    off[2 * k] = sigma * Math.SQRT2 * GH_T[a];
+    off[2 * k + 1] = sigma * Math.SQRT2 * GH_T[b];
+    logw[k] = Math.log((GH_W[a] * GH_W[b]) / Math.PI);
+  }
+  const offT = new Tensor(off, [1, K, 2]);
+  const logwT = new Tensor(logw, [1, K]);
+  return {
+    dim: 2,
+    energy(x: Tensor): Tensor {
+      const n = x.shape[0];
+      const xs = reshape(add(broadcastTo(expandDims(x, 1), [n, K, 2]), offT), [n * K, 2]);
+      const ek = reshape(e.energy(xs), [n, K]);
+      return neg(logsumexp(add(neg(ek), logwT), 1));
+    },
+  };
+}
+
+interface SamplerRun {
+  params: SamplerParams;
+  alg: SamplingAlgorithm<unknown, BaseInfo> | null;
+  state: unknown;
+  running: boolean;
+  steps: number;
+  divergent: number;
+  /** Recent acceptance probabilities (mean over chains), newest last. */
+  acc: number[];
+  /** Per chain: the last `ESS_WINDOW` values of x₁. */
+  trace: Float64Array[];
+  filled: number;
+  sigma: number | null;
+  msPerStep: number;
+  key: Key;
+}
+
+const ESS_WINDOW = 300;
+const sampler: SamplerRun = {
+  params: { kind: 'mala', stepSize: 0.1, temperature: 1, stepsPerFrame: 5, chains: 64 },
+  alg: null, state: null, running: false, steps: 0, divergent: 0, acc: [], trace: [], filled: 0, sigma: null, msPerStep: 0, key: ROOT,
+};
+
+function buildAlg(p: SamplerParams): SamplingAlgorithm<unknown, BaseInfo> {
+  const E = target.energy;
+  const T = p.temperature;
+  switch (p.kind) {
+    case 'ula': return ula(E, { stepSize: p.stepSize, temperature: T }) as SamplingAlgorithm<unknown, BaseInfo>;
+    case 'mala': return mala(E, { stepSize: p.stepSize, temperature: T }) as SamplingAlgorithm<unknown, BaseInfo>;
+    case 'hmc': return hmc(E, { stepSize: p.stepSize, numSteps: 10, temperature: T }) as SamplingAlgorithm<unknown, BaseInfo>;
+    case 'annealed': {
+      const b = target.bounds;
+      const sigmas = geometricSigmas(0.25 * Math.max(b[1] - b[0], b[3] - b[2]), 0.05, 10);
+      const family = target.smoothed ?? ((s: number) => ghSmoothed(E, s));
+      const sL = sigmas[sigmas.length - 1];
+      return annealedLangevin(family, { sigmas, stepsPerLevel: 40, eps: p.stepSize * sL * sL, temperature: T }) as SamplingAlgorithm<unknown, BaseInfo>;
+    }
+    default: throw new Error(`unknown sampler "${String(p.kind)}"`);
+  }
+}
+
+/** Chain starts: uniform on the central 80% of the box; rows with a non-finite energy are redrawn from the target. */
+function initialPositions(n: number): Tensor {
+  const [x0, x1, y0, y1] = target.bounds;
+  const u = uniformArray(nextKey(), 2 * n, 'float32');
+  const pts = new Float32Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    pts[2 * i] = x0 + (x1 - x0) * (0.1 + 0.8 * u[2 * i]);
+    pts[2 * i + 1] = y0 + (y1 - y0) * (0.1 + 0.8 * u[2 * i + 1]);
+  }
+  const e = noGrad(() => target.energy.energy(new Tensor(pts.slice(), [n, 2])));
+  let bad = false;
+  for (let i = 0; i < n; i++) if (!Number.isFinite(e.data[i])) bad = true;
+  if (bad) {
+    const s = target.sample ? target.sample(nextKey(), n) : gridSample(target.energy, target.bounds, nextKey(), n);
+    for (let i = 0; i < n; i++) if (!Number.isFinite(e.data[i])) pts.set(s.data.subarray(2 * i, 2 * i + 2), 2 * i);
+  }
+  return new Tensor(pts, [n, 2]);
+}
+
+function resetSampler(): void {
+  const p = sampler.params;
+  sampler.alg = buildAlg(p);
+  sampler.state = sampler.alg.init(initialPositions(p.chains));
+  sampler.steps = 0;
+  sampler.divergent = 0;
+  sampler.acc = [];
+  sampler.trace = Array.from({ length: p.chains }, () => new Float64Array(ESS_WINDOW));
+  sampler.filled = 0;
+  sampler.sigma = null;
+  sampler.key = nextKey();
+  postSamplerPoints();
+  postSamplerStats();
+}
+
+/** Rebuilds the kernel for new slider values, keeping the chains where they are (chains count changes restart). */
+function updateSampler(p: SamplerParams): void {
+  const old = sampler.params;
+  sampler.params = p;
+  if (!sampler.alg || p.chains !== old.chains || p.kind !== old.kind) return resetSampler();
+  if (p.stepSize !== old.stepSize || p.temperature !== old.temperature) {
+    const pos = sampler.alg.observe(sampler.state);
+    sampler.alg = buildAlg(p);
+    const prevStep = (sampler.state as { step?: number }).step;
+    sampler.state = sampler.alg.init(pos);
+    if (prevStep !== undefined) sampler.state = { ...(sampler.state as object), step: prevStep };
+    sampler.acc = [];
+  }
+  if (p.temperature !== old.temperature) postTargetHeatmap();
+}
+
+function runSampler(): void {
+  const alg = sampler.alg!;
+  const t0 = performance.now();
+  let done = 0;
+  while (done < sampler.params.stepsPerFrame && performance.now() - t0 < 4 * BUDGET_MS) {
+    const [next, info] = alg.step(foldIn(sampler.key, sampler.steps), sampler.state);
+    sampler.state = next;
+    sampler.steps++;
+    done++;
+    let dv = 0;
+    for (const d of info.divergent) dv += d;
+    sampler.divergent += dv;
+    const ap = (info as { acceptanceProb?: Float64Array }).acceptanceProb;
+    if (ap) {
+      let s = 0;
+      for (const a of ap) s += a;
+      sampler.acc.push(s / ap.length);
+      if (sampler.acc.length > 100) sampler.acc.shift();
+    }
+    const sg = (info as { sigma?: number }).sigma;
+    sampler.sigma = sg ?? null;
+    const pos = alg.observe(next).data;
+    const slot = sampler.filled % ESS_WINDOW;
+    for (let c = 0; c < sampler.trace.length; c++) sampler.trace[c][slot] = pos[2 * c];
+    sampler.filled++;
+  }
+  sampler.msPerStep = (performance.now() - t0) / Math.max(done, 1);
+  postSamplerPoints();
+  postSamplerStats();
+}
+
+function postSamplerPoints(): void {
+  if (!sampler.alg) return;
+  const pts = Float32Array.from(sampler.alg.observe(sampler.state).data);
+  post({ type: 'points', layer: 'chains', pts }, [pts.buffer]);
+}
+
+function samplerEss(): number | null {
+  const n = Math.min(sampler.filled, ESS_WINDOW);
+  if (n < 20) return null;
+  const start = sampler.filled > ESS_WINDOW ? sampler.filled % ESS_WINDOW : 0;
+  const chains = sampler.trace.map((tr) => {
+    const out = new Float64Array(n);
+    for (let i = 0; i < n; i++) out[i] = tr[(start + i) % ESS_WINDOW];
+    return out;
+  });
+  try {
+    const v = essMultiChain(chains);
+    return Number.isFinite(v) ? v : null;
+  } catch {
+    return null; // constant chains (e.g. every proposal rejected): ESS undefined
+  }
+}
+
+function postSamplerStats(): void {
+  const acc = sampler.acc.length ? sampler.acc.reduce((a, b) => a + b, 0) / sampler.acc.length : null;
+  post({
+    type: 'samplerStats', running: sampler.running, steps: sampler.steps, acceptance: sampler.params.kind === 'mala' || sampler.params.kind === 'hmc' ? acc : null,
+    ess: samplerEss(), essWindow: Math.min(sampler.filled, ESS_WINDOW), divergent: sampler.divergent, sigma: sampler.sigma, msPerStep: sampler.msPerStep,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Training an MLP energy.
+
+interface TrainRun {
+  params: TrainParams;
+  running: boolean;
+  model: MlpEnergyModel | null;
+  /** Training data `[N, 2]` (data space) and standardised. */
+  data: Tensor | null;
+  dataZ: Tensor | null;
+  dataFor: string;
+  opt: GradientTransformation<OptState[]>;
+  optState: OptState[] | null;
+  cd: CDLoss<MLPParams> | null;
+  cdState: CDState | null;
+  /** Persistent Langevin chains on the model (standardised), for the sample overlay of DSM/SSM. */
+  chains: Tensor | null;
+  step: number;
+  pending: number[];
+  lastHeat: number;
+  msPerStep: number;
+  info: string;
+}
+
+const train: TrainRun = {
+  params: { loss: 'dsm', lr: 3e-3, batch: 128, hidden: [64, 64], sigma: 0.1, cdSteps: 20, cdStepSize: 0.01 },
+  running: false, model: null, data: null, dataZ: null, dataFor: '', opt: adam(3e-3, { clipNorm: 10 }), optState: null,
+  cd: null, cdState: null, chains: null, step: 0, pending: [], lastHeat: 0, msPerStep: 0, info: '',
+};
+
+function trainingData(): Tensor {
+  if (train.data && train.dataFor === targetId) return train.data;
+  const k = nextKey();
+  train.data = target.sample ? target.sample(k, 2000) : gridSample(target.energy, target.bounds, k, 2000);
+  train.dataFor = targetId;
+  const pts = Float32Array.from(train.data.data);
+  post({ type: 'points', layer: 'data', pts }, [pts.buffer]);
+  return train.data;
+}
+
+function ensureModel(): MlpEnergyModel {
+  const data = trainingData();
+  if (!train.model) {
+    const p = train.params;
+    const cfg = makeConfig(data, { hidden: p.hidden, loss: p.loss === 'ssm' ? 'ssm' : 'dsm', sigma: p.sigma, bounds: [...target.bounds] as [number, number, number, number] });
+    train.model = { cfg, params: initParams(nextKey(), cfg), provenance: { data: targetId, seed: counter, source: 'ebm-ts playground' } };
+    train.optState = null;
+    train.step = 0;
+  }
+  const m = train.model;
+  if (!train.optState) train.optState = train.opt.init(m.params) as OptState[];
+  train.dataZ = standardize(m.cfg, data);
+  if (train.params.loss === 'cd' && !train.cd) {
+    const zb = 3;
+    train.cd = contrastiveDivergence<MLPParams>({
+      energy: (p) => zEnergy(p, m.cfg),
+      sampler: (E) => ula(E, { stepSize: train.params.cdStepSize, maxGradNorm: 100 }),
+      steps: train.params.cdSteps,
+      negatives: 'buffer', bufferSize: 2000, reinit: 0.05, reinitFrom: { kind: 'uniform', low: -zb, high: zb }, alpha: 0.1,
+    });
+    train.cdState = train.cd.initState(nextKey(), m.params, train.dataZ);
+  }
+  if (!train.chains) train.chains = normal(nextKey(), [400, 2]);
+  return m;
+}
+
+function resetTraining(): void {
+  train.model = null;
+  train.optState = null;
+  train.cd = null;
+  train.cdState = null;
+  train.chains = null;
+  train.step = 0;
+  train.pending = [];
+  train.info = '';
+  post({ type: 'trainStats', running: train.running, step: 0, losses: [], lossName: lossName(), msPerStep: 0, info: 'reset' });
+  post({ type: 'modelInfo', text: 'No model yet: press Train.' });
+  postTargetHeatmap();
+}
+
+function lossName(): string {
+  return train.params.loss === 'cd' ? 'CD loss (E⁺ − E⁻ + α·reg)' : train.params.loss === 'dsm' ? 'DSM loss (½‖σ∇E(z̃) − ε‖²)' : 'SSM loss';
+}
+
+function trainStep(m: MlpEnergyModel): number {
+  const p = train.params;
+  const N = train.dataZ!.shape[0];
+  const [kb, kl] = split(foldIn(nextKey(), train.step), 2);
+  const batch = gatherRows(train.dataZ!, randintArray(kb, 0, N, Math.min(p.batch, N)));
+  let lv: number;
+  let g: MLPParams;
+  if (p.loss === 'cd') {
+    const r = cdValueAndGrad(train.cd!)(m.params, batch, kl, train.cdState!);
+    train.cdState = r.state;
+    lv = r.loss;
+    g = r.grads;
+  } else {
+    const model = { energy: (q: MLPParams, z: Tensor) => energyZ(q, m.cfg, z) };
+    const sigma = m.cfg.sigma;
+    const lossFn = p.loss === 'dsm' ? denoisingScoreMatching<MLPParams>(model, { sigma }) : slicedScoreMatching<MLPParams>(model, { projection: 'gaussian' });
+    // DSM is reported (and differentiated) in the CLI's convention ½‖σ∇E(z̃) − ε‖² = σ²·(library DSM loss).
+    const [v, gr] = valueAndGrad((q: MLPParams) => {
+      const l = lossFn(q, batch, kl).loss;
+      return p.loss === 'dsm' ? mul(l, sigma * sigma) : l;
+    })(m.params);
+    lv = v.item();
+    g = gr;
+  }
+  if (!Number.isFinite(lv)) throw new Error(`training diverged at step ${train.step + 1}: loss is ${lv} (lower the learning rate or step size)`);
+  const [u, st] = train.opt.update(g, train.optState!, m.params);
+  m.params = applyUpdates(m.params, u);
+  train.optState = st;
+  train.step++;
+  m.provenance = { ...m.provenance, steps: train.step, objective: p.loss };
+  return lv;
+}
+
+function postModelView(m: MlpEnergyModel): void {
+  const b = (m.cfg.bounds ?? target.bounds) as [number, number, number, number];
+  const energy = energyGrid(dataEnergy(m), b, MODEL_RES);
+  post({ type: 'heatmap', source: 'model', res: MODEL_RES, bounds: [...b] as [number, number, number, number], energy, temperature: 1 }, [energy.buffer]);
+  let zs: Tensor;
+  if (train.params.loss === 'cd' && train.cdState?.buffer) {
+    zs = gatherRows(train.cdState.buffer, Int32Array.from({ length: Math.min(400, train.cdState.buffer.shape[0]) }, (_, i) => i));
+  } else {
+    // A few ULA steps of persistent chains on the current model: z ← z − η∇E(z) + √(2η)ξ.
+    const alg = ula(zEnergy(m.params, m.cfg), { stepSize: 0.01, maxGradNorm: 100 });
+    let st = alg.init(train.chains!);
+    for (let s = 0; s < 10; s++) st = alg.step(nextKey(), st)[0];
+    train.chains = st.position;
+    zs = st.position;
+  }
+  const pts = Float32Array.from(unstandardize(m.cfg, zs).data);
+  post({ type: 'points', layer: 'model', pts }, [pts.buffer]);
+}
+
+function describe(m: MlpEnergyModel): string {
+  const c = m.cfg;
+  return `mlp-energy ${[c.dim, ...c.hidden, 1].join('-')} (${c.activation}), ${train.step} steps, trained on ${String(m.provenance.data ?? '?')}` +
+    (m.provenance.objective ? ` with ${String(m.provenance.objective).toUpperCase()}` : '');
+}
+
+function runTraining(): void {
+  const m = ensureModel();
+  const t0 = performance.now();
+  let done = 0;
+  while (performance.now() - t0 < BUDGET_MS || done === 0) {
+    train.pending.push(trainStep(m));
+    done++;
+  }
+  train.msPerStep = (performance.now() - t0) / done;
+  const now = performance.now();
+  if (now - train.lastHeat > 250) {
+    train.lastHeat = now;
+    const tv = performance.now();
+    postModelView(m);
+    train.info = `view ${(performance.now() - tv).toFixed(0)} ms, steps ${done} in ${(now - t0).toFixed(0)} ms`;
+    post({ type: 'modelInfo', text: describe(m) });
+  }
+  postTrainStats();
+}
+
+function postTrainStats(): void {
+  const losses = train.pending;
+  train.pending = [];
+  post({ type: 'trainStats', running: train.running, step: train.step, losses, lossName: lossName(), msPerStep: train.msPerStep, info: train.info });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// RBM on 8×8 images.
+
+interface RbmRun {
+  params: RbmParams;
+  running: boolean;
+  rbm: RBMParams | null;
+  state: RbmCDState;
+  data: Tensor | null;
+  fantasy: Tensor | null;
+  step: number;
+  recon: number[];
+}
+
+const rbm: RbmRun = {
+  params: { data: 'digits', hidden: 64, lr: 0.05, sweeps: 5 },
+  running: false, rbm: null, state: initCDState(), data: null, fantasy: null, step: 0, recon: [],
+};
+
+function ensureRbm(): RBMParams {
+  if (rbm.rbm) return rbm.rbm;
+  const k = nextKey();
+  rbm.data = rbm.params.data === 'digits' ? digitGlyphs(k, 2000).x : getToy('bars-and-stripes:8').sample(k, 2000);
+  const nv = 64;
+  const meanV = new Float64Array(nv);
+  for (let i = 0; i < rbm.data.shape[0]; i++) for (let j = 0; j < nv; j++) meanV[j] += rbm.data.data[i * nv + j] / rbm.data.shape[0];
+  // Hinton's guide: visible biases log(p/(1 − p)) of the data means, small random weights.
+  const vb = Array.from(meanV, (p) => { const q = Math.min(Math.max(p, 0.01), 0.99); return Math.log(q / (1 - q)); });
+  rbm.rbm = createRBM({ nVisible: nv, nHidden: rbm.params.hidden, key: nextKey(), weightScale: 0.01, visibleBias: vb });
+  rbm.state = initCDState();
+  const u = uniformArray(nextKey(), 64 * nv, 'float32');
+  for (let i = 0; i < u.length; i++) u[i] = u[i] < 0.5 ? 1 : 0;
+  rbm.fantasy = new Tensor(u, [64, nv]);
+  rbm.step = 0;
+  rbm.recon = [];
+  return rbm.rbm;
+}
+
+function runRbm(): void {
+  let p = ensureRbm();
+  const data = rbm.data!;
+  const t0 = performance.now();
+  let mean: Tensor | null = null;
+  while (performance.now() - t0 < BUDGET_MS) {
+    const idx = randintArray(nextKey(), 0, data.shape[0], 32);
+    const r = cdStep(p, gatherRows(data, idx), nextKey(), rbm.state, { learningRate: rbm.params.lr, k: 1, persistent: true, momentum: 0.5, reconstruction: true });
+    p = r.params;
+    rbm.state = r.state;
+    rbm.step++;
+    if (r.metrics.reconstructionError !== undefined) rbm.recon.push(r.metrics.reconstructionError);
+    const g = gibbsSample(p, rbm.fantasy!, nextKey(), 1);
+    rbm.fantasy = g.v;
+    mean = g.vMean;
+  }
+  rbm.rbm = p;
+  if (rbm.params.sweeps > 1) {
+    const g = gibbsSample(p, rbm.fantasy!, nextKey(), rbm.params.sweeps - 1);
+    rbm.fantasy = g.v;
+    mean = g.vMean;
+  }
+  postRbm(mean ?? rbm.fantasy!);
+}
+
+function postRbm(particles: Tensor): void {
+  const part = Float32Array.from(particles.data);
+  const dat = Float32Array.from(rbm.data ? rbm.data.data.subarray(0, 64 * 64) : new Float32Array(64 * 64));
+  const recon = rbm.recon;
+  rbm.recon = [];
+  post({ type: 'rbmFrame', running: rbm.running, step: rbm.step, particles: part, data: dat, n: 64, recon }, [part.buffer, dat.buffer]);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Messages and the loop.
+
+function fail(e: unknown): void {
+  post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
+}
+
+function handle(msg: ToWorker): void {
+  switch (msg.type) {
+    case 'target':
+      target = makeTarget(msg.id);
+      targetId = msg.id;
+      postTargetHeatmap();
+      resetSampler();
+      if (!train.running) {
+        // New data for the next training run; a trained model stays until Reset.
+        train.data = null;
+        if (tab === 'train') trainingData();
+      }
+      break;
+    case 'tab':
+      tab = msg.tab;
+      if (tab === 'sample') { postTargetHeatmap(); postSamplerPoints(); }
+      if (tab === 'train') {
+        trainingData();
+        if (train.model) { postModelView(train.model); post({ type: 'modelInfo', text: describe(train.model) }); } else postTargetHeatmap();
+      }
+      if (tab === 'rbm') { ensureRbm(); postRbm(rbm.fantasy!); }
+      break;
+    case 'sampler':
+      if (msg.cmd === 'params' || msg.cmd === 'start') updateSampler(msg.params);
+      if (msg.cmd === 'start') sampler.running = true;
+      if (msg.cmd === 'stop') sampler.running = false;
+      if (msg.cmd === 'reset') { sampler.params = msg.params; resetSampler(); }
+      postSamplerStats();
+      break;
+    case 'train': {
+      const old = train.params;
+      train.params = msg.params;
+      if (msg.params.lr !== old.lr) train.opt = adam(msg.params.lr, { clipNorm: 10 });
+      if (msg.params.loss !== old.loss || msg.params.cdSteps !== old.cdSteps || msg.params.cdStepSize !== old.cdStepSize) { train.cd = null; train.cdState = null; }
+      if (msg.cmd === 'start') train.running = true;
+      if (msg.cmd === 'stop') { train.running = false; postTrainStats(); }
+      if (msg.cmd === 'reset') resetTraining();
+      break;
+    }
+    case 'rbm': {
+      const old = rbm.params;
+      rbm.params = msg.params;
+      if (msg.cmd === 'reset' || msg.params.data !== old.data || msg.params.hidden !== old.hidden) { rbm.rbm = null; ensureRbm(); postRbm(rbm.fantasy!); }
+      if (msg.cmd === 'start') rbm.running = true;
+      if (msg.cmd === 'stop') { rbm.running = false; postRbm(rbm.fantasy!); }
+      break;
+    }
+    case 'export': {
+      if (!train.model) throw new Error('nothing to export yet: train a model (or load one) first');
+      const bytes = exportModel(train.model, __EBM_VERSION__);
+      const name = `mlp-energy-${String(train.model.provenance.data ?? 'model').replace(/[^a-z0-9]+/gi, '-')}-${train.step}.safetensors`;
+      const buf = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+      post({ type: 'exported', name, bytes: buf }, [buf]);
+      break;
+    }
+    case 'load': {
+      const m = importModel(new Uint8Array(msg.bytes), msg.name);
+      train.model = m;
+      train.running = false;
+      train.optState = null;
+      train.cd = null;
+      train.cdState = null;
+      train.chains = null;
+      train.step = typeof m.provenance.steps === 'number' ? m.provenance.steps : 0;
+      train.info = `loaded ${msg.name}`;
+      ensureModel();
+      postModelView(m);
+      post({ type: 'modelInfo', text: `${describe(m)} — loaded from ${msg.name}` });
+      postTrainStats();
+      break;
+    }
+    default:
+      throw new Error(`unknown message ${JSON.stringify(msg)}`);
+  }
+}
+
+ctx.onmessage = (e) => {
+  try {
+    handle(e.data);
+  } catch (err) {
+    fail(err);
+  }
+};
+
+function tick(): void {
+  try {
+    if (tab === 'sample' && sampler.running && sampler.alg) runSampler();
+    else if (tab === 'train' && train.running) runTraining();
+    else if (tab === 'rbm' && rbm.running) runRbm();
+  } catch (err) {
+    if (tab === 'sample') sampler.running = false;
+    if (tab === 'train') train.running = false;
+    if (tab === 'rbm') rbm.running = false;
+    fail(err);
+    if (tab === 'sample') postSamplerStats();
+    if (tab === 'train') postTrainStats();
+  }
+  const busy = (tab === 'sample' && sampler.running) || (tab === 'train' && train.running) || (tab === 'rbm' && rbm.running);
+  setTimeout(tick, busy ? 0 : 30);
+}
+
+post({ type: 'ready', backend: backend.name });
+postTargetHeatmap();
+resetSampler();
+tick();

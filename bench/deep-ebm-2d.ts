@@ -93,7 +93,7 @@ const lines = [
   '### Deep EBM (contrastive divergence) on 2-D toys',
   '',
   `MLP 2-128-128-1 SiLU on standardised inputs plus ½·10⁻³‖z‖², trained by CD with a 8 000-row replay buffer (2 % re-initialised`,
-  `uniformly on the data box each step), K ULA steps at temperature 1 (\`x ← x − η∇E + √(2η)ξ\`), Adam with cosine decay, batch 256,`,
+  `uniformly on the data box each step), K ULA steps at temperature 1 (\`x ← x − η∇E + √(2η)ξ\`), Adam with cosine decay, batch 128,`,
   `20 000 training points; test NLL on 5 000 held-out points with log Z by trapezoid quadrature on 512² points of the data box`,
   `widened by 25 % per side. Gap = model NLL − true NLL (≈ KL(p‖q)); ± is the standard error over test points. Backend:`,
   `${bi.backend}${bi.blas ? ' + BLAS' : ''}. Command: \`npx tsx bench/deep-ebm-2d.ts\`.`,

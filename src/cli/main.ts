@@ -24,6 +24,9 @@ import * as sample from './commands/sample.js';
 import * as evaluate from './commands/evaluate.js';
 import * as score from './commands/score.js';
 import * as demo from './commands/demo.js';
+import * as solve from './commands/solve.js';
+import * as denoise from './commands/denoise.js';
+import * as recommend from './commands/recommend.js';
 
 /** A command module: registers one command (and its subcommands) on the program. */
 export interface CommandModule {
@@ -31,7 +34,7 @@ export interface CommandModule {
 }
 
 /** The built-in commands, in help order. */
-export const COMMANDS: CommandModule[] = [demo, train, sample, evaluate, score, rbmFilters, dataInfo, doctor];
+export const COMMANDS: CommandModule[] = [demo, train, sample, evaluate, score, rbmFilters, dataInfo, doctor, solve, denoise, recommend];
 
 /** Applies the CLI's error conventions to a command and all its subcommands. */
 function configure(cmd: Command, ctx: CliContext): void {

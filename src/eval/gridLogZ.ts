@@ -1,5 +1,5 @@
 /** Log-normaliser of a 2-D energy by grid quadrature, with an error estimate from grid refinement. */
-import { Tensor, noGrad, ShapeError } from '../tensor/index.js';
+import { Tensor, noGrad, ShapeError, DTypeError, type DType } from '../tensor/index.js';
 import { eventShape, type Energy } from '../energy/index.js';
 
 /** Axis-aligned box `[[x0, x1], [y0, y1]]`. */
@@ -19,6 +19,11 @@ export interface GridLogZOptions {
   readonly temperature?: number;
   /** Rows per energy evaluation (default 16384). */
   readonly batch?: number;
+  /**
+   * Element type of the grid points handed to the energy (default `float64`). Use `float32` for energies with
+   * float32 parameters (e.g. neural energies); the sum over the grid is accumulated in float64 either way.
+   */
+  readonly dtype?: DType;
 }
 
 /** Result of {@link gridLogZ}. */
@@ -37,7 +42,7 @@ export interface GridLogZResult {
   readonly points: number;
 }
 
-function logSumOnGrid(energy: Energy, box: Box2, m: number, T: number, batch: number): { logZ: number; boundary: number; max: number } {
+function logSumOnGrid(energy: Energy, box: Box2, m: number, T: number, batch: number, dtype: DType): { logZ: number; boundary: number; max: number } {
   const [[x0, x1], [y0, y1]] = box;
   const hx = (x1 - x0) / (m - 1);
   const hy = (y1 - y0) / (m - 1);
@@ -45,7 +50,7 @@ function logSumOnGrid(energy: Energy, box: Box2, m: number, T: number, batch: nu
   const logs = new Float64Array(total);
   for (let start = 0; start < total; start += batch) {
     const cnt = Math.min(batch, total - start);
-    const pts = new Float64Array(cnt * 2);
+    const pts = dtype === 'float32' ? new Float32Array(cnt * 2) : new Float64Array(cnt * 2);
     for (let r = 0; r < cnt; r++) {
       const idx = start + r;
       pts[2 * r] = x0 + hx * Math.floor(idx / m);
@@ -118,8 +123,15 @@ export function gridLogZ(energy: Energy, opts: GridLogZOptions = {}): GridLogZRe
   } else throw new RangeError('gridLogZ: give a box or samples to derive one');
   for (const [a, b] of box) if (!(a < b) || !Number.isFinite(a) || !Number.isFinite(b)) throw new RangeError(`gridLogZ: invalid box [${box.map((r) => `[${r}]`).join(', ')}]`);
   const batch = opts.batch ?? 16384;
-  const fine = logSumOnGrid(energy, box, points, T, batch);
-  const coarse = logSumOnGrid(energy, box, points / 2, T, batch);
+  const dtype = opts.dtype ?? 'float64';
+  let fine: ReturnType<typeof logSumOnGrid>;
+  try {
+    fine = logSumOnGrid(energy, box, points, T, batch, dtype);
+  } catch (e) {
+    if (e instanceof DTypeError) throw new DTypeError(`gridLogZ: ${e.message} — pass { dtype: '${dtype === 'float64' ? 'float32' : 'float64'}' } to match the energy`);
+    throw e;
+  }
+  const coarse = logSumOnGrid(energy, box, points / 2, T, batch, dtype);
   return {
     logZ: fine.logZ,
     errorEstimate: Math.abs(fine.logZ - coarse.logZ),

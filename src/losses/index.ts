@@ -4,6 +4,6 @@ export {
   multiScaleDenoisingScoreMatching,
 } from './scoreMatching.js';
 export type {
-  EnergyFn, ScoreFn, ScoreModel, ScoreLossOutput, ScoreLoss, Projection, SlicedScoreMatchingOptions,
+  EnergyFn, ScoreFn, ScoreModel, ScoreLossOutput, ScoreLoss, Projection as ProbeDistribution, SlicedScoreMatchingOptions,
   DenoisingScoreMatchingOptions, MultiScaleDSMOptions,
 } from './scoreMatching.js';

@@ -120,18 +120,18 @@ describe.skipIf(!haveChromium)('browser playground (headless Chromium)', () => {
     await page.waitForFunction(() => (window as unknown as { __ebm: Hooks }).__ebm.heatmapSource === 'target');
     const before = (await hooks(page)).heatmapHash;
     await page.click('#train-start');
-    // Train for a few seconds (at least 5 s and 150 steps).
+    // Train for a few seconds (at least 5 s and 100 steps).
     await page.waitForTimeout(5_000);
-    await page.waitForFunction(() => (window as unknown as { __ebm: Hooks }).__ebm.train.step >= 150, undefined, { timeout: 25_000 });
+    await page.waitForFunction(() => (window as unknown as { __ebm: Hooks }).__ebm.train.step >= 100, undefined, { timeout: 30_000 });
     await page.waitForFunction(() => (window as unknown as { __ebm: Hooks }).__ebm.heatmapSource === 'model');
     const h = await hooks(page);
     expect(h.errors).toEqual([]);
     const L = h.lossHistory;
-    expect(L.length).toBeGreaterThanOrEqual(150);
+    expect(L.length).toBeGreaterThanOrEqual(100);
     expect(L.every(Number.isFinite)).toBe(true);
-    // The first 30 and the last 30 per-step DSM losses: the mean must drop by more than 3 standard errors of the
+    // The first 25 and the last 25 per-step DSM losses: the mean must drop by more than 3 standard errors of the
     // difference (per-step losses are noisy mini-batch estimates, so the margin comes from their spread).
-    const first = L.slice(0, 30), last = L.slice(-30);
+    const first = L.slice(0, 25), last = L.slice(-25);
     const se = Math.sqrt(sd(first) ** 2 / first.length + sd(last) ** 2 / last.length);
     expect(mean(first) - mean(last)).toBeGreaterThan(3 * se);
     // The heat map now shows the model's energy, not the target's.
@@ -150,7 +150,7 @@ describe.skipIf(!haveChromium)('browser playground (headless Chromium)', () => {
     const d = await download;
     expect(d.suggestedFilename()).toMatch(/^mlp-energy-toy-8gaussians-\d+\.safetensors$/);
     const ex = (await hooks(page)).lastExport!;
-    expect(ex.size).toBeGreaterThan(4 * (2 * 64 + 64 + 64 * 64 + 64 + 64 + 1));
+    expect(ex.size).toBeGreaterThan(4 * (2 * 32 + 32 + 32 * 32 + 32 + 32 + 1));
   }, 60_000);
 
   it('runs the RBM tab: fantasy particles update', async () => {

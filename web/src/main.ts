@@ -323,7 +323,7 @@ function trainParams(): TrainParams {
     loss: $<HTMLSelectElement>('loss').value as LossKind,
     lr: +(10 ** num('lr')).toPrecision(3),
     batch: num('batch'),
-    hidden: [64, 64],
+    hidden: [num('hidden'), num('hidden')],
     sigma: num('sigma'),
     cdSteps: num('cdSteps'),
     cdStepSize: 0.01,
@@ -344,6 +344,7 @@ function showOutputs(): void {
   set('batch', String(tp.batch));
   set('sigma', tp.sigma.toFixed(2));
   set('cdSteps', String(tp.cdSteps));
+  set('hidden', `${tp.hidden[0]} × 2`);
   set('rbm-hidden', String(rp.hidden));
   set('rbm-lr', rp.lr.toFixed(3));
   set('rbm-sweeps', String(rp.sweeps));
@@ -411,7 +412,7 @@ function wire(): void {
   });
   $('sample-reset').addEventListener('click', () => send({ type: 'sampler', cmd: 'reset', params: samplerParams() }));
 
-  for (const id of ['loss', 'lr', 'batch', 'sigma', 'cdSteps']) {
+  for (const id of ['loss', 'lr', 'batch', 'sigma', 'cdSteps', 'hidden']) {
     $(id).addEventListener('input', () => { showOutputs(); send({ type: 'train', cmd: 'params', params: trainParams() }); });
   }
   $('train-start').addEventListener('click', () => send({ type: 'train', cmd: hooks.train.running ? 'stop' : 'start', params: trainParams() }));
@@ -480,7 +481,7 @@ worker.onmessage = (ev: MessageEvent<FromWorker>) => {
       if (hooks.tab === 'sample') setStatus(m.running ? `sampling · ${m.msPerStep.toFixed(1)} ms/step${m.sigma !== null ? ` · σ = ${m.sigma.toFixed(3)}` : ''}` : 'idle', m.running);
       break;
     }
-    case 'trainStats': { (hooks as any).info = m.info;
+    case 'trainStats': {
       if (m.info === 'reset') hooks.lossHistory = [];
       hooks.lossHistory.push(...m.losses);
       hooks.train = { step: m.step, running: m.running };

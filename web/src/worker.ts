@@ -21,16 +21,18 @@ import {
 } from './mlpModel.js';
 import { digitGlyphs } from './digits.js';
 import type { FromWorker, ToWorker, SamplerParams, TrainParams, RbmParams, Tab } from './protocol.js';
+import { installBufferShim } from './shims/buffer.js';
 
 declare const __EBM_VERSION__: string;
 
 const ctx = self as unknown as { postMessage(m: FromWorker, transfer?: Transferable[]): void; onmessage: ((e: MessageEvent<ToWorker>) => void) | null };
 const post = (m: FromWorker, transfer: Transferable[] = []): void => ctx.postMessage(m, transfer);
 
+installBufferShim(); // src/io/safetensors.ts uses Node's global Buffer
 const backend = initBackend('js');
 const ROOT = makeKey(20240607);
 const HEAT_RES = 96;
-const MODEL_RES = 72;
+const MODEL_RES = 64;
 const BUDGET_MS = 40;
 
 let tab: Tab = 'sample';
@@ -271,14 +273,16 @@ interface TrainRun {
   step: number;
   pending: number[];
   lastHeat: number;
+  /** Milliseconds between model views (grows when drawing is slow). */
+  viewGap: number;
   msPerStep: number;
   info: string;
 }
 
 const train: TrainRun = {
-  params: { loss: 'dsm', lr: 3e-3, batch: 128, hidden: [64, 64], sigma: 0.1, cdSteps: 20, cdStepSize: 0.01 },
-  running: false, model: null, data: null, dataZ: null, dataFor: '', opt: adam(3e-3, { clipNorm: 10 }), optState: null,
-  cd: null, cdState: null, chains: null, step: 0, pending: [], lastHeat: 0, msPerStep: 0, info: '',
+  params: { loss: 'dsm', lr: 1e-2, batch: 128, hidden: [32, 32], sigma: 0.1, cdSteps: 20, cdStepSize: 0.01 },
+  running: false, model: null, data: null, dataZ: null, dataFor: '', opt: adam(1e-2, { clipNorm: 10 }), optState: null,
+  cd: null, cdState: null, chains: null, step: 0, pending: [], lastHeat: 0, viewGap: 400, msPerStep: 0, info: '',
 };
 
 function trainingData(): Tensor {
@@ -313,7 +317,7 @@ function ensureModel(): MlpEnergyModel {
     });
     train.cdState = train.cd.initState(nextKey(), m.params, train.dataZ);
   }
-  if (!train.chains) train.chains = normal(nextKey(), [400, 2]);
+  if (!train.chains) train.chains = normal(nextKey(), [300, 2]);
   return m;
 }
 
@@ -374,12 +378,12 @@ function postModelView(m: MlpEnergyModel): void {
   post({ type: 'heatmap', source: 'model', res: MODEL_RES, bounds: [...b] as [number, number, number, number], energy, temperature: 1 }, [energy.buffer]);
   let zs: Tensor;
   if (train.params.loss === 'cd' && train.cdState?.buffer) {
-    zs = gatherRows(train.cdState.buffer, Int32Array.from({ length: Math.min(400, train.cdState.buffer.shape[0]) }, (_, i) => i));
+    zs = gatherRows(train.cdState.buffer, Int32Array.from({ length: Math.min(300, train.cdState.buffer.shape[0]) }, (_, i) => i));
   } else {
     // A few ULA steps of persistent chains on the current model: z ← z − η∇E(z) + √(2η)ξ.
     const alg = ula(zEnergy(m.params, m.cfg), { stepSize: 0.01, maxGradNorm: 100 });
     let st = alg.init(train.chains!);
-    for (let s = 0; s < 10; s++) st = alg.step(nextKey(), st)[0];
+    for (let s = 0; s < 4; s++) st = alg.step(nextKey(), st)[0];
     train.chains = st.position;
     zs = st.position;
   }
@@ -403,11 +407,11 @@ function runTraining(): void {
   }
   train.msPerStep = (performance.now() - t0) / done;
   const now = performance.now();
-  if (now - train.lastHeat > 250) {
+  if (now - train.lastHeat > train.viewGap) {
     train.lastHeat = now;
-    const tv = performance.now();
     postModelView(m);
-    train.info = `view ${(performance.now() - tv).toFixed(0)} ms, steps ${done} in ${(now - t0).toFixed(0)} ms`;
+    // Keep drawing under ~1/3 of the time: the next view waits at least twice as long as this one took.
+    train.viewGap = Math.max(400, 2 * (performance.now() - now));
     post({ type: 'modelInfo', text: describe(m) });
   }
   postTrainStats();

@@ -167,17 +167,18 @@ export function energyHeatmapPng(E: AnalyticEnergy, box: [number, number, number
   });
 }
 
-/** The plotting box: the samples' range (central 99.8 %), widened by 15 % on each side. */
+/** The plotting box: a square (equal scales on both axes) around the samples' central 99.8 % range, widened by 15 %. */
 function plotBox(x: Tensor): [number, number, number, number] {
   const n = x.shape[0];
-  const out: number[] = [];
+  const lo: number[] = [], hi: number[] = [];
   for (let k = 0; k < 2; k++) {
     const col = Float64Array.from({ length: n }, (_, i) => x.data[2 * i + k]).sort();
-    const lo = col[Math.floor(0.001 * (n - 1))], hi = col[Math.ceil(0.999 * (n - 1))];
-    const w = Math.max(hi - lo, 1e-3);
-    out.push(lo - 0.15 * w, hi + 0.15 * w);
+    lo.push(col[Math.floor(0.001 * (n - 1))]);
+    hi.push(col[Math.ceil(0.999 * (n - 1))]);
   }
-  return out as [number, number, number, number];
+  const half = 0.5 * 1.3 * Math.max(hi[0] - lo[0], hi[1] - lo[1], 1e-3);
+  const cx = 0.5 * (lo[0] + hi[0]), cy = 0.5 * (lo[1] + hi[1]);
+  return [cx - half, cx + half, cy - half, cy + half];
 }
 
 /**

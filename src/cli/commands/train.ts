@@ -5,11 +5,12 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { registerTrainMlpEnergy } from './trainMlpEnergy.js';
+import { registerTrainRbmCf } from './trainRbmCf.js';
 
 /** Adds one `ebm train <kind>` subcommand to the `train` command. */
 export type TrainKindRegistrar = (train: Command, ctx: CliContext) => void;
 
-const registrars: TrainKindRegistrar[] = [registerTrainMlpEnergy];
+const registrars: TrainKindRegistrar[] = [registerTrainMlpEnergy, registerTrainRbmCf];
 
 /** Registers another `ebm train <kind>` subcommand (e.g. `rbm`), to be added by {@link register}. */
 export function registerTrainKind(r: TrainKindRegistrar): void {

@@ -72,11 +72,11 @@ export interface CreateRbmCfOptions {
   nItems: number;
   /** Rating values, ascending (e.g. `[1, 2, 3, 4, 5]`). */
   levels: readonly number[];
-  /** Hidden units (default 100). */
+  /** Hidden units (default 20). */
   nHidden?: number;
   /** Key for `W ~ N(0, weightScale²)`. */
   key: Key;
-  /** Default 0.01. */
+  /** Default 0.1 (larger than the usual 0.01: it shortens the symmetric plateau at the start of CD). */
   weightScale?: number;
   /** Training ratings used to set `b_ik = log((n_ik + 1)/(n_i + K))` (smoothed item level frequencies). */
   ratings?: Ratings;
@@ -84,12 +84,12 @@ export interface CreateRbmCfOptions {
 
 /** Initialises RBM-CF parameters. @example const p = createRbmCf({ nItems: 300, levels: [1,2,3,4,5], key: key(0) }); */
 export function createRbmCf(opts: CreateRbmCfOptions): RbmCfParams {
-  const F = opts.nHidden ?? 100, I = opts.nItems, levels = [...opts.levels], K = levels.length;
+  const F = opts.nHidden ?? 20, I = opts.nItems, levels = [...opts.levels], K = levels.length;
   if (!Number.isInteger(I) || I < 1) throw new RangeError(`createRbmCf: nItems must be a positive integer, got ${I}`);
   if (!Number.isInteger(F) || F < 1) throw new RangeError(`createRbmCf: nHidden must be a positive integer, got ${F}`);
   if (K < 2) throw new RangeError(`createRbmCf: need at least 2 rating levels, got [${levels.join(', ')}]`);
   for (let k = 1; k < K; k++) if (!(levels[k] > levels[k - 1])) throw new RangeError(`createRbmCf: levels must be strictly increasing, got [${levels.join(', ')}]`);
-  const scale = opts.weightScale ?? 0.01;
+  const scale = opts.weightScale ?? 0.1;
   const W = normalArray(opts.key, I * K * F, 'float64');
   for (let q = 0; q < W.length; q++) W[q] *= scale;
   const b = new Float64Array(I * K);
@@ -174,11 +174,11 @@ export function predictRatings(p: RbmCfParams, known: Ratings, queries: { user: 
 
 /** Options of {@link trainRbmCf}. */
 export interface TrainRbmCfOptions {
-  /** Epochs over the users (default 30). */
+  /** Epochs over the users (default 20). */
   epochs?: number;
   /** Users per mini-batch (default 20). */
   batchSize?: number;
-  /** Learning rate for W, b, c (per-user averaged gradient; default 0.05). */
+  /** Learning rate for W, b, c (per-user averaged gradient; default 0.1). */
   learningRate?: number;
   /** Momentum: `momentum` after the first 5 epochs, 0.5 before (default 0.9). */
   momentum?: number;
@@ -209,7 +209,7 @@ export function cdStepsAt(cd: number | readonly number[], epoch: number, epochs:
  * @returns per-epoch reconstruction error (fraction of rated items whose one-step reconstruction sample differs).
  */
 export function trainRbmCf(p: RbmCfParams, train: Ratings, k: Key, opts: TrainRbmCfOptions = {}): { reconError: number[] } {
-  const epochs = opts.epochs ?? 30, B = opts.batchSize ?? 20, lr = opts.learningRate ?? 0.05;
+  const epochs = opts.epochs ?? 20, B = opts.batchSize ?? 20, lr = opts.learningRate ?? 0.1;
   const mom = opts.momentum ?? 0.9, wd = opts.weightDecay ?? 0.001, cd = opts.cdSteps ?? [1, 3, 5];
   if (!Number.isInteger(epochs) || epochs < 1) throw new RangeError(`trainRbmCf: epochs must be a positive integer, got ${epochs}`);
   if (!Number.isInteger(B) || B < 1) throw new RangeError(`trainRbmCf: batchSize must be a positive integer, got ${B}`);

@@ -1,0 +1,37 @@
+/**
+ * `ebm recommend m.safetensors --user U --top 10`: ranks the items user `U` (an id from the ratings file) has not
+ * rated by their expected rating under an RBM-CF model (`ebm train rbm-cf`).
+ */
+import type { Command } from 'commander';
+import { loadRbmCf } from '../../models/rbmCf/io.js';
+import { recommendForUser } from '../../models/rbmCf/model.js';
+import { printResult, runCommand, type CliContext } from '../context.js';
+import { UsageError } from '../errors.js';
+import { fmt } from '../common.js';
+import { parseNonNegativeInt, parsePositiveInt } from '../options.js';
+
+interface Opts { user: number; top: number; json?: boolean }
+
+/** Registers `ebm recommend`. */
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('recommend')
+    .description('top-N items for a user by expected rating under an RBM-CF model')
+    .argument('<model>', 'model file written by `ebm train rbm-cf`')
+    .requiredOption('--user <id>', 'user id (as in the ratings file)', parseNonNegativeInt)
+    .option('--top <n>', 'number of items', parsePositiveInt, 10)
+    .option('--json', 'print one JSON object')
+    .action((modelPath: string, o: Opts) =>
+      runCommand(ctx, async () => {
+        const { params, ratings } = await loadRbmCf(modelPath);
+        const u = ratings.userIds.indexOf(o.user);
+        if (u < 0) throw new UsageError(`--user ${o.user}: no such user in ${modelPath} (it has ${ratings.nUsers} users)`);
+        let rated = 0;
+        for (let q = 0; q < ratings.user.length; q++) if (ratings.user[q] === u) rated++;
+        const recs = recommendForUser(params, ratings, u, o.top).map((r) => ({ item: ratings.itemIds[r.item], expectedRating: r.expected }));
+        printResult(ctx, o.json, { model: modelPath, user: o.user, rated, recommendations: recs }, () =>
+          [`top ${recs.length} for user ${o.user} (${rated} ratings):`, ...recs.map((r, i) => `${String(i + 1).padStart(3)}. item ${r.item}  expected ${fmt(r.expectedRating)}`)].join('\n'),
+        );
+      }),
+    );
+}

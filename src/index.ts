@@ -1,0 +1,25 @@
+/**
+ * ebm-ts: energy-based models for TypeScript. This barrel re-exports the whole library for Node; it selects the
+ * compute backend on import (the native addon when it is built, else pure TypeScript; `EBM_BACKEND=js|native`).
+ * Browser code imports the individual modules (`ebm-ts/dist/tensor/index.js`, …), which carry no Node built-ins.
+ */
+import { initBackend } from './tensor/select.js';
+
+export * from './tensor/index.js';
+export { initBackend, backendInfo, measureGemmGflops } from './tensor/select.js';
+export type { BackendInfo } from './tensor/select.js';
+export * from './random/index.js';
+export * from './nn/index.js';
+export * from './optim/index.js';
+export * from './energy/index.js';
+export * from './samplers/index.js';
+export * from './inference/index.js';
+export * from './eval/index.js';
+export * from './losses/index.js';
+export * from './diffusion/index.js';
+export * as rbm from './models/rbm/index.js';
+export * as deepEbm from './models/deepEbm/index.js';
+export * as io from './io/index.js';
+export * as toy from './data/toy.js';
+
+initBackend();

@@ -86,7 +86,7 @@ function main(): void {
   }
 
   const SCORES: JemScoreName[] = ['logPx', 'maxProb', 'gradNorm'];
-  const label: Record<JemScoreName, string> = { logPx: 'log p(x)', maxProb: 'max p(y|x)', gradNorm: '‖∇ₓ log p(x)‖' };
+  const label: Record<JemScoreName, string> = { logPx: 'log p(x)', maxProb: 'max p(y\\|x)', gradNorm: '‖∇ₓ log p(x)‖' };
   const rows: string[] = [];
   const oodRows: string[] = [];
   for (const r of runs) {
@@ -133,7 +133,7 @@ function main(): void {
     '|---|---|---|---|---|---|',
     ...rows,
     '',
-    `OOD detection: AUROC with the out-of-distribution set as positives (${NTEST} MNIST test images vs ${NTEST} OOD rows); anomaly scores −log p̃(x), −max p(y|x), ‖∇ₓ log p(x)‖ (higher = more OOD). 0.5 = chance.${haveFashion ? '' : ' Fashion-MNIST was not installed for this run.'}`,
+    `OOD detection: AUROC with the out-of-distribution set as positives (${NTEST} MNIST test images vs ${NTEST} OOD rows); anomaly scores −log p̃(x), −max p(y\\|x), ‖∇ₓ log p(x)‖ (higher = more OOD). 0.5 = chance; a value below 0.5 means the score separates the sets with the opposite sign (AUROC of the negated score = 1 − value).${haveFashion ? '' : ' Fashion-MNIST was not installed for this run.'}`,
     '',
     `| model | OOD set | ${SCORES.map((k) => label[k]).join(' | ')} |`,
     '|---|---|---|---|---|',

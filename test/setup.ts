@@ -4,4 +4,8 @@
  */
 import { initBackend } from '../src/tensor/select.js';
 
+// Vitest runs two test files at once on a 2-core machine: one compute thread per worker avoids oversubscription
+// (OpenBLAS reads this when the addon loads it, so it is set before initBackend).
+process.env.OPENBLAS_NUM_THREADS ??= '1';
+process.env.EBM_NUM_THREADS ??= '1';
 initBackend();

@@ -122,6 +122,8 @@ export interface DeepEbmScorerOptions {
   readonly alpha?: number;
   /** Standardise coordinates (default true; set false for images whose columns can be constant). */
   readonly standardize?: boolean;
+  /** Box `[lo, hi]` (every coordinate) for fresh Langevin chains (default: mean ± 3 std per coordinate). */
+  readonly reinitBox?: readonly [number, number];
   /** Score with the energy (default) or the score norm. */
   readonly score?: 'energy' | 'score-norm';
   /** Extra trainer options. */
@@ -158,7 +160,9 @@ export function deepEbmScorer(o: DeepEbmScorerOptions = {}): AnomalyScorer & { p
         negatives: 'buffer',
         bufferSize: Math.min(10_000, Math.max(1000, x.shape[0])),
         reinit: 0.05,
-        reinitFrom: { kind: 'uniform', low: lo.length === 1 ? lo[0] : lo, high: hi.length === 1 ? hi[0] : hi },
+        reinitFrom: o.reinitBox
+          ? { kind: 'uniform', low: o.reinitBox[0], high: o.reinitBox[1] }
+          : { kind: 'uniform', low: lo.length === 1 ? lo[0] : lo, high: hi.length === 1 ? hi[0] : hi },
         alpha: o.alpha ?? 0.1,
       };
       const res = trainDeepEbm({

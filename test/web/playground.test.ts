@@ -12,6 +12,12 @@ import { dirname, extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
+import { decodeSafetensors } from '../../src/io/safetensors.js';
+import { encodeModel, checkTensorLayout } from '../../src/io/model.js';
+import { checkMlpEnergyConfig, mlpEnergyLayout, trainMlpEnergy, energyOf } from '../../src/cli/kinds/mlpEnergy.js';
+import { getToy } from '../../src/data/toy.js';
+import { key } from '../../src/random/index.js';
+import { Tensor } from '../../src/tensor/index.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -151,7 +157,33 @@ describe.skipIf(!haveChromium)('browser playground (headless Chromium)', () => {
     expect(d.suggestedFilename()).toMatch(/^mlp-energy-toy-8gaussians-\d+\.safetensors$/);
     const ex = (await hooks(page)).lastExport!;
     expect(ex.size).toBeGreaterThan(4 * (2 * 32 + 32 + 32 * 32 + 32 + 32 + 1));
+    // The exported file is a valid mlp-energy model for the CLI: its config passes the CLI's validation and its
+    // tensors match the CLI's layout.
+    const bytes = readFileSync((await d.path())!);
+    const { tensors, metadata } = decodeSafetensors(new Uint8Array(bytes), d.suggestedFilename());
+    expect(metadata.format).toBe('ebm-ts');
+    expect(metadata.kind).toBe('mlp-energy');
+    const cfg = checkMlpEnergyConfig(JSON.parse(metadata.config) as Record<string, unknown>, d.suggestedFilename());
+    checkTensorLayout(tensors, mlpEnergyLayout(cfg), d.suggestedFilename());
+    expect(JSON.parse(metadata.provenance)).toMatchObject({ data: 'toy:8gaussians', objective: 'dsm' });
+    const e = energyOf(tensors, cfg, new Tensor(new Float32Array([0, 0, 2, 0]), [2, 2]));
+    expect(e.every(Number.isFinite)).toBe(true);
   }, 60_000);
+
+  it('loads a model trained by the CLI code path and shows its energy', async () => {
+    const x = getToy('moons').sample(key(3), 256);
+    const trained = await trainMlpEnergy({ x, cfgIn: { hidden: [16], loss: 'dsm' }, steps: 5, lr: 1e-2, batch: 64, seed: 1 });
+    const file = encodeModel({ kind: 'mlp-energy', config: trained.cfg, provenance: { data: 'toy:moons', seed: 1, steps: 5 }, tensors: trained.params });
+    const before = (await hooks(page)).heatmapUpdates;
+    await page.evaluate((arr) => (window as unknown as { __ebm: { loadModel(n: string, b: ArrayBuffer): void } }).__ebm
+      .loadModel('cli-moons.safetensors', new Uint8Array(arr).buffer), Array.from(file));
+    await page.waitForFunction((b) => (window as unknown as { __ebm: Hooks }).__ebm.heatmapUpdates > b, before, { timeout: 10_000 });
+    expect(await page.textContent('#model-info')).toContain('mlp-energy 2-16-1');
+    expect(await page.textContent('#model-info')).toContain('loaded from cli-moons.safetensors');
+    const h = await hooks(page);
+    expect(h.heatmapSource).toBe('model');
+    expect(h.errors).toEqual([]);
+  }, 30_000);
 
   it('runs the RBM tab: fantasy particles update', async () => {
     await page.click('#tab-rbm');

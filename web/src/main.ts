@@ -229,10 +229,16 @@ function redraw(): void {
 // ---------------------------------------------------------------------------------------------------------------
 // Line charts.
 
+/** Exponential moving average with bias correction: `mₜ = (1−a)mₜ₋₁ + a·xₜ`, `m₀ = 0`, reported as `mₜ/(1 − (1−a)ᵗ)`. */
 function ema(xs: readonly number[], a = 0.05): number[] {
   const out: number[] = [];
-  let m = xs[0] ?? 0;
-  for (const x of xs) { m = (1 - a) * m + a * x; out.push(m); }
+  let m = 0;
+  let w = 1;
+  for (const x of xs) {
+    m = (1 - a) * m + a * x;
+    w *= 1 - a;
+    out.push(m / (1 - w));
+  }
   return out;
 }
 
@@ -246,7 +252,8 @@ function drawChart(id: string, raw: readonly number[], title: string): void {
   c.fillStyle = '#344054';
   c.font = '12px system-ui, sans-serif';
   c.textBaseline = 'top';
-  c.fillText(title, P.l, 3);
+  c.textAlign = 'left';
+  c.fillText(title, 4, 3);
   c.strokeStyle = '#d0d5dd';
   c.strokeRect(P.l + 0.5, P.t + 0.5, W - P.l - P.r - 1, H - P.t - P.b - 1);
   if (raw.length < 2) return;
@@ -278,9 +285,11 @@ function drawChart(id: string, raw: readonly number[], title: string): void {
   c.fillText('0', P.l, H - P.b + 4);
   c.textAlign = 'right';
   c.fillText(`${raw.length} steps`, W - P.r, H - P.b + 4);
-  c.textAlign = 'left';
+  c.textAlign = 'right';
   c.fillStyle = '#3b5bdb';
-  c.fillText('— moving average', P.l + 120, 4);
+  c.fillText('— moving average', W - P.r, 4);
+  c.fillStyle = 'rgb(152,162,179)';
+  c.fillText('— per step   ', W - P.r - c.measureText('— moving average').width, 4);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -348,6 +357,8 @@ function showOutputs(): void {
   set('rbm-hidden', String(rp.hidden));
   set('rbm-lr', rp.lr.toFixed(3));
   set('rbm-sweeps', String(rp.sweeps));
+  $('sigma').parentElement!.hidden = tp.loss !== 'dsm';
+  $('cdSteps').parentElement!.hidden = tp.loss !== 'cd';
   $('stepSize').previousElementSibling!.textContent = sp.kind === 'hmc' ? 'Leapfrog step ε' : sp.kind === 'annealed' ? 'Step η (αᵢ = η·σᵢ²)' : 'Step size η';
 }
 

@@ -280,7 +280,7 @@ interface TrainRun {
 }
 
 const train: TrainRun = {
-  params: { loss: 'dsm', lr: 1e-2, batch: 128, hidden: [32, 32], sigma: 0.1, cdSteps: 20, cdStepSize: 0.01 },
+  params: { loss: 'dsm', lr: 1e-2, batch: 128, hidden: [32, 32], sigma: 0.1, cdSteps: 10, cdStepSize: 0.01 },
   running: false, model: null, data: null, dataZ: null, dataFor: '', opt: adam(1e-2, { clipNorm: 10 }), optState: null,
   cd: null, cdState: null, chains: null, step: 0, pending: [], lastHeat: 0, viewGap: 400, msPerStep: 0, info: '',
 };

@@ -7,7 +7,7 @@
  *     fit on half of the benign rows, test on the other benign rows and all malignant rows (anomalies).
  * Writes a section between `<!-- anomaly:start -->` and `<!-- anomaly:end -->` of bench/RESULTS.md with `--write`.
  *
- *   npx tsx bench/anomaly.ts [--train 10000] [--test 2000] [--digits 0,1,…,9] [--ebm-steps 200] [--seed 0] [--write]
+ *   npx tsx bench/anomaly.ts [--train 10000] [--test 2000] [--digits 0,1,…,9] [--ebm-steps 100] [--seed 0] [--write]
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -28,7 +28,7 @@ function arg(name: string, def: string): string {
 const NTRAIN = Number(arg('train', '10000'));
 const NTEST = Number(arg('test', '2000'));
 const DIGITS = arg('digits', '0,1,2,3,4,5,6,7,8,9').split(',').map(Number);
-const EBM_STEPS = Number(arg('ebm-steps', '200'));
+const EBM_STEPS = Number(arg('ebm-steps', '100'));
 const SEED = Number(arg('seed', '0'));
 const BREAST = '/usr/lib/python3/dist-packages/sklearn/datasets/data/breast_cancer.csv';
 
@@ -75,7 +75,7 @@ function main(): void {
   const ebm = (reinitBox: [number, number] | undefined, standardize: boolean, stepSize: number, hidden: number[]): Method => ({
     name: 'deep EBM energy',
     make: () => {
-      const s = deepEbmScorer({ hidden, steps: EBM_STEPS, batchSize: 64, sgldSteps: 20, stepSize, standardize, ...(reinitBox ? { reinitBox } : {}), lr: 1e-3 });
+      const s = deepEbmScorer({ hidden, steps: EBM_STEPS, batchSize: 64, sgldSteps: 10, stepSize, standardize, ...(reinitBox ? { reinitBox } : {}), lr: 1e-3 });
       return { fit: s, extra: () => scoreNormScorer(deepEbmEnergy(s.params!, s.config!), '‖∇ₓE‖') };
     },
   });
@@ -83,7 +83,7 @@ function main(): void {
     { name: 'Gaussian', make: () => ({ fit: gaussianScorer() }) },
     { name: 'k-NN (k=5)', make: () => ({ fit: knnScorer({ k: 5 }) }) },
     { name: 'RBM free energy', make: () => ({ fit: rbmScorer({ nHidden: 64 }, { epochs: 20, learningRate: 0.05, batchSize: 20, momentum: 0.5 }) }) },
-    ebm([0, 1], false, 1e-3, [256, 128]),
+    ebm([0, 1], false, 1e-3, [128, 64]),
   ];
   const perDigit: Map<string, { m: DetectionMetrics; s: number }>[] = [];
   for (const d of DIGITS) {
@@ -134,7 +134,7 @@ function main(): void {
     ];
     const res = runAll(tabMethods, z(trRows), z(teRows), labels, foldIn(root, 200));
     tabSection = [
-      `Wisconsin breast cancer (scikit-learn copy, ${benign.length} benign / ${malignant.length} malignant, 30 features, log1p then standardised with training statistics): fit on ${nTr} random benign rows, test on the other ${benign.length - nTr} benign rows and all ${malignant.length} malignant rows (anomalies, ${fmt((100 * malignant.length) / teRows.length, 0)} % of the test set).`,
+      `**Tabular**: Wisconsin breast cancer (scikit-learn copy, ${benign.length} benign / ${malignant.length} malignant, 30 features, log1p then standardised with training statistics): fit on ${nTr} random benign rows, test on the other ${benign.length - nTr} benign rows and all ${malignant.length} malignant rows (anomalies, ${fmt((100 * malignant.length) / teRows.length, 0)} % of the test set). Deep EBM: MLP 30-64-64-1 + ½·0.1‖z‖², 300 updates of batch 64, 20 ULA steps (η = 0.05), restarts from U[−5, 5], α = 0.1.`,
       '',
       '| method | AUROC | AUPRC | FPR@95TPR | fit+score s |',
       '|---|---|---|---|---|',
@@ -153,7 +153,7 @@ function main(): void {
     `**One-class MNIST**: fit on the images of one digit among the first ${NTRAIN} training images (≈ ${Math.round(NTRAIN / 10)} per digit), score the first ${NTEST} test images (anomaly = any other digit, ≈ 90 %). Pixels in [0, 1]. ` +
       'Gaussian: full covariance + ridge 1e-3·mean variance, score −log N(x). k-NN: Euclidean distance to the 5th nearest training image. ' +
       'RBM: Bernoulli RBM, 64 hidden units, CD-1, 20 epochs, lr 0.05, batch 20, momentum 0.5, score = free energy F(x). ' +
-      `Deep EBM: MLP 784-256-128-1 (SiLU) + ½·0.01‖x‖², replay-buffer CD (buffer ≤ 10 000, 5 % restarts from U[0, 1]), 20 ULA steps (η = 1e-3) per update, α = 0.1, Adam 1e-3, clip 1, ${EBM_STEPS} updates of batch 64; scores E(x) and the score norm ‖∇ₓE(x)‖ of the same model.`,
+      `Deep EBM: MLP 784-128-64-1 (SiLU) + ½·0.01‖x‖², replay-buffer CD (buffer ≤ 10 000, 5 % restarts from U[0, 1]), 10 ULA steps (η = 1e-3) per update, α = 0.1, Adam 1e-3, clip 1, ${EBM_STEPS} updates of batch 64; scores E(x) and the score norm ‖∇ₓE(x)‖ of the same model.`,
     '',
     `| method | ${DIGITS.map((d) => `${d}`).join(' | ')} | mean AUROC | mean AUPRC | mean FPR@95 | s / digit |`,
     `|---|${DIGITS.map(() => '---').join('|')}|---|---|---|---|`,
@@ -178,7 +178,7 @@ function ebmTab(): Method {
   return {
     name: 'deep EBM energy',
     make: () => {
-      const s = deepEbmScorer({ hidden: [64, 64], steps: 300, batchSize: 64, sgldSteps: 20, stepSize: 0.05, standardize: false, reinitBox: [-3, 3] });
+      const s = deepEbmScorer({ hidden: [64, 64], steps: 300, batchSize: 64, sgldSteps: 20, stepSize: 0.05, standardize: false, reinitBox: [-5, 5], confine: 0.1 });
       return { fit: s, extra: () => scoreNormScorer(deepEbmEnergy(s.params!, s.config!), '‖∇ₓE‖') };
     },
   };

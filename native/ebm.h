@@ -35,6 +35,13 @@ void ebm_unary_f32(int op, const float *x, float *out, size_t n);
 void ebm_unary_f64(int op, const double *x, double *out, size_t n);
 void ebm_binary_f32(int op, const float *a, const float *b, size_t nb, float *out, size_t n);
 void ebm_binary_f64(int op, const double *a, const double *b, size_t nb, double *out, size_t n);
+/* Fused first-order activation backward out = g * f'(x) for f in {sigmoid, logSigmoid, tanh, softplus, relu, silu}
+ * (unary op codes); y = f(x) or NULL. Returns -1 for an op without a fused backward. */
+int ebm_unary_grad_f32(int op, const float *x, const float *y, const float *g, float *out, size_t n);
+int ebm_unary_grad_f64(int op, const double *x, const double *y, const double *g, double *out, size_t n);
+/* Column sums of a row-major rows x cols matrix (bias gradients). */
+void ebm_sum_rows_f32(const float *x, size_t rows, size_t cols, float *out);
+void ebm_sum_rows_f64(const double *x, size_t rows, size_t cols, double *out);
 void ebm_sigmoid_bernoulli_f32(const float *x, const float *bias, size_t cols, float *prob, const float *u,
                                float *sample, size_t n);
 void ebm_sigmoid_bernoulli_f64(const double *x, const double *bias, size_t cols, double *prob, const double *u,

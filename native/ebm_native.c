@@ -1,6 +1,6 @@
 /*
  * N-API glue of the ebm-ts native backend (plain C, node_api.h only).
- * Exports: gemm, unary, binary, sigmoidBernoulli, info, setUseBlas, setThreads, philoxFill, randomFill, randomMath.
+ * Exports: gemm, unary, binary, unaryGrad, sumRows, sigmoidBernoulli, info, setUseBlas, setThreads, philoxFill, randomFill, randomMath.
  * Typed-array pointers come from napi_get_typedarray_info; every index range is checked before a kernel runs, so
  * a wrong offset or leading dimension throws a RangeError instead of touching memory outside the array.
  */
@@ -193,10 +193,55 @@ static napi_value js_binary(napi_env env, napi_callback_info info) {
     return NULL;
   if (A.f64 != B.f64 || A.f64 != O.f64) THROW_TYPE("ebm_native.binary: a, b and out must have the same element type");
   if (O.len < A.len) THROW_RANGE("ebm_native.binary: out is shorter than a");
-  if (B.len != 1 && B.len < A.len) THROW_RANGE("ebm_native.binary: b must have length 1 or at least a.length");
+  if (B.len != 1 && B.len < A.len && (B.len == 0 || A.len % B.len != 0))
+    THROW_RANGE("ebm_native.binary: b must have length 1, at least a.length, or a length dividing a.length (row broadcast)");
   if (A.len == 0) return NULL;
   if (A.f64) ebm_binary_f64(op, (const double *)A.data, (const double *)B.data, B.len, (double *)O.data, A.len);
   else ebm_binary_f32(op, (const float *)A.data, (const float *)B.data, B.len, (float *)O.data, A.len);
+  return NULL;
+}
+
+/* unaryGrad(code, x, y | null, g, out): out = g * f'(x) for the activations with a fused backward. */
+static napi_value js_unary_grad(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 5) THROW_TYPE("ebm_native.unaryGrad: expected (code, x, y, g, out)");
+  int32_t op;
+  if (napi_get_value_int32(env, argv[0], &op) != napi_ok || op < 0 || op >= EBM_U_COUNT)
+    THROW_RANGE("ebm_native.unaryGrad: unknown op code");
+  farr X, Y, G, O;
+  if (get_farr(env, argv[1], &X, "x", 0) || get_farr(env, argv[2], &Y, "y", 1) || get_farr(env, argv[3], &G, "g", 0) ||
+      get_farr(env, argv[4], &O, "out", 0))
+    return NULL;
+  if (X.f64 != G.f64 || X.f64 != O.f64 || (Y.data && Y.f64 != X.f64))
+    THROW_TYPE("ebm_native.unaryGrad: x, y, g and out must have the same element type");
+  if (G.len < X.len || O.len < X.len || (Y.data && Y.len < X.len))
+    THROW_RANGE("ebm_native.unaryGrad: y, g or out is shorter than x");
+  int rc = X.f64 ? ebm_unary_grad_f64(op, (const double *)X.data, (const double *)Y.data, (const double *)G.data,
+                                      (double *)O.data, X.len)
+                 : ebm_unary_grad_f32(op, (const float *)X.data, (const float *)Y.data, (const float *)G.data,
+                                      (float *)O.data, X.len);
+  if (rc != 0) THROW_RANGE("ebm_native.unaryGrad: op has no fused backward");
+  return NULL;
+}
+
+/* sumRows(x, rows, cols, out): out[j] = sum_i x[i*cols + j]. */
+static napi_value js_sum_rows(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 4) THROW_TYPE("ebm_native.sumRows: expected (x, rows, cols, out)");
+  farr X, O;
+  int64_t rows, cols;
+  if (get_farr(env, argv[0], &X, "x", 0) || get_i64(env, argv[1], &rows, "rows") || get_i64(env, argv[2], &cols, "cols") ||
+      get_farr(env, argv[3], &O, "out", 0))
+    return NULL;
+  if (X.f64 != O.f64) THROW_TYPE("ebm_native.sumRows: x and out must have the same element type");
+  if ((double)rows * (double)cols > (double)X.len) THROW_RANGE("ebm_native.sumRows: x is shorter than rows*cols");
+  if ((size_t)cols > O.len) THROW_RANGE("ebm_native.sumRows: out is shorter than cols");
+  if (X.f64) ebm_sum_rows_f64((const double *)X.data, (size_t)rows, (size_t)cols, (double *)O.data);
+  else ebm_sum_rows_f32((const float *)X.data, (size_t)rows, (size_t)cols, (float *)O.data);
   return NULL;
 }
 
@@ -400,6 +445,8 @@ static napi_value init(napi_env env, napi_value exports) {
     { "unary", NULL, js_unary, NULL, NULL, NULL, napi_default, NULL },
     { "binary", NULL, js_binary, NULL, NULL, NULL, napi_default, NULL },
     { "sigmoidBernoulli", NULL, js_sigmoid_bernoulli, NULL, NULL, NULL, napi_default, NULL },
+    { "unaryGrad", NULL, js_unary_grad, NULL, NULL, NULL, napi_default, NULL },
+    { "sumRows", NULL, js_sum_rows, NULL, NULL, NULL, napi_default, NULL },
     { "info", NULL, js_info, NULL, NULL, NULL, napi_default, NULL },
     { "setUseBlas", NULL, js_set_use_blas, NULL, NULL, NULL, napi_default, NULL },
     { "setThreads", NULL, js_set_threads, NULL, NULL, NULL, napi_default, NULL },

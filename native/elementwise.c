@@ -58,12 +58,20 @@ void ebm_unary_f64(int op, const double *x, double *out, size_t n) {
   UNARY_BODY(double, d, exp, log, log1p, sqrt, fabs, sin, cos, tanh, expm1)
 }
 
+/* nb == 1: scalar b; nb >= n: elementwise; otherwise (nb divides n, checked by the caller) b is repeated along a,
+ * i.e. a row-broadcast of a [n/nb, nb] matrix by a [nb] vector (bias add, per-feature scale). */
 #define BINARY_LOOP(EXPR)                                                 \
   if (nb == 1 && n != 1) {                                                \
     const T s = b[0];                                                     \
     for (size_t i = 0; i < n; i++) { const T u = a[i], v = s; out[i] = EXPR; } \
-  } else {                                                                \
+  } else if (nb >= n) {                                                   \
     for (size_t i = 0; i < n; i++) { const T u = a[i], v = b[i]; out[i] = EXPR; } \
+  } else {                                                                \
+    for (size_t o = 0; o + nb <= n; o += nb) {                            \
+      const T *ar = a + o;                                                \
+      T *orow = out + o;                                                  \
+      for (size_t i = 0; i < nb; i++) { const T u = ar[i], v = b[i]; orow[i] = EXPR; } \
+    }                                                                     \
   }                                                                       \
   return;
 
@@ -111,3 +119,49 @@ void ebm_sigmoid_bernoulli_f64(const double *x, const double *bias, size_t cols,
   }
 }
 
+
+/* First-order backward of the activations: out[i] = g[i] * f'(x[i]). y (= f(x)) is optional; sigmoid and tanh use
+ * it when given (saving a transcendental), otherwise everything is recomputed from x. Formulas as in
+ * src/tensor/backend.ts (unaryGradJs). */
+#define GRAD_BODY(T, S, TANH)                                                                            \
+  switch (op) {                                                                                          \
+    case EBM_U_SIGMOID:                                                                                  \
+      for (size_t i = 0; i < n; i++) { const T s = y ? y[i] : sigmoid_##S(x[i]); out[i] = g[i] * s * ((T)1 - s); } \
+      return 0;                                                                                          \
+    case EBM_U_LOGSIGMOID: for (size_t i = 0; i < n; i++) out[i] = g[i] * sigmoid_##S(-x[i]); return 0; \
+    case EBM_U_TANH:                                                                                     \
+      for (size_t i = 0; i < n; i++) { const T t = y ? y[i] : TANH(x[i]); out[i] = g[i] * ((T)1 - t * t); } \
+      return 0;                                                                                          \
+    case EBM_U_SOFTPLUS: for (size_t i = 0; i < n; i++) out[i] = g[i] * sigmoid_##S(x[i]); return 0;    \
+    case EBM_U_RELU: for (size_t i = 0; i < n; i++) out[i] = x[i] > 0 ? g[i] : (T)0; return 0;          \
+    case EBM_U_SILU:                                                                                     \
+      for (size_t i = 0; i < n; i++) {                                                                   \
+        const T v = x[i], s = sigmoid_##S(v);                                                            \
+        out[i] = g[i] * s * ((T)1 + v * ((T)1 - s));                                                     \
+      }                                                                                                  \
+      return 0;                                                                                          \
+    default: return -1;                                                                                  \
+  }
+
+int ebm_unary_grad_f32(int op, const float *x, const float *y, const float *g, float *out, size_t n) {
+  GRAD_BODY(float, f, tanhf)
+}
+int ebm_unary_grad_f64(int op, const double *x, const double *y, const double *g, double *out, size_t n) {
+  GRAD_BODY(double, d, tanh)
+}
+
+/* out[j] = sum_i x[i*cols + j] for i < rows, accumulated row by row in T (the order of the js backend). */
+void ebm_sum_rows_f32(const float *x, size_t rows, size_t cols, float *out) {
+  for (size_t j = 0; j < cols; j++) out[j] = 0;
+  for (size_t i = 0; i < rows; i++) {
+    const float *r = x + i * cols;
+    for (size_t j = 0; j < cols; j++) out[j] += r[j];
+  }
+}
+void ebm_sum_rows_f64(const double *x, size_t rows, size_t cols, double *out) {
+  for (size_t j = 0; j < cols; j++) out[j] = 0;
+  for (size_t i = 0; i < rows; i++) {
+    const double *r = x + i * cols;
+    for (size_t j = 0; j < cols; j++) out[j] += r[j];
+  }
+}

@@ -9,6 +9,11 @@ export const UNARY_OPS = [
 /** Name of a unary kernel. */
 export type UnaryOp = (typeof UNARY_OPS)[number];
 
+/** Activations whose first-order backward `g·f′(x)` has a fused kernel ({@link Backend.unaryGrad}). */
+export const GRAD_OPS = ['sigmoid', 'logSigmoid', 'tanh', 'softplus', 'relu', 'silu'] as const;
+/** Name of an activation with a fused backward kernel. */
+export type GradOp = (typeof GRAD_OPS)[number];
+
 /** Binary elementwise kernels on equal-length arrays. */
 export const BINARY_OPS = ['add', 'sub', 'mul', 'div', 'max', 'min', 'pow'] as const;
 /** Name of a binary kernel. */
@@ -34,8 +39,22 @@ export interface Backend {
   ): void;
   /** `out[i] = f(x[i])` for the named unary op. */
   unary(op: UnaryOp, x: TypedArray, out: TypedArray): void;
-  /** `out[i] = a[i] ∘ b[i]` (or with `b` a single value broadcast when `b.length === 1`). */
+  /**
+   * `out[i] = a[i] ∘ b[i]` for `i < a.length`. When `b.length === 1`, `b[0]` is used for every `i`; when `b` is
+   * shorter than `a` and its length divides `a.length`, `b` is repeated (`b[i mod b.length]`): the row broadcast of
+   * an `[r, c]` matrix by a `[c]` vector (bias add, per-feature scale) in one call.
+   */
   binary(op: BinaryOp, a: TypedArray, b: TypedArray, out: TypedArray): void;
+  /**
+   * Fused first-order backward of an activation: `out[i] = g[i]·f′(x[i])` with
+   * sigmoid′ = σ(1−σ), logSigmoid′ = σ(−x), tanh′ = 1−tanh², softplus′ = σ(x), relu′ = [x > 0], silu′ = σ(1 + x(1−σ)).
+   * `y` is `f(x)` when the caller has it (sigmoid and tanh then use it instead of recomputing), else `null`.
+   * All arrays hold `x.length` elements of one element type. Not differentiable: callers use it only when the
+   * backward pass is not itself recorded.
+   */
+  unaryGrad(op: GradOp, x: TypedArray, y: TypedArray | null, g: TypedArray, out: TypedArray): void;
+  /** Column sums of the row-major `rows × cols` matrix `x`: `out[j] = Σᵢ x[i·cols + j]` (bias gradients). */
+  sumRows(x: TypedArray, rows: number, cols: number, out: TypedArray): void;
   /**
    * Fused `p = sigmoid(x + bias)` written to `prob` and, when `sample` and `u` are given, `sample[i] = u[i] < p[i] ? 1 : 0`.
    * `x` is `rows × cols`, `bias` has `cols` entries (added to each row). The hot loop of block Gibbs sampling.
@@ -83,8 +102,58 @@ function unaryJs(op: UnaryOp, x: TypedArray, out: TypedArray): void {
   }
 }
 
+function unaryGradJs(op: GradOp, x: TypedArray, y: TypedArray | null, g: TypedArray, out: TypedArray): void {
+  const n = x.length;
+  switch (op) {
+    case 'sigmoid':
+      for (let i = 0; i < n; i++) { const s = y ? y[i] : sigmoidScalar(x[i]); out[i] = g[i] * s * (1 - s); }
+      return;
+    case 'logSigmoid': for (let i = 0; i < n; i++) out[i] = g[i] * sigmoidScalar(-x[i]); return;
+    case 'tanh':
+      for (let i = 0; i < n; i++) { const t = y ? y[i] : Math.tanh(x[i]); out[i] = g[i] * (1 - t * t); }
+      return;
+    case 'softplus': for (let i = 0; i < n; i++) out[i] = g[i] * sigmoidScalar(x[i]); return;
+    case 'relu': for (let i = 0; i < n; i++) out[i] = x[i] > 0 ? g[i] : 0; return;
+    case 'silu':
+      for (let i = 0; i < n; i++) {
+        const v = x[i];
+        const s = sigmoidScalar(v);
+        out[i] = g[i] * s * (1 + v * (1 - s));
+      }
+      return;
+    default: throw new RangeError(`unaryGrad: op '${String(op)}' has no fused backward`);
+  }
+}
+
+function sumRowsJs(x: TypedArray, rows: number, cols: number, out: TypedArray): void {
+  for (let j = 0; j < cols; j++) out[j] = 0;
+  for (let i = 0, o = 0; i < rows; i++, o += cols) for (let j = 0; j < cols; j++) out[j] += x[o + j];
+}
+
+/** Row broadcast `out[r·c + j] = a[r·c + j] ∘ b[j]` (b.length = c divides a.length). */
+function binaryRowJs(op: BinaryOp, a: TypedArray, b: TypedArray, out: TypedArray): void {
+  const n = a.length;
+  const c = b.length;
+  for (let o = 0; o < n; o += c) {
+    switch (op) {
+      case 'add': for (let j = 0; j < c; j++) out[o + j] = a[o + j] + b[j]; break;
+      case 'sub': for (let j = 0; j < c; j++) out[o + j] = a[o + j] - b[j]; break;
+      case 'mul': for (let j = 0; j < c; j++) out[o + j] = a[o + j] * b[j]; break;
+      case 'div': for (let j = 0; j < c; j++) out[o + j] = a[o + j] / b[j]; break;
+      case 'max': for (let j = 0; j < c; j++) out[o + j] = a[o + j] >= b[j] ? a[o + j] : b[j]; break;
+      case 'min': for (let j = 0; j < c; j++) out[o + j] = a[o + j] <= b[j] ? a[o + j] : b[j]; break;
+      case 'pow': for (let j = 0; j < c; j++) out[o + j] = Math.pow(a[o + j], b[j]); break;
+    }
+  }
+}
+
 function binaryJs(op: BinaryOp, a: TypedArray, b: TypedArray, out: TypedArray): void {
   const n = a.length;
+  if (b.length > 1 && b.length < n) {
+    if (n % b.length !== 0) throw new RangeError(`binary ${op}: b has length ${b.length}, which is neither 1, ≥ a.length (${n}) nor a divisor of it`);
+    binaryRowJs(op, a, b, out);
+    return;
+  }
   if (b.length === 1 && n !== 1) {
     const s = b[0];
     switch (op) {
@@ -189,6 +258,8 @@ export const jsBackend: Backend = {
   gemm: gemmJs,
   unary: unaryJs,
   binary: binaryJs,
+  unaryGrad: unaryGradJs,
+  sumRows: sumRowsJs,
   sigmoidBernoulli: sigmoidBernoulliJs,
 };
 

@@ -5,7 +5,7 @@
  * 20.16) only when running under Node, so a browser bundle that includes it simply gets `null` from
  * {@link loadNativeBackend}. Only `select.ts` imports this module.
  */
-import { BINARY_OPS, jsBackend, UNARY_OPS, type Backend, type BinaryOp, type UnaryOp } from './backend.js';
+import { BINARY_OPS, GRAD_OPS, jsBackend, UNARY_OPS, type Backend, type BinaryOp, type GradOp, type UnaryOp } from './backend.js';
 import type { NativeRandom } from '../random/philox.js';
 import type { TypedArray } from './tensor.js';
 
@@ -18,6 +18,10 @@ export interface NativeAddon {
   ): void;
   unary(code: number, x: TypedArray, out: TypedArray): void;
   binary(code: number, a: TypedArray, b: TypedArray, out: TypedArray): void;
+  /** Fused activation backward; `code` indexes UNARY_OPS and must name one of GRAD_OPS. */
+  unaryGrad(code: number, x: TypedArray, y: TypedArray | null, g: TypedArray, out: TypedArray): void;
+  /** Column sums of a row-major `rows × cols` matrix. */
+  sumRows(x: TypedArray, rows: number, cols: number, out: TypedArray): void;
   sigmoidBernoulli(x: TypedArray, bias: TypedArray | null, cols: number, prob: TypedArray, u: TypedArray | null, sample: TypedArray | null): void;
   info(): NativeAddonInfo;
   /** Turns delegation to OpenBLAS on or off at run time (no effect without OpenBLAS); returns the new state. */
@@ -41,6 +45,8 @@ export interface NativeAddonInfo {
   blasLinked: boolean;
   /** GEMM is currently delegated to OpenBLAS. */
   blas: boolean;
+  /** Why GEMM uses OpenBLAS or the bundled kernel (set by the loader, see {@link gemmPolicy}). */
+  gemmPolicy?: string;
   /** `openblas_get_config()`, e.g. `"OpenBLAS 0.3.21 DYNAMIC_ARCH … Haswell MAX_THREADS=64"`. */
   blasLibrary?: string;
   /** OpenBLAS kernel family in use (`openblas_get_corename()`), e.g. `"Haswell"`. */
@@ -190,10 +196,14 @@ function wrap(addon: NativeAddon, info: NativeAddonInfo): Backend {
   UNARY_OPS.forEach((o, i) => { uCode[o] = i; });
   const bCode: Record<string, number> = Object.create(null);
   BINARY_OPS.forEach((o, i) => { bCode[o] = i; });
+  const gCode: Record<string, number> = Object.create(null);
+  GRAD_OPS.forEach((o) => { gCode[o] = UNARY_OPS.indexOf(o); });
   const nativeGemm = addon.gemm;
   const nativeUnary = addon.unary;
   const nativeBinary = addon.binary;
   const nativeSB = addon.sigmoidBernoulli;
+  const nativeUG = addon.unaryGrad;
+  const nativeSR = addon.sumRows;
   const { elementwise: minElem, transcendental: minTrans } = NATIVE_DISPATCH;
   return {
     name: 'native',
@@ -218,11 +228,31 @@ function wrap(addon: NativeAddon, info: NativeAddonInfo): Backend {
       const code = bCode[op];
       if (code === undefined) throw new Error(`native backend: unknown binary op '${String(op)}'`);
       if (a.length < (op === 'pow' ? minTrans : minElem) && isFloatArray(a) && a.constructor === b.constructor &&
-          a.constructor === out.constructor && out.length >= a.length && (b.length === 1 || b.length >= a.length)) {
+          a.constructor === out.constructor && out.length >= a.length &&
+          (b.length === 1 || b.length >= a.length || (b.length > 0 && a.length % b.length === 0))) {
         jsBackend.binary(op, a, b, out);
         return;
       }
       nativeBinary(code, a, b, out);
+    },
+    unaryGrad(op: GradOp, x: TypedArray, y: TypedArray | null, g: TypedArray, out: TypedArray): void {
+      const code = gCode[op];
+      if (code === undefined) throw new Error(`native backend: op '${String(op)}' has no fused backward`);
+      if (x.length < (op === 'relu' ? minElem : minTrans) && isFloatArray(x) && x.constructor === g.constructor &&
+          x.constructor === out.constructor && (y === null || (y.constructor === x.constructor && y.length >= x.length)) &&
+          g.length >= x.length && out.length >= x.length) {
+        jsBackend.unaryGrad(op, x, y, g, out);
+        return;
+      }
+      nativeUG(code, x, y, g, out);
+    },
+    sumRows(x: TypedArray, rows: number, cols: number, out: TypedArray): void {
+      if (rows * cols < minElem && isFloatArray(x) && x.constructor === out.constructor && natInt(rows) && natInt(cols) &&
+          x.length >= rows * cols && out.length >= cols) {
+        jsBackend.sumRows(x, rows, cols, out);
+        return;
+      }
+      nativeSR(x, rows, cols, out);
     },
     sigmoidBernoulli(x, bias, cols, prob, u, sample): void {
       const n = x.length;
@@ -264,6 +294,38 @@ export function loadNativeBackend(): NativeLoadResult {
 }
 
 /**
+ * Default choice between OpenBLAS and the bundled GEMM when the addon links both, and why. Measured on the 2-core
+ * AVX-512 dev/CI box (OpenBLAS 0.3.21, OPENBLAS_CORETYPE=Haswell, machine under load, float32; µs of CPU per call,
+ * OpenBLAS vs bundled 1 thread): 512×128×128 302 vs 162, 128×128ᵀ×512 230 vs 130, 100×500×784 1292 vs 739,
+ * 128×256×784 2389 vs 674, 1024³ 27 ms vs 18 ms — the bundled kernel was faster on every shape the benchmarks use,
+ * in CPU and in wall time. So the bundled kernel is the default; `EBM_GEMM=openblas` (or {@link setNativeUseBlas})
+ * opts into OpenBLAS, `EBM_GEMM=bundled` states the default explicitly.
+ */
+export const GEMM_POLICY_DEFAULT = 'bundled' as const;
+
+/** Sets the addon's GEMM from `EBM_GEMM` (`openblas` | `bundled` | unset) and records the reason in `info.gemmPolicy`. */
+function applyGemmPolicy(addon: NativeAddon, info: NativeAddonInfo, env: string | undefined): void {
+  const v = env?.trim().toLowerCase() ?? '';
+  if (v !== '' && v !== 'openblas' && v !== 'blas' && v !== 'bundled') {
+    throw new Error(`EBM_GEMM must be 'openblas' or 'bundled', got '${env}'`);
+  }
+  if (!info.blasLinked) {
+    info.blas = false;
+    info.gemmPolicy = v === 'openblas' || v === 'blas'
+      ? 'bundled kernel (EBM_GEMM=openblas ignored: the addon was built without OpenBLAS)'
+      : 'bundled kernel (addon built without OpenBLAS)';
+    return;
+  }
+  const useBlas = v === 'openblas' || v === 'blas';
+  info.blas = addon.setUseBlas(useBlas);
+  info.gemmPolicy = useBlas
+    ? 'OpenBLAS (EBM_GEMM=openblas)'
+    : v === 'bundled'
+      ? 'bundled kernel (EBM_GEMM=bundled; OpenBLAS linked but unused)'
+      : 'bundled kernel (default: measured faster than OpenBLAS on this engine\'s GEMM sizes; EBM_GEMM=openblas to switch)';
+}
+
+/**
  * Switches the native GEMM between OpenBLAS and the bundled kernel (for benchmarks and `ebm doctor`). Returns whether
  * OpenBLAS is now used; always `false` when the addon was built without it or is not loaded.
  */
@@ -271,6 +333,7 @@ export function setNativeUseBlas(flag: boolean): boolean {
   const r = loadNativeBackend();
   if (!r.addon || !r.info) return false;
   r.info.blas = r.addon.setUseBlas(flag);
+  if (r.info.blasLinked) r.info.gemmPolicy = r.info.blas ? 'OpenBLAS (setNativeUseBlas(true))' : 'bundled kernel (setNativeUseBlas(false))';
   return r.info.blas;
 }
 
@@ -310,6 +373,10 @@ function tryLoad(): NativeLoadResult {
     if (typeof addon.philoxFill !== 'function' || typeof addon.randomFill !== 'function') {
       return fail(`addon ${file} is stale: it lacks the random kernels; rebuild it with "node scripts/build-native.mjs"`, file);
     }
+    if (typeof addon.unaryGrad !== 'function' || typeof addon.sumRows !== 'function') {
+      return fail(`addon ${file} is stale: it lacks the unaryGrad/sumRows kernels; rebuild it with "node scripts/build-native.mjs"`, file);
+    }
+    applyGemmPolicy(addon, info, proc.env?.EBM_GEMM);
     return { backend: wrap(addon, info), random: wrapRandom(addon), addon, info, path: file, error: null };
   } catch (e) {
     return fail(`failed to load ${file ?? 'the native addon'}: ${e instanceof Error ? e.message : String(e)}`, file);

@@ -13,6 +13,12 @@ export interface BackendInfo {
   backend: 'js' | 'native';
   /** GEMM is delegated to OpenBLAS. */
   blas: boolean;
+  /** Which GEMM kernel runs: the pure-TS one, the addon's bundled SIMD kernel, or OpenBLAS. */
+  gemm: 'js' | 'bundled' | 'openblas';
+  /** Why that GEMM kernel was chosen (e.g. "bundled kernel (default: measured faster …; EBM_GEMM=openblas to switch)"). */
+  gemmPolicy?: string;
+  /** Whether the addon is linked against OpenBLAS (usable via `EBM_GEMM=openblas` even when not in use). */
+  blasLinked?: boolean;
   /** OpenBLAS build description (`openblas_get_config()` plus the kernel family), when BLAS is linked. */
   blasLibrary?: string;
   /** Vector ISA of the native bundled kernels (`avx512f`, `avx2+fma`, …). */
@@ -73,9 +79,13 @@ export function backendInfo(): BackendInfo {
   const b = getBackend();
   const r = loadNativeBackend();
   const base = { nativeAvailable: r.backend !== null, ...(r.error ? { nativeError: r.error } : {}) };
-  if (b.name !== 'native' || !r.info) return { backend: b.name, blas: b.blas, ...base };
+  if (b.name !== 'native' || !r.info) return { backend: b.name, blas: b.blas, gemm: 'js', gemmPolicy: 'pure-TypeScript GEMM (js backend)', ...base };
   const i = r.info;
-  const info: BackendInfo = { backend: 'native', blas: i.blas, simd: i.simd, threads: i.blas ? i.blasThreads ?? 1 : i.threads, ...base };
+  const info: BackendInfo = {
+    backend: 'native', blas: i.blas, gemm: i.blas ? 'openblas' : 'bundled', blasLinked: i.blasLinked,
+    simd: i.simd, threads: i.blas ? i.blasThreads ?? 1 : i.threads, ...base,
+  };
+  if (i.gemmPolicy) info.gemmPolicy = i.gemmPolicy;
   if (i.blasLinked && i.blasLibrary) {
     info.blasLibrary = i.blasCore && !i.blasLibrary.includes(i.blasCore) ? `${i.blasLibrary} (core ${i.blasCore})` : i.blasLibrary;
   }

@@ -147,7 +147,7 @@ describe.skipIf(!haveChromium)('browser playground (headless Chromium)', () => {
 
     // Screenshot for the README while training is running (model heat map, samples, loss curve).
     mkdirSync(dirname(SHOT), { recursive: true });
-    await page.screenshot({ path: SHOT, fullPage: false });
+    await page.screenshot({ path: SHOT, clip: { x: 0, y: 0, width: 1320, height: 740 } });
 
     await page.click('#train-start'); // stop
     await page.waitForFunction(() => !(window as unknown as { __ebm: Hooks }).__ebm.train.running);
@@ -177,7 +177,9 @@ describe.skipIf(!haveChromium)('browser playground (headless Chromium)', () => {
     const before = (await hooks(page)).heatmapUpdates;
     await page.evaluate((arr) => (window as unknown as { __ebm: { loadModel(n: string, b: ArrayBuffer): void } }).__ebm
       .loadModel('cli-moons.safetensors', new Uint8Array(arr).buffer), Array.from(file));
-    await page.waitForFunction((b) => (window as unknown as { __ebm: Hooks }).__ebm.heatmapUpdates > b, before, { timeout: 10_000 });
+    // The worker posts the model's heat map, then its description: wait for the description.
+    await page.waitForFunction(() => document.getElementById('model-info')!.textContent!.includes('loaded from'), undefined, { timeout: 10_000 });
+    expect((await hooks(page)).heatmapUpdates).toBeGreaterThan(before);
     expect(await page.textContent('#model-info')).toContain('mlp-energy 2-16-1');
     expect(await page.textContent('#model-info')).toContain('loaded from cli-moons.safetensors');
     const h = await hooks(page);

@@ -68,12 +68,12 @@ function postTargetHeatmap(): void {
 // ---------------------------------------------------------------------------------------------------------------
 // Samplers.
 
-/** 7-point Gauss–Hermite nodes and weights (∫ e^{−t²} f(t) dt ≈ Σ wᵢ f(tᵢ)). */
-const GH_T = [-2.651961356835233, -1.673551628767471, -0.816287882858965, 0, 0.816287882858965, 1.673551628767471, 2.651961356835233];
-const GH_W = [0.000971781245099519, 0.05451558281912703, 0.4256072526101278, 0.8102646175568073, 0.4256072526101278, 0.05451558281912703, 0.000971781245099519];
+/** 5-point Gauss–Hermite nodes and weights (∫ e^{−t²} f(t) dt ≈ Σ wᵢ f(tᵢ)). */
+const GH_T = [-2.0201828704560856, -0.9585724646138185, 0, 0.9585724646138185, 2.0201828704560856];
+const GH_W = [0.019953242059045913, 0.3936193231522412, 0.9453087204829419, 0.3936193231522412, 0.019953242059045913];
 
 /**
- * Gaussian smoothing of a 2-D energy by tensor-product Gauss–Hermite quadrature (49 nodes):
+ * Gaussian smoothing of a 2-D energy by tensor-product Gauss–Hermite quadrature (25 nodes):
  * `E_σ(x) = −log E_ε[exp(−E(x + σε))] ≈ −log Σₖ ŵₖ exp(−E(x + σ√2·tₖ))`, `ŵ = w/π`. Approximate for large σ; used by
  * annealed Langevin when the target has no closed-form smoothed family.
  */

@@ -1,6 +1,6 @@
 /** Elementwise ops with numpy broadcasting, each beside its vector–Jacobian product. */
 import { isGradEnabled, record, registerAccumulate, registerFill } from '../autodiff.js';
-import { getBackend, sigmoidScalar, softplusScalar, type BinaryOp, type UnaryOp } from '../backend.js';
+import { getBackend, sigmoidScalar, softplusScalar, type BinaryOp, type GradOp, type UnaryOp } from '../backend.js';
 import { DTypeError, ShapeError, Tensor, allocate, full, sameShape, stridesOf, toDType, type DType, type Shape } from '../tensor.js';
 
 /** A tensor or a plain number (a number takes the dtype of the tensor it is combined with). */
@@ -87,8 +87,8 @@ function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   const out = allocate(a.dtype, size);
   // Row broadcast: b covers the trailing axes of a contiguous a (bias add, per-feature scale).
   if (sameShape(outShape, a.shape) && b.size > 0 && isTrailing(b.shape, a.shape)) {
-    const inner = b.size;
-    for (let o = 0; o < size; o += inner) be.binary(op, a.data.subarray(o, o + inner), b.data, out.subarray(o, o + inner));
+    // One backend call: b (length dividing a.length) is repeated along a.
+    be.binary(op, a.data, b.data, out);
     return new Tensor(out, outShape);
   }
   const A = sameShape(a.shape, outShape) ? a : broadcastData(a, outShape);
@@ -115,6 +115,12 @@ export function sumToShape(x: Tensor, shape: Shape): Tensor {
   if (sameShape(x.shape, shape)) return x;
   const outSize = shape.reduce((p, d) => p * d, 1);
   const out = allocate(x.dtype, outSize);
+  if (outSize > 1 && x.size > 0 && isTrailing(shape, x.shape) && x.size % outSize === 0) {
+    // Bias-gradient case: sum the rows of x viewed as [x.size / outSize, outSize] in one backend call.
+    getBackend().sumRows(x.data, x.size / outSize, outSize, out);
+    const res = new Tensor(out, shape);
+    return record(res, 'sumToShape', [x], (g) => [broadcastTo(g, x.shape)]);
+  }
   const nd = x.shape.length;
   const st = broadcastStrides(shape, x.shape);
   const idx = new Array<number>(nd).fill(0);
@@ -278,6 +284,13 @@ function unary(op: UnaryOp, x: Tensor, vjp: (g: Tensor, out: Tensor) => Tensor):
   return record(out, op, [x], (g) => [vjp(g, out)]);
 }
 
+/** First-order gradient `g·f′(x)` of an activation by the backend's fused kernel, without recording (fast path). */
+function fusedGrad(op: GradOp, x: Tensor, g: Tensor, y: Tensor | null): Tensor {
+  const out = allocate(x.dtype, x.size);
+  getBackend().unaryGrad(op, x.data, y ? y.data : null, g.data, out);
+  return new Tensor(out, x.shape);
+}
+
 /** Applies a raw per-element function to produce the first-order gradient without recording (fast path). */
 function fused(x: Tensor, g: Tensor, y: Tensor | null, f: (x: number, g: number, y: number) => number): Tensor {
   const out = allocate(x.dtype, x.size);
@@ -359,31 +372,31 @@ export function cos(x: Tensor): Tensor {
 /** Logistic sigmoid `σ(x) = 1/(1+e^{−x})`, stable for large |x|. Derivative `σ(1−σ)`. */
 export function sigmoid(x: Tensor): Tensor {
   return unary('sigmoid', x, (g, y) =>
-    isGradEnabled() ? mul(g, mul(y, sub(1, y))) : fused(x, g, y, (_x, gv, yv) => gv * yv * (1 - yv)));
+    isGradEnabled() ? mul(g, mul(y, sub(1, y))) : fusedGrad('sigmoid', x, g, y));
 }
 
 /** `log σ(x) = −softplus(−x)`, stable for large |x|. Derivative `σ(−x)`. */
 export function logSigmoid(x: Tensor): Tensor {
   return unary('logSigmoid', x, (g) =>
-    isGradEnabled() ? mul(g, sigmoid(neg(x))) : fused(x, g, null, (xv, gv) => gv * sigmoidScalar(-xv)));
+    isGradEnabled() ? mul(g, sigmoid(neg(x))) : fusedGrad('logSigmoid', x, g, null));
 }
 
 /** Hyperbolic tangent. Derivative `1 − tanh²`. */
 export function tanh(x: Tensor): Tensor {
   return unary('tanh', x, (g, y) =>
-    isGradEnabled() ? mul(g, sub(1, square(y))) : fused(x, g, y, (_x, gv, yv) => gv * (1 - yv * yv)));
+    isGradEnabled() ? mul(g, sub(1, square(y))) : fusedGrad('tanh', x, g, y));
 }
 
 /** `softplus(x) = log(1 + eˣ)`, computed without overflow at |x| = 1e4. Derivative `σ(x)`. */
 export function softplus(x: Tensor): Tensor {
   return unary('softplus', x, (g) =>
-    isGradEnabled() ? mul(g, sigmoid(x)) : fused(x, g, null, (xv, gv) => gv * sigmoidScalar(xv)));
+    isGradEnabled() ? mul(g, sigmoid(x)) : fusedGrad('softplus', x, g, null));
 }
 
 /** `max(x, 0)`. Derivative 1 for x > 0, else 0. */
 export function relu(x: Tensor): Tensor {
   return unary('relu', x, (g) =>
-    isGradEnabled() ? mul(g, greater(x, 0)) : fused(x, g, null, (xv, gv) => (xv > 0 ? gv : 0)));
+    isGradEnabled() ? mul(g, greater(x, 0)) : fusedGrad('relu', x, g, null));
 }
 
 /** `x` for x > 0, else `slope·x`. */
@@ -405,12 +418,7 @@ export function elu(x: Tensor, alpha = 1): Tensor {
 /** SiLU / swish `x·σ(x)`. Derivative `σ(x)(1 + x(1 − σ(x)))`. */
 export function silu(x: Tensor): Tensor {
   return unary('silu', x, (g) => {
-    if (!isGradEnabled()) {
-      return fused(x, g, null, (xv, gv) => {
-        const s = sigmoidScalar(xv);
-        return gv * s * (1 + xv * (1 - s));
-      });
-    }
+    if (!isGradEnabled()) return fusedGrad('silu', x, g, null);
     const s = sigmoid(x);
     return mul(g, mul(s, add(1, mul(x, sub(1, s)))));
   });

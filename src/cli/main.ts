@@ -17,6 +17,8 @@ import './kinds/mlpEnergyHandler.js';
 import * as rbmFilters from './kinds/rbmHandler.js';
 import './kinds/rbmTrain.js';
 import './commands/trainEbm.js';
+import './kinds/scoreTrain.js';
+import { extendForScoreSde } from './kinds/scoreOptions.js';
 import * as doctor from './commands/doctor.js';
 import * as dataInfo from './commands/dataInfo.js';
 import * as train from './commands/train.js';
@@ -61,6 +63,7 @@ export function buildProgram(ctx: CliContext): Command {
     .version(ebmTsVersion(), '-V, --version')
     .showSuggestionAfterError(true);
   for (const c of COMMANDS) c.register(program, ctx);
+  extendForScoreSde(program);
   configure(program, ctx);
   return program;
 }

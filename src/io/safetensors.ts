@@ -218,9 +218,10 @@ export function encodeSafetensors(tensors: Record<string, Tensor | RawArray>, me
     header[e.name] = { dtype: e.dtype, shape: e.shape, data_offsets: [offset, offset + e.bytes.length] };
     offset += e.bytes.length;
   }
-  let json = Buffer.from(JSON.stringify(header), 'utf8');
-  const padded = Math.ceil(json.length / 8) * 8;
-  if (padded !== json.length) json = Buffer.concat([json, Buffer.alloc(padded - json.length, 0x20)]);
+  // TextEncoder rather than Buffer: this module also runs in browsers (the playground exports models with it).
+  const raw = new TextEncoder().encode(JSON.stringify(header));
+  const json = new Uint8Array(Math.ceil(raw.length / 8) * 8).fill(0x20); // pad with spaces to a multiple of 8
+  json.set(raw);
   const out = new Uint8Array(8 + json.length + offset);
   const view = new DataView(out.buffer);
   view.setBigUint64(0, BigInt(json.length), true);
@@ -312,7 +313,7 @@ export function decodeSafetensors(bytes: Uint8Array, fileNameForErrors = 'safete
   if (8 + n > bytes.length) fail(`header length ${n} runs past the end of the file (${bytes.length} bytes): truncated or not safetensors`);
   if (n < 2) fail(`header length ${n} is too small for a JSON object`);
   let header: unknown;
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset + 8, n).toString('utf8');
+  const text = new TextDecoder('utf-8').decode(bytes.subarray(8, 8 + n));
   if (!text.startsWith('{')) fail('header does not start with "{": not a safetensors file');
   try {
     header = JSON.parse(text);

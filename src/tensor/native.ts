@@ -57,6 +57,11 @@ export interface NativeAddonInfo {
   simd: string;
   /** Threads used by the bundled GEMM for large products. */
   threads: number;
+  /**
+   * The addon raised glibc's mmap/trim thresholds at load (32/64 MiB) so large op outputs are recycled inside the
+   * heap instead of being mmap-ed and page-faulted afresh each time (`EBM_MALLOC_TUNE=0` disables it).
+   */
+  mallocTuned?: boolean;
   unaryOps: string[];
   binaryOps: string[];
 }

@@ -21,14 +21,12 @@ import {
 } from './mlpModel.js';
 import { digitGlyphs } from './digits.js';
 import type { FromWorker, ToWorker, SamplerParams, TrainParams, RbmParams, Tab } from './protocol.js';
-import { installBufferShim } from './shims/buffer.js';
 
 declare const __EBM_VERSION__: string;
 
 const ctx = self as unknown as { postMessage(m: FromWorker, transfer?: Transferable[]): void; onmessage: ((e: MessageEvent<ToWorker>) => void) | null };
 const post = (m: FromWorker, transfer: Transferable[] = []): void => ctx.postMessage(m, transfer);
 
-installBufferShim(); // src/io/safetensors.ts uses Node's global Buffer
 const backend = initBackend('js');
 const ROOT = makeKey(20240607);
 const HEAT_RES = 96;

@@ -15,7 +15,9 @@ import { runChains } from '../src/losses/contrastiveDivergence.js';
 import { parseArch, initDeepEbm, deepEbmEnergy, standardization, trainDeepEbm, type DeepEbmConfig } from '../src/models/deepEbm/index.js';
 import { evaluate2d, toyModes, widenBox } from '../src/eval/harness2d.js';
 import { cosineDecay } from '../src/optim/index.js';
-import { backendInfo } from '../src/tensor/select.js';
+import { backendInfo, initBackend } from '../src/tensor/select.js';
+
+initBackend();
 
 interface Setting {
   readonly name: string;

@@ -7,3 +7,9 @@ export type {
   EnergyFn, ScoreFn, ScoreModel, ScoreLossOutput, ScoreLoss, Projection as ProbeDistribution, SlicedScoreMatchingOptions,
   DenoisingScoreMatchingOptions, MultiScaleDSMOptions,
 } from './scoreMatching.js';
+export {
+  contrastiveDivergence, cdValueAndGrad, runChains, freshChains, spectralNormalize, treeAllFinite, CDDivergenceError,
+} from './contrastiveDivergence.js';
+export type {
+  CDOptions, CDState, CDAux, CDOutput, CDLoss, CDValueAndGrad, NegativeSampler, ReinitSource,
+} from './contrastiveDivergence.js';

@@ -15,8 +15,8 @@
  *   entropy term is handled exactly): `z ← (z − η ∇_y E(x, σ(z))) / (1 + ητ)`, `y = σ(z)`. With `τ = 0` it is plain
  *   entropic mirror descent on `E`; its fixed points with `τ > 0` satisfy `z = −∇_y E / τ` (mean-field-like).
  * - `pgd`: projected gradient descent `y ← clamp(y − η ∇_y F(y), 0, 1)` (`τ = 0` only).
- * `∇_y E` uses the engine's `grad` on the global energy, so when inference runs inside an outer gradient (unrolled
- * training) the second-order terms `∂θ ∇_y E` are recorded automatically.
+ * `∇_y E` is computed in closed form with differentiable ops ({@link spenEnergyGrad}), so when inference runs inside
+ * an outer gradient (unrolled training) the engine records the second-order terms `∂θ ∇_y E`.
  *
  * Training (see {@link trainSpen}):
  * - `ssvm`: the structured hinge (margin-rescaled SSVM) of the SPEN paper,
@@ -39,9 +39,10 @@
  * @module
  */
 import { Tensor, ShapeError, allFinite, full, zeros } from '../tensor/tensor.js';
-import { grad, valueAndGrad, noGrad } from '../tensor/autodiff.js';
+import { valueAndGrad, noGrad } from '../tensor/autodiff.js';
 import { add, clamp, div, log1p, mul, sigmoid, softplus, sub, neg, abs, exp, relu } from '../tensor/ops/elementwise.js';
 import { reshape, gatherRows } from '../tensor/ops/shape.js';
+import { linear, matmul } from '../tensor/ops/linalg.js';
 import { sum, mean } from '../tensor/ops/reduce.js';
 import { foldIn, permutation, split, type Key } from '../random/index.js';
 import { initMLP, applyMLP, mlpSizes, type MLPParams } from '../nn/mlp.js';
@@ -156,10 +157,16 @@ export function spenEnergy(params: SpenParams, x: Tensor, y: Tensor): Tensor {
   return spenEnergyFromScores(params.global, b, y);
 }
 
-/** `∇_y E(x, y) = −b + ∇_y labelEnergy(y)`, `[n, L]` (rows independent). Recorded when an outer gradient traces. */
+/**
+ * `∇_y E(x, y) = −b + C₁ (σ(C₁ᵀ y + d₁) ⊙ c₂)` row by row, `[n, L]` (the analytic gradient of the softplus label
+ * energy), written with differentiable ops, so an outer gradient (unrolled training) sees `∂θ ∇_y E`.
+ */
 export function spenEnergyGrad(global: MLPParams, b: Tensor, y: Tensor): Tensor {
-  const gy = grad((yy: Tensor) => sum(labelEnergy(global, yy)))(y);
-  return sub(gy, b);
+  const C1 = global['l0.w'];
+  const c2 = global['l1.w'];
+  const h = linear(y, C1, global['l0.b']);
+  const s = mul(sigmoid(h), reshape(c2, [1, c2.shape[0]]));
+  return sub(matmul(s, C1, { transB: true }), b);
 }
 
 /** Options of {@link spenInfer}. */

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { BINARY_OPS, jsBackend, getBackend, setBackend, UNARY_OPS, type Backend } from '../../src/tensor/backend.js';
+import { BINARY_OPS, GRAD_OPS, jsBackend, getBackend, setBackend, UNARY_OPS, type Backend } from '../../src/tensor/backend.js';
 import { loadNativeBackend, setNativeThreads, setNativeUseBlas } from '../../src/tensor/native.js';
 import { backendInfo, initBackend, measureGemmGflops } from '../../src/tensor/select.js';
 import type { TypedArray } from '../../src/tensor/tensor.js';
@@ -8,6 +8,8 @@ const loaded = loadNativeBackend();
 const nb = loaded.backend as Backend;
 const skipMsg = loaded.backend ? '' : ` — SKIPPED: native addon not available (${loaded.error})`;
 const blasLinked = loaded.info?.blasLinked ?? false;
+const blasAtLoad = loaded.info?.blas ?? false;
+const policyAtLoad = loaded.info?.gemmPolicy ?? '';
 
 /** Deterministic test data in [lo, hi) from a 32-bit LCG (test fixtures only). */
 function lcg(n: number, seed: number, lo = -1, hi = 1, Ctor: Float32ArrayConstructor | Float64ArrayConstructor = Float64Array): TypedArray {
@@ -48,9 +50,21 @@ describe.skipIf(!loaded.backend)(`native backend${skipMsg}`, () => {
     ...(blasLinked ? [{ label: 'OpenBLAS', blas: true, threads: 2 }] : []),
   ];
   const defaultThreads = loaded.info?.threads ?? 1;
+  const defaultBlas = loaded.info?.blas ?? false;
   afterAll(() => {
-    setNativeUseBlas(true);
+    setNativeUseBlas(defaultBlas);
     setNativeThreads(defaultThreads);
+  });
+
+  it('GEMM policy at load: bundled kernel unless EBM_GEMM=openblas, with the reason recorded', () => {
+    const env = process.env.EBM_GEMM?.trim().toLowerCase() ?? '';
+    const want = blasLinked && (env === 'openblas' || env === 'blas');
+    expect(blasAtLoad).toBe(want);
+    expect(policyAtLoad).toMatch(want ? /^OpenBLAS/ : /^bundled kernel/);
+    if (process.platform === 'linux' && process.env.EBM_MALLOC_TUNE !== '0' && !process.env.MALLOC_MMAP_THRESHOLD_ &&
+        !process.env.MALLOC_TRIM_THRESHOLD_ && process.report?.getReport && (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime) {
+      expect(loaded.info!.mallocTuned).toBe(true);
+    }
   });
 
   it('reports its op tables in the same order as backend.ts', () => {
@@ -62,9 +76,9 @@ describe.skipIf(!loaded.backend)(`native backend${skipMsg}`, () => {
   describe.each(modes)('gemm ($label)', ({ blas, threads }) => {
     const shapes: [number, number, number][] = [
       [1, 1, 1], [7, 33, 65], [65, 7, 33], [33, 65, 7], [1, 65, 33], [65, 1, 7], [2, 3100, 3],
-      // Larger than one k-block (256) and one m-block (96), and big enough (≥ 4e6 flops) to be split across
+      // Larger than one k-block (256) and one m-block (96), and big enough (≥ 3e7 flops) to be split across
       // threads along m (first) and along n (second).
-      [100, 80, 260], [80, 100, 260],
+      [200, 150, 520], [150, 200, 520],
     ];
     for (const dtype of ['float32', 'float64'] as const) {
       it(`${dtype}: agrees with an exact reference and the js backend for all transposes, offsets, lds and betas`, () => {
@@ -215,8 +229,90 @@ describe.skipIf(!loaded.backend)(`native backend${skipMsg}`, () => {
       });
     }
   }
-  it('binary rejects a b whose length is neither 1 nor a.length', () => {
-    expect(() => nb.binary('add', new Float32Array(4), new Float32Array(3), new Float32Array(4))).toThrow(/length 1 or at least a.length/);
+  it('binary rejects a b whose length is neither 1, ≥ a.length nor a divisor of a.length', () => {
+    expect(() => nb.binary('add', new Float32Array(400), new Float32Array(3), new Float32Array(400))).toThrow(/length 1, at least a.length, or a length dividing/);
+    expect(() => jsBackend.binary('add', new Float32Array(400), new Float32Array(3), new Float32Array(400))).toThrow(/neither 1/);
+  });
+
+  for (const dtype of ['float32', 'float64'] as const) {
+    for (const op of BINARY_OPS) {
+      it(`binary ${op} ${dtype}: row broadcast (b repeated along a) matches js and the per-row loop`, () => {
+        const rows = 37, cols = 33, n = rows * cols;
+        const a = lcg(n, 31, op === 'pow' ? 0.01 : -3, 3, CTOR[dtype]);
+        const b = lcg(cols, 32, op === 'pow' ? -2 : -3, 3, CTOR[dtype]);
+        a[4] = NaN; b[6] = NaN;
+        const out = new CTOR[dtype](n), ref = new CTOR[dtype](n), perRow = new CTOR[dtype](n);
+        nb.binary(op, a, b, out);
+        jsBackend.binary(op, a, b, ref);
+        for (let r = 0; r < rows; r++) jsBackend.binary(op, a.subarray(r * cols, (r + 1) * cols), b, perRow.subarray(r * cols, (r + 1) * cols));
+        expect(mismatch(ref, perRow, 0, EPS[dtype])).toBeNull();
+        expect(mismatch(out, ref, op === 'pow' ? 8 : 0, EPS[dtype])).toBeNull();
+      });
+    }
+
+    for (const op of GRAD_OPS) {
+      it(`unaryGrad ${op} ${dtype}: native agrees with js and with g·f′ from the definition (with and without y)`, () => {
+        const n = 1001;
+        const x = lcg(n, 41, -9, 9, CTOR[dtype]);
+        x[0] = 1e4; x[1] = -1e4; x[2] = NaN; x[3] = 0; x[4] = 80; x[5] = -80;
+        const g = lcg(n, 42, -2, 2, CTOR[dtype]);
+        const y = new CTOR[dtype](n);
+        jsBackend.unary(op, x, y);
+        // Reference in float64 from the textbook derivative.
+        const sig = (v: number) => 1 / (1 + Math.exp(-v));
+        const d: Record<string, (v: number) => number> = {
+          sigmoid: (v) => sig(v) * (1 - sig(v)), logSigmoid: (v) => sig(-v), tanh: (v) => 1 - Math.tanh(v) ** 2,
+          softplus: (v) => sig(v), relu: (v) => (v > 0 ? 1 : 0), silu: (v) => sig(v) * (1 + v * (1 - sig(v))),
+        };
+        const exact = Float64Array.from(x, (v, i) => g[i] * d[op](v));
+        // f′ is bounded by 1.1 and formed as 1 − t² or s(1 − s), which cancels: an error of a few ulps of f(x) gives
+        // an absolute error of a few eps·|g| in g·f′. Allowed: 16 ulps relative plus 8·eps·|g[i]| absolute.
+        const check = (got: ArrayLike<number>, want: ArrayLike<number>, label: string) => {
+          for (let i = 0; i < n; i++) {
+            const a = got[i], r = want[i];
+            if (Number.isNaN(a) || Number.isNaN(r)) {
+              if (Number.isNaN(a) !== Number.isNaN(r)) throw new Error(`${op} ${label} index ${i}: got ${a}, expected ${r}`);
+              continue;
+            }
+            if (Math.abs(a - r) > 16 * EPS[dtype] * Math.abs(r) + 8 * EPS[dtype] * Math.abs(g[i])) {
+              throw new Error(`${op} ${label} index ${i} (x=${x[i]}): got ${a}, expected ${r}`);
+            }
+          }
+        };
+        for (const withY of [false, true]) {
+          const out = new CTOR[dtype](n), ref = new CTOR[dtype](n);
+          nb.unaryGrad(op, x, withY ? y : null, g, out);
+          jsBackend.unaryGrad(op, x, withY ? y : null, g, ref);
+          check(out, ref, `native vs js (y: ${withY})`);
+          check(ref, exact, `js vs exact (y: ${withY})`);
+        }
+      });
+    }
+
+    it(`sumRows ${dtype}: native equals js bit for bit and the column sums`, () => {
+      for (const [rows, cols] of [[512, 128], [3, 1], [1, 77], [0, 5]] as const) {
+        const x = lcg(rows * cols, 51, -2, 2, CTOR[dtype]);
+        const out = new CTOR[dtype](cols).fill(9), ref = new CTOR[dtype](cols).fill(9);
+        nb.sumRows(x, rows, cols, out);
+        jsBackend.sumRows(x, rows, cols, ref);
+        expect(Array.from(out)).toEqual(Array.from(ref));
+        for (let j = 0; j < cols; j++) {
+          let s = 0;
+          for (let i = 0; i < rows; i++) s += x[i * cols + j];
+          expect(Math.abs(ref[j] - s)).toBeLessThanOrEqual(rows * 4 * EPS[dtype] * 2 * Math.max(1, Math.abs(s)));
+        }
+      }
+    });
+  }
+
+  it('unaryGrad and sumRows validate their arguments', () => {
+    const f = (n: number) => new Float32Array(n);
+    expect(() => nb.unaryGrad('silu', f(200), null, f(100), f(200))).toThrow(/shorter than x/);
+    expect(() => nb.unaryGrad('silu', f(200), null, new Float64Array(200), f(200))).toThrow(/same element type/);
+    expect(() => nb.unaryGrad('exp' as never, f(200), null, f(200), f(200))).toThrow(/no fused backward/);
+    expect(() => jsBackend.unaryGrad('exp' as never, f(2), null, f(2), f(2))).toThrow(/no fused backward/);
+    expect(() => nb.sumRows(f(200), 3, 100, f(100))).toThrow(/shorter than rows\*cols/);
+    expect(() => nb.sumRows(f(300), 3, 100, f(50))).toThrow(/out is shorter than cols/);
   });
 
   for (const dtype of ['float32', 'float64'] as const) {
@@ -262,8 +358,15 @@ describe.skipIf(!loaded.backend)(`native backend${skipMsg}`, () => {
       const info = backendInfo();
       expect(info.backend).toBe('native');
       expect(info.simd).toBe(loaded.info!.simd);
-      expect(info.blas).toBe(blasLinked);
+      // Policy: the bundled GEMM is the default even when OpenBLAS is linked (EBM_GEMM=openblas opts in).
+      const wantBlas = blasLinked && /^(openblas|blas)$/i.test(process.env.EBM_GEMM?.trim() ?? '');
+      setNativeUseBlas(wantBlas);
+      expect(backendInfo().blas).toBe(wantBlas);
+      expect(backendInfo().gemm).toBe(wantBlas ? 'openblas' : 'bundled');
+      expect(backendInfo().gemmPolicy).toMatch(wantBlas ? /OpenBLAS/ : /bundled/);
+      expect(info.blasLinked).toBe(blasLinked);
       if (blasLinked) expect(info.blasLibrary).toMatch(/OpenBLAS/);
+      expect(initBackend('js') && backendInfo()).toMatchObject({ gemm: 'js' });
     } finally {
       setBackend(before);
     }

@@ -11,6 +11,7 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { parseChoice, parsePositiveFloat } from '../options.js';
+import { SAMPLER_NAMES } from '../commands/sampleEnergy.js';
 
 /** Diffusion samplers accepted by `ebm sample --sampler` for score-sde models. */
 export const DIFFUSION_SAMPLER_NAMES = ['pc', 'ode', 'em', 'annealed'] as const;
@@ -49,8 +50,6 @@ export function extendForScoreSde(program: Command): void {
     const opt = sample.options.find((o) => o.long === '--sampler');
     if (opt) {
       const prev = opt.parseArg;
-      const mcmc = opt.argChoices;
-      opt.argChoices = undefined;
       opt.parseArg = ((raw: string, previous: unknown) => {
         if ((DIFFUSION_SAMPLER_NAMES as readonly string[]).includes(raw)) return raw;
         if (prev) {
@@ -60,7 +59,7 @@ export function extendForScoreSde(program: Command): void {
             // fall through to one message listing both families
           }
         }
-        throw new InvalidArgumentError(`must be an MCMC sampler (--energy: ${(mcmc ?? []).join(', ') || 'see help'}) or, for score-sde models, one of ${DIFFUSION_SAMPLER_NAMES.join(', ')}; got "${raw}"`);
+        throw new InvalidArgumentError(`must be an MCMC sampler (with --energy: ${SAMPLER_NAMES.join(', ')}) or, for score-sde models, one of ${DIFFUSION_SAMPLER_NAMES.join(', ')}; got "${raw}"`);
       }) as typeof opt.parseArg;
       opt.description += `; score-sde model files: ${DIFFUSION_SAMPLER_NAMES.join(', ')} (default pc for VE, em for VP/sub-VP; --steps = reverse-time steps)`;
     }

@@ -370,7 +370,7 @@ export async function trainScoreSde(o: TrainScoreSdeOptions): Promise<TrainedSco
   }
   const B = Math.min(o.batch, n);
   let permE = -1;
-  let perm = new Int32Array(0);
+  let perm: Int32Array = new Int32Array(0);
   const batchIdx = (t: number): Int32Array => {
     const idx = new Int32Array(B);
     for (let j = 0; j < B; j++) {

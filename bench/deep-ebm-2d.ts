@@ -9,30 +9,44 @@
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { key, split, foldIn } from '../src/random/index.js';
 import { getToy } from '../src/data/toy.js';
-import { ula } from '../src/samplers/index.js';
+import { mala, geometricTemperatures } from '../src/samplers/index.js';
 import { contrastiveDivergence } from '../src/losses/contrastiveDivergence.js';
 import { runChains } from '../src/losses/contrastiveDivergence.js';
 import { parseArch, initDeepEbm, deepEbmEnergy, standardization, trainDeepEbm, type DeepEbmConfig } from '../src/models/deepEbm/index.js';
 import { evaluate2d, toyModes, widenBox } from '../src/eval/harness2d.js';
 import { cosineDecay } from '../src/optim/index.js';
+import { Tensor } from '../src/tensor/index.js';
 import { backendInfo, initBackend } from '../src/tensor/select.js';
 
 initBackend();
 
+function sliceRows(t: Tensor, n: number): Tensor {
+  const D = t.size / t.shape[0];
+  return new Tensor(t.data.slice(0, n * D), [n, ...t.shape.slice(1)]);
+}
+
 interface Setting {
   readonly name: string;
   readonly steps: number;
+  /** MALA step size at T = 1 (scaled by T at hotter replicas). */
   readonly stepSize: number;
+  /** PT transitions per training step. */
   readonly mcmcSteps: number;
+  readonly tMax: number;
+  readonly temps: number;
+  /** Persistent chains per temperature (= negatives per step). */
+  readonly chains: number;
   readonly lr: number;
   readonly batch: number;
-  readonly buffer: number;
-  readonly reinit: number;
+  readonly alpha: number;
+  readonly confine: number;
+  /** Decay of the parameter EMA used for evaluation. */
+  readonly ema: number;
 }
 
 const SETTINGS: Setting[] = [
-  { name: '8gaussians', steps: 1500, stepSize: 1e-3, mcmcSteps: 20, lr: 2e-3, batch: 128, buffer: 8000, reinit: 0.02 },
-  { name: 'rings', steps: 1500, stepSize: 2e-4, mcmcSteps: 25, lr: 2e-3, batch: 128, buffer: 8000, reinit: 0.02 },
+  { name: '8gaussians', steps: 1500, stepSize: 4e-3, mcmcSteps: 5, tMax: 10, temps: 6, chains: 256, lr: 2e-3, batch: 256, alpha: 0, confine: 1e-2, ema: 0.99 },
+  { name: 'rings', steps: 1500, stepSize: 1e-3, mcmcSteps: 5, tMax: 20, temps: 7, chains: 256, lr: 2e-3, batch: 256, alpha: 0, confine: 1e-2, ema: 0.99 },
 ];
 
 const args = process.argv.slice(2);
@@ -58,32 +72,36 @@ function run(s: Setting): Row {
   const data = toy.sample(kTrain, 20000);
   const test = toy.sample(kTest, 5000);
   const { shift, scale } = standardization(data);
-  const cfg: DeepEbmConfig = { arch: parseArch('mlp:2-128-128-1'), activation: 'silu', shift, scale, confine: 1e-3 };
+  const cfg: DeepEbmConfig = { arch: parseArch('mlp:2-128-128-1'), activation: 'silu', shift, scale, confine: s.confine };
   const params = initDeepEbm(kInit, cfg);
   const b = toy.bounds!;
   const cd = contrastiveDivergence({
     energy: (p: Record<string, import('../src/tensor/index.js').Tensor>) => deepEbmEnergy(p, cfg),
-    sampler: (E) => ula(E, { stepSize: s.stepSize }),
     steps: s.mcmcSteps,
-    negatives: 'buffer',
-    bufferSize: s.buffer,
-    reinit: s.reinit,
+    negatives: 'tempered',
+    tempering: { temperatures: geometricTemperatures(s.tMax, s.temps), stepSize: s.stepSize, local: 'mala', box: [-20, 20] },
+    negativeCount: s.chains,
+    alpha: s.alpha,
     reinitFrom: { kind: 'uniform', low: [b[0], b[2]], high: [b[1], b[3]] },
   });
   const steps = stepsOverride ?? s.steps;
   const t0 = performance.now();
   const res = trainDeepEbm({
-    params, loss: cd, data, steps, batchSize: s.batch, key: kRun, lr: cosineDecay(s.lr, steps, 0.05), logEvery: 100,
+    params, loss: cd, data, steps, batchSize: s.batch, key: kRun, lr: cosineDecay(s.lr, steps, 0.05), logEvery: 100, emaDecay: s.ema,
     onLog: (r) => console.error(`${s.name} step ${r.step} loss ${r.loss.toFixed(3)} gap ${r.gap.toFixed(3)} E+ ${r.ePos.toFixed(2)} |g| ${r.gradNorm.toFixed(2)} lr ${r.lr.toExponential(2)} ${r.time.toFixed(0)}s`),
     onRollback: (e) => console.error('rollback', e),
   });
   const seconds = (performance.now() - t0) / 1000;
-  const E = deepEbmEnergy(res.params, cfg);
-  // Model samples: the replay buffer after extra Langevin steps.
-  const buf = res.state.buffer!;
-  const samples = runChains((en) => ula(en, { stepSize: s.stepSize }), E, buf, foldIn(kSample, 0), 200).x;
-  const rep = evaluate2d({ energy: E, test, trueLogDensity: (x) => toy.logDensity!(x), box: widenBox(b, 0.25), samples, modes: toyModes(s.name) });
-  console.error(s.name, JSON.stringify(rep));
+  const ev = (p: typeof params) => {
+    const E = deepEbmEnergy(p, cfg);
+    // Model samples: the T = 1 chains after 200 more MALA steps under the final model.
+    const samples = runChains((en) => mala(en, { stepSize: s.stepSize }), E, sliceRows(res.state.buffer!, s.chains), foldIn(kSample, 0), 200).x;
+    return evaluate2d({ energy: E, test, trueLogDensity: (x) => toy.logDensity!(x), box: widenBox(b, 0.25), samples, modes: toyModes(s.name) });
+  };
+  const repRaw = ev(res.params);
+  console.error(s.name, 'raw', JSON.stringify(repRaw));
+  const rep = ev(res.emaParams!);
+  console.error(s.name, 'ema', JSON.stringify(rep));
   return { s, steps, rep, seconds, rollbacks: res.events.length };
 }
 

@@ -10,11 +10,36 @@ const char *const ebm_unary_names[EBM_U_COUNT] = {
 };
 const char *const ebm_binary_names[EBM_B_COUNT] = { "add", "sub", "mul", "div", "max", "min", "pow" };
 
-/* Stable logistic: both exp arguments are <= 0, so nothing overflows. NaN propagates. */
+/* e^x for x <= 0 (or NaN), branch-free so loops calling it vectorise: e^x = 2^n e^r with n = round(x / ln 2),
+ * |r| <= ln2/2 (Cody-Waite split of ln 2), e^r by the degree-7 minimax polynomial of Cephes expf (about 1 ulp).
+ * Below -87.33 (where 2^n leaves the normal range) the result is 0; NaN propagates through the arithmetic. */
+static inline float exp_nonpos_f(float x) {
+  const float xc = x < -87.33654f ? -87.33654f : x;
+  const float t = xc * 1.44269504088896341f + 12582912.0f; /* adding 1.5*2^23 rounds to an integer */
+  const float n = t - 12582912.0f;
+  uint32_t ti;
+  __builtin_memcpy(&ti, &t, 4);
+  const uint32_t bits = (ti - 0x4B400000u + 127u) << 23; /* exponent field of 2^n, n in [-126, 0] */
+  float r = xc - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * (r * r) + r + 1.0f;
+  float scale;
+  __builtin_memcpy(&scale, &bits, 4);
+  const float y = p * scale;
+  return x < -87.33654f ? 0.0f : y;
+}
+
+/* Stable logistic: the exp argument is -|x| <= 0, so nothing overflows; branch-free (vectorises). NaN propagates. */
 static inline float sigmoid_f(float x) {
-  if (x >= 0) return 1.0f / (1.0f + expf(-x));
-  const float e = expf(x);
-  return e / (1.0f + e);
+  const float e = exp_nonpos_f(-__builtin_fabsf(x));
+  const float inv = 1.0f / (1.0f + e);
+  return x >= 0 ? inv : e * inv;
 }
 static inline double sigmoid_d(double x) {
   if (x >= 0) return 1.0 / (1.0 + exp(-x));

@@ -22,9 +22,9 @@
  * forward recursion `α_g = α_{g−1} T_g(x)`) and {@link MultilabelChainTask.mapLabels} (exact joint MAP, Viterbi)
  * give the Bayes references.
  * @example
- * const task = multilabelChainTask(key(0));              // D = 10, G = 4, K = 4 → L = 16
- * const { x, y } = task.sample(key(1), 1000);             // x [1000, 10], y [1000, 16] ∈ {0, 1}
- * const oracle = task.mapLabels(x);                       // [1000, 16], the Bayes joint MAP
+ * const task = multilabelChainTask(key(0));              // D = 10, G = 4, K = 6 → L = 24
+ * const { x, y } = task.sample(key(1), 1000);             // x [1000, 10], y [1000, 24] ∈ {0, 1}
+ * const oracle = task.mapLabels(x);                       // [1000, 24], the Bayes joint MAP
  * @module
  */
 import { Tensor, ShapeError, allocate, type DType } from '../tensor/tensor.js';
@@ -36,7 +36,7 @@ export interface MultilabelChainOptions {
   readonly dim?: number;
   /** Number of exclusive groups `G` (default 4). */
   readonly groups?: number;
-  /** Labels per group `K` (default 4, at least 2). */
+  /** Labels per group `K` (default 6, at least 2). */
   readonly classes?: number;
   /** Logit scale `s` (default 2): larger is less noisy. */
   readonly scale?: number;
@@ -93,12 +93,12 @@ function posInt(v: number, what: string, min: number): number {
 /**
  * Builds the chain-structured exclusive-groups multi-label task (see the module documentation for the maths).
  * @param k key fixing the projections `U_g` and partner permutations `π_g`.
- * @example const task = multilabelChainTask(key(0), { groups: 4, classes: 4, scale: 2, coupling: 2 });
+ * @example const task = multilabelChainTask(key(0), { groups: 4, classes: 6, scale: 2, coupling: 2 });
  */
 export function multilabelChainTask(k: Key, opts: MultilabelChainOptions = {}): MultilabelChainTask {
   const D = posInt(opts.dim ?? 10, 'dim', 1);
   const G = posInt(opts.groups ?? 4, 'groups', 1);
-  const K = posInt(opts.classes ?? 4, 'classes', 2);
+  const K = posInt(opts.classes ?? 6, 'classes', 2);
   const s = opts.scale ?? 2;
   const kappa = opts.coupling ?? 2;
   if (!Number.isFinite(s) || s < 0) throw new RangeError(`multilabelChainTask: scale must be finite and ≥ 0, got ${s}`);

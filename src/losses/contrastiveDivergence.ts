@@ -26,10 +26,30 @@ import {
 } from '../tensor/index.js';
 import { split, normalArray, uniformArray, randintArray, permutation, type Key } from '../random/index.js';
 import { eventShape, type Energy } from '../energy/index.js';
-import type { BaseInfo, SamplingAlgorithm } from '../samplers/index.js';
+import { parallelTempering, ulaInit, type BaseInfo, type SamplingAlgorithm, type PtLocalKernel, type PtState } from '../samplers/index.js';
 
 /** Builds the sampler used for negatives from the (detached) model energy, e.g. `(E) => ula(E, { stepSize: 1e-3 })`. */
 export type NegativeSampler = (energy: Energy) => SamplingAlgorithm<any, BaseInfo>;
+
+/**
+ * Parallel-tempering negatives (`negatives: 'tempered'`): `C` persistent chains at each of the temperatures
+ * `1 = T₁ < … < T_K`, all kept in the state (`buffer [K·C, ...dim]`, row `k·C + c` is chain `c` at `T_k`). Each CD
+ * step runs `steps` PT transitions (local move at every temperature, then neighbour swaps) under the current model and
+ * uses the `C` chains at `T₁` as negatives. Hot replicas cross the barriers between modes and swaps carry them down,
+ * so the negatives' mode proportions follow the model's and the CD gradient corrects the modes' relative energies.
+ */
+export interface TemperingOptions {
+  /** Increasing temperatures starting at 1 (see `geometricTemperatures`). */
+  readonly temperatures: readonly number[];
+  /** Local step size at `T₁` (scaled by `T_k` at temperature k) or one per temperature. */
+  readonly stepSize: number | readonly number[];
+  /** Local kernel (default `'mala'`, exact for `exp(−E/T_k)`). */
+  readonly local?: PtLocalKernel;
+  /** Per-chain gradient clipping in the local kernel. */
+  readonly maxGradNorm?: number;
+  /** Box on every coordinate (MALA/HMC reject moves that leave it). */
+  readonly box?: readonly [number, number];
+}
 
 /** Where fresh chains come from when the buffer is filled or a fraction is re-initialised. */
 export type ReinitSource =
@@ -44,15 +64,26 @@ export type ReinitSource =
 export interface CDOptions<P extends Tree> {
   /** The model: parameters → energy (`x [n, ...dim]` → `[n]`), e.g. `(p) => ({ dim: 2, energy: (x) => … })`. */
   readonly energy: (params: P) => Energy;
-  /** The MCMC kernel for negatives (any `SamplingAlgorithm`). Its `maxGradNorm` safeguard clips the sampler's gradient. */
-  readonly sampler: NegativeSampler;
+  /**
+   * The MCMC kernel for negatives (any `SamplingAlgorithm`). Its `maxGradNorm` safeguard clips the sampler's gradient.
+   * Required except for `negatives: 'tempered'` (which uses `tempering`).
+   */
+  readonly sampler?: NegativeSampler;
   /** Sampler steps `K` per training step (≥ 1). */
   readonly steps: number;
-  /** Chain initialisation: `'data'` (CD-k), `'persistent'` (PCD) or `'buffer'` (replay buffer). Default `'buffer'`. */
-  readonly negatives?: 'data' | 'persistent' | 'buffer';
+  /**
+   * Chain initialisation: `'data'` (CD-k), `'persistent'` (PCD), `'buffer'` (replay buffer) or `'tempered'`
+   * (persistent parallel-tempering chains, see {@link TemperingOptions}). Default `'buffer'`.
+   */
+  readonly negatives?: 'data' | 'persistent' | 'buffer' | 'tempered';
+  /** Parallel tempering of the negatives (required for, and only used by, `negatives: 'tempered'`). */
+  readonly tempering?: TemperingOptions;
   /** Replay-buffer size (for `'buffer'`; default 10 000). */
   readonly bufferSize?: number;
-  /** Fraction of chains restarted from `reinitFrom` each step (default 0.05 for `'buffer'`, 0 for `'persistent'`). */
+  /**
+   * Fraction of chains restarted from `reinitFrom` each step (default 0.05 for `'buffer'`, 0 for `'persistent'` and
+   * `'tempered'`; for `'tempered'` only the hottest replicas are restarted).
+   */
   readonly reinit?: number;
   /** Source of fresh chains (default: uniform on [−1, 1]). */
   readonly reinitFrom?: ReinitSource;
@@ -120,10 +151,15 @@ export class CDDivergenceError extends Error {
 
 function checkOpts<P extends Tree>(o: CDOptions<P>): void {
   if (typeof o.energy !== 'function') throw new TypeError('contrastiveDivergence: "energy" must be a function params → Energy');
-  if (typeof o.sampler !== 'function') throw new TypeError('contrastiveDivergence: "sampler" must be a function Energy → SamplingAlgorithm');
   if (!Number.isInteger(o.steps) || o.steps < 1) throw new RangeError(`contrastiveDivergence: steps must be an integer ≥ 1, got ${o.steps}`);
   const neg = o.negatives ?? 'buffer';
-  if (neg !== 'data' && neg !== 'persistent' && neg !== 'buffer') throw new RangeError(`contrastiveDivergence: negatives must be 'data', 'persistent' or 'buffer', got '${String(neg)}'`);
+  if (neg !== 'data' && neg !== 'persistent' && neg !== 'buffer' && neg !== 'tempered') throw new RangeError(`contrastiveDivergence: negatives must be 'data', 'persistent', 'buffer' or 'tempered', got '${String(neg)}'`);
+  if (neg === 'tempered') {
+    const t = o.tempering;
+    if (!t) throw new RangeError("contrastiveDivergence: negatives 'tempered' needs the tempering option (temperatures, stepSize)");
+    if (!Array.isArray(t.temperatures) || t.temperatures.length < 2) throw new RangeError('contrastiveDivergence: tempering.temperatures needs at least 2 temperatures');
+    if (t.temperatures[0] !== 1) throw new RangeError(`contrastiveDivergence: tempering.temperatures must start at 1 (the model's temperature), got ${t.temperatures[0]}`);
+  } else if (typeof o.sampler !== 'function') throw new TypeError('contrastiveDivergence: "sampler" must be a function Energy → SamplingAlgorithm');
   if (o.bufferSize !== undefined && (!Number.isInteger(o.bufferSize) || o.bufferSize < 1)) throw new RangeError(`contrastiveDivergence: bufferSize must be a positive integer, got ${o.bufferSize}`);
   if (o.reinit !== undefined && !(o.reinit >= 0 && o.reinit <= 1)) throw new RangeError(`contrastiveDivergence: reinit must be in [0, 1], got ${o.reinit}`);
   if (o.alpha !== undefined && !(o.alpha >= 0)) throw new RangeError(`contrastiveDivergence: alpha must be ≥ 0, got ${o.alpha}`);
@@ -337,6 +373,12 @@ export function contrastiveDivergence<P extends Tree>(opts: CDOptions<P>): CDLos
     let idx: Int32Array | null = null;
     let buffer = state.buffer;
     const m = opts.negativeCount ?? B;
+    if (mode === 'tempered') {
+      if (!buffer) throw new RangeError("contrastiveDivergence: negatives 'tempered' need the replicas in the state (use loss.initState)");
+      const r = runTempered(opts.tempering!, eSample, buffer, kChain, opts.steps, state.step, reinit, src, kRe, kReSrc, xPos);
+      buffer = r.replicas;
+      return finish(params, model, xPos, r.x, r.divergent, buffer, sn, state);
+    }
     if (mode === 'data') {
       x0 = m === B ? xPos : gather(xPos, randintArray(kIdx, 0, B, m));
     } else {
@@ -355,7 +397,7 @@ export function contrastiveDivergence<P extends Tree>(opts: CDOptions<P>): CDLos
       }
     }
 
-    const { x: xNeg, divergent } = runChains(opts.sampler, eSample, x0, kChain, opts.steps);
+    const { x: xNeg, divergent } = runChains(opts.sampler!, eSample, x0, kChain, opts.steps);
 
     if (idx && buffer) {
       const D = buffer.size / buffer.shape[0];
@@ -364,6 +406,11 @@ export function contrastiveDivergence<P extends Tree>(opts: CDOptions<P>): CDLos
       buffer = new Tensor(nb, buffer.shape);
     }
 
+    return finish(params, model, xPos, xNeg, divergent, buffer, sn, state);
+  };
+
+  const finish = (params: P, model: P, xPos: Tensor, xNeg: Tensor, divergent: number, buffer: Tensor | null, sn: { readonly [leaf: string]: Tensor }, state: CDState): CDOutput => {
+    void params;
     // The loss, traced w.r.t. the parameters.
     const E = opts.energy(model);
     const ePos = E.energy(xPos);
@@ -389,7 +436,11 @@ export function contrastiveDivergence<P extends Tree>(opts: CDOptions<P>): CDLos
     if (!(data instanceof Tensor) || data.ndim < 2 || data.shape[0] < 1) throw new RangeError('contrastiveDivergence.initState: data must be a tensor [n ≥ 1, ...dim]');
     const event = data.shape.slice(1);
     let buffer: Tensor | null = null;
-    if (mode !== 'data') {
+    if (mode === 'tempered') {
+      const C = opts.negativeCount ?? opts.bufferSize;
+      if (C === undefined) throw new RangeError("contrastiveDivergence: negatives 'tempered' need negativeCount (chains per temperature)");
+      buffer = freshChains(k, src, C * opts.tempering!.temperatures.length, event, data.dtype, data);
+    } else if (mode !== 'data') {
       const N = mode === 'persistent' ? opts.negativeCount ?? opts.bufferSize : opts.bufferSize ?? 10_000;
       if (N === undefined) throw new RangeError('contrastiveDivergence: persistent chains need negativeCount (or bufferSize) equal to the number of chains per step');
       buffer = freshChains(k, src, N, event, data.dtype, data);
@@ -399,6 +450,51 @@ export function contrastiveDivergence<P extends Tree>(opts: CDOptions<P>): CDLos
   };
 
   return Object.assign(fn, { options: opts, initState });
+}
+
+/**
+ * `steps` parallel-tempering transitions of the persistent replicas `[K·C, ...dim]` under `energy`; the hottest
+ * replicas are first restarted from `src` with probability `reinit`. Returns the new replicas, the `T₁` chains
+ * `[C, ...dim]` and the number of flagged (rejected) non-finite proposals.
+ */
+function runTempered(
+  t: TemperingOptions, energy: Energy, replicas: Tensor, k: Key, steps: number, step0: number, reinit: number,
+  src: ReinitSource, kRe: Key, kReSrc: Key, pool: Tensor,
+): { replicas: Tensor; x: Tensor; divergent: number } {
+  const K = t.temperatures.length;
+  const n = replicas.shape[0];
+  if (n % K !== 0) throw new RangeError(`contrastiveDivergence: tempered state has ${n} rows, not a multiple of ${K} temperatures`);
+  const C = n / K;
+  let start = replicas;
+  if (reinit > 0) {
+    const D = replicas.size / n;
+    const u = uniformArray(kRe, C, 'float64');
+    const fresh = freshChains(kReSrc, src, C, replicas.shape.slice(1), replicas.dtype, pool);
+    const d = replicas.data.slice();
+    for (let c = 0; c < C; c++) if (u[c] < reinit) d.set(fresh.data.subarray(c * D, (c + 1) * D), ((K - 1) * C + c) * D);
+    start = new Tensor(d, replicas.shape);
+  }
+  return noGrad(() => {
+    const alg = parallelTempering(energy, {
+      temperatures: t.temperatures, stepSize: t.stepSize, local: t.local ?? 'mala',
+      ...(t.maxGradNorm !== undefined ? { maxGradNorm: t.maxGradNorm } : {}), ...(t.box ? { box: t.box } : {}),
+    });
+    let s: PtState;
+    try {
+      s = { replicas: ulaInit(energy, start), chains: C, step: step0 };
+    } catch (e) {
+      if (e instanceof RangeError && /finite/i.test(e.message)) throw new CDDivergenceError(`contrastive divergence: cannot start the sampler (${e.message})`);
+      throw e;
+    }
+    let divergent = 0;
+    const keys = split(k, steps);
+    for (let i = 0; i < steps; i++) {
+      const [next, info] = alg.step(keys[i], s);
+      s = next;
+      for (const v of info.divergent) divergent += v;
+    }
+    return { replicas: s.replicas.position, x: alg.observe(s), divergent };
+  });
 }
 
 /** Result of {@link cdValueAndGrad}. */

@@ -14,3 +14,4 @@ export {
 export type { SudokuGrid, SudokuSolveOptions, SudokuSolveResult } from './sudoku.js';
 export { isingDenoiseModel, denoiseBinaryImage, flipNoise, pixelErrorRate, shapesImage } from './denoise.js';
 export type { DenoiseOptions, DenoiseResult } from './denoise.js';
+export { initSpen, spenScores, labelEnergy, spenEnergy, spenEnergyFromScores, spenEnergyGrad, spenInfer, spenInferFromScores, spenPredict, trainSpen, trainIndependent, predictIndependent, multilabelMetrics, type SpenParams, type SpenConfig, type SpenInferOptions, type SpenInferResult, type MultilabelTrainOptions, type SpenTrainOptions, type SpenTrainResult, type IndependentTrainResult, type MultilabelScores } from './spen.js';

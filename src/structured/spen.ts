@@ -299,6 +299,11 @@ export interface SpenTrainOptions extends MultilabelTrainOptions {
   readonly method?: 'ssvm' | 'unrolled';
   /** Width `M` of the global energy's hidden layer (default 16). */
   readonly globalHidden?: number;
+  /**
+   * Loss on the final relaxed labels for `unrolled`: `bce` (binary cross-entropy, default) or `f1` (soft example F1,
+   * `1 − mean_n 2Σ_i y_i y*_i / (Σ_i y_i + Σ_i y*_i)`).
+   */
+  readonly loss?: 'bce' | 'f1';
   /** Start the feature network from these parameters (e.g. a trained {@link trainIndependent} network). */
   readonly features?: MLPParams;
   /** Inference used in training and returned for prediction (defaults of {@link spenInfer}). */
@@ -374,12 +379,17 @@ function fit<P extends SpenParams | MLPParams>(k: Key, params: P, x: Tensor, y: 
  * @param x inputs `[n, D]`. @param y 0/1 labels `[n, L]`.
  * @example const base = trainIndependent(key(0), x, y, { hidden: [32], epochs: 30 });
  */
-export function trainIndependent(k: Key, x: Tensor, y: Tensor, opts: MultilabelTrainOptions = {}): IndependentTrainResult {
+export function trainIndependent(k: Key, x: Tensor, y: Tensor, opts: MultilabelTrainOptions & { readonly loss?: 'bce' | 'f1' } = {}): IndependentTrainResult {
   const [, L] = checkXY(x, y, 'trainIndependent');
   const o = trainCommon(opts, 'trainIndependent');
   const act = o.activation;
   const p0 = initMLP(foldIn(k, 0), [x.shape[1], ...o.hidden, L], { activation: act });
-  const [params, losses] = fit(foldIn(k, 1), p0, x, y, o, (p, xb, yb) => bceWithLogits(applyMLP(p, xb, act), yb), 'trainIndependent');
+  const lossKind = opts.loss ?? 'bce';
+  if (lossKind !== 'bce' && lossKind !== 'f1') throw new RangeError(`trainIndependent: loss must be 'bce' or 'f1', got '${String(lossKind)}'`);
+  const [params, losses] = fit(foldIn(k, 1), p0, x, y, o, (p, xb, yb) => {
+    const z = applyMLP(p, xb, act);
+    return lossKind === 'f1' ? softF1Loss(sigmoid(z), yb) : bceWithLogits(z, yb);
+  }, 'trainIndependent');
   return { params, losses, activation: act };
 }
 
@@ -405,6 +415,8 @@ export function trainSpen(k: Key, x: Tensor, y: Tensor, opts: SpenTrainOptions =
   if (method !== 'ssvm' && method !== 'unrolled') throw new RangeError(`trainSpen: method must be 'ssvm' or 'unrolled', got '${String(method)}'`);
   const inf = opts.inference ?? {};
   inferOpts(inf, 'trainSpen');
+  const unrolledLoss = opts.loss ?? 'bce';
+  if (unrolledLoss !== 'bce' && unrolledLoss !== 'f1') throw new RangeError(`trainSpen: loss must be 'bce' or 'f1', got '${String(unrolledLoss)}'`);
   const act = o.activation;
   const init = initSpen(foldIn(k, 0), { inputDim: x.shape[1], numLabels: L, hidden: o.hidden, globalHidden: opts.globalHidden, activation: act });
   let p0: SpenParams = init;
@@ -430,12 +442,20 @@ export function trainSpen(k: Key, x: Tensor, y: Tensor, opts: SpenTrainOptions =
     : (p: SpenParams, xb: Tensor, yb: Tensor): Tensor => {
       const b = applyMLP(p.local, xb, act);
       const r = spenInferFromScores(p.global, b, inf);
+      if (unrolledLoss === 'f1') return softF1Loss(r.y, yb);
       if (r.logits) return bceWithLogits(r.logits, yb);
       const yc = clamp(r.y, 1e-6, 1 - 1e-6);
       return neg(mean(add(mul(yb, logOf(yc)), mul(sub(1, yb), logOf(sub(1, yc))))));
     };
   const [params, losses] = fit(foldIn(k, 1), p0, x, y, o, lossFn, 'trainSpen');
   return { params, losses, inference: { ...inf, activation: act } };
+}
+
+/** Soft example-F1 loss `1 − mean_n 2Σ_i y_i y*_i / (Σ_i y_i + Σ_i y*_i + ε)` on relaxed `y`. */
+function softF1Loss(y: Tensor, yb: Tensor): Tensor {
+  const num = mul(sum(mul(y, yb), 1), 2);
+  const den = add(add(sum(y, 1), sum(yb, 1)), 1e-6);
+  return sub(1, mean(div(num, den)));
 }
 
 function logOf(t: Tensor): Tensor {

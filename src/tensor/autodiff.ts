@@ -48,6 +48,21 @@ export function detach(x: Tensor): Tensor {
   return new Tensor(x.data, x.shape);
 }
 
+/** Relevance map of the backward pass whose rule is running (see {@link needsGrad}); null outside backward. */
+let activeRelevant: Map<number, boolean> | null = null;
+
+/**
+ * Whether a backward rule must produce the cotangent of input `t`: `t.requiresGrad`, and — while {@link backward}
+ * runs a rule — `t` lies on a path to one of the requested targets. Rules use it to skip work whose result would be
+ * dropped, e.g. the weight gradient `Aᵀ·G` of a matmul inside `grad` with respect to the input only (score
+ * matching's inner ∇ₓE, where the weights require gradients for the outer loss but are not targets here).
+ * @internal used by op implementations.
+ */
+export function needsGrad(t: Tensor): boolean {
+  if (!t.requiresGrad) return false;
+  return activeRelevant === null || activeRelevant.get(t.id) === true;
+}
+
 /**
  * Attaches a backward rule to `out` if any input requires a gradient and recording is on. Returns `out`.
  * @internal used by op implementations.
@@ -111,7 +126,14 @@ export function backward(y: Tensor, targets: readonly Tensor[], seed: Tensor, cr
       const g = grads.get(t.id);
       if (!g) continue;
       if (targetIds.has(t.id) || !t.node) continue;
-      const gin = t.node.vjp(g);
+      const prevRelevant = activeRelevant;
+      activeRelevant = relevant;
+      let gin: readonly (Tensor | null)[];
+      try {
+        gin = t.node.vjp(g);
+      } finally {
+        activeRelevant = prevRelevant;
+      }
       const inputs = t.node.inputs;
       for (let i = 0; i < inputs.length; i++) {
         const gi = gin[i];

@@ -23,6 +23,10 @@ const X = det([R, C], -2, 2, 3);
 const WGT = det([R, C], -1, 1, 13);
 const w = (y: T.Tensor) => T.sum(T.mul(y, WGT)); // non-symmetric cotangent
 
+const LX = det([R, 7], -2, 2, 41);
+const LW = det([7, C], -1, 1, 43);
+const LB = det([C], -1, 1, 45);
+
 const acts: [string, (x: T.Tensor) => T.Tensor, number, number][] = [
   ['sigmoid', T.sigmoid, -5, 5],
   ['logSigmoid', T.logSigmoid, -5, 5],
@@ -40,6 +44,11 @@ const cases: [string, F, T.Tensor][] = [
   ['row-broadcast mul/sub/div', (b) => w(T.div(T.sub(T.mul(X, b), b), T.add(T.square(b), 1))), det([C], -1, 1, 9)],
   // Parameter is the matrix; a [C] constant is broadcast along its rows.
   ['matrix + bias, softplus', (x) => w(T.softplus(T.add(x, det([C], -1, 1, 11)))), det([R, C], -2, 2, 4)],
+  // Fused linear (bias folded into the GEMM with β = 1): each argument in turn is the parameter.
+  ['linear: x', (x) => w(T.silu(T.linear(x, LW, LB))), det([R, 7], -2, 2, 31)],
+  ['linear: W', (wt) => w(T.silu(T.linear(LX, wt, LB))), det([7, C], -1, 1, 33)],
+  ['linear: b', (b) => w(T.silu(T.linear(LX, LW, b))), det([C], -1, 1, 35)],
+  ['linear: 3-D x', (x) => w(T.reshape(T.tanh(T.linear(x, LW, LB)), [R, C])), det([3, 4, 7], -2, 2, 37)],
   ['3-D batch + bias', (b) => w(T.reshape(T.sigmoid(T.add(T.reshape(X, [3, 4, C]), b)), [R, C])), det([C], -1, 1, 15)],
 ];
 
@@ -84,6 +93,24 @@ for (const be of backendsUnderTest()) {
               expect(Math.abs(a - b), `${name}[${i}]: fused ${a} vs composite ${b}`).toBeLessThanOrEqual(16 * eps * (Math.abs(b) + Math.abs(wgt.data[i])));
             }
           }
+        } finally {
+          restore();
+        }
+      });
+
+      it(`${dtype}: linear(x, W, b) equals add(matmul(x, W), b), forward and gradients`, () => {
+        be.use();
+        try {
+          const x = det([64, 40], -1, 1, 51, dtype), wt = det([40, 24], -1, 1, 53, dtype), b = det([24], -1, 1, 55, dtype);
+          const eps = dtype === 'float32' ? 2 ** -23 : 2 ** -52;
+          const close = (a: T.Tensor, r: T.Tensor, scale: number) => {
+            expect(a.shape).toEqual(r.shape);
+            for (let i = 0; i < r.size; i++) expect(Math.abs(a.data[i] - r.data[i])).toBeLessThanOrEqual(64 * eps * scale);
+          };
+          close(T.linear(x, wt, b), T.add(T.matmul(x, wt), b), 40);
+          const fused = T.grad((p: T.Tensor[]) => T.sum(T.square(T.linear(p[0], p[1], p[2]))))([x, wt, b]);
+          const ref = T.grad((p: T.Tensor[]) => T.sum(T.square(T.add(T.matmul(p[0], p[1]), p[2]))))([x, wt, b]);
+          for (let i = 0; i < 3; i++) close(fused[i], ref[i], 64 * 40);
         } finally {
           restore();
         }

@@ -10,8 +10,8 @@
  *
  * Importing this module registers the kind with the model registry (`ebm sample`, `ebm eval`).
  */
-import { Tensor, valueAndGrad, noGrad, reshape, gatherRows, allFinite, tensor } from '../../tensor/index.js';
-import { key as makeKey, split, normal, permutation, foldIn, type Key } from '../../random/index.js';
+import { Tensor, valueAndGrad, noGrad, reshape, gatherRows, allFinite, tensor, mul, add, div, sum, square } from '../../tensor/index.js';
+import { key as makeKey, split, normal, uniform, permutation, foldIn, type Key } from '../../random/index.js';
 import { isActivation, type Activation } from '../../nn/index.js';
 import { adam, applyUpdates, globalNorm, type OptState, type GradientTransformation } from '../../optim/index.js';
 import { DataError } from '../../io/errors.js';
@@ -19,7 +19,7 @@ import { checkTensorLayout, type TensorLayout } from '../../io/model.js';
 import type { StateTree } from '../../io/checkpoint.js';
 import { heatmapPng } from '../../io/png.js';
 import {
-  vpSDE, veSDE, subVpSDE, initTimeMLP, mlpScore, initUNet, unetScore, continuousDSM, bindScore, eulerMaruyama,
+  vpSDE, veSDE, subVpSDE, initTimeMLP, applyTimeMLP, initUNet, applyUNet, continuousDSM, perturb, bindScore, eulerMaruyama,
   predictorCorrector, probabilityFlow, odeLogLikelihood, dequantize, bitsPerDim, type SDE, type BoundScore,
   type DiffusionState, type DiffusionInfo,
 } from '../../diffusion/index.js';
@@ -60,6 +60,11 @@ export interface ScoreSdeConfig {
   eps: number;
   /** DSM weighting `λ(t)`: `sigma2` or `likelihood` (`g(t)²`). */
   weighting: 'sigma2' | 'likelihood';
+  /**
+   * Training-time distribution: `uniform` (`t ~ U(eps, 1)`, Song et al.) or `log-sigma` (`ln σ(t)` uniform between
+   * `ln σ(eps)` and `ln σ(1)`, which puts far more weight on the small-noise region that decides likelihoods).
+   */
+  tSampling: 'uniform' | 'log-sigma';
   /** `[h, w]` when rows are images, else null. */
   imageShape: [number, number] | null;
   /** Clamp of samples in data space (images: `[0, 1]`), or null. */
@@ -134,6 +139,7 @@ export function checkScoreSdeConfig(c: Record<string, unknown>, file: string): S
   if (!(c.scale as number[]).every((s) => s > 0)) bad('scale', 'must be positive');
   if (!isNum(c.eps) || !((c.eps as number) > 0 && (c.eps as number) < 1)) bad('eps');
   if (c.weighting !== 'sigma2' && c.weighting !== 'likelihood') bad('weighting');
+  if (c.tSampling !== 'uniform' && c.tSampling !== 'log-sigma') bad('tSampling');
   const img = c.imageShape;
   if (img !== null && (!Array.isArray(img) || img.length !== 2 || !img.every(isPosInt) || img[0] * img[1] !== D)) bad('imageShape', `must be null or [h, w] with h·w = ${D}`);
   if (a!.kind === 'unet' && (!Array.isArray(img) || img[0] !== 28 || img[1] !== 28)) bad('imageShape', 'must be [28, 28] for the U-Net');
@@ -165,14 +171,42 @@ export function netShape(cfg: ScoreSdeConfig, n: number): number[] {
   return cfg.arch.kind === 'unet' ? [n, 1, 28, 28] : [n, cfg.dim];
 }
 
-/** The time-conditioned score `(params, z, t [n]) → [n, …]` in standardised coordinates. */
+/**
+ * The network's noise-level input: `τ(t) = (ln σ(t) − ln σ(eps)) / (ln σ(1) − ln σ(eps)) ∈ [0, 1]` (0 at `eps`, 1 at
+ * `T`). Conditioning on log σ rather than `t` spreads the small-noise region, where the score is sharp, over the
+ * whole embedding range (as in Karras et al. 2022).
+ */
+export function noiseLevelInput(sde: SDE, eps: number): (t: number) => number {
+  const a = Math.log(sde.std(eps));
+  const b = Math.log(sde.std(sde.T));
+  return (t) => (Math.log(sde.std(t)) - a) / (b - a);
+}
+
+/**
+ * The time-conditioned score `(params, z, t [n]) → [n, …]` in standardised coordinates:
+ * `s(z, t) = net(c_in(t)·z, τ(t)) / σ(t)` with `c_in = 1/√(m(t)² + σ(t)²)` (unit-variance inputs for standardised
+ * data at every `t`) and the noise-level input `τ` of {@link noiseLevelInput}; the net predicts `−ε`.
+ */
 export function scoreFn(cfg: ScoreSdeConfig, sde = sdeOf(cfg)): (p: ScoreParams, z: Tensor, t: Tensor) => Tensor {
-  if (cfg.arch.kind === 'mlp') {
-    const f = mlpScore(sde, cfg.arch.activation);
-    return (p, z, t) => f(p, z, t);
-  }
-  const f = unetScore(sde);
-  return (p, z, t) => f(p, z, t);
+  const tau = noiseLevelInput(sde, cfg.eps);
+  const act = cfg.arch.kind === 'mlp' ? cfg.arch.activation : 'silu';
+  return (p, z, t) => {
+    const n = t.shape[0];
+    const cin = new Float64Array(n), inv = new Float64Array(n), tt = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const ti = t.data[i];
+      const s = sde.std(ti);
+      if (!(s > 0)) throw new RangeError(`score network: σ(t) = ${s} at t = ${ti} (row ${i + 1}); use times t ≥ eps > 0`);
+      cin[i] = 1 / Math.sqrt(sde.meanCoef(ti) ** 2 + s * s);
+      inv[i] = 1 / s;
+      tt[i] = tau(ti);
+    }
+    const col = [n, ...z.shape.slice(1).map(() => 1)];
+    const zin = mul(z, reshape(tensor(cin, [n], z.dtype), col));
+    const tin = tensor(tt, [n], z.dtype);
+    const out = cfg.arch.kind === 'mlp' ? applyTimeMLP(p, zin, tin, act) : applyUNet(p, zin, tin);
+    return mul(out, reshape(tensor(inv, [n], z.dtype), col));
+  };
 }
 
 /**
@@ -183,7 +217,8 @@ export function scoreFn(cfg: ScoreSdeConfig, sde = sdeOf(cfg)): (p: ScoreParams,
 export function makeScoreSdeConfig(
   x: Tensor,
   o: {
-    sde: ScoreSdeConfig['sde']; arch: ScoreArch; eps?: number; weighting?: ScoreSdeConfig['weighting']; imageShape?: [number, number] | null;
+    sde: ScoreSdeConfig['sde']; arch: ScoreArch; eps?: number; weighting?: ScoreSdeConfig['weighting']; tSampling?: ScoreSdeConfig['tSampling'];
+    imageShape?: [number, number] | null;
     bounds?: [number, number, number, number] | null; sdeParams?: Record<string, number | undefined>;
   },
 ): ScoreSdeConfig {
@@ -257,6 +292,7 @@ export function makeScoreSdeConfig(
   }
   const cfg: ScoreSdeConfig = {
     dim: D, sde: o.sde, sdeParams, arch: o.arch, shift, scale, eps: o.eps ?? 1e-5, weighting: o.weighting ?? 'sigma2',
+    tSampling: o.tSampling ?? 'log-sigma',
     imageShape: image, clamp: image ? [0, 1] : null, bounds, bins,
   };
   try {
@@ -287,6 +323,49 @@ export function toDataSpace(cfg: ScoreSdeConfig, z: Tensor): Tensor {
     out[i * D + j] = v;
   }
   return new Tensor(out, [n, D]);
+}
+
+/** `t` with `σ(t) = s` by bisection on `[eps, T]` (σ increases with t). */
+function timeOfStd(sde: SDE, s: number, eps: number): number {
+  let lo = eps, hi = sde.T;
+  for (let i = 0; i < 60; i++) {
+    const mid = 0.5 * (lo + hi);
+    if (sde.std(mid) < s) lo = mid;
+    else hi = mid;
+  }
+  return 0.5 * (lo + hi);
+}
+
+/**
+ * DSM with log-σ-uniform times: `ln σ(tᵢ) ~ U(ln σ(eps), ln σ(T))`, `x_t = m(t)z₀ + σ(t)ε`, and
+ * `J = (1/n) Σᵢ λ(tᵢ)·½‖s(x_t, tᵢ) + εᵢ/σ(tᵢ)‖²` (`λ = σ²`: noise-prediction error; `likelihood`: `λ = g²`).
+ * Aux: `{ loss, meanT }`.
+ */
+export function logSigmaDSM(cfg: ScoreSdeConfig, sde = sdeOf(cfg)): (p: ScoreParams, batch: Tensor, k: Key) => { loss: Tensor; aux: Record<string, number> } {
+  const score = scoreFn(cfg, sde);
+  const a = Math.log(sde.std(cfg.eps));
+  const b = Math.log(sde.std(sde.T));
+  return (p, batch, k) => {
+    const n = batch.shape[0];
+    const [kt, kz] = split(k, 2);
+    const u = uniform(kt, [n], { dtype: 'float64' }).data;
+    const t = new Float64Array(n);
+    const w = new Float64Array(n);
+    let meanT = 0;
+    for (let i = 0; i < n; i++) {
+      t[i] = timeOfStd(sde, Math.exp(a + (b - a) * u[i]), cfg.eps);
+      meanT += t[i] / n;
+      const s = sde.std(t[i]);
+      w[i] = cfg.weighting === 'likelihood' ? Math.sqrt(sde.g2(t[i])) : s;
+    }
+    const { xt, z, std } = perturb(sde, batch, t, kz);
+    const sc = score(p, xt, tensor(t, [n], batch.dtype));
+    const col = std.shape;
+    // λ·½‖s + ε/σ‖² = ½‖w·(s + ε/σ)‖² with w = σ (sigma2) or g (likelihood).
+    const r = mul(add(sc, div(z, std)), reshape(tensor(w, [n], batch.dtype), col));
+    const loss = mul(sum(square(r)), 0.5 / n);
+    return { loss, aux: { loss: loss.data[0], meanT } };
+  };
 }
 
 /** Options of {@link trainScoreSde}. */
@@ -347,7 +426,9 @@ export async function trainScoreSde(o: TrainScoreSdeOptions): Promise<TrainedSco
   const z = toModelSpace(cfg, o.x);
   const n = z.shape[0];
   const sde = sdeOf(cfg);
-  const loss = continuousDSM(sde, { score: scoreFn(cfg, sde) }, { eps: cfg.eps, weighting: cfg.weighting });
+  const loss = cfg.tSampling === 'uniform'
+    ? continuousDSM(sde, { score: scoreFn(cfg, sde) }, { eps: cfg.eps, weighting: cfg.weighting })
+    : logSigmaDSM(cfg, sde);
   const [kInit, kTrain, kData] = split(makeKey(o.seed), 3);
   const opt: GradientTransformation<OptState[]> = adam(o.lr);
   const ema = o.ema ?? 0;

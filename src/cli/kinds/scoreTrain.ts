@@ -31,6 +31,7 @@ interface Opts extends DataOptionValues {
   sigmaMax?: number;
   eps: number;
   weighting: 'sigma2' | 'likelihood';
+  tSampling: 'uniform' | 'log-sigma';
   ema?: number;
   steps: number;
   batch: number;
@@ -60,6 +61,7 @@ export function registerTrainScore(train: Command, ctx: CliContext): void {
     .option('--sigma-max <s>', 'VE: σmax in standardised units (default: largest distance between data rows)', parsePositiveFloat)
     .option('--eps <t>', 'smallest diffusion time (training, sampling end, likelihood start)', parsePositiveFloat, 1e-5)
     .option('--weighting <w>', 'DSM weighting λ(t): sigma2 (σ²) or likelihood (g², a likelihood bound)', parseChoice(['sigma2', 'likelihood'] as const), 'sigma2' as Opts['weighting'])
+    .option('--t-sampling <s>', 'training times: log-sigma (ln σ(t) uniform; sharper small-noise scores) or uniform (t ~ U(eps, 1))', parseChoice(['log-sigma', 'uniform'] as const), 'log-sigma' as Opts['tSampling'])
     .option('--ema <d>', 'save an exponential moving average of the parameters with decay d (e.g. 0.999)', parseUnitInterval)
     .option('--steps <n>', 'training steps', parsePositiveInt, 2000)
     .option('--batch <n>', 'mini-batch size', parsePositiveInt, 128)
@@ -89,13 +91,13 @@ export function registerTrainScore(train: Command, ctx: CliContext): void {
       const data = await loadDataFromOptions(o, trainDataKey(o.seed));
       if (data.rows < 2) throw new UsageError(`--data ${o.data}: needs at least 2 rows, got ${data.rows}`);
       const cfg = makeScoreSdeConfig(data.x, {
-        sde: o.sde, arch, eps: o.eps, weighting: o.weighting, imageShape: data.imageShape ?? null, bounds: data.bounds ?? null,
+        sde: o.sde, arch, eps: o.eps, weighting: o.weighting, tSampling: o.tSampling, imageShape: data.imageShape ?? null, bounds: data.bounds ?? null,
         sdeParams: { betaMin: o.betaMin, betaMax: o.betaMax, sigmaMin: o.sigmaMin, sigmaMax: o.sigmaMax },
       });
       const meta = {
         data: o.data, n: o.n ?? null, limit: o.limit ?? null, binarize: o.binarize ?? null, threshold: o.threshold ?? null,
         seed: o.seed, sde: o.sde, arch: formatScoreArch(arch), activation: o.activation, sdeParams: cfg.sdeParams, eps: o.eps,
-        weighting: o.weighting, ema: o.ema ?? null, lr: o.lr, batch: o.batch,
+        weighting: o.weighting, tSampling: o.tSampling, ema: o.ema ?? null, lr: o.lr, batch: o.batch,
       };
       let resume: { step: number; state: StateTree } | undefined;
       if (o.resume && ckptPath && existsSync(ckptPath)) {
@@ -124,7 +126,7 @@ export function registerTrainScore(train: Command, ctx: CliContext): void {
         kind: SCORE_SDE_KIND,
         config: cfg,
         provenance: {
-          data: o.data, seed: o.seed, steps: o.steps, loss: `continuous-dsm (${o.weighting})`, lr: o.lr, batch: o.batch, rows: data.rows,
+          data: o.data, seed: o.seed, steps: o.steps, loss: `continuous-dsm (${o.weighting}, ${o.tSampling} times)`, lr: o.lr, batch: o.batch, rows: data.rows,
           ema: o.ema ?? null,
         },
         tensors: r.params,

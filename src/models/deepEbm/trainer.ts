@@ -4,7 +4,7 @@
  * learning rate → stop after a set number of rollbacks).
  * @module
  */
-import { Tensor, type Tree } from '../../tensor/index.js';
+import { Tensor, treeLeaves, treeUnflatten, type Tree } from '../../tensor/index.js';
 import { foldIn, split, randintArray, type Key } from '../../random/index.js';
 import { chain, clipByGlobalNorm, scaleByAdam, applyUpdates, globalNorm, type OptState, type GradientTransformation, type Schedule } from '../../optim/index.js';
 import { cdValueAndGrad, CDDivergenceError, treeAllFinite, type CDLoss, type CDState } from '../../losses/contrastiveDivergence.js';
@@ -47,6 +47,11 @@ export interface TrainDeepEbmOptions<P extends Tree> {
   readonly startStep?: number;
   /** Log every this many steps (default 50); the first and last steps are always logged. */
   readonly logEvery?: number;
+  /**
+   * Keep an exponential moving average of the parameters, `θ̄ ← d·θ̄ + (1 − d)·θ` after every applied step
+   * (`θ̄₀ = θ₀`; rolled back with the parameters), returned as `emaParams`. Off when absent.
+   */
+  readonly emaDecay?: number;
   /** Receives log records. */
   readonly onLog?: (rec: DeepEbmLogRecord) => void;
   /** Receives every rollback. */
@@ -71,6 +76,8 @@ export interface DeepEbmLogRecord {
 /** Result of {@link trainDeepEbm}. */
 export interface TrainedDeepEbm<P extends Tree> {
   readonly params: P;
+  /** Moving average of the parameters (when `emaDecay` was given), else `null`. */
+  readonly emaParams: P | null;
   readonly state: CDState;
   readonly optState: OptState;
   /** Logged records. */
@@ -86,6 +93,7 @@ export interface TrainedDeepEbm<P extends Tree> {
 interface Snapshot<P extends Tree> {
   step: number;
   params: P;
+  ema: P | null;
   opt: OptState;
   cd: CDState;
   guard: GuardState;
@@ -99,6 +107,15 @@ function drawBatch(k: Key, data: Tensor, B: number): Tensor {
   const out = data.dtype === 'float64' ? new Float64Array(B * D) : new Float32Array(B * D);
   for (let i = 0; i < B; i++) out.set(data.data.subarray(idx[i] * D, (idx[i] + 1) * D), i * D);
   return new Tensor(out, [B, ...data.shape.slice(1)]);
+}
+
+/** `d·a + (1 − d)·b` leaf by leaf (untraced). */
+function emaTree<P extends Tree>(a: P, b: P, d: number): P {
+  const la = treeLeaves(a), lb = treeLeaves(b);
+  return treeUnflatten(a, la.map((x, i) => {
+    const y = lb[i].data;
+    return new Tensor(x.data.map((v, j) => d * v + (1 - d) * y[j]) as typeof x.data, x.shape);
+  })) as P;
 }
 
 function scaleTree<P extends Tree>(t: P, s: number): P {
@@ -147,9 +164,11 @@ export function trainDeepEbm<P extends Tree>(o: TrainDeepEbmOptions<P>): Trained
   const guard = o.guard === false ? null : new DivergenceGuard(o.guard ?? {});
   const vg = cdValueAndGrad(o.loss);
   const logEvery = o.logEvery ?? 50;
+  if (o.emaDecay !== undefined && !(o.emaDecay >= 0 && o.emaDecay < 1)) throw new RangeError(`trainDeepEbm: emaDecay must be in [0, 1), got ${o.emaDecay}`);
   const t0 = performance.now();
 
   let params = o.params;
+  let ema: P | null = o.emaDecay !== undefined ? o.params : null;
   let optState: OptState = o.initialOptState ?? opt.init(params);
   let cd = o.initialState ?? o.loss.initState(foldIn(o.key, 0xffffffff), params, o.data);
   let lrScale = 1;
@@ -157,7 +176,7 @@ export function trainDeepEbm<P extends Tree>(o: TrainDeepEbmOptions<P>): Trained
   const events: GuardEvent[] = [];
   const history: DeepEbmLogRecord[] = [];
   const start = o.startStep ?? 0;
-  let snap: Snapshot<P> = { step: start, params, opt: optState, cd, guard: guard?.state ?? { emaGap: 0, emaGrad: 0, healthy: 0 } };
+  let snap: Snapshot<P> = { step: start, params, ema, opt: optState, cd, guard: guard?.state ?? { emaGap: 0, emaGrad: 0, healthy: 0 } };
 
   const rollback = (t: number, reason: string): number => {
     if (!guard) throw new TrainingDivergedError(`training diverged at step ${t}: ${reason}`, events);
@@ -171,6 +190,7 @@ export function trainDeepEbm<P extends Tree>(o: TrainDeepEbmOptions<P>): Trained
     lrScale *= g.lrDecay;
     stream += 1;
     params = snap.params;
+    ema = snap.ema;
     optState = snap.opt;
     cd = snap.cd;
     guard.state = snap.guard;
@@ -204,7 +224,7 @@ export function trainDeepEbm<P extends Tree>(o: TrainDeepEbmOptions<P>): Trained
       continue;
     }
     // These parameters just passed the checks on fresh negatives: remember them as the last good state.
-    if (guard && t - snap.step >= guard.options.snapshotEvery) snap = { step: t, params, opt: optState, cd, guard: guard.state };
+    if (guard && t - snap.step >= guard.options.snapshotEvery) snap = { step: t, params, ema, opt: optState, cd, guard: guard.state };
     const mult = o.lrMultiplier ? o.lrMultiplier(step, stream) : 1;
     const lrNow = lrAt(step) * lrScale * mult;
     const [dir, nextOpt] = opt.update(r.grads, optState as OptState[], params);
@@ -214,6 +234,7 @@ export function trainDeepEbm<P extends Tree>(o: TrainDeepEbmOptions<P>): Trained
       continue;
     }
     params = next;
+    if (ema) ema = emaTree(ema, next, o.emaDecay!);
     optState = nextOpt;
     cd = r.state;
     guard?.accept(m);
@@ -225,5 +246,5 @@ export function trainDeepEbm<P extends Tree>(o: TrainDeepEbmOptions<P>): Trained
     }
     o.onStep?.(step);
   }
-  return { params, state: cd, optState, history, events, lrScale, stream };
+  return { params, emaParams: ema, state: cd, optState, history, events, lrScale, stream };
 }

@@ -1,5 +1,5 @@
 /** Elementwise ops with numpy broadcasting, each beside its vector–Jacobian product. */
-import { isGradEnabled, record, registerAccumulate, registerFill } from '../autodiff.js';
+import { isGradEnabled, needsGrad, record, registerAccumulate, registerFill } from '../autodiff.js';
 import { getBackend, sigmoidScalar, softplusScalar, type BinaryOp, type GradOp, type UnaryOp } from '../backend.js';
 import { DTypeError, ShapeError, Tensor, allocate, full, sameShape, stridesOf, toDType, type DType, type Shape } from '../tensor.js';
 
@@ -166,7 +166,7 @@ function binary(op: BinaryOp, a: TensorLike, b: TensorLike, vjp: (g: Tensor, A: 
   const out = binaryRaw(op, A, B);
   return record(out, op, [A, B], (g) => {
     const [ga, gb] = vjp(g, A, B, out);
-    return [ga && A.requiresGrad ? sumToShape(ga, A.shape) : null, gb && B.requiresGrad ? sumToShape(gb, B.shape) : null];
+    return [ga && needsGrad(A) ? sumToShape(ga, A.shape) : null, gb && needsGrad(B) ? sumToShape(gb, B.shape) : null];
   });
 }
 
@@ -177,19 +177,19 @@ export function add(a: TensorLike, b: TensorLike): Tensor {
 
 /** `a − b` elementwise, with broadcasting. */
 export function sub(a: TensorLike, b: TensorLike): Tensor {
-  return binary('sub', a, b, (g, _A, B) => [g, B.requiresGrad ? neg(g) : null]);
+  return binary('sub', a, b, (g, _A, B) => [g, needsGrad(B) ? neg(g) : null]);
 }
 
 /** `a · b` elementwise, with broadcasting. */
 export function mul(a: TensorLike, b: TensorLike): Tensor {
-  return binary('mul', a, b, (g, A, B) => [A.requiresGrad ? mul(g, B) : null, B.requiresGrad ? mul(g, A) : null]);
+  return binary('mul', a, b, (g, A, B) => [needsGrad(A) ? mul(g, B) : null, needsGrad(B) ? mul(g, A) : null]);
 }
 
 /** `a / b` elementwise, with broadcasting. ∂/∂b = −a/b². */
 export function div(a: TensorLike, b: TensorLike): Tensor {
   return binary('div', a, b, (g, A, B, out) => [
-    A.requiresGrad ? div(g, B) : null,
-    B.requiresGrad ? neg(div(mul(g, out), B)) : null,
+    needsGrad(A) ? div(g, B) : null,
+    needsGrad(B) ? neg(div(mul(g, out), B)) : null,
   ]);
 }
 

@@ -1,5 +1,5 @@
 /** Matrix products (plain and batched, with transpose flags) and the linear layer op, with their gradients. */
-import { record } from '../autodiff.js';
+import { needsGrad, record } from '../autodiff.js';
 import { getBackend } from '../backend.js';
 import { DTypeError, ShapeError, Tensor, allocate } from '../tensor.js';
 import { add, sumToShape } from './elementwise.js';
@@ -59,7 +59,7 @@ function matmul2d(a: Tensor, b: Tensor, ta: boolean, tb: boolean): Tensor {
   const out = allocate(a.dtype, m * n);
   if (m > 0 && n > 0) getBackend().gemm(ta, tb, m, n, k, 1, a.data, 0, a.shape[1], b.data, 0, b.shape[1], 0, out, 0, n);
   const C = new Tensor(out, [m, n]);
-  return record(C, 'matmul', [a, b], (g) => [a.requiresGrad ? gradA(g, a, b, ta, tb) : null, b.requiresGrad ? gradB(g, a, b, ta, tb) : null]);
+  return record(C, 'matmul', [a, b], (g) => [needsGrad(a) ? gradA(g, a, b, ta, tb) : null, needsGrad(b) ? gradB(g, a, b, ta, tb) : null]);
 }
 
 function gradA(g: Tensor, a: Tensor, b: Tensor, ta: boolean, tb: boolean): Tensor {
@@ -98,13 +98,45 @@ function matmulBatched(a: Tensor, b: Tensor, ta: boolean, tb: boolean): Tensor {
     if (m > 0 && n > 0) be.gemm(ta, tb, m, n, k, 1, a.data, i * aStride, lda, b.data, i * bStride, ldb, 0, out, i * m * n, n);
   }
   const C = new Tensor(out, [bs, m, n]);
-  return record(C, 'matmulBatched', [a, b], (g) => [a.requiresGrad ? gradA(g, a, b, ta, tb) : null, b.requiresGrad ? gradB(g, a, b, ta, tb) : null]);
+  return record(C, 'matmulBatched', [a, b], (g) => [needsGrad(a) ? gradA(g, a, b, ta, tb) : null, needsGrad(b) ? gradB(g, a, b, ta, tb) : null]);
 }
 
 /**
  * Affine map `x·W + b`: `x [..., in]`, `W [in, out]`, `b [out]` → `[..., out]`.
+ *
+ * With a bias the map is one fused kernel call: every output row is first set to `b`, then the GEMM accumulates
+ * `x·W` into it (`β = 1`), so no separate `[..., out]` temporary or broadcast pass is made. Gradients (for
+ * `Y = X·W + 1bᵀ`, `X` the rows of `x`): `∂X = G·Wᵀ`, `∂W = Xᵀ·G`, `∂b = Σ_rows G`, all written with
+ * differentiable ops, so higher derivatives work as for `add(matmul(x, w), b)`.
+ * @example linear(h, w, b) // h [512, 128], w [128, 128], b [128] → [512, 128]
  */
 export function linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
-  const y = matmul(x, w);
-  return b ? add(y, b) : y;
+  if (!b || b.ndim !== 1 || w.ndim !== 2 || x.ndim < 2 || x.dtype !== w.dtype || b.dtype !== w.dtype ||
+      b.shape[0] !== w.shape[1] || x.shape[x.ndim - 1] !== w.shape[0]) {
+    // General (or invalid) case: matmul reports shape errors, add broadcasts any bias shape.
+    const y = matmul(x, w);
+    return b ? add(y, b) : y;
+  }
+  const k = w.shape[0];
+  const n = w.shape[1];
+  const rows = k > 0 ? x.size / k : x.shape.slice(0, -1).reduce((p, d) => p * d, 1);
+  const total = rows * n;
+  const out = allocate(x.dtype, total);
+  if (total > 0 && n > 0) {
+    // Replicate b into every row by doubling copies (log₂(rows) calls), then C ← X·W + C.
+    out.set(b.data, 0);
+    for (let len = n; len < total; len *= 2) out.copyWithin(len, 0, Math.min(len, total - len));
+    if (k > 0) getBackend().gemm(false, false, rows, n, k, 1, x.data, 0, k, w.data, 0, n, 1, out, 0, n);
+  }
+  const outShape = [...x.shape.slice(0, -1), n];
+  const y = new Tensor(out, outShape);
+  const x2 = x.ndim === 2 ? x : reshape(x, [rows, k]);
+  return record(y, 'linear', [x, w, b], (g) => {
+    const g2 = g.ndim === 2 ? g : reshape(g, [rows, n]);
+    return [
+      needsGrad(x) ? (x.ndim === 2 ? matmul(g2, w, { transB: true }) : reshape(matmul(g2, w, { transB: true }), x.shape)) : null,
+      needsGrad(w) ? matmul(x2, g2, { transA: true }) : null,
+      needsGrad(b) ? sumToShape(g2, b.shape) : null,
+    ];
+  });
 }

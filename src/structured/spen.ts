@@ -24,8 +24,10 @@
  *   loss-augmented inference `argmin_y E(x, y) − Δ(y, y*)` (run without a graph; the loss is then differentiated at
  *   fixed `ŷ`). Since `Δ` is linear in `y` on the box, loss-augmented inference is plain inference with local scores
  *   `b + 1 − 2y*`.
- * - `unrolled`: end-to-end training (Belanger, Yang & McCallum 2017): the `T` inference steps are unrolled and the
- *   binary cross-entropy of the final relaxed `y_T` is backpropagated to θ through every `∇_y E` (second order).
+ * - `unrolled`: end-to-end training (Belanger, Yang & McCallum 2017): the `T` inference steps are unrolled and a loss
+ *   on the final relaxed `y_T` (binary cross-entropy, or soft example-F1) is backpropagated to θ through every
+ *   `∇_y E` (second order). Note: the BCE optimum is `y_T = p(y_i = 1 | x)`, the marginals, so BCE-unrolled SPENs
+ *   converge to what independent classifiers predict; use `loss: 'f1'` (or `ssvm`) to exploit label structure.
  *
  * The baseline {@link trainIndependent} fits the same feature network as independent logistic classifiers (binary
  * cross-entropy on `σ(b(x))`, threshold ½): exactly the SPEN without its global term.
@@ -34,13 +36,13 @@
  * const tr = task.sample(key(1), 2000), te = task.sample(key(2), 1000);
  * const base = trainIndependent(key(3), tr.x, tr.y, { hidden: [32] });
  * const spen = trainSpen(key(4), tr.x, tr.y, { hidden: [32], features: base.params });
- * multilabelMetrics(spenPredict(spen.params, te.x).labels, te.y).f1   // vs
+ * multilabelMetrics(spenPredict(spen, te.x).labels, te.y).f1   // vs
  * multilabelMetrics(predictIndependent(base.params, te.x), te.y).f1
  * @module
  */
 import { Tensor, ShapeError, allFinite, full, zeros } from '../tensor/tensor.js';
 import { valueAndGrad, noGrad } from '../tensor/autodiff.js';
-import { add, clamp, div, log1p, mul, sigmoid, softplus, sub, neg, abs, exp, relu } from '../tensor/ops/elementwise.js';
+import { add, clamp, div, log1p, mul, sigmoid, softplus, sub, neg, abs, relu } from '../tensor/ops/elementwise.js';
 import { reshape, gatherRows } from '../tensor/ops/shape.js';
 import { linear, matmul } from '../tensor/ops/linalg.js';
 import { sum, mean } from '../tensor/ops/reduce.js';
@@ -304,7 +306,7 @@ export interface SpenTrainOptions extends MultilabelTrainOptions {
    * `1 − mean_n 2Σ_i y_i y*_i / (Σ_i y_i + Σ_i y*_i)`).
    */
   readonly loss?: 'bce' | 'f1';
-  /** Start the feature network from these parameters (e.g. a trained {@link trainIndependent} network). */
+  /** Start the feature network from these parameters (e.g. a trained {@link trainIndependent} network, same `activation`). */
   readonly features?: MLPParams;
   /** Inference used in training and returned for prediction (defaults of {@link spenInfer}). */
   readonly inference?: SpenInferOptions;

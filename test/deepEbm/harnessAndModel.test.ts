@@ -2,7 +2,8 @@ import { describe, it, expect } from 'vitest';
 import { Tensor } from '../../src/tensor/index.js';
 import { key, split, normal } from '../../src/random/index.js';
 import { getToy } from '../../src/data/toy.js';
-import { mala } from '../../src/samplers/index.js';
+import { geometricTemperatures } from '../../src/samplers/index.js';
+import { cosineDecay } from '../../src/optim/index.js';
 import type { Energy } from '../../src/energy/index.js';
 import { evaluate2d, toyModes, widenBox } from '../../src/eval/harness2d.js';
 import { contrastiveDivergence } from '../../src/losses/contrastiveDivergence.js';
@@ -67,28 +68,28 @@ describe('deep EBM estimator', () => {
 });
 
 describe('deep EBM on toy:8gaussians (fast, loose version of the benchmark)', () => {
-  // Skipped: not yet passing. Measured gaps 3.6–5.1 nat (ULA or MALA negatives, uniform or data re-initialisation): the
-  // within-mode shapes are learned but the relative mode weights drift (chains do not cross between modes, so the CD
-  // gradient has no restoring force on the modes' energy offsets). See the deep-EBM report.
-  it.skip('CD with a replay buffer learns a density whose grid-quadrature test NLL is close to the truth', () => {
+  it('CD with parallel-tempering negatives learns a density whose grid-quadrature test NLL is close to the truth', () => {
     const toy = getToy('8gaussians');
     const [kd, kt, ki, kr] = split(key(11), 4);
     const data = toy.sample(kd, 4000);
     const test = toy.sample(kt, 2000);
     const { shift, scale } = standardization(data);
-    const cfg: DeepEbmConfig = { arch: parseArch('mlp:2-32-32-1'), activation: 'silu', shift, scale, confine: 1e-3 };
+    const cfg: DeepEbmConfig = { arch: parseArch('mlp:2-32-32-1'), activation: 'silu', shift, scale, confine: 1e-2 };
     const b = toy.bounds!;
     const cd = contrastiveDivergence({
       energy: (p: Record<string, Tensor>) => deepEbmEnergy(p, cfg),
-      sampler: (E) => mala(E, { stepSize: 2e-3 }),
-      steps: 10, negatives: 'buffer', bufferSize: 2000, reinit: 0.05,
-      reinitFrom: { kind: 'data', noise: 0.3 },
+      steps: 3, negatives: 'tempered', negativeCount: 128,
+      tempering: { temperatures: geometricTemperatures(10, 5), stepSize: 4e-3, local: 'mala', box: [-20, 20] },
+      reinitFrom: { kind: 'uniform', low: [b[0], b[2]], high: [b[1], b[3]] },
     });
-    const res = trainDeepEbm({ params: initDeepEbm(ki, cfg), loss: cd, data, steps: 400, batchSize: 64, key: kr, lr: 3e-3 });
-    const rep = evaluate2d({ energy: deepEbmEnergy(res.params, cfg), test, trueLogDensity: (x) => toy.logDensity!(x), box: widenBox(b, 0.25), points: 256, modes: toyModes('8gaussians') });
-    // An untrained (flat) model is ~2.5 nat worse; the loose bound here is 0.6 nat (the benchmark's is 0.15).
-    expect(rep.nllGap).toBeLessThan(0.6);
+    const steps = 300;
+    const res = trainDeepEbm({ params: initDeepEbm(ki, cfg), loss: cd, data, steps, batchSize: 128, key: kr, lr: cosineDecay(3e-3, steps, 0.05), emaDecay: 0.95 });
+    const rep = evaluate2d({ energy: deepEbmEnergy(res.emaParams!, cfg), test, trueLogDensity: (x) => toy.logDensity!(x), box: widenBox(b, 0.25), points: 256, modes: toyModes('8gaussians') });
+    // An untrained (flat) model is ~2.5 nat worse. Measured for this setting: gap GAP_MEASURED; the bound leaves a
+    // margin of many standard errors (SE ≈ SE_MEASURED over 2000 test points); the benchmark's target is 0.15.
+    expect(rep.nllGap).toBeLessThan(0.5);
+    expect(rep.nllGap).toBeGreaterThan(-5 * rep.nllGapStdErr);
     expect(rep.boundaryRatio).toBeLessThan(1e-3);
-    expect(rep.modes!.maxWeightError).toBeLessThan(0.1);
+    expect(rep.modes!.maxWeightError).toBeLessThan(0.05);
   });
 });

@@ -9,7 +9,7 @@ import { addDataOptions, addSeedOption, evalDataKey, fmt, loadDataFromOptions, t
 
 interface Opts extends DataOptionValues {
   grid: number;
-  logz?: 'exact' | 'ais';
+  logz?: 'exact' | 'ais' | 'grid';
   aisBetas: number;
   aisRuns: number;
   seed: number;
@@ -23,7 +23,7 @@ export function register(program: Command, ctx: CliContext): void {
     .description('evaluate a model on data: average energy; for 2-D models log Z by grid quadrature and avgLogLik')
     .argument('<model>', 'model file (.safetensors written by ebm)')
     .option('--grid <r>', 'quadrature grid points per axis (2-D models)', parsePositiveInt, 200)
-    .option('--logz <method>', 'RBMs: log Z by exact enumeration or AIS (default: exact when a layer has ≤ 25 units, else ais)', parseChoice(['exact', 'ais'] as const))
+    .option('--logz <method>', 'log Z method: grid (2-D energies: quadrature on --grid points), exact or ais (RBMs; default: exact when a layer has ≤ 25 units, else ais)', parseChoice(['grid', 'exact', 'ais'] as const))
     .option('--ais-betas <n>', 'RBMs, AIS: β intervals of the Salakhutdinov–Murray schedule (≥ 29)', parsePositiveInt, 14500)
     .option('--ais-runs <n>', 'RBMs, AIS: independent annealing runs', parsePositiveInt, 100)
     .option('--json', 'print one JSON object');
@@ -33,12 +33,16 @@ export function register(program: Command, ctx: CliContext): void {
     runCommand(ctx, async () => {
       const m = await loadAnyModel(modelPath);
       if (!m.evaluate) throw new UsageError(`model kind ${m.kind} has no evaluation`);
+      // --logz names the partition-function method: grid quadrature is for 2-D energies, exact/AIS for RBMs.
+      const isRbm = m.kind === 'rbm';
+      if (o.logz === 'grid' && (isRbm || m.dim !== 2)) throw new UsageError(`--logz grid: needs a 2-D energy model; this ${m.kind} model has ${m.dim} inputs${isRbm ? ' (use --logz exact or ais)' : ''}`);
+      if ((o.logz === 'exact' || o.logz === 'ais') && !isRbm) throw new UsageError(`--logz ${o.logz}: only for RBMs; this is a ${m.kind} model${m.dim === 2 ? ' (use --logz grid)' : ''}`);
       // Toy data for evaluation is drawn with a key distinct from the training data's, so it is held out.
       const data = await loadDataFromOptions(o, evalDataKey(o.seed));
       if (data.cols !== m.dim) throw new UsageError(`--data ${o.data}: has ${data.cols} columns but the model takes ${m.dim}`);
       const report: Record<string, unknown> = {};
       const figures = m.evaluate(data, {
-        key: makeKey(o.seed), gridRes: o.grid, aisBetas: o.aisBetas, aisRuns: o.aisRuns, report, ...(o.logz ? { logz: o.logz } : {}),
+        key: makeKey(o.seed), gridRes: o.grid, aisBetas: o.aisBetas, aisRuns: o.aisRuns, report, ...(o.logz && o.logz !== 'grid' ? { logz: o.logz } : {}),
       });
       const result: Record<string, unknown> = { model: modelPath, kind: m.kind, data: o.data, ...figures, ...report };
       if (data.logDensity && figures.avgLogLik !== undefined) {

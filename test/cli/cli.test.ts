@@ -1,7 +1,7 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ebm, filesIn, tempDir } from './helpers.js';
+import { ebm, filesIn, tempDir, expectUsageError } from './helpers.js';
 import { encodeNpy, decodeNpy } from '../../src/io/npy.js';
 import { encodeIdx } from '../../src/io/idx.js';
 import { decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors.js';
@@ -11,15 +11,6 @@ import { tensor } from '../../src/tensor/index.js';
 import { loadModel } from '../../src/io/model.js';
 
 /** Asserts a bad-input run: exit 2, exactly one stderr line starting `error:` that contains `needle`, no stdout. */
-function expectUsageError(r: { code: number; stdout: string; stderr: string }, needle: string | RegExp): void {
-  expect(r.code).toBe(2);
-  expect(r.stdout).toBe('');
-  const lines = r.stderr.split('\n').filter((l) => l !== '');
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/^error: /);
-  if (typeof needle === 'string') expect(lines[0]).toContain(needle);
-  else expect(lines[0]).toMatch(needle);
-}
 
 describe('ebm: framework', () => {
   it('prints help with exit 0 for the program and every command', async () => {
@@ -164,6 +155,14 @@ describe('ebm train / sample / eval: mlp-energy', () => {
     expect(j.avgLogLik).toBeCloseTo(-j.avgEnergy - j.logZ, 10);
     // The true density is the best possible model: a fitted model cannot beat it by more than Monte Carlo noise.
     expect(j.trueAvgLogLik).toBeGreaterThan(j.avgLogLik - 0.2);
+  });
+
+  it('--logz names the partition-function method: grid for 2-D energies, exact/ais only for RBMs', async () => {
+    const r = await ebm('eval', model, '--data', 'toy:8gaussians', '--n', '200', '--grid', '40', '--logz', 'grid', '--json');
+    expect(r.code).toBe(0);
+    expect(Number.isFinite(JSON.parse(r.stdout).logZ)).toBe(true);
+    expectUsageError(await ebm('eval', model, '--data', 'toy:8gaussians', '--logz', 'ais'), '--logz ais: only for RBMs');
+    expectUsageError(await ebm('eval', model, '--data', 'toy:8gaussians', '--logz', 'bogus'), '--logz');
   });
 
   it('wrong shape for a model: exit 2, no output written', async () => {

@@ -5,20 +5,11 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ebm, filesIn, tempDir } from './helpers.js';
+import { ebm, filesIn, tempDir, expectUsageError } from './helpers.js';
 import { parseCsv } from '../../src/io/csv.js';
 import { decodePng } from '../../src/io/png.js';
 import { decodeNpy } from '../../src/io/npy.js';
 
-function expectUsageError(r: { code: number; stdout: string; stderr: string }, needle: string | RegExp): void {
-  expect(r.code).toBe(2);
-  expect(r.stdout).toBe('');
-  const lines = r.stderr.split('\n').filter((l) => l !== '');
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/^error: /);
-  if (typeof needle === 'string') expect(lines[0]).toContain(needle);
-  else expect(lines[0]).toMatch(needle);
-}
 
 function json(r: { code: number; stdout: string; stderr: string }): Record<string, any> {
   expect(r.stderr).toBe('');

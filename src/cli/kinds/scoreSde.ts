@@ -651,7 +651,9 @@ export function scoreSdeLogLik(p: ScoreParams, cfg: ScoreSdeConfig, x: Tensor, k
   const n = x.shape[0];
   const D = cfg.dim;
   const sde = sdeOf(cfg);
-  const score = bindScore(scoreFn(cfg, sde), p);
+  // Not bindScore: that evaluates under noGrad, and the divergence needs vector–Jacobian products through the net.
+  const net = scoreFn(cfg, sde);
+  const score: BoundScore = (z, t) => net(p, z, tensor(new Float64Array(z.shape[0]).fill(t), [z.shape[0]], z.dtype));
   const [kDq, kProbe] = split(key, 2);
   let z: Tensor;
   let logJac = 0;

@@ -428,14 +428,17 @@ export function silu(x: Tensor): Tensor {
 export function clamp(x: Tensor, lo: number, hi: number): Tensor {
   if (lo > hi) throw new RangeError(`clamp: lo ${lo} > hi ${hi}`);
   const out = allocate(x.dtype, x.size);
-  const mask = allocate(x.dtype, x.size);
+  const xd = x.data;
   for (let i = 0; i < out.length; i++) {
-    const v = x.data[i];
-    out[i] = v < lo ? lo : v > hi ? hi : v;
-    mask[i] = v >= lo && v <= hi ? 1 : 0;
+    const v = xd[i];
+    out[i] = v < lo ? lo : v > hi ? hi : v; // NaN stays NaN
   }
-  const m = new Tensor(mask, x.shape);
-  return record(new Tensor(out, x.shape), 'clamp', [x], (g) => [mul(g, m)]);
+  // The 0/1 mask of the gradient is built only if a backward pass asks for it (samplers clamp untracked states).
+  return record(new Tensor(out, x.shape), 'clamp', [x], (g) => {
+    const mask = allocate(x.dtype, x.size);
+    for (let i = 0; i < mask.length; i++) mask[i] = xd[i] >= lo && xd[i] <= hi ? 1 : 0;
+    return [mul(g, new Tensor(mask, x.shape))];
+  });
 }
 
 /** Converts to another dtype; the gradient is converted back. */

@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { Tensor } from '../../tensor/tensor.js';
 import { key as makeKey, split, foldIn } from '../../random/index.js';
-import { ula, mala } from '../../samplers/index.js';
+import { ula, mala, geometricTemperatures } from '../../samplers/index.js';
 import type { Energy } from '../../energy/index.js';
 import { ACTIVATIONS, type Activation } from '../../nn/index.js';
 import { saveModel, checkTensorLayout } from '../../io/model.js';
@@ -54,8 +54,13 @@ interface Opts extends DataOptionValues {
   mcmcSteps: number;
   stepSize: number;
   buffer: number;
-  reinit: number;
+  reinit?: number;
   reinitFrom: 'uniform' | 'data' | 'normal';
+  negatives: 'buffer' | 'tempered';
+  tMax: number;
+  temps: number;
+  chains?: number;
+  ema?: number;
   alpha: number;
   dataNoise: number;
   spectralNorm?: boolean;
@@ -100,8 +105,13 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
     .option('--mcmc-steps <k>', 'sampler steps per training step', parsePositiveInt, 20)
     .option('--step-size <s>', 'sampler step size η (data units; ULA: x ← x − η∇E + √(2η)ξ)', parsePositiveFloat, 1e-3)
     .option('--buffer <n>', 'replay-buffer size', parsePositiveInt, 10000)
-    .option('--reinit <p>', 'fraction of chains restarted each step', parseUnitInterval, 0.05)
+    .option('--reinit <p>', 'fraction of chains restarted each step (default 0.05; tempered: 0, and only hottest replicas restart)', parseUnitInterval)
     .option('--reinit-from <src>', 'where restarted chains start: uniform (data box), data, normal', parseChoice(['uniform', 'data', 'normal'] as const), 'uniform')
+    .option('--negatives <kind>', 'buffer: replay buffer; tempered: persistent parallel-tempering chains (the T=1 replicas are the negatives)', parseChoice(['buffer', 'tempered'] as const), 'buffer')
+    .option('--t-max <t>', 'tempered: hottest temperature (geometric ladder from 1)', parsePositiveFloat, 10)
+    .option('--temps <k>', 'tempered: number of temperatures (≥ 2)', parsePositiveInt, 6)
+    .option('--chains <n>', 'tempered: persistent chains per temperature (default: --batch)', parsePositiveInt)
+    .option('--ema <d>', 'save an exponential moving average of the parameters with this decay (e.g. 0.99)', parseUnitInterval)
     .option('--alpha <a>', 'energy-magnitude regulariser α(E⁺² + E⁻²)', parseFloatValue, 0)
     .option('--data-noise <s>', 'std of Gaussian noise added to data', parseFloatValue, 0)
     .option('--spectral-norm', 'spectral normalisation of the weights')
@@ -162,13 +172,25 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
       const [kInit, kRun, kSample] = split(makeKey(o.seed), 3);
       const reinitFrom: ReinitSource = o.reinitFrom === 'data' ? { kind: 'data', noise: 0 }
         : o.reinitFrom === 'normal' ? { kind: 'normal', mean: 0, std: 1 } : { kind: 'uniform', low: initLow, high: initHigh };
+      if (o.negatives === 'tempered' && !(o.tMax > 1)) throw new UsageError(`--t-max must be > 1, got ${o.tMax}`);
+      if (o.negatives === 'tempered' && o.temps < 2) throw new UsageError(`--temps must be ≥ 2, got ${o.temps}`);
+      if (o.ema !== undefined && !(o.ema < 1)) throw new UsageError(`--ema must be in [0, 1), got ${o.ema}`);
+      const chains = o.chains ?? o.batch;
+      const tempered = o.negatives === 'tempered';
       const cd = contrastiveDivergence({
         energy: (p: Record<string, Tensor>) => deepEbmEnergy(p, cfg),
         sampler: samplerFor(cfg, o.stepSize, o.samplerClip),
         steps: o.mcmcSteps,
-        negatives: 'buffer',
+        negatives: o.negatives,
+        ...(tempered ? {
+          tempering: {
+            temperatures: geometricTemperatures(o.tMax, o.temps), stepSize: o.stepSize, local: o.sampler,
+            ...(o.samplerClip ? { maxGradNorm: o.samplerClip } : {}), ...(cfg.clamp ? { box: cfg.clamp } : {}),
+          },
+          negativeCount: chains,
+        } : {}),
         bufferSize: o.buffer,
-        reinit: o.reinit,
+        reinit: o.reinit ?? (tempered ? 0 : 0.05),
         reinitFrom,
         alpha: o.alpha,
         dataNoise: o.dataNoise,
@@ -182,6 +204,7 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
       try {
         res = trainDeepEbm({
           params: initDeepEbm(kInit, cfg), loss: cd, data: data.x, steps, batchSize: o.batch, key: kRun, lr: o.lr,
+          ...(o.ema !== undefined ? { emaDecay: o.ema } : {}),
           ...(o.clip !== undefined ? { clipNorm: o.clip } : {}),
           guard: { maxRollbacks: o.maxRollbacks },
           logEvery: Math.max(1, Math.min(100, Math.floor(steps / 100) || 1)),
@@ -200,23 +223,26 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
       }
       bar.done();
       const seconds = (performance.now() - t0) / 1000;
-      // Keep up to 1000 rows of the replay buffer in the model file: samples "from the buffer".
+      // Keep up to 1000 rows of the replay buffer (tempered: of the T = 1 chains, rows 0…C−1) in the model file.
       const buf = res.state.buffer!;
-      const keep = Math.min(1000, buf.shape[0]);
-      const tensors: Record<string, Tensor> = { ...res.params, buffer: new Tensor(buf.data.slice(0, keep * D), [keep, D]) };
+      const keep = Math.min(1000, tempered ? chains : buf.shape[0]);
+      const finalParams = res.emaParams ?? res.params;
+      const tensors: Record<string, Tensor> = { ...finalParams, buffer: new Tensor(buf.data.slice(0, keep * D), [keep, D]) };
       await saveModel(o.out, {
         kind: DEEP_EBM_KIND,
         config: cfg,
         provenance: {
-          data: o.data, seed: o.seed, steps, loss: 'cd', lr: o.lr, batch: o.batch, rows: data.rows, buffer: o.buffer, reinit: o.reinit,
-          alpha: o.alpha, rollbacks: res.events.length,
+          data: o.data, seed: o.seed, steps, loss: 'cd', lr: o.lr, batch: o.batch, rows: data.rows, buffer: o.buffer, reinit: o.reinit ?? (tempered ? 0 : 0.05),
+          alpha: o.alpha, rollbacks: res.events.length, negatives: o.negatives,
+          ...(tempered ? { tMax: o.tMax, temps: o.temps, chains } : {}), ...(o.ema !== undefined ? { ema: o.ema } : {}),
         },
         tensors,
       });
       if (o.samplesPng) {
         const nShow = isImage ? 64 : 2000;
-        const fromNoise = sampleFromNoise(res.params, cfg, foldIn(kSample, 1), nShow, Math.max(o.mcmcSteps * 5, 100));
-        const fromBuf = new Tensor(buf.data.slice(0, Math.min(nShow, buf.shape[0]) * D), [Math.min(nShow, buf.shape[0]), D]);
+        const fromNoise = sampleFromNoise(finalParams, cfg, foldIn(kSample, 1), nShow, Math.max(o.mcmcSteps * 5, 100));
+        const nBuf = Math.min(nShow, keep);
+        const fromBuf = new Tensor(buf.data.slice(0, nBuf * D), [nBuf, D]);
         if (imageShape) {
           // Buffer samples on the left half, samples from noise on the right half of one grid (8 per row each).
           const both = new Float32Array((fromBuf.shape[0] + fromNoise.shape[0]) * D);
@@ -232,7 +258,7 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
           const png = imageGridPng(new Tensor(Float32Array.from(grid.data, (v) => Math.min(1, Math.max(0, v))), grid.shape), { height: h, width: w, cols: 2 * perRow, scale: h <= 8 ? 8 : 2 });
           await writeFileAtomic(o.samplesPng, png);
         } else if (D === 2) {
-          await writeFileAtomic(o.samplesPng, densityPng(res.params, cfg, fromNoise));
+          await writeFileAtomic(o.samplesPng, densityPng(finalParams, cfg, fromNoise));
         } else throw new UsageError('--samples-png needs image rows or 2-D data');
       }
       const last = res.history[res.history.length - 1];

@@ -46,7 +46,7 @@ interface Setting {
 
 const SETTINGS: Setting[] = [
   { name: '8gaussians', steps: 1500, stepSize: 4e-3, mcmcSteps: 5, tMax: 10, temps: 6, chains: 256, lr: 2e-3, batch: 256, alpha: 0, confine: 1e-2, ema: 0.99 },
-  { name: 'rings', steps: 1500, stepSize: 1e-3, mcmcSteps: 5, tMax: 20, temps: 7, chains: 256, lr: 2e-3, batch: 256, alpha: 0, confine: 1e-2, ema: 0.99 },
+  { name: 'rings', steps: 5000, stepSize: 1e-3, mcmcSteps: 4, tMax: 20, temps: 6, chains: 128, lr: 5e-3, batch: 256, alpha: 0, confine: 1e-2, ema: 0.99 },
 ];
 
 const args = process.argv.slice(2);
@@ -84,7 +84,7 @@ function run(s: Setting): Row {
     alpha: s.alpha,
     reinitFrom: { kind: 'uniform', low: [b[0], b[2]], high: [b[1], b[3]] },
   });
-  const steps = stepsOverride ?? s.steps;
+  const steps = s.steps;
   const t0 = performance.now();
   const res = trainDeepEbm({
     params, loss: cd, data, steps, batchSize: s.batch, key: kRun, lr: cosineDecay(s.lr, steps, 0.05), logEvery: 100, emaDecay: s.ema,
@@ -105,7 +105,15 @@ function run(s: Setting): Row {
   return { s, steps, rep, seconds, rollbacks: res.events.length };
 }
 
-const rows = SETTINGS.filter((s) => !only || s.name === only).map(run);
+// Overrides for experiments (`--lr 5e-3 --chains 128 --temps 6 --t-max 20 --mcmc 4 --batch 256`); they disable writing.
+const num = (k: string): number | undefined => (argVal(k) !== undefined ? Number(argVal(k)) : undefined);
+const over = { lr: num('--lr'), chains: num('--chains'), temps: num('--temps'), tMax: num('--t-max'), mcmcSteps: num('--mcmc'), batch: num('--batch') };
+const overridden = Object.values(over).some((v) => v !== undefined);
+const withOver = (s: Setting): Setting => ({
+  ...s, ...Object.fromEntries(Object.entries(over).filter(([, v]) => v !== undefined)),
+  steps: stepsOverride ?? s.steps,
+});
+const rows = SETTINGS.filter((s) => !only || s.name === only).map(withOver).map(run);
 
 const bi = backendInfo();
 const f = (v: number, d = 3) => v.toFixed(d);
@@ -130,7 +138,7 @@ const lines = [
 const section = lines.join('\n');
 console.log(section);
 
-if (write && !only && stepsOverride === undefined) {
+if (write && !only && stepsOverride === undefined && !overridden) {
   const path = new URL('./RESULTS.md', import.meta.url);
   const start = '<!-- deep-ebm-2d:start -->';
   const end = '<!-- deep-ebm-2d:end -->';

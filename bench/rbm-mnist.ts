@@ -169,7 +169,7 @@ function throughput(args: Args, kPll: Key): { rows: ThroughputRow[]; ratio: numb
   return { rows, ratio, message };
 }
 
-interface MethodRow { label: string; epochs: number; cells: string; llTest: number }
+interface MethodRow { label: string; epochs: number; cells: string; llTest: number; ess: number; runs: number }
 
 function main(): void {
   const args = parseArgs(process.argv.slice(2));
@@ -256,7 +256,7 @@ function main(): void {
     const paper = PAPER[label];
     console.log(`${label}: log Z ${fmt(ais.logZ)} ± ${fmt(ais.logZStd, 3)} (ESS ${fmt(ais.ess, 1)}), test LL ${fmt(llTest.mean)}, train LL ${fmt(llTrain.mean)}, PLL(sklearn) ${fmt(pll.mean)}, recon ${fmt(rec, 4)}; train ${fmt(trainSec, 1)} s, AIS ${fmt(aisSec, 1)} s`);
     rows.push({
-      label, epochs, llTest: llTest.mean,
+      label, epochs, llTest: llTest.mean, ess: ais.ess, runs,
       cells: `| ${label} | ${epochs} | **${fmt(llTest.mean)}** ± ${fmt(llTest.stderr)} | ${paper ? paper.note : '— (not in the paper)'} | ${fmt(llTrain.mean)} | ${fmt(ais.logZ)} ± ${fmt(ais.logZStd, 3)} [${fmt(ais.logZLow)}, ${fmt(ais.logZHigh)}] | ${fmt(ais.ess, 1)} | ${fmt(pll.mean)} | ${fmt(rec, 4)} | ${fmt(trainSec, 0)} (${fmt(trainSec / epochs, 1)}/epoch) | ${fmt(aisSec, 0)} |`,
     });
     write(false);
@@ -285,6 +285,13 @@ function render(
     verdicts.push(`CD-25 within 2 nats of the paper's −86.34 (≥ −88.34): **${ok ? 'yes' : 'no'}** (${fmt(cd25.llTest)} after ${cd25.epochs} epochs${ok ? '' : `; the paper trained CD-25 far longer (its exact schedule is not stated in what we could check) — this is a budget-limited run, not a reproduction`}).`);
   }
   if (cd1 && pcd) verdicts.push(`PCD better than CD-1: **${pcd.llTest > cd1.llTest ? 'yes' : 'no'}** (${fmt(pcd.llTest)} vs ${fmt(cd1.llTest)}).`);
+  for (const r of rows) {
+    if (r.ess < 0.1 * r.runs) {
+      verdicts.push(`**AIS warning, ${r.label}:** effective sample size ${fmt(r.ess, 1)} of ${r.runs} runs — log Ẑ is dominated by one or a few runs. ` +
+        'AIS underestimates log Z when it has not converged (in expectation log Ẑ ≤ log Z), so this test LL is probably optimistic by an unknown amount; ' +
+        'do not read it as a result without a longer schedule or an independent check.');
+    }
+  }
   const epochsText = args.methods.map((m) => `${m.toUpperCase()} ${args.epochs[m]}`).join(', ');
   return [
     '<!-- rbm-mnist:start -->',

@@ -171,3 +171,54 @@ describe('contrastiveDivergence', () => {
     void sum;
   });
 });
+
+describe("contrastiveDivergence with negatives: 'tempered'", () => {
+  it('keeps all replicas in the state and its T = 1 negatives move between modes to the right weights', async () => {
+    const { gmm08 } = await import('../../src/energy/index.js');
+    const { geometricTemperatures } = await import('../../src/samplers/index.js');
+    // A fixed target (the parameter is unused): 0.8·N(5, 1) + 0.2·N(−5, 1). Every chain starts in the MINOR mode.
+    const target = gmm08(1);
+    const C = 200;
+    const temps = geometricTemperatures(40, 8);
+    const cd = contrastiveDivergence<Lin>({
+      energy: () => target, steps: 5, negatives: 'tempered', negativeCount: C,
+      tempering: { temperatures: temps, stepSize: 0.3, local: 'mala' },
+      reinitFrom: { kind: 'normal', mean: -5, std: 1 },
+    });
+    const p = { w: tensor([0, 0]) };
+    const batch = new Tensor(new Float32Array(C).fill(5), [C, 1]);
+    let st = cd.initState(key(5), p, batch);
+    expect(st.buffer!.shape).toEqual([temps.length * C, 1]);
+    let r;
+    for (let t = 0; t < 80; t++) {
+      r = cd(p, batch, foldIn(key(6), t), st);
+      st = r.state;
+    }
+    expect(r!.aux.negatives.shape).toEqual([C, 1]);
+    let major = 0;
+    for (const v of r!.aux.negatives.data) if (v > 0) major++;
+    // Independent chains at one time: binomial SE = √(0.8·0.2/200) ≈ 0.028; allow 4 SE.
+    expect(Math.abs(major / C - 0.8)).toBeLessThan(4 * Math.sqrt(0.16 / C));
+    // The same budget of plain MALA from the buffer never leaves the minor mode.
+    const { mala } = await import('../../src/samplers/index.js');
+    const plain = contrastiveDivergence<Lin>({
+      energy: () => target, sampler: (E) => mala(E, { stepSize: 0.3 }), steps: 5, negatives: 'persistent', negativeCount: C,
+      reinitFrom: { kind: 'normal', mean: -5, std: 1 },
+    });
+    let sp = plain.initState(key(5), p, batch);
+    let rp;
+    for (let t = 0; t < 80; t++) {
+      rp = plain(p, batch, foldIn(key(6), t), sp);
+      sp = rp.state;
+    }
+    let majorPlain = 0;
+    for (const v of rp!.aux.negatives.data) if (v > 0) majorPlain++;
+    expect(majorPlain).toBe(0);
+  });
+
+  it('rejects tempered negatives without a temperature ladder starting at 1', () => {
+    expect(() => contrastiveDivergence<Lin>({ energy: linear, steps: 1, negatives: 'tempered' })).toThrow(/tempering/);
+    expect(() => contrastiveDivergence<Lin>({ energy: linear, steps: 1, negatives: 'tempered', tempering: { temperatures: [2, 4], stepSize: 0.1 } })).toThrow(/start at 1/);
+    expect(() => contrastiveDivergence<Lin>({ energy: linear, steps: 1 })).toThrow(/sampler/);
+  });
+});

@@ -17,8 +17,9 @@ import { getToy } from '../../src/data/toy.js';
 import type { MLPParams } from '../../src/nn/index.js';
 import { makeTarget, gridSample, type Target, type Bounds } from './targets.js';
 import {
-  makeConfig, initParams, energyZ, standardize, unstandardize, dataEnergy, zEnergy, exportModel, importModel, type MlpEnergyModel,
-} from './mlpModel.js';
+  makeMlpEnergyConfig as makeConfig, initMlpEnergy as initParams, energyZ, standardize, unstandardize, type MlpEnergyModel,
+} from '../../src/models/mlpEnergy.js';
+import { dataEnergy, zEnergy, exportModel, importModel } from './mlpModel.js';
 import { digitGlyphs } from './digits.js';
 import type { FromWorker, ToWorker, SamplerParams, TrainParams, RbmParams, Tab } from './protocol.js';
 

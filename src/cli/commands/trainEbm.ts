@@ -28,6 +28,7 @@ import { progressBar } from '../progress.js';
 import { openTrainLog } from '../trainLog.js';
 import { registerTrainKind } from './train.js';
 import { registerModelKind, type LoadedModel } from '../models.js';
+import { EBM_SCORE_LOSSES, trainEbmByScoreMatching, type EbmScoreLoss } from '../kinds/scoreEbm.js';
 
 /** The model-file kind string of deep EBMs. */
 export const DEEP_EBM_KIND = 'deep-ebm';
@@ -49,7 +50,8 @@ export interface DeepEbmFileConfig extends DeepEbmConfig {
 interface Opts extends DataOptionValues {
   arch: string;
   activation: Activation;
-  loss: 'cd';
+  loss: 'cd' | EbmScoreLoss;
+  sigma: number;
   sampler: 'ula' | 'mala';
   mcmcSteps: number;
   stepSize: number;
@@ -100,7 +102,8 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
     .requiredOption('--out <model.safetensors>', 'model file to write')
     .requiredOption('--arch <spec>', 'mlp:D-H1-…-1 (e.g. mlp:2-128-128-1) or conv:CxHxW:C1,C2[:H] (e.g. conv:1x28x28:16,32:64)')
     .option('--activation <name>', `activation (${ACTIVATIONS.join(', ')})`, parseChoice(ACTIVATIONS), 'silu' as Activation)
-    .option('--loss <loss>', 'training loss (cd: contrastive divergence)', parseChoice(['cd'] as const), 'cd')
+    .option('--loss <loss>', 'training loss: cd (contrastive divergence), dsm (denoising score matching, --sigma), ssm / ssm-vr (sliced score matching, variance-reduced), sm (exact score matching, small D)', parseChoice(['cd', ...EBM_SCORE_LOSSES] as const), 'cd' as Opts['loss'])
+    .option('--sigma <s>', '--loss dsm: noise level σ in data units', parsePositiveFloat, 0.1)
     .option('--sampler <name>', 'MCMC kernel for negatives: ula or mala', parseChoice(['ula', 'mala'] as const), 'ula')
     .option('--mcmc-steps <k>', 'sampler steps per training step', parsePositiveInt, 20)
     .option('--step-size <s>', 'sampler step size η (data units; ULA: x ← x − η∇E + √(2η)ξ)', parsePositiveFloat, 1e-3)
@@ -169,6 +172,7 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
         clamp: isImage ? [0, 1] : null, imageShape,
       };
       const steps = o.steps ?? (o.epochs !== undefined ? Math.ceil((o.epochs * data.rows) / o.batch) : 2000);
+      if (o.loss !== 'cd') return trainEbmByScoreMatching(ctx, { ...o, loss: o.loss }, data, cfg as DeepEbmFileConfig & Record<string, unknown>, steps);
       const [kInit, kRun, kSample] = split(makeKey(o.seed), 3);
       const reinitFrom: ReinitSource = o.reinitFrom === 'data' ? { kind: 'data', noise: 0 }
         : o.reinitFrom === 'normal' ? { kind: 'normal', mean: 0, std: 1 } : { kind: 'uniform', low: initLow, high: initHigh };

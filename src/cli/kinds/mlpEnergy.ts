@@ -9,111 +9,24 @@
  * - SSM (Song et al. 2019): `v ~ N(0, I)`; `L = vᵀ∇_z(vᵀs(z)) + ½(vᵀs(z))²`, averaged over the batch.
  * Both are computed with nested gradients: `∇_zE` via `grad` inside the loss differentiated by `valueAndGrad`.
  */
-import { Tensor, ShapeError, valueAndGrad, grad, noGrad, add, sub, mul, neg, sum, mean, square, reshape, gatherRows, logsumexp, allFinite } from '../../tensor/index.js';
+import { Tensor, ShapeError, valueAndGrad, grad, noGrad, add, sub, mul, neg, sum, mean, square, gatherRows, logsumexp, allFinite } from '../../tensor/index.js';
 import { key as makeKey, split, normal, permutation, foldIn, type Key } from '../../random/index.js';
-import { initMLP, applyMLP, isActivation, type Activation, type MLPParams } from '../../nn/index.js';
+import type { MLPParams } from '../../nn/index.js';
 import { adam, applyUpdates, globalNorm, type OptState, type GradientTransformation } from '../../optim/index.js';
 import { DataError } from '../../io/errors.js';
-import type { TensorLayout } from '../../io/model.js';
 import type { StateTree } from '../../io/checkpoint.js';
 import { trainLoop, type LogRecord } from '../trainLoop.js';
+import {
+  MLP_ENERGY_KIND, makeMlpEnergyConfig, mlpEnergyLayout, initMlpEnergy, energyZ, standardize, unstandardize, energyOf,
+  type MlpEnergyConfig, type MlpEnergyConfigOptions,
+} from '../../models/mlpEnergy.js';
 
-/** The model-file kind string. */
-export const MLP_ENERGY_KIND = 'mlp-energy';
-
-/** Configuration of an `mlp-energy` model (stored as the model file's `config`). */
-export interface MlpEnergyConfig {
-  /** Input dimension `d`. */
-  dim: number;
-  /** Hidden layer widths. */
-  hidden: number[];
-  /** Activation between layers (smooth ones — silu, softplus, tanh — give a smooth score). */
-  activation: Activation;
-  /** Standardisation: `z = (x − shift)/scale`, per dimension (length `d`). */
-  shift: number[];
-  scale: number[];
-  /** Strength `c` of the confining term `½c‖z‖²` that keeps `exp(−E)` integrable. */
-  confine: number;
-  /** Training objective. */
-  loss: 'dsm' | 'ssm';
-  /** DSM noise level in standardised units (also used for the energy-gap diagnostic of SSM). */
-  sigma: number;
-  /** Box `[xmin, xmax, ymin, ymax]` (data space) for plots and 2-D quadrature; `null` when `d ≠ 2`. */
-  bounds: [number, number, number, number] | null;
-}
-
-/** Validates a config read from a file; throws a DataError naming `file` and the bad field. */
-export function checkMlpEnergyConfig(c: Record<string, unknown>, file: string): MlpEnergyConfig {
-  const bad = (f: string): never => {
-    throw new DataError(`mlp-energy config field "${f}" is missing or invalid`, { file });
-  };
-  const isPosInt = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
-  if (!isPosInt(c.dim)) bad('dim');
-  const d = c.dim as number;
-  if (!Array.isArray(c.hidden) || !c.hidden.every(isPosInt)) bad('hidden');
-  if (!isActivation(c.activation)) bad('activation');
-  for (const f of ['shift', 'scale'] as const) {
-    const v = c[f];
-    if (!Array.isArray(v) || v.length !== d || !v.every((e) => typeof e === 'number' && Number.isFinite(e))) bad(f);
-  }
-  if (!(c.scale as number[]).every((s) => s > 0)) bad('scale');
-  if (typeof c.confine !== 'number' || !(c.confine >= 0)) bad('confine');
-  if (c.loss !== 'dsm' && c.loss !== 'ssm') bad('loss');
-  if (typeof c.sigma !== 'number' || !(c.sigma > 0)) bad('sigma');
-  if (c.bounds !== null && (!Array.isArray(c.bounds) || c.bounds.length !== 4 || !c.bounds.every((e) => typeof e === 'number' && Number.isFinite(e)))) bad('bounds');
-  return c as unknown as MlpEnergyConfig;
-}
-
-/** Layer widths `[d, …hidden, 1]`. */
-export function mlpEnergySizes(cfg: MlpEnergyConfig): number[] {
-  return [cfg.dim, ...cfg.hidden, 1];
-}
-
-/** Tensor layout of the model file: `l{i}.w [in, out]`, `l{i}.b [out]` float32 (the naming of `src/nn`). */
-export function mlpEnergyLayout(cfg: MlpEnergyConfig): TensorLayout {
-  const s = mlpEnergySizes(cfg);
-  const out: TensorLayout = {};
-  for (let i = 0; i + 1 < s.length; i++) {
-    out[`l${i}.w`] = { shape: [s[i], s[i + 1]], dtype: 'float32' };
-    out[`l${i}.b`] = { shape: [s[i + 1]], dtype: 'float32' };
-  }
-  return out;
-}
-
-/** Fresh parameters (init of `src/nn` for the activation, one key). */
-export function initMlpEnergy(k: Key, cfg: MlpEnergyConfig): MLPParams {
-  return initMLP(k, mlpEnergySizes(cfg), { activation: cfg.activation });
-}
-
-/** `E(z)` for standardised inputs `z [n, d]` → `[n]` (differentiable in the parameters and in `z`). */
-export function energyZ(p: MLPParams, cfg: MlpEnergyConfig, z: Tensor): Tensor {
-  const n = z.shape[0];
-  let e = reshape(applyMLP(p, z, cfg.activation), [n]);
-  if (cfg.confine > 0) e = add(e, mul(sum(square(z), 1), 0.5 * cfg.confine));
-  return e;
-}
-
-/** Standardises data rows: `z = (x − shift)/scale`, `x [n, d]` (untraced). */
-export function standardize(cfg: MlpEnergyConfig, x: Tensor): Tensor {
-  if (x.ndim !== 2 || x.shape[1] !== cfg.dim) throw new ShapeError(`mlp-energy: data has shape [${x.shape.join(', ')}] but the model takes [n, ${cfg.dim}]`);
-  const d = cfg.dim;
-  const out = new Float32Array(x.size);
-  for (let i = 0; i < x.size; i++) out[i] = (x.data[i] - cfg.shift[i % d]) / cfg.scale[i % d];
-  return new Tensor(out, x.shape);
-}
-
-/** Inverse of {@link standardize}: `x = shift + scale·z`. */
-export function unstandardize(cfg: MlpEnergyConfig, z: Tensor): Tensor {
-  const d = cfg.dim;
-  const out = new Float32Array(z.size);
-  for (let i = 0; i < z.size; i++) out[i] = cfg.shift[i % d] + cfg.scale[i % d] * z.data[i];
-  return new Tensor(out, z.shape);
-}
-
-/** `E(x)` per row of data-space `x [n, d]`, as float64 numbers (no graph). */
-export function energyOf(p: MLPParams, cfg: MlpEnergyConfig, x: Tensor): Float64Array {
-  return noGrad(() => Float64Array.from(energyZ(p, cfg, standardize(cfg, x)).data));
-}
+// The model itself (config, layout, energy, file codec) lives in the browser-safe `src/models/mlpEnergy.ts`;
+// re-exported here so the CLI's `kinds/mlpEnergy.js` stays the one import for commands and tests.
+export {
+  MLP_ENERGY_KIND, checkMlpEnergyConfig, makeMlpEnergyConfig, mlpEnergySizes, mlpEnergyLayout, initMlpEnergy, energyZ,
+  standardize, unstandardize, energyOf, type MlpEnergyConfig, type MlpEnergyConfigOptions,
+} from '../../models/mlpEnergy.js';
 
 /** DSM loss (see the module doc) for a batch `z [B, d]` and noise `eps [B, d]`. */
 export function dsmLoss(p: MLPParams, cfg: MlpEnergyConfig, z: Tensor, eps: Tensor): Tensor {
@@ -140,7 +53,7 @@ export function ssmLoss(p: MLPParams, cfg: MlpEnergyConfig, z: Tensor, v: Tensor
 export interface TrainMlpEnergyOptions {
   /** Training data `[n, d]` (data space). */
   x: Tensor;
-  cfgIn: { hidden: number[]; activation?: Activation; loss: 'dsm' | 'ssm'; sigma?: number; confine?: number; bounds?: [number, number, number, number] | null };
+  cfgIn: MlpEnergyConfigOptions;
   steps: number;
   lr: number;
   batch: number;
@@ -164,53 +77,6 @@ export interface TrainedMlpEnergy {
   last: Record<string, number>;
 }
 
-/** Builds the config from data (standardisation, plotting box) and user options. */
-export function makeMlpEnergyConfig(x: Tensor, o: TrainMlpEnergyOptions['cfgIn']): MlpEnergyConfig {
-  if (x.ndim !== 2 || x.shape[0] < 2) throw new DataError(`mlp-energy needs at least 2 rows of data, got shape [${x.shape.join(', ')}]`, { flag: 'data' });
-  const [n, d] = x.shape;
-  const shift: number[] = [];
-  const scale: number[] = [];
-  const lo: number[] = [];
-  const hi: number[] = [];
-  for (let j = 0; j < d; j++) {
-    let s = 0, s2 = 0, mn = Infinity, mx = -Infinity;
-    for (let i = 0; i < n; i++) {
-      const v = x.data[i * d + j];
-      s += v;
-      s2 += v * v;
-      if (v < mn) mn = v;
-      if (v > mx) mx = v;
-    }
-    const m = s / n;
-    const sd = Math.sqrt(Math.max(0, s2 / n - m * m));
-    if (!(sd > 0)) throw new DataError(`column ${j + 1} is constant (${m}): an energy model cannot be fitted`, { flag: 'data' });
-    shift.push(Math.fround(m));
-    scale.push(Math.fround(sd));
-    lo.push(mn);
-    hi.push(mx);
-  }
-  let bounds: MlpEnergyConfig['bounds'] = null;
-  if (d === 2) {
-    if (o.bounds) bounds = o.bounds;
-    else {
-      const mx = 0.1 * (hi[0] - lo[0]);
-      const my = 0.1 * (hi[1] - lo[1]);
-      bounds = [lo[0] - mx, hi[0] + mx, lo[1] - my, hi[1] + my];
-    }
-  }
-  return {
-    dim: d,
-    hidden: o.hidden.slice(),
-    activation: o.activation ?? 'silu',
-    shift,
-    scale,
-    confine: o.confine ?? 0.01,
-    loss: o.loss,
-    sigma: o.sigma ?? 0.1,
-    bounds,
-  };
-}
-
 interface TrainState {
   params: MLPParams;
   opt: OptState;
@@ -223,7 +89,7 @@ interface TrainState {
  * So a resumed run reproduces an uninterrupted one bit for bit.
  */
 export async function trainMlpEnergy(o: TrainMlpEnergyOptions): Promise<TrainedMlpEnergy> {
-  const cfg = makeMlpEnergyConfig(o.x, o.cfgIn);
+  const cfg = makeMlpEnergyConfig(o.x, o.cfgIn, { flag: 'data' });
   const z = standardize(cfg, o.x);
   const [n, d] = z.shape;
   const [kInit, kTrain, kData] = split(makeKey(o.seed), 3);

@@ -4,9 +4,8 @@ import { DataError } from '../../io/errors.js';
 import { checkTensorLayout } from '../../io/model.js';
 import { heatmapPng } from '../../io/png.js';
 import { registerModelKind, type LoadedModel } from '../models.js';
-import {
-  MLP_ENERGY_KIND, checkMlpEnergyConfig, mlpEnergyLayout, langevinSample, energyOf, gridLogZ2d, type MlpEnergyConfig,
-} from './mlpEnergy.js';
+import { MLP_ENERGY_KIND, checkMlpEnergyConfig, mlpEnergyLayout, mlpEnergySizes, energyOf, type MlpEnergyConfig } from '../../models/mlpEnergy.js';
+import { langevinSample, gridLogZ2d } from './mlpEnergy.js';
 import type { MLPParams } from '../../nn/index.js';
 
 /**
@@ -54,7 +53,7 @@ registerModelKind({
       kind: MLP_ENERGY_KIND,
       file,
       dim: cfg.dim,
-      describe: () => `mlp-energy ${[cfg.dim, ...cfg.hidden, 1].join('-')} (${cfg.activation}, ${cfg.loss}, σ=${cfg.sigma})` +
+      describe: () => `mlp-energy ${mlpEnergySizes(cfg).join('-')} (${cfg.activation}, ${cfg.loss}, σ=${cfg.sigma})` +
         (file.provenance.data ? ` trained on ${String(file.provenance.data)}` : ''),
       sample: (o) => {
         const steps = o.steps ?? 500;

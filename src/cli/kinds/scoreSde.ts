@@ -10,7 +10,7 @@
  *
  * Importing this module registers the kind with the model registry (`ebm sample`, `ebm eval`).
  */
-import { Tensor, valueAndGrad, noGrad, reshape, gatherRows, allFinite, tensor, mul, add, div, sum, square } from '../../tensor/index.js';
+import { Tensor, valueAndGrad, noGrad, reshape, gatherRows, allFinite, tensor, mul, add, sub, div, sum, square } from '../../tensor/index.js';
 import { key as makeKey, split, normal, uniform, permutation, foldIn, type Key } from '../../random/index.js';
 import { isActivation, type Activation } from '../../nn/index.js';
 import { adam, applyUpdates, globalNorm, type OptState, type GradientTransformation } from '../../optim/index.js';
@@ -61,10 +61,11 @@ export interface ScoreSdeConfig {
   /** DSM weighting `λ(t)`: `sigma2` or `likelihood` (`g(t)²`). */
   weighting: 'sigma2' | 'likelihood';
   /**
-   * Training-time distribution: `uniform` (`t ~ U(eps, 1)`, Song et al.) or `log-sigma` (`ln σ(t)` uniform between
-   * `ln σ(eps)` and `ln σ(1)`, which puts far more weight on the small-noise region that decides likelihoods).
+   * Training-time distribution: `uniform` (`t ~ U(eps, 1)`, Song et al.), `log-sigma` (`ln σ(t)` uniform between
+   * `ln σ(eps)` and `ln σ(1)`: far more weight on the small-noise region) or `mixed` (each row one or the other with
+   * probability ½; large VP times, where errors are amplified along the flow, stay well trained).
    */
-  tSampling: 'uniform' | 'log-sigma';
+  tSampling: 'uniform' | 'log-sigma' | 'mixed';
   /** `[h, w]` when rows are images, else null. */
   imageShape: [number, number] | null;
   /** Clamp of samples in data space (images: `[0, 1]`), or null. */
@@ -139,7 +140,7 @@ export function checkScoreSdeConfig(c: Record<string, unknown>, file: string): S
   if (!(c.scale as number[]).every((s) => s > 0)) bad('scale', 'must be positive');
   if (!isNum(c.eps) || !((c.eps as number) > 0 && (c.eps as number) < 1)) bad('eps');
   if (c.weighting !== 'sigma2' && c.weighting !== 'likelihood') bad('weighting');
-  if (c.tSampling !== 'uniform' && c.tSampling !== 'log-sigma') bad('tSampling');
+  if (c.tSampling !== 'uniform' && c.tSampling !== 'log-sigma' && c.tSampling !== 'mixed') bad('tSampling');
   const img = c.imageShape;
   if (img !== null && (!Array.isArray(img) || img.length !== 2 || !img.every(isPosInt) || img[0] * img[1] !== D)) bad('imageShape', `must be null or [h, w] with h·w = ${D}`);
   if (a!.kind === 'unet' && (!Array.isArray(img) || img[0] !== 28 || img[1] !== 28)) bad('imageShape', 'must be [28, 28] for the U-Net');
@@ -172,32 +173,36 @@ export function netShape(cfg: ScoreSdeConfig, n: number): number[] {
 }
 
 /**
- * The network's noise-level input: `τ(t) = (ln σ(t) − ln σ(eps)) / (ln σ(1) − ln σ(eps)) ∈ [0, 1]` (0 at `eps`, 1 at
- * `T`). Conditioning on log σ rather than `t` spreads the small-noise region, where the score is sharp, over the
- * whole embedding range (as in Karras et al. 2022).
+ * The network's time input: `τ(t) = ½[(t − eps)/(T − eps) + (ln σ(t) − ln σ(eps))/(ln σ(T) − ln σ(eps))] ∈ [0, 1]`.
+ * The log-σ half spreads the small-noise region, where the score is sharp, over the embedding range (as in Karras
+ * et al. 2022); the linear half keeps large times apart where σ(t) saturates (VP).
  */
 export function noiseLevelInput(sde: SDE, eps: number): (t: number) => number {
   const a = Math.log(sde.std(eps));
   const b = Math.log(sde.std(sde.T));
-  return (t) => (Math.log(sde.std(t)) - a) / (b - a);
+  return (t) => 0.5 * ((t - eps) / (sde.T - eps) + (Math.log(sde.std(t)) - a) / (b - a));
 }
 
 /**
  * The time-conditioned score `(params, z, t [n]) → [n, …]` in standardised coordinates:
- * `s(z, t) = net(c_in(t)·z, τ(t)) / σ(t)` with `c_in = 1/√(m(t)² + σ(t)²)` (unit-variance inputs for standardised
- * data at every `t`) and the noise-level input `τ` of {@link noiseLevelInput}; the net predicts `−ε`.
+ * `s(z, t) = net(c_in(t)·z, τ(t)) / σ(t) − c_in(t)²·z` with `c_in = 1/√(m(t)²σ_d² + σ(t)²)` (unit-variance inputs
+ * at every `t`; `σ_d² = 1` for standardised vectors, 0.25 for images on `[−1, 1]`) and the noise-level input `τ` of
+ * {@link noiseLevelInput}. The second term is the exact score of `N(0, σ_d²)` data, so the net learns a residual.
  */
 export function scoreFn(cfg: ScoreSdeConfig, sde = sdeOf(cfg)): (p: ScoreParams, z: Tensor, t: Tensor) => Tensor {
   const tau = noiseLevelInput(sde, cfg.eps);
   const act = cfg.arch.kind === 'mlp' ? cfg.arch.activation : 'silu';
+  // Variance of the standardised data per coordinate: 1 for vectors; images on [−1, 1] have about 0.5² (EDM's σ_data).
+  const dataVar = cfg.imageShape ? 0.25 : 1;
   return (p, z, t) => {
     const n = t.shape[0];
-    const cin = new Float64Array(n), inv = new Float64Array(n), tt = new Float64Array(n);
+    const cin = new Float64Array(n), cin2 = new Float64Array(n), inv = new Float64Array(n), tt = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       const ti = t.data[i];
       const s = sde.std(ti);
       if (!(s > 0)) throw new RangeError(`score network: σ(t) = ${s} at t = ${ti} (row ${i + 1}); use times t ≥ eps > 0`);
-      cin[i] = 1 / Math.sqrt(sde.meanCoef(ti) ** 2 + s * s);
+      cin2[i] = 1 / (sde.meanCoef(ti) ** 2 * dataVar + s * s);
+      cin[i] = Math.sqrt(cin2[i]);
       inv[i] = 1 / s;
       tt[i] = tau(ti);
     }
@@ -205,7 +210,9 @@ export function scoreFn(cfg: ScoreSdeConfig, sde = sdeOf(cfg)): (p: ScoreParams,
     const zin = mul(z, reshape(tensor(cin, [n], z.dtype), col));
     const tin = tensor(tt, [n], z.dtype);
     const out = cfg.arch.kind === 'mlp' ? applyTimeMLP(p, zin, tin, act) : applyUNet(p, zin, tin);
-    return mul(out, reshape(tensor(inv, [n], z.dtype), col));
+    // Gaussian baseline −c_in²·z: the exact score when the data are N(0, I) (standardised), so the net learns a
+    // residual that stays bounded far from the data, where the baseline keeps the flow contracting.
+    return sub(mul(out, reshape(tensor(inv, [n], z.dtype), col)), mul(z, reshape(tensor(cin2, [n], z.dtype), col)));
   };
 }
 
@@ -291,8 +298,8 @@ export function makeScoreSdeConfig(
     sdeParams = { betaMin: sp.betaMin ?? 0.1, betaMax: sp.betaMax ?? 20 };
   }
   const cfg: ScoreSdeConfig = {
-    dim: D, sde: o.sde, sdeParams, arch: o.arch, shift, scale, eps: o.eps ?? 1e-5, weighting: o.weighting ?? 'sigma2',
-    tSampling: o.tSampling ?? 'log-sigma',
+    dim: D, sde: o.sde, sdeParams, arch: o.arch, shift, scale, eps: o.eps ?? 1e-3, weighting: o.weighting ?? 'sigma2',
+    tSampling: o.tSampling ?? 'mixed',
     imageShape: image, clamp: image ? [0, 1] : null, bounds, bins,
   };
   try {
@@ -337,7 +344,8 @@ function timeOfStd(sde: SDE, s: number, eps: number): number {
 }
 
 /**
- * DSM with log-σ-uniform times: `ln σ(tᵢ) ~ U(ln σ(eps), ln σ(T))`, `x_t = m(t)z₀ + σ(t)ε`, and
+ * DSM with log-σ-uniform times `ln σ(tᵢ) ~ U(ln σ(eps), ln σ(T))` (`mixed`: with probability ½ instead
+ * `tᵢ ~ U(eps, T)`), `x_t = m(t)z₀ + σ(t)ε`, and
  * `J = (1/n) Σᵢ λ(tᵢ)·½‖s(x_t, tᵢ) + εᵢ/σ(tᵢ)‖²` (`λ = σ²`: noise-prediction error; `likelihood`: `λ = g²`).
  * Aux: `{ loss, meanT }`.
  */
@@ -348,12 +356,12 @@ export function logSigmaDSM(cfg: ScoreSdeConfig, sde = sdeOf(cfg)): (p: ScorePar
   return (p, batch, k) => {
     const n = batch.shape[0];
     const [kt, kz] = split(k, 2);
-    const u = uniform(kt, [n], { dtype: 'float64' }).data;
+    const u = uniform(kt, [2 * n], { dtype: 'float64' }).data;
     const t = new Float64Array(n);
     const w = new Float64Array(n);
     let meanT = 0;
     for (let i = 0; i < n; i++) {
-      t[i] = timeOfStd(sde, Math.exp(a + (b - a) * u[i]), cfg.eps);
+      t[i] = cfg.tSampling === 'mixed' && u[n + i] < 0.5 ? cfg.eps + (sde.T - cfg.eps) * u[i] : timeOfStd(sde, Math.exp(a + (b - a) * u[i]), cfg.eps);
       meanT += t[i] / n;
       const s = sde.std(t[i]);
       w[i] = cfg.weighting === 'likelihood' ? Math.sqrt(sde.g2(t[i])) : s;

@@ -31,7 +31,7 @@ interface Opts extends DataOptionValues {
   sigmaMax?: number;
   eps: number;
   weighting: 'sigma2' | 'likelihood';
-  tSampling: 'uniform' | 'log-sigma';
+  tSampling: 'uniform' | 'log-sigma' | 'mixed';
   ema?: number;
   steps: number;
   batch: number;
@@ -59,9 +59,9 @@ export function registerTrainScore(train: Command, ctx: CliContext): void {
     .option('--beta-max <b>', 'VP/sub-VP: β(1) (default 20)', parsePositiveFloat)
     .option('--sigma-min <s>', 'VE: σmin in standardised units (default 0.01)', parsePositiveFloat)
     .option('--sigma-max <s>', 'VE: σmax in standardised units (default: largest distance between data rows)', parsePositiveFloat)
-    .option('--eps <t>', 'smallest diffusion time (training, sampling end, likelihood start)', parsePositiveFloat, 1e-5)
+    .option('--eps <t>', 'smallest diffusion time (training, sampling end, likelihood start)', parsePositiveFloat, 1e-3)
     .option('--weighting <w>', 'DSM weighting λ(t): sigma2 (σ²) or likelihood (g², a likelihood bound)', parseChoice(['sigma2', 'likelihood'] as const), 'sigma2' as Opts['weighting'])
-    .option('--t-sampling <s>', 'training times: log-sigma (ln σ(t) uniform; sharper small-noise scores) or uniform (t ~ U(eps, 1))', parseChoice(['log-sigma', 'uniform'] as const), 'log-sigma' as Opts['tSampling'])
+    .option('--t-sampling <s>', 'training times: mixed (half log-sigma, half uniform), log-sigma (ln σ(t) uniform) or uniform (t ~ U(eps, 1))', parseChoice(['mixed', 'log-sigma', 'uniform'] as const), 'mixed' as Opts['tSampling'])
     .option('--ema <d>', 'save an exponential moving average of the parameters with decay d (e.g. 0.999)', parseUnitInterval)
     .option('--steps <n>', 'training steps', parsePositiveInt, 2000)
     .option('--batch <n>', 'mini-batch size', parsePositiveInt, 128)

@@ -1,10 +1,11 @@
 /**
- * Benchmark: deep EBMs (MLP 2-128-128-1, SiLU) trained by contrastive divergence with a replay buffer and ULA at the
- * true temperature on toy:8gaussians and toy:rings; test NLL with grid-quadrature log Z next to the true density's
+ * Benchmark: deep EBMs (MLP 2-128-128-1, SiLU) trained by contrastive divergence with persistent parallel-tempering
+ * negatives (MALA at every temperature, the T = 1 chains are the negatives) on toy:8gaussians and toy:rings; test NLL with grid-quadrature log Z next to the true density's
  * NLL on the same points, MMD and mode weights. Writes the section between `<!-- deep-ebm-2d:start -->` and
  * `<!-- deep-ebm-2d:end -->` of bench/RESULTS.md (unless `--no-write`).
  *
- * Usage: `npx tsx bench/deep-ebm-2d.ts [--only 8gaussians|rings] [--steps N] [--no-write]`
+ * Usage: `npx tsx bench/deep-ebm-2d.ts [--only 8gaussians|rings] [--steps N] [--no-write]` (experiments:
+ * `--lr --chains --temps --t-max --mcmc --batch` override the settings and disable writing).
  */
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { key, split, foldIn } from '../src/random/index.js';
@@ -120,18 +121,20 @@ const f = (v: number, d = 3) => v.toFixed(d);
 const lines = [
   '### Deep EBM (contrastive divergence) on 2-D toys',
   '',
-  `MLP 2-128-128-1 SiLU on standardised inputs plus ½·10⁻³‖z‖², trained by CD with a 8 000-row replay buffer (2 % re-initialised`,
-  `uniformly on the data box each step), K ULA steps at temperature 1 (\`x ← x − η∇E + √(2η)ξ\`), Adam with cosine decay, batch 128,`,
-  `20 000 training points; test NLL on 5 000 held-out points with log Z by trapezoid quadrature on 512² points of the data box`,
-  `widened by 25 % per side. Gap = model NLL − true NLL (≈ KL(p‖q)); ± is the standard error over test points. Backend:`,
-  `${bi.backend}${bi.blas ? ' + BLAS' : ''}. Command: \`npx tsx bench/deep-ebm-2d.ts\`.`,
+  'MLP 2-128-128-1 SiLU on standardised inputs plus ½·c‖z‖² (c = 10⁻²), trained by contrastive divergence (loss',
+  '`mean E(x⁺) − mean E(x⁻)`) with parallel-tempering negatives: C persistent chains at each of K temperatures',
+  '(geometric ladder 1 … T_max), per training step `PT steps` transitions (MALA at every temperature, step η·T, then',
+  'even/odd neighbour swaps) under the current model; the C chains at T = 1 are the negatives. Adam with cosine decay,',
+  'parameter EMA (decay 0.99) evaluated, 20 000 training points; test NLL on 5 000 held-out points with log Z by',
+  'trapezoid quadrature on 512² points of the data box widened by 25 % per side. Gap = model NLL − true NLL (≈ KL(p‖q));',
+  `± is the standard error over test points. Backend: ${bi.backend}${bi.blas ? ' + BLAS' : ''}, 2 shared cores. Command: \`npx tsx bench/deep-ebm-2d.ts\`.`,
   '',
-  '| data | steps | K | η | true NLL | model NLL | gap (nat) | log Z err | MMD² | mode weights (model, grid) | covered | rollbacks | time |',
-  '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  '| data | steps | PT steps | temps (T_max) | chains | η | lr | true NLL | model NLL | gap (nat) | log Z err | edge ratio | MMD² | mode weights (model, grid) | rollbacks | time |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ...rows.map(({ s, steps, rep, seconds, rollbacks }) =>
-    `| toy:${s.name} | ${steps} | ${s.mcmcSteps} | ${s.stepSize} | ${f(rep.trueNll)} | ${f(rep.modelNll)} | ${f(rep.nllGap)} ± ${f(rep.nllGapStdErr)} | ${rep.logZError.toExponential(1)} | ` +
-    `${rep.mmd === null ? '–' : rep.mmd.toExponential(2)} | ${rep.modes ? rep.modes.modelWeights.map((w) => w.toFixed(3)).join(' ') : '–'} | ` +
-    `${rep.modes ? `${rep.modes.covered}/${rep.modes.total}` : '–'} | ${rollbacks} | ${seconds.toFixed(0)} s |`),
+    `| toy:${s.name} | ${steps} | ${s.mcmcSteps} | ${s.temps} (${s.tMax}) | ${s.chains} | ${s.stepSize} | ${s.lr} | ${f(rep.trueNll)} | ${f(rep.modelNll)} | ${f(rep.nllGap)} ± ${f(rep.nllGapStdErr)} | ${rep.logZError.toExponential(1)} | ` +
+    `${rep.boundaryRatio.toExponential(1)} | ${rep.mmd === null ? '–' : rep.mmd.toExponential(2)} | ${rep.modes ? rep.modes.modelWeights.map((w) => w.toFixed(3)).join(' ') : '–'} | ` +
+    `${rollbacks} | ${seconds.toFixed(0)} s |`),
   '',
   'Target: gap ≤ 0.15 nat (goal 0.05).',
 ];

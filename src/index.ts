@@ -19,6 +19,10 @@ export * from './losses/index.js';
 export * from './diffusion/index.js';
 export * as rbm from './models/rbm/index.js';
 export * as deepEbm from './models/deepEbm/index.js';
+export * as jem from './models/jem/index.js';
+export * as rbmCf from './models/rbmCf/index.js';
+export * as anomaly from './anomaly/index.js';
+export * as structured from './structured/index.js';
 export * as io from './io/index.js';
 export * as toy from './data/toy.js';
 

@@ -45,6 +45,9 @@ export interface EbmScoreOptions {
   samplesPng?: string;
   spectralNorm?: boolean;
   samplerClip?: number;
+  negatives?: string;
+  chains?: number;
+  ema?: number;
 }
 
 /**
@@ -66,7 +69,8 @@ export function ebmScoreLoss(loss: EbmScoreLoss, cfg: DeepEbmConfig, sigma: numb
  */
 export async function trainEbmByScoreMatching(ctx: CliContext, o: EbmScoreOptions, data: Dataset, cfg: DeepEbmConfig & Record<string, unknown>, steps: number): Promise<void> {
   if (!(o.sigma > 0)) throw new UsageError(`--sigma must be > 0, got ${o.sigma}`);
-  for (const [f, v] of [['--samples-png', o.samplesPng], ['--spectral-norm', o.spectralNorm], ['--sampler-clip', o.samplerClip]] as const) {
+  if (o.negatives !== undefined && o.negatives !== 'buffer') throw new UsageError(`--negatives ${o.negatives} applies to --loss cd only`);
+  for (const [f, v] of [['--samples-png', o.samplesPng], ['--spectral-norm', o.spectralNorm], ['--sampler-clip', o.samplerClip], ['--chains', o.chains], ['--ema', o.ema]] as const) {
     if (v !== undefined) throw new UsageError(`${f} applies to --loss cd only (the replay-buffer / CD sampler options); with --loss ${o.loss} draw samples with ebm sample`);
   }
   const D = data.cols;

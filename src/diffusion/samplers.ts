@@ -12,11 +12,13 @@ import { heunStep, rk45Attempt, rk45Factor, type OdeFn, type Rk45Tolerances } fr
 export type BoundScore = (x: Tensor, t: number) => Tensor;
 
 /**
- * Binds parameters to a time-conditioned score network, giving a {@link BoundScore} (evaluated without a graph).
+ * Binds parameters to a time-conditioned score network, giving a {@link BoundScore}. Outside any `grad`/`vjp` nothing
+ * is recorded (the parameters are not traced); inside one — as in the ODE likelihood's divergence — the dependence on
+ * `x` is recorded, so the Jacobian of the score is available.
  * @example const s = bindScore(mlpScore(sde), params); s(x, 0.5)
  */
 export function bindScore<P>(fn: TimeScoreFn<P>, params: P): BoundScore {
-  return (x, t) => noGrad(() => fn(params, x, tensor(new Float64Array(x.shape[0]).fill(t), [x.shape[0]], x.dtype)));
+  return (x, t) => fn(params, x, tensor(new Float64Array(x.shape[0]).fill(t), [x.shape[0]], x.dtype));
 }
 
 /**

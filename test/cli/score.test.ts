@@ -90,12 +90,13 @@ describe('ebm train score / sample / eval (score-sde)', () => {
     expect(o.nllMethod).toMatch(/exact trace/);
   });
 
-  it('ODE likelihood of a zero network equals the closed form N(0, (m(eps)/m(1))²) in standardised space, minus log scale', async () => {
-    // With s ≡ 0 the probability flow is dz/dt = f(t)z, so z_T = z·m(1)/m(eps) and the model density in z is
-    // N(0, v²I) with v = m(eps)/m(1); in data space subtract Σ log scale_j. Checks the prior, the flow, the
-    // divergence term (D·∫f), and the standardisation Jacobian.
+  it('ODE likelihood of a zero network equals the closed form N(0, m(eps)² + σ(eps)²) in standardised space, minus log scale', async () => {
+    // With the net ≡ 0 the score is the baseline −z/(m(t)² + σ(t)²): the exact score of the diffused N(0, I), so the
+    // model density at eps is N(0, v²I) with v² = m(eps)² + σ(eps)² (= 1 for VP, up to rounding); in data space
+    // subtract Σ log scale_j. Checks the prior, the flow, the divergence term and the standardisation Jacobian.
+    // A sub-VP SDE (v² < 1) makes the check sensitive to the variance as well.
     const x = getToy('8gaussians').sample(key(0), 300);
-    const cfg = makeScoreSdeConfig(x, { sde: 'vp', arch: parseScoreArch('mlp:8'), eps: 1e-3 });
+    const cfg = makeScoreSdeConfig(x, { sde: 'subvp', arch: parseScoreArch('mlp:8'), eps: 0.05 });
     const p = initScoreParams(key(1), cfg);
     for (const k of ['l1.w', 'l1.b']) p[k] = new Tensor(new Float32Array(p[k].size), p[k].shape);
     const path = join(dir, 'zero.safetensors');
@@ -104,7 +105,8 @@ describe('ebm train score / sample / eval (score-sde)', () => {
     expect(r.code).toBe(0);
     const o = JSON.parse(r.stdout);
     const sde = sdeOf(cfg);
-    const v = sde.meanCoef(cfg.eps) / sde.meanCoef(1);
+    const v = Math.sqrt(sde.meanCoef(cfg.eps) ** 2 + sde.std(cfg.eps) ** 2);
+    expect(v).toBeLessThan(0.99);
     // Recompute on the same held-out rows the command used (seed 4, n 50).
     const { loadDataSpec } = await import('../../src/data/spec.js');
     const { evalDataKey } = await import('../../src/cli/common.js');
@@ -151,5 +153,32 @@ describe('ebm train score / sample / eval (score-sde)', () => {
     expectUsageError(await ebm('sample', '--energy', 'gaussian', '--sampler', 'pc', '--out', join(dir, 'x.csv')), /not for --energy/);
     expectUsageError(await ebm('eval', model, '--data', 'toy:8gaussians', '--nll', 'elbo'), /--nll/);
     expectUsageError(await ebm('eval', model, '--data', 'mnist:test', '--limit', '2'), /784 columns but the model takes 2/);
+  });
+});
+
+describe('ebm train ebm --loss dsm|ssm|ssm-vr|sm (score matching of deep EBMs)', () => {
+  const dir = tempDir('ebm-score-ebm-');
+  for (const loss of ['dsm', 'ssm-vr', 'sm']) {
+    it(`--loss ${loss} trains a deep-ebm file that ebm eval and ebm sample accept`, async () => {
+      const out = join(dir, `${loss}.safetensors`);
+      const r = await ebm('train', 'ebm', '--arch', 'mlp:2-16-16-1', '--loss', loss, '--data', 'toy:8gaussians', '--n', '300', '--steps', '15', '--batch', '32', '--quiet', '--out', out, '--json');
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const o = JSON.parse(r.stdout);
+      expect(o).toMatchObject({ kind: 'deep-ebm', loss });
+      expect(Number.isFinite(o.finalLoss)).toBe(true);
+      const prov = JSON.parse(decodeSafetensors(readFileSync(out)).metadata.provenance);
+      expect(prov.loss).toBe(loss);
+      const e = await ebm('eval', out, '--data', 'toy:8gaussians', '--n', '50', '--grid', '40', '--json');
+      expect(e.code).toBe(0);
+      expect(Number.isFinite(JSON.parse(e.stdout).avgLogLik)).toBe(true);
+    });
+  }
+  it('refuses CD-only options with a score-matching loss, and unknown losses', async () => {
+    const base = ['train', 'ebm', '--arch', 'mlp:2-8-1', '--data', 'toy:8gaussians', '--n', '100', '--steps', '2', '--out', join(dir, 'x.safetensors')];
+    expectUsageError(await ebm(...base, '--loss', 'dsm', '--samples-png', join(dir, 'x.png')), /--samples-png applies to --loss cd only/);
+    expectUsageError(await ebm(...base, '--loss', 'ssm', '--negatives', 'tempered'), /--negatives tempered applies to --loss cd only/);
+    expectUsageError(await ebm(...base, '--loss', 'nce'), /--loss/);
+    expect(existsSync(join(dir, 'x.safetensors'))).toBe(false);
   });
 });

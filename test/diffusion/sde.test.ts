@@ -84,3 +84,18 @@ describe('MMD and bits/dim', () => {
     expect(() => dequantize(key(0), tensor([256]))).toThrow(/element 0 is 256/);
   });
 });
+
+describe('bindScore', () => {
+  it('keeps the dependence on x inside vjp, so ODE likelihoods see the score Jacobian', async () => {
+    const { bindScore } = await import('../../src/diffusion/index.js');
+    const T = await import('../../src/tensor/index.js');
+    // s(x, t) = −x·w: a linear score whose Jacobian is −w·I.
+    const fn = (p: { w: number }, x: InstanceType<typeof T.Tensor>) => T.mul(x, -p.w);
+    const s = bindScore(fn, { w: 2 });
+    const x = T.tensor([[1, 2], [3, 4]], undefined, 'float64');
+    const [, pull] = T.vjp((z) => s(z, 0.5), x);
+    expect(pull(T.tensor([[1, 0], [0, 1]], undefined, 'float64')).toNested()).toEqual([[-2, -0], [-0, -2]]);
+    // Outside any transform nothing is recorded.
+    expect(s(x, 0.5).requiresGrad).toBe(false);
+  });
+});

@@ -47,7 +47,7 @@ interface Setting {
 
 const SETTINGS: Setting[] = [
   { name: '8gaussians', steps: 1500, stepSize: 4e-3, mcmcSteps: 5, tMax: 10, temps: 6, chains: 256, lr: 2e-3, batch: 256, alpha: 0, confine: 1e-2, ema: 0.99 },
-  { name: 'rings', steps: 5000, stepSize: 1e-3, mcmcSteps: 4, tMax: 20, temps: 6, chains: 128, lr: 5e-3, batch: 256, alpha: 0, confine: 1e-2, ema: 0.99 },
+  { name: 'rings', steps: 16000, stepSize: 1e-3, mcmcSteps: 2, tMax: 20, temps: 6, chains: 128, lr: 5e-3, batch: 256, alpha: 0, confine: 1e-2, ema: 0.99 },
 ];
 
 const args = process.argv.slice(2);

@@ -5,7 +5,8 @@
  * Writes a markdown section between `<!-- jem:start -->` and `<!-- jem:end -->` of bench/RESULTS.md with `--write`.
  *
  *   npx tsx bench/jem.ts [--train 10000] [--test 2000] [--epochs 5] [--batch 64] [--sgld 20] [--hidden 256,256]
- *                        [--lr 1e-3] [--alpha 0.1] [--sgld-step 1] [--sgld-noise 0.01] [--seed 0] [--samples bench/jem-samples.png] [--write]
+ *                        [--lr 1e-3] [--lr-jem <lr>] [--warmup 0] [--decay none|cosine] [--px 1] [--buffer 10000] [--reinit 0.05]
+ *                        [--alpha 0.1] [--sgld-step 1] [--sgld-noise 0.01] [--seed 0] [--samples bench/jem-samples.png] [--write]
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -21,6 +22,8 @@ import { auroc, inOutLabels } from '../src/eval/detection.js';
 import { imageGridPng } from '../src/io/png.js';
 import { noGrad } from '../src/tensor/index.js';
 import { ula } from '../src/samplers/index.js';
+import { linearWarmup, warmupCosine, cosineDecay, type Schedule } from '../src/optim/index.js';
+import { reliabilityBins } from '../src/eval/classification.js';
 import type { NegativeSampler } from '../src/losses/contrastiveDivergence.js';
 
 function arg(name: string, def: string): string {
@@ -41,6 +44,17 @@ const SAMPLES = arg('samples', '');
 const ALPHA = Number(arg('alpha', '0.1'));
 const GSTEP = Number(arg('sgld-step', '1'));
 const NOISE = Number(arg('sgld-noise', '0.01'));
+/** JEM-only learning rate (default: the same as `--lr`). */
+const LR_JEM = Number(arg('lr-jem', String(LR)));
+/** Linear warm-up steps from 0 (both models; 0 = none). */
+const WARMUP = Number(arg('warmup', '0'));
+/** Learning-rate decay after warm-up (both models): 'none' or 'cosine' (to 0 at the last step). */
+const DECAY = arg('decay', 'none');
+/** Weight of the log p(x) term. */
+const PX = Number(arg('px', '1'));
+const BUFFER = Number(arg('buffer', '10000'));
+const REINIT = Number(arg('reinit', '0.05'));
+if (DECAY !== 'none' && DECAY !== 'cosine') throw new RangeError(`--decay must be 'none' or 'cosine', got ${DECAY}`);
 
 /** Pixels p ∈ [0, 1] → 2p − 1 ∈ [−1, 1] (JEM's scaling; SGLD restarts are uniform on [−1, 1]). */
 function toSym(x: Tensor): Tensor {
@@ -74,11 +88,16 @@ function main(): void {
   const steps = Math.round((EPOCHS * NTRAIN) / BATCH);
   const sizes = [D, ...HIDDEN, K];
   const p0 = initMLP(key(SEED), sizes, { activation: 'silu' });
-  const common = { classifier: f, params: p0, x: xTr, y: tr.y, numClasses: K, trainSteps: steps, batchSize: BATCH, key: foldIn(key(SEED), 1), lr: LR, clipNorm: 10, logEvery: 100 };
+  // Learning-rate schedule (same shape for both models): optional linear warm-up, then constant or cosine to 0.
+  const sched = (peak: number): number | Schedule => {
+    if (DECAY === 'cosine') return WARMUP > 0 ? warmupCosine(0, peak, WARMUP, steps) : cosineDecay(peak, steps);
+    return WARMUP > 0 ? linearWarmup(peak, WARMUP) : peak;
+  };
+  const common = { classifier: f, params: p0, x: xTr, y: tr.y, numClasses: K, trainSteps: steps, batchSize: BATCH, key: foldIn(key(SEED), 1), clipNorm: 10, logEvery: 100 };
   const runs: { name: string; params: MLPParams; seconds: number; rollbacks: number }[] = [];
   for (const [name, extra] of [
-    ['plain classifier', { weights: { clf: 1, px: 0, pxy: 0 } }],
-    ['JEM', { weights: { clf: 1, px: 1, pxy: 0 }, steps: SGLD, sampler: sgld, bufferSize: 10_000, reinit: 0.05, dataNoise: 0.03, alpha: ALPHA }],
+    ['plain classifier', { lr: sched(LR), weights: { clf: 1, px: 0, pxy: 0 } }],
+    ['JEM', { lr: sched(LR_JEM), weights: { clf: 1, px: PX, pxy: 0 }, steps: SGLD, sampler: sgld, bufferSize: BUFFER, reinit: REINIT, dataNoise: 0.03, alpha: ALPHA }],
   ] as const) {
     const t0 = performance.now();
     const res = trainJem({ ...common, ...extra, onLog: (r) => console.log(`[${name}] step ${r.step}/${steps} loss ${fmt(r.loss)} ce ${fmt(r.ce)} acc ${fmt(r.acc, 3)} gap ${fmt(r.gap)} E+ ${fmt(r.ePos, 2)} E- ${fmt(r.eNeg, 2)} ${fmt(r.time, 0)}s`) });
@@ -92,8 +111,14 @@ function main(): void {
   for (const r of runs) {
     const probs = jemPredict(f, r.params, xTe);
     const acc = accuracy(probs, te.y), ece = expectedCalibrationError(probs, te.y, 15), nll = negLogLik(probs, te.y);
-    rows.push(`| ${r.name} | ${fmt(100 * acc, 2)} | ${fmt(100 * ece, 2)} | ${fmt(nll)} | ${fmt(r.seconds, 0)} | ${r.rollbacks} |`);
-    console.log(r.name, { acc, ece, nll });
+    // Mean confidence vs accuracy says whether the miscalibration is over- (conf > acc) or under-confidence.
+    const bins = reliabilityBins(probs, te.y, 15);
+    let conf = 0;
+    for (const b of bins) if (b.count) conf += b.count * b.confidence;
+    conf /= te.y.length;
+    rows.push(`| ${r.name} | ${fmt(100 * acc, 2)} | ${fmt(100 * ece, 2)} | ${fmt(100 * conf, 2)} | ${fmt(nll)} | ${fmt(r.seconds, 0)} | ${r.rollbacks} |`);
+    console.log(r.name, { acc, ece, nll, meanConf: conf });
+    console.log(bins.filter((b) => b.count).map((b) => `  (${fmt(b.lo, 2)},${fmt(b.hi, 2)}] n=${b.count} conf ${fmt(b.confidence, 3)} acc ${fmt(b.accuracy, 3)}`).join('\n'));
     const sIn = jemScores(f, r.params, xTe);
     for (const o of ood) {
       const sOut = jemScores(f, r.params, o.x);
@@ -124,13 +149,13 @@ function main(): void {
     '<!-- jem:start -->',
     '### JEM on MNIST vs the same MLP as a plain classifier',
     '',
-    `Generated by \`npx tsx bench/jem.ts --train ${NTRAIN} --test ${NTEST} --epochs ${EPOCHS} --batch ${BATCH} --sgld ${SGLD} --sgld-step ${GSTEP} --sgld-noise ${NOISE} --alpha ${ALPHA} --hidden ${HIDDEN.join(',')} --lr ${LR} --seed ${SEED}\` on ${new Date().toISOString().slice(0, 10)}. ` +
+    `Generated by \`npx tsx bench/jem.ts --train ${NTRAIN} --test ${NTEST} --epochs ${EPOCHS} --batch ${BATCH} --sgld ${SGLD} --sgld-step ${GSTEP} --sgld-noise ${NOISE} --alpha ${ALPHA} --hidden ${HIDDEN.join(',')} --lr ${LR} --lr-jem ${LR_JEM} --warmup ${WARMUP} --decay ${DECAY} --px ${PX} --buffer ${BUFFER} --reinit ${REINIT} --seed ${SEED}\` on ${new Date().toISOString().slice(0, 10)}. ` +
       `Backend ${bi.backend}${bi.blas ? " + BLAS" : ""}${bi.threads ? `, ${bi.threads} threads` : ''}. Data: first ${NTRAIN} MNIST training images, first ${NTEST} test images, pixels scaled to [−1, 1]. ` +
-      `Network: MLP ${sizes.join('-')} (SiLU); both runs start from the same initial weights and see the same ${steps} mini-batches (${EPOCHS} epochs, batch ${BATCH}), Adam lr ${LR}, gradient clip 10. ` +
-      `JEM: loss = CE + [E(x⁺) − E(x⁻)], E(x) = −logsumexp f(x); negatives by ${SGLD} SGLD steps (x ← clamp(x − ${GSTEP}·∇E + ${NOISE}·ξ, −1, 1)) from a 10 000-sample replay buffer, 5 % restarts from U[−1, 1], data noise 0.03, energy regulariser α = ${ALPHA}·(E⁺² + E⁻²), divergence guard on.`,
+      `Network: MLP ${sizes.join('-')} (SiLU); both runs start from the same initial weights and see the same ${steps} mini-batches (${EPOCHS} epochs, batch ${BATCH}), Adam lr ${LR} (plain) / ${LR_JEM} (JEM)${WARMUP > 0 ? `, linear warm-up over ${WARMUP} steps` : ''}${DECAY === 'cosine' ? ', cosine decay to 0 at the last step' : ', constant after warm-up'}, gradient clip 10. ` +
+      `JEM: loss = CE + ${PX}·[E(x⁺) − E(x⁻)], E(x) = −logsumexp f(x); negatives by ${SGLD} SGLD steps (x ← clamp(x − ${GSTEP}·∇E + ${NOISE}·ξ, −1, 1)) from a ${BUFFER}-sample replay buffer, ${fmt(100 * REINIT, 0)} % restarts from U[−1, 1], data noise 0.03, energy regulariser α = ${ALPHA}·(E⁺² + E⁻²), divergence guard on.`,
     '',
-    '| model | test accuracy % | ECE % (15 bins) | NLL | train s | rollbacks |',
-    '|---|---|---|---|---|---|',
+    '| model | test accuracy % | ECE % (15 bins) | mean confidence % | NLL | train s | rollbacks |',
+    '|---|---|---|---|---|---|---|',
     ...rows,
     '',
     `OOD detection: AUROC with the out-of-distribution set as positives (${NTEST} MNIST test images vs ${NTEST} OOD rows); anomaly scores −log p̃(x), −max p(y\\|x), ‖∇ₓ log p(x)‖ (higher = more OOD). 0.5 = chance; a value below 0.5 means the score separates the sets with the opposite sign (AUROC of the negated score = 1 − value).${haveFashion ? '' : ' Fashion-MNIST was not installed for this run.'}`,

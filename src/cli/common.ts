@@ -139,3 +139,49 @@ export function fmt(v: number): string {
   if (!Number.isFinite(v)) return String(v);
   return Number.isInteger(v) ? String(v) : Number(v.toPrecision(6)).toString();
 }
+
+/** Options every checkpointing training command shares (see {@link addTrainOutputOptions}). */
+export interface TrainOutputValues {
+  out: string;
+  log?: string;
+  checkpoint?: string;
+  checkpointEvery?: number;
+  resume?: boolean;
+  quiet?: boolean;
+  json?: boolean;
+}
+
+/**
+ * Adds the options every checkpointing training command shares: `--log`, `--checkpoint`, `--checkpoint-every`,
+ * `--resume`, `--quiet`, `--json`. `logFields` lists the training log's fields; `unit` names what a checkpoint interval
+ * counts; `grows` the option that may grow on resume.
+ */
+export function addTrainOutputOptions(cmd: Command, text: { logFields: string; every: string; grows: string }): Command {
+  return cmd
+    .option('--log <train.jsonl>', `training log, JSON lines (${text.logFields})`)
+    .option('--checkpoint <path>', 'checkpoint file (default: <out>.ckpt.safetensors)')
+    .option('--checkpoint-every <k>', `write a checkpoint every K ${text.every}`, parsePositiveInt)
+    .option('--resume', `continue from the checkpoint if it exists (same settings; ${text.grows} may grow)`)
+    .option('--quiet', 'no progress bar')
+    .option('--json', 'print one JSON object');
+}
+
+/** Default checkpoint path for a model path: `m.safetensors` → `m.ckpt.safetensors`. */
+export function defaultCheckpointPath(out: string): string {
+  return out.replace(/(\.safetensors)?$/, '.ckpt.safetensors');
+}
+
+/**
+ * Checks, before any work, the output paths of a training command (`--out`, `--log`, `--checkpoint`) and returns the
+ * checkpoint path in use: `--checkpoint`, or the default one when `--checkpoint-every` or `--resume` asks for
+ * checkpoints, else `undefined`.
+ */
+export function resolveTrainOutputs(o: TrainOutputValues): string | undefined {
+  checkOutputPath(o.out, '--out', ['.safetensors']);
+  if (o.log) checkOutputPath(o.log, '--log');
+  const ckptPath = o.checkpoint ?? (o.checkpointEvery !== undefined || o.resume ? defaultCheckpointPath(o.out) : undefined);
+  if (ckptPath) checkOutputPath(ckptPath, '--checkpoint', ['.safetensors']);
+  if (o.checkpoint && o.checkpointEvery === undefined && !o.resume) throw new UsageError('--checkpoint needs --checkpoint-every K (or --resume)');
+  return ckptPath;
+}
+

@@ -8,7 +8,7 @@ import { checkResumeMeta, loadCheckpoint } from '../../io/checkpoint.js';
 import { printResult, runCommand, type CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { parseChoice, parseIntList, parsePositiveFloat, parsePositiveInt } from '../options.js';
-import { addDataOptions, addSeedOption, checkOutputPath, fmt, loadDataFromOptions, trainDataKey, type DataOptionValues } from '../common.js';
+import { addDataOptions, addSeedOption, addTrainOutputOptions, resolveTrainOutputs, fmt, loadDataFromOptions, trainDataKey, type DataOptionValues } from '../common.js';
 import { progressBar } from '../progress.js';
 import { openTrainLog } from '../trainLog.js';
 import { MLP_ENERGY_KIND, trainMlpEnergy } from '../kinds/mlpEnergy.js';
@@ -31,10 +31,6 @@ interface Opts extends DataOptionValues {
   json?: boolean;
 }
 
-/** Default checkpoint path for a model path: `m.safetensors` → `m.ckpt.safetensors`. */
-export function defaultCheckpointPath(out: string): string {
-  return out.replace(/(\.safetensors)?$/, '.ckpt.safetensors');
-}
 
 /** Registers `ebm train mlp-energy`. */
 export function registerTrainMlpEnergy(train: Command, ctx: CliContext): void {
@@ -48,22 +44,13 @@ export function registerTrainMlpEnergy(train: Command, ctx: CliContext): void {
     .option('--sigma <s>', 'DSM noise level, in standardised data units', parsePositiveFloat, 0.1)
     .option('--steps <n>', 'training steps', parsePositiveInt, 2000)
     .option('--lr <lr>', 'Adam learning rate', parsePositiveFloat, 1e-3)
-    .option('--batch <n>', 'mini-batch size', parsePositiveInt, 128)
-    .option('--log <train.jsonl>', 'training log, JSON lines (step, loss, energyGap, gradNorm, lr, time)')
-    .option('--checkpoint <path>', 'checkpoint file (default: <out>.ckpt.safetensors)')
-    .option('--checkpoint-every <k>', 'write a checkpoint every K steps', parsePositiveInt)
-    .option('--resume', 'continue from the checkpoint if it exists (same settings; --steps may grow)')
-    .option('--quiet', 'no progress bar')
-    .option('--json', 'print one JSON object');
+    .option('--batch <n>', 'mini-batch size', parsePositiveInt, 128);
+  addTrainOutputOptions(cmd, { logFields: 'step, loss, energyGap, gradNorm, lr, time', every: 'steps', grows: '--steps' });
   addDataOptions(cmd);
   addSeedOption(cmd);
   cmd.action((o: Opts) =>
     runCommand(ctx, async () => {
-      checkOutputPath(o.out, '--out', ['.safetensors']);
-      if (o.log) checkOutputPath(o.log, '--log');
-      const ckptPath = o.checkpoint ?? (o.checkpointEvery !== undefined || o.resume ? defaultCheckpointPath(o.out) : undefined);
-      if (ckptPath) checkOutputPath(ckptPath, '--checkpoint', ['.safetensors']);
-      if (o.checkpoint && o.checkpointEvery === undefined && !o.resume) throw new UsageError('--checkpoint needs --checkpoint-every K (or --resume)');
+      const ckptPath = resolveTrainOutputs(o);
       const data = await loadDataFromOptions(o, trainDataKey(o.seed));
       if (data.rows < 2) throw new UsageError(`--data ${o.data}: needs at least 2 rows, got ${data.rows}`);
       const meta = {

@@ -9,7 +9,7 @@ import { checkResumeMeta, loadCheckpoint, type StateTree } from '../../io/checkp
 import { printResult, runCommand, type CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { parseChoice, parseFloatValue, parsePositiveFloat, parsePositiveInt } from '../options.js';
-import { addDataOptions, addSeedOption, checkOutputPath, fmt, loadDataFromOptions, trainDataKey, type DataOptionValues } from '../common.js';
+import { addDataOptions, addSeedOption, addTrainOutputOptions, resolveTrainOutputs, fmt, loadDataFromOptions, trainDataKey, type DataOptionValues } from '../common.js';
 import { progressBar } from '../progress.js';
 import { openTrainLog } from '../trainLog.js';
 import { registerTrainKind } from '../commands/train.js';
@@ -45,10 +45,6 @@ function nonNegative(max = Infinity) {
   };
 }
 
-/** Default checkpoint path: `m.safetensors` → `m.ckpt.safetensors`. */
-function defaultCheckpointPath(out: string): string {
-  return out.replace(/(\.safetensors)?$/, '.ckpt.safetensors');
-}
 
 /** Registers `ebm train rbm` on the `train` command. */
 export function registerTrainRbm(train: Command, ctx: CliContext): void {
@@ -65,23 +61,15 @@ export function registerTrainRbm(train: Command, ctx: CliContext): void {
     .option('--lr <lr>', 'learning rate', parsePositiveFloat, 0.05)
     .option('--momentum <m>', 'classical momentum μ in [0, 1)', nonNegative(1), 0)
     .option('--weight-decay <w>', 'L2 weight decay on W', nonNegative(), 0)
-    .option('--learn-sigma', 'gaussian units: learn the visible standard deviations too')
-    .option('--log <train.jsonl>', 'training log, JSON lines (step, epoch, reconstructionError, meanHidden, lr, time)')
-    .option('--checkpoint <path>', 'checkpoint file (default: <out>.ckpt.safetensors)')
-    .option('--checkpoint-every <n>', 'write a checkpoint every N updates (mini-batch steps) and at the end', parsePositiveInt)
-    .option('--resume', 'continue from the checkpoint if it exists (same settings; --epochs may grow)')
-    .option('--quiet', 'no progress bar')
-    .option('--json', 'print one JSON object');
+    .option('--learn-sigma', 'gaussian units: learn the visible standard deviations too');
+  addTrainOutputOptions(cmd, { logFields: 'step, epoch, reconstructionError, meanHidden, lr, time', every: 'updates (mini-batch steps) and at the end', grows: '--epochs' });
   addDataOptions(cmd);
   addSeedOption(cmd);
   cmd.action((o: Opts) =>
     runCommand(ctx, async () => {
       const { visible, categories } = parseVisible(o.visible);
       if (o.learnSigma && visible !== 'gaussian') throw new UsageError('--learn-sigma applies to --visible gaussian only');
-      checkOutputPath(o.out, '--out', ['.safetensors']);
-      if (o.log) checkOutputPath(o.log, '--log');
-      const ckptPath = o.checkpoint ?? (o.checkpointEvery !== undefined || o.resume ? defaultCheckpointPath(o.out) : undefined);
-      if (ckptPath) checkOutputPath(ckptPath, '--checkpoint', ['.safetensors']);
+      const ckptPath = resolveTrainOutputs(o);
       if (o.checkpoint && o.checkpointEvery === undefined && !o.resume) throw new UsageError('--checkpoint needs --checkpoint-every N (or --resume)');
       const data = await loadDataFromOptions(o, trainDataKey(o.seed));
       checkRbmData(data.x, visible, categories, o.data);

@@ -14,11 +14,10 @@ import { checkResumeMeta, loadCheckpoint, type StateTree } from '../../io/checkp
 import { printResult, runCommand, type CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { parseChoice, parsePositiveFloat, parsePositiveInt, parseUnitInterval } from '../options.js';
-import { addDataOptions, addSeedOption, checkOutputPath, fmt, loadDataFromOptions, trainDataKey, type DataOptionValues } from '../common.js';
+import { addDataOptions, addSeedOption, addTrainOutputOptions, resolveTrainOutputs, fmt, loadDataFromOptions, trainDataKey, type DataOptionValues } from '../common.js';
 import { progressBar } from '../progress.js';
 import { openTrainLog } from '../trainLog.js';
 import { registerTrainKind } from '../commands/train.js';
-import { defaultCheckpointPath } from '../commands/trainMlpEnergy.js';
 import { SCORE_SDE_KIND, SDE_KINDS, describeScoreSde, formatScoreArch, makeScoreSdeConfig, parseScoreArch, trainScoreSde } from './scoreSde.js';
 
 interface Opts extends DataOptionValues {
@@ -65,22 +64,13 @@ export function registerTrainScore(train: Command, ctx: CliContext): void {
     .option('--ema <d>', 'save an exponential moving average of the parameters with decay d (e.g. 0.999)', parseUnitInterval)
     .option('--steps <n>', 'training steps', parsePositiveInt, 2000)
     .option('--batch <n>', 'mini-batch size', parsePositiveInt, 128)
-    .option('--lr <lr>', 'Adam learning rate', parsePositiveFloat, 1e-3)
-    .option('--log <train.jsonl>', 'training log, JSON lines (step, loss, meanT, gradNorm, lr, time)')
-    .option('--checkpoint <path>', 'checkpoint file (default: <out>.ckpt.safetensors)')
-    .option('--checkpoint-every <k>', 'write a checkpoint every K steps', parsePositiveInt)
-    .option('--resume', 'continue from the checkpoint if it exists (same settings; --steps may grow)')
-    .option('--quiet', 'no progress bar')
-    .option('--json', 'print one JSON object');
+    .option('--lr <lr>', 'Adam learning rate', parsePositiveFloat, 1e-3);
+  addTrainOutputOptions(cmd, { logFields: 'step, loss, meanT, gradNorm, lr, time', every: 'steps', grows: '--steps' });
   addDataOptions(cmd);
   addSeedOption(cmd);
   cmd.action((o: Opts) =>
     runCommand(ctx, async () => {
-      checkOutputPath(o.out, '--out', ['.safetensors']);
-      if (o.log) checkOutputPath(o.log, '--log');
-      const ckptPath = o.checkpoint ?? (o.checkpointEvery !== undefined || o.resume ? defaultCheckpointPath(o.out) : undefined);
-      if (ckptPath) checkOutputPath(ckptPath, '--checkpoint', ['.safetensors']);
-      if (o.checkpoint && o.checkpointEvery === undefined && !o.resume) throw new UsageError('--checkpoint needs --checkpoint-every K (or --resume)');
+      const ckptPath = resolveTrainOutputs(o);
       if (!(o.eps < 1)) throw new UsageError(`--eps must be below 1, got ${o.eps}`);
       if (o.ema !== undefined && !(o.ema < 1)) throw new UsageError(`--ema must be below 1, got ${o.ema}`);
       const isVe = o.sde === 've';

@@ -8,12 +8,12 @@ import { checkResumeMeta, loadCheckpoint } from '../../io/checkpoint.js';
 import { printResult, runCommand, type CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { parseChoice, parseIntList, parsePositiveFloat, parsePositiveInt } from '../options.js';
-import { addDataOptions, addSeedOption, addTrainOutputOptions, resolveTrainOutputs, fmt, loadDataFromOptions, trainDataKey, type DataOptionValues } from '../common.js';
+import { addDataOptions, addSeedOption, addTrainOutputOptions, resolveTrainOutputs, type TrainOutputValues, fmt, loadDataFromOptions, trainDataKey, type DataOptionValues } from '../common.js';
 import { progressBar } from '../progress.js';
 import { openTrainLog } from '../trainLog.js';
 import { MLP_ENERGY_KIND, trainMlpEnergy } from '../kinds/mlpEnergy.js';
 
-interface Opts extends DataOptionValues {
+interface Opts extends DataOptionValues, TrainOutputValues {
   hidden: number[];
   activation: Activation;
   loss: 'dsm' | 'ssm';
@@ -22,13 +22,6 @@ interface Opts extends DataOptionValues {
   lr: number;
   batch: number;
   seed: number;
-  out: string;
-  log?: string;
-  checkpoint?: string;
-  checkpointEvery?: number;
-  resume?: boolean;
-  quiet?: boolean;
-  json?: boolean;
 }
 
 

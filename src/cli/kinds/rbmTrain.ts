@@ -9,13 +9,13 @@ import { checkResumeMeta, loadCheckpoint, type StateTree } from '../../io/checkp
 import { printResult, runCommand, type CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { parseChoice, parseFloatValue, parsePositiveFloat, parsePositiveInt } from '../options.js';
-import { addDataOptions, addSeedOption, addTrainOutputOptions, resolveTrainOutputs, fmt, loadDataFromOptions, trainDataKey, type DataOptionValues } from '../common.js';
+import { addDataOptions, addSeedOption, addTrainOutputOptions, resolveTrainOutputs, type TrainOutputValues, fmt, loadDataFromOptions, trainDataKey, type DataOptionValues } from '../common.js';
 import { progressBar } from '../progress.js';
 import { openTrainLog } from '../trainLog.js';
 import { registerTrainKind } from '../commands/train.js';
 import { RBM_KIND, checkRbmData, parseVisible, rbmStepsPerEpoch, rbmTensors, trainRbm } from './rbm.js';
 
-interface Opts extends DataOptionValues {
+interface Opts extends DataOptionValues, TrainOutputValues {
   hidden: number;
   visible: string;
   method: 'cd' | 'pcd';
@@ -27,13 +27,6 @@ interface Opts extends DataOptionValues {
   weightDecay: number;
   learnSigma?: boolean;
   seed: number;
-  out: string;
-  log?: string;
-  checkpoint?: string;
-  checkpointEvery?: number;
-  resume?: boolean;
-  quiet?: boolean;
-  json?: boolean;
 }
 
 /** A parser for a number in `[0, max)`, reported by commander naming the flag. */

@@ -14,13 +14,13 @@ import { checkResumeMeta, loadCheckpoint, type StateTree } from '../../io/checkp
 import { printResult, runCommand, type CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { parseChoice, parsePositiveFloat, parsePositiveInt, parseUnitInterval } from '../options.js';
-import { addDataOptions, addSeedOption, addTrainOutputOptions, resolveTrainOutputs, fmt, loadDataFromOptions, trainDataKey, type DataOptionValues } from '../common.js';
+import { addDataOptions, addSeedOption, addTrainOutputOptions, resolveTrainOutputs, type TrainOutputValues, fmt, loadDataFromOptions, trainDataKey, type DataOptionValues } from '../common.js';
 import { progressBar } from '../progress.js';
 import { openTrainLog } from '../trainLog.js';
 import { registerTrainKind } from '../commands/train.js';
 import { SCORE_SDE_KIND, SDE_KINDS, describeScoreSde, formatScoreArch, makeScoreSdeConfig, parseScoreArch, trainScoreSde } from './scoreSde.js';
 
-interface Opts extends DataOptionValues {
+interface Opts extends DataOptionValues, TrainOutputValues {
   sde: (typeof SDE_KINDS)[number];
   arch: string;
   activation: Activation;
@@ -36,13 +36,6 @@ interface Opts extends DataOptionValues {
   batch: number;
   lr: number;
   seed: number;
-  out: string;
-  log?: string;
-  checkpoint?: string;
-  checkpointEvery?: number;
-  resume?: boolean;
-  quiet?: boolean;
-  json?: boolean;
 }
 
 /** Registers `ebm train score`. */

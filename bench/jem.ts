@@ -4,9 +4,9 @@
  * `dataset-fashion-mnist` is installed) and noise, for the scores log p(x), max p(y|x) and ‖∇ₓ log p(x)‖.
  * Writes a markdown section between `<!-- jem:start -->` and `<!-- jem:end -->` of bench/RESULTS.md with `--write`.
  *
- *   npx tsx bench/jem.ts [--train 10000] [--test 2000] [--epochs 5] [--batch 64] [--sgld 20] [--hidden 256,256]
- *                        [--lr 1e-3] [--lr-jem <lr>] [--warmup 0] [--decay none|cosine] [--px 1] [--buffer 10000] [--reinit 0.05]
- *                        [--alpha 0.1] [--sgld-step 1] [--sgld-noise 0.01] [--seed 0] [--samples bench/jem-samples.png] [--write]
+ *   npx tsx bench/jem.ts [--train 10000] [--test 2000] [--epochs 20] [--batch 64] [--sgld 10] [--hidden 256,256]
+ *                        [--lr 1e-3] [--lr-jem <lr>] [--warmup 1000] [--decay cosine|none] [--px 0.1] [--buffer 5000] [--reinit 0.05]
+ *                        [--alpha 0.01] [--sgld-step 1] [--sgld-noise 0.01] [--seed 0] [--samples bench/jem-samples.png] [--write]
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -34,25 +34,25 @@ const flag = (name: string): boolean => process.argv.includes(`--${name}`);
 
 const NTRAIN = Number(arg('train', '10000'));
 const NTEST = Number(arg('test', '2000'));
-const EPOCHS = Number(arg('epochs', '5'));
+const EPOCHS = Number(arg('epochs', '20'));
 const BATCH = Number(arg('batch', '64'));
-const SGLD = Number(arg('sgld', '20'));
+const SGLD = Number(arg('sgld', '10'));
 const HIDDEN = arg('hidden', '256,256').split(',').map(Number);
 const LR = Number(arg('lr', '1e-3'));
 const SEED = Number(arg('seed', '0'));
 const SAMPLES = arg('samples', '');
-const ALPHA = Number(arg('alpha', '0.1'));
+const ALPHA = Number(arg('alpha', '0.01'));
 const GSTEP = Number(arg('sgld-step', '1'));
 const NOISE = Number(arg('sgld-noise', '0.01'));
 /** JEM-only learning rate (default: the same as `--lr`). */
 const LR_JEM = Number(arg('lr-jem', String(LR)));
 /** Linear warm-up steps from 0 (both models; 0 = none). */
-const WARMUP = Number(arg('warmup', '0'));
+const WARMUP = Number(arg('warmup', '1000'));
 /** Learning-rate decay after warm-up (both models): 'none' or 'cosine' (to 0 at the last step). */
-const DECAY = arg('decay', 'none');
+const DECAY = arg('decay', 'cosine');
 /** Weight of the log p(x) term. */
-const PX = Number(arg('px', '1'));
-const BUFFER = Number(arg('buffer', '10000'));
+const PX = Number(arg('px', '0.1'));
+const BUFFER = Number(arg('buffer', '5000'));
 const REINIT = Number(arg('reinit', '0.05'));
 if (DECAY !== 'none' && DECAY !== 'cosine') throw new RangeError(`--decay must be 'none' or 'cosine', got ${DECAY}`);
 

@@ -11,7 +11,11 @@
  * (rewritten after every method, so an interrupted run leaves the rows finished so far, marked as partial).
  *
  * Usage: `npx tsx bench/rbm-mnist.ts [--epochs N | --method-epochs cd1=15,pcd=15,cd3=8,cd25=10] [--quick]
- *        [--binarize stochastic|threshold] [--methods cd1,pcd,cd3,cd25] [--seed S] [--no-sklearn] [--no-write]`
+ *        [--binarize stochastic|threshold] [--methods cd1,pcd,cd3,cd25] [--seed S] [--no-sklearn] [--no-write]
+ *        [--lr 0.05] [--momentum-final 0.9]`
+ * `--lr`: initial learning rate of the paper-table runs (decayed linearly towards 0; default 0.05). `--momentum-final`:
+ * momentum after the switch epoch (starts at 0.5; default 0.9; pass 0.5 to keep it constant). Both apply to every
+ * method in `--methods`; the throughput comparison is unaffected.
  * `--quick`: a smoke test (2 000 train / 500 test rows, 50 hidden, 1 epoch, 500 βs, 20 runs, sklearn on 2 000 rows).
  * The anchors directory is `../shared/anchors` relative to the repository root (`EBM_ANCHORS` overrides); without it
  * the sklearn comparison is skipped with a message.
@@ -48,11 +52,11 @@ const PAPER: Record<string, { ll: number; note: string } | undefined> = {
 
 interface Args {
   epochs: Record<string, number>; quick: boolean; binarize: 'stochastic' | 'threshold'; methods: string[]; seed: number;
-  write: boolean; sklearn: boolean;
+  write: boolean; sklearn: boolean; lr: number; momentumFinal: number;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { epochs: {}, quick: false, binarize: 'stochastic', methods: ['cd1', 'pcd', 'cd3', 'cd25'], seed: 0, write: true, sklearn: true };
+  const a: Args = { epochs: {}, quick: false, binarize: 'stochastic', methods: ['cd1', 'pcd', 'cd3', 'cd25'], seed: 0, write: true, sklearn: true, lr: 0.05, momentumFinal: 0.9 };
   let allEpochs: number | undefined;
   const perMethod: Record<string, number> = {};
   const posInt = (flag: string, v: string): number => {
@@ -79,6 +83,8 @@ function parseArgs(argv: string[]): Args {
       }
     } else if (f === '--binarize') { const b = val(); if (b !== 'stochastic' && b !== 'threshold') throw new Error(`--binarize must be stochastic or threshold, got ${b}`); a.binarize = b; }
     else if (f === '--methods') a.methods = val().split(',').map((s) => s.trim().toLowerCase());
+    else if (f === '--lr') { const v = val(); a.lr = Number(v); if (!Number.isFinite(a.lr) || a.lr <= 0) throw new Error(`--lr must be a number > 0, got '${v}'`); }
+    else if (f === '--momentum-final') { const v = val(); a.momentumFinal = Number(v); if (!Number.isFinite(a.momentumFinal) || a.momentumFinal < 0 || a.momentumFinal >= 1) throw new Error(`--momentum-final must be in [0, 1), got '${v}'`); }
     else if (f === '--seed') { a.seed = Number(val()); if (!Number.isInteger(a.seed) || a.seed < 0) throw new Error('--seed must be an integer ≥ 0'); }
     else throw new Error(`unknown flag ${f}`);
   }
@@ -257,8 +263,8 @@ function main(): void {
     const t0 = performance.now();
     rbm.fit(train, {
       epochs, batchSize: 100, k, persistent,
-      learningRate: { kind: 'linear', initial: 0.05, final: 0, epochs },
-      momentum: { initial: 0.5, final: 0.9, switchEpoch: momentumSwitch(epochs) },
+      learningRate: { kind: 'linear', initial: args.lr, final: 0, epochs },
+      momentum: { initial: 0.5, final: args.momentumFinal, switchEpoch: momentumSwitch(epochs) },
       weightDecay: 2e-4,
       onEpoch: (e, inf) => console.log(`  ${label} epoch ${e + 1}/${epochs}: lr ${fmt(inf.learningRate, 4)}, recon ${inf.reconstructionError !== undefined ? fmt(inf.reconstructionError, 4) : '–'}, mean h ${fmt(inf.meanHidden, 3)}, ${fmt((performance.now() - t0) / 1000, 0)} s`),
     });
@@ -337,7 +343,8 @@ function render(
     '',
     `Protocol: ${nTrain} train / ${nTest} test rows, **${args.binarize} binarisation** (${args.binarize === 'stochastic' ? `pixel/255 as P(1), drawn once per split from seed ${args.seed}` : 'pixel/255 > 0.5'}). ` +
       `${nHidden} hidden units, batch 100, rows reshuffled every epoch; epochs: ${epochsText}. ` +
-      'lr 0.05 decayed linearly towards 0 over the run (epoch e uses 0.05·(1 − e/E)), momentum 0.5 → 0.9 (switch after epoch min(5, ⌊E/3⌋)), L2 weight decay 2e-4, ' +
+      `lr ${args.lr} decayed linearly towards 0 over the run (epoch e uses ${args.lr}·(1 − e/E)), ` +
+      (args.momentumFinal === 0.5 ? 'momentum 0.5 throughout, ' : `momentum 0.5 → ${args.momentumFinal} (switch after epoch min(5, ⌊E/3⌋)), `) + 'L2 weight decay 2e-4, ' +
       'W ~ N(0, 0.01²), visible biases from the training marginals, hidden biases 0; CD-k negative statistics use P(h|v_k); PCD: 100 persistent chains, one Gibbs sweep per update. ' +
       `AIS: base-rate start (training marginals, pseudo-count 1), ${nBetas} βs (Salakhutdinov & Murray schedule${args.quick ? ', shortened' : ': 0→0.5 step 1e-3, 0.5→0.9 step 1e-4, 0.9→1 step 1e-5'}), ${runs} runs, seed ${args.seed}; ` +
       'log Ẑ ± delta-method σ, [bracket] = log(w̄ ∓ 3 s_w/√R). Test LL ± standard error over test rows (excludes the log Ẑ error). ' +

@@ -263,9 +263,7 @@ export function valueAndGrad<P extends Tree, A extends unknown[]>(f: (params: P,
     }
     // Record the backward pass when an outer transform is tracing (or when asked), so it can be differentiated.
     const createGraph = opts.createGraph === true || (traceDepth > 0 && prevRecording);
-    if (value.dtype !== leavesIn[0]?.dtype && leavesIn.length) {
-      // Mixed dtypes are allowed (e.g. float64 loss of float32 params); the seed follows the value.
-    }
+    // The seed follows the value's dtype (a float64 loss of float32 parameters is allowed: `cast` converts back).
     const seed = onesLikeFn!(value);
     const gs = backward(value, traced, seed, createGraph);
     const grads = gs.map((g, i) => {

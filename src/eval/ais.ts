@@ -232,7 +232,9 @@ function summarise(logw: Float64Array, logBase: number): Omit<AISResult, 'logWei
   const R = logw.length;
   let m = -Infinity;
   for (let r = 0; r < R; r++) {
-    if (Number.isNaN(logw[r])) throw new RangeError(`AIS: log weight of run ${r} is NaN (non-finite parameters?)`);
+    // −∞ is a valid (zero) weight; NaN and +∞ mean non-finite parameters or energies.
+    if (!(logw[r] < Infinity)) throw new RangeError(`AIS: log weight of run ${r} is ${logw[r]} (non-finite parameters?)`);
+    if (logw.every((v) => v === -Infinity)) throw new RangeError('AIS: every run has weight 0 (log weight −∞)');
     if (logw[r] > m) m = logw[r];
   }
   let s = 0, s2 = 0;

@@ -123,6 +123,7 @@ export function gridLogZ(energy: Energy, opts: GridLogZOptions = {}): GridLogZRe
   } else throw new RangeError('gridLogZ: give a box or samples to derive one');
   for (const [a, b] of box) if (!(a < b) || !Number.isFinite(a) || !Number.isFinite(b)) throw new RangeError(`gridLogZ: invalid box [${box.map((r) => `[${r}]`).join(', ')}]`);
   const batch = opts.batch ?? 16384;
+  if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`gridLogZ: batch must be a positive integer, got ${batch}`);
   const dtype = opts.dtype ?? 'float64';
   let fine: ReturnType<typeof logSumOnGrid>;
   try {

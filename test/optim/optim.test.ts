@@ -303,12 +303,17 @@ describe('errors', () => {
     expect(() => applyUpdates(f64([1]), f64([1, 2]))).toThrow(/shape/);
   });
 
-  it('state is plain data (Tensors and numbers)', () => {
-    const check = (s: OptState): void => {
-      if (s instanceof Tensor || typeof s === 'number') return;
-      if (Array.isArray(s)) s.forEach(check);
-      else Object.values(s as Record<string, OptState>).forEach(check);
+  it('state is plain data (Tensors and numbers in arrays and plain records)', () => {
+    const leaves = (s: OptState): number => {
+      if (s instanceof Tensor || typeof s === 'number') return 1;
+      if (Array.isArray(s)) return s.reduce((n: number, e: OptState) => n + leaves(e), 0);
+      if (s === null || typeof s !== 'object' || Object.getPrototypeOf(s) !== Object.prototype) {
+        throw new Error(`optimiser state holds a non-plain value: ${String(s)}`);
+      }
+      return Object.values(s as Record<string, OptState>).reduce((n: number, e) => n + leaves(e), 0);
     };
-    check(sgd(0.1, { momentum: 0.9, weightDecay: 1e-4, clipNorm: 1 }).init({ w: f64([1]) }));
+    // clip (gradNorm) + weight decay (no state) + momentum trace (one tensor) + scale: at least the trace and the norm.
+    expect(leaves(sgd(0.1, { momentum: 0.9, weightDecay: 1e-4, clipNorm: 1 }).init({ w: f64([1]) }))).toBeGreaterThanOrEqual(2);
+    expect(leaves(adam(1e-3).init({ w: f64([1, 2]), b: f64([3]) }))).toBeGreaterThanOrEqual(5); // count + μ, ν per leaf
   });
 });

@@ -127,12 +127,14 @@ export function summarizeChains(samples: Tensor): ChainSummary {
   const ess: (number | null)[] = [], rhat: (number | null)[] = [], mcse: (number | null)[] = [];
   for (let j = 0; j < d; j++) {
     const ch = chainsOf(samples, (row) => row[j]);
+    // null only where the diagnostic is undefined because the coordinate never moved (zero variance); any other
+    // error propagates.
     const safe = (f: () => number): number | null => {
       try {
-        const v = f();
-        return Number.isFinite(v) ? v : null;
-      } catch {
-        return null;
+        return f();
+      } catch (err) {
+        if (err instanceof RangeError && /zero (within-chain )?variance/.test(err.message)) return null;
+        throw err;
       }
     };
     const e = safe(() => essMultiChain(ch));

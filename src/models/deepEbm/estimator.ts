@@ -165,15 +165,21 @@ export function standardization(x: Tensor): { shift: number[]; scale: number[] }
   const [n, d] = x.shape;
   const shift: number[] = [], scale: number[] = [];
   for (let j = 0; j < d; j++) {
-    let s = 0, s2 = 0;
+    let s = 0;
     for (let i = 0; i < n; i++) {
       const v = x.data[i * d + j];
+      if (!Number.isFinite(v)) throw new RangeError(`standardization: row ${i + 1}, column ${j + 1} is ${v}`);
       s += v;
-      s2 += v * v;
     }
     const m = s / n;
-    const sd = Math.sqrt(Math.max(0, s2 / n - m * m));
-    if (!(sd > 0)) throw new ShapeError(`standardization: column ${j + 1} is constant (${m})`);
+    // Two passes (centre, then square): the one-pass E[x²] − m² leaves rounding residue on constant columns.
+    let s2 = 0;
+    for (let i = 0; i < n; i++) {
+      const c = x.data[i * d + j] - m;
+      s2 += c * c;
+    }
+    const sd = Math.sqrt(s2 / n);
+    if (!(sd > 1e-12 * Math.max(1, Math.abs(m)))) throw new ShapeError(`standardization: column ${j + 1} is constant (${m})`);
     shift.push(Math.fround(m));
     scale.push(Math.fround(sd));
   }

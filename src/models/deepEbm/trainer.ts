@@ -218,7 +218,11 @@ export function trainDeepEbm<P extends Tree>(o: TrainDeepEbmOptions<P>): Trained
     }
     const gradNorm = globalNorm(r.grads);
     const m = { loss: r.loss, gap: r.aux.gap, ePos: r.aux.ePos, eNeg: r.aux.eNeg, gradNorm, samplerDivergent: r.aux.samplerDivergent };
-    const why = guard ? guard.check(m) : (Number.isFinite(r.loss) && Number.isFinite(gradNorm) ? null : `loss ${r.loss}, gradient norm ${gradNorm}`);
+    const why = guard
+      ? guard.check(m)
+      : Number.isFinite(r.loss) && Number.isFinite(gradNorm) && !(r.aux.samplerDivergent > 0)
+        ? null
+        : `loss ${r.loss}, gradient norm ${gradNorm}, divergent sampler chains ${r.aux.samplerDivergent}`;
     if (why) {
       t = rollback(step, why);
       continue;

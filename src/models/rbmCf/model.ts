@@ -301,8 +301,12 @@ export function trainRbmCf(p: RbmCfParams, train: Ratings, k: Key, opts: TrainRb
       for (let q = 0; q < p.b.length; q++) { vb[q] = m * vb[q] + st * db[q]; p.b[q] += vb[q]; }
       for (let j = 0; j < F; j++) { vc[j] = m * vc[j] + st * dc[j]; p.c[j] += vc[j]; }
     }
-    for (let q = 0; q < p.W.length; q += 997) if (!Number.isFinite(p.W[q])) throw new RangeError(`trainRbmCf: weights became ${p.W[q]} in epoch ${ep + 1}; lower the learning rate`);
-    const re = total ? wrong / total : 0;
+    for (const [name, arr] of [['W', p.W], ['b', p.b], ['c', p.c]] as const) {
+      for (let q = 0; q < arr.length; q++) {
+        if (!Number.isFinite(arr[q])) throw new RangeError(`trainRbmCf: ${name}[${q}] became ${arr[q]} in epoch ${ep + 1}; lower the learning rate`);
+      }
+    }
+    const re = total ? wrong / total : NaN; // no rating reconstructed this epoch: undefined, not 0
     recon.push(re);
     opts.onEpoch?.({ epoch: ep + 1, T, reconError: re });
   }

@@ -10,6 +10,7 @@ import { encodeNpy } from '../io/npy.js';
 import { imageGridPng } from '../io/png.js';
 import { loadDataSpec, type Dataset } from '../data/spec.js';
 import type { Binarize } from '../data/mnist.js';
+import { checkResumeMeta, loadCheckpoint, type StateTree } from '../io/checkpoint.js';
 import { UsageError } from './errors.js';
 import { parseChoice, parsePositiveInt, parseSeed, parseUnitInterval } from './options.js';
 
@@ -183,5 +184,22 @@ export function resolveTrainOutputs(o: TrainOutputValues): string | undefined {
   if (ckptPath) checkOutputPath(ckptPath, '--checkpoint', ['.safetensors']);
   if (o.checkpoint && o.checkpointEvery === undefined && !o.resume) throw new UsageError('--checkpoint needs --checkpoint-every K (or --resume)');
   return ckptPath;
+}
+
+/**
+ * The resume point of a training command: with `--resume` and an existing checkpoint, loads it (checking its model
+ * kind and that the stored settings match `meta`, except `config`) and returns its step and state; otherwise
+ * `undefined`. `tooFew(step)` returns the usage message when the requested length is shorter than the steps done.
+ */
+export async function loadResumePoint(
+  o: TrainOutputValues, ckptPath: string | undefined, kind: string, meta: Record<string, unknown>,
+  total: number, tooFew: (doneSteps: number) => string,
+): Promise<{ step: number; state: StateTree } | undefined> {
+  if (!o.resume || !ckptPath || !existsSync(ckptPath)) return undefined;
+  const ck = await loadCheckpoint(ckptPath, { kind });
+  const { config: _config, ...stored } = ck.meta;
+  checkResumeMeta(stored, meta, ckptPath);
+  if (ck.step > total) throw new UsageError(tooFew(ck.step));
+  return { step: ck.step, state: ck.state };
 }
 

@@ -1,14 +1,12 @@
 /** `ebm train mlp-energy`: an MLP energy trained by denoising or sliced score matching, with checkpoints and resume. */
-import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Activation } from '../../nn/index.js';
 import { ACTIVATIONS } from '../../nn/index.js';
 import { saveModel } from '../../io/model.js';
-import { checkResumeMeta, loadCheckpoint } from '../../io/checkpoint.js';
 import { printResult, runCommand, type CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { parseChoice, parseIntList, parsePositiveFloat, parsePositiveInt } from '../options.js';
-import { addDataOptions, addSeedOption, addTrainOutputOptions, resolveTrainOutputs, type TrainOutputValues, fmt, loadDataFromOptions, trainDataKey, type DataOptionValues } from '../common.js';
+import { addDataOptions, addSeedOption, addTrainOutputOptions, resolveTrainOutputs, loadResumePoint, type TrainOutputValues, fmt, loadDataFromOptions, trainDataKey, type DataOptionValues } from '../common.js';
 import { progressBar } from '../progress.js';
 import { openTrainLog } from '../trainLog.js';
 import { MLP_ENERGY_KIND, trainMlpEnergy } from '../kinds/mlpEnergy.js';
@@ -50,14 +48,8 @@ export function registerTrainMlpEnergy(train: Command, ctx: CliContext): void {
         data: o.data, n: o.n ?? null, limit: o.limit ?? null, binarize: o.binarize ?? null, threshold: o.threshold ?? null,
         seed: o.seed, hidden: o.hidden, activation: o.activation, loss: o.loss, sigma: o.sigma, lr: o.lr, batch: o.batch,
       };
-      let resume: { step: number; state: import('../../io/checkpoint.js').StateTree } | undefined;
-      if (o.resume && ckptPath && existsSync(ckptPath)) {
-        const ck = await loadCheckpoint(ckptPath, { kind: MLP_ENERGY_KIND });
-        const { config: _c, ...stored } = ck.meta;
-        checkResumeMeta(stored, meta, ckptPath);
-        if (ck.step > o.steps) throw new UsageError(`--steps ${o.steps} is less than the ${ck.step} steps already done in ${ckptPath}`);
-        resume = { step: ck.step, state: ck.state };
-      }
+      const resume = await loadResumePoint(o, ckptPath, MLP_ENERGY_KIND, meta, o.steps,
+        (done) => `--steps ${o.steps} is less than the ${done} steps already done in ${ckptPath}`);
       const log = o.log ? openTrainLog(o.log, resume?.step) : undefined;
       const bar = progressBar(ctx.io, 'train', o.steps, o.quiet);
       const t0 = performance.now();

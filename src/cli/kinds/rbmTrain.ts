@@ -2,14 +2,12 @@
  * `ebm train rbm`: an RBM trained by CD-k or PCD-k, with atomic checkpoints, bit-identical resume and a JSON-lines
  * log. Registered with `ebm train` by importing this module (it calls `registerTrainKind`).
  */
-import { existsSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { saveModel } from '../../io/model.js';
-import { checkResumeMeta, loadCheckpoint, type StateTree } from '../../io/checkpoint.js';
 import { printResult, runCommand, type CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { parseChoice, parseFloatValue, parsePositiveFloat, parsePositiveInt } from '../options.js';
-import { addDataOptions, addSeedOption, addTrainOutputOptions, resolveTrainOutputs, type TrainOutputValues, fmt, loadDataFromOptions, trainDataKey, type DataOptionValues } from '../common.js';
+import { addDataOptions, addSeedOption, addTrainOutputOptions, resolveTrainOutputs, loadResumePoint, type TrainOutputValues, fmt, loadDataFromOptions, trainDataKey, type DataOptionValues } from '../common.js';
 import { progressBar } from '../progress.js';
 import { openTrainLog } from '../trainLog.js';
 import { registerTrainKind } from '../commands/train.js';
@@ -72,14 +70,8 @@ export function registerTrainRbm(train: Command, ctx: CliContext): void {
         momentum: o.momentum, weightDecay: o.weightDecay, learnSigma: o.learnSigma ?? false,
       };
       const total = o.epochs * rbmStepsPerEpoch(data.rows, o.batch);
-      let resume: { step: number; state: StateTree } | undefined;
-      if (o.resume && ckptPath && existsSync(ckptPath)) {
-        const ck = await loadCheckpoint(ckptPath, { kind: RBM_KIND });
-        const { config: _c, ...stored } = ck.meta;
-        checkResumeMeta(stored, meta, ckptPath);
-        if (ck.step > total) throw new UsageError(`--epochs ${o.epochs} (${total} updates) is less than the ${ck.step} updates already done in ${ckptPath}`);
-        resume = { step: ck.step, state: ck.state };
-      }
+      const resume = await loadResumePoint(o, ckptPath, RBM_KIND, meta, total,
+        (done) => `--epochs ${o.epochs} (${total} updates) is less than the ${done} updates already done in ${ckptPath}`);
       const log = o.log ? openTrainLog(o.log, resume?.step) : undefined;
       const bar = progressBar(ctx.io, 'train', total, o.quiet);
       const t0 = performance.now();

@@ -6,15 +6,13 @@
  * ebm train score --sde vp --arch mlp:128,128 --data toy:8gaussians --steps 4000 --batch 256 --lr 2e-3 --seed 0 \
  *   --out m.safetensors
  */
-import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ACTIVATIONS, type Activation } from '../../nn/index.js';
 import { saveModel } from '../../io/model.js';
-import { checkResumeMeta, loadCheckpoint, type StateTree } from '../../io/checkpoint.js';
 import { printResult, runCommand, type CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { parseChoice, parsePositiveFloat, parsePositiveInt, parseUnitInterval } from '../options.js';
-import { addDataOptions, addSeedOption, addTrainOutputOptions, resolveTrainOutputs, type TrainOutputValues, fmt, loadDataFromOptions, trainDataKey, type DataOptionValues } from '../common.js';
+import { addDataOptions, addSeedOption, addTrainOutputOptions, resolveTrainOutputs, loadResumePoint, type TrainOutputValues, fmt, loadDataFromOptions, trainDataKey, type DataOptionValues } from '../common.js';
 import { progressBar } from '../progress.js';
 import { openTrainLog } from '../trainLog.js';
 import { registerTrainKind } from '../commands/train.js';
@@ -82,14 +80,8 @@ export function registerTrainScore(train: Command, ctx: CliContext): void {
         seed: o.seed, sde: o.sde, arch: formatScoreArch(arch), activation: o.activation, sdeParams: cfg.sdeParams, eps: o.eps,
         weighting: o.weighting, tSampling: o.tSampling, ema: o.ema ?? null, lr: o.lr, batch: o.batch,
       };
-      let resume: { step: number; state: StateTree } | undefined;
-      if (o.resume && ckptPath && existsSync(ckptPath)) {
-        const ck = await loadCheckpoint(ckptPath, { kind: SCORE_SDE_KIND });
-        const { config: _c, ...stored } = ck.meta;
-        checkResumeMeta(stored, meta, ckptPath);
-        if (ck.step > o.steps) throw new UsageError(`--steps ${o.steps} is less than the ${ck.step} steps already done in ${ckptPath}`);
-        resume = { step: ck.step, state: ck.state };
-      }
+      const resume = await loadResumePoint(o, ckptPath, SCORE_SDE_KIND, meta, o.steps,
+        (done) => `--steps ${o.steps} is less than the ${done} steps already done in ${ckptPath}`);
       const log = o.log ? openTrainLog(o.log, resume?.step) : undefined;
       const bar = progressBar(ctx.io, 'train', o.steps, o.quiet);
       const t0 = performance.now();

@@ -9,7 +9,7 @@
  * - `sm`: exact Hyvärinen `½‖s‖² + tr ∇ₓs` (D backward passes; small D).
  */
 import { Tensor, valueAndGrad, gatherRows, allFinite, reshape } from '../../tensor/index.js';
-import { key as makeKey, split, permutation, foldIn } from '../../random/index.js';
+import { key as makeKey, split, foldIn } from '../../random/index.js';
 import { adam, applyUpdates, globalNorm, type OptState } from '../../optim/index.js';
 import { saveModel } from '../../io/model.js';
 import { denoisingScoreMatching, slicedScoreMatching, exactScoreMatching, type ScoreLoss } from '../../losses/scoreMatching.js';
@@ -21,6 +21,7 @@ import { fmt } from '../common.js';
 import { progressBar } from '../progress.js';
 import { openTrainLog } from '../trainLog.js';
 import { trainLoop } from '../trainLoop.js';
+import { epochBatchIndices } from '../../data/batches.js';
 
 /** Score-matching losses accepted by `ebm train ebm --loss`. */
 export const EBM_SCORE_LOSSES = ['dsm', 'ssm', 'ssm-vr', 'sm'] as const;
@@ -81,21 +82,7 @@ export async function trainEbmByScoreMatching(ctx: CliContext, o: EbmScoreOption
   const params0 = initDeepEbm(kInit, cfg);
   const n = data.rows;
   const B = Math.min(o.batch, n);
-  let permE = -1;
-  let perm: Int32Array = new Int32Array(0);
-  const batchIdx = (t: number): Int32Array => {
-    const idx = new Int32Array(B);
-    for (let j = 0; j < B; j++) {
-      const pos = (t - 1) * B + j;
-      const e = Math.floor(pos / n);
-      if (e !== permE) {
-        perm = permutation(foldIn(kData, e), n);
-        permE = e;
-      }
-      idx[j] = perm[pos - e * n];
-    }
-    return idx;
-  };
+  const batchIdx = epochBatchIndices(kData, n, B);
   const x = new Tensor(data.x.data, [n, D]);
   const shape = cfg.arch.kind === 'conv' ? [B, ...cfg.arch.shape] : [B, D];
   const log = o.log ? openTrainLog(o.log) : undefined;

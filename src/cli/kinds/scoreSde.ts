@@ -11,7 +11,7 @@
  * Importing this module registers the kind with the model registry (`ebm sample`, `ebm eval`).
  */
 import { Tensor, valueAndGrad, noGrad, reshape, gatherRows, allFinite, tensor, mul, add, sub, div, sum, square } from '../../tensor/index.js';
-import { key as makeKey, split, normal, uniform, permutation, foldIn, type Key } from '../../random/index.js';
+import { key as makeKey, split, normal, uniform, foldIn, type Key } from '../../random/index.js';
 import { isActivation, type Activation } from '../../nn/index.js';
 import { adam, applyUpdates, globalNorm, type OptState, type GradientTransformation } from '../../optim/index.js';
 import { DataError } from '../../io/errors.js';
@@ -28,6 +28,7 @@ import { trainLoop, type LogRecord } from '../trainLoop.js';
 import { registerModelKind, type LoadedModel } from '../models.js';
 import { UsageError } from '../errors.js';
 import { scoreRequest } from './scoreOptions.js';
+import { epochBatchIndices } from '../../data/batches.js';
 
 /** The model-file kind string. */
 export const SCORE_SDE_KIND = 'score-sde';
@@ -458,21 +459,7 @@ export async function trainScoreSde(o: TrainScoreSdeOptions): Promise<TrainedSco
     state = { params, opt: opt.init(params), ema: ema > 0 ? params : null };
   }
   const B = Math.min(o.batch, n);
-  let permE = -1;
-  let perm: Int32Array = new Int32Array(0);
-  const batchIdx = (t: number): Int32Array => {
-    const idx = new Int32Array(B);
-    for (let j = 0; j < B; j++) {
-      const pos = (t - 1) * B + j;
-      const e = Math.floor(pos / n);
-      if (e !== permE) {
-        perm = permutation(foldIn(kData, e), n);
-        permE = e;
-      }
-      idx[j] = perm[pos - e * n];
-    }
-    return idx;
-  };
+  const batchIdx = epochBatchIndices(kData, n, B);
   const D = cfg.dim;
   const flat = new Tensor(z.data, [n, D]);
   let last: Record<string, number> = {};

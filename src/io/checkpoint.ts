@@ -14,7 +14,7 @@ import { isKey, type Key } from '../random/key.js';
 import { DataError } from './errors.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 import { writeFileAtomic } from './atomic.js';
-import { ebmTsVersion } from './model.js';
+import { ebmTsVersion, type TensorLayout } from './model.js';
 
 /** Value of the `format` metadata key of checkpoint files. */
 export const CHECKPOINT_FORMAT = 'ebm-ts-checkpoint';
@@ -162,3 +162,18 @@ export function checkResumeMeta(stored: Record<string, unknown>, current: Record
     if (a !== b) throw new DataError(`cannot resume: setting "${k}" was ${a ?? 'unset'} in the checkpoint but is ${b ?? 'unset'} now`, { file });
   }
 }
+
+/**
+ * Checks the parameters restored from a checkpoint against the model's tensor layout: every named tensor must be
+ * present with the expected shape and dtype. Throws a {@link DataError} (flag `--checkpoint`) naming the first misfit.
+ */
+export function checkCheckpointParams(params: unknown, layout: TensorLayout): void {
+  const tensors = (params ?? {}) as Record<string, unknown>;
+  for (const [name, want] of Object.entries(layout)) {
+    const t = tensors[name];
+    if (!(t instanceof Tensor) || t.shape.join(',') !== want.shape.join(',') || t.dtype !== want.dtype) {
+      throw new DataError(`checkpoint parameter "${name}" is missing or has the wrong shape`, { flag: 'checkpoint' });
+    }
+  }
+}
+

@@ -130,3 +130,16 @@ print("OK")
     expect(r.stdout.trim()).toBe('OK');
   });
 });
+
+describe('checkCheckpointParams', () => {
+  it('accepts parameters that fit the layout and names the first missing, misshapen or wrongly typed one', async () => {
+    const { checkCheckpointParams } = await import('../../src/io/checkpoint.js');
+    const { zeros } = await import('../../src/tensor/index.js');
+    const layout = { 'l0.w': { shape: [2, 3], dtype: 'float32' as const }, 'l0.b': { shape: [3], dtype: 'float32' as const } };
+    expect(() => checkCheckpointParams({ 'l0.w': zeros([2, 3]), 'l0.b': zeros([3]) }, layout)).not.toThrow();
+    expect(() => checkCheckpointParams({ 'l0.w': zeros([2, 3]) }, layout)).toThrow(/"l0\.b" is missing/);
+    expect(() => checkCheckpointParams({ 'l0.w': zeros([3, 2]), 'l0.b': zeros([3]) }, layout)).toThrow(/"l0\.w"/);
+    expect(() => checkCheckpointParams({ 'l0.w': zeros([2, 3], 'float64'), 'l0.b': zeros([3]) }, layout)).toThrow(/"l0\.w"/);
+    expect(() => checkCheckpointParams(undefined, layout)).toThrow(/"l0\.w"/);
+  });
+});

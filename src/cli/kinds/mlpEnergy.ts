@@ -13,8 +13,7 @@ import { Tensor, ShapeError, valueAndGrad, grad, noGrad, add, sub, mul, neg, sum
 import { key as makeKey, split, normal, permutation, foldIn, type Key } from '../../random/index.js';
 import type { MLPParams } from '../../nn/index.js';
 import { adam, applyUpdates, globalNorm, type OptState, type GradientTransformation } from '../../optim/index.js';
-import { DataError } from '../../io/errors.js';
-import type { StateTree } from '../../io/checkpoint.js';
+import { checkCheckpointParams, type StateTree } from '../../io/checkpoint.js';
 import { trainLoop, type LogRecord } from '../trainLoop.js';
 import {
   MLP_ENERGY_KIND, makeMlpEnergyConfig, mlpEnergyLayout, initMlpEnergy, energyZ, standardize, unstandardize, energyOf,
@@ -98,11 +97,7 @@ export async function trainMlpEnergy(o: TrainMlpEnergyOptions): Promise<TrainedM
   let start = 0;
   if (o.resume) {
     const s = o.resume.state as unknown as TrainState;
-    const layout = mlpEnergyLayout(cfg);
-    for (const [name, want] of Object.entries(layout)) {
-      const t = s.params?.[name];
-      if (!(t instanceof Tensor) || t.shape.join(',') !== want.shape.join(',')) throw new DataError(`checkpoint parameter "${name}" is missing or has the wrong shape`, { flag: 'checkpoint' });
-    }
+    checkCheckpointParams(s.params, mlpEnergyLayout(cfg));
     state = { params: s.params, opt: s.opt };
     start = o.resume.step;
   } else {

@@ -20,7 +20,7 @@ import { averageLogLikelihood, pseudoLogLikelihood, reconstructionError } from '
 import { imageGridPng } from '../../io/png.js';
 import { DataError } from '../../io/errors.js';
 import type { TensorLayout } from '../../io/model.js';
-import type { StateTree } from '../../io/checkpoint.js';
+import { checkCheckpointParams, type StateTree } from '../../io/checkpoint.js';
 import { UsageError } from '../errors.js';
 import { trainLoop, type LogRecord } from '../trainLoop.js';
 
@@ -233,15 +233,9 @@ export async function trainRbm(o: TrainRbmOptions): Promise<TrainedRbm> {
   let start = 0;
   if (o.resume) {
     const s = o.resume.state as unknown as { params?: Record<string, unknown>; cd?: CDState };
-    const tensors = (s.params ?? {}) as Record<string, Tensor>;
-    for (const [name, want] of Object.entries(rbmLayout(cfg))) {
-      const t = tensors[name];
-      if (!(t instanceof Tensor) || t.shape.join(',') !== want.shape.join(',') || t.dtype !== want.dtype) {
-        throw new DataError(`checkpoint parameter "${name}" is missing or has the wrong shape`, { flag: 'checkpoint' });
-      }
-    }
+    checkCheckpointParams(s.params, rbmLayout(cfg));
     if (!s.cd || typeof s.cd.step !== 'number') throw new DataError('checkpoint has no CD state', { flag: 'checkpoint' });
-    state = { params: rbmParamsOf(cfg, tensors), cd: s.cd };
+    state = { params: rbmParamsOf(cfg, s.params as Record<string, Tensor>), cd: s.cd };
     start = o.resume.step;
   } else {
     const mean = new Float64Array(nv);

@@ -16,7 +16,7 @@ import { isActivation, type Activation } from '../../nn/index.js';
 import { adam, applyUpdates, globalNorm, type OptState, type GradientTransformation } from '../../optim/index.js';
 import { DataError } from '../../io/errors.js';
 import { checkTensorLayout, type TensorLayout } from '../../io/model.js';
-import type { StateTree } from '../../io/checkpoint.js';
+import { checkCheckpointParams, type StateTree } from '../../io/checkpoint.js';
 import { heatmapPng } from '../../io/png.js';
 import {
   vpSDE, veSDE, subVpSDE, initTimeMLP, applyTimeMLP, initUNet, applyUNet, continuousDSM, perturb, bindScore, eulerMaruyama,
@@ -446,11 +446,7 @@ export async function trainScoreSde(o: TrainScoreSdeOptions): Promise<TrainedSco
   let start = 0;
   if (o.resume) {
     const s = o.resume.state as unknown as TrainState;
-    const layout = scoreLayout(cfg);
-    for (const [name, want] of Object.entries(layout)) {
-      const t = s.params?.[name];
-      if (!(t instanceof Tensor) || t.shape.join(',') !== want.shape.join(',')) throw new DataError(`checkpoint parameter "${name}" is missing or has the wrong shape`, { flag: 'checkpoint' });
-    }
+    checkCheckpointParams(s.params, scoreLayout(cfg));
     state = { params: s.params, opt: s.opt, ema: ema > 0 ? (s.ema ?? null) : null };
     if (ema > 0 && !state.ema) throw new DataError('the checkpoint has no EMA parameters but --ema is set', { flag: 'checkpoint' });
     start = o.resume.step;

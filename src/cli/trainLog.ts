@@ -34,3 +34,9 @@ export function openTrainLog(path: string, resumeStep?: number): TrainLog {
     },
   };
 }
+
+/** How often a training command logs: about 100 records per run, at least every step and at most every 100 steps. */
+export function logInterval(steps: number): number {
+  return Math.max(1, Math.min(100, Math.floor(steps / 100) || 1));
+}
+

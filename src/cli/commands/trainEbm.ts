@@ -25,7 +25,7 @@ import { UsageError } from '../errors.js';
 import { parseChoice, parsePositiveFloat, parsePositiveInt, parseUnitInterval, parseFloatValue } from '../options.js';
 import { addDataOptions, addSeedOption, checkOutputPath, fmt, loadDataFromOptions, trainDataKey, type DataOptionValues } from '../common.js';
 import { progressBar } from '../progress.js';
-import { openTrainLog } from '../trainLog.js';
+import { openTrainLog, logInterval } from '../trainLog.js';
 import { registerTrainKind } from './train.js';
 import { registerModelKind, type LoadedModel } from '../models.js';
 import { EBM_SCORE_LOSSES, trainEbmByScoreMatching, type EbmScoreLoss } from '../kinds/scoreEbm.js';
@@ -211,7 +211,7 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
           ...(o.ema !== undefined ? { emaDecay: o.ema } : {}),
           ...(o.clip !== undefined ? { clipNorm: o.clip } : {}),
           guard: { maxRollbacks: o.maxRollbacks },
-          logEvery: Math.max(1, Math.min(100, Math.floor(steps / 100) || 1)),
+          logEvery: logInterval(steps),
           onLog: (r) => void log?.write({ ...r }),
           onRollback: (e) => {
             const line = `rollback at step ${e.step}: ${e.reason}; back to step ${e.rolledBackTo}, learning rate ×${e.lrScale}, random stream ${e.stream}`;

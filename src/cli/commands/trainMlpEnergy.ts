@@ -8,7 +8,7 @@ import { UsageError } from '../errors.js';
 import { parseChoice, parseIntList, parsePositiveFloat, parsePositiveInt } from '../options.js';
 import { addDataOptions, addSeedOption, addTrainOutputOptions, resolveTrainOutputs, loadResumePoint, type TrainOutputValues, fmt, loadDataFromOptions, trainDataKey, type DataOptionValues } from '../common.js';
 import { progressBar } from '../progress.js';
-import { openTrainLog } from '../trainLog.js';
+import { openTrainLog, logInterval } from '../trainLog.js';
 import { MLP_ENERGY_KIND, trainMlpEnergy } from '../kinds/mlpEnergy.js';
 
 interface Opts extends DataOptionValues, TrainOutputValues {
@@ -63,7 +63,7 @@ export function registerTrainMlpEnergy(train: Command, ctx: CliContext): void {
         ...(o.checkpointEvery !== undefined && ckptPath ? { checkpointEvery: o.checkpointEvery, checkpointPath: ckptPath } : {}),
         ...(resume ? { resume } : {}),
         meta,
-        logEvery: Math.max(1, Math.min(100, Math.floor(o.steps / 100) || 1)),
+        logEvery: logInterval(o.steps),
         onLog: (rec) => log?.write(rec),
         onProgress: (done, m) => bar.update(done, m ? `loss ${fmt(m.loss)}` : undefined),
       });

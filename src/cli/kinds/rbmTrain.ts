@@ -9,7 +9,7 @@ import { UsageError } from '../errors.js';
 import { parseChoice, parseFloatValue, parsePositiveFloat, parsePositiveInt } from '../options.js';
 import { addDataOptions, addSeedOption, addTrainOutputOptions, resolveTrainOutputs, loadResumePoint, type TrainOutputValues, fmt, loadDataFromOptions, trainDataKey, type DataOptionValues } from '../common.js';
 import { progressBar } from '../progress.js';
-import { openTrainLog } from '../trainLog.js';
+import { openTrainLog, logInterval } from '../trainLog.js';
 import { registerTrainKind } from '../commands/train.js';
 import { RBM_KIND, checkRbmData, parseVisible, rbmStepsPerEpoch, rbmTensors, trainRbm } from './rbm.js';
 
@@ -83,7 +83,7 @@ export function registerTrainRbm(train: Command, ctx: CliContext): void {
         ...(o.checkpointEvery !== undefined && ckptPath ? { checkpointEvery: o.checkpointEvery, checkpointPath: ckptPath } : {}),
         ...(resume ? { resume } : {}),
         meta,
-        logEvery: Math.max(1, Math.min(100, Math.floor(total / 100) || 1)),
+        logEvery: logInterval(total),
         onLog: (rec) => log?.write(rec),
         onProgress: (done, m) => bar.update(done, m && Number.isFinite(m.reconstructionError) ? `recon ${fmt(m.reconstructionError)}` : undefined),
       });

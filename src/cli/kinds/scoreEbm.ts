@@ -19,7 +19,7 @@ import { printResult, type CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { fmt } from '../common.js';
 import { progressBar } from '../progress.js';
-import { openTrainLog } from '../trainLog.js';
+import { openTrainLog, logInterval } from '../trainLog.js';
 import { trainLoop } from '../trainLoop.js';
 import { epochBatchIndices } from '../../data/batches.js';
 
@@ -104,7 +104,7 @@ export async function trainEbmByScoreMatching(ctx: CliContext, o: EbmScoreOption
       if (metrics) last = metrics;
       return { state: { params: applyUpdates(s.params, u), opt: nextOpt }, metrics };
     },
-    logEvery: Math.max(1, Math.min(100, Math.floor(steps / 100) || 1)),
+    logEvery: logInterval(steps),
     onLog: (rec) => log?.write(rec),
     onProgress: (d, m) => bar.update(d, m ? `loss ${fmt(m.loss)}` : undefined),
   });

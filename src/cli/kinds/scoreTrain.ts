@@ -14,7 +14,7 @@ import { UsageError } from '../errors.js';
 import { parseChoice, parsePositiveFloat, parsePositiveInt, parseUnitInterval } from '../options.js';
 import { addDataOptions, addSeedOption, addTrainOutputOptions, resolveTrainOutputs, loadResumePoint, type TrainOutputValues, fmt, loadDataFromOptions, trainDataKey, type DataOptionValues } from '../common.js';
 import { progressBar } from '../progress.js';
-import { openTrainLog } from '../trainLog.js';
+import { openTrainLog, logInterval } from '../trainLog.js';
 import { registerTrainKind } from '../commands/train.js';
 import { SCORE_SDE_KIND, SDE_KINDS, describeScoreSde, formatScoreArch, makeScoreSdeConfig, parseScoreArch, trainScoreSde } from './scoreSde.js';
 
@@ -91,7 +91,7 @@ export function registerTrainScore(train: Command, ctx: CliContext): void {
         ...(o.checkpointEvery !== undefined && ckptPath ? { checkpointEvery: o.checkpointEvery, checkpointPath: ckptPath } : {}),
         ...(resume ? { resume } : {}),
         meta,
-        logEvery: Math.max(1, Math.min(100, Math.floor(o.steps / 100) || 1)),
+        logEvery: logInterval(o.steps),
         onLog: (rec) => log?.write(rec),
         onProgress: (done, m) => bar.update(done, m ? `loss ${fmt(m.loss)}` : undefined),
       });

@@ -5,7 +5,7 @@
  * `<!-- deep-ebm-2d:end -->` of bench/RESULTS.md (unless `--no-write`).
  *
  * Usage: `npx tsx bench/deep-ebm-2d.ts [--only 8gaussians|rings] [--steps N] [--no-write]` (experiments:
- * `--lr --chains --temps --t-max --mcmc --batch` override the settings and disable writing).
+ * `--lr --chains --temps --t-max --mcmc --batch --fourier m:scale --no-fourier` override the settings and disable writing).
  */
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { key, split, foldIn } from '../src/random/index.js';
@@ -13,7 +13,7 @@ import { getToy } from '../src/data/toy.js';
 import { mala, geometricTemperatures } from '../src/samplers/index.js';
 import { contrastiveDivergence } from '../src/losses/contrastiveDivergence.js';
 import { runChains } from '../src/losses/contrastiveDivergence.js';
-import { parseArch, initDeepEbm, deepEbmEnergy, standardization, trainDeepEbm, type DeepEbmConfig } from '../src/models/deepEbm/index.js';
+import { parseArch, initDeepEbm, deepEbmEnergy, standardization, trainDeepEbm, fourierFeatures, type DeepEbmConfig } from '../src/models/deepEbm/index.js';
 import { evaluate2d, toyModes, widenBox } from '../src/eval/harness2d.js';
 import { cosineDecay } from '../src/optim/index.js';
 import { Tensor } from '../src/tensor/index.js';
@@ -43,11 +43,16 @@ interface Setting {
   readonly confine: number;
   /** Decay of the parameter EMA used for evaluation. */
   readonly ema: number;
+  /** Random Fourier input features `m:scale` (see `fourierFeatures`), or null for the plain MLP on z. */
+  readonly fourier: { readonly features: number; readonly scale: number } | null;
 }
 
+/** Fourier features used by both settings: 64 frequencies, N(0, 0.5²) cycles per standardised unit. */
+const FF = { features: 64, scale: 0.5 } as const;
+
 const SETTINGS: Setting[] = [
-  { name: '8gaussians', steps: 1500, stepSize: 4e-3, mcmcSteps: 5, tMax: 10, temps: 6, chains: 256, lr: 2e-3, batch: 256, alpha: 0, confine: 1e-2, ema: 0.99 },
-  { name: 'rings', steps: 16000, stepSize: 1e-3, mcmcSteps: 2, tMax: 20, temps: 6, chains: 128, lr: 5e-3, batch: 256, alpha: 0, confine: 1e-2, ema: 0.99 },
+  { name: '8gaussians', steps: 1500, stepSize: 4e-3, mcmcSteps: 5, tMax: 10, temps: 6, chains: 256, lr: 2e-3, batch: 256, alpha: 0, confine: 1e-2, ema: 0.99, fourier: FF },
+  { name: 'rings', steps: 2000, stepSize: 1e-3, mcmcSteps: 2, tMax: 20, temps: 6, chains: 128, lr: 2e-3, batch: 256, alpha: 0, confine: 1e-2, ema: 0.99, fourier: FF },
 ];
 
 const args = process.argv.slice(2);
@@ -73,7 +78,10 @@ function run(s: Setting): Row {
   const data = toy.sample(kTrain, 20000);
   const test = toy.sample(kTest, 5000);
   const { shift, scale } = standardization(data);
-  const cfg: DeepEbmConfig = { arch: parseArch('mlp:2-128-128-1'), activation: 'silu', shift, scale, confine: s.confine };
+  const cfg: DeepEbmConfig = {
+    arch: parseArch('mlp:2-128-128-1'), activation: 'silu', shift, scale, confine: s.confine,
+    ...(s.fourier ? { fourier: fourierFeatures(foldIn(key(2024), 0xf0), 2, s.fourier.features, s.fourier.scale) } : {}),
+  };
   const params = initDeepEbm(kInit, cfg);
   const b = toy.bounds!;
   const cd = contrastiveDivergence({
@@ -109,9 +117,12 @@ function run(s: Setting): Row {
 // Overrides for experiments (`--lr 5e-3 --chains 128 --temps 6 --t-max 20 --mcmc 4 --batch 256`); they disable writing.
 const num = (k: string): number | undefined => (argVal(k) !== undefined ? Number(argVal(k)) : undefined);
 const over = { lr: num('--lr'), chains: num('--chains'), temps: num('--temps'), tMax: num('--t-max'), mcmcSteps: num('--mcmc'), batch: num('--batch') };
-const overridden = Object.values(over).some((v) => v !== undefined);
+const ffOver = args.includes('--no-fourier') ? null : argVal('--fourier') !== undefined
+  ? { features: Number(argVal('--fourier')!.split(':')[0]), scale: Number(argVal('--fourier')!.split(':')[1]) } : undefined;
+const overridden = Object.values(over).some((v) => v !== undefined) || ffOver !== undefined;
 const withOver = (s: Setting): Setting => ({
   ...s, ...Object.fromEntries(Object.entries(over).filter(([, v]) => v !== undefined)),
+  ...(ffOver !== undefined ? { fourier: ffOver } : {}),
   steps: stepsOverride ?? s.steps,
 });
 const rows = SETTINGS.filter((s) => !only || s.name === only).map(withOver).map(run);
@@ -121,7 +132,8 @@ const f = (v: number, d = 3) => v.toFixed(d);
 const lines = [
   '### Deep EBM (contrastive divergence) on 2-D toys',
   '',
-  'MLP 2-128-128-1 SiLU on standardised inputs plus ½·c‖z‖² (c = 10⁻²), trained by contrastive divergence (loss',
+  'MLP 2-128-128-1 SiLU on standardised inputs z plus ½·c‖z‖² (c = 10⁻²); with Fourier features (column "FF", m:scale) the',
+  'MLP reads φ(z) = [sin 2πzB, cos 2πzB], B ~ N(0, scale²) of shape 2×m, fixed (128 inputs for m = 64). Trained by contrastive divergence (loss',
   '`mean E(x⁺) − mean E(x⁻)`) with parallel-tempering negatives: C persistent chains at each of K temperatures',
   '(geometric ladder 1 … T_max), per training step `PT steps` transitions (MALA at every temperature, step η·T, then',
   'even/odd neighbour swaps) under the current model; the C chains at T = 1 are the negatives. Adam with cosine decay,',
@@ -129,14 +141,24 @@ const lines = [
   'trapezoid quadrature on 512² points of the data box widened by 25 % per side. Gap = model NLL − true NLL (≈ KL(p‖q));',
   `± is the standard error over test points. Backend: ${bi.backend}${bi.blas ? ' + BLAS' : ''}, 2 shared cores. Command: \`npx tsx bench/deep-ebm-2d.ts\`.`,
   '',
-  '| data | steps | PT steps | temps (T_max) | chains | η | lr | true NLL | model NLL | gap (nat) | log Z err | edge ratio | MMD² | mode weights (model, grid) | rollbacks | time |',
-  '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  '| data | FF | steps | PT steps | temps (T_max) | chains | η | lr | true NLL | model NLL | gap (nat) | log Z err | edge ratio | MMD² | mode weights (model, grid) | rollbacks | time |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ...rows.map(({ s, steps, rep, seconds, rollbacks }) =>
-    `| toy:${s.name} | ${steps} | ${s.mcmcSteps} | ${s.temps} (${s.tMax}) | ${s.chains} | ${s.stepSize} | ${s.lr} | ${f(rep.trueNll)} | ${f(rep.modelNll)} | ${f(rep.nllGap)} ± ${f(rep.nllGapStdErr)} | ${rep.logZError.toExponential(1)} | ` +
+    `| toy:${s.name} | ${s.fourier ? `${s.fourier.features}:${s.fourier.scale}` : 'none'} | ${steps} | ${s.mcmcSteps} | ${s.temps} (${s.tMax}) | ${s.chains} | ${s.stepSize} | ${s.lr} | ${f(rep.trueNll)} | ${f(rep.modelNll)} | ${f(rep.nllGap)} ± ${f(rep.nllGapStdErr)} | ${rep.logZError.toExponential(1)} | ` +
     `${rep.boundaryRatio.toExponential(1)} | ${rep.mmd === null ? '–' : rep.mmd.toExponential(2)} | ${rep.modes ? rep.modes.modelWeights.map((w) => w.toFixed(3)).join(' ') : '–'} | ` +
     `${rollbacks} | ${seconds.toFixed(0)} s |`),
   '',
   'Target: gap ≤ 0.15 nat (goal 0.05).',
+  '',
+  'Without Fourier features (the plain MLP on z, same harness, earlier runs): 8gaussians 0.043 ± 0.003 after 1500 steps;',
+  'rings 0.230 ± 0.008 after 16 000 steps (lr 5e-3), and the gap fell only slowly with training length (2500 steps: 0.387,',
+  '5000: 0.348, 8000: 0.249). The thin rings (σ = 0.08) are high-frequency structure that a coordinate MLP learns slowly',
+  '(spectral bias); with the features the rings reach 0.035 in 2000 steps. A scale of 1 instead of 0.5 was worse in a',
+  'score-model sweep (rings 0.44 vs 0.22 at 6000 steps).',
+  'The CLI reproduces the rings row: `ebm train ebm --data toy:rings --n 20000 --arch mlp:2-128-128-1 --fourier 64:0.5',
+  '--negatives tempered --sampler mala --t-max 20 --temps 6 --chains 128 --mcmc-steps 2 --step-size 1e-3 --confine 1e-2',
+  '--batch 256 --lr 2e-3 --lr-decay cosine --ema 0.99 --steps 2000` (62 s) then `ebm eval … --data toy:rings --n 10000',
+  '--seed 5`: avg log-lik −2.681 vs true −2.627 on 10 000 fresh points (gap 0.055 nat, 200² grid).',
 ];
 const section = lines.join('\n');
 console.log(section);

@@ -12,7 +12,11 @@
  *
  * Usage: `npx tsx bench/rbm-mnist.ts [--epochs N | --method-epochs cd1=15,pcd=15,cd3=8,cd25=10] [--quick]
  *        [--binarize stochastic|threshold] [--methods cd1,pcd,cd3,cd25] [--seed S] [--no-sklearn] [--no-write]
- *        [--lr 0.05] [--momentum-final 0.9]`
+ *        [--lr 0.05] [--momentum-final 0.9] [--train-data fixed|dynamic] [--monitor N] [--save DIR]`
+ * `--train-data dynamic`: train on a fresh Bernoulli(pixel/255) draw per mini-batch (dynamic binarisation, as in
+ * Salakhutdinov's RBM/DBM training code) instead of the once-binarised training rows; the test rows are binarised
+ * once as before. `--monitor N`: a quick AIS estimate of the test LL every N epochs (progress only). `--save DIR`:
+ * write each trained model as an `ebm` model file (`ebm eval DIR/cd25.safetensors --data … --logz ais`).
  * `--lr`: initial learning rate of the paper-table runs (decayed linearly towards 0; default 0.05). `--momentum-final`:
  * momentum after the switch epoch (starts at 0.5; default 0.9; pass 0.5 to keep it constant). Both apply to every
  * method in `--methods`; the throughput comparison is unaffected.
@@ -21,7 +25,7 @@
  * the sklearn comparison is skipped with a message.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadavg } from 'node:os';
@@ -31,6 +35,8 @@ import { foldIn, key, split, type Key } from '../src/random/index.js';
 import { loadMnist, mnistDataDir } from '../src/data/mnist.js';
 import { BernoulliRBM, freeEnergyRaw, gibbsRaw, type RBMParams } from '../src/models/rbm/index.js';
 import { aisLogZ, salakhutdinovBetas } from '../src/eval/ais.js';
+import { encodeModel } from '../src/io/model.js';
+import { RBM_KIND, rbmTensors } from '../src/cli/kinds/rbm.js';
 import { averageLogLikelihood, pseudoLogLikelihood, reconstructionError } from '../src/eval/rbmMetrics.js';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
@@ -53,10 +59,16 @@ const PAPER: Record<string, { ll: number; note: string } | undefined> = {
 interface Args {
   epochs: Record<string, number>; quick: boolean; binarize: 'stochastic' | 'threshold'; methods: string[]; seed: number;
   write: boolean; sklearn: boolean; lr: number; momentumFinal: number;
+  /** `fixed`: train on the once-binarised rows; `dynamic`: a fresh Bernoulli(pixel) draw per mini-batch. */
+  trainData: 'fixed' | 'dynamic';
+  /** Quick AIS (1 000 βs, 20 runs) on the test set every N epochs (0 = never): a progress monitor, not a result. */
+  monitor: number;
+  /** Directory to write each trained model to (`<dir>/<method>.safetensors`, an `ebm` model file). */
+  save?: string;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { epochs: {}, quick: false, binarize: 'stochastic', methods: ['cd1', 'pcd', 'cd3', 'cd25'], seed: 0, write: true, sklearn: true, lr: 0.05, momentumFinal: 0.9 };
+  const a: Args = { epochs: {}, quick: false, binarize: 'stochastic', methods: ['cd1', 'pcd', 'cd3', 'cd25'], seed: 0, write: true, sklearn: true, lr: 0.05, momentumFinal: 0.9, trainData: 'fixed', monitor: 0 };
   let allEpochs: number | undefined;
   const perMethod: Record<string, number> = {};
   const posInt = (flag: string, v: string): number => {
@@ -82,6 +94,9 @@ function parseArgs(argv: string[]): Args {
         perMethod[m] = posInt(`--method-epochs ${m}`, e);
       }
     } else if (f === '--binarize') { const b = val(); if (b !== 'stochastic' && b !== 'threshold') throw new Error(`--binarize must be stochastic or threshold, got ${b}`); a.binarize = b; }
+    else if (f === '--train-data') { const t = val(); if (t !== 'fixed' && t !== 'dynamic') throw new Error(`--train-data must be fixed or dynamic, got ${t}`); a.trainData = t; }
+    else if (f === '--monitor') { const v = val(); a.monitor = Number(v); if (!Number.isInteger(a.monitor) || a.monitor < 0) throw new Error(`--monitor must be an integer ≥ 0, got '${v}'`); }
+    else if (f === '--save') a.save = val();
     else if (f === '--methods') a.methods = val().split(',').map((s) => s.trim().toLowerCase());
     else if (f === '--lr') { const v = val(); a.lr = Number(v); if (!Number.isFinite(a.lr) || a.lr <= 0) throw new Error(`--lr must be a number > 0, got '${v}'`); }
     else if (f === '--momentum-final') { const v = val(); a.momentumFinal = Number(v); if (!Number.isFinite(a.momentumFinal) || a.momentumFinal < 0 || a.momentumFinal >= 1) throw new Error(`--momentum-final must be in [0, 1), got '${v}'`); }
@@ -235,6 +250,8 @@ function main(): void {
 
   // 2. The paper table.
   const train = loadMnist('train', { ...binOpts(kTrainBin), limit: nTrain }).x;
+  // Grey levels in [0, 1] for dynamic binarisation (the fit draws v ~ Bernoulli(x) per mini-batch).
+  const trainFit = args.trainData === 'dynamic' ? loadMnist('train', { limit: nTrain }).x : train;
   const test = loadMnist('test', { ...binOpts(kTestBin), limit: nTest }).x;
   const trainSub = train.shape[0] > 10000 ? new Tensor(train.data.subarray(0, 10000 * 784), [10000, 784]) : train;
   console.log(`paper table: train ${train.shape[0]}, test ${test.shape[0]}, ${nHidden} hidden, epochs ${args.methods.map((m) => `${m}=${args.epochs[m]}`).join(' ')}`);
@@ -261,14 +278,35 @@ function main(): void {
     const epochs = args.epochs[m];
     const rbm = new BernoulliRBM({ nHidden, key: foldIn(kModels, mi) });
     const t0 = performance.now();
-    rbm.fit(train, {
-      epochs, batchSize: 100, k, persistent,
+    const tMon = { sec: 0 };
+    rbm.fit(trainFit, {
+      epochs, batchSize: 100, k, persistent, resample: args.trainData === 'dynamic',
       learningRate: { kind: 'linear', initial: args.lr, final: 0, epochs },
       momentum: { initial: 0.5, final: args.momentumFinal, switchEpoch: momentumSwitch(epochs) },
       weightDecay: 2e-4,
-      onEpoch: (e, inf) => console.log(`  ${label} epoch ${e + 1}/${epochs}: lr ${fmt(inf.learningRate, 4)}, recon ${inf.reconstructionError !== undefined ? fmt(inf.reconstructionError, 4) : '–'}, mean h ${fmt(inf.meanHidden, 3)}, ${fmt((performance.now() - t0) / 1000, 0)} s`),
+      onEpoch: (e, inf) => {
+        console.log(`  ${label} epoch ${e + 1}/${epochs}: lr ${fmt(inf.learningRate, 4)}, recon ${inf.reconstructionError !== undefined ? fmt(inf.reconstructionError, 4) : '–'}, mean h ${fmt(inf.meanHidden, 3)}, ${fmt((performance.now() - t0) / 1000, 0)} s`);
+        if (args.monitor > 0 && ((e + 1) % args.monitor === 0) && e + 1 < epochs) {
+          const tm = performance.now();
+          const quick = aisLogZ(rbm.params!, foldIn(kAis, 1000 + e), { betas: salakhutdinovBetas(1000), runs: 20, data: train });
+          const ll = averageLogLikelihood(rbm.params!, test, quick.logZ, { binarisation: args.binarize, logZMethod: 'ais', betas: 1000, runs: 20, seed: args.seed });
+          tMon.sec += (performance.now() - tm) / 1000;
+          console.log(`  ${label} monitor after epoch ${e + 1}: quick AIS (1000 βs, 20 runs) log Ẑ ${fmt(quick.logZ)} (ESS ${fmt(quick.ess, 1)}), test LL ≈ ${fmt(ll.mean)}`);
+        }
+      },
     });
-    const trainSec = (performance.now() - t0) / 1000;
+    const trainSec = (performance.now() - t0) / 1000 - tMon.sec;
+    if (args.save) {
+      mkdirSync(args.save, { recursive: true });
+      const file = join(args.save, `${m}.safetensors`);
+      writeFileSync(file, encodeModel({
+        kind: RBM_KIND,
+        config: { visible: 'bernoulli', categories: 1, nVisible: 784, nHidden, imageShape: [28, 28] },
+        tensors: rbmTensors(rbm.params!),
+        provenance: { data: 'mnist:train', seed: args.seed, method: label, epochs, trainData: args.trainData, lr: args.lr, momentumFinal: args.momentumFinal, command: cmd },
+      }));
+      console.log(`  saved ${file}`);
+    }
     const t1 = performance.now();
     const ais = aisLogZ(rbm.params!, foldIn(kAis, mi), { betas, runs, data: train });
     const aisSec = (performance.now() - t1) / 1000;

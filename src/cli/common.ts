@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { Tensor } from '../tensor/tensor.js';
 import { foldIn, key as makeKey, type Key } from '../random/index.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { initFourierFeatures, type FourierFeatures } from '../nn/fourier.js';
 import { formatCsv } from '../io/csv.js';
 import { encodeNpy } from '../io/npy.js';
 import { imageGridPng } from '../io/png.js';
@@ -201,5 +202,10 @@ export async function loadResumePoint(
   checkResumeMeta(stored, meta, ckptPath);
   if (ck.step > total) throw new UsageError(tooFew(ck.step));
   return { step: ck.step, state: ck.state };
+}
+
+/** The Fourier features of `--fourier`: frequencies from `foldIn(key(seed), 0xf0)`, independent of the training keys. */
+export function fourierFromOption(spec: { features: number; scale: number }, D: number, seed: number): FourierFeatures {
+  return initFourierFeatures(foldIn(makeKey(seed), 0xf0), D, spec.features, spec.scale);
 }
 

@@ -58,6 +58,19 @@ export function parseUnitInterval(raw: string): number {
 }
 
 /**
+ * `--fourier m:scale`: number of random Fourier frequencies and their standard deviation.
+ * @example parseFourierSpec('64:0.5') // { features: 64, scale: 0.5 }
+ */
+export function parseFourierSpec(raw: string): { features: number; scale: number } {
+  const m = /^\s*(\d+)\s*:\s*([0-9.eE+-]+)\s*$/.exec(raw);
+  const features = m ? Number(m[1]) : NaN, scale = m ? Number(m[2]) : NaN;
+  if (!m || !Number.isSafeInteger(features) || features < 1 || !(scale > 0) || !Number.isFinite(scale)) {
+    throw new InvalidArgumentError(`expected m:scale with a positive integer m and a number scale > 0 (e.g. 64:0.5), got "${raw}"`);
+  }
+  return { features, scale };
+}
+
+/**
  * A comma-separated list of positive integers, e.g. layer widths `64,64`.
  * @example parseIntList('64,64') // [64, 64]
  */

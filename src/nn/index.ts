@@ -16,3 +16,5 @@ export type { Conv2dParams } from './conv.js';
 export { initConvNet, applyConvNet, convNetShapes } from './convnet.js';
 export type { ConvNetConfig, ConvNetInitOptions, ConvNetParams } from './convnet.js';
 export { paramCount } from './params.js';
+export { initFourierFeatures, checkFourierFeatures, fourierFeatureFn } from './fourier.js';
+export type { FourierFeatures } from './fourier.js';

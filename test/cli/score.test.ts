@@ -182,3 +182,55 @@ describe('ebm train ebm --loss dsm|ssm|ssm-vr|sm (score matching of deep EBMs)',
     expect(existsSync(join(dir, 'x.safetensors'))).toBe(false);
   });
 });
+
+describe('--fourier m:scale (random Fourier input features) for train ebm and train score', () => {
+  const dir = tempDir('ebm-fourier-');
+  it('train ebm (cd and dsm) stores the feature map; eval and sample rebuild the same energy', async () => {
+    for (const loss of ['cd', 'dsm']) {
+      const out = join(dir, `ff-${loss}.safetensors`);
+      const r = await ebm('train', 'ebm', '--arch', 'mlp:2-16-1', '--fourier', '8:0.5', '--loss', loss, '--lr-decay', 'cosine', '--data', 'toy:8gaussians',
+        '--n', '200', '--steps', '10', '--batch', '32', '--mcmc-steps', '2', '--quiet', '--out', out, '--json');
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const meta = decodeSafetensors(readFileSync(out));
+      const cfg = JSON.parse(meta.metadata.config);
+      expect(cfg.fourier.features).toBe(8);
+      expect(cfg.fourier.scale).toBe(0.5);
+      expect(cfg.fourier.B).toHaveLength(16);
+      expect(meta.tensors['l0.w'].shape).toEqual([16, 16]); // 2·8 features in
+      expect(JSON.parse(meta.metadata.provenance).lrDecay).toBe('cosine');
+      const e = await ebm('eval', out, '--data', 'toy:8gaussians', '--n', '50', '--grid', '40', '--json');
+      expect(e.code).toBe(0);
+      expect(Number.isFinite(JSON.parse(e.stdout).avgLogLik)).toBe(true);
+      expect((await ebm('sample', out, '--n', '5', '--steps', '5', '--out', join(dir, `s-${loss}.csv`))).code).toBe(0);
+    }
+  });
+  it('train score stores the feature map and the ODE likelihood runs on it', async () => {
+    const out = join(dir, 'ff-score.safetensors');
+    const r = await ebm(...TRAIN, '--fourier', '4:0.5', '--steps', '10', '--out', out, '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).arch).toBe('mlp:16,16 + Fourier features 4:0.5');
+    const meta = decodeSafetensors(readFileSync(out));
+    expect(JSON.parse(meta.metadata.config).arch.fourier.B).toHaveLength(8);
+    expect(meta.tensors['l0.w'].shape).toEqual([2 + 8 + 16, 16]); // z, 2·4 features, time embedding
+    const e = await ebm('eval', out, '--data', 'toy:8gaussians', '--n', '20', '--nll', 'ode', '--ode-tol', '1e-3', '--json');
+    expect(e.code).toBe(0);
+    expect(Number.isFinite(JSON.parse(e.stdout).avgLogLik)).toBe(true);
+  });
+  it('refuses a malformed spec, a conv architecture, and a tampered feature map', async () => {
+    const base = ['train', 'ebm', '--data', 'toy:8gaussians', '--n', '100', '--steps', '2', '--out', join(dir, 'bad.safetensors')];
+    expectUsageError(await ebm(...base, '--arch', 'mlp:2-8-1', '--fourier', '8'), /--fourier.*m:scale/);
+    expectUsageError(await ebm(...base, '--arch', 'mlp:2-8-1', '--fourier', '0:1'), /--fourier.*m:scale/);
+    expectUsageError(await ebm('train', 'ebm', '--data', 'digits', '--limit', '20', '--steps', '1', '--arch', 'conv:1x8x8:4:8', '--fourier', '4:1', '--out', join(dir, 'bad.safetensors')), /mlp architectures only/);
+    expect(existsSync(join(dir, 'bad.safetensors'))).toBe(false);
+    const good = join(dir, 'ff-cd.safetensors');
+    const st = decodeSafetensors(readFileSync(good));
+    const cfg = JSON.parse(st.metadata.config);
+    cfg.fourier.B = cfg.fourier.B.slice(1);
+    const tampered = join(dir, 'tampered.safetensors');
+    await saveModel(tampered, { kind: st.metadata.kind, config: cfg, provenance: JSON.parse(st.metadata.provenance), tensors: st.tensors });
+    const e = await ebm('eval', tampered, '--data', 'toy:8gaussians', '--n', '10');
+    expect(e.code).not.toBe(0);
+    expect(e.stderr).toMatch(/fourier\.B" must be 2×8 finite numbers/);
+  });
+});

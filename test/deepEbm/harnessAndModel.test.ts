@@ -2,13 +2,11 @@ import { describe, it, expect } from 'vitest';
 import { Tensor } from '../../src/tensor/index.js';
 import { key, split, normal } from '../../src/random/index.js';
 import { getToy } from '../../src/data/toy.js';
-import { geometricTemperatures } from '../../src/samplers/index.js';
-import { cosineDecay } from '../../src/optim/index.js';
 import type { Energy } from '../../src/energy/index.js';
 import { evaluate2d, toyModes, widenBox } from '../../src/eval/harness2d.js';
-import { contrastiveDivergence } from '../../src/losses/contrastiveDivergence.js';
+import { runToy } from './toyRun.js';
 import {
-  parseArch, formatArch, initDeepEbm, deepEbmEnergy, standardization, trainDeepEbm, ArchSpecError, type DeepEbmConfig,
+  parseArch, formatArch, initDeepEbm, deepEbmEnergy, ArchSpecError, type DeepEbmConfig,
 } from '../../src/models/deepEbm/index.js';
 
 /** The true density as an energy: E = −log p (so log Z = 0). */
@@ -69,22 +67,10 @@ describe('deep EBM estimator', () => {
 
 describe('deep EBM on toy:8gaussians (fast, loose version of the benchmark)', () => {
   it('CD with parallel-tempering negatives learns a density whose grid-quadrature test NLL is close to the truth', () => {
-    const toy = getToy('8gaussians');
-    const [kd, kt, ki, kr] = split(key(11), 4);
-    const data = toy.sample(kd, 4000);
-    const test = toy.sample(kt, 2000);
-    const { shift, scale } = standardization(data);
-    const cfg: DeepEbmConfig = { arch: parseArch('mlp:2-64-64-1'), activation: 'silu', shift, scale, confine: 1e-2 };
-    const b = toy.bounds!;
-    const cd = contrastiveDivergence({
-      energy: (p: Record<string, Tensor>) => deepEbmEnergy(p, cfg),
-      steps: 4, negatives: 'tempered', negativeCount: 128,
-      tempering: { temperatures: geometricTemperatures(10, 5), stepSize: 4e-3, local: 'mala', box: [-20, 20] },
-      reinitFrom: { kind: 'uniform', low: [b[0], b[2]], high: [b[1], b[3]] },
+    const rep = runToy({
+      toy: '8gaussians', seed: 11, config: ({ shift, scale }) => ({ arch: parseArch('mlp:2-64-64-1'), activation: 'silu', shift, scale, confine: 1e-2 }),
+      steps: 400, mcmcSteps: 4, tMax: 10, temps: 5, stepSize: 4e-3, lr: 5e-3, points: 256,
     });
-    const steps = 400;
-    const res = trainDeepEbm({ params: initDeepEbm(ki, cfg), loss: cd, data, steps, batchSize: 128, key: kr, lr: cosineDecay(5e-3, steps, 0.05), emaDecay: 0.95 });
-    const rep = evaluate2d({ energy: deepEbmEnergy(res.emaParams!, cfg), test, trueLogDensity: (x) => toy.logDensity!(x), box: widenBox(b, 0.25), points: 256, modes: toyModes('8gaussians') });
     // An untrained (flat) model is ~2.5 nat worse. Measured for this short run (400 steps, ~15 s): gap 0.672 ± 0.016
     // (SE over the 2000 test points), mode weights within 0.025 of 1/8; the bound 1.0 is 20 SE above the measurement
     // and far below a flat or mode-dropping model. (This short run is not converged: the benchmark, 1500 steps of a

@@ -22,13 +22,13 @@ import {
 import { gridLogZ } from '../../eval/gridLogZ.js';
 import { printResult, runCommand, type CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
-import { parseChoice, parsePositiveFloat, parsePositiveInt, parseUnitInterval, parseFloatValue } from '../options.js';
-import { addDataOptions, addSeedOption, checkOutputPath, fmt, loadDataFromOptions, trainDataKey, type DataOptionValues } from '../common.js';
+import { parseChoice, parsePositiveFloat, parsePositiveInt, parseUnitInterval, parseFloatValue, parseFourierSpec } from '../options.js';
+import { addDataOptions, addSeedOption, checkOutputPath, fmt, fourierFromOption, loadDataFromOptions, trainDataKey, type DataOptionValues } from '../common.js';
 import { progressBar } from '../progress.js';
 import { openTrainLog, logInterval } from '../trainLog.js';
 import { registerTrainKind } from './train.js';
 import { registerModelKind, type LoadedModel } from '../models.js';
-import { EBM_SCORE_LOSSES, trainEbmByScoreMatching, type EbmScoreLoss } from '../kinds/scoreEbm.js';
+import { EBM_SCORE_LOSSES, trainEbmByScoreMatching, lrSchedule, type EbmScoreLoss } from '../kinds/scoreEbm.js';
 
 /** The model-file kind string of deep EBMs. */
 export const DEEP_EBM_KIND = 'deep-ebm';
@@ -49,6 +49,7 @@ export interface DeepEbmFileConfig extends DeepEbmConfig {
 
 interface Opts extends DataOptionValues {
   arch: string;
+  fourier?: { features: number; scale: number };
   activation: Activation;
   loss: 'cd' | EbmScoreLoss;
   sigma: number;
@@ -72,6 +73,7 @@ interface Opts extends DataOptionValues {
   steps?: number;
   batch: number;
   lr: number;
+  lrDecay: 'none' | 'cosine';
   maxRollbacks: number;
   confine?: number;
   seed: number;
@@ -101,6 +103,7 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
     .description('train a deep EBM (MLP or conv energy) by contrastive divergence with Langevin negatives and a replay buffer')
     .requiredOption('--out <model.safetensors>', 'model file to write')
     .requiredOption('--arch <spec>', 'mlp:D-H1-…-1 (e.g. mlp:2-128-128-1) or conv:CxHxW:C1,C2[:H] (e.g. conv:1x28x28:16,32:64)')
+    .option('--fourier <m:scale>', 'mlp only: feed the network random Fourier features [sin 2πzB, cos 2πzB] of the standardised input, m frequencies B ~ N(0, scale²) (e.g. 64:0.5; helps sharp 2-D densities)', parseFourierSpec)
     .option('--activation <name>', `activation (${ACTIVATIONS.join(', ')})`, parseChoice(ACTIVATIONS), 'silu' as Activation)
     .option('--loss <loss>', 'training loss: cd (contrastive divergence), dsm (denoising score matching, --sigma), ssm / ssm-vr (sliced score matching, variance-reduced), sm (exact score matching, small D)', parseChoice(['cd', ...EBM_SCORE_LOSSES] as const), 'cd' as Opts['loss'])
     .option('--sigma <s>', '--loss dsm: noise level σ in data units', parsePositiveFloat, 0.1)
@@ -124,6 +127,7 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
     .option('--steps <n>', 'training steps (overrides --epochs; default 2000)', parsePositiveInt)
     .option('--batch <n>', 'positives per step', parsePositiveInt, 128)
     .option('--lr <lr>', 'Adam learning rate', parsePositiveFloat, 1e-3)
+    .option('--lr-decay <kind>', 'learning-rate schedule: none (constant) or cosine (cosine decay to 5 % of --lr at the last step)', parseChoice(['none', 'cosine'] as const), 'none')
     .option('--confine <c>', 'confining term ½c‖z‖² (default 1e-3 for vectors, 0 for images)', parseFloatValue)
     .option('--max-rollbacks <n>', 'divergence rollbacks allowed before stopping', parsePositiveInt, 5)
     .option('--samples-png <file.png>', 'write model samples (replay buffer | from noise) as PNG (images: grids; 2-D: density heat map)')
@@ -166,8 +170,10 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
           initLow.push(lo - pad); initHigh.push(hi + pad);
         }
       }
+      if (o.fourier && arch.kind !== 'mlp') throw new UsageError('--fourier applies to mlp architectures only');
+      const fourier = o.fourier ? fourierFromOption(o.fourier, D, o.seed) : null;
       const cfg: DeepEbmFileConfig = {
-        arch, activation: o.activation, shift: std.shift, scale: std.scale, confine: o.confine ?? (isImage ? 0 : 1e-3),
+        arch, activation: o.activation, shift: std.shift, scale: std.scale, confine: o.confine ?? (isImage ? 0 : 1e-3), ...(fourier ? { fourier } : {}),
         sampler: o.sampler, stepSize: o.stepSize, mcmcSteps: o.mcmcSteps, initLow, initHigh,
         clamp: isImage ? [0, 1] : null, imageShape,
       };
@@ -207,7 +213,7 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
       let res;
       try {
         res = trainDeepEbm({
-          params: initDeepEbm(kInit, cfg), loss: cd, data: data.x, steps, batchSize: o.batch, key: kRun, lr: o.lr,
+          params: initDeepEbm(kInit, cfg), loss: cd, data: data.x, steps, batchSize: o.batch, key: kRun, lr: lrSchedule(o, steps),
           ...(o.ema !== undefined ? { emaDecay: o.ema } : {}),
           ...(o.clip !== undefined ? { clipNorm: o.clip } : {}),
           guard: { maxRollbacks: o.maxRollbacks },
@@ -236,7 +242,7 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
         kind: DEEP_EBM_KIND,
         config: cfg,
         provenance: {
-          data: o.data, seed: o.seed, steps, loss: 'cd', lr: o.lr, batch: o.batch, rows: data.rows, buffer: o.buffer, reinit: o.reinit ?? (tempered ? 0 : 0.05),
+          data: o.data, seed: o.seed, steps, loss: 'cd', lr: o.lr, lrDecay: o.lrDecay, batch: o.batch, rows: data.rows, buffer: o.buffer, reinit: o.reinit ?? (tempered ? 0 : 0.05),
           alpha: o.alpha, rollbacks: res.events.length, negatives: o.negatives,
           ...(tempered ? { tMax: o.tMax, temps: o.temps, chains } : {}), ...(o.ema !== undefined ? { ema: o.ema } : {}),
         },
@@ -327,7 +333,7 @@ registerModelKind({
       file,
       dim: D,
       ...(cfg.imageShape ? { imageShape: [cfg.imageShape[0], cfg.imageShape[1]] as [number, number] } : {}),
-      describe: () => `deep-ebm ${formatArch(cfg.arch)} (${cfg.activation}, cd, ${cfg.sampler} η=${cfg.stepSize})` + (file.provenance.data ? ` trained on ${String(file.provenance.data)}` : ''),
+      describe: () => `deep-ebm ${formatArch(cfg.arch)}${cfg.fourier ? ` on ${cfg.fourier.features} Fourier features (scale ${cfg.fourier.scale})` : ''} (${cfg.activation}, cd, ${cfg.sampler} η=${cfg.stepSize})` + (file.provenance.data ? ` trained on ${String(file.provenance.data)}` : ''),
       sample: (o) => {
         const steps = o.steps ?? Math.max(cfg.mcmcSteps * 5, 200);
         const x = sampleFromNoise(params, cfg, o.key, o.n, steps, o.stepSize);

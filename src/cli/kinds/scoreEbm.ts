@@ -10,7 +10,7 @@
  */
 import { Tensor, valueAndGrad, gatherRows, allFinite, reshape } from '../../tensor/index.js';
 import { key as makeKey, split, foldIn } from '../../random/index.js';
-import { adam, applyUpdates, globalNorm, type OptState } from '../../optim/index.js';
+import { adam, applyUpdates, cosineDecay, globalNorm, type LearningRate, type OptState } from '../../optim/index.js';
 import { saveModel } from '../../io/model.js';
 import { denoisingScoreMatching, slicedScoreMatching, exactScoreMatching, type ScoreLoss } from '../../losses/scoreMatching.js';
 import { deepEbmEnergy, initDeepEbm, formatArch, type DeepEbmConfig } from '../../models/deepEbm/index.js';
@@ -35,6 +35,8 @@ export interface EbmScoreOptions {
   sigma: number;
   batch: number;
   lr: number;
+  /** `cosine`: cosine decay to 5 % of `lr` at the last step. */
+  lrDecay: 'none' | 'cosine';
   clip?: number;
   seed: number;
   out: string;
@@ -63,6 +65,11 @@ export function ebmScoreLoss(loss: EbmScoreLoss, cfg: DeepEbmConfig, sigma: numb
   return exactScoreMatching(model);
 }
 
+/** `--lr` as a constant or, with `--lr-decay cosine`, cosine decay to 5 % over `steps`. */
+export function lrSchedule(o: { lr: number; lrDecay: 'none' | 'cosine' }, steps: number): LearningRate {
+  return o.lrDecay === 'cosine' ? cosineDecay(o.lr, steps, 0.05) : o.lr;
+}
+
 /**
  * Trains a deep EBM by score matching with Adam, saves it as a `deep-ebm` file with `config` and prints the result.
  * Keys: `[kInit, kTrain, kData] = split(key(seed), 3)`, step `t` uses `foldIn(kTrain, t)`; mini-batches walk epoch
@@ -78,7 +85,7 @@ export async function trainEbmByScoreMatching(ctx: CliContext, o: EbmScoreOption
   if (o.loss === 'sm' && D > 64) throw new UsageError(`--loss sm (exact score matching) costs D = ${D} backward passes per step; use ssm or ssm-vr for data with more than 64 columns`);
   const loss = ebmScoreLoss(o.loss, cfg, o.sigma);
   const [kInit, kTrain, kData] = split(makeKey(o.seed), 3);
-  const opt = adam(o.lr, o.clip !== undefined ? { clipNorm: o.clip } : {});
+  const opt = adam(lrSchedule(o, steps), o.clip !== undefined ? { clipNorm: o.clip } : {});
   const params0 = initDeepEbm(kInit, cfg);
   const n = data.rows;
   const B = Math.min(o.batch, n);
@@ -114,7 +121,7 @@ export async function trainEbmByScoreMatching(ctx: CliContext, o: EbmScoreOption
   await saveModel(o.out, {
     kind: 'deep-ebm',
     config: cfg,
-    provenance: { data: o.data, seed: o.seed, steps, loss: o.loss, ...(o.loss === 'dsm' ? { sigma: o.sigma } : {}), lr: o.lr, batch: o.batch, rows: n },
+    provenance: { data: o.data, seed: o.seed, steps, loss: o.loss, ...(o.loss === 'dsm' ? { sigma: o.sigma } : {}), lr: o.lr, lrDecay: o.lrDecay, batch: o.batch, rows: n },
     tensors: final.params,
   });
   const result = { model: o.out, kind: 'deep-ebm', arch: formatArch(cfg.arch), loss: o.loss, steps, seconds, finalLoss: last.loss ?? null, gradNorm: last.gradNorm ?? null, log: o.log ?? null };

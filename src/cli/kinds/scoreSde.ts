@@ -10,9 +10,9 @@
  *
  * Importing this module registers the kind with the model registry (`ebm sample`, `ebm eval`).
  */
-import { Tensor, valueAndGrad, noGrad, reshape, gatherRows, allFinite, tensor, mul, add, sub, div, sum, square } from '../../tensor/index.js';
+import { Tensor, valueAndGrad, noGrad, reshape, gatherRows, allFinite, tensor, mul, add, sub, div, sum, square, concat } from '../../tensor/index.js';
 import { key as makeKey, split, normal, uniform, foldIn, type Key } from '../../random/index.js';
-import { isActivation, type Activation } from '../../nn/index.js';
+import { isActivation, checkFourierFeatures, fourierFeatureFn, type Activation, type FourierFeatures } from '../../nn/index.js';
 import { adam, applyUpdates, globalNorm, type OptState, type GradientTransformation } from '../../optim/index.js';
 import { DataError } from '../../io/errors.js';
 import { checkTensorLayout, type TensorLayout } from '../../io/model.js';
@@ -43,7 +43,8 @@ export const SDE_KINDS = ['ve', 'vp', 'subvp'] as const;
 
 /** Network architecture of a score-sde model. */
 export type ScoreArch =
-  | { kind: 'mlp'; hidden: number[]; embedDim: number; activation: Activation }
+  /** `fourier`: the MLP also reads random Fourier features `[sin 2πzB, cos 2πzB]` of its (scaled) input. */
+  | { kind: 'mlp'; hidden: number[]; embedDim: number; activation: Activation; fourier?: FourierFeatures | null }
   | { kind: 'unet'; base: number; embedDim: number };
 
 /** Configuration stored in a `score-sde` model file. */
@@ -100,7 +101,7 @@ export function parseScoreArch(spec: string, activation: Activation = 'silu'): S
 
 /** `mlp:128,128` / `unet:16`. */
 export function formatScoreArch(a: ScoreArch): string {
-  return a.kind === 'mlp' ? `mlp:${a.hidden.join(',')}` : `unet:${a.base}`;
+  return a.kind === 'mlp' ? `mlp:${a.hidden.join(',')}${a.fourier ? ` + Fourier features ${a.fourier.features}:${a.fourier.scale}` : ''}` : `unet:${a.base}`;
 }
 
 /** The forward SDE of a config. */
@@ -130,6 +131,13 @@ export function checkScoreSdeConfig(c: Record<string, unknown>, file: string): S
   if (a!.kind === 'mlp') {
     if (!Array.isArray(a!.hidden) || a!.hidden.length === 0 || !a!.hidden.every(isPosInt)) bad('arch.hidden');
     if (!isActivation(a!.activation)) bad('arch.activation');
+    if (a!.fourier !== undefined && a!.fourier !== null) {
+      try {
+        checkFourierFeatures(a!.fourier, D, 'score-sde config field "arch.fourier');
+      } catch (e) {
+        throw new DataError((e as Error).message);
+      }
+    }
   } else if (a!.kind === 'unet') {
     if (!isPosInt(a!.base)) bad('arch.base');
   } else bad('arch.kind');
@@ -157,7 +165,8 @@ export type ScoreParams = Record<string, Tensor>;
 /** Fresh parameters for a config. */
 export function initScoreParams(k: Key, cfg: ScoreSdeConfig): ScoreParams {
   if (cfg.arch.kind === 'mlp') {
-    return initTimeMLP(k, { dim: cfg.dim, hidden: cfg.arch.hidden, embedDim: cfg.arch.embedDim, activation: cfg.arch.activation }) as ScoreParams;
+    const ff = cfg.arch.fourier;
+    return initTimeMLP(k, { dim: cfg.dim + (ff ? 2 * ff.features : 0), out: cfg.dim, hidden: cfg.arch.hidden, embedDim: cfg.arch.embedDim, activation: cfg.arch.activation }) as ScoreParams;
   }
   return initUNet(k, { base: cfg.arch.base, embedDim: cfg.arch.embedDim });
 }
@@ -195,6 +204,8 @@ export function scoreFn(cfg: ScoreSdeConfig, sde = sdeOf(cfg)): (p: ScoreParams,
   const act = cfg.arch.kind === 'mlp' ? cfg.arch.activation : 'silu';
   // Variance of the standardised data per coordinate: 1 for vectors; images on [−1, 1] have about 0.5² (EDM's σ_data).
   const dataVar = cfg.imageShape ? 0.25 : 1;
+  const ff = cfg.arch.kind === 'mlp' ? cfg.arch.fourier ?? null : null;
+  const phi = ff ? { float32: fourierFeatureFn(ff, cfg.dim, 'float32'), float64: fourierFeatureFn(ff, cfg.dim, 'float64') } : null;
   return (p, z, t) => {
     const n = t.shape[0];
     const cin = new Float64Array(n), cin2 = new Float64Array(n), inv = new Float64Array(n), tt = new Float64Array(n);
@@ -210,7 +221,8 @@ export function scoreFn(cfg: ScoreSdeConfig, sde = sdeOf(cfg)): (p: ScoreParams,
     const col = [n, ...z.shape.slice(1).map(() => 1)];
     const zin = mul(z, reshape(tensor(cin, [n], z.dtype), col));
     const tin = tensor(tt, [n], z.dtype);
-    const out = cfg.arch.kind === 'mlp' ? applyTimeMLP(p, zin, tin, act) : applyUNet(p, zin, tin);
+    const netIn = phi ? concat([zin, phi[zin.dtype === 'float64' ? 'float64' : 'float32'](zin)], 1) : zin;
+    const out = cfg.arch.kind === 'mlp' ? applyTimeMLP(p, netIn, tin, act) : applyUNet(p, zin, tin);
     // Gaussian baseline −c_in²·z: the exact score when the data are N(0, I) (standardised), so the net learns a
     // residual that stays bounded far from the data, where the baseline keeps the flow contracting.
     return sub(mul(out, reshape(tensor(inv, [n], z.dtype), col)), mul(z, reshape(tensor(cin2, [n], z.dtype), col)));

@@ -11,8 +11,8 @@ import { ACTIVATIONS, type Activation } from '../../nn/index.js';
 import { saveModel } from '../../io/model.js';
 import { printResult, runCommand, type CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
-import { parseChoice, parsePositiveFloat, parsePositiveInt, parseUnitInterval } from '../options.js';
-import { addDataOptions, addSeedOption, addTrainOutputOptions, resolveTrainOutputs, loadResumePoint, type TrainOutputValues, fmt, loadDataFromOptions, trainDataKey, type DataOptionValues } from '../common.js';
+import { parseChoice, parseFourierSpec, parsePositiveFloat, parsePositiveInt, parseUnitInterval } from '../options.js';
+import { addDataOptions, addSeedOption, addTrainOutputOptions, resolveTrainOutputs, loadResumePoint, type TrainOutputValues, fmt, fourierFromOption, loadDataFromOptions, trainDataKey, type DataOptionValues } from '../common.js';
 import { progressBar } from '../progress.js';
 import { openTrainLog, logInterval } from '../trainLog.js';
 import { registerTrainKind } from '../commands/train.js';
@@ -21,6 +21,7 @@ import { SCORE_SDE_KIND, SDE_KINDS, describeScoreSde, formatScoreArch, makeScore
 interface Opts extends DataOptionValues, TrainOutputValues {
   sde: (typeof SDE_KINDS)[number];
   arch: string;
+  fourier?: { features: number; scale: number };
   activation: Activation;
   betaMin?: number;
   betaMax?: number;
@@ -44,6 +45,7 @@ export function registerTrainScore(train: Command, ctx: CliContext): void {
     .requiredOption('--out <model.safetensors>', 'model file to write')
     .option('--sde <kind>', 'forward SDE: ve, vp or subvp', parseChoice(SDE_KINDS), 'vp' as Opts['sde'])
     .option('--arch <spec>', 'score network: mlp:H1,H2,… (time-conditioned MLP) or unet[:C] (28×28 images)', 'mlp:128,128')
+    .option('--fourier <m:scale>', 'mlp only: the network also reads random Fourier features [sin 2πzB, cos 2πzB] of its input, m frequencies B ~ N(0, scale²) (e.g. 64:0.5)', parseFourierSpec)
     .option('--activation <name>', `MLP activation (${ACTIVATIONS.join(', ')})`, parseChoice(ACTIVATIONS), 'silu' as Activation)
     .option('--beta-min <b>', 'VP/sub-VP: β(0) (default 0.1)', parsePositiveFloat)
     .option('--beta-max <b>', 'VP/sub-VP: β(1) (default 20)', parsePositiveFloat)
@@ -68,16 +70,18 @@ export function registerTrainScore(train: Command, ctx: CliContext): void {
       for (const [f, v, ve] of [['--beta-min', o.betaMin, false], ['--beta-max', o.betaMax, false], ['--sigma-min', o.sigmaMin, true], ['--sigma-max', o.sigmaMax, true]] as const) {
         if (v !== undefined && ve !== isVe) throw new UsageError(`${f} applies to --sde ${ve ? 've' : 'vp or subvp'}, not --sde ${o.sde}`);
       }
-      const arch = parseScoreArch(o.arch, o.activation);
+      let arch = parseScoreArch(o.arch, o.activation);
+      if (o.fourier && arch.kind !== 'mlp') throw new UsageError('--fourier applies to mlp architectures only');
       const data = await loadDataFromOptions(o, trainDataKey(o.seed));
       if (data.rows < 2) throw new UsageError(`--data ${o.data}: needs at least 2 rows, got ${data.rows}`);
+      if (o.fourier && arch.kind === 'mlp') arch = { ...arch, fourier: fourierFromOption(o.fourier, data.cols, o.seed) };
       const cfg = makeScoreSdeConfig(data.x, {
         sde: o.sde, arch, eps: o.eps, weighting: o.weighting, tSampling: o.tSampling, imageShape: data.imageShape ?? null, bounds: data.bounds ?? null,
         sdeParams: { betaMin: o.betaMin, betaMax: o.betaMax, sigmaMin: o.sigmaMin, sigmaMax: o.sigmaMax },
       });
       const meta = {
         data: o.data, n: o.n ?? null, limit: o.limit ?? null, binarize: o.binarize ?? null, threshold: o.threshold ?? null,
-        seed: o.seed, sde: o.sde, arch: formatScoreArch(arch), activation: o.activation, sdeParams: cfg.sdeParams, eps: o.eps,
+        seed: o.seed, sde: o.sde, arch: formatScoreArch(arch), fourier: o.fourier ? `${o.fourier.features}:${o.fourier.scale}` : null, activation: o.activation, sdeParams: cfg.sdeParams, eps: o.eps,
         weighting: o.weighting, tSampling: o.tSampling, ema: o.ema ?? null, lr: o.lr, batch: o.batch,
       };
       const resume = await loadResumePoint(o, ckptPath, SCORE_SDE_KIND, meta, o.steps,

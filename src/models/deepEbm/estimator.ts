@@ -4,13 +4,20 @@
  * holds everything needed to rebuild it.
  *
  * `E(x) = f_θ(z) + ½·c·‖z‖²`, `z = (x − shift)/scale`, where `f_θ` is the network (one output per row) and `c ≥ 0`
- * makes `exp(−E)` integrable whatever the network does far from the data.
+ * makes `exp(−E)` integrable whatever the network does far from the data. An MLP may read random Fourier features
+ * `φ(z) = [sin 2π zB, cos 2π zB]` instead of `z` ({@link fourierFeatures}), the standard cure for the spectral bias
+ * of coordinate MLPs on low-dimensional data with sharp structure.
  * @module
  */
 import { Tensor, add, mul, reshape, square, sum, sub, noGrad, ShapeError } from '../../tensor/index.js';
 import type { Key } from '../../random/index.js';
 import type { Energy } from '../../energy/index.js';
-import { initMLP, applyMLP, initConvNet, applyConvNet, isActivation, type Activation, type ConvNetConfig } from '../../nn/index.js';
+import {
+  initMLP, applyMLP, initConvNet, applyConvNet, isActivation, checkFourierFeatures, fourierFeatureFn, initFourierFeatures,
+  type Activation, type ConvNetConfig, type FourierFeatures,
+} from '../../nn/index.js';
+
+export type { FourierFeatures } from '../../nn/index.js';
 
 /** Network architecture of a deep EBM. */
 export type DeepEbmArch =
@@ -28,6 +35,21 @@ export interface DeepEbmConfig {
   readonly scale: readonly number[];
   /** Strength `c ≥ 0` of the confining term `½c‖z‖²`. */
   readonly confine: number;
+  /** MLP only: random Fourier input features `[sin 2πzB, cos 2πzB]` (the first layer then takes `2·features` inputs). Absent/null: none. */
+  readonly fourier?: FourierFeatures | null;
+}
+
+/**
+ * Draws Fourier input features for a deep EBM on `d`-dimensional rows (see {@link FourierFeatures}).
+ * @example const cfg = { arch: parseArch('mlp:2-128-128-1'), activation: 'silu', shift, scale, confine: 1e-2, fourier: fourierFeatures(key(1), 2, 64, 0.5) };
+ */
+export function fourierFeatures(k: Key, d: number, m: number, scale: number): FourierFeatures {
+  return initFourierFeatures(k, d, m, scale);
+}
+
+/** Width of the network's input: `d`, or `2m` with Fourier features. */
+function netInputSize(cfg: DeepEbmConfig): number {
+  return cfg.fourier ? 2 * cfg.fourier.features : archInputSize(cfg.arch);
 }
 
 /** Thrown for a malformed architecture string; the message shows the accepted forms. */
@@ -101,6 +123,10 @@ export function checkDeepEbmConfig(c: unknown): DeepEbmConfig {
   }
   if (!(o.scale as number[]).every((s) => s > 0)) throw new RangeError('deep-ebm config field "scale" must be positive');
   if (typeof o.confine !== 'number' || !(o.confine >= 0)) throw new RangeError('deep-ebm config field "confine" must be a number ≥ 0');
+  if (o.fourier !== undefined && o.fourier !== null) {
+    if (arch.kind !== 'mlp') throw new RangeError('deep-ebm config field "fourier" needs an mlp architecture');
+    checkFourierFeatures(o.fourier, d, 'deep-ebm config field "fourier');
+  }
   return o as unknown as DeepEbmConfig;
 }
 
@@ -111,7 +137,8 @@ export function checkDeepEbmConfig(c: unknown): DeepEbmConfig {
  */
 export function initDeepEbm(k: Key, cfg: DeepEbmConfig, lastScale = 0.1): Record<string, Tensor> {
   const a = cfg.arch;
-  const p = a.kind === 'mlp' ? initMLP(k, a.sizes, { activation: cfg.activation }) : initConvNet(k, convCfg(a, cfg.activation));
+  if (cfg.fourier && a.kind !== 'mlp') throw new RangeError('initDeepEbm: Fourier features need an mlp architecture');
+  const p = a.kind === 'mlp' ? initMLP(k, [netInputSize(cfg), ...a.sizes.slice(1)], { activation: cfg.activation }) : initConvNet(k, convCfg(a, cfg.activation));
   const lastW = a.kind === 'mlp' ? `l${a.sizes.length - 2}.w` : `fc${a.hidden.length}.w`;
   const w = p[lastW];
   p[lastW] = new Tensor(w.data.map((v) => v * lastScale) as typeof w.data, w.shape);
@@ -136,6 +163,9 @@ export function deepEbmEnergy(params: Record<string, Tensor>, cfg: DeepEbmConfig
   const invScale = new Tensor(perCoord(cfg.scale, D).map((s) => 1 / s), [D]);
   const identity = cfg.shift.every((v) => v === 0) && cfg.scale.every((v) => v === 1);
   const conv = a.kind === 'conv' ? convCfg(a, cfg.activation) : null;
+  const ff = cfg.fourier ?? null;
+  if (ff && conv) throw new RangeError('deepEbmEnergy: Fourier features need an mlp architecture');
+  const phi = ff ? fourierFeatureFn(ff, D) : null;
   return {
     dim: D,
     energy(x: Tensor): Tensor {
@@ -143,7 +173,10 @@ export function deepEbmEnergy(params: Record<string, Tensor>, cfg: DeepEbmConfig
       const n = x.shape[0];
       const xs = x.dtype === 'float32' ? x : new Tensor(Float32Array.from(x.data), x.shape);
       const z = identity ? xs : mul(sub(xs, shift), invScale);
-      const f = conv ? applyConvNet(params, z, conv) : applyMLP(params, z, cfg.activation);
+      let f: Tensor;
+      if (conv) f = applyConvNet(params, z, conv);
+      else if (phi) f = applyMLP(params, phi(z), cfg.activation);
+      else f = applyMLP(params, z, cfg.activation);
       let e = reshape(f, [n]);
       if (cfg.confine > 0) e = add(e, mul(sum(square(z), 1), 0.5 * cfg.confine));
       return e;

@@ -4,10 +4,10 @@
  * @module
  */
 export {
-  parseArch, formatArch, archInputSize, checkDeepEbmConfig, initDeepEbm, deepEbmEnergy, deepEbmEnergies, standardization,
+  parseArch, formatArch, archInputSize, checkDeepEbmConfig, initDeepEbm, fourierFeatures, deepEbmEnergy, deepEbmEnergies, standardization,
   ArchSpecError,
 } from './estimator.js';
-export type { DeepEbmArch, DeepEbmConfig } from './estimator.js';
+export type { DeepEbmArch, DeepEbmConfig, FourierFeatures } from './estimator.js';
 export { trainDeepEbm } from './trainer.js';
 export type { TrainDeepEbmOptions, TrainedDeepEbm, DeepEbmLogRecord } from './trainer.js';
 export { DivergenceGuard, TrainingDivergedError, resolveGuardOptions } from './guard.js';

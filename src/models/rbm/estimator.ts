@@ -43,6 +43,12 @@ export interface RBMFitOptions extends Omit<CDOptions, 'learningRate' | 'k' | 'm
   shuffle?: boolean;
   /** PCD: number of persistent chains (default: batch size). */
   nChains?: number;
+  /**
+   * Bernoulli visible units only: read each training value x ∈ [0, 1] as P(v = 1) and draw a fresh binary batch
+   * v ~ Bernoulli(x) at every update ("dynamic binarisation", as in Salakhutdinov's RBM/DBM training code), instead of
+   * training on x itself. Default false.
+   */
+  resample?: boolean;
   /** Called after each epoch with the epoch index and the mean metrics over its steps. */
   onEpoch?: (epoch: number, info: EpochInfo) => void;
 }
@@ -192,12 +198,18 @@ export class RBM {
       for (let i = 0; i < h.length; i++) h[i] = u[i] < ph[i] ? 1 : 0;
       st.chains = { v: new Tensor(v, [M, nv]), h: new Tensor(h, [M, nHiddenOf(p)]) };
     }
+    if (opts.resample && p.visible !== 'bernoulli') throw new RangeError(`${name}.fit: resample needs bernoulli visible units, got ${p.visible}`);
+    const kResample = foldIn(ek, 7);
     const batch = allocate(p.W.dtype, bs * nv);
     let steps = 0, recon = 0, nRecon = 0, meanHidden = 0, lrSum = 0;
     for (let start = 0; start < n; start += bs) {
       const m = Math.min(bs, n - start);
       const buf = m === bs ? batch : allocate(p.W.dtype, m * nv);
       for (let r = 0; r < m; r++) { const src = order[start + r]; buf.set(data.subarray(src * nv, (src + 1) * nv), r * nv); }
+      if (opts.resample) {
+        const u = uniformInto(foldIn(kResample, steps), allocate(p.W.dtype, m * nv));
+        for (let i = 0; i < m * nv; i++) buf[i] = u[i] < buf[i] ? 1 : 0;
+      }
       const lr = learningRateAt(opts.learningRate ?? 0.1, st.step, epoch);
       const cd: CDOptions = { ...opts, learningRate: lr, k: kk, momentum: mom, inPlace: true };
       const { metrics }: { metrics: CDMetrics } = cdStep(p, new Tensor(buf, [m, nv]), foldIn(kSteps, steps), st, cd);

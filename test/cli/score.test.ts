@@ -10,6 +10,7 @@ import { Tensor } from '../../src/tensor/tensor.js';
 import { key } from '../../src/random/index.js';
 import { saveModel } from '../../src/io/model.js';
 import { decodeSafetensors } from '../../src/io/safetensors.js';
+import { decodeCheckpoint } from '../../src/io/checkpoint.js';
 import { loadCsv } from '../../src/io/csv.js';
 import { getToy } from '../../src/data/toy.js';
 import {
@@ -232,5 +233,38 @@ describe('--fourier m:scale (random Fourier input features) for train ebm and tr
     const e = await ebm('eval', tampered, '--data', 'toy:8gaussians', '--n', '10');
     expect(e.code).not.toBe(0);
     expect(e.stderr).toMatch(/fourier\.B" must be 2×8 finite numbers/);
+  });
+});
+
+describe('ebm train ebm --checkpoint-every / --resume', () => {
+  const dir = tempDir('ebm-train-ebm-resume-');
+  const base = ['train', 'ebm', '--arch', 'mlp:2-8-8-1', '--fourier', '4:0.5', '--data', 'toy:8gaussians', '--n', '200', '--batch', '16', '--seed', '4', '--quiet'];
+  const cases: [string, string[]][] = [
+    ['cd, tempered negatives, EMA', ['--loss', 'cd', '--negatives', 'tempered', '--sampler', 'mala', '--temps', '3', '--chains', '16', '--mcmc-steps', '2', '--ema', '0.9']],
+    ['cd, replay buffer', ['--loss', 'cd', '--buffer', '64', '--mcmc-steps', '3']],
+    ['dsm', ['--loss', 'dsm', '--sigma', '0.2']],
+  ];
+  for (const [name, extra] of cases) {
+    it(`${name}: 10 steps, then --resume to 20, ends bit-identical to an uninterrupted 20-step run`, async () => {
+      const tag = name.replace(/[^a-z]+/g, '-');
+      const ref = join(dir, `${tag}-ref.safetensors`);
+      const cut = join(dir, `${tag}-cut.safetensors`);
+      expect((await ebm(...base, ...extra, '--steps', '20', '--out', ref)).code).toBe(0);
+      const r1 = await ebm(...base, ...extra, '--steps', '10', '--out', cut, '--checkpoint-every', '5');
+      expect(r1.stderr).toBe('');
+      expect(r1.code).toBe(0);
+      expect(decodeCheckpoint(readFileSync(join(dir, `${tag}-cut.ckpt.safetensors`))).step).toBe(10);
+      const r2 = await ebm(...base, ...extra, '--steps', '20', '--out', cut, '--resume', '--json');
+      expect(r2.code).toBe(0);
+      expect(JSON.parse(r2.stdout).resumedFrom).toBe(10);
+      expect(bytesOf(cut)).toEqual(bytesOf(ref));
+    });
+  }
+  it('refuses to resume with other settings (a cosine schedule fixes --steps)', async () => {
+    const out = join(dir, 'cos.safetensors');
+    const args = [...base, '--loss', 'cd', '--mcmc-steps', '2', '--lr-decay', 'cosine', '--out', out];
+    expect((await ebm(...args, '--steps', '10', '--checkpoint-every', '5')).code).toBe(0);
+    expectUsageError(await ebm(...args, '--steps', '20', '--resume'), /steps/);
+    expectUsageError(await ebm(...base, '--loss', 'cd', '--mcmc-steps', '3', '--lr-decay', 'cosine', '--out', out, '--steps', '10', '--resume'), /mcmcSteps/);
   });
 });

@@ -6,8 +6,10 @@ import type { Tensor } from '../../src/tensor/index.js';
 import { contrastiveDivergence } from '../../src/losses/contrastiveDivergence.js';
 import {
   DivergenceGuard, TrainingDivergedError, parseArch, initDeepEbm, deepEbmEnergy, standardization, trainDeepEbm,
-  type DeepEbmConfig,
+  type DeepEbmConfig, type DeepEbmResumeState,
 } from '../../src/models/deepEbm/index.js';
+import { cosineDecay } from '../../src/optim/index.js';
+import { encodeCheckpoint, decodeCheckpoint, type StateTree } from '../../src/io/checkpoint.js';
 
 const healthy = { loss: 0.1, gap: 0.1, ePos: 0.5, eNeg: 0.4, gradNorm: 1, samplerDivergent: 0 };
 
@@ -113,5 +115,35 @@ describe('trainDeepEbm divergence handling', () => {
     expect(e.events.length).toBe(2);
     expect(e.message).toMatch(/after 2 rollback\(s\)/);
     expect(e.message).toMatch(/lower the learning rate/);
+  });
+
+  it('resumes exactly from a checkpointed state taken after a rollback (EMA, cosine lr, through the checkpoint codec)', () => {
+    const { data, params, cd } = setup();
+    const opts = {
+      params, loss: cd, data, steps: 80, batchSize: 64, key: key(9), lr: cosineDecay(2e-3, 80, 0.05), emaDecay: 0.9,
+      guard: { snapshotEvery: 10, maxRollbacks: 3 },
+      lrMultiplier: (t: number, stream: number) => (stream === 0 && t >= 40 && t <= 42 ? 5000 : 1),
+    };
+    const full = trainDeepEbm(opts);
+    expect(full.events.length).toBeGreaterThanOrEqual(1);
+    expect(full.events.every((e) => e.step < 60)).toBe(true);
+    let saved: Uint8Array | null = null;
+    trainDeepEbm({
+      ...opts, steps: 80, checkpointEvery: 60,
+      onCheckpoint: (st) => { if (st.step === 60) saved = encodeCheckpoint({ kind: 'deep-ebm', step: st.step, key: key(9), state: st as unknown as StateTree, meta: {} }); },
+    });
+    expect(saved).not.toBeNull();
+    const ck = decodeCheckpoint(saved!);
+    const st = ck.state as unknown as DeepEbmResumeState<Record<string, Tensor>>;
+    expect(st.step).toBe(60);
+    expect(st.stream).toBe(full.events.length);
+    expect(st.events.length).toBe(full.events.length);
+    const resumed = trainDeepEbm({ ...opts, resume: st });
+    for (const k of Object.keys(full.params)) {
+      expect(Array.from(resumed.params[k].data)).toEqual(Array.from(full.params[k].data));
+      expect(Array.from(resumed.emaParams![k].data)).toEqual(Array.from(full.emaParams![k].data));
+    }
+    expect(resumed.events.length).toBe(full.events.length);
+    expect(() => trainDeepEbm({ ...opts, emaDecay: undefined, resume: st })).toThrow(/has parameter EMA but emaDecay is not set/);
   });
 });

@@ -11,19 +11,24 @@ import { ula, mala, geometricTemperatures } from '../../samplers/index.js';
 import type { Energy } from '../../energy/index.js';
 import { ACTIVATIONS, type Activation } from '../../nn/index.js';
 import { saveModel, checkTensorLayout } from '../../io/model.js';
+import { checkCheckpointParams, encodeCheckpoint, type StateTree, type Checkpoint } from '../../io/checkpoint.js';
+import { writeFileAtomicSync } from '../../io/atomic.js';
 import { DataError } from '../../io/errors.js';
 import { heatmapPng, imageGridPng } from '../../io/png.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { contrastiveDivergence, runChains, freshChains, type ReinitSource } from '../../losses/contrastiveDivergence.js';
 import {
   parseArch, formatArch, archInputSize, checkDeepEbmConfig, initDeepEbm, deepEbmEnergy, deepEbmEnergies, standardization,
-  trainDeepEbm, ArchSpecError, TrainingDivergedError, type DeepEbmConfig,
+  trainDeepEbm, ArchSpecError, TrainingDivergedError, type DeepEbmConfig, type DeepEbmResumeState,
 } from '../../models/deepEbm/index.js';
 import { gridLogZ } from '../../eval/gridLogZ.js';
 import { printResult, runCommand, type CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { parseChoice, parsePositiveFloat, parsePositiveInt, parseUnitInterval, parseFloatValue, parseFourierSpec } from '../options.js';
-import { addDataOptions, addSeedOption, checkOutputPath, fmt, fourierFromOption, loadDataFromOptions, trainDataKey, type DataOptionValues } from '../common.js';
+import {
+  addDataOptions, addSeedOption, addTrainOutputOptions, checkOutputPath, fmt, fourierFromOption, loadDataFromOptions, loadResumePoint,
+  resolveTrainOutputs, trainDataKey, type DataOptionValues, type TrainOutputValues,
+} from '../common.js';
 import { progressBar } from '../progress.js';
 import { openTrainLog, logInterval } from '../trainLog.js';
 import { registerTrainKind } from './train.js';
@@ -47,7 +52,7 @@ export interface DeepEbmFileConfig extends DeepEbmConfig {
   readonly imageShape: readonly [number, number] | null;
 }
 
-interface Opts extends DataOptionValues {
+interface Opts extends DataOptionValues, TrainOutputValues {
   arch: string;
   fourier?: { features: number; scale: number };
   activation: Activation;
@@ -77,11 +82,7 @@ interface Opts extends DataOptionValues {
   maxRollbacks: number;
   confine?: number;
   seed: number;
-  out: string;
   samplesPng?: string;
-  log?: string;
-  quiet?: boolean;
-  json?: boolean;
 }
 
 function samplerFor(cfg: Pick<DeepEbmFileConfig, 'sampler' | 'stepSize' | 'clamp'>, stepSize = cfg.stepSize, maxGradNorm?: number) {
@@ -131,16 +132,13 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
     .option('--confine <c>', 'confining term ½c‖z‖² (default 1e-3 for vectors, 0 for images)', parseFloatValue)
     .option('--max-rollbacks <n>', 'divergence rollbacks allowed before stopping', parsePositiveInt, 5)
     .option('--samples-png <file.png>', 'write model samples (replay buffer | from noise) as PNG (images: grids; 2-D: density heat map)')
-    .option('--log <train.jsonl>', 'training log, JSON lines')
-    .option('--quiet', 'no progress bar')
-    .option('--json', 'print one JSON object');
+  addTrainOutputOptions(cmd, { logFields: 'step, loss, gap, ePos, eNeg, gradNorm, lr, samplerDivergent, time', every: 'steps and at the end', grows: '--steps (with --lr-decay none)' });
   addDataOptions(cmd);
   addSeedOption(cmd);
   cmd.action((o: Opts) =>
     runCommand(ctx, async () => {
-      checkOutputPath(o.out, '--out', ['.safetensors']);
+      const ckptPath = resolveTrainOutputs(o);
       if (o.samplesPng) checkOutputPath(o.samplesPng, '--samples-png', ['.png']);
-      if (o.log) checkOutputPath(o.log, '--log');
       if (!(o.alpha >= 0)) throw new UsageError(`--alpha must be ≥ 0, got ${o.alpha}`);
       if (!(o.dataNoise >= 0)) throw new UsageError(`--data-noise must be ≥ 0, got ${o.dataNoise}`);
       let arch;
@@ -178,7 +176,7 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
         clamp: isImage ? [0, 1] : null, imageShape,
       };
       const steps = o.steps ?? (o.epochs !== undefined ? Math.ceil((o.epochs * data.rows) / o.batch) : 2000);
-      if (o.loss !== 'cd') return trainEbmByScoreMatching(ctx, { ...o, loss: o.loss }, data, cfg as DeepEbmFileConfig & Record<string, unknown>, steps);
+      if (o.loss !== 'cd') return trainEbmByScoreMatching(ctx, { ...o, loss: o.loss }, data, cfg as DeepEbmFileConfig & Record<string, unknown>, steps, ckptPath, trainEbmMeta(o, steps));
       const [kInit, kRun, kSample] = split(makeKey(o.seed), 3);
       const reinitFrom: ReinitSource = o.reinitFrom === 'data' ? { kind: 'data', noise: 0 }
         : o.reinitFrom === 'normal' ? { kind: 'normal', mean: 0, std: 1 } : { kind: 'uniform', low: initLow, high: initHigh };
@@ -206,14 +204,30 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
         dataNoise: o.dataNoise,
         spectralNorm: o.spectralNorm === true,
       });
-      const log = o.log ? openTrainLog(o.log) : undefined;
+      const meta = {
+        ...trainEbmMeta(o, steps), sampler: o.sampler, mcmcSteps: o.mcmcSteps, stepSize: o.stepSize, buffer: o.buffer, reinit: o.reinit ?? null,
+        reinitFrom: o.reinitFrom, negatives: o.negatives, tMax: o.tMax, temps: o.temps, chains: o.chains ?? null, ema: o.ema ?? null,
+        alpha: o.alpha, dataNoise: o.dataNoise, spectralNorm: o.spectralNorm ?? false, samplerClip: o.samplerClip ?? null, maxRollbacks: o.maxRollbacks,
+      };
+      const resume = await loadResumePoint(o, ckptPath, DEEP_EBM_KIND, meta, steps,
+        (done) => `--steps ${steps} is less than the ${done} steps already done in ${ckptPath}`);
+      const params0 = initDeepEbm(kInit, cfg);
+      if (resume) checkResumeState(resume.state, params0, o.ema !== undefined);
+      const log = o.log ? openTrainLog(o.log, resume?.step) : undefined;
       const bar = progressBar(ctx.io, 'train', steps, o.quiet);
       const rollbacks: string[] = [];
       const t0 = performance.now();
       let res;
       try {
         res = trainDeepEbm({
-          params: initDeepEbm(kInit, cfg), loss: cd, data: data.x, steps, batchSize: o.batch, key: kRun, lr: lrSchedule(o, steps),
+          params: params0, loss: cd, data: data.x, steps, batchSize: o.batch, key: kRun, lr: lrSchedule(o, steps),
+          ...(resume ? { resume: resume.state as unknown as DeepEbmResumeState<Record<string, Tensor>> } : {}),
+          ...(o.checkpointEvery !== undefined && ckptPath ? {
+            checkpointEvery: o.checkpointEvery,
+            onCheckpoint: (st: DeepEbmResumeState<Record<string, Tensor>>) => saveCheckpointSync(ckptPath, {
+              kind: DEEP_EBM_KIND, step: st.step, key: kRun, state: st as unknown as StateTree, meta: { ...meta, config: cfg },
+            }),
+          } : {}),
           ...(o.ema !== undefined ? { emaDecay: o.ema } : {}),
           ...(o.clip !== undefined ? { clipNorm: o.clip } : {}),
           guard: { maxRollbacks: o.maxRollbacks },
@@ -273,7 +287,7 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
       }
       const last = res.history[res.history.length - 1];
       const result = {
-        model: o.out, kind: DEEP_EBM_KIND, arch: formatArch(arch), steps, seconds, loss: last?.loss ?? null, energyGap: last?.gap ?? null,
+        model: o.out, kind: DEEP_EBM_KIND, arch: formatArch(arch), steps, resumedFrom: resume?.step ?? null, seconds, loss: last?.loss ?? null, energyGap: last?.gap ?? null,
         gradNorm: last?.gradNorm ?? null, rollbacks: res.events.length, samplesPng: o.samplesPng ?? null, log: o.log ?? null,
       };
       printResult(ctx, o.json, result, () => [
@@ -285,6 +299,34 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
       ].join('\n'));
     }),
   );
+}
+
+/** Writes a checkpoint atomically from inside the (synchronous) CD training loop. */
+function saveCheckpointSync(path: string, ck: Checkpoint): void {
+  writeFileAtomicSync(path, encodeCheckpoint(ck));
+}
+
+/** Settings shared by the CD and score-matching paths that a resumed `ebm train ebm` must repeat exactly. */
+export function trainEbmMeta(o: Opts, steps: number): Record<string, unknown> {
+  return {
+    data: o.data, n: o.n ?? null, limit: o.limit ?? null, binarize: o.binarize ?? null, threshold: o.threshold ?? null, seed: o.seed,
+    arch: o.arch, fourier: o.fourier ? `${o.fourier.features}:${o.fourier.scale}` : null, activation: o.activation, loss: o.loss,
+    sigma: o.sigma, batch: o.batch, lr: o.lr, lrDecay: o.lrDecay, clip: o.clip ?? null, confine: o.confine ?? null,
+    // A cosine schedule is a function of the total: it must not change on resume.
+    ...(o.lrDecay === 'cosine' ? { steps } : {}),
+  };
+}
+
+/** Checks a loaded CD resume state against the model's parameter layout (and EMA presence). */
+function checkResumeState(state: StateTree, template: Record<string, Tensor>, wantEma: boolean): void {
+  const s = state as unknown as Record<string, unknown>;
+  const layout = Object.fromEntries(Object.entries(template).map(([k, t]) => [k, { shape: t.shape, dtype: t.dtype }]));
+  checkCheckpointParams(s.params, layout);
+  if (wantEma !== (s.ema !== null && s.ema !== undefined)) throw new DataError(`checkpoint ${wantEma ? 'has no' : 'has a'} parameter EMA but --ema is ${wantEma ? '' : 'not '}given`);
+  if (s.ema) checkCheckpointParams(s.ema, layout);
+  if (typeof s.lrScale !== 'number' || typeof s.stream !== 'number' || !Array.isArray(s.events) || typeof s.cd !== 'object' || s.cd === null) {
+    throw new DataError('checkpoint state is not a deep-EBM training state (missing lrScale, stream, events or cd)');
+  }
 }
 
 function densityPng(params: Record<string, Tensor>, cfg: DeepEbmFileConfig, samples?: Tensor, res = 160): Uint8Array {

@@ -12,12 +12,13 @@ import { Tensor, valueAndGrad, gatherRows, allFinite, reshape } from '../../tens
 import { key as makeKey, split, foldIn } from '../../random/index.js';
 import { adam, applyUpdates, cosineDecay, globalNorm, type LearningRate, type OptState } from '../../optim/index.js';
 import { saveModel } from '../../io/model.js';
+import { checkCheckpointParams, type StateTree } from '../../io/checkpoint.js';
 import { denoisingScoreMatching, slicedScoreMatching, exactScoreMatching, type ScoreLoss } from '../../losses/scoreMatching.js';
 import { deepEbmEnergy, initDeepEbm, formatArch, type DeepEbmConfig } from '../../models/deepEbm/index.js';
 import type { Dataset } from '../../data/spec.js';
 import { printResult, type CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
-import { fmt } from '../common.js';
+import { fmt, loadResumePoint } from '../common.js';
 import { progressBar } from '../progress.js';
 import { openTrainLog, logInterval } from '../trainLog.js';
 import { trainLoop } from '../trainLoop.js';
@@ -44,6 +45,8 @@ export interface EbmScoreOptions {
   log?: string;
   quiet?: boolean;
   json?: boolean;
+  checkpointEvery?: number;
+  resume?: boolean;
   /** CD-only options: refused when set. */
   samplesPng?: string;
   spectralNorm?: boolean;
@@ -75,7 +78,10 @@ export function lrSchedule(o: { lr: number; lrDecay: 'none' | 'cosine' }, steps:
  * Keys: `[kInit, kTrain, kData] = split(key(seed), 3)`, step `t` uses `foldIn(kTrain, t)`; mini-batches walk epoch
  * permutations `permutation(foldIn(kData, e), n)`.
  */
-export async function trainEbmByScoreMatching(ctx: CliContext, o: EbmScoreOptions, data: Dataset, cfg: DeepEbmConfig & Record<string, unknown>, steps: number): Promise<void> {
+export async function trainEbmByScoreMatching(
+  ctx: CliContext, o: EbmScoreOptions, data: Dataset, cfg: DeepEbmConfig & Record<string, unknown>, steps: number,
+  ckptPath: string | undefined, meta: Record<string, unknown>,
+): Promise<void> {
   if (!(o.sigma > 0)) throw new UsageError(`--sigma must be > 0, got ${o.sigma}`);
   if (o.negatives !== undefined && o.negatives !== 'buffer') throw new UsageError(`--negatives ${o.negatives} applies to --loss cd only`);
   for (const [f, v] of [['--samples-png', o.samplesPng], ['--spectral-norm', o.spectralNorm], ['--sampler-clip', o.samplerClip], ['--chains', o.chains], ['--ema', o.ema]] as const) {
@@ -85,21 +91,33 @@ export async function trainEbmByScoreMatching(ctx: CliContext, o: EbmScoreOption
   if (o.loss === 'sm' && D > 64) throw new UsageError(`--loss sm (exact score matching) costs D = ${D} backward passes per step; use ssm or ssm-vr for data with more than 64 columns`);
   const loss = ebmScoreLoss(o.loss, cfg, o.sigma);
   const [kInit, kTrain, kData] = split(makeKey(o.seed), 3);
-  const opt = adam(lrSchedule(o, steps), o.clip !== undefined ? { clipNorm: o.clip } : {});
+  const sched = lrSchedule(o, steps);
+  const opt = adam(sched, o.clip !== undefined ? { clipNorm: o.clip } : {});
   const params0 = initDeepEbm(kInit, cfg);
+  const resume = await loadResumePoint({ ...o, checkpoint: ckptPath }, ckptPath, 'deep-ebm', meta, steps,
+    (done) => `--steps ${steps} is less than the ${done} steps already done in ${ckptPath}`);
+  if (resume) {
+    const layout = Object.fromEntries(Object.entries(params0).map(([k, t]) => [k, { shape: t.shape, dtype: t.dtype }]));
+    checkCheckpointParams((resume.state as Record<string, unknown>).params, layout);
+  }
   const n = data.rows;
   const B = Math.min(o.batch, n);
   const batchIdx = epochBatchIndices(kData, n, B);
   const x = new Tensor(data.x.data, [n, D]);
   const shape = cfg.arch.kind === 'conv' ? [B, ...cfg.arch.shape] : [B, D];
-  const log = o.log ? openTrainLog(o.log) : undefined;
+  const log = o.log ? openTrainLog(o.log, resume?.step) : undefined;
   const bar = progressBar(ctx.io, 'train', steps, o.quiet);
   const t0 = performance.now();
   let last: Record<string, number> = {};
   type S = { params: Record<string, Tensor>; opt: OptState };
   const final = await trainLoop<S>({
-    state: { params: params0, opt: opt.init(params0) },
+    state: resume ? (resume.state as unknown as S) : { params: params0, opt: opt.init(params0) },
+    ...(resume ? { startStep: resume.step } : {}),
     steps,
+    ...(o.checkpointEvery !== undefined && ckptPath ? {
+      checkpointEvery: o.checkpointEvery, checkpointPath: ckptPath, checkpointKind: 'deep-ebm',
+      checkpointMeta: { ...meta, config: cfg }, toCheckpoint: (st: S) => st as unknown as StateTree,
+    } : {}),
     key: kTrain,
     step: (s, k, t, want) => {
       const xb = reshape(gatherRows(x, batchIdx(t)), shape);
@@ -107,7 +125,7 @@ export async function trainEbmByScoreMatching(ctx: CliContext, o: EbmScoreOption
       const lv = l.item();
       if (!Number.isFinite(lv)) throw new Error(`training diverged at step ${t}: loss is ${lv} (try a smaller --lr${o.loss === 'dsm' ? ' or a larger --sigma' : ''})`);
       const [u, nextOpt] = opt.update(g, s.opt as OptState[], s.params);
-      const metrics = want ? { loss: lv, gradNorm: globalNorm(g), lr: o.lr } : undefined;
+      const metrics = want ? { loss: lv, gradNorm: globalNorm(g), lr: typeof sched === 'number' ? sched : sched(t - 1) } : undefined;
       if (metrics) last = metrics;
       return { state: { params: applyUpdates(s.params, u), opt: nextOpt }, metrics };
     },
@@ -124,7 +142,7 @@ export async function trainEbmByScoreMatching(ctx: CliContext, o: EbmScoreOption
     provenance: { data: o.data, seed: o.seed, steps, loss: o.loss, ...(o.loss === 'dsm' ? { sigma: o.sigma } : {}), lr: o.lr, lrDecay: o.lrDecay, batch: o.batch, rows: n },
     tensors: final.params,
   });
-  const result = { model: o.out, kind: 'deep-ebm', arch: formatArch(cfg.arch), loss: o.loss, steps, seconds, finalLoss: last.loss ?? null, gradNorm: last.gradNorm ?? null, log: o.log ?? null };
+  const result = { model: o.out, kind: 'deep-ebm', arch: formatArch(cfg.arch), loss: o.loss, steps, resumedFrom: resume?.step ?? null, seconds, finalLoss: last.loss ?? null, gradNorm: last.gradNorm ?? null, log: o.log ?? null };
   printResult(ctx, o.json, result, () => [
     `trained deep-ebm ${formatArch(cfg.arch)} by ${o.loss}${o.loss === 'dsm' ? ` (σ=${o.sigma})` : ''} on ${o.data} (${n} rows) for ${steps} steps in ${fmt(seconds)} s`,
     `final loss ${fmt(last.loss ?? NaN)}, grad norm ${fmt(last.gradNorm ?? NaN)}`,

@@ -9,7 +9,7 @@ export {
 } from './estimator.js';
 export type { DeepEbmArch, DeepEbmConfig, FourierFeatures } from './estimator.js';
 export { trainDeepEbm } from './trainer.js';
-export type { TrainDeepEbmOptions, TrainedDeepEbm, DeepEbmLogRecord } from './trainer.js';
+export type { TrainDeepEbmOptions, TrainedDeepEbm, DeepEbmLogRecord, DeepEbmResumeState } from './trainer.js';
 export { DivergenceGuard, TrainingDivergedError, resolveGuardOptions } from './guard.js';
 export type { GuardOptions, GuardInput, GuardState, GuardEvent, ResolvedGuardOptions } from './guard.js';
 export { freshChains, summarizeBuffer } from './replayBuffer.js';

@@ -39,6 +39,17 @@ export interface TrainDeepEbmOptions<P extends Tree> {
    * tests, e.g. injecting a divergence: `(t, s) => (s === 0 && t >= 50 && t < 55 ? 1e4 : 1)`.
    */
   readonly lrMultiplier?: (step: number, stream: number) => number;
+  /**
+   * Continue a run from a {@link DeepEbmResumeState} (from `onCheckpoint`): parameters, EMA, optimiser, CD state,
+   * guard statistics, learning-rate scale, random stream and past rollbacks. With the same options the resumed run
+   * computes exactly what the uninterrupted run computes, unless a rollback happens before the first snapshot after
+   * the resume point (the in-memory snapshot it would return to is then the resume point itself).
+   */
+  readonly resume?: DeepEbmResumeState<P>;
+  /** Call `onCheckpoint` after every `checkpointEvery` applied steps and after the last step. */
+  readonly checkpointEvery?: number;
+  /** Receives the state to save for a later `resume` (synchronously, between steps). */
+  readonly onCheckpoint?: (state: DeepEbmResumeState<P>) => void;
   /** Start from this CD state instead of `loss.initState` (resume). */
   readonly initialState?: CDState;
   /** Optimiser state to resume from (with `startStep`). */
@@ -71,6 +82,22 @@ export interface DeepEbmLogRecord {
   readonly lr: number;
   readonly samplerDivergent: number;
   readonly time: number;
+}
+
+/** Everything {@link trainDeepEbm} needs to continue a run exactly (plain data: tensors, numbers, strings). */
+export interface DeepEbmResumeState<P extends Tree> {
+  /** Steps done. */
+  readonly step: number;
+  readonly params: P;
+  /** Parameter EMA, or null when the run keeps none. */
+  readonly ema: P | null;
+  readonly optState: OptState;
+  readonly cd: CDState;
+  readonly guard: GuardState;
+  readonly lrScale: number;
+  readonly stream: number;
+  /** Rollbacks so far (they count towards `maxRollbacks`). */
+  readonly events: readonly GuardEvent[];
 }
 
 /** Result of {@link trainDeepEbm}. */
@@ -167,15 +194,21 @@ export function trainDeepEbm<P extends Tree>(o: TrainDeepEbmOptions<P>): Trained
   if (o.emaDecay !== undefined && !(o.emaDecay >= 0 && o.emaDecay < 1)) throw new RangeError(`trainDeepEbm: emaDecay must be in [0, 1), got ${o.emaDecay}`);
   const t0 = performance.now();
 
-  let params = o.params;
-  let ema: P | null = o.emaDecay !== undefined ? o.params : null;
-  let optState: OptState = o.initialOptState ?? opt.init(params);
-  let cd = o.initialState ?? o.loss.initState(foldIn(o.key, 0xffffffff), params, o.data);
-  let lrScale = 1;
-  let stream = 0;
-  const events: GuardEvent[] = [];
+  const every = o.checkpointEvery;
+  if (every !== undefined && (!Number.isSafeInteger(every) || every < 1)) throw new RangeError(`trainDeepEbm: checkpointEvery must be a positive integer, got ${every}`);
+  const rs = o.resume;
+  if (rs && (o.emaDecay !== undefined) !== (rs.ema !== null)) throw new RangeError(`trainDeepEbm: the resume state ${rs.ema ? 'has' : 'has no'} parameter EMA but emaDecay is ${o.emaDecay === undefined ? 'not ' : ''}set`);
+  if (rs && !(Number.isSafeInteger(rs.step) && rs.step >= 0 && rs.step <= o.steps)) throw new RangeError(`trainDeepEbm: resume step ${rs.step} is not in [0, ${o.steps}]`);
+  let params = rs ? rs.params : o.params;
+  let ema: P | null = rs ? rs.ema : o.emaDecay !== undefined ? o.params : null;
+  let optState: OptState = rs ? rs.optState : o.initialOptState ?? opt.init(params);
+  let cd = rs ? rs.cd : o.initialState ?? o.loss.initState(foldIn(o.key, 0xffffffff), params, o.data);
+  let lrScale = rs ? rs.lrScale : 1;
+  let stream = rs ? rs.stream : 0;
+  if (rs && guard) guard.state = rs.guard;
+  const events: GuardEvent[] = rs ? [...rs.events] : [];
   const history: DeepEbmLogRecord[] = [];
-  const start = o.startStep ?? 0;
+  const start = rs ? rs.step : o.startStep ?? 0;
   let snap: Snapshot<P> = { step: start, params, ema, opt: optState, cd, guard: guard?.state ?? { emaGap: 0, emaGrad: 0, healthy: 0 } };
 
   const rollback = (t: number, reason: string): number => {
@@ -247,6 +280,9 @@ export function trainDeepEbm<P extends Tree>(o: TrainDeepEbmOptions<P>): Trained
       const rec: DeepEbmLogRecord = { step, ...m, lr: lrNow, time: (performance.now() - t0) / 1000 };
       history.push(rec);
       o.onLog?.(rec);
+    }
+    if (every !== undefined && o.onCheckpoint && (step % every === 0 || step === o.steps)) {
+      o.onCheckpoint({ step, params, ema, optState, cd, guard: guard?.state ?? { emaGap: 0, emaGrad: 0, healthy: 0 }, lrScale, stream, events: [...events] });
     }
     o.onStep?.(step);
   }

@@ -12,7 +12,7 @@ import {
   initDeepEbm, deepEbmEnergy, standardization, trainDeepEbm, type DeepEbmConfig, type TrainDeepEbmOptions,
 } from '../models/deepEbm/index.js';
 import { contrastiveDivergence, type CDOptions } from '../losses/contrastiveDivergence.js';
-import { ula } from '../samplers/index.js';
+import { ula, geometricTemperatures } from '../samplers/index.js';
 import { jemScores, jemAnomalyScore, type Classifier, type JemScoreName } from '../models/jem/index.js';
 
 /** An anomaly scorer: fitted on normal rows, then scores rows (higher = more anomalous). */
@@ -126,6 +126,15 @@ export interface DeepEbmScorerOptions {
   readonly reinitBox?: readonly [number, number];
   /** Score with the energy (default) or the score norm. */
   readonly score?: 'energy' | 'score-norm';
+  /**
+   * Negatives: `buffer` (default: short-run Langevin from a replay buffer) or `tempered` (persistent parallel-tempering
+   * chains, MALA at `temps` temperatures geometric from 1 to `tMax`; the T = 1 chains are the negatives). Tempered
+   * chains visit the space between the data and the box, so far-away regions get high energy too.
+   */
+  readonly negatives?: 'buffer' | 'tempered';
+  /** `tempered`: number of temperatures (default 6) and hottest temperature (default 20). */
+  readonly temps?: number;
+  readonly tMax?: number;
   /** Extra trainer options. */
   readonly train?: Partial<Pick<TrainDeepEbmOptions<Record<string, Tensor>>, 'clipNorm' | 'guard' | 'onLog'>>;
 }
@@ -157,9 +166,13 @@ export function deepEbmScorer(o: DeepEbmScorerOptions = {}): AnomalyScorer & { p
         energy: (p) => deepEbmEnergy(p, cfg),
         sampler: (E) => ula(E, { stepSize: eta }),
         steps: o.sgldSteps ?? 20,
-        negatives: 'buffer',
+        negatives: o.negatives ?? 'buffer',
+        ...(o.negatives === 'tempered' ? {
+          tempering: { temperatures: geometricTemperatures(o.tMax ?? 20, o.temps ?? 6), stepSize: eta, local: 'mala' as const },
+          negativeCount: o.batchSize ?? 128,
+        } : {}),
         bufferSize: Math.min(10_000, Math.max(1000, x.shape[0])),
-        reinit: 0.05,
+        reinit: o.negatives === 'tempered' ? 0 : 0.05,
         reinitFrom: o.reinitBox
           ? { kind: 'uniform', low: o.reinitBox[0], high: o.reinitBox[1] }
           : { kind: 'uniform', low: lo.length === 1 ? lo[0] : lo, high: hi.length === 1 ? hi[0] : hi },

@@ -114,7 +114,10 @@ export interface DeepEbmScorerOptions {
   readonly steps?: number;
   readonly batchSize?: number;
   readonly lr?: number;
-  /** Langevin steps per training step (default 20), step size (default 1e-2, in standardised units). */
+  /**
+   * Sampler steps per training step (default 20: ULA steps from the buffer, or with `tempered` parallel-tempering
+   * transitions of MALA at every temperature), step size (default 1e-2, in standardised units; ×T at temperature T).
+   */
   readonly sgldSteps?: number;
   readonly stepSize?: number;
   /** Confining term strength `c` of `½c‖z‖²` (default 0.01) and energy regulariser `α` (default 0.1). */
@@ -132,16 +135,18 @@ export interface DeepEbmScorerOptions {
    * chains visit the space between the data and the box, so far-away regions get high energy too.
    */
   readonly negatives?: 'buffer' | 'tempered';
-  /** `tempered`: number of temperatures (default 6) and hottest temperature (default 20). */
+  /** `tempered`: number of temperatures (default 6; ignored for `buffer`). */
   readonly temps?: number;
+  /** `tempered`: hottest temperature of the geometric ladder (default 20; ignored for `buffer`). */
   readonly tMax?: number;
   /** Extra trainer options. */
   readonly train?: Partial<Pick<TrainDeepEbmOptions<Record<string, Tensor>>, 'clipNorm' | 'guard' | 'onLog'>>;
 }
 
 /**
- * Trains a deep MLP EBM on the normal rows (replay-buffer CD with Langevin negatives, the deep-EBM trainer) and
- * scores with its energy `E(x)` or its score norm `‖∇ₓE(x)‖`.
+ * Trains a deep MLP EBM on the normal rows (contrastive divergence with replay-buffer Langevin negatives, or with
+ * parallel-tempering negatives when `negatives: 'tempered'`; the deep-EBM trainer) and scores with its energy `E(x)`
+ * or its score norm `‖∇ₓE(x)‖`.
  */
 export function deepEbmScorer(o: DeepEbmScorerOptions = {}): AnomalyScorer & { params: Record<string, Tensor> | null; config: DeepEbmConfig | null } {
   const mode = o.score ?? 'energy';

@@ -20,7 +20,7 @@ export interface FourierFeatures {
 
 /**
  * Draws a feature map for `d`-dimensional inputs: `B [d, m]`, `B_ij ~ N(0, scale²)`.
- * @example const ff = initFourierFeatures(key(0), 2, 64, 0.5); applyFourierFeatures(ff, z) // [n, 128]
+ * @example const ff = initFourierFeatures(key(0), 2, 64, 0.5); fourierFeatureFn(ff, 2)(z) // [n, 128]
  */
 export function initFourierFeatures(k: Key, d: number, m: number, scale: number): FourierFeatures {
   if (!Number.isInteger(d) || d < 1) throw new RangeError(`initFourierFeatures: d must be a positive integer, got ${d}`);

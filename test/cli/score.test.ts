@@ -222,6 +222,7 @@ describe('--fourier m:scale (random Fourier input features) for train ebm and tr
     const base = ['train', 'ebm', '--data', 'toy:8gaussians', '--n', '100', '--steps', '2', '--out', join(dir, 'bad.safetensors')];
     expectUsageError(await ebm(...base, '--arch', 'mlp:2-8-1', '--fourier', '8'), /--fourier.*m:scale/);
     expectUsageError(await ebm(...base, '--arch', 'mlp:2-8-1', '--fourier', '0:1'), /--fourier.*m:scale/);
+    expectUsageError(await ebm(...base, '--arch', 'mlp:2-8-1', '--fourier', '4:1', '--confine', '0'), /not normalisable/);
     expectUsageError(await ebm('train', 'ebm', '--data', 'digits', '--limit', '20', '--steps', '1', '--arch', 'conv:1x8x8:4:8', '--fourier', '4:1', '--out', join(dir, 'bad.safetensors')), /mlp architectures only/);
     expect(existsSync(join(dir, 'bad.safetensors'))).toBe(false);
     const good = join(dir, 'ff-cd.safetensors');

@@ -146,4 +146,23 @@ describe('trainDeepEbm divergence handling', () => {
     expect(resumed.events.length).toBe(full.events.length);
     expect(() => trainDeepEbm({ ...opts, emaDecay: undefined, resume: st })).toThrow(/has parameter EMA but emaDecay is not set/);
   });
+
+  it('a run resumed at an unaligned step rolls back to the same snapshots as the uninterrupted run', () => {
+    const { data, params, cd } = setup();
+    const opts = {
+      params, loss: cd, data, steps: 90, batchSize: 64, key: key(9), lr: 2e-3,
+      guard: { snapshotEvery: 10, maxRollbacks: 3 },
+      // A fault after the resume point (55) and after the first snapshot that follows it (60).
+      lrMultiplier: (t: number, stream: number) => (stream === 0 && t >= 68 && t <= 70 ? 5000 : 1),
+    };
+    const full = trainDeepEbm(opts);
+    expect(full.events.length).toBeGreaterThanOrEqual(1);
+    expect(full.events[0].rolledBackTo).toBe(60);
+    let st: DeepEbmResumeState<Record<string, Tensor>> | null = null;
+    trainDeepEbm({ ...opts, steps: 55, checkpointEvery: 55, onCheckpoint: (s) => { st = s; } });
+    expect(st!.step).toBe(55);
+    const resumed = trainDeepEbm({ ...opts, resume: st! });
+    expect(resumed.events.map((e) => [e.step, e.rolledBackTo])).toEqual(full.events.map((e) => [e.step, e.rolledBackTo]));
+    for (const k of Object.keys(full.params)) expect(Array.from(resumed.params[k].data)).toEqual(Array.from(full.params[k].data));
+  });
 });

@@ -56,7 +56,7 @@ describe('deep EBM with Fourier features on toy:rings (fast, loose version of th
     // Measured for this short run (500 steps, ~6 s): gap 0.326 ± 0.015 (SE over the 2000 test points), mode weights
     // 0.196 0.290 0.257 0.257, edge ratio 0.011. The same run without Fourier features: gap 1.00 ± 0.017. The bound
     // 0.5 is > 10 SE above the measurement and 30 SE below the plain MLP; the benchmark (2000 steps, 2-128-128-1,
-    // 64 features) reaches ~0.06 nat. The periodic features leave some density at the box edge after this short
+    // 64 features) reaches 0.035 nat. The periodic features leave some density at the box edge after this short
     // run (1 % of the peak, vs < 1e-3 in the benchmark), hence the looser edge bound.
     expect(rep.nllGap).toBeLessThan(0.5);
     expect(rep.nllGap).toBeGreaterThan(-5 * rep.nllGapStdErr);

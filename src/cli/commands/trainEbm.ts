@@ -128,7 +128,7 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
     .option('--steps <n>', 'training steps (overrides --epochs; default 2000)', parsePositiveInt)
     .option('--batch <n>', 'positives per step', parsePositiveInt, 128)
     .option('--lr <lr>', 'Adam learning rate', parsePositiveFloat, 1e-3)
-    .option('--lr-decay <kind>', 'learning-rate schedule: none (constant) or cosine (cosine decay to 5 % of --lr at the last step)', parseChoice(['none', 'cosine'] as const), 'none')
+    .option('--lr-decay <kind>', 'learning-rate schedule: none (constant) or cosine (cosine decay from --lr to 5 % of it over the run)', parseChoice(['none', 'cosine'] as const), 'none')
     .option('--confine <c>', 'confining term ½c‖z‖² (default 1e-3 for vectors, 0 for images)', parseFloatValue)
     .option('--max-rollbacks <n>', 'divergence rollbacks allowed before stopping', parsePositiveInt, 5)
     .option('--samples-png <file.png>', 'write model samples (replay buffer | from noise) as PNG (images: grids; 2-D: density heat map)')
@@ -169,6 +169,9 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
         }
       }
       if (o.fourier && arch.kind !== 'mlp') throw new UsageError('--fourier applies to mlp architectures only');
+      if (o.fourier && !isImage && o.confine === 0) {
+        throw new UsageError('--fourier with --confine 0: Fourier features are bounded, so without the confining term exp(−E) is not normalisable on unbounded data; use --confine > 0');
+      }
       const fourier = o.fourier ? fourierFromOption(o.fourier, D, o.seed) : null;
       const cfg: DeepEbmFileConfig = {
         arch, activation: o.activation, shift: std.shift, scale: std.scale, confine: o.confine ?? (isImage ? 0 : 1e-3), ...(fourier ? { fourier } : {}),
@@ -212,7 +215,13 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
       const resume = await loadResumePoint(o, ckptPath, DEEP_EBM_KIND, meta, steps,
         (done) => `--steps ${steps} is less than the ${done} steps already done in ${ckptPath}`);
       const params0 = initDeepEbm(kInit, cfg);
-      if (resume) checkResumeState(resume.state, params0, o.ema !== undefined);
+      if (resume) {
+        try {
+          checkResumeState(resume.state, resume.step, params0, o.ema !== undefined, D);
+        } catch (e) {
+          throw new DataError((e as Error).message, { file: ckptPath });
+        }
+      }
       const log = o.log ? openTrainLog(o.log, resume?.step) : undefined;
       const bar = progressBar(ctx.io, 'train', steps, o.quiet);
       const rollbacks: string[] = [];
@@ -317,16 +326,28 @@ export function trainEbmMeta(o: Opts, steps: number): Record<string, unknown> {
   };
 }
 
-/** Checks a loaded CD resume state against the model's parameter layout (and EMA presence). */
-function checkResumeState(state: StateTree, template: Record<string, Tensor>, wantEma: boolean): void {
+/**
+ * Checks a loaded CD resume state: its step, the parameter (and EMA) layout, the guard statistics, the CD state's
+ * chains (`[n, D]`) and the bookkeeping fields; throws an Error naming the first problem.
+ */
+function checkResumeState(state: StateTree, step: number, template: Record<string, Tensor>, wantEma: boolean, D: number): void {
   const s = state as unknown as Record<string, unknown>;
+  const bad = (what: string): never => {
+    throw new Error(`checkpoint state is not a usable deep-EBM training state: ${what}`);
+  };
+  if (s.step !== step) bad(`its step ${String(s.step)} differs from the checkpoint's step ${step}`);
   const layout = Object.fromEntries(Object.entries(template).map(([k, t]) => [k, { shape: t.shape, dtype: t.dtype }]));
   checkCheckpointParams(s.params, layout);
-  if (wantEma !== (s.ema !== null && s.ema !== undefined)) throw new DataError(`checkpoint ${wantEma ? 'has no' : 'has a'} parameter EMA but --ema is ${wantEma ? '' : 'not '}given`);
+  if (wantEma !== (s.ema !== null && s.ema !== undefined)) bad(`it ${wantEma ? 'has no' : 'has a'} parameter EMA but --ema is ${wantEma ? '' : 'not '}given`);
   if (s.ema) checkCheckpointParams(s.ema, layout);
-  if (typeof s.lrScale !== 'number' || typeof s.stream !== 'number' || !Array.isArray(s.events) || typeof s.cd !== 'object' || s.cd === null) {
-    throw new DataError('checkpoint state is not a deep-EBM training state (missing lrScale, stream, events or cd)');
-  }
+  const g = s.guard as Record<string, unknown> | undefined;
+  if (!g || !['emaGap', 'emaGrad', 'healthy'].every((k) => typeof g[k] === 'number')) bad('guard statistics missing');
+  if (typeof s.lrScale !== 'number' || !(s.lrScale > 0) || typeof s.stream !== 'number' || !Array.isArray(s.events)) bad('lrScale, stream or events missing');
+  const cd = s.cd as Record<string, unknown> | undefined;
+  if (!cd || typeof cd !== 'object' || typeof cd.step !== 'number') bad('CD state missing');
+  const buf = cd!.buffer;
+  if (buf !== null && (!(buf instanceof Tensor) || buf.ndim !== 2 || buf.shape[1] !== D || buf.dtype !== 'float32')) bad(`chains are not a float32 [n, ${D}] tensor`);
+  if (s.optState === undefined || s.optState === null) bad('optimiser state missing');
 }
 
 function densityPng(params: Record<string, Tensor>, cfg: DeepEbmFileConfig, samples?: Tensor, res = 160): Uint8Array {

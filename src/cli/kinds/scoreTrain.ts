@@ -81,7 +81,7 @@ export function registerTrainScore(train: Command, ctx: CliContext): void {
       });
       const meta = {
         data: o.data, n: o.n ?? null, limit: o.limit ?? null, binarize: o.binarize ?? null, threshold: o.threshold ?? null,
-        seed: o.seed, sde: o.sde, arch: formatScoreArch(arch), fourier: o.fourier ? `${o.fourier.features}:${o.fourier.scale}` : null, activation: o.activation, sdeParams: cfg.sdeParams, eps: o.eps,
+        seed: o.seed, sde: o.sde, arch: formatScoreArch(arch), ...(o.fourier ? { fourier: `${o.fourier.features}:${o.fourier.scale}` } : {}), activation: o.activation, sdeParams: cfg.sdeParams, eps: o.eps,
         weighting: o.weighting, tSampling: o.tSampling, ema: o.ema ?? null, lr: o.lr, batch: o.batch,
       };
       const resume = await loadResumePoint(o, ckptPath, SCORE_SDE_KIND, meta, o.steps,

@@ -42,8 +42,9 @@ export interface TrainDeepEbmOptions<P extends Tree> {
   /**
    * Continue a run from a {@link DeepEbmResumeState} (from `onCheckpoint`): parameters, EMA, optimiser, CD state,
    * guard statistics, learning-rate scale, random stream and past rollbacks. With the same options the resumed run
-   * computes exactly what the uninterrupted run computes, unless a rollback happens before the first snapshot after
-   * the resume point (the in-memory snapshot it would return to is then the resume point itself).
+   * computes exactly what the uninterrupted run computes (snapshots fall on multiples of `snapshotEvery` in both),
+   * unless a rollback happens before the first snapshot after the resume point: the in-memory snapshot it returns to
+   * is then the resume point itself rather than the last multiple of `snapshotEvery` before it.
    */
   readonly resume?: DeepEbmResumeState<P>;
   /** Call `onCheckpoint` after every `checkpointEvery` applied steps and after the last step. */
@@ -261,7 +262,8 @@ export function trainDeepEbm<P extends Tree>(o: TrainDeepEbmOptions<P>): Trained
       continue;
     }
     // These parameters just passed the checks on fresh negatives: remember them as the last good state.
-    if (guard && t - snap.step >= guard.options.snapshotEvery) snap = { step: t, params, ema, opt: optState, cd, guard: guard.state };
+    // Snapshots at multiples of snapshotEvery (also after a resume, so a resumed run rolls back where the original would).
+    if (guard && t > snap.step && t % guard.options.snapshotEvery === 0) snap = { step: t, params, ema, opt: optState, cd, guard: guard.state };
     const mult = o.lrMultiplier ? o.lrMultiplier(step, stream) : 1;
     const lrNow = lrAt(step) * lrScale * mult;
     const [dir, nextOpt] = opt.update(r.grads, optState as OptState[], params);
@@ -276,7 +278,7 @@ export function trainDeepEbm<P extends Tree>(o: TrainDeepEbmOptions<P>): Trained
     cd = r.state;
     guard?.accept(m);
     t = step;
-    if (step === start + 1 || step === o.steps || step % logEvery === 0) {
+    if (step === 1 || step === o.steps || step % logEvery === 0) {
       const rec: DeepEbmLogRecord = { step, ...m, lr: lrNow, time: (performance.now() - t0) / 1000 };
       history.push(rec);
       o.onLog?.(rec);

@@ -173,6 +173,7 @@ export class RBM {
     const p = this.fitted;
     const name = this.constructor.name;
     const [data, n] = checkVisible(p, x, `${name}.fit`);
+    if (opts.resample && p.visible !== 'bernoulli') throw new RangeError(`${name}.fit: resample needs bernoulli visible units, got ${p.visible}`);
     const nv = nVisibleOf(p);
     const bs = opts.batchSize ?? 100;
     if (!Number.isInteger(bs) || bs <= 0) throw new RangeError(`${name}.fit: batchSize must be a positive integer, got ${bs}`);
@@ -198,7 +199,6 @@ export class RBM {
       for (let i = 0; i < h.length; i++) h[i] = u[i] < ph[i] ? 1 : 0;
       st.chains = { v: new Tensor(v, [M, nv]), h: new Tensor(h, [M, nHiddenOf(p)]) };
     }
-    if (opts.resample && p.visible !== 'bernoulli') throw new RangeError(`${name}.fit: resample needs bernoulli visible units, got ${p.visible}`);
     const kResample = foldIn(ek, 7);
     const batch = allocate(p.W.dtype, bs * nv);
     let steps = 0, recon = 0, nRecon = 0, meanHidden = 0, lrSum = 0;

@@ -194,8 +194,7 @@ int FN(ebm_gemm)(int ta, int tb, int64_t m, int64_t n, int64_t k, T alpha, const
     return 0;
   }
   FN(job) jobs[EBM_MAX_THREADS];
-  pthread_t tids[EBM_MAX_THREADS];
-  int started[EBM_MAX_THREADS] = {0};
+  void *args[EBM_MAX_THREADS];
   int nj = 0;
   for (int t = 0; t < threads; t++) {
     const int64_t s = (int64_t)t * part;
@@ -217,13 +216,9 @@ int FN(ebm_gemm)(int ta, int tb, int64_t m, int64_t n, int64_t k, T alpha, const
       j->c = c + s * ldc;
     }
   }
-  /* Job 0 runs on the calling thread; the others on fresh pthreads (run inline if creation fails). */
-  for (int t = 1; t < nj; t++) started[t] = pthread_create(&tids[t], NULL, FN(job_run), &jobs[t]) == 0;
-  FN(job_run)(&jobs[0]);
-  for (int t = 1; t < nj; t++) {
-    if (started[t]) pthread_join(tids[t], NULL);
-    else FN(job_run)(&jobs[t]);
-  }
+  /* Job 0 runs on the calling thread, the others on the persistent pool (see ebm_parallel_run in gemm.c). */
+  for (int t = 0; t < nj; t++) args[t] = &jobs[t];
+  ebm_parallel_run(FN(job_run), args, nj);
   return 0;
 }
 

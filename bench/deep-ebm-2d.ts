@@ -13,7 +13,8 @@ import { getToy } from '../src/data/toy.js';
 import { mala, geometricTemperatures } from '../src/samplers/index.js';
 import { contrastiveDivergence } from '../src/losses/contrastiveDivergence.js';
 import { runChains } from '../src/losses/contrastiveDivergence.js';
-import { parseArch, initDeepEbm, deepEbmEnergy, standardization, trainDeepEbm, fourierFeatures, type DeepEbmConfig } from '../src/models/deepEbm/index.js';
+import { parseArch, initDeepEbm, deepEbmEnergy, standardization, trainDeepEbm, type DeepEbmConfig } from '../src/models/deepEbm/index.js';
+import { initFourierFeatures } from '../src/nn/index.js';
 import { evaluate2d, toyModes, widenBox } from '../src/eval/harness2d.js';
 import { cosineDecay } from '../src/optim/index.js';
 import { Tensor } from '../src/tensor/index.js';
@@ -43,7 +44,7 @@ interface Setting {
   readonly confine: number;
   /** Decay of the parameter EMA used for evaluation. */
   readonly ema: number;
-  /** Random Fourier input features `m:scale` (see `fourierFeatures`), or null for the plain MLP on z. */
+  /** Random Fourier input features `m:scale` (see `initFourierFeatures`), or null for the plain MLP on z. */
   readonly fourier: { readonly features: number; readonly scale: number } | null;
 }
 
@@ -80,7 +81,7 @@ function run(s: Setting): Row {
   const { shift, scale } = standardization(data);
   const cfg: DeepEbmConfig = {
     arch: parseArch('mlp:2-128-128-1'), activation: 'silu', shift, scale, confine: s.confine,
-    ...(s.fourier ? { fourier: fourierFeatures(foldIn(key(2024), 0xf0), 2, s.fourier.features, s.fourier.scale) } : {}),
+    ...(s.fourier ? { fourier: initFourierFeatures(foldIn(key(2024), 0xf0), 2, s.fourier.features, s.fourier.scale) } : {}),
   };
   const params = initDeepEbm(kInit, cfg);
   const b = toy.bounds!;

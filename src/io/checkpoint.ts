@@ -13,7 +13,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { isKey, type Key } from '../random/key.js';
 import { DataError } from './errors.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic, writeFileAtomicSync } from './atomic.js';
 import { ebmTsVersion, type TensorLayout } from './model.js';
 
 /** Value of the `format` metadata key of checkpoint files. */
@@ -132,6 +132,11 @@ export function decodeCheckpoint<M extends Record<string, unknown> = Record<stri
  */
 export async function saveCheckpoint(path: string, ck: Checkpoint): Promise<void> {
   await writeFileAtomic(path, encodeCheckpoint(ck));
+}
+
+/** {@link saveCheckpoint} for synchronous training loops (same atomic temp-file-and-rename write). */
+export function saveCheckpointSync(path: string, ck: Checkpoint): void {
+  writeFileAtomicSync(path, encodeCheckpoint(ck));
 }
 
 /** Reads a checkpoint; with `kind`, refuses one written for another kind of training. */

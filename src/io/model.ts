@@ -60,6 +60,14 @@ export interface ModelFile<C = Record<string, unknown>> {
 export type TensorLayout = Record<string, { shape: readonly number[]; dtype: DType }>;
 
 /**
+ * The layout of a set of tensors (e.g. freshly initialised parameters, as the template a loaded file must match).
+ * @example checkTensorLayout(file.tensors, layoutOf(initParams(key(0), cfg)), path)
+ */
+export function layoutOf(tensors: Record<string, Tensor>): TensorLayout {
+  return Object.fromEntries(Object.entries(tensors).map(([k, t]) => [k, { shape: t.shape, dtype: t.dtype }]));
+}
+
+/**
  * Encodes a model as safetensors bytes (metadata as described in the module doc; `version` defaults to
  * {@link ebmTsVersion}, and `provenance.ebmTsVersion` is filled in when missing).
  */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { initFourierFeatures, checkFourierFeatures, fourierFeatureFn, initMLP, applyMLP } from '../../src/nn/index.js';
 import { key, split, normal } from '../../src/random/index.js';
 import { Tensor, sum, checkGrad, checkGrad2 } from '../../src/tensor/index.js';
-import { parseArch, fourierFeatures, checkDeepEbmConfig } from '../../src/models/deepEbm/index.js';
+import { parseArch, checkDeepEbmConfig } from '../../src/models/deepEbm/index.js';
 import { runToy } from './toyRun.js';
 
 describe('random Fourier features', () => {
@@ -40,7 +40,7 @@ describe('random Fourier features', () => {
     expect(() => checkFourierFeatures({ features: 2, scale: 1, B: [1, 2, 3] }, 2, 'cfg "fourier')).toThrow(/fourier\.B" must be 2×2 finite numbers/);
     expect(() => checkFourierFeatures({ features: 0, scale: 1, B: [] }, 2, 'cfg "fourier')).toThrow(/features" must be a positive integer/);
     expect(() => checkFourierFeatures({ features: 1, scale: -1, B: [0, 0] }, 2, 'cfg "fourier')).toThrow(/scale" must be a finite number > 0/);
-    const base = { arch: parseArch('conv:1x8x8:4:8'), activation: 'silu', shift: [0], scale: [1], confine: 0, fourier: fourierFeatures(key(0), 64, 2, 1) };
+    const base = { arch: parseArch('conv:1x8x8:4:8'), activation: 'silu', shift: [0], scale: [1], confine: 0, fourier: initFourierFeatures(key(0), 64, 2, 1) };
     expect(() => checkDeepEbmConfig(base)).toThrow(/needs an mlp architecture/);
     expect(() => initFourierFeatures(key(0), 2, 4, Number.NaN)).toThrow(/scale must be a finite number > 0/);
   });
@@ -50,7 +50,7 @@ describe('deep EBM with Fourier features on toy:rings (fast, loose version of th
   it('CD with parallel-tempering negatives gets close to the true test NLL of four thin rings', () => {
     const rep = runToy({
       toy: 'rings', seed: 12,
-      config: ({ shift, scale }) => ({ arch: parseArch('mlp:2-64-64-1'), activation: 'silu', shift, scale, confine: 1e-2, fourier: fourierFeatures(key(13), 2, 32, 0.5) }),
+      config: ({ shift, scale }) => ({ arch: parseArch('mlp:2-64-64-1'), activation: 'silu', shift, scale, confine: 1e-2, fourier: initFourierFeatures(key(13), 2, 32, 0.5) }),
       steps: 500, mcmcSteps: 2, tMax: 20, temps: 6, stepSize: 1e-3, lr: 2e-3, points: 384,
     });
     // Measured for this short run (500 steps, ~6 s): gap 0.326 ± 0.015 (SE over the 2000 test points), mode weights

@@ -10,9 +10,8 @@ import { key as makeKey, split, foldIn } from '../../random/index.js';
 import { ula, mala, geometricTemperatures } from '../../samplers/index.js';
 import type { Energy } from '../../energy/index.js';
 import { ACTIVATIONS, type Activation } from '../../nn/index.js';
-import { saveModel, checkTensorLayout } from '../../io/model.js';
-import { checkCheckpointParams, encodeCheckpoint, type StateTree, type Checkpoint } from '../../io/checkpoint.js';
-import { writeFileAtomicSync } from '../../io/atomic.js';
+import { saveModel, checkTensorLayout, layoutOf } from '../../io/model.js';
+import { checkCheckpointParams, saveCheckpointSync, type StateTree } from '../../io/checkpoint.js';
 import { DataError } from '../../io/errors.js';
 import { heatmapPng, imageGridPng } from '../../io/png.js';
 import { writeFileAtomic } from '../../io/atomic.js';
@@ -310,11 +309,6 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
   );
 }
 
-/** Writes a checkpoint atomically from inside the (synchronous) CD training loop. */
-function saveCheckpointSync(path: string, ck: Checkpoint): void {
-  writeFileAtomicSync(path, encodeCheckpoint(ck));
-}
-
 /** Settings shared by the CD and score-matching paths that a resumed `ebm train ebm` must repeat exactly. */
 export function trainEbmMeta(o: Opts, steps: number): Record<string, unknown> {
   return {
@@ -336,7 +330,7 @@ function checkResumeState(state: StateTree, step: number, template: Record<strin
     throw new Error(`checkpoint state is not a usable deep-EBM training state: ${what}`);
   };
   if (s.step !== step) bad(`its step ${String(s.step)} differs from the checkpoint's step ${step}`);
-  const layout = Object.fromEntries(Object.entries(template).map(([k, t]) => [k, { shape: t.shape, dtype: t.dtype }]));
+  const layout = layoutOf(template);
   checkCheckpointParams(s.params, layout);
   if (wantEma !== (s.ema !== null && s.ema !== undefined)) bad(`it ${wantEma ? 'has no' : 'has a'} parameter EMA but --ema is ${wantEma ? '' : 'not '}given`);
   if (s.ema) checkCheckpointParams(s.ema, layout);
@@ -382,8 +376,7 @@ registerModelKind({
     const D = archInputSize(cfg.arch);
     const { buffer, ...params } = file.tensors;
     const template = initDeepEbm(makeKey(0), cfg);
-    const layout = Object.fromEntries(Object.entries(template).map(([k, t]) => [k, { shape: t.shape, dtype: t.dtype }]));
-    checkTensorLayout(params, layout, path);
+    checkTensorLayout(params, layoutOf(template), path);
     if (buffer && (buffer.ndim !== 2 || buffer.shape[1] !== D)) throw new DataError(`tensor "buffer" has shape [${buffer.shape.join(', ')}], expected [n, ${D}]`, { file: path });
     const is2d = cfg.arch.kind === 'mlp' && D === 2;
     const box2 = (): [[number, number], [number, number]] => {

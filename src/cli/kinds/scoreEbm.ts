@@ -11,7 +11,7 @@
 import { Tensor, valueAndGrad, gatherRows, allFinite, reshape } from '../../tensor/index.js';
 import { key as makeKey, split, foldIn } from '../../random/index.js';
 import { adam, applyUpdates, cosineDecay, globalNorm, type LearningRate, type OptState } from '../../optim/index.js';
-import { saveModel } from '../../io/model.js';
+import { saveModel, layoutOf } from '../../io/model.js';
 import { checkCheckpointParams, type StateTree } from '../../io/checkpoint.js';
 import { denoisingScoreMatching, slicedScoreMatching, exactScoreMatching, type ScoreLoss } from '../../losses/scoreMatching.js';
 import { deepEbmEnergy, initDeepEbm, formatArch, type DeepEbmConfig } from '../../models/deepEbm/index.js';
@@ -97,8 +97,7 @@ export async function trainEbmByScoreMatching(
   const resume = await loadResumePoint({ ...o, checkpoint: ckptPath }, ckptPath, 'deep-ebm', meta, steps,
     (done) => `--steps ${steps} is less than the ${done} steps already done in ${ckptPath}`);
   if (resume) {
-    const layout = Object.fromEntries(Object.entries(params0).map(([k, t]) => [k, { shape: t.shape, dtype: t.dtype }]));
-    checkCheckpointParams((resume.state as Record<string, unknown>).params, layout);
+    checkCheckpointParams((resume.state as Record<string, unknown>).params, layoutOf(params0));
   }
   const n = data.rows;
   const B = Math.min(o.batch, n);

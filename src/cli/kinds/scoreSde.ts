@@ -15,7 +15,7 @@ import { key as makeKey, split, normal, uniform, foldIn, type Key } from '../../
 import { isActivation, checkFourierFeatures, fourierFeatureFn, type Activation, type FourierFeatures } from '../../nn/index.js';
 import { adam, applyUpdates, globalNorm, type OptState, type GradientTransformation } from '../../optim/index.js';
 import { DataError } from '../../io/errors.js';
-import { checkTensorLayout, type TensorLayout } from '../../io/model.js';
+import { checkTensorLayout, layoutOf, type TensorLayout } from '../../io/model.js';
 import { checkCheckpointParams, type StateTree } from '../../io/checkpoint.js';
 import { heatmapPng } from '../../io/png.js';
 import {
@@ -173,8 +173,7 @@ export function initScoreParams(k: Key, cfg: ScoreSdeConfig): ScoreParams {
 
 /** Tensor layout (names, shapes, dtypes) a model file of this config must hold. */
 export function scoreLayout(cfg: ScoreSdeConfig): TensorLayout {
-  const t = initScoreParams(makeKey(0), cfg);
-  return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, { shape: v.shape, dtype: v.dtype }]));
+  return layoutOf(initScoreParams(makeKey(0), cfg));
 }
 
 /** Shape of a batch of `n` rows as the network sees it: `[n, D]` (MLP) or `[n, 1, 28, 28]` (U-Net). */

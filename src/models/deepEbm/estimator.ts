@@ -5,7 +5,7 @@
  *
  * `E(x) = f_θ(z) + ½·c·‖z‖²`, `z = (x − shift)/scale`, where `f_θ` is the network (one output per row) and `c ≥ 0`
  * makes `exp(−E)` integrable whatever the network does far from the data. An MLP may read random Fourier features
- * `φ(z) = [sin 2π zB, cos 2π zB]` instead of `z` ({@link fourierFeatures}), the standard cure for the spectral bias
+ * `φ(z) = [sin 2π zB, cos 2π zB]` instead of `z` (`initFourierFeatures` in `src/nn`), the standard cure for the spectral bias
  * of coordinate MLPs on low-dimensional data with sharp structure.
  * @module
  */
@@ -13,7 +13,7 @@ import { Tensor, add, mul, reshape, square, sum, sub, noGrad, ShapeError } from 
 import type { Key } from '../../random/index.js';
 import type { Energy } from '../../energy/index.js';
 import {
-  initMLP, applyMLP, initConvNet, applyConvNet, isActivation, checkFourierFeatures, fourierFeatureFn, initFourierFeatures,
+  initMLP, applyMLP, initConvNet, applyConvNet, isActivation, checkFourierFeatures, fourierFeatureFn,
   type Activation, type ConvNetConfig, type FourierFeatures,
 } from '../../nn/index.js';
 
@@ -37,14 +37,6 @@ export interface DeepEbmConfig {
   readonly confine: number;
   /** MLP only: random Fourier input features `[sin 2πzB, cos 2πzB]` (the first layer then takes `2·features` inputs). Absent/null: none. */
   readonly fourier?: FourierFeatures | null;
-}
-
-/**
- * Draws Fourier input features for a deep EBM on `d`-dimensional rows (see {@link FourierFeatures}).
- * @example const cfg = { arch: parseArch('mlp:2-128-128-1'), activation: 'silu', shift, scale, confine: 1e-2, fourier: fourierFeatures(key(1), 2, 64, 0.5) };
- */
-export function fourierFeatures(k: Key, d: number, m: number, scale: number): FourierFeatures {
-  return initFourierFeatures(k, d, m, scale);
 }
 
 /** Width of the network's input: `d`, or `2m` with Fourier features. */

@@ -4,7 +4,7 @@
  * @module
  */
 export {
-  parseArch, formatArch, archInputSize, checkDeepEbmConfig, initDeepEbm, fourierFeatures, deepEbmEnergy, deepEbmEnergies, standardization,
+  parseArch, formatArch, archInputSize, checkDeepEbmConfig, initDeepEbm, deepEbmEnergy, deepEbmEnergies, standardization,
   ArchSpecError,
 } from './estimator.js';
 export type { DeepEbmArch, DeepEbmConfig, FourierFeatures } from './estimator.js';

@@ -51,12 +51,6 @@ export interface TrainDeepEbmOptions<P extends Tree> {
   readonly checkpointEvery?: number;
   /** Receives the state to save for a later `resume` (synchronously, between steps). */
   readonly onCheckpoint?: (state: DeepEbmResumeState<P>) => void;
-  /** Start from this CD state instead of `loss.initState` (resume). */
-  readonly initialState?: CDState;
-  /** Optimiser state to resume from (with `startStep`). */
-  readonly initialOptState?: OptState;
-  /** Steps already done (resume). */
-  readonly startStep?: number;
   /** Log every this many steps (default 50); the first and last steps are always logged. */
   readonly logEvery?: number;
   /**
@@ -197,20 +191,28 @@ export function trainDeepEbm<P extends Tree>(o: TrainDeepEbmOptions<P>): Trained
 
   const every = o.checkpointEvery;
   if (every !== undefined && (!Number.isSafeInteger(every) || every < 1)) throw new RangeError(`trainDeepEbm: checkpointEvery must be a positive integer, got ${every}`);
-  const rs = o.resume;
-  if (rs && (o.emaDecay !== undefined) !== (rs.ema !== null)) throw new RangeError(`trainDeepEbm: the resume state ${rs.ema ? 'has' : 'has no'} parameter EMA but emaDecay is ${o.emaDecay === undefined ? 'not ' : ''}set`);
-  if (rs && !(Number.isSafeInteger(rs.step) && rs.step >= 0 && rs.step <= o.steps)) throw new RangeError(`trainDeepEbm: resume step ${rs.step} is not in [0, ${o.steps}]`);
-  let params = rs ? rs.params : o.params;
-  let ema: P | null = rs ? rs.ema : o.emaDecay !== undefined ? o.params : null;
-  let optState: OptState = rs ? rs.optState : o.initialOptState ?? opt.init(params);
-  let cd = rs ? rs.cd : o.initialState ?? o.loss.initState(foldIn(o.key, 0xffffffff), params, o.data);
-  let lrScale = rs ? rs.lrScale : 1;
-  let stream = rs ? rs.stream : 0;
-  if (rs && guard) guard.state = rs.guard;
-  const events: GuardEvent[] = rs ? [...rs.events] : [];
+  const noGuard: GuardState = { emaGap: 0, emaGrad: 0, healthy: 0 };
+  if (o.resume) {
+    const r = o.resume;
+    if ((o.emaDecay !== undefined) !== (r.ema !== null)) throw new RangeError(`trainDeepEbm: the resume state ${r.ema ? 'has' : 'has no'} parameter EMA but emaDecay is ${o.emaDecay === undefined ? 'not ' : ''}set`);
+    if (!(Number.isSafeInteger(r.step) && r.step >= 0 && r.step <= o.steps)) throw new RangeError(`trainDeepEbm: resume step ${r.step} is not in [0, ${o.steps}]`);
+    if (guard) guard.state = r.guard;
+  }
+  // Where the run starts: the resume state, or a fresh one.
+  const init: DeepEbmResumeState<P> = o.resume ?? {
+    step: 0, params: o.params, ema: o.emaDecay !== undefined ? o.params : null, optState: opt.init(o.params),
+    cd: o.loss.initState(foldIn(o.key, 0xffffffff), o.params, o.data), guard: guard?.state ?? noGuard, lrScale: 1, stream: 0, events: [],
+  };
+  let params = init.params;
+  let ema = init.ema;
+  let optState = init.optState;
+  let cd = init.cd;
+  let lrScale = init.lrScale;
+  let stream = init.stream;
+  const events: GuardEvent[] = [...init.events];
   const history: DeepEbmLogRecord[] = [];
-  const start = rs ? rs.step : o.startStep ?? 0;
-  let snap: Snapshot<P> = { step: start, params, ema, opt: optState, cd, guard: guard?.state ?? { emaGap: 0, emaGrad: 0, healthy: 0 } };
+  const start = init.step;
+  let snap: Snapshot<P> = { step: start, params, ema, opt: optState, cd, guard: guard?.state ?? noGuard };
 
   const rollback = (t: number, reason: string): number => {
     if (!guard) throw new TrainingDivergedError(`training diverged at step ${t}: ${reason}`, events);
@@ -284,7 +286,7 @@ export function trainDeepEbm<P extends Tree>(o: TrainDeepEbmOptions<P>): Trained
       o.onLog?.(rec);
     }
     if (every !== undefined && o.onCheckpoint && (step % every === 0 || step === o.steps)) {
-      o.onCheckpoint({ step, params, ema, optState, cd, guard: guard?.state ?? { emaGap: 0, emaGrad: 0, healthy: 0 }, lrScale, stream, events: [...events] });
+      o.onCheckpoint({ step, params, ema, optState, cd, guard: guard?.state ?? noGuard, lrScale, stream, events: [...events] });
     }
     o.onStep?.(step);
   }

@@ -21,6 +21,23 @@ export interface LogRecord {
   [metric: string]: number;
 }
 
+/**
+ * What a training command hands to a checkpointing trainer (mlp-energy, RBM, score-sde) besides the model settings:
+ * checkpoint cadence and file, the resume point, the run settings stored for resume checks, and the log/progress
+ * callbacks; the trainer forwards them to {@link trainLoop}.
+ */
+export interface TrainerRunOptions {
+  checkpointEvery?: number;
+  checkpointPath?: string;
+  /** State to continue from (a checkpoint's step and state tree). */
+  resume?: { step: number; state: StateTree };
+  /** Run settings written into checkpoints (compared on resume). */
+  meta?: Record<string, unknown>;
+  logEvery?: number;
+  onLog?(rec: LogRecord): void | Promise<void>;
+  onProgress?(done: number, metrics?: Record<string, number>): void;
+}
+
 /** Options of {@link trainLoop}. */
 export interface TrainLoopOptions<S> {
   /** State after `startStep` steps (fresh state when starting, the checkpoint's state when resuming). */

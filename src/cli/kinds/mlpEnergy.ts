@@ -10,11 +10,12 @@
  * Both are computed with nested gradients: `∇_zE` via `grad` inside the loss differentiated by `valueAndGrad`.
  */
 import { Tensor, ShapeError, valueAndGrad, grad, noGrad, add, sub, mul, neg, sum, mean, square, gatherRows, logsumexp, allFinite } from '../../tensor/index.js';
-import { key as makeKey, split, normal, permutation, foldIn, type Key } from '../../random/index.js';
+import { key as makeKey, split, normal, foldIn, type Key } from '../../random/index.js';
+import { epochBatchIndices } from '../../data/batches.js';
 import type { MLPParams } from '../../nn/index.js';
 import { adam, applyUpdates, globalNorm, type OptState, type GradientTransformation } from '../../optim/index.js';
 import { checkCheckpointParams, type StateTree } from '../../io/checkpoint.js';
-import { trainLoop, type LogRecord } from '../trainLoop.js';
+import { trainLoop, type TrainerRunOptions } from '../trainLoop.js';
 import {
   MLP_ENERGY_KIND, makeMlpEnergyConfig, mlpEnergyLayout, initMlpEnergy, energyZ, standardize, unstandardize, energyOf,
   type MlpEnergyConfig, type MlpEnergyConfigOptions,
@@ -49,7 +50,7 @@ export function ssmLoss(p: MLPParams, cfg: MlpEnergyConfig, z: Tensor, v: Tensor
 }
 
 /** Options of {@link trainMlpEnergy}. */
-export interface TrainMlpEnergyOptions {
+export interface TrainMlpEnergyOptions extends TrainerRunOptions {
   /** Training data `[n, d]` (data space). */
   x: Tensor;
   cfgIn: MlpEnergyConfigOptions;
@@ -57,15 +58,6 @@ export interface TrainMlpEnergyOptions {
   lr: number;
   batch: number;
   seed: number;
-  checkpointEvery?: number;
-  checkpointPath?: string;
-  /** State to continue from (from a checkpoint). */
-  resume?: { step: number; state: StateTree };
-  /** Settings recorded in checkpoints (compared on resume). */
-  meta?: Record<string, unknown>;
-  onLog?(rec: LogRecord): void | Promise<void>;
-  onProgress?(done: number, metrics?: Record<string, number>): void;
-  logEvery?: number;
 }
 
 /** The result of training. */
@@ -105,25 +97,7 @@ export async function trainMlpEnergy(o: TrainMlpEnergyOptions): Promise<TrainedM
     state = { params, opt: opt.init(params) };
   }
   const B = Math.min(o.batch, n);
-  const perms = new Map<number, Int32Array>();
-  const permOf = (e: number): Int32Array => {
-    let p = perms.get(e);
-    if (!p) {
-      p = permutation(foldIn(kData, e), n);
-      perms.clear(); // only the current (and at most the next) epoch is needed
-      perms.set(e, p);
-    }
-    return p;
-  };
-  const batchIdx = (t: number): Int32Array => {
-    const idx = new Int32Array(B);
-    for (let j = 0; j < B; j++) {
-      const pos = (t - 1) * B + j;
-      const e = Math.floor(pos / n);
-      idx[j] = permOf(e)[pos - e * n];
-    }
-    return idx;
-  };
+  const batchIdx = epochBatchIndices(kData, n, B);
   let last: Record<string, number> = {};
   const final = await trainLoop<TrainState>({
     state,

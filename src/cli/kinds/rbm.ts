@@ -22,7 +22,7 @@ import { DataError } from '../../io/errors.js';
 import type { TensorLayout } from '../../io/model.js';
 import { checkCheckpointParams, type StateTree } from '../../io/checkpoint.js';
 import { UsageError } from '../errors.js';
-import { trainLoop, type LogRecord } from '../trainLoop.js';
+import { trainLoop, type TrainerRunOptions } from '../trainLoop.js';
 
 declare module '../models.js' {
   /** RBM-specific evaluation options (used by `ebm eval` for `rbm` models; other kinds ignore them). */
@@ -161,7 +161,7 @@ export function checkRbmData(x: Tensor, visible: VisibleType, categories: number
 }
 
 /** Options of {@link trainRbm}. */
-export interface TrainRbmOptions {
+export interface TrainRbmOptions extends TrainerRunOptions {
   /** Training data `[n, nVisible]` (already checked with {@link checkRbmData}). */
   x: Tensor;
   visible: VisibleType;
@@ -180,15 +180,6 @@ export interface TrainRbmOptions {
   /** Gaussian units: learn σ too. */
   learnSigma?: boolean;
   seed: number;
-  checkpointEvery?: number;
-  checkpointPath?: string;
-  /** State to continue from (a checkpoint's state and step). */
-  resume?: { step: number; state: StateTree };
-  /** Run settings written into checkpoints (compared on resume). */
-  meta?: Record<string, unknown>;
-  logEvery?: number;
-  onLog?(rec: LogRecord): void | Promise<void>;
-  onProgress?(done: number, metrics?: Record<string, number>): void;
 }
 
 /** Result of {@link trainRbm}. */

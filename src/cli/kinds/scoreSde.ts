@@ -24,7 +24,7 @@ import {
   type DiffusionState, type DiffusionInfo,
 } from '../../diffusion/index.js';
 import type { SamplingAlgorithm } from '../../samplers/types.js';
-import { trainLoop, type LogRecord } from '../trainLoop.js';
+import { trainLoop, type TrainerRunOptions } from '../trainLoop.js';
 import { registerModelKind, type LoadedModel } from '../models.js';
 import { UsageError } from '../errors.js';
 import { scoreRequest } from './scoreOptions.js';
@@ -389,7 +389,7 @@ export function logSigmaDSM(cfg: ScoreSdeConfig, sde = sdeOf(cfg)): (p: ScorePar
 }
 
 /** Options of {@link trainScoreSde}. */
-export interface TrainScoreSdeOptions {
+export interface TrainScoreSdeOptions extends TrainerRunOptions {
   /** Training data in data space `[n, D]`. */
   x: Tensor;
   cfg: ScoreSdeConfig;
@@ -399,15 +399,6 @@ export interface TrainScoreSdeOptions {
   seed: number;
   /** EMA decay of the saved parameters (0 or undefined: no EMA, the last iterate is saved). */
   ema?: number;
-  checkpointEvery?: number;
-  checkpointPath?: string;
-  /** State to continue from (a checkpoint's state tree). */
-  resume?: { step: number; state: StateTree };
-  /** Settings recorded in checkpoints and compared on resume. */
-  meta?: Record<string, unknown>;
-  logEvery?: number;
-  onLog?(rec: LogRecord): void | Promise<void>;
-  onProgress?(done: number, metrics?: Record<string, number>): void;
 }
 
 interface TrainState {

@@ -54,15 +54,15 @@ interface Opts extends DataOptionValues, TrainOutputValues {
 
 /**
  * The data with its labels: `labelColumn` (CSV: a header name or 1-based index) is split off the rows; sources that
- * carry labels (MNIST, Fashion-MNIST, digits) keep theirs. Errors are {@link UsageError}s naming the flag.
+ * carry labels (MNIST, Fashion-MNIST, digits) keep theirs. Errors are {@link DataError}s naming the flag (exit 2).
  */
 export function withLabelColumn(data: Dataset, labelColumn: string | undefined, flag = '--label-column'): Dataset {
   if (labelColumn === undefined) return data;
-  if (data.labels) throw new UsageError(`${flag} ${labelColumn}: data ${data.spec} carries its own labels (use ${flag} with CSV data)`);
+  if (data.labels) throw new DataError(`${flag} ${labelColumn}: data ${data.spec} carries its own labels (use ${flag} with CSV data)`);
   const j = findColumn(data.header, labelColumn, data.cols);
   if (j === null) {
     const have = data.header ? `columns: ${data.header.join(', ')}` : `columns 1…${data.cols}, no header`;
-    throw new UsageError(`${flag} ${labelColumn}: no such column in ${data.spec} (${have})`);
+    throw new DataError(`${flag} ${labelColumn}: no such column in ${data.spec} (${have})`);
   }
   const { x, values } = splitLabelColumn(data.x, j, data.spec);
   const header = data.header?.filter((_, k) => k !== j);
@@ -244,7 +244,7 @@ registerModelKind({
       },
       evaluate: (data) => {
         checkRows(data.x);
-        if (!data.labels) throw new UsageError(`--data ${data.spec}: has no labels to evaluate the classifier on (CSV: --label-column)`);
+        if (!data.labels) throw new DataError(`--data ${data.spec}: has no labels to evaluate the classifier on (CSV: --label-column)`);
         let y: Int32Array;
         try {
           y = labelsToClasses(data.labels, cfg.classes).y;

@@ -95,7 +95,7 @@ export function registerTrainJem(train: Command, ctx: CliContext): void {
     .option('--buffer <n>', 'replay-buffer size', parsePositiveInt, d.bufferSize)
     .option('--reinit <p>', 'fraction of chains restarted from uniform noise each step', parseUnitInterval, d.reinit)
     .option('--max-rollbacks <n>', 'divergence rollbacks allowed before stopping', parsePositiveInt, 5);
-  addTrainOutputOptions(cmd, { logFields: 'step, loss, ce, acc, gap, ePos, eNeg, gradNorm, lr, samplerDivergent, time', every: 'steps and at the end', grows: '--steps' });
+  addTrainOutputOptions(cmd, { logFields: 'step, loss, ce, acc, gap, ePos, eNeg, gradNorm, lr, samplerDivergent, time', every: 'steps and at the end', grows: '--steps (with an explicit --warmup)' });
   addDataOptions(cmd);
   addSeedOption(cmd);
   cmd.action((o: Opts) =>

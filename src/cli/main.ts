@@ -18,6 +18,7 @@ import * as rbmFilters from './kinds/rbmHandler.js';
 import './kinds/rbmTrain.js';
 import './commands/trainEbm.js';
 import './kinds/scoreTrain.js';
+import './kinds/jem.js';
 import { extendForScoreSde } from './kinds/scoreOptions.js';
 import * as doctor from './commands/doctor.js';
 import * as dataInfo from './commands/dataInfo.js';

@@ -21,6 +21,15 @@ export interface SampleOptions {
   stepSize?: number;
   /** Progress callback: `done` of `total` units. */
   onProgress?(done: number, total: number): void;
+  /** Class-conditional kinds (see {@link LoadedModel.classes}): sample from `p(x | y = classes[classIndex])`. */
+  classIndex?: number;
+}
+
+/** One per-row score column of {@link LoadedModel.scoreColumns}, with the direction that means "more anomalous". */
+export interface ScoreColumn {
+  name: string;
+  values: Float64Array;
+  anomalous: 'higher' | 'lower';
 }
 
 /** Options passed to {@link LoadedModel.evaluate}. */
@@ -58,6 +67,12 @@ export interface LoadedModel {
   evaluate?(data: Dataset, opts: EvalOptions): Record<string, number>;
   /** A PNG picture of the model (e.g. 2-D density heat map with samples, RBM filters). */
   plot?(opts: PlotOptions): Uint8Array;
+  /** Class-conditional kinds (JEM): the label value of each class, for `ebm sample --class`. */
+  classes?: readonly number[];
+  /** Extra per-row scores for `ebm score` (e.g. JEM's log p(x) and max p(y|x)), beside the energy. */
+  scoreColumns?(x: Tensor): ScoreColumn[];
+  /** Reads labels off the data (e.g. a CSV label column, `labelColumn` or the one used in training) before use. */
+  prepareData?(data: Dataset, labelColumn?: string): Dataset;
 }
 
 /** A model kind: its name and how to load it from a decoded model file. */

@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { dirname, extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tmpdir } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { decodeSafetensors } from '../../src/io/safetensors.js';
@@ -24,6 +25,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const WEB = join(ROOT, 'web');
 const DIST = join(WEB, 'dist');
 const SHOT = join(ROOT, 'docs', 'images', 'playground.png');
+/** Screenshots of the CD, Score SDE and JEM tabs (EBM_SHOTS, default the OS temp dir), for looking at the page. */
+const SHOTS = process.env.EBM_SHOTS ?? tmpdir();
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) console.warn(`test/web/playground.test.ts: skipped — ${CHROMIUM} not found (apt-get install -y chromium)`);
 
@@ -52,6 +55,7 @@ interface Hooks {
   sampler: { steps: number; acceptance: number | null; ess: number | null; running: boolean };
   train: { step: number; running: boolean }; rbm: { step: number; running: boolean }; errors: string[];
   lastExport: { name: string; size: number } | null;
+  modes: Record<'ebm' | 'sde' | 'jem', { step: number; running: boolean; losses: number; history: number[]; figures: Record<string, string>; frames: number }>;
 }
 const hooks = (page: Page): Promise<Hooks> => page.evaluate(() => JSON.parse(JSON.stringify((window as unknown as { __ebm: unknown }).__ebm)) as Hooks);
 
@@ -194,6 +198,68 @@ describe.skipIf(!haveChromium)('browser playground (headless Chromium)', () => {
     await page.click('#rbm-start');
     expect((await hooks(page)).errors).toEqual([]);
   }, 30_000);
+
+  it('CD tab: trains a deep EBM with tempered Langevin negatives, draws them, and shows the CLI figures', async () => {
+    await page.click('#tab-ebm');
+    await page.selectOption('#ebm-negatives', 'tempered');
+    await page.click('#ebm-start');
+    await page.waitForFunction(() => {
+      const m = (window as unknown as { __ebm: Hooks }).__ebm.modes.ebm;
+      return m.step >= 25 && m.figures.avgLogLik !== undefined;
+    }, undefined, { timeout: 60_000 });
+    await page.waitForFunction(() => (window as unknown as { __ebm: Hooks }).__ebm.heatmapSource === 'model', undefined, { timeout: 10_000 });
+    await page.screenshot({ path: join(SHOTS, 'playground-cd.png'), clip: { x: 0, y: 0, width: 1320, height: 860 } });
+    await page.click('#ebm-start'); // stop
+    await page.waitForFunction(() => !(window as unknown as { __ebm: Hooks }).__ebm.modes.ebm.running);
+    const h = await hooks(page);
+    expect(h.errors).toEqual([]);
+    const f = h.modes.ebm.figures;
+    for (const k of ['loss', 'energy gap', 'grad norm', 'logZ', 'avgLogLik']) expect(Number.isFinite(Number(f[k]))).toBe(true);
+    expect(Number(f.rollbacks)).toBeGreaterThanOrEqual(0);
+    expect(await page.textContent('#ebm-cli')).toContain('ebm train ebm --data <target> --arch mlp:2-64-64-1 --negatives tempered');
+    expect(await page.textContent('#ebm-cli')).toContain('--mcmc-steps 5');
+  }, 90_000);
+
+  it('Score SDE tab: DSM training lowers the loss, then the reverse-time sampler runs to t = eps', async () => {
+    await page.click('#tab-sde');
+    await page.click('#sde-start');
+    await page.waitForFunction(() => (window as unknown as { __ebm: Hooks }).__ebm.modes.sde.losses >= 150, undefined, { timeout: 40_000 });
+    await page.click('#sde-start'); // stop
+    // The first and last 25 per-step DSM losses: the mean must drop by more than 3 standard errors of the difference.
+    const L = (await hooks(page)).modes.sde.history;
+    expect(L.every(Number.isFinite)).toBe(true);
+    const first = L.slice(0, 25), last = L.slice(-25);
+    expect(mean(first) - mean(last)).toBeGreaterThan(3 * Math.sqrt(sd(first) ** 2 / 25 + sd(last) ** 2 / 25));
+    await page.click('#sde-sample');
+    await page.waitForFunction(() => (window as unknown as { __ebm: Hooks }).__ebm.modes.sde.figures['MMD² to data'] !== '—'
+      && (window as unknown as { __ebm: Hooks }).__ebm.modes.sde.figures['MMD² to data'] !== undefined, undefined, { timeout: 40_000 });
+    await page.screenshot({ path: join(SHOTS, 'playground-sde.png'), clip: { x: 0, y: 0, width: 1320, height: 860 } });
+    const h = await hooks(page);
+    expect(h.errors).toEqual([]);
+    expect(h.modes.sde.figures.sampler).toBe('euler-maruyama 200/200');
+    expect(Number.isFinite(Number(h.modes.sde.figures['MMD² to data']))).toBe(true);
+    expect(Number(h.modes.sde.figures.t)).toBeCloseTo(1e-3, 3);
+  }, 90_000);
+
+  it('JEM tab: trains on the 8×8 glyphs, draws class-conditional samples, reports accuracy, ECE and NLL', async () => {
+    await page.click('#tab-jem');
+    await page.click('#jem-start');
+    await page.waitForFunction(() => {
+      const m = (window as unknown as { __ebm: Hooks }).__ebm.modes.jem;
+      return m.frames >= 1 && Number(m.figures.step) >= 60;
+    }, undefined, { timeout: 60_000 });
+    await page.click('#jem-start'); // stop
+    await page.waitForFunction(() => !(window as unknown as { __ebm: Hooks }).__ebm.modes.jem.running);
+    await page.screenshot({ path: join(SHOTS, 'playground-jem.png'), clip: { x: 0, y: 0, width: 1320, height: 860 } });
+    const h = await hooks(page);
+    expect(h.errors).toEqual([]);
+    const f = h.modes.jem.figures;
+    // 10 classes: chance is 0.1 on 500 fresh glyphs (SE ≤ 0.022); the glyphs are easy, require chance + 0.3
+    expect(Number(f.accuracy)).toBeGreaterThan(0.4);
+    expect(Number(f.ece)).toBeGreaterThanOrEqual(0);
+    expect(Number(f.nll)).toBeGreaterThan(0);
+    expect(await page.textContent('#jem-cli')).toContain('ebm train jem --data digits');
+  }, 90_000);
 
   it('made no network requests outside 127.0.0.1 and raised no page errors', () => {
     expect(external).toEqual([]);

@@ -3,7 +3,8 @@
  * runs here; the page only draws what the worker posts. Test hooks live on `window.__ebm` (see {@link EbmHooks}).
  */
 import { TARGET_MENU, makeTarget } from './targets.js';
-import type { FromWorker, HeatmapMsg, SamplerParams, TrainParams, RbmParams, Tab, ToWorker, SamplerKind, LossKind } from './protocol.js';
+import type { FromWorker, HeatmapMsg, SamplerParams, TrainParams, RbmParams, Tab, ToWorker, SamplerKind, LossKind, ModeTab } from './protocol.js';
+import { emptyModeHooks, modeParams, onJemFrame, onModeStats, wireModes, type ModeHook, type ModesUiEnv } from './modesUi.js';
 
 /** State exposed for the end-to-end test and for debugging in the console. */
 export interface EbmHooks {
@@ -21,6 +22,8 @@ export interface EbmHooks {
   rbm: { step: number; running: boolean };
   errors: string[];
   lastExport: { name: string; size: number } | null;
+  /** The CD, Score SDE and JEM tabs: step, running, losses received, the CLI figures shown, JEM sample frames. */
+  modes: Record<ModeTab, ModeHook>;
   /** Loads a model file from bytes, as the file picker does (for tests). */
   loadModel(name: string, bytes: ArrayBuffer): void;
 }
@@ -38,7 +41,7 @@ const $ = <T extends HTMLElement>(id: string): T => {
 const hooks: EbmHooks = {
   ready: false, backend: '', tab: 'sample', lossHistory: [], heatmapHash: '', heatmapSource: '', heatmapUpdates: 0,
   sampler: { steps: 0, acceptance: null, ess: null, running: false }, train: { step: 0, running: false }, rbm: { step: 0, running: false },
-  errors: [], lastExport: null,
+  errors: [], lastExport: null, modes: emptyModeHooks(),
   loadModel: (name, bytes) => send({ type: 'load', name, bytes }, [bytes]),
 };
 window.__ebm = hooks;
@@ -143,7 +146,7 @@ function drawPlot(): void {
   c.beginPath();
   c.rect(PLOT.x, PLOT.y, PLOT.w, PLOT.h);
   c.clip();
-  if (hooks.tab === 'train') {
+  if (hooks.tab === 'train' || hooks.tab === 'ebm' || hooks.tab === 'sde') {
     dots(points.data, 'rgba(255,255,255,0.55)', 'none', 1.4);
     dots(points.model, '#ff5a3c', 'rgba(255,255,255,0.9)', 2.4);
   } else {
@@ -216,7 +219,9 @@ function drawLegend(): void {
   const item = (color: string, text: string) => `<span><span class="dot" style="background:${color}"></span>${text}</span>`;
   const bright = 'rgb(253,231,37)', dark = 'rgb(68,1,84)';
   const energyItems = item(bright, 'low energy (likely)') + item(dark, 'high energy');
-  lg.innerHTML = hooks.tab === 'train'
+  lg.innerHTML = hooks.tab === 'ebm' ? item('#ffffff', 'training data') + item('#ff5a3c', 'CD negatives (Langevin chains)') + energyItems
+    : hooks.tab === 'sde' ? item('#ffffff', 'training data') + item('#ff5a3c', 'reverse-SDE particles') + item(bright, 'target: low energy') + item(dark, 'high energy')
+    : hooks.tab === 'train'
     ? item('#ffffff', 'training data') + item('#ff5a3c', 'model samples') + energyItems
     : item('#ff5a3c', 'sampler chains (current state)') + energyItems;
 }
@@ -380,10 +385,12 @@ function setTab(tab: Tab): void {
   hooks.tab = tab;
   document.querySelectorAll<HTMLButtonElement>('.tabs button').forEach((b) => b.classList.toggle('active', b.dataset.tab === tab));
   document.querySelectorAll<HTMLElement>('.panel').forEach((p) => { p.hidden = p.dataset.panel !== tab; });
-  $('stage-2d').hidden = tab === 'rbm';
+  $('stage-2d').hidden = tab === 'rbm' || tab === 'jem';
   $('stage-rbm').hidden = tab !== 'rbm';
-  $('target-row').hidden = tab === 'rbm';
-  $('target-desc').hidden = tab === 'rbm';
+  $('stage-jem').hidden = tab !== 'jem';
+  $('target-row').hidden = tab === 'rbm' || tab === 'jem';
+  $('target-desc').hidden = tab === 'rbm' || tab === 'jem';
+  if (tab === 'ebm' || tab === 'sde') points.model = null;
   drawLegend();
   send({ type: 'tab', tab });
 }
@@ -448,7 +455,10 @@ function wire(): void {
   redraw();
   drawChart('loss-chart', [], 'Training loss');
   drawChart('recon-chart', [], 'Reconstruction error');
+  wireModes(modesUi);
 }
+
+const modesUi: ModesUiEnv = { send: (m) => send(m), drawChart, setStatus, currentTab: () => hooks.tab, hooks: hooks.modes };
 
 let reconHistory: number[] = [];
 let lossTitle = 'Training loss';
@@ -469,11 +479,12 @@ worker.onmessage = (ev: MessageEvent<FromWorker>) => {
       send({ type: 'sampler', cmd: 'params', params: samplerParams() });
       send({ type: 'train', cmd: 'params', params: trainParams() });
       send({ type: 'rbm', cmd: 'params', params: rbmParams() });
+      send({ type: 'mode', mode: 'ebm', cmd: 'params', params: modeParams() });
       break;
     case 'heatmap':
       // Sample tab: the target. Train tab: the model, or the target until a model exists.
-      if (m.source === 'model' && hooks.tab !== 'train') break;
-      if (m.source === 'target' && hooks.tab === 'train' && heat?.source === 'model') break;
+      if (m.source === 'model' && hooks.tab !== 'train' && hooks.tab !== 'ebm') break;
+      if (m.source === 'target' && (hooks.tab === 'train' || hooks.tab === 'ebm') && heat?.source === 'model') break;
       heat = m;
       renderHeatLayer(m);
       scheduleRedraw();
@@ -531,6 +542,12 @@ worker.onmessage = (ev: MessageEvent<FromWorker>) => {
     }
     case 'modelInfo':
       $('model-info').textContent = m.text;
+      break;
+    case 'modeStats':
+      onModeStats(modesUi, m);
+      break;
+    case 'jemFrame':
+      onJemFrame(modesUi, m);
       break;
     case 'error':
       showError(m.message);

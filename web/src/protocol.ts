@@ -4,8 +4,21 @@
 export type SamplerKind = 'ula' | 'mala' | 'hmc' | 'annealed';
 /** Training objectives offered in the Train tab. */
 export type LossKind = 'cd' | 'dsm' | 'ssm';
+/** The tabs of `modes.ts`: CD with Langevin negatives, score SDE, JEM. */
+export type ModeTab = 'ebm' | 'sde' | 'jem';
 /** The tab whose task the worker runs. */
-export type Tab = 'sample' | 'train' | 'rbm';
+export type Tab = 'sample' | 'train' | 'rbm' | ModeTab;
+
+/** Settings of the mode tabs. */
+export interface ModeParams {
+  /** CD: replay buffer or parallel-tempering chains. */
+  negatives: 'buffer' | 'tempered';
+  /** CD: sampler steps (tempered: PT transitions) per training step. */
+  mcmcSteps: number;
+  /** JEM: samples per class and SGLD steps per sample. */
+  jemPerClass: number;
+  jemSgldSteps: number;
+}
 
 /** Sampler settings (sliders). */
 export interface SamplerParams {
@@ -48,6 +61,7 @@ export type ToWorker =
   | { type: 'sampler'; cmd: 'start' | 'stop' | 'reset' | 'params'; params: SamplerParams }
   | { type: 'train'; cmd: 'start' | 'stop' | 'reset' | 'params'; params: TrainParams }
   | { type: 'rbm'; cmd: 'start' | 'stop' | 'reset' | 'params'; params: RbmParams }
+  | { type: 'mode'; mode: ModeTab; cmd: 'start' | 'stop' | 'reset' | 'params' | 'sample'; params: ModeParams }
   | { type: 'export' }
   | { type: 'load'; name: string; bytes: ArrayBuffer };
 
@@ -72,4 +86,8 @@ export type FromWorker =
   | { type: 'rbmFrame'; running: boolean; step: number; particles: Float32Array; data: Float32Array; n: number; recon: number[] }
   | { type: 'exported'; name: string; bytes: ArrayBuffer }
   | { type: 'modelInfo'; text: string }
+  /** A mode's progress: new losses, the figures the CLI would print (label, value), the equivalent CLI command. */
+  | { type: 'modeStats'; mode: ModeTab; running: boolean; step: number; losses: number[]; figures: [string, string][]; cli: string; info: string }
+  /** JEM: class-conditional samples `[10·perClass, 64]`, class c in rows c·perClass … */
+  | { type: 'jemFrame'; samples: Float32Array; perClass: number }
   | { type: 'error'; message: string };

@@ -22,6 +22,7 @@ import {
 import { dataEnergy, zEnergy, exportModel, importModel } from './mlpModel.js';
 import { digitGlyphs } from './digits.js';
 import type { FromWorker, ToWorker, SamplerParams, TrainParams, RbmParams, Tab } from './protocol.js';
+import { createModes, isModeTab, handleMode, showMode, tickMode, modeBusy, stopMode, type ModeEnv } from './modes.js';
 
 declare const __EBM_VERSION__: string;
 
@@ -496,6 +497,9 @@ function postRbm(particles: Tensor): void {
 // ---------------------------------------------------------------------------------------------------------------
 // Messages and the loop.
 
+const modes = createModes();
+const modeEnv: ModeEnv = { post, nextKey, target: () => target, trainingData, energyGrid };
+
 function fail(e: unknown): void {
   post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
 }
@@ -512,6 +516,9 @@ function handle(msg: ToWorker): void {
         train.data = null;
         if (tab === 'train') trainingData();
       }
+      if (!modes.running.ebm) modes.ebm = null;
+      if (!modes.running.sde) modes.sde = null;
+      if (tab === 'ebm' || tab === 'sde') showMode(modeEnv, modes, tab);
       break;
     case 'tab':
       tab = msg.tab;
@@ -521,6 +528,10 @@ function handle(msg: ToWorker): void {
         if (train.model) { postModelView(train.model); post({ type: 'modelInfo', text: describe(train.model) }); } else postTargetHeatmap();
       }
       if (tab === 'rbm') { ensureRbm(); postRbm(rbm.fantasy!); }
+      if (isModeTab(tab)) { postTargetHeatmap(); showMode(modeEnv, modes, tab); }
+      break;
+    case 'mode':
+      handleMode(modeEnv, modes, msg.mode, msg.cmd, msg.params);
       break;
     case 'sampler':
       if (msg.cmd === 'params' || msg.cmd === 'start') updateSampler(msg.params);
@@ -589,7 +600,9 @@ function tick(): void {
     if (tab === 'sample' && sampler.running && sampler.alg) runSampler();
     else if (tab === 'train' && train.running) runTraining();
     else if (tab === 'rbm' && rbm.running) runRbm();
+    else if (isModeTab(tab) && modeBusy(modes, tab)) tickMode(modeEnv, modes, tab);
   } catch (err) {
+    if (isModeTab(tab)) stopMode(modes, tab);
     if (tab === 'sample') sampler.running = false;
     if (tab === 'train') train.running = false;
     if (tab === 'rbm') rbm.running = false;
@@ -597,7 +610,7 @@ function tick(): void {
     if (tab === 'sample') postSamplerStats();
     if (tab === 'train') postTrainStats();
   }
-  const busy = (tab === 'sample' && sampler.running) || (tab === 'train' && train.running) || (tab === 'rbm' && rbm.running);
+  const busy = (tab === 'sample' && sampler.running) || (tab === 'train' && train.running) || (tab === 'rbm' && rbm.running) || (isModeTab(tab) && modeBusy(modes, tab));
   setTimeout(tick, busy ? 0 : 30);
 }
 

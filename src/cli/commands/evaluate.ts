@@ -14,6 +14,7 @@ interface Opts extends DataOptionValues {
   aisRuns: number;
   seed: number;
   json?: boolean;
+  labelColumn?: string;
 }
 
 /** Registers `ebm eval MODEL --data SPEC [--grid R] [--json]`. */
@@ -26,6 +27,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--logz <method>', 'log Z method: grid (2-D energies: quadrature on --grid points), exact or ais (RBMs; default: exact when a layer has ≤ 25 units, else ais)', parseChoice(['grid', 'exact', 'ais'] as const))
     .option('--ais-betas <n>', 'RBMs, AIS: β intervals of the Salakhutdinov–Murray schedule (≥ 29)', parsePositiveInt, 14500)
     .option('--ais-runs <n>', 'RBMs, AIS: independent annealing runs', parsePositiveInt, 100)
+    .option('--label-column <col>', 'classifiers (jem): the CSV column holding the labels (default: the one used in training)')
     .option('--json', 'print one JSON object');
   addDataOptions(cmd, true, '10000, drawn with a key distinct from training');
   addSeedOption(cmd);
@@ -38,7 +40,9 @@ export function register(program: Command, ctx: CliContext): void {
       if (o.logz === 'grid' && (isRbm || m.dim !== 2)) throw new UsageError(`--logz grid: needs a 2-D energy model; this ${m.kind} model has ${m.dim} inputs${isRbm ? ' (use --logz exact or ais)' : ''}`);
       if ((o.logz === 'exact' || o.logz === 'ais') && !isRbm) throw new UsageError(`--logz ${o.logz}: only for RBMs; this is a ${m.kind} model${m.dim === 2 ? ' (use --logz grid)' : ''}`);
       // Toy data for evaluation is drawn with a key distinct from the training data's, so it is held out.
-      const data = await loadDataFromOptions(o, evalDataKey(o.seed));
+      const raw = await loadDataFromOptions(o, evalDataKey(o.seed));
+      const data = m.prepareData ? m.prepareData(raw, o.labelColumn) : raw;
+      if (o.labelColumn !== undefined && !m.prepareData) throw new UsageError(`--label-column: model kind ${m.kind} takes no labels`);
       if (data.cols !== m.dim) throw new UsageError(`--data ${o.data}: has ${data.cols} columns but the model takes ${m.dim}`);
       const report: Record<string, unknown> = {};
       const figures = m.evaluate(data, {

@@ -8,7 +8,7 @@ import { writeFileAtomic } from '../../io/atomic.js';
 import { loadAnyModel } from '../models.js';
 import { printResult, runCommand, type CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
-import { parsePositiveFloat, parsePositiveInt } from '../options.js';
+import { parseFloatValue, parsePositiveFloat, parsePositiveInt } from '../options.js';
 import { SAMPLE_EXTS, addSeedOption, checkOutputPath, columnStats, fmt, writeSamples } from '../common.js';
 import { progressBar } from '../progress.js';
 import { addEnergySampleOptions, sampleEnergy, type EnergySampleOptions } from './sampleEnergy.js';
@@ -22,6 +22,7 @@ interface Opts extends Omit<EnergySampleOptions, 'energy'> {
   steps?: number;
   stepSize?: number;
   seed: number;
+  class?: number;
   quiet?: boolean;
   json?: boolean;
 }
@@ -38,6 +39,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--steps <n>', 'MCMC steps (mlp-energy: Langevin steps, default 500)', parsePositiveInt)
     .option('--step-size <eta>', 'MCMC step size (mlp-energy: Langevin η in standardised units, default 0.01)', parsePositiveFloat)
     .option('--gibbs-steps <n>', 'RBMs: block Gibbs sweeps (default 1000)', parsePositiveInt)
+    .option('--class <k>', 'class-conditional models (jem): sample from p(x | y = k), k a label value of the training data', parseFloatValue)
     .option('--quiet', 'no progress bar')
     .option('--json', 'print one JSON object');
   addSeedOption(cmd);
@@ -55,6 +57,12 @@ export function register(program: Command, ctx: CliContext): void {
       if (o.plot) checkOutputPath(o.plot, '--plot', ['.png']);
       const m = await loadAnyModel(modelPath);
       if (o.plot && !m.plot) throw new UsageError(`--plot: model kind ${m.kind} cannot be plotted`);
+      let classIndex: number | undefined;
+      if (o.class !== undefined) {
+        if (!m.classes) throw new UsageError(`--class: model kind ${m.kind} is not class-conditional`);
+        classIndex = m.classes.indexOf(o.class);
+        if (classIndex < 0) throw new UsageError(`--class ${o.class}: not one of the model's classes (${m.classes.join(', ')})`);
+      }
       const steps = o.gibbsSteps ?? o.steps;
       const bar = progressBar(ctx.io, 'sample', steps ?? 500, o.quiet);
       const t0 = performance.now();
@@ -63,6 +71,7 @@ export function register(program: Command, ctx: CliContext): void {
         n: o.n,
         ...(steps !== undefined ? { steps } : {}),
         ...(o.stepSize !== undefined ? { stepSize: o.stepSize } : {}),
+        ...(classIndex !== undefined ? { classIndex } : {}),
         onProgress: (d) => bar.update(d),
       });
       bar.done();
@@ -74,7 +83,7 @@ export function register(program: Command, ctx: CliContext): void {
       await writeSamples(o.out, x, { ...(m.imageShape ? { imageShape: m.imageShape } : {}), ...(plotFn ? { plot: plotFn } : {}) });
       if (o.plot && plotFn) await writeFileAtomic(o.plot, plotFn());
       const s = columnStats(x);
-      const result = { model: modelPath, kind: m.kind, n: o.n, dim: m.dim, out: o.out, plot: o.plot ?? null, mean: s.colMean, seconds };
+      const result = { model: modelPath, kind: m.kind, ...(o.class !== undefined ? { class: o.class } : {}), n: o.n, dim: m.dim, out: o.out, plot: o.plot ?? null, mean: s.colMean, seconds };
       printResult(ctx, o.json, result, () =>
         [
           `${o.n} samples from ${m.describe()} in ${fmt(seconds)} s`,

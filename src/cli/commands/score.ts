@@ -1,7 +1,9 @@
 /**
  * `ebm score MODEL --data X --out scores.csv [--labels y.csv] [--contamination c] [--json]`: per-row anomaly scores
  * of any model kind that offers an energy (higher = more anomalous: the score is `E(x) = −log p(x) + log Z`), and,
- * with labels (1 = anomaly, 0 = normal), the detection metrics AUROC, AUPRC and FPR at 95 % TPR.
+ * with labels (1 = anomaly, 0 = normal), the detection metrics AUROC, AUPRC and FPR at 95 % TPR. Kinds with more scores
+ * (JEM: `logPx` = log p̃(x) and `maxProb` = max p(y|x), both lower = more anomalous) add a column, a mean and (with
+ * labels) an AUROC each, taken in the anomalous direction.
  */
 import type { Command } from 'commander';
 import { Tensor } from '../../tensor/tensor.js';
@@ -23,6 +25,7 @@ interface Opts extends DataOptionValues {
   contamination?: number;
   seed: number;
   json?: boolean;
+  labelColumn?: string;
 }
 
 /**
@@ -52,6 +55,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--out <file>', 'scores file: .csv (column "score") or .npy')
     .option('--labels <file>', 'CSV with one 0/1 column (1 = anomaly), one row per data row: report detection metrics')
     .option('--contamination <c>', 'flag the top fraction c of these rows as anomalies (threshold = (1 − c)-quantile)', parseUnitInterval)
+    .option('--label-column <col>', 'classifiers (jem): a CSV class-label column to drop (default: the one used in training)')
     .option('--json', 'print one JSON object');
   addDataOptions(cmd, true, '10000, drawn with a key distinct from training');
   addSeedOption(cmd);
@@ -61,7 +65,9 @@ export function register(program: Command, ctx: CliContext): void {
       if (o.contamination !== undefined && !(o.contamination < 1)) throw new UsageError(`--contamination must be below 1, got ${o.contamination}`);
       const m = await loadAnyModel(modelPath);
       if (!m.energy) throw new UsageError(`model kind ${m.kind} has no energy to score with`);
-      const data = await loadDataFromOptions(o, evalDataKey(o.seed));
+      const raw = await loadDataFromOptions(o, evalDataKey(o.seed));
+      const data = m.prepareData ? m.prepareData(raw, o.labelColumn) : raw;
+      if (o.labelColumn !== undefined && !m.prepareData) throw new UsageError(`--label-column: model kind ${m.kind} takes no labels`);
       if (data.cols !== m.dim) throw new UsageError(`--data ${o.data}: has ${data.cols} columns but the model takes ${m.dim}`);
       const labels = o.labels !== undefined ? await readLabels(o.labels, data.rows) : null;
       const scores = m.energy(data.x);
@@ -81,14 +87,26 @@ export function register(program: Command, ctx: CliContext): void {
         const met = detectionMetrics(scores, labels);
         Object.assign(result, { auroc: met.auroc, auprc: met.auprc, fpr95: met.fpr95, anomalies: met.positives, normals: met.negatives });
       }
+      const extra = m.scoreColumns?.(data.x) ?? [];
+      for (const c of extra) {
+        let sc = 0;
+        for (const v of c.values) sc += v;
+        const cap = c.name[0].toUpperCase() + c.name.slice(1);
+        result[`mean${cap}`] = sc / c.values.length;
+        result[`${c.name}Anomalous`] = c.anomalous;
+        if (labels) result[`auroc${cap}`] = detectionMetrics(c.anomalous === 'higher' ? c.values : c.values.map((v) => -v), labels).auroc;
+      }
+      if (extra.length) result.columns = ['score', ...extra.map((c) => c.name)];
       if (o.out !== undefined) {
-        const t = new Tensor(Float64Array.from(scores), [scores.length, 1]);
-        await writeFileAtomic(o.out, o.out.toLowerCase().endsWith('.npy') ? encodeNpy(t) : formatCsv(t, ['score']));
+        const cols = [scores, ...extra.map((c) => c.values)];
+        const t = new Tensor(Float64Array.from({ length: scores.length * cols.length }, (_, i) => cols[i % cols.length][Math.floor(i / cols.length)]), [scores.length, cols.length]);
+        await writeFileAtomic(o.out, o.out.toLowerCase().endsWith('.npy') ? encodeNpy(t) : formatCsv(t, ['score', ...extra.map((c) => c.name)]));
         result.out = o.out;
       }
       printResult(ctx, o.json, result, () => {
         const lines = [`${m.describe()} on ${o.data} (${data.rows} rows): anomaly score = energy`];
         for (const [k, v] of Object.entries(result)) if (typeof v === 'number' && k !== 'rows') lines.push(`${k.padEnd(14)} ${fmt(v)}`);
+        for (const c of extra) lines.push(`column ${c.name}: ${c.anomalous} = more anomalous`);
         if (o.out !== undefined) lines.push(`wrote ${o.out}`);
         return lines.join('\n');
       });

@@ -13,3 +13,11 @@ export { jemLoss, packLabelled, unpackLabelled } from './loss.js';
 export type { JemWeights, JemLossOptions, JemState, JemAux, JemLoss } from './loss.js';
 export { trainJem } from './train.js';
 export type { TrainJemOptions } from './train.js';
+export {
+  JEM_KIND, JEM_DEFAULTS, jemConfig, initJem, jemClassifier, standardizeJem, unstandardizeJem, jemStandardization, jemSampler,
+  jemKindLoss, packJemData, initJemTrainState, jemTrainStep, trainJemModel, sampleJemModel, evaluateJemModel, jemModelScores,
+  jemModelPredict, jemToFile, jemFromFile,
+} from './kind.js';
+export type {
+  JemConfig, JemConfigInput, JemOptimOptions, JemTrainState, JemStepInfo, TrainJemModelOptions, SampleJemModelOptions, JemEvaluation,
+} from './kind.js';

@@ -2,8 +2,7 @@
 import { Tensor, ShapeError, noGrad, detach, allFinite, tensor, type DType } from '../tensor/index.js';
 import { normal, split, type Key } from '../random/index.js';
 import type { BaseInfo, SamplingAlgorithm } from '../samplers/types.js';
-import type { Energy } from '../energy/index.js';
-import { energyToScore } from '../losses/scoreMatching.js';
+import { energyToScore, type Energy } from '../energy/index.js';
 import type { SDE } from './sde.js';
 import type { TimeEnergyFn, TimeScoreFn } from './scoreNets.js';
 import { heunStep, rk45Attempt, rk45Factor, type OdeFn, type Rk45Tolerances } from './ode.js';

@@ -3,8 +3,9 @@ export {
   energyToScore, modelScore, probes, exactScoreMatching, slicedScoreMatching, denoisingScoreMatching,
   multiScaleDenoisingScoreMatching,
 } from './scoreMatching.js';
+// energyToScore, modelScore and their types live in src/energy, probes in src/random: re-exported (same bindings).
 export type {
-  EnergyFn, ScoreFn, ScoreModel, ScoreLossOutput, ScoreLoss, Projection as ProbeDistribution, SlicedScoreMatchingOptions,
+  EnergyFn, ScoreFn, ScoreModel, ProbeDistribution, ScoreLossOutput, ScoreLoss, SlicedScoreMatchingOptions,
   DenoisingScoreMatchingOptions, MultiScaleDSMOptions,
 } from './scoreMatching.js';
 export {

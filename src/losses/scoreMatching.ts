@@ -1,20 +1,16 @@
 /** Score-matching losses for energies (score = −∇ₓE) and score networks: exact, denoising (single and multi-σ), sliced and SSM-VR. */
 import {
-  Tensor, ShapeError, grad, vjp, sum, mul, add, div, square, neg, reshape, concat, sliceAxis, affine, detach, tensor,
+  Tensor, ShapeError, vjp, sum, mul, add, div, square, reshape, concat, sliceAxis, detach, tensor,
 } from '../tensor/index.js';
-import { normal, bernoulli, split, randintArray, type Key } from '../random/index.js';
+import { normal, split, randintArray, probes, type Key, type ProbeDistribution } from '../random/index.js';
+import { modelScore, type ScoreFn, type ScoreModel } from '../energy/index.js';
 
-/** An energy function with parameters: `(params, x [n, ...dim], ...cond) → E [n]` (lower = likelier). */
-export type EnergyFn<P, A extends unknown[] = []> = (params: P, x: Tensor, ...cond: A) => Tensor;
-/** A score function with parameters: `(params, x [n, ...dim], ...cond) → ∇ₓ log p [n, ...dim]`. */
-export type ScoreFn<P, A extends unknown[] = []> = (params: P, x: Tensor, ...cond: A) => Tensor;
-
-/**
- * What a score-matching loss trains: an energy (`score = −∇ₓE`, computed by a differentiable inner gradient so that
- * `∇θ` of the loss is a gradient of a gradient) or a direct score network.
- * @example const m: ScoreModel<MLPParams> = { energy: (p, x) => squeeze(applyMLP(p, x), 1) }; // or { score: (p, x) => applyMLP(p, x) }
- */
-export type ScoreModel<P, A extends unknown[] = []> = { readonly energy: EnergyFn<P, A> } | { readonly score: ScoreFn<P, A> };
+// The energy→score conversion lives in src/energy and the probe draws in src/random; re-exported here for the
+// modules that imported them from the losses.
+export { energyToScore, modelScore, type EnergyFn, type ScoreFn, type ScoreModel } from '../energy/index.js';
+export { probes, type ProbeDistribution } from '../random/index.js';
+/** Probe distribution for sliced score matching and Hutchinson estimators (the same type as `ProbeDistribution`). */
+export type Projection = ProbeDistribution;
 
 /** What every loss here returns: the scalar loss (differentiable in the params) and detached diagnostics. */
 export interface ScoreLossOutput {
@@ -26,33 +22,6 @@ export interface ScoreLossOutput {
 
 /** A loss as a pure function of parameters, a batch `x [n, ...dim]` and a random key. */
 export type ScoreLoss<P> = (params: P, batch: Tensor, key: Key) => ScoreLossOutput;
-
-/**
- * The score `s(x) = −∇ₓ Σᵢ E(xᵢ)` of an energy function, differentiable in the parameters (and in `x`): the inner
- * gradient is recorded whenever an outer `grad`/`valueAndGrad`/`vjp` is tracing, so `∇θ` of anything built from it
- * works (double backward). Rows must be independent. Shapes: `x [n, ...dim]` → `[n, ...dim]`.
- * @example const s = energyToScore((p, x) => quadratic(p, x)); s(params, x) // = −A(x − μ)
- */
-export function energyToScore<P, A extends unknown[]>(energy: EnergyFn<P, A>): ScoreFn<P, A> {
-  return (params: P, x: Tensor, ...cond: A): Tensor => {
-    const n = x.shape[0];
-    const g = grad((y: Tensor) => {
-      const e = energy(params, y, ...cond);
-      if (e.ndim !== 1 || e.shape[0] !== n) {
-        throw new ShapeError(`energy: must return one value per row, shape [${n}], got [${e.shape.join(', ')}]`);
-      }
-      return sum(e);
-    })(x);
-    return neg(g);
-  };
-}
-
-/** The score function of a {@link ScoreModel}. */
-export function modelScore<P, A extends unknown[]>(model: ScoreModel<P, A>): ScoreFn<P, A> {
-  if ('energy' in model) return energyToScore(model.energy);
-  if ('score' in model) return model.score;
-  throw new TypeError('ScoreModel: expected { energy } or { score }');
-}
 
 function checkBatch(x: Tensor, fn: string): [number, number] {
   if (!(x instanceof Tensor)) throw new TypeError(`${fn}: batch must be a Tensor`);
@@ -76,20 +45,6 @@ function repeatRows(x: Tensor, times: number): Tensor {
 
 function num(t: Tensor): number {
   return detach(t).data[0];
-}
-
-/** Probe distribution for sliced score matching and Hutchinson estimators. */
-export type Projection = 'gaussian' | 'rademacher';
-
-/**
- * Random probe vectors with `E[v vᵀ] = I`: standard normal, or Rademacher (±1 with probability ½ each).
- * Shape `shape`, dtype `dtype`.
- * @example probes(k, [8, 2], 'rademacher') // entries in {−1, +1}
- */
-export function probes(key: Key, shape: readonly number[], kind: Projection, dtype: 'float32' | 'float64' = 'float32'): Tensor {
-  if (kind === 'gaussian') return normal(key, shape, { dtype });
-  if (kind === 'rademacher') return affine(bernoulli(key, 0.5, shape, { dtype }), 2, -1);
-  throw new RangeError(`probes: projection must be 'gaussian' or 'rademacher', got '${String(kind)}'`);
 }
 
 /**

@@ -30,6 +30,7 @@ export const SIBLINGS: readonly (readonly [from: string, to: string, why: string
   ['io', 'random', 'checkpoints store keys'],
   ['data', 'random', 'shuffles and toy data draw from keys'],
   ['data', 'io', 'data sets are read with the file-format readers'],
+  ['data', 'energy', 'the Gaussian-mixture toy sets are the mixture energy (one implementation)'],
   ['diffusion', 'losses', 'the time-conditioned DSM objectives build on the score-matching losses'],
 ];
 

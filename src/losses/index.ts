@@ -1,7 +1,7 @@
 /** Training losses for energy-based models and score networks. */
 export {
-  energyToScore, modelScore, probes, exactScoreMatching, slicedScoreMatching, denoisingScoreMatching,
-  multiScaleDenoisingScoreMatching,
+  energyToScore, modelScore, probes, exactScoreMatching, slicedScoreMatching, slicedScoreMatchingWithProbes,
+  denoisingScoreMatching, denoisingScoreMatchingWithNoise, multiScaleDenoisingScoreMatching,
 } from './scoreMatching.js';
 // energyToScore, modelScore and their types live in src/energy, probes in src/random: re-exported (same bindings).
 export type {

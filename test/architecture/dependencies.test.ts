@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import {
-  LAYERS, SIBLINGS, cycleViolations, importGraph, importsOf, layeringViolations, sourceFiles, type ImportEdge,
+  LAYERS, SIBLINGS, cycleViolations, importGraph, importsOf, internalViolations, layeringViolations, sourceFiles, type ImportEdge,
 } from './imports.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -22,6 +22,10 @@ describe('dependency direction (docs/architecture.md)', () => {
 
   it('no import cycles between files or between folders', () => {
     expect(cycleViolations(edges)).toEqual([]);
+  });
+
+  it('private helpers (_internal/) are imported only inside the folder that holds them', () => {
+    expect(internalViolations(edges)).toEqual([]);
   });
 
   it('the sibling exceptions are between folders of one tier', () => {
@@ -60,6 +64,14 @@ describe('the checker itself', () => {
     expect(v[1]).toMatch(/^src\/eval\/ais\.ts:3: eval \(tier 2\) imports samplers \(tier 2, a sibling/);
     expect(v[2]).toMatch(/^src\/losses\/x\.ts:2: .*resolves to no file/);
     expect(v[3]).toMatch(/^src\/cli\/a\.ts:1: folder 'newfolder' is not placed/);
+  });
+
+  it("reports an import of another folder's _internal/ file", () => {
+    const fake: ImportEdge[] = [
+      { from: 'src/samplers/mala.ts', line: 3, spec: './_internal/rows.js', to: 'src/samplers/_internal/rows.ts' },
+      { from: 'src/inference/map.ts', line: 8, spec: '../samplers/_internal/rows.js', to: 'src/samplers/_internal/rows.ts' },
+    ];
+    expect(internalViolations(fake)).toEqual(['src/inference/map.ts:8: imports the private src/samplers/_internal/rows.ts from outside src/samplers/']);
   });
 
   it('reports file and folder cycles with the imports that close them', () => {

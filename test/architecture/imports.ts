@@ -128,6 +128,19 @@ export function layeringViolations(edges: readonly ImportEdge[]): string[] {
   return bad;
 }
 
+/** Imports of a private `…/_internal/…` file from outside the folder that holds that `_internal/`. */
+export function internalViolations(edges: readonly ImportEdge[]): string[] {
+  const bad: string[] = [];
+  for (const e of edges) {
+    if (e.to === null) continue;
+    const i = e.to.indexOf('/_internal/');
+    if (i < 0) continue;
+    const owner = e.to.slice(0, i + 1);
+    if (!e.from.startsWith(owner)) bad.push(`${where(e)}: imports the private ${e.to} from outside ${owner}`);
+  }
+  return bad;
+}
+
 /** Strongly connected components with more than one node (Tarjan), each sorted, in a stable order. */
 export function cycles(nodes: readonly string[], next: (n: string) => readonly string[]): string[][] {
   const index = new Map<string, number>();

@@ -51,9 +51,9 @@ export function linearBetas(n: number): Float64Array {
 
 /**
  * Validates an AIS schedule (starts at 0, ends at 1, non-decreasing, at least 2 values) and returns a float64 copy.
- * @example checkBetas(linearBetas(100))
+ * @example checkAisBetas(linearBetas(100))
  */
-export function checkBetas(betas: ArrayLike<number>): Float64Array {
+export function checkAisBetas(betas: ArrayLike<number>): Float64Array {
   const b = Float64Array.from(betas);
   if (b.length < 2 || b[0] !== 0 || b[b.length - 1] !== 1) throw new RangeError('AIS: betas must start at 0, end at 1 and have at least 2 values');
   for (let i = 1; i < b.length; i++) if (!(b[i] >= b[i - 1])) throw new RangeError(`AIS: betas must be non-decreasing (index ${i}: ${b[i - 1]} → ${b[i]})`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { aisEstimate, checkBetas, linearBetas, salakhutdinovBetas } from '../../src/eval/annealedImportance.js';
+import { aisEstimate, checkAisBetas, linearBetas, salakhutdinovBetas } from '../../src/eval/annealedImportance.js';
 
 describe('aisEstimate (model-free AIS statistics)', () => {
   it('matches the closed form on two weights, including far out of exp range', () => {
@@ -26,8 +26,8 @@ describe('aisEstimate (model-free AIS statistics)', () => {
     expect(Array.from(linearBetas(4))).toEqual([0, 0.25, 0.5, 0.75, 1]);
     const b = salakhutdinovBetas();
     expect(b.length).toBe(14501);
-    expect(checkBetas(b)).toEqual(b);
-    expect(() => checkBetas([0, 0.7, 0.5, 1])).toThrow(RangeError);
-    expect(() => checkBetas([0.1, 1])).toThrow(RangeError);
+    expect(checkAisBetas(b)).toEqual(b);
+    expect(() => checkAisBetas([0, 0.7, 0.5, 1])).toThrow(RangeError);
+    expect(() => checkAisBetas([0.1, 1])).toThrow(RangeError);
   });
 });

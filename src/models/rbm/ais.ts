@@ -29,7 +29,7 @@ import { getBackend } from '../../tensor/backend.js';
 import { softplusScalar } from '../../tensor/backend.js';
 import { ShapeError, Tensor, allocate, type TypedArray } from '../../tensor/tensor.js';
 import { split, uniformInto, type Key, keyData } from '../../random/index.js';
-import { aisEstimate, checkBetas, salakhutdinovBetas, type AISEstimate } from '../../eval/annealedImportance.js';
+import { aisEstimate, checkAisBetas, salakhutdinovBetas, type AISEstimate } from '../../eval/annealedImportance.js';
 import { nHiddenOf, nVisibleOf, validateParams, type RBMParams } from './params.js';
 
 // The β schedules are generic AIS and live in src/eval; re-exported here beside the RBM estimators that use them.
@@ -206,7 +206,7 @@ export function aisLogZ(p: RBMParams, key: Key, opts: AISLogZOptions = {}): AISR
   const nv = nVisibleOf(p), dt = p.W.dtype;
   const R = opts.runs ?? 100;
   if (!Number.isInteger(R) || R < 1) throw new RangeError(`aisLogZ: runs must be a positive integer, got ${R}`);
-  const betas = checkBetas(opts.betas ?? salakhutdinovBetas());
+  const betas = checkAisBetas(opts.betas ?? salakhutdinovBetas());
   const smoothing = opts.smoothing ?? 1;
   let bA: Float64Array;
   let base: string;
@@ -256,7 +256,7 @@ export function aisLogZRatio(a: RBMParams, b: RBMParams, key: Key, opts: AISRati
   if (!Number.isInteger(R) || R < 1) throw new RangeError(`aisLogZRatio: runs must be a positive integer, got ${R}`);
   const burnIn = opts.burnIn ?? 1000;
   if (!Number.isInteger(burnIn) || burnIn < 0) throw new RangeError(`aisLogZRatio: burnIn must be an integer ≥ 0, got ${burnIn}`);
-  const betas = checkBetas(opts.betas ?? salakhutdinovBetas());
+  const betas = checkAisBetas(opts.betas ?? salakhutdinovBetas());
   const [k0, k1, k2] = split(key, 3);
   const v = allocate(dt, R * nv);
   const u = uniformInto(k0, allocate(dt, R * nv));

@@ -23,33 +23,57 @@ describe('annealedLangevin on a score family', () => {
     expect(b.infos.map((i) => i.level)).toEqual(a.infos.map((i) => i.level));
   });
 
-  it('reproduces the corrector-only loop with the snr rule bit for bit (one step per level, a level index per time)', () => {
-    // The loop the score-SDE CLI ran: on tᵢ, z ← z + ε s(z, tᵢ) + √(2ε) ξ, ε = 2(r‖ξ‖/‖s‖)², ξ from keys[i] = split(k, N)[i].
-    const ts = [1, 0.7, 0.4, 0.1];
+  it('reproduces the score-SDE CLI\'s corrector-only sampler bit for bit (float64 chain, float32 score, Tweedie step)', () => {
+    // The loop src/cli/kinds/scoreSde.ts wrote by hand: on tᵢ = T − i(T − eps)/(N − 1), z ← z + e·s(z, tᵢ) + √(2e)·ξ,
+    // e = 2(r‖ξ‖/‖s‖)², ξ from split(k, N)[i]; then ẑ = (z + σ(eps)²·s(z, eps))/m(eps) in float32.
+    const N = 6, T = 1, eps = 0.05, r = 0.16, n = 12, D = 2;
     const std = (t: number) => 0.1 * 20 ** t;
-    const score = (x: Tensor, t: number) => mix.smoothed(std(t)).score(x);
-    const n = 12, D = 2, r = 0.16;
-    const k = key(3);
-    const keys = split(k, ts.length);
-    const z0 = normal(key(5), [n, D], { dtype: 'float64' });
-    let z = Float64Array.from(z0.data);
-    for (let i = 0; i < ts.length; i++) {
-      const s = score(new Tensor(z, [n, D]), ts[i]).data;
-      const xi = normal(keys[i], [n * D], { dtype: 'float64' }).data;
-      let sn = 0, xn = 0;
-      for (let q = 0; q < n; q++) {
-        sn += Math.hypot(s[q * D], s[q * D + 1]) / n;
-        xn += Math.hypot(xi[q * D], xi[q * D + 1]) / n;
+    const meanCoef = (t: number) => Math.exp(-0.1 * t);
+    const net = (x: Tensor, t: number) => mix.smoothed(std(t)).score(x); // evaluated in float32, like the CLI's network
+    const zT = normal(key(5), [n, D], { dtype: 'float32' });
+    const kRun = key(3);
+    const ref = (() => {
+      let z = Float64Array.from(zT.data);
+      const keys = split(kRun, N);
+      for (let i = 0; i < N; i++) {
+        const t = N === 1 ? eps : T - (i * (T - eps)) / (N - 1);
+        const s = net(tensor(z, [n, D], 'float32'), t).data;
+        const xi = normal(keys[i], [n * D], { dtype: 'float64' }).data;
+        let sn = 0, xn = 0;
+        for (let q = 0; q < n; q++) {
+          let a = 0, b = 0;
+          for (let j = 0; j < D; j++) {
+            a += s[q * D + j] ** 2;
+            b += xi[q * D + j] ** 2;
+          }
+          sn += Math.sqrt(a) / n;
+          xn += Math.sqrt(b) / n;
+        }
+        const e = sn > 0 ? 2 * ((r * xn) / sn) ** 2 : 0;
+        const c = Math.sqrt(2 * e);
+        const next = new Float64Array(z.length);
+        for (let q = 0; q < z.length; q++) next[q] = z[q] + e * s[q] + c * xi[q];
+        z = next;
       }
-      const e = 2 * ((r * xn) / sn) ** 2;
-      z = z.map((v, q) => v + e * s[q] + Math.sqrt(2 * e) * xi[q]);
+      const s = net(tensor(z, [n, D], 'float32'), eps).data;
+      const v = std(eps) ** 2, m = meanCoef(eps);
+      const out = new Float32Array(z.length);
+      for (let q = 0; q < z.length; q++) out[q] = (z[q] + v * s[q]) / m;
+      return out;
+    })();
+    // The same sampler through the library: levels σ(tᵢ), the level index picks tᵢ, one step per level, the snr rule.
+    const ts = Array.from({ length: N }, (_, i) => (N === 1 ? eps : T - (i * (T - eps)) / (N - 1)));
+    const f32 = (x: Tensor) => tensor(x.data, x.shape, 'float32');
+    const alg = annealedLangevin({ score: (_sigma, i) => (x) => net(f32(x), ts[i]) }, { sigmas: ts.map(std), stepsPerLevel: 1, snr: r });
+    const keys = split(kRun, N);
+    let st = alg.init(tensor(zT.data, zT.shape, 'float64'));
+    for (let i = 0; i < N; i++) {
+      const [next, info] = alg.step(keys[i], st);
+      expect(info.divergent.every((d) => d === 0)).toBe(true);
+      st = next;
     }
-    const alg = annealedLangevin({ score: (_sigma, level) => (x) => score(x, ts[level]) }, { sigmas: ts.map(std), stepsPerLevel: 1, snr: r });
-    let st = alg.init(z0);
-    for (let i = 0; i < ts.length; i++) st = alg.step(keys[i], st)[0];
-    let worst = 0;
-    for (let q = 0; q < z.length; q++) worst = Math.max(worst, Math.abs(st.position.data[q] - z[q]) / (1 + Math.abs(z[q])));
-    expect(worst).toBeLessThan(1e-12); // hypot vs √(a² + b²) differ in the last bits only
+    const out = tweedieDenoise(st.position, net(f32(st.position), eps), std(eps), meanCoef(eps));
+    expect(Array.from(f32(out).data)).toEqual(Array.from(ref));
   });
 
   it('annealedSnrStepSize averages row norms: 2(r·mean‖ξ‖ / mean‖s‖)², 0 for a zero score', () => {

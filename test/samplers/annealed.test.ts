@@ -26,7 +26,7 @@ describe('annealedLangevin on a score family', () => {
   it('reproduces the score-SDE CLI\'s corrector-only sampler bit for bit (float64 chain, float32 score, Tweedie step)', () => {
     // The loop src/cli/kinds/scoreSde.ts wrote by hand: on tᵢ = T − i(T − eps)/(N − 1), z ← z + e·s(z, tᵢ) + √(2e)·ξ,
     // e = 2(r‖ξ‖/‖s‖)², ξ from split(k, N)[i]; then ẑ = (z + σ(eps)²·s(z, eps))/m(eps) in float32.
-    const N = 6, T = 1, eps = 0.05, r = 0.16, n = 12, D = 2;
+    const N: number = 6, T = 1, eps = 0.05, r = 0.16, n = 12, D = 2;
     const std = (t: number) => 0.1 * 20 ** t;
     const meanCoef = (t: number) => Math.exp(-0.1 * t);
     const net = (x: Tensor, t: number) => mix.smoothed(std(t)).score(x); // evaluated in float32, like the CLI's network

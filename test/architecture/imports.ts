@@ -93,12 +93,15 @@ export function importGraph(root: string, files: readonly string[]): ImportEdge[
   return edges;
 }
 
-/** The layering folder of a file: `src/<folder>/…` → folder, `src/index.ts` → `index`, `web/…` → `web`; else null. */
+/**
+ * The layering unit of a file: `src/<folder>/…` → folder, `src/index.ts` → `index`, another module at the root of src
+ * (`src/errors.ts`) → its name (`errors`, to be placed in {@link LAYERS} like a folder), `web/…` → `web`; else null.
+ */
 export function folderOf(file: string): string | null {
   const p = file.split('/');
   if (p[0] === 'web') return 'web';
   if (p[0] !== 'src') return null;
-  return p.length === 2 ? 'index' : p[1];
+  return p.length === 2 ? p[1].replace(/\.tsx?$/, '') : p[1];
 }
 
 /** `file:line` of an edge. */
@@ -119,7 +122,7 @@ export function layeringViolations(edges: readonly ImportEdge[]): string[] {
       bad.push(`${where(e)}: import '${e.spec}' leaves src/ and web/ (${e.to})`);
       continue;
     }
-    for (const f of [a, b]) if (!(f in LAYERS)) bad.push(`${where(e)}: folder '${f}' is not placed in the layering table (test/architecture/imports.ts LAYERS)`);
+    for (const f of [a, b]) if (!(f in LAYERS)) bad.push(`${where(e)}: folder '${f}' is not placed in the layering table (test/architecture/imports.ts LAYERS, docs/architecture.md)`);
     if (!(a in LAYERS) || !(b in LAYERS) || a === b) continue;
     if (LAYERS[b] < LAYERS[a] || allowed.has(`${a}>${b}`)) continue;
     const dir = LAYERS[b] === LAYERS[a] ? 'a sibling of the same tier' : 'a higher tier';

@@ -34,10 +34,10 @@ import { Tensor } from '../src/tensor/tensor.js';
 import { foldIn, key, split, type Key } from '../src/random/index.js';
 import { loadMnist, mnistDataDir } from '../src/data/mnist.js';
 import { BernoulliRBM, freeEnergyRaw, gibbsRaw, type RBMParams } from '../src/models/rbm/index.js';
-import { aisLogZ, salakhutdinovBetas } from '../src/eval/ais.js';
+import { aisLogZ, salakhutdinovBetas } from '../src/models/rbm/ais.js';
 import { encodeModel } from '../src/io/model.js';
 import { RBM_KIND, rbmTensors } from '../src/cli/kinds/rbm.js';
-import { averageLogLikelihood, pseudoLogLikelihood, reconstructionError } from '../src/eval/rbmMetrics.js';
+import { averageLogLikelihood, pseudoLogLikelihood, reconstructionError } from '../src/models/rbm/metrics.js';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = resolve(BENCH_DIR, '..');

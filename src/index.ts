@@ -15,6 +15,13 @@ export * from './energy/index.js';
 export * from './samplers/index.js';
 export * from './inference/index.js';
 export * from './eval/index.js';
+// RBM evaluation lives with the RBM (src/models/rbm); its names stay at the top level too.
+export { aisLogZ, aisLogZRatio, baseRateBias } from './models/rbm/ais.js';
+export type { AISOptions, AISLogZOptions, AISRatioOptions, AISResult } from './models/rbm/ais.js';
+export { averageLogLikelihood, pseudoLogLikelihood, reconstructionError, freeEnergyGap } from './models/rbm/metrics.js';
+export type {
+  LikelihoodProtocol, LogLikelihoodResult, PLLOptions, PLLResult, ReconstructionOptions, FreeEnergyGapResult,
+} from './models/rbm/metrics.js';
 export * from './losses/index.js';
 export * from './diffusion/index.js';
 export * as rbm from './models/rbm/index.js';

@@ -18,6 +18,8 @@
  */
 import { allocate, Tensor } from '../tensor/tensor.js';
 import type { DType } from '../tensor/tensor.js';
+import { noGrad } from '../tensor/autodiff.js';
+import { gaussianMixture as mixtureEnergy } from '../energy/gmm.js';
 import { foldIn, normalArray, randintArray, split, uniformArray } from '../random/index.js';
 import type { Key } from '../random/index.js';
 
@@ -159,14 +161,16 @@ export interface GaussianMixtureSpec {
 
 /**
  * A 2-D isotropic Gaussian mixture `p(x) = Σ_k w_k N(x; μ_k, σ² I)`, with
- * `log p = logsumexp_k(log w_k − |x − μ_k|² / 2σ²) − log(2πσ²)`.
+ * `log p = logsumexp_k(log w_k − |x − μ_k|² / 2σ²) − log(2πσ²)`. Sampling and density are those of the mixture
+ * energy `gaussianMixture` of src/energy (`log p = −E − log Z`), the library's one Gaussian-mixture implementation.
+ * @example gaussianMixture({ name: 'two', description: '', means: [[-1, 0], [1, 0]], weights: [1, 1], sigma: 0.3 }).sample(key(0), 100)
  */
 export function gaussianMixture(spec: GaussianMixtureSpec): ToyDataset {
   const K = spec.means.length;
   const sigma = spec.sigma;
   if (!(sigma > 0) || K === 0 || spec.weights.length !== K) throw new RangeError(`gaussianMixture(${spec.name}): need σ > 0 and one weight per mean`);
-  const wsum = spec.weights.reduce((a, b) => a + b, 0);
-  const logw = spec.weights.map((w) => Math.log(w / wsum));
+  const mixture = mixtureEnergy({ means: spec.means, std: sigma, weights: spec.weights });
+  const logZ = mixture.logZ();
   let xmin = Infinity, xmax = -Infinity, ymin = Infinity, ymax = -Infinity;
   for (const [mx, my] of spec.means) {
     xmin = Math.min(xmin, mx); xmax = Math.max(xmax, mx);
@@ -183,38 +187,22 @@ export function gaussianMixture(spec: GaussianMixtureSpec): ToyDataset {
     sample(k: Key, n: number, dtype: DType = 'float32'): Tensor {
       checkN(n, `${spec.name}.sample`);
       checkDType(dtype, `${spec.name}.sample`);
-      const [kc, kz] = split(k, 2);
-      const comp = drawComponents(kc, spec.weights, n);
-      const z = normalArray(kz, 2 * n, 'float64');
-      for (let i = 0; i < n; i++) {
-        const m = spec.means[comp[i]];
-        z[2 * i] = m[0] + sigma * z[2 * i];
-        z[2 * i + 1] = m[1] + sigma * z[2 * i + 1];
-      }
-      return toTensor(z, n, 2, dtype);
+      return mixture.sample!(k, n, dtype);
     },
     logDensity(x: Float64Array | Tensor): Float64Array {
       const { d, n } = rowsOf(x, 2, fn);
-      const out = new Float64Array(n);
-      const norm = Math.log(2 * Math.PI * sigma * sigma);
-      const inv = 1 / (2 * sigma * sigma);
-      const e = new Float64Array(K);
+      // Rows with an infinite coordinate have density 0; the energy is evaluated on the finite rows only.
+      const flat = Float64Array.from(d);
+      const far = new Uint8Array(n);
       for (let i = 0; i < n; i++) {
-        const px = d[2 * i], py = d[2 * i + 1];
-        let mx = -Infinity;
-        for (let c = 0; c < K; c++) {
-          const dx = px - spec.means[c][0], dy = py - spec.means[c][1];
-          e[c] = logw[c] - (dx * dx + dy * dy) * inv;
-          if (e[c] > mx) mx = e[c];
+        if (!Number.isFinite(flat[2 * i]) || !Number.isFinite(flat[2 * i + 1])) {
+          far[i] = 1;
+          flat[2 * i] = flat[2 * i + 1] = 0;
         }
-        if (mx === -Infinity) {
-          out[i] = -Infinity;
-          continue;
-        }
-        let s = 0;
-        for (let c = 0; c < K; c++) s += Math.exp(e[c] - mx);
-        out[i] = mx + Math.log(s) - norm;
       }
+      const e = noGrad(() => mixture.energy(new Tensor(flat, [n, 2]))).data;
+      const out = new Float64Array(n);
+      for (let i = 0; i < n; i++) out[i] = far[i] ? -Infinity : -e[i] - logZ;
       return out;
     },
   };

@@ -1,7 +1,7 @@
 /** Exact log-likelihoods of score-based models via the probability-flow ODE with a Hutchinson trace estimator, and bits/dim. */
 import { Tensor, ShapeError, vjp, noGrad, detach, tensor, type DType } from '../tensor/index.js';
 import { uniformArray, type Key } from '../random/index.js';
-import { probes, type Projection } from '../losses/scoreMatching.js';
+import { probes, type ProbeDistribution } from '../random/index.js';
 import type { SDE } from './sde.js';
 import type { BoundScore } from './samplers.js';
 import { integrate, type IntegrateOptions } from './ode.js';
@@ -12,7 +12,7 @@ export interface OdeLikelihoodOptions extends IntegrateOptions {
    * Divergence estimator: `'rademacher'` (default) or `'gaussian'` Hutchinson probes `v` (fixed along the trajectory,
    * `div s ≈ vᵀ(∂s/∂x)v`), or `'exact'` (D backward passes per evaluation; small D only).
    */
-  readonly probe?: Projection | 'exact';
+  readonly probe?: ProbeDistribution | 'exact';
   /** Probes averaged per evaluation (default 1). */
   readonly nProbes?: number;
   /** Start time: the result is `log p_eps(x)` (default 1e-5). */

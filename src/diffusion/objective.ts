@@ -1,7 +1,8 @@
 /** The continuous-time denoising score-matching objective of score-based diffusion (Song et al. 2021). */
 import { Tensor, ShapeError, sum, mul, add, square, div, tensor, detach, type DType } from '../tensor/index.js';
 import { split, uniformArray, type Key } from '../random/index.js';
-import { modelScore, type ScoreModel, type ScoreLoss } from '../losses/scoreMatching.js';
+import { modelScore, type ScoreModel } from '../energy/index.js';
+import type { ScoreLoss } from '../losses/scoreMatching.js';
 import { perturb, type SDE } from './sde.js';
 
 /** Options of {@link continuousDSM}. */

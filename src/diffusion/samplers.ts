@@ -2,8 +2,8 @@
 import { Tensor, ShapeError, noGrad, detach, allFinite, tensor, type DType } from '../tensor/index.js';
 import { normal, split, type Key } from '../random/index.js';
 import type { BaseInfo, SamplingAlgorithm } from '../samplers/types.js';
-import type { Energy } from '../energy/index.js';
-import { energyToScore } from '../losses/scoreMatching.js';
+import { annealedSnrStepSize } from '../samplers/annealed.js';
+import { energyToScore, type Energy } from '../energy/index.js';
 import type { SDE } from './sde.js';
 import type { TimeEnergyFn, TimeScoreFn } from './scoreNets.js';
 import { heunStep, rk45Attempt, rk45Factor, type OdeFn, type Rk45Tolerances } from './ode.js';
@@ -168,7 +168,7 @@ export interface PredictorCorrectorOptions extends EulerMaruyamaOptions {
 
 /**
  * Predictor–corrector sampling (Song et al. 2021, Alg. 4/5): at each `tᵢ`, `M` Langevin corrector steps
- * `x ← x + ε s + √(2ε) z` with `ε = 2α (r‖z‖/‖s‖)²` (norms averaged over rows; `α = 1 − β(tᵢ)Δt` for VP/sub-VP, 1 for
+ * `x ← x + ε s + √(2ε) z` with `ε = 2α (r‖z‖/‖s‖)²` (`annealedSnrStepSize` of src/samplers times α; norms averaged over rows; `α = 1 − β(tᵢ)Δt` for VP/sub-VP, 1 for
  * VE), then one Euler–Maruyama predictor step. `M + 1` score evaluations per step.
  * @example predictorCorrector(veSDE({ sigmaMax: 10 }), score, { nSteps: 500, snr: 0.16 })
  */
@@ -190,7 +190,6 @@ export function predictorCorrector(sde: SDE, score: BoundScore, opts: PredictorC
       const keys = split(key, M + 1);
       let x = state.position;
       const n = x.shape[0];
-      const D = x.size / n;
       // β(t) = −2 f(t) for VP and sub-VP; α = 1 − β(t)Δt mirrors DDPM's αᵢ.
       const alpha = sde.kind === 've' ? 1 : 1 + 2 * sde.driftCoef(t) * dt;
       let lastEps = 0;
@@ -198,19 +197,7 @@ export function predictorCorrector(sde: SDE, score: BoundScore, opts: PredictorC
       for (let m = 0; m < M; m++) {
         const s = evalScore(score, x, t, 'predictorCorrector');
         const z = normal(keys[m], x.shape, { dtype: 'float64' }).data;
-        let sn = 0;
-        let zn = 0;
-        for (let i = 0; i < n; i++) {
-          let a = 0;
-          let b = 0;
-          for (let j = 0; j < D; j++) {
-            a += s[i * D + j] ** 2;
-            b += z[i * D + j] ** 2;
-          }
-          sn += Math.sqrt(a) / n;
-          zn += Math.sqrt(b) / n;
-        }
-        const eps = sn > 0 ? 2 * alpha * ((snr * zn) / sn) ** 2 : 0;
+        const eps = alpha * annealedSnrStepSize(s, z, n, snr);
         lastEps = eps;
         const out = new Float64Array(x.size);
         const c = Math.sqrt(2 * eps);

@@ -1,6 +1,9 @@
-/** Gaussian mixture energy with exact log Z, analytic score, direct sampler and Gaussian smoothing (for annealed Langevin). */
+/**
+ * Gaussian mixture energy with exact log Z, analytic score, direct sampler and Gaussian smoothing (for annealed
+ * Langevin); the one Gaussian-mixture implementation (the 2-D toy data sets of src/data/toy.ts are built on it).
+ */
 import { Tensor, matmul, mul, sub, sum, neg, add, stack, logsumexp, softmax, sliceAxis, addN } from '../tensor/index.js';
-import { normalArray, split, uniformArray, type Key } from '../random/index.js';
+import { normalArray, randintArray, split, uniformArray, type Key } from '../random/index.js';
 import type { AnalyticEnergy } from './types.js';
 import { checkBatch } from './types.js';
 import { Const, fromRows } from './_internal/consts.js';
@@ -51,6 +54,7 @@ export function gaussianMixture(params: GaussianMixtureParams): GaussianMixtureE
   const K = means.length;
   if (rec.covs !== undefined && rec.std !== undefined) throw new EnergyParamsError('gmm: give either "covs" or "std", not both');
   let covs: Float64Array[];
+  let chols: Float64Array[] | undefined;
   if (rec.covs !== undefined) {
     if (!Array.isArray(rec.covs) || rec.covs.length !== K) {
       throw new EnergyParamsError(`gmm: "covs" must hold ${K} matrices (one per mean), got ${Array.isArray(rec.covs) ? rec.covs.length : JSON.stringify(rec.covs)}`);
@@ -62,6 +66,12 @@ export function gaussianMixture(params: GaussianMixtureParams): GaussianMixtureE
       const c = new Float64Array(d * d);
       for (let i = 0; i < d; i++) c[i * d + i] = s * s;
       return c;
+    });
+    // The Cholesky factor of s²I is sI exactly (a factorisation could round √(s²) away from s).
+    chols = means.map(() => {
+      const l = new Float64Array(d * d);
+      for (let i = 0; i < d; i++) l[i * d + i] = s;
+      return l;
     });
   }
   let w: Float64Array;
@@ -75,13 +85,14 @@ export function gaussianMixture(params: GaussianMixtureParams): GaussianMixtureE
     }
     for (let k = 0; k < K; k++) w[k] /= tot;
   }
-  return mixtureFromArrays(means, covs, w);
+  return mixtureFromArrays(means, covs, w, chols);
 }
 
-function mixtureFromArrays(means: Float64Array[], covs: Float64Array[], w: Float64Array): GaussianMixtureEnergy {
+function mixtureFromArrays(means: Float64Array[], covs: Float64Array[], w: Float64Array, given?: Float64Array[]): GaussianMixtureEnergy {
   const d = means[0].length;
   const K = means.length;
-  const chols = covs.map((c, k) => cholesky(c, d, `"covs"[${k}]`, 'gmm'));
+  const chols = given ?? covs.map((c, k) => cholesky(c, d, `"covs"[${k}]`, 'gmm'));
+  const equalWeights = w.every((v) => v === w[0]);
   const precs = chols.map((l) => new Const(inverseFromCholesky(l, d), [d, d]));
   const mus = means.map((m) => new Const(m, [d]));
   const a = new Float64Array(K);
@@ -116,13 +127,18 @@ function mixtureFromArrays(means: Float64Array[], covs: Float64Array[], w: Float
     },
     sample(key: Key, n: number, dtype = 'float32'): Tensor {
       const [kc, kz] = split(key, 2);
-      const u = uniformArray(kc, n, 'float64');
+      // Components: uniform integers when the weights are equal, else inverse CDF on 53-bit uniforms.
+      const comp = equalWeights ? randintArray(kc, 0, K, n) : null;
+      const u = comp ? null : uniformArray(kc, n, 'float64');
       const z = normalArray(kz, n * d, 'float64');
       const out = new Float64Array(n * d);
       for (let r = 0; r < n; r++) {
         let k = 0;
-        let c = w[0];
-        while (u[r] >= c && k < K - 1) c += w[++k];
+        if (comp) k = comp[r];
+        else {
+          let c = w[0];
+          while (u![r] >= c && k < K - 1) c += w[++k];
+        }
         const l = chols[k];
         for (let i = 0; i < d; i++) {
           let s = means[k][i];

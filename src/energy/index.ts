@@ -1,8 +1,8 @@
-/** Energies: sign conventions (Energy, LogDensity, Score), analytic targets with exact log Z, and neural energies. */
+/** Energies: sign conventions (Energy, LogDensity, Score) and the conversions between them, analytic targets with exact log Z, and neural energies. */
 export {
-  energyAndGrad, logDensityFromEnergy, scoreFromEnergy, eventShape, eventSize, checkBatch,
+  energyAndGrad, logDensityFromEnergy, scoreFromEnergy, energyToScore, modelScore, eventShape, eventSize, checkBatch,
 } from './types.js';
-export type { Energy, AnalyticEnergy, LogDensity, Score, EnergyAndGrad } from './types.js';
+export type { Energy, AnalyticEnergy, LogDensity, Score, EnergyAndGrad, EnergyFn, ScoreFn, ScoreModel } from './types.js';
 export { EnergyParamsError } from './_internal/validate.js';
 export { gaussian } from './gaussian.js';
 export type { GaussianParams } from './gaussian.js';

@@ -1,5 +1,5 @@
 /** The sign conventions of the library as types — Energy, LogDensity, Score — and the one place that converts between them. */
-import { Tensor, ShapeError, valueAndGrad, noGrad, detach, sum, mul, neg, type DType } from '../tensor/index.js';
+import { Tensor, ShapeError, grad, valueAndGrad, noGrad, detach, sum, mul, neg, type DType } from '../tensor/index.js';
 import type { Key } from '../random/index.js';
 
 /**
@@ -133,4 +133,49 @@ export function scoreFromEnergy(e: Energy, temperature = 1): Score {
     temperature,
     score: (x) => (temperature === 1 ? neg(energyAndGrad(e, x).grad) : mul(energyAndGrad(e, x).grad, -1 / temperature)),
   };
+}
+
+// Parametric energies and scores (a network with parameters `P`): the conversion used by training losses, the
+// diffusion samplers and likelihoods. Unlike {@link scoreFromEnergy} it keeps the inner gradient differentiable.
+
+/** An energy function with parameters: `(params, x [n, ...dim], ...cond) → E [n]` (lower = likelier). */
+export type EnergyFn<P, A extends unknown[] = []> = (params: P, x: Tensor, ...cond: A) => Tensor;
+/** A score function with parameters: `(params, x [n, ...dim], ...cond) → ∇ₓ log p [n, ...dim]`. */
+export type ScoreFn<P, A extends unknown[] = []> = (params: P, x: Tensor, ...cond: A) => Tensor;
+
+/**
+ * What a score-matching loss trains: an energy (`score = −∇ₓE`, computed by a differentiable inner gradient so that
+ * `∇θ` of the loss is a gradient of a gradient) or a direct score network.
+ * @example const m: ScoreModel<MLPParams> = { energy: (p, x) => squeeze(applyMLP(p, x), 1) }; // or { score: (p, x) => applyMLP(p, x) }
+ */
+export type ScoreModel<P, A extends unknown[] = []> = { readonly energy: EnergyFn<P, A> } | { readonly score: ScoreFn<P, A> };
+
+/**
+ * The one conversion from a parametric energy to its score: `s(x) = −∇ₓ Σᵢ E(xᵢ)`, differentiable in the parameters (and in `x`): the inner
+ * gradient is recorded whenever an outer `grad`/`valueAndGrad`/`vjp` is tracing, so `∇θ` of anything built from it
+ * works (double backward). Rows must be independent. Shapes: `x [n, ...dim]` → `[n, ...dim]`.
+ * @example const s = energyToScore((p, x) => quadratic(p, x)); s(params, x) // = −A(x − μ)
+ */
+export function energyToScore<P, A extends unknown[]>(energy: EnergyFn<P, A>): ScoreFn<P, A> {
+  return (params: P, x: Tensor, ...cond: A): Tensor => {
+    const n = x.shape[0];
+    const g = grad((y: Tensor) => {
+      const e = energy(params, y, ...cond);
+      if (e.ndim !== 1 || e.shape[0] !== n) {
+        throw new ShapeError(`energy: must return one value per row, shape [${n}], got [${e.shape.join(', ')}]`);
+      }
+      return sum(e);
+    })(x);
+    return neg(g);
+  };
+}
+
+/**
+ * The score function of a {@link ScoreModel}: {@link energyToScore} of its energy, or its score network as is.
+ * @example modelScore({ energy: E })(params, x) // = −∇ₓE(params, x)
+ */
+export function modelScore<P, A extends unknown[]>(model: ScoreModel<P, A>): ScoreFn<P, A> {
+  if ('energy' in model) return energyToScore(model.energy);
+  if ('score' in model) return model.score;
+  throw new TypeError('ScoreModel: expected { energy } or { score }');
 }

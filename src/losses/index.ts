@@ -1,10 +1,11 @@
 /** Training losses for energy-based models and score networks. */
 export {
-  energyToScore, modelScore, probes, exactScoreMatching, slicedScoreMatching, denoisingScoreMatching,
-  multiScaleDenoisingScoreMatching,
+  energyToScore, modelScore, probes, exactScoreMatching, slicedScoreMatching, slicedScoreMatchingWithProbes,
+  denoisingScoreMatching, denoisingScoreMatchingWithNoise, multiScaleDenoisingScoreMatching,
 } from './scoreMatching.js';
+// energyToScore, modelScore and their types live in src/energy, probes in src/random: re-exported (same bindings).
 export type {
-  EnergyFn, ScoreFn, ScoreModel, ScoreLossOutput, ScoreLoss, Projection as ProbeDistribution, SlicedScoreMatchingOptions,
+  EnergyFn, ScoreFn, ScoreModel, ProbeDistribution, ScoreLossOutput, ScoreLoss, SlicedScoreMatchingOptions,
   DenoisingScoreMatchingOptions, MultiScaleDSMOptions,
 } from './scoreMatching.js';
 export {

@@ -1,20 +1,16 @@
 /** Score-matching losses for energies (score = −∇ₓE) and score networks: exact, denoising (single and multi-σ), sliced and SSM-VR. */
 import {
-  Tensor, ShapeError, grad, vjp, sum, mul, add, div, square, neg, reshape, concat, sliceAxis, affine, detach, tensor,
+  Tensor, ShapeError, DTypeError, vjp, sum, mul, add, div, square, reshape, concat, sliceAxis, detach, tensor,
 } from '../tensor/index.js';
-import { normal, bernoulli, split, randintArray, type Key } from '../random/index.js';
+import { normal, split, randintArray, probes, type Key, type ProbeDistribution } from '../random/index.js';
+import { modelScore, type ScoreFn, type ScoreModel } from '../energy/index.js';
 
-/** An energy function with parameters: `(params, x [n, ...dim], ...cond) → E [n]` (lower = likelier). */
-export type EnergyFn<P, A extends unknown[] = []> = (params: P, x: Tensor, ...cond: A) => Tensor;
-/** A score function with parameters: `(params, x [n, ...dim], ...cond) → ∇ₓ log p [n, ...dim]`. */
-export type ScoreFn<P, A extends unknown[] = []> = (params: P, x: Tensor, ...cond: A) => Tensor;
-
-/**
- * What a score-matching loss trains: an energy (`score = −∇ₓE`, computed by a differentiable inner gradient so that
- * `∇θ` of the loss is a gradient of a gradient) or a direct score network.
- * @example const m: ScoreModel<MLPParams> = { energy: (p, x) => squeeze(applyMLP(p, x), 1) }; // or { score: (p, x) => applyMLP(p, x) }
- */
-export type ScoreModel<P, A extends unknown[] = []> = { readonly energy: EnergyFn<P, A> } | { readonly score: ScoreFn<P, A> };
+// The energy→score conversion lives in src/energy and the probe draws in src/random; re-exported here for the
+// modules that imported them from the losses.
+export { energyToScore, modelScore, type EnergyFn, type ScoreFn, type ScoreModel } from '../energy/index.js';
+export { probes, type ProbeDistribution } from '../random/index.js';
+/** Probe distribution for sliced score matching and Hutchinson estimators (the same type as `ProbeDistribution`). */
+export type Projection = ProbeDistribution;
 
 /** What every loss here returns: the scalar loss (differentiable in the params) and detached diagnostics. */
 export interface ScoreLossOutput {
@@ -26,33 +22,6 @@ export interface ScoreLossOutput {
 
 /** A loss as a pure function of parameters, a batch `x [n, ...dim]` and a random key. */
 export type ScoreLoss<P> = (params: P, batch: Tensor, key: Key) => ScoreLossOutput;
-
-/**
- * The score `s(x) = −∇ₓ Σᵢ E(xᵢ)` of an energy function, differentiable in the parameters (and in `x`): the inner
- * gradient is recorded whenever an outer `grad`/`valueAndGrad`/`vjp` is tracing, so `∇θ` of anything built from it
- * works (double backward). Rows must be independent. Shapes: `x [n, ...dim]` → `[n, ...dim]`.
- * @example const s = energyToScore((p, x) => quadratic(p, x)); s(params, x) // = −A(x − μ)
- */
-export function energyToScore<P, A extends unknown[]>(energy: EnergyFn<P, A>): ScoreFn<P, A> {
-  return (params: P, x: Tensor, ...cond: A): Tensor => {
-    const n = x.shape[0];
-    const g = grad((y: Tensor) => {
-      const e = energy(params, y, ...cond);
-      if (e.ndim !== 1 || e.shape[0] !== n) {
-        throw new ShapeError(`energy: must return one value per row, shape [${n}], got [${e.shape.join(', ')}]`);
-      }
-      return sum(e);
-    })(x);
-    return neg(g);
-  };
-}
-
-/** The score function of a {@link ScoreModel}. */
-export function modelScore<P, A extends unknown[]>(model: ScoreModel<P, A>): ScoreFn<P, A> {
-  if ('energy' in model) return energyToScore(model.energy);
-  if ('score' in model) return model.score;
-  throw new TypeError('ScoreModel: expected { energy } or { score }');
-}
 
 function checkBatch(x: Tensor, fn: string): [number, number] {
   if (!(x instanceof Tensor)) throw new TypeError(`${fn}: batch must be a Tensor`);
@@ -66,6 +35,15 @@ function checkScore(s: Tensor, x: Tensor, fn: string): void {
   }
 }
 
+/** Throws unless a caller-given noise/probe tensor has the shape and dtype of `like`. */
+function checkGiven(t: Tensor, like: Tensor, what: string): void {
+  if (!(t instanceof Tensor)) throw new TypeError(`${what} must be a Tensor`);
+  if (t.shape.length !== like.shape.length || t.shape.some((d, i) => d !== like.shape[i])) {
+    throw new ShapeError(`${what} has shape [${t.shape.join(', ')}], expected [${like.shape.join(', ')}]`);
+  }
+  if (t.dtype !== like.dtype) throw new DTypeError(`${what} is ${t.dtype}, the batch is ${like.dtype}`);
+}
+
 function rowSum(t: Tensor, n: number): Tensor {
   return sum(reshape(t, [n, t.size / n]), 1);
 }
@@ -76,20 +54,6 @@ function repeatRows(x: Tensor, times: number): Tensor {
 
 function num(t: Tensor): number {
   return detach(t).data[0];
-}
-
-/** Probe distribution for sliced score matching and Hutchinson estimators. */
-export type Projection = 'gaussian' | 'rademacher';
-
-/**
- * Random probe vectors with `E[v vᵀ] = I`: standard normal, or Rademacher (±1 with probability ½ each).
- * Shape `shape`, dtype `dtype`.
- * @example probes(k, [8, 2], 'rademacher') // entries in {−1, +1}
- */
-export function probes(key: Key, shape: readonly number[], kind: Projection, dtype: 'float32' | 'float64' = 'float32'): Tensor {
-  if (kind === 'gaussian') return normal(key, shape, { dtype });
-  if (kind === 'rademacher') return affine(bernoulli(key, 0.5, shape, { dtype }), 2, -1);
-  throw new RangeError(`probes: projection must be 'gaussian' or 'rademacher', got '${String(kind)}'`);
 }
 
 /**
@@ -148,19 +112,36 @@ export interface SlicedScoreMatchingOptions {
  * Its expectation over `v` is the exact score-matching objective, so the minimisers agree. Needs grad-of-grad for
  * energies (third order when differentiated in `θ`); cost is one backward pass over `M` copies of the batch.
  * Shapes: batch `[n, ...dim]`; loss `[]`; aux `{ sqTerm, jacobianTerm }`.
+ * The probes of a call are `probes(key, [M·n, ...dim], projection, batch.dtype)` (row `m·n + i` probes `xᵢ`); to give
+ * them yourself use {@link slicedScoreMatchingWithProbes}.
  * @example const loss = slicedScoreMatching({ score: net }, { nProjections: 4, projection: 'gaussian', varianceReduction: true });
  */
 export function slicedScoreMatching<P>(model: ScoreModel<P>, opts: SlicedScoreMatchingOptions = {}): ScoreLoss<P> {
+  const withProbes = slicedScoreMatchingWithProbes(model, opts);
+  const M = opts.nProjections ?? 1;
+  const kind = opts.projection ?? 'rademacher';
+  if (kind !== 'gaussian' && kind !== 'rademacher') throw new RangeError(`slicedScoreMatching: projection must be 'gaussian' or 'rademacher', got '${String(kind)}'`);
+  return (params, batch, key) => {
+    checkBatch(batch, 'slicedScoreMatching');
+    return withProbes(params, batch, probes(key, [M * batch.shape[0], ...batch.shape.slice(1)], kind, batch.dtype));
+  };
+}
+
+/**
+ * {@link slicedScoreMatching} with the probes given: `(params, batch [n, ...dim], v [M·n, ...dim]) → { loss, aux }`,
+ * where row `m·n + i` of `v` probes `xᵢ` (`M = nProjections`; `projection` is not used). For callers that draw their
+ * own probes or must reproduce a loss value.
+ * @example const loss = slicedScoreMatchingWithProbes({ energy: E })(params, x, normal(k, x.shape)); // M = 1, Gaussian probes
+ */
+export function slicedScoreMatchingWithProbes<P>(model: ScoreModel<P>, opts: SlicedScoreMatchingOptions = {}): (params: P, batch: Tensor, probes: Tensor) => ScoreLossOutput {
   const score = modelScore(model);
   const M = opts.nProjections ?? 1;
   if (!Number.isInteger(M) || M < 1) throw new RangeError(`slicedScoreMatching: nProjections must be a positive integer, got ${M}`);
-  const kind = opts.projection ?? 'rademacher';
-  if (kind !== 'gaussian' && kind !== 'rademacher') throw new RangeError(`slicedScoreMatching: projection must be 'gaussian' or 'rademacher', got '${String(kind)}'`);
   const vr = opts.varianceReduction ?? false;
-  return (params, batch, key) => {
+  return (params, batch, v) => {
     const [n] = checkBatch(batch, 'slicedScoreMatching');
     const xs = repeatRows(batch, M);
-    const v = probes(key, xs.shape, kind, batch.dtype);
+    checkGiven(v, xs, 'slicedScoreMatching: probes');
     const { s, vJv } = jacobianQuadratic(score, params, xs, v, 'slicedScoreMatching');
     const jac = mul(sum(vJv), 1 / (n * M));
     const sq = vr ? mul(sum(square(s)), 0.5 / (n * M)) : mul(sum(square(rowSum(mul(v, s), n * M))), 0.5 / (n * M));
@@ -173,6 +154,13 @@ export function slicedScoreMatching<P>(model: ScoreModel<P>, opts: SlicedScoreMa
 export interface DenoisingScoreMatchingOptions {
   /** Noise level `σ > 0` of `x̃ = x + σε`. */
   readonly sigma: number;
+  /**
+   * Scale of the loss, `λ(σ)·½‖s(x̃) + ε/σ‖²`: `'none'` (default) `λ = 1`; `'sigma2'` `λ = σ²`, i.e. the
+   * noise-prediction form `½‖σ·s(x̃) + ε‖²` (for an energy, `½‖σ∇E(x̃) − ε‖²`: the convention of the CLI's
+   * `mlp-energy` kind, of the playground, and of {@link multiScaleDenoisingScoreMatching}'s default). Same minimiser;
+   * the loss and its gradient are scaled by `σ²`.
+   */
+  readonly weighting?: 'none' | 'sigma2';
 }
 
 /**
@@ -180,20 +168,42 @@ export interface DenoisingScoreMatchingOptions {
  * `J(θ) = (1/n) Σᵢ ½ ‖s(x̃ᵢ) + (x̃ᵢ − xᵢ)/σ²‖² = (1/n) Σᵢ ½ ‖s(x̃ᵢ) + εᵢ/σ‖²`. Its minimiser is the score of the
  * smoothed density `p ∗ N(0, σ²I)`; for a quadratic energy on a sample, `A = (Ŝ + σ²I)⁻¹`, so small `σ` recovers the
  * precision up to `O(σ²)` — at the cost of gradient noise of order `1/σ`.
+ * With `weighting: 'sigma2'` the loss is `σ²·J = (1/n) Σᵢ ½ ‖σ s(x̃ᵢ) + εᵢ‖²`. The noise of a call is
+ * `ε = normal(key, batch.shape, { dtype: batch.dtype })`; to give it yourself use {@link denoisingScoreMatchingWithNoise}.
  * Shapes: batch `[n, ...dim]`; loss `[]`.
  * @example const loss = denoisingScoreMatching({ energy: E }, { sigma: 0.1 });
  */
 export function denoisingScoreMatching<P>(model: ScoreModel<P>, opts: DenoisingScoreMatchingOptions): ScoreLoss<P> {
+  const withNoise = denoisingScoreMatchingWithNoise(model, opts);
+  return (params, batch, key) => {
+    checkBatch(batch, 'denoisingScoreMatching');
+    return withNoise(params, batch, normal(key, batch.shape, { dtype: batch.dtype }));
+  };
+}
+
+/**
+ * {@link denoisingScoreMatching} with the noise given: `(params, batch [n, ...dim], noise ε [n, ...dim]) → { loss, aux }`,
+ * `x̃ = x + σε`. For callers that draw their own noise, reuse it (e.g. for a diagnostic at `x̃`), or must reproduce a
+ * loss value.
+ * @example
+ * const eps = normal(k, x.shape);
+ * const { loss } = denoisingScoreMatchingWithNoise({ energy: E }, { sigma: 0.1, weighting: 'sigma2' })(params, x, eps);
+ */
+export function denoisingScoreMatchingWithNoise<P>(model: ScoreModel<P>, opts: DenoisingScoreMatchingOptions): (params: P, batch: Tensor, noise: Tensor) => ScoreLossOutput {
   const score = modelScore(model);
   const sigma = opts.sigma;
   if (!(sigma > 0) || !Number.isFinite(sigma)) throw new RangeError(`denoisingScoreMatching: sigma must be a finite number > 0, got ${sigma}`);
-  return (params, batch, key) => {
+  const weighting = opts.weighting ?? 'none';
+  if (weighting !== 'none' && weighting !== 'sigma2') throw new RangeError(`denoisingScoreMatching: weighting must be 'none' or 'sigma2', got '${String(weighting)}'`);
+  return (params, batch, eps) => {
     const [n] = checkBatch(batch, 'denoisingScoreMatching');
-    const eps = normal(key, batch.shape, { dtype: batch.dtype });
+    checkGiven(eps, batch, 'denoisingScoreMatching: noise');
     const xt = add(batch, mul(eps, sigma));
     const s = score(params, xt);
     checkScore(s, batch, 'denoisingScoreMatching');
-    const loss = mul(sum(square(add(s, mul(eps, 1 / sigma)))), 0.5 / n);
+    // residual s + ε/σ; weighted by σ: σ·s + ε.
+    const r = weighting === 'sigma2' ? add(mul(s, sigma), eps) : add(s, mul(eps, 1 / sigma));
+    const loss = mul(sum(square(r)), 0.5 / n);
     return { loss, aux: { loss: num(loss) } };
   };
 }

@@ -11,4 +11,6 @@ export {
   randomBits, uniformInto, uniformArray, uniform, normalInto, normalArray, normal, bernoulli, categorical,
   randint, randintArray, permutation, permutationTensor,
 } from './sample.js';
+export { probes } from './probes.js';
+export type { ProbeDistribution } from './probes.js';
 export type { UniformOptions, NormalOptions, BernoulliOptions, CategoricalOptions, RandintOptions } from './sample.js';

@@ -17,6 +17,10 @@
  *
  * @module
  */
+import { getNativeRandom } from '../tensor/randomHook.js';
+
+// The native kernels' slot lives in the engine (the backend selector fills it); re-exported here, beside the generator.
+export { setNativeRandom, getNativeRandom, type NativeRandom } from '../tensor/randomHook.js';
 
 /** Philox multiplier for counter word 0. */
 const M0 = 0xd2511f53;
@@ -48,43 +52,10 @@ export const Domain = {
 } as const;
 
 /**
- * Bulk random kernels supplied by a native backend (the Node addon's C versions of {@link fillBits} and of the
- * uniform / normal conversions in `sample.ts`). Every method must write exactly the values of the pure-TS code:
- * - `fillBits(k0, k1, domain, out, startWord)`: as {@link fillBits};
- * - `uniform(k0, k1, out, start)`: element `i` of `out` is element `start + i` of `uniformInto(key, …)`;
- * - `normal(k0, k1, out, startPair)`: elements `2p, 2p+1` of `out` are pair `startPair + p` of `normalInto(key, …)`
- *   (odd lengths drop the last sine).
- * The random module never imports Node built-ins; the backend selector installs an implementation with
- * {@link setNativeRandom}.
- */
-export interface NativeRandom {
-  fillBits(k0: number, k1: number, domain: number, out: Uint32Array, startWord: number): void;
-  uniform(k0: number, k1: number, out: Float32Array | Float64Array, start: number): void;
-  normal(k0: number, k1: number, out: Float32Array | Float64Array, startPair: number): void;
-}
-
-/**
  * Requests of at least this many 32-bit words go to the native kernels when installed; smaller ones stay in
  * TypeScript (a native call costs ~100–300 ns, the TS generator ~8 ns per word).
  */
 export const NATIVE_RANDOM_MIN_WORDS = 256;
-
-let nativeRandom: NativeRandom | null = null;
-
-/**
- * Installs (or, with `null`, removes) the native bulk random kernels. Results do not change, only speed: the
- * native kernels are bit-identical to the TypeScript ones. Called by `initBackend()` in `src/tensor/select.ts`.
- * @param impl the kernels, or `null` for the pure-TS path.
- * @example setNativeRandom(null) // force the TypeScript generator
- */
-export function setNativeRandom(impl: NativeRandom | null): void {
-  nativeRandom = impl;
-}
-
-/** The installed native random kernels, or `null` (pure TypeScript). */
-export function getNativeRandom(): NativeRandom | null {
-  return nativeRandom;
-}
 
 /**
  * The Philox4x32-R block function on one counter (the reference form, used for known-answer tests and key
@@ -148,6 +119,7 @@ export function fillBits(k0: number, k1: number, domain: number, out: Uint32Arra
   if (!Number.isSafeInteger(startWord) || startWord < 0 || startWord + n > Number.MAX_SAFE_INTEGER) {
     throw new RangeError(`fillBits: startWord must be a non-negative safe integer, got ${startWord}`);
   }
+  const nativeRandom = getNativeRandom();
   if (nativeRandom !== null && n >= NATIVE_RANDOM_MIN_WORDS) {
     nativeRandom.fillBits(k0 >>> 0, k1 >>> 0, domain >>> 0, out, startWord);
     return;

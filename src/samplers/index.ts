@@ -7,8 +7,10 @@ export { mala, malaInit, malaKernel } from './mala.js';
 export type { MalaState, MalaInfo, MalaParams, MalaOptions } from './mala.js';
 export { hmc, hmcInit, hmcKernel } from './hmc.js';
 export type { HmcState, HmcInfo, HmcParams, HmcOptions } from './hmc.js';
-export { annealedLangevin, geometricSigmas } from './annealed.js';
-export type { AnnealedState, AnnealedInfo, AnnealedOptions, NoiseConditionalEnergy } from './annealed.js';
+export { annealedLangevin, geometricSigmas, annealedSnrStepSize, tweedieDenoise } from './annealed.js';
+export type {
+  AnnealedState, AnnealedScoreState, AnnealedInfo, AnnealedOptions, AnnealedTarget, NoiseConditionalEnergy, NoiseConditionalScore,
+} from './annealed.js';
 export { parallelTempering, geometricTemperatures, swapRates } from './pt.js';
 export type { PtState, PtInfo, PtOptions, PtLocalKernel } from './pt.js';
 export { blockGibbs } from './blockGibbs.js';

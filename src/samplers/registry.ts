@@ -64,8 +64,8 @@ const SAFE = ['maxGradNorm', 'box'];
  * - `ula`: `{stepSize, temperature = 1}` or decoupled `{gradStep, noiseScale}` (reports the implied temperature).
  * - `mala`: `{stepSize, temperature = 1}`.
  * - `hmc`: `{stepSize, numSteps = 10, temperature = 1, inverseMass: [..d]}`.
- * - `annealed`: `{sigmaMax = 10, sigmaMin = 0.1, levels = 10}` or `{sigmas: [...]}`, `{stepsPerLevel = 100, eps = 2e-5,
- *   temperature = 1}`; needs an energy with `smoothed(σ)` (gaussian, gmm).
+ * - `annealed`: `{sigmaMax = 10, sigmaMin = 0.1, levels = 10}` or `{sigmas: [...]}`, `{stepsPerLevel = 100,
+ *   stepSize = 2e-5 (old name: eps) or snr, temperature = 1}`; needs an energy with `smoothed(σ)` (gaussian, gmm).
  * - `pt`: `{temperatures: [...]}` or `{tMax = 20, numTemperatures = 8}`, `{stepSize, local = "mala" | "hmc" | "ula",
  *   numSteps = 5}`.
  * @example const alg = samplerRegistry.mala(analyticEnergies.banana({}), { stepSize: 0.1 });
@@ -93,14 +93,17 @@ export const samplerRegistry: Readonly<Record<SamplerName, (energy: Energy, opti
     }) as SamplingAlgorithm<unknown, BaseInfo>;
   },
   annealed(energy: Energy, options: unknown) {
-    const r = record(options, 'annealed', ['sigmas', 'sigmaMax', 'sigmaMin', 'levels', 'stepsPerLevel', 'eps', 'temperature', ...SAFE]);
+    const r = record(options, 'annealed', ['sigmas', 'sigmaMax', 'sigmaMin', 'levels', 'stepsPerLevel', 'stepSize', 'eps', 'snr', 'temperature', ...SAFE]);
+    const given = ['stepSize', 'eps', 'snr'].filter((k) => r[k] !== undefined);
+    if (given.length > 1) throw new SamplerOptionsError(`annealed: give one step-size rule, got ${given.join(' and ')}`);
     const smoothed = (energy as Partial<AnalyticEnergy>).smoothed;
     if (typeof smoothed !== 'function') {
       throw new SamplerOptionsError('annealed: this energy has no Gaussian-smoothed family smoothed(σ) (gaussian and gmm do); use "pt" or a noise-conditional model');
     }
     const sigmas = numArray(r, 'sigmas', 'annealed') ?? geometricSigmas(num(r, 'sigmaMax', 'annealed', 10), num(r, 'sigmaMin', 'annealed', 0.1), num(r, 'levels', 'annealed', 10, true));
     return annealedLangevin((s) => smoothed.call(energy, s), {
-      sigmas, stepsPerLevel: num(r, 'stepsPerLevel', 'annealed', 100, true), eps: num(r, 'eps', 'annealed', 2e-5),
+      sigmas, stepsPerLevel: num(r, 'stepsPerLevel', 'annealed', 100, true),
+      ...(r.snr !== undefined ? { snr: num(r, 'snr', 'annealed') } : { stepSize: num(r, r.eps !== undefined ? 'eps' : 'stepSize', 'annealed', 2e-5) }),
       temperature: num(r, 'temperature', 'annealed', 1), ...safeguards(r, 'annealed'),
     }) as SamplingAlgorithm<unknown, BaseInfo>;
   },

@@ -6,7 +6,7 @@
  * {@link loadNativeBackend}. Only `select.ts` imports this module.
  */
 import { BINARY_OPS, GRAD_OPS, jsBackend, UNARY_OPS, type Backend, type BinaryOp, type GradOp, type UnaryOp } from './backend.js';
-import type { NativeRandom } from '../random/philox.js';
+import type { NativeRandom } from './randomHook.js';
 import type { TypedArray } from './tensor.js';
 
 /** The raw functions exported by the addon (see native/ebm_native.c). Op arguments are indices into UNARY_OPS / BINARY_OPS. */
@@ -69,7 +69,7 @@ export interface NativeAddonInfo {
 /** Outcome of trying to load the addon: exactly one of `backend` / `error` is set. */
 export interface NativeLoadResult {
   backend: Backend | null;
-  /** The addon's bulk random kernels, to install with `setNativeRandom` (src/random/philox.ts) when native is chosen. */
+  /** The addon's bulk random kernels, to install with `setNativeRandom` (`randomHook.ts`, read by src/random) when native is chosen. */
   random: NativeRandom | null;
   addon: NativeAddon | null;
   info: NativeAddonInfo | null;

@@ -2,9 +2,9 @@
  * Backend selection: picks the native addon when it loads, else the pure-TypeScript backend, and reports what is in
  * use. `EBM_BACKEND=js|native` forces a choice. This is the only module that imports `native.ts`.
  */
-import { setNativeRandom } from '../random/philox.js';
 import { getBackend, jsBackend, setBackend, type Backend } from './backend.js';
 import { loadNativeBackend } from './native.js';
+import { setNativeRandom } from './randomHook.js';
 import type { DType, TypedArray } from './tensor.js';
 
 /** What {@link backendInfo} reports. */
@@ -43,7 +43,7 @@ function envChoice(): 'js' | 'native' | 'auto' {
 
 /**
  * Chooses and installs the compute backend (via `setBackend`) and returns it, and installs the matching bulk random
- * kernels of src/random (`setNativeRandom`: the addon's for native, none for js). Automatic choice: the native addon if
+ * kernels read by src/random (`setNativeRandom` in `randomHook.ts`: the addon's for native, none for js). Automatic choice: the native addon if
  * it loads, else the pure-TS backend. `choice` (or env `EBM_BACKEND`) forces one; forcing `'native'` when the addon
  * cannot load throws an error that says why.
  *

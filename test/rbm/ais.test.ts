@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BernoulliRBM, createRBM, exactLogZ } from '../../src/models/rbm/index.js';
-import { aisLogZ, aisLogZRatio, baseRateBias, linearBetas, salakhutdinovBetas } from '../../src/eval/ais.js';
+import { aisLogZ, aisLogZRatio, baseRateBias, linearBetas, salakhutdinovBetas } from '../../src/models/rbm/ais.js';
 import { barsAndStripes } from '../../src/data/toy.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { key } from '../../src/random/index.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRBM, exactLogZ, type RBMParams } from '../../src/models/rbm/index.js';
-import { averageLogLikelihood, freeEnergyGap, pseudoLogLikelihood, reconstructionError } from '../../src/eval/rbmMetrics.js';
+import { averageLogLikelihood, freeEnergyGap, pseudoLogLikelihood, reconstructionError } from '../../src/models/rbm/metrics.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { key, normalArray, split } from '../../src/random/index.js';
 import { allBinary, allOneHot, bruteLogPv } from './helpers.js';

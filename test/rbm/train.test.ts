@@ -3,7 +3,7 @@ import {
   RBM, BernoulliRBM, GaussianBernoulliRBM, SoftmaxRBM, NotFittedError, cdStep, createRBM, exactLogZ, initCDState,
   oneHotCategories, cloneParams,
 } from '../../src/models/rbm/index.js';
-import { averageLogLikelihood, reconstructionError } from '../../src/eval/rbmMetrics.js';
+import { averageLogLikelihood, reconstructionError } from '../../src/models/rbm/metrics.js';
 import { barsAndStripes } from '../../src/data/toy.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { foldIn, key, normalArray, randintArray, uniformArray } from '../../src/random/index.js';

@@ -22,6 +22,7 @@ const cases: [string, (e: AnalyticEnergy) => Alg, number, number][] = [
   ['pt', (e) => parallelTempering(e, { temperatures: [1, 2, 4], stepSize: 0.15 }) as Alg, 1500, 300],
   // After the anneal (5 levels × 40 steps) chains run ULA on the σ = 0.3 smoothed target, whose mean is the target's.
   ['annealed', (e) => annealedLangevin((s) => e.smoothed!(s), { sigmas: geometricSigmas(3, 0.3, 5), stepsPerLevel: 40, eps: 0.03 }) as Alg, 2700, 200],
+  ['annealed (score family)', (e) => annealedLangevin({ score: (s) => (x) => e.smoothed!(s).score(x) }, { sigmas: geometricSigmas(3, 0.3, 5), stepsPerLevel: 40, stepSize: 0.03 }) as Alg, 2700, 200],
 ];
 
 describe.each(cases)('%s: mean within z·MCSE', (name, make, steps, burnIn) => {

@@ -15,8 +15,8 @@ import {
   cdStep, createRBM, exactLogZ, freeEnergyRaw, gibbsBuffers, gibbsRaw, nHiddenOf, nVisibleOf, validateParams, initCDState,
   type CDState, type RBMParams, type VisibleType,
 } from '../../models/rbm/index.js';
-import { aisLogZ, salakhutdinovBetas } from '../../eval/ais.js';
-import { averageLogLikelihood, pseudoLogLikelihood, reconstructionError } from '../../eval/rbmMetrics.js';
+import { aisLogZ, salakhutdinovBetas } from '../../models/rbm/ais.js';
+import { averageLogLikelihood, pseudoLogLikelihood, reconstructionError } from '../../models/rbm/metrics.js';
 import { imageGridPng } from '../../io/png.js';
 import { DataError } from '../../io/errors.js';
 import type { TensorLayout } from '../../io/model.js';

@@ -1,8 +1,8 @@
 /**
  * Restricted Boltzmann machines: Bernoulli, Gaussian–Bernoulli and softmax visible units with binary hidden units;
  * energies, conditionals, block Gibbs sampling, CD-k/PCD training (functional `cdStep` and estimator classes) and
- * the exact log partition function for small models. AIS and evaluation metrics live in `src/eval/ais.ts` and
- * `src/eval/rbmMetrics.ts`.
+ * the exact log partition function for small models, AIS estimates of it (`ais.ts`) and the evaluation metrics
+ * (`metrics.ts`: average log-likelihood, pseudo-log-likelihood, reconstruction error, free-energy gap).
  * @module
  */
 export {
@@ -19,5 +19,11 @@ export { exactLogZ } from './exact.js';
 export type { ExactLogZOptions } from './exact.js';
 export { cdStep, initCDState, learningRateAt } from './train.js';
 export type { CDOptions, CDState, CDMetrics, Velocity, LearningRateSchedule } from './train.js';
+export { aisLogZ, aisLogZRatio, baseRateBias, salakhutdinovBetas, linearBetas } from './ais.js';
+export type { AISOptions, AISLogZOptions, AISRatioOptions, AISResult } from './ais.js';
+export { averageLogLikelihood, pseudoLogLikelihood, reconstructionError, freeEnergyGap } from './metrics.js';
+export type {
+  LikelihoodProtocol, LogLikelihoodResult, PLLOptions, PLLResult, ReconstructionOptions, FreeEnergyGapResult,
+} from './metrics.js';
 export { RBM, BernoulliRBM, GaussianBernoulliRBM, SoftmaxRBM } from './estimator.js';
 export type { RBMOptions, RBMFitOptions, EpochInfo } from './estimator.js';

@@ -25,11 +25,15 @@
  * `ess = (Σw)² / Σw²` is the effective sample size of the importance weights.
  * @module
  */
-import { getBackend } from '../tensor/backend.js';
-import { softplusScalar } from '../tensor/backend.js';
-import { ShapeError, Tensor, allocate, type TypedArray } from '../tensor/tensor.js';
-import { split, uniformInto, type Key, keyData } from '../random/index.js';
-import { nHiddenOf, nVisibleOf, validateParams, type RBMParams } from '../models/rbm/params.js';
+import { getBackend } from '../../tensor/backend.js';
+import { softplusScalar } from '../../tensor/backend.js';
+import { ShapeError, Tensor, allocate, type TypedArray } from '../../tensor/tensor.js';
+import { split, uniformInto, type Key, keyData } from '../../random/index.js';
+import { aisEstimate, checkAisBetas, salakhutdinovBetas, type AISEstimate } from '../../eval/annealedImportance.js';
+import { nHiddenOf, nVisibleOf, validateParams, type RBMParams } from './params.js';
+
+// The β schedules are generic AIS and live in src/eval; re-exported here beside the RBM estimators that use them.
+export { salakhutdinovBetas, linearBetas } from '../../eval/annealedImportance.js';
 
 /** Options of {@link aisLogZ} and {@link aisLogZRatio}. */
 export interface AISOptions {
@@ -55,50 +59,14 @@ export interface AISRatioOptions extends AISOptions {
   burnIn?: number;
 }
 
-/** Result of an AIS run. */
-export interface AISResult {
-  /** Estimate of `log Z` of the target (for {@link aisLogZRatio}: of `log Z_B − log Z_A`). */
-  logZ: number;
-  /** Delta-method standard deviation of `logZ` (see module docs). */
-  logZStd: number;
-  /** `log Z` at `w̄ − 3 s_w/√R` (−∞ when that is ≤ 0). */
-  logZLow: number;
-  /** `log Z` at `w̄ + 3 s_w/√R`. */
-  logZHigh: number;
-  /** Effective sample size `(Σw)²/Σw²` ∈ [1, runs]. */
-  ess: number;
+/** Result of an AIS run: the estimate (for {@link aisLogZRatio}, `logZ` is `log Z_B − log Z_A`) and its record. */
+export interface AISResult extends AISEstimate {
   /** Log importance weights per run (float64, `[runs]`). */
   logWeights: Float64Array;
   /** `log Z_A` of the start model (0 for ratios). */
   logZBase: number;
   /** Protocol record. */
   protocol: { runs: number; betas: number; key: [number, number]; base: string; smoothing?: number };
-}
-
-/**
- * The inverse-temperature schedule of Salakhutdinov & Murray (2008): β from 0 to 0.5 in steps of 1e-3, 0.5 to 0.9 in
- * steps of 1e-4, 0.9 to 1 in steps of 1e-5 (14 500 intervals). `intervals` rescales all three step sizes to give that
- * many intervals with the same proportions (e.g. 3000 for tests).
- * @returns float64 array from 0 to 1 inclusive.
- */
-export function salakhutdinovBetas(intervals = 14500): Float64Array {
-  if (!Number.isInteger(intervals) || intervals < 29) throw new RangeError(`salakhutdinovBetas: intervals must be an integer ≥ 29, got ${intervals}`);
-  const n1 = Math.max(1, Math.round((intervals * 500) / 14500));
-  const n2 = Math.max(1, Math.round((intervals * 4000) / 14500));
-  const n3 = Math.max(1, intervals - n1 - n2);
-  const out = new Float64Array(n1 + n2 + n3 + 1);
-  let o = 0;
-  for (let i = 0; i < n1; i++) out[o++] = (0.5 * i) / n1;
-  for (let i = 0; i < n2; i++) out[o++] = 0.5 + (0.4 * i) / n2;
-  for (let i = 0; i < n3; i++) out[o++] = 0.9 + (0.1 * i) / n3;
-  out[o] = 1;
-  return out;
-}
-
-/** `n` equally spaced intervals from 0 to 1 (`n + 1` values). */
-export function linearBetas(n: number): Float64Array {
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`linearBetas: n must be a positive integer, got ${n}`);
-  return Float64Array.from({ length: n + 1 }, (_, i) => i / n);
 }
 
 /**
@@ -121,13 +89,6 @@ export function baseRateBias(data: Tensor, smoothing = 1): Float64Array {
     if (p <= 0 || p >= 1) throw new RangeError('baseRateBias: a marginal is exactly 0 or 1; use smoothing > 0');
     return Math.log(p / (1 - p));
   });
-}
-
-function checkBetas(betas: ArrayLike<number>): Float64Array {
-  const b = Float64Array.from(betas);
-  if (b.length < 2 || b[0] !== 0 || b[b.length - 1] !== 1) throw new RangeError('AIS: betas must start at 0, end at 1 and have at least 2 values');
-  for (let i = 1; i < b.length; i++) if (!(b[i] >= b[i - 1])) throw new RangeError(`AIS: betas must be non-decreasing (index ${i}: ${b[i - 1]} → ${b[i]})`);
-  return b;
 }
 
 /** One model inside the annealing: its parameters and per-run buffers. */
@@ -228,30 +189,6 @@ function anneal(sideA: Side, sideB: Side, v: TypedArray, R: number, nv: number, 
   return logw;
 }
 
-function summarise(logw: Float64Array, logBase: number): Omit<AISResult, 'logWeights' | 'logZBase' | 'protocol'> {
-  const R = logw.length;
-  let m = -Infinity;
-  for (let r = 0; r < R; r++) {
-    // −∞ is a valid (zero) weight; NaN and +∞ mean non-finite parameters or energies.
-    if (!(logw[r] < Infinity)) throw new RangeError(`AIS: log weight of run ${r} is ${logw[r]} (non-finite parameters?)`);
-    if (logw.every((v) => v === -Infinity)) throw new RangeError('AIS: every run has weight 0 (log weight −∞)');
-    if (logw[r] > m) m = logw[r];
-  }
-  let s = 0, s2 = 0;
-  for (let r = 0; r < R; r++) { const w = Math.exp(logw[r] - m); s += w; s2 += w * w; }
-  const mean = s / R;
-  const varW = R > 1 ? Math.max(0, (s2 - R * mean * mean) / (R - 1)) : 0;
-  const se = Math.sqrt(varW / R);
-  const logZ = logBase + m + Math.log(mean);
-  return {
-    logZ,
-    logZStd: se / mean,
-    logZLow: mean - 3 * se > 0 ? logBase + m + Math.log(mean - 3 * se) : -Infinity,
-    logZHigh: logBase + m + Math.log(mean + 3 * se),
-    ess: (s * s) / s2,
-  };
-}
-
 function checkBernoulli(p: RBMParams, fn: string): void {
   validateParams(p, fn);
   if (p.visible !== 'bernoulli') throw new RangeError(`${fn}: AIS is implemented for Bernoulli-visible RBMs, got '${p.visible}'`);
@@ -269,7 +206,7 @@ export function aisLogZ(p: RBMParams, key: Key, opts: AISLogZOptions = {}): AISR
   const nv = nVisibleOf(p), dt = p.W.dtype;
   const R = opts.runs ?? 100;
   if (!Number.isInteger(R) || R < 1) throw new RangeError(`aisLogZ: runs must be a positive integer, got ${R}`);
-  const betas = checkBetas(opts.betas ?? salakhutdinovBetas());
+  const betas = checkAisBetas(opts.betas ?? salakhutdinovBetas());
   const smoothing = opts.smoothing ?? 1;
   let bA: Float64Array;
   let base: string;
@@ -299,7 +236,7 @@ export function aisLogZ(p: RBMParams, key: Key, opts: AISLogZOptions = {}): AISR
   const logBase = logZA + nHiddenOf(p) * Math.LN2;
   const proto: AISResult['protocol'] = { runs: R, betas: betas.length, key: keyData(key), base };
   if (opts.data && !opts.baseBias) proto.smoothing = smoothing;
-  return { ...summarise(logw, logBase), logWeights: logw, logZBase: logZA, protocol: proto };
+  return { ...aisEstimate(logw, logBase), logWeights: logw, logZBase: logZA, protocol: proto };
 }
 
 /**
@@ -319,7 +256,7 @@ export function aisLogZRatio(a: RBMParams, b: RBMParams, key: Key, opts: AISRati
   if (!Number.isInteger(R) || R < 1) throw new RangeError(`aisLogZRatio: runs must be a positive integer, got ${R}`);
   const burnIn = opts.burnIn ?? 1000;
   if (!Number.isInteger(burnIn) || burnIn < 0) throw new RangeError(`aisLogZRatio: burnIn must be an integer ≥ 0, got ${burnIn}`);
-  const betas = checkBetas(opts.betas ?? salakhutdinovBetas());
+  const betas = checkAisBetas(opts.betas ?? salakhutdinovBetas());
   const [k0, k1, k2] = split(key, 3);
   const v = allocate(dt, R * nv);
   const u = uniformInto(k0, allocate(dt, R * nv));
@@ -332,7 +269,7 @@ export function aisLogZRatio(a: RBMParams, b: RBMParams, key: Key, opts: AISRati
   const logw = anneal(sideA, sideB, v, R, nv, betas, k2, dt);
   const logBase = (nHiddenOf(b) - nHiddenOf(a)) * Math.LN2;
   return {
-    ...summarise(logw, logBase), logWeights: logw, logZBase: 0,
+    ...aisEstimate(logw, logBase), logWeights: logw, logZBase: 0,
     protocol: { runs: R, betas: betas.length, key: keyData(key), base: `RBM A (${nHiddenOf(a)} hidden), ${burnIn} burn-in sweeps` },
   };
 }

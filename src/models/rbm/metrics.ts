@@ -4,11 +4,11 @@
  * between training and held-out data (Hinton's overfitting monitor).
  * @module
  */
-import { Tensor, allocate } from '../tensor/tensor.js';
-import { softplusScalar } from '../tensor/backend.js';
-import { randintArray, split, uniformInto, type Key } from '../random/index.js';
-import { freeEnergyRaw, hiddenPreactivation, hiddenProbsRaw, scaledVisible, visibleMeanRaw } from '../models/rbm/core.js';
-import { checkVisible, nHiddenOf, nVisibleOf, validateParams, type RBMParams } from '../models/rbm/params.js';
+import { Tensor, allocate } from '../../tensor/tensor.js';
+import { softplusScalar } from '../../tensor/backend.js';
+import { randintArray, split, uniformInto, type Key } from '../../random/index.js';
+import { freeEnergyRaw, hiddenPreactivation, hiddenProbsRaw, scaledVisible, visibleMeanRaw } from './core.js';
+import { checkVisible, nHiddenOf, nVisibleOf, validateParams, type RBMParams } from './params.js';
 
 /** How a log-likelihood number was obtained; stored next to the number so tables are comparable. */
 export interface LikelihoodProtocol {

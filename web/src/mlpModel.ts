@@ -13,7 +13,7 @@ import { encodeModel, checkTensorLayout, MODEL_FORMAT } from '../../src/io/model
 import type { Energy } from '../../src/energy/index.js';
 import {
   energyZ, standardize, encodeMlpEnergyModel, decodeMlpEnergyModel, type MlpEnergyConfig, type MlpEnergyModel, type ModelCodec,
-} from '../../src/models/mlpEnergy.js';
+} from '../../src/models/mlpEnergy/model.js';
 
 /** The library's model-file codec (its Node file-system imports are stubbed in the browser build). */
 const codec: ModelCodec = { format: MODEL_FORMAT, encodeModel, decodeSafetensors, checkTensorLayout };

@@ -18,7 +18,7 @@ import type { MLPParams } from '../../src/nn/index.js';
 import { makeTarget, gridSample, type Target, type Bounds } from './targets.js';
 import {
   makeMlpEnergyConfig as makeConfig, initMlpEnergy as initParams, energyZ, standardize, unstandardize, type MlpEnergyModel,
-} from '../../src/models/mlpEnergy.js';
+} from '../../src/models/mlpEnergy/model.js';
 import { dataEnergy, zEnergy, exportModel, importModel } from './mlpModel.js';
 import { digitGlyphs } from './digits.js';
 import type { FromWorker, ToWorker, SamplerParams, TrainParams, RbmParams, Tab } from './protocol.js';

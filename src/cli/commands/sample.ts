@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { key as makeKey } from '../../random/index.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { loadAnyModel } from '../models.js';
+import { scoreRequest } from '../kinds/scoreOptions.js';
 import { printResult, runCommand, type CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { parsePositiveFloat, parsePositiveInt } from '../options.js';
@@ -63,6 +64,7 @@ export function register(program: Command, ctx: CliContext): void {
         n: o.n,
         ...(steps !== undefined ? { steps } : {}),
         ...(o.stepSize !== undefined ? { stepSize: o.stepSize } : {}),
+        ...(scoreRequest().sampler !== undefined ? { sampler: scoreRequest().sampler } : {}),
         onProgress: (d) => bar.update(d),
       });
       bar.done();

@@ -24,20 +24,6 @@ import { checkCheckpointParams, type StateTree } from '../../io/checkpoint.js';
 import { UsageError } from '../errors.js';
 import { trainLoop, type TrainerRunOptions } from '../trainLoop.js';
 
-declare module '../models.js' {
-  /** RBM-specific evaluation options (used by `ebm eval` for `rbm` models; other kinds ignore them). */
-  interface EvalOptions {
-    /** How `log Z` is computed: exact enumeration or annealed importance sampling (default: exact when feasible). */
-    logz?: 'exact' | 'ais';
-    /** AIS: number of β intervals of the Salakhutdinov–Murray schedule (≥ 29). */
-    aisBetas?: number;
-    /** AIS: number of independent annealing runs. */
-    aisRuns?: number;
-    /** Receives non-numeric details of the evaluation (e.g. the `protocol` record), merged into the command's result. */
-    report?: Record<string, unknown>;
-  }
-}
-
 /** The model-file kind string of RBMs. */
 export const RBM_KIND = 'rbm';
 

@@ -62,8 +62,8 @@ export interface LoadedModel {
   imageShape?: [number, number];
   /** A one-line human description (architecture, training data). */
   describe(): string;
-  /** Draws `n` samples `[n, dim]`. */
-  sample(opts: SampleOptions): Tensor;
+  /** Draws `n` samples `[n, dim]` (absent for kinds without a sampler, e.g. `rbm-cf`). */
+  sample?(opts: SampleOptions): Tensor;
   /** Per-row score of data `x [n, dim]`: the energy `E(x)` (lower = more probable). */
   energy?(x: Tensor): Float64Array;
   /** Figures on a data set (e.g. `avgLogLik`, `logZ`, `avgEnergy`). */

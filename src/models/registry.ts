@@ -1,6 +1,6 @@
 /**
  * The one registry of model kinds: a model file's `kind` metadata selects the handler that validates it and knows
- * how to sample, score and evaluate it. The library's kinds (score-sde, mlp-energy) are registered here; other
+ * how to sample, score and evaluate it. The library's kinds (score-sde, mlp-energy, rbm, deep-ebm, rbm-cf) are registered here; other
  * kinds join with {@link registerModelKind}.
  */
 import { DataError } from '../io/errors.js';
@@ -9,12 +9,18 @@ import { MODEL_FORMAT, type ModelFile } from '../io/model.js';
 import type { LoadedModel, ModelKindHandler } from './kind.js';
 import { scoreSdeKind } from './scoreSde/kind.js';
 import { mlpEnergyKind } from './mlpEnergy/kind.js';
+import { rbmKind } from './rbm/kind.js';
+import { deepEbmKind } from './deepEbm/kind.js';
+import { rbmCfKind } from './rbmCf/kind.js';
 
 export type { LoadedModel, ModelKindHandler, SampleOptions, EvalOptions, PlotOptions } from './kind.js';
 
 const registry = new Map<string, ModelKindHandler>([
   [scoreSdeKind.kind, scoreSdeKind],
   [mlpEnergyKind.kind, mlpEnergyKind],
+  [rbmKind.kind, rbmKind],
+  [deepEbmKind.kind, deepEbmKind],
+  [rbmCfKind.kind, rbmCfKind],
 ]);
 
 /**

@@ -55,6 +55,7 @@ export function register(program: Command, ctx: CliContext): void {
       checkOutputPath(o.out, '--out', SAMPLE_EXTS);
       if (o.plot) checkOutputPath(o.plot, '--plot', ['.png']);
       const m = await loadAnyModel(modelPath);
+      if (!m.sample) throw new UsageError(`model kind ${m.kind} cannot be sampled`);
       if (o.plot && !m.plot) throw new UsageError(`--plot: model kind ${m.kind} cannot be plotted`);
       const steps = o.gibbsSteps ?? o.steps;
       const bar = progressBar(ctx.io, 'sample', steps ?? 500, o.quiet);

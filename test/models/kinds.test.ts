@@ -185,3 +185,30 @@ describe('registry', () => {
     }
   });
 });
+
+describe('README: model kinds in code (examples/kinds.ts)', () => {
+  it('the README shows the code of examples/kinds.ts', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const src = readFileSync(join(ROOT, 'examples/kinds.ts'), 'utf8');
+    const body = src.slice(src.indexOf('// begin README kinds\n') + '// begin README kinds\n'.length, src.indexOf('// end README kinds'));
+    const chunks = body.trim().split('\n\n');
+    expect(chunks.length).toBeGreaterThanOrEqual(5);
+    for (const c of chunks) expect(readme, c.split('\n')[0]).toContain(c.trim());
+  });
+
+  it('runs every kind and the file round trip', async () => {
+    const ex = await import('../../examples/kinds.js');
+    const s = ex.scoreSdeExample(30);
+    expect(s.samples.shape).toEqual([500, 2]);
+    expect(Number.isFinite(s.avgLogLik)).toBe(true);
+    expect(ex.anyModelExample(s.file).shape).toEqual([100, 2]);
+    const m = ex.mlpEnergyExample(30);
+    expect(m.samples.shape).toEqual([500, 2]);
+    expect(Number.isFinite(m.avgLogLik)).toBe(true);
+    const r = ex.rbmExample(2);
+    expect(r.samples.shape).toEqual([10, 16]);
+    expect(Array.from(r.freeEnergy.data).every(Number.isFinite)).toBe(true);
+    const d = ex.deepEbmExample(10);
+    expect(Object.values(d.params).every((t) => Array.from(t.data).every(Number.isFinite))).toBe(true);
+  }, 120_000);
+});

@@ -1,7 +1,7 @@
 // Each model kind from the library, in a few lines: the same calls `ebm train …` makes (see README, "Model kinds in
 // code"). Step counts are tiny here so the examples run in seconds; the README's CLI sections give real settings.
 import {
-  key, split, foldIn, bernoulli, gatherRows, reshape, toy, ula, contrastiveDivergence, rbm, deepEbm, scoreSde, mlpEnergy,
+  key, split, foldIn, bernoulli, gatherRows, toy, ula, contrastiveDivergence, rbm, deepEbm, scoreSde, mlpEnergy,
   decodeModel, type Tensor,
 } from '../src/index.js';
 import { epochBatchIndices } from '../src/data/batches.js';
@@ -16,7 +16,7 @@ export function scoreSdeExample(steps = 200): { samples: Tensor; avgLogLik: numb
   let state = scoreSde.initScoreSdeState(cfg, kInit, { lr: 2e-3 });           // { step, params, opt, ema }: a value
   const z = scoreSde.toModelSpace(cfg, x);
   const batch = epochBatchIndices(kData, x.shape[0], 256);
-  for (let t = 1; t <= steps; t++) [state] = step(state, reshape(gatherRows(z, batch(t)), [256, 2]), foldIn(kTrain, t));
+  for (let t = 1; t <= steps; t++) [state] = step(state, gatherRows(z, batch(t)), foldIn(kTrain, t));
   const samples = scoreSde.sampleScoreSde(state.params, cfg, key(2), 500, { sampler: 'em' });
   const { avgLogLik } = scoreSde.scoreSdeLogLik(state.params, cfg, toy.getToy('moons').sample(key(3), 200), key(4));
   const file = scoreSde.encodeScoreSdeModel({ cfg, params: state.params, provenance: { data: 'toy:moons' } });

@@ -1,5 +1,5 @@
 /**
- * The playground's trainable energy: the `mlp-energy` model of `src/models/mlpEnergy.ts` (shared with the CLI's model
+ * The playground's trainable energy: the `mlp-energy` model of `src/models/mlpEnergy/` (shared with the CLI's model
  * kind), so a model exported from the page loads in `ebm` and a model trained by `ebm train` loads in the page.
  * This file adds only what the page needs on top: the model as an {@link Energy} (data space for heat maps,
  * standardised space for samplers and training) and the file codec wired to the library's safetensors I/O.

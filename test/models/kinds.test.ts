@@ -22,6 +22,8 @@ import {
   makeMlpEnergyConfig, initMlpEnergyState, mlpEnergyTrainStep, standardize, sampleMlpEnergy, energyOf, saveMlpEnergyBytes,
   type MlpEnergyTrainState,
 } from '../../src/models/mlpEnergy/index.js';
+import { encodeModel } from '../../src/io/model.js';
+import { initDeepEbm, parseArch } from '../../src/models/deepEbm/index.js';
 import { encodeRbmModel, initRbmForData, rbmGibbsSample, rbmFreeEnergy, type RbmConfig } from '../../src/models/rbm/kind.js';
 import { ebm, tempDir, ROOT } from '../cli/helpers.js';
 
@@ -183,6 +185,49 @@ describe('registry', () => {
         expect(d, `${kind} ${name}`).toBeLessThanOrEqual(tol);
       }
     }
+  });
+});
+
+describe('registry contract table (every kind with a sampler)', () => {
+  const x = getToy('moons').sample(key(1), 40);
+  const bits = new Tensor(Float32Array.from({ length: 40 * 6 }, (_, i) => ((i * 7919) % 3 === 0 ? 1 : 0)), [40, 6]);
+  const sCfg = makeScoreSdeConfig(x, { sde: 've', arch: { kind: 'mlp', hidden: [5], embedDim: 8, activation: 'silu' } });
+  const mCfg = makeMlpEnergyConfig(x, { hidden: [5], loss: 'dsm' });
+  const rCfg: RbmConfig = { visible: 'bernoulli', categories: 1, nVisible: 6, nHidden: 3, imageShape: null };
+  const dCfg = {
+    arch: parseArch('mlp:2-5-1'), activation: 'silu' as const, shift: [0], scale: [1], confine: 0.01,
+    sampler: 'ula' as const, stepSize: 0.01, mcmcSteps: 5, initLow: [-2, -2], initHigh: [2, 2], clamp: null, imageShape: null,
+  };
+  const files: [string, number, Uint8Array][] = [
+    ['score-sde', 2, encodeScoreSdeModel({ cfg: sCfg, params: initScoreSdeState(sCfg, key(2), { lr: 1e-3 }).params, provenance: {} })],
+    ['mlp-energy', 2, saveMlpEnergyBytes({ cfg: mCfg, params: initMlpEnergyState(mCfg, key(3), { lr: 1e-3 }).params, provenance: {} })],
+    ['rbm', 6, encodeRbmModel(rCfg, initRbmForData(key(4), bits, rCfg))],
+    ['deep-ebm', 2, encodeModel({ kind: 'deep-ebm', config: dCfg, provenance: {}, tensors: initDeepEbm(key(5), dCfg) })],
+  ];
+  it.each(files)('%s: decodes, samples [n, dim] deterministically given the key, finite energies of the right shape', (kind, dim, bytes) => {
+    const m = decodeModel(bytes, `${kind}.safetensors`);
+    expect(m.kind).toBe(kind);
+    expect(m.dim).toBe(dim);
+    expect(m.describe()).toMatch(new RegExp(`^${kind}`));
+    const a = m.sample!({ key: key(7), n: 5, steps: 8 });
+    const b = m.sample!({ key: key(7), n: 5, steps: 8 });
+    const c = m.sample!({ key: key(8), n: 5, steps: 8 });
+    expect(a.shape).toEqual([5, dim]);
+    expect(Array.from(a.data)).toEqual(Array.from(b.data));
+    expect(Array.from(a.data)).not.toEqual(Array.from(c.data));
+    expect(Array.from(a.data).every(Number.isFinite)).toBe(true);
+    if (m.energy) {
+      const e = m.energy(a);
+      expect(e.length).toBe(5);
+      expect(Array.from(e).every(Number.isFinite)).toBe(true);
+    }
+  });
+
+  it('a damaged file is a DataError naming the file', () => {
+    const bytes = files[1][2].slice();
+    expect(() => decodeModel(bytes.subarray(0, 40), 'cut.safetensors')).toThrow(/cut\.safetensors/);
+    const wrongKind = encodeModel({ kind: 'nope', config: {}, provenance: {}, tensors: {} });
+    expect(() => decodeModel(wrongKind, 'w.safetensors')).toThrow(/model kind "nope"/);
   });
 });
 

@@ -19,10 +19,13 @@ import {
   encodeScoreSdeModel, type ScoreSdeConfig, type ScoreSdeTrainState,
 } from '../../src/models/scoreSde/index.js';
 import {
-  makeMlpEnergyConfig, initMlpEnergyState, mlpEnergyTrainStep, standardize, sampleMlpEnergy, energyOf, saveMlpEnergyBytes,
+  makeMlpEnergyConfig, initMlpEnergyState, mlpEnergyTrainStep, mlpEnergyCdTrainStep, energyZ, standardize, sampleMlpEnergy, energyOf, saveMlpEnergyBytes,
   type MlpEnergyTrainState,
 } from '../../src/models/mlpEnergy/index.js';
 import { encodeModel } from '../../src/io/model.js';
+import { ula } from '../../src/samplers/index.js';
+import { contrastiveDivergence } from '../../src/losses/contrastiveDivergence.js';
+import type { MLPParams } from '../../src/nn/index.js';
 import { initDeepEbm, parseArch } from '../../src/models/deepEbm/index.js';
 import { encodeRbmModel, initRbmForData, rbmGibbsSample, rbmFreeEnergy, type RbmConfig } from '../../src/models/rbm/kind.js';
 import { ebm, tempDir, ROOT } from '../cli/helpers.js';
@@ -111,6 +114,26 @@ describe('training states are values', () => {
     const [again] = step(kept, z, key(4));
     expect(hexOf(again.params)).toEqual(hexOf(a.params));
     expect(again.step).toBe(2);
+  });
+
+  it('mlp-energy by CD (the playground objective): the step returns new params, Adam and CD states and leaves the old ones', () => {
+    const x = getToy('moons').sample(key(1), 64);
+    const cfg = makeMlpEnergyConfig(x, { hidden: [6], loss: 'dsm' });
+    const z = standardize(cfg, x);
+    const cd = contrastiveDivergence<MLPParams>({
+      energy: (p) => ({ dim: 2, energy: (u: Tensor) => energyZ(p, cfg, u) }), sampler: (E) => ula(E, { stepSize: 0.01 }),
+      steps: 3, negatives: 'buffer', bufferSize: 32, reinitFrom: { kind: 'uniform', low: -3, high: 3 },
+    });
+    const step = mlpEnergyCdTrainStep(cd, { lr: 1e-2 });
+    const s0 = initMlpEnergyState(cfg, key(2), { lr: 1e-2 });
+    const s1 = { ...s0, cd: cd.initState(key(3), s0.params, z) };
+    const buf = Array.from(s1.cd.buffer!.data);
+    const [s2, info] = step(s1, z, key(4));
+    step(s2, z, key(5));
+    expect(Number.isFinite(info.loss) && Number.isFinite(info.gap)).toBe(true);
+    expect(s2.step).toBe(1);
+    expect(Array.from(s1.cd.buffer!.data)).toEqual(buf);
+    expect(hexOf(step(s1, z, key(4))[0].params)).toEqual(hexOf(s2.params));
   });
 
   it('a kept mlp-energy state is unchanged by later steps', () => {

@@ -9,8 +9,8 @@ import { key as makeKey, foldIn, split, normal, uniformArray, randintArray, type
 import type { Energy } from '../../src/energy/index.js';
 import { ula, mala, hmc, annealedLangevin, geometricSigmas, type BaseInfo, type SamplingAlgorithm } from '../../src/samplers/index.js';
 import { essMultiChain } from '../../src/eval/diagnostics.js';
-import { adam, applyUpdates, type OptState, type GradientTransformation } from '../../src/optim/index.js';
-import { contrastiveDivergence, cdValueAndGrad, type CDLoss, type CDState } from '../../src/losses/contrastiveDivergence.js';
+import { adam, type OptState, type GradientTransformation } from '../../src/optim/index.js';
+import { contrastiveDivergence, type CDLoss, type CDState } from '../../src/losses/contrastiveDivergence.js';
 import { createRBM, cdStep, initCDState, gibbsSample, type RBMParams, type CDState as RbmCDState } from '../../src/models/rbm/index.js';
 import { getToy } from '../../src/data/toy.js';
 import type { MLPParams } from '../../src/nn/index.js';
@@ -18,7 +18,7 @@ import { makeTarget, gridSample, type Target, type Bounds } from './targets.js';
 import {
   makeMlpEnergyConfig as makeConfig, initMlpEnergy as initParams, standardize, unstandardize, type MlpEnergyModel,
 } from '../../src/models/mlpEnergy/model.js';
-import { mlpEnergyTrainStep } from '../../src/models/mlpEnergy/train.js';
+import { mlpEnergyTrainStep, mlpEnergyCdTrainStep } from '../../src/models/mlpEnergy/train.js';
 import { dataEnergy, zEnergy, exportModel, importModel } from './mlpModel.js';
 import { digitGlyphs } from './digits.js';
 import type { FromWorker, ToWorker, SamplerParams, TrainParams, RbmParams, Tab } from './protocol.js';
@@ -345,15 +345,13 @@ function trainStep(m: MlpEnergyModel): number {
   const batch = gatherRows(train.dataZ!, randintArray(kb, 0, N, Math.min(p.batch, N)));
   let lv: number;
   if (p.loss === 'cd') {
-    const r = cdValueAndGrad(train.cd!)(m.params, batch, kl, train.cdState!);
-    train.cdState = r.state;
-    lv = r.loss;
-    const g: MLPParams = r.grads;
-    if (!Number.isFinite(lv)) throw new Error(`training diverged at step ${train.step + 1}: loss is ${lv} (lower the learning rate or step size)`);
-    const [u, st] = train.opt.update(g, train.optState!, m.params);
-    m.params = applyUpdates(m.params, u);
-    train.optState = st;
-    train.step++;
+    const step = mlpEnergyCdTrainStep(train.cd!, { lr: p.lr, clipNorm: 10 });
+    const [next, info] = step({ step: train.step, params: m.params, opt: train.optState!, cd: train.cdState! }, batch, kl);
+    m.params = next.params;
+    train.optState = next.opt;
+    train.cdState = next.cd;
+    train.step = next.step;
+    lv = info.loss;
   } else {
     // The library's training step of the mlp-energy kind (the one `ebm train mlp-energy` runs), same loss convention.
     const step = mlpEnergyTrainStep({ ...m.cfg, loss: p.loss }, { lr: p.lr, clipNorm: 10 });

@@ -17,8 +17,8 @@ export {
   type MlpEnergyConfig, type MlpEnergyConfigOptions, type MlpEnergyModel, type ModelCodec, type DecodeMlpEnergyOptions,
 } from './model.js';
 export {
-  mlpEnergyLoss, mlpEnergyGap, initMlpEnergyState, mlpEnergyTrainStep,
-  type MlpEnergyTrainOptions, type MlpEnergyTrainState, type MlpEnergyStepInfo,
+  mlpEnergyLoss, mlpEnergyGap, initMlpEnergyState, mlpEnergyTrainStep, mlpEnergyCdTrainStep,
+  type MlpEnergyTrainOptions, type MlpEnergyTrainState, type MlpEnergyStepInfo, type MlpEnergyCdTrainState, type MlpEnergyCdStepInfo,
 } from './train.js';
 export { sampleMlpEnergy, type MlpEnergySampleOptions } from './sample.js';
 export { gridLogZ2d, mlpEnergyAvgLogLik, type GridLogZ } from './evaluate.js';

@@ -7,6 +7,7 @@ import { normal, type Key } from '../../random/index.js';
 import type { MLPParams } from '../../nn/index.js';
 import { adam, applyUpdates, cloneOptState, globalNorm, type OptState, type GradientTransformation } from '../../optim/index.js';
 import { denoisingScoreMatching, slicedScoreMatching, type ScoreLoss } from '../../losses/scoreMatching.js';
+import { cdValueAndGrad, type CDLoss, type CDState } from '../../losses/contrastiveDivergence.js';
 import { initMlpEnergy, energyZ, type MlpEnergyConfig } from './model.js';
 
 /**
@@ -96,5 +97,39 @@ export function mlpEnergyTrainStep(cfg: MlpEnergyConfig, o: MlpEnergyTrainOption
     if (!Number.isFinite(l)) throw new Error(`training diverged at step ${s.step + 1}: loss is ${l} (try a smaller --lr)`);
     const [u, nextOpt] = opt.update(g, cloneOptState(s.opt), s.params);
     return [{ step: s.step + 1, params: applyUpdates(s.params, u), opt: nextOpt }, { loss: l, gradNorm: globalNorm(g) }] as const;
+  };
+}
+
+/** A training state of contrastive-divergence training: the score-matching state plus the CD state (buffer, step). */
+export interface MlpEnergyCdTrainState extends MlpEnergyTrainState {
+  readonly cd: CDState;
+}
+
+/** Diagnostics of one CD step: the loss, the gradient norm and the energy gap `E⁺ − E⁻`. */
+export interface MlpEnergyCdStepInfo extends MlpEnergyStepInfo {
+  readonly gap: number;
+}
+
+/**
+ * The same model trained by contrastive divergence (the playground's `cd` objective): `cd` is a loss from
+ * `contrastiveDivergence` over `energyZ` (its negatives and their buffer travel in `state.cd`), followed by one Adam
+ * update. Pure: the Adam moments are copied before the update consumes them; a non-finite loss throws.
+ * @example
+ * const cd = contrastiveDivergence<MLPParams>({ energy: (p) => ({ dim: 2, energy: (z) => energyZ(p, cfg, z) }), sampler: (E) => ula(E, { stepSize: 0.01 }), steps: 10, negatives: 'buffer' });
+ * const step = mlpEnergyCdTrainStep(cd, { lr: 1e-2 });
+ * let s = { ...initMlpEnergyState(cfg, key(0), { lr: 1e-2 }), cd: cd.initState(key(1), params, z) };
+ * [s] = step(s, zBatch, key(2));
+ */
+export function mlpEnergyCdTrainStep(cd: CDLoss<MLPParams>, o: MlpEnergyTrainOptions): (state: MlpEnergyCdTrainState, batch: Tensor, key: Key) => readonly [MlpEnergyCdTrainState, MlpEnergyCdStepInfo] {
+  const opt = optimiser(o);
+  const vg = cdValueAndGrad(cd);
+  return (s, batch, key) => {
+    const r = vg(s.params, batch, key, s.cd);
+    if (!Number.isFinite(r.loss)) throw new Error(`training diverged at step ${s.step + 1}: loss is ${r.loss} (lower the learning rate or step size)`);
+    const [u, nextOpt] = opt.update(r.grads, cloneOptState(s.opt), s.params);
+    return [
+      { step: s.step + 1, params: applyUpdates(s.params, u), opt: nextOpt, cd: r.state },
+      { loss: r.loss, gradNorm: globalNorm(r.grads), gap: r.aux.gap },
+    ] as const;
   };
 }

@@ -13,7 +13,6 @@ import { initBackend } from '../tensor/select.js';
 import { ebmTsVersion } from '../io/model.js';
 import { processIO, type CliContext, type CliIO } from './context.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, debugEnabled, formatError } from './errors.js';
-import './kinds/mlpEnergyHandler.js';
 import * as rbmFilters from './kinds/rbmHandler.js';
 import './kinds/rbmTrain.js';
 import './commands/trainEbm.js';

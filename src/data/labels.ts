@@ -4,6 +4,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { DataError } from '../io/errors.js';
+import type { Dataset } from './spec.js';
 
 /**
  * Finds a column by header name or 1-based index (`"label"`, `"3"`); `null` when there is no such column.
@@ -57,4 +58,22 @@ export function labelsToClasses(values: ArrayLike<number>, classes?: readonly nu
     y[i] = k;
   }
   return { classes: cls, y };
+}
+
+/**
+ * The data with its labels: `labelColumn` (CSV: a header name or 1-based index) is split off the rows; sources that
+ * carry labels (MNIST, Fashion-MNIST, digits) keep theirs. Errors are {@link DataError}s naming the flag (exit 2).
+ */
+export function withLabelColumn(data: Dataset, labelColumn: string | undefined, flag = '--label-column'): Dataset {
+  if (labelColumn === undefined) return data;
+  if (data.labels) throw new DataError(`${flag} ${labelColumn}: data ${data.spec} carries its own labels (use ${flag} with CSV data)`);
+  const j = findColumn(data.header, labelColumn, data.cols);
+  if (j === null) {
+    const have = data.header ? `columns: ${data.header.join(', ')}` : `columns 1…${data.cols}, no header`;
+    throw new DataError(`${flag} ${labelColumn}: no such column in ${data.spec} (${have})`);
+  }
+  const { x, values } = splitLabelColumn(data.x, j, data.spec);
+  const header = data.header?.filter((_, k) => k !== j);
+  const { header: _h, ...rest } = data;
+  return { ...rest, x, cols: x.shape[1], labels: Int32Array.from(values), binary: false, ...(header ? { header } : {}) };
 }

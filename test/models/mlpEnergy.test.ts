@@ -3,7 +3,7 @@ import {
   MLP_ENERGY_KIND, checkMlpEnergyConfig, makeMlpEnergyConfig, mlpEnergyLayout, mlpEnergySizes, initMlpEnergy, energyZ,
   standardize, unstandardize, energyOf, encodeMlpEnergyModel, decodeMlpEnergyModel, type MlpEnergyConfig, type ModelCodec,
   type MlpEnergyModel,
-} from '../../src/models/mlpEnergy.js';
+} from '../../src/models/mlpEnergy/model.js';
 import { encodeModel, checkTensorLayout, MODEL_FORMAT } from '../../src/io/model.js';
 import { decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors.js';
 import { DataError } from '../../src/io/errors.js';

@@ -174,6 +174,23 @@ describe.skipIf(!haveChromium)('browser playground (headless Chromium)', () => {
     expect(e.every(Number.isFinite)).toBe(true);
   }, 60_000);
 
+  it('trains an energy with CD (buffer negatives) through the library step: steps advance from a reset, the losses stay finite', async () => {
+    await page.click('#tab-train');
+    await page.selectOption('#loss', 'cd');
+    await page.click('#train-reset');
+    await page.waitForFunction(() => (window as unknown as { __ebm: Hooks }).__ebm.train.step === 0 && (window as unknown as { __ebm: Hooks }).__ebm.lossHistory.length === 0);
+    await page.click('#train-start');
+    await page.waitForFunction(() => (window as unknown as { __ebm: Hooks }).__ebm.train.step >= 30, undefined, { timeout: 30_000 });
+    await page.click('#train-start'); // stop
+    await page.waitForFunction(() => !(window as unknown as { __ebm: Hooks }).__ebm.train.running);
+    const h = await hooks(page);
+    expect(h.errors).toEqual([]);
+    expect(h.lossHistory.length).toBeGreaterThanOrEqual(30);
+    expect(h.lossHistory.every(Number.isFinite)).toBe(true);
+    await page.selectOption('#loss', 'dsm');
+    await page.click('#train-reset');
+  }, 60_000);
+
   it('loads a model trained by the CLI code path and shows its energy', async () => {
     const x = getToy('moons').sample(key(3), 256);
     const trained = await trainMlpEnergy({ x, cfgIn: { hidden: [16], loss: 'dsm' }, steps: 5, lr: 1e-2, batch: 64, seed: 1 });

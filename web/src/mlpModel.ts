@@ -1,5 +1,5 @@
 /**
- * The playground's trainable energy: the `mlp-energy` model of `src/models/mlpEnergy.ts` (shared with the CLI's model
+ * The playground's trainable energy: the `mlp-energy` model of `src/models/mlpEnergy/` (shared with the CLI's model
  * kind), so a model exported from the page loads in `ebm` and a model trained by `ebm train` loads in the page.
  * This file adds only what the page needs on top: the model as an {@link Energy} (data space for heat maps,
  * standardised space for samplers and training) and the file codec wired to the library's safetensors I/O.
@@ -13,7 +13,7 @@ import { encodeModel, checkTensorLayout, MODEL_FORMAT } from '../../src/io/model
 import type { Energy } from '../../src/energy/index.js';
 import {
   energyZ, standardize, encodeMlpEnergyModel, decodeMlpEnergyModel, type MlpEnergyConfig, type MlpEnergyModel, type ModelCodec,
-} from '../../src/models/mlpEnergy.js';
+} from '../../src/models/mlpEnergy/model.js';
 
 /** The library's model-file codec (its Node file-system imports are stubbed in the browser build). */
 const codec: ModelCodec = { format: MODEL_FORMAT, encodeModel, decodeSafetensors, checkTensorLayout };

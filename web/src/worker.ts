@@ -3,22 +3,22 @@
  * backend, off the main thread. A cooperative loop (`tick`) works for ~40 ms, posts what changed, then yields so
  * that control messages (stop, slider changes) are handled promptly.
  */
-import { Tensor, noGrad, valueAndGrad, gatherRows, mul, add, reshape, broadcastTo, expandDims, logsumexp, neg } from '../../src/tensor/index.js';
+import { Tensor, noGrad, gatherRows, add, reshape, broadcastTo, expandDims, logsumexp, neg } from '../../src/tensor/index.js';
 import { initBackend } from '../../src/tensor/select.js';
 import { key as makeKey, foldIn, split, normal, uniformArray, randintArray, type Key } from '../../src/random/index.js';
 import type { Energy } from '../../src/energy/index.js';
 import { ula, mala, hmc, annealedLangevin, geometricSigmas, type BaseInfo, type SamplingAlgorithm } from '../../src/samplers/index.js';
 import { essMultiChain } from '../../src/eval/diagnostics.js';
-import { adam, applyUpdates, type OptState, type GradientTransformation } from '../../src/optim/index.js';
-import { denoisingScoreMatching, slicedScoreMatching } from '../../src/losses/index.js';
-import { contrastiveDivergence, cdValueAndGrad, type CDLoss, type CDState } from '../../src/losses/contrastiveDivergence.js';
+import { adam, type OptState, type GradientTransformation } from '../../src/optim/index.js';
+import { contrastiveDivergence, type CDLoss, type CDState } from '../../src/losses/contrastiveDivergence.js';
 import { createRBM, cdStep, initCDState, gibbsSample, type RBMParams, type CDState as RbmCDState } from '../../src/models/rbm/index.js';
 import { getToy } from '../../src/data/toy.js';
 import type { MLPParams } from '../../src/nn/index.js';
 import { makeTarget, gridSample, type Target, type Bounds } from './targets.js';
 import {
-  makeMlpEnergyConfig as makeConfig, initMlpEnergy as initParams, energyZ, standardize, unstandardize, type MlpEnergyModel,
-} from '../../src/models/mlpEnergy.js';
+  makeMlpEnergyConfig as makeConfig, initMlpEnergy as initParams, standardize, unstandardize, type MlpEnergyModel,
+} from '../../src/models/mlpEnergy/model.js';
+import { mlpEnergyTrainStep, mlpEnergyCdTrainStep } from '../../src/models/mlpEnergy/train.js';
 import { dataEnergy, zEnergy, exportModel, importModel } from './mlpModel.js';
 import { digitGlyphs } from './digits.js';
 import type { FromWorker, ToWorker, SamplerParams, TrainParams, RbmParams, Tab } from './protocol.js';
@@ -345,29 +345,23 @@ function trainStep(m: MlpEnergyModel): number {
   const [kb, kl] = split(foldIn(nextKey(), train.step), 2);
   const batch = gatherRows(train.dataZ!, randintArray(kb, 0, N, Math.min(p.batch, N)));
   let lv: number;
-  let g: MLPParams;
   if (p.loss === 'cd') {
-    const r = cdValueAndGrad(train.cd!)(m.params, batch, kl, train.cdState!);
-    train.cdState = r.state;
-    lv = r.loss;
-    g = r.grads;
+    const step = mlpEnergyCdTrainStep(train.cd!, { lr: p.lr, clipNorm: 10 });
+    const [next, info] = step({ step: train.step, params: m.params, opt: train.optState!, cd: train.cdState! }, batch, kl);
+    m.params = next.params;
+    train.optState = next.opt;
+    train.cdState = next.cd;
+    train.step = next.step;
+    lv = info.loss;
   } else {
-    const model = { energy: (q: MLPParams, z: Tensor) => energyZ(q, m.cfg, z) };
-    const sigma = m.cfg.sigma;
-    const lossFn = p.loss === 'dsm' ? denoisingScoreMatching<MLPParams>(model, { sigma }) : slicedScoreMatching<MLPParams>(model, { projection: 'gaussian' });
-    // DSM is reported (and differentiated) in the CLI's convention ½‖σ∇E(z̃) − ε‖² = σ²·(library DSM loss).
-    const [v, gr] = valueAndGrad((q: MLPParams) => {
-      const l = lossFn(q, batch, kl).loss;
-      return p.loss === 'dsm' ? mul(l, sigma * sigma) : l;
-    })(m.params);
-    lv = v.item();
-    g = gr;
+    // The library's training step of the mlp-energy kind (the one `ebm train mlp-energy` runs), same loss convention.
+    const step = mlpEnergyTrainStep({ ...m.cfg, loss: p.loss }, { lr: p.lr, clipNorm: 10 });
+    const [next, info] = step({ step: train.step, params: m.params, opt: train.optState! }, batch, kl);
+    m.params = next.params;
+    train.optState = next.opt;
+    train.step = next.step;
+    lv = info.loss;
   }
-  if (!Number.isFinite(lv)) throw new Error(`training diverged at step ${train.step + 1}: loss is ${lv} (lower the learning rate or step size)`);
-  const [u, st] = train.opt.update(g, train.optState!, m.params);
-  m.params = applyUpdates(m.params, u);
-  train.optState = st;
-  train.step++;
   m.provenance = { ...m.provenance, steps: train.step, objective: p.loss };
   return lv;
 }

@@ -17,8 +17,7 @@ import { printResult, runCommand, type CliContext } from '../context.js';
 import { addSeedOption, evalDataKey, fmt, trainDataKey } from '../common.js';
 import { progressBar } from '../progress.js';
 import { openTrainLog } from '../trainLog.js';
-import { MLP_ENERGY_KIND, langevinSample, trainMlpEnergy } from '../kinds/mlpEnergy.js';
-import { mlpEnergyAvgLogLik, mlpEnergyHeatmap } from '../kinds/mlpEnergyHandler.js';
+import { MLP_ENERGY_KIND, sampleMlpEnergy, trainMlpEnergy, mlpEnergyAvgLogLik, mlpEnergyHeatmap } from '../kinds/mlpEnergy.js';
 import { UsageError } from '../errors.js';
 
 interface Opts {
@@ -85,7 +84,7 @@ export function register(program: Command, ctx: CliContext): void {
 
       say(`2/4 drawing ${nSamples} samples by Langevin dynamics (${langevinSteps} steps)`);
       const sbar = progressBar(ctx.io, 'sample', langevinSteps, o.quiet || o.json);
-      const samples = langevinSample(r.params, r.cfg, makeKey(o.seed + 1), nSamples, { steps: langevinSteps, onProgress: (d) => sbar.update(d) });
+      const samples = sampleMlpEnergy(r.params, r.cfg, makeKey(o.seed + 1), nSamples, { steps: langevinSteps, onProgress: (d) => sbar.update(d) });
       sbar.done();
       const samplesPath = join(dir, 'samples.csv');
       await writeFileAtomic(samplesPath, formatCsv(samples, ['x1', 'x2']));

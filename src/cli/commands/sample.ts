@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { key as makeKey } from '../../random/index.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { loadAnyModel } from '../models.js';
+import { scoreRequest } from '../kinds/scoreOptions.js';
 import { printResult, runCommand, type CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { parseFloatValue, parsePositiveFloat, parsePositiveInt } from '../options.js';
@@ -56,6 +57,7 @@ export function register(program: Command, ctx: CliContext): void {
       checkOutputPath(o.out, '--out', SAMPLE_EXTS);
       if (o.plot) checkOutputPath(o.plot, '--plot', ['.png']);
       const m = await loadAnyModel(modelPath);
+      if (!m.sample) throw new UsageError(`model kind ${m.kind} cannot be sampled`);
       if (o.plot && !m.plot) throw new UsageError(`--plot: model kind ${m.kind} cannot be plotted`);
       let classIndex: number | undefined;
       if (o.class !== undefined) {
@@ -72,6 +74,7 @@ export function register(program: Command, ctx: CliContext): void {
         ...(steps !== undefined ? { steps } : {}),
         ...(o.stepSize !== undefined ? { stepSize: o.stepSize } : {}),
         ...(classIndex !== undefined ? { classIndex } : {}),
+        ...(scoreRequest().sampler !== undefined ? { sampler: scoreRequest().sampler } : {}),
         onProgress: (d) => bar.update(d),
       });
       bar.done();

@@ -2,25 +2,23 @@
  * `ebm train ebm`: a deep EBM (MLP or small conv net) trained by contrastive divergence with a replay buffer and
  * Langevin negatives, with divergence handling; and the `deep-ebm` model kind for `ebm sample` / `ebm eval`.
  *
- * Registered by importing this module (it calls `registerTrainKind` and `registerModelKind` when loaded).
+ * Registered by importing this module (it calls `registerTrainKind` when loaded; the `deep-ebm` file kind is in the library's registry, `src/models/deepEbm/kind.ts`).
  */
 import type { Command } from 'commander';
 import { Tensor } from '../../tensor/tensor.js';
 import { key as makeKey, split, foldIn } from '../../random/index.js';
-import { ula, mala, geometricTemperatures } from '../../samplers/index.js';
-import type { Energy } from '../../energy/index.js';
+import { geometricTemperatures } from '../../samplers/index.js';
 import { ACTIVATIONS, type Activation } from '../../nn/index.js';
-import { saveModel, checkTensorLayout, layoutOf } from '../../io/model.js';
+import { saveModel, layoutOf } from '../../io/model.js';
 import { checkCheckpointParams, saveCheckpointSync, type StateTree } from '../../io/checkpoint.js';
 import { DataError } from '../../io/errors.js';
-import { heatmapPng, imageGridPng } from '../../io/png.js';
+import { imageGridPng } from '../../io/png.js';
 import { writeFileAtomic } from '../../io/atomic.js';
-import { contrastiveDivergence, runChains, freshChains, type ReinitSource } from '../../losses/contrastiveDivergence.js';
+import { contrastiveDivergence, type ReinitSource } from '../../losses/contrastiveDivergence.js';
 import {
-  parseArch, formatArch, archInputSize, checkDeepEbmConfig, initDeepEbm, deepEbmEnergy, deepEbmEnergies, standardization,
+  parseArch, formatArch, archInputSize, initDeepEbm, deepEbmEnergy, standardization,
   trainDeepEbm, ArchSpecError, TrainingDivergedError, type DeepEbmConfig, type DeepEbmResumeState,
 } from '../../models/deepEbm/index.js';
-import { gridLogZ } from '../../eval/gridLogZ.js';
 import { printResult, runCommand, type CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { parseChoice, parsePositiveFloat, parsePositiveInt, parseUnitInterval, parseFloatValue, parseFourierSpec } from '../options.js';
@@ -31,25 +29,8 @@ import {
 import { progressBar } from '../progress.js';
 import { openTrainLog, logInterval } from '../trainLog.js';
 import { registerTrainKind } from './train.js';
-import { registerModelKind, type LoadedModel } from '../models.js';
+import { DEEP_EBM_KIND, deepEbmSamplerFor, sampleDeepEbmFromNoise, deepEbmDensityPng, type DeepEbmFileConfig } from '../../models/deepEbm/kind.js';
 import { EBM_SCORE_LOSSES, trainEbmByScoreMatching, lrSchedule, type EbmScoreLoss } from '../kinds/scoreEbm.js';
-
-/** The model-file kind string of deep EBMs. */
-export const DEEP_EBM_KIND = 'deep-ebm';
-
-/** Config stored in a `deep-ebm` model file: the estimator config plus sampling defaults. */
-export interface DeepEbmFileConfig extends DeepEbmConfig {
-  readonly sampler: 'ula' | 'mala';
-  readonly stepSize: number;
-  readonly mcmcSteps: number;
-  /** Box `[lo, hi]` per coordinate for noise starts (and `[xmin, xmax, ymin, ymax]`-style quadrature in 2-D). */
-  readonly initLow: readonly number[];
-  readonly initHigh: readonly number[];
-  /** Coordinate clamp `[lo, hi]` of the sampler (images: `[0, 1]`), or null. */
-  readonly clamp: readonly [number, number] | null;
-  /** `[h, w]` for image rows, else null. */
-  readonly imageShape: readonly [number, number] | null;
-}
 
 interface Opts extends DataOptionValues, TrainOutputValues {
   arch: string;
@@ -82,18 +63,6 @@ interface Opts extends DataOptionValues, TrainOutputValues {
   confine?: number;
   seed: number;
   samplesPng?: string;
-}
-
-function samplerFor(cfg: Pick<DeepEbmFileConfig, 'sampler' | 'stepSize' | 'clamp'>, stepSize = cfg.stepSize, maxGradNorm?: number) {
-  const safe = { ...(cfg.clamp ? { box: [cfg.clamp[0], cfg.clamp[1]] as [number, number] } : {}), ...(maxGradNorm ? { maxGradNorm } : {}) };
-  return (E: Energy) => (cfg.sampler === 'mala' ? mala(E, { stepSize, ...safe }) : ula(E, { stepSize, ...safe }));
-}
-
-/** Model samples: `steps` sampler steps from uniform noise on the init box. */
-function sampleFromNoise(params: Record<string, Tensor>, cfg: DeepEbmFileConfig, k: ReturnType<typeof makeKey>, n: number, steps: number, stepSize?: number): Tensor {
-  const [k0, k1] = split(k, 2);
-  const x0 = freshChains(k0, { kind: 'uniform', low: cfg.initLow, high: cfg.initHigh }, n, [archInputSize(cfg.arch)], 'float32');
-  return runChains(samplerFor(cfg, stepSize), deepEbmEnergy(params, cfg), x0, k1, steps).x;
 }
 
 /** Registers `ebm train ebm`. */
@@ -189,7 +158,7 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
       const tempered = o.negatives === 'tempered';
       const cd = contrastiveDivergence({
         energy: (p: Record<string, Tensor>) => deepEbmEnergy(p, cfg),
-        sampler: samplerFor(cfg, o.stepSize, o.samplerClip),
+        sampler: deepEbmSamplerFor(cfg, o.stepSize, o.samplerClip),
         steps: o.mcmcSteps,
         negatives: o.negatives,
         ...(tempered ? {
@@ -272,7 +241,7 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
       });
       if (o.samplesPng) {
         const nShow = isImage ? 64 : 2000;
-        const fromNoise = sampleFromNoise(finalParams, cfg, foldIn(kSample, 1), nShow, Math.max(o.mcmcSteps * 5, 100));
+        const fromNoise = sampleDeepEbmFromNoise(finalParams, cfg, foldIn(kSample, 1), nShow, Math.max(o.mcmcSteps * 5, 100));
         const nBuf = Math.min(nShow, keep);
         const fromBuf = new Tensor(buf.data.slice(0, nBuf * D), [nBuf, D]);
         if (imageShape) {
@@ -290,7 +259,7 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
           const png = imageGridPng(new Tensor(Float32Array.from(grid.data, (v) => Math.min(1, Math.max(0, v))), grid.shape), { height: h, width: w, cols: 2 * perRow, scale: h <= 8 ? 8 : 2 });
           await writeFileAtomic(o.samplesPng, png);
         } else if (D === 2) {
-          await writeFileAtomic(o.samplesPng, densityPng(finalParams, cfg, fromNoise));
+          await writeFileAtomic(o.samplesPng, deepEbmDensityPng(finalParams, cfg, fromNoise));
         } else throw new UsageError('--samples-png needs image rows or 2-D data');
       }
       const last = res.history[res.history.length - 1];
@@ -344,77 +313,6 @@ function checkResumeState(state: StateTree, step: number, template: Record<strin
   if (s.optState === undefined || s.optState === null) bad('optimiser state missing');
 }
 
-function densityPng(params: Record<string, Tensor>, cfg: DeepEbmFileConfig, samples?: Tensor, res = 160): Uint8Array {
-  const [x0, y0] = cfg.initLow, [x1, y1] = cfg.initHigh;
-  const pts = new Float32Array(res * res * 2);
-  for (let i = 0; i < res; i++) for (let j = 0; j < res; j++) {
-    pts[2 * (i * res + j)] = x0 + ((j + 0.5) / res) * (x1 - x0);
-    pts[2 * (i * res + j) + 1] = y1 - ((i + 0.5) / res) * (y1 - y0);
-  }
-  const e = deepEbmEnergies(params, cfg, new Tensor(pts, [res * res, 2]));
-  let mn = Infinity;
-  for (const v of e) mn = Math.min(mn, v);
-  const dens = Float32Array.from(e, (v) => Math.exp(-(v - mn)));
-  return heatmapPng(new Tensor(dens, [res, res]), {
-    extent: [x0, x1, y0, y1], scale: 3, colormap: 'viridis',
-    ...(samples ? { points: { x: samples, color: [255, 80, 60] as const, radius: 1 } } : {}),
-  });
-}
+export { DEEP_EBM_KIND, type DeepEbmFileConfig } from '../../models/deepEbm/kind.js';
 
 registerTrainKind(registerTrainEbm);
-
-registerModelKind({
-  kind: DEEP_EBM_KIND,
-  description: 'deep EBM (MLP or conv energy) trained by contrastive divergence; sampled by Langevin dynamics',
-  fromFile(file, path): LoadedModel {
-    let cfg: DeepEbmFileConfig;
-    try {
-      cfg = checkDeepEbmConfig(file.config) as DeepEbmFileConfig;
-    } catch (e) {
-      throw new DataError((e as Error).message, { file: path });
-    }
-    const D = archInputSize(cfg.arch);
-    const { buffer, ...params } = file.tensors;
-    const template = initDeepEbm(makeKey(0), cfg);
-    checkTensorLayout(params, layoutOf(template), path);
-    if (buffer && (buffer.ndim !== 2 || buffer.shape[1] !== D)) throw new DataError(`tensor "buffer" has shape [${buffer.shape.join(', ')}], expected [n, ${D}]`, { file: path });
-    const is2d = cfg.arch.kind === 'mlp' && D === 2;
-    const box2 = (): [[number, number], [number, number]] => {
-      const [x0, y0] = cfg.initLow, [x1, y1] = cfg.initHigh;
-      const px = 0.25 * (x1 - x0), py = 0.25 * (y1 - y0);
-      return [[x0 - px, x1 + px], [y0 - py, y1 + py]];
-    };
-    return {
-      kind: DEEP_EBM_KIND,
-      file,
-      dim: D,
-      ...(cfg.imageShape ? { imageShape: [cfg.imageShape[0], cfg.imageShape[1]] as [number, number] } : {}),
-      describe: () => `deep-ebm ${formatArch(cfg.arch)}${cfg.fourier ? ` on ${cfg.fourier.features} Fourier features (scale ${cfg.fourier.scale})` : ''} (${cfg.activation}, cd, ${cfg.sampler} η=${cfg.stepSize})` + (file.provenance.data ? ` trained on ${String(file.provenance.data)}` : ''),
-      sample: (o) => {
-        const steps = o.steps ?? Math.max(cfg.mcmcSteps * 5, 200);
-        const x = sampleFromNoise(params, cfg, o.key, o.n, steps, o.stepSize);
-        o.onProgress?.(steps, steps);
-        return x;
-      },
-      energy: (x) => {
-        if (x.ndim !== 2 || x.shape[1] !== D) throw new DataError(`data has shape [${x.shape.join(', ')}] but the model takes rows of ${D}`, { flag: 'data' });
-        return deepEbmEnergies(params, cfg, x);
-      },
-      evaluate: (data, o) => {
-        if (data.cols !== D) throw new DataError(`data "${data.spec}" has ${data.cols} columns but the model takes ${D}`, { flag: 'data' });
-        const e = deepEbmEnergies(params, cfg, data.x);
-        let s = 0;
-        for (const v of e) s += v;
-        const out: Record<string, number> = { rows: data.rows, avgEnergy: s / e.length };
-        if (is2d) {
-          const pts = Math.max(16, 2 * Math.round((o.gridRes ?? 512) / 2));
-          const z = gridLogZ(deepEbmEnergy(params, cfg), { box: box2(), points: pts });
-          Object.assign(out, { avgLogLik: -s / e.length - z.logZ, logZ: z.logZ, logZError: z.errorEstimate, boundaryRatio: z.boundaryRatio, gridPoints: pts });
-        }
-        return out;
-      },
-      ...(is2d ? { plot: (o: { samples?: Tensor }) => densityPng(params, cfg, o.samples) } : {}),
-    };
-  },
-});
-

@@ -11,7 +11,7 @@ import { ACTIVATIONS, type Activation, type MLPParams } from '../../nn/index.js'
 import { saveModel, layoutOf } from '../../io/model.js';
 import { checkCheckpointParams, saveCheckpointSync, type StateTree } from '../../io/checkpoint.js';
 import { DataError } from '../../io/errors.js';
-import { findColumn, labelsToClasses, splitLabelColumn } from '../../data/labels.js';
+import { labelsToClasses, withLabelColumn } from '../../data/labels.js';
 import type { Dataset } from '../../data/spec.js';
 import {
   JEM_KIND, JEM_DEFAULTS, jemConfig, jemStandardization, trainJemModel, sampleJemModel, evaluateJemModel, jemModelScores, jemToFile,
@@ -28,7 +28,6 @@ import {
 import { progressBar } from '../progress.js';
 import { openTrainLog, logInterval } from '../trainLog.js';
 import { registerTrainKind } from '../commands/train.js';
-import { registerModelKind, type LoadedModel } from '../models.js';
 
 interface Opts extends DataOptionValues, TrainOutputValues {
   labelColumn?: string;
@@ -52,23 +51,6 @@ interface Opts extends DataOptionValues, TrainOutputValues {
   seed: number;
 }
 
-/**
- * The data with its labels: `labelColumn` (CSV: a header name or 1-based index) is split off the rows; sources that
- * carry labels (MNIST, Fashion-MNIST, digits) keep theirs. Errors are {@link DataError}s naming the flag (exit 2).
- */
-export function withLabelColumn(data: Dataset, labelColumn: string | undefined, flag = '--label-column'): Dataset {
-  if (labelColumn === undefined) return data;
-  if (data.labels) throw new DataError(`${flag} ${labelColumn}: data ${data.spec} carries its own labels (use ${flag} with CSV data)`);
-  const j = findColumn(data.header, labelColumn, data.cols);
-  if (j === null) {
-    const have = data.header ? `columns: ${data.header.join(', ')}` : `columns 1…${data.cols}, no header`;
-    throw new DataError(`${flag} ${labelColumn}: no such column in ${data.spec} (${have})`);
-  }
-  const { x, values } = splitLabelColumn(data.x, j, data.spec);
-  const header = data.header?.filter((_, k) => k !== j);
-  const { header: _h, ...rest } = data;
-  return { ...rest, x, cols: x.shape[1], labels: Int32Array.from(values), binary: false, ...(header ? { header } : {}) };
-}
 
 /** Registers `ebm train jem`. */
 export function registerTrainJem(train: Command, ctx: CliContext): void {
@@ -200,61 +182,3 @@ function checkResume(state: StateTree, step: number, cfg: JemConfig, path: strin
 
 registerTrainKind(registerTrainJem);
 
-registerModelKind({
-  kind: JEM_KIND,
-  description: 'joint energy-based model: MLP classifier with E(x) = −logsumexp f(x); class-conditional SGLD samples',
-  fromFile(file, path): LoadedModel {
-    let m: { params: MLPParams; cfg: JemConfig };
-    try {
-      m = jemFromFile(file, path);
-    } catch (e) {
-      if (e instanceof RangeError) throw new DataError(e.message, { file: path });
-      throw e;
-    }
-    const { params, cfg } = m;
-    const checkRows = (x: Tensor): void => {
-      if (x.ndim !== 2 || x.shape[1] !== cfg.dim) throw new DataError(`data has shape [${x.shape.join(', ')}] but the model takes rows of ${cfg.dim}`, { flag: 'data' });
-    };
-    return {
-      kind: JEM_KIND,
-      file,
-      dim: cfg.dim,
-      ...(cfg.imageShape ? { imageShape: [cfg.imageShape[0], cfg.imageShape[1]] as [number, number] } : {}),
-      classes: cfg.classes,
-      describe: () => `jem mlp ${[cfg.dim, ...cfg.hidden, cfg.numClasses].join('-')} (${cfg.activation}, ${cfg.numClasses} classes)` + (file.provenance.data ? ` trained on ${String(file.provenance.data)}` : ''),
-      sample: (o) => {
-        const steps = o.steps ?? cfg.sgld.sampleSteps;
-        const x = sampleJemModel(params, cfg, { key: o.key, n: o.n, steps, ...(o.classIndex !== undefined ? { classIndex: o.classIndex } : {}) });
-        o.onProgress?.(steps, steps);
-        return x;
-      },
-      energy: (x) => {
-        checkRows(x);
-        return jemModelScores(params, cfg, x).logPx.map((v) => -v);
-      },
-      scoreColumns: (x) => {
-        checkRows(x);
-        const s = jemModelScores(params, cfg, x);
-        return [{ name: 'logPx', values: s.logPx, anomalous: 'lower' }, { name: 'maxProb', values: s.maxProb, anomalous: 'lower' }];
-      },
-      prepareData: (data, labelColumn) => {
-        // A CSV with one column more than the model: the label column used in training (or --label-column).
-        const col = labelColumn ?? (cfg.labelColumn !== null && data.cols === cfg.dim + 1 ? cfg.labelColumn : undefined);
-        return withLabelColumn(data, col);
-      },
-      evaluate: (data) => {
-        checkRows(data.x);
-        if (!data.labels) throw new DataError(`--data ${data.spec}: has no labels to evaluate the classifier on (CSV: --label-column)`);
-        let y: Int32Array;
-        try {
-          y = labelsToClasses(data.labels, cfg.classes).y;
-        } catch (e) {
-          if (e instanceof DataError) throw new DataError(e.problem, { flag: 'data' });
-          throw e;
-        }
-        const r = evaluateJemModel(params, cfg, data.x, y);
-        return { rows: r.rows, accuracy: r.accuracy, ece: r.ece, nll: r.nll, avgLogPx: r.avgLogPx };
-      },
-    };
-  },
-});

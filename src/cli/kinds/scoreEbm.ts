@@ -8,13 +8,13 @@
  * - `ssm`: `vᵀ∇ₓ(vᵀs) + ½(vᵀs)²`, Rademacher `v` (Song et al. 2019); `ssm-vr`: `½‖s‖²` for the last term;
  * - `sm`: exact Hyvärinen `½‖s‖² + tr ∇ₓs` (D backward passes; small D).
  */
-import { Tensor, valueAndGrad, gatherRows, allFinite, reshape } from '../../tensor/index.js';
-import { key as makeKey, split, foldIn } from '../../random/index.js';
-import { adam, applyUpdates, cosineDecay, globalNorm, type LearningRate, type OptState } from '../../optim/index.js';
+import { Tensor, gatherRows, allFinite, reshape } from '../../tensor/index.js';
+import { key as makeKey, split } from '../../random/index.js';
+import { cosineDecay, type LearningRate, type OptState } from '../../optim/index.js';
 import { saveModel, layoutOf } from '../../io/model.js';
 import { checkCheckpointParams, type StateTree } from '../../io/checkpoint.js';
-import { denoisingScoreMatching, slicedScoreMatching, exactScoreMatching, type ScoreLoss } from '../../losses/scoreMatching.js';
-import { deepEbmEnergy, initDeepEbm, formatArch, type DeepEbmConfig } from '../../models/deepEbm/index.js';
+import { formatArch, type DeepEbmConfig } from '../../models/deepEbm/index.js';
+import { initDeepEbmScoreState, deepEbmScoreTrainStep, type DeepEbmScoreOptions, type DeepEbmScoreState, type EbmScoreLoss } from '../../models/deepEbm/scoreMatching.js';
 import type { Dataset } from '../../data/spec.js';
 import { printResult, type CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -24,10 +24,7 @@ import { openTrainLog, logInterval } from '../trainLog.js';
 import { trainLoop } from '../trainLoop.js';
 import { epochBatchIndices } from '../../data/batches.js';
 
-/** Score-matching losses accepted by `ebm train ebm --loss`. */
-export const EBM_SCORE_LOSSES = ['dsm', 'ssm', 'ssm-vr', 'sm'] as const;
-/** One of {@link EBM_SCORE_LOSSES}. */
-export type EbmScoreLoss = (typeof EBM_SCORE_LOSSES)[number];
+export { EBM_SCORE_LOSSES, ebmScoreLoss, type EbmScoreLoss } from '../../models/deepEbm/scoreMatching.js';
 
 /** The options of `ebm train ebm` this path reads. */
 export interface EbmScoreOptions {
@@ -56,18 +53,6 @@ export interface EbmScoreOptions {
   ema?: number;
 }
 
-/**
- * The score-matching loss of a deep EBM: `dsm` (σ), `ssm`, `ssm-vr`, `sm` applied to `{ energy: (p, x) → E(x) }`.
- * @example ebmScoreLoss('dsm', cfg, 0.1)(params, batch, key(0)).loss
- */
-export function ebmScoreLoss(loss: EbmScoreLoss, cfg: DeepEbmConfig, sigma: number): ScoreLoss<Record<string, Tensor>> {
-  const model = { energy: (p: Record<string, Tensor>, x: Tensor) => deepEbmEnergy(p, cfg).energy(x) };
-  if (loss === 'dsm') return denoisingScoreMatching(model, { sigma });
-  if (loss === 'ssm') return slicedScoreMatching(model, { projection: 'rademacher' });
-  if (loss === 'ssm-vr') return slicedScoreMatching(model, { projection: 'rademacher', varianceReduction: true });
-  return exactScoreMatching(model);
-}
-
 /** `--lr` as a constant or, with `--lr-decay cosine`, cosine decay to 5 % over `steps`. */
 export function lrSchedule(o: { lr: number; lrDecay: 'none' | 'cosine' }, steps: number): LearningRate {
   return o.lrDecay === 'cosine' ? cosineDecay(o.lr, steps, 0.05) : o.lr;
@@ -89,11 +74,10 @@ export async function trainEbmByScoreMatching(
   }
   const D = data.cols;
   if (o.loss === 'sm' && D > 64) throw new UsageError(`--loss sm (exact score matching) costs D = ${D} backward passes per step; use ssm or ssm-vr for data with more than 64 columns`);
-  const loss = ebmScoreLoss(o.loss, cfg, o.sigma);
   const [kInit, kTrain, kData] = split(makeKey(o.seed), 3);
-  const sched = lrSchedule(o, steps);
-  const opt = adam(sched, o.clip !== undefined ? { clipNorm: o.clip } : {});
-  const params0 = initDeepEbm(kInit, cfg);
+  const settings: DeepEbmScoreOptions = { loss: o.loss, sigma: o.sigma, lr: lrSchedule(o, steps), ...(o.clip !== undefined ? { clipNorm: o.clip } : {}) };
+  const state0 = initDeepEbmScoreState(cfg, kInit, settings);
+  const params0 = state0.params;
   const resume = await loadResumePoint({ ...o, checkpoint: ckptPath }, ckptPath, 'deep-ebm', meta, steps,
     (done) => `--steps ${steps} is less than the ${done} steps already done in ${ckptPath}`);
   if (resume) {
@@ -108,25 +92,21 @@ export async function trainEbmByScoreMatching(
   const bar = progressBar(ctx.io, 'train', steps, o.quiet);
   const t0 = performance.now();
   let last: Record<string, number> = {};
-  type S = { params: Record<string, Tensor>; opt: OptState };
-  const final = await trainLoop<S>({
-    state: resume ? (resume.state as unknown as S) : { params: params0, opt: opt.init(params0) },
+  const step = deepEbmScoreTrainStep(cfg, settings);
+  const final = await trainLoop<DeepEbmScoreState>({
+    state: resume ? { step: resume.step, ...(resume.state as unknown as { params: Record<string, Tensor>; opt: OptState[] }) } : state0,
     ...(resume ? { startStep: resume.step } : {}),
     steps,
     ...(o.checkpointEvery !== undefined && ckptPath ? {
       checkpointEvery: o.checkpointEvery, checkpointPath: ckptPath, checkpointKind: 'deep-ebm',
-      checkpointMeta: { ...meta, config: cfg }, toCheckpoint: (st: S) => st as unknown as StateTree,
+      checkpointMeta: { ...meta, config: cfg }, toCheckpoint: (st: DeepEbmScoreState) => ({ params: st.params, opt: st.opt as StateTree }),
     } : {}),
     key: kTrain,
     step: (s, k, t, want) => {
-      const xb = reshape(gatherRows(x, batchIdx(t)), shape);
-      const [l, g] = valueAndGrad((p: Record<string, Tensor>) => loss(p, xb, k).loss)(s.params);
-      const lv = l.item();
-      if (!Number.isFinite(lv)) throw new Error(`training diverged at step ${t}: loss is ${lv} (try a smaller --lr${o.loss === 'dsm' ? ' or a larger --sigma' : ''})`);
-      const [u, nextOpt] = opt.update(g, s.opt as OptState[], s.params);
-      const metrics = want ? { loss: lv, gradNorm: globalNorm(g), lr: typeof sched === 'number' ? sched : sched(t - 1) } : undefined;
+      const [next, info] = step(s, reshape(gatherRows(x, batchIdx(t)), shape), k);
+      const metrics = want ? { loss: info.loss, gradNorm: info.gradNorm, lr: info.lr } : undefined;
       if (metrics) last = metrics;
-      return { state: { params: applyUpdates(s.params, u), opt: nextOpt }, metrics };
+      return { state: next, metrics };
     },
     logEvery: logInterval(steps),
     onLog: (rec) => log?.write(rec),

@@ -1,6 +1,6 @@
 /**
- * The `mlp-energy` model, browser-safe: the parts that both the CLI model kind (`src/cli/kinds/mlpEnergy.ts`, which adds
- * training, Langevin sampling and grid quadrature) and the browser playground (`web/src/mlpModel.ts`) need.
+ * The `mlp-energy` model (the score-trained energy kind), browser-safe: config, parameters, the energy and the
+ * file codec, shared by the library's trainer (`train.ts`), the CLI and the browser playground.
  *
  *   `E(x) = MLP(z) + ½·c·‖z‖²`, `z = (x − shift)/scale` (per dimension), `MLP: ℝᵈ → ℝ` with layer widths
  *   `[d, …hidden, 1]`; the confining term (`c ≥ 0`) keeps `exp(−E)` integrable.
@@ -15,12 +15,12 @@
  * functions here take it as a {@link ModelCodec} argument instead of importing it.
  * @module
  */
-import { Tensor, ShapeError, add, mul, sum, square, reshape, noGrad } from '../tensor/index.js';
-import { initMLP, applyMLP, isActivation, type Activation, type MLPParams } from '../nn/index.js';
-import type { Key } from '../random/index.js';
-import { DataError, type DataErrorLocation } from '../io/errors.js';
-import type { TensorLayout, ModelProvenance, encodeModel, checkTensorLayout } from '../io/model.js';
-import type { decodeSafetensors } from '../io/safetensors.js';
+import { Tensor, ShapeError, add, mul, sum, square, reshape, noGrad } from '../../tensor/index.js';
+import { initMLP, applyMLP, isActivation, type Activation, type MLPParams } from '../../nn/index.js';
+import type { Key } from '../../random/index.js';
+import { DataError, type DataErrorLocation } from '../../io/errors.js';
+import type { TensorLayout, ModelProvenance, encodeModel, checkTensorLayout } from '../../io/model.js';
+import type { decodeSafetensors } from '../../io/safetensors.js';
 
 /** The model-file kind string. */
 export const MLP_ENERGY_KIND = 'mlp-energy';

@@ -1,34 +1,24 @@
-/** Registers the `mlp-energy` kind with the CLI's model registry (sampling, energies, 2-D evaluation and plots). */
-import { Tensor } from '../../tensor/tensor.js';
-import { DataError } from '../../io/errors.js';
-import { checkTensorLayout } from '../../io/model.js';
-import { heatmapPng } from '../../io/png.js';
-import { registerModelKind, type LoadedModel } from '../models.js';
-import { MLP_ENERGY_KIND, checkMlpEnergyConfig, mlpEnergyLayout, mlpEnergySizes, energyOf, type MlpEnergyConfig } from '../../models/mlpEnergy.js';
-import { langevinSample, gridLogZ2d } from './mlpEnergy.js';
+/** The `mlp-energy` kind in the model registry (sampling, energies, 2-D evaluation and density plots). */
+import { Tensor } from '../../tensor/index.js';
 import type { MLPParams } from '../../nn/index.js';
+import { DataError } from '../../io/errors.js';
+import { checkTensorLayout, encodeModel, type ModelFile } from '../../io/model.js';
+import { heatmapPng } from '../../io/png.js';
+import type { LoadedModel, ModelKindHandler } from '../kind.js';
+import { MLP_ENERGY_KIND, checkMlpEnergyConfig, mlpEnergyLayout, mlpEnergySizes, energyOf, type MlpEnergyConfig, type MlpEnergyModel } from './model.js';
+import { sampleMlpEnergy } from './sample.js';
+import { gridLogZ2d, mlpEnergyAvgLogLik } from './evaluate.js';
 
 /**
- * Mean log-likelihood of rows `x` under a 2-D mlp-energy model: `mean(−E(x)) − log Z`, with `log Z` by grid
- * quadrature on `box` (default: the config's box).
+ * Encodes a model as `.safetensors` bytes in the model-file layout (readable by `ebm` and the registry), with the
+ * library's codec (Node; the browser-safe variant taking the codec as an argument is `encodeMlpEnergyModel`).
+ * @example writeFileSync('m.safetensors', saveMlpEnergyBytes({ cfg, params, provenance: {} }));
  */
-export function mlpEnergyAvgLogLik(p: MLPParams, cfg: MlpEnergyConfig, x: Tensor, res = 200, box = cfg.bounds): { avgLogLik: number; logZ: number; avgEnergy: number; outsideBox: number } {
-  if (!box) throw new DataError('log-likelihood by grid quadrature needs a 2-D model');
-  if (x.shape[1] !== cfg.dim) throw new DataError(`data has ${x.shape[1]} columns but the model takes ${cfg.dim}`, { flag: 'data' });
-  const { logZ } = gridLogZ2d(p, cfg, box, res);
-  const e = energyOf(p, cfg, x);
-  let s = 0;
-  let outside = 0;
-  for (let i = 0; i < e.length; i++) {
-    s += e[i];
-    const a = x.data[2 * i], b = x.data[2 * i + 1];
-    if (a < box[0] || a > box[1] || b < box[2] || b > box[3]) outside++;
-  }
-  const avgEnergy = s / e.length;
-  return { avgLogLik: -avgEnergy - logZ, logZ, avgEnergy, outsideBox: outside };
+export function saveMlpEnergyBytes(m: MlpEnergyModel, version?: string): Uint8Array {
+  return encodeModel({ kind: MLP_ENERGY_KIND, ...(version !== undefined ? { version } : {}), config: m.cfg, provenance: m.provenance, tensors: m.params });
 }
 
-/** The density heat map of a 2-D model, `p(x) = exp(−E(x) − log Z)` on its box, with optional samples drawn on top. */
+/** The density heat map of a 2-D model, `p(x) = exp(−E(x) − log Z)` on its box, with optional samples drawn on top (PNG bytes). */
 export function mlpEnergyHeatmap(p: MLPParams, cfg: MlpEnergyConfig, samples?: Tensor, res = 160, scale = 3): Uint8Array {
   if (!cfg.bounds) throw new DataError('a heat map needs a 2-D model');
   const g = gridLogZ2d(p, cfg, cfg.bounds, res);
@@ -42,22 +32,31 @@ export function mlpEnergyHeatmap(p: MLPParams, cfg: MlpEnergyConfig, samples?: T
   });
 }
 
-registerModelKind({
+/** A loaded mlp-energy file: the registry's {@link LoadedModel} plus the config and parameters. */
+export interface LoadedMlpEnergy extends LoadedModel {
+  config: MlpEnergyConfig;
+  params: MLPParams;
+}
+
+/** The registry entry of the kind: ULA sampling (`steps`, `stepSize`), energies, 2-D log-likelihood and heat map. */
+export const mlpEnergyKind: ModelKindHandler = {
   kind: MLP_ENERGY_KIND,
   description: 'MLP energy E(x) trained by score matching; sampled by Langevin dynamics',
-  fromFile(file, path): LoadedModel {
+  fromFile(file: ModelFile, path: string): LoadedMlpEnergy {
     const cfg = checkMlpEnergyConfig(file.config, path);
     checkTensorLayout(file.tensors, mlpEnergyLayout(cfg), path);
     const params = file.tensors as MLPParams;
     return {
       kind: MLP_ENERGY_KIND,
       file,
+      config: cfg,
+      params,
       dim: cfg.dim,
       describe: () => `mlp-energy ${mlpEnergySizes(cfg).join('-')} (${cfg.activation}, ${cfg.loss}, σ=${cfg.sigma})` +
         (file.provenance.data ? ` trained on ${String(file.provenance.data)}` : ''),
       sample: (o) => {
         const steps = o.steps ?? 500;
-        return langevinSample(params, cfg, o.key, o.n, { steps, ...(o.stepSize !== undefined ? { stepSize: o.stepSize } : {}), onProgress: (d) => o.onProgress?.(d, steps) });
+        return sampleMlpEnergy(params, cfg, o.key, o.n, { steps, ...(o.stepSize !== undefined ? { stepSize: o.stepSize } : {}), onProgress: (d) => o.onProgress?.(d, steps) });
       },
       energy: (x) => {
         if (x.ndim !== 2 || x.shape[1] !== cfg.dim) throw new DataError(`data has shape [${x.shape.join(', ')}] but the model takes rows of ${cfg.dim}`, { flag: 'data' });
@@ -75,4 +74,4 @@ registerModelKind({
       plot: (o) => mlpEnergyHeatmap(params, cfg, o.samples, o.gridRes ?? 160, o.scale ?? 3),
     };
   },
-});
+};

@@ -1,0 +1,135 @@
+/**
+ * Training of the `mlp-energy` kind by score matching, as values: one {@link MlpEnergyTrainState} (parameters, Adam
+ * state, step) and a pure {@link mlpEnergyTrainStep}; the losses are the library's (`src/losses/scoreMatching.ts`).
+ */
+import { Tensor, valueAndGrad, noGrad, add, mul, mean } from '../../tensor/index.js';
+import { normal, type Key } from '../../random/index.js';
+import type { MLPParams } from '../../nn/index.js';
+import { adam, applyUpdates, cloneOptState, globalNorm, type OptState, type GradientTransformation } from '../../optim/index.js';
+import { denoisingScoreMatching, slicedScoreMatching, type ScoreLoss } from '../../losses/scoreMatching.js';
+import { cdValueAndGrad, type CDLoss, type CDState } from '../../losses/contrastiveDivergence.js';
+import { initMlpEnergy, energyZ, type MlpEnergyConfig } from './model.js';
+
+/**
+ * The training loss of a config, on standardised rows `z [B, d]` (score `s(z) = −∇_z E`):
+ * - `dsm`: `z̃ = z + σε`, `L = ½‖σ∇_zE(z̃) − ε‖²` averaged over the batch — `σ²` times the library's
+ *   `denoisingScoreMatching` (the scale at which every σ contributes alike; the CLI's and the playground's convention);
+ * - `ssm`: the library's `slicedScoreMatching` with one Gaussian projection per row.
+ * Both draw their noise as `normal(key, [B, d])`. Aux: `{ loss }` (and SSM's two terms).
+ * @example const { loss } = mlpEnergyLoss(cfg)(params, zBatch, key(3));
+ */
+export function mlpEnergyLoss(cfg: MlpEnergyConfig): ScoreLoss<MLPParams> {
+  const model = { energy: (p: MLPParams, z: Tensor) => energyZ(p, cfg, z) };
+  if (cfg.loss === 'ssm') return slicedScoreMatching<MLPParams>(model, { projection: 'gaussian' });
+  const s2 = cfg.sigma * cfg.sigma;
+  const dsm = denoisingScoreMatching<MLPParams>(model, { sigma: cfg.sigma });
+  return (p, batch, key) => {
+    const r = dsm(p, batch, key);
+    return { loss: mul(r.loss, s2), aux: { loss: (r.aux.loss ?? NaN) * s2 } };
+  };
+}
+
+/**
+ * Energy gap `mean E(z + σε) − mean E(z)` of a batch with the noise `ε = normal(key, [B, d])` that the loss of the
+ * same key draws: positive once the model has learnt that the data sit in low-energy regions (a training diagnostic).
+ */
+export function mlpEnergyGap(p: MLPParams, cfg: MlpEnergyConfig, z: Tensor, key: Key): number {
+  return noGrad(() => {
+    const zt = add(z, mul(normal(key, z.shape, { dtype: z.dtype }), cfg.sigma));
+    return mean(energyZ(p, cfg, zt)).item() - mean(energyZ(p, cfg, z)).item();
+  });
+}
+
+/** Optimiser settings of mlp-energy training. */
+export interface MlpEnergyTrainOptions {
+  /** Adam learning rate. */
+  lr: number;
+  /** Clip the gradient to this global norm before Adam (default: no clipping). */
+  clipNorm?: number;
+}
+
+/** Everything training carries from one step to the next; a value (never mutated once returned). */
+export interface MlpEnergyTrainState {
+  /** Steps taken. */
+  readonly step: number;
+  readonly params: MLPParams;
+  /** Adam state. */
+  readonly opt: OptState[];
+}
+
+/** Diagnostics of one training step. */
+export interface MlpEnergyStepInfo {
+  /** Loss of the batch before the update. */
+  readonly loss: number;
+  /** Global norm of the gradient (before clipping). */
+  readonly gradNorm: number;
+}
+
+function optimiser(o: MlpEnergyTrainOptions): GradientTransformation<OptState[]> {
+  if (!(o.lr > 0) || !Number.isFinite(o.lr)) throw new RangeError(`mlp-energy training: lr must be a finite number > 0, got ${o.lr}`);
+  return adam(o.lr, o.clipNorm !== undefined ? { clipNorm: o.clipNorm } : {});
+}
+
+/**
+ * A fresh training state: `initMlpEnergy(key, cfg)` and the Adam state.
+ * @example const s0 = initMlpEnergyState(cfg, key(0), { lr: 1e-3 });
+ */
+export function initMlpEnergyState(cfg: MlpEnergyConfig, key: Key, o: MlpEnergyTrainOptions): MlpEnergyTrainState {
+  const params = initMlpEnergy(key, cfg);
+  return { step: 0, params, opt: optimiser(o).init(params) };
+}
+
+/**
+ * The training step of a config: `step(state, z [B, d], key) → [state', info]` — {@link mlpEnergyLoss} on the
+ * standardised batch, its gradient by nested differentiation, one Adam update. Pure: the old state is left as it was
+ * (the Adam moments are copied before the update consumes them). A non-finite loss throws, naming the step.
+ * @example
+ * const step = mlpEnergyTrainStep(cfg, { lr: 1e-3 });
+ * let s = initMlpEnergyState(cfg, key(0), { lr: 1e-3 });
+ * for (let t = 1; t <= 200; t++) [s] = step(s, standardize(cfg, x), foldIn(key(1), t));
+ */
+export function mlpEnergyTrainStep(cfg: MlpEnergyConfig, o: MlpEnergyTrainOptions): (state: MlpEnergyTrainState, batch: Tensor, key: Key) => readonly [MlpEnergyTrainState, MlpEnergyStepInfo] {
+  const opt = optimiser(o);
+  const loss = mlpEnergyLoss(cfg);
+  return (s, batch, key) => {
+    const [lv, g] = valueAndGrad((p: MLPParams) => loss(p, batch, key).loss)(s.params);
+    const l = lv.item();
+    if (!Number.isFinite(l)) throw new Error(`training diverged at step ${s.step + 1}: loss is ${l} (try a smaller --lr)`);
+    const [u, nextOpt] = opt.update(g, cloneOptState(s.opt), s.params);
+    return [{ step: s.step + 1, params: applyUpdates(s.params, u), opt: nextOpt }, { loss: l, gradNorm: globalNorm(g) }] as const;
+  };
+}
+
+/** A training state of contrastive-divergence training: the score-matching state plus the CD state (buffer, step). */
+export interface MlpEnergyCdTrainState extends MlpEnergyTrainState {
+  readonly cd: CDState;
+}
+
+/** Diagnostics of one CD step: the loss, the gradient norm and the energy gap `E⁺ − E⁻`. */
+export interface MlpEnergyCdStepInfo extends MlpEnergyStepInfo {
+  readonly gap: number;
+}
+
+/**
+ * The same model trained by contrastive divergence (the playground's `cd` objective): `cd` is a loss from
+ * `contrastiveDivergence` over `energyZ` (its negatives and their buffer travel in `state.cd`), followed by one Adam
+ * update. Pure: the Adam moments are copied before the update consumes them; a non-finite loss throws.
+ * @example
+ * const cd = contrastiveDivergence<MLPParams>({ energy: (p) => ({ dim: 2, energy: (z) => energyZ(p, cfg, z) }), sampler: (E) => ula(E, { stepSize: 0.01 }), steps: 10, negatives: 'buffer' });
+ * const step = mlpEnergyCdTrainStep(cd, { lr: 1e-2 });
+ * let s = { ...initMlpEnergyState(cfg, key(0), { lr: 1e-2 }), cd: cd.initState(key(1), params, z) };
+ * [s] = step(s, zBatch, key(2));
+ */
+export function mlpEnergyCdTrainStep(cd: CDLoss<MLPParams>, o: MlpEnergyTrainOptions): (state: MlpEnergyCdTrainState, batch: Tensor, key: Key) => readonly [MlpEnergyCdTrainState, MlpEnergyCdStepInfo] {
+  const opt = optimiser(o);
+  const vg = cdValueAndGrad(cd);
+  return (s, batch, key) => {
+    const r = vg(s.params, batch, key, s.cd);
+    if (!Number.isFinite(r.loss)) throw new Error(`training diverged at step ${s.step + 1}: loss is ${r.loss} (lower the learning rate or step size)`);
+    const [u, nextOpt] = opt.update(r.grads, cloneOptState(s.opt), s.params);
+    return [
+      { step: s.step + 1, params: applyUpdates(s.params, u), opt: nextOpt, cd: r.state },
+      { loss: r.loss, gradNorm: globalNorm(r.grads), gap: r.aux.gap },
+    ] as const;
+  };
+}

@@ -1,0 +1,120 @@
+/**
+ * Training of the `score-sde` kind as values: one {@link ScoreSdeTrainState} (parameters, Adam state, EMA, step) and
+ * a pure {@link scoreSdeTrainStep} that returns a new state and never touches the old one.
+ */
+import { Tensor, valueAndGrad, allFinite } from '../../tensor/index.js';
+import type { Key } from '../../random/index.js';
+import { adam, applyUpdates, cloneOptState, globalNorm, type OptState, type GradientTransformation } from '../../optim/index.js';
+import { continuousDSM } from '../../diffusion/index.js';
+import { sdeOf, type ScoreSdeConfig } from './config.js';
+import { initScoreParams, scoreFn, type ScoreParams } from './score.js';
+import { logSigmaDSM } from './loss.js';
+
+/** Optimiser settings of score-sde training. */
+export interface ScoreSdeTrainOptions {
+  /** Adam learning rate. */
+  lr: number;
+  /** EMA decay `d ∈ [0, 1)` of the parameters to save (0: no EMA, the last iterate is saved). Default 0. */
+  ema?: number;
+}
+
+/** Everything training carries from one step to the next; a value (never mutated once returned). */
+export interface ScoreSdeTrainState {
+  /** Steps taken. */
+  readonly step: number;
+  readonly params: ScoreParams;
+  /** Adam state (a list of moment trees, as `adam(lr).init` builds it). */
+  readonly opt: OptState[];
+  /** EMA of the parameters, or null when the EMA is off. */
+  readonly ema: ScoreParams | null;
+}
+
+/** Diagnostics of one training step. */
+export interface ScoreSdeStepInfo {
+  /** The DSM loss of the batch (before the update). */
+  readonly loss: number;
+  /** Mean diffusion time of the batch's rows. */
+  readonly meanT: number;
+  /** Global norm of the gradient. */
+  readonly gradNorm: number;
+}
+
+/**
+ * The loss of a config: `continuousDSM` of `src/diffusion` when `tSampling` is `uniform`, else {@link logSigmaDSM}.
+ * `(params, z [B, …], key) → { loss [], aux }` on standardised rows in the network's shape.
+ */
+export function scoreSdeLoss(cfg: ScoreSdeConfig): (p: ScoreParams, batch: Tensor, k: Key) => { loss: Tensor; aux: Readonly<Record<string, number>> } {
+  const sde = sdeOf(cfg);
+  return cfg.tSampling === 'uniform'
+    ? continuousDSM(sde, { score: scoreFn(cfg, sde) }, { eps: cfg.eps, weighting: cfg.weighting })
+    : logSigmaDSM(cfg, sde);
+}
+
+function checkOptions(o: ScoreSdeTrainOptions): number {
+  if (!(o.lr > 0) || !Number.isFinite(o.lr)) throw new RangeError(`score-sde training: lr must be a finite number > 0, got ${o.lr}`);
+  const ema = o.ema ?? 0;
+  if (!(ema >= 0 && ema < 1)) throw new RangeError(`score-sde training: ema must be in [0, 1), got ${ema}`);
+  return ema;
+}
+
+/**
+ * A fresh training state: parameters from `initScoreParams(key, cfg)`, Adam state, and the EMA started at the
+ * parameters when `ema > 0`.
+ * @example const s0 = initScoreSdeState(cfg, key(0), { lr: 2e-3, ema: 0.999 });
+ */
+export function initScoreSdeState(cfg: ScoreSdeConfig, key: Key, o: ScoreSdeTrainOptions): ScoreSdeTrainState {
+  const ema = checkOptions(o);
+  const params = initScoreParams(key, cfg);
+  return { step: 0, params, opt: adam(o.lr).init(params), ema: ema > 0 ? params : null };
+}
+
+function emaUpdate(ema: ScoreParams, p: ScoreParams, d: number): ScoreParams {
+  const out: ScoreParams = {};
+  for (const [k, e] of Object.entries(ema)) {
+    const v = p[k];
+    const a = new (e.dtype === 'float64' ? Float64Array : Float32Array)(e.size);
+    for (let i = 0; i < a.length; i++) a[i] = d * e.data[i] + (1 - d) * v.data[i];
+    out[k] = new Tensor(a, e.shape);
+  }
+  return out;
+}
+
+/**
+ * The training step of a config: `step(state, batch, key) → [state', info]` with
+ * `J(θ) = E_t E_z[λ(t)·½‖s_θ(m(t)z₀ + σ(t)ε, t) + ε/σ(t)‖²]` on the standardised batch `z [B, …]` (network shape,
+ * see {@link toModelSpace}), one Adam update, and `θ̄ ← d·θ̄ + (1 − d)·θ` when the EMA is on. Pure: the old state is
+ * left as it was (the Adam moments are copied before the update consumes them), so a kept state is a snapshot. A
+ * non-finite loss throws (naming the step). Same state, batch and key → the same new state, bit for bit.
+ * @example
+ * const step = scoreSdeTrainStep(cfg, { lr: 2e-3 });
+ * let s = initScoreSdeState(cfg, key(0), { lr: 2e-3 });
+ * for (let t = 1; t <= 100; t++) [s] = step(s, batchOf(t), foldIn(key(1), t));
+ */
+export function scoreSdeTrainStep(cfg: ScoreSdeConfig, o: ScoreSdeTrainOptions): (state: ScoreSdeTrainState, batch: Tensor, key: Key) => readonly [ScoreSdeTrainState, ScoreSdeStepInfo] {
+  const ema = checkOptions(o);
+  const loss = scoreSdeLoss(cfg);
+  const opt: GradientTransformation<OptState[]> = adam(o.lr);
+  return (s, batch, key) => {
+    let aux: Readonly<Record<string, number>> = {};
+    const [lv, g] = valueAndGrad((p: ScoreParams) => {
+      const r = loss(p, batch, key);
+      aux = r.aux;
+      return r.loss;
+    })(s.params);
+    const l = lv.item();
+    if (!Number.isFinite(l)) throw new Error(`training diverged at step ${s.step + 1}: loss is ${l} (try a smaller --lr)`);
+    const [u, nextOpt] = opt.update(g, cloneOptState(s.opt), s.params);
+    const params = applyUpdates(s.params, u);
+    const nextEma = ema > 0 ? emaUpdate(s.ema ?? s.params, params, ema) : null;
+    return [{ step: s.step + 1, params, opt: nextOpt, ema: nextEma }, { loss: l, meanT: aux.meanT ?? NaN, gradNorm: globalNorm(g) }] as const;
+  };
+}
+
+/**
+ * The parameters to keep after training: the EMA when on, else the last iterate; non-finite values throw.
+ */
+export function finalScoreParams(s: ScoreSdeTrainState): ScoreParams {
+  const out = s.ema ?? s.params;
+  if (!Object.values(out).every(allFinite)) throw new Error('training produced non-finite parameters (try a smaller --lr)');
+  return out;
+}

@@ -1,0 +1,171 @@
+/* Convolution template, included once per element type by conv.c with T (float / double) and SUF (f32 / f64). */
+#define CCAT2(a, b) a##_##b
+#define CCAT(a, b) CCAT2(a, b)
+#define CF(name) CCAT(name, SUF)
+
+/* col[K][P] <- patches of one image x[C][H][W] (zero outside the image). */
+static void CF(im2col)(const ebm_conv_geom *g, const T *restrict x, T *restrict col) {
+  const int64_t P = g->oh * g->ow;
+  for (int64_t c = 0; c < g->c; c++) {
+    const T *xc = x + c * g->h * g->w;
+    for (int64_t i = 0; i < g->kh; i++) {
+      for (int64_t j = 0; j < g->kw; j++) {
+        T *row = col + ((c * g->kh + i) * g->kw + j) * P;
+        for (int64_t oy = 0; oy < g->oh; oy++) {
+          const int64_t y = oy * g->sh - g->ph + i;
+          T *dst = row + oy * g->ow;
+          if (y < 0 || y >= g->h) {
+            memset(dst, 0, (size_t)g->ow * sizeof(T));
+            continue;
+          }
+          const T *src = xc + y * g->w;
+          /* ox range with 0 <= ox*sw - pw + j < W */
+          int64_t lo = 0, hi = g->ow;
+          const int64_t off = j - g->pw;
+          if (off < 0) lo = (-off + g->sw - 1) / g->sw;
+          if (g->w - 1 - off < 0) hi = 0;
+          else {
+            const int64_t h2 = (g->w - 1 - off) / g->sw + 1;
+            if (h2 < hi) hi = h2;
+          }
+          if (lo > hi) lo = hi;
+          for (int64_t ox = 0; ox < lo; ox++) dst[ox] = 0;
+          if (g->sw == 1) {
+            const T *s = src + off;
+            for (int64_t ox = lo; ox < hi; ox++) dst[ox] = s[ox];
+          } else {
+            for (int64_t ox = lo; ox < hi; ox++) dst[ox] = src[ox * g->sw + off];
+          }
+          for (int64_t ox = hi; ox < g->ow; ox++) dst[ox] = 0;
+        }
+      }
+    }
+  }
+}
+
+/* x[C][H][W] += fold of col[K][P] (the adjoint of im2col); x must be zeroed by the caller. */
+static void CF(col2im)(const ebm_conv_geom *g, const T *restrict col, T *restrict x) {
+  const int64_t P = g->oh * g->ow;
+  for (int64_t c = 0; c < g->c; c++) {
+    T *xc = x + c * g->h * g->w;
+    for (int64_t i = 0; i < g->kh; i++) {
+      for (int64_t j = 0; j < g->kw; j++) {
+        const T *row = col + ((c * g->kh + i) * g->kw + j) * P;
+        const int64_t off = j - g->pw;
+        int64_t lo = 0, hi = g->ow;
+        if (off < 0) lo = (-off + g->sw - 1) / g->sw;
+        if (g->w - 1 - off < 0) hi = 0;
+        else {
+          const int64_t h2 = (g->w - 1 - off) / g->sw + 1;
+          if (h2 < hi) hi = h2;
+        }
+        if (lo > hi) lo = hi;
+        for (int64_t oy = 0; oy < g->oh; oy++) {
+          const int64_t y = oy * g->sh - g->ph + i;
+          if (y < 0 || y >= g->h) continue;
+          T *dst = xc + y * g->w;
+          const T *src = row + oy * g->ow;
+          if (g->sw == 1) {
+            T *d = dst + off;
+            for (int64_t ox = lo; ox < hi; ox++) d[ox] += src[ox];
+          } else {
+            for (int64_t ox = lo; ox < hi; ox++) dst[ox * g->sw + off] += src[ox];
+          }
+        }
+      }
+    }
+  }
+}
+
+typedef struct {
+  int kind;
+  const ebm_conv_geom *g;
+  const T *a, *b, *bias;
+  T *out;
+  int64_t n0, n1;
+  T *col;     /* K*P elements */
+  T *gemm;    /* gemm scratch */
+  T *partial; /* kind 2: O*K accumulator of this task */
+} CF(conv_task);
+
+static void *CF(conv_run)(void *arg) {
+  CF(conv_task) *t = (CF(conv_task) *)arg;
+  const ebm_conv_geom *g = t->g;
+  const int64_t P = g->oh * g->ow, K = g->c * g->kh * g->kw, O = g->o, CHW = g->c * g->h * g->w;
+  for (int64_t n = t->n0; n < t->n1; n++) {
+    if (t->kind == 0) {
+      T *o = t->out + n * O * P;
+      CF(im2col)(g, t->a + n * CHW, t->col);
+      if (t->bias) {
+        for (int64_t r = 0; r < O; r++) {
+          const T bv = t->bias[r];
+          T *orow = o + r * P;
+          for (int64_t p = 0; p < P; p++) orow[p] = bv;
+        }
+      }
+      CCAT(ebm_gemm_1t, SUF)(0, 0, O, P, K, (T)1, t->b, K, t->col, P, t->bias ? (T)1 : (T)0, o, P, t->gemm);
+    } else if (t->kind == 1) {
+      CCAT(ebm_gemm_1t, SUF)(1, 0, K, P, O, (T)1, t->b, K, t->a + n * O * P, P, (T)0, t->col, P, t->gemm);
+      T *dx = t->out + n * CHW;
+      memset(dx, 0, (size_t)CHW * sizeof(T));
+      CF(col2im)(g, t->col, dx);
+    } else {
+      CF(im2col)(g, t->a + n * CHW, t->col);
+      CCAT(ebm_gemm_1t, SUF)(0, 1, O, K, P, (T)1, t->b + n * O * P, P, t->col, P, n == t->n0 ? (T)0 : (T)1,
+                             t->partial, K, t->gemm);
+    }
+  }
+  if (t->kind == 2 && t->n1 <= t->n0) memset(t->partial, 0, (size_t)(O * K) * sizeof(T));
+  return NULL;
+}
+
+int CCAT(ebm_conv2d, SUF)(int kind, const ebm_conv_geom *g, const T *a, const T *b, const T *bias, T *out) {
+  const int64_t N = g->n, P = g->oh * g->ow, K = g->c * g->kh * g->kw, O = g->o;
+  if (N <= 0 || P <= 0) {
+    if (kind == 2) memset(out, 0, (size_t)(O * K) * sizeof(T));
+    else if (kind == 1) memset(out, 0, (size_t)(N * g->c * g->h * g->w) * sizeof(T));
+    return 0;
+  }
+  const double flops = 2.0 * (double)N * (double)O * (double)K * (double)P;
+  int tasks = ebm_gemm_threads();
+  if (flops < EBM_CONV_PAR_MIN_FLOPS) tasks = 1;
+  if (tasks > N) tasks = (int)N;
+  if (tasks > EBM_CONV_MAX_TASKS) tasks = EBM_CONV_MAX_TASKS;
+  if (tasks < 1) tasks = 1;
+  /* GEMM column count per kind: forward P, input grad P, filter grad K. */
+  const int64_t gemm_n = kind == 2 ? K : P;
+  const size_t col_e = ((size_t)(K * P) + 15) & ~(size_t)15;
+  const size_t gemm_e = (CCAT(ebm_gemm_scratch, SUF)(gemm_n) + 15) & ~(size_t)15;
+  const size_t part_e = kind == 2 ? (((size_t)(O * K) + 15) & ~(size_t)15) : 0;
+  const size_t per = col_e + gemm_e + part_e;
+  T *buf = NULL;
+  if (posix_memalign((void **)&buf, 64, (size_t)tasks * per * sizeof(T)) != 0) return -1;
+  CF(conv_task) jobs[EBM_CONV_MAX_TASKS];
+  void *args[EBM_CONV_MAX_TASKS];
+  const int64_t chunk = (N + tasks - 1) / tasks;
+  for (int t = 0; t < tasks; t++) {
+    CF(conv_task) *j = &jobs[t];
+    j->kind = kind; j->g = g; j->a = a; j->b = b; j->bias = bias;
+    j->n0 = (int64_t)t * chunk < N ? (int64_t)t * chunk : N;
+    j->n1 = j->n0 + chunk < N ? j->n0 + chunk : N;
+    T *base = buf + (size_t)t * per;
+    j->col = base;
+    j->gemm = base + col_e;
+    j->partial = kind == 2 ? (t == 0 ? out : base + col_e + gemm_e) : NULL;
+    j->out = out;
+    args[t] = j;
+  }
+  ebm_pool_run(CF(conv_run), args, tasks);
+  if (kind == 2) {
+    for (int t = 1; t < tasks; t++) {
+      const T *p = jobs[t].partial;
+      for (int64_t i = 0; i < O * K; i++) out[i] += p[i];
+    }
+  }
+  free(buf);
+  return 0;
+}
+
+#undef CF
+#undef CCAT
+#undef CCAT2

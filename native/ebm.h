@@ -31,6 +31,9 @@ void ebm_gemm_set_threads(int t);
 void ebm_pool_run(void *(*fn)(void *), void **args, int n);
 /* Single-threaded GEMM with caller-provided scratch of ebm_gemm_scratch_*(n) elements (64-byte aligned). */
 size_t ebm_gemm_scratch_f32(int64_t n);
+/* Micro-tile of the bundled GEMM: which 0 = MR (rows), 1 = NR (columns). */
+int ebm_gemm_tile_f32(int which);
+int ebm_gemm_tile_f64(int which);
 size_t ebm_gemm_scratch_f64(int64_t n);
 void ebm_gemm_1t_f32(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
                      const float *b, int64_t ldb, float beta, float *c, int64_t ldc, float *scratch);

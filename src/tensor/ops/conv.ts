@@ -7,8 +7,8 @@ import { needsGrad, record } from '../autodiff.js';
 import { getBackend } from '../backend.js';
 import { jsImageKernels, type Conv2dGeom, type ImageKernels } from '../imageKernels.js';
 import { DTypeError, ShapeError, Tensor, allocate, type Shape } from '../tensor.js';
-import { add } from './elementwise.js';
-import { mean, sum } from './reduce.js';
+import { add, broadcastTo } from './elementwise.js';
+import { mean } from './reduce.js';
 import { reshape } from './shape.js';
 
 /** Geometry of a sliding window over an image. */
@@ -163,8 +163,26 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor, opts: Conv2dOptions = {
   return record(y, 'conv2d', inputs, (gr) => [
     needsGrad(x) ? convInputGrad(gr, w, g) : null,
     needsGrad(w) ? convFilterGrad(x, gr, g) : null,
-    b && needsGrad(b) ? reshape(sum(gr, [0, 2, 3]), b.shape) : null,
+    b && needsGrad(b) ? reshape(sumChannels(gr), b.shape) : null,
   ]);
+}
+
+/**
+ * `Σ_{n,y,x} g[n, o, y, x]` → `[O]` (the bias gradient): the batch sum runs as the backend's column-sum kernel over the
+ * `[N, O·H·W]` view, then the `O·H·W → O` fold in TS. Gradient: the cotangent broadcast back.
+ */
+function sumChannels(gr: Tensor): Tensor {
+  const [n, o, h, w] = gr.shape;
+  const p = h * w;
+  const rows = allocate(gr.dtype, o * p);
+  getBackend().sumRows(gr.data, n, o * p, rows);
+  const out = allocate(gr.dtype, o);
+  for (let c = 0; c < o; c++) {
+    let s = 0;
+    for (let i = c * p, e = i + p; i < e; i++) s += rows[i];
+    out[c] = s;
+  }
+  return record(new Tensor(out, [o]), 'sumChannels', [gr], (u) => [broadcastTo(reshape(u, [1, o, 1, 1]), gr.shape)]);
 }
 
 /** `dx = convᵀ(g, w)`: the adjoint of `x ↦ conv2d(x, w)` applied to `g [N, O, OH, OW]`, giving `[N, C, H, W]`. */

@@ -3,14 +3,13 @@
 #define CCAT(a, b) CCAT2(a, b)
 #define CF(name) CCAT(name, SUF)
 
-/* col[K][P] <- patches of one image x[C][H][W] (zero outside the image). */
-static void CF(im2col)(const ebm_conv_geom *g, const T *restrict x, T *restrict col) {
-  const int64_t P = g->oh * g->ow;
+/* col[K][P] (row k at col + k*ld) <- patches of one image x[C][H][W] (zero outside the image). */
+static void CF(im2col)(const ebm_conv_geom *g, const T *restrict x, T *restrict col, int64_t ld) {
   for (int64_t c = 0; c < g->c; c++) {
     const T *xc = x + c * g->h * g->w;
     for (int64_t i = 0; i < g->kh; i++) {
       for (int64_t j = 0; j < g->kw; j++) {
-        T *row = col + ((c * g->kh + i) * g->kw + j) * P;
+        T *row = col + ((c * g->kh + i) * g->kw + j) * ld;
         for (int64_t oy = 0; oy < g->oh; oy++) {
           const int64_t y = oy * g->sh - g->ph + i;
           T *dst = row + oy * g->ow;
@@ -43,14 +42,13 @@ static void CF(im2col)(const ebm_conv_geom *g, const T *restrict x, T *restrict 
   }
 }
 
-/* x[C][H][W] += fold of col[K][P] (the adjoint of im2col); x must be zeroed by the caller. */
-static void CF(col2im)(const ebm_conv_geom *g, const T *restrict col, T *restrict x) {
-  const int64_t P = g->oh * g->ow;
+/* x[C][H][W] += fold of col[K][P] (row k at col + k*ld; the adjoint of im2col); x must be zeroed by the caller. */
+static void CF(col2im)(const ebm_conv_geom *g, const T *restrict col, T *restrict x, int64_t ld) {
   for (int64_t c = 0; c < g->c; c++) {
     T *xc = x + c * g->h * g->w;
     for (int64_t i = 0; i < g->kh; i++) {
       for (int64_t j = 0; j < g->kw; j++) {
-        const T *row = col + ((c * g->kh + i) * g->kw + j) * P;
+        const T *row = col + ((c * g->kh + i) * g->kw + j) * ld;
         const int64_t off = j - g->pw;
         int64_t lo = 0, hi = g->ow;
         if (off < 0) lo = (-off + g->sw - 1) / g->sw;
@@ -79,55 +77,55 @@ static void CF(col2im)(const ebm_conv_geom *g, const T *restrict col, T *restric
 
 typedef struct {
   int kind;
-  int trans; /* 1: the GEMM computes the transposed product (fewer padded micro-tiles for this shape) */
+  int trans; /* kind 2: accumulate dw^T [K][O] (fewer padded micro-tiles for this shape) */
   const ebm_conv_geom *g;
   const T *a, *b, *bias;
   T *out;
-  int64_t n0, n1;
-  T *col;     /* K*P elements */
-  T *tmp;     /* trans forward: P*O elements */
+  int64_t n0, n1, nb; /* images [n0, n1), nb per GEMM */
+  T *col;     /* K x (nb*P) patch matrix of nb images side by side */
+  T *tmp;     /* O x (nb*P): forward output or gathered output gradient */
   T *gemm;    /* gemm scratch */
-  T *partial; /* kind 2: O*K accumulator of this task ([K][O] when trans) */
+  T *partial; /* kind 2: O*K accumulator of this task */
 } CF(conv_task);
 
+/* Images are processed nb at a time: their patch matrices side by side make one wider GEMM (the filter is packed
+ * once per nb images and the micro-kernel runs longer rows), measured 10-30% faster than one GEMM per image. */
 static void *CF(conv_run)(void *arg) {
   CF(conv_task) *t = (CF(conv_task) *)arg;
   const ebm_conv_geom *g = t->g;
   const int64_t P = g->oh * g->ow, K = g->c * g->kh * g->kw, O = g->o, CHW = g->c * g->h * g->w;
-  for (int64_t n = t->n0; n < t->n1; n++) {
+  for (int64_t n = t->n0; n < t->n1; n += t->nb) {
+    const int64_t b = t->n1 - n < t->nb ? t->n1 - n : t->nb, ld = b * P;
     if (t->kind == 0) {
-      T *o = t->out + n * O * P;
-      CF(im2col)(g, t->a + n * CHW, t->col);
-      if (t->trans) {
-        /* out_n^T [P][O] = col^T W^T, then transposed into NCHW with the bias added. */
-        CCAT(ebm_gemm_1t, SUF)(1, 1, P, O, K, (T)1, t->col, P, t->b, K, (T)0, t->tmp, O, t->gemm);
+      for (int64_t i = 0; i < b; i++) CF(im2col)(g, t->a + (n + i) * CHW, t->col + i * P, ld);
+      if (t->bias)
         for (int64_t r = 0; r < O; r++) {
-          const T bv = t->bias ? t->bias[r] : (T)0;
-          T *orow = o + r * P;
-          for (int64_t p = 0; p < P; p++) orow[p] = t->tmp[p * O + r] + bv;
-        }
-        continue;
-      }
-      if (t->bias) {
-        for (int64_t r = 0; r < O; r++) {
+          T *row = t->tmp + r * ld;
           const T bv = t->bias[r];
-          T *orow = o + r * P;
-          for (int64_t p = 0; p < P; p++) orow[p] = bv;
+          for (int64_t p = 0; p < ld; p++) row[p] = bv;
         }
-      }
-      CCAT(ebm_gemm_1t, SUF)(0, 0, O, P, K, (T)1, t->b, K, t->col, P, t->bias ? (T)1 : (T)0, o, P, t->gemm);
-    } else if (t->kind == 1) {
-      CCAT(ebm_gemm_1t, SUF)(1, 0, K, P, O, (T)1, t->b, K, t->a + n * O * P, P, (T)0, t->col, P, t->gemm);
-      T *dx = t->out + n * CHW;
-      memset(dx, 0, (size_t)CHW * sizeof(T));
-      CF(col2im)(g, t->col, dx);
+      CCAT(ebm_gemm_1t, SUF)(0, 0, O, ld, K, (T)1, t->b, K, t->col, ld, t->bias ? (T)1 : (T)0, t->tmp, ld, t->gemm);
+      for (int64_t i = 0; i < b; i++)
+        for (int64_t r = 0; r < O; r++) memcpy(t->out + ((n + i) * O + r) * P, t->tmp + r * ld + i * P, (size_t)P * sizeof(T));
     } else {
-      CF(im2col)(g, t->a + n * CHW, t->col);
-      const T beta = n == t->n0 ? (T)0 : (T)1;
-      if (t->trans) /* dw^T [K][O] += col g_n^T */
-        CCAT(ebm_gemm_1t, SUF)(0, 1, K, O, P, (T)1, t->col, P, t->b + n * O * P, P, beta, t->partial, O, t->gemm);
-      else
-        CCAT(ebm_gemm_1t, SUF)(0, 1, O, K, P, (T)1, t->b + n * O * P, P, t->col, P, beta, t->partial, K, t->gemm);
+      /* Gather the output gradient of the nb images into tmp [O][nb*P]. */
+      for (int64_t i = 0; i < b; i++)
+        for (int64_t r = 0; r < O; r++) memcpy(t->tmp + r * ld + i * P, (t->kind == 1 ? t->a : t->b) + ((n + i) * O + r) * P, (size_t)P * sizeof(T));
+      if (t->kind == 1) {
+        CCAT(ebm_gemm_1t, SUF)(1, 0, K, ld, O, (T)1, t->b, K, t->tmp, ld, (T)0, t->col, ld, t->gemm);
+        for (int64_t i = 0; i < b; i++) {
+          T *dx = t->out + (n + i) * CHW;
+          memset(dx, 0, (size_t)CHW * sizeof(T));
+          CF(col2im)(g, t->col + i * P, dx, ld);
+        }
+      } else {
+        for (int64_t i = 0; i < b; i++) CF(im2col)(g, t->a + (n + i) * CHW, t->col + i * P, ld);
+        const T beta = n == t->n0 ? (T)0 : (T)1;
+        if (t->trans) /* dw^T [K][O] += col tmp^T */
+          CCAT(ebm_gemm_1t, SUF)(0, 1, K, O, ld, (T)1, t->col, ld, t->tmp, ld, beta, t->partial, O, t->gemm);
+        else
+          CCAT(ebm_gemm_1t, SUF)(0, 1, O, K, ld, (T)1, t->tmp, ld, t->col, ld, beta, t->partial, K, t->gemm);
+      }
     }
   }
   if (t->kind == 2 && t->n1 <= t->n0) memset(t->partial, 0, (size_t)(O * K) * sizeof(T));
@@ -158,11 +156,17 @@ int CCAT(ebm_conv2d, SUF)(int kind, const ebm_conv_geom *g, const T *a, const T 
   /* Measured (AVX-512, CPU time): the transposed forward was slower on P = 49 (its transposing copy and strided
    * filter packing cost more than the padding saved), so only the filter gradient switches. */
   if (kind == 2) trans = CF(tiles)(K, O) < 0.85 * CF(tiles)(O, K);
-  int64_t gn = P;
+  const int64_t chunk = (N + tasks - 1) / tasks;
+  /* Images per GEMM: up to 8, keeping the patch matrix under ~2^19 elements. */
+  int64_t nb = ((int64_t)1 << 19) / (K * P > 0 ? K * P : 1);
+  if (nb > 8) nb = 8;
+  if (nb > chunk) nb = chunk;
+  if (nb < 1) nb = 1;
+  int64_t gn = nb * P;
   if (K > gn) gn = K;
   if (O > gn) gn = O;
-  const size_t col_e = ((size_t)(K * P) + 15) & ~(size_t)15;
-  const size_t tmp_e = kind == 0 && trans ? (((size_t)(P * O) + 15) & ~(size_t)15) : 0;
+  const size_t col_e = ((size_t)(K * P * nb) + 15) & ~(size_t)15;
+  const size_t tmp_e = ((size_t)(O * P * nb) + 15) & ~(size_t)15;
   const size_t gemm_e = (CCAT(ebm_gemm_scratch, SUF)(gn) + 15) & ~(size_t)15;
   const size_t part_e = kind == 2 ? (((size_t)(O * K) + 15) & ~(size_t)15) : 0;
   const size_t per = col_e + tmp_e + gemm_e + part_e;
@@ -170,15 +174,14 @@ int CCAT(ebm_conv2d, SUF)(int kind, const ebm_conv_geom *g, const T *a, const T 
   if (posix_memalign((void **)&buf, 64, (size_t)tasks * per * sizeof(T)) != 0) return -1;
   CF(conv_task) jobs[EBM_CONV_MAX_TASKS];
   void *args[EBM_CONV_MAX_TASKS];
-  const int64_t chunk = (N + tasks - 1) / tasks;
   for (int t = 0; t < tasks; t++) {
     CF(conv_task) *j = &jobs[t];
-    j->kind = kind; j->trans = trans; j->g = g; j->a = a; j->b = b; j->bias = bias;
+    j->kind = kind; j->trans = trans; j->g = g; j->a = a; j->b = b; j->bias = bias; j->nb = nb;
     j->n0 = (int64_t)t * chunk < N ? (int64_t)t * chunk : N;
     j->n1 = j->n0 + chunk < N ? j->n0 + chunk : N;
     T *base = buf + (size_t)t * per;
     j->col = base;
-    j->tmp = tmp_e ? base + col_e : NULL;
+    j->tmp = base + col_e;
     j->gemm = base + col_e + tmp_e;
     j->partial = kind == 2 ? (t == 0 && !trans ? out : base + col_e + tmp_e + gemm_e) : NULL;
     j->out = out;

@@ -24,6 +24,7 @@ const cases: [string, Conv2dGeom][] = [
   ['32→16 channels, stride 2 (plain filter-gradient orientation)', geom(6, 8, 16, 16, 16, 3, 2, 1)],
   ['1→32 channels, stride 1 (transposed filter-gradient orientation, K = 9)', geom(8, 1, 28, 28, 32, 3, 1, 1)],
   ['odd sizes, stride 3, padding 2', geom(5, 3, 11, 9, 7, 3, 3, 2)],
+  ['64 channels: 4 images per GEMM with a remainder chunk', geom(10, 64, 14, 14, 8, 3, 1, 1)],
 ];
 
 describe(`native conv2d kernels${skip}`, () => {

@@ -23,8 +23,11 @@ type Name = (typeof NAMES)[number];
 
 initBackend();
 
-/** Median per-iteration milliseconds over REPS blocks of ≥ BLOCK_S seconds after a 0.3 s warm-up. */
-function timeMs(fn: () => void): number {
+/**
+ * Median per-iteration wall and process-CPU milliseconds over REPS blocks of ≥ BLOCK_S seconds after a 0.3 s warm-up.
+ * CPU time of a 1-thread run is the steadier figure on a loaded machine (time spent descheduled does not count).
+ */
+function timeMs(fn: () => void): { wall: number; cpu: number } {
   const t0 = performance.now();
   while (performance.now() - t0 < 300) fn();
   let it = 0;
@@ -32,21 +35,25 @@ function timeMs(fn: () => void): number {
   while (performance.now() - t1 < 100) { fn(); it++; }
   const iters = Math.max(1, Math.round((BLOCK_S * 1000) / ((performance.now() - t1) / it)));
   const ms: number[] = [];
+  const cpu: number[] = [];
   for (let r = 0; r < REPS; r++) {
     const s = performance.now();
+    const c = process.cpuUsage();
     for (let i = 0; i < iters; i++) fn();
     ms.push((performance.now() - s) / iters);
+    const d = process.cpuUsage(c);
+    cpu.push((d.user + d.system) / 1000 / iters);
   }
-  ms.sort((a, b) => a - b);
-  return ms[Math.floor(REPS / 2)];
+  return { wall: med(ms), cpu: med(cpu) };
 }
 
-function torchRun(threads: 1 | 2): Record<Name, number> | null {
+function torchRun(threads: 1 | 2): Record<Name, { wall: number; cpu: number }> | null {
   const env = { ...process.env, ...(threads === 2 ? { OMP_WAIT_POLICY: 'PASSIVE' } : {}) };
   try {
     const out = execFileSync('/usr/bin/python3', [path.join(root, 'bench/torch_conv_bench.py'), '--threads', String(threads), '--reps', String(REPS), '--block-s', String(BLOCK_S)], { env, encoding: 'utf8' });
-    const j = JSON.parse(out.trim().split('\n').pop()!) as { results: Record<Name, { ms_median: number }> };
-    return { forward: j.results.forward.ms_median, langevin: j.results.langevin.ms_median, train: j.results.train.ms_median };
+    const j = JSON.parse(out.trim().split('\n').pop()!) as { results: Record<Name, { ms_median: number; cpu_ms_median: number }> };
+    const pick = (n: Name) => ({ wall: j.results[n].ms_median, cpu: j.results[n].cpu_ms_median });
+    return { forward: pick('forward'), langevin: pick('langevin'), train: pick('train') };
   } catch (e) {
     console.log(`PyTorch mirror failed (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`);
     return null;
@@ -57,30 +64,33 @@ function loadavg(): string {
   return os.loadavg().map((v) => v.toFixed(1)).join(' / ');
 }
 
+const med = (v: number[]) => { const s = v.slice().sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
 const w = convWorkloads();
 const ours: Record<Name, number[]> = { forward: [], langevin: [], train: [] };
 const theirs: Record<Name, number[]> = { forward: [], langevin: [], train: [] };
+const oursCpu: Record<Name, number[]> = { forward: [], langevin: [], train: [] };
+const theirsCpu: Record<Name, number[]> = { forward: [], langevin: [], train: [] };
 const loads: string[] = [];
 for (let r = 0; r < ROUNDS; r++) {
   loads.push(loadavg());
-  // Like PyTorch, ebm-ts runs with 1 and with 2 threads and keeps its better time: on a loaded machine a fork-join
-  // over 2 threads waits for whichever thread was descheduled.
+  // Like PyTorch, ebm-ts runs with 1 and with 2 threads and keeps its better wall time: on a loaded machine a
+  // fork-join over 2 threads waits for whichever thread was descheduled.
   for (const n of NAMES) {
     setNativeThreads(1);
     const t1 = timeMs(w[n]);
     setNativeThreads(2);
-    ours[n].push(Math.min(t1, timeMs(w[n])));
+    ours[n].push(Math.min(t1.wall, timeMs(w[n]).wall));
+    oursCpu[n].push(t1.cpu);
   }
   const t1 = torchRun(1);
   const t2 = torchRun(2);
   for (const n of NAMES) {
-    const best = Math.min(t1?.[n] ?? Infinity, t2?.[n] ?? Infinity);
-    theirs[n].push(best);
+    theirs[n].push(Math.min(t1?.[n].wall ?? Infinity, t2?.[n].wall ?? Infinity));
+    theirsCpu[n].push(t1?.[n].cpu ?? NaN);
   }
   console.log(`round ${r + 1}: ebm-ts ${NAMES.map((n) => ours[n][r].toFixed(1)).join(' / ')} ms; PyTorch ${NAMES.map((n) => theirs[n][r].toFixed(1)).join(' / ')} ms (load ${loads[r]})`);
 }
 
-const med = (v: number[]) => { const s = v.slice().sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
 const info = backendInfo();
 const label: Record<Name, string> = {
   forward: 'forward (energy of the batch, no grad)',
@@ -100,6 +110,15 @@ lines.push('|---|---|---|---|');
 for (const n of NAMES) {
   const ratios = ours[n].map((o, i) => theirs[n][i] / o);
   lines.push(`| ${label[n]} | ${med(ours[n]).toFixed(1)}; ${ours[n].map((v) => v.toFixed(1)).join(', ')} | ${med(theirs[n]).toFixed(1)}; ${theirs[n].map((v) => v.toFixed(1)).join(', ')} | **${med(ratios).toFixed(2)}**; ${ratios.map((v) => v.toFixed(2)).join(', ')} |`);
+}
+lines.push('');
+lines.push('Process CPU time per iteration, both with 1 thread (time spent descheduled does not count, so this is the steadier comparison on a loaded machine; cache and memory-bandwidth contention still do):');
+lines.push('');
+lines.push('| workload | ebm-ts CPU ms (median; all rounds) | PyTorch CPU ms (median; all rounds) | ratio (median; all rounds) |');
+lines.push('|---|---|---|---|');
+for (const n of NAMES) {
+  const ratios = oursCpu[n].map((o, i) => theirsCpu[n][i] / o);
+  lines.push(`| ${label[n]} | ${med(oursCpu[n]).toFixed(1)}; ${oursCpu[n].map((v) => v.toFixed(1)).join(', ')} | ${med(theirsCpu[n]).toFixed(1)}; ${theirsCpu[n].map((v) => v.toFixed(1)).join(', ')} | **${med(ratios).toFixed(2)}**; ${ratios.map((v) => v.toFixed(2)).join(', ')} |`);
 }
 const table = lines.join('\n');
 console.log('\n' + table);

@@ -4,7 +4,8 @@ strides 1/2/2, padding 1, SiLU, linear head 64*7*7 -> 1, on 64x1x28x28 images.
   forward : energy of the batch under torch.no_grad()
   langevin: forward + input gradient (autograd, parameters frozen) + x <- x - g + 0.01 noise
   train   : loss mean E(x+) - mean E(x-) + 0.1 mean(E^2) on 64 + 64 images, backward, Adam(1e-4)
-Timing: warm-up 0.3 s, then --reps blocks of >= --block-s seconds; per-iteration milliseconds per block.
+Timing: warm-up 0.3 s, then --reps blocks of >= --block-s seconds; per-iteration wall and process-CPU milliseconds
+per block.
 Usage: torch_conv_bench.py [--threads 2] [--reps 5] [--block-s 0.5] [--only forward,langevin,train]
 Prints one JSON line."""
 import argparse, json, statistics, time
@@ -45,13 +46,15 @@ def bench(fn, warm_s=0.3):
     while time.perf_counter() - t0 < 0.1:
         fn(); it += 1
     iters = max(1, int(a.block_s / ((time.perf_counter() - t0) / it)))
-    ms = []
+    ms, cpu = [], []
     for _ in range(a.reps):
-        t0 = time.perf_counter()
+        t0 = time.perf_counter(); c0 = time.process_time()
         for _ in range(iters):
             fn()
         ms.append((time.perf_counter() - t0) / iters * 1e3)
-    return {"ms_median": round(statistics.median(ms), 3), "ms_all": [round(v, 3) for v in ms], "iters_per_block": iters}
+        cpu.append((time.process_time() - c0) / iters * 1e3)
+    return {"ms_median": round(statistics.median(ms), 3), "ms_all": [round(v, 3) for v in ms],
+            "cpu_ms_median": round(statistics.median(cpu), 3), "iters_per_block": iters}
 
 
 out = {"bench": "torch_conv", "torch": torch.__version__, "threads": torch.get_num_threads(), "results": {}}

@@ -8,7 +8,6 @@ import { getBackend } from '../backend.js';
 import { jsImageKernels, type Conv2dGeom, type ImageKernels } from '../imageKernels.js';
 import { DTypeError, ShapeError, Tensor, allocate, type Shape } from '../tensor.js';
 import { add, broadcastTo } from './elementwise.js';
-import { mean } from './reduce.js';
 import { reshape } from './shape.js';
 
 /** Geometry of a sliding window over an image. */
@@ -248,12 +247,18 @@ export function conv2dTranspose(x: Tensor, w: Tensor, b?: Tensor, opts: Conv2dTr
   return y;
 }
 
-/** Average pooling over `k×k` windows with the given stride (default `k`), NCHW, no padding. */
+/**
+ * Average pooling over `k×k` windows with the given stride (default `k`), NCHW, no padding:
+ * `out[n, c, y, x] = mean_{i,j < k} x[n, c, y·s + i, x·s + j]`. Runs as a one-channel convolution with the constant
+ * filter `1/k²` over the `[N·C, 1, H, W]` view, so it uses the convolution kernels and their exact gradients.
+ * Shapes: `[N, C, H, W]` → `[N, C, ⌊(H − k)/s⌋ + 1, ⌊(W − k)/s⌋ + 1]`.
+ * @example avgPool2d(x, 2) // halves H and W
+ */
 export function avgPool2d(x: Tensor, k: number, stride = k): Tensor {
   if (x.ndim !== 4) throw new ShapeError(`avgPool2d: input must be [N, C, H, W], got [${x.shape}]`);
+  if (!Number.isInteger(k) || k < 1) throw new RangeError(`avgPool2d: kernel must be a positive integer, got ${k}`);
   const [N, C, H, W] = x.shape;
-  const OH = outSize(H, k, stride, 0);
-  const OW = outSize(W, k, stride, 0);
-  const cols = im2col(reshape(x, [N * C, 1, H, W]), { kh: k, kw: k, stride, padding: 0 }); // [N·C, P, k·k]
-  return reshape(mean(cols, 2), [N, C, OH, OW]);
+  const filt = new Tensor(allocate(x.dtype, k * k).fill(1 / (k * k)), [1, 1, k, k]);
+  const y = conv2d(reshape(x, [N * C, 1, H, W]), filt, undefined, { stride });
+  return reshape(y, [N, C, y.shape[2], y.shape[3]]);
 }

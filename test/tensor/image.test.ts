@@ -98,6 +98,10 @@ for (const be of backendsUnderTest()) {
       const fl = (z: T.Tensor) => probe(T.layerNorm(z, 1, lg, lb));
       expect(T.checkGrad(fl, h).ok).toBe(true);
       expect(T.checkGrad2(fl, h, det([3, 5], -1, 1, 9)).ok).toBe(true);
+      // The fused first-order backward equals the recorded (composite) one.
+      const fast = T.grad(fg)(x);
+      const slow = T.grad(fg, { createGraph: true })(x);
+      for (let i = 0; i < x.size; i++) expect(Math.abs(fast.data[i] - slow.data[i])).toBeLessThan(1e-12);
       const ln = T.layerNorm(h);
       for (let r = 0; r < 3; r++) {
         const row = Array.from(ln.data.subarray(r * 5, r * 5 + 5));

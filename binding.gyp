@@ -24,7 +24,7 @@
     {
       "target_name": "ebm_native",
       "dependencies": ["ebm_random"],
-      "sources": ["native/ebm_native.c", "native/gemm.c", "native/elementwise.c"],
+      "sources": ["native/ebm_native.c", "native/gemm.c", "native/elementwise.c", "native/conv.c"],
       "cflags!": ["-O2", "-O0", "-fno-tree-vectorize"],
       "cflags": ["-std=gnu11", "-O3", "-march=<(ebm_march)", "-ffp-contract=fast", "-fno-math-errno",
                  "-fvisibility=hidden", "-Wall", "-Wno-unused-function"],

@@ -19,6 +19,7 @@ import { loadMnist } from '../src/data/mnist.js';
 import { key, normal, normalInto, split, uniform, foldIn, type Key } from '../src/random/index.js';
 import { backendInfo, initBackend, measureGemmGflops } from '../src/tensor/select.js';
 import * as T from '../src/tensor/index.js';
+import { convWorkloads } from './conv-energy.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const anchors = process.env.EBM_ANCHORS ?? path.resolve(root, '../shared/anchors');
@@ -191,6 +192,22 @@ function torchAnchor(): Record<string, number> | null {
   return best;
 }
 
+/** PyTorch mirror of the conv-energy rows (bench/torch_conv_bench.py): best iterations/s of 1 and 2 threads. */
+function torchConvAnchor(): Record<string, number> | null {
+  const best: Record<string, number> = {};
+  try {
+    for (const [threads, env] of [['1', { ...process.env }], ['2', { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' }]] as const) {
+      const out = execFileSync(PY, [path.join(root, 'bench/torch_conv_bench.py'), '--threads', threads], { cwd: root, env, encoding: 'utf8' });
+      const j = JSON.parse(out.trim().split('\n').pop()!) as { results: Record<string, { ms_median: number }> };
+      for (const [name, r] of Object.entries(j.results)) best[name] = Math.max(best[name] ?? 0, 1000 / r.ms_median);
+    }
+  } catch {
+    console.log('PyTorch conv mirror skipped (python3-torch unavailable or the script failed)');
+    return null;
+  }
+  return best;
+}
+
 function numpyGemm(shapes: [number, number, number][]): number[] | null {
   const prog = `
 import numpy as np, time, json, sys
@@ -233,6 +250,13 @@ const dsm = dsmBench();
 rows.push({ name: 'DSM train step, 2-128-128-2, batch 512 (Adam)', ebm: dsm.median, torch: torch?.dsm_mlp2_128_128_2_b512_steps ?? null, unit: 'steps/s', note: `final loss ${dsm.loss.toFixed(3)}` });
 const ssm = ssmBench();
 rows.push({ name: 'SSM train step, 2-128-128-1, batch 512 (double backward, Adam)', ebm: ssm.median, torch: torch?.ssm_energy_mlp2_128_128_1_b512_steps ?? null, unit: 'steps/s', note: `final loss ${ssm.loss.toFixed(3)}` });
+
+const conv = convWorkloads();
+const torchConv = torch ? torchConvAnchor() : null;
+const convLabel = 'conv energy 1→32→64→64 (3×3, strides 1/2/2) on 64×1×28×28';
+rows.push({ name: `${convLabel}: forward`, ebm: bench(conv.forward).median, torch: torchConv?.forward ?? null, unit: 'batches/s' });
+rows.push({ name: `${convLabel}: Langevin step (forward + ∇ₓ)`, ebm: bench(conv.langevin).median, torch: torchConv?.langevin ?? null, unit: 'steps/s' });
+rows.push({ name: `${convLabel}: training step (64 + 64 images, Adam)`, ebm: bench(conv.train).median, torch: torchConv?.train ?? null, unit: 'steps/s' });
 
 const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
 const lines: string[] = [];

@@ -27,6 +27,29 @@ int ebm_gemm_f64(int ta, int tb, int64_t m, int64_t n, int64_t k, double alpha, 
 /* Worker-thread count used by the bundled GEMM for large products (1 = single-threaded). */
 int ebm_gemm_threads(void);
 void ebm_gemm_set_threads(int t);
+/* Runs fn(args[i]) for i < n on the GEMM worker pool (task 0 on the caller); returns when all are done. */
+void ebm_pool_run(void *(*fn)(void *), void **args, int n);
+/* Single-threaded GEMM with caller-provided scratch of ebm_gemm_scratch_*(n) elements (64-byte aligned). */
+size_t ebm_gemm_scratch_f32(int64_t n);
+/* Micro-tile of the bundled GEMM: which 0 = MR (rows), 1 = NR (columns). */
+int ebm_gemm_tile_f32(int which);
+int ebm_gemm_tile_f64(int which);
+size_t ebm_gemm_scratch_f64(int64_t n);
+void ebm_gemm_1t_f32(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
+                     const float *b, int64_t ldb, float beta, float *c, int64_t ldc, float *scratch);
+void ebm_gemm_1t_f64(int ta, int tb, int64_t m, int64_t n, int64_t k, double alpha, const double *a, int64_t lda,
+                     const double *b, int64_t ldb, double beta, double *c, int64_t ldc, double *scratch);
+
+/* 2-D convolution geometry (NCHW input [N,C,H,W], filter [O,C,KH,KW], output [N,O,OH,OW]). */
+typedef struct {
+  int64_t n, c, h, w, o, kh, kw, sh, sw, ph, pw, oh, ow;
+} ebm_conv_geom;
+/* Convolution kernels (native/conv.c): im2col per image feeding the single-threaded packed GEMM, batch split over
+ * the worker pool. kind 0: forward out = conv(x, w) (+ bias), 1: input gradient dx = conv^T(g, w),
+ * 2: filter gradient dw = sum_n g_n col_n^T. Return 0, or -1 when scratch memory was unavailable. */
+int ebm_conv2d_f32(int kind, const ebm_conv_geom *g, const float *a, const float *b, const float *bias, float *out);
+int ebm_conv2d_f64(int kind, const ebm_conv_geom *g, const double *a, const double *b, const double *bias, double *out);
+
 /* Short description of the vector ISA the bundled kernels were compiled for. */
 const char *ebm_simd_name(void);
 

@@ -1,6 +1,6 @@
 /*
  * N-API glue of the ebm-ts native backend (plain C, node_api.h only).
- * Exports: gemm, unary, binary, unaryGrad, sumRows, sigmoidBernoulli, info, setUseBlas, setThreads, philoxFill, randomFill, randomMath.
+ * Exports: gemm, unary, binary, unaryGrad, sumRows, conv2d, sigmoidBernoulli, info, setUseBlas, setThreads, philoxFill, randomFill, randomMath.
  * Typed-array pointers come from napi_get_typedarray_info; every index range is checked before a kernel runs, so
  * a wrong offset or leading dimension throws a RangeError instead of touching memory outside the array.
  */
@@ -296,6 +296,42 @@ static napi_value js_sigmoid_bernoulli(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* conv2d(kind, a, b, bias | null, out, n, c, h, w, o, kh, kw, sh, sw, ph, pw): kind 0 forward (a = x, b = filter,
+ * out [N,O,OH,OW]), 1 input gradient (a = g [N,O,OH,OW], b = filter, out [N,C,H,W]), 2 filter gradient (a = x,
+ * b = g, out [O,C,KH,KW]). Overwrites out. */
+static napi_value js_conv2d(napi_env env, napi_callback_info info) {
+  size_t argc = 16;
+  napi_value argv[16];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 16) THROW_TYPE("ebm_native.conv2d: expected 16 arguments");
+  int32_t kind;
+  if (napi_get_value_int32(env, argv[0], &kind) != napi_ok || kind < 0 || kind > 2)
+    THROW_RANGE("ebm_native.conv2d: kind must be 0, 1 or 2");
+  farr A, B, Bi, O;
+  if (get_farr(env, argv[1], &A, "a", 0) || get_farr(env, argv[2], &B, "b", 0) || get_farr(env, argv[3], &Bi, "bias", 1) ||
+      get_farr(env, argv[4], &O, "out", 0))
+    return NULL;
+  int64_t v[11];
+  static const char *const names[11] = { "n", "c", "h", "w", "o", "kh", "kw", "sh", "sw", "ph", "pw" };
+  for (int i = 0; i < 11; i++)
+    if (get_i64(env, argv[5 + i], &v[i], names[i])) return NULL;
+  if (A.f64 != B.f64 || A.f64 != O.f64 || (Bi.data && Bi.f64 != A.f64))
+    THROW_TYPE("ebm_native.conv2d: all arrays must have the same element type");
+  ebm_conv_geom g = { v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], 0, 0 };
+  if (g.kh < 1 || g.kw < 1 || g.sh < 1 || g.sw < 1) THROW_RANGE("ebm_native.conv2d: kernel and stride must be >= 1");
+  if (g.h + 2 * g.ph < g.kh || g.w + 2 * g.pw < g.kw) THROW_RANGE("ebm_native.conv2d: kernel larger than padded input");
+  g.oh = (g.h + 2 * g.ph - g.kh) / g.sh + 1;
+  g.ow = (g.w + 2 * g.pw - g.kw) / g.sw + 1;
+  const double X = (double)g.n * g.c * g.h * g.w, W = (double)g.o * g.c * g.kh * g.kw, Y = (double)g.n * g.o * g.oh * g.ow;
+  const double la = kind == 1 ? Y : X, lb = kind == 2 ? Y : W, lo = kind == 0 ? Y : kind == 1 ? X : W;
+  if ((double)A.len < la || (double)B.len < lb || (double)O.len < lo) THROW_RANGE("ebm_native.conv2d: an array is shorter than the geometry needs");
+  if (Bi.data && (kind != 0 || (double)Bi.len < (double)g.o)) THROW_RANGE("ebm_native.conv2d: bias must have o entries (forward only)");
+  int rc = A.f64 ? ebm_conv2d_f64(kind, &g, (const double *)A.data, (const double *)B.data, (const double *)Bi.data, (double *)O.data)
+                 : ebm_conv2d_f32(kind, &g, (const float *)A.data, (const float *)B.data, (const float *)Bi.data, (float *)O.data);
+  if (rc != 0) napi_throw_error(env, NULL, "ebm_native.conv2d: out of memory for scratch buffers");
+  return NULL;
+}
+
 static napi_value str_array(napi_env env, const char *const *names, int count) {
   napi_value arr, s;
   if (napi_create_array_with_length(env, (size_t)count, &arr) != napi_ok) return NULL;
@@ -472,6 +508,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "sigmoidBernoulli", NULL, js_sigmoid_bernoulli, NULL, NULL, NULL, napi_default, NULL },
     { "unaryGrad", NULL, js_unary_grad, NULL, NULL, NULL, napi_default, NULL },
     { "sumRows", NULL, js_sum_rows, NULL, NULL, NULL, napi_default, NULL },
+    { "conv2d", NULL, js_conv2d, NULL, NULL, NULL, napi_default, NULL },
     { "info", NULL, js_info, NULL, NULL, NULL, napi_default, NULL },
     { "setUseBlas", NULL, js_set_use_blas, NULL, NULL, NULL, napi_default, NULL },
     { "setThreads", NULL, js_set_threads, NULL, NULL, NULL, napi_default, NULL },

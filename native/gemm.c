@@ -144,6 +144,9 @@ static void ebm_parallel_run(ebm_task_fn fn, void **args, int n) {
   pthread_mutex_unlock(&pool_use);
 }
 
+/* Public handle on the pool for other kernels (native/conv.c): same contract as ebm_parallel_run. */
+void ebm_pool_run(void *(*fn)(void *), void **args, int n) { ebm_parallel_run(fn, args, n); }
+
 /* Per-calling-thread scratch (Node worker threads each get their own), grown on demand and then reused. */
 static _Thread_local void *tl_buf = NULL;
 static _Thread_local size_t tl_cap = 0;

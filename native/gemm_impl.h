@@ -222,6 +222,16 @@ int FN(ebm_gemm)(int ta, int tb, int64_t m, int64_t n, int64_t k, T alpha, const
   return 0;
 }
 
+/* Single-threaded entry for kernels that run their own threads (native/conv.c): scratch must hold
+ * ebm_gemm_scratch_<T>(n) elements, 64-byte aligned. */
+size_t FN(ebm_gemm_scratch)(int64_t n) { return FN(scratch_elems)(n); }
+int FN(ebm_gemm_tile)(int which) { return which ? NR : MR; }
+void FN(ebm_gemm_1t)(int ta, int tb, int64_t m, int64_t n, int64_t k, T alpha, const T *a, int64_t lda, const T *b,
+                     int64_t ldb, T beta, T *c, int64_t ldc, T *scratch) {
+  if (m <= 0 || n <= 0) return;
+  FN(gemm_serial)(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, scratch);
+}
+
 #undef MR
 #undef NV
 #undef NR

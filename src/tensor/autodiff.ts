@@ -255,7 +255,10 @@ export function valueAndGrad<P extends Tree, A extends unknown[]>(f: (params: P,
         value = out[0] as Tensor;
         aux = out[1];
       } else value = out as Tensor;
-      if (!(value instanceof Tensor)) throw new TypeError('valueAndGrad: f must return a Tensor');
+      if (!(value instanceof Tensor)) {
+        const got = value === null ? 'null' : typeof value === 'number' ? `the plain number ${String(value)}` : typeof value;
+        throw new TypeError(`grad: f must return a Tensor computed from its arguments, got ${got} (a plain number carries no graph to differentiate)`);
+      }
       if (value.size !== 1) throw new ShapeError(`valueAndGrad: f must return one element, got shape [${value.shape}]`);
     } finally {
       traceDepth--;

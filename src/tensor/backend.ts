@@ -1,4 +1,5 @@
 /** Compute backends: the kernel interface, the pure-TS reference backend and automatic selection. */
+import type { ImageKernels } from './imageTypes.js';
 import type { TypedArray } from './tensor.js';
 
 /** Unary elementwise kernels a backend may accelerate. Codes are shared with the native addon. */
@@ -60,6 +61,8 @@ export interface Backend {
    * `x` is `rows × cols`, `bias` has `cols` entries (added to each row). The hot loop of block Gibbs sampling.
    */
   sigmoidBernoulli(x: TypedArray, bias: TypedArray | null, cols: number, prob: TypedArray, u: TypedArray | null, sample: TypedArray | null): void;
+  /** Accelerated image kernels (convolution); when absent the ops use the pure-TS ones (src/tensor/imageKernels.ts). */
+  readonly image?: ImageKernels;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ export {
 export type { DType, TypedArray, Shape, GradNode, NestedArray } from './tensor.js';
 export { grad, valueAndGrad, vjp, noGrad, detach, isGradEnabled, treeLeaves, treeUnflatten, treeMap } from './autodiff.js';
 export type { Tree, GradOptions } from './autodiff.js';
+export { jvp, hvp, jacobian, hessian, hessianTrace } from './transforms.js';
 export {
   add, sub, mul, div, maximum, minimum, greater, greaterEqual, less, equal, where, neg, exp, expm1, log, log1p, sqrt,
   square, reciprocal, pow, abs, sign, sin, cos, sigmoid, logSigmoid, tanh, softplus, relu, leakyRelu, elu, silu, clamp,
@@ -21,8 +22,10 @@ export { sum, mean, max, min, logsumexp, logSoftmax, softmax, sumSquares, varian
 export type { Axes } from './ops/reduce.js';
 export { matmul, linear } from './ops/linalg.js';
 export type { MatmulOptions } from './ops/linalg.js';
-export { conv2d, avgPool2d, im2col, col2im } from './ops/conv.js';
-export type { Conv2dOptions, ConvGeometry } from './ops/conv.js';
+export { conv2d, conv2dTranspose, avgPool2d, im2col, col2im } from './ops/conv.js';
+export type { Conv2dOptions, Conv2dTransposeOptions, ConvGeometry } from './ops/conv.js';
+export { maxPool2d, upsampleNearest2d, upsampleBilinear2d, groupNorm, layerNorm } from './ops/image.js';
+export type { MaxPool2dOptions } from './ops/image.js';
 export { getBackend, setBackend, jsBackend, UNARY_OPS, BINARY_OPS } from './backend.js';
 export type { Backend, UnaryOp, BinaryOp } from './backend.js';
 export { checkGrad, checkGrad2 } from './gradcheck.js';

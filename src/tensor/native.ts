@@ -7,6 +7,7 @@
  */
 import { BINARY_OPS, GRAD_OPS, jsBackend, UNARY_OPS, type Backend, type BinaryOp, type GradOp, type UnaryOp } from './backend.js';
 import type { NativeRandom } from './randomHook.js';
+import type { Conv2dGeom, Conv2dKind, ImageKernels } from './imageTypes.js';
 import type { TypedArray } from './tensor.js';
 
 /** The raw functions exported by the addon (see native/ebm_native.c). Op arguments are indices into UNARY_OPS / BINARY_OPS. */
@@ -23,6 +24,11 @@ export interface NativeAddon {
   /** Column sums of a row-major `rows × cols` matrix. */
   sumRows(x: TypedArray, rows: number, cols: number, out: TypedArray): void;
   sigmoidBernoulli(x: TypedArray, bias: TypedArray | null, cols: number, prob: TypedArray, u: TypedArray | null, sample: TypedArray | null): void;
+  /** Convolution kernels (native/conv.c); `kind` as in {@link Conv2dKind}. Absent in addons built before them. */
+  conv2d?(
+    kind: Conv2dKind, a: TypedArray, b: TypedArray, bias: TypedArray | null, out: TypedArray,
+    n: number, c: number, h: number, w: number, o: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number,
+  ): void;
   info(): NativeAddonInfo;
   /** Turns delegation to OpenBLAS on or off at run time (no effect without OpenBLAS); returns the new state. */
   setUseBlas(flag: boolean): boolean;
@@ -210,7 +216,16 @@ function wrap(addon: NativeAddon, info: NativeAddonInfo): Backend {
   const nativeUG = addon.unaryGrad;
   const nativeSR = addon.sumRows;
   const { elementwise: minElem, transcendental: minTrans } = NATIVE_DISPATCH;
+  const nativeConv = addon.conv2d;
+  const image: ImageKernels | undefined = nativeConv
+    ? {
+        conv2d(kind: Conv2dKind, g: Conv2dGeom, a: TypedArray, b: TypedArray, bias: TypedArray | null, out: TypedArray): void {
+          nativeConv(kind, a, b, bias, out, g.n, g.c, g.h, g.w, g.o, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw);
+        },
+      }
+    : undefined;
   return {
+    image,
     name: 'native',
     get blas(): boolean { return info.blas; },
     gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc): void {

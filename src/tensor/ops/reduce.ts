@@ -145,14 +145,89 @@ export function logsumexp(x: Tensor, axes?: Axes, keepDims = false): Tensor {
   });
 }
 
-/** `log softmax(x)` along `axis` = `x − logsumexp(x)`. */
-export function logSoftmax(x: Tensor, axis = -1): Tensor {
-  return sub(x, broadcastTo(logsumexp(x, axis, true), x.shape));
+/**
+ * Shifted exponentials along one axis: for every slice, `m = max(x)`, `e = exp(x − m)` and `s = Σ e` (float64
+ * sums). Slices whose maximum is ±∞ use the limit: `e = [x = m]`.
+ */
+function shiftedExp(x: Tensor, axis: number): { e: Float64Array; s: Float64Array; m: Float64Array; outer: number; n: number; inner: number } {
+  const a = normAxis(axis, x.ndim, 'softmax');
+  const outer = x.shape.slice(0, a).reduce((p, d) => p * d, 1);
+  const n = x.shape[a];
+  const inner = x.shape.slice(a + 1).reduce((p, d) => p * d, 1);
+  const d = x.data;
+  const e = new Float64Array(x.size);
+  const s = new Float64Array(outer * inner);
+  const mArr = new Float64Array(outer * inner);
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < inner; j++) {
+      const base = o * n * inner + j;
+      let m = -Infinity;
+      for (let i = 0; i < n; i++) {
+        const v = d[base + i * inner];
+        if (v > m || Number.isNaN(v)) m = v;
+        if (Number.isNaN(m)) break;
+      }
+      let acc = 0;
+      const infinite = m === Infinity || m === -Infinity;
+      for (let i = 0; i < n; i++) {
+        const v = d[base + i * inner];
+        const ev = infinite ? (v === m ? 1 : 0) : Math.exp(v - m);
+        e[base + i * inner] = ev;
+        acc += ev;
+      }
+      s[o * inner + j] = acc;
+      mArr[o * inner + j] = m;
+    }
+  }
+  return { e, s, m: mArr, outer, n, inner };
 }
 
-/** `softmax(x)` along `axis` = `exp(x − logsumexp(x))`. */
+/**
+ * `log softmax(x)` along `axis`, computed as `(x − m) − log Σ exp(x − m)` with `m` the maximum of the slice, so the
+ * float32 result keeps its relative accuracy when the logits are large (~1e4): subtracting a rounded `logsumexp(x)`
+ * from `x` would lose `|x|·ε` in absolute terms. Gradient `g − softmax(x)·Σg`, written with differentiable ops
+ * (`softmax = exp(y)` of the output `y`), so higher derivatives stay exact.
+ * Shapes: any `x`; the output has `x`'s shape.
+ * @example logSoftmax(tensor([[1e4, 1e4 + 1]]), -1) // ≈ [[-1.3133, -0.3133]]
+ */
+export function logSoftmax(x: Tensor, axis = -1): Tensor {
+  const { e, s, m, outer, n, inner } = shiftedExp(x, axis);
+  const out = allocate(x.dtype, x.size);
+  const d = x.data;
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < inner; j++) {
+      const k = o * inner + j;
+      const mk = m[k];
+      const ls = Math.log(s[k]);
+      const base = o * n * inner + j;
+      for (let i = 0; i < n; i++) {
+        const idx = base + i * inner;
+        out[idx] = mk === Infinity || mk === -Infinity ? (e[idx] > 0 ? -ls : -Infinity) : d[idx] - mk - ls;
+      }
+    }
+  }
+  const y = new Tensor(out, x.shape);
+  return record(y, 'logSoftmax', [x], (g) => [sub(g, mul(exp(y), sum(g, axis, true)))]);
+}
+
+/**
+ * `softmax(x)` along `axis` = `exp(x − m) / Σ exp(x − m)` with `m` the maximum of the slice (relative error ~ε at
+ * any logit scale). Gradient `y ⊙ (g − Σ g⊙y)` in differentiable ops on the output `y`, so higher derivatives stay exact.
+ * Shapes: any `x`; the output has `x`'s shape and sums to 1 along `axis`.
+ * @example softmax(tensor([[0, Math.log(3)]]), -1) // [[0.25, 0.75]]
+ */
 export function softmax(x: Tensor, axis = -1): Tensor {
-  return exp(logSoftmax(x, axis));
+  const { e, s, outer, n, inner } = shiftedExp(x, axis);
+  const out = allocate(x.dtype, x.size);
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < inner; j++) {
+      const inv = 1 / s[o * inner + j];
+      const base = o * n * inner + j;
+      for (let i = 0; i < n; i++) out[base + i * inner] = e[base + i * inner] * inv;
+    }
+  }
+  const y = new Tensor(out, x.shape);
+  return record(y, 'softmax', [x], (g) => [mul(y, sub(g, sum(mul(g, y), axis, true)))]);
 }
 
 /** Σ of squares of all entries (a convenience for norms and penalties). */

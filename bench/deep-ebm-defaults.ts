@@ -5,7 +5,7 @@
  * with grid log Z next to the true NLL.
  *
  * Usage: `npx tsx bench/deep-ebm-defaults.ts [--mixtures 101,102] [--seeds 0] [--loss cd|dsm] [--steps N]
- *   [--set key=value,…]` (overrides of DeepEbmSettings fields for tuning; numbers or JSON). Prints one JSON line per run.
+ *   [--set 'key=value;…']` (overrides of DeepEbmSettings fields for tuning; numbers or JSON). Prints one JSON line per run.
  */
 import { key, split, foldIn } from '../src/random/index.js';
 import { gaussianMixture } from '../src/energy/gmm.js';
@@ -24,7 +24,7 @@ const mixtures = (arg('--mixtures') ?? '101').split(',').map(Number);
 const seeds = (arg('--seeds') ?? '0').split(',').map(Number);
 const loss = (arg('--loss') ?? 'cd') as 'cd' | 'dsm';
 const over: Record<string, unknown> = {};
-for (const kv of (arg('--set') ?? '').split(',').filter(Boolean)) { const [k, v] = kv.split('='); over[k] = JSON.parse(v); }
+for (const kv of (arg('--set') ?? '').split(';').filter(Boolean)) { const i = kv.indexOf('='); over[kv.slice(0, i)] = JSON.parse(kv.slice(i + 1)); }
 if (arg('--steps')) over.steps = Number(arg('--steps'));
 
 export function mixtureData(m: number, nTrain = 10000, nTest = 5000) {

@@ -51,8 +51,13 @@ export const DEEP_EBM_DEFAULTS = Object.freeze({
   /** Persistent chains per temperature. */
   chains: 128,
   // Denoising score matching.
-  /** DSM noise σ in standardised units (data units: × mean scale). */
+  /** DSM noise σ in standardised units (data units: × rms scale). */
   sigmaZ: 0.05,
+  /** DSM: start at this σ (standardised units) and anneal geometrically to σ over the first `sigmaAnneal` of the steps. */
+  sigmaMaxZ: 1,
+  sigmaAnneal: 0.6,
+  /** DSM uses no Fourier features (score matching sees no data far away, so periodic features would put mass there). */
+  dsmFourier: false,
 });
 
 /**
@@ -93,8 +98,12 @@ export interface DeepEbmSettings {
   readonly tMax: number;
   readonly temps: number;
   readonly chains: number;
-  /** DSM noise σ in data units. */
+  /** DSM noise σ in data units (the final σ when annealed). */
   readonly sigma: number;
+  /** DSM: initial σ of the annealing schedule in data units (≤ sigma: no annealing). */
+  readonly sigmaMax: number;
+  /** DSM: fraction of the steps over which σ anneals. */
+  readonly sigmaAnneal: number;
   /** Standardisation of the data (`z = (x − shift)/scale`). */
   readonly shift: readonly number[];
   readonly scale: readonly number[];
@@ -122,7 +131,7 @@ export function deepEbmSettings(x: Tensor, overrides: Partial<DeepEbmSettings> =
   return {
     arch: overrides.arch ?? { kind: 'mlp', sizes: [D, ...d.hidden, 1] },
     activation: overrides.activation ?? d.activation,
-    fourier: overrides.fourier !== undefined ? overrides.fourier : D <= d.fourierMaxDim ? d.fourier : null,
+    fourier: overrides.fourier !== undefined ? overrides.fourier : D <= d.fourierMaxDim && ((overrides.loss ?? d.loss) === 'cd' || d.dsmFourier) ? d.fourier : null,
     confine: overrides.confine ?? d.confine,
     loss: overrides.loss ?? d.loss,
     steps: overrides.steps ?? d.steps,
@@ -138,6 +147,8 @@ export function deepEbmSettings(x: Tensor, overrides: Partial<DeepEbmSettings> =
     temps: overrides.temps ?? d.temps,
     chains: overrides.chains ?? d.chains,
     sigma: overrides.sigma ?? d.sigmaZ * Math.sqrt(s2),
+    sigmaMax: overrides.sigmaMax ?? d.sigmaMaxZ * Math.sqrt(s2),
+    sigmaAnneal: overrides.sigmaAnneal ?? d.sigmaAnneal,
     shift: std.shift,
     scale: std.scale,
   };

@@ -41,7 +41,11 @@ function box(x: Tensor, pad: number): [number[], number[]] {
 
 if (process.argv[1]?.endsWith("deep-ebm-defaults.ts")) for (const m of mixtures) for (const seed of seeds) {
   const { g, train, test } = mixtureData(m);
-  const s: DeepEbmSettings = deepEbmSettings(train, { loss, ...(over as Partial<DeepEbmSettings>) });
+  // sigmaZ override: standardised units (× rms of the data's scale).
+  const rms = Math.sqrt(deepEbmSettings(train).scale.reduce((a, v) => a + v * v, 0) / 2);
+  const o2: Record<string, unknown> = { ...over };
+  if (typeof over.sigmaZ === 'number') { o2.sigma = over.sigmaZ * rms; delete o2.sigmaZ; }
+  const s: DeepEbmSettings = deepEbmSettings(train, { loss, ...(o2 as Partial<DeepEbmSettings>) });
   const [low, high] = box(train, 0.1);
   const [kInit, kRun] = split(key(seed), 3);
   const t0 = performance.now();

@@ -53,9 +53,6 @@ export const DEEP_EBM_DEFAULTS = Object.freeze({
   // Denoising score matching.
   /** DSM noise σ in standardised units (data units: × rms scale). */
   sigmaZ: 0.05,
-  /** DSM: start at this σ (standardised units) and anneal geometrically to σ over the first `sigmaAnneal` of the steps. */
-  sigmaMaxZ: 1,
-  sigmaAnneal: 0.6,
   /** DSM uses no Fourier features (score matching sees no data far away, so periodic features would put mass there). */
   dsmFourier: false,
 });
@@ -98,12 +95,8 @@ export interface DeepEbmSettings {
   readonly tMax: number;
   readonly temps: number;
   readonly chains: number;
-  /** DSM noise σ in data units (the final σ when annealed). */
+  /** DSM noise σ in data units. */
   readonly sigma: number;
-  /** DSM: initial σ of the annealing schedule in data units (≤ sigma: no annealing). */
-  readonly sigmaMax: number;
-  /** DSM: fraction of the steps over which σ anneals. */
-  readonly sigmaAnneal: number;
   /** Standardisation of the data (`z = (x − shift)/scale`). */
   readonly shift: readonly number[];
   readonly scale: readonly number[];
@@ -147,8 +140,6 @@ export function deepEbmSettings(x: Tensor, overrides: Partial<DeepEbmSettings> =
     temps: overrides.temps ?? d.temps,
     chains: overrides.chains ?? d.chains,
     sigma: overrides.sigma ?? d.sigmaZ * Math.sqrt(s2),
-    sigmaMax: overrides.sigmaMax ?? d.sigmaMaxZ * Math.sqrt(s2),
-    sigmaAnneal: overrides.sigmaAnneal ?? d.sigmaAnneal,
     shift: std.shift,
     scale: std.scale,
   };

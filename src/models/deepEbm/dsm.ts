@@ -12,19 +12,6 @@ import { epochBatchIndices } from '../../data/batches.js';
 import { deepEbmEnergy, initDeepEbm, type DeepEbmConfig } from './estimator.js';
 import { deepEbmSetup, type DeepEbmSettings } from './defaults.js';
 
-/**
- * The DSM noise level of step `t` (1-based): with `sigmaMax > sigma`, geometric annealing from `sigmaMax` down to
- * `sigma` over the first `sigmaAnneal` fraction of the steps, then `sigma` (large noise first teaches the relative
- * weights of separated modes, which small-noise score matching cannot see); else the constant `sigma`.
- * @example dsmSigmaSchedule(deepEbmSettings(x, { loss: 'dsm' }))(1) // σ_max in data units
- */
-export function dsmSigmaSchedule(s: Pick<DeepEbmSettings, 'sigma' | 'sigmaMax' | 'sigmaAnneal' | 'steps'>): (t: number) => number {
-  if (!(s.sigmaMax > s.sigma)) return () => s.sigma;
-  const T = Math.max(1, Math.round(s.sigmaAnneal * s.steps));
-  const r = Math.log(s.sigma / s.sigmaMax);
-  return (t) => (t >= T ? s.sigma : s.sigmaMax * Math.exp((r * (t - 1)) / Math.max(1, T - 1)));
-}
-
 /** Result of {@link trainDeepEbmDsm}. */
 export interface TrainedDeepEbmDsm {
   readonly cfg: DeepEbmConfig;
@@ -44,7 +31,7 @@ export function trainDeepEbmDsm(x: Tensor, s: DeepEbmSettings, key: Key): Traine
   if (!(s.sigma > 0)) throw new RangeError(`trainDeepEbmDsm: sigma must be > 0, got ${s.sigma}`);
   const { cfg, lr } = deepEbmSetup({ ...s, negatives: 'buffer' }, key, [0], [1]);
   const model = { energy: (p: Record<string, Tensor>, z: Tensor) => deepEbmEnergy(p, cfg).energy(z) };
-  const sigmaAt = dsmSigmaSchedule(s);
+  const loss = denoisingScoreMatching(model, { sigma: s.sigma });
   const [kInit, kTrain, kData] = split(key, 3);
   const opt = adam(lr);
   let params = initDeepEbm(kInit, cfg);
@@ -55,7 +42,6 @@ export function trainDeepEbmDsm(x: Tensor, s: DeepEbmSettings, key: Key): Traine
   for (let t = 1; t <= s.steps; t++) {
     const xb = gatherRows(x, batchIdx(t));
     const k = foldIn(kTrain, t);
-    const loss = denoisingScoreMatching(model, { sigma: sigmaAt(t) });
     const [l, g] = valueAndGrad((p: Record<string, Tensor>) => loss(p, xb, k).loss)(params);
     const lv = l.item();
     if (!Number.isFinite(lv)) throw new RangeError(`trainDeepEbmDsm: loss is ${lv} at step ${t} (lower lr or raise sigma)`);

@@ -6,7 +6,7 @@ import { gaussianMixture } from '../../src/energy/gmm.js';
 import { randomGaussianMixtureParams } from '../../src/data/randomMixture.js';
 import { Tensor } from '../../src/tensor/index.js';
 import {
-  DEEP_EBM_DEFAULTS, deepEbmSettings, deepEbmSetup, deepEbmEnergy, initDeepEbm, trainDeepEbm, densityHealthCheck, parseArch,
+  DEEP_EBM_DEFAULTS, deepEbmSettings, deepEbmSetup, deepEbmEnergy, initDeepEbm, trainDeepEbm, trainDeepEbmDsm, densityHealthCheck, parseArch,
   type DeepEbmConfig,
 } from '../../src/models/deepEbm/index.js';
 import { evaluate2d } from '../../src/eval/harness2d.js';
@@ -82,6 +82,26 @@ describe('deep-EBM defaults give a density on an unseen 2-D mixture', () => {
     const res = trainDeepEbm({ params: initDeepEbm(kInit, cfg), loss: cd, data: x, steps: 3, batchSize: s.batch, key: kRun, lr, emaDecay: s.ema! });
     for (const [k, t] of Object.entries(res.emaParams!)) expect(Array.from(st.tensors[k].data)).toEqual(Array.from(t.data));
   }, 120_000);
+});
+
+describe('deep-EBM defaults: --loss dsm', () => {
+  it('`ebm train ebm --data train.csv --loss dsm` with no tuning flags trains exactly what trainDeepEbmDsm trains with library defaults', async () => {
+    const dir = tempDir('ebm-defaults-dsm-');
+    const { train } = unseenMixture(13, 300, 10);
+    const file = join(dir, 'train.csv');
+    writeFileSync(file, csv(train));
+    const out = join(dir, 'm.safetensors');
+    const r = await ebm('train', 'ebm', '--data', file, '--loss', 'dsm', '--steps', '4', '--out', out, '--quiet', '--json');
+    expect(r.code).toBe(0);
+    const st = decodeSafetensors(readFileSync(out));
+    const fileCfg = JSON.parse(st.metadata.config) as DeepEbmConfig;
+    const s = deepEbmSettings(train, { loss: 'dsm', steps: 4 });
+    expect(fileCfg.fourier!.scale).toBe(DEEP_EBM_DEFAULTS.scoreMatchingFourier.scale);
+    expect(fileCfg.confine).toBe(DEEP_EBM_DEFAULTS.scoreMatchingConfine);
+    const lib = trainDeepEbmDsm(train, s, key(0));
+    expect(fileCfg.fourier).toEqual(lib.cfg.fourier);
+    for (const [k, t] of Object.entries(lib.params)) expect(Array.from(st.tensors[k].data)).toEqual(Array.from(t.data));
+  }, 60_000);
 });
 
 describe('densityHealthCheck', () => {

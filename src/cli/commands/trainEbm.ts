@@ -31,7 +31,7 @@ import {
 import { progressBar } from '../progress.js';
 import { openTrainLog, logInterval } from '../trainLog.js';
 import { registerTrainKind } from './train.js';
-import { DEEP_EBM_DEFAULTS, DEEP_EBM_IMAGE_DEFAULTS } from '../../models/deepEbm/defaults.js';
+import { DEEP_EBM_DEFAULTS, DEEP_EBM_IMAGE_DEFAULTS, deepEbmLossDefaults } from '../../models/deepEbm/defaults.js';
 import { registerModelKind, type LoadedModel } from '../models.js';
 import { EBM_SCORE_LOSSES, trainEbmByScoreMatching, lrSchedule, type EbmScoreLoss } from '../kinds/scoreEbm.js';
 
@@ -113,13 +113,14 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
       `model), MLP D-${d.hidden.join('-')}-1 (${d.activation}) with ${d.fourier.features}:${d.fourier.scale} Fourier features for D ≤ ${d.fourierMaxDim}, confining term ${d.confine}·½‖z‖²,`,
       `contrastive divergence with parallel-tempering negatives (${d.chains} chains at each of ${d.temps} temperatures 1…${d.tMax}, ${d.sampler.toUpperCase()},`,
       `${d.mcmcSteps} transitions per step, step size ${d.stepSizeZ}·mean(std²)), ${d.steps} steps of ${d.batch} rows, Adam lr ${d.lr} with cosine decay, parameter`,
-      `EMA ${d.ema} saved; --loss dsm: σ = ${d.sigmaZ}·rms(std), same net, lr and steps. About 3-4 min on 2 cores (2-D data). After CD training`,
+      `EMA ${d.ema} saved; --loss dsm|ssm|sm: ${d.scoreMatchingFourier.features}:${d.scoreMatchingFourier.scale} Fourier features, confining term ${d.scoreMatchingConfine}, dsm σ = ${d.sigmaZ}·rms(std), same net, lr, steps.`,
+      'About 3–7 min (cd) or 0.5–1 min (dsm) on 2 shared cores for 2-D data. After CD training',
       'a health check runs longer MALA chains from the negatives and warns when they drift (the energy is then not a',
       'density); --no-check skips it. Image data keeps the replay-buffer recipe (ULA, 20 steps of 1e-3, batch 128, lr 1e-3).',
     ].join('\n'))
     .requiredOption('--out <model.safetensors>', 'model file to write')
     .option('--arch <spec>', `mlp:D-H1-…-1 (e.g. mlp:2-128-128-1) or conv:CxHxW:C1,C2[:H] (e.g. conv:1x28x28:16,32:64); default mlp:D-${d.hidden.join('-')}-1`)
-    .option('--fourier <m:scale|none>', `mlp only: feed the network random Fourier features [sin 2πzB, cos 2πzB] of the standardised input, m frequencies B ~ N(0, scale²) (default ${d.fourier.features}:${d.fourier.scale} for vectors with D ≤ ${d.fourierMaxDim}, else none)`, parseFourierOrNone)
+    .option('--fourier <m:scale|none>', `mlp only: feed the network random Fourier features [sin 2πzB, cos 2πzB] of the standardised input, m frequencies B ~ N(0, scale²) (default for vectors with D ≤ ${d.fourierMaxDim}: cd ${d.fourier.features}:${d.fourier.scale}, score matching ${d.scoreMatchingFourier.features}:${d.scoreMatchingFourier.scale}; else none)`, parseFourierOrNone)
     .option('--activation <name>', `activation (${ACTIVATIONS.join(', ')})`, parseChoice(ACTIVATIONS), d.activation)
     .option('--loss <loss>', 'training loss: cd (contrastive divergence), dsm (denoising score matching, --sigma), ssm / ssm-vr (sliced score matching, variance-reduced), sm (exact score matching, small D)', parseChoice(['cd', ...EBM_SCORE_LOSSES] as const), d.loss as Opts['loss'])
     .option('--sigma <s>', `--loss dsm: noise level σ in data units (${vi(`${d.sigmaZ}·rms(std)`, im.sigma)})`, parsePositiveFloat)
@@ -144,7 +145,7 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
     .option('--batch <n>', `positives per step (${vi(d.batch, im.batch)})`, parsePositiveInt)
     .option('--lr <lr>', `Adam learning rate (${vi(d.lr, im.lr)})`, parsePositiveFloat)
     .option('--lr-decay <kind>', `learning-rate schedule: none (constant) or cosine (cosine decay from --lr to 5 % of it over the run) (${vi(d.lrDecay, im.lrDecay)})`, parseChoice(['none', 'cosine'] as const))
-    .option('--confine <c>', `confining term ½c‖z‖² (${vi(d.confine, im.confine)})`, parseFloatValue)
+    .option('--confine <c>', `confining term ½c‖z‖² (default: vectors ${d.confine} (cd) or ${d.scoreMatchingConfine} (score matching), images ${im.confine})`, parseFloatValue)
     .option('--max-rollbacks <n>', 'divergence rollbacks allowed before stopping', parsePositiveInt, 5)
     .option('--no-check', 'cd: skip the density health check after training')
     .option('--samples-png <file.png>', 'write model samples (replay buffer | from noise) as PNG (images: grids; 2-D: density heat map)');
@@ -358,9 +359,10 @@ function resolveDefaults(o: Opts, isImage: boolean, mlpInputs: number, std: read
   o.batch ??= isImage ? im.batch : d.batch;
   o.lr ??= isImage ? im.lr : d.lr;
   o.lrDecay ??= isImage ? im.lrDecay : d.lrDecay;
-  o.confine ??= isImage ? im.confine : d.confine;
+  const byLoss = deepEbmLossDefaults(o.loss, mlpInputs);
+  o.confine ??= isImage ? im.confine : byLoss.confine;
   o.sigma ??= isImage ? im.sigma : d.sigmaZ * Math.sqrt(s2);
-  if (o.fourier === undefined) o.fourier = !isImage && mlpInputs <= d.fourierMaxDim && o.confine > 0 ? d.fourier : null;
+  if (o.fourier === undefined) o.fourier = !isImage && o.confine > 0 ? byLoss.fourier : null;
   o.sampler ??= isImage ? im.sampler : d.sampler;
   o.mcmcSteps ??= isImage ? im.mcmcSteps : d.mcmcSteps;
   o.stepSize ??= isImage ? im.stepSize : d.stepSizeZ * s2;

@@ -53,8 +53,12 @@ export const DEEP_EBM_DEFAULTS = Object.freeze({
   // Denoising score matching.
   /** DSM noise σ in standardised units (data units: × rms scale). */
   sigmaZ: 0.05,
-  /** DSM uses no Fourier features (score matching sees no data far away, so periodic features would put mass there). */
-  dsmFourier: false,
+  /**
+   * Score matching (dsm, ssm, sm): lower-frequency Fourier features and a stronger confining term — score matching
+   * sees no data far from the data, so nothing else stops periodic features from putting mass there.
+   */
+  scoreMatchingFourier: Object.freeze({ features: 64, scale: 0.25 }),
+  scoreMatchingConfine: 0.1,
 });
 
 /**
@@ -102,6 +106,17 @@ export interface DeepEbmSettings {
   readonly scale: readonly number[];
 }
 
+/**
+ * The defaults that depend on the loss for vector data with `D` columns: Fourier features (none above
+ * `fourierMaxDim` columns) and the confining term; contrastive divergence vs score matching (`'dsm'`, `'ssm'`, …).
+ * @example deepEbmLossDefaults('dsm', 2) // { fourier: { features: 64, scale: 0.25 }, confine: 0.1 }
+ */
+export function deepEbmLossDefaults(loss: string, D: number): { fourier: { features: number; scale: number } | null; confine: number } {
+  const d = DEEP_EBM_DEFAULTS;
+  const cd = loss === 'cd';
+  return { fourier: D <= d.fourierMaxDim ? (cd ? d.fourier : d.scoreMatchingFourier) : null, confine: cd ? d.confine : d.scoreMatchingConfine };
+}
+
 /** Mean of `scale²` (the factor from standardised to data units for step sizes). */
 function meanSq(scale: readonly number[]): number {
   let s = 0;
@@ -121,12 +136,14 @@ export function deepEbmSettings(x: Tensor, overrides: Partial<DeepEbmSettings> =
   const d = DEEP_EBM_DEFAULTS;
   const std = overrides.shift && overrides.scale ? { shift: overrides.shift, scale: overrides.scale } : standardization(x);
   const s2 = meanSq(std.scale);
+  const loss = overrides.loss ?? d.loss;
+  const byLoss = deepEbmLossDefaults(loss, D);
   return {
     arch: overrides.arch ?? { kind: 'mlp', sizes: [D, ...d.hidden, 1] },
     activation: overrides.activation ?? d.activation,
-    fourier: overrides.fourier !== undefined ? overrides.fourier : D <= d.fourierMaxDim && ((overrides.loss ?? d.loss) === 'cd' || d.dsmFourier) ? d.fourier : null,
-    confine: overrides.confine ?? d.confine,
-    loss: overrides.loss ?? d.loss,
+    fourier: overrides.fourier !== undefined ? overrides.fourier : byLoss.fourier,
+    confine: overrides.confine ?? byLoss.confine,
+    loss,
     steps: overrides.steps ?? d.steps,
     batch: overrides.batch ?? d.batch,
     lr: overrides.lr ?? d.lr,

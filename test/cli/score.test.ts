@@ -36,7 +36,7 @@ describe('ebm train score / sample / eval (score-sde)', () => {
     const o = JSON.parse(r.stdout);
     expect(o.kind).toBe(SCORE_SDE_KIND);
     expect(o.sde).toBe('vp');
-    expect(o.arch).toBe('mlp:16,16');
+    expect(o.arch).toBe('mlp:16,16 + Fourier features 64:0.5'); // the default for 2-D vectors
     expect(Number.isFinite(o.loss)).toBe(true);
     const meta = decodeSafetensors(readFileSync(model)).metadata;
     expect(meta.kind).toBe(SCORE_SDE_KIND);

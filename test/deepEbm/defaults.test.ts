@@ -34,7 +34,7 @@ function csv(x: Tensor): string {
 }
 
 describe('deep-EBM defaults give a density on an unseen 2-D mixture', () => {
-  // The full default run (2000 steps) lands within 0.04–0.3 nat on held-out mixtures (bench/RESULTS.md, "Deep-EBM
+  // The full default run (2000 steps) lands within 0.02–0.08 nat on six held-out mixtures (bench/RESULTS.md, "Deep-EBM
   // defaults"); here the same defaults with STEPS steps (cosine schedule over STEPS) and a looser bound keep CI short.
   const STEPS = 600;
   const BOUND = 0.5;

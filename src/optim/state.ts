@@ -11,8 +11,8 @@ function join(prefix: string, k: string | number): string {
  * joined by `.` under `prefix` (array entries by index, record entries by key): for
  * `chain(scaleByAdam(), scale(-lr))` over MLP parameters `{'l0.w', 'l0.b', …}` the entries are
  * `opt.0.count` (a float64 scalar), `opt.0.mu.l0.w`, `opt.0.nu.l0.w`, …; numbers become float64 scalars (exact for
- * step counts below 2⁵³), tensors are returned as they are — they share the state's buffers, which the next `update`
- * overwrites, so encode them before continuing. Empty records (stateless transforms) produce no entry.
+ * step counts below 2⁵³), tensors are returned as they are (they share the state's buffers; `update` never overwrites
+ * them). Empty records (stateless transforms) produce no entry.
  * @example await saveSafetensors(path, { ...params, ...optimStateToTensors(state) });
  */
 export function optimStateToTensors(state: OptState, prefix = 'opt'): Record<string, Tensor> {
@@ -37,8 +37,7 @@ export function optimStateToTensors(state: OptState, prefix = 'opt'): Record<str
 /**
  * Restores an optimiser state saved by {@link optimStateToTensors}. `template` gives the structure (use
  * `opt.init(params)` with the same optimiser and parameters); every leaf is looked up by its name, checked for shape
- * and copied into a fresh array of the template's dtype (the optimiser updates its state in place, so the result never
- * aliases the loaded buffers). A missing entry or a shape mismatch throws an error naming the entry.
+ * and copied into a fresh array of the template's dtype (the result never aliases the loaded buffers). A missing entry or a shape mismatch throws an error naming the entry.
  * @example const state = optimStateFromTensors(opt.init(params), (await loadSafetensors(path)).tensors);
  */
 export function optimStateFromTensors<S extends OptState>(template: S, tensors: Readonly<Record<string, Tensor>>, prefix = 'opt'): S {

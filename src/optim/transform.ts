@@ -13,10 +13,10 @@ export type OptState = Tensor | number | readonly OptState[] | { readonly [k: st
  * gradients `g` (same structure as the parameters) into updates `u` and a new state. Apply with
  * `params ← params + u` ({@link applyUpdates}); descent recipes therefore end with a negative scale.
  *
- * Ownership: `update` never writes to the gradients or parameters it is given, but it *consumes* `state`: the moment
- * buffers are updated in place (no per-step allocation) and shared by the returned state, so the old state must not
- * be used again. Take a snapshot with {@link cloneOptState} (or {@link optimStateToTensors} + encode) if you need one.
- * Inside {@link chain}, intermediate updates are overwritten in place by later stages, so a custom transform that
+ * States are values: `update` never writes to the gradients, the parameters or the state it is given; the returned
+ * state holds fresh arrays, so an old state stays valid (a rollback, an EMA or a checkpoint just keeps it), and calling
+ * `update` twice on the same state gives the same result. Every transform in `src/optim` keeps this contract; a
+ * custom stateful transform must too (allocate its new buffers, never update the old ones in place). Inside {@link chain}, intermediate updates are overwritten in place by later stages, so a custom transform that
  * keeps an incoming update in its state must copy it.
  * @example
  * const opt = chain(clipByGlobalNorm(1), scaleByAdam(), scale(-1e-3));
@@ -118,7 +118,8 @@ export function scaleLeaves<P extends Tree>(tree: P, s: number): P {
 }
 
 /**
- * A deep copy of an optimiser state (fresh arrays), e.g. to keep a snapshot: `update` consumes its state.
+ * A deep copy of an optimiser state (fresh arrays). `update` never modifies a state, so keeping the old value is enough
+ * for a snapshot; a copy is needed only for states built by hand or by a custom transform that breaks that contract.
  * @example const snapshot = cloneOptState(state);
  */
 export function cloneOptState<S extends OptState>(state: S): S {

@@ -36,7 +36,7 @@ describe('ebm train score / sample / eval (score-sde)', () => {
     const o = JSON.parse(r.stdout);
     expect(o.kind).toBe(SCORE_SDE_KIND);
     expect(o.sde).toBe('vp');
-    expect(o.arch).toBe('mlp:16,16');
+    expect(o.arch).toBe('mlp:16,16 + Fourier features 64:0.5'); // the default for 2-D vectors
     expect(Number.isFinite(o.loss)).toBe(true);
     const meta = decodeSafetensors(readFileSync(model)).metadata;
     expect(meta.kind).toBe(SCORE_SDE_KIND);
@@ -190,7 +190,7 @@ describe('--fourier m:scale (random Fourier input features) for train ebm and tr
     for (const loss of ['cd', 'dsm']) {
       const out = join(dir, `ff-${loss}.safetensors`);
       const r = await ebm('train', 'ebm', '--arch', 'mlp:2-16-1', '--fourier', '8:0.5', '--loss', loss, '--lr-decay', 'cosine', '--data', 'toy:8gaussians',
-        '--n', '200', '--steps', '10', '--batch', '32', '--mcmc-steps', '2', '--quiet', '--out', out, '--json');
+        '--n', '200', '--steps', '10', '--batch', '32', '--mcmc-steps', '2', '--no-check', '--quiet', '--out', out, '--json');
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       const meta = decodeSafetensors(readFileSync(out));
@@ -239,10 +239,10 @@ describe('--fourier m:scale (random Fourier input features) for train ebm and tr
 
 describe('ebm train ebm --checkpoint-every / --resume', () => {
   const dir = tempDir('ebm-train-ebm-resume-');
-  const base = ['train', 'ebm', '--arch', 'mlp:2-8-8-1', '--fourier', '4:0.5', '--data', 'toy:8gaussians', '--n', '200', '--batch', '16', '--seed', '4', '--quiet'];
+  const base = ['train', 'ebm', '--arch', 'mlp:2-8-8-1', '--fourier', '4:0.5', '--data', 'toy:8gaussians', '--n', '200', '--batch', '16', '--seed', '4', '--no-check', '--lr-decay', 'none', '--quiet'];
   const cases: [string, string[]][] = [
     ['cd, tempered negatives, EMA', ['--loss', 'cd', '--negatives', 'tempered', '--sampler', 'mala', '--temps', '3', '--chains', '16', '--mcmc-steps', '2', '--ema', '0.9']],
-    ['cd, replay buffer', ['--loss', 'cd', '--buffer', '64', '--mcmc-steps', '3']],
+    ['cd, replay buffer', ['--loss', 'cd', '--negatives', 'buffer', '--buffer', '64', '--mcmc-steps', '3']],
     ['dsm', ['--loss', 'dsm', '--sigma', '0.2']],
   ];
   for (const [name, extra] of cases) {

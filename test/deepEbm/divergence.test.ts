@@ -165,4 +165,45 @@ describe('trainDeepEbm divergence handling', () => {
     expect(resumed.events.map((e) => [e.step, e.rolledBackTo])).toEqual(full.events.map((e) => [e.step, e.rolledBackTo]));
     for (const k of Object.keys(full.params)) expect(Array.from(resumed.params[k].data)).toEqual(Array.from(full.params[k].data));
   });
+
+  // States are values: the rollback must bring back exactly what was held at the snapshot step — in particular the
+  // Adam moments of that step, not the (possibly exploded) moments of later updates that once shared their buffers.
+  it.each([
+    ['a huge gradient step (×5000 learning rate at steps 40–42)', (t: number, s: number) => (s === 0 && t >= 40 && t <= 42 ? 5000 : 1)],
+    ['a NaN update at step 37', (t: number, s: number) => (s === 0 && t === 37 ? NaN : 1)],
+  ])('a rollback after %s restores bit for bit the state it snapshotted', (_what, lrMultiplier) => {
+    const { data, params, cd } = setup();
+    const opts = {
+      params, loss: cd, data, steps: 60, batchSize: 64, key: key(9), lr: 2e-3, emaDecay: 0.9, clipNorm: 100,
+      guard: { snapshotEvery: 10, maxRollbacks: 3 }, lrMultiplier,
+    };
+    // Every state the run passes through, frozen at that moment (encoded bytes, so later changes would show).
+    const seen = new Map<number, Uint8Array>();
+    const freeze = (st: DeepEbmResumeState<Record<string, Tensor>>): Uint8Array => encodeCheckpoint({
+      kind: 'deep-ebm', step: st.step, key: key(9), meta: {},
+      state: { step: st.step, params: st.params, ema: st.ema, optState: st.optState, cd: st.cd, guard: st.guard } as unknown as StateTree,
+    });
+    const restored: { step: number; bytes: Uint8Array; stream: number; lrScale: number }[] = [];
+    const res = trainDeepEbm({
+      ...opts, checkpointEvery: 1,
+      onCheckpoint: (st) => { if (st.stream === 0) seen.set(st.step, freeze(st)); },
+      onRollback: (ev, st) => { restored.push({ step: st.step, bytes: freeze(st), stream: st.stream, lrScale: st.lrScale }); expect(st.step).toBe(ev.rolledBackTo); },
+    });
+    expect(res.events.length).toBeGreaterThanOrEqual(1);
+    const first = restored[0];
+    expect(first.step).toBe(30);
+    expect(first.stream).toBe(1);
+    expect(first.lrScale).toBe(0.5);
+    // Parameters, EMA, optimiser count and moments, replay buffer, CD step, guard statistics: identical bytes.
+    expect(Buffer.from(first.bytes).equals(Buffer.from(seen.get(30)!))).toBe(true);
+    const ck = decodeCheckpoint(first.bytes).state as unknown as { optState: unknown[] };
+    expect(JSON.stringify(ck.optState).length).toBeGreaterThan(10);
+    // The restored state is usable as a value: resuming from the step-30 state on the new stream reproduces the run.
+    const st30 = decodeCheckpoint(seen.get(30)!).state as unknown as DeepEbmResumeState<Record<string, Tensor>>;
+    const again = trainDeepEbm({ ...opts, lrMultiplier: () => 1, resume: { ...st30, lrScale: 0.5, stream: 1, events: [res.events[0]] } });
+    if (res.events.length === 1) {
+      for (const k of Object.keys(res.params)) expect(Array.from(again.params[k].data)).toEqual(Array.from(res.params[k].data));
+      expect(Array.from(again.state.buffer!.data)).toEqual(Array.from(res.state.buffer!.data));
+    }
+  });
 });

@@ -45,7 +45,7 @@ describe('library call sequence = CLI result', () => {
 
   it('score-sde: config, init, 12 trainSteps with the CLI key schedule give the file ebm train score writes', async () => {
     const out = join(dir, 'score.safetensors');
-    const r = await ebm('train', 'score', '--data', csv, '--arch', 'mlp:8,8', '--steps', '12', '--batch', '32', '--lr', '3e-3', '--seed', '4', '--ema', '0.9', '--out', out, '--quiet', '--json');
+    const r = await ebm('train', 'score', '--data', csv, '--arch', 'mlp:8,8', '--fourier', 'none', '--steps', '12', '--batch', '32', '--lr', '3e-3', '--seed', '4', '--ema', '0.9', '--out', out, '--quiet', '--json');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const m = await openModel(out);
@@ -188,7 +188,8 @@ describe('registry', () => {
     const fx = join(ROOT, 'test/fixtures/models');
     const dir = tempDir('ebm-kinds-old-');
     for (const [kind, file, flags, tol] of [
-      ['score-sde', 'score-sde-v0.safetensors', ['score', '--arch', 'mlp:4'], 0],
+      // The defaults changed after these files were written (Fourier features, EMA, lr): pass the old ones.
+      ['score-sde', 'score-sde-v0.safetensors', ['score', '--arch', 'mlp:4', '--fourier', 'none', '--ema', '0', '--lr', '1e-3'], 0],
       // mlp-energy now differentiates the library's DSM (σ² times its loss): equal up to float32 rounding.
       ['mlp-energy', 'mlp-energy-v0.safetensors', ['mlp-energy', '--hidden', '4'], 1e-6],
     ] as const) {

@@ -110,8 +110,13 @@ describe('RBM training', () => {
     expect(a.history.length).toBe(3);
     const b = new RBM({ nHidden: 5, key: 7 }).fit(X, { epochs: 3, batchSize: 4 });
     expect(Array.from(b.weights.data)).toEqual(Array.from(a.weights.data));
+    // States are values: tensors handed out before more training never change afterwards.
+    const W3 = a.weights, W3copy = Array.from(W3.data), p3 = a.params!, c3 = Array.from(p3.c.data);
     expect(a.partialFit(X, { batchSize: 4 })).toBe(a);
     expect(a.epoch).toBe(4);
+    expect(Array.from(W3.data)).toEqual(W3copy);
+    expect(Array.from(p3.c.data)).toEqual(c3);
+    expect(Array.from(a.weights.data)).not.toEqual(W3copy);
     // Bad input: a clear error naming row and column.
     const bad = X.data.slice(); bad[3] = Number.NaN;
     expect(() => a.transform(new Tensor(bad, X.shape))).toThrow(/row 0, column 3/);

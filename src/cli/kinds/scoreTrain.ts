@@ -7,6 +7,7 @@
  *   --out m.safetensors
  */
 import type { Command } from 'commander';
+import { SCORE_SDE_DEFAULTS } from '../../models/scoreSde/config.js';
 import { ACTIVATIONS, type Activation } from '../../nn/index.js';
 import { saveModel } from '../../io/model.js';
 import { printResult, runCommand, type CliContext } from '../context.js';
@@ -21,7 +22,7 @@ import { SCORE_SDE_KIND, SDE_KINDS, describeScoreSde, formatScoreArch, makeScore
 interface Opts extends DataOptionValues, TrainOutputValues {
   sde: (typeof SDE_KINDS)[number];
   arch: string;
-  fourier?: { features: number; scale: number };
+  fourier?: { features: number; scale: number } | null;
   activation: Activation;
   betaMin?: number;
   betaMax?: number;
@@ -37,6 +38,7 @@ interface Opts extends DataOptionValues, TrainOutputValues {
   seed: number;
 }
 
+
 /** Registers `ebm train score`. */
 export function registerTrainScore(train: Command, ctx: CliContext): void {
   const cmd = train
@@ -45,7 +47,7 @@ export function registerTrainScore(train: Command, ctx: CliContext): void {
     .requiredOption('--out <model.safetensors>', 'model file to write')
     .option('--sde <kind>', 'forward SDE: ve, vp or subvp', parseChoice(SDE_KINDS), 'vp' as Opts['sde'])
     .option('--arch <spec>', 'score network: mlp:H1,H2,… (time-conditioned MLP) or unet[:C] (28×28 images)', 'mlp:128,128')
-    .option('--fourier <m:scale>', 'mlp only: the network also reads random Fourier features [sin 2πzB, cos 2πzB] of its input, m frequencies B ~ N(0, scale²) (e.g. 64:0.5)', parseFourierSpec)
+    .option('--fourier <m:scale|none>', `mlp only: the network also reads random Fourier features [sin 2πzB, cos 2πzB] of its input, m frequencies B ~ N(0, scale²) (default ${SCORE_SDE_DEFAULTS.fourier.features}:${SCORE_SDE_DEFAULTS.fourier.scale} for vectors with ≤ ${SCORE_SDE_DEFAULTS.fourierMaxDim} columns, else none)`, (v: string) => (v.trim() === 'none' ? null : parseFourierSpec(v)))
     .option('--activation <name>', `MLP activation (${ACTIVATIONS.join(', ')})`, parseChoice(ACTIVATIONS), 'silu' as Activation)
     .option('--beta-min <b>', 'VP/sub-VP: β(0) (default 0.1)', parsePositiveFloat)
     .option('--beta-max <b>', 'VP/sub-VP: β(1) (default 20)', parsePositiveFloat)
@@ -54,10 +56,11 @@ export function registerTrainScore(train: Command, ctx: CliContext): void {
     .option('--eps <t>', 'smallest diffusion time (training, sampling end, likelihood start)', parsePositiveFloat, 1e-3)
     .option('--weighting <w>', 'DSM weighting λ(t): sigma2 (σ²) or likelihood (g², a likelihood bound)', parseChoice(['sigma2', 'likelihood'] as const), 'sigma2' as Opts['weighting'])
     .option('--t-sampling <s>', 'training times: mixed (half log-sigma, half uniform), log-sigma (ln σ(t) uniform) or uniform (t ~ U(eps, 1))', parseChoice(['mixed', 'log-sigma', 'uniform'] as const), 'mixed' as Opts['tSampling'])
-    .option('--ema <d>', 'save an exponential moving average of the parameters with decay d (e.g. 0.999)', parseUnitInterval)
-    .option('--steps <n>', 'training steps', parsePositiveInt, 2000)
-    .option('--batch <n>', 'mini-batch size', parsePositiveInt, 128)
-    .option('--lr <lr>', 'Adam learning rate', parsePositiveFloat, 1e-3);
+    .option('--ema <d>', `save an exponential moving average of the parameters with decay d; 0: none (default ${SCORE_SDE_DEFAULTS.ema})`, parseUnitInterval, SCORE_SDE_DEFAULTS.ema)
+    .option('--steps <n>', 'training steps', parsePositiveInt, SCORE_SDE_DEFAULTS.steps)
+    .option('--batch <n>', 'mini-batch size', parsePositiveInt, SCORE_SDE_DEFAULTS.batch)
+    .option('--lr <lr>', 'Adam learning rate', parsePositiveFloat, SCORE_SDE_DEFAULTS.lr)
+    .addHelpText('after', '\nDefaults: 5000 steps of 512 rows, Adam lr 2e-3, parameter EMA 0.999 saved, Fourier features 64:0.5 for low-dimensional\nvectors: about 1–2 min on 2 cores for 2-D data; PC samples then sit ≈1.4× as far (MMD) from fresh data as a second true sample.');
   addTrainOutputOptions(cmd, { logFields: 'step, loss, meanT, gradNorm, lr, time', every: 'steps', grows: '--steps' });
   addDataOptions(cmd);
   addSeedOption(cmd);
@@ -74,6 +77,9 @@ export function registerTrainScore(train: Command, ctx: CliContext): void {
       if (o.fourier && arch.kind !== 'mlp') throw new UsageError('--fourier applies to mlp architectures only');
       const data = await loadDataFromOptions(o, trainDataKey(o.seed));
       if (data.rows < 2) throw new UsageError(`--data ${o.data}: needs at least 2 rows, got ${data.rows}`);
+      if (o.fourier === undefined && arch.kind === 'mlp' && !data.imageShape && data.cols <= SCORE_SDE_DEFAULTS.fourierMaxDim) o.fourier = SCORE_SDE_DEFAULTS.fourier;
+      if (o.fourier === null) o.fourier = undefined;
+      if (o.ema === 0) o.ema = undefined;
       if (o.fourier && arch.kind === 'mlp') arch = { ...arch, fourier: fourierFromOption(o.fourier, data.cols, o.seed) };
       const cfg = makeScoreSdeConfig(data.x, {
         sde: o.sde, arch, eps: o.eps, weighting: o.weighting, tSampling: o.tSampling, imageShape: data.imageShape ?? null, bounds: data.bounds ?? null,

@@ -16,3 +16,9 @@ export { DivergenceGuard, TrainingDivergedError, resolveGuardOptions } from './g
 export type { GuardOptions, GuardInput, GuardState, GuardEvent, ResolvedGuardOptions } from './guard.js';
 export { freshChains, summarizeBuffer } from './replayBuffer.js';
 export type { BufferSummary, ReinitSource, CDState } from './replayBuffer.js';
+export { DEEP_EBM_DEFAULTS, DEEP_EBM_IMAGE_DEFAULTS, deepEbmSettings, deepEbmSetup, deepEbmLossDefaults } from './defaults.js';
+export type { DeepEbmSettings, DeepEbmSetup } from './defaults.js';
+export { trainDeepEbmDsm } from './dsm.js';
+export type { TrainedDeepEbmDsm } from './dsm.js';
+export { densityHealthCheck } from './health.js';
+export type { DensityHealth, DensityHealthOptions } from './health.js';

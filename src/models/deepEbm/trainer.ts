@@ -60,8 +60,12 @@ export interface TrainDeepEbmOptions<P extends Tree> {
   readonly emaDecay?: number;
   /** Receives log records. */
   readonly onLog?: (rec: DeepEbmLogRecord) => void;
-  /** Receives every rollback. */
-  readonly onRollback?: (ev: GuardEvent) => void;
+  /**
+   * Receives every rollback and the state training continues from: the snapshot (step, parameters, EMA, optimiser
+   * state, CD state, guard statistics — the very values held at the snapshot step) with the new learning-rate scale,
+   * random stream and events.
+   */
+  readonly onRollback?: (ev: GuardEvent, restored: DeepEbmResumeState<P>) => void;
   /** Called after every applied step (progress bars). */
   readonly onStep?: (step: number) => void;
 }
@@ -112,13 +116,18 @@ export interface TrainedDeepEbm<P extends Tree> {
   readonly stream: number;
 }
 
+/**
+ * The last good state. Keeping references is a true snapshot because every piece is a value: `opt.update` returns a
+ * fresh state and never modifies the one it is given (src/optim), the CD loss returns a new buffer/chain tensor,
+ * `applyUpdates` and the EMA build new parameter tensors, and guard states are replaced, never modified.
+ */
 interface Snapshot<P extends Tree> {
-  step: number;
-  params: P;
-  ema: P | null;
-  opt: OptState;
-  cd: CDState;
-  guard: GuardState;
+  readonly step: number;
+  readonly params: P;
+  readonly ema: P | null;
+  readonly opt: OptState;
+  readonly cd: CDState;
+  readonly guard: GuardState;
 }
 
 /** Positives of one step: `B` rows drawn uniformly with replacement. */
@@ -232,7 +241,7 @@ export function trainDeepEbm<P extends Tree>(o: TrainDeepEbmOptions<P>): Trained
     guard.state = snap.guard;
     const ev: GuardEvent = { step: t, reason, rolledBackTo: snap.step, lrScale, stream, rollbacks: events.length + 1 };
     events.push(ev);
-    o.onRollback?.(ev);
+    o.onRollback?.(ev, { step: snap.step, params, ema, optState, cd, guard: snap.guard, lrScale, stream, events: [...events] });
     return snap.step;
   };
 

@@ -7,7 +7,7 @@ import { Tensor, allocate, type DType } from '../../tensor/tensor.js';
 import { foldIn, key as makeKey, permutation, split, uniformInto, type Key } from '../../random/index.js';
 import { freeEnergy as freeEnergyFn, gibbsRaw, hiddenProbabilities, visibleMean } from './core.js';
 import { cdStep, initCDState, learningRateAt, type CDMetrics, type CDOptions, type CDState, type LearningRateSchedule } from './train.js';
-import { NotFittedError, checkVisible, createRBM, nHiddenOf, nVisibleOf, type RBMParams, type VisibleType } from './params.js';
+import { NotFittedError, checkVisible, cloneParams, createRBM, nHiddenOf, nVisibleOf, type RBMParams, type VisibleType } from './params.js';
 
 /** Constructor options of {@link RBM}. */
 export interface RBMOptions {
@@ -170,7 +170,9 @@ export class RBM {
   }
 
   private runEpoch(x: Tensor, opts: RBMFitOptions): void {
-    const p = this.fitted;
+    // The epoch trains a private copy in place (fast), so tensors handed out before (`weights`, …) never change.
+    const p = cloneParams(this.fitted);
+    this.params = p;
     const name = this.constructor.name;
     const [data, n] = checkVisible(p, x, `${name}.fit`);
     if (opts.resample && p.visible !== 'bernoulli') throw new RangeError(`${name}.fit: resample needs bernoulli visible units, got ${p.visible}`);

@@ -16,7 +16,7 @@
  * const samples = sampleScoreSde(s.params, cfg, key(2), 100);
  */
 export {
-  SCORE_SDE_KIND, SCORE_SAMPLERS, SDE_KINDS, formatScoreArch, sdeOf, checkScoreSdeConfig, makeScoreSdeConfig, netShape,
+  SCORE_SDE_KIND, SCORE_SDE_DEFAULTS, SCORE_SAMPLERS, SDE_KINDS, formatScoreArch, sdeOf, checkScoreSdeConfig, makeScoreSdeConfig, netShape,
   toModelSpace, toDataSpace, describeScoreSde,
   type ScoreSampler, type ScoreArch, type ScoreSdeConfig, type ScoreSdeConfigOptions,
 } from './config.js';

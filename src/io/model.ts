@@ -5,7 +5,7 @@
  * Loading checks the format, the kind, and (given the expected layout) every tensor's shape and dtype, refusing a
  * mismatch with a {@link DataError} that names the file and the tensor.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync } from './nodeBuiltins.js';
 import { Tensor, type DType } from '../tensor/tensor.js';
 import { DataError } from './errors.js';
 import { encodeSafetensors, loadSafetensors } from './safetensors.js';

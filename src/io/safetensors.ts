@@ -3,7 +3,7 @@
  * The header maps each tensor name to `{"dtype","shape","data_offsets":[begin,end]}` (offsets relative to the start of
  * the buffer, little-endian row-major data) plus an optional `"__metadata__"` map of string to string.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile } from './nodeBuiltins.js';
 import { Tensor, shapeSize } from '../tensor/tensor.js';
 import { writeFileAtomic } from './atomic.js';
 import { DataError } from './errors.js';

@@ -20,7 +20,9 @@ let cachedVersion: string | undefined;
 export function ebmTsVersion(): string {
   if (cachedVersion === undefined) {
     try {
-      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+      // Not `new URL('<literal>', import.meta.url)`: bundlers would copy package.json into a browser bundle as an asset.
+      const file = ['..', '..', 'package.json'].join('/');
+      const pkg = JSON.parse(readFileSync(new URL(file, import.meta.url), 'utf8')) as { version?: string };
       cachedVersion = typeof pkg.version === 'string' ? pkg.version : '0.0.0';
     } catch {
       cachedVersion = '0.0.0';

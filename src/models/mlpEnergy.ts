@@ -213,8 +213,11 @@ export function energyOf(p: MLPParams, cfg: MlpEnergyConfig, x: Tensor): Float64
 export interface ModelCodec {
   /** `MODEL_FORMAT` (`"ebm-ts"`). */
   format: string;
+  /** `encodeModel` of `src/io/model.ts` (model file bytes from tensors and metadata). */
   encodeModel: typeof encodeModel;
+  /** `decodeSafetensors` of `src/io/safetensors.ts`. */
   decodeSafetensors: typeof decodeSafetensors;
+  /** `checkTensorLayout` of `src/io/model.ts` (shapes and dtypes as the config implies). */
   checkTensorLayout: typeof checkTensorLayout;
 }
 

@@ -20,7 +20,7 @@ describe.skipIf(!built)('npm pack contents', () => {
 
   it('ships the licence, README, entries with types, native sources and their build script', () => {
     for (const f of ['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/node.js', 'dist/node.d.ts',
-      'dist/cli/main.js', 'binding.gyp', 'native/ebm_native.c', 'native/gemm.c', 'scripts/build-native.mjs', 'docs/cli.md']) {
+      'dist/cli/main.js', 'binding.gyp', 'native/ebm_native.c', 'native/gemm.c', 'scripts/build-native.mjs', 'docs/cli.md', 'docs/recipes/README.md', 'docs/recipes/hmc-energy.ts']) {
       expect(files, f).toContain(f);
     }
     expect(readFileSync(join(ROOT, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n\nCopyright \(c\) 2026 the ebm-ts authors\n/);
@@ -28,7 +28,7 @@ describe.skipIf(!built)('npm pack contents', () => {
 
   it('ships nothing dead or private', () => {
     const bad = files.filter((f) => /\.map$/.test(f) || /^(src|test|bench|web|examples|build)\//.test(f) || f === 'scripts/setup.sh' || f === 'scripts/postbuild.mjs'
-      || /^docs\/.*\.(png|ts)$/.test(f));
+      || /^docs\/.*\.png$/.test(f) || (/^docs\/.*\.ts$/.test(f) && !f.startsWith('docs/recipes/')));
     expect(bad).toEqual([]);
     const js = readFileSync(join(ROOT, 'dist/index.js'), 'utf8');
     expect(js).not.toMatch(/sourceMappingURL/);

@@ -2,11 +2,13 @@
  * The package as a browser user gets it (issue 15): `npm pack`s the project, installs the tarball into a fresh app
  * (test/package/app: index.html + main.ts importing `ebm-ts` by name), bundles it with Vite — asserting that the
  * build log has no Node-built-in warnings ("externalized for browser compatibility") — and runs MALA in Debian's
- * headless Chromium, checking the printed moments.
+ * headless Chromium, checking the printed moments. The same install (no addon: scripts are skipped) checks the Node
+ * side a user sees without the addon: one fallback warning with the reason and `npm rebuild ebm-ts`, and
+ * `npx ebm doctor` working from the project.
  *
  * Needs a built `dist/` (`npm run build`; `npm test` builds first). The install is `--prefer-offline` from the npm
  * cache (the registry is used only for a package missing there) with `--ignore-scripts` (no addon build: a browser
- * never loads it). Skipped, with a message, when /usr/bin/chromium is absent.
+ * never loads it). The Chromium part is skipped, with a message, when /usr/bin/chromium is absent.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -43,17 +45,44 @@ function serveStatic(dir: string): Promise<Server> {
   return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok(server)));
 }
 
+let tmp = '';
+beforeAll(() => {
+  tmp = mkdtempSync(join(tmpdir(), 'ebm-ts-app-'));
+  const tarball = packInto(tmp);
+  writeFileSync(join(tmp, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+  copyFileSync(join(APP, 'index.html'), join(tmp, 'index.html'));
+  copyFileSync(join(APP, 'main.ts'), join(tmp, 'main.ts'));
+  execFileSync('npm', ['install', '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error', tarball], { cwd: tmp, encoding: 'utf8' });
+}, 90_000);
+afterAll(() => { if (tmp) rmSync(tmp, { recursive: true, force: true }); });
+
+describe('the installed tarball under Node, without the addon (installed with --ignore-scripts)', () => {
+  it('warns once, with the reason and `npm rebuild ebm-ts`, and runs on the js backend', () => {
+    const code = "const m = await import('ebm-ts'); m.initBackend(); m.key(0); console.log(m.backendInfo().backend);";
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { cwd: tmp, encoding: 'utf8', env: { ...process.env, EBM_BACKEND: '' } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('js');
+    const warnings = r.stderr.split('\n').filter((l) => l.includes('EBM_NATIVE_UNAVAILABLE'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/addon not built: .*ebm_native\.node is missing.*run "npm rebuild ebm-ts"/);
+    const quiet = spawnSync(process.execPath, ['--input-type=module', '-e', code], { cwd: tmp, encoding: 'utf8', env: { ...process.env, EBM_BACKEND: 'js' } });
+    expect(quiet.stderr).not.toMatch(/EBM_NATIVE_UNAVAILABLE/);
+  });
+
+  it('`npx ebm doctor` runs from the project and prints the remedy that works there', () => {
+    const r = spawnSync(join(tmp, 'node_modules/.bin/ebm'), ['doctor', '--seconds', '0.02', '--json'], { cwd: tmp, encoding: 'utf8', env: { ...process.env, EBM_BACKEND: '' } });
+    expect(r.status, r.stderr).toBe(0);
+    const o = JSON.parse(r.stdout) as { backend: string; nativeAvailable: boolean; nativeError: string };
+    expect(o.backend).toBe('js');
+    expect(o.nativeAvailable).toBe(false);
+    expect(o.nativeError).toContain('npm rebuild ebm-ts');
+  });
+});
+
 describe.skipIf(!haveChromium)('the packed tarball in a fresh Vite app, in headless Chromium', () => {
-  let tmp = '';
   let buildLog = '';
 
   beforeAll(async () => {
-    tmp = mkdtempSync(join(tmpdir(), 'ebm-ts-app-'));
-    const tarball = packInto(tmp);
-    writeFileSync(join(tmp, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
-    copyFileSync(join(APP, 'index.html'), join(tmp, 'index.html'));
-    copyFileSync(join(APP, 'main.ts'), join(tmp, 'main.ts'));
-    execFileSync('npm', ['install', '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error', tarball], { cwd: tmp, encoding: 'utf8' });
     // Vite runs in a child process so that the whole build log (rolldown's plugin warnings print straight to the
     // console) can be asserted on.
     const vite = join(ROOT, 'node_modules/vite/dist/node/index.js');
@@ -63,8 +92,6 @@ describe.skipIf(!haveChromium)('the packed tarball in a fresh Vite app, in headl
     buildLog = `${r.stdout}\n${r.stderr}`;
     if (r.status !== 0) throw new Error(`vite build failed:\n${buildLog}`);
   }, 90_000);
-
-  afterAll(() => { if (tmp) rmSync(tmp, { recursive: true, force: true }); });
 
   it('bundles with no Node-built-in warnings', () => {
     expect(buildLog).toMatch(/built in/);

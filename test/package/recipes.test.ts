@@ -4,6 +4,7 @@
  * known answer, written to a temp folder.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -26,6 +27,11 @@ describe.skipIf(!built)('docs/recipes', () => {
   let tmp = '';
   beforeAll(() => { tmp = mkdtempSync(join(tmpdir(), 'ebm-recipes-')); });
   afterAll(() => { if (tmp) rmSync(tmp, { recursive: true, force: true }); });
+
+  it("the recipes and the web page type-check against the package's published types (dist/*.d.ts)", () => {
+    const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(R, 'tsconfig.json')], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
+  }, 120_000);
 
   it('every recipe page shows its code file verbatim', () => {
     for (const [md, code] of [['anomaly-csv.md', 'anomaly-csv.ts'], ['rbm-loglik.md', 'rbm-loglik.ts'], ['hmc-energy.md', 'hmc-energy.ts'],

@@ -13,4 +13,4 @@ export * from './idx.js';
 export * from './png.js';
 export * from './model.js';
 export * from './checkpoint.js';
-export { NodeOnlyError } from './nodeBuiltins.js';
+export { NodeOnlyError } from './nodeOnlyError.js';

@@ -13,10 +13,9 @@
  * @module
  */
 
-/** A function that needs Node.js (file system, zlib, `require`) was called outside Node. */
-export class NodeOnlyError extends Error {
-  override name = 'NodeOnlyError';
-}
+import { NodeOnlyError } from './nodeOnlyError.js';
+
+export { NodeOnlyError };
 
 interface NodeProcessLike {
   versions?: { node?: string };

@@ -114,7 +114,7 @@ function findPackageRoot(fs: typeof import('node:fs'), pathMod: typeof import('n
  * The command that rebuilds the addon: `npm rebuild ebm-ts` where ebm-ts is installed as a dependency (its root lies
  * in a `node_modules` folder), `npm run build:native` in a checkout of ebm-ts itself.
  */
-export function rebuildCommand(pathMod: typeof import('node:path'), root: string): string {
+export function rebuildCommand(pathMod: { readonly sep: string }, root: string): string {
   return root.split(pathMod.sep).includes('node_modules') ? 'npm rebuild ebm-ts' : 'npm run build:native';
 }
 

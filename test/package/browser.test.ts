@@ -79,6 +79,20 @@ describe('the installed tarball under Node, without the addon (installed with --
   });
 });
 
+describe('the installed tarball in a browser TypeScript project', () => {
+  it('type-checks strictly without @types/node and with skipLibCheck off', () => {
+    writeFileSync(join(tmp, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022', module: 'ESNext', moduleResolution: 'Bundler', lib: ['ES2022', 'DOM'], strict: true, types: [],
+        skipLibCheck: false, noEmit: true,
+      },
+      include: ['main.ts'],
+    }));
+    const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: tmp, encoding: 'utf8' });
+    expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
+  }, 60_000);
+});
+
 describe.skipIf(!haveChromium)('the packed tarball in a fresh Vite app, in headless Chromium', () => {
   let buildLog = '';
 

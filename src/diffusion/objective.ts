@@ -21,7 +21,9 @@ export interface ContinuousDSMOptions {
  * the batch. Either may be given alone; the other is drawn from the key as usual.
  */
 export interface ContinuousDSMDraws {
+  /** One time per row, each in `[eps, T]`. */
   readonly t?: ArrayLike<number>;
+  /** Standard normal noise, the batch's shape and dtype. */
   readonly z?: Tensor;
 }
 

@@ -5,7 +5,9 @@
     "ebm_blas%": "<!(node -p \"process.env.EBM_BLAS || '0'\")",
     "ebm_blas_include%": "<!(node -p \"process.env.EBM_BLAS_INCLUDE || '/usr/include'\")",
     "ebm_blas_libdir%": "<!(node -p \"process.env.EBM_BLAS_LIBDIR || '/usr/lib'\")",
-    "ebm_march%": "<!(node -p \"process.env.EBM_MARCH || 'native'\")"
+    # -march: scripts/build-native.mjs passes EBM_MARCH (default: a portable baseline, see there); `native` only when
+    # asked (EBM_MARCH=native), since such an addon may crash with SIGILL on another CPU.
+    "ebm_march%": "<!(node -p \"process.env.EBM_MARCH || (process.arch === 'x64' ? 'x86-64-v2' : process.arch === 'arm64' ? 'armv8-a' : 'native')\")"
   },
   "targets": [
     {

@@ -8,4 +8,6 @@ import { initBackend } from '../src/tensor/select.js';
 // (OpenBLAS reads this when the addon loads it, so it is set before initBackend).
 process.env.OPENBLAS_NUM_THREADS ??= '1';
 process.env.EBM_NUM_THREADS ??= '1';
+// CLI progress lines on a non-terminal stderr (every 5 s by default) would make captured stderr timing-dependent.
+process.env.EBM_PROGRESS_SECONDS ??= '0';
 initBackend();

@@ -1,6 +1,6 @@
 /** Helpers shared by the commands: data options, output-path checks, sample writers, key derivations. */
 import { existsSync, statSync } from 'node:fs';
-import { dirname, extname, resolve } from 'node:path';
+import { basename, dirname, extname, isAbsolute, relative, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
 import { Tensor } from '../tensor/tensor.js';
 import { foldIn, key as makeKey, type Key } from '../random/index.js';
@@ -209,3 +209,26 @@ export function fourierFromOption(spec: { features: number; scale: number }, D: 
   return initFourierFeatures(foldIn(makeKey(seed), 0xf0), D, spec.features, spec.scale);
 }
 
+
+/**
+ * How the user invoked the CLI, for hints that must work when pasted: `ebm` when it ran from PATH, `npx ebm` from a
+ * project's `node_modules/.bin` (or when unknown), `node dist/cli/main.js` when run by path (relative to the working
+ * directory), `npx tsx src/cli/main.ts` from source.
+ * @example cliInvocation('/app/node_modules/.bin/ebm') // 'npx ebm'
+ */
+export function cliInvocation(script: string | undefined = process.argv[1], cwd = process.cwd()): string {
+  if (!script) return 'npx ebm';
+  const base = basename(script);
+  if (base === 'ebm') return script.split(sep).includes('.bin') ? 'npx ebm' : 'ebm';
+  if (base !== 'main.js' && base !== 'main.ts') return 'npx ebm';
+  const rel = relative(cwd, script);
+  const shown = rel.startsWith('..') || isAbsolute(rel) ? script : rel;
+  return base === 'main.ts' ? `npx tsx ${shown}` : `node ${shown}`;
+}
+
+/** Pads the columns of `rows` to a common width (two spaces apart) and joins them into lines: an aligned table. */
+export function alignColumns(rows: readonly (readonly string[])[], indent = ''): string {
+  const widths: number[] = [];
+  for (const r of rows) r.forEach((c, j) => { widths[j] = Math.max(widths[j] ?? 0, [...c].length); });
+  return rows.map((r) => indent + r.map((c, j) => (j === r.length - 1 ? c : c + ' '.repeat(widths[j] - [...c].length))).join('  ').trimEnd()).join('\n');
+}

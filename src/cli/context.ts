@@ -19,6 +19,18 @@ export interface CliContext {
   io: CliIO;
   /** Exit code to return; commands set it through {@link runCommand}. */
   exitCode: number;
+  /** The invocation asked for `--json`: an error is then also printed as one JSON object on stdout. */
+  json?: boolean;
+}
+
+/**
+ * The JSON form of an error, printed on stdout under `--json` (besides the `error:` line on stderr) so that a script
+ * reading stdout always gets one object: `{"error": {"message", "name", "code"?, "exitCode"}}`.
+ */
+export function errorJson(err: unknown, exitCode: number): string {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const code = (e as { code?: unknown }).code;
+  return JSON.stringify({ error: { message: e.message.replace(/\s*\n\s*/g, ' ').trim(), name: e.name, ...(typeof code === 'string' ? { code } : {}), exitCode } }) + '\n';
 }
 
 /** The IO of the current process (`process.stdout`, `process.stderr`). */
@@ -43,6 +55,7 @@ export async function runCommand(ctx: CliContext, fn: () => Promise<void> | void
   } catch (err) {
     ctx.exitCode = exitCodeFor(err);
     ctx.io.stderr(formatError(err, debugEnabled()) + '\n');
+    if (ctx.json) ctx.io.stdout(errorJson(err, ctx.exitCode));
   }
 }
 

@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { initBackend } from '../tensor/select.js';
 import { ebmTsVersion } from '../io/model.js';
-import { processIO, type CliContext, type CliIO } from './context.js';
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, debugEnabled, formatError } from './errors.js';
+import { errorJson, processIO, type CliContext, type CliIO } from './context.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, debugEnabled, formatError } from './errors.js';
 import * as rbmFilters from './kinds/rbmHandler.js';
 import './kinds/rbmTrain.js';
 import './commands/trainEbm.js';
@@ -49,7 +49,36 @@ function configure(cmd: Command, ctx: CliContext): void {
     },
   });
   cmd.allowExcessArguments(false);
+  // `--quiet` is a shared convention: every command accepts it (commands without progress output ignore it).
+  if (cmd.parent && cmd.commands.length === 0 && !cmd.options.some((o) => o.long === '--quiet')) cmd.option('--quiet', 'no progress output');
   for (const sub of cmd.commands) configure(sub, ctx);
+}
+
+/** Levenshtein distance (for suggesting a flag). */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+/**
+ * Commander reports a missing required option before an unknown one, so `--hiden 64` for `--hidden` gave only
+ * "required option '--hidden <list>' not specified". This adds the typo: the closest unknown `--flag` in `argv`
+ * (edit distance ≤ 2) to the missing option.
+ */
+function suggestForMissing(message: string, argv: readonly string[], program: Command): string {
+  const missing = /'(--[\w-]+)/.exec(message)?.[1];
+  if (!missing) return message;
+  const known = new Set<string>();
+  const walk = (c: Command): void => { for (const o of c.options) if (o.long) known.add(o.long); c.commands.forEach(walk); };
+  walk(program);
+  const given = argv.filter((a) => a.startsWith('--')).map((a) => a.split('=')[0]).filter((a) => !known.has(a));
+  const best = given.map((g) => [g, editDistance(g, missing)] as const).filter(([, d]) => d <= 2).sort((x, y) => x[1] - y[1])[0];
+  return best ? `${message} (unknown option '${best[0]}': did you mean ${missing}?)` : message;
 }
 
 /**
@@ -73,7 +102,7 @@ export function buildProgram(ctx: CliContext): Command {
  * @example const code = await main(['data-info', '--data', 'toy:moons', '--json'], io);
  */
 export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
-  const ctx: CliContext = { io, exitCode: EXIT_OK };
+  const ctx: CliContext = { io, exitCode: EXIT_OK, json: argv.includes('--json') };
   try {
     initBackend();
   } catch (err) {
@@ -91,10 +120,14 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
     if (err instanceof CommanderError) {
       if (err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT_OK;
       // commander's messages start with "error: "; fold its hint lines ("(Did you mean …?)") into one line.
-      io.stderr(formatError(err.message.replace(/^error:\s*/, '')) + '\n');
+      let msg = err.message.replace(/^error:\s*/, '');
+      if (err.code === 'commander.missingMandatoryOptionValue') msg = suggestForMissing(msg, argv, program);
+      io.stderr(formatError(msg) + '\n');
+      if (ctx.json) io.stdout(errorJson(new UsageError(msg), EXIT_USAGE));
       return EXIT_USAGE;
     }
     io.stderr(formatError(err, debugEnabled()) + '\n');
+    if (ctx.json) io.stdout(errorJson(err, EXIT_FAILURE));
     return EXIT_FAILURE;
   }
   return ctx.exitCode;

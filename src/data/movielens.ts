@@ -4,7 +4,7 @@
  * known low-rank model, and a random train/test split.
  * @module
  */
-import { readFile } from 'node:fs/promises';
+import { readFile } from '../io/nodeBuiltins.js';
 import { DataError } from '../io/errors.js';
 import { foldIn, normalArray, permutation, uniformArray, type Key } from '../random/index.js';
 

@@ -6,7 +6,7 @@ export {
 } from './scoreNets.js';
 export type { TimeScoreFn, TimeEnergyFn, TimeMLPOptions, TimeMLPParams, UNetOptions, UNetParams } from './scoreNets.js';
 export { continuousDSM } from './objective.js';
-export type { ContinuousDSMOptions } from './objective.js';
+export type { ContinuousDSMOptions, ContinuousDSMDraws } from './objective.js';
 export {
   bindScore, bindEnergyScore, noiseConditionalEnergy, eulerMaruyama, predictorCorrector, probabilityFlow,
   probabilityFlowDrift, generate,

@@ -1,5 +1,5 @@
 /** Forward SDEs of score-based diffusion (VE, VP, sub-VP) with their Gaussian marginals and priors. */
-import { Tensor, tensor, reshape, type DType } from '../tensor/index.js';
+import { Tensor, ShapeError, tensor, reshape, type DType } from '../tensor/index.js';
 import { normal, type Key } from '../random/index.js';
 
 /**
@@ -145,10 +145,11 @@ export function veSDE(opts: VEOptions = {}): SDE {
 
 /**
  * Draws `x_t = m(t)x₀ + σ(t)z` for one time per row: `x0 [n, ...dim]`, `t` length `n` → `{ xt, z, std }` with
- * `z [n, ...dim]` the standard noise and `std` the per-row `σ(t)` as a tensor shaped `[n, 1, …]` for broadcasting.
+ * `z [n, ...dim]` the standard noise (drawn from `key`, or `noise` when given, same shape and dtype as `x0`) and
+ * `std` the per-row `σ(t)` as a tensor shaped `[n, 1, …]` for broadcasting.
  * @example const { xt, z } = perturb(vpSDE(), x0, t, key(0));
  */
-export function perturb(sde: SDE, x0: Tensor, t: ArrayLike<number>, key: Key): { xt: Tensor; z: Tensor; std: Tensor; mean: Tensor } {
+export function perturb(sde: SDE, x0: Tensor, t: ArrayLike<number>, key: Key, noise?: Tensor): { xt: Tensor; z: Tensor; std: Tensor; mean: Tensor } {
   const n = x0.shape[0];
   if (t.length !== n) throw new RangeError(`perturb: got ${t.length} times for ${n} rows`);
   const m = new Float64Array(n);
@@ -160,7 +161,10 @@ export function perturb(sde: SDE, x0: Tensor, t: ArrayLike<number>, key: Key): {
   const col = [n, ...x0.shape.slice(1).map(() => 1)];
   const meanT = reshape(tensor(m, [n], x0.dtype), col);
   const stdT = reshape(tensor(s, [n], x0.dtype), col);
-  const z = normal(key, x0.shape, { dtype: x0.dtype });
+  if (noise !== undefined && (noise.dtype !== x0.dtype || noise.shape.length !== x0.shape.length || noise.shape.some((d, i) => d !== x0.shape[i]))) {
+    throw new ShapeError(`perturb: noise is ${noise.dtype} [${noise.shape.join(', ')}] but x0 is ${x0.dtype} [${x0.shape.join(', ')}]`);
+  }
+  const z = noise ?? normal(key, x0.shape, { dtype: x0.dtype });
   const xt = new Tensor(new (x0.dtype === 'float64' ? Float64Array : Float32Array)(x0.size), x0.shape);
   const D = x0.size / n;
   for (let i = 0; i < n; i++) for (let j = 0; j < D; j++) xt.data[i * D + j] = m[i] * x0.data[i * D + j] + s[i] * z.data[i * D + j];

@@ -48,6 +48,7 @@ export interface LogDensity {
   readonly dim: number | readonly number[];
   /** The temperature `T` the density was built with. */
   readonly temperature: number;
+  /** `log p(x) + const = −E(x)/T`: `x [n, ...dim]` → `[n]`. */
   logDensity(x: Tensor): Tensor;
 }
 
@@ -55,6 +56,7 @@ export interface LogDensity {
 export interface Score {
   readonly dim: number | readonly number[];
   readonly temperature: number;
+  /** `∇ₓ log p(x) = −∇ₓE(x)/T`: `x [n, ...dim]` → `[n, ...dim]`. */
   score(x: Tensor): Tensor;
 }
 

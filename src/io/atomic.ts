@@ -1,7 +1,5 @@
 /** Atomic file writes: write a temp file beside the target, fsync it, rename it over the target. */
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, closeSync, dirname, fsyncSync, join, open, openSync, rename, renameSync, unlink, unlinkSync, writeSync } from './nodeBuiltins.js';
 
 let counter = 0;
 

@@ -8,7 +8,7 @@
  * (with `{"$tensor": name}` in place of each tensor) goes into the metadata as JSON. float32/float64 tensors and
  * JSON numbers round-trip bit-exactly, so a resumed run continues with identical numbers.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile } from './nodeBuiltins.js';
 import { Tensor } from '../tensor/tensor.js';
 import { isKey, type Key } from '../random/key.js';
 import { DataError } from './errors.js';

@@ -1,5 +1,5 @@
 /** Numeric CSV/TSV reading and writing. Every cell must be a finite number; errors name the line and column. */
-import { readFile } from 'node:fs/promises';
+import { readFile } from './nodeBuiltins.js';
 import { ShapeError, Tensor, allocate, type DType } from '../tensor/tensor.js';
 import { writeFileAtomic } from './atomic.js';
 import { DataError } from './errors.js';

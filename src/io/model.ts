@@ -5,7 +5,7 @@
  * Loading checks the format, the kind, and (given the expected layout) every tensor's shape and dtype, refusing a
  * mismatch with a {@link DataError} that names the file and the tensor.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync } from './nodeBuiltins.js';
 import { Tensor, type DType } from '../tensor/tensor.js';
 import { DataError } from './errors.js';
 import { encodeSafetensors, loadSafetensors } from './safetensors.js';
@@ -20,7 +20,9 @@ let cachedVersion: string | undefined;
 export function ebmTsVersion(): string {
   if (cachedVersion === undefined) {
     try {
-      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+      // Not `new URL('<literal>', import.meta.url)`: bundlers would copy package.json into a browser bundle as an asset.
+      const file = ['..', '..', 'package.json'].join('/');
+      const pkg = JSON.parse(readFileSync(new URL(file, import.meta.url), 'utf8')) as { version?: string };
       cachedVersion = typeof pkg.version === 'string' ? pkg.version : '0.0.0';
     } catch {
       cachedVersion = '0.0.0';

@@ -3,7 +3,7 @@
  * a Python dict literal `{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }` padded with spaces and `\n`,
  * then the raw data.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile } from './nodeBuiltins.js';
 import { Tensor, allocate, shapeSize, type DType } from '../tensor/tensor.js';
 import { writeFileAtomic } from './atomic.js';
 import { DataError } from './errors.js';

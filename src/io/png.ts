@@ -2,9 +2,17 @@
  * PNG output for samples, densities and loss curves (via pngjs), and greyscale PNG input.
  * Images are drawn on an RGB canvas; non-finite values are never hidden: NaN pixels are drawn magenta.
  */
-import { PNG } from 'pngjs';
+import type { PNG } from 'pngjs';
+import { createRequire } from './nodeBuiltins.js';
 import { ShapeError, Tensor } from '../tensor/tensor.js';
 import { DataError } from './errors.js';
+
+let pngjsCtor: typeof PNG | undefined;
+/** pngjs, required lazily under Node only (it uses Node streams and zlib, so it stays out of browser bundles). */
+function pngjs(): typeof PNG {
+  pngjsCtor ??= (createRequire(import.meta.url)('pngjs') as { PNG: typeof PNG }).PNG;
+  return pngjsCtor;
+}
 
 /** An RGB colour, each channel 0–255. */
 export type RGB = readonly [number, number, number];
@@ -21,7 +29,7 @@ class Canvas {
     fill: RGB,
   ) {
     if (!(width >= 1 && height >= 1)) throw new ShapeError(`PNG: image size ${width}×${height} must be at least 1×1`);
-    this.png = new PNG({ width, height });
+    this.png = new (pngjs())({ width, height });
     const d = this.png.data;
     for (let i = 0; i < d.length; i += 4) {
       d[i] = fill[0];
@@ -70,7 +78,7 @@ class Canvas {
     }
   }
   encode(): Uint8Array {
-    return new Uint8Array(PNG.sync.write(this.png, { colorType: 2 }));
+    return new Uint8Array(pngjs().sync.write(this.png, { colorType: 2 }));
   }
 }
 
@@ -489,7 +497,7 @@ export function linePlotPng(series: Tensor | ArrayLike<number> | readonly LineSe
 export function decodePng(bytes: Uint8Array, file = 'png'): Tensor {
   let png: PNG;
   try {
-    png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    png = pngjs().sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   } catch (e) {
     throw new DataError(`not a valid PNG (${(e as Error).message})`, { file });
   }

@@ -3,17 +3,22 @@
  * The header maps each tensor name to `{"dtype","shape","data_offsets":[begin,end]}` (offsets relative to the start of
  * the buffer, little-endian row-major data) plus an optional `"__metadata__"` map of string to string.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile } from './nodeBuiltins.js';
 import { Tensor, shapeSize } from '../tensor/tensor.js';
 import { writeFileAtomic } from './atomic.js';
 import { DataError } from './errors.js';
 
-/** Element types of the safetensors format that this module reads. F16/BF16/BOOL are read-only. */
+/**
+ * Element types of the safetensors format that this module reads. F16/BF16/F8_E4M3/F8_E5M2/BOOL are read-only (the
+ * floats widen exactly to float32). Other dtypes of the format (F8_E8M0, F6/F4 …) are refused with the list of these.
+ */
 export type SafetensorsDType =
   | 'F64'
   | 'F32'
   | 'F16'
   | 'BF16'
+  | 'F8_E4M3'
+  | 'F8_E5M2'
   | 'I64'
   | 'I32'
   | 'I16'
@@ -62,7 +67,7 @@ export interface DecodedRawArray {
 /** What {@link decodeSafetensors} returns. */
 export interface SafetensorsContents {
   /**
-   * The entries as Tensors: F32/F16/BF16 → float32, F64 → float64, integers and BOOL → float64 (exact). An I64/U64
+   * The entries as Tensors: F32/F16/BF16/F8_E4M3/F8_E5M2 → float32, F64 → float64, integers and BOOL → float64 (exact). An I64/U64
    * entry holding a value beyond ±(2^53 − 1) would be rounded, so it is left out here and appears only in `raw`.
    */
   tensors: Record<string, Tensor>;
@@ -77,6 +82,8 @@ const ITEMSIZE: Record<SafetensorsDType, number> = {
   F32: 4,
   F16: 2,
   BF16: 2,
+  F8_E4M3: 1,
+  F8_E5M2: 1,
   I64: 8,
   I32: 4,
   I16: 2,
@@ -141,6 +148,8 @@ function entryBytes(name: string, v: Tensor | RawArray): { dtype: SafetensorsDTy
       break;
     case 'F16':
     case 'BF16':
+    case 'F8_E4M3':
+    case 'F8_E5M2':
     case 'BOOL':
       throw new TypeError(`encodeSafetensors: entry "${name}": writing dtype ${dtype} is not supported (use F32, F64 or an integer type)`);
     case 'I64':
@@ -243,11 +252,36 @@ function halfToFloat(h: number): number {
   return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
+/**
+ * An 8-bit float as a number. `F8_E4M3` (OCP "E4M3FN", PyTorch `float8_e4m3fn`): bias 7, 3 mantissa bits, no
+ * infinities, `S.1111.111` is NaN, largest finite ±448. `F8_E5M2` (`float8_e5m2`): bias 15, 2 mantissa bits, IEEE
+ * rules (exponent 31: ±∞ or NaN). Exponent 0 is subnormal: `±m·2^(1−bias−mbits)`.
+ */
+export function float8ToNumber(b: number, dtype: 'F8_E4M3' | 'F8_E5M2'): number {
+  const sign = b & 0x80 ? -1 : 1;
+  const [mbits, bias] = dtype === 'F8_E4M3' ? [3, 7] : [2, 15];
+  const ebits = 7 - mbits;
+  const exp = (b >> mbits) & ((1 << ebits) - 1);
+  const m = b & ((1 << mbits) - 1);
+  const emax = (1 << ebits) - 1;
+  if (dtype === 'F8_E4M3' && exp === emax && m === (1 << mbits) - 1) return NaN;
+  if (dtype === 'F8_E5M2' && exp === emax) return m ? NaN : sign * Infinity;
+  if (exp === 0) return sign * m * 2 ** (1 - bias - mbits);
+  return sign * (1 + m / (1 << mbits)) * 2 ** (exp - bias);
+}
+
 /** Reads `n` little-endian elements of `dtype` starting at `bytes[begin]` (any alignment). */
 function readLE(bytes: Uint8Array, begin: number, n: number, dtype: SafetensorsDType): RawTypedArray {
   const nb = n * ITEMSIZE[dtype];
   const copy = new Uint8Array(nb); // fresh, aligned buffer (bytes may be a Buffer whose slice() is a view)
   copy.set(bytes.subarray(begin, begin + nb));
+  if (dtype === 'F8_E4M3' || dtype === 'F8_E5M2') {
+    const table = new Float32Array(256);
+    for (let b = 0; b < 256; b++) table[b] = float8ToNumber(b, dtype);
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) out[i] = table[copy[i]];
+    return out;
+  }
   if (dtype === 'F16' || dtype === 'BF16') {
     const dv = new DataView(copy.buffer);
     const out = new Float32Array(n);
@@ -345,7 +379,7 @@ export function decodeSafetensors(bytes: Uint8Array, fileNameForErrors = 'safete
     if (name === '__metadata__') continue;
     if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) fail(`tensor "${name}": entry is not an object`);
     const s = spec as Record<string, unknown>;
-    if (!isDType(s.dtype)) fail(`tensor "${name}": unknown dtype ${JSON.stringify(s.dtype)}`);
+    if (!isDType(s.dtype)) fail(`tensor "${name}": unsupported dtype ${JSON.stringify(s.dtype)} (supported: ${Object.keys(ITEMSIZE).join(', ')})`);
     const dtype = s.dtype as SafetensorsDType;
     const shape = s.shape;
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {

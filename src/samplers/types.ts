@@ -15,7 +15,9 @@ export interface SamplingAlgorithm<S, I extends BaseInfo, P = Tensor> {
    * step to fall back on (ULA, annealed Langevin, Gibbs) — then the driver throws a {@link DivergenceError} by default.
    */
   readonly rejectsDivergent: boolean;
+  /** The initial state at `position` (`[chains, ...dim]` for gradient samplers); computes what the kernel caches. */
   init(position: P): S;
+  /** One transition: a new state (the input is not mutated) and the step's diagnostics, from an explicit key. */
   step(key: Key, state: S): readonly [S, I];
   /** The recorded sample `[chains, ...dim]` of a state. */
   observe(state: S): Tensor;

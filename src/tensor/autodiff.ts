@@ -64,8 +64,14 @@ export function needsGrad(t: Tensor): boolean {
 }
 
 /**
- * Attaches a backward rule to `out` if any input requires a gradient and recording is on. Returns `out`.
- * @internal used by op implementations.
+ * Attaches a backward rule to `out` if any input requires a gradient and recording is on. Returns `out`. This is how
+ * every op is written, and how a user defines a custom op: compute `out` without recording (e.g. from raw arrays),
+ * then give `vjp(g)` → one cotangent per input (`g` has `out`'s shape; return `null` for an input without gradient).
+ *
+ * @example
+ * // y = x³ elementwise, with dy/dx = 3x²
+ * const cube = (x: Tensor) => record(new Tensor(x.data.map((v) => v ** 3), x.shape), 'cube', [x],
+ *   (g) => [mul(g, mul(3, square(x)))]);
  */
 export function record(out: Tensor, op: string, inputs: readonly Tensor[], vjp: GradNode['vjp']): Tensor {
   if (!recording) return out;

@@ -4,7 +4,7 @@ export {
   toDType, allFinite, shapeSize, sameShape,
 } from './tensor.js';
 export type { DType, TypedArray, Shape, GradNode, NestedArray } from './tensor.js';
-export { grad, valueAndGrad, vjp, noGrad, detach, isGradEnabled, treeLeaves, treeUnflatten, treeMap } from './autodiff.js';
+export { grad, valueAndGrad, vjp, noGrad, detach, isGradEnabled, treeLeaves, treeUnflatten, treeMap, record } from './autodiff.js';
 export type { Tree, GradOptions } from './autodiff.js';
 export { jvp, hvp, jacobian, hessian, hessianTrace } from './transforms.js';
 export {

@@ -116,11 +116,19 @@ function findPackageRoot(fs: typeof import('node:fs'), pathMod: typeof import('n
   return null;
 }
 
+/**
+ * The command that rebuilds the addon: `npm rebuild ebm-ts` where ebm-ts is installed as a dependency (its root lies
+ * in a `node_modules` folder), `npm run build:native` in a checkout of ebm-ts itself.
+ */
+export function rebuildCommand(pathMod: { readonly sep: string }, root: string): string {
+  return root.split(pathMod.sep).includes('node_modules') ? 'npm rebuild ebm-ts' : 'npm run build:native';
+}
+
 /** Reads build/native-build.json written by scripts/build-native.mjs, for a better error message. */
 function buildReport(fs: typeof import('node:fs'), file: string): string {
   try {
-    const r = JSON.parse(fs.readFileSync(file, 'utf8')) as { ok?: boolean; error?: string };
-    if (r.ok === false && r.error) return ` (build failed: ${r.error})`;
+    const r = JSON.parse(fs.readFileSync(file, 'utf8')) as { ok?: boolean; error?: string; log?: string };
+    if (r.ok === false && r.error) return ` (build failed: ${r.error}${r.log ? `; full log: ${r.log}` : ''})`;
   } catch {
     // No report: the build never ran.
   }
@@ -381,20 +389,21 @@ function tryLoad(): NativeLoadResult {
     const root = findPackageRoot(fs, pathMod, here);
     if (!root) return fail(`package root of ebm-ts not found above ${here}`);
     file = pathMod.join(root, 'build', 'Release', 'ebm_native.node');
+    const rebuild = rebuildCommand(pathMod, root);
     if (!fs.existsSync(file)) {
-      return fail(`addon not built: ${file} is missing${buildReport(fs, pathMod.join(root, 'build', 'native-build.json'))}; run "node scripts/build-native.mjs"`, file);
+      return fail(`addon not built: ${file} is missing${buildReport(fs, pathMod.join(root, 'build', 'native-build.json'))}; run "${rebuild}"`, file);
     }
     const req = mod.createRequire(import.meta.url);
     const addon = req(file) as NativeAddon;
     const info = addon.info();
     if (info.unaryOps.join(',') !== UNARY_OPS.join(',') || info.binaryOps.join(',') !== BINARY_OPS.join(',')) {
-      return fail(`addon ${file} is stale: its op tables differ from backend.ts; rebuild it with "node scripts/build-native.mjs"`, file);
+      return fail(`addon ${file} is stale: its op tables differ from backend.ts; rebuild it with "${rebuild}"`, file);
     }
     if (typeof addon.philoxFill !== 'function' || typeof addon.randomFill !== 'function') {
-      return fail(`addon ${file} is stale: it lacks the random kernels; rebuild it with "node scripts/build-native.mjs"`, file);
+      return fail(`addon ${file} is stale: it lacks the random kernels; rebuild it with "${rebuild}"`, file);
     }
     if (typeof addon.unaryGrad !== 'function' || typeof addon.sumRows !== 'function') {
-      return fail(`addon ${file} is stale: it lacks the unaryGrad/sumRows kernels; rebuild it with "node scripts/build-native.mjs"`, file);
+      return fail(`addon ${file} is stale: it lacks the unaryGrad/sumRows kernels; rebuild it with "${rebuild}"`, file);
     }
     applyGemmPolicy(addon, info, proc.env?.EBM_GEMM);
     return { backend: wrap(addon, info), random: wrapRandom(addon), addon, info, path: file, error: null };

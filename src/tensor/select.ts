@@ -32,6 +32,23 @@ export interface BackendInfo {
 }
 
 let initialized = false;
+let warned = false;
+
+/**
+ * Under Node, says once (on stderr, as a process warning with code `EBM_NATIVE_UNAVAILABLE`) that the automatic choice
+ * fell back to the pure-TS backend, why, and how to fix it: npm hides install-script output, so a failed addon build
+ * would otherwise go unnoticed. Silent in browsers and when the js backend is chosen explicitly (`EBM_BACKEND=js`).
+ */
+function warnFallback(reason: string | null): void {
+  const proc = (globalThis as { process?: { versions?: { node?: string }; emitWarning?: (msg: string, o: { type: string; code: string }) => void } }).process;
+  if (warned || !proc?.versions?.node || typeof proc.emitWarning !== 'function') return;
+  warned = true;
+  proc.emitWarning(
+    `the native backend is unavailable (${reason ?? 'unknown reason'}); using the pure-TypeScript backend, about 25× slower `
+    + 'on large matrix products. Set EBM_BACKEND=js to choose it explicitly and silence this warning.',
+    { type: 'EbmTsWarning', code: 'EBM_NATIVE_UNAVAILABLE' },
+  );
+}
 
 function envChoice(): 'js' | 'native' | 'auto' {
   const proc = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
@@ -65,7 +82,10 @@ export function initBackend(choice?: 'js' | 'native' | 'auto'): Backend {
     if (r.backend) chosen = r.backend;
     else if (want === 'native') {
       throw new Error(`native backend requested (${choice ? 'initBackend("native")' : 'EBM_BACKEND=native'}) but it cannot be loaded: ${r.error}`);
-    } else chosen = jsBackend;
+    } else {
+      chosen = jsBackend;
+      warnFallback(r.error);
+    }
   }
   setBackend(chosen);
   // Bulk random generation follows the choice (bit-identical either way, only faster natively).

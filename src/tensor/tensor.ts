@@ -18,6 +18,7 @@ export type Shape = readonly number[];
 export interface GradNode {
   readonly op: string;
   readonly inputs: readonly Tensor[];
+  /** Backward rule: the cotangent `g` of the output (its shape) → one cotangent per input, `null` for none. */
   readonly vjp: (g: Tensor) => readonly (Tensor | null)[];
 }
 
@@ -85,6 +86,7 @@ export class Tensor {
     return build(0, 0);
   }
 
+  /** `Tensor(float32, [2, 3])`: dtype and shape, no values. */
   toString(): string {
     return `Tensor(${this.dtype}, [${this.shape.join(', ')}])`;
   }

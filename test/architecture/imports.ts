@@ -12,13 +12,14 @@ import ts from 'typescript';
  * lower tier, to its own folder, or along one of the {@link SIBLINGS} edges.
  */
 export const LAYERS: Readonly<Record<string, number>> = {
+  errors: -1,
   tensor: 0,
   random: 1, nn: 1, optim: 1, energy: 1, io: 1, data: 1,
-  samplers: 2, eval: 2,
+  samplers: 2, eval: 2, gpu: 2,
   losses: 3, diffusion: 3, inference: 3,
   models: 4, structured: 4,
   anomaly: 5,
-  index: 6,
+  index: 6, node: 6,
   cli: 7, web: 7,
 };
 

@@ -127,6 +127,24 @@ describe('safetensors round trip', () => {
   });
 });
 
+describe('safetensors 8-bit floats (read-only, widened to float32)', () => {
+  // Reference values of the OCP FP8 formats (PyTorch float8_e4m3fn / float8_e5m2): 1.0, −1.0, the largest finite
+  // value (448 / 57344), the smallest subnormal (2⁻⁹ / 2⁻¹⁶), 0.5·smallest normal, NaN and (E5M2 only) +∞.
+  const bytes = (dtype: string, codes: number[]): Uint8Array => build({ a: { dtype, shape: [codes.length], data_offsets: [0, codes.length] } }, codes);
+  it('F8_E4M3', () => {
+    const t = decodeSafetensors(bytes('F8_E4M3', [0x38, 0xb8, 0x7e, 0x01, 0x04, 0x7f, 0x00])).tensors.a;
+    expect(t.dtype).toBe('float32');
+    expect(Array.from(t.data)).toEqual([1, -1, 448, 2 ** -9, 2 ** -7, NaN, 0]);
+  });
+  it('F8_E5M2', () => {
+    const t = decodeSafetensors(bytes('F8_E5M2', [0x3c, 0xbc, 0x7b, 0x01, 0x02, 0x7f, 0x7c, 0xfc])).tensors.a;
+    expect(Array.from(t.data)).toEqual([1, -1, 57344, 2 ** -16, 2 ** -15, NaN, Infinity, -Infinity]);
+  });
+  it('writing F8 is refused', () => {
+    expect(() => encodeSafetensors({ a: { dtype: 'F8_E4M3', shape: [1], data: [1] } })).toThrow(TypeError);
+  });
+});
+
 describe('safetensors corrupted input', () => {
   const ok = { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } };
   const eight = [0, 0, 0, 0, 0, 0, 0, 0];
@@ -136,7 +154,7 @@ describe('safetensors corrupted input', () => {
     ['header too big', (() => { const b = new Uint8Array(16); new DataView(b.buffer).setBigUint64(0, 2n ** 40n, true); return b; })(), /header too big/],
     ['not JSON', build('{"a": nope}'), /not valid JSON/],
     ['not an object', build('["a"]'), /does not start with "\{"/],
-    ['unknown dtype', build({ a: { dtype: 'F8', shape: [2], data_offsets: [0, 8] } }, eight), /unknown dtype "F8"/],
+    ['unknown dtype', build({ a: { dtype: 'F8', shape: [2], data_offsets: [0, 8] } }, eight), /unsupported dtype "F8" \(supported: F64, F32, F16, BF16, F8_E4M3, F8_E5M2, /],
     ['bad shape', build({ a: { dtype: 'F32', shape: [-2], data_offsets: [0, 8] } }, eight), /shape \[-2\]/],
     ['size mismatch', build({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, eight), /size mismatch.*needs 12 bytes/],
     ['out of range', build({ a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, eight), /run past the end of the data/],

@@ -75,6 +75,8 @@ describe.skipIf(!haveChromium)('browser playground (headless Chromium)', () => {
   const external: string[] = [];
 
   beforeAll(async () => {
+    // The page imports the package by name (self-reference → dist/), as a user's app would: dist/ must be built.
+    if (!existsSync(join(ROOT, 'dist/index.js'))) throw new Error('dist/ is not built: run `npm run build` first');
     const { build } = await import('vite');
     await build({ root: WEB, configFile: join(WEB, 'vite.config.ts'), logLevel: 'warn' });
     server = await serveStatic(DIST);

@@ -4,8 +4,8 @@
  * thickened (each "on" pixel also lights its right neighbour, probability ½ per image), then every pixel flipped
  * with probability 0.02. All randomness comes from the given key.
  */
-import { Tensor } from '../../src/tensor/index.js';
-import { uniformArray, randintArray, split, type Key } from '../../src/random/index.js';
+import { Tensor } from 'ebm-ts/tensor';
+import { uniformArray, randintArray, split, type Key } from 'ebm-ts/random';
 
 const GLYPHS: readonly string[][] = [
   ['.###.', '#...#', '#..##', '#.#.#', '##..#', '#...#', '.###.'],

@@ -6,14 +6,14 @@
  *
  *   `E(x) = MLP(z) + ½·c·‖z‖²`, `z = (x − shift)/scale`; tensors `l{i}.w [in, out]`, `l{i}.b [out]` (float32).
  */
-import { noGrad } from '../../src/tensor/index.js';
-import type { MLPParams } from '../../src/nn/index.js';
-import { decodeSafetensors } from '../../src/io/safetensors.js';
-import { encodeModel, checkTensorLayout, MODEL_FORMAT } from '../../src/io/model.js';
-import type { Energy } from '../../src/energy/index.js';
+import { noGrad } from 'ebm-ts/tensor';
+import type { MLPParams } from 'ebm-ts/nn';
+import { decodeSafetensors } from 'ebm-ts/io';
+import { encodeModel, checkTensorLayout, MODEL_FORMAT } from 'ebm-ts/io';
+import type { Energy } from 'ebm-ts/energy';
 import {
   energyZ, standardize, encodeMlpEnergyModel, decodeMlpEnergyModel, type MlpEnergyConfig, type MlpEnergyModel, type ModelCodec,
-} from '../../src/models/mlpEnergy/model.js';
+} from 'ebm-ts/mlpEnergy';
 
 /** The library's model-file codec (its Node file-system imports are stubbed in the browser build). */
 const codec: ModelCodec = { format: MODEL_FORMAT, encodeModel, decodeSafetensors, checkTensorLayout };

@@ -14,24 +14,24 @@
  * A run is always "the same run" as the CLI's: the chunks resume the trainer's state, so stopping and restarting does
  * not change the result.
  */
-import { Tensor, noGrad, valueAndGrad } from '../../src/tensor/index.js';
-import { foldIn, split, randintArray, type Key } from '../../src/random/index.js';
-import type { Energy } from '../../src/energy/index.js';
-import { ula, geometricTemperatures } from '../../src/samplers/index.js';
-import { adam, applyUpdates, type OptState } from '../../src/optim/index.js';
-import { contrastiveDivergence, type CDLoss } from '../../src/losses/contrastiveDivergence.js';
-import { gridLogZ } from '../../src/eval/gridLogZ.js';
-import { mmd } from '../../src/eval/mmd.js';
+import { Tensor, noGrad, valueAndGrad } from 'ebm-ts/tensor';
+import { foldIn, split, randintArray, type Key } from 'ebm-ts/random';
+import type { Energy } from 'ebm-ts/energy';
+import { ula, geometricTemperatures } from 'ebm-ts/samplers';
+import { adam, applyUpdates, type OptState } from 'ebm-ts/optim';
+import { contrastiveDivergence, type CDLoss } from 'ebm-ts/losses';
+import { gridLogZ } from 'ebm-ts/eval';
+import { mmd } from 'ebm-ts/eval';
 import {
   parseArch, initDeepEbm, deepEbmEnergy, deepEbmEnergies, standardization, trainDeepEbm, type DeepEbmConfig, type DeepEbmResumeState,
-} from '../../src/models/deepEbm/index.js';
-import { vpSDE, mlpScore, initTimeMLP, continuousDSM, eulerMaruyama, bindScore, type DiffusionState, type TimeMLPParams } from '../../src/diffusion/index.js';
+} from 'ebm-ts/deepEbm';
+import { vpSDE, mlpScore, initTimeMLP, continuousDSM, eulerMaruyama, bindScore, type DiffusionState, type TimeMLPParams } from 'ebm-ts/diffusion';
 import {
   jemConfig, jemStandardization, trainJemModel, sampleJemModel, evaluateJemModel, type JemConfig,
-} from '../../src/models/jem/index.js';
-import type { MLPParams } from '../../src/nn/index.js';
-import type { SamplingAlgorithm } from '../../src/samplers/index.js';
-import type { DiffusionInfo } from '../../src/diffusion/index.js';
+} from 'ebm-ts/jem';
+import type { MLPParams } from 'ebm-ts/nn';
+import type { SamplingAlgorithm } from 'ebm-ts/samplers';
+import type { DiffusionInfo } from 'ebm-ts/diffusion';
 import { digitGlyphs } from './digits.js';
 import type { Bounds, Target } from './targets.js';
 import type { FromWorker, ModeParams, ModeTab } from './protocol.js';

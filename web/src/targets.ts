@@ -6,11 +6,11 @@
  * its gradient by central differences, `∂E/∂xⱼ ≈ (E(x + h·eⱼ) − E(x − h·eⱼ)) / 2h` with `h = 1e-4·(box width)`, attached
  * as a custom autodiff node: samplers then run on the exact data density.
  */
-import { Tensor, mul, expandDims } from '../../src/tensor/index.js';
-import { record } from '../../src/tensor/autodiff.js';
-import { analyticEnergies, type AnalyticEnergy, type Energy, type AnalyticEnergyName } from '../../src/energy/index.js';
-import { getToy, type ToyDataset } from '../../src/data/toy.js';
-import { uniformArray, type Key } from '../../src/random/index.js';
+import { Tensor, mul, expandDims } from 'ebm-ts/tensor';
+import { record } from 'ebm-ts/tensor';
+import { analyticEnergies, type AnalyticEnergy, type Energy, type AnalyticEnergyName } from 'ebm-ts/energy';
+import { getToy, type ToyDataset } from 'ebm-ts/toy';
+import { uniformArray, type Key } from 'ebm-ts/random';
 
 /** Plotting / integration box `[xmin, xmax, ymin, ymax]`. */
 export type Bounds = readonly [number, number, number, number];

@@ -3,22 +3,22 @@
  * backend, off the main thread. A cooperative loop (`tick`) works for ~40 ms, posts what changed, then yields so
  * that control messages (stop, slider changes) are handled promptly.
  */
-import { Tensor, noGrad, gatherRows, add, reshape, broadcastTo, expandDims, logsumexp, neg } from '../../src/tensor/index.js';
-import { initBackend } from '../../src/tensor/select.js';
-import { key as makeKey, foldIn, split, normal, uniformArray, randintArray, type Key } from '../../src/random/index.js';
-import type { Energy } from '../../src/energy/index.js';
-import { ula, mala, hmc, annealedLangevin, geometricSigmas, type BaseInfo, type SamplingAlgorithm } from '../../src/samplers/index.js';
-import { essMultiChain } from '../../src/eval/diagnostics.js';
-import { adam, type OptState, type GradientTransformation } from '../../src/optim/index.js';
-import { contrastiveDivergence, type CDLoss, type CDState } from '../../src/losses/contrastiveDivergence.js';
-import { createRBM, cdStep, initCDState, gibbsSample, type RBMParams, type CDState as RbmCDState } from '../../src/models/rbm/index.js';
-import { getToy } from '../../src/data/toy.js';
-import type { MLPParams } from '../../src/nn/index.js';
+import { Tensor, noGrad, gatherRows, add, reshape, broadcastTo, expandDims, logsumexp, neg } from 'ebm-ts/tensor';
+import { initBackend } from 'ebm-ts/backend';
+import { key as makeKey, foldIn, split, normal, uniformArray, randintArray, type Key } from 'ebm-ts/random';
+import type { Energy } from 'ebm-ts/energy';
+import { ula, mala, hmc, annealedLangevin, geometricSigmas, type BaseInfo, type SamplingAlgorithm } from 'ebm-ts/samplers';
+import { essMultiChain } from 'ebm-ts/eval';
+import { adam, type OptState, type GradientTransformation } from 'ebm-ts/optim';
+import { contrastiveDivergence, type CDLoss, type CDState } from 'ebm-ts/losses';
+import { createRBM, cdStep, initCDState, gibbsSample, type RBMParams, type CDState as RbmCDState } from 'ebm-ts/rbm';
+import { getToy } from 'ebm-ts/toy';
+import type { MLPParams } from 'ebm-ts/nn';
 import { makeTarget, gridSample, type Target, type Bounds } from './targets.js';
 import {
   makeMlpEnergyConfig as makeConfig, initMlpEnergy as initParams, standardize, unstandardize, type MlpEnergyModel,
-} from '../../src/models/mlpEnergy/model.js';
-import { mlpEnergyTrainStep, mlpEnergyCdTrainStep } from '../../src/models/mlpEnergy/train.js';
+} from 'ebm-ts/mlpEnergy';
+import { mlpEnergyTrainStep, mlpEnergyCdTrainStep } from 'ebm-ts/mlpEnergy';
 import { dataEnergy, zEnergy, exportModel, importModel } from './mlpModel.js';
 import { digitGlyphs } from './digits.js';
 import type { FromWorker, ToWorker, SamplerParams, TrainParams, RbmParams, Tab } from './protocol.js';

@@ -1,7 +1,7 @@
 /** `ebm data-info --data SPEC`: loads data and prints rows, columns and value statistics. */
 import type { Command } from 'commander';
 import { printResult, runCommand, type CliContext } from '../context.js';
-import { addDataOptions, addSeedOption, columnStats, fmt, loadDataFromOptions, trainDataKey, type DataOptionValues } from '../common.js';
+import { addDataOptions, addSeedOption, alignColumns, columnStats, fmt, loadDataFromOptions, trainDataKey, type DataOptionValues } from '../common.js';
 
 /** Registers `ebm data-info --data SPEC [--n N] [--seed S] [--json]`. */
 export function register(program: Command, ctx: CliContext): void {
@@ -41,10 +41,9 @@ export function register(program: Command, ctx: CliContext): void {
           `binary  ${d.binary ? 'yes' : 'no'}`,
         ];
         if (perColumn) {
-          for (let j = 0; j < d.cols; j++) {
-            const name = d.header?.[j] ?? `x${j + 1}`;
-            lines.push(`  ${name}: min ${fmt(s.colMin[j])}, max ${fmt(s.colMax[j])}, mean ${fmt(s.colMean[j])}`);
-          }
+          const rows = [['column', 'min', 'max', 'mean']];
+          for (let j = 0; j < d.cols; j++) rows.push([d.header?.[j] ?? `x${j + 1}`, fmt(s.colMin[j]), fmt(s.colMax[j]), fmt(s.colMean[j])]);
+          lines.push(alignColumns(rows, '  '));
         }
         return lines.join('\n');
       });

@@ -14,7 +14,7 @@ import { heatmapPng } from '../../io/png.js';
 import { saveModel } from '../../io/model.js';
 import { loadDataSpec } from '../../data/spec.js';
 import { printResult, runCommand, type CliContext } from '../context.js';
-import { addSeedOption, evalDataKey, fmt, trainDataKey } from '../common.js';
+import { addSeedOption, alignColumns, cliInvocation, evalDataKey, fmt, trainDataKey } from '../common.js';
 import { progressBar } from '../progress.js';
 import { openTrainLog } from '../trainLog.js';
 import { MLP_ENERGY_KIND, sampleMlpEnergy, trainMlpEnergy, mlpEnergyAvgLogLik, mlpEnergyHeatmap } from '../kinds/mlpEnergy.js';
@@ -129,11 +129,14 @@ export function register(program: Command, ctx: CliContext): void {
           `Trained in ${fmt(trainSeconds)} s; final DSM loss ${fmt(r.last.loss ?? NaN)}.`,
           `Held-out average log-likelihood: model ${fmt(ev.avgLogLik)} nats, true density ${fmt(trueLL)} nats (gap ${fmt(trueLL - ev.avgLogLik)}).`,
           'Files:',
-          `  ${modelPath}    the model (safetensors; try: ebm sample ${modelPath} --n 500 --out s.png)`,
-          `  ${samplesPath}          ${nSamples} Langevin samples`,
-          `  ${heatPath}    model density with the samples on top`,
-          `  ${truePath}     true density with training points on top`,
-          `  ${logPath}          training log (JSON lines)`,
+          alignColumns([
+            [modelPath, 'the model (safetensors)'],
+            [samplesPath, `${nSamples} Langevin samples`],
+            [heatPath, 'model density with the samples on top'],
+            [truePath, 'true density with training points on top'],
+            [logPath, 'training log (JSON lines)'],
+          ], '  '),
+          `Next: ${cliInvocation()} sample ${modelPath} --n 500 --out s.png`,
         ].join('\n'),
       );
     }),

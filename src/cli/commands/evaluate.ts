@@ -6,7 +6,7 @@ import { scoreRequest } from '../kinds/scoreOptions.js';
 import { printResult, runCommand, type CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { parseChoice, parsePositiveInt } from '../options.js';
-import { addDataOptions, addSeedOption, evalDataKey, fmt, loadDataFromOptions, type DataOptionValues } from '../common.js';
+import { alignColumns, addDataOptions, addSeedOption, evalDataKey, fmt, loadDataFromOptions, type DataOptionValues } from '../common.js';
 
 interface Opts extends DataOptionValues {
   grid: number;
@@ -58,8 +58,9 @@ export function register(program: Command, ctx: CliContext): void {
       }
       printResult(ctx, o.json, result, () => {
         const lines = [`${m.describe()} on ${o.data} (${data.rows} rows)`];
-        for (const [k, v] of Object.entries(result)) if (typeof v === 'number' && k !== 'rows') lines.push(`${k.padEnd(14)} ${fmt(v)}`);
-        if (result.protocol) lines.push(`${'protocol'.padEnd(14)} ${JSON.stringify(result.protocol)}`);
+        const rows = Object.entries(result).filter(([k, v]) => typeof v === 'number' && k !== 'rows').map(([k, v]) => [k, fmt(v as number)]);
+        if (result.protocol) rows.push(['protocol', JSON.stringify(result.protocol)]);
+        lines.push(alignColumns(rows));
         return lines.join('\n');
       });
     }),

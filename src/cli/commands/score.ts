@@ -17,7 +17,7 @@ import { loadAnyModel } from '../models.js';
 import { printResult, runCommand, type CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { parseUnitInterval } from '../options.js';
-import { addDataOptions, addSeedOption, checkOutputPath, evalDataKey, fmt, loadDataFromOptions, type DataOptionValues } from '../common.js';
+import { alignColumns, addDataOptions, addSeedOption, checkOutputPath, evalDataKey, fmt, loadDataFromOptions, type DataOptionValues } from '../common.js';
 
 interface Opts extends DataOptionValues {
   out?: string;
@@ -105,7 +105,7 @@ export function register(program: Command, ctx: CliContext): void {
       }
       printResult(ctx, o.json, result, () => {
         const lines = [`${m.describe()} on ${o.data} (${data.rows} rows): anomaly score = energy`];
-        for (const [k, v] of Object.entries(result)) if (typeof v === 'number' && k !== 'rows') lines.push(`${k.padEnd(14)} ${fmt(v)}`);
+        lines.push(alignColumns(Object.entries(result).filter(([k, v]) => typeof v === 'number' && k !== 'rows').map(([k, v]) => [k, fmt(v as number)])));
         for (const c of extra) lines.push(`column ${c.name}: ${c.anomalous} = more anomalous`);
         if (o.out !== undefined) lines.push(`wrote ${o.out}`);
         return lines.join('\n');

@@ -287,12 +287,19 @@ export interface TrainJemModelOptions extends JemOptimOptions {
   readonly warmup?: number;
   /** Divergence rollbacks allowed (default 5). */
   readonly maxRollbacks?: number;
+  /** A checkpointed state to continue from (bit-identical to an uninterrupted run). */
   readonly resume?: DeepEbmResumeState<MLPParams>;
+  /** Steps between calls of `onCheckpoint`. */
   readonly checkpointEvery?: number;
+  /** Receives the resumable state every `checkpointEvery` steps. */
   readonly onCheckpoint?: (s: DeepEbmResumeState<MLPParams>) => void;
+  /** Steps between calls of `onLog`. */
   readonly logEvery?: number;
+  /** Receives the training figures every `logEvery` steps, with the batch's cross-entropy and accuracy. */
   readonly onLog?: (rec: DeepEbmLogRecord & { ce: number; acc: number }) => void;
+  /** Called when the divergence guard rolls back to the last good state. */
   readonly onRollback?: (ev: GuardEvent) => void;
+  /** Called after each completed step. */
   readonly onStep?: (step: number) => void;
 }
 

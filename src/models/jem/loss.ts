@@ -77,7 +77,15 @@ export interface JemAux extends CDAux {
 }
 
 /** A JEM loss: a {@link CDLoss} on packed rows whose last evaluation's diagnostics are kept in `lastAux`. */
-export type JemLoss<P extends Tree> = CDLoss<P> & { readonly jem: Required<Omit<JemLossOptions<P>, 'negativeCount' | 'weights'>> & { weights: Required<JemWeights> }; readonly lastAux: () => JemAux | null };
+export type JemLoss<P extends Tree> = CDLoss<P> & {
+  /** The options in effect, defaults filled in. */
+  readonly jem: Required<Omit<JemLossOptions<P>, 'negativeCount' | 'weights'>> & { weights: Required<JemWeights> };
+  /**
+   * The diagnostics of the last evaluation (`null` before the first).
+   * @returns the last step's JEM diagnostics
+   */
+  readonly lastAux: () => JemAux | null;
+};
 
 /**
  * Packs images/rows `x [n, D]` and labels `y [n]` (−1 = unlabelled) into training rows `[n, D + 1]`.

@@ -32,6 +32,7 @@ export interface TrainJemOptions<P extends Tree> extends Omit<JemLossOptions<P>,
   readonly logEvery?: number;
   /** Receives each log record with the JEM diagnostics of that step. */
   readonly onLog?: (rec: DeepEbmLogRecord & { ce: number; acc: number; condGap: number }) => void;
+  /** Called when the divergence guard rolls training back to the last good state. */
   readonly onRollback?: (ev: GuardEvent) => void;
 }
 

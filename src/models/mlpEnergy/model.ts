@@ -11,8 +11,8 @@
  *
  * This module imports no Node built-ins, directly or transitively (only `src/tensor`, `src/nn`, `src/random` and
  * `src/io/errors.ts` at run time). The byte-level codec (`encodeModel`, `checkTensorLayout` of `src/io/model.ts`,
- * `decodeSafetensors` of `src/io/safetensors.ts`) lives in modules that also import `node:fs`, so the encode/decode
- * functions here take it as a {@link ModelCodec} argument instead of importing it.
+ * `decodeSafetensors` of `src/io/safetensors.ts`) is passed in as a {@link ModelCodec} argument (those modules once
+ * imported `node:fs` statically; they now reach it lazily, src/io/nodeBuiltins.ts, so importing them is also fine).
  * @module
  */
 import { Tensor, ShapeError, add, mul, sum, square, reshape, noGrad } from '../../tensor/index.js';
@@ -207,14 +207,17 @@ export function energyOf(p: MLPParams, cfg: MlpEnergyConfig, x: Tensor): Float64
 
 /**
  * The byte-level model codec of `src/io/model.ts` and `src/io/safetensors.ts`, passed in by the caller because
- * those modules import `node:fs` (the browser build stubs it). Build it as
+ * those modules once imported `node:fs` statically (no longer: see src/io/nodeBuiltins.ts). Build it as
  * `{ format: MODEL_FORMAT, encodeModel, decodeSafetensors, checkTensorLayout }`.
  */
 export interface ModelCodec {
   /** `MODEL_FORMAT` (`"ebm-ts"`). */
   format: string;
+  /** `encodeModel` of `src/io/model.ts` (model file bytes from tensors and metadata). */
   encodeModel: typeof encodeModel;
+  /** `decodeSafetensors` of `src/io/safetensors.ts`. */
   decodeSafetensors: typeof decodeSafetensors;
+  /** `checkTensorLayout` of `src/io/model.ts` (shapes and dtypes as the config implies). */
   checkTensorLayout: typeof checkTensorLayout;
 }
 

@@ -11,6 +11,7 @@ export interface MlpEnergySampleOptions {
   steps?: number;
   /** Step size η in standardised units (default 0.01). */
   stepSize?: number;
+  /** Called after each step with the number of steps done. */
   onProgress?(done: number): void;
 }
 

@@ -14,6 +14,7 @@ export interface ScoreLogLikOptions {
   chunk?: number;
   /** Divergence: exact trace (default for D ≤ 16) or Rademacher Hutchinson probes. */
   probe?: 'exact' | 'rademacher';
+  /** Called after each chunk of rows: `done` of `total` rows. */
   onProgress?(done: number, total: number): void;
 }
 

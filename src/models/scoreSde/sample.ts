@@ -15,6 +15,7 @@ export interface ScoreSampleOptions {
   steps?: number;
   /** pc: corrector signal-to-noise ratio (default 0.16); annealed: same rule for its Langevin steps. */
   snr?: number;
+  /** Called after each reverse-time step: `done` of `total` steps. */
   onProgress?(done: number, total: number): void;
 }
 

@@ -148,7 +148,10 @@ export interface CreateRbmCfOptions {
   key: Key;
   /** Default 0.1 (larger than the usual 0.01: it shortens the symmetric plateau at the start of CD). */
   weightScale?: number;
-  /** Training ratings used to set `b_ik = log((n_ik + 1)/(n_i + K))` (smoothed item level frequencies). */
+  /**
+   * Training ratings used to set `b_ik = log((n_ik + 1)/(n_i + K))` (smoothed item level frequencies; with item
+   * features the global level frequencies for every item).
+   */
   ratings?: Ratings;
   /** Conditional model: add the implicit-feedback weights `D` (initialised to 0). */
   conditional?: boolean;
@@ -186,7 +189,14 @@ export function createRbmCf(opts: CreateRbmCfOptions): RbmCfParams {
       cnt[r.item[q] * K + k]++;
       tot[r.item[q]]++;
     }
-    for (let i = 0; i < I; i++) for (let k = 0; k < K; k++) b[i * K + k] = Math.log((cnt[i * K + k] + 1) / (tot[i] + K));
+    if (opts.itemFeatureDim !== undefined) {
+      // with item features every item starts from the global level frequencies, so that the shared feature weights G
+      // and the item-specific biases are learned together (per-item frequencies would leave G nothing to explain)
+      const gk = new Float64Array(K);
+      let gt = 0;
+      for (let i = 0; i < I; i++) { gt += tot[i]; for (let k = 0; k < K; k++) gk[k] += cnt[i * K + k]; }
+      for (let i = 0; i < I; i++) for (let k = 0; k < K; k++) b[i * K + k] = Math.log((gk[k] + 1) / (gt + K));
+    } else for (let i = 0; i < I; i++) for (let k = 0; k < K; k++) b[i * K + k] = Math.log((cnt[i * K + k] + 1) / (tot[i] + K));
   }
   const p: RbmCfParams = { nItems: I, K, nHidden: F, levels, W: new Float64Array(I * K * F), b, c: new Float64Array(F) };
   if (opts.factorRank !== undefined) {
@@ -486,7 +496,7 @@ export function cdStepsAt(cd: number | readonly number[], epoch: number, epochs:
  * For each user the positive statistics use `p(h|V)` with the data `V`; the negative ones come from `T` block-Gibbs
  * steps `h ~ p(h|V), V ~ p(V|h)` that resample only the rated items (hidden *samples* drive the chain, the last step
  * uses probabilities); the conditioning terms (`r`, user and item features) are held fixed. Updates are the
- * batch-averaged statistics differences (see {@link accumulateStatistics}) with momentum and weight decay; a factored
+ * batch-averaged (per user) statistics differences (see {@link accumulateStatistics}) with momentum and weight decay; a factored
  * model maps the W update through {@link factorGradients}. Randomness is `foldIn` of `key` by epoch and batch.
  * @returns the trained parameters and the per-epoch reconstruction error (fraction of rated items whose one-step
  * reconstruction sample differs).

@@ -148,10 +148,7 @@ export interface CreateRbmCfOptions {
   key: Key;
   /** Default 0.1 (larger than the usual 0.01: it shortens the symmetric plateau at the start of CD). */
   weightScale?: number;
-  /**
-   * Training ratings used to set `b_ik = log((n_ik + 1)/(n_i + K))` (smoothed item level frequencies; with item
-   * features the global level frequencies for every item).
-   */
+  /** Training ratings used to set `b_ik = log((n_ik + 1)/(n_i + K))` (smoothed item level frequencies). */
   ratings?: Ratings;
   /** Conditional model: add the implicit-feedback weights `D` (initialised to 0). */
   conditional?: boolean;
@@ -189,14 +186,7 @@ export function createRbmCf(opts: CreateRbmCfOptions): RbmCfParams {
       cnt[r.item[q] * K + k]++;
       tot[r.item[q]]++;
     }
-    if (opts.itemFeatureDim !== undefined) {
-      // with item features every item starts from the global level frequencies, so that the shared feature weights G
-      // and the item-specific biases are learned together (per-item frequencies would leave G nothing to explain)
-      const gk = new Float64Array(K);
-      let gt = 0;
-      for (let i = 0; i < I; i++) { gt += tot[i]; for (let k = 0; k < K; k++) gk[k] += cnt[i * K + k]; }
-      for (let i = 0; i < I; i++) for (let k = 0; k < K; k++) b[i * K + k] = Math.log((gk[k] + 1) / (gt + K));
-    } else for (let i = 0; i < I; i++) for (let k = 0; k < K; k++) b[i * K + k] = Math.log((cnt[i * K + k] + 1) / (tot[i] + K));
+    for (let i = 0; i < I; i++) for (let k = 0; k < K; k++) b[i * K + k] = Math.log((cnt[i * K + k] + 1) / (tot[i] + K));
   }
   const p: RbmCfParams = { nItems: I, K, nHidden: F, levels, W: new Float64Array(I * K * F), b, c: new Float64Array(F) };
   if (opts.factorRank !== undefined) {
@@ -496,7 +486,8 @@ export function cdStepsAt(cd: number | readonly number[], epoch: number, epochs:
  * For each user the positive statistics use `p(h|V)` with the data `V`; the negative ones come from `T` block-Gibbs
  * steps `h ~ p(h|V), V ~ p(V|h)` that resample only the rated items (hidden *samples* drive the chain, the last step
  * uses probabilities); the conditioning terms (`r`, user and item features) are held fixed. Updates are the
- * batch-averaged (per user) statistics differences (see {@link accumulateStatistics}) with momentum and weight decay; a factored
+ * batch-averaged statistics differences (see {@link accumulateStatistics}; per user, and per rating for the item-feature
+ * weights G, which every rating touches) with momentum and weight decay; a factored
  * model maps the W update through {@link factorGradients}. Randomness is `foldIn` of `key` by epoch and batch.
  * @returns the trained parameters and the per-epoch reconstruction error (fraction of rated items whose one-step
  * reconstruction sample differs).
@@ -517,7 +508,7 @@ export function trainRbmCf(p0: RbmCfParams, train: Ratings, k: Key, opts: TrainR
   const F = p.nHidden, K = p.K;
   const grads = zeroGradients(p);
   // (parameter, gradient, velocity, decayed) blocks; a factored W's block is filled from factorGradients per batch
-  const blocks: { x: Float64Array; g: () => Float64Array; v: Float64Array; decay: boolean }[] = [];
+  const blocks: { x: Float64Array; g: () => Float64Array; v: Float64Array; decay: boolean; perRating?: boolean }[] = [];
   let fg: { dA: Float64Array; dB: Float64Array } | undefined;
   if (p.factors) {
     const f = p.factors;
@@ -528,7 +519,9 @@ export function trainRbmCf(p0: RbmCfParams, train: Ratings, k: Key, opts: TrainR
   blocks.push({ x: p.c, g: () => grads.c, v: new Float64Array(F), decay: false });
   if (p.D) blocks.push({ x: p.D, g: () => grads.D!, v: new Float64Array(p.D.length), decay: true });
   if (p.U) blocks.push({ x: p.U, g: () => grads.U!, v: new Float64Array(p.U.length), decay: true });
-  if (p.G) blocks.push({ x: p.G, g: () => grads.G!, v: new Float64Array(p.G.length), decay: true });
+  // G is shared by every rated item, so its statistic sums over all ratings of the batch: average it per rating (per
+  // user it took steps ~n_u times larger than any other weight's and cost RMSE even with uninformative features)
+  if (p.G) blocks.push({ x: p.G, g: () => grads.G!, v: new Float64Array(p.G.length), decay: true, perRating: true });
   const base = new Float64Array(F), a = new Float64Array(F), ph0 = new Float64Array(F), h = new Float64Array(F), phT = new Float64Array(F);
   const logits = new Float64Array(K);
   const act = new Int32Array(F);
@@ -544,7 +537,7 @@ export function trainRbmCf(p0: RbmCfParams, train: Ratings, k: Key, opts: TrainR
       const b1 = Math.min(g.nUsers, b0 + B);
       for (const arr of Object.values(grads) as Float64Array[]) arr.fill(0);
       const bias = visibleBias(p, side);
-      let nb = 0;
+      let nb = 0, nr = 0;
       // all uniforms of the batch at once: T·(F + n_u) per user, in batch order
       let need = 0;
       for (let bi = b0; bi < b1; bi++) { const u = order[bi]; need += T * (F + g.start[u + 1] - g.start[u]); }
@@ -555,6 +548,7 @@ export function trainRbmCf(p0: RbmCfParams, train: Ratings, k: Key, opts: TrainR
         const s = g.start[u], e = g.start[u + 1], n = e - s;
         if (n === 0) continue;
         nb++;
+        nr += n;
         const r0 = r;
         if (neg.length < n) neg = new Int32Array(2 * n);
         conditioningInput(p, side, u, base);
@@ -597,8 +591,8 @@ export function trainRbmCf(p0: RbmCfParams, train: Ratings, k: Key, opts: TrainR
       if (p.factors) fg = factorGradients(p.factors, grads.W, F);
       // momentum updates; weights no user in the batch touched get only momentum and decay
       for (const bl of blocks) {
-        const x = bl.x, gr = bl.g(), v = bl.v, dec = bl.decay ? lr * wd : 0;
-        for (let q = 0; q < x.length; q++) { v[q] = m * v[q] + st * gr[q] - dec * x[q]; x[q] += v[q]; }
+        const x = bl.x, gr = bl.g(), v = bl.v, dec = bl.decay ? lr * wd : 0, sb = bl.perRating ? lr / nr : st;
+        for (let q = 0; q < x.length; q++) { v[q] = m * v[q] + sb * gr[q] - dec * x[q]; x[q] += v[q]; }
       }
       if (p.factors) syncFactoredWeights(p);
     }

@@ -19,7 +19,7 @@ export interface ClassRatingsOptions {
   density?: number;
   /** Self-selection strength: the observation logit gains `mnar·z_ui` (default 1.5). 0 = missing at random. */
   mnar?: number;
-  /** Probability that a class feature shows a random class instead of the true one (default 0.3). */
+  /** Probability that a class feature shows a random class instead of the true one (default 0.15). */
   featureNoise?: number;
   /** Sd of the per-rating noise (default 0.5). */
   noise?: number;
@@ -68,7 +68,7 @@ export const CLASS_RATING_THRESHOLDS = [-1.6, -0.7, 0.2, 1.2] as const;
  */
 export function classRatings(k: Key, opts: ClassRatingsOptions = {}): ClassRatings {
   const nU = opts.nUsers ?? 1000, nI = opts.nItems ?? 200, Cu = opts.userClasses ?? 6, Ci = opts.itemClasses ?? 5;
-  const density = opts.density ?? 0.05, mnar = opts.mnar ?? 1.5, fnoise = opts.featureNoise ?? 0.3, noise = opts.noise ?? 0.5;
+  const density = opts.density ?? 0.05, mnar = opts.mnar ?? 1.5, fnoise = opts.featureNoise ?? 0.15, noise = opts.noise ?? 0.5;
   for (const [name, v] of [['nUsers', nU], ['nItems', nI], ['userClasses', Cu], ['itemClasses', Ci]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new RangeError(`classRatings: ${name} must be a positive integer, got ${v}`);
   }

@@ -111,6 +111,7 @@ export function registerTrainRbmCf(train: Command, ctx: CliContext): void {
         results: scores.map((s) => ({ method: s.method, rmse: s.rmse, trainRmse: s.trainRmse, seconds: s.seconds })), seconds,
         ...(o.predictions ? { predictions: o.predictions } : {}),
       };
+      const w = Math.max(...scores.map((s) => s.method.length)) + 2;
       printResult(ctx, o.json, result, () =>
         [
           `rbm-cf on ${o.ratings}: ${all.nUsers} users, ${all.nItems} items, ${all.rating.length} ratings, levels [${levels.join(', ')}]; ${testR.rating.length} held out (${o.test ?? 'random split'})`,
@@ -118,8 +119,8 @@ export function registerTrainRbmCf(train: Command, ctx: CliContext): void {
           ...(uf && uf.missing.length ? [`${uf.missing.length} users have no row in ${o.userFeatures} (features set to the mean)`] : []),
           ...(itf && itf.missing.length ? [`${itf.missing.length} items have no row in ${o.itemFeatures} (features set to the mean)`] : []),
           '',
-          `${'method'.padEnd(64)}test RMSE  train RMSE  seconds`,
-          ...scores.map((s) => `${s.method.padEnd(64)}${fmt(s.rmse).padEnd(11)}${fmt(s.trainRmse).padEnd(12)}${fmt(s.seconds)}`),
+          `${'method'.padEnd(w)}test RMSE  train RMSE  seconds`,
+          ...scores.map((s) => `${s.method.padEnd(w)}${fmt(s.rmse).padEnd(11)}${fmt(s.trainRmse).padEnd(12)}${fmt(s.seconds)}`),
           '',
           `model ${o.out} (${saved.name})${o.predictions ? `; predictions ${o.predictions}` : ''}`,
         ].join('\n'),

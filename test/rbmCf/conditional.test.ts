@@ -14,7 +14,7 @@ const K = 3, F = 3, I = 4, Du = 2, Di = 2;
 
 /** A tiny model with every extension, random parameters. */
 function tinyModel(factored: boolean): { p: RbmCfParams; side: CfSideInfo } {
-  const p = createRbmCf({ nItems: I, levels: [1, 2, 3], nHidden: F, key: key(7), weightScale: 0.8, conditional: true, userFeatureDim: Du, itemFeatureDim: Di, ...(factored ? { factorRank: 2 } : {}) });
+  const p = createRbmCf({ nItems: I, levels: [1, 2, 3], nHidden: F, key: key(7), weightScale: 0.8, conditional: true, userFeatureDim: Du, itemFeatureDim: Di, ...(factored ? { factorRank: 2, implicitNorm: 'sqrt' as const } : {}) });
   const fill = (a: Float64Array, s: number, seed: number): void => { const z = normalArray(key(seed), a.length, 'float64'); for (let q = 0; q < a.length; q++) a[q] = s * z[q]; };
   fill(p.b, 0.5, 1); fill(p.c, 0.5, 2); fill(p.D!, 0.6, 3); fill(p.U!, 0.6, 4); fill(p.G!, 0.6, 5);
   const side: CfSideInfo = {
@@ -36,7 +36,7 @@ function negEnergy(p: RbmCfParams, side: CfSideInfo, items: number[], lv: number
   }
   for (let j = 0; j < F; j++) {
     let a = p.c[j];
-    for (const i of [0, 1, 2]) a += p.D![i * F + j]; // user 0's implicit set {0, 1, 2}
+    for (const i of [0, 1, 2]) a += p.D![i * F + j] * (p.implicitNorm === 'sqrt' ? 1 / Math.sqrt(3) : 1); // user 0's implicit set {0, 1, 2}
     for (let d = 0; d < Du; d++) a += side.userFeatures!.x[d] * p.U![d * F + j];
     s += h[j] * a;
   }
@@ -81,8 +81,9 @@ describe('conditional / factored RBM-CF with side features', () => {
     });
   }
 
-  it('exact log-likelihood gradient (data minus model statistics) matches finite differences for W, b, c, D, U, G', () => {
+  for (const norm of ['none', 'sqrt'] as const) it(`exact log-likelihood gradient (data minus model statistics) matches finite differences for W, b, c, D, U, G (implicit scaling ${norm})`, () => {
     const { p, side } = tinyModel(false);
+    p.implicitNorm = norm;
     const items = [0, 2], lv = [1, 2];
     const g = zeroGradients(p);
     const ph = (l: number[]): Float64Array => {
@@ -222,6 +223,7 @@ describe('conditional / factored RBM-CF with side features', () => {
     await saveRbmCf(path, p, r, { seed: 1 }, { user: { ...side.userFeatures!, names: ['a', 'b'] }, item: { ...side.itemFeatures!, names: ['c', 'd'] } });
     const back = await loadRbmCf(path);
     expect(back.params.factors!.rank).toBe(2);
+    expect(back.params.implicitNorm).toBe('sqrt');
     expect(Array.from(back.params.W)).toEqual(Array.from(p.W));
     expect(back.features.user!.names).toEqual(['a', 'b']);
     const q = { user: [0, 1], item: [3, 0] };

@@ -14,6 +14,8 @@ export interface RbmCfVariant {
   /** Row label (default built from the settings). */
   name?: string;
   conditional?: boolean;
+  /** Scaling of the implicit input (see `createRbmCf`). */
+  implicitNorm?: 'none' | 'sqrt';
   factorRank?: number;
   userFeatures?: FeatureMatrix;
   itemFeatures?: FeatureMatrix;
@@ -63,7 +65,7 @@ export interface FittedRbmCf {
 
 /** The default row label of a variant. */
 export function variantName(v: RbmCfVariant, F: number): string {
-  const parts = [v.conditional ? 'conditional' : 'plain'];
+  const parts = [v.conditional ? (v.implicitNorm === 'sqrt' ? 'conditional |r|^-1/2' : 'conditional') : 'plain'];
   if (v.factorRank) parts.push(`factored rank ${v.factorRank}`);
   if (v.userFeatures) parts.push('user features');
   if (v.itemFeatures) parts.push('item features');
@@ -116,6 +118,7 @@ export function compareCf(train: Ratings, test: Ratings, k: Key, opts: CompareCf
         nItems: train.nItems, levels, nHidden: v.nHidden ?? F, key: foldIn(k, 10), ratings: fit,
         ...(opts.weightScale !== undefined ? { weightScale: opts.weightScale } : {}),
         ...(v.conditional ? { conditional: true } : {}),
+        ...(v.implicitNorm ? { implicitNorm: v.implicitNorm } : {}),
         ...(v.factorRank ? { factorRank: v.factorRank } : {}),
         ...(v.userFeatures ? { userFeatureDim: v.userFeatures.dim } : {}),
         ...(v.itemFeatures ? { itemFeatureDim: v.itemFeatures.dim } : {}),

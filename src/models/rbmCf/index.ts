@@ -8,7 +8,7 @@
 export {
   createRbmCf, trainRbmCf, predictRatings, predictDistribution, hiddenInput, groupByUser, recommendForUser, cdStepsAt,
   implicitFeedback, syncFactoredWeights, factorGradients, cloneRbmCf, checkSideInfo, visibleBias, conditioningInput,
-  userFreeEnergy, zeroGradients, accumulateStatistics,
+  userFreeEnergy, zeroGradients, accumulateStatistics, implicitScale,
 } from './model.js';
 export type {
   RbmCfParams, RbmCfFactors, UserRatings, UserItems, FeatureMatrix, CfSideInfo, RbmCfGradients, CreateRbmCfOptions,

@@ -5,7 +5,7 @@
  * `D [nItems, F]` (conditional), `U [Du, F]` with `userFeatures [nUsers, Du]`, `G [Di, K]` with
  * `itemFeatures [nItems, Di]`; `ratings.user`, `ratings.item` (dense indices), `ratings.value` `[n]`,
  * `userIds [nUsers]`, `itemIds [nItems]` (original ids). Config: `{nItems, nUsers, nHidden, levels}` plus
- * `conditional`, `factorRank`, `userFeatureNames`, `itemFeatureNames` when used. A conditional model's implicit
+ * `conditional`, `implicitNorm`, `factorRank`, `userFeatureNames`, `itemFeatureNames` when used. A conditional model's implicit
  * feedback is the set of rated pairs in the file.
  * @module
  */
@@ -34,7 +34,7 @@ export async function saveRbmCf(path: string, p: RbmCfParams, ratings: Ratings, 
     extra.A = new Tensor(p.factors.A, [p.nItems * p.K, p.factors.rank]);
     extra.B = new Tensor(p.factors.B, [p.factors.rank, p.nHidden]);
   } else extra.W = new Tensor(p.W, [p.nItems * p.K, p.nHidden]);
-  if (p.D) { config.conditional = true; extra.D = new Tensor(p.D, [p.nItems, p.nHidden]); }
+  if (p.D) { config.conditional = true; extra.D = new Tensor(p.D, [p.nItems, p.nHidden]); if (p.implicitNorm) config.implicitNorm = p.implicitNorm; }
   if (p.U) {
     const f = features.user;
     if (!f || f.dim !== p.userFeatureDim || f.rows !== ratings.nUsers) throw new RangeError(`saveRbmCf: the model has user-feature weights; pass features.user (${ratings.nUsers}×${p.userFeatureDim})`);
@@ -80,10 +80,11 @@ export async function loadRbmCf(path: string): Promise<{ params: RbmCfParams; ra
   }
   const names = (v: unknown): v is string[] => Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string');
   if ((c0.factorRank !== undefined && !posInt(c0.factorRank)) || (c0.conditional !== undefined && c0.conditional !== true)
+    || (c0.implicitNorm !== undefined && c0.implicitNorm !== 'none' && c0.implicitNorm !== 'sqrt')
     || (c0.userFeatureNames !== undefined && !names(c0.userFeatureNames)) || (c0.itemFeatureNames !== undefined && !names(c0.itemFeatureNames))) {
-    throw new DataError('config: factorRank must be a positive integer, conditional true, feature names non-empty string lists', { file: path });
+    throw new DataError('config: factorRank must be a positive integer, conditional true, implicitNorm none or sqrt, feature names non-empty string lists', { file: path });
   }
-  const cfg = c0 as { nItems: number; nUsers: number; nHidden: number; levels: number[]; factorRank?: number; conditional?: true; userFeatureNames?: string[]; itemFeatureNames?: string[] };
+  const cfg = c0 as { nItems: number; nUsers: number; nHidden: number; levels: number[]; factorRank?: number; conditional?: true; implicitNorm?: 'none' | 'sqrt'; userFeatureNames?: string[]; itemFeatureNames?: string[] };
   const t = f.tensors;
   const nRatings = t['ratings.value']?.size ?? 0;
   const K = cfg.levels.length, F = cfg.nHidden, R = cfg.factorRank;
@@ -118,7 +119,7 @@ export async function loadRbmCf(path: string): Promise<{ params: RbmCfParams; ra
     W: R ? new Float64Array(nI * K * F) : arr('W'), b: arr('b'), c: arr('c'),
   };
   if (R) { params.factors = { rank: R, A: arr('A'), B: arr('B') }; syncFactoredWeights(params); }
-  if (cfg.conditional) params.D = arr('D');
+  if (cfg.conditional) { params.D = arr('D'); if (cfg.implicitNorm === 'sqrt') params.implicitNorm = 'sqrt'; }
   const features: { user?: StoredFeatures; item?: StoredFeatures } = {};
   if (Du) { params.U = arr('U'); params.userFeatureDim = Du; features.user = { rows: nU, dim: Du, x: arr('userFeatures'), names: cfg.userFeatureNames! }; }
   if (Di) { params.G = arr('G'); params.itemFeatureDim = Di; features.item = { rows: nI, dim: Di, x: arr('itemFeatures'), names: cfg.itemFeatureNames! }; }

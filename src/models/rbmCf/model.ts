@@ -8,11 +8,13 @@
  *
  * Three optional extensions, each one a conditioning term that is fixed for a user (never sampled):
  * - **conditional** (implicit feedback, the paper's §5): the binary vector `r` of the items the user rated — including
- *   items whose rating is held out or unknown — adds `Σ_i r_i D_ij` to the hidden input (`D [nItems, F]`);
+ *   items whose rating is held out or unknown — adds `s_r Σ_i r_i D_ij` to the hidden input (`D [nItems, F]`), with
+ *   `s_r = 1` as in the paper or, with `implicitNorm: 'sqrt'`, `s_r = |r|^{-1/2}` as in Koren's SVD++ (the input's
+ *   scale then does not grow with the number of items a user rated; bench/RESULTS.md compares the two);
  * - **user features** `x_u` (length `Du`) add `Σ_d x_ud U_dj` to the hidden input (`U [Du, F]`);
  * - **item features** `y_i` (length `Di`) add `Σ_d y_id G_dk` to the visible bias of item `i`, level `k` (`G [Di, K]`);
  * and **factored** weights (the paper's §6): `W = A·B` with `A [nItems·K, R]` and `B [R, F]` (per rating level, one
- * shared `B`), trained through the chain rule. So, with `a_j = c_j + Σ_i r_i D_ij + Σ_d x_ud U_dj` and
+ * shared `B`), trained through the chain rule. So, with `a_j = c_j + s_r Σ_i r_i D_ij + Σ_d x_ud U_dj` and
  * `b̃_ik = b_ik + Σ_d y_id G_dk`,
  *
  *   p(h_j = 1 | V) = σ(a_j + Σ_{i rated} Σ_k v_i^k W_ikj),   p(v_i = k | h) = softmax_k(b̃_ik + Σ_j h_j W_ikj),
@@ -56,6 +58,8 @@ export interface RbmCfParams {
   factors?: RbmCfFactors;
   /** Conditional model: implicit-feedback weights `D [nItems, F]`. */
   D?: Float64Array;
+  /** Scaling `s_r` of the implicit input: `'none'` (1, the paper's; default) or `'sqrt'` (`|r|^{-1/2}`). */
+  implicitNorm?: 'none' | 'sqrt';
   /** User-feature weights `U [Du, F]` (with `userFeatureDim = Du`). */
   U?: Float64Array;
   userFeatureDim?: number;
@@ -152,6 +156,8 @@ export interface CreateRbmCfOptions {
   ratings?: Ratings;
   /** Conditional model: add the implicit-feedback weights `D` (initialised to 0). */
   conditional?: boolean;
+  /** Scaling of the implicit input (conditional model): `'none'` (default, the paper's) or `'sqrt'` (`|r|^{-1/2}`). */
+  implicitNorm?: 'none' | 'sqrt';
   /** Factored model of this rank: `W = A·B`, `A, B ~ N(0, weightScale/√rank)` so that `sd(W) ≈ weightScale`. */
   factorRank?: number;
   /** Width of the user features (adds `U`, zero-initialised). */
@@ -200,7 +206,8 @@ export function createRbmCf(opts: CreateRbmCfOptions): RbmCfParams {
     for (let q = 0; q < W.length; q++) W[q] *= scale;
     p.W = W;
   }
-  if (opts.conditional) p.D = new Float64Array(I * F);
+  if (opts.implicitNorm !== undefined && opts.implicitNorm !== 'none' && opts.implicitNorm !== 'sqrt') throw new RangeError(`createRbmCf: implicitNorm must be 'none' or 'sqrt', got ${String(opts.implicitNorm)}`);
+  if (opts.conditional) { p.D = new Float64Array(I * F); if (opts.implicitNorm === 'sqrt') p.implicitNorm = 'sqrt'; }
   if (opts.userFeatureDim !== undefined) { p.userFeatureDim = opts.userFeatureDim; p.U = new Float64Array(opts.userFeatureDim * F); }
   if (opts.itemFeatureDim !== undefined) { p.itemFeatureDim = opts.itemFeatureDim; p.G = new Float64Array(opts.itemFeatureDim * K); }
   return p;
@@ -248,6 +255,7 @@ export function cloneRbmCf(p: RbmCfParams): RbmCfParams {
   const q: RbmCfParams = { nItems: p.nItems, K: p.K, nHidden: p.nHidden, levels: [...p.levels], W: p.W.slice(), b: p.b.slice(), c: p.c.slice() };
   if (p.factors) q.factors = { rank: p.factors.rank, A: p.factors.A.slice(), B: p.factors.B.slice() };
   if (p.D) q.D = p.D.slice();
+  if (p.implicitNorm) q.implicitNorm = p.implicitNorm;
   if (p.U) { q.U = p.U.slice(); q.userFeatureDim = p.userFeatureDim; }
   if (p.G) { q.G = p.G.slice(); q.itemFeatureDim = p.itemFeatureDim; }
   return q;
@@ -293,16 +301,24 @@ export function visibleBias(p: RbmCfParams, side?: CfSideInfo): Float64Array {
   return out;
 }
 
-/** The fixed part of user `u`'s hidden input, `c_j + Σ_i r_i D_ij + Σ_d x_ud U_dj`, into `out` (length F). */
+/** The scaling `s_r` of user `u`'s implicit-feedback input: 1, or `|r_u|^{-1/2}` with `implicitNorm: 'sqrt'` (0 for no items). */
+export function implicitScale(p: RbmCfParams, r: UserItems, u: number): number {
+  if (p.implicitNorm !== 'sqrt') return 1;
+  const n = r.start[u + 1] - r.start[u];
+  return n > 0 ? 1 / Math.sqrt(n) : 0;
+}
+
+/** The fixed part of user `u`'s hidden input, `c_j + s_r Σ_i r_ui D_ij + Σ_d x_ud U_dj`, into `out` (length F). */
 export function conditioningInput(p: RbmCfParams, side: CfSideInfo | undefined, u: number, out: Float64Array): void {
   const F = p.nHidden;
   out.set(p.c);
   if (p.D) {
     const r = side?.implicit;
     if (!r) throw new RangeError('conditioningInput: the model is conditional; pass side.implicit');
+    const sc = implicitScale(p, r, u);
     for (let q = r.start[u]; q < r.start[u + 1]; q++) {
       const o = r.item[q] * F;
-      for (let j = 0; j < F; j++) out[j] += p.D[o + j];
+      for (let j = 0; j < F; j++) out[j] += sc * p.D[o + j];
     }
   }
   if (p.U) {
@@ -384,7 +400,7 @@ export function zeroGradients(p: RbmCfParams): RbmCfGradients {
 
 /**
  * Adds `weight ×` the sufficient statistics of one configuration to `g`: `−∂E/∂θ` averaged over `h ~ p(h | V)`, i.e.
- * `v_i^k·ph_j` for W, `v_i^k` for b, `ph_j` for c, `r_i·ph_j` for D, `x_ud·ph_j` for U and `y_id·v_i^k` for G, where
+ * `v_i^k·ph_j` for W, `v_i^k` for b, `ph_j` for c, `s_r·r_i·ph_j` for D, `x_ud·ph_j` for U and `y_id·v_i^k` for G, where
  * `ph = p(h = 1 | V)` and `levels[q]` is the level of `items[q]`. CD adds the data's statistics with weight +1 and
  * the chain's with −1; the exact log-likelihood gradient uses the model expectation instead.
  */
@@ -401,10 +417,10 @@ export function accumulateStatistics(p: RbmCfParams, side: CfSideInfo | undefine
   }
   for (let j = 0; j < F; j++) g.c[j] += weight * ph[j];
   if (g.D) {
-    const r = side!.implicit!;
+    const r = side!.implicit!, w = weight * implicitScale(p, r, u);
     for (let q = r.start[u]; q < r.start[u + 1]; q++) {
       const o = r.item[q] * F;
-      for (let j = 0; j < F; j++) g.D[o + j] += weight * ph[j];
+      for (let j = 0; j < F; j++) g.D[o + j] += w * ph[j];
     }
   }
   if (g.U) {

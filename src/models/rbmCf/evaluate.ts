@@ -65,7 +65,7 @@ export interface FittedRbmCf {
 
 /** The default row label of a variant. */
 export function variantName(v: RbmCfVariant, F: number): string {
-  const parts = [v.conditional ? (v.implicitNorm === 'sqrt' ? 'conditional |r|^-1/2' : 'conditional') : 'plain'];
+  const parts = [v.conditional ? (v.implicitNorm === 'sqrt' ? 'conditional 1/√n-scaled' : 'conditional') : 'plain'];
   if (v.factorRank) parts.push(`factored rank ${v.factorRank}`);
   if (v.userFeatures) parts.push('user features');
   if (v.itemFeatures) parts.push('item features');

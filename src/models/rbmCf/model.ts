@@ -477,8 +477,10 @@ export interface TrainRbmCfOptions {
   learningRate?: number;
   /** Momentum: `momentum` after the first 5 epochs, 0.5 before (default 0.9). */
   momentum?: number;
-  /** L2 weight decay on the weights W (or A, B), D, U, G — not the biases (default 0.001). */
+  /** L2 weight decay on the weights W (or A, B) and D — not the biases (default 0.001). */
   weightDecay?: number;
+  /** L2 weight decay on the side-feature weights U and G (default: `weightDecay`). */
+  featureDecay?: number;
   /**
    * CD steps `T` per phase: the epochs are split into `cdSteps.length` equal phases using `T = cdSteps[phase]`
    * (default `[1, 3, 5]`, "CD with increasing T"). A number gives a fixed T.
@@ -511,7 +513,8 @@ export function cdStepsAt(cd: number | readonly number[], epoch: number, epochs:
  */
 export function trainRbmCf(p0: RbmCfParams, train: Ratings, k: Key, opts: TrainRbmCfOptions = {}): { params: RbmCfParams; reconError: number[] } {
   const epochs = opts.epochs ?? 20, B = opts.batchSize ?? 20, lr = opts.learningRate ?? 0.1;
-  const mom = opts.momentum ?? 0.9, wd = opts.weightDecay ?? 0.001, cd = opts.cdSteps ?? [1, 3, 5];
+  const mom = opts.momentum ?? 0.9, wd = opts.weightDecay ?? 0.001, fwd = opts.featureDecay ?? wd, cd = opts.cdSteps ?? [1, 3, 5];
+  if (!(wd >= 0) || !(fwd >= 0)) throw new RangeError(`trainRbmCf: weightDecay and featureDecay must be ≥ 0, got ${wd}, ${fwd}`);
   if (!Number.isInteger(epochs) || epochs < 1) throw new RangeError(`trainRbmCf: epochs must be a positive integer, got ${epochs}`);
   if (!Number.isInteger(B) || B < 1) throw new RangeError(`trainRbmCf: batchSize must be a positive integer, got ${B}`);
   if (!(lr > 0)) throw new RangeError(`trainRbmCf: learningRate must be > 0, got ${lr}`);
@@ -524,20 +527,20 @@ export function trainRbmCf(p0: RbmCfParams, train: Ratings, k: Key, opts: TrainR
   const F = p.nHidden, K = p.K;
   const grads = zeroGradients(p);
   // (parameter, gradient, velocity, decayed) blocks; a factored W's block is filled from factorGradients per batch
-  const blocks: { x: Float64Array; g: () => Float64Array; v: Float64Array; decay: boolean; perRating?: boolean }[] = [];
+  const blocks: { x: Float64Array; g: () => Float64Array; v: Float64Array; decay: number; perRating?: boolean }[] = [];
   let fg: { dA: Float64Array; dB: Float64Array } | undefined;
   if (p.factors) {
     const f = p.factors;
-    blocks.push({ x: f.A, g: () => fg!.dA, v: new Float64Array(f.A.length), decay: true });
-    blocks.push({ x: f.B, g: () => fg!.dB, v: new Float64Array(f.B.length), decay: true });
-  } else blocks.push({ x: p.W, g: () => grads.W, v: new Float64Array(p.W.length), decay: true });
-  blocks.push({ x: p.b, g: () => grads.b, v: new Float64Array(p.b.length), decay: false });
-  blocks.push({ x: p.c, g: () => grads.c, v: new Float64Array(F), decay: false });
-  if (p.D) blocks.push({ x: p.D, g: () => grads.D!, v: new Float64Array(p.D.length), decay: true });
-  if (p.U) blocks.push({ x: p.U, g: () => grads.U!, v: new Float64Array(p.U.length), decay: true });
+    blocks.push({ x: f.A, g: () => fg!.dA, v: new Float64Array(f.A.length), decay: wd });
+    blocks.push({ x: f.B, g: () => fg!.dB, v: new Float64Array(f.B.length), decay: wd });
+  } else blocks.push({ x: p.W, g: () => grads.W, v: new Float64Array(p.W.length), decay: wd });
+  blocks.push({ x: p.b, g: () => grads.b, v: new Float64Array(p.b.length), decay: 0 });
+  blocks.push({ x: p.c, g: () => grads.c, v: new Float64Array(F), decay: 0 });
+  if (p.D) blocks.push({ x: p.D, g: () => grads.D!, v: new Float64Array(p.D.length), decay: wd });
+  if (p.U) blocks.push({ x: p.U, g: () => grads.U!, v: new Float64Array(p.U.length), decay: fwd });
   // G is shared by every rated item, so its statistic sums over all ratings of the batch: average it per rating (per
   // user it took steps ~n_u times larger than any other weight's and cost RMSE even with uninformative features)
-  if (p.G) blocks.push({ x: p.G, g: () => grads.G!, v: new Float64Array(p.G.length), decay: true, perRating: true });
+  if (p.G) blocks.push({ x: p.G, g: () => grads.G!, v: new Float64Array(p.G.length), decay: fwd, perRating: true });
   const base = new Float64Array(F), a = new Float64Array(F), ph0 = new Float64Array(F), h = new Float64Array(F), phT = new Float64Array(F);
   const logits = new Float64Array(K);
   const act = new Int32Array(F);
@@ -607,7 +610,7 @@ export function trainRbmCf(p0: RbmCfParams, train: Ratings, k: Key, opts: TrainR
       if (p.factors) fg = factorGradients(p.factors, grads.W, F);
       // momentum updates; weights no user in the batch touched get only momentum and decay
       for (const bl of blocks) {
-        const x = bl.x, gr = bl.g(), v = bl.v, dec = bl.decay ? lr * wd : 0, sb = bl.perRating ? lr / nr : st;
+        const x = bl.x, gr = bl.g(), v = bl.v, dec = lr * bl.decay, sb = bl.perRating ? lr / nr : st;
         for (let q = 0; q < x.length; q++) { v[q] = m * v[q] + sb * gr[q] - dec * x[q]; x[q] += v[q]; }
       }
       if (p.factors) syncFactoredWeights(p);

@@ -23,3 +23,8 @@ export type { FeatureTable, EncodedFeatures } from './sideData.js';
 export { compareCf, variantName } from './evaluate.js';
 export type { CompareCfOptions, CfScore, RbmCfVariant, FittedRbmCf } from './evaluate.js';
 export { saveRbmCf, loadRbmCf, RBM_CF_KIND } from './io.js';
+// the rating data helpers, so that `import { rbmCf } from 'ebm-ts'` reaches everything a CF run needs
+export { loadRatings, parseRatings, splitRatings, subsetRatings, syntheticRatings, formatRatings } from '../../data/movielens.js';
+export type { Ratings } from '../../data/movielens.js';
+export { classRatings, formatFeatureCsv, CLASS_RATING_THRESHOLDS } from '../../data/cfBenchmark.js';
+export type { ClassRatings, ClassRatingsOptions, GeneratedFeatures } from '../../data/cfBenchmark.js';

@@ -7,8 +7,9 @@ import { printResult, runCommand, type CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { parseChoice, parsePositiveInt } from '../options.js';
 import { alignColumns, addDataOptions, addSeedOption, evalDataKey, fmt, loadDataFromOptions, type DataOptionValues } from '../common.js';
+import { evalRbmCf, type EvalRbmCfOptions } from './evalRbmCf.js';
 
-interface Opts extends DataOptionValues {
+interface Opts extends DataOptionValues, Partial<EvalRbmCfOptions> {
   grid: number;
   logz?: 'exact' | 'ais' | 'grid';
   aisBetas: number;
@@ -29,11 +30,17 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--ais-betas <n>', 'RBMs, AIS: β intervals of the Salakhutdinov–Murray schedule (≥ 29)', parsePositiveInt, 14500)
     .option('--ais-runs <n>', 'RBMs, AIS: independent annealing runs', parsePositiveInt, 100)
     .option('--label-column <col>', 'classifiers (jem): the CSV column holding the labels (default: the one used in training)')
+    .option('--ratings <file>', 'RBM-CF models: ratings to compute RMSE on (MovieLens format; instead of --data)')
+    .option('--user-features <csv>', 'RBM-CF models: user features replacing the stored ones')
+    .option('--item-features <csv>', 'RBM-CF models: item features replacing the stored ones')
+    .option('--predictions <csv>', 'RBM-CF models: write user,item,prediction')
     .option('--json', 'print one JSON object');
-  addDataOptions(cmd, true, '10000, drawn with a key distinct from training');
+  addDataOptions(cmd, false, '10000, drawn with a key distinct from training');
   addSeedOption(cmd);
   cmd.action((modelPath: string, o: Opts) =>
     runCommand(ctx, async () => {
+      if (o.ratings) return evalRbmCf(ctx, modelPath, { ...o, ratings: o.ratings });
+      if (!o.data) throw new UsageError('--data is required (or --ratings for an RBM-CF model)');
       const m = await loadAnyModel(modelPath);
       if (!m.evaluate) throw new UsageError(`model kind ${m.kind} has no evaluation`);
       // --logz names the partition-function method: grid quadrature is for 2-D energies, exact/AIS for RBMs.

@@ -19,6 +19,10 @@ import { BufferUsage, MAP_READ_MODE, type GpuBufferLike, type GpuDeviceLike, typ
 export const GPU_UNARY_OPS = ['neg', 'exp', 'log', 'sqrt', 'square', 'abs', 'sigmoid', 'logSigmoid', 'tanh', 'softplus', 'relu', 'silu'] as const;
 /** Name of a GPU unary kernel. */
 export type GpuUnaryOp = (typeof GPU_UNARY_OPS)[number];
+/** Activations with a fused backward kernel `g·f′(x)` ({@link GpuKernels.unaryGrad}; the CPU backends' `GRAD_OPS`). */
+export const GPU_GRAD_OPS = ['sigmoid', 'logSigmoid', 'tanh', 'softplus', 'relu', 'silu'] as const;
+/** Name of a GPU fused activation backward. */
+export type GpuGradOp = (typeof GPU_GRAD_OPS)[number];
 /** Binary kernels available on the GPU (same broadcast rule as the CPU backends' `binary`). */
 export const GPU_BINARY_OPS = ['add', 'sub', 'mul', 'div', 'max', 'min'] as const;
 /** Name of a GPU binary kernel. */
@@ -170,10 +174,158 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
   y[j] = acc;
 }`;
 
-const PHILOX_WGSL = /* wgsl */ `
-struct P { k0: u32, k1: u32, n: u32, stride: u32 }
+
+const UNARY_GRAD_WGSL = /* wgsl */ `${PREAMBLE}
+struct P { n: u32, op: u32, stride: u32, pad: u32 }
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> gy: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@group(0) @binding(3) var<uniform> p: P;
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let i = gid.y * p.stride + gid.x;
+  if (i >= p.n) { return; }
+  let v = x[i];
+  let g = gy[i];
+  var r: f32;
+  switch p.op {
+    case 0u: { let s = sigmoid_(v); r = g * s * (1.0 - s); }
+    case 1u: { r = g * sigmoid_(-v); }
+    case 2u: {
+      // 1 − tanh² = 4e/(1 + e)², e = exp(−2|x|): no cancellation where tanh is near ±1.
+      if (abs(v) < 0.125) { let t = tanh_(v); r = g * (1.0 - t * t); }
+      else { let e = exp(-2.0 * abs(v)); r = g * (4.0 * e / ((1.0 + e) * (1.0 + e))); }
+    }
+    case 3u: { r = g * sigmoid_(v); }
+    case 4u: { r = select(0.0, g, v > 0.0); }
+    default: { r = g * sigmoid_(v) * (1.0 + v * sigmoid_(-v)); }
+  }
+  y[i] = r;
+}`;
+
+// One workgroup of RED threads per output: each output reduces \`len\` values spaced \`inner\` apart starting at
+// \`(o / inner)·len·inner + o mod inner\` (a row sum when inner = 1, a column sum when the reduced axis is the rows).
+const RED = 256;
+const REDUCE_WGSL = /* wgsl */ `${PREAMBLE}
+struct P { len: u32, inner: u32, op: u32, outs: u32, ninf: f32, pad0: u32, pad1: u32, pad2: u32 }
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> y: array<f32>;
+@group(0) @binding(2) var<uniform> p: P;
+var<workgroup> buf: array<f32, ${RED}>;
+fn at(base: u32, j: u32) -> f32 { return x[base + j * p.inner]; }
+fn reduceSum(t: u32) -> f32 {
+  workgroupBarrier();
+  for (var s = ${RED / 2}u; s > 0u; s = s >> 1u) {
+    if (t < s) { buf[t] = buf[t] + buf[t + s]; }
+    workgroupBarrier();
+  }
+  let r = buf[0];
+  workgroupBarrier();
+  return r;
+}
+fn reduceMax(t: u32) -> f32 {
+  workgroupBarrier();
+  for (var s = ${RED / 2}u; s > 0u; s = s >> 1u) {
+    if (t < s) { buf[t] = max(buf[t], buf[t + s]); }
+    workgroupBarrier();
+  }
+  let r = buf[0];
+  workgroupBarrier();
+  return r;
+}
+@compute @workgroup_size(${RED})
+fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
+  let o = wid.y * ${MAX_GROUPS}u + wid.x;
+  let t = lid.x;
+  let live = o < p.outs;
+  let oo = min(o, max(p.outs, 1u) - 1u);
+  let base = (oo / p.inner) * p.len * p.inner + oo % p.inner;
+  // op 0: sum; 1: logsumexp; 2: softmax (writes len values); 3: max.
+  if (p.op == 0u) {
+    var acc = 0.0;
+    for (var j = t; j < p.len; j += ${RED}u) { acc = acc + at(base, j); }
+    buf[t] = acc;
+    let s = reduceSum(t);
+    if (live && t == 0u) { y[oo] = s; }
+    return;
+  }
+  var m = p.ninf;
+  for (var j = t; j < p.len; j += ${RED}u) { m = max(m, at(base, j)); }
+  buf[t] = m;
+  m = reduceMax(t);
+  if (p.op == 3u) { if (live && t == 0u) { y[oo] = m; } return; }
+  // Max-shifted: exp(x − m) ≤ 1. A row whose max is ±∞ (all −∞, or a +∞) is shifted by 0 so that the result is
+  // −∞ / +∞ / NaN as the CPU's formula gives.
+  let shift = select(0.0, m, abs(m) <= 3.4028234663852886e38);
+  var acc = 0.0;
+  for (var j = t; j < p.len; j += ${RED}u) { acc = acc + exp(at(base, j) - shift); }
+  buf[t] = acc;
+  let s = reduceSum(t);
+  if (p.op == 1u) { if (live && t == 0u) { y[oo] = shift + log_(s, p.ninf); } return; }
+  if (live) { for (var j = t; j < p.len; j += ${RED}u) { y[base + j * p.inner] = exp(at(base, j) - shift) / s; } }
+}`;
+
+const WHERE_WGSL = /* wgsl */ `
+struct P { n: u32, nc: u32, stride: u32, pad: u32 }
+@group(0) @binding(0) var<storage, read> c: array<f32>;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+@group(0) @binding(4) var<uniform> p: P;
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) g: vec3u) {
+  let i = g.y * p.stride + g.x;
+  if (i >= p.n) { return; }
+  y[i] = select(b[i], a[i], c[i % p.nc] != 0.0);
+}`;
+
+const AFFINE_WGSL = /* wgsl */ `
+struct P { n: u32, stride: u32, op: u32, pad: u32, s0: f32, s1: f32, pad1: u32, pad2: u32 }
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> u: array<f32>;
+@group(0) @binding(2) var<storage, read> v: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+@group(0) @binding(4) var<uniform> p: P;
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) g: vec3u) {
+  let i = g.y * p.stride + g.x;
+  if (i >= p.n) { return; }
+  // op 0: clamp(x, s0, s1) (NaN stays NaN, as the CPU's comparisons leave it); op 1: x + s0·u + s1·v.
+  if (p.op == 0u) {
+    let w = x[i];
+    y[i] = select(select(w, p.s1, w > p.s1), p.s0, w < p.s0);
+  } else {
+    y[i] = x[i] + p.s0 * u[i] + p.s1 * v[i];
+  }
+}`;
+
+const PHILOX_WGSL = /* wgsl */ `${PREAMBLE}
+struct P { k0: u32, k1: u32, n: u32, stride: u32, normal: u32, ninf: f32, pad0: u32, pad1: u32 }
 @group(0) @binding(0) var<storage, read_write> y: array<f32>;
 @group(0) @binding(1) var<uniform> p: P;
+fn sinCos2Pi(w: u32) -> vec2f {
+  // sin and cos of 2πu, u = w·2⁻³²: quadrant q = ⌊4u⌋ (the top two bits), θ = (4u − q)·π/2 ∈ [0, π/2) from the
+  // other 30 bits, by Taylor polynomials to θ¹³ and θ¹⁴ (error < 1e-8; WGSL's sin/cos are only accurate to an
+  // absolute 2⁻¹¹).
+  let q = w >> 30u;
+  let th = f32(w & 0x3fffffffu) * (1.5707963267948966 / 1073741824.0);
+  let z = th * th;
+  let s = th * (1.0 + z * (-1.0 / 6.0 + z * (1.0 / 120.0 + z * (-1.0 / 5040.0 + z * (1.0 / 362880.0 + z * (-1.0 / 39916800.0 + z * (1.0 / 6227020800.0)))))));
+  let c = 1.0 + z * (-0.5 + z * (1.0 / 24.0 + z * (-1.0 / 720.0 + z * (1.0 / 40320.0 + z * (-1.0 / 3628800.0 + z * (1.0 / 479001600.0 + z * (-1.0 / 87178291200.0)))))));
+  switch q {
+    case 0u: { return vec2f(s, c); }
+    case 1u: { return vec2f(c, -s); }
+    case 2u: { return vec2f(-s, -c); }
+    default: { return vec2f(-c, s); }
+  }
+}
+fn radius(w: u32) -> f32 {
+  // r = √(−2 log u₁), u₁ = (w + 1)·2⁻³² ∈ (0, 1]. Near 1, log u₁ = log1p(−δ) with δ = 1 − u₁ = (2³² − 1 − w)·2⁻³²
+  // computed exactly in integers, so r keeps its relative accuracy where u₁ rounds to 1 in float32.
+  let d = f32(~w) * 2.3283064365386963e-10;
+  if (d <= 0.5) { return sqrt(-2.0 * log1p_(-d)); }
+  return sqrt(-2.0 * log_(f32(w + 1u) * 2.3283064365386963e-10, p.ninf));
+}
 fn mulhilo(a: u32, b: u32) -> vec2u {
   let al = a & 0xffffu; let ah = a >> 16u; let bl = b & 0xffffu; let bh = b >> 16u;
   let t0 = al * bl;
@@ -194,8 +346,18 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
     let m1 = mulhilo(0xCD9E8D57u, c.z);
     c = vec4u(m1.x ^ c.y ^ k0, m1.y, m0.x ^ c.w ^ k1, m0.y);
   }
-  // float32 uniforms: the top 24 bits times 2^-24 (exact), as uniformInto does.
   let base = block * 4u;
+  if (p.normal == 1u) {
+    // Box–Muller pairs from words (2j, 2j + 1), as normalInto does for float32 (computed here in float32).
+    for (var q = 0u; q < 4u; q += 2u) {
+      let r = radius(c[q]);
+      let sc = sinCos2Pi(c[q + 1u]);
+      if (base + q < p.n) { y[base + q] = r * sc.y; }
+      if (base + q + 1u < p.n) { y[base + q + 1u] = r * sc.x; }
+    }
+    return;
+  }
+  // float32 uniforms: the top 24 bits times 2^-24 (exact), as uniformInto does.
   for (var q = 0u; q < 4u; q++) {
     if (base + q < p.n) { y[base + q] = f32(c[q] >> 8u) * 5.9604644775390625e-8; }
   }
@@ -223,6 +385,15 @@ export class GpuTensor {
   dispose(): void {
     this.buffer.destroy();
   }
+}
+
+/** The bits of −∞ as a uniform word (WGSL has no −∞ literal). */
+const NINF = 0xff800000;
+
+function lastAxis(x: GpuTensor, name: string): [number, number] {
+  if (x.shape.length < 1) throw new RangeError(`gpu.${name}: x must have at least one axis`);
+  const c = x.shape[x.shape.length - 1];
+  return [c === 0 ? 0 : x.size / c, c];
 }
 
 function sizeOf(shape: readonly number[]): number {
@@ -341,7 +512,7 @@ export class GpuKernels {
     const code = GPU_UNARY_OPS.indexOf(op);
     if (code < 0) throw new RangeError(`gpu.unary: unknown op '${String(op)}' (have ${GPU_UNARY_OPS.join(', ')})`);
     const y = this.storage(x.size * 4);
-    const u = this.uniforms([x.size, code, this.stride(x.size), 0xff800000]); // last word: the bits of −∞
+    const u = this.uniforms([x.size, code, this.stride(x.size), NINF]); // last word: the bits of −∞
     this.run(this.pipeline('unary', UNARY_WGSL), [x.buffer, y, u], x.size);
     u.destroy();
     return new GpuTensor(this, x.shape, y);
@@ -407,9 +578,140 @@ export class GpuKernels {
     const n = sizeOf(shape);
     const y = this.storage(n * 4);
     const blocks = Math.ceil(n / 4);
-    const u = this.uniforms([k.k[0] >>> 0, k.k[1] >>> 0, n, this.stride(blocks)]);
+    const u = this.uniforms([k.k[0] >>> 0, k.k[1] >>> 0, n, this.stride(blocks), 0, NINF, 0, 0]);
     if (n > 0) this.run(this.pipeline('philox', PHILOX_WGSL), [y, u], blocks);
     u.destroy();
     return new GpuTensor(this, [...shape], y);
+  }
+
+  /**
+   * `n` standard normal numbers from the same Philox stream and pairing as `normalArray(key, n, 'float32')`:
+   * pair `p` is `r·cos 2πu₂, r·sin 2πu₂` with `r = √(−2 log u₁)`, `u₁ = (w₂ₚ + 1)·2⁻³²`, `u₂ = w₂ₚ₊₁·2⁻³²`. The CPU
+   * computes it in float64 and rounds; WGSL has no f64, so these agree with it to a few float32 ulp (relative
+   * ~1e-6, absolute ~1e-6 near the zeros of sin/cos), not bit for bit.
+   * @example const xi = k.normal(foldIn(key(0), 3), [128, 2]);
+   */
+  normal(k: Key, shape: readonly number[]): GpuTensor {
+    const n = sizeOf(shape);
+    const y = this.storage(n * 4);
+    const blocks = Math.ceil(n / 4);
+    const u = this.uniforms([k.k[0] >>> 0, k.k[1] >>> 0, n, this.stride(blocks), 1, NINF, 0, 0]);
+    if (n > 0) this.run(this.pipeline('philox', PHILOX_WGSL), [y, u], blocks);
+    u.destroy();
+    return new GpuTensor(this, [...shape], y);
+  }
+
+  /**
+   * Fused activation backward `y = g·f′(x)`, the CPU backends' `unaryGrad` (sigmoid, logSigmoid, tanh, softplus,
+   * relu, silu; same formulas: `f′` from the stable sigmoid).
+   * @example const ga = k.unaryGrad('silu', a, gh); // backprop through h = silu(a)
+   */
+  unaryGrad(op: GpuGradOp, x: GpuTensor, g: GpuTensor): GpuTensor {
+    const code = GPU_GRAD_OPS.indexOf(op);
+    if (code < 0) throw new RangeError(`gpu.unaryGrad: op '${String(op)}' has no fused backward (have ${GPU_GRAD_OPS.join(', ')})`);
+    if (g.size !== x.size) throw new RangeError(`gpu.unaryGrad: g has ${g.size} values but x has ${x.size}`);
+    const y = this.storage(x.size * 4);
+    const u = this.uniforms([x.size, code, this.stride(x.size), 0]);
+    this.run(this.pipeline('unaryGrad', UNARY_GRAD_WGSL), [x.buffer, g.buffer, y, u], x.size);
+    u.destroy();
+    return new GpuTensor(this, x.shape, y);
+  }
+
+  private reduce(op: number, x: GpuTensor, len: number, inner: number, outs: number, outShape: readonly number[], outSize: number): GpuTensor {
+    const y = this.storage(outSize * 4);
+    const u = this.uniforms([len, inner, op, outs, NINF, 0, 0, 0]);
+    if (outs > 0) {
+      const gx = Math.min(outs, MAX_GROUPS), gy = Math.ceil(outs / gx);
+      this.dispatch(this.pipeline('reduce', REDUCE_WGSL), [x.buffer, y, u], gx, gy);
+    }
+    u.destroy();
+    return new GpuTensor(this, [...outShape], y);
+  }
+
+  /**
+   * Sum of all elements → shape `[]` (one workgroup, tree reduction in float32).
+   * @example const total = await k.sumAll(e).read(); // Float32Array [Σ e]
+   */
+  sumAll(x: GpuTensor): GpuTensor {
+    return this.reduce(0, x, x.size, 1, 1, [], 1);
+  }
+
+  /**
+   * Sum over the last axis: `[..., c]` → `[...]`, `y[i] = Σⱼ x[i, j]` (e.g. `‖z‖²` per row from `z²`).
+   * @example const sq = k.sumLast(k.unary('square', z)); // [n]
+   */
+  sumLast(x: GpuTensor): GpuTensor {
+    const [outer, c] = lastAxis(x, 'sumLast');
+    return this.reduce(0, x, c, 1, outer, x.shape.slice(0, -1), outer);
+  }
+
+  /**
+   * Maximum over the last axis: `[..., c]` → `[...]`.
+   */
+  maxLast(x: GpuTensor): GpuTensor {
+    const [outer, c] = lastAxis(x, 'maxLast');
+    return this.reduce(3, x, c, 1, outer, x.shape.slice(0, -1), outer);
+  }
+
+  /**
+   * `log Σⱼ exp x[i, j]` over the last axis, max-shifted (`m + log Σ exp(x − m)`, `m` the row max; a row of −∞ gives
+   * −∞): `[..., c]` → `[...]`.
+   * @example const lse = k.logsumexpLast(logits); // [n]
+   */
+  logsumexpLast(x: GpuTensor): GpuTensor {
+    const [outer, c] = lastAxis(x, 'logsumexpLast');
+    return this.reduce(1, x, c, 1, outer, x.shape.slice(0, -1), outer);
+  }
+
+  /**
+   * Softmax over the last axis, max-shifted: `y[i, j] = exp(x[i, j] − m) / Σₖ exp(x[i, k] − m)`; same shape.
+   * @example const p = k.softmaxLast(logits);
+   */
+  softmaxLast(x: GpuTensor): GpuTensor {
+    const [outer, c] = lastAxis(x, 'softmaxLast');
+    return this.reduce(2, x, c, 1, outer, x.shape, x.size);
+  }
+
+  /**
+   * `y[i] = cond[i mod |cond|] ≠ 0 ? a[i] : b[i]`: `cond` is repeated as `b` is in {@link binary} (the size of `a`, a
+   * scalar, or one value per element of the last axis).
+   * @example const next = k.where(accept, proposal, current);
+   */
+  where(cond: GpuTensor, a: GpuTensor, b: GpuTensor): GpuTensor {
+    if (a.size !== b.size) throw new RangeError(`gpu.where: a and b differ in size (${a.size} vs ${b.size})`);
+    if (cond.size === 0 || a.size % cond.size !== 0) throw new RangeError(`gpu.where: the size of cond (${cond.size}) must divide the size of a (${a.size})`);
+    const y = this.storage(a.size * 4);
+    const u = this.uniforms([a.size, cond.size, this.stride(a.size), 0]);
+    this.run(this.pipeline('where', WHERE_WGSL), [cond.buffer, a.buffer, b.buffer, y, u], a.size);
+    u.destroy();
+    return new GpuTensor(this, a.shape, y);
+  }
+
+  /**
+   * `clamp(x, lo, hi)` elementwise (NaN stays NaN).
+   * @example const boxed = k.clamp(x, -1, 1);
+   */
+  clamp(x: GpuTensor, lo: number, hi: number): GpuTensor {
+    if (!(lo <= hi)) throw new RangeError(`gpu.clamp: need lo ≤ hi, got ${lo} and ${hi}`);
+    return this.affine(0, x, x, x, lo, hi);
+  }
+
+  /**
+   * `y = x + α·u + β·v` elementwise in one kernel (a Langevin update `x − η∇E + √(2η)ξ` is `axpby(x, ∇E, ξ, −η, √(2η))`).
+   * @example const next = k.axpby(z, g, xi, -eta, Math.sqrt(2 * eta));
+   */
+  axpby(x: GpuTensor, u: GpuTensor, v: GpuTensor, alpha: number, beta: number): GpuTensor {
+    if (u.size !== x.size || v.size !== x.size) throw new RangeError(`gpu.axpby: sizes differ (${x.size}, ${u.size}, ${v.size})`);
+    return this.affine(1, x, u, v, alpha, beta);
+  }
+
+  private affine(op: number, x: GpuTensor, u: GpuTensor, v: GpuTensor, s0: number, s1: number): GpuTensor {
+    const y = this.storage(x.size * 4);
+    const f = new Float32Array([s0, s1]);
+    const fb = new Uint32Array(f.buffer);
+    const un = this.uniforms([x.size, this.stride(x.size), op, 0, fb[0], fb[1], 0, 0]);
+    this.run(this.pipeline('affine', AFFINE_WGSL), [x.buffer, u.buffer, v.buffer, y, un], x.size);
+    un.destroy();
+    return new GpuTensor(this, x.shape, y);
   }
 }

@@ -7,10 +7,10 @@
  * when present.
  */
 import { existsSync, mkdirSync } from 'node:fs';
-import { GpuKernels, GPU_UNARY_OPS, GPU_BINARY_OPS } from '../../src/gpu/kernels.js';
+import { GpuKernels, GPU_UNARY_OPS, GPU_BINARY_OPS, GPU_GRAD_OPS } from '../../src/gpu/kernels.js';
 import { releaseGpu } from '../../src/gpu/device.js';
 import { key, split } from '../../src/random/index.js';
-import { uniformArray } from '../../src/random/sample.js';
+import { normalArray, uniformArray } from '../../src/random/sample.js';
 import { getBackend } from '../../src/tensor/backend.js';
 import { initBackend } from '../../src/tensor/select.js';
 
@@ -100,6 +100,62 @@ if (!(made instanceof GpuKernels)) {
   const wantSums = new Float32Array(7);
   cpu.sumRows(xr, 300, 7, wantSums);
   check('sumRows 300×7', close(await gpu.sumRows(gpu.upload(xr, [300, 7])).read(), wantSums, 1e-5, 1e-4));
+
+  // Fused activation backward g·f′(x) against the CPU's unaryGrad (x with the ±80 and tiny entries above).
+  const gUp = rand(15, x.length);
+  const gGpu = gpu.upload(gUp);
+  for (const op of GPU_GRAD_OPS) {
+    const want = new Float32Array(x.length);
+    cpu.unaryGrad(op, x, null, gUp, want);
+    // 1e-5 relative: exp is a few ulp and 4e/(1 + e)² compounds them. silu′ = s·(1 + x(1 − s)) has a root near x = −1.28 where float32 cancels: allow 1e-6 absolute there (|g| ≤ 3).
+    check(`unaryGrad ${op}`, close(await gpu.unaryGrad(op, xs, gGpu).read(), want, 1e-5, op === 'silu' ? 1e-6 : 1e-30));
+  }
+
+  // Normals: the same Philox words and Box–Muller pairing as normalArray (float32 maths here, float64 there).
+  for (const [seed, n] of [[4, 1], [5, 7], [6, 100_001]] as const) {
+    const kk = split(key(seed), 2)[1];
+    const want = normalArray(kk, n, 'float32');
+    check(`philox normal n=${n}`, close(await gpu.normal(kk, [n]).read(), want, 2e-6, 2e-6));
+  }
+
+  // Reductions over the last axis / everything, logsumexp and softmax (max-shifted), in float64 on the host.
+  const red = rand(41, 37 * 300, -40, 40);
+  red.set([Infinity], 300 * 5 + 3); // a +∞ row
+  for (let j = 0; j < 300; j++) red[300 * 6 + j] = -Infinity; // a row of −∞
+  const gRed = gpu.upload(red, [37, 300]);
+  const rows = (f: (row: Float32Array) => number): Float32Array => Float32Array.from({ length: 37 }, (_, i) => f(red.subarray(i * 300, (i + 1) * 300)));
+  const lse = (row: Float32Array): number => {
+    const m = Math.max(...row);
+    const sh = Number.isFinite(m) ? m : 0;
+    let s = 0;
+    for (const v of row) s += Math.exp(v - sh);
+    return sh + Math.log(s);
+  };
+  const finiteRed = rand(42, 37 * 300, -1, 1);
+  const sumRef = rows.call(null, (r) => r.reduce((a, b) => a + b, 0));
+  check('sumLast 37×300', close(await gpu.sumLast(gRed).read(), sumRef, 1e-5, 1e-3));
+  check('maxLast 37×300', close(await gpu.maxLast(gRed).read(), rows((r) => Math.max(...r)), 0, 0));
+  check('logsumexpLast 37×300 (incl. +∞ and all −∞ rows)', close(await gpu.logsumexpLast(gRed).read(), rows(lse), 2e-6, 1e-6));
+  const smWant = new Float32Array(red.length);
+  for (let i = 0; i < 37; i++) {
+    const r = red.subarray(i * 300, (i + 1) * 300), l = lse(r);
+    for (let j = 0; j < 300; j++) smWant[i * 300 + j] = Math.exp(r[j] - l);
+  }
+  check('softmaxLast 37×300', close(await gpu.softmaxLast(gRed).read(), smWant, 2e-5, 1e-30));
+  let total = 0;
+  for (const v of finiteRed) total += v;
+  check('sumAll 11100', close(await gpu.sumAll(gpu.upload(finiteRed)).read(), new Float32Array([total]), 1e-5, 1e-4));
+
+  // where (full and last-axis mask), clamp, axpby.
+  const mask = Float32Array.from(rand(43, 50, 0, 1), (v) => (v < 0.5 ? 0 : 1));
+  const ga2 = gpu.upload(a, [6, 50]), gb2 = gpu.upload(rand(44, 300), [6, 50]);
+  const bHost = await gb2.read();
+  check('where (last-axis mask)', close(await gpu.where(gpu.upload(mask), ga2, gb2).read(), a.map((v, i) => (mask[i % 50] ? v : bHost[i])), 0, 0));
+  const withNaN = Float32Array.from(a);
+  withNaN[3] = NaN;
+  check('clamp [−1, 0.5]', close(await gpu.clamp(gpu.upload(withNaN), -1, 0.5).read(), withNaN.map((v) => (v < -1 ? -1 : v > 0.5 ? 0.5 : v)), 0, 0));
+  const axWant = a.map((v, i) => Math.fround(v + Math.fround(-0.3 * a[i]) + Math.fround(0.7 * bHost[i])));
+  check('axpby', close(await gpu.axpby(ga2, ga2, gb2, -0.3, 0.7).read(), axWant, 1e-6, 1e-7));
 
   // Shapes that do not fit are refused, naming the op.
   const bad = gpu.upload(new Float32Array(6), [2, 3]);

@@ -10,8 +10,14 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { GpuKernels, GPU_UNARY_OPS, GPU_BINARY_OPS, GPU_GRAD_OPS } from '../../src/gpu/kernels.js';
 import { releaseGpu } from '../../src/gpu/device.js';
 import { key, split } from '../../src/random/index.js';
+import { mlpEnergyGradGpu, mlpLangevinGpu, uploadMlpEnergy, disposeMlpEnergy } from '../../src/gpu/mlpLangevin.js';
+import { initMlpEnergy, energyZ, type MlpEnergyConfig } from '../../src/models/mlpEnergy.js';
+import { langevinSample } from '../../src/cli/kinds/mlpEnergy.js';
+import { normal } from '../../src/random/sample.js';
+import { grad, noGrad, sum } from '../../src/tensor/index.js';
 import { normalArray, uniformArray } from '../../src/random/sample.js';
 import { getBackend } from '../../src/tensor/backend.js';
+import type { Tensor } from '../../src/tensor/tensor.js';
 import { initBackend } from '../../src/tensor/select.js';
 
 const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
@@ -157,6 +163,26 @@ if (!(made instanceof GpuKernels)) {
   check('clamp [−1, 0.5]', close(await gpu.clamp(gpu.upload(withNaN), -1, 0.5).read(), withNaN.map((v) => (v < -1 ? -1 : v > 0.5 ? 0.5 : v)), 0, 0));
   const axWant = a.map((v, i) => Math.fround(v + Math.fround(-0.3 * a[i]) + Math.fround(0.7 * bHost[i])));
   check('axpby', close(await gpu.axpby(ga2, ga2, gb2, -0.3, 0.7).read(), axWant, 1e-6, 1e-7));
+
+  // The hand-lowered MLP energy: E and ∇_z E against the CPU autodiff of energyZ, and a 20-step ULA chain against
+  // langevinSample of the mlp-energy kind with the same key (same Philox normals; float32 maths on both).
+  for (const activation of ['silu', 'tanh', 'softplus'] as const) {
+    const cfg: MlpEnergyConfig = { dim: 3, hidden: [16, 16], activation, shift: [0, 0, 0], scale: [1, 1, 1], confine: 0.05, loss: 'dsm', sigma: 0.1, bounds: null };
+    const p = initMlpEnergy(key(50), cfg);
+    const net = uploadMlpEnergy(gpu, p, activation, cfg.confine);
+    const z = normal(key(51), [40, 3]);
+    const wantE = noGrad(() => energyZ(p, cfg, z)).data as Float32Array;
+    const wantG = grad((u: Tensor) => sum(energyZ(p, cfg, u)))(z).data as Float32Array;
+    const got = mlpEnergyGradGpu(gpu, net, gpu.upload(z), true);
+    check(`mlp energy (${activation})`, close(await got.energy!.read(), wantE, 1e-5, 1e-5));
+    check(`mlp ∇z energy (${activation})`, close(await got.grad.read(), wantG, 1e-5, 1e-5));
+    const kk = key(52);
+    const cpuChain = langevinSample(p, cfg, kk, 40, { steps: 20, stepSize: 0.05 });
+    const [k0, kSteps] = split(kk, 2);
+    const gpuChain = await mlpLangevinGpu(gpu, net, normal(k0, [40, 3]), { steps: 20, stepSize: 0.05, key: kSteps });
+    check(`mlp ULA chain, 20 steps (${activation})`, close(gpuChain.data as Float32Array, cpuChain.data as Float32Array, 1e-4, 1e-4));
+    disposeMlpEnergy(net);
+  }
 
   // Shapes that do not fit are refused, naming the op.
   const bad = gpu.upload(new Float32Array(6), [2, 3]);

@@ -9,7 +9,8 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import type { Key } from '../random/key.js';
-import { foldIn } from '../random/key.js';
+import { foldIn, split } from '../random/key.js';
+import { normal } from '../random/sample.js';
 import type { MLPParams } from '../nn/mlp.js';
 import { GpuKernels, GpuTensor, GPU_GRAD_OPS, type GpuGradOp } from './kernels.js';
 
@@ -173,4 +174,32 @@ export async function mlpLangevinGpu(gpu: GpuKernels, net: GpuMlpEnergy, z0: Ten
 export function disposeMlpEnergy(net: GpuMlpEnergy): void {
   for (const t of net.w) t.dispose();
   for (const t of net.b) t?.dispose();
+}
+
+/** Options of {@link mlpLangevinChainGpu}. */
+export interface MlpLangevinChainOptions {
+  /** Number of ULA steps. */
+  steps: number;
+  /** Step size η > 0. */
+  stepSize: number;
+  /** Called as steps complete on the device. */
+  onProgress?(done: number): void;
+}
+
+/**
+ * The whole Langevin sampler of an MLP energy on the GPU, with the key use of the mlp-energy kind's CPU
+ * `langevinSample`: `[k0, kSteps] = split(key, 2)`, `z₀ = normal(k0, [n, d])` (drawn on the host, uploaded), then
+ * {@link mlpLangevinGpu} with noise from `foldIn(kSteps, s)`. Returns the final `z` `[n, d]` (standardised units:
+ * the caller maps it back to data space).
+ * @example const z = await mlpLangevinChainGpu(gpu, params, 'silu', 0.01, key(0), 128, { steps: 500, stepSize: 0.01 });
+ */
+export async function mlpLangevinChainGpu(gpu: GpuKernels, params: MLPParams, activation: string, confine: number, k: Key, n: number, o: MlpLangevinChainOptions): Promise<Tensor> {
+  const net = uploadMlpEnergy(gpu, params, activation, confine);
+  try {
+    const [k0, kSteps] = split(k, 2);
+    const z0 = normal(k0, [n, net.dim]);
+    return await mlpLangevinGpu(gpu, net, z0, { steps: o.steps, stepSize: o.stepSize, key: kSteps, ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
+  } finally {
+    disposeMlpEnergy(net);
+  }
 }

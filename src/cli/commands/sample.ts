@@ -12,6 +12,7 @@ import { parsePositiveFloat, parsePositiveInt } from '../options.js';
 import { SAMPLE_EXTS, addSeedOption, checkOutputPath, columnStats, fmt, writeSamples } from '../common.js';
 import { progressBar } from '../progress.js';
 import { addEnergySampleOptions, sampleEnergy, type EnergySampleOptions } from './sampleEnergy.js';
+import { runHotLoop } from '../../gpu/select.js';
 
 interface Opts extends Omit<EnergySampleOptions, 'energy'> {
   energy?: EnergySampleOptions['energy'];
@@ -58,13 +59,14 @@ export function register(program: Command, ctx: CliContext): void {
       const steps = o.gibbsSteps ?? o.steps;
       const bar = progressBar(ctx.io, 'sample', steps ?? 500, o.quiet);
       const t0 = performance.now();
-      const x = m.sample({
+      const so = {
         key: makeKey(o.seed),
         n: o.n,
         ...(steps !== undefined ? { steps } : {}),
         ...(o.stepSize !== undefined ? { stepSize: o.stepSize } : {}),
-        onProgress: (d) => bar.update(d),
-      });
+        onProgress: (d: number) => bar.update(d),
+      };
+      const { value: x, backend } = await runHotLoop(m.sampleGpu?.(so) ?? `model kind ${m.kind} has no WebGPU sampler yet`, () => m.sample(so));
       bar.done();
       const seconds = (performance.now() - t0) / 1000;
       const plotFn = m.plot ? () => m.plot!({ samples: x }) : undefined;
@@ -74,12 +76,13 @@ export function register(program: Command, ctx: CliContext): void {
       await writeSamples(o.out, x, { ...(m.imageShape ? { imageShape: m.imageShape } : {}), ...(plotFn ? { plot: plotFn } : {}) });
       if (o.plot && plotFn) await writeFileAtomic(o.plot, plotFn());
       const s = columnStats(x);
-      const result = { model: modelPath, kind: m.kind, n: o.n, dim: m.dim, out: o.out, plot: o.plot ?? null, mean: s.colMean, seconds };
+      const result = { model: modelPath, kind: m.kind, n: o.n, dim: m.dim, out: o.out, plot: o.plot ?? null, mean: s.colMean, seconds, backend };
       printResult(ctx, o.json, result, () =>
         [
           `${o.n} samples from ${m.describe()} in ${fmt(seconds)} s`,
           `mean     [${s.colMean.slice(0, 8).map(fmt).join(', ')}${m.dim > 8 ? ', …' : ''}]`,
           `samples  ${o.out}`,
+          ...(backend.name === 'webgpu' || backend.reason ? [`backend  ${backend.name}${backend.adapter ? ` (${backend.adapter.description})` : ''}${backend.reason ? ` — WebGPU not used: ${backend.reason}` : ''}`] : []),
           ...(o.plot ? [`plot     ${o.plot}`] : []),
         ].join('\n'),
       );

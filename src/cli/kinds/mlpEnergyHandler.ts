@@ -7,6 +7,8 @@ import { registerModelKind, type LoadedModel } from '../models.js';
 import { MLP_ENERGY_KIND, checkMlpEnergyConfig, mlpEnergyLayout, mlpEnergySizes, energyOf, type MlpEnergyConfig } from '../../models/mlpEnergy.js';
 import { langevinSample, gridLogZ2d } from './mlpEnergy.js';
 import type { MLPParams } from '../../nn/index.js';
+import { gpuMlpUnsupported, mlpLangevinChainGpu } from '../../gpu/mlpLangevin.js';
+import { unstandardize } from '../../models/mlpEnergy.js';
 
 /**
  * Mean log-likelihood of rows `x` under a 2-D mlp-energy model: `mean(−E(x)) − log Z`, with `log Z` by grid
@@ -58,6 +60,11 @@ registerModelKind({
       sample: (o) => {
         const steps = o.steps ?? 500;
         return langevinSample(params, cfg, o.key, o.n, { steps, ...(o.stepSize !== undefined ? { stepSize: o.stepSize } : {}), onProgress: (d) => o.onProgress?.(d, steps) });
+      },
+      sampleGpu: (o) => {
+        const steps = o.steps ?? 500;
+        return gpuMlpUnsupported(cfg.activation, params) ?? (async (gpu) => unstandardize(cfg,
+          await mlpLangevinChainGpu(gpu, params, cfg.activation, cfg.confine, o.key, o.n, { steps, stepSize: o.stepSize ?? 0.01, onProgress: (d) => o.onProgress?.(d, steps) })));
       },
       energy: (x) => {
         if (x.ndim !== 2 || x.shape[1] !== cfg.dim) throw new DataError(`data has shape [${x.shape.join(', ')}] but the model takes rows of ${cfg.dim}`, { flag: 'data' });

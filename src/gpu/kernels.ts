@@ -411,6 +411,8 @@ function sizeOf(shape: readonly number[]): number {
  */
 export class GpuKernels {
   private readonly pipelines = new Map<string, GpuPipelineLike>();
+  /** Work queued so far: kernel dispatches and read-backs (for benches and the design's per-step counts). */
+  readonly stats = { dispatches: 0, reads: 0 };
 
   private constructor(readonly device: GpuDeviceLike, readonly info: GpuInfo) {}
 
@@ -450,6 +452,7 @@ export class GpuKernels {
   }
 
   private dispatch(pipe: GpuPipelineLike, buffers: GpuBufferLike[], gx: number, gy: number): void {
+    this.stats.dispatches++;
     const group = this.device.createBindGroup({
       layout: pipe.getBindGroupLayout(0),
       entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
@@ -471,6 +474,7 @@ export class GpuKernels {
 
   /** @internal Reads `n` floats of a storage buffer back to the host. */
   async readBuffer(buffer: GpuBufferLike, n: number): Promise<Float32Array> {
+    this.stats.reads++;
     const bytes = Math.max(4, n * 4);
     const staging = this.device.createBuffer({ size: bytes, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
     const enc = this.device.createCommandEncoder();

@@ -103,7 +103,9 @@ export function mlpEnergyGradGpu(gpu: GpuKernels, net: GpuMlpEnergy, z: GpuTenso
       energy = gpu.binary('add', flat, conf);
       temp.push(sq, r2, half, conf);
     } else {
-      energy = gpu.binary('add', flat, gpu.upload(new Float32Array([0])));
+      const zero = gpu.upload(new Float32Array([0]));
+      energy = gpu.binary('add', flat, zero); // a copy: `out` is freed below
+      temp.push(zero);
     }
   }
   // g at the output is 1 per row: g_h(L−1) = 1·W_{L−1}ᵀ, the last weight column repeated on every row.

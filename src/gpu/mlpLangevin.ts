@@ -14,6 +14,18 @@ import { normal } from '../random/sample.js';
 import type { MLPParams } from '../nn/mlp.js';
 import { GpuKernels, GpuTensor, GPU_GRAD_OPS, type GpuGradOp } from './kernels.js';
 
+const ONES = new WeakMap<GpuMlpEnergy, GpuTensor>();
+/** A `[n, 1]` column of ones kept with the uploaded energy (uploaded once per batch size, freed with the energy). */
+function onesColumn(gpu: GpuKernels, net: GpuMlpEnergy, n: number): GpuTensor {
+  let t = ONES.get(net);
+  if (!t || t.shape[0] !== n) {
+    t?.dispose();
+    t = gpu.upload(new Float32Array(n).fill(1), [n, 1]);
+    ONES.set(net, t);
+  }
+  return t;
+}
+
 /** An MLP energy uploaded to the device: layer `i` has weight `w[i]` `[in, out]` and bias `b[i]` `[out]` (or none). */
 export interface GpuMlpEnergy {
   readonly w: readonly GpuTensor[];
@@ -109,8 +121,7 @@ export function mlpEnergyGradGpu(gpu: GpuKernels, net: GpuMlpEnergy, z: GpuTenso
     }
   }
   // g at the output is 1 per row: g_h(L−1) = 1·W_{L−1}ᵀ, the last weight column repeated on every row.
-  const ones = gpu.upload(new Float32Array(n).fill(1), [n, 1]);
-  temp.push(ones);
+  const ones = onesColumn(gpu, net, n);
   let g = gpu.matmul(ones, net.w[L - 1], { transB: true });
   for (let l = L - 2; l >= 0; l--) {
     const ga = gpu.unaryGrad(net.activation, pre[l], g);
@@ -174,6 +185,8 @@ export async function mlpLangevinGpu(gpu: GpuKernels, net: GpuMlpEnergy, z0: Ten
 
 /** Frees the device copies of an uploaded energy's parameters. */
 export function disposeMlpEnergy(net: GpuMlpEnergy): void {
+  ONES.get(net)?.dispose();
+  ONES.delete(net);
   for (const t of net.w) t.dispose();
   for (const t of net.b) t?.dispose();
 }

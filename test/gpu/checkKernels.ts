@@ -153,6 +153,10 @@ if (!(made instanceof GpuKernels)) {
   for (const v of finiteRed) total += v;
   check('sumAll 11100', close(await gpu.sumAll(gpu.upload(finiteRed)).read(), new Float32Array([total]), 1e-5, 1e-4));
 
+  // More outputs than one grid row holds (65 535 workgroups): the second grid dimension.
+  const tall = rand(45, 70_000 * 2);
+  check('sumLast 70000×2 (2-D grid)', close(await gpu.sumLast(gpu.upload(tall, [70_000, 2])).read(), Float32Array.from({ length: 70_000 }, (_, i) => tall[2 * i] + tall[2 * i + 1]), 1e-6, 1e-6));
+
   // where (full and last-axis mask), clamp, axpby.
   const mask = Float32Array.from(rand(43, 50, 0, 1), (v) => (v < 0.5 ? 0 : 1));
   const ga2 = gpu.upload(a, [6, 50]), gb2 = gpu.upload(rand(44, 300), [6, 50]);

@@ -40,6 +40,20 @@ describe('ebm doctor --json', () => {
   });
 });
 
+describe('EBM_BACKEND=webgpu without an adapter', () => {
+  it('samples on the CPU and says why', async () => {
+    const dir = tempDir('ebm-gpu-none-');
+    const model = join(dir, 'm.safetensors');
+    expect((await ebm('train', 'mlp-energy', '--data', 'toy:8gaussians', '--n', '200', '--hidden', '8', '--steps', '5', '--out', model, '--quiet', '--json')).code).toBe(0);
+    // A Vulkan ICD list naming no driver: Dawn finds no adapter (or the package is missing): either way a reason.
+    const r = child(['sample', model, '--n', '8', '--steps', '5', '--out', join(dir, 's.csv'), '--json', '--quiet'], { EBM_BACKEND: 'webgpu', VK_ICD_FILENAMES: join(dir, 'none.json') });
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(['native', 'js']).toContain(j.backend.name);
+    expect(j.backend.reason).toMatch(/adapter|package/);
+  }, 120_000);
+});
+
 describe.skipIf(!gpu.available)(`EBM_BACKEND=webgpu ebm sample (${gpu.adapter ?? 'no adapter'})`, () => {
   const dir = tempDir('ebm-gpu-');
   it('runs the mlp-energy Langevin chain on the GPU with the CPU backend\'s result', async () => {

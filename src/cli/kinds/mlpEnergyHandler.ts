@@ -4,11 +4,10 @@ import { DataError } from '../../io/errors.js';
 import { checkTensorLayout } from '../../io/model.js';
 import { heatmapPng } from '../../io/png.js';
 import { registerModelKind, type LoadedModel } from '../models.js';
-import { MLP_ENERGY_KIND, checkMlpEnergyConfig, mlpEnergyLayout, mlpEnergySizes, energyOf, type MlpEnergyConfig } from '../../models/mlpEnergy.js';
+import { MLP_ENERGY_KIND, checkMlpEnergyConfig, mlpEnergyLayout, mlpEnergySizes, energyOf, unstandardize, type MlpEnergyConfig } from '../../models/mlpEnergy.js';
 import { langevinSample, gridLogZ2d } from './mlpEnergy.js';
 import type { MLPParams } from '../../nn/index.js';
 import { gpuMlpUnsupported, mlpLangevinChainGpu } from '../../gpu/mlpLangevin.js';
-import { unstandardize } from '../../models/mlpEnergy.js';
 
 /**
  * Mean log-likelihood of rows `x` under a 2-D mlp-energy model: `mean(−E(x)) − log Z`, with `log Z` by grid

@@ -7,6 +7,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { Key } from '../random/key.js';
 import type { ModelFile } from '../io/model.js';
 import type { Dataset } from '../data/spec.js';
+import type { GpuRun } from '../gpu/select.js';
 
 /** Options passed to {@link LoadedModel.sample}; each kind documents which it uses and ignores the rest. */
 export interface SampleOptions {
@@ -73,6 +74,8 @@ export interface LoadedModel {
   describe(): string;
   /** Draws `n` samples `[n, dim]` (absent for kinds without a sampler, e.g. `rbm-cf`). */
   sample?(opts: SampleOptions): Tensor;
+  /** The same draw as {@link sample} run on the WebGPU device (`EBM_BACKEND=webgpu`), or why this model cannot. */
+  sampleGpu?(opts: SampleOptions): GpuRun<Tensor> | string;
   /** Per-row score of data `x [n, dim]`: the energy `E(x)` (lower = more probable). */
   energy?(x: Tensor): Float64Array;
   /** Figures on a data set (e.g. `avgLogLik`, `logZ`, `avgEnergy`). */

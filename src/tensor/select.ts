@@ -55,7 +55,8 @@ function envChoice(): 'js' | 'native' | 'auto' {
   const v = proc?.env?.EBM_BACKEND?.trim().toLowerCase();
   if (v === undefined || v === '' || v === 'auto') return 'auto';
   if (v === 'js' || v === 'native') return v;
-  throw new Error(`EBM_BACKEND must be 'js', 'native' or 'auto', got '${proc?.env?.EBM_BACKEND}'`);
+  if (v === 'webgpu') return 'auto'; // the GPU runs compiled hot loops (src/gpu/select.ts); eager ops stay on the CPU
+  throw new Error(`EBM_BACKEND must be 'js', 'native', 'webgpu' or 'auto', got '${proc?.env?.EBM_BACKEND}'`);
 }
 
 /**

@@ -393,9 +393,15 @@ describe('backend selection from EBM_BACKEND', () => {
     const be = await import('../../src/tensor/backend.js');
     return { sel, be };
   }
-  it('rejects values other than js, native and auto', async () => {
+  it('EBM_BACKEND=webgpu keeps the automatic CPU choice for eager ops (the GPU runs compiled hot loops)', async () => {
+    const { sel: a } = await freshSelect('webgpu');
+    const name = a.initBackend().name;
+    const { sel: b } = await freshSelect('auto');
+    expect(name).toBe(b.initBackend().name);
+  });
+  it('rejects values other than js, native, webgpu and auto', async () => {
     const { sel } = await freshSelect('gpu');
-    expect(() => sel.initBackend()).toThrow(/EBM_BACKEND must be 'js', 'native' or 'auto', got 'gpu'/);
+    expect(() => sel.initBackend()).toThrow(/EBM_BACKEND must be 'js', 'native', 'webgpu' or 'auto', got 'gpu'/);
   });
   it('EBM_BACKEND=js forces the pure-TS backend', async () => {
     const { sel, be } = await freshSelect('js');

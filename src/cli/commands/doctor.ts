@@ -8,6 +8,7 @@ import { FASHION_MNIST_DIR, mnistDataDir } from '../../data/mnist.js';
 import { printResult, runCommand, type CliContext } from '../context.js';
 import { parsePositiveFloat } from '../options.js';
 import { fmt } from '../common.js';
+import { gpuReport } from '../../gpu/select.js';
 
 /** Registers `ebm doctor [--json] [--seconds S]`. */
 export function register(program: Command, ctx: CliContext): void {
@@ -17,7 +18,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--json', 'print one JSON object')
     .option('--seconds <s>', 'time spent measuring GEMM (default 0.5)', parsePositiveFloat, 0.5)
     .action((o: { json?: boolean; seconds: number }) =>
-      runCommand(ctx, () => {
+      runCommand(ctx, async () => {
         const info = backendInfo();
         // C[256×500] = A[256×784]·B[784×500]: one MNIST-sized batch through a 784→500 layer.
         const gflops = measureGemmGflops(256, 500, 784, 'float32', o.seconds);
@@ -44,6 +45,7 @@ export function register(program: Command, ctx: CliContext): void {
           platform: `${process.platform}-${process.arch}`,
           cores: typeof availableParallelism === 'function' ? availableParallelism() : cpus().length,
           datasets: { mnist, fashionMnist: existsSync(FASHION_MNIST_DIR) },
+          gpu: await gpuReport(),
         };
         printResult(ctx, o.json, result, () =>
           [
@@ -55,6 +57,7 @@ export function register(program: Command, ctx: CliContext): void {
             `GEMM        ${fmt(gflops)} GFLOP/s (256×784 · 784×500, float32)`,
             `node        ${result.node} on ${result.platform}`,
             `cores       ${result.cores}`,
+            `gpu         ${result.gpu.available ? `${result.gpu.adapter}${result.gpu.software ? ' — software, correct but not fast' : ''}` : `none — ${result.gpu.reason}`}`,
             `data sets   mnist: ${mnist ? 'yes' : 'no'}, fashion-mnist: ${result.datasets.fashionMnist ? 'yes' : `no (apt-get install dataset-fashion-mnist)`}`,
           ].join('\n'),
         );

@@ -13,6 +13,7 @@ import { parseFloatValue, parsePositiveFloat, parsePositiveInt } from '../option
 import { SAMPLE_EXTS, addSeedOption, checkOutputPath, columnStats, fmt, writeSamples } from '../common.js';
 import { progressBar } from '../progress.js';
 import { addEnergySampleOptions, sampleEnergy, type EnergySampleOptions } from './sampleEnergy.js';
+import { runHotLoop } from '../../gpu/select.js';
 
 interface Opts extends Omit<EnergySampleOptions, 'energy'> {
   energy?: EnergySampleOptions['energy'];
@@ -68,15 +69,17 @@ export function register(program: Command, ctx: CliContext): void {
       const steps = o.gibbsSteps ?? o.steps;
       const bar = progressBar(ctx.io, 'sample', steps ?? 500, o.quiet);
       const t0 = performance.now();
-      const x = m.sample({
+      const so = {
         key: makeKey(o.seed),
         n: o.n,
         ...(steps !== undefined ? { steps } : {}),
         ...(o.stepSize !== undefined ? { stepSize: o.stepSize } : {}),
         ...(classIndex !== undefined ? { classIndex } : {}),
         ...(scoreRequest().sampler !== undefined ? { sampler: scoreRequest().sampler } : {}),
-        onProgress: (d) => bar.update(d),
-      });
+        onProgress: (d: number) => bar.update(d),
+      };
+      const sample = m.sample.bind(m);
+      const { value: x, backend } = await runHotLoop(m.sampleGpu?.(so) ?? `model kind ${m.kind} has no WebGPU sampler yet`, () => sample(so));
       bar.done();
       const seconds = (performance.now() - t0) / 1000;
       const plotFn = m.plot ? () => m.plot!({ samples: x }) : undefined;
@@ -86,12 +89,13 @@ export function register(program: Command, ctx: CliContext): void {
       await writeSamples(o.out, x, { ...(m.imageShape ? { imageShape: m.imageShape } : {}), ...(plotFn ? { plot: plotFn } : {}) });
       if (o.plot && plotFn) await writeFileAtomic(o.plot, plotFn());
       const s = columnStats(x);
-      const result = { model: modelPath, kind: m.kind, ...(o.class !== undefined ? { class: o.class } : {}), n: o.n, dim: m.dim, out: o.out, plot: o.plot ?? null, mean: s.colMean, seconds };
+      const result = { model: modelPath, kind: m.kind, ...(o.class !== undefined ? { class: o.class } : {}), n: o.n, dim: m.dim, out: o.out, plot: o.plot ?? null, mean: s.colMean, seconds, backend };
       printResult(ctx, o.json, result, () =>
         [
           `${o.n} samples from ${m.describe()} in ${fmt(seconds)} s`,
           `mean     [${s.colMean.slice(0, 8).map(fmt).join(', ')}${m.dim > 8 ? ', …' : ''}]`,
           `samples  ${o.out}`,
+          ...(backend.name === 'webgpu' || backend.reason ? [`backend  ${backend.name}${backend.adapter ? ` (${backend.adapter.description})` : ''}${backend.reason ? ` — WebGPU not used: ${backend.reason}` : ''}`] : []),
           ...(o.plot ? [`plot     ${o.plot}`] : []),
         ].join('\n'),
       );

@@ -5,9 +5,10 @@ import { DataError } from '../../io/errors.js';
 import { checkTensorLayout, encodeModel, type ModelFile } from '../../io/model.js';
 import { heatmapPng } from '../../io/png.js';
 import type { LoadedModel, ModelKindHandler } from '../kind.js';
-import { MLP_ENERGY_KIND, checkMlpEnergyConfig, mlpEnergyLayout, mlpEnergySizes, energyOf, type MlpEnergyConfig, type MlpEnergyModel } from './model.js';
+import { MLP_ENERGY_KIND, checkMlpEnergyConfig, mlpEnergyLayout, mlpEnergySizes, energyOf, unstandardize, type MlpEnergyConfig, type MlpEnergyModel } from './model.js';
 import { sampleMlpEnergy } from './sample.js';
 import { gridLogZ2d, mlpEnergyAvgLogLik } from './evaluate.js';
+import { gpuMlpUnsupported, mlpLangevinChainGpu } from '../../gpu/mlpLangevin.js';
 
 /**
  * Encodes a model as `.safetensors` bytes in the model-file layout (readable by `ebm` and the registry), with the
@@ -57,6 +58,11 @@ export const mlpEnergyKind: ModelKindHandler = {
       sample: (o) => {
         const steps = o.steps ?? 500;
         return sampleMlpEnergy(params, cfg, o.key, o.n, { steps, ...(o.stepSize !== undefined ? { stepSize: o.stepSize } : {}), onProgress: (d) => o.onProgress?.(d, steps) });
+      },
+      sampleGpu: (o) => {
+        const steps = o.steps ?? 500;
+        return gpuMlpUnsupported(cfg.activation, params) ?? (async (gpu) => unstandardize(cfg,
+          await mlpLangevinChainGpu(gpu, params, cfg.activation, cfg.confine, o.key, o.n, { steps, stepSize: o.stepSize ?? 0.01, onProgress: (d) => o.onProgress?.(d, steps) })));
       },
       energy: (x) => {
         if (x.ndim !== 2 || x.shape[1] !== cfg.dim) throw new DataError(`data has shape [${x.shape.join(', ')}] but the model takes rows of ${cfg.dim}`, { flag: 'data' });

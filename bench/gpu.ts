@@ -1,0 +1,113 @@
+/**
+ * GPU bench mode (issue 17): steps/s of an MLP energy's Langevin (ULA) chain on the WebGPU device next to this
+ * project's CPU backend, same model, key and chains.
+ *
+ *   npx tsx bench/gpu.ts [--sizes 784,256,256] [--batch 128] [--steps 60] [--repeats 3] [--activation silu]
+ *
+ * The workload of docs/webgpu.md's table: MLP 784-256-256-1 SiLU, batch 128, a 60-step chain. With a real adapter it
+ * prints steps/s of both backends (best of `repeats` after a warm-up run that compiles the pipelines) and the GPU's
+ * dispatches and read-backs per step. With only a software adapter (SwiftShader, llvmpipe) or none it says so,
+ * claims no GPU timing, and prints the design's expected figures instead; the software run is still made (a few
+ * steps) to show that the chain runs and agrees with the CPU.
+ *
+ * Prints one JSON line last. Dawn in Node: set VK_ICD_FILENAMES to a Vulkan driver's ICD file when the loader does
+ * not find one (SwiftShader's is /usr/lib/chromium/vk_swiftshader_icd.json on Debian).
+ */
+import { mkdirSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { initBackend, backendInfo } from '../src/tensor/select.js';
+import { key } from '../src/random/index.js';
+import { initMlpEnergy, type MlpEnergyConfig } from '../src/models/mlpEnergy/model.js';
+import { sampleMlpEnergy as langevinSample } from '../src/models/mlpEnergy/sample.js';
+import { GpuKernels } from '../src/gpu/kernels.js';
+import { releaseGpu } from '../src/gpu/device.js';
+import { mlpLangevinChainGpu } from '../src/gpu/mlpLangevin.js';
+import type { Activation } from '../src/nn/index.js';
+
+const { values: a } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '784,256,256' },
+    batch: { type: 'string', default: '128' },
+    steps: { type: 'string', default: '60' },
+    repeats: { type: 'string', default: '3' },
+    activation: { type: 'string', default: 'silu' },
+    'software-steps': { type: 'string', default: '5' },
+  },
+});
+if (!process.env.XDG_RUNTIME_DIR) {
+  process.env.XDG_RUNTIME_DIR = '/tmp/ebm-ts-xdg';
+  mkdirSync(process.env.XDG_RUNTIME_DIR, { recursive: true, mode: 0o700 });
+}
+initBackend();
+const [dim, ...hidden] = a.sizes!.split(',').map(Number);
+const n = Number(a.batch), steps = Number(a.steps), repeats = Number(a.repeats);
+const cfg: MlpEnergyConfig = {
+  dim, hidden, activation: a.activation as Activation, shift: new Array(dim).fill(0), scale: new Array(dim).fill(1),
+  confine: 0.01, loss: 'dsm', sigma: 0.1, bounds: null,
+};
+const params = initMlpEnergy(key(0), cfg);
+const eta = 1e-3;
+const sizes = [dim, ...hidden, 1];
+let macs = 0;
+for (let i = 0; i + 1 < sizes.length; i++) macs += sizes[i] * sizes[i + 1];
+// Forward and input-gradient products per step: 2 FLOPs per multiply-add, twice (forward + backward).
+const flopsPerStep = 2 * 2 * n * macs;
+
+function best(run: () => Promise<number> | number): Promise<number[]> {
+  return (async () => {
+    const out: number[] = [];
+    for (let r = 0; r < repeats; r++) out.push(await run());
+    return out;
+  })();
+}
+
+const cpuName = backendInfo().backend;
+const cpuTimes = await best(() => {
+  const t0 = performance.now();
+  langevinSample(params, cfg, key(1), n, { steps, stepSize: eta });
+  return (performance.now() - t0) / 1000;
+});
+const cpuStepsPerS = steps / Math.min(...cpuTimes);
+console.log(`MLP ${sizes.join('-')} ${cfg.activation}, batch ${n}, ${steps}-step ULA chain (${(flopsPerStep * steps / 1e9).toFixed(2)} GFLOP per chain)`);
+console.log(`cpu (${cpuName}): ${cpuStepsPerS.toFixed(1)} steps/s (runs ${cpuTimes.map((t) => t.toFixed(3)).join(', ')} s)`);
+
+const gpu = await GpuKernels.create();
+const report: Record<string, unknown> = {
+  workload: { sizes, activation: cfg.activation, batch: n, steps, flopsPerStep },
+  cpu: { backend: cpuName, stepsPerS: cpuStepsPerS, seconds: cpuTimes },
+};
+if (!(gpu instanceof GpuKernels)) {
+  console.log(`gpu: none — ${gpu.reason}. No GPU figures; docs/webgpu.md gives the expected ones (MLP chain: ~1–3 ms per 60-step chain on an H100-class GPU).`);
+  report.gpu = { available: false, reason: gpu.reason };
+} else {
+  const software = gpu.info.software;
+  const gSteps = software ? Math.min(steps, Number(a['software-steps'])) : steps;
+  const run = async (): Promise<{ s: number; z: Float32Array }> => {
+    const t0 = performance.now();
+    const z = await mlpLangevinChainGpu(gpu, params, cfg.activation, cfg.confine, key(1), n, { steps: gSteps, stepSize: eta });
+    return { s: (performance.now() - t0) / 1000, z: z.data as Float32Array };
+  };
+  const warm = await run(); // compiles the pipelines
+  const d0 = gpu.stats.dispatches, r0 = gpu.stats.reads;
+  const times: number[] = [];
+  for (let r = 0; r < (software ? 1 : repeats); r++) times.push((await run()).s);
+  const runs = software ? 1 : repeats;
+  const dispatchesPerStep = (gpu.stats.dispatches - d0) / runs / gSteps;
+  const readsPerChain = (gpu.stats.reads - r0) / runs;
+  // Agreement with the CPU chain of the same length and key.
+  const ref = langevinSample(params, cfg, key(1), n, { steps: gSteps, stepSize: eta }).data;
+  let maxDiff = 0;
+  for (let i = 0; i < ref.length; i++) maxDiff = Math.max(maxDiff, Math.abs(ref[i] - warm.z[i]));
+  const desc = gpu.info.adapter?.description ?? '?';
+  if (software) {
+    console.log(`gpu: only a software adapter (${desc}) — it emulates the GPU on the CPU, so no GPU timing is claimed; ran ${gSteps} steps to check: max |GPU − CPU| = ${maxDiff.toExponential(2)}, ${dispatchesPerStep.toFixed(1)} dispatches/step, ${readsPerChain} read-back(s) per chain.`);
+    console.log('Expected on an H100-class GPU (docs/webgpu.md): launch-bound, ~1–3 ms per 60-step chain of this workload.');
+  } else {
+    const gStepsPerS = gSteps / Math.min(...times);
+    console.log(`gpu (${desc}): ${gStepsPerS.toFixed(1)} steps/s (runs ${times.map((t) => t.toFixed(4)).join(', ')} s), ${dispatchesPerStep.toFixed(1)} dispatches/step, ${readsPerChain} read-back(s) per chain; GPU/CPU ${(gStepsPerS / cpuStepsPerS).toFixed(2)}×; max |GPU − CPU| = ${maxDiff.toExponential(2)}`);
+    report.gpuStepsPerS = gStepsPerS;
+  }
+  report.gpu = { available: true, adapter: gpu.info.adapter, software, steps: gSteps, seconds: times, warmupSeconds: warm.s, dispatchesPerStep, readsPerChain, maxAbsDiffVsCpu: maxDiff, timingsClaimed: !software };
+  await releaseGpu();
+}
+console.log(JSON.stringify(report));

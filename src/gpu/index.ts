@@ -1,0 +1,8 @@
+/** The WebGPU backend (docs/webgpu.md): device discovery, WGSL kernels on device-resident tensors, the hand-lowered MLP Langevin chain, and backend selection. */
+export { requestGpu, releaseGpu, gpuInfo, type Gpu, type GpuInfo } from './device.js';
+export { GpuKernels, GpuTensor, GPU_UNARY_OPS, GPU_BINARY_OPS, GPU_GRAD_OPS, type GpuUnaryOp, type GpuBinaryOp, type GpuGradOp } from './kernels.js';
+export {
+  uploadMlpEnergy, disposeMlpEnergy, gpuMlpUnsupported, mlpEnergyGradGpu, mlpLangevinGpu, mlpLangevinChainGpu,
+  type GpuMlpEnergy, type GpuLangevinOptions, type MlpLangevinChainOptions,
+} from './mlpLangevin.js';
+export { runHotLoop, webgpuRequested, gpuReport, type HotLoopBackend, type GpuRun } from './select.js';

@@ -65,6 +65,29 @@ function annealedScoreSde(sde: SDE, score: BoundScore, zT: Tensor, k: Key, N: nu
 }
 
 /**
+ * The reverse-time sampler of a trained model as a stepping algorithm, for callers that animate or inspect the chain
+ * (the playground): `pc`, `em` or `ode` with the same settings as {@link sampleScoreSde} (`steps` default 500; `ode`
+ * without `steps` is adaptive RK45), in model space, from `t = T` to `t = eps`. Start it from the prior,
+ * `sdeOf(cfg).priorSample(key, netShape(cfg, n), 'float32')`, step until `state.done`, and map the positions back with
+ * {@link toDataSpace}. (`annealed` is not a diffusion sampler: use {@link sampleScoreSde}.)
+ * @example
+ * const alg = scoreSdeSampler(params, cfg, { sampler: 'em', steps: 200 });
+ * let s = alg.init(sdeOf(cfg).priorSample(key(1), netShape(cfg, 500), 'float32'));
+ * while (!s.done) [s] = alg.step(foldIn(key(2), s.step), s);
+ */
+export function scoreSdeSampler(p: ScoreParams, cfg: ScoreSdeConfig, o: Omit<ScoreSampleOptions, 'onProgress'> = {}): SamplingAlgorithm<DiffusionState, DiffusionInfo> {
+  const sde = sdeOf(cfg);
+  const score = bindScore(scoreFn(cfg, sde), p);
+  const sampler = o.sampler ?? defaultSampler(cfg);
+  const snr = o.snr ?? 0.16;
+  const N = o.steps ?? (sampler === 'ode' ? undefined : 500);
+  if (sampler === 'em') return eulerMaruyama(sde, score, { nSteps: N, eps: cfg.eps });
+  if (sampler === 'pc') return predictorCorrector(sde, score, { nSteps: N, eps: cfg.eps, snr });
+  if (sampler === 'ode') return N === undefined ? probabilityFlow(sde, score, { method: 'rk45', rtol: 1e-4, atol: 1e-4, eps: cfg.eps }) : probabilityFlow(sde, score, { method: 'heun', nSteps: N, eps: cfg.eps });
+  throw new RangeError(`scoreSdeSampler: sampler must be one of pc, em, ode (annealed runs through sampleScoreSde), got ${String(sampler)}`);
+}
+
+/**
  * Draws `n` samples (data space `[n, D]`) from a trained model, starting from the prior `N(0, σ_T² I)`:
  * - `pc`: reverse-diffusion (Euler–Maruyama) predictor + one Langevin corrector per step (`snr`), `steps` times;
  * - `em`: reverse-SDE Euler–Maruyama with `steps` steps;
@@ -74,21 +97,17 @@ function annealedScoreSde(sde: SDE, score: BoundScore, zT: Tensor, k: Key, N: nu
  */
 export function sampleScoreSde(p: ScoreParams, cfg: ScoreSdeConfig, k: Key, n: number, o: ScoreSampleOptions = {}): Tensor {
   const sde = sdeOf(cfg);
-  const score = bindScore(scoreFn(cfg, sde), p);
   const sampler = o.sampler ?? defaultSampler(cfg);
+  if (!SCORE_SAMPLERS.includes(sampler)) throw new RangeError(`sampleScoreSde: sampler must be one of ${SCORE_SAMPLERS.join(', ')}, got ${String(sampler)}`);
   const snr = o.snr ?? 0.16;
   const [kPrior, kRun] = split(k, 2);
   const zT = sde.priorSample(kPrior, netShape(cfg, n), 'float32');
   let z: Tensor;
   if (sampler === 'annealed') {
-    z = annealedScoreSde(sde, score, zT, kRun, o.steps ?? 500, cfg.eps, snr, o.onProgress);
+    z = annealedScoreSde(sde, bindScore(scoreFn(cfg, sde), p), zT, kRun, o.steps ?? 500, cfg.eps, snr, o.onProgress);
   } else {
     const N = o.steps ?? (sampler === 'ode' ? undefined : 500);
-    let alg: SamplingAlgorithm<DiffusionState, DiffusionInfo>;
-    if (sampler === 'em') alg = eulerMaruyama(sde, score, { nSteps: N, eps: cfg.eps });
-    else if (sampler === 'pc') alg = predictorCorrector(sde, score, { nSteps: N, eps: cfg.eps, snr });
-    else if (sampler === 'ode') alg = N === undefined ? probabilityFlow(sde, score, { method: 'rk45', rtol: 1e-4, atol: 1e-4, eps: cfg.eps }) : probabilityFlow(sde, score, { method: 'heun', nSteps: N, eps: cfg.eps });
-    else throw new RangeError(`sampleScoreSde: sampler must be one of ${SCORE_SAMPLERS.join(', ')}, got ${String(sampler)}`);
+    const alg = scoreSdeSampler(p, cfg, { sampler, ...(N !== undefined ? { steps: N } : {}), snr });
     z = runAlg(alg, kRun, zT, N ?? 100, o.onProgress);
   }
   return toDataSpace(cfg, z);

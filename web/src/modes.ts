@@ -25,10 +25,10 @@ import {
   parseArch, initDeepEbm, deepEbmEnergy, deepEbmEnergies, standardization, trainDeepEbm, type DeepEbmConfig, type DeepEbmResumeState,
 } from '../../src/models/deepEbm/index.js';
 import type { DiffusionState } from '../../src/diffusion/index.js';
-import {
-  makeScoreSdeConfig, initScoreSdeState, scoreSdeTrainStep, scoreSdeSampler, sdeOf, netShape, toModelSpace, toDataSpace,
-  type ScoreArch, type ScoreSdeConfig, type ScoreSdeTrainState,
-} from '../../src/models/scoreSde/index.js';
+// The score-sde modules themselves, not its barrel: the file codec there pulls Node-only PNG code into the bundle.
+import { makeScoreSdeConfig, sdeOf, netShape, toModelSpace, toDataSpace, type ScoreArch, type ScoreSdeConfig } from '../../src/models/scoreSde/config.js';
+import { initScoreSdeState, scoreSdeTrainStep, type ScoreSdeTrainState } from '../../src/models/scoreSde/train.js';
+import { scoreSdeSampler } from '../../src/models/scoreSde/sample.js';
 import {
   jemConfig, jemStandardization, trainJemModel, sampleJemModel, evaluateJemModel, type JemConfig,
 } from '../../src/models/jem/index.js';

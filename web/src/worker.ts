@@ -11,8 +11,7 @@ import { ula, mala, hmc, annealedLangevin, geometricSigmas, gridSample, type Bas
 import { essMultiChain } from '../../src/eval/diagnostics.js';
 import { adam, type OptState, type GradientTransformation } from '../../src/optim/index.js';
 import { contrastiveDivergence, type CDLoss, type CDState } from '../../src/losses/contrastiveDivergence.js';
-import { cdStep, initCDState, gibbsSample, type RBMParams, type CDState as RbmCDState } from '../../src/models/rbm/index.js';
-import { initRbmForData } from '../../src/models/rbm/initForData.js';
+import { cdStep, initCDState, gibbsSample, initRbmForData, type RBMParams, type CDState as RbmCDState } from '../../src/models/rbm/index.js';
 import { getToy } from '../../src/data/toy.js';
 import type { MLPParams } from '../../src/nn/index.js';
 import { makeTarget, type Target, type Bounds } from './targets.js';

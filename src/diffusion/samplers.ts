@@ -168,8 +168,11 @@ export interface PredictorCorrectorOptions extends EulerMaruyamaOptions {
 
 /**
  * Predictor–corrector sampling (Song et al. 2021, Alg. 4/5): at each `tᵢ`, `M` Langevin corrector steps
- * `x ← x + ε s + √(2ε) z` with `ε = 2α (r‖z‖/‖s‖)²` (`annealedSnrStepSize` of src/samplers times α; norms averaged over rows; `α = 1 − β(tᵢ)Δt` for VP/sub-VP, 1 for
- * VE), then one Euler–Maruyama predictor step. `M + 1` score evaluations per step.
+ * `x ← x + ε s + √(2ε) z` with `ε = 2α (r‖z‖/‖s‖)²` (`annealedSnrStepSize` of src/samplers times α; norms averaged over rows), then
+ * one Euler–Maruyama predictor step. `α = 1` for VE; for VP/sub-VP it is DDPM's `αᵢ = 1 − βᵢ = ᾱᵢ/ᾱᵢ₋₁` taken
+ * exactly from the continuous schedule, `α = (m(tᵢ)/m(tᵢ − Δt))² = exp(−∫_{tᵢ−Δt}^{tᵢ} β(s) ds)` — Song et al.'s
+ * `1 − β(tᵢ)Δt` to first order, but in `(0, 1]` on any grid (the first-order form is ≤ 0 once `β(t)Δt ≥ 1`, e.g.
+ * `β_max = 20` on 10 steps, where the corrector's step size turns negative and the chain diverges). `M + 1` score evaluations per step.
  * @example predictorCorrector(veSDE({ sigmaMax: 10 }), score, { nSteps: 500, snr: 0.16 })
  */
 export function predictorCorrector(sde: SDE, score: BoundScore, opts: PredictorCorrectorOptions = {}): SamplingAlgorithm<DiffusionState, DiffusionInfo> {
@@ -190,8 +193,9 @@ export function predictorCorrector(sde: SDE, score: BoundScore, opts: PredictorC
       const keys = split(key, M + 1);
       let x = state.position;
       const n = x.shape[0];
-      // β(t) = −2 f(t) for VP and sub-VP; α = 1 − β(t)Δt mirrors DDPM's αᵢ.
-      const alpha = sde.kind === 've' ? 1 : 1 + 2 * sde.driftCoef(t) * dt;
+      // DDPM's αᵢ = ᾱᵢ/ᾱᵢ₋₁ with ᾱ(t) = m(t)²: the exact α = exp(−∫_{t−Δt}^{t} β(s) ds) for VP and sub-VP. It is in (0, 1]
+      // for any grid; the first-order 1 − β(t)Δt it replaces is ≤ 0 once β(t)Δt ≥ 1 (β_max = 20 on 10 steps).
+      const alpha = sde.kind === 've' ? 1 : (sde.meanCoef(t) / sde.meanCoef(Math.max(t - dt, 0))) ** 2;
       let lastEps = 0;
       const bad = new Uint8Array(n);
       for (let m = 0; m < M; m++) {

@@ -18,5 +18,7 @@ export { funnel } from './funnel.js';
 export type { FunnelParams } from './funnel.js';
 export { mlpEnergy, initMlpEnergy, convEnergy, initConvEnergy } from './neural.js';
 export type { MlpEnergyParams, MlpEnergyInit, ConvEnergyParams, ConvEnergyInit, DenseParams, EnergyActivation } from './neural.js';
+export { gaussHermiteSmoothed } from './smoothed.js';
+export { finiteDifferenceEnergy } from './finiteDifference.js';
 export { analyticEnergies } from './registry.js';
 export type { AnalyticEnergyName } from './registry.js';

@@ -191,3 +191,57 @@ export function acceptanceRate(infos: readonly { readonly acceptanceProb: Float6
 export function meanEnergyTrace(trace: readonly Float64Array[]): Float64Array {
   return Float64Array.from(trace, (e) => meanOf(e));
 }
+
+/** Summary statistics of MCMC output `samples [kept, chains, d]`. */
+export interface ChainSummary {
+  /** Sample mean per dimension over all recorded draws. */
+  mean: number[];
+  /** Sample covariance `d × d` (divisor `N − 1`). */
+  cov: number[][];
+  /** Multi-chain effective sample size per dimension (null where a coordinate is constant). */
+  ess: (number | null)[];
+  /** Split-R̂ per dimension (null where undefined). */
+  rhat: (number | null)[];
+  /** Monte Carlo standard error of each mean, `sd_j / √ESS_j`. */
+  mcse: (number | null)[];
+}
+
+/**
+ * Mean, covariance, ESS (Stan's multi-chain estimator), split-R̂ and MCSE per dimension of `samples [kept, chains, d]`.
+ * Undefined diagnostics (constant coordinates) are `null`, never NaN. (What `ebm sample --energy` reports.)
+ * @example const { mean, ess, mcse } = summarizeChains(sample(alg, { key, init, steps: 2000, burnIn: 500 }).samples);
+ */
+export function summarizeChains(samples: Tensor): ChainSummary {
+  const [kept, C, d] = samples.shape;
+  const N = kept * C;
+  const a = samples.data;
+  const mean = new Array<number>(d).fill(0);
+  for (let r = 0; r < N; r++) for (let j = 0; j < d; j++) mean[j] += a[r * d + j] / N;
+  const cov = Array.from({ length: d }, () => new Array<number>(d).fill(0));
+  for (let r = 0; r < N; r++) {
+    for (let i = 0; i < d; i++) {
+      const di = a[r * d + i] - mean[i];
+      for (let j = i; j < d; j++) cov[i][j] += di * (a[r * d + j] - mean[j]);
+    }
+  }
+  for (let i = 0; i < d; i++) for (let j = i; j < d; j++) cov[j][i] = cov[i][j] = cov[i][j] / Math.max(1, N - 1);
+  const ess: (number | null)[] = [], rhat: (number | null)[] = [], mcse: (number | null)[] = [];
+  for (let j = 0; j < d; j++) {
+    const ch = chainsOf(samples, (row) => row[j]);
+    // null only where the diagnostic is undefined because the coordinate never moved (zero variance); any other
+    // error propagates.
+    const safe = (f: () => number): number | null => {
+      try {
+        return f();
+      } catch (err) {
+        if (err instanceof RangeError && /zero (within-chain )?variance/.test(err.message)) return null;
+        throw err;
+      }
+    };
+    const e = safe(() => essMultiChain(ch));
+    ess.push(e);
+    rhat.push(safe(() => splitRhat(ch)));
+    mcse.push(e !== null && e > 0 ? Math.sqrt(cov[j][j] / e) : null);
+  }
+  return { mean, cov, ess, rhat, mcse };
+}

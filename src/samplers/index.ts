@@ -15,6 +15,7 @@ export { parallelTempering, geometricTemperatures, swapRates } from './pt.js';
 export type { PtState, PtInfo, PtOptions, PtLocalKernel } from './pt.js';
 export { blockGibbs } from './blockGibbs.js';
 export type { GibbsState, GibbsBlock, GibbsInfo, BlockGibbsOptions } from './blockGibbs.js';
+export { gridSample } from './gridSample.js';
 export { sample } from './sample.js';
 export type { SampleOptions, SampleResult } from './sample.js';
 export { samplerRegistry, SamplerOptionsError } from './registry.js';

@@ -72,6 +72,24 @@ describe('ebm train score / sample / eval (score-sde)', () => {
     });
   }
 
+  it('--sampler and --ode-tol reach the model: the file sampled with a named sampler equals the library\'s draw with it', async () => {
+    const { openModel } = await import('../../src/models/registry.js');
+    const m = await openModel(model);
+    const draw = async (...flags: string[]): Promise<number[]> => {
+      const out = join(dir, `req-${flags.join('')}.csv`);
+      expect((await ebm('sample', model, ...flags, '--steps', '12', '--n', '6', '--seed', '4', '--out', out)).code).toBe(0);
+      return Array.from((await loadCsv(out)).data.data);
+    };
+    const lib = (sampler?: string): number[] => Array.from(m.sample!({ key: key(4), n: 6, steps: 12, ...(sampler ? { sampler } : {}) }).data, Math.fround);
+    const [dflt, pc, annealed] = [await draw(), await draw('--sampler', 'pc'), await draw('--sampler', 'annealed')];
+    expect(dflt).toEqual(lib());
+    expect(pc).toEqual(lib('pc'));
+    expect(annealed).toEqual(lib('annealed'));
+    expect(pc).not.toEqual(dflt); // the VP model's default is em
+    const nll = async (tol: string): Promise<number> => JSON.parse((await ebm('eval', model, '--data', 'toy:8gaussians', '--n', '20', '--ode-tol', tol, '--json')).stdout).nll;
+    expect(await nll('1e-1')).not.toBe(await nll('1e-6'));
+  });
+
   it('sample --out .png draws the 2-D density with the samples', async () => {
     const out = join(dir, 's.png');
     const r = await ebm('sample', model, '--sampler', 'em', '--steps', '10', '--n', '20', '--out', out);

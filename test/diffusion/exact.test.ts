@@ -4,6 +4,7 @@ import {
   type SDE, type BoundScore,
 } from '../../src/diffusion/index.js';
 import { key } from '../../src/random/index.js';
+import { gaussianMixture } from '../../src/energy/index.js';
 import { add, type Tensor } from '../../src/tensor/index.js';
 import { mmd } from '../../src/eval/mmd.js';
 import { gridLogZ } from '../../src/eval/gridLogZ.js';
@@ -90,6 +91,32 @@ describe('probability-flow ODE log-likelihood of an energy-defined score matches
       const sd = Math.sqrt(d.reduce((a, b) => a + (b - m) ** 2, 0) / (d.length - 1));
       expect(sd).toBeGreaterThan(0); // the estimator is random
       expect(Math.abs(m)).toBeLessThan((4 * sd) / Math.sqrt(d.length) + 0.01);
+    });
+  }
+});
+
+describe('predictor–corrector on a coarse grid (VP, sub-VP: β_max·Δt ≥ 1)', () => {
+  // The corrector's α was 1 − β(t)Δt, negative at t = 1 with β_max = 20 on 10 steps: ε < 0, √(2ε) = NaN, every row
+  // diverged at step 1. It is now exp(−∫β) over the step, in (0, 1].
+  const gauss = gaussianMixture({ means: [[1, -0.5]], std: 0.7 });
+  const n = 1000;
+  for (const sde of [vpSDE(), subVpSDE()]) {
+    it(`${sde.description}: 10 steps stay finite with a positive corrector step and sample N(μ, 0.7²I)`, () => {
+      const alg = predictorCorrector(sde, (x, t) => marginal(sde, t, gauss).score(x), { nSteps: 10, snr: 0.16 });
+      const res = sample(alg, { key: key(11), init: sde.priorSample(key(12), [n, 2], 'float64'), steps: 10 });
+      expect(res.finalState.done).toBe(true);
+      expect(res.infos).toHaveLength(10);
+      for (const info of res.infos) expect(info.correctorStepSize).toBeGreaterThan(0);
+      const x = res.finalState.position.data;
+      for (let j = 0; j < 2; j++) {
+        let m = 0, v = 0;
+        for (let i = 0; i < n; i++) m += x[2 * i + j] / n;
+        for (let i = 0; i < n; i++) v += (x[2 * i + j] - m) ** 2 / (n - 1);
+        // Margins: 4 Monte Carlo standard errors plus the Euler–Maruyama bias of a 10-step grid (measured ≤ 0.08 in the
+        // mean and ≤ 15% in the sd over seeds 1–3 with 2 000 rows).
+        expect(Math.abs(m - gauss.means[0][j])).toBeLessThan(0.1 + (4 * 0.7) / Math.sqrt(n));
+        expect(Math.abs(Math.sqrt(v) / 0.7 - 1)).toBeLessThan(0.2 + 4 / Math.sqrt(2 * n));
+      }
     });
   }
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ess, essMultiChain, splitRhat, mcse, chainsOf, acceptanceRate, meanEnergyTrace } from '../../src/eval/diagnostics.js';
-import { key, normalArray, split } from '../../src/random/index.js';
+import { ess, essMultiChain, splitRhat, mcse, chainsOf, acceptanceRate, meanEnergyTrace, summarizeChains } from '../../src/eval/diagnostics.js';
+import { key, normal, normalArray, split } from '../../src/random/index.js';
 import { Tensor } from '../../src/tensor/index.js';
 
 /** Stationary AR(1): x_t = ρ x_{t−1} + √(1 − ρ²) ε_t, started from N(0, 1). */
@@ -67,5 +67,33 @@ describe('helpers', () => {
   it('acceptanceRate and meanEnergyTrace average their inputs', () => {
     expect(acceptanceRate([{ acceptanceProb: Float64Array.from([1, 0]) }, { acceptanceProb: Float64Array.from([0.5, 0.5]) }])).toBe(0.5);
     expect(Array.from(meanEnergyTrace([Float64Array.from([1, 3]), Float64Array.from([2, 2])]))).toEqual([2, 2]);
+  });
+});
+
+describe('summarizeChains (what ebm sample --energy reports)', () => {
+  it('mean and covariance of all draws, per-coordinate ESS/R̂/MCSE as the chain diagnostics give them; null for a constant coordinate', () => {
+    const kept = 400, C = 4;
+    const z = normal(key(21), [kept, C, 2], { dtype: 'float64' }).data;
+    const data = new Float64Array(kept * C * 3);
+    for (let r = 0; r < kept * C; r++) {
+      data[3 * r] = z[2 * r];
+      data[3 * r + 1] = 0.5 * z[2 * r] + z[2 * r + 1];
+      data[3 * r + 2] = 7; // never moves
+    }
+    const samples = new Tensor(data, [kept, C, 3]);
+    const s = summarizeChains(samples);
+    const N = kept * C;
+    const m0 = Array.from({ length: N }, (_, r) => data[3 * r]).reduce((a, b) => a + b, 0) / N;
+    expect(s.mean[0]).toBeCloseTo(m0, 12);
+    expect(s.mean[2]).toBeCloseTo(7, 10);
+    // Cov of (x, 0.5x + y) for x, y ~ N(0, 1): [[1, 0.5], [0.5, 1.25]] within 4 standard errors (≈ √(2/N)·scale).
+    expect(Math.abs(s.cov[0][0] - 1)).toBeLessThan(4 * Math.sqrt(2 / N));
+    expect(Math.abs(s.cov[0][1] - 0.5)).toBeLessThan(4 * Math.sqrt(1.25 / N + 0.25 / N));
+    expect(s.cov[1][0]).toBe(s.cov[0][1]);
+    const ch = chainsOf(samples, (row) => row[1]);
+    expect(s.ess[1]).toBe(essMultiChain(ch));
+    expect(s.rhat[1]).toBe(splitRhat(ch));
+    expect(s.mcse[1]).toBeCloseTo(Math.sqrt(s.cov[1][1] / s.ess[1]!), 12);
+    expect([s.ess[2], s.rhat[2], s.mcse[2]]).toEqual([null, null, null]);
   });
 });

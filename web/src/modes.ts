@@ -5,8 +5,8 @@
  *   buffer or from parallel-tempering chains (`losses/contrastiveDivergence`), run by the CLI's trainer
  *   (`trainDeepEbm`, divergence guard included) in short resumed chunks; the negatives are drawn on the heat map and
  *   the figures are those `ebm train ebm` / `ebm eval` print (loss, energy gap, grad norm, rollbacks, log Z, avgLogLik).
- * - **Score SDE** — a time-conditioned score network trained by the continuous DSM objective of a VP SDE
- *   (`diffusion`), then the reverse-time Euler–Maruyama sampler animated from the prior to the data, with its MMD to
+ * - **Score SDE** — the `score-sde` kind (`models/scoreSde`) on a VP SDE, trained by its pure `scoreSdeTrainStep`
+ *   (continuous DSM, uniform times), then the reverse-time Euler–Maruyama sampler (`scoreSdeSampler`) animated from the prior to the data, with its MMD to
  *   fresh data at the end.
  * - **JEM** — `models/jem` on the playground's 8×8 digit glyphs, trained by `trainJemModel` in resumed chunks;
  *   class-conditional SGLD samples (one row per class) and the figures of `ebm eval` (accuracy, ECE, NLL).
@@ -14,18 +14,20 @@
  * A run is always "the same run" as the CLI's: the chunks resume the trainer's state, so stopping and restarting does
  * not change the result.
  */
-import { Tensor, noGrad, valueAndGrad } from 'ebm-ts/tensor';
+import { Tensor, noGrad, gatherRows } from 'ebm-ts/tensor';
 import { foldIn, split, randintArray, type Key } from 'ebm-ts/random';
 import type { Energy } from 'ebm-ts/energy';
 import { ula, geometricTemperatures } from 'ebm-ts/samplers';
-import { adam, applyUpdates, type OptState } from 'ebm-ts/optim';
 import { contrastiveDivergence, type CDLoss } from 'ebm-ts/losses';
 import { gridLogZ } from 'ebm-ts/eval';
 import { mmd } from 'ebm-ts/eval';
 import {
   parseArch, initDeepEbm, deepEbmEnergy, deepEbmEnergies, standardization, trainDeepEbm, type DeepEbmConfig, type DeepEbmResumeState,
 } from 'ebm-ts/deepEbm';
-import { vpSDE, mlpScore, initTimeMLP, continuousDSM, eulerMaruyama, bindScore, type DiffusionState, type TimeMLPParams } from 'ebm-ts/diffusion';
+import type { DiffusionState } from 'ebm-ts/diffusion';
+import { makeScoreSdeConfig, sdeOf, netShape, toModelSpace, toDataSpace, type ScoreArch, type ScoreSdeConfig } from 'ebm-ts/scoreSde';
+import { initScoreSdeState, scoreSdeTrainStep, type ScoreSdeTrainState } from 'ebm-ts/scoreSde';
+import { scoreSdeSampler } from 'ebm-ts/scoreSde';
 import {
   jemConfig, jemStandardization, trainJemModel, sampleJemModel, evaluateJemModel, type JemConfig,
 } from 'ebm-ts/jem';
@@ -152,12 +154,10 @@ function viewEbm(env: ModeEnv, r: EbmRun): void {
 // Score SDE: continuous DSM on a VP SDE, then the reverse-time sampler animated.
 
 interface SdeRun {
-  shift: number[];
-  scale: number[];
+  cfg: ScoreSdeConfig;
+  /** Training rows in model space (standardised by the config). */
   data: Tensor;
-  params: TimeMLPParams;
-  opt: OptState;
-  step: number;
+  state: ScoreSdeTrainState;
   key: Key;
   sampling: { alg: SamplingAlgorithm<DiffusionState, DiffusionInfo>; state: DiffusionState; key: Key } | null;
   lastLoss: number;
@@ -165,46 +165,38 @@ interface SdeRun {
   figures: [string, string][];
 }
 
-const SDE = vpSDE();
-const SCORE = mlpScore(SDE);
-const SDE_LOSS = continuousDSM(SDE, { score: SCORE });
-const SDE_OPT = adam(2e-3, { clipNorm: 10 });
+// `ebm train score --sde vp --arch mlp:64,64 --t-sampling uniform --lr 2e-3`: the library's config, step and sampler.
+const SDE_LR = 2e-3;
 const SDE_STEPS = 200;
+const SDE_ARCH: ScoreArch = { kind: 'mlp', hidden: [64, 64], embedDim: 16, activation: 'silu' };
 
 function newSde(env: ModeEnv): SdeRun {
   const raw = env.trainingData();
-  const std = standardization(raw);
-  const data = new Tensor(Float32Array.from(raw.data, (v, i) => (v - std.shift[i % 2]) / std.scale[i % 2]), raw.shape);
-  const params = initTimeMLP(env.nextKey(), { dim: 2, hidden: [64, 64] });
-  return { shift: std.shift, scale: std.scale, data, params, opt: SDE_OPT.init(params), step: 0, key: env.nextKey(), sampling: null, lastLoss: NaN, mmd: null, figures: [] };
+  const cfg = makeScoreSdeConfig(raw, { sde: 'vp', arch: SDE_ARCH, tSampling: 'uniform' });
+  return {
+    cfg, data: toModelSpace(cfg, raw), state: initScoreSdeState(cfg, env.nextKey(), { lr: SDE_LR }), key: env.nextKey(),
+    sampling: null, lastLoss: NaN, mmd: null, figures: [],
+  };
 }
-
-const toData = (r: SdeRun, z: Tensor): Float32Array => Float32Array.from(z.data, (v, i) => r.shift[i % 2] + r.scale[i % 2] * v);
 
 function runSdeTraining(r: SdeRun): number[] {
   const losses: number[] = [];
+  const step = scoreSdeTrainStep(r.cfg, { lr: SDE_LR });
   const t0 = performance.now();
   while (performance.now() - t0 < BUDGET_MS || !losses.length) {
-    const [kb, kl] = split(foldIn(r.key, r.step + 1), 2);
-    const idx = randintArray(kb, 0, r.data.shape[0], 128);
-    const batch = new Tensor(Float32Array.from({ length: 256 }, (_, i) => r.data.data[2 * idx[i >> 1] + (i & 1)]), [128, 2]);
-    const [v, g] = valueAndGrad((p: TimeMLPParams) => SDE_LOSS(p, batch, kl).loss)(r.params);
-    const lv = v.item();
-    if (!Number.isFinite(lv)) throw new Error(`score SDE training diverged at step ${r.step + 1}: loss ${lv}`);
-    // Adam consumes its state: the run keeps only the new one.
-    const [u, next] = SDE_OPT.update(g, r.opt as OptState[], r.params);
-    r.params = applyUpdates(r.params, u);
-    r.opt = next;
-    r.step++;
-    r.lastLoss = lv;
-    losses.push(lv);
+    const [kb, kl] = split(foldIn(r.key, r.state.step + 1), 2);
+    const batch = gatherRows(r.data, randintArray(kb, 0, r.data.shape[0], 128));
+    const [next, info] = step(r.state, batch, kl);
+    r.state = next;
+    r.lastLoss = info.loss;
+    losses.push(info.loss);
   }
   return losses;
 }
 
 function startSdeSampling(env: ModeEnv, r: SdeRun): void {
-  const alg = eulerMaruyama(SDE, bindScore(SCORE, r.params), { nSteps: SDE_STEPS });
-  r.sampling = { alg, state: alg.init(SDE.priorSample(env.nextKey(), [500, 2])), key: env.nextKey() };
+  const alg = scoreSdeSampler(r.state.params, r.cfg, { sampler: 'em', steps: SDE_STEPS });
+  r.sampling = { alg, state: alg.init(sdeOf(r.cfg).priorSample(env.nextKey(), netShape(r.cfg, 500), 'float32')), key: env.nextKey() };
   r.mmd = null;
 }
 
@@ -226,12 +218,12 @@ function runSdeSampling(r: SdeRun): boolean {
 
 function viewSde(env: ModeEnv, r: SdeRun): void {
   if (r.sampling) {
-    const pts = toData(r, r.sampling.state.position);
+    const pts = Float32Array.from(toDataSpace(r.cfg, r.sampling.state.position).data);
     env.post({ type: 'points', layer: 'model', pts }, [pts.buffer]);
   }
   const t = r.sampling ? r.sampling.state.t : null;
   r.figures = [
-    ['step', String(r.step)], ['loss (DSM, λ = σ²)', fmt(r.lastLoss)],
+    ['step', String(r.state.step)], ['loss (DSM, λ = σ²)', fmt(r.lastLoss)],
     ['sampler', r.sampling ? `euler-maruyama ${r.sampling.state.step}/${SDE_STEPS}` : '—'], ['t', t === null ? '—' : t.toFixed(3)],
     ['MMD² to data', r.mmd === null ? '—' : fmt(r.mmd)],
   ];
@@ -330,13 +322,13 @@ export function isModeTab(tab: string): tab is ModeTab {
 
 function cliLine(m: Modes, mode: ModeTab): string {
   if (mode === 'ebm') return m.ebm ? ebmCli(m.ebm, m.ebm.state?.step ?? 0) : '';
-  if (mode === 'sde') return `ebm train score --data <target> --sde vp --steps ${m.sde?.step ?? 0} --lr 2e-3 && ebm sample model.safetensors --sampler em --steps ${SDE_STEPS}`;
+  if (mode === 'sde') return `ebm train score --data <target> --sde vp --arch mlp:64,64 --t-sampling uniform --steps ${m.sde?.state.step ?? 0} --lr 2e-3 && ebm sample model.safetensors --sampler em --steps ${SDE_STEPS}`;
   return `ebm train jem --data digits --hidden 64 --sgld-steps 10 --buffer 1000 --lr 2e-3 --warmup 20 --steps ${m.jem?.state?.step ?? 0} && ebm sample jem.safetensors --class k --steps ${m.params.jemSgldSteps}`;
 }
 
 function postStats(env: ModeEnv, m: Modes, mode: ModeTab, losses: number[], info = ''): void {
   const r = m[mode];
-  const step = mode === 'sde' ? m.sde?.step ?? 0 : (r as EbmRun | JemRun | null)?.state?.step ?? 0;
+  const step = mode === 'sde' ? m.sde?.state.step ?? 0 : (r as EbmRun | JemRun | null)?.state?.step ?? 0;
   const sampling = mode === 'sde' && !!m.sde?.sampling && !m.sde.sampling.state.done;
   env.post({ type: 'modeStats', mode, running: m.running[mode] || sampling, step, losses, figures: r?.figures ?? [], cli: cliLine(m, mode), info });
 }

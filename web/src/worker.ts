@@ -3,18 +3,18 @@
  * backend, off the main thread. A cooperative loop (`tick`) works for ~40 ms, posts what changed, then yields so
  * that control messages (stop, slider changes) are handled promptly.
  */
-import { Tensor, noGrad, gatherRows, add, reshape, broadcastTo, expandDims, logsumexp, neg } from 'ebm-ts/tensor';
+import { Tensor, noGrad, gatherRows } from 'ebm-ts/tensor';
 import { initBackend } from 'ebm-ts/backend';
 import { key as makeKey, foldIn, split, normal, uniformArray, randintArray, type Key } from 'ebm-ts/random';
-import type { Energy } from 'ebm-ts/energy';
-import { ula, mala, hmc, annealedLangevin, geometricSigmas, type BaseInfo, type SamplingAlgorithm } from 'ebm-ts/samplers';
+import { gaussHermiteSmoothed, type Energy } from 'ebm-ts/energy';
+import { ula, mala, hmc, annealedLangevin, geometricSigmas, gridSample, type BaseInfo, type SamplingAlgorithm } from 'ebm-ts/samplers';
 import { essMultiChain } from 'ebm-ts/eval';
 import { adam, type OptState, type GradientTransformation } from 'ebm-ts/optim';
 import { contrastiveDivergence, type CDLoss, type CDState } from 'ebm-ts/losses';
-import { createRBM, cdStep, initCDState, gibbsSample, type RBMParams, type CDState as RbmCDState } from 'ebm-ts/rbm';
+import { cdStep, initCDState, gibbsSample, initRbmForData, type RBMParams, type CDState as RbmCDState } from 'ebm-ts/rbm';
 import { getToy } from 'ebm-ts/toy';
 import type { MLPParams } from 'ebm-ts/nn';
-import { makeTarget, gridSample, type Target, type Bounds } from './targets.js';
+import { makeTarget, type Target, type Bounds } from './targets.js';
 import {
   makeMlpEnergyConfig as makeConfig, initMlpEnergy as initParams, standardize, unstandardize, type MlpEnergyModel,
 } from 'ebm-ts/mlpEnergy';
@@ -68,38 +68,6 @@ function postTargetHeatmap(): void {
 // ---------------------------------------------------------------------------------------------------------------
 // Samplers.
 
-/** 5-point Gauss–Hermite nodes and weights (∫ e^{−t²} f(t) dt ≈ Σ wᵢ f(tᵢ)). */
-const GH_T = [-2.0201828704560856, -0.9585724646138185, 0, 0.9585724646138185, 2.0201828704560856];
-const GH_W = [0.019953242059045913, 0.3936193231522412, 0.9453087204829419, 0.3936193231522412, 0.019953242059045913];
-
-/**
- * Gaussian smoothing of a 2-D energy by tensor-product Gauss–Hermite quadrature (25 nodes):
- * `E_σ(x) = −log E_ε[exp(−E(x + σε))] ≈ −log Σₖ ŵₖ exp(−E(x + σ√2·tₖ))`, `ŵ = w/π`. Approximate for large σ; used by
- * annealed Langevin when the target has no closed-form smoothed family.
- */
-function ghSmoothed(e: Energy, sigma: number): Energy {
-  const K = GH_T.length * GH_T.length;
-  const off = new Float32Array(K * 2);
-  const logw = new Float32Array(K);
-  let k = 0;
-  for (let a = 0; a < GH_T.length; a++) for (let b = 0; b < GH_T.length; b++, k++) {
-    off[2 * k] = sigma * Math.SQRT2 * GH_T[a];
-    off[2 * k + 1] = sigma * Math.SQRT2 * GH_T[b];
-    logw[k] = Math.log((GH_W[a] * GH_W[b]) / Math.PI);
-  }
-  const offT = new Tensor(off, [1, K, 2]);
-  const logwT = new Tensor(logw, [1, K]);
-  return {
-    dim: 2,
-    energy(x: Tensor): Tensor {
-      const n = x.shape[0];
-      const xs = reshape(add(broadcastTo(expandDims(x, 1), [n, K, 2]), offT), [n * K, 2]);
-      const ek = reshape(e.energy(xs), [n, K]);
-      return neg(logsumexp(add(neg(ek), logwT), 1));
-    },
-  };
-}
-
 interface SamplerRun {
   params: SamplerParams;
   alg: SamplingAlgorithm<unknown, BaseInfo> | null;
@@ -133,9 +101,9 @@ function buildAlg(p: SamplerParams): SamplingAlgorithm<unknown, BaseInfo> {
     case 'annealed': {
       const b = target.bounds;
       const sigmas = geometricSigmas(0.25 * Math.max(b[1] - b[0], b[3] - b[2]), 0.05, 10);
-      const family = target.smoothed ?? ((s: number) => ghSmoothed(E, s));
+      const family = target.smoothed ?? ((s: number) => gaussHermiteSmoothed(E, s));
       const sL = sigmas[sigmas.length - 1];
-      return annealedLangevin(family, { sigmas, stepsPerLevel: 40, eps: p.stepSize * sL * sL, temperature: T }) as SamplingAlgorithm<unknown, BaseInfo>;
+      return annealedLangevin(family, { sigmas, stepsPerLevel: 40, stepSize: p.stepSize * sL * sL, temperature: T }) as SamplingAlgorithm<unknown, BaseInfo>;
     }
     default: throw new Error(`unknown sampler "${String(p.kind)}"`);
   }
@@ -441,11 +409,8 @@ function ensureRbm(): RBMParams {
   const k = nextKey();
   rbm.data = rbm.params.data === 'digits' ? digitGlyphs(k, 2000).x : getToy('bars-and-stripes:8').sample(k, 2000);
   const nv = 64;
-  const meanV = new Float64Array(nv);
-  for (let i = 0; i < rbm.data.shape[0]; i++) for (let j = 0; j < nv; j++) meanV[j] += rbm.data.data[i * nv + j] / rbm.data.shape[0];
-  // Hinton's guide: visible biases log(p/(1 − p)) of the data means, small random weights.
-  const vb = Array.from(meanV, (p) => { const q = Math.min(Math.max(p, 0.01), 0.99); return Math.log(q / (1 - q)); });
-  rbm.rbm = createRBM({ nVisible: nv, nHidden: rbm.params.hidden, key: nextKey(), weightScale: 0.01, visibleBias: vb });
+  // The library's data-dependent start (`ebm train rbm`'s): logit visible biases of the data means, W ~ N(0, 0.01²).
+  rbm.rbm = initRbmForData(nextKey(), rbm.data, { visible: 'bernoulli', categories: 1, nVisible: nv, nHidden: rbm.params.hidden });
   rbm.state = initCDState();
   const u = uniformArray(nextKey(), 64 * nv, 'float32');
   for (let i = 0; i < u.length; i++) u[i] = u[i] < 0.5 ? 1 : 0;

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { key as makeKey } from '../../random/index.js';
 import { loadAnyModel } from '../models.js';
-import { scoreRequest } from '../kinds/scoreOptions.js';
+import { scoreEvalRequest } from '../kinds/scoreOptions.js';
 import { printResult, runCommand, type CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { parseChoice, parsePositiveInt } from '../options.js';
@@ -54,7 +54,7 @@ export function register(program: Command, ctx: CliContext): void {
       if (data.cols !== m.dim) throw new UsageError(`--data ${o.data}: has ${data.cols} columns but the model takes ${m.dim}`);
       const report: Record<string, unknown> = {};
       const figures = m.evaluate(data, {
-        key: makeKey(o.seed), gridRes: o.grid, aisBetas: o.aisBetas, aisRuns: o.aisRuns, report, ...(o.logz && o.logz !== 'grid' ? { logz: o.logz } : {}), ...scoreRequest(),
+        key: makeKey(o.seed), gridRes: o.grid, aisBetas: o.aisBetas, aisRuns: o.aisRuns, report, ...(o.logz && o.logz !== 'grid' ? { logz: o.logz } : {}), ...scoreEvalRequest(cmd.opts()),
       });
       const result: Record<string, unknown> = { model: modelPath, kind: m.kind, data: o.data, ...figures, ...report };
       if (data.logDensity && figures.avgLogLik !== undefined) {

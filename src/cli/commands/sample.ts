@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { key as makeKey } from '../../random/index.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { loadAnyModel } from '../models.js';
-import { scoreRequest } from '../kinds/scoreOptions.js';
+import { scoreSampleRequest } from '../kinds/scoreOptions.js';
 import { printResult, runCommand, type CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { parseFloatValue, parsePositiveFloat, parsePositiveInt } from '../options.js';
@@ -75,7 +75,7 @@ export function register(program: Command, ctx: CliContext): void {
         ...(steps !== undefined ? { steps } : {}),
         ...(o.stepSize !== undefined ? { stepSize: o.stepSize } : {}),
         ...(classIndex !== undefined ? { classIndex } : {}),
-        ...(scoreRequest().sampler !== undefined ? { sampler: scoreRequest().sampler } : {}),
+        ...scoreSampleRequest(cmd),
         onProgress: (d: number) => bar.update(d),
       };
       const sample = m.sample.bind(m);

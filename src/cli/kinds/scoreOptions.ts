@@ -5,9 +5,9 @@
  *   also accepts the diffusion samplers; with `--energy` they are refused (exit 2).
  * - `ebm eval MODEL --nll ode [--ode-tol T]`: likelihood method and RK45 tolerance of score-sde models.
  *
- * A `preAction` hook records the values given on the command line for the invocation being run; the score-sde
- * handler reads them with {@link scoreRequest}. (The cleaner long-term route is a `sampler` field in
- * `SampleOptions` passed by `ebm sample`; see the report of issue 7.)
+ * The commands read these options from their own parsed options ({@link scoreSampleRequest},
+ * {@link scoreEvalRequest}) and pass them to the model's `sample` / `evaluate` explicitly; nothing is kept between
+ * invocations.
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { parseChoice, parsePositiveFloat } from '../options.js';
@@ -26,25 +26,31 @@ export interface ScoreRequest {
   odeTol?: number;
 }
 
-let current: ScoreRequest = {};
-
-/** The score-sde request of the invocation being run (empty outside `ebm sample`/`ebm eval`). */
-export function scoreRequest(): ScoreRequest {
-  return current;
-}
-
-/** Sets the request (used by the hook; tests may call it to drive the handler directly). */
-export function setScoreRequest(r: ScoreRequest): void {
-  current = { ...r };
+/**
+ * The score-sde request of an `ebm sample` invocation: `--sampler` when it was given on the command line (its default
+ * belongs to `--energy` sampling; a model file then uses its kind's default sampler).
+ * @example m.sample({ key, n, ...scoreSampleRequest(cmd) })
+ */
+export function scoreSampleRequest(cmd: Command): ScoreRequest {
+  const sampler = cmd.getOptionValueSource('sampler') === 'cli' ? (cmd.opts() as { sampler?: unknown }).sampler : undefined;
+  return typeof sampler === 'string' ? { sampler } : {};
 }
 
 /**
- * Extends the built `sample` and `eval` commands of `program` with the score-sde options and installs the
- * `preAction` hooks that record them. Call once per program, after the commands are registered.
+ * The score-sde request of an `ebm eval` invocation: `--nll` and `--ode-tol` when given (options added by
+ * {@link extendForScoreSde}).
+ * @example m.evaluate(data, { key, ...scoreEvalRequest(cmd.opts()) })
+ */
+export function scoreEvalRequest(o: { nll?: unknown; odeTol?: unknown }): ScoreRequest {
+  return { ...(typeof o.nll === 'string' ? { nll: o.nll } : {}), ...(typeof o.odeTol === 'number' ? { odeTol: o.odeTol } : {}) };
+}
+
+/**
+ * Extends the built `sample` and `eval` commands of `program` with the score-sde options (and the check that
+ * `--energy` refuses a diffusion sampler). Call once per program, after the commands are registered.
  * @example const program = buildProgram(ctx); extendForScoreSde(program);
  */
 export function extendForScoreSde(program: Command): void {
-  current = {};
   const sample = program.commands.find((c) => c.name() === 'sample');
   if (sample) {
     const opt = sample.options.find((o) => o.long === '--sampler');
@@ -69,7 +75,6 @@ export function extendForScoreSde(program: Command): void {
       if (given && o.energy !== undefined && (DIFFUSION_SAMPLER_NAMES as readonly string[]).includes(o.sampler ?? '') && o.sampler !== 'annealed') {
         action.error(`error: option '--sampler <name>' argument '${o.sampler}' is invalid. ${o.sampler} is a diffusion sampler for score-sde model files, not for --energy`, { exitCode: 2, code: 'commander.invalidArgument' });
       }
-      current = given && o.sampler !== undefined ? { sampler: o.sampler } : {};
     });
   }
   const evalCmd = program.commands.find((c) => c.name() === 'eval');
@@ -77,9 +82,5 @@ export function extendForScoreSde(program: Command): void {
     evalCmd
       .option('--nll <method>', 'score-sde models: log-likelihood method (ode: probability-flow ODE, the default)', parseChoice(['ode'] as const))
       .option('--ode-tol <tol>', 'score-sde models: RK45 tolerance rtol = atol of the ODE likelihood (default 1e-5)', parsePositiveFloat);
-    evalCmd.hook('preAction', (_cmd, action) => {
-      const o = action.opts() as { nll?: string; odeTol?: number };
-      current = { ...(o.nll !== undefined ? { nll: o.nll } : {}), ...(o.odeTol !== undefined ? { odeTol: o.odeTol } : {}) };
-    });
   }
 }

@@ -12,8 +12,8 @@ import { initMlpEnergy, energyZ, type MlpEnergyConfig } from './model.js';
 
 /**
  * The training loss of a config, on standardised rows `z [B, d]` (score `s(z) = −∇_z E`):
- * - `dsm`: `z̃ = z + σε`, `L = ½‖σ∇_zE(z̃) − ε‖²` averaged over the batch — `σ²` times the library's
- *   `denoisingScoreMatching` (the scale at which every σ contributes alike; the CLI's and the playground's convention);
+ * - `dsm`: the library's `denoisingScoreMatching` with `weighting: 'sigma2'`: `z̃ = z + σε`,
+ *   `L = ½‖σ∇_zE(z̃) − ε‖²` averaged over the batch (the scale at which every σ contributes alike);
  * - `ssm`: the library's `slicedScoreMatching` with one Gaussian projection per row.
  * Both draw their noise as `normal(key, [B, d])`. Aux: `{ loss }` (and SSM's two terms).
  * @example const { loss } = mlpEnergyLoss(cfg)(params, zBatch, key(3));
@@ -21,12 +21,7 @@ import { initMlpEnergy, energyZ, type MlpEnergyConfig } from './model.js';
 export function mlpEnergyLoss(cfg: MlpEnergyConfig): ScoreLoss<MLPParams> {
   const model = { energy: (p: MLPParams, z: Tensor) => energyZ(p, cfg, z) };
   if (cfg.loss === 'ssm') return slicedScoreMatching<MLPParams>(model, { projection: 'gaussian' });
-  const s2 = cfg.sigma * cfg.sigma;
-  const dsm = denoisingScoreMatching<MLPParams>(model, { sigma: cfg.sigma });
-  return (p, batch, key) => {
-    const r = dsm(p, batch, key);
-    return { loss: mul(r.loss, s2), aux: { loss: (r.aux.loss ?? NaN) * s2 } };
-  };
+  return denoisingScoreMatching<MLPParams>(model, { sigma: cfg.sigma, weighting: 'sigma2' });
 }
 
 /**

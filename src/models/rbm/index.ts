@@ -9,6 +9,8 @@ export {
   createRBM, cloneParams, validateParams, checkVisible, oneHotCategories, nVisibleOf, nHiddenOf, NotFittedError,
 } from './params.js';
 export type { RBMParams, VisibleType, CreateRBMOptions } from './params.js';
+export { initRbmForData } from './initForData.js';
+export type { RbmInitConfig } from './initForData.js';
 export {
   freeEnergy, energy, hiddenProbabilities, visibleMean, sampleHidden, sampleVisible, gibbsSample,
   freeEnergyRaw, hiddenProbsRaw, visibleMeanRaw, visibleSampleRaw, visiblePreactivation, hiddenPreactivation,

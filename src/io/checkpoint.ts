@@ -8,8 +8,8 @@
  * (with `{"$tensor": name}` in place of each tensor) goes into the metadata as JSON. float32/float64 tensors and
  * JSON numbers round-trip bit-exactly, so a resumed run continues with identical numbers.
  */
-import { readFile } from 'node:fs/promises';
 import { Tensor } from '../tensor/tensor.js';
+import { readInputFile } from './safeFile.js';
 import { isKey, type Key } from '../random/key.js';
 import { DataError } from './errors.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
@@ -143,8 +143,9 @@ export function saveCheckpointSync(path: string, ck: Checkpoint): void {
 export async function loadCheckpoint<M extends Record<string, unknown> = Record<string, unknown>>(path: string, opts: { kind?: string } = {}): Promise<Checkpoint<M>> {
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(path);
+    bytes = await readInputFile(path);
   } catch (e) {
+    if (e instanceof DataError) throw e;
     throw new DataError(`cannot read checkpoint (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
   }
   const ck = decodeCheckpoint<M>(bytes, path);

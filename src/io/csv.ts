@@ -1,6 +1,6 @@
 /** Numeric CSV/TSV reading and writing. Every cell must be a finite number; errors name the line and column. */
-import { readFile } from 'node:fs/promises';
 import { ShapeError, Tensor, allocate, type DType } from '../tensor/tensor.js';
+import { readInputText } from './safeFile.js';
 import { writeFileAtomic } from './atomic.js';
 import { DataError } from './errors.js';
 
@@ -339,8 +339,9 @@ export function formatCsv(t: Tensor, header?: readonly string[], opts: { delimit
 export async function loadCsv(path: string, opts: Omit<CsvParseOptions, 'file'> = {}): Promise<CsvData> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readInputText(path);
   } catch (e) {
+    if (e instanceof DataError) throw e;
     throw new DataError(`cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
   }
   return parseCsv(text, { ...opts, file: path });

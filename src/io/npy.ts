@@ -3,8 +3,8 @@
  * a Python dict literal `{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }` padded with spaces and `\n`,
  * then the raw data.
  */
-import { readFile } from 'node:fs/promises';
 import { Tensor, allocate, shapeSize, type DType } from '../tensor/tensor.js';
+import { readInputFile } from './safeFile.js';
 import { writeFileAtomic } from './atomic.js';
 import { DataError } from './errors.js';
 
@@ -255,8 +255,9 @@ export function encodeNpy(t: Tensor): Uint8Array {
 export async function loadNpy(path: string, opts: { dtype?: DType } = {}): Promise<Tensor> {
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(path);
+    bytes = await readInputFile(path);
   } catch (e) {
+    if (e instanceof DataError) throw e;
     throw new DataError(`cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
   }
   return decodeNpy(bytes, { ...opts, file: path });

@@ -3,8 +3,8 @@
  * The header maps each tensor name to `{"dtype","shape","data_offsets":[begin,end]}` (offsets relative to the start of
  * the buffer, little-endian row-major data) plus an optional `"__metadata__"` map of string to string.
  */
-import { readFile } from 'node:fs/promises';
 import { Tensor, shapeSize } from '../tensor/tensor.js';
+import { readInputFile } from './safeFile.js';
 import { writeFileAtomic } from './atomic.js';
 import { DataError } from './errors.js';
 
@@ -410,8 +410,9 @@ export async function saveSafetensors(path: string, tensors: Record<string, Tens
 export async function loadSafetensors(path: string): Promise<SafetensorsContents> {
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(path);
+    bytes = await readInputFile(path);
   } catch (e) {
+    if (e instanceof DataError) throw e;
     throw new DataError(`cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
   }
   return decodeSafetensors(bytes, path);

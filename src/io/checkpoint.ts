@@ -67,10 +67,14 @@ function flatten(tree: StateTree): Flat {
   return { tensors, skeleton };
 }
 
+/** Deepest nesting of a checkpoint's state skeleton (training states nest a few levels). */
+const MAX_SKELETON_DEPTH = 64;
+
 function unflatten(skel: unknown, tensors: Record<string, Tensor>, file: string): StateTree {
-  const walk = (v: unknown): StateTree => {
+  const walk = (v: unknown, depth = 0): StateTree => {
+    if (depth > MAX_SKELETON_DEPTH) throw new DataError(`checkpoint state skeleton is nested deeper than ${MAX_SKELETON_DEPTH} levels`, { file });
     if (v === null || typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') return v;
-    if (Array.isArray(v)) return v.map(walk);
+    if (Array.isArray(v)) return v.map((e) => walk(e, depth + 1));
     if (typeof v === 'object') {
       const o = v as Record<string, unknown>;
       if (typeof o.$tensor === 'string') {
@@ -80,7 +84,8 @@ function unflatten(skel: unknown, tensors: Record<string, Tensor>, file: string)
       }
       if (typeof o.$num === 'string') return Number(o.$num);
       const out: Record<string, StateTree> = {};
-      for (const [k, e] of Object.entries(o)) out[k] = walk(e);
+      // defineProperty: a key such as `__proto__` becomes an own entry, never the record's prototype
+      for (const [k, e] of Object.entries(o)) Object.defineProperty(out, k, { value: walk(e, depth + 1), enumerable: true, writable: true, configurable: true });
       return out;
     }
     throw new DataError('checkpoint state skeleton holds an invalid value', { file });

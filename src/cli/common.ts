@@ -126,9 +126,16 @@ export function columnStats(x: Tensor): { min: number; max: number; mean: number
   }
   let total = 0;
   for (const s of colSum) total += s;
+  // loops, not Math.min(...cols): a spread of 100k+ columns overflows the call stack
+  let min = Infinity;
+  let max = -Infinity;
+  for (let j = 0; j < d; j++) {
+    if (colMin[j] < min) min = colMin[j];
+    if (colMax[j] > max) max = colMax[j];
+  }
   return {
-    min: Math.min(...colMin),
-    max: Math.max(...colMax),
+    min,
+    max,
     mean: total / (n * d),
     colMin,
     colMax,

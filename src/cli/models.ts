@@ -7,7 +7,8 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { Key } from '../random/key.js';
 import { DataError } from '../io/errors.js';
 import { loadSafetensors } from '../io/safetensors.js';
-import { MODEL_FORMAT, type ModelFile } from '../io/model.js';
+import { MODEL_FORMAT, checkModelValues, type ModelFile } from '../io/model.js';
+import { isAllocationFailure } from './errors.js';
 import type { Dataset } from '../data/spec.js';
 
 /** Options passed to {@link LoadedModel.sample}; each kind documents which it uses and ignores the rest. */
@@ -104,5 +105,13 @@ export async function loadAnyModel(path: string): Promise<LoadedModel> {
     throw new DataError(`metadata "${k}" is not a JSON object`, { file: path });
   };
   const file: ModelFile = { kind, version: metadata.version ?? 'unknown', config: parse('config'), provenance: parse('provenance'), tensors };
-  return h.fromFile(file, path);
+  checkModelValues(tensors, file.config, path);
+  try {
+    return h.fromFile(file, path);
+  } catch (e) {
+    // a kind's config validation (RangeError, TypeError…) names the file too
+    if (e instanceof DataError) throw e;
+    if (e instanceof Error && !isAllocationFailure(e)) throw new DataError(`not a usable ${kind} model: ${e.message}`, { file: path });
+    throw e;
+  }
 }

@@ -4,6 +4,9 @@
  */
 import { DataError } from '../io/errors.js';
 import { DTypeError, ShapeError } from '../tensor/tensor.js';
+import { TrainingDivergedError } from '../models/deepEbm/guard.js';
+import { CDDivergenceError } from '../losses/contrastiveDivergence.js';
+import { DivergenceError } from '../samplers/types.js';
 
 /**
  * Bad command-line usage: an invalid flag value, a missing required flag, an incompatible combination. Its message
@@ -51,6 +54,8 @@ export const EXIT_USAGE = 2;
 export function exitCodeFor(err: unknown): number {
   if (err instanceof InterruptedError) return err.signal === 'SIGINT' ? EXIT_SIGINT : EXIT_SIGTERM;
   if (err instanceof NonFiniteResultError || isAllocationFailure(err)) return EXIT_USAGE;
+  // a run that went non-finite (training or sampling diverged): the settings do not fit the problem
+  if (err instanceof TrainingDivergedError || err instanceof CDDivergenceError || err instanceof DivergenceError) return EXIT_USAGE;
   if (err instanceof UsageError || err instanceof DataError || err instanceof ShapeError || err instanceof DTypeError) return EXIT_USAGE;
   return EXIT_FAILURE;
 }

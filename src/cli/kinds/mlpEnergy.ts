@@ -10,6 +10,7 @@
  * Both are computed with nested gradients: `∇_zE` via `grad` inside the loss differentiated by `valueAndGrad`.
  */
 import { Tensor, ShapeError, valueAndGrad, grad, noGrad, add, sub, mul, neg, sum, mean, square, gatherRows, logsumexp, allFinite } from '../../tensor/index.js';
+import { TrainingDivergedError } from '../../models/deepEbm/guard.js';
 import { key as makeKey, split, normal, foldIn, type Key } from '../../random/index.js';
 import { epochBatchIndices } from '../../data/batches.js';
 import type { MLPParams } from '../../nn/index.js';
@@ -110,7 +111,7 @@ export async function trainMlpEnergy(o: TrainMlpEnergyOptions): Promise<TrainedM
       const lossFn = (p: MLPParams) => (cfg.loss === 'dsm' ? dsmLoss(p, cfg, zb, noise) : ssmLoss(p, cfg, zb, noise));
       const [loss, g] = valueAndGrad(lossFn)(s.params);
       const lv = loss.item();
-      if (!Number.isFinite(lv)) throw new Error(`training diverged at step ${t}: loss is ${lv} (try a smaller --lr)`);
+      if (!Number.isFinite(lv)) throw new TrainingDivergedError(`training diverged at step ${t}: loss is ${lv} (try a smaller --lr)`, []);
       const [u, nextOpt] = opt.update(g, s.opt as OptState[], s.params);
       const params = applyUpdates(s.params, u);
       let metrics: Record<string, number> | undefined;

@@ -9,6 +9,7 @@
  * - `sm`: exact Hyvärinen `½‖s‖² + tr ∇ₓs` (D backward passes; small D).
  */
 import { Tensor, valueAndGrad, gatherRows, allFinite, reshape } from '../../tensor/index.js';
+import { TrainingDivergedError } from '../../models/deepEbm/guard.js';
 import { key as makeKey, split, foldIn } from '../../random/index.js';
 import { adam, applyUpdates, cosineDecay, globalNorm, type LearningRate, type OptState } from '../../optim/index.js';
 import { saveModel, layoutOf } from '../../io/model.js';
@@ -122,7 +123,7 @@ export async function trainEbmByScoreMatching(
       const xb = reshape(gatherRows(x, batchIdx(t)), shape);
       const [l, g] = valueAndGrad((p: Record<string, Tensor>) => loss(p, xb, k).loss)(s.params);
       const lv = l.item();
-      if (!Number.isFinite(lv)) throw new Error(`training diverged at step ${t}: loss is ${lv} (try a smaller --lr${o.loss === 'dsm' ? ' or a larger --sigma' : ''})`);
+      if (!Number.isFinite(lv)) throw new TrainingDivergedError(`training diverged at step ${t}: loss is ${lv} (try a smaller --lr${o.loss === 'dsm' ? ' or a larger --sigma' : ''})`, []);
       const [u, nextOpt] = opt.update(g, s.opt as OptState[], s.params);
       const metrics = want ? { loss: lv, gradNorm: globalNorm(g), lr: typeof sched === 'number' ? sched : sched(t - 1) } : undefined;
       if (metrics) last = metrics;

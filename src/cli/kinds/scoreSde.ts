@@ -11,6 +11,7 @@
  * Importing this module registers the kind with the model registry (`ebm sample`, `ebm eval`).
  */
 import { Tensor, valueAndGrad, noGrad, reshape, gatherRows, allFinite, tensor, mul, add, sub, div, sum, square, concat } from '../../tensor/index.js';
+import { TrainingDivergedError } from '../../models/deepEbm/guard.js';
 import { key as makeKey, split, normal, uniform, foldIn, type Key } from '../../random/index.js';
 import { isActivation, checkFourierFeatures, fourierFeatureFn, type Activation, type FourierFeatures } from '../../nn/index.js';
 import { adam, applyUpdates, globalNorm, type OptState, type GradientTransformation } from '../../optim/index.js';
@@ -475,7 +476,7 @@ export async function trainScoreSde(o: TrainScoreSdeOptions): Promise<TrainedSco
         return r.loss;
       })(s.params);
       const l = lv.item();
-      if (!Number.isFinite(l)) throw new Error(`training diverged at step ${t}: loss is ${l} (try a smaller --lr)`);
+      if (!Number.isFinite(l)) throw new TrainingDivergedError(`training diverged at step ${t}: loss is ${l} (try a smaller --lr)`, []);
       const [u, nextOpt] = opt.update(g, s.opt as OptState[], s.params);
       const params = applyUpdates(s.params, u);
       const nextEma = s.ema ? emaUpdate(s.ema, params, ema) : null;

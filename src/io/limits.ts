@@ -7,7 +7,6 @@
  * - `EBM_MAX_MEMORY`: memory budget of one command (default 75% of the memory the OS reports available, at least
  *   256 MiB). Same syntax.
  */
-import { freemem } from 'node:os';
 import { DataError } from './errors.js';
 
 const UNITS: Record<string, number> = { '': 1, B: 1, K: 2 ** 10, KB: 2 ** 10, M: 2 ** 20, MB: 2 ** 20, G: 2 ** 30, GB: 2 ** 30, T: 2 ** 40, TB: 2 ** 40 };
@@ -39,7 +38,7 @@ export function formatBytes(n: number): string {
 }
 
 function envSize(name: string): number | undefined {
-  const raw = process.env[name];
+  const raw = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
   if (raw === undefined || raw.trim() === '') return undefined;
   const v = parseSize(raw);
   if (v === undefined) throw new DataError(`${name}="${raw.slice(0, 40)}" is not a size (use e.g. 512M or 4G)`);
@@ -54,9 +53,17 @@ export function maxInputBytes(): number {
   return envSize('EBM_MAX_INPUT_BYTES') ?? DEFAULT_MAX_INPUT_BYTES;
 }
 
+/** Memory the OS reports available (`os.freemem()`, looked up lazily so browser bundles need no `node:os`); 4 GiB when unknown. */
+function availableMemory(): number {
+  const p = (globalThis as { process?: { getBuiltinModule?(id: string): unknown } }).process;
+  const os = p?.getBuiltinModule?.('node:os') as { freemem?(): number } | undefined;
+  const v = os?.freemem?.();
+  return typeof v === 'number' && v > 0 ? v : 2 ** 32;
+}
+
 /** The memory budget of one command: `EBM_MAX_MEMORY`, else 75% of available memory (at least 256 MiB). */
 export function memoryBudget(): number {
-  return envSize('EBM_MAX_MEMORY') ?? Math.max(2 ** 28, Math.floor(0.75 * freemem()));
+  return envSize('EBM_MAX_MEMORY') ?? Math.max(2 ** 28, Math.floor(0.75 * availableMemory()));
 }
 
 /**

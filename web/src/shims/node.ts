@@ -1,6 +1,6 @@
 /**
  * Browser stand-ins for the Node built-ins (`node:fs`, `node:fs/promises`, `node:path`) that a few library modules
- * import statically (`src/io/safetensors.ts`, `src/io/model.ts`, `src/io/atomic.ts`). The playground only uses their
+ * import statically (`src/io/safetensors.ts`, `src/io/model.ts`, `src/io/atomic.ts`, `src/io/safeFile.ts`). The playground only uses their
  * pure functions (`encodeSafetensors`, `decodeSafetensors`, `encodeModel`, `checkTensorLayout`); any file-system call
  * reaching these stubs is a bug and throws an error saying so. `web/vite.config.ts` aliases the built-ins here.
  */
@@ -23,6 +23,20 @@ export function closeSync(): never { return unavailable('fs.closeSync'); }
 export function renameSync(): never { return unavailable('fs.renameSync'); }
 /** Stub of `fs.unlinkSync`: always throws. */
 export function unlinkSync(): never { return unavailable('fs.unlinkSync'); }
+/** Stub of `fs.statSync`: always throws. */
+export function statSync(): never { return unavailable('fs.statSync'); }
+/** Stub of `fs.lstatSync`: always throws. */
+export function lstatSync(): never { return unavailable('fs.lstatSync'); }
+/** Stub of `fs.fstatSync`: always throws. */
+export function fstatSync(): never { return unavailable('fs.fstatSync'); }
+/** Stub of `fs.readSync`: always throws. */
+export function readSync(): never { return unavailable('fs.readSync'); }
+/** Stub of `fs.readdirSync`: always throws. */
+export function readdirSync(): never { return unavailable('fs.readdirSync'); }
+/** Stub of `fs.realpathSync`: always throws. */
+export function realpathSync(): never { return unavailable('fs.realpathSync'); }
+/** Stub of `fs.constants` (the open flags guarded reads use). */
+export const constants = { O_RDONLY: 0, O_NONBLOCK: 0 };
 /** Stub of `fs.existsSync`: nothing exists in the browser. */
 export function existsSync(): boolean { return false; }
 /** Stub of `fs/promises.readFile`: always rejects. */
@@ -43,5 +57,6 @@ export function join(...parts: string[]): string { return parts.filter((s) => s 
 /** Default export, for `import fs from 'node:fs'` style imports. */
 export default {
   readFileSync, openSync, writeSync, fsyncSync, closeSync, renameSync, unlinkSync, existsSync, readFile, open, rename, unlink,
+  statSync, lstatSync, fstatSync, readSync, readdirSync, realpathSync, constants,
   basename, dirname, join,
 };

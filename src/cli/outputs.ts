@@ -47,7 +47,12 @@ export function namedFiles(opts: Record<string, unknown>, args: readonly unknown
   }
   for (const [k, flag] of Object.entries(INPUT_FLAGS)) {
     const v = opts[k];
-    if (typeof v === 'string' && existsSync(v)) inputs.push({ flag, path: v });
+    if (typeof v !== 'string') continue;
+    if (existsSync(v)) inputs.push({ flag, path: v });
+    else {
+      const bare = v.replace(/^(csv|npy|idx):/, ''); // a data spec forcing the format names a file too
+      if (bare !== v && existsSync(bare)) inputs.push({ flag, path: bare });
+    }
   }
   for (const a of args) if (typeof a === 'string' && a !== '' && existsSync(a)) inputs.push({ flag: 'argument', path: a });
   return { outputs, inputs };

@@ -86,6 +86,10 @@ describe('aliased paths', () => {
       expect(readFileSync(data).equals(dataBytes)).toBe(true);
     });
   }
+  it('a data spec with a format prefix (csv:d.csv) still names the input file', () => {
+    expectRefusal(runCli(dir, ['score', model, '--data', 'csv:d.csv', '--out', 'd.csv']), /same file as the input --data d.csv/);
+    expect(readFileSync(data).equals(dataBytes)).toBe(true);
+  });
   it('two outputs on one file are refused (--out / --checkpoint, --out / --log, default checkpoint)', () => {
     expectRefusal(runCli(dir, ['train', 'mlp-energy', '--data', data, '--steps', '2', '--out', 'y.safetensors', '--checkpoint', 'y.safetensors', '--checkpoint-every', '1']), /--checkpoint y.safetensors: same file as --out/);
     expectRefusal(runCli(dir, ['train', 'mlp-energy', '--data', data, '--steps', '2', '--out', 'y.safetensors', '--log', './y.safetensors']), /same file as --out/);

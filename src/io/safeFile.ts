@@ -24,15 +24,12 @@ function errCode(e: unknown): string {
 
 /**
  * Checks that `path` names a regular file no larger than the input limit and returns its stats (symlinks are
- * followed). Throws a {@link DataError} naming the file otherwise.
+ * followed). Throws a {@link DataError} naming the file for a non-regular or oversize file; a missing or unreadable
+ * path throws the system error (`ENOENT`, `EACCES`), which each reader words as `cannot read <what> (CODE)`.
  */
 export function checkInputFile(path: string, maxBytes = maxInputBytes()): Stats {
-  let st: Stats;
-  try {
-    st = statSync(path);
-  } catch (e) {
-    throw new DataError(`cannot read file (${errCode(e)})`, { file: path });
-  }
+  const st = statSync(path); // ENOENT etc. propagate as system errors: callers word "cannot read <what> (CODE)"
+
   if (!st.isFile()) throw new DataError(`is ${describeFileType(st)}, not a regular file`, { file: path });
   if (st.size > maxBytes) {
     throw new DataError(`file is ${formatBytes(st.size)}, over the input limit of ${formatBytes(maxBytes)} (raise it with EBM_MAX_INPUT_BYTES=SIZE)`, { file: path });
@@ -48,12 +45,7 @@ export function checkInputFile(path: string, maxBytes = maxInputBytes()): Stats 
  */
 export function readInputFileSync(path: string, maxBytes = maxInputBytes()): Buffer {
   checkInputFile(path, maxBytes);
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
-  } catch (e) {
-    throw new DataError(`cannot read file (${errCode(e)})`, { file: path });
-  }
+  const fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) throw new DataError(`is ${describeFileType(st)}, not a regular file`, { file: path });

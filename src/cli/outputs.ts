@@ -107,19 +107,21 @@ export function releaseOutputLocks(): void {
   held.clear();
 }
 
-function readLockPid(lock: string): number | undefined {
+/** The pid and host written in a lock file (either may be missing in a torn or foreign file). */
+function readLock(lock: string): { pid?: number; host?: string } {
   try {
-    const first = readFileSync(lock, 'utf8').split('\n')[0];
+    const [first, host] = readFileSync(lock, 'utf8').split('\n');
     const pid = Number(first);
-    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+    return { ...(Number.isSafeInteger(pid) && pid > 0 ? { pid } : {}), ...(host ? { host } : {}) };
   } catch {
-    return undefined;
+    return {};
   }
 }
 
 /**
- * Takes the advisory lock `<target>.lock` for output `f`: creates it exclusively with this pid; takes over a stale one
- * (its process is gone, or it holds no pid and is older than 10 s); refuses (exit 2) one held by a running process.
+ * Takes the advisory lock `<target>.lock` for output `f`: creates it exclusively with this pid and host; takes over a
+ * stale one (its process on this host is gone, or it holds no pid and is older than 10 s); refuses (exit 2) one held
+ * by a running process or written on another host.
  */
 function acquireLock(f: NamedFile, target: string): void {
   const lock = `${target}.lock`;
@@ -133,9 +135,11 @@ function acquireLock(f: NamedFile, target: string): void {
       if (code !== 'EEXIST') {
         throw new UsageError(`${f.flag} ${f.path}: directory ${dirname(resolve(target))} is not writable (${code ?? (e as Error).message})`);
       }
-      const pid = readLockPid(lock);
+      const { pid, host } = readLock(lock);
       let stale: boolean;
-      if (pid !== undefined) stale = pid !== process.pid && !processAlive(pid);
+      // a pid can only be probed on this host: a lock from another host (shared disk) is never taken over
+      if (pid !== undefined && host !== undefined && host !== hostname()) stale = false;
+      else if (pid !== undefined) stale = pid !== process.pid && !processAlive(pid);
       else {
         let age = 0;
         try {
@@ -147,7 +151,7 @@ function acquireLock(f: NamedFile, target: string): void {
       }
       if (!stale) {
         throw new UsageError(
-          `${f.flag} ${f.path}: another ebm run ${pid !== undefined ? `(pid ${pid}) ` : ''}is writing this file (lock ${lock}); wait for it to finish, or delete the lock file if no such run exists`,
+          `${f.flag} ${f.path}: another ebm run ${pid !== undefined ? `(pid ${pid}${host !== undefined && host !== hostname() ? ` on ${host.slice(0, 64)}` : ''}) ` : ''}is writing this file (lock ${lock}); wait for it to finish, or delete the lock file if no such run exists`,
         );
       }
       try {

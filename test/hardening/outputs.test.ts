@@ -5,6 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { existsSync, linkSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { deadPid, expectRefusal, filesIn, runCli, spawnCli, tempDir, trainSmallModel, waitFor, writeCsv } from './helpers.js';
 
@@ -145,12 +146,14 @@ describe('one writer per output', () => {
   it('a stale lock (its process is gone) is taken over; a live holder is named', () => {
     const d = tempDir();
     trainSmallModel(d);
-    writeFileSync(join(d, 's.csv.lock'), `${deadPid()}\nhost\n`);
+    writeFileSync(join(d, 's.csv.lock'), `${deadPid()}\n${hostname()}\n`);
     const ok = runCli(d, ['sample', 'm.safetensors', '--n', '5', '--out', 's.csv']);
     expect(ok.code, ok.stderr).toBe(0);
     expect(existsSync(join(d, 's.csv.lock'))).toBe(false);
-    writeFileSync(join(d, 's.csv.lock'), `${process.pid}\nhost\n`); // this test process: alive
+    writeFileSync(join(d, 's.csv.lock'), `${process.pid}\n${hostname()}\n`); // this test process: alive
     expectRefusal(runCli(d, ['sample', 'm.safetensors', '--n', '5', '--out', 's.csv']), `pid ${process.pid}`);
     expect(existsSync(join(d, 's.csv.lock'))).toBe(true); // someone else's lock is left alone
+    writeFileSync(join(d, 's.csv.lock'), `${deadPid()}\nother-host.example\n`); // cannot be probed from here
+    expectRefusal(runCli(d, ['sample', 'm.safetensors', '--n', '5', '--out', 's.csv']), /pid \d+ on other-host.example/);
   });
 });

@@ -123,6 +123,7 @@ export async function trainLoop<S>(opts: TrainLoopOptions<S>): Promise<S> {
     }
   } finally {
     leave();
+    clearPendingSignal(); // a signal during the last step: the run completes normally
   }
   return state;
 }

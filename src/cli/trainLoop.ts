@@ -75,7 +75,9 @@ export interface TrainLoopOptions<S> {
 }
 
 /**
- * Runs the loop and returns the final state.
+ * Runs the loop and returns the final state. On SIGINT/SIGTERM (in the `ebm` binary, see `signals.ts`) it finishes
+ * the current step, writes a checkpoint of it when `checkpointEvery` is set, and throws an `InterruptedError` saying
+ * where (exit 130/143).
  * @example
  * const final = await trainLoop({ state: { params, opt }, steps: 1000, key: kTrain,
  *   step: (s, k) => ({ state: update(s, k) }), checkpointEvery: 100, checkpointPath: 'ckpt.safetensors',

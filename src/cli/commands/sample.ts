@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { key as makeKey } from '../../random/index.js';
 import { writeFileAtomic } from '../../io/atomic.js';
+import { checkBudget } from '../../io/limits.js';
 import { loadAnyModel } from '../models.js';
 import { printResult, runCommand, type CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -55,6 +56,8 @@ export function register(program: Command, ctx: CliContext): void {
       if (o.plot) checkOutputPath(o.plot, '--plot', ['.png']);
       const m = await loadAnyModel(modelPath);
       if (o.plot && !m.plot) throw new UsageError(`--plot: model kind ${m.kind} cannot be plotted`);
+      // with the model's dimension known: chains, proposals, gradients in float64 and the written text, per value
+      checkBudget(o.n * m.dim * 64, `--n: ${o.n} samples of dimension ${m.dim}`);
       const steps = o.gibbsSteps ?? o.steps;
       const bar = progressBar(ctx.io, 'sample', steps ?? 500, o.quiet);
       const t0 = performance.now();

@@ -70,6 +70,13 @@ describe('memory budget from flags (default: a fraction of available memory)', (
       expectRefusal(runCli(dir, args), new RegExp(`${c.flag}: .* needs about [\\d.]+ [KMGTPE]iB of memory, over the budget of .*EBM_MAX_MEMORY`));
     });
   }
+  it('sample --n is checked again with the model’s dimension once loaded', () => {
+    const d = tempDir();
+    const t = runCli(d, ['train', 'rbm', '--data', 'toy:bars-and-stripes:4', '--n', '100', '--hidden', '4', '--epochs', '1', '--out', 'r.safetensors']);
+    expect(t.code, t.stderr).toBe(0);
+    // the flag alone (1e6 rows) fits 512 MiB; 1e6 rows of 16 values do not
+    expectRefusal(runCli(d, ['sample', 'r.safetensors', '--n', '1000000', '--out', 's.csv'], { env: { EBM_MAX_MEMORY: '512M' } }), /--n: 1000000 samples of dimension 16 needs about/);
+  });
   it('EBM_MAX_MEMORY lowers (or raises) the budget', () => {
     expectRefusal(runCli(dir, ['eval', model, '--data', data, '--grid', '2000'], { env: { EBM_MAX_MEMORY: '64M' } }), /--grid: .*over the budget of 64 MiB/);
   });

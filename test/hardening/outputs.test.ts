@@ -128,19 +128,23 @@ describe('unwritable output directory', () => {
 });
 
 describe('one writer per output', () => {
-  it('a second run on the same --out exits 2 naming the first run’s pid; the first finishes intact; locks are removed', async () => {
+  it('a second run on the same --out or --log exits 2 naming the first run’s pid; the first is undisturbed; locks are removed', async () => {
     const d = tempDir();
     writeCsv(join(d, 'd.csv'), 200);
-    const first = spawnCli(d, ['train', 'mlp-energy', '--data', 'd.csv', '--steps', '400', '--out', 'm.safetensors', '--log', 'l.jsonl']);
-    expect(await waitFor(() => existsSync(join(d, 'm.safetensors.lock')))).toBe(true);
+    // a run far longer than the test: stopped with SIGINT at the end
+    const first = spawnCli(d, ['train', 'mlp-energy', '--data', 'd.csv', '--steps', '10000000', '--out', 'm.safetensors', '--log', 'l.jsonl']);
+    expect(await waitFor(() => existsSync(join(d, 'l.jsonl')) && statSync(join(d, 'l.jsonl')).size > 0, 60_000)).toBe(true);
     const second = runCli(d, ['train', 'mlp-energy', '--data', 'd.csv', '--steps', '5', '--out', 'm.safetensors']);
     expectRefusal(second, `pid ${first.pid}`);
     const third = runCli(d, ['train', 'mlp-energy', '--data', 'd.csv', '--steps', '5', '--out', 'other.safetensors', '--log', 'l.jsonl']);
     expectRefusal(third, /--log l.jsonl: another ebm run/);
+    expect(existsSync(join(d, 'other.safetensors'))).toBe(false);
+    first.kill('SIGINT');
     const r = await first.done;
-    expect(r.code, r.stderr).toBe(0);
-    const log = readFileSync(join(d, 'l.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number });
-    expect(log.map((x) => x.step)).toEqual([...log.map((x) => x.step)].sort((a, b) => a - b)); // one run's log, not two interleaved
+    expect(r.code, r.stderr).toBe(130);
+    const steps = readFileSync(join(d, 'l.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { step: number }).step);
+    expect(steps).toEqual([...steps].sort((x, y) => x - y)); // one run's log, not two interleaved
+    expect(steps[0]).toBe(1);
     expect(filesIn(d).filter((f) => f.endsWith('.lock'))).toEqual([]);
   });
   it('a stale lock (its process is gone) is taken over; a live holder is named', () => {

@@ -12,7 +12,7 @@ import { imageGridPng } from '../io/png.js';
 import { loadDataSpec, type Dataset } from '../data/spec.js';
 import type { Binarize } from '../data/mnist.js';
 import { checkResumeMeta, loadCheckpoint, type StateTree } from '../io/checkpoint.js';
-import { UsageError } from './errors.js';
+import { NonFiniteResultError, UsageError } from './errors.js';
 import { parseChoice, parsePositiveInt, parseSeed, parseUnitInterval } from './options.js';
 
 /** Values of the data options added by {@link addDataOptions}. */
@@ -86,9 +86,17 @@ export const SAMPLE_EXTS = ['.csv', '.npy', '.png'] as const;
 
 /**
  * Writes samples atomically by extension: `.csv` (header `x1,…,xd`), `.npy` (float32), `.png` (an image grid when
- * rows are images, else `plot()` — e.g. a 2-D heat map with the samples on top).
+ * rows are images, else `plot()` — e.g. a 2-D heat map with the samples on top). Non-finite samples are refused
+ * with a {@link NonFiniteResultError} naming the first one.
  */
 export async function writeSamples(path: string, x: Tensor, opts: { imageShape?: [number, number]; plot?: () => Uint8Array } = {}): Promise<void> {
+  const d = x.shape[1] ?? 1;
+  for (let i = 0; i < x.data.length; i++) {
+    const v = x.data[i];
+    if (v - v !== 0) {
+      throw new NonFiniteResultError(`--out ${path}: sample ${Math.floor(i / d) + 1}, column ${(i % d) + 1} is ${v}; not writing non-finite samples (the sampler diverged: lower --step-size or check the model)`);
+    }
+  }
   const e = extname(path).toLowerCase();
   if (e === '.csv') {
     const header = Array.from({ length: x.shape[1] }, (_, j) => `x${j + 1}`);
@@ -126,9 +134,16 @@ export function columnStats(x: Tensor): { min: number; max: number; mean: number
   }
   let total = 0;
   for (const s of colSum) total += s;
+  // loops, not Math.min(...cols): a spread of 100k+ columns overflows the call stack
+  let min = Infinity;
+  let max = -Infinity;
+  for (let j = 0; j < d; j++) {
+    if (colMin[j] < min) min = colMin[j];
+    if (colMax[j] > max) max = colMax[j];
+  }
   return {
-    min: Math.min(...colMin),
-    max: Math.max(...colMax),
+    min,
+    max,
     mean: total / (n * d),
     colMin,
     colMax,

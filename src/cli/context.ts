@@ -2,7 +2,7 @@
  * The environment a command runs in: where stdout/stderr go, whether stderr is a terminal, and the exit code being
  * built up. `main()` makes one per invocation so the CLI can run in-process (tests) or as the `ebm` binary.
  */
-import { EXIT_OK, debugEnabled, exitCodeFor, formatError } from './errors.js';
+import { EXIT_OK, NonFiniteResultError, debugEnabled, exitCodeFor, formatError } from './errors.js';
 
 /** Output streams of one CLI invocation. */
 export interface CliIO {
@@ -54,16 +54,37 @@ export async function runCommand(ctx: CliContext, fn: () => Promise<void> | void
     ctx.exitCode = EXIT_OK;
   } catch (err) {
     ctx.exitCode = exitCodeFor(err);
-    ctx.io.stderr(formatError(err, debugEnabled()) + '\n');
+    // a progress bar may be mid-line: clear it so the error is one clean line
+    ctx.io.stderr((ctx.io.stderrIsTTY ? '\r\x1b[K' : '') + formatError(err, debugEnabled()) + '\n');
     if (ctx.json) ctx.io.stdout(errorJson(err, ctx.exitCode));
   }
 }
 
+/** The first NaN/±Infinity number in a result (objects and arrays, walked with an explicit stack), with its path. */
+export function firstNonFinite(v: unknown): { at: string; value: number } | undefined {
+  const stack: { v: unknown; at: string }[] = [{ v, at: '' }];
+  while (stack.length > 0) {
+    const e = stack.pop()!;
+    if (typeof e.v === 'number') {
+      if (!Number.isFinite(e.v)) return { at: e.at === '' ? 'value' : `"${e.at}"`, value: e.v };
+    } else if (e.v !== null && typeof e.v === 'object' && !ArrayBuffer.isView(e.v)) {
+      const entries = Object.entries(e.v as Record<string, unknown>);
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [k, x] = entries[i];
+        stack.push({ v: x, at: Array.isArray(e.v) ? `${e.at}[${k}]` : e.at === '' ? k : `${e.at}.${k}` });
+      }
+    }
+  }
+  return undefined;
+}
+
 /**
  * Prints a command's result: with `json` exactly one JSON object on one line of stdout, else `human()` lines.
- * Non-finite numbers become `null` in JSON (JSON has no NaN), never silently dropped.
+ * A result holding a non-finite number is refused with a {@link NonFiniteResultError} (exit 2) naming the field.
  */
 export function printResult(ctx: CliContext, json: boolean | undefined, result: Record<string, unknown>, human: () => string): void {
+  const bad = firstNonFinite(result);
+  if (bad) throw new NonFiniteResultError(`the result ${bad.at} is ${bad.value}: refusing to report a non-finite result (the computation diverged or the model is damaged)`);
   if (json) ctx.io.stdout(JSON.stringify(result, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)) + '\n');
   else ctx.io.stdout(human().replace(/\n?$/, '\n'));
 }

@@ -2,8 +2,12 @@
  * Error classes and exit-code mapping of the `ebm` CLI: bad usage or bad input → exit 2 with one `error: …` line;
  * anything else → exit 1 with the message (and the stack when `EBM_DEBUG=1`).
  */
+import { isAllocationFailure } from '../io/limits.js';
 import { DataError } from '../io/errors.js';
 import { DTypeError, ShapeError } from '../tensor/tensor.js';
+import { TrainingDivergedError } from '../models/deepEbm/guard.js';
+import { CDDivergenceError } from '../losses/contrastiveDivergence.js';
+import { DivergenceError } from '../samplers/types.js';
 
 /**
  * Bad command-line usage: an invalid flag value, a missing required flag, an incompatible combination. Its message
@@ -13,6 +17,29 @@ import { DTypeError, ShapeError } from '../tensor/tensor.js';
 export class UsageError extends Error {
   override name = 'UsageError';
 }
+
+/**
+ * The run was stopped by SIGINT or SIGTERM. `message` is the one line printed (what was done, where the final
+ * checkpoint went); the exit code is 130 for SIGINT and 143 for SIGTERM.
+ */
+export class InterruptedError extends Error {
+  override name = 'InterruptedError';
+  readonly signal: 'SIGINT' | 'SIGTERM';
+  constructor(signal: 'SIGINT' | 'SIGTERM', message: string) {
+    super(message);
+    this.signal = signal;
+  }
+}
+
+/** A result about to be printed or written is NaN or infinite; the message says what and where. Exit 2. */
+export class NonFiniteResultError extends Error {
+  override name = 'NonFiniteResultError';
+}
+
+/** Exit code for SIGINT (128 + 2). */
+export const EXIT_SIGINT = 130;
+/** Exit code for SIGTERM (128 + 15). */
+export const EXIT_SIGTERM = 143;
 
 /** Exit code for success. */
 export const EXIT_OK = 0;
@@ -26,16 +53,29 @@ export const EXIT_USAGE = 2;
  * gave something that does not fit), 1 otherwise.
  */
 export function exitCodeFor(err: unknown): number {
+  if (err instanceof InterruptedError) return err.signal === 'SIGINT' ? EXIT_SIGINT : EXIT_SIGTERM;
+  if (err instanceof NonFiniteResultError || isAllocationFailure(err)) return EXIT_USAGE;
+  // a run that went non-finite (training or sampling diverged): the settings do not fit the problem
+  if (err instanceof TrainingDivergedError || err instanceof CDDivergenceError || err instanceof DivergenceError) return EXIT_USAGE;
   if (err instanceof UsageError || err instanceof DataError || err instanceof ShapeError || err instanceof DTypeError) return EXIT_USAGE;
   return EXIT_FAILURE;
 }
 
+
+/** Longest message printed: longer ones (e.g. echoing a huge input cell) are cut with a note. */
+export const MAX_ERROR_CHARS = 1000;
+
 /**
- * The one-line message printed for an error: `error: <message>` with newlines folded to spaces. With `debug` the
- * stack follows on further lines (only for exit-1 errors, i.e. unexpected ones, or always when debugging).
+ * The one-line message printed for an error: `error: <message>` with newlines folded to spaces and the message cut to
+ * {@link MAX_ERROR_CHARS}. With `debug` the stack follows on further lines (only for exit-1 errors, i.e. unexpected
+ * ones, or always when debugging).
  */
 export function formatError(err: unknown, debug = false): string {
-  const msg = err instanceof Error ? err.message : String(err);
+  let msg = err instanceof Error ? err.message : String(err);
+  if (isAllocationFailure(err)) {
+    msg = `out of memory: an array too large to allocate was requested (${msg}); reduce the sizes given by the flags or the input, or raise EBM_MAX_MEMORY`;
+  }
+  if (msg.length > MAX_ERROR_CHARS) msg = `${msg.slice(0, MAX_ERROR_CHARS)}… (${msg.length - MAX_ERROR_CHARS} more characters)`;
   const line = `error: ${msg.replace(/\s*\n\s*/g, ' ').trim()}`;
   if (debug && err instanceof Error && err.stack) return `${line}\n${err.stack}`;
   return line;
@@ -46,3 +86,5 @@ export function debugEnabled(): boolean {
   const v = process.env.EBM_DEBUG;
   return v !== undefined && v !== '' && v !== '0';
 }
+
+export { isAllocationFailure };

@@ -12,7 +12,10 @@ import { Command, CommanderError } from 'commander';
 import { initBackend } from '../tensor/select.js';
 import { ebmTsVersion } from '../io/model.js';
 import { errorJson, processIO, type CliContext, type CliIO } from './context.js';
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, debugEnabled, formatError } from './errors.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, debugEnabled, exitCodeFor, formatError } from './errors.js';
+import { guardCommandFiles, namedFiles, releaseOutputLocks } from './outputs.js';
+import { checkCommandBudget } from './budget.js';
+import { enableSignalHandling } from './signals.js';
 import * as rbmFilters from './kinds/rbmHandler.js';
 import './kinds/rbmTrain.js';
 import './commands/trainEbm.js';
@@ -94,6 +97,14 @@ export function buildProgram(ctx: CliContext): Command {
   for (const c of COMMANDS) c.register(program, ctx);
   extendForScoreSde(program);
   configure(program, ctx);
+  // Before any command's work: its memory estimate against the budget, then its output files (type, aliases with
+  // inputs and other outputs, directory writable, one-writer locks; see outputs.ts).
+  program.hook('preAction', (_self, action) => {
+    const opts = action.opts() as Record<string, unknown>;
+    checkCommandBudget(opts);
+    const { outputs, inputs } = namedFiles(opts, action.args);
+    guardCommandFiles(outputs, inputs);
+  });
   return program;
 }
 
@@ -126,9 +137,12 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
       if (ctx.json) io.stdout(errorJson(new UsageError(msg), EXIT_USAGE));
       return EXIT_USAGE;
     }
+    const code = exitCodeFor(err);
     io.stderr(formatError(err, debugEnabled()) + '\n');
-    if (ctx.json) io.stdout(errorJson(err, EXIT_FAILURE));
-    return EXIT_FAILURE;
+    if (ctx.json) io.stdout(errorJson(err, code));
+    return code;
+  } finally {
+    releaseOutputLocks();
   }
   return ctx.exitCode;
 }
@@ -144,6 +158,7 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
+  enableSignalHandling();
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

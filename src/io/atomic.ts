@@ -1,13 +1,115 @@
-/** Atomic file writes: write a temp file beside the target, fsync it, rename it over the target. */
-import { basename, closeSync, dirname, fsyncSync, join, open, openSync, rename, renameSync, unlink, unlinkSync, writeSync } from './nodeBuiltins.js';
+/**
+ * Atomic file writes: write a temp file beside the target, fsync it, rename it over the target.
+ *
+ * Targets: a new path or an existing regular file. A symbolic link is followed (the file it points to is replaced and
+ * the link is kept); a dangling link, a directory, a device, a FIFO or a socket is refused with a {@link DataError}
+ * naming the path, so an atomic rename can never replace e.g. `/dev/null` by a regular file.
+ *
+ * Temp files are named `.<name>.<pid>.<n>.<time>.tmp`; {@link removeStaleTemps} deletes those left by processes that
+ * no longer run (a run killed mid-write), and {@link removeLiveTemps} those of this process (on a signal).
+ */
+import {
+  basename, closeSync, dirname, fsyncSync, join, lstatSync, open, openSync, readdirSync, realpathSync, rename, renameSync, statSync, unlink,
+  unlinkSync, writeSync,
+} from './nodeBuiltins.js';
+import { DataError } from './errors.js';
+import { describeFileType } from './safeFile.js';
 
 let counter = 0;
+const liveTemps = new Set<string>();
 
 /** A temp-file name in the same directory as `path` (same filesystem, so the rename is atomic). */
 function tempPathFor(path: string): string {
   counter += 1;
   const unique = `${process.pid}.${counter}.${process.hrtime.bigint().toString(36)}`;
   return join(dirname(path), `.${basename(path)}.${unique}.tmp`);
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** True when process `pid` exists (signal 0 probe; EPERM means it exists under another user). */
+export function processAlive(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temp files of {@link writeFileAtomic} for target `path` left behind by processes that are no longer
+ * running (only names matching `.<name>.<pid>.<n>.<time>.tmp` exactly; other files are never touched). Returns the
+ * removed paths.
+ */
+export function removeStaleTemps(path: string): string[] {
+  const dir = dirname(path);
+  const re = new RegExp(`^\\.${escapeRegExp(basename(path))}\\.(\\d+)\\.\\d+\\.[0-9a-z]+\\.tmp$`);
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    const m = re.exec(name);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || processAlive(pid)) continue;
+    const p = join(dir, name);
+    try {
+      if (lstatSync(p).isFile()) {
+        unlinkSync(p);
+        removed.push(p);
+      }
+    } catch {
+      // raced with another cleaner
+    }
+  }
+  return removed;
+}
+
+/** Removes the temp files this process is writing right now (called when a signal ends the process). */
+export function removeLiveTemps(): void {
+  for (const p of liveTemps) {
+    try {
+      unlinkSync(p);
+    } catch {
+      // already renamed or removed
+    }
+  }
+  liveTemps.clear();
+}
+
+/**
+ * The file an atomic write to `path` replaces: `path` itself when new or a regular file, the link's target when a
+ * symbolic link to a regular file. Throws a {@link DataError} for anything else (directory, device, FIFO, socket,
+ * dangling link).
+ */
+export function resolveWriteTarget(path: string): string {
+  let lst;
+  try {
+    lst = lstatSync(path);
+  } catch {
+    return path; // a new file
+  }
+  if (lst.isFile()) return path;
+  if (lst.isSymbolicLink()) {
+    let real: string;
+    try {
+      real = realpathSync(path);
+    } catch {
+      throw new DataError('is a dangling symbolic link (its target does not exist); refusing to replace the link', { file: path });
+    }
+    const st = statSync(real);
+    if (!st.isFile()) throw new DataError(`is a symbolic link to ${describeFileType(st)}, not a regular file; refusing to write`, { file: path });
+    return real;
+  }
+  throw new DataError(`is ${describeFileType(lst)}, not a regular file; refusing to write`, { file: path });
 }
 
 function toBytes(data: Uint8Array | string): Uint8Array {
@@ -34,8 +136,10 @@ function fsyncDirSync(dir: string): void {
  * @example await writeFileAtomic('model.safetensors', bytes)
  */
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
+  path = resolveWriteTarget(path);
   const bytes = toBytes(data);
   const tmp = tempPathFor(path);
+  liveTemps.add(tmp);
   let created = false;
   try {
     const fh = await open(tmp, 'wx', 0o644);
@@ -55,14 +159,18 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
   } catch (err) {
     if (created) await unlink(tmp).catch(() => undefined);
     throw err;
+  } finally {
+    liveTemps.delete(tmp);
   }
   fsyncDirSync(dirname(path));
 }
 
 /** Synchronous {@link writeFileAtomic}: same guarantees (temp file in the same directory, fsync, rename, cleanup). */
 export function writeFileAtomicSync(path: string, data: Uint8Array | string): void {
+  path = resolveWriteTarget(path);
   const bytes = toBytes(data);
   const tmp = tempPathFor(path);
+  liveTemps.add(tmp);
   let created = false;
   try {
     const fd = openSync(tmp, 'wx', 0o644);
@@ -85,6 +193,8 @@ export function writeFileAtomicSync(path: string, data: Uint8Array | string): vo
       }
     }
     throw err;
+  } finally {
+    liveTemps.delete(tmp);
   }
   fsyncDirSync(dirname(path));
 }

@@ -8,8 +8,8 @@
  * (with `{"$tensor": name}` in place of each tensor) goes into the metadata as JSON. float32/float64 tensors and
  * JSON numbers round-trip bit-exactly, so a resumed run continues with identical numbers.
  */
-import { readFile } from './nodeBuiltins.js';
 import { Tensor } from '../tensor/tensor.js';
+import { readInputFile } from './safeFile.js';
 import { isKey, type Key } from '../random/key.js';
 import { DataError } from './errors.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
@@ -67,10 +67,14 @@ function flatten(tree: StateTree): Flat {
   return { tensors, skeleton };
 }
 
+/** Deepest nesting of a checkpoint's state skeleton (training states nest a few levels). */
+const MAX_SKELETON_DEPTH = 64;
+
 function unflatten(skel: unknown, tensors: Record<string, Tensor>, file: string): StateTree {
-  const walk = (v: unknown): StateTree => {
+  const walk = (v: unknown, depth = 0): StateTree => {
+    if (depth > MAX_SKELETON_DEPTH) throw new DataError(`checkpoint state skeleton is nested deeper than ${MAX_SKELETON_DEPTH} levels`, { file });
     if (v === null || typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') return v;
-    if (Array.isArray(v)) return v.map(walk);
+    if (Array.isArray(v)) return v.map((e) => walk(e, depth + 1));
     if (typeof v === 'object') {
       const o = v as Record<string, unknown>;
       if (typeof o.$tensor === 'string') {
@@ -80,7 +84,8 @@ function unflatten(skel: unknown, tensors: Record<string, Tensor>, file: string)
       }
       if (typeof o.$num === 'string') return Number(o.$num);
       const out: Record<string, StateTree> = {};
-      for (const [k, e] of Object.entries(o)) out[k] = walk(e);
+      // defineProperty: a key such as `__proto__` becomes an own entry, never the record's prototype
+      for (const [k, e] of Object.entries(o)) Object.defineProperty(out, k, { value: walk(e, depth + 1), enumerable: true, writable: true, configurable: true });
       return out;
     }
     throw new DataError('checkpoint state skeleton holds an invalid value', { file });
@@ -143,8 +148,9 @@ export function saveCheckpointSync(path: string, ck: Checkpoint): void {
 export async function loadCheckpoint<M extends Record<string, unknown> = Record<string, unknown>>(path: string, opts: { kind?: string } = {}): Promise<Checkpoint<M>> {
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(path);
+    bytes = await readInputFile(path);
   } catch (e) {
+    if (e instanceof DataError) throw e;
     throw new DataError(`cannot read checkpoint (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
   }
   const ck = decodeCheckpoint<M>(bytes, path);

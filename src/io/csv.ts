@@ -1,6 +1,6 @@
 /** Numeric CSV/TSV reading and writing. Every cell must be a finite number; errors name the line and column. */
-import { readFile } from './nodeBuiltins.js';
 import { ShapeError, Tensor, allocate, type DType } from '../tensor/tensor.js';
+import { readInputText } from './safeFile.js';
 import { writeFileAtomic } from './atomic.js';
 import { DataError } from './errors.js';
 
@@ -77,18 +77,43 @@ function splitFields(line: string, delim: CsvDelimiter): string[] {
   return out;
 }
 
+/** Most columns accepted in a CSV file: counted on the first line before any cell is split or allocated. */
+export const MAX_CSV_COLUMNS = 1_000_000;
+
+/** A cell's text for a message: at most 40 characters, then `…`. */
+function clip(t: string): string {
+  return t.length > 40 ? t.slice(0, 40) + '…' : t;
+}
+
+/** Number of fields on `line` for delimiter `delim`, counted without splitting. */
+function countFields(line: string, delim: CsvDelimiter): number {
+  if (delim !== ' ') {
+    let c = 1;
+    for (let i = line.indexOf(delim); i >= 0; i = line.indexOf(delim, i + 1)) c++;
+    return c;
+  }
+  let c = 0;
+  let inField = false;
+  for (let i = 0; i < line.length; i++) {
+    const ws = line.charCodeAt(i) === 32 || line.charCodeAt(i) === 9;
+    if (!ws && !inField) c++;
+    inField = !ws;
+  }
+  return c;
+}
+
 /** Parses one cell strictly: a finite decimal number, else a DataError naming the line and column. */
 function parseCellSlow(s: string, file: string, line: number, column: number): number {
   const t = s.trim();
   if (t === '') throw new DataError('cell is empty', { file, line, column });
   if (NUMBER_RE.test(t)) {
     const v = Number(t);
-    if (!Number.isFinite(v)) throw new DataError(`value "${t}" overflows to ${v}`, { file, line, column });
+    if (!Number.isFinite(v)) throw new DataError(`value "${clip(t)}" overflows to ${v}`, { file, line, column });
     return v;
   }
   if (/^[+-]?nan$/i.test(t)) throw new DataError(`value "${t}" is NaN`, { file, line, column });
-  if (NONFINITE_RE.test(t)) throw new DataError(`value "${t}" is not finite`, { file, line, column });
-  throw new DataError(`value "${t.length > 40 ? t.slice(0, 40) + '…' : t}" is not a number`, { file, line, column });
+  if (NONFINITE_RE.test(t)) throw new DataError(`value "${clip(t)}" is not finite`, { file, line, column });
+  throw new DataError(`value "${clip(t)}" is not a number`, { file, line, column });
 }
 
 /** True for a cell that can only be a header name: non-empty text that is not a number (NaN/inf count as bad data). */
@@ -149,6 +174,8 @@ export function parseCsv(text: string, opts: CsvParseOptions = {}): CsvData {
   if (firstLine.endsWith('\r')) firstLine = firstLine.slice(0, -1);
   if (firstLine.trim() === '') throw new DataError('line is blank (blank lines are only allowed at the end)', { file, line: 1 });
   const delim: CsvDelimiter = opts.delimiter === undefined || opts.delimiter === 'auto' ? detectDelimiter(firstLine) : opts.delimiter;
+  const nFields = countFields(firstLine, delim);
+  if (nFields > MAX_CSV_COLUMNS) throw new DataError(`line 1 has ${nFields} columns, over the limit of ${MAX_CSV_COLUMNS}`, { file });
   const firstFields = splitFields(firstLine, delim);
   const cols = firstFields.length;
   const hasHeader = opts.header === true || ((opts.header ?? 'auto') === 'auto' && firstFields.some(isNameCell));
@@ -266,7 +293,7 @@ export function parseCsv(text: string, opts: CsvParseOptions = {}): CsvData {
         if (neg) v = -v;
       } else {
         v = Number(text.slice(a, numEnd)); // includes the sign
-        if (!Number.isFinite(v)) throw new DataError(`value "${text.slice(a, numEnd)}" overflows to ${v}`, { file, line: lineNo, column: col + 1 });
+        if (!Number.isFinite(v)) throw new DataError(`value "${clip(text.slice(a, numEnd))}" overflows to ${v}`, { file, line: lineNo, column: col + 1 });
       }
       if (col < cols) out[base + col] = v;
       col++;
@@ -281,8 +308,10 @@ export function parseCsv(text: string, opts: CsvParseOptions = {}): CsvData {
       }
     }
     if (quoted) {
-      const fields = splitFields(text.slice(pos, le), delim);
-      col = fields.length;
+      const line = text.slice(pos, le);
+      const counted = countFields(line, delim); // an upper bound: split only lines of sane width
+      const fields = counted <= MAX_CSV_COLUMNS ? splitFields(line, delim) : [];
+      col = counted <= MAX_CSV_COLUMNS ? fields.length : counted;
       if (col === cols) for (let j = 0; j < cols; j++) out[base + j] = parseCellSlow(fields[j], file, lineNo, j + 1);
     }
     if (col !== cols) {
@@ -339,8 +368,9 @@ export function formatCsv(t: Tensor, header?: readonly string[], opts: { delimit
 export async function loadCsv(path: string, opts: Omit<CsvParseOptions, 'file'> = {}): Promise<CsvData> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readInputText(path);
   } catch (e) {
+    if (e instanceof DataError) throw e;
     throw new DataError(`cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
   }
   return parseCsv(text, { ...opts, file: path });

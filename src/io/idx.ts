@@ -2,7 +2,8 @@
  * The IDX format used by MNIST: magic `0x00 0x00 <type> <ndim>`, then `ndim` big-endian u32 dimension sizes, then the
  * data, big-endian, row-major. Type codes: 0x08 u8, 0x09 i8, 0x0B i16, 0x0C i32, 0x0D f32, 0x0E f64.
  */
-import { gunzipSync, readFile } from './nodeBuiltins.js';
+import { gunzipSync } from './nodeBuiltins.js';
+import { readInputFile } from './safeFile.js';
 import { Tensor, allocate, type DType } from '../tensor/tensor.js';
 import { DataError } from './errors.js';
 
@@ -148,8 +149,9 @@ export function idxToTensor(arr: IdxArray, opts: { dtype?: DType; scale?: number
 export async function loadIdx(path: string): Promise<IdxArray> {
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(path);
+    bytes = await readInputFile(path);
   } catch (e) {
+    if (e instanceof DataError) throw e;
     throw new DataError(`cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
   }
   return parseIdx(bytes, path);

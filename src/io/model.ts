@@ -87,10 +87,17 @@ export function encodeModel<C>(m: Omit<ModelFile<C>, 'version'> & { version?: st
 }
 
 /**
- * Writes a model file atomically (temp file, fsync, rename).
+ * Writes a model file atomically (temp file, fsync, rename). A tensor holding NaN or ±Infinity is refused with a
+ * {@link DataError} naming the file and the tensor (a model no loader would accept).
  * @example await saveModel('m.safetensors', { kind: 'mlp-energy', config: { hidden: [64] }, provenance: { seed: 0 }, tensors })
  */
 export async function saveModel<C>(path: string, m: Omit<ModelFile<C>, 'version'> & { version?: string }): Promise<void> {
+  for (const name of Object.keys(m.tensors)) {
+    const d = m.tensors[name].data;
+    for (let i = 0; i < d.length; i++) {
+      if (d[i] - d[i] !== 0) throw new DataError(`refusing to write a model whose tensor "${name}" holds ${d[i]} (index ${i}): training diverged (try a lower --lr)`, { file: path });
+    }
+  }
   await writeFileAtomic(path, encodeModel(m));
 }
 
@@ -125,6 +132,36 @@ export function checkTensorLayout(tensors: Record<string, Tensor>, layout: Tenso
   }
 }
 
+/**
+ * Checks what every model kind needs of a loaded file: every tensor holds only finite values, every number in the
+ * config is finite (JSON's `1e999` parses to Infinity) and a plotting box `config.bounds = [xmin, xmax, ymin, ymax]`,
+ * when present, has `xmin < xmax` and `ymin < ymax`. Throws a {@link DataError} naming `file` and what is wrong.
+ */
+export function checkModelValues(tensors: Record<string, Tensor>, config: Record<string, unknown>, file: string): void {
+  for (const name of Object.keys(tensors)) {
+    const d = tensors[name].data;
+    for (let i = 0; i < d.length; i++) {
+      const v = d[i];
+      if (v - v !== 0) throw new DataError(`tensor "${name.slice(0, 80)}" holds a non-finite value (${v} at index ${i}): the model is damaged or its training diverged`, { file });
+    }
+  }
+  // config numbers: an explicit stack, not recursion (configs nest a few levels; a crafted one may nest deeply)
+  const stack: { v: unknown; at: string; depth: number }[] = [{ v: config, at: 'config', depth: 0 }];
+  while (stack.length > 0) {
+    const { v, at, depth } = stack.pop()!;
+    if (typeof v === 'number' && !Number.isFinite(v)) throw new DataError(`${at.slice(0, 120)} is ${v}, not a finite number`, { file });
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > 32) throw new DataError('config is nested deeper than 32 levels', { file });
+    for (const [k, e] of Object.entries(v)) stack.push({ v: e, at: Array.isArray(v) ? `${at}[${k}]` : `${at}.${k}`, depth: depth + 1 });
+  }
+  const b = config.bounds;
+  if (b !== undefined && b !== null) {
+    if (!Array.isArray(b) || b.length !== 4 || b.some((x) => typeof x !== 'number')) throw new DataError('config.bounds must be [xmin, xmax, ymin, ymax]', { file });
+    const [x0, x1, y0, y1] = b as number[];
+    if (!(x0 < x1) || !(y0 < y1)) throw new DataError(`config.bounds [${b.join(', ')}] must have xmin < xmax and ymin < ymax`, { file });
+  }
+}
+
 /** Options of {@link loadModel}. */
 export interface LoadModelOptions {
   /** Accept only these kinds (a string or a list). */
@@ -151,6 +188,7 @@ export async function loadModel<C = Record<string, unknown>>(path: string, opts:
   }
   const config = parseJsonMeta(metadata, 'config', path);
   const provenance = parseJsonMeta(metadata, 'provenance', path) as ModelProvenance;
+  checkModelValues(tensors, config, path);
   if (opts.layout) checkTensorLayout(tensors, typeof opts.layout === 'function' ? opts.layout(config) : opts.layout, path);
   return { kind, version: metadata.version ?? 'unknown', config: config as C, provenance, tensors };
 }

@@ -84,3 +84,19 @@ export const join: Path['join'] = (...p) => path('join').join(...p);
 export const gunzipSync = ((...a: Parameters<Zlib['gunzipSync']>) => builtin<Zlib>('node:zlib', 'gunzipSync').gunzipSync(...a)) as Zlib['gunzipSync'];
 /** `module.createRequire`. */
 export const createRequire: Mod['createRequire'] = (u) => builtin<Mod>('node:module', 'createRequire').createRequire(u);
+/** `fs.statSync`. */
+export const statSync = ((...a: Parameters<Fs['statSync']>) => fs('statSync').statSync(...a)) as Fs['statSync'];
+/** `fs.lstatSync`. */
+export const lstatSync = ((...a: Parameters<Fs['lstatSync']>) => fs('lstatSync').lstatSync(...a)) as Fs['lstatSync'];
+/** `fs.fstatSync`. */
+export const fstatSync = ((...a: Parameters<Fs['fstatSync']>) => fs('fstatSync').fstatSync(...a)) as Fs['fstatSync'];
+/** `fs.readSync`. */
+export const readSync = ((...a: unknown[]) => (fs('readSync').readSync as (...x: unknown[]) => number)(...a)) as Fs['readSync'];
+/** `fs.readdirSync`. */
+export const readdirSync = ((...a: Parameters<Fs['readdirSync']>) => fs('readdirSync').readdirSync(...a)) as Fs['readdirSync'];
+/** `fs.realpathSync`. */
+export const realpathSync = ((p: string) => fs('realpathSync').realpathSync(p)) as (p: string) => string;
+/** `fs.constants`. */
+export const fsConstants = (): Fs['constants'] => fs('constants').constants;
+/** `zlib.inflateSync`. */
+export const inflateSync = ((...a: Parameters<Zlib['inflateSync']>) => builtin<Zlib>('node:zlib', 'inflateSync').inflateSync(...a)) as Zlib['inflateSync'];

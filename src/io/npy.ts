@@ -3,8 +3,8 @@
  * a Python dict literal `{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }` padded with spaces and `\n`,
  * then the raw data.
  */
-import { readFile } from './nodeBuiltins.js';
 import { Tensor, allocate, shapeSize, type DType } from '../tensor/tensor.js';
+import { readInputFile } from './safeFile.js';
 import { writeFileAtomic } from './atomic.js';
 import { DataError } from './errors.js';
 
@@ -29,16 +29,24 @@ export interface NpyHeader {
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
+/** Deepest nesting of brackets accepted in a .npy header. */
+const MAX_HEADER_DEPTH = 16;
+/** Longest .npy header accepted (numpy writes a few hundred bytes). */
+const MAX_HEADER_BYTES = 1 << 20;
+
 /** Parses the Python-literal subset used by .npy headers: dict, str, int, bool, tuple/list, None. */
 function parsePyLiteral(src: string, fail: (m: string) => never): unknown {
   let i = 0;
   const ws = (): void => {
     while (i < src.length && /\s/.test(src[i])) i++;
   };
+  let depth = 0;
   const value = (): unknown => {
     ws();
     const c = src[i];
     if (c === '{' || c === '(' || c === '[') {
+      // .npy headers nest two levels (a dict holding a shape tuple); bound the recursion
+      if (++depth > MAX_HEADER_DEPTH) fail(`header: nested deeper than ${MAX_HEADER_DEPTH} levels`);
       const close = c === '{' ? '}' : c === '(' ? ')' : ']';
       i++;
       const obj: Record<string, unknown> = {};
@@ -54,12 +62,13 @@ function parsePyLiteral(src: string, fail: (m: string) => never): unknown {
           ws();
           if (src[i] !== ':') fail(`header: expected ':' at position ${i}`);
           i++;
-          obj[String(k)] = value();
+          Object.defineProperty(obj, String(k), { value: value(), enumerable: true, writable: true, configurable: true });
         } else arr.push(k);
         ws();
         if (src[i] === ',') i++;
         else if (src[i] !== close) fail(`header: expected ',' or '${close}' at position ${i}`);
       }
+      depth--;
       return c === '{' ? obj : arr;
     }
     if (c === "'" || c === '"') {
@@ -103,6 +112,7 @@ export function parseNpyHeader(bytes: Uint8Array, file = 'npy'): NpyHeader {
     hlen = dv.getUint32(8, true);
     start = 12;
   } else return fail(`unsupported .npy version ${major}.${minor} (supported: 1.0, 2.0, 3.0)`);
+  if (hlen > MAX_HEADER_BYTES) fail(`header length ${hlen} is over the limit of ${MAX_HEADER_BYTES} bytes`);
   if (start + hlen > bytes.length) fail(`truncated: header length ${hlen} runs past the end of the file (${bytes.length} bytes)`);
   const text = Buffer.from(bytes.buffer, bytes.byteOffset + start, hlen).toString(major === 3 ? 'utf8' : 'latin1');
   const d = parsePyLiteral(text.trim(), fail);
@@ -255,8 +265,9 @@ export function encodeNpy(t: Tensor): Uint8Array {
 export async function loadNpy(path: string, opts: { dtype?: DType } = {}): Promise<Tensor> {
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(path);
+    bytes = await readInputFile(path);
   } catch (e) {
+    if (e instanceof DataError) throw e;
     throw new DataError(`cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
   }
   return decodeNpy(bytes, { ...opts, file: path });

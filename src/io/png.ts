@@ -4,8 +4,10 @@
  */
 import type { PNG } from 'pngjs';
 import { createRequire } from './nodeBuiltins.js';
+import { inflateSync } from './nodeBuiltins.js';
 import { ShapeError, Tensor } from '../tensor/tensor.js';
 import { DataError } from './errors.js';
+import { checkBudget } from './limits.js';
 
 let pngjsCtor: typeof PNG | undefined;
 /** pngjs, required lazily under Node only (it uses Node streams and zlib, so it stays out of browser bundles). */
@@ -488,6 +490,70 @@ export function linePlotPng(series: Tensor | ArrayLike<number> | readonly LineSe
   return canvas.encode();
 }
 
+/** Channels per PNG colour type (0 grey, 2 RGB, 3 palette, 4 grey+alpha, 6 RGBA). */
+const PNG_CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+
+/** Bytes per pixel planned for a decoded image: RGBA decode, float32 copy and the model's work on it. */
+export const PNG_BYTES_PER_PIXEL = 64;
+
+/**
+ * Validates a PNG's structure before decoding: signature, IHDR first with a known colour type and bit depth, chunk
+ * lengths inside the file, the pixel count within the memory budget ({@link checkBudget}, from the header alone), and
+ * the IDAT stream inflating to exactly the size the header implies. Throws a {@link DataError} naming `file`: garbage
+ * image data is refused, never decoded as black.
+ */
+export function checkPngData(bytes: Uint8Array, file = 'png'): void {
+  const fail = (m: string): never => {
+    throw new DataError(`not a valid PNG (${m})`, { file });
+  };
+  const sig = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+  if (bytes.length < 8 + 25 || sig.some((b, i) => bytes[i] !== b)) fail('bad signature or too short');
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const type = (at: number): string => String.fromCharCode(bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]);
+  if (dv.getUint32(8) !== 13 || type(12) !== 'IHDR') fail('IHDR is not the first chunk');
+  const width = dv.getUint32(16);
+  const height = dv.getUint32(20);
+  const depth = bytes[24];
+  const colour = bytes[25];
+  const interlace = bytes[28];
+  const ch = PNG_CHANNELS[colour];
+  if (ch === undefined) fail(`unknown colour type ${colour}`);
+  if (![1, 2, 4, 8, 16].includes(depth)) fail(`bad bit depth ${depth}`);
+  if (width < 1 || height < 1) fail(`image size ${width}×${height}`);
+  checkBudget(width * height * PNG_BYTES_PER_PIXEL, `a ${width}×${height} image`, { file });
+  const idat: Uint8Array[] = [];
+  let at = 8;
+  let ended = false;
+  while (at + 12 <= bytes.length) {
+    const len = dv.getUint32(at);
+    const t = type(at + 4);
+    if (at + 12 + len > bytes.length) fail(`chunk ${JSON.stringify(t)} runs past the end of the file`);
+    if (t === 'IDAT') idat.push(bytes.subarray(at + 8, at + 8 + len));
+    at += 12 + len;
+    if (t === 'IEND') {
+      ended = true;
+      break;
+    }
+  }
+  if (!ended) fail('no IEND chunk: truncated');
+  if (idat.length === 0) fail('no image data (IDAT)');
+  const rowBytes = Math.ceil((width * ch * depth) / 8);
+  const expected = interlace === 0 ? height * (1 + rowBytes) : undefined;
+  let raw: Buffer;
+  try {
+    raw = inflateSync(Buffer.concat(idat), { maxOutputLength: (expected ?? height * (1 + rowBytes) * 2) + 1 });
+  } catch (e) {
+    return fail(`image data does not inflate: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  if (expected !== undefined && raw.length !== expected) fail(`image data holds ${raw.length} bytes but a ${width}×${height} image needs ${expected}`);
+  if (expected !== undefined) {
+    for (let r = 0; r < height; r++) {
+      const f = raw[r * (1 + rowBytes)];
+      if (f > 4) fail(`row ${r + 1} has an unknown filter type ${f}: garbage image data`);
+    }
+  }
+}
+
 /**
  * Decodes a PNG into a greyscale `[h, w]` float32 Tensor with values in [0, 1]:
  * `g = (0.299·R + 0.587·G + 0.114·B)/255` (exactly `v/255` for grey pixels), composited over white by alpha
@@ -495,6 +561,7 @@ export function linePlotPng(series: Tensor | ArrayLike<number> | readonly LineSe
  * @throws DataError when the bytes are not a valid PNG.
  */
 export function decodePng(bytes: Uint8Array, file = 'png'): Tensor {
+  checkPngData(bytes, file);
   let png: PNG;
   try {
     png = pngjs().sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));

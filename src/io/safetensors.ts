@@ -3,8 +3,8 @@
  * The header maps each tensor name to `{"dtype","shape","data_offsets":[begin,end]}` (offsets relative to the start of
  * the buffer, little-endian row-major data) plus an optional `"__metadata__"` map of string to string.
  */
-import { readFile } from './nodeBuiltins.js';
 import { Tensor, shapeSize } from '../tensor/tensor.js';
+import { readInputFile } from './safeFile.js';
 import { writeFileAtomic } from './atomic.js';
 import { DataError } from './errors.js';
 
@@ -97,6 +97,14 @@ const ITEMSIZE: Record<SafetensorsDType, number> = {
 
 /** Largest header accepted on read (the reference implementation's limit). */
 export const SAFETENSORS_MAX_HEADER = 100_000_000;
+
+/** Most tensors accepted in one file on read (counted before the header is parsed, so the parse stays bounded). */
+export const SAFETENSORS_MAX_TENSORS = 100_000;
+
+/** Sets an own enumerable property, also for names such as `__proto__` (which a plain assignment would treat as the prototype). */
+function setOwn<T>(o: Record<string, T>, k: string, v: T): void {
+  Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+}
 
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -349,6 +357,10 @@ export function decodeSafetensors(bytes: Uint8Array, fileNameForErrors = 'safete
   let header: unknown;
   const text = new TextDecoder('utf-8').decode(bytes.subarray(8, 8 + n));
   if (!text.startsWith('{')) fail('header does not start with "{": not a safetensors file');
+  let count = 0;
+  for (let at = text.indexOf('data_offsets'); at >= 0; at = text.indexOf('data_offsets', at + 12)) {
+    if (++count > SAFETENSORS_MAX_TENSORS) fail(`header lists more than ${SAFETENSORS_MAX_TENSORS} tensors`);
+  }
   try {
     header = JSON.parse(text);
   } catch (e) {
@@ -362,7 +374,7 @@ export function decodeSafetensors(bytes: Uint8Array, fileNameForErrors = 'safete
     if (m === null || typeof m !== 'object' || Array.isArray(m)) fail('"__metadata__" is not an object');
     for (const [k, val] of Object.entries(m as Record<string, unknown>)) {
       if (typeof val !== 'string') fail(`"__metadata__" value "${k}" is not a string`);
-      metadata[k] = val as string;
+      setOwn(metadata, k, val as string);
     }
   }
   const bufStart = 8 + n;
@@ -417,7 +429,7 @@ export function decodeSafetensors(bytes: Uint8Array, fileNameForErrors = 'safete
     let data: Float32Array | Float64Array;
     if (arr instanceof Float32Array || arr instanceof Float64Array) data = arr;
     else {
-      raw[e.name] = { dtype: e.dtype, shape: e.shape, data: arr };
+      setOwn(raw, e.name, { dtype: e.dtype, shape: e.shape, data: arr });
       data = new Float64Array(count);
       if (arr instanceof BigInt64Array || arr instanceof BigUint64Array) {
         let exact = true;
@@ -430,7 +442,7 @@ export function decodeSafetensors(bytes: Uint8Array, fileNameForErrors = 'safete
         if (!exact) continue; // only in `raw`: a float64 view would round
       } else data.set(arr);
     }
-    tensors[e.name] = new Tensor(data, e.shape);
+    setOwn(tensors, e.name, new Tensor(data, e.shape));
   }
   return { tensors, raw, metadata };
 }
@@ -444,8 +456,9 @@ export async function saveSafetensors(path: string, tensors: Record<string, Tens
 export async function loadSafetensors(path: string): Promise<SafetensorsContents> {
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(path);
+    bytes = await readInputFile(path);
   } catch (e) {
+    if (e instanceof DataError) throw e;
     throw new DataError(`cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
   }
   return decodeSafetensors(bytes, path);

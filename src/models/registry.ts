@@ -5,7 +5,8 @@
  */
 import { DataError } from '../io/errors.js';
 import { loadSafetensors, decodeSafetensors, type SafetensorsContents } from '../io/safetensors.js';
-import { MODEL_FORMAT, type ModelFile } from '../io/model.js';
+import { MODEL_FORMAT, checkModelValues, type ModelFile } from '../io/model.js';
+import { isAllocationFailure } from '../io/limits.js';
 import type { LoadedModel, ModelKindHandler } from './kind.js';
 import { scoreSdeKind } from './scoreSde/kind.js';
 import { mlpEnergyKind } from './mlpEnergy/kind.js';
@@ -55,7 +56,15 @@ function fromContents({ tensors, metadata }: SafetensorsContents, path: string):
     throw new DataError(`metadata "${k}" is not a JSON object`, { file: path });
   };
   const file: ModelFile = { kind, version: metadata.version ?? 'unknown', config: parse('config'), provenance: parse('provenance'), tensors };
-  return h.fromFile(file, path);
+  checkModelValues(tensors, file.config, path);
+  try {
+    return h.fromFile(file, path);
+  } catch (e) {
+    // a kind's config validation (RangeError, TypeError…) names the file too
+    if (e instanceof DataError) throw e;
+    if (e instanceof Error && !isAllocationFailure(e)) throw new DataError(`not a usable ${kind} model: ${e.message}`, { file: path });
+    throw e;
+  }
 }
 
 /**

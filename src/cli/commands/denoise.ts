@@ -3,8 +3,8 @@
  * (`E(s) = −β Σ_{i~j} s_i s_j − η Σ_i y_i s_i`, see `src/structured/denoise.ts`). The input is converted to grey and
  * thresholded at 0.5; the output is a black-and-white PNG of the same size.
  */
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { readInputFile } from '../../io/safeFile.js';
 import { key as makeKey } from '../../random/index.js';
 import { DataError } from '../../io/errors.js';
 import { decodePng, imageGridPng } from '../../io/png.js';
@@ -43,8 +43,9 @@ export function register(program: Command, ctx: CliContext): void {
       checkOutputPath(o.out, '--out', ['.png']);
       let bytes: Uint8Array;
       try {
-        bytes = await readFile(o.image);
+        bytes = await readInputFile(o.image);
       } catch (e) {
+        if (e instanceof DataError) throw e;
         throw new DataError(`cannot read image (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: o.image });
       }
       const img = decodePng(bytes, o.image);

@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { key as makeKey } from '../../random/index.js';
 import { writeFileAtomic } from '../../io/atomic.js';
+import { checkBudget } from '../../io/limits.js';
 import { loadAnyModel } from '../models.js';
 import { scoreSampleRequest } from '../kinds/scoreOptions.js';
 import { printResult, runCommand, type CliContext } from '../context.js';
@@ -60,6 +61,8 @@ export function register(program: Command, ctx: CliContext): void {
       const m = await loadAnyModel(modelPath);
       if (!m.sample) throw new UsageError(`model kind ${m.kind} cannot be sampled`);
       if (o.plot && !m.plot) throw new UsageError(`--plot: model kind ${m.kind} cannot be plotted`);
+      // with the model's dimension known: chains, proposals, gradients in float64 and the written text, per value
+      checkBudget(o.n * m.dim * 64, `--n: ${o.n} samples of dimension ${m.dim}`);
       let classIndex: number | undefined;
       if (o.class !== undefined) {
         if (!m.classes) throw new UsageError(`--class: model kind ${m.kind} is not class-conditional`);

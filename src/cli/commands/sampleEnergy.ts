@@ -239,10 +239,10 @@ export async function sampleEnergy(ctx: CliContext, o: EnergySampleOptions): Pro
 
 function minOf(v: readonly (number | null)[]): number | null {
   const f = v.filter((x): x is number => x !== null);
-  return f.length ? Math.min(...f) : null;
+  return f.length ? f.reduce((a, b) => (b < a ? b : a)) : null;
 }
 
 function maxOf(v: readonly (number | null)[]): number | null {
   const f = v.filter((x): x is number => x !== null);
-  return f.length ? Math.max(...f) : null;
+  return f.length ? f.reduce((a, b) => (b > a ? b : a)) : null;
 }

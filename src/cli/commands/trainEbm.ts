@@ -243,7 +243,7 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
         });
       } catch (e) {
         bar.done();
-        if (e instanceof TrainingDivergedError) throw new Error(e.message);
+        if (e instanceof TrainingDivergedError) throw new TrainingDivergedError(e.message, []); // exit 2, one line
         throw e;
       }
       bar.done();

@@ -17,7 +17,7 @@ import {
   JEM_KIND, JEM_DEFAULTS, jemConfig, jemStandardization, trainJemModel, sampleJemModel, evaluateJemModel, jemModelScores, jemToFile,
   jemFromFile, initJem, type JemConfig,
 } from '../../models/jem/index.js';
-import { TrainingDivergedError, type DeepEbmResumeState } from '../../models/deepEbm/index.js';
+import type { DeepEbmResumeState } from '../../models/deepEbm/index.js';
 import { printResult, runCommand, type CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { parseChoice, parseFloatValue, parseIntList, parsePositiveFloat, parsePositiveInt, parseUnitInterval } from '../options.js';
@@ -139,8 +139,7 @@ export function registerTrainJem(train: Command, ctx: CliContext): void {
         });
       } catch (e) {
         bar.done();
-        if (e instanceof TrainingDivergedError) throw new Error(e.message);
-        throw e;
+        throw e; // a TrainingDivergedError is exit 2 with one line: the settings do not fit the problem
       }
       bar.done();
       const seconds = (performance.now() - t0) / 1000;

@@ -3,6 +3,7 @@
  * {@link DeepEbmScoreState} (parameters, Adam state, step) and a pure {@link deepEbmScoreTrainStep}; the losses are
  * the library's (`src/losses/scoreMatching.ts`) applied to the energy `E(x)` of the deep-EBM config.
  */
+import { TrainingDivergedError } from './guard.js';
 import { Tensor, valueAndGrad } from '../../tensor/index.js';
 import type { Key } from '../../random/index.js';
 import { adam, applyUpdates, cloneOptState, globalNorm, type LearningRate, type OptState } from '../../optim/index.js';
@@ -83,7 +84,7 @@ export function deepEbmScoreTrainStep(cfg: DeepEbmConfig, o: DeepEbmScoreOptions
   return (s, batch, key) => {
     const [l, g] = valueAndGrad((p: Record<string, Tensor>) => loss(p, batch, key).loss)(s.params);
     const lv = l.item();
-    if (!Number.isFinite(lv)) throw new Error(`training diverged at step ${s.step + 1}: loss is ${lv} (try a smaller --lr${o.loss === 'dsm' ? ' or a larger --sigma' : ''})`);
+    if (!Number.isFinite(lv)) throw new TrainingDivergedError(`training diverged at step ${s.step + 1}: loss is ${lv} (try a smaller --lr${o.loss === 'dsm' ? ' or a larger --sigma' : ''})`, []);
     const [u, nextOpt] = opt.update(g, cloneOptState(s.opt), s.params);
     const lr = typeof o.lr === 'number' ? o.lr : o.lr(s.step);
     return [{ step: s.step + 1, params: applyUpdates(s.params, u), opt: nextOpt }, { loss: lv, gradNorm: globalNorm(g), lr }] as const;

@@ -1,4 +1,5 @@
 /** Sampling of the `mlp-energy` kind: unadjusted Langevin dynamics (the library's `ula`) in standardised coordinates. */
+import { DivergenceError } from '../../samplers/types.js';
 import { Tensor } from '../../tensor/index.js';
 import { split, normal, foldIn, type Key } from '../../random/index.js';
 import type { MLPParams } from '../../nn/index.js';
@@ -31,7 +32,7 @@ export function sampleMlpEnergy(p: MLPParams, cfg: MlpEnergyConfig, key: Key, n:
   for (let s = 1; s <= steps; s++) {
     const [next, info] = alg.step(foldIn(kSteps, s), st);
     const bad = info.divergent.indexOf(1);
-    if (bad >= 0) throw new Error(`sampling diverged: Langevin produced non-finite values at step ${s}, row ${bad + 1} (try a smaller --step-size)`);
+    if (bad >= 0) throw new DivergenceError(`sampling diverged: Langevin produced non-finite values at step ${s}, row ${bad + 1} (try a smaller --step-size)`, s, [bad]);
     st = next;
     o.onProgress?.(s);
   }

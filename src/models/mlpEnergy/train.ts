@@ -2,6 +2,7 @@
  * Training of the `mlp-energy` kind by score matching, as values: one {@link MlpEnergyTrainState} (parameters, Adam
  * state, step) and a pure {@link mlpEnergyTrainStep}; the losses are the library's (`src/losses/scoreMatching.ts`).
  */
+import { TrainingDivergedError } from '../deepEbm/guard.js';
 import { Tensor, valueAndGrad, noGrad, add, mul, mean } from '../../tensor/index.js';
 import { normal, type Key } from '../../random/index.js';
 import type { MLPParams } from '../../nn/index.js';
@@ -89,7 +90,7 @@ export function mlpEnergyTrainStep(cfg: MlpEnergyConfig, o: MlpEnergyTrainOption
   return (s, batch, key) => {
     const [lv, g] = valueAndGrad((p: MLPParams) => loss(p, batch, key).loss)(s.params);
     const l = lv.item();
-    if (!Number.isFinite(l)) throw new Error(`training diverged at step ${s.step + 1}: loss is ${l} (try a smaller --lr)`);
+    if (!Number.isFinite(l)) throw new TrainingDivergedError(`training diverged at step ${s.step + 1}: loss is ${l} (try a smaller --lr)`, []);
     const [u, nextOpt] = opt.update(g, cloneOptState(s.opt), s.params);
     return [{ step: s.step + 1, params: applyUpdates(s.params, u), opt: nextOpt }, { loss: l, gradNorm: globalNorm(g) }] as const;
   };
@@ -120,7 +121,7 @@ export function mlpEnergyCdTrainStep(cd: CDLoss<MLPParams>, o: MlpEnergyTrainOpt
   const vg = cdValueAndGrad(cd);
   return (s, batch, key) => {
     const r = vg(s.params, batch, key, s.cd);
-    if (!Number.isFinite(r.loss)) throw new Error(`training diverged at step ${s.step + 1}: loss is ${r.loss} (lower the learning rate or step size)`);
+    if (!Number.isFinite(r.loss)) throw new TrainingDivergedError(`training diverged at step ${s.step + 1}: loss is ${r.loss} (lower the learning rate or step size)`, []);
     const [u, nextOpt] = opt.update(r.grads, cloneOptState(s.opt), s.params);
     return [
       { step: s.step + 1, params: applyUpdates(s.params, u), opt: nextOpt, cd: r.state },

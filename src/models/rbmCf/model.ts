@@ -489,7 +489,7 @@ export interface TrainRbmCfOptions {
   /** What the model conditions on (required when it has D, U or G). */
   side?: CfSideInfo;
   /** Called after each epoch. */
-  onEpoch?(info: { epoch: number; T: number; reconError: number }): void;
+  onEpoch?: (info: { epoch: number; T: number; reconError: number }) => void;
 }
 
 /** CD steps `T` used in `epoch` (0-based) of `epochs`. */

@@ -2,6 +2,7 @@
  * Training of the `score-sde` kind as values: one {@link ScoreSdeTrainState} (parameters, Adam state, EMA, step) and
  * a pure {@link scoreSdeTrainStep} that returns a new state and never touches the old one.
  */
+import { TrainingDivergedError } from '../deepEbm/guard.js';
 import { Tensor, valueAndGrad, allFinite } from '../../tensor/index.js';
 import type { Key } from '../../random/index.js';
 import { adam, applyUpdates, cloneOptState, globalNorm, type OptState, type GradientTransformation } from '../../optim/index.js';
@@ -102,7 +103,7 @@ export function scoreSdeTrainStep(cfg: ScoreSdeConfig, o: ScoreSdeTrainOptions):
       return r.loss;
     })(s.params);
     const l = lv.item();
-    if (!Number.isFinite(l)) throw new Error(`training diverged at step ${s.step + 1}: loss is ${l} (try a smaller --lr)`);
+    if (!Number.isFinite(l)) throw new TrainingDivergedError(`training diverged at step ${s.step + 1}: loss is ${l} (try a smaller --lr)`, []);
     const [u, nextOpt] = opt.update(g, cloneOptState(s.opt), s.params);
     const params = applyUpdates(s.params, u);
     const nextEma = ema > 0 ? emaUpdate(s.ema ?? s.params, params, ema) : null;
@@ -115,6 +116,6 @@ export function scoreSdeTrainStep(cfg: ScoreSdeConfig, o: ScoreSdeTrainOptions):
  */
 export function finalScoreParams(s: ScoreSdeTrainState): ScoreParams {
   const out = s.ema ?? s.params;
-  if (!Object.values(out).every(allFinite)) throw new Error('training produced non-finite parameters (try a smaller --lr)');
+  if (!Object.values(out).every(allFinite)) throw new TrainingDivergedError('training produced non-finite parameters (try a smaller --lr)', []);
   return out;
 }

@@ -82,7 +82,7 @@ function main(): void {
   const mnistMethods: Method[] = [
     { name: 'Gaussian', make: () => ({ fit: gaussianScorer() }) },
     { name: 'k-NN (k=5)', make: () => ({ fit: knnScorer({ k: 5 }) }) },
-    { name: 'RBM free energy', make: () => ({ fit: rbmScorer({ nHidden: 64 }, { epochs: 20, learningRate: 0.05, batchSize: 20, momentum: 0.5 }) }) },
+    { name: 'RBM free energy', make: () => ({ fit: rbmScorer({ nHidden: 64 }, { epochs: 20, lr: 0.05, batchSize: 20, momentum: 0.5 }) }) },
     ebm([0, 1], false, 1e-3, [128, 64]),
   ];
   const perDigit: Map<string, { m: DetectionMetrics; s: number }>[] = [];

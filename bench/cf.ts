@@ -35,8 +35,8 @@ function parseArgs(argv: string[]): Args {
 }
 
 /** MF settings picked by bench/cfTuneMf.ts (mean validation RMSE over tuning seeds 97–99; test splits never seen). */
-const MF_CLASSES = { rank: 10, reg: 0.1, epochs: 100, learningRate: 0.02 };
-const MF_LOW_RANK = { rank: 5, reg: 0.05, epochs: 100, learningRate: 0.02 };
+const MF_CLASSES = { rank: 10, reg: 0.1, epochs: 100, lr: 0.02 };
+const MF_LOW_RANK = { rank: 5, reg: 0.05, epochs: 100, lr: 0.02 };
 
 const mean = (v: number[]): number => v.reduce((s, x) => s + x, 0) / v.length;
 const sd = (v: number[]): number => { const m = mean(v); return v.length > 1 ? Math.sqrt(v.reduce((s, x) => s + (x - m) ** 2, 0) / (v.length - 1)) : NaN; };

@@ -9,8 +9,8 @@ import { splitRatings, syntheticRatings, type Ratings } from '../src/data/moviel
 import { classRatings } from '../src/data/cfBenchmark.js';
 import { fitMatrixFactorization, rmse } from '../src/models/rbmCf/index.js';
 
-const grid: { rank: number; reg: number; epochs: number; learningRate: number }[] = [];
-for (const rank of [5, 10]) for (const reg of [0.02, 0.05, 0.1]) for (const epochs of [40, 100]) for (const learningRate of [0.01, 0.02]) grid.push({ rank, reg, epochs, learningRate });
+const grid: { rank: number; reg: number; epochs: number; lr: number }[] = [];
+for (const rank of [5, 10]) for (const reg of [0.02, 0.05, 0.1]) for (const epochs of [40, 100]) for (const lr of [0.01, 0.02]) grid.push({ rank, reg, epochs, lr });
 for (const name of ['classes', 'low-rank']) {
   const sum = new Float64Array(grid.length);
   for (const seed of [97, 98, 99]) {

@@ -90,7 +90,7 @@ function run(s: Setting): Row {
     steps: s.mcmcSteps,
     negatives: 'tempered',
     tempering: { temperatures: geometricTemperatures(s.tMax, s.temps), stepSize: s.stepSize, local: 'mala', box: [-20, 20] },
-    negativeCount: s.chains,
+    chains: s.chains,
     alpha: s.alpha,
     reinitFrom: { kind: 'uniform', low: [b[0], b[2]], high: [b[1], b[3]] },
   });

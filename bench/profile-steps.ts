@@ -5,7 +5,7 @@
  */
 import { adam, applyUpdates } from '../src/optim/index.js';
 import { applyMLP, initMLP, type MLPParams } from '../src/nn/index.js';
-import { cdStep, createRBM, initCDState } from '../src/models/rbm/index.js';
+import { cdStep, createRBM, initRbmCdState } from '../src/models/rbm/index.js';
 import { key, normal, normalInto, split, uniform, foldIn, type Key } from '../src/random/index.js';
 import { initBackend, backendInfo } from '../src/tensor/select.js';
 import * as T from '../src/tensor/index.js';
@@ -95,7 +95,7 @@ function makeLangevin(): () => number {
 function makeCd1(): () => number {
   const data = T.tensor(T.toDType(uniform(key(1), [2000, 784]), 'float32').data.map((u) => (u < 0.13 ? 1 : 0)), [2000, 784]);
   let params = createRBM({ nVisible: 784, nHidden: 500, key: key(0) });
-  let state = initCDState();
+  let state = initRbmCdState();
   let i = 0;
   let k: Key = key(2);
   const batches: T.Tensor[] = [];
@@ -103,7 +103,7 @@ function makeCd1(): () => number {
   return () => {
     const b = batches[i++ % batches.length];
     k = foldIn(k, i);
-    const r = cdStep(params, b, k, state, { learningRate: 0.05, k: 1, inPlace: true });
+    const r = cdStep(params, b, k, state, { lr: 0.05, k: 1, inPlace: true });
     params = r.params;
     state = r.state;
     return 0;

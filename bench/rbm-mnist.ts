@@ -164,7 +164,7 @@ function throughput(args: Args, kPll: Key): { rows: ThroughputRow[]; ratio: numb
   for (let rep = 0; rep < reps; rep++) {
     const rbm = new BernoulliRBM({ nHidden: 500, key: foldIn(key(args.seed), 77 + rep), dtype: 'float32' });
     const t0 = performance.now();
-    rbm.fit(train, { epochs: 1, batchSize: 100, k: 1, persistent: true, learningRate: 0.05, momentum: 0, weightDecay: 0, shuffle: false });
+    rbm.fit(train, { epochs: 1, batchSize: 100, k: 1, persistent: true, lr: 0.05, momentum: 0, weightDecay: 0, shuffle: false });
     const sec = (performance.now() - t0) / 1000;
     ebmSps.push(train.shape[0] / sec);
     if (rep === 0) ebmPll = pseudoLogLikelihood(rbm.params!, test, { mode: 'sklearn', key: kPll }).mean;
@@ -281,11 +281,11 @@ function main(): void {
     const tMon = { sec: 0 };
     rbm.fit(trainFit, {
       epochs, batchSize: 100, k, persistent, resample: args.trainData === 'dynamic',
-      learningRate: { kind: 'linear', initial: args.lr, final: 0, epochs },
+      lr: { kind: 'linear', initial: args.lr, final: 0, epochs },
       momentum: { initial: 0.5, final: args.momentumFinal, switchEpoch: momentumSwitch(epochs) },
       weightDecay: 2e-4,
       onEpoch: (e, inf) => {
-        console.log(`  ${label} epoch ${e + 1}/${epochs}: lr ${fmt(inf.learningRate, 4)}, recon ${inf.reconstructionError !== undefined ? fmt(inf.reconstructionError, 4) : '–'}, mean h ${fmt(inf.meanHidden, 3)}, ${fmt((performance.now() - t0) / 1000, 0)} s`);
+        console.log(`  ${label} epoch ${e + 1}/${epochs}: lr ${fmt(inf.lr, 4)}, recon ${inf.reconstructionError !== undefined ? fmt(inf.reconstructionError, 4) : '–'}, mean h ${fmt(inf.meanHidden, 3)}, ${fmt((performance.now() - t0) / 1000, 0)} s`);
         if (args.monitor > 0 && ((e + 1) % args.monitor === 0) && e + 1 < epochs) {
           const tm = performance.now();
           const quick = aisLogZ(rbm.params!, foldIn(kAis, 1000 + e), { betas: salakhutdinovBetas(1000), runs: 20, data: train });

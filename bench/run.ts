@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { adam, applyUpdates } from '../src/optim/index.js';
 import { applyMLP, initMLP, type MLPParams } from '../src/nn/index.js';
-import { cdStep, createRBM, initCDState } from '../src/models/rbm/index.js';
+import { cdStep, createRBM, initRbmCdState } from '../src/models/rbm/index.js';
 import { loadMnist } from '../src/data/mnist.js';
 import { key, normal, normalInto, split, uniform, foldIn, type Key } from '../src/random/index.js';
 import { backendInfo, initBackend, measureGemmGflops } from '../src/tensor/select.js';
@@ -58,7 +58,7 @@ function cd1Bench(): Rate {
     data = T.tensor(T.toDType(uniform(key(1), [10000, 784]), 'float32').data.map((u) => (u < 0.13 ? 1 : 0)), [10000, 784]);
   }
   let params = createRBM({ nVisible: 784, nHidden: 500, key: key(0) });
-  let state = initCDState();
+  let state = initRbmCdState();
   let i = 0;
   let k: Key = key(2);
   const batches: T.Tensor[] = [];
@@ -66,7 +66,7 @@ function cd1Bench(): Rate {
   return bench(() => {
     const b = batches[i++ % batches.length];
     k = foldIn(k, i);
-    const r = cdStep(params, b, k, state, { learningRate: 0.05, k: 1, inPlace: true });
+    const r = cdStep(params, b, k, state, { lr: 0.05, k: 1, inPlace: true });
     params = r.params;
     state = r.state;
   });

@@ -57,19 +57,19 @@ function run(): void {
   add('Bayes: exact marginals, threshold ½ (Hamming-optimal)', task.marginals(te.x), 0);
   add('Bayes: exact joint MAP (Viterbi)', task.mapLabels(te.x), 0);
   const time = <T>(f: () => T): [T, number] => { const t0 = performance.now(); const r = f(); return [r, (performance.now() - t0) / 1000]; };
-  const common = { hidden: [32], epochs: 30, learningRate: 0.01 } as const;
+  const common = { hidden: [32], epochs: 30, lr: 0.01 } as const;
   const [base, tb] = time(() => trainIndependent(foldIn(k, 3), tr.x, tr.y, common));
   add('independent logistic (BCE), threshold ½', predictIndependent(base.params, te.x), tb);
   const [baseF1, tf] = time(() => trainIndependent(foldIn(k, 3), tr.x, tr.y, { ...common, loss: 'f1' }));
   add('independent logistic, soft-F1 loss (ablation)', predictIndependent(baseF1.params, te.x), tf);
   const [ssvm, ts] = time(() => trainSpen(foldIn(k, 4), tr.x, tr.y, {
-    method: 'ssvm', hidden: [32], features: base.params, epochs: 60, learningRate: 0.01, inference: { method: 'mirror', steps: 30, stepSize: 1 },
+    method: 'ssvm', hidden: [32], features: base.params, epochs: 60, lr: 0.01, inference: { method: 'mirror', steps: 30, stepSize: 1 },
   }));
   add('SPEN, SSVM (loss-augmented inference)', spenPredict(ssvm, te.x).labels, tb + ts);
   const unrolledInf = { method: 'mirror', steps: 10, stepSize: 1, entropy: 1 } as const;
-  const [ub, tub] = time(() => trainSpen(foldIn(k, 4), tr.x, tr.y, { method: 'unrolled', loss: 'bce', hidden: [32], features: base.params, epochs: 20, learningRate: 0.01, inference: unrolledInf }));
+  const [ub, tub] = time(() => trainSpen(foldIn(k, 4), tr.x, tr.y, { method: 'unrolled', loss: 'bce', hidden: [32], features: base.params, epochs: 20, lr: 0.01, inference: unrolledInf }));
   add('SPEN, unrolled end-to-end, BCE loss', spenPredict(ub, te.x).labels, tb + tub);
-  const [uf, tuf] = time(() => trainSpen(foldIn(k, 4), tr.x, tr.y, { method: 'unrolled', loss: 'f1', hidden: [32], features: base.params, epochs: 20, learningRate: 0.01, inference: unrolledInf }));
+  const [uf, tuf] = time(() => trainSpen(foldIn(k, 4), tr.x, tr.y, { method: 'unrolled', loss: 'f1', hidden: [32], features: base.params, epochs: 20, lr: 0.01, inference: unrolledInf }));
   add('SPEN, unrolled end-to-end, soft-F1 loss', spenPredict(uf, te.x).labels, tb + tuf);
 
   const body = [

@@ -5,6 +5,7 @@
  */
 import { initBackend } from './tensor/select.js';
 
+export * from './errors.js';
 export * from './tensor/index.js';
 export { initBackend, backendInfo, measureGemmGflops } from './tensor/select.js';
 export type { BackendInfo } from './tensor/select.js';

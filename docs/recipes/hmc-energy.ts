@@ -16,7 +16,7 @@ export const myEnergy: Energy = {
 
 /** Runs 32 HMC chains and summarises: per-coordinate mean and variance, correlation, ESS, split-R̂, acceptance. */
 export function hmcOnMyEnergy(steps = 600) {
-  const run = sample(hmc(myEnergy, { stepSize: 0.25, numSteps: 10 }), {
+  const run = sample(hmc(myEnergy, { stepSize: 0.25, leapfrogSteps: 10 }), {
     key: key(0), init: normal(key(1), [32, 2]), steps, burnIn: 100,
   });
   const x = run.samples.data;                               // [kept, chains, 2], flattened

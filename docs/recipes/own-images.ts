@@ -22,7 +22,7 @@ export async function loadPngFolder(dir: string): Promise<{ x: Tensor; h: number
 /** Trains a Bernoulli RBM on the images (grey levels as probabilities) and writes 16 samples as one PNG grid. */
 export async function trainOnImages(dir: string, out: string, epochs = 200) {
   const { x, h, w } = await loadPngFolder(dir);
-  const model = new rbm.BernoulliRBM({ nHidden: 32, key: 0 }).fit(x, { epochs, batchSize: 5, learningRate: 0.1, momentum: 0.5, k: 1 });
+  const model = new rbm.BernoulliRBM({ nHidden: 32, key: 0 }).fit(x, { epochs, batchSize: 5, lr: 0.1, momentum: 0.5, k: 1 });
   const samples = model.sample(key(1), 16, 200);           // [16, h·w], 200 Gibbs sweeps from noise
   await writeFile(out, imageGridPng(samples, { height: h, width: w, cols: 4, scale: 4 }));
   return { n: x.shape[0], h, w, samples };

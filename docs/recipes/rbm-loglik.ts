@@ -7,7 +7,7 @@ import { loadCsv } from 'ebm-ts/node';
 export async function rbmLogLikelihood(trainCsv: string, testCsv: string, nHidden = 12) {
   const train = (await loadCsv(trainCsv)).data;            // [n, nVisible], entries 0/1
   const test = (await loadCsv(testCsv)).data;
-  const model = new rbm.BernoulliRBM({ nHidden, key: 0 }).fit(train, { epochs: 100, batchSize: 10, learningRate: 0.1, momentum: 0.5, k: 1 });
+  const model = new rbm.BernoulliRBM({ nHidden, key: 0 }).fit(train, { epochs: 100, batchSize: 10, lr: 0.1, momentum: 0.5, k: 1 });
   const params = model.params!;
   // log Z: exact by enumerating 2^min(nVisible, nHidden) states when that is small, else annealed importance sampling.
   const small = Math.min(train.shape[1], nHidden) <= 20;

@@ -7,6 +7,7 @@ import type { Tensor } from '../tensor/index.js';
 import { key as makeKey, type Key } from '../random/index.js';
 import { detectionMetrics, type DetectionMetrics } from '../eval/detection.js';
 import type { AnomalyScorer } from './scorers.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /**
  * The threshold flagging a fraction `contamination` of the given (training) scores: the empirical
@@ -16,11 +17,11 @@ import type { AnomalyScorer } from './scorers.js';
  * @example contaminationThreshold([1, 2, 3, 4, 5], 0.25) // h = 3 → 4
  */
 export function contaminationThreshold(scores: ArrayLike<number>, contamination: number): number {
-  if (!(contamination >= 0 && contamination < 1)) throw new RangeError(`contaminationThreshold: contamination must be in [0, 1), got ${contamination}`);
+  if (!(contamination >= 0 && contamination < 1)) throw new InvalidArgumentError(`contaminationThreshold: contamination must be in [0, 1), got ${contamination}`);
   const n = scores.length;
-  if (n < 1) throw new RangeError('contaminationThreshold: no scores');
+  if (n < 1) throw new InvalidArgumentError('contaminationThreshold: no scores');
   const s = Float64Array.from(scores);
-  for (let i = 0; i < n; i++) if (!Number.isFinite(s[i])) throw new RangeError(`contaminationThreshold: score at row ${i} is ${s[i]}`);
+  for (let i = 0; i < n; i++) if (!Number.isFinite(s[i])) throw new InvalidArgumentError(`contaminationThreshold: score at row ${i} is ${s[i]}`);
   s.sort();
   const h = (n - 1) * (1 - contamination);
   const j = Math.floor(h);
@@ -50,7 +51,7 @@ export class AnomalyDetector {
 
   constructor(readonly scorer: AnomalyScorer, opts: AnomalyDetectorOptions = {}) {
     this.contamination = opts.contamination ?? 0.05;
-    if (!(this.contamination >= 0 && this.contamination < 1)) throw new RangeError(`AnomalyDetector: contamination must be in [0, 1), got ${this.contamination}`);
+    if (!(this.contamination >= 0 && this.contamination < 1)) throw new InvalidArgumentError(`AnomalyDetector: contamination must be in [0, 1), got ${this.contamination}`);
   }
 
   /** Fits the scorer on normal rows `x [n, d]` and sets the threshold. */
@@ -68,7 +69,7 @@ export class AnomalyDetector {
 
   /** 1 where `score > threshold` (anomaly), else 0. */
   predict(x: Tensor): Uint8Array {
-    if (!Number.isFinite(this.threshold)) throw new RangeError('AnomalyDetector: call fit(x) first');
+    if (!Number.isFinite(this.threshold)) throw new InvalidArgumentError('AnomalyDetector: call fit(x) first');
     const s = this.score(x);
     return Uint8Array.from(s, (v) => (v > this.threshold ? 1 : 0));
   }

@@ -14,6 +14,7 @@ import {
 import { contrastiveDivergence, type CDOptions } from '../losses/contrastiveDivergence.js';
 import { ula, geometricTemperatures } from '../samplers/index.js';
 import { jemScores, jemAnomalyScore, type Classifier, type JemScoreName } from '../models/jem/index.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /** An anomaly scorer: fitted on normal rows, then scores rows (higher = more anomalous). */
 export interface AnomalyScorer {
@@ -31,12 +32,12 @@ export function checkRowsFinite(x: Tensor, fn: string, d?: number): void {
   if (d !== undefined && x.shape[1] !== d) throw new ShapeError(`${fn}: expected rows of ${d} values, got [${x.shape.join(', ')}]`);
   const D = x.shape[1];
   for (let i = 0; i < x.size; i++) {
-    if (!Number.isFinite(x.data[i])) throw new RangeError(`${fn}: value at row ${Math.floor(i / D)}, column ${i % D} is ${x.data[i]}`);
+    if (!Number.isFinite(x.data[i])) throw new InvalidArgumentError(`${fn}: value at row ${Math.floor(i / D)}, column ${i % D} is ${x.data[i]}`);
   }
 }
 
 function checkScores(s: Float64Array, name: string): Float64Array {
-  for (let i = 0; i < s.length; i++) if (!Number.isFinite(s[i])) throw new RangeError(`anomaly scorer ${name}: score at row ${i} is ${s[i]}`);
+  for (let i = 0; i < s.length; i++) if (!Number.isFinite(s[i])) throw new InvalidArgumentError(`anomaly scorer ${name}: score at row ${i} is ${s[i]}`);
   return s;
 }
 
@@ -88,7 +89,7 @@ export function jemScorer<P extends Tree>(f: Classifier<P>, params: P, which: Je
 /**
  * Fits an RBM (Bernoulli visible units by default; data in [0, 1]) to the normal rows and scores with its free energy
  * `F(v) = −log Σ_h exp(−E(v, h))` (= `−log p(v) + log Z`).
- * @example rbmScorer({ nHidden: 64 }, { epochs: 10, learningRate: 0.05 })
+ * @example rbmScorer({ nHidden: 64 }, { epochs: 10, lr: 0.05 })
  */
 export function rbmScorer(opts: Omit<RBMOptions, 'key'>, fitOpts: RBMFitOptions = {}): AnomalyScorer & { rbm: RBM | null } {
   const s = {
@@ -99,7 +100,7 @@ export function rbmScorer(opts: Omit<RBMOptions, 'key'>, fitOpts: RBMFitOptions 
       s.rbm = new RBM({ ...opts, key: k }).fit(x, fitOpts);
     },
     score(x: Tensor): Float64Array {
-      if (!s.rbm) throw new RangeError('rbmScorer: call fit(x) first');
+      if (!s.rbm) throw new InvalidArgumentError('rbmScorer: call fit(x) first');
       return checkScores(Float64Array.from(s.rbm.freeEnergy(x).data), s.name);
     },
   };
@@ -174,7 +175,7 @@ export function deepEbmScorer(o: DeepEbmScorerOptions = {}): AnomalyScorer & { p
         negatives: o.negatives ?? 'buffer',
         ...(o.negatives === 'tempered' ? {
           tempering: { temperatures: geometricTemperatures(o.tMax ?? 20, o.temps ?? 6), stepSize: eta, local: 'mala' as const },
-          negativeCount: o.batchSize ?? 128,
+          chains: o.batchSize ?? 128,
         } : {}),
         bufferSize: Math.min(10_000, Math.max(1000, x.shape[0])),
         reinit: o.negatives === 'tempered' ? 0 : 0.05,
@@ -191,7 +192,7 @@ export function deepEbmScorer(o: DeepEbmScorerOptions = {}): AnomalyScorer & { p
       s.config = cfg;
     },
     score(x: Tensor): Float64Array {
-      if (!s.params || !s.config) throw new RangeError('deepEbmScorer: call fit(x) first');
+      if (!s.params || !s.config) throw new InvalidArgumentError('deepEbmScorer: call fit(x) first');
       const E = deepEbmEnergy(s.params, s.config);
       return mode === 'energy' ? energyScorer(E, s.name).score(x) : scoreNormScorer(E, s.name).score(x);
     },
@@ -230,7 +231,7 @@ function cholesky(A: Float64Array, d: number): Float64Array {
       let s = A[i * d + j];
       for (let k = 0; k < j; k++) s -= L[i * d + k] * L[j * d + k];
       if (i === j) {
-        if (!(s > 0)) throw new RangeError(`gaussianScorer: covariance is not positive definite at pivot ${i} (raise ridge)`);
+        if (!(s > 0)) throw new InvalidArgumentError(`gaussianScorer: covariance is not positive definite at pivot ${i} (raise ridge)`);
         L[i * d + i] = Math.sqrt(s);
       } else L[i * d + j] = s / L[j * d + j];
     }
@@ -284,7 +285,7 @@ export function gaussianScorer(opts: { ridge?: number } = {}): AnomalyScorer {
       Linv = new Tensor(invLower(L, d), [d, d]);
     },
     score(x: Tensor): Float64Array {
-      if (!mu || !Linv) throw new RangeError('gaussianScorer: call fit(x) first');
+      if (!mu || !Linv) throw new InvalidArgumentError('gaussianScorer: call fit(x) first');
       checkRowsFinite(x, 'gaussianScorer.score', mu.length);
       const [m, d] = x.shape;
       const xc = new Float64Array(m * d);
@@ -308,7 +309,7 @@ export function gaussianScorer(opts: { ridge?: number } = {}): AnomalyScorer {
  */
 export function knnScorer(opts: { k?: number } = {}): AnomalyScorer {
   const k = opts.k ?? 5;
-  if (!Number.isInteger(k) || k < 1) throw new RangeError(`knnScorer: k must be a positive integer, got ${k}`);
+  if (!Number.isInteger(k) || k < 1) throw new InvalidArgumentError(`knnScorer: k must be a positive integer, got ${k}`);
   let train: Tensor | null = null;
   let trainSq: Float64Array | null = null;
   return {
@@ -322,7 +323,7 @@ export function knnScorer(opts: { k?: number } = {}): AnomalyScorer {
       for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) trainSq[i] += x.data[i * d + j] ** 2;
     },
     score(x: Tensor): Float64Array {
-      if (!train || !trainSq) throw new RangeError('knnScorer: call fit(x) first');
+      if (!train || !trainSq) throw new InvalidArgumentError('knnScorer: call fit(x) first');
       const [n, d] = train.shape;
       checkRowsFinite(x, 'knnScorer.score', d);
       const m = x.shape[0];

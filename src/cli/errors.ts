@@ -3,18 +3,15 @@
  * anything else → exit 1 with the message (and the stack when `EBM_DEBUG=1`).
  */
 import { isAllocationFailure } from '../io/limits.js';
-import { DataError } from '../io/errors.js';
-import { DTypeError, ShapeError } from '../tensor/tensor.js';
-import { TrainingDivergedError } from '../models/deepEbm/guard.js';
-import { CDDivergenceError } from '../losses/contrastiveDivergence.js';
-import { DivergenceError } from '../samplers/types.js';
+import { EbmError, type EbmErrorCode } from '../errors.js';
 
 /**
  * Bad command-line usage: an invalid flag value, a missing required flag, an incompatible combination. Its message
  * names the flag (e.g. `--steps must be a positive integer, got "0"`). Mapped to exit code 2.
  * @example throw new UsageError('--hidden must be a list of positive integers, got "64,x"')
  */
-export class UsageError extends Error {
+export class UsageError extends EbmError {
+  readonly code: EbmErrorCode = 'USAGE';
   override name = 'UsageError';
 }
 
@@ -22,7 +19,8 @@ export class UsageError extends Error {
  * The run was stopped by SIGINT or SIGTERM. `message` is the one line printed (what was done, where the final
  * checkpoint went); the exit code is 130 for SIGINT and 143 for SIGTERM.
  */
-export class InterruptedError extends Error {
+export class InterruptedError extends EbmError {
+  readonly code: EbmErrorCode = 'INTERRUPTED';
   override name = 'InterruptedError';
   readonly signal: 'SIGINT' | 'SIGTERM';
   constructor(signal: 'SIGINT' | 'SIGTERM', message: string) {
@@ -32,7 +30,8 @@ export class InterruptedError extends Error {
 }
 
 /** A result about to be printed or written is NaN or infinite; the message says what and where. Exit 2. */
-export class NonFiniteResultError extends Error {
+export class NonFiniteResultError extends EbmError {
+  readonly code: EbmErrorCode = 'NON_FINITE';
   override name = 'NonFiniteResultError';
 }
 
@@ -49,16 +48,23 @@ export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
 /**
- * The exit code an error maps to: 2 for {@link UsageError}, {@link DataError}, `ShapeError`, `DTypeError` (the user
- * gave something that does not fit), 1 otherwise.
+ * The {@link EbmError} codes that mean "what the user gave does not fit" — a flag, a file, a value, settings under
+ * which training or sampling diverged, a size over the budget — and map to exit code 2.
+ */
+export const USAGE_ERROR_CODES: ReadonlySet<EbmErrorCode> = new Set<EbmErrorCode>([
+  'USAGE', 'DATA', 'SHAPE', 'DTYPE', 'INVALID_ARGUMENT', 'INVALID_TYPE', 'NON_FINITE', 'ENERGY_PARAMS', 'SAMPLER_OPTIONS',
+  'ARCH_SPEC', 'SUDOKU_FORMAT', 'DIVERGED', 'CD_DIVERGED', 'TRAINING_DIVERGED', 'RESOURCE', 'LOCKED',
+]);
+
+/**
+ * The exit code an error maps to, by its {@link EbmError.code}: 130/143 for an {@link InterruptedError} (SIGINT /
+ * SIGTERM), 2 for {@link USAGE_ERROR_CODES} and for a failed allocation (a size no budget estimate caught), 1 for
+ * anything else (a bug, an I/O error on output).
  */
 export function exitCodeFor(err: unknown): number {
   if (err instanceof InterruptedError) return err.signal === 'SIGINT' ? EXIT_SIGINT : EXIT_SIGTERM;
-  if (err instanceof NonFiniteResultError || isAllocationFailure(err)) return EXIT_USAGE;
-  // a run that went non-finite (training or sampling diverged): the settings do not fit the problem
-  if (err instanceof TrainingDivergedError || err instanceof CDDivergenceError || err instanceof DivergenceError) return EXIT_USAGE;
-  if (err instanceof UsageError || err instanceof DataError || err instanceof ShapeError || err instanceof DTypeError) return EXIT_USAGE;
-  return EXIT_FAILURE;
+  if (isAllocationFailure(err)) return EXIT_USAGE;
+  return err instanceof EbmError && USAGE_ERROR_CODES.has(err.code) ? EXIT_USAGE : EXIT_FAILURE;
 }
 
 

@@ -8,6 +8,7 @@ import { foldIn, type Key } from '../random/key.js';
 import { saveCheckpoint, type StateTree } from '../io/checkpoint.js';
 import { InterruptedError } from './errors.js';
 import { clearPendingSignal, enterInterruptible, pendingSignal, yieldForSignals } from './signals.js';
+import { InvalidArgumentError, InvalidTypeError } from '../errors.js';
 
 /** What one training step returns: the new state and (optionally) metrics for the log. */
 export interface StepResult<S> {
@@ -87,8 +88,8 @@ export async function trainLoop<S>(opts: TrainLoopOptions<S>): Promise<S> {
   const start = opts.startStep ?? 0;
   const logEvery = opts.logEvery ?? 10;
   const every = opts.checkpointEvery;
-  if (every !== undefined && (!Number.isSafeInteger(every) || every < 1)) throw new RangeError(`trainLoop: checkpointEvery must be a positive integer, got ${every}`);
-  if (every !== undefined && (!opts.checkpointPath || !opts.toCheckpoint)) throw new TypeError('trainLoop: checkpointEvery needs checkpointPath and toCheckpoint');
+  if (every !== undefined && (!Number.isSafeInteger(every) || every < 1)) throw new InvalidArgumentError(`trainLoop: checkpointEvery must be a positive integer, got ${every}`);
+  if (every !== undefined && (!opts.checkpointPath || !opts.toCheckpoint)) throw new InvalidTypeError('trainLoop: checkpointEvery needs checkpointPath and toCheckpoint');
   const t0 = performance.now();
   let state = opts.state;
   const checkpoint = async (t: number): Promise<void> => {

@@ -7,6 +7,7 @@
  */
 import { randintArray, foldIn, normalArray, permutation, uniformArray, type Key } from '../random/index.js';
 import type { Ratings } from './movielens.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /** Options of {@link classRatings}. */
 export interface ClassRatingsOptions {
@@ -70,11 +71,11 @@ export function classRatings(k: Key, opts: ClassRatingsOptions = {}): ClassRatin
   const nU = opts.nUsers ?? 1000, nI = opts.nItems ?? 200, Cu = opts.userClasses ?? 6, Ci = opts.itemClasses ?? 5;
   const density = opts.density ?? 0.05, mnar = opts.mnar ?? 1.5, fnoise = opts.featureNoise ?? 0.15, noise = opts.noise ?? 0.5;
   for (const [name, v] of [['nUsers', nU], ['nItems', nI], ['userClasses', Cu], ['itemClasses', Ci]] as const) {
-    if (!Number.isInteger(v) || v < 1) throw new RangeError(`classRatings: ${name} must be a positive integer, got ${v}`);
+    if (!Number.isInteger(v) || v < 1) throw new InvalidArgumentError(`classRatings: ${name} must be a positive integer, got ${v}`);
   }
-  if (!(density > 0 && density < 1)) throw new RangeError(`classRatings: density must be in (0, 1), got ${density}`);
-  if (!(fnoise >= 0 && fnoise <= 1)) throw new RangeError(`classRatings: featureNoise must be in [0, 1], got ${fnoise}`);
-  if (!(noise >= 0) || !Number.isFinite(mnar)) throw new RangeError('classRatings: noise must be ≥ 0 and mnar finite');
+  if (!(density > 0 && density < 1)) throw new InvalidArgumentError(`classRatings: density must be in (0, 1), got ${density}`);
+  if (!(fnoise >= 0 && fnoise <= 1)) throw new InvalidArgumentError(`classRatings: featureNoise must be in [0, 1], got ${fnoise}`);
+  if (!(noise >= 0) || !Number.isFinite(mnar)) throw new InvalidArgumentError('classRatings: noise must be ≥ 0 and mnar finite');
   const uniformCats = (kk: Key, n: number, c: number): Int32Array => randintArray(kk, 0, c, n);
   const cu = uniformCats(foldIn(k, 1), nU, Cu), ci = uniformCats(foldIn(k, 2), nI, Ci);
   const M = normalArray(foldIn(k, 3), Cu * Ci, 'float64');

@@ -5,6 +5,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { DataError } from '../io/errors.js';
 import type { Dataset } from './spec.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /**
  * Finds a column by header name or 1-based index (`"label"`, `"3"`); `null` when there is no such column.
@@ -26,9 +27,9 @@ export function findColumn(header: readonly string[] | undefined, column: string
  * @example const { x: feats, values } = splitLabelColumn(x, 2, 'train.csv')
  */
 export function splitLabelColumn(x: Tensor, j: number, file?: string): { x: Tensor; values: Float64Array } {
-  if (x.ndim !== 2) throw new RangeError(`splitLabelColumn: x must be [n, d], got [${x.shape.join(', ')}]`);
+  if (x.ndim !== 2) throw new InvalidArgumentError(`splitLabelColumn: x must be [n, d], got [${x.shape.join(', ')}]`);
   const [n, d] = x.shape;
-  if (!(Number.isInteger(j) && j >= 0 && j < d)) throw new RangeError(`splitLabelColumn: column ${j} is not in [0, ${d})`);
+  if (!(Number.isInteger(j) && j >= 0 && j < d)) throw new InvalidArgumentError(`splitLabelColumn: column ${j} is not in [0, ${d})`);
   if (d < 2) throw new DataError('has only the label column, no features', file ? { file } : {});
   const out = new Float32Array(n * (d - 1));
   const values = new Float64Array(n);

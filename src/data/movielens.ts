@@ -7,6 +7,7 @@
 import { DataError } from '../io/errors.js';
 import { readInputText } from '../io/safeFile.js';
 import { foldIn, normalArray, permutation, uniformArray, type Key } from '../random/index.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /**
  * A set of (user, item, rating) triples with users and items renumbered densely `0…nUsers−1`, `0…nItems−1`
@@ -121,7 +122,7 @@ export function subsetRatings(r: Ratings, idx: ArrayLike<number>): Ratings {
  * @example const { train, test } = splitRatings(r, key(0), 0.1);
  */
 export function splitRatings(r: Ratings, k: Key, testFraction = 0.1): { train: Ratings; test: Ratings } {
-  if (!(testFraction > 0 && testFraction < 1)) throw new RangeError(`splitRatings: testFraction must be in (0, 1), got ${testFraction}`);
+  if (!(testFraction > 0 && testFraction < 1)) throw new InvalidArgumentError(`splitRatings: testFraction must be in (0, 1), got ${testFraction}`);
   const n = r.rating.length;
   const perm = permutation(k, n);
   const nTest = Math.round(testFraction * n);
@@ -172,10 +173,10 @@ export function syntheticRatings(k: Key, opts: SyntheticRatingsOptions = {}): Sy
   const nU = opts.nUsers ?? 500, nI = opts.nItems ?? 300, R = opts.rank ?? 5, L = opts.levels ?? 5;
   const density = opts.density ?? 0.1, signal = opts.signal ?? 1, noise = opts.noise ?? 0.5;
   for (const [name, v] of [['nUsers', nU], ['nItems', nI], ['rank', R]] as const) {
-    if (!Number.isInteger(v) || v < 1) throw new RangeError(`syntheticRatings: ${name} must be a positive integer, got ${v}`);
+    if (!Number.isInteger(v) || v < 1) throw new InvalidArgumentError(`syntheticRatings: ${name} must be a positive integer, got ${v}`);
   }
-  if (!Number.isInteger(L) || L < 2) throw new RangeError(`syntheticRatings: levels must be an integer ≥ 2, got ${L}`);
-  if (!(density > 0 && density <= 1)) throw new RangeError(`syntheticRatings: density must be in (0, 1], got ${density}`);
+  if (!Number.isInteger(L) || L < 2) throw new InvalidArgumentError(`syntheticRatings: levels must be an integer ≥ 2, got ${L}`);
+  if (!(density > 0 && density <= 1)) throw new InvalidArgumentError(`syntheticRatings: density must be in (0, 1], got ${density}`);
   const sd = Math.pow((signal * signal) / R, 0.25);
   const U = normalArray(foldIn(k, 1), nU * R, 'float64').map((z) => z * sd);
   const V = normalArray(foldIn(k, 2), nI * R, 'float64').map((z) => z * sd);

@@ -29,6 +29,7 @@
  */
 import { Tensor, ShapeError, allocate, type DType } from '../tensor/tensor.js';
 import { foldIn, normalArray, permutation, uniformArray, type Key } from '../random/index.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /** Options of {@link multilabelChainTask}. */
 export interface MultilabelChainOptions {
@@ -86,7 +87,7 @@ export interface MultilabelChainTask {
 }
 
 function posInt(v: number, what: string, min: number): number {
-  if (!Number.isInteger(v) || v < min) throw new RangeError(`multilabelChainTask: ${what} must be an integer ≥ ${min}, got ${v}`);
+  if (!Number.isInteger(v) || v < min) throw new InvalidArgumentError(`multilabelChainTask: ${what} must be an integer ≥ ${min}, got ${v}`);
   return v;
 }
 
@@ -101,8 +102,8 @@ export function multilabelChainTask(k: Key, opts: MultilabelChainOptions = {}): 
   const K = posInt(opts.classes ?? 6, 'classes', 2);
   const s = opts.scale ?? 2;
   const kappa = opts.coupling ?? 2;
-  if (!Number.isFinite(s) || s < 0) throw new RangeError(`multilabelChainTask: scale must be finite and ≥ 0, got ${s}`);
-  if (!Number.isFinite(kappa) || kappa < 0) throw new RangeError(`multilabelChainTask: coupling must be finite and ≥ 0, got ${kappa}`);
+  if (!Number.isFinite(s) || s < 0) throw new InvalidArgumentError(`multilabelChainTask: scale must be finite and ≥ 0, got ${s}`);
+  if (!Number.isFinite(kappa) || kappa < 0) throw new InvalidArgumentError(`multilabelChainTask: coupling must be finite and ≥ 0, got ${kappa}`);
   const L = G * K;
   const U = normalArray(foldIn(k, 1), G * D * K, 'float64');
   const sd = 1 / Math.sqrt(D);
@@ -143,7 +144,7 @@ export function multilabelChainTask(k: Key, opts: MultilabelChainOptions = {}): 
     }
     const d = x.data;
     for (let i = 0; i < d.length; i++) {
-      if (!Number.isFinite(d[i])) throw new RangeError(`${fn}: x at row ${Math.floor(i / D)}, column ${i % D} is ${d[i]}`);
+      if (!Number.isFinite(d[i])) throw new InvalidArgumentError(`${fn}: x at row ${Math.floor(i / D)}, column ${i % D} is ${d[i]}`);
     }
     return x.shape[0];
   };
@@ -152,7 +153,7 @@ export function multilabelChainTask(k: Key, opts: MultilabelChainOptions = {}): 
     dim: D, groups: G, classes: K, numLabels: L, scale: s, coupling: kappa, projections: U, partners,
     description: `exclusive-groups chain task: D = ${D}, G = ${G} groups × K = ${K} labels (L = ${L}), scale s = ${s}, coupling κ = ${kappa}`,
     sample(sk: Key, n: number, dtype: DType = 'float32'): MultilabelSample {
-      if (!Number.isInteger(n) || n < 0) throw new RangeError(`multilabelChainTask.sample: n must be an integer ≥ 0, got ${n}`);
+      if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`multilabelChainTask.sample: n must be an integer ≥ 0, got ${n}`);
       const xd = normalArray(foldIn(sk, 1), n * D, 'float64');
       const u = uniformArray(foldIn(sk, 2), n * G, 'float64');
       const x = allocate(dtype, n * D);

@@ -4,6 +4,7 @@
  * @module
  */
 import { normalArray, split, uniformArray, type Key } from '../random/index.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /** Options of {@link randomGaussianMixtureParams}. */
 export interface RandomMixtureOptions {
@@ -28,8 +29,8 @@ export function randomGaussianMixtureParams(key: Key, o: RandomMixtureOptions = 
 } {
   const K = o.components ?? 6, d = o.dim ?? 2, spread = o.spread ?? 4;
   const [lo, hi] = o.stdRange ?? [0.2, 0.8];
-  if (!Number.isInteger(K) || K < 1 || !Number.isInteger(d) || d < 1) throw new RangeError(`randomGaussianMixtureParams: components and dim must be positive integers, got ${K}, ${d}`);
-  if (!(spread > 0) || !(lo > 0 && hi >= lo)) throw new RangeError(`randomGaussianMixtureParams: need spread > 0 and 0 < lo ≤ hi, got ${spread}, [${lo}, ${hi}]`);
+  if (!Number.isInteger(K) || K < 1 || !Number.isInteger(d) || d < 1) throw new InvalidArgumentError(`randomGaussianMixtureParams: components and dim must be positive integers, got ${K}, ${d}`);
+  if (!(spread > 0) || !(lo > 0 && hi >= lo)) throw new InvalidArgumentError(`randomGaussianMixtureParams: need spread > 0 and 0 < lo ≤ hi, got ${spread}, [${lo}, ${hi}]`);
   const [kM, kS, kR, kW] = split(key, 4);
   const um = uniformArray(kM, K * d, 'float64');
   const us = uniformArray(kS, K * d, 'float64');

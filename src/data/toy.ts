@@ -22,6 +22,7 @@ import { noGrad } from '../tensor/autodiff.js';
 import { gaussianMixture as mixtureEnergy } from '../energy/gmm.js';
 import { foldIn, normalArray, randintArray, split, uniformArray } from '../random/index.js';
 import type { Key } from '../random/index.js';
+import { InvalidArgumentError, InvalidTypeError } from '../errors.js';
 
 /** A toy data set: a sampler and, when known, its exact log density (or log probability for binary data). */
 export interface ToyDataset {
@@ -66,12 +67,12 @@ export interface BarsAndStripes extends ToyDataset {
 const LOG_2PI = Math.log(2 * Math.PI);
 
 function checkN(n: unknown, fn: string): number {
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw new RangeError(`${fn}: n must be a non-negative integer, got ${String(n)}`);
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`${fn}: n must be a non-negative integer, got ${String(n)}`);
   return n;
 }
 
 function checkDType(dtype: unknown, fn: string): DType {
-  if (dtype !== 'float32' && dtype !== 'float64') throw new TypeError(`${fn}: dtype must be 'float32' or 'float64', got ${String(dtype)}`);
+  if (dtype !== 'float32' && dtype !== 'float64') throw new InvalidTypeError(`${fn}: dtype must be 'float32' or 'float64', got ${String(dtype)}`);
   return dtype;
 }
 
@@ -79,17 +80,17 @@ function checkDType(dtype: unknown, fn: string): DType {
 function rowsOf(x: Float64Array | Tensor, dim: number, fn: string): { d: ArrayLike<number>; n: number } {
   let d: ArrayLike<number>;
   if (x instanceof Tensor) {
-    if (x.ndim !== 2 || x.shape[1] !== dim) throw new RangeError(`${fn}: expected a tensor of shape [n, ${dim}], got [${x.shape.join(', ')}]`);
+    if (x.ndim !== 2 || x.shape[1] !== dim) throw new InvalidArgumentError(`${fn}: expected a tensor of shape [n, ${dim}], got [${x.shape.join(', ')}]`);
     d = x.data;
   } else if (x instanceof Float64Array) {
-    if (x.length % dim !== 0) throw new RangeError(`${fn}: a flat Float64Array must hold n rows of ${dim} values, got length ${x.length}`);
+    if (x.length % dim !== 0) throw new InvalidArgumentError(`${fn}: a flat Float64Array must hold n rows of ${dim} values, got length ${x.length}`);
     d = x;
   } else {
-    throw new TypeError(`${fn}: expected a Tensor [n, ${dim}] or a Float64Array`);
+    throw new InvalidTypeError(`${fn}: expected a Tensor [n, ${dim}] or a Float64Array`);
   }
   const n = d.length / dim;
   for (let i = 0; i < d.length; i++) {
-    if (Number.isNaN(d[i])) throw new RangeError(`${fn}: row ${Math.floor(i / dim)}, column ${i % dim} is NaN`);
+    if (Number.isNaN(d[i])) throw new InvalidArgumentError(`${fn}: row ${Math.floor(i / dim)}, column ${i % dim} is NaN`);
   }
   return { d, n };
 }
@@ -168,7 +169,7 @@ export interface GaussianMixtureSpec {
 export function gaussianMixture(spec: GaussianMixtureSpec): ToyDataset {
   const K = spec.means.length;
   const sigma = spec.sigma;
-  if (!(sigma > 0) || K === 0 || spec.weights.length !== K) throw new RangeError(`gaussianMixture(${spec.name}): need σ > 0 and one weight per mean`);
+  if (!(sigma > 0) || K === 0 || spec.weights.length !== K) throw new InvalidArgumentError(`gaussianMixture(${spec.name}): need σ > 0 and one weight per mean`);
   const mixture = mixtureEnergy({ means: spec.means, std: sigma, weights: spec.weights });
   const logZ = mixture.logZ();
   let xmin = Infinity, xmax = -Infinity, ymin = Infinity, ymax = -Infinity;
@@ -251,8 +252,8 @@ export function rings(opts: { radii?: readonly number[]; weights?: readonly numb
   const radii = opts.radii ?? [0.75, 1.5, 2.25, 3];
   const weights = opts.weights ?? radii.map(() => 1);
   const s = opts.sigma ?? 0.08;
-  if (weights.length !== radii.length) throw new RangeError('rings: need one weight per radius');
-  for (const r of radii) if (!(r / s > 8.3)) throw new RangeError(`rings: radius ${r} must exceed 8.3·σ = ${8.3 * s} (truncation at 0 must be negligible)`);
+  if (weights.length !== radii.length) throw new InvalidArgumentError('rings: need one weight per radius');
+  for (const r of radii) if (!(r / s > 8.3)) throw new InvalidArgumentError(`rings: radius ${r} must exceed 8.3·σ = ${8.3 * s} (truncation at 0 must be negligible)`);
   const wsum = weights.reduce((a, b) => a + b, 0);
   const logw = weights.map((w) => Math.log(w / wsum));
   const rmax = Math.max(...radii) + 6 * s;
@@ -582,7 +583,7 @@ export function pinwheel(opts: { arms?: number; r0?: number; sRadial?: number; c
   const sr = opts.sRadial ?? 0.2;
   const curl = opts.curl ?? 0.6;
   const sa = opts.sAngle ?? 0.1;
-  if (!(sa > 0 && sa <= 0.5)) throw new RangeError(`pinwheel: sAngle must be in (0, 0.5], got ${sa}`);
+  if (!(sa > 0 && sa <= 0.5)) throw new InvalidArgumentError(`pinwheel: sAngle must be in (0, 0.5], got ${sa}`);
   const m = Math.log(r0);
   const rmax = Math.exp(m + 6 * sr);
   const TWO_PI = 2 * Math.PI;
@@ -654,7 +655,7 @@ export function pinwheel(opts: { arms?: number; r0?: number; sRadial?: number; c
  * @param D grid side, 1 ≤ D ≤ 12.
  */
 export function barsAndStripes(D: number): BarsAndStripes {
-  if (!Number.isInteger(D) || D < 1 || D > 12) throw new RangeError(`barsAndStripes: D must be an integer in [1, 12], got ${D}`);
+  if (!Number.isInteger(D) || D < 1 || D > 12) throw new InvalidArgumentError(`barsAndStripes: D must be an integer in [1, 12], got ${D}`);
   const M = 2 * 2 ** D - 2;
   const dim = D * D;
   const pats = new Float32Array(M * dim);

@@ -5,6 +5,7 @@ import { probes, type ProbeDistribution } from '../random/index.js';
 import type { SDE } from './sde.js';
 import type { BoundScore } from './samplers.js';
 import { integrate, type IntegrateOptions } from './ode.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /** Options of {@link odeLogLikelihood}. */
 export interface OdeLikelihoodOptions extends IntegrateOptions {
@@ -47,10 +48,10 @@ export function odeLogLikelihood(sde: SDE, score: BoundScore, x: Tensor, key: Ke
   const n = x.shape[0];
   const D = x.size / n;
   const eps = opts.eps ?? 1e-5;
-  if (!(eps > 0 && eps < sde.T)) throw new RangeError(`odeLogLikelihood: eps must be in (0, ${sde.T}), got ${eps}`);
+  if (!(eps > 0 && eps < sde.T)) throw new InvalidArgumentError(`odeLogLikelihood: eps must be in (0, ${sde.T}), got ${eps}`);
   const probe = opts.probe ?? 'rademacher';
   const K = opts.nProbes ?? 1;
-  if (!Number.isInteger(K) || K < 1) throw new RangeError(`odeLogLikelihood: nProbes must be a positive integer, got ${K}`);
+  if (!Number.isInteger(K) || K < 1) throw new InvalidArgumentError(`odeLogLikelihood: nProbes must be a positive integer, got ${K}`);
   const dtype: DType = x.dtype;
   let vs: Tensor[];
   if (probe === 'exact') {
@@ -109,8 +110,8 @@ export interface DequantizationOptions {
 function dq(opts: DequantizationOptions): { bins: number; lo: number; hi: number } {
   const bins = opts.bins ?? 256;
   const [lo, hi] = opts.range ?? [-1, 1];
-  if (!Number.isInteger(bins) || bins < 2) throw new RangeError(`dequantization: bins must be an integer ≥ 2, got ${bins}`);
-  if (!(hi > lo)) throw new RangeError(`dequantization: range must have hi > lo, got [${lo}, ${hi}]`);
+  if (!Number.isInteger(bins) || bins < 2) throw new InvalidArgumentError(`dequantization: bins must be an integer ≥ 2, got ${bins}`);
+  if (!(hi > lo)) throw new InvalidArgumentError(`dequantization: range must have hi > lo, got [${lo}, ${hi}]`);
   return { bins, lo, hi };
 }
 
@@ -125,7 +126,7 @@ export function dequantize(key: Key, x: Tensor, opts: DequantizationOptions = {}
   const out = new (x.dtype === 'float64' ? Float64Array : Float32Array)(x.size);
   for (let i = 0; i < x.size; i++) {
     const k = x.data[i];
-    if (!Number.isInteger(k) || k < 0 || k >= bins) throw new RangeError(`dequantize: element ${i} is ${k}, expected an integer in [0, ${bins - 1}]`);
+    if (!Number.isInteger(k) || k < 0 || k >= bins) throw new InvalidArgumentError(`dequantize: element ${i} is ${k}, expected an integer in [0, ${bins - 1}]`);
     out[i] = lo + ((hi - lo) * (k + u[i])) / bins;
   }
   return new Tensor(out, x.shape);
@@ -149,12 +150,12 @@ export interface BitsPerDimResult {
  */
 export function bitsPerDim(logp: ArrayLike<number>, D: number, opts: DequantizationOptions = {}): BitsPerDimResult {
   const { bins, lo, hi } = dq(opts);
-  if (!Number.isInteger(D) || D < 1) throw new RangeError(`bitsPerDim: D must be a positive integer, got ${D}`);
+  if (!Number.isInteger(D) || D < 1) throw new InvalidArgumentError(`bitsPerDim: D must be a positive integer, got ${D}`);
   const per = new Float64Array(logp.length);
   let m = 0;
   const c = D * Math.log((hi - lo) / bins);
   for (let i = 0; i < logp.length; i++) {
-    if (!Number.isFinite(logp[i])) throw new RangeError(`bitsPerDim: log-likelihood of row ${i} is ${logp[i]}`);
+    if (!Number.isFinite(logp[i])) throw new InvalidArgumentError(`bitsPerDim: log-likelihood of row ${i} is ${logp[i]}`);
     per[i] = -(logp[i] + c) / (D * Math.LN2);
     m += per[i] / logp.length;
   }

@@ -4,6 +4,7 @@ import { split, uniformArray, type Key } from '../random/index.js';
 import { modelScore, type ScoreModel } from '../energy/index.js';
 import type { ScoreLoss } from '../losses/scoreMatching.js';
 import { perturb, type SDE } from './sde.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /** Options of {@link continuousDSM}. */
 export interface ContinuousDSMOptions {
@@ -41,10 +42,10 @@ export interface ContinuousDSMDraws {
 export function continuousDSM<P>(sde: SDE, model: ScoreModel<P, [Tensor]>, opts: ContinuousDSMOptions = {}): ScoreLoss<P> & ((params: P, batch: Tensor, key: Key, draws?: ContinuousDSMDraws) => ReturnType<ScoreLoss<P>>) {
   const score = modelScore(model);
   const eps = opts.eps ?? 1e-3;
-  if (!(eps > 0 && eps < sde.T)) throw new RangeError(`continuousDSM: eps must be in (0, ${sde.T}), got ${eps}`);
-  if (!(sde.std(eps) > 0)) throw new RangeError(`continuousDSM: σ(eps) = ${sde.std(eps)} for eps = ${eps}; raise eps`);
+  if (!(eps > 0 && eps < sde.T)) throw new InvalidArgumentError(`continuousDSM: eps must be in (0, ${sde.T}), got ${eps}`);
+  if (!(sde.std(eps) > 0)) throw new InvalidArgumentError(`continuousDSM: σ(eps) = ${sde.std(eps)} for eps = ${eps}; raise eps`);
   const weighting = opts.weighting ?? 'sigma2';
-  if (weighting !== 'sigma2' && weighting !== 'likelihood') throw new RangeError(`continuousDSM: weighting must be 'sigma2' or 'likelihood', got '${String(weighting)}'`);
+  if (weighting !== 'sigma2' && weighting !== 'likelihood') throw new InvalidArgumentError(`continuousDSM: weighting must be 'sigma2' or 'likelihood', got '${String(weighting)}'`);
   return (params: P, batch: Tensor, key: Key, draws: ContinuousDSMDraws = {}) => {
     if (!(batch instanceof Tensor) || batch.ndim < 2 || batch.shape[0] === 0) {
       throw new ShapeError(`continuousDSM: batch must be [n, ...dim] with n ≥ 1, got ${batch instanceof Tensor ? `[${batch.shape.join(', ')}]` : typeof batch}`);
@@ -53,10 +54,10 @@ export function continuousDSM<P>(sde: SDE, model: ScoreModel<P, [Tensor]>, opts:
     const [kt, kz] = split(key, 2);
     const t = new Float64Array(n);
     if (draws.t !== undefined) {
-      if (draws.t.length !== n) throw new RangeError(`continuousDSM: draws.t has ${draws.t.length} times for ${n} rows`);
+      if (draws.t.length !== n) throw new InvalidArgumentError(`continuousDSM: draws.t has ${draws.t.length} times for ${n} rows`);
       for (let i = 0; i < n; i++) {
         t[i] = draws.t[i];
-        if (!(t[i] >= eps && t[i] <= sde.T)) throw new RangeError(`continuousDSM: draws.t[${i}] = ${t[i]} is outside [${eps}, ${sde.T}]`);
+        if (!(t[i] >= eps && t[i] <= sde.T)) throw new InvalidArgumentError(`continuousDSM: draws.t[${i}] = ${t[i]} is outside [${eps}, ${sde.T}]`);
       }
     } else {
       const u = uniformArray(kt, n, 'float64');

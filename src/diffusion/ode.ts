@@ -1,5 +1,7 @@
 /** ODE integrators on flat float64 states: Heun (fixed steps) and adaptive Dormand–Prince RK45. */
 
+import { InvalidArgumentError } from '../errors.js';
+
 /** Right-hand side `dy/dt = f(t, y)` on a flat float64 state. */
 export type OdeFn = (t: number, y: Float64Array) => Float64Array;
 
@@ -66,8 +68,8 @@ export function rk45Attempt(f: OdeFn, t: number, y: Float64Array, h: number, tol
 }
 
 function checkFinite(v: Float64Array, m: number): Float64Array {
-  if (v.length !== m) throw new RangeError(`ODE right-hand side returned ${v.length} values for a state of ${m}`);
-  for (let i = 0; i < m; i++) if (!Number.isFinite(v[i])) throw new RangeError(`ODE right-hand side is non-finite at component ${i} (${v[i]})`);
+  if (v.length !== m) throw new InvalidArgumentError(`ODE right-hand side returned ${v.length} values for a state of ${m}`);
+  for (let i = 0; i < m; i++) if (!Number.isFinite(v[i])) throw new InvalidArgumentError(`ODE right-hand side is non-finite at component ${i} (${v[i]})`);
   return v;
 }
 
@@ -94,7 +96,7 @@ export interface IntegrateOptions extends Rk45Tolerances {
   /** `'rk45'` (adaptive, default) or `'heun'` (fixed steps). */
   readonly method?: 'rk45' | 'heun';
   /** Steps for Heun (default 100). */
-  readonly nSteps?: number;
+  readonly steps?: number;
   /** Cap on accepted + rejected RK45 steps (default 10 000); exceeding it throws. */
   readonly maxSteps?: number;
 }
@@ -120,14 +122,14 @@ export function integrate(f: OdeFn, y0: Float64Array, t0: number, t1: number, op
     return f(t, y);
   };
   if (method === 'heun') {
-    const N = opts.nSteps ?? 100;
-    if (!Number.isInteger(N) || N < 1) throw new RangeError(`integrate: nSteps must be a positive integer, got ${N}`);
+    const N = opts.steps ?? 100;
+    if (!Number.isInteger(N) || N < 1) throw new InvalidArgumentError(`integrate: steps must be a positive integer, got ${N}`);
     let y = y0;
     const h = (t1 - t0) / N;
     for (let i = 0; i < N; i++) y = heunStep(g, t0 + i * h, y, h);
     return { y, nfe, steps: N };
   }
-  if (method !== 'rk45') throw new RangeError(`integrate: method must be 'rk45' or 'heun', got '${String(method)}'`);
+  if (method !== 'rk45') throw new InvalidArgumentError(`integrate: method must be 'rk45' or 'heun', got '${String(method)}'`);
   const maxSteps = opts.maxSteps ?? 10_000;
   const dir = Math.sign(t1 - t0);
   let h = (t1 - t0) / 100;
@@ -137,7 +139,7 @@ export function integrate(f: OdeFn, y0: Float64Array, t0: number, t1: number, op
   let attempts = 0;
   while (dir * (t1 - t) > 1e-12 * Math.max(1, Math.abs(t1))) {
     if (dir * (t + h - t1) > 0) h = t1 - t;
-    if (++attempts > maxSteps) throw new RangeError(`integrate: RK45 needed more than ${maxSteps} steps (t = ${t}); loosen rtol/atol or raise maxSteps`);
+    if (++attempts > maxSteps) throw new InvalidArgumentError(`integrate: RK45 needed more than ${maxSteps} steps (t = ${t}); loosen rtol/atol or raise maxSteps`);
     const a = rk45Attempt(g, t, y, h, opts);
     if (a.errNorm <= 1) {
       t += h;

@@ -7,6 +7,7 @@ import { energyToScore, type Energy } from '../energy/index.js';
 import type { SDE } from './sde.js';
 import type { TimeEnergyFn, TimeScoreFn } from './scoreNets.js';
 import { heunStep, rk45Attempt, rk45Factor, type OdeFn, type Rk45Tolerances } from './ode.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /** A score at a given time shared by all rows: `(x [n, ...dim], t) → [n, ...dim]`. */
 export type BoundScore = (x: Tensor, t: number) => Tensor;
@@ -34,7 +35,7 @@ export function bindEnergyScore<P>(fn: TimeEnergyFn<P>, params: P): BoundScore {
 /**
  * Adapts a σ-conditioned energy network `E(params, x, σ [n])` to the noise-conditional family `σ ↦ Energy` taken by
  * `annealedLangevin` in `src/samplers` (NCSN sampling of a model trained with multi-σ DSM).
- * @example annealedLangevin(noiseConditionalEnergy(E, params, 2), { sigmas, stepsPerLevel: 100, eps: 2e-5 })
+ * @example annealedLangevin(noiseConditionalEnergy(E, params, 2), { sigmas, stepsPerLevel: 100, stepSize: 2e-5 })
  */
 export function noiseConditionalEnergy<P>(fn: (params: P, x: Tensor, sigma: Tensor) => Tensor, params: P, dim: number | readonly number[]): (sigma: number) => Energy {
   return (sigma) => ({
@@ -72,16 +73,16 @@ export interface DiffusionInfo extends BaseInfo {
 /** Options shared by the fixed-grid samplers. */
 export interface ReverseOptions {
   /** Number of steps from `T` to `eps` (default 500). */
-  readonly nSteps?: number;
+  readonly steps?: number;
   /** End time (default 1e-3). */
   readonly eps?: number;
 }
 
 function grid(sde: SDE, opts: ReverseOptions, fn: string): { N: number; eps: number; dt: number } {
-  const N = opts.nSteps ?? 500;
+  const N = opts.steps ?? 500;
   const eps = opts.eps ?? 1e-3;
-  if (!Number.isInteger(N) || N < 1) throw new RangeError(`${fn}: nSteps must be a positive integer, got ${N}`);
-  if (!(eps > 0 && eps < sde.T)) throw new RangeError(`${fn}: eps must be in (0, ${sde.T}), got ${eps}`);
+  if (!Number.isInteger(N) || N < 1) throw new InvalidArgumentError(`${fn}: steps must be a positive integer, got ${N}`);
+  if (!(eps > 0 && eps < sde.T)) throw new InvalidArgumentError(`${fn}: eps must be in (0, ${sde.T}), got ${eps}`);
   return { N, eps, dt: (sde.T - eps) / N };
 }
 
@@ -128,7 +129,7 @@ export interface EulerMaruyamaOptions extends ReverseOptions {
  * Reverse-SDE Euler–Maruyama (Song et al. 2021): on the grid `tᵢ = T − iΔt`, `Δt = (T − eps)/N`,
  * `x ← x − [f(tᵢ)x − g(tᵢ)² s(x, tᵢ)]Δt + g(tᵢ)√Δt z`, `z ~ N(0, I)`; no noise on the last step when `denoise`.
  * One score evaluation per step; `N` steps reach `eps` (`done`). Start from `sde.priorSample`.
- * @example const alg = eulerMaruyama(vpSDE(), bindScore(mlpScore(sde), p), { nSteps: 500 });
+ * @example const alg = eulerMaruyama(vpSDE(), bindScore(mlpScore(sde), p), { steps: 500 });
  * const x = generate(alg, key(0), sde.priorSample(key(1), [1000, 2]));
  */
 export function eulerMaruyama(sde: SDE, score: BoundScore, opts: EulerMaruyamaOptions = {}): SamplingAlgorithm<DiffusionState, DiffusionInfo> {
@@ -173,13 +174,13 @@ export interface PredictorCorrectorOptions extends EulerMaruyamaOptions {
  * exactly from the continuous schedule, `α = (m(tᵢ)/m(tᵢ − Δt))² = exp(−∫_{tᵢ−Δt}^{tᵢ} β(s) ds)` — Song et al.'s
  * `1 − β(tᵢ)Δt` to first order, but in `(0, 1]` on any grid (the first-order form is ≤ 0 once `β(t)Δt ≥ 1`, e.g.
  * `β_max = 20` on 10 steps, where the corrector's step size turns negative and the chain diverges). `M + 1` score evaluations per step.
- * @example predictorCorrector(veSDE({ sigmaMax: 10 }), score, { nSteps: 500, snr: 0.16 })
+ * @example predictorCorrector(veSDE({ sigmaMax: 10 }), score, { steps: 500, snr: 0.16 })
  */
 export function predictorCorrector(sde: SDE, score: BoundScore, opts: PredictorCorrectorOptions = {}): SamplingAlgorithm<DiffusionState, DiffusionInfo> {
   const snr = opts.snr ?? 0.16;
   const M = opts.correctorSteps ?? 1;
-  if (!(snr > 0) || !Number.isFinite(snr)) throw new RangeError(`predictorCorrector: snr must be a finite number > 0, got ${snr}`);
-  if (!Number.isInteger(M) || M < 0) throw new RangeError(`predictorCorrector: correctorSteps must be an integer ≥ 0, got ${M}`);
+  if (!(snr > 0) || !Number.isFinite(snr)) throw new InvalidArgumentError(`predictorCorrector: snr must be a finite number > 0, got ${snr}`);
+  if (!Number.isInteger(M) || M < 0) throw new InvalidArgumentError(`predictorCorrector: correctorSteps must be an integer ≥ 0, got ${M}`);
   const predictor = eulerMaruyama(sde, score, opts);
   const { dt } = grid(sde, opts, 'predictorCorrector');
   return {
@@ -232,7 +233,7 @@ export function probabilityFlowDrift(sde: SDE, score: BoundScore, shape: readonl
 
 /** Options of {@link probabilityFlow}. */
 export interface ProbabilityFlowOptions extends ReverseOptions, Rk45Tolerances {
-  /** `'heun'` (fixed grid of `nSteps`, default) or `'rk45'` (adaptive; each kernel step is one accepted step). */
+  /** `'heun'` (fixed grid of `steps`, default) or `'rk45'` (adaptive; each kernel step is one accepted step). */
   readonly method?: 'heun' | 'rk45';
 }
 
@@ -244,7 +245,7 @@ export interface ProbabilityFlowOptions extends ReverseOptions, Rk45Tolerances {
  */
 export function probabilityFlow(sde: SDE, score: BoundScore, opts: ProbabilityFlowOptions = {}): SamplingAlgorithm<DiffusionState, DiffusionInfo> {
   const method = opts.method ?? 'heun';
-  if (method !== 'heun' && method !== 'rk45') throw new RangeError(`probabilityFlow: method must be 'heun' or 'rk45', got '${String(method)}'`);
+  if (method !== 'heun' && method !== 'rk45') throw new InvalidArgumentError(`probabilityFlow: method must be 'heun' or 'rk45', got '${String(method)}'`);
   const { N, eps, dt } = grid(sde, opts, 'probabilityFlow');
   return {
     name: `probability-flow-${method}`,
@@ -275,7 +276,7 @@ export function probabilityFlow(sde: SDE, score: BoundScore, opts: ProbabilityFl
           return [{ position, t: done ? eps : tNew, step: state.step + 1, done, h: hNext }, { divergent, t: state.t, dt: h, correctorStepSize: 0, rejected }];
         }
         rejected++;
-        if (rejected > 100) throw new RangeError(`probabilityFlow(rk45): 100 rejected attempts at t = ${state.t}; loosen rtol/atol`);
+        if (rejected > 100) throw new InvalidArgumentError(`probabilityFlow(rk45): 100 rejected attempts at t = ${state.t}; loosen rtol/atol`);
         h = hNext;
       }
     },
@@ -299,15 +300,15 @@ export function generate(alg: SamplingAlgorithm<DiffusionState, DiffusionInfo>, 
   let state = alg.init(xT);
   let k = key;
   for (let i = 0; !state.done; i++) {
-    if (i >= maxSteps) throw new RangeError(`generate: ${alg.name} did not finish within ${maxSteps} steps`);
+    if (i >= maxSteps) throw new InvalidArgumentError(`generate: ${alg.name} did not finish within ${maxSteps} steps`);
     const [kNext, kStep] = split(k, 2);
     k = kNext;
     const [next, info] = alg.step(kStep, state);
     const bad: number[] = [];
     for (let r = 0; r < info.divergent.length; r++) if (info.divergent[r]) bad.push(r);
-    if (bad.length) throw new RangeError(`generate: ${alg.name} produced non-finite values at step ${i + 1} (t = ${info.t}) in rows ${bad.slice(0, 10).join(', ')}`);
+    if (bad.length) throw new InvalidArgumentError(`generate: ${alg.name} produced non-finite values at step ${i + 1} (t = ${info.t}) in rows ${bad.slice(0, 10).join(', ')}`);
     state = next;
   }
-  if (!allFinite(state.position)) throw new RangeError(`generate: ${alg.name} ended with non-finite samples`);
+  if (!allFinite(state.position)) throw new InvalidArgumentError(`generate: ${alg.name} ended with non-finite samples`);
   return state.position;
 }

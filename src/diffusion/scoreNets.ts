@@ -8,6 +8,7 @@ import { initMLP, applyMLP, type MLPParams } from '../nn/mlp.js';
 import type { Activation } from '../nn/activations.js';
 import { initWeight } from '../nn/init.js';
 import type { SDE } from './sde.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /**
  * A time-conditioned score `(params, x [n, ...dim], t [n]) → s(x, t) [n, ...dim]`; `t` holds one diffusion time per row.
@@ -24,7 +25,7 @@ export type TimeEnergyFn<P> = (params: P, x: Tensor, t: Tensor) => Tensor;
  */
 export function timeEmbedding(t: Tensor, dim: number, maxFreq = 100): Tensor {
   if (t.ndim !== 1) throw new ShapeError(`timeEmbedding: t must be [n], got [${t.shape.join(', ')}]`);
-  if (!Number.isInteger(dim) || dim < 2 || dim % 2 !== 0) throw new RangeError(`timeEmbedding: dim must be an even integer ≥ 2, got ${dim}`);
+  if (!Number.isInteger(dim) || dim < 2 || dim % 2 !== 0) throw new InvalidArgumentError(`timeEmbedding: dim must be an even integer ≥ 2, got ${dim}`);
   const k = dim / 2;
   const w = new Float64Array(k);
   for (let i = 0; i < k; i++) w[i] = k === 1 ? 1 : Math.exp((Math.log(maxFreq) * i) / (k - 1));
@@ -80,7 +81,7 @@ function stdColumn(sde: SDE, t: Tensor, ndim: number, dtype: DType): Tensor {
   const s = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     s[i] = sde.std(t.data[i]);
-    if (!(s[i] > 0)) throw new RangeError(`score network: σ(t) = ${s[i]} at t = ${t.data[i]} (row ${i}); use times t ≥ eps > 0`);
+    if (!(s[i] > 0)) throw new InvalidArgumentError(`score network: σ(t) = ${s[i]} at t = ${t.data[i]} (row ${i}); use times t ≥ eps > 0`);
   }
   return reshape(tensor(s, [n], dtype), [n, ...new Array<number>(ndim - 1).fill(1)]);
 }
@@ -132,8 +133,8 @@ export function initUNet(key: Key, opts: UNetOptions = {}): UNetParams {
   const c = opts.base ?? 16;
   const e = opts.embedDim ?? 32;
   const dtype = opts.dtype ?? 'float32';
-  if (!Number.isInteger(C) || C < 1 || !Number.isInteger(c) || c < 1) throw new RangeError(`initUNet: channels and base must be positive integers, got ${C}, ${c}`);
-  if (!Number.isInteger(e) || e < 2 || e % 2 !== 0) throw new RangeError(`initUNet: embedDim must be an even integer ≥ 2, got ${e}`);
+  if (!Number.isInteger(C) || C < 1 || !Number.isInteger(c) || c < 1) throw new InvalidArgumentError(`initUNet: channels and base must be positive integers, got ${C}, ${c}`);
+  if (!Number.isInteger(e) || e < 2 || e % 2 !== 0) throw new InvalidArgumentError(`initUNet: embedDim must be an even integer ≥ 2, got ${e}`);
   const blocks: [string, number, number][] = [
     ['enc1', C, c], ['enc2', c, 2 * c], ['enc3', 2 * c, 2 * c], ['dec2', 4 * c, 2 * c], ['dec1', 3 * c, c], ['out', c, C],
   ];

@@ -1,6 +1,7 @@
 /** Forward SDEs of score-based diffusion (VE, VP, sub-VP) with their Gaussian marginals and priors. */
 import { Tensor, ShapeError, tensor, reshape, type DType } from '../tensor/index.js';
 import { normal, type Key } from '../random/index.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /**
  * A linear forward SDE `dx = f(t)·x dt + g(t) dw` on `t ∈ [0, T]`, whose transition from `x₀` is Gaussian:
@@ -49,7 +50,7 @@ function prior(std: number): Pick<SDE, 'priorStd' | 'priorSample' | 'priorLogPro
 }
 
 function checkPos(v: number, what: string, fn: string): void {
-  if (!(v > 0) || !Number.isFinite(v)) throw new RangeError(`${fn}: ${what} must be a finite number > 0, got ${v}`);
+  if (!(v > 0) || !Number.isFinite(v)) throw new InvalidArgumentError(`${fn}: ${what} must be a finite number > 0, got ${v}`);
 }
 
 /** Options of {@link vpSDE} and {@link subVpSDE}: the linear schedule `β(t) = βmin + t(βmax − βmin)`. */
@@ -65,7 +66,7 @@ function betaSchedule(opts: VPOptions, fn: string): { beta: (t: number) => numbe
   const bmax = opts.betaMax ?? 20;
   checkPos(bmin, 'betaMin', fn);
   checkPos(bmax, 'betaMax', fn);
-  if (bmax < bmin) throw new RangeError(`${fn}: betaMax (${bmax}) must be ≥ betaMin (${bmin})`);
+  if (bmax < bmin) throw new InvalidArgumentError(`${fn}: betaMax (${bmax}) must be ≥ betaMin (${bmin})`);
   return { beta: (t) => bmin + t * (bmax - bmin), B: (t) => bmin * t + 0.5 * t * t * (bmax - bmin), bmin, bmax };
 }
 
@@ -128,7 +129,7 @@ export function veSDE(opts: VEOptions = {}): SDE {
   const smax = opts.sigmaMax ?? 50;
   checkPos(smin, 'sigmaMin', 'veSDE');
   checkPos(smax, 'sigmaMax', 'veSDE');
-  if (!(smax > smin)) throw new RangeError(`veSDE: sigmaMax (${smax}) must exceed sigmaMin (${smin})`);
+  if (!(smax > smin)) throw new InvalidArgumentError(`veSDE: sigmaMax (${smax}) must exceed sigmaMin (${smin})`);
   const lr = Math.log(smax / smin);
   const sn = (t: number): number => smin * Math.exp(lr * t);
   return {
@@ -151,7 +152,7 @@ export function veSDE(opts: VEOptions = {}): SDE {
  */
 export function perturb(sde: SDE, x0: Tensor, t: ArrayLike<number>, key: Key, noise?: Tensor): { xt: Tensor; z: Tensor; std: Tensor; mean: Tensor } {
   const n = x0.shape[0];
-  if (t.length !== n) throw new RangeError(`perturb: got ${t.length} times for ${n} rows`);
+  if (t.length !== n) throw new InvalidArgumentError(`perturb: got ${t.length} times for ${n} rows`);
   const m = new Float64Array(n);
   const s = new Float64Array(n);
   for (let i = 0; i < n; i++) {

@@ -2,6 +2,7 @@
 import { Tensor, mul, expandDims } from '../tensor/index.js';
 import { record } from '../tensor/autodiff.js';
 import type { Energy } from './types.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /**
  * The energy `E(x) = −log p(x)` of a log density evaluated as plain numbers (`logDensity(points)`: flat row-major
@@ -12,8 +13,8 @@ import type { Energy } from './types.js';
  * @example const E = finiteDifferenceEnergy(getToy('moons').logDensity!, 2, 1e-3); // samplers run on the exact density
  */
 export function finiteDifferenceEnergy(logDensity: (points: Float64Array) => ArrayLike<number>, dim: number, h: number): Energy {
-  if (!Number.isInteger(dim) || dim < 1) throw new RangeError(`finiteDifferenceEnergy: dim must be an integer ≥ 1, got ${dim}`);
-  if (!(h > 0) || !Number.isFinite(h)) throw new RangeError(`finiteDifferenceEnergy: h must be a finite number > 0, got ${h}`);
+  if (!Number.isInteger(dim) || dim < 1) throw new InvalidArgumentError(`finiteDifferenceEnergy: dim must be an integer ≥ 1, got ${dim}`);
+  if (!(h > 0) || !Number.isFinite(h)) throw new InvalidArgumentError(`finiteDifferenceEnergy: h must be a finite number > 0, got ${h}`);
   return {
     dim,
     energy(x: Tensor): Tensor {

@@ -6,6 +6,7 @@ import { checkBatch } from './types.js';
 import { Const, fromRows } from './_internal/consts.js';
 import { cholesky, inverseFromCholesky, logDetFromCholesky } from './_internal/linalg.js';
 import { asRecord, matrixOf, vectorOf, EnergyParamsError } from './_internal/validate.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /** Parameters of {@link gaussian} (JSON: `{"mean": [...], "cov": [[...], ...]}`; `cov` defaults to the identity). */
 export interface GaussianParams {
@@ -67,7 +68,7 @@ export function gaussianFromArrays(mu: Float64Array, cov: Float64Array, label: s
     mean: () => new Float64Array(mu),
     covariance: () => new Float64Array(cov),
     smoothed(sigma: number): AnalyticEnergy {
-      if (!(sigma >= 0) || !Number.isFinite(sigma)) throw new RangeError(`gaussian.smoothed: sigma must be a finite number ≥ 0, got ${sigma}`);
+      if (!(sigma >= 0) || !Number.isFinite(sigma)) throw new InvalidArgumentError(`gaussian.smoothed: sigma must be a finite number ≥ 0, got ${sigma}`);
       const c = new Float64Array(cov);
       for (let i = 0; i < d; i++) c[i * d + i] += sigma * sigma;
       return gaussianFromArrays(mu, c, label);

@@ -9,6 +9,7 @@ import { checkBatch } from './types.js';
 import { Const, fromRows } from './_internal/consts.js';
 import { cholesky, inverseFromCholesky, logDetFromCholesky } from './_internal/linalg.js';
 import { asRecord, matrixOf, numberField, vectorOf, EnergyParamsError } from './_internal/validate.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /**
  * Parameters of {@link gaussianMixture} (JSON): `means` is `K` vectors of length `d`; give either `covs` (`K`
@@ -164,7 +165,7 @@ function mixtureFromArrays(means: Float64Array[], covs: Float64Array[], w: Float
       return c;
     },
     smoothed(sigma: number): GaussianMixtureEnergy {
-      if (!(sigma >= 0) || !Number.isFinite(sigma)) throw new RangeError(`gmm.smoothed: sigma must be a finite number ≥ 0, got ${sigma}`);
+      if (!(sigma >= 0) || !Number.isFinite(sigma)) throw new InvalidArgumentError(`gmm.smoothed: sigma must be a finite number ≥ 0, got ${sigma}`);
       return mixtureFromArrays(means, covs.map((c) => {
         const s = new Float64Array(c);
         for (let i = 0; i < d; i++) s[i * d + i] += sigma * sigma;
@@ -182,7 +183,7 @@ function mixtureFromArrays(means: Float64Array[], covs: Float64Array[], w: Float
  * @example const e = gmm08(); // 1-D
  */
 export function gmm08(dim: 1 | 2 = 1): GaussianMixtureEnergy {
-  if (dim !== 1 && dim !== 2) throw new RangeError(`gmm08: dim must be 1 or 2, got ${dim}`);
+  if (dim !== 1 && dim !== 2) throw new InvalidArgumentError(`gmm08: dim must be 1 or 2, got ${dim}`);
   const m = dim === 1 ? [[5], [-5]] : [[5, 5], [-5, -5]];
   return gaussianMixture({ means: m, std: 1, weights: [0.8, 0.2] });
 }

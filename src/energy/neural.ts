@@ -5,6 +5,7 @@ import {
 import { normal, split, type Key } from '../random/index.js';
 import type { Energy } from './types.js';
 import { checkBatch } from './types.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /** A smooth activation for neural energies (smoothness matters: samplers follow ∇ₓE). */
 export type EnergyActivation = 'silu' | 'tanh' | 'softplus' | 'elu' | 'relu';
@@ -16,7 +17,7 @@ function activate(x: Tensor, a: EnergyActivation): Tensor {
     case 'softplus': return softplus(x);
     case 'elu': return elu(x);
     case 'relu': return relu(x);
-    default: throw new RangeError(`unknown activation "${String(a)}" (use silu, tanh, softplus, elu or relu)`);
+    default: throw new InvalidArgumentError(`unknown activation "${String(a)}" (use silu, tanh, softplus, elu or relu)`);
   }
 }
 
@@ -48,7 +49,7 @@ function dense(key: Key, fanIn: number, fanOut: number, dtype: DType): DensePara
 }
 
 function checkWidth(v: number, what: string): void {
-  if (!Number.isInteger(v) || v < 1) throw new RangeError(`${what} must be a positive integer, got ${v}`);
+  if (!Number.isInteger(v) || v < 1) throw new InvalidArgumentError(`${what} must be a positive integer, got ${v}`);
 }
 
 /**
@@ -113,7 +114,7 @@ export interface ConvEnergyInit {
 export function initConvEnergy(key: Key, opts: ConvEnergyInit): ConvEnergyParams {
   const [C] = opts.shape;
   opts.shape.forEach((v, i) => checkWidth(v, `initConvEnergy: shape[${i}]`));
-  if (!opts.filters.length) throw new RangeError('initConvEnergy: need at least one conv layer in "filters"');
+  if (!opts.filters.length) throw new InvalidArgumentError('initConvEnergy: need at least one conv layer in "filters"');
   opts.filters.forEach((f, i) => checkWidth(f, `initConvEnergy: filters[${i}]`));
   const dtype = opts.dtype ?? 'float32';
   const keys = split(key, opts.filters.length + 1);

@@ -1,6 +1,7 @@
 /** Gaussian smoothing of an energy by Gauss–Hermite quadrature: `E_σ` with `exp(−E_σ) = exp(−E) ∗ N(0, σ²I)` up to a constant. */
 import { Tensor, add, reshape, broadcastTo, expandDims, logsumexp, neg } from '../tensor/index.js';
 import type { Energy } from './types.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /** 5-point Gauss–Hermite nodes and weights (`∫ e^{−t²} f(t) dt ≈ Σ wᵢ f(tᵢ)`). */
 const GH_T = [-2.0201828704560856, -0.9585724646138185, 0, 0.9585724646138185, 2.0201828704560856];
@@ -17,8 +18,8 @@ const GH_W = [0.019953242059045913, 0.3936193231522412, 0.9453087204829419, 0.39
  */
 export function gaussHermiteSmoothed(e: Energy, sigma: number): Energy {
   const d = typeof e.dim === 'number' ? e.dim : NaN;
-  if (!Number.isInteger(d) || d < 1 || d > 4) throw new RangeError(`gaussHermiteSmoothed: needs a vector energy of dimension 1 to 4, got dim ${JSON.stringify(e.dim)}`);
-  if (!(sigma >= 0) || !Number.isFinite(sigma)) throw new RangeError(`gaussHermiteSmoothed: sigma must be a finite number ≥ 0, got ${sigma}`);
+  if (!Number.isInteger(d) || d < 1 || d > 4) throw new InvalidArgumentError(`gaussHermiteSmoothed: needs a vector energy of dimension 1 to 4, got dim ${JSON.stringify(e.dim)}`);
+  if (!(sigma >= 0) || !Number.isFinite(sigma)) throw new InvalidArgumentError(`gaussHermiteSmoothed: sigma must be a finite number ≥ 0, got ${sigma}`);
   const q = GH_T.length;
   const K = q ** d;
   const off = new Float64Array(K * d);

@@ -1,6 +1,7 @@
 /** The sign conventions of the library as types — Energy, LogDensity, Score — and the one place that converts between them. */
 import { Tensor, ShapeError, grad, valueAndGrad, noGrad, detach, sum, mul, neg, type DType } from '../tensor/index.js';
 import type { Key } from '../random/index.js';
+import { InvalidArgumentError, InvalidTypeError } from '../errors.js';
 
 /**
  * An energy function `E(x)`: lower is more probable, the target at temperature `T` is `p(x) ∝ exp(−E(x)/T)`.
@@ -108,7 +109,7 @@ export function energyAndGrad(e: Energy, x: Tensor): EnergyAndGrad {
 }
 
 function checkTemperature(t: number, fn: string): void {
-  if (!(t > 0) || !Number.isFinite(t)) throw new RangeError(`${fn}: temperature must be a finite number > 0, got ${t}`);
+  if (!(t > 0) || !Number.isFinite(t)) throw new InvalidArgumentError(`${fn}: temperature must be a finite number > 0, got ${t}`);
 }
 
 /**
@@ -179,5 +180,5 @@ export function energyToScore<P, A extends unknown[]>(energy: EnergyFn<P, A>): S
 export function modelScore<P, A extends unknown[]>(model: ScoreModel<P, A>): ScoreFn<P, A> {
   if ('energy' in model) return energyToScore(model.energy);
   if ('score' in model) return model.score;
-  throw new TypeError('ScoreModel: expected { energy } or { score }');
+  throw new InvalidTypeError('ScoreModel: expected { energy } or { score }');
 }

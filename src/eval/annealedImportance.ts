@@ -5,6 +5,8 @@
  * @module
  */
 
+import { InvalidArgumentError } from '../errors.js';
+
 /** What {@link aisEstimate} returns: the `log Z` estimate from importance weights and its uncertainty. */
 export interface AISEstimate {
   /** Estimate `log Z = logBase + log((1/R) Σ_r w_r)`. */
@@ -27,7 +29,7 @@ export interface AISEstimate {
  * @example salakhutdinovBetas().length // 14 501
  */
 export function salakhutdinovBetas(intervals = 14500): Float64Array {
-  if (!Number.isInteger(intervals) || intervals < 29) throw new RangeError(`salakhutdinovBetas: intervals must be an integer ≥ 29, got ${intervals}`);
+  if (!Number.isInteger(intervals) || intervals < 29) throw new InvalidArgumentError(`salakhutdinovBetas: intervals must be an integer ≥ 29, got ${intervals}`);
   const n1 = Math.max(1, Math.round((intervals * 500) / 14500));
   const n2 = Math.max(1, Math.round((intervals * 4000) / 14500));
   const n3 = Math.max(1, intervals - n1 - n2);
@@ -45,7 +47,7 @@ export function salakhutdinovBetas(intervals = 14500): Float64Array {
  * @example linearBetas(4) // [0, 0.25, 0.5, 0.75, 1]
  */
 export function linearBetas(n: number): Float64Array {
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`linearBetas: n must be a positive integer, got ${n}`);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`linearBetas: n must be a positive integer, got ${n}`);
   return Float64Array.from({ length: n + 1 }, (_, i) => i / n);
 }
 
@@ -55,8 +57,8 @@ export function linearBetas(n: number): Float64Array {
  */
 export function checkAisBetas(betas: ArrayLike<number>): Float64Array {
   const b = Float64Array.from(betas);
-  if (b.length < 2 || b[0] !== 0 || b[b.length - 1] !== 1) throw new RangeError('AIS: betas must start at 0, end at 1 and have at least 2 values');
-  for (let i = 1; i < b.length; i++) if (!(b[i] >= b[i - 1])) throw new RangeError(`AIS: betas must be non-decreasing (index ${i}: ${b[i - 1]} → ${b[i]})`);
+  if (b.length < 2 || b[0] !== 0 || b[b.length - 1] !== 1) throw new InvalidArgumentError('AIS: betas must start at 0, end at 1 and have at least 2 values');
+  for (let i = 1; i < b.length; i++) if (!(b[i] >= b[i - 1])) throw new InvalidArgumentError(`AIS: betas must be non-decreasing (index ${i}: ${b[i - 1]} → ${b[i]})`);
   return b;
 }
 
@@ -70,14 +72,14 @@ export function checkAisBetas(betas: ArrayLike<number>): Float64Array {
  */
 export function aisEstimate(logw: Float64Array, logBase: number): AISEstimate {
   const R = logw.length;
-  if (R === 0) throw new RangeError('AIS: no runs (empty log weights)');
+  if (R === 0) throw new InvalidArgumentError('AIS: no runs (empty log weights)');
   let m = -Infinity;
   for (let r = 0; r < R; r++) {
     // −∞ is a valid (zero) weight; NaN and +∞ mean non-finite parameters or energies.
-    if (!(logw[r] < Infinity)) throw new RangeError(`AIS: log weight of run ${r} is ${logw[r]} (non-finite parameters?)`);
+    if (!(logw[r] < Infinity)) throw new InvalidArgumentError(`AIS: log weight of run ${r} is ${logw[r]} (non-finite parameters?)`);
     if (logw[r] > m) m = logw[r];
   }
-  if (m === -Infinity) throw new RangeError('AIS: every run has weight 0 (log weight −∞)');
+  if (m === -Infinity) throw new InvalidArgumentError('AIS: every run has weight 0 (log weight −∞)');
   let s = 0, s2 = 0;
   for (let r = 0; r < R; r++) { const w = Math.exp(logw[r] - m); s += w; s2 += w * w; }
   const mean = s / R;

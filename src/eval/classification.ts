@@ -4,6 +4,7 @@
  * @module
  */
 import { Tensor, ShapeError } from '../tensor/index.js';
+import { InvalidArgumentError } from '../errors.js';
 
 function checkProbs(probs: Tensor, labels: ArrayLike<number>, fn: string): [number, number] {
   if (!(probs instanceof Tensor) || probs.ndim !== 2) throw new ShapeError(`${fn}: probs must be a tensor [n, K], got ${probs instanceof Tensor ? `[${probs.shape.join(', ')}]` : typeof probs}`);
@@ -12,10 +13,10 @@ function checkProbs(probs: Tensor, labels: ArrayLike<number>, fn: string): [numb
   if (labels.length !== n) throw new ShapeError(`${fn}: ${n} rows of probabilities but ${labels.length} labels`);
   for (let i = 0; i < n; i++) {
     const y = labels[i];
-    if (!Number.isInteger(y) || y < 0 || y >= K) throw new RangeError(`${fn}: label at row ${i} is ${y}, expected an integer in [0, ${K})`);
+    if (!Number.isInteger(y) || y < 0 || y >= K) throw new InvalidArgumentError(`${fn}: label at row ${i} is ${y}, expected an integer in [0, ${K})`);
     for (let k = 0; k < K; k++) {
       const p = probs.data[i * K + k];
-      if (!Number.isFinite(p)) throw new RangeError(`${fn}: probability at row ${i}, class ${k} is ${p}`);
+      if (!Number.isFinite(p)) throw new InvalidArgumentError(`${fn}: probability at row ${i}, class ${k} is ${p}`);
     }
   }
   return [n, K];
@@ -32,7 +33,7 @@ export function softmaxRows(logits: Tensor): Tensor {
   for (let i = 0; i < n; i++) {
     let m = -Infinity;
     for (let k = 0; k < K; k++) m = Math.max(m, logits.data[i * K + k]);
-    if (!Number.isFinite(m)) throw new RangeError(`softmaxRows: logits at row ${i} are not finite (max ${m})`);
+    if (!Number.isFinite(m)) throw new InvalidArgumentError(`softmaxRows: logits at row ${i} are not finite (max ${m})`);
     let s = 0;
     for (let k = 0; k < K; k++) s += out[i * K + k] = Math.exp(logits.data[i * K + k] - m);
     for (let k = 0; k < K; k++) out[i * K + k] /= s;
@@ -91,7 +92,7 @@ export interface ReliabilityBin {
  */
 export function reliabilityBins(probs: Tensor, labels: ArrayLike<number>, bins = 15): ReliabilityBin[] {
   const [n, K] = checkProbs(probs, labels, 'reliabilityBins');
-  if (!Number.isInteger(bins) || bins < 1) throw new RangeError(`reliabilityBins: bins must be a positive integer, got ${bins}`);
+  if (!Number.isInteger(bins) || bins < 1) throw new InvalidArgumentError(`reliabilityBins: bins must be a positive integer, got ${bins}`);
   const cnt = new Float64Array(bins), conf = new Float64Array(bins), corr = new Float64Array(bins);
   const pred = argmaxRows(probs);
   for (let i = 0; i < n; i++) {

@@ -6,20 +6,22 @@
  * @module
  */
 
+import { InvalidArgumentError } from '../errors.js';
+
 /** Scores and 0/1 labels, validated: equal lengths, finite scores, both classes present. */
 function checkInputs(scores: ArrayLike<number>, labels: ArrayLike<number>, fn: string): { n: number; nPos: number; nNeg: number } {
   const n = scores.length;
-  if (labels.length !== n) throw new RangeError(`${fn}: ${n} scores but ${labels.length} labels`);
+  if (labels.length !== n) throw new InvalidArgumentError(`${fn}: ${n} scores but ${labels.length} labels`);
   let nPos = 0;
   for (let i = 0; i < n; i++) {
     const s = scores[i];
-    if (!Number.isFinite(s)) throw new RangeError(`${fn}: score at row ${i} is ${s} (scores must be finite)`);
+    if (!Number.isFinite(s)) throw new InvalidArgumentError(`${fn}: score at row ${i} is ${s} (scores must be finite)`);
     const l = labels[i];
     if (l === 1) nPos++;
-    else if (l !== 0) throw new RangeError(`${fn}: label at row ${i} is ${l} (labels must be 0 or 1)`);
+    else if (l !== 0) throw new InvalidArgumentError(`${fn}: label at row ${i} is ${l} (labels must be 0 or 1)`);
   }
   const nNeg = n - nPos;
-  if (nPos === 0 || nNeg === 0) throw new RangeError(`${fn}: need both classes, got ${nPos} positive and ${nNeg} negative labels`);
+  if (nPos === 0 || nNeg === 0) throw new InvalidArgumentError(`${fn}: need both classes, got ${nPos} positive and ${nNeg} negative labels`);
   return { n, nPos, nNeg };
 }
 
@@ -112,7 +114,7 @@ export function auprc(scores: ArrayLike<number>, labels: ArrayLike<number>): num
  * @example fprAtTpr([4, 3, 2, 1], [1, 0, 1, 0], 0.95) // positives need threshold 2 → FPR = 1/2
  */
 export function fprAtTpr(scores: ArrayLike<number>, labels: ArrayLike<number>, tpr = 0.95): number {
-  if (!(tpr > 0 && tpr <= 1)) throw new RangeError(`fprAtTpr: tpr must be in (0, 1], got ${tpr}`);
+  if (!(tpr > 0 && tpr <= 1)) throw new InvalidArgumentError(`fprAtTpr: tpr must be in (0, 1], got ${tpr}`);
   for (const p of rocCurve(scores, labels)) if (p.tpr >= tpr - 1e-12) return p.fpr;
   return 1; // unreachable: the last point has TPR = 1
 }

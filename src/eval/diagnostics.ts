@@ -1,9 +1,10 @@
 /** MCMC diagnostics: effective sample size (Geyer's initial monotone sequence), split-R̂, MCSE, acceptance and traces. */
 import { ShapeError, type Tensor } from '../tensor/index.js';
+import { InvalidArgumentError, ZeroVarianceError } from '../errors.js';
 
 function checkChain(x: ArrayLike<number>, fn: string, minLen = 4): void {
-  if (x.length < minLen) throw new RangeError(`${fn}: need a chain of at least ${minLen} draws, got ${x.length}`);
-  for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) throw new RangeError(`${fn}: draw ${i} is not finite (${x[i]})`);
+  if (x.length < minLen) throw new InvalidArgumentError(`${fn}: need a chain of at least ${minLen} draws, got ${x.length}`);
+  for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) throw new InvalidArgumentError(`${fn}: draw ${i} is not finite (${x[i]})`);
 }
 
 function meanOf(x: ArrayLike<number>): number {
@@ -54,12 +55,12 @@ export function ess(chain: ArrayLike<number>): number {
   const c = new Float64Array(n);
   for (let i = 0; i < n; i++) c[i] = chain[i] - m;
   const c0 = autocov(c, 0);
-  if (!(c0 > 0)) throw new RangeError('ess: the chain is constant (zero variance), ESS is undefined');
+  if (!(c0 > 0)) throw new ZeroVarianceError('ess: the chain is constant (zero variance), ESS is undefined');
   return n / tauFromRho((t) => autocov(c, t) / c0, n, n);
 }
 
 function checkChains(chains: readonly ArrayLike<number>[], fn: string, minLen = 4): number {
-  if (!chains.length) throw new RangeError(`${fn}: no chains`);
+  if (!chains.length) throw new InvalidArgumentError(`${fn}: no chains`);
   const n = chains[0].length;
   chains.forEach((c, j) => {
     if (c.length !== n) throw new ShapeError(`${fn}: chain ${j} has ${c.length} draws, chain 0 has ${n}`);
@@ -94,7 +95,7 @@ export function essMultiChain(chains: readonly ArrayLike<number>[]): number {
   for (const c of centred) W += (autocov(c, 0) * n) / (n - 1);
   W /= m;
   const varPlus = ((n - 1) / n) * W + B / n;
-  if (!(varPlus > 0)) throw new RangeError('essMultiChain: all chains are constant (zero variance), ESS is undefined');
+  if (!(varPlus > 0)) throw new ZeroVarianceError('essMultiChain: all chains are constant (zero variance), ESS is undefined');
   const rho = (t: number): number => {
     let g = 0;
     for (const c of centred) g += autocov(c, t);
@@ -128,7 +129,7 @@ export function splitRhat(chains: readonly ArrayLike<number>[]): number {
     W += s / (h - 1);
   });
   W /= halves.length;
-  if (!(W > 0)) throw new RangeError('splitRhat: chains have zero within-chain variance, R̂ is undefined');
+  if (!(W > 0)) throw new ZeroVarianceError('splitRhat: chains have zero within-chain variance, R̂ is undefined');
   const varPlus = ((h - 1) / h) * W + B / h;
   return Math.sqrt(varPlus / W);
 }
@@ -180,7 +181,7 @@ export function chainsOf(samples: Tensor, f: (row: ArrayLike<number>) => number)
 
 /** Mean acceptance rate over steps and chains from infos carrying `acceptanceProb` (MALA, HMC, PT). */
 export function acceptanceRate(infos: readonly { readonly acceptanceProb: Float64Array }[]): number {
-  if (!infos.length) throw new RangeError('acceptanceRate: no infos');
+  if (!infos.length) throw new InvalidArgumentError('acceptanceRate: no infos');
   let s = 0;
   let c = 0;
   for (const inf of infos) for (let i = 0; i < inf.acceptanceProb.length; i++, c++) s += inf.acceptanceProb[i];
@@ -234,7 +235,7 @@ export function summarizeChains(samples: Tensor): ChainSummary {
       try {
         return f();
       } catch (err) {
-        if (err instanceof RangeError && /zero (within-chain )?variance/.test(err.message)) return null;
+        if (err instanceof ZeroVarianceError) return null;
         throw err;
       }
     };

@@ -1,5 +1,6 @@
 /** Fisher divergence between a learned score and a true score, by Monte Carlo over samples of the data. */
 import { Tensor, ShapeError, detach, allFinite } from '../tensor/index.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /** Result of {@link fisherDivergence}. */
 export interface FisherDivergenceResult {
@@ -28,8 +29,8 @@ export function fisherDivergence(scoreFn: (x: Tensor) => Tensor, trueScore: (x: 
       throw new ShapeError(`fisherDivergence: the ${name} score has shape [${v.shape.join(', ')}] but x is [${x.shape.join(', ')}]`);
     }
   }
-  if (!allFinite(s)) throw new RangeError('fisherDivergence: the learned score has non-finite values');
-  if (!allFinite(t)) throw new RangeError('fisherDivergence: the true score has non-finite values');
+  if (!allFinite(s)) throw new InvalidArgumentError('fisherDivergence: the learned score has non-finite values');
+  if (!allFinite(t)) throw new InvalidArgumentError('fisherDivergence: the true score has non-finite values');
   let m = 0;
   let m2 = 0;
   for (let i = 0; i < n; i++) {

@@ -1,6 +1,7 @@
 /** Log-normaliser of a 2-D energy by grid quadrature, with an error estimate from grid refinement. */
 import { Tensor, noGrad, ShapeError, DTypeError, type DType } from '../tensor/index.js';
 import { eventShape, type Energy } from '../energy/index.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /** Axis-aligned box `[[x0, x1], [y0, y1]]`. */
 export type Box2 = readonly [readonly [number, number], readonly [number, number]];
@@ -60,7 +61,7 @@ function logSumOnGrid(energy: Energy, box: Box2, m: number, T: number, batch: nu
     if (e.size !== cnt) throw new ShapeError(`gridLogZ: energy returned shape [${e.shape}] for ${cnt} points`);
     for (let r = 0; r < cnt; r++) {
       const v = -e.data[r] / T;
-      if (Number.isNaN(v)) throw new RangeError(`gridLogZ: energy is NaN at (${pts[2 * r]}, ${pts[2 * r + 1]})`);
+      if (Number.isNaN(v)) throw new InvalidArgumentError(`gridLogZ: energy is NaN at (${pts[2 * r]}, ${pts[2 * r + 1]})`);
       logs[start + r] = v;
     }
   }
@@ -74,7 +75,7 @@ function logSumOnGrid(energy: Energy, box: Box2, m: number, T: number, batch: nu
       if ((i === 0 || i === m - 1 || j === 0 || j === m - 1) && v > bmax) bmax = v;
     }
   }
-  if (!Number.isFinite(mx)) throw new RangeError('gridLogZ: exp(−E/T) is zero or infinite on the whole grid; check the box and the energy');
+  if (!Number.isFinite(mx)) throw new InvalidArgumentError('gridLogZ: exp(−E/T) is zero or infinite on the whole grid; check the box and the energy');
   let s = 0;
   for (let i = 0; i < m; i++) {
     const wi = i === 0 || i === m - 1 ? 0.5 : 1;
@@ -97,9 +98,9 @@ export function gridLogZ(energy: Energy, opts: GridLogZOptions = {}): GridLogZRe
   const ev = eventShape(energy);
   if (ev.length !== 1 || ev[0] !== 2) throw new ShapeError(`gridLogZ: needs a 2-D energy (dim 2), got dim [${ev}]`);
   const points = opts.points ?? 512;
-  if (!Number.isInteger(points) || points < 8 || points % 2 !== 0) throw new RangeError(`gridLogZ: points must be an even integer ≥ 8, got ${points}`);
+  if (!Number.isInteger(points) || points < 8 || points % 2 !== 0) throw new InvalidArgumentError(`gridLogZ: points must be an even integer ≥ 8, got ${points}`);
   const T = opts.temperature ?? 1;
-  if (!(T > 0)) throw new RangeError(`gridLogZ: temperature must be > 0, got ${T}`);
+  if (!(T > 0)) throw new InvalidArgumentError(`gridLogZ: temperature must be > 0, got ${T}`);
   let box: Box2;
   if (opts.box) box = opts.box;
   else if (opts.samples) {
@@ -110,7 +111,7 @@ export function gridLogZ(energy: Energy, opts: GridLogZOptions = {}): GridLogZRe
     for (let i = 0; i < s.shape[0]; i++) {
       for (let k = 0; k < 2; k++) {
         const v = s.data[2 * i + k];
-        if (!Number.isFinite(v)) throw new RangeError(`gridLogZ: sample ${i} coordinate ${k} is not finite`);
+        if (!Number.isFinite(v)) throw new InvalidArgumentError(`gridLogZ: sample ${i} coordinate ${k} is not finite`);
         lo[k] = Math.min(lo[k], v);
         hi[k] = Math.max(hi[k], v);
       }
@@ -120,10 +121,10 @@ export function gridLogZ(energy: Energy, opts: GridLogZOptions = {}): GridLogZRe
       const w = Math.max(hi[k] - lo[k], 1e-6);
       return [lo[k] - pad * w, hi[k] + pad * w] as const;
     }) as unknown as Box2;
-  } else throw new RangeError('gridLogZ: give a box or samples to derive one');
-  for (const [a, b] of box) if (!(a < b) || !Number.isFinite(a) || !Number.isFinite(b)) throw new RangeError(`gridLogZ: invalid box [${box.map((r) => `[${r}]`).join(', ')}]`);
+  } else throw new InvalidArgumentError('gridLogZ: give a box or samples to derive one');
+  for (const [a, b] of box) if (!(a < b) || !Number.isFinite(a) || !Number.isFinite(b)) throw new InvalidArgumentError(`gridLogZ: invalid box [${box.map((r) => `[${r}]`).join(', ')}]`);
   const batch = opts.batch ?? 16384;
-  if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`gridLogZ: batch must be a positive integer, got ${batch}`);
+  if (!Number.isInteger(batch) || batch < 1) throw new InvalidArgumentError(`gridLogZ: batch must be a positive integer, got ${batch}`);
   const dtype = opts.dtype ?? 'float64';
   let fine: ReturnType<typeof logSumOnGrid>;
   try {

@@ -8,6 +8,7 @@ import { Tensor, noGrad, ShapeError } from '../tensor/index.js';
 import type { Energy } from '../energy/index.js';
 import { gridLogZ, type Box2 } from './gridLogZ.js';
 import { mmd } from './mmd.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /** The modes of a 2-D toy density, for coverage and weight recovery. */
 export type ModeSpec =
@@ -133,7 +134,7 @@ export function evaluate2d(o: Harness2dOptions): Harness2dReport {
   let s = 0, s2 = 0, sm = 0, st = 0;
   for (let i = 0; i < n; i++) {
     const lq = -e.data[i] - z.logZ;
-    if (Number.isNaN(lq)) throw new RangeError(`evaluate2d: model log density is NaN at test row ${i}`);
+    if (Number.isNaN(lq)) throw new InvalidArgumentError(`evaluate2d: model log density is NaN at test row ${i}`);
     const d = lp[i] - lq;
     s += d;
     s2 += d * d;

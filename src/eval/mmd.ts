@@ -1,5 +1,6 @@
 /** Maximum mean discrepancy between two samples with a sum of RBF kernels (unbiased estimator). */
 import { Tensor, ShapeError } from '../tensor/index.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /**
  * Unbiased estimate of the squared MMD between the distributions of the rows of `x [n, d]` and `y [m, d]` with the
@@ -14,14 +15,14 @@ export function mmd(x: Tensor, y: Tensor, bandwidths: readonly number[]): number
   }
   const [n, d] = x.shape;
   const m = y.shape[0];
-  if (n < 2 || m < 2) throw new RangeError(`mmd: need at least 2 rows in each sample, got ${n} and ${m}`);
-  if (!Array.isArray(bandwidths) || bandwidths.length === 0) throw new RangeError('mmd: bandwidths must be a non-empty array');
+  if (n < 2 || m < 2) throw new InvalidArgumentError(`mmd: need at least 2 rows in each sample, got ${n} and ${m}`);
+  if (!Array.isArray(bandwidths) || bandwidths.length === 0) throw new InvalidArgumentError('mmd: bandwidths must be a non-empty array');
   const inv = bandwidths.map((h, i) => {
-    if (!(h > 0) || !Number.isFinite(h)) throw new RangeError(`mmd: bandwidths[${i}] must be a finite number > 0, got ${h}`);
+    if (!(h > 0) || !Number.isFinite(h)) throw new InvalidArgumentError(`mmd: bandwidths[${i}] must be a finite number > 0, got ${h}`);
     return -1 / (2 * h * h);
   });
   for (const [name, t] of [['x', x], ['y', y]] as const) {
-    for (let i = 0; i < t.size; i++) if (!Number.isFinite(t.data[i])) throw new RangeError(`mmd: ${name} has a non-finite value at row ${Math.floor(i / d)}, column ${i % d}`);
+    for (let i = 0; i < t.size; i++) if (!Number.isFinite(t.data[i])) throw new InvalidArgumentError(`mmd: ${name} has a non-finite value at row ${Math.floor(i / d)}, column ${i % d}`);
   }
   const k = (a: Tensor, i: number, b: Tensor, j: number): number => {
     let r = 0;

@@ -14,6 +14,7 @@ import { tensor } from '../tensor/tensor.js';
 import type { Key } from '../random/key.js';
 import { requestGpu, type GpuInfo } from './device.js';
 import { BufferUsage, MAP_READ_MODE, type GpuBufferLike, type GpuDeviceLike, type GpuPipelineLike } from './webgpuTypes.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /** Unary kernels available on the GPU (a subset of the CPU backends' `UNARY_OPS`, same maths). */
 export const GPU_UNARY_OPS = ['neg', 'exp', 'log', 'sqrt', 'square', 'abs', 'sigmoid', 'logSigmoid', 'tanh', 'softplus', 'relu', 'silu'] as const;
@@ -391,7 +392,7 @@ export class GpuTensor {
 const NINF = 0xff800000;
 
 function lastAxis(x: GpuTensor, name: string): [number, number] {
-  if (x.shape.length < 1) throw new RangeError(`gpu.${name}: x must have at least one axis`);
+  if (x.shape.length < 1) throw new InvalidArgumentError(`gpu.${name}: x must have at least one axis`);
   const c = x.shape[x.shape.length - 1];
   return [c === 0 ? 0 : x.size / c, c];
 }
@@ -399,7 +400,7 @@ function lastAxis(x: GpuTensor, name: string): [number, number] {
 function sizeOf(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) throw new RangeError(`gpu: invalid shape [${shape.join(', ')}]`);
+    if (!Number.isInteger(d) || d < 0) throw new InvalidArgumentError(`gpu: invalid shape [${shape.join(', ')}]`);
     n *= d;
   }
   return n;
@@ -496,10 +497,10 @@ export class GpuKernels {
     let arr: Float32Array, shp: readonly number[];
     if (data instanceof Float32Array) {
       shp = shape ?? [data.length];
-      if (sizeOf(shp) !== data.length) throw new RangeError(`gpu.upload: shape [${shp.join(', ')}] does not hold ${data.length} values`);
+      if (sizeOf(shp) !== data.length) throw new InvalidArgumentError(`gpu.upload: shape [${shp.join(', ')}] does not hold ${data.length} values`);
       arr = data;
     } else {
-      if (data.dtype !== 'float32') throw new RangeError(`gpu.upload: the WebGPU backend computes in float32, got a ${data.dtype} tensor`);
+      if (data.dtype !== 'float32') throw new InvalidArgumentError(`gpu.upload: the WebGPU backend computes in float32, got a ${data.dtype} tensor`);
       arr = data.data as Float32Array;
       shp = data.shape;
     }
@@ -514,7 +515,7 @@ export class GpuKernels {
    */
   unary(op: GpuUnaryOp, x: GpuTensor): GpuTensor {
     const code = GPU_UNARY_OPS.indexOf(op);
-    if (code < 0) throw new RangeError(`gpu.unary: unknown op '${String(op)}' (have ${GPU_UNARY_OPS.join(', ')})`);
+    if (code < 0) throw new InvalidArgumentError(`gpu.unary: unknown op '${String(op)}' (have ${GPU_UNARY_OPS.join(', ')})`);
     const y = this.storage(x.size * 4);
     const u = this.uniforms([x.size, code, this.stride(x.size), NINF]); // last word: the bits of −∞
     this.run(this.pipeline('unary', UNARY_WGSL), [x.buffer, y, u], x.size);
@@ -529,8 +530,8 @@ export class GpuKernels {
    */
   binary(op: GpuBinaryOp, a: GpuTensor, b: GpuTensor): GpuTensor {
     const code = GPU_BINARY_OPS.indexOf(op);
-    if (code < 0) throw new RangeError(`gpu.binary: unknown op '${String(op)}' (have ${GPU_BINARY_OPS.join(', ')})`);
-    if (b.size === 0 || a.size % b.size !== 0) throw new RangeError(`gpu.binary: the size of b (${b.size}) must divide the size of a (${a.size})`);
+    if (code < 0) throw new InvalidArgumentError(`gpu.binary: unknown op '${String(op)}' (have ${GPU_BINARY_OPS.join(', ')})`);
+    if (b.size === 0 || a.size % b.size !== 0) throw new InvalidArgumentError(`gpu.binary: the size of b (${b.size}) must divide the size of a (${a.size})`);
     const y = this.storage(a.size * 4);
     const u = this.uniforms([a.size, b.size, code, this.stride(a.size)]);
     this.run(this.pipeline('binary', BINARY_WGSL), [a.buffer, b.buffer, y, u], a.size);
@@ -545,15 +546,15 @@ export class GpuKernels {
    * @example const g = k.matmul(x, gy, { transA: true }); // xᵀ·gy, a weight gradient
    */
   matmul(a: GpuTensor, b: GpuTensor, opts: { transA?: boolean; transB?: boolean } = {}): GpuTensor {
-    if (a.shape.length !== 2 || b.shape.length !== 2) throw new RangeError(`gpu.matmul: both operands must be 2-D, got [${a.shape.join(', ')}] and [${b.shape.join(', ')}]`);
+    if (a.shape.length !== 2 || b.shape.length !== 2) throw new InvalidArgumentError(`gpu.matmul: both operands must be 2-D, got [${a.shape.join(', ')}] and [${b.shape.join(', ')}]`);
     const ta = !!opts.transA, tb = !!opts.transB;
     const m = ta ? a.shape[1] : a.shape[0], k = ta ? a.shape[0] : a.shape[1];
     const k2 = tb ? b.shape[1] : b.shape[0], n = tb ? b.shape[0] : b.shape[1];
-    if (k !== k2) throw new RangeError(`gpu.matmul: inner sizes differ (${k} vs ${k2}) for [${a.shape.join(', ')}]${ta ? 'ᵀ' : ''} · [${b.shape.join(', ')}]${tb ? 'ᵀ' : ''}`);
+    if (k !== k2) throw new InvalidArgumentError(`gpu.matmul: inner sizes differ (${k} vs ${k2}) for [${a.shape.join(', ')}]${ta ? 'ᵀ' : ''} · [${b.shape.join(', ')}]${tb ? 'ᵀ' : ''}`);
     const c = this.storage(m * n * 4);
     const u = this.uniforms([m, n, k, ta ? 1 : 0, tb ? 1 : 0, a.shape[1], b.shape[1], 0]);
     const gx = Math.ceil(n / TILE), gy = Math.ceil(m / TILE);
-    if (gx > MAX_GROUPS || gy > MAX_GROUPS) throw new RangeError(`gpu.matmul: result [${m}, ${n}] is too large for one dispatch`);
+    if (gx > MAX_GROUPS || gy > MAX_GROUPS) throw new InvalidArgumentError(`gpu.matmul: result [${m}, ${n}] is too large for one dispatch`);
     if (m > 0 && n > 0) this.dispatch(this.pipeline('matmul', MATMUL_WGSL), [a.buffer, b.buffer, c, u], gx, gy);
     u.destroy();
     return new GpuTensor(this, [m, n], c);
@@ -564,7 +565,7 @@ export class GpuKernels {
    * @example const gb = k.sumRows(gy);
    */
   sumRows(x: GpuTensor): GpuTensor {
-    if (x.shape.length !== 2) throw new RangeError(`gpu.sumRows: x must be 2-D, got [${x.shape.join(', ')}]`);
+    if (x.shape.length !== 2) throw new InvalidArgumentError(`gpu.sumRows: x must be 2-D, got [${x.shape.join(', ')}]`);
     const [rows, cols] = x.shape;
     const y = this.storage(cols * 4);
     const u = this.uniforms([rows, cols, 0, 0]);
@@ -612,8 +613,8 @@ export class GpuKernels {
    */
   unaryGrad(op: GpuGradOp, x: GpuTensor, g: GpuTensor): GpuTensor {
     const code = GPU_GRAD_OPS.indexOf(op);
-    if (code < 0) throw new RangeError(`gpu.unaryGrad: op '${String(op)}' has no fused backward (have ${GPU_GRAD_OPS.join(', ')})`);
-    if (g.size !== x.size) throw new RangeError(`gpu.unaryGrad: g has ${g.size} values but x has ${x.size}`);
+    if (code < 0) throw new InvalidArgumentError(`gpu.unaryGrad: op '${String(op)}' has no fused backward (have ${GPU_GRAD_OPS.join(', ')})`);
+    if (g.size !== x.size) throw new InvalidArgumentError(`gpu.unaryGrad: g has ${g.size} values but x has ${x.size}`);
     const y = this.storage(x.size * 4);
     const u = this.uniforms([x.size, code, this.stride(x.size), 0]);
     this.run(this.pipeline('unaryGrad', UNARY_GRAD_WGSL), [x.buffer, g.buffer, y, u], x.size);
@@ -682,8 +683,8 @@ export class GpuKernels {
    * @example const next = k.where(accept, proposal, current);
    */
   where(cond: GpuTensor, a: GpuTensor, b: GpuTensor): GpuTensor {
-    if (a.size !== b.size) throw new RangeError(`gpu.where: a and b differ in size (${a.size} vs ${b.size})`);
-    if (cond.size === 0 || a.size % cond.size !== 0) throw new RangeError(`gpu.where: the size of cond (${cond.size}) must divide the size of a (${a.size})`);
+    if (a.size !== b.size) throw new InvalidArgumentError(`gpu.where: a and b differ in size (${a.size} vs ${b.size})`);
+    if (cond.size === 0 || a.size % cond.size !== 0) throw new InvalidArgumentError(`gpu.where: the size of cond (${cond.size}) must divide the size of a (${a.size})`);
     const y = this.storage(a.size * 4);
     const u = this.uniforms([a.size, cond.size, this.stride(a.size), 0]);
     this.run(this.pipeline('where', WHERE_WGSL), [cond.buffer, a.buffer, b.buffer, y, u], a.size);
@@ -696,7 +697,7 @@ export class GpuKernels {
    * @example const boxed = k.clamp(x, -1, 1);
    */
   clamp(x: GpuTensor, lo: number, hi: number): GpuTensor {
-    if (!(lo <= hi)) throw new RangeError(`gpu.clamp: need lo ≤ hi, got ${lo} and ${hi}`);
+    if (!(lo <= hi)) throw new InvalidArgumentError(`gpu.clamp: need lo ≤ hi, got ${lo} and ${hi}`);
     return this.affine(0, x, x, x, lo, hi);
   }
 
@@ -705,7 +706,7 @@ export class GpuKernels {
    * @example const next = k.axpby(z, g, xi, -eta, Math.sqrt(2 * eta));
    */
   axpby(x: GpuTensor, u: GpuTensor, v: GpuTensor, alpha: number, beta: number): GpuTensor {
-    if (u.size !== x.size || v.size !== x.size) throw new RangeError(`gpu.axpby: sizes differ (${x.size}, ${u.size}, ${v.size})`);
+    if (u.size !== x.size || v.size !== x.size) throw new InvalidArgumentError(`gpu.axpby: sizes differ (${x.size}, ${u.size}, ${v.size})`);
     return this.affine(1, x, u, v, alpha, beta);
   }
 

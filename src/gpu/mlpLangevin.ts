@@ -13,6 +13,7 @@ import { foldIn, split } from '../random/key.js';
 import { normal } from '../random/sample.js';
 import type { MLPParams } from '../nn/mlp.js';
 import { GpuKernels, GpuTensor, GPU_GRAD_OPS, type GpuGradOp } from './kernels.js';
+import { InvalidArgumentError } from '../errors.js';
 
 const ONES = new WeakMap<GpuMlpEnergy, GpuTensor>();
 /** A `[n, 1]` column of ones kept with the uploaded energy (uploaded once per batch size, freed with the energy). */
@@ -68,8 +69,8 @@ function f32(t: Tensor): Float32Array {
  */
 export function uploadMlpEnergy(gpu: GpuKernels, params: MLPParams, activation: string, confine: number): GpuMlpEnergy {
   const why = gpuMlpUnsupported(activation, params);
-  if (why) throw new RangeError(`uploadMlpEnergy: ${why}`);
-  if (!(confine >= 0)) throw new RangeError(`uploadMlpEnergy: confine must be ≥ 0, got ${confine}`);
+  if (why) throw new InvalidArgumentError(`uploadMlpEnergy: ${why}`);
+  if (!(confine >= 0)) throw new InvalidArgumentError(`uploadMlpEnergy: confine must be ≥ 0, got ${confine}`);
   const w: GpuTensor[] = [], b: (GpuTensor | null)[] = [];
   for (let i = 0; params[`l${i}.w`] instanceof Tensor; i++) {
     const wi = params[`l${i}.w`], bi = params[`l${i}.b`];
@@ -159,9 +160,9 @@ export interface GpuLangevinOptions {
  * @example const z = await mlpLangevinGpu(gpu, net, normal(k0, [128, 2]), { steps: 500, stepSize: 0.01, key: kSteps });
  */
 export async function mlpLangevinGpu(gpu: GpuKernels, net: GpuMlpEnergy, z0: Tensor, o: GpuLangevinOptions): Promise<Tensor> {
-  if (z0.ndim !== 2 || z0.shape[1] !== net.dim) throw new RangeError(`mlpLangevinGpu: z0 has shape [${z0.shape.join(', ')}] but the energy takes [n, ${net.dim}]`);
-  if (!(Number.isInteger(o.steps) && o.steps >= 0)) throw new RangeError(`mlpLangevinGpu: steps must be an integer ≥ 0, got ${o.steps}`);
-  if (!(o.stepSize > 0)) throw new RangeError(`mlpLangevinGpu: stepSize must be > 0, got ${o.stepSize}`);
+  if (z0.ndim !== 2 || z0.shape[1] !== net.dim) throw new InvalidArgumentError(`mlpLangevinGpu: z0 has shape [${z0.shape.join(', ')}] but the energy takes [n, ${net.dim}]`);
+  if (!(Number.isInteger(o.steps) && o.steps >= 0)) throw new InvalidArgumentError(`mlpLangevinGpu: steps must be an integer ≥ 0, got ${o.steps}`);
+  if (!(o.stepSize > 0)) throw new InvalidArgumentError(`mlpLangevinGpu: stepSize must be > 0, got ${o.stepSize}`);
   const syncEvery = o.syncEvery ?? 50;
   const noise = Math.sqrt(2 * o.stepSize);
   let z = gpu.upload(f32(z0), z0.shape);

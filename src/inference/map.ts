@@ -3,13 +3,14 @@ import { Tensor, allFinite } from '../tensor/index.js';
 import { energyAndGrad, checkBatch, type Energy } from '../energy/index.js';
 import { adam, sgd, applyUpdates, type GradientTransformation, type OptState } from '../optim/index.js';
 import type { Projection } from './projections.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /** Options of {@link minimiseEnergy}. */
 export interface MinimiseOptions {
   /** Optimiser: `'gd'` (plain gradient descent), `'adam'` (default), or any `{init, update}` gradient transformation. */
   readonly optimizer?: 'gd' | 'adam' | GradientTransformation<OptState>;
   /** Learning rate for `'gd'`/`'adam'` (default 0.05). */
-  readonly learningRate?: number;
+  readonly lr?: number;
   /** Maximum number of steps (default 1000). */
   readonly steps?: number;
   /** Projection applied after every step (see `projectBox`, `projectSimplex`); the start is projected too. */
@@ -39,15 +40,15 @@ export interface MinimiseResult {
  * With a projection, `'gd'` is projected gradient descent, which converges to the constrained minimum of a smooth
  * convex energy; Adam's per-coordinate scaling makes projected Adam a heuristic there (it may stall off the optimum).
  * Throws when the energy or gradient becomes non-finite, naming the step.
- * @example minimiseEnergy(doubleWell(), tensor([[0.3, 1], [-0.2, -1]]), { optimizer: 'adam', learningRate: 0.05 })
+ * @example minimiseEnergy(doubleWell(), tensor([[0.3, 1], [-0.2, -1]]), { optimizer: 'adam', lr: 0.05 })
  */
 export function minimiseEnergy(energy: Energy, x0: Tensor, opts: MinimiseOptions = {}): MinimiseResult {
   checkBatch(energy, x0, 'minimiseEnergy');
-  if (!allFinite(x0)) throw new RangeError('minimiseEnergy: starting points contain non-finite values');
-  const lr = opts.learningRate ?? 0.05;
-  if (!(lr > 0)) throw new RangeError(`minimiseEnergy: learningRate must be > 0, got ${lr}`);
+  if (!allFinite(x0)) throw new InvalidArgumentError('minimiseEnergy: starting points contain non-finite values');
+  const lr = opts.lr ?? 0.05;
+  if (!(lr > 0)) throw new InvalidArgumentError(`minimiseEnergy: lr must be > 0, got ${lr}`);
   const maxSteps = opts.steps ?? 1000;
-  if (!Number.isInteger(maxSteps) || maxSteps < 0) throw new RangeError(`minimiseEnergy: steps must be an integer ≥ 0, got ${maxSteps}`);
+  if (!Number.isInteger(maxSteps) || maxSteps < 0) throw new InvalidArgumentError(`minimiseEnergy: steps must be an integer ≥ 0, got ${maxSteps}`);
   const tol = opts.tol ?? 1e-6;
   const opt: GradientTransformation<OptState> =
     opts.optimizer === undefined || opts.optimizer === 'adam' ? adam(lr) : opts.optimizer === 'gd' ? sgd(lr) : opts.optimizer;
@@ -59,7 +60,7 @@ export function minimiseEnergy(energy: Energy, x0: Tensor, opts: MinimiseOptions
   let converged = false;
   let t = 0;
   while (t < maxSteps) {
-    if (!allFinite(eg.energy) || !allFinite(eg.grad)) throw new RangeError(`minimiseEnergy: non-finite energy or gradient at step ${t}`);
+    if (!allFinite(eg.energy) || !allFinite(eg.grad)) throw new InvalidArgumentError(`minimiseEnergy: non-finite energy or gradient at step ${t}`);
     const [updates, next] = opt.update(eg.grad, state, x);
     state = next;
     const xn = project(applyUpdates(x, updates));
@@ -76,6 +77,6 @@ export function minimiseEnergy(energy: Energy, x0: Tensor, opts: MinimiseOptions
       break;
     }
   }
-  if (!allFinite(eg.energy)) throw new RangeError(`minimiseEnergy: non-finite energy at step ${t}`);
+  if (!allFinite(eg.energy)) throw new InvalidArgumentError(`minimiseEnergy: non-finite energy at step ${t}`);
   return { x, energy: eg.energy, steps: t, converged, trace: Float64Array.from(trace) };
 }

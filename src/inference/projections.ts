@@ -1,5 +1,6 @@
 /** Projections onto constraint sets used by projected-gradient MAP: boxes and probability simplices. */
 import { Tensor } from '../tensor/index.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /** A projection `x [n, ...dim] → [n, ...dim]` onto a convex set, applied after each optimiser step. */
 export type Projection = (x: Tensor) => Tensor;
@@ -9,7 +10,7 @@ export type Projection = (x: Tensor) => Tensor;
  * @example projectBox(0, 1)(x)
  */
 export function projectBox(lo: number, hi: number): Projection {
-  if (!(lo < hi)) throw new RangeError(`projectBox: need lo < hi, got [${lo}, ${hi}]`);
+  if (!(lo < hi)) throw new InvalidArgumentError(`projectBox: need lo < hi, got [${lo}, ${hi}]`);
   return (x) => {
     const out = x.data.slice();
     for (let i = 0; i < out.length; i++) out[i] = out[i] < lo ? lo : out[i] > hi ? hi : out[i];

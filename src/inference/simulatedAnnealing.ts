@@ -3,6 +3,7 @@ import { Tensor, allFinite } from '../tensor/index.js';
 import { foldIn, type Key } from '../random/index.js';
 import { checkBatch, energyAndGrad, type Energy } from '../energy/index.js';
 import type { EnergyState } from '../samplers/index.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /** A kernel at a given temperature, e.g. `(k, s, T) => malaKernel(E, k, s, { stepSize: 0.1 * T, temperature: T })`. */
 export type TemperedKernel = (key: Key, state: EnergyState, temperature: number) => readonly [EnergyState, unknown];
@@ -32,8 +33,8 @@ export interface SimulatedAnnealingResult {
  * @example geometricCooling(10, 0.01, 2000)
  */
 export function geometricCooling(t0: number, t1: number, steps: number): (t: number) => number {
-  if (!(t0 > 0) || !(t1 > 0)) throw new RangeError(`geometricCooling: temperatures must be > 0, got ${t0}, ${t1}`);
-  if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`geometricCooling: steps must be an integer ≥ 1, got ${steps}`);
+  if (!(t0 > 0) || !(t1 > 0)) throw new InvalidArgumentError(`geometricCooling: temperatures must be > 0, got ${t0}, ${t1}`);
+  if (!Number.isInteger(steps) || steps < 1) throw new InvalidArgumentError(`geometricCooling: steps must be an integer ≥ 1, got ${steps}`);
   return (t) => (steps === 1 ? t1 : t0 * Math.pow(t1 / t0, Math.min(t, steps - 1) / (steps - 1)));
 }
 
@@ -46,8 +47,8 @@ export function geometricCooling(t0: number, t1: number, steps: number): (t: num
  */
 export function simulatedAnnealing(energy: Energy, x0: Tensor, opts: SimulatedAnnealingOptions): SimulatedAnnealingResult {
   checkBatch(energy, x0, 'simulatedAnnealing');
-  if (!allFinite(x0)) throw new RangeError('simulatedAnnealing: starting points contain non-finite values');
-  if (!Number.isInteger(opts.steps) || opts.steps < 0) throw new RangeError(`simulatedAnnealing: steps must be an integer ≥ 0, got ${opts.steps}`);
+  if (!allFinite(x0)) throw new InvalidArgumentError('simulatedAnnealing: starting points contain non-finite values');
+  if (!Number.isInteger(opts.steps) || opts.steps < 0) throw new InvalidArgumentError(`simulatedAnnealing: steps must be an integer ≥ 0, got ${opts.steps}`);
   const n = x0.shape[0];
   const D = x0.size / Math.max(n, 1);
   const eg = energyAndGrad(energy, x0);
@@ -56,7 +57,7 @@ export function simulatedAnnealing(energy: Energy, x0: Tensor, opts: SimulatedAn
   const bestEnergy = Float64Array.from(eg.energy.data);
   for (let t = 0; t < opts.steps; t++) {
     const T = opts.schedule(t);
-    if (!(T > 0) || !Number.isFinite(T)) throw new RangeError(`simulatedAnnealing: schedule(${t}) = ${T} is not a finite temperature > 0`);
+    if (!(T > 0) || !Number.isFinite(T)) throw new InvalidArgumentError(`simulatedAnnealing: schedule(${t}) = ${T} is not a finite temperature > 0`);
     state = opts.kernel(foldIn(opts.key, t), state, T)[0];
     const e = state.energy.data;
     for (let i = 0; i < n; i++) {

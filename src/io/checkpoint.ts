@@ -15,6 +15,7 @@ import { DataError } from './errors.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 import { writeFileAtomic, writeFileAtomicSync } from './atomic.js';
 import { ebmTsVersion, type TensorLayout } from './model.js';
+import { InvalidArgumentError, InvalidTypeError } from '../errors.js';
 
 /** Value of the `format` metadata key of checkpoint files. */
 export const CHECKPOINT_FORMAT = 'ebm-ts-checkpoint';
@@ -46,7 +47,7 @@ function flatten(tree: StateTree): Flat {
   const walk = (v: StateTree, path: string): unknown => {
     if (v instanceof Tensor) {
       const name = path === '' ? 'root' : path;
-      if (name in tensors) throw new TypeError(`checkpoint: duplicate tensor path "${name}"`);
+      if (name in tensors) throw new InvalidTypeError(`checkpoint: duplicate tensor path "${name}"`);
       tensors[name] = v;
       return { $tensor: name };
     }
@@ -56,12 +57,12 @@ function flatten(tree: StateTree): Flat {
     if (typeof v === 'object') {
       const o: Record<string, unknown> = {};
       for (const [k, e] of Object.entries(v as Record<string, StateTree>)) {
-        if (k === '$tensor' || k === '$num') throw new TypeError(`checkpoint: key "${k}" is reserved`);
+        if (k === '$tensor' || k === '$num') throw new InvalidTypeError(`checkpoint: key "${k}" is reserved`);
         o[k] = walk(e, path === '' ? k : `${path}.${k}`);
       }
       return o;
     }
-    throw new TypeError(`checkpoint: cannot store a value of type ${typeof v} at "${path}"`);
+    throw new InvalidTypeError(`checkpoint: cannot store a value of type ${typeof v} at "${path}"`);
   };
   const skeleton = walk(tree, '');
   return { tensors, skeleton };
@@ -95,8 +96,8 @@ function unflatten(skel: unknown, tensors: Record<string, Tensor>, file: string)
 
 /** Encodes a checkpoint as safetensors bytes (see the module doc for the layout). */
 export function encodeCheckpoint(ck: Checkpoint): Uint8Array {
-  if (!Number.isSafeInteger(ck.step) || ck.step < 0) throw new RangeError(`checkpoint: step must be a non-negative integer, got ${ck.step}`);
-  if (!isKey(ck.key)) throw new TypeError('checkpoint: key must be a random Key');
+  if (!Number.isSafeInteger(ck.step) || ck.step < 0) throw new InvalidArgumentError(`checkpoint: step must be a non-negative integer, got ${ck.step}`);
+  if (!isKey(ck.key)) throw new InvalidTypeError('checkpoint: key must be a random Key');
   const { tensors, skeleton } = flatten(ck.state);
   return encodeSafetensors(tensors, {
     format: CHECKPOINT_FORMAT,

@@ -1,5 +1,7 @@
 /** The error type for bad input data and files: its message names where the problem is. */
 
+import { EbmError, type EbmErrorCode } from '../errors.js';
+
 /** Where a data problem was found. Every field is optional; those given are named in the message. */
 export interface DataErrorLocation {
   /** File name (or another label for the source, e.g. `stdin`). */
@@ -21,7 +23,8 @@ export interface DataErrorLocation {
  * @example new DataError('value "abc" is not a number', { file: 'data.csv', line: 7, column: 3 }).message
  *   // 'data.csv: line 7: column 3: value "abc" is not a number'
  */
-export class DataError extends Error {
+export class DataError extends EbmError {
+  readonly code: EbmErrorCode = 'DATA';
   override name = 'DataError';
   readonly file?: string;
   readonly line?: number;

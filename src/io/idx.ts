@@ -6,6 +6,7 @@ import { gunzipSync } from './nodeBuiltins.js';
 import { readInputFile } from './safeFile.js';
 import { Tensor, allocate, type DType } from '../tensor/tensor.js';
 import { DataError } from './errors.js';
+import { InvalidTypeError } from '../errors.js';
 
 /** Element types of IDX files. */
 export type IdxDType = 'u8' | 'i8' | 'i16' | 'i32' | 'f32' | 'f64';
@@ -94,10 +95,10 @@ export function parseIdx(bytes: Uint8Array, file = 'idx'): IdxArray {
  */
 export function encodeIdx(arr: { dtype: IdxDType; shape: readonly number[]; data: ArrayLike<number> }): Uint8Array {
   const code = Number(Object.keys(CODES).find((k) => CODES[Number(k)] === arr.dtype));
-  if (!Number.isFinite(code)) throw new TypeError(`encodeIdx: unknown dtype ${arr.dtype}`);
-  if (arr.shape.length < 1 || arr.shape.length > 255) throw new TypeError('encodeIdx: need 1 to 255 dimensions');
+  if (!Number.isFinite(code)) throw new InvalidTypeError(`encodeIdx: unknown dtype ${arr.dtype}`);
+  if (arr.shape.length < 1 || arr.shape.length > 255) throw new InvalidTypeError('encodeIdx: need 1 to 255 dimensions');
   const n = arr.shape.reduce((a, b) => a * b, 1);
-  if (arr.data.length !== n) throw new TypeError(`encodeIdx: ${arr.data.length} values but shape [${arr.shape.join(', ')}] needs ${n}`);
+  if (arr.data.length !== n) throw new InvalidTypeError(`encodeIdx: ${arr.data.length} values but shape [${arr.shape.join(', ')}] needs ${n}`);
   const headerLen = 4 + 4 * arr.shape.length;
   const size = SIZES[arr.dtype];
   const out = new Uint8Array(headerLen + n * size);

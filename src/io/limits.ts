@@ -7,6 +7,7 @@
  * - `EBM_MAX_MEMORY`: memory budget of one command (default 75% of the memory the OS reports available, at least
  *   256 MiB). Same syntax.
  */
+import type { EbmErrorCode } from '../errors.js';
 import { DataError } from './errors.js';
 
 const UNITS: Record<string, number> = { '': 1, B: 1, K: 2 ** 10, KB: 2 ** 10, M: 2 ** 20, MB: 2 ** 20, G: 2 ** 30, GB: 2 ** 30, T: 2 ** 40, TB: 2 ** 40 };
@@ -71,6 +72,7 @@ export function memoryBudget(): number {
  * `--grid`, or a file); `estimate` is the estimated size in bytes.
  */
 export class BudgetError extends DataError {
+  override readonly code: EbmErrorCode = 'RESOURCE';
   override name = 'BudgetError';
   readonly estimate: number;
   readonly budget: number;

@@ -10,6 +10,7 @@ import { Tensor, type DType } from '../tensor/tensor.js';
 import { DataError } from './errors.js';
 import { encodeSafetensors, loadSafetensors } from './safetensors.js';
 import { writeFileAtomic } from './atomic.js';
+import { InvalidTypeError } from '../errors.js';
 
 /** Value of the `format` metadata key in every ebm-ts model file. */
 export const MODEL_FORMAT = 'ebm-ts';
@@ -74,7 +75,7 @@ export function layoutOf(tensors: Record<string, Tensor>): TensorLayout {
  * {@link ebmTsVersion}, and `provenance.ebmTsVersion` is filled in when missing).
  */
 export function encodeModel<C>(m: Omit<ModelFile<C>, 'version'> & { version?: string }): Uint8Array {
-  if (!m.kind || typeof m.kind !== 'string') throw new TypeError('encodeModel: kind must be a non-empty string');
+  if (!m.kind || typeof m.kind !== 'string') throw new InvalidTypeError('encodeModel: kind must be a non-empty string');
   const version = m.version ?? ebmTsVersion();
   const provenance = { ...m.provenance, ebmTsVersion: m.provenance.ebmTsVersion ?? version };
   return encodeSafetensors(m.tensors, {

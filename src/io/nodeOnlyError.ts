@@ -4,7 +4,10 @@
  * @module
  */
 
+import { EbmError, type EbmErrorCode } from '../errors.js';
+
 /** A function that needs Node.js (file system, zlib, `require`) was called outside Node. */
-export class NodeOnlyError extends Error {
+export class NodeOnlyError extends EbmError {
+  readonly code: EbmErrorCode = 'NODE_ONLY';
   override name = 'NodeOnlyError';
 }

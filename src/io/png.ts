@@ -8,6 +8,7 @@ import { inflateSync } from './nodeBuiltins.js';
 import { ShapeError, Tensor } from '../tensor/tensor.js';
 import { DataError } from './errors.js';
 import { checkBudget } from './limits.js';
+import { InvalidArgumentError } from '../errors.js';
 
 let pngjsCtor: typeof PNG | undefined;
 /** pngjs, required lazily under Node only (it uses Node streams and zlib, so it stays out of browser bundles). */
@@ -135,11 +136,11 @@ export function imageGridPng(images: Tensor, opts: ImageGridOptions = {}): Uint8
   if (n < 1 || h < 1 || w < 1) throw new ShapeError(`imageGridPng: no pixels to draw in [${s.join(', ')}]`);
   const pad = opts.pad ?? 1;
   const scale = opts.scale ?? 1;
-  if (!Number.isInteger(scale) || scale < 1) throw new RangeError(`imageGridPng: scale must be a positive integer, got ${scale}`);
-  if (!Number.isInteger(pad) || pad < 0) throw new RangeError(`imageGridPng: pad must be a non-negative integer, got ${pad}`);
+  if (!Number.isInteger(scale) || scale < 1) throw new InvalidArgumentError(`imageGridPng: scale must be a positive integer, got ${scale}`);
+  if (!Number.isInteger(pad) || pad < 0) throw new InvalidArgumentError(`imageGridPng: pad must be a non-negative integer, got ${pad}`);
   const cols = opts.cols ?? (opts.rows ? Math.ceil(n / opts.rows) : Math.ceil(Math.sqrt(n)));
   const rows = opts.rows ?? Math.ceil(n / cols);
-  if (rows * cols < n) throw new RangeError(`imageGridPng: a ${rows}×${cols} grid cannot hold ${n} images`);
+  if (rows * cols < n) throw new InvalidArgumentError(`imageGridPng: a ${rows}×${cols} grid cannot hold ${n} images`);
   const d = images.data;
   let lo = 0;
   let span = 1;
@@ -293,7 +294,7 @@ export function heatmapPng(values: Tensor | Float64Array | Float32Array, opts: H
   }
   if (ny < 1 || nx < 1) throw new ShapeError('heatmapPng: empty grid');
   const scale = opts.scale ?? 1;
-  if (!Number.isInteger(scale) || scale < 1) throw new RangeError(`heatmapPng: scale must be a positive integer, got ${scale}`);
+  if (!Number.isInteger(scale) || scale < 1) throw new InvalidArgumentError(`heatmapPng: scale must be a positive integer, got ${scale}`);
   let vmin = opts.vmin;
   let vmax = opts.vmax;
   if (vmin === undefined || vmax === undefined) {
@@ -322,7 +323,7 @@ export function heatmapPng(values: Tensor | Float64Array | Float32Array, opts: H
   }
   if (opts.points) {
     const [xmin, xmax, ymin, ymax] = opts.extent ?? [0, nx, 0, ny];
-    if (!(xmax > xmin) || !(ymax > ymin)) throw new RangeError(`heatmapPng: extent [${opts.extent}] must have xmax > xmin and ymax > ymin`);
+    if (!(xmax > xmin) || !(ymax > ymin)) throw new InvalidArgumentError(`heatmapPng: extent [${opts.extent}] must have xmax > xmin and ymax > ymin`);
     const W = nx * scale;
     const H = ny * scale;
     const sets = Array.isArray(opts.points) ? (opts.points as readonly PointSet[]) : [opts.points as PointSet];

@@ -7,6 +7,7 @@ import { Tensor, shapeSize } from '../tensor/tensor.js';
 import { readInputFile } from './safeFile.js';
 import { writeFileAtomic } from './atomic.js';
 import { DataError } from './errors.js';
+import { InvalidTypeError } from '../errors.js';
 
 /**
  * Element types of the safetensors format that this module reads. F16/BF16/F8_E4M3/F8_E5M2/BOOL are read-only (the
@@ -138,12 +139,12 @@ function entryBytes(name: string, v: Tensor | RawArray): { dtype: SafetensorsDTy
     return { dtype, shape: v.shape.slice(), bytes: typedToLE(v.data, dtype) };
   }
   if (v === null || typeof v !== 'object' || !isDType(v.dtype)) {
-    throw new TypeError(`encodeSafetensors: entry "${name}" must be a Tensor or {dtype, shape, data} with a known dtype`);
+    throw new InvalidTypeError(`encodeSafetensors: entry "${name}" must be a Tensor or {dtype, shape, data} with a known dtype`);
   }
   const shape = Array.from(v.shape);
   const n = shapeSize(shape);
   if (v.data.length !== n) {
-    throw new TypeError(`encodeSafetensors: entry "${name}" has ${v.data.length} values but shape [${shape.join(', ')}] needs ${n}`);
+    throw new InvalidTypeError(`encodeSafetensors: entry "${name}" has ${v.data.length} values but shape [${shape.join(', ')}] needs ${n}`);
   }
   const dtype = v.dtype;
   let arr: RawTypedArray;
@@ -159,7 +160,7 @@ function entryBytes(name: string, v: Tensor | RawArray): { dtype: SafetensorsDTy
     case 'F8_E4M3':
     case 'F8_E5M2':
     case 'BOOL':
-      throw new TypeError(`encodeSafetensors: entry "${name}": writing dtype ${dtype} is not supported (use F32, F64 or an integer type)`);
+      throw new InvalidTypeError(`encodeSafetensors: entry "${name}": writing dtype ${dtype} is not supported (use F32, F64 or an integer type)`);
     case 'I64':
     case 'U64': {
       const out = dtype === 'I64' ? new BigInt64Array(n) : new BigUint64Array(n);
@@ -169,8 +170,8 @@ function entryBytes(name: string, v: Tensor | RawArray): { dtype: SafetensorsDTy
         let b: bigint;
         if (typeof x === 'bigint') b = x;
         else if (Number.isSafeInteger(x)) b = BigInt(x);
-        else throw new TypeError(`encodeSafetensors: entry "${name}" (${dtype}) element ${i} = ${x} is not a safe integer`);
-        if (b < lo || b > hi) throw new TypeError(`encodeSafetensors: entry "${name}" (${dtype}) element ${i} = ${b} is out of range`);
+        else throw new InvalidTypeError(`encodeSafetensors: entry "${name}" (${dtype}) element ${i} = ${x} is not a safe integer`);
+        if (b < lo || b > hi) throw new InvalidTypeError(`encodeSafetensors: entry "${name}" (${dtype}) element ${i} = ${b} is out of range`);
         out[i] = b;
       }
       arr = out;
@@ -183,7 +184,7 @@ function entryBytes(name: string, v: Tensor | RawArray): { dtype: SafetensorsDTy
       for (let i = 0; i < n; i++) {
         const x = Number((v.data as ArrayLike<number | bigint>)[i]);
         if (!Number.isInteger(x) || x < lo || x > hi) {
-          throw new TypeError(`encodeSafetensors: entry "${name}" (${dtype}) element ${i} = ${x} is not an integer in [${lo}, ${hi}]`);
+          throw new InvalidTypeError(`encodeSafetensors: entry "${name}" (${dtype}) element ${i} = ${x} is not an integer in [${lo}, ${hi}]`);
         }
         out[i] = x;
       }
@@ -220,13 +221,13 @@ function typedToLE(arr: RawTypedArray, dtype: SafetensorsDType): Uint8Array {
  */
 export function encodeSafetensors(tensors: Record<string, Tensor | RawArray>, metadata?: Record<string, string>): Uint8Array {
   const names = Object.keys(tensors);
-  if (names.includes('__metadata__')) throw new TypeError('encodeSafetensors: "__metadata__" is reserved and cannot name a tensor');
+  if (names.includes('__metadata__')) throw new InvalidTypeError('encodeSafetensors: "__metadata__" is reserved and cannot name a tensor');
   const entries = names.map((name, order) => ({ name, order, ...entryBytes(name, tensors[name]) }));
   entries.sort((a, b) => ITEMSIZE[b.dtype] - ITEMSIZE[a.dtype] || a.order - b.order);
   const header: Record<string, unknown> = {};
   if (metadata !== undefined && Object.keys(metadata).length > 0) {
     for (const [k, val] of Object.entries(metadata)) {
-      if (typeof val !== 'string') throw new TypeError(`encodeSafetensors: metadata "${k}" must be a string (got ${typeof val}); JSON-encode it`);
+      if (typeof val !== 'string') throw new InvalidTypeError(`encodeSafetensors: metadata "${k}" must be a string (got ${typeof val}); JSON-encode it`);
     }
     header.__metadata__ = { ...metadata };
   }

@@ -27,6 +27,7 @@ import {
 import { split, normalArray, uniformArray, randintArray, permutation, type Key } from '../random/index.js';
 import { eventShape, type Energy } from '../energy/index.js';
 import { parallelTempering, ulaInit, type BaseInfo, type SamplingAlgorithm, type PtLocalKernel, type PtState } from '../samplers/index.js';
+import { InvalidArgumentError, InvalidTypeError, EbmError, type EbmErrorCode, NonFiniteError } from '../errors.js';
 
 /** Builds the sampler used for negatives from the (detached) model energy, e.g. `(E) => ula(E, { stepSize: 1e-3 })`. */
 export type NegativeSampler = (energy: Energy) => SamplingAlgorithm<any, BaseInfo>;
@@ -98,7 +99,7 @@ export interface CDOptions<P extends Tree> {
    */
   readonly spectralNorm?: boolean | { readonly iterations?: number };
   /** Number of negative chains per step (default: the batch size). */
-  readonly negativeCount?: number;
+  readonly chains?: number;
 }
 
 /** State carried between CD steps (plain tensors and numbers: checkpointable). */
@@ -145,41 +146,42 @@ export type CDLoss<P extends Tree> = ((params: P, batch: Tensor, key: Key, state
 };
 
 /** Thrown when the sampler cannot run because the model energy is not finite (a training divergence). */
-export class CDDivergenceError extends Error {
+export class CDDivergenceError extends EbmError {
+  readonly code: EbmErrorCode = 'CD_DIVERGED';
   override name = 'CDDivergenceError';
 }
 
 function checkOpts<P extends Tree>(o: CDOptions<P>): void {
-  if (typeof o.energy !== 'function') throw new TypeError('contrastiveDivergence: "energy" must be a function params → Energy');
-  if (!Number.isInteger(o.steps) || o.steps < 1) throw new RangeError(`contrastiveDivergence: steps must be an integer ≥ 1, got ${o.steps}`);
+  if (typeof o.energy !== 'function') throw new InvalidTypeError('contrastiveDivergence: "energy" must be a function params → Energy');
+  if (!Number.isInteger(o.steps) || o.steps < 1) throw new InvalidArgumentError(`contrastiveDivergence: steps must be an integer ≥ 1, got ${o.steps}`);
   const neg = o.negatives ?? 'buffer';
-  if (neg !== 'data' && neg !== 'persistent' && neg !== 'buffer' && neg !== 'tempered') throw new RangeError(`contrastiveDivergence: negatives must be 'data', 'persistent', 'buffer' or 'tempered', got '${String(neg)}'`);
+  if (neg !== 'data' && neg !== 'persistent' && neg !== 'buffer' && neg !== 'tempered') throw new InvalidArgumentError(`contrastiveDivergence: negatives must be 'data', 'persistent', 'buffer' or 'tempered', got '${String(neg)}'`);
   if (neg === 'tempered') {
     const t = o.tempering;
-    if (!t) throw new RangeError("contrastiveDivergence: negatives 'tempered' needs the tempering option (temperatures, stepSize)");
-    if (!Array.isArray(t.temperatures) || t.temperatures.length < 2) throw new RangeError('contrastiveDivergence: tempering.temperatures needs at least 2 temperatures');
-    if (t.temperatures[0] !== 1) throw new RangeError(`contrastiveDivergence: tempering.temperatures must start at 1 (the model's temperature), got ${t.temperatures[0]}`);
-  } else if (typeof o.sampler !== 'function') throw new TypeError('contrastiveDivergence: "sampler" must be a function Energy → SamplingAlgorithm');
-  if (o.bufferSize !== undefined && (!Number.isInteger(o.bufferSize) || o.bufferSize < 1)) throw new RangeError(`contrastiveDivergence: bufferSize must be a positive integer, got ${o.bufferSize}`);
-  if (o.reinit !== undefined && !(o.reinit >= 0 && o.reinit <= 1)) throw new RangeError(`contrastiveDivergence: reinit must be in [0, 1], got ${o.reinit}`);
-  if (o.alpha !== undefined && !(o.alpha >= 0)) throw new RangeError(`contrastiveDivergence: alpha must be ≥ 0, got ${o.alpha}`);
-  if (o.dataNoise !== undefined && !(o.dataNoise >= 0)) throw new RangeError(`contrastiveDivergence: dataNoise must be ≥ 0, got ${o.dataNoise}`);
-  if (o.negativeCount !== undefined && (!Number.isInteger(o.negativeCount) || o.negativeCount < 1)) throw new RangeError(`contrastiveDivergence: negativeCount must be a positive integer, got ${o.negativeCount}`);
+    if (!t) throw new InvalidArgumentError("contrastiveDivergence: negatives 'tempered' needs the tempering option (temperatures, stepSize)");
+    if (!Array.isArray(t.temperatures) || t.temperatures.length < 2) throw new InvalidArgumentError('contrastiveDivergence: tempering.temperatures needs at least 2 temperatures');
+    if (t.temperatures[0] !== 1) throw new InvalidArgumentError(`contrastiveDivergence: tempering.temperatures must start at 1 (the model's temperature), got ${t.temperatures[0]}`);
+  } else if (typeof o.sampler !== 'function') throw new InvalidTypeError('contrastiveDivergence: "sampler" must be a function Energy → SamplingAlgorithm');
+  if (o.bufferSize !== undefined && (!Number.isInteger(o.bufferSize) || o.bufferSize < 1)) throw new InvalidArgumentError(`contrastiveDivergence: bufferSize must be a positive integer, got ${o.bufferSize}`);
+  if (o.reinit !== undefined && !(o.reinit >= 0 && o.reinit <= 1)) throw new InvalidArgumentError(`contrastiveDivergence: reinit must be in [0, 1], got ${o.reinit}`);
+  if (o.alpha !== undefined && !(o.alpha >= 0)) throw new InvalidArgumentError(`contrastiveDivergence: alpha must be ≥ 0, got ${o.alpha}`);
+  if (o.dataNoise !== undefined && !(o.dataNoise >= 0)) throw new InvalidArgumentError(`contrastiveDivergence: dataNoise must be ≥ 0, got ${o.dataNoise}`);
+  if (o.chains !== undefined && (!Number.isInteger(o.chains) || o.chains < 1)) throw new InvalidArgumentError(`contrastiveDivergence: chains must be a positive integer, got ${o.chains}`);
   const r = o.reinitFrom;
   if (r) {
     if (r.kind === 'uniform') {
       const lo = typeof r.low === 'number' ? [r.low] : r.low;
       const hi = typeof r.high === 'number' ? [r.high] : r.high;
-      if (lo.length !== hi.length && typeof r.low !== 'number' && typeof r.high !== 'number') throw new RangeError('contrastiveDivergence: reinitFrom low and high must have the same length');
+      if (lo.length !== hi.length && typeof r.low !== 'number' && typeof r.high !== 'number') throw new InvalidArgumentError('contrastiveDivergence: reinitFrom low and high must have the same length');
       for (let i = 0; i < Math.max(lo.length, hi.length); i++) {
         const a = lo[Math.min(i, lo.length - 1)], b = hi[Math.min(i, hi.length - 1)];
-        if (!(a < b) || !Number.isFinite(a) || !Number.isFinite(b)) throw new RangeError(`contrastiveDivergence: reinitFrom uniform box needs finite low < high, got [${a}, ${b}] at coordinate ${i}`);
+        if (!(a < b) || !Number.isFinite(a) || !Number.isFinite(b)) throw new InvalidArgumentError(`contrastiveDivergence: reinitFrom uniform box needs finite low < high, got [${a}, ${b}] at coordinate ${i}`);
       }
     } else if (r.kind === 'normal') {
-      if (r.std !== undefined && !(r.std > 0)) throw new RangeError(`contrastiveDivergence: reinitFrom normal std must be > 0, got ${r.std}`);
+      if (r.std !== undefined && !(r.std > 0)) throw new InvalidArgumentError(`contrastiveDivergence: reinitFrom normal std must be > 0, got ${r.std}`);
     } else if (r.kind === 'data') {
-      if (r.noise !== undefined && !(r.noise >= 0)) throw new RangeError(`contrastiveDivergence: reinitFrom data noise must be ≥ 0, got ${r.noise}`);
-    } else throw new RangeError(`contrastiveDivergence: unknown reinitFrom kind '${String((r as { kind: unknown }).kind)}' (use uniform, normal or data)`);
+      if (r.noise !== undefined && !(r.noise >= 0)) throw new InvalidArgumentError(`contrastiveDivergence: reinitFrom data noise must be ≥ 0, got ${r.noise}`);
+    } else throw new InvalidArgumentError(`contrastiveDivergence: unknown reinitFrom kind '${String((r as { kind: unknown }).kind)}' (use uniform, normal or data)`);
   }
 }
 
@@ -203,7 +205,7 @@ export function freshChains(k: Key, src: ReinitSource, m: number, event: readonl
     const mu = src.mean ?? 0, sd = src.std ?? 1;
     for (let i = 0; i < m * D; i++) out[i] = mu + sd * z[i];
   } else {
-    if (!pool || pool.shape[0] < 1) throw new RangeError('freshChains: the data source needs data rows');
+    if (!pool || pool.shape[0] < 1) throw new InvalidArgumentError('freshChains: the data source needs data rows');
     const n = pool.shape[0];
     const [kr, kz] = split(k, 2);
     const rows = randintArray(kr, 0, n, m);
@@ -311,7 +313,7 @@ export function runChains(sampler: NegativeSampler, energy: Energy, x0: Tensor, 
     try {
       s = alg.init(x0);
     } catch (e) {
-      if (e instanceof RangeError && /finite/i.test(e.message)) throw new CDDivergenceError(`contrastive divergence: cannot start the sampler (${e.message})`);
+      if (e instanceof NonFiniteError) throw new CDDivergenceError(`contrastive divergence: cannot start the sampler (${e.message})`);
       throw e;
     }
     let divergent = 0;
@@ -347,7 +349,7 @@ export function contrastiveDivergence<P extends Tree>(opts: CDOptions<P>): CDLos
   const snIters = opts.spectralNorm ? (typeof opts.spectralNorm === 'object' ? opts.spectralNorm.iterations ?? 1 : 1) : 0;
 
   const fn = (params: P, batch: Tensor, k: Key, state: CDState): CDOutput => {
-    if (!(batch instanceof Tensor) || batch.ndim < 2 || batch.shape[0] < 1) throw new RangeError(`contrastiveDivergence: batch must be a tensor [B ≥ 1, ...dim], got ${batch instanceof Tensor ? `[${batch.shape.join(', ')}]` : typeof batch}`);
+    if (!(batch instanceof Tensor) || batch.ndim < 2 || batch.shape[0] < 1) throw new InvalidArgumentError(`contrastiveDivergence: batch must be a tensor [B ≥ 1, ...dim], got ${batch instanceof Tensor ? `[${batch.shape.join(', ')}]` : typeof batch}`);
     const [kNoise, kIdx, kRe, kReSrc, kChain] = split(k, 5);
     const B = batch.shape[0];
     const event = batch.shape.slice(1);
@@ -365,16 +367,16 @@ export function contrastiveDivergence<P extends Tree>(opts: CDOptions<P>): CDLos
     const eSample = opts.energy(frozen);
     const ev = eventShape(eSample);
     if (ev.length !== event.length || ev.some((d, i) => d !== event[i])) {
-      throw new RangeError(`contrastiveDivergence: batch rows have shape [${event.join(', ')}] but the energy takes [${ev.join(', ')}]`);
+      throw new InvalidArgumentError(`contrastiveDivergence: batch rows have shape [${event.join(', ')}] but the energy takes [${ev.join(', ')}]`);
     }
 
     // Chain starts.
     let x0: Tensor;
     let idx: Int32Array | null = null;
     let buffer = state.buffer;
-    const m = opts.negativeCount ?? B;
+    const m = opts.chains ?? B;
     if (mode === 'tempered') {
-      if (!buffer) throw new RangeError("contrastiveDivergence: negatives 'tempered' need the replicas in the state (use loss.initState)");
+      if (!buffer) throw new InvalidArgumentError("contrastiveDivergence: negatives 'tempered' need the replicas in the state (use loss.initState)");
       const r = runTempered(opts.tempering!, eSample, buffer, kChain, opts.steps, state.step, reinit, src, kRe, kReSrc, xPos);
       buffer = r.replicas;
       return finish(params, model, xPos, r.x, r.divergent, buffer, sn, state);
@@ -382,10 +384,10 @@ export function contrastiveDivergence<P extends Tree>(opts: CDOptions<P>): CDLos
     if (mode === 'data') {
       x0 = m === B ? xPos : gather(xPos, randintArray(kIdx, 0, B, m));
     } else {
-      if (!buffer) throw new RangeError(`contrastiveDivergence: negatives '${mode}' need a buffer in the state (use loss.initState)`);
+      if (!buffer) throw new InvalidArgumentError(`contrastiveDivergence: negatives '${mode}' need a buffer in the state (use loss.initState)`);
       const N = buffer.shape[0];
       if (mode === 'persistent') {
-        if (N !== m) throw new RangeError(`contrastiveDivergence: persistent chains: state has ${N} chains but ${m} negatives are needed per step`);
+        if (N !== m) throw new InvalidArgumentError(`contrastiveDivergence: persistent chains: state has ${N} chains but ${m} negatives are needed per step`);
         idx = Int32Array.from({ length: N }, (_, i) => i);
       } else idx = m <= N ? permutation(kIdx, N).subarray(0, m) : randintArray(kIdx, 0, N, m);
       x0 = gather(buffer, idx);
@@ -433,16 +435,16 @@ export function contrastiveDivergence<P extends Tree>(opts: CDOptions<P>): CDLos
   };
 
   const initState = (k: Key, params: P, data: Tensor): CDState => {
-    if (!(data instanceof Tensor) || data.ndim < 2 || data.shape[0] < 1) throw new RangeError('contrastiveDivergence.initState: data must be a tensor [n ≥ 1, ...dim]');
+    if (!(data instanceof Tensor) || data.ndim < 2 || data.shape[0] < 1) throw new InvalidArgumentError('contrastiveDivergence.initState: data must be a tensor [n ≥ 1, ...dim]');
     const event = data.shape.slice(1);
     let buffer: Tensor | null = null;
     if (mode === 'tempered') {
-      const C = opts.negativeCount ?? opts.bufferSize;
-      if (C === undefined) throw new RangeError("contrastiveDivergence: negatives 'tempered' need negativeCount (chains per temperature)");
+      const C = opts.chains ?? opts.bufferSize;
+      if (C === undefined) throw new InvalidArgumentError("contrastiveDivergence: negatives 'tempered' need chains (chains per temperature)");
       buffer = freshChains(k, src, C * opts.tempering!.temperatures.length, event, data.dtype, data);
     } else if (mode !== 'data') {
-      const N = mode === 'persistent' ? opts.negativeCount ?? opts.bufferSize : opts.bufferSize ?? 10_000;
-      if (N === undefined) throw new RangeError('contrastiveDivergence: persistent chains need negativeCount (or bufferSize) equal to the number of chains per step');
+      const N = mode === 'persistent' ? opts.chains ?? opts.bufferSize : opts.bufferSize ?? 10_000;
+      if (N === undefined) throw new InvalidArgumentError('contrastiveDivergence: persistent chains need chains (or bufferSize) equal to the number of chains per step');
       buffer = freshChains(k, src, N, event, data.dtype, data);
     }
     void params;
@@ -463,7 +465,7 @@ function runTempered(
 ): { replicas: Tensor; x: Tensor; divergent: number } {
   const K = t.temperatures.length;
   const n = replicas.shape[0];
-  if (n % K !== 0) throw new RangeError(`contrastiveDivergence: tempered state has ${n} rows, not a multiple of ${K} temperatures`);
+  if (n % K !== 0) throw new InvalidArgumentError(`contrastiveDivergence: tempered state has ${n} rows, not a multiple of ${K} temperatures`);
   const C = n / K;
   let start = replicas;
   if (reinit > 0) {
@@ -483,7 +485,7 @@ function runTempered(
     try {
       s = { replicas: ulaInit(energy, start), chains: C, step: step0 };
     } catch (e) {
-      if (e instanceof RangeError && /finite/i.test(e.message)) throw new CDDivergenceError(`contrastive divergence: cannot start the sampler (${e.message})`);
+      if (e instanceof NonFiniteError) throw new CDDivergenceError(`contrastive divergence: cannot start the sampler (${e.message})`);
       throw e;
     }
     let divergent = 0;

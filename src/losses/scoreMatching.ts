@@ -4,6 +4,7 @@ import {
 } from '../tensor/index.js';
 import { normal, split, randintArray, probes, type Key, type ProbeDistribution } from '../random/index.js';
 import { modelScore, type ScoreFn, type ScoreModel } from '../energy/index.js';
+import { InvalidArgumentError, InvalidTypeError } from '../errors.js';
 
 // The energy→score conversion lives in src/energy and the probe draws in src/random; re-exported here for the
 // modules that imported them from the losses.
@@ -24,7 +25,7 @@ export interface ScoreLossOutput {
 export type ScoreLoss<P> = (params: P, batch: Tensor, key: Key) => ScoreLossOutput;
 
 function checkBatch(x: Tensor, fn: string): [number, number] {
-  if (!(x instanceof Tensor)) throw new TypeError(`${fn}: batch must be a Tensor`);
+  if (!(x instanceof Tensor)) throw new InvalidTypeError(`${fn}: batch must be a Tensor`);
   if (x.ndim < 2 || x.shape[0] === 0) throw new ShapeError(`${fn}: batch must be [n, ...dim] with n ≥ 1, got [${x.shape.join(', ')}]`);
   return [x.shape[0], x.size / x.shape[0]];
 }
@@ -37,7 +38,7 @@ function checkScore(s: Tensor, x: Tensor, fn: string): void {
 
 /** Throws unless a caller-given noise/probe tensor has the shape and dtype of `like`. */
 function checkGiven(t: Tensor, like: Tensor, what: string): void {
-  if (!(t instanceof Tensor)) throw new TypeError(`${what} must be a Tensor`);
+  if (!(t instanceof Tensor)) throw new InvalidTypeError(`${what} must be a Tensor`);
   if (t.shape.length !== like.shape.length || t.shape.some((d, i) => d !== like.shape[i])) {
     throw new ShapeError(`${what} has shape [${t.shape.join(', ')}], expected [${like.shape.join(', ')}]`);
   }
@@ -120,7 +121,7 @@ export function slicedScoreMatching<P>(model: ScoreModel<P>, opts: SlicedScoreMa
   const withProbes = slicedScoreMatchingWithProbes(model, opts);
   const M = opts.nProjections ?? 1;
   const kind = opts.projection ?? 'rademacher';
-  if (kind !== 'gaussian' && kind !== 'rademacher') throw new RangeError(`slicedScoreMatching: projection must be 'gaussian' or 'rademacher', got '${String(kind)}'`);
+  if (kind !== 'gaussian' && kind !== 'rademacher') throw new InvalidArgumentError(`slicedScoreMatching: projection must be 'gaussian' or 'rademacher', got '${String(kind)}'`);
   return (params, batch, key) => {
     checkBatch(batch, 'slicedScoreMatching');
     return withProbes(params, batch, probes(key, [M * batch.shape[0], ...batch.shape.slice(1)], kind, batch.dtype));
@@ -136,7 +137,7 @@ export function slicedScoreMatching<P>(model: ScoreModel<P>, opts: SlicedScoreMa
 export function slicedScoreMatchingWithProbes<P>(model: ScoreModel<P>, opts: SlicedScoreMatchingOptions = {}): (params: P, batch: Tensor, probes: Tensor) => ScoreLossOutput {
   const score = modelScore(model);
   const M = opts.nProjections ?? 1;
-  if (!Number.isInteger(M) || M < 1) throw new RangeError(`slicedScoreMatching: nProjections must be a positive integer, got ${M}`);
+  if (!Number.isInteger(M) || M < 1) throw new InvalidArgumentError(`slicedScoreMatching: nProjections must be a positive integer, got ${M}`);
   const vr = opts.varianceReduction ?? false;
   return (params, batch, v) => {
     const [n] = checkBatch(batch, 'slicedScoreMatching');
@@ -192,9 +193,9 @@ export function denoisingScoreMatching<P>(model: ScoreModel<P>, opts: DenoisingS
 export function denoisingScoreMatchingWithNoise<P>(model: ScoreModel<P>, opts: DenoisingScoreMatchingOptions): (params: P, batch: Tensor, noise: Tensor) => ScoreLossOutput {
   const score = modelScore(model);
   const sigma = opts.sigma;
-  if (!(sigma > 0) || !Number.isFinite(sigma)) throw new RangeError(`denoisingScoreMatching: sigma must be a finite number > 0, got ${sigma}`);
+  if (!(sigma > 0) || !Number.isFinite(sigma)) throw new InvalidArgumentError(`denoisingScoreMatching: sigma must be a finite number > 0, got ${sigma}`);
   const weighting = opts.weighting ?? 'none';
-  if (weighting !== 'none' && weighting !== 'sigma2') throw new RangeError(`denoisingScoreMatching: weighting must be 'none' or 'sigma2', got '${String(weighting)}'`);
+  if (weighting !== 'none' && weighting !== 'sigma2') throw new InvalidArgumentError(`denoisingScoreMatching: weighting must be 'none' or 'sigma2', got '${String(weighting)}'`);
   return (params, batch, eps) => {
     const [n] = checkBatch(batch, 'denoisingScoreMatching');
     checkGiven(eps, batch, 'denoisingScoreMatching: noise');
@@ -228,12 +229,12 @@ export interface MultiScaleDSMOptions {
 export function multiScaleDenoisingScoreMatching<P>(model: ScoreModel<P, [Tensor]>, opts: MultiScaleDSMOptions): ScoreLoss<P> {
   const score = modelScore(model);
   const sigmas = opts.sigmas;
-  if (!Array.isArray(sigmas) || sigmas.length === 0) throw new RangeError('multiScaleDenoisingScoreMatching: sigmas must be a non-empty array');
+  if (!Array.isArray(sigmas) || sigmas.length === 0) throw new InvalidArgumentError('multiScaleDenoisingScoreMatching: sigmas must be a non-empty array');
   sigmas.forEach((s, i) => {
-    if (!(s > 0) || !Number.isFinite(s)) throw new RangeError(`multiScaleDenoisingScoreMatching: sigmas[${i}] must be a finite number > 0, got ${s}`);
+    if (!(s > 0) || !Number.isFinite(s)) throw new InvalidArgumentError(`multiScaleDenoisingScoreMatching: sigmas[${i}] must be a finite number > 0, got ${s}`);
   });
   const weighting = opts.weighting ?? 'sigma2';
-  if (weighting !== 'sigma2' && weighting !== 'none') throw new RangeError(`multiScaleDenoisingScoreMatching: weighting must be 'sigma2' or 'none', got '${String(weighting)}'`);
+  if (weighting !== 'sigma2' && weighting !== 'none') throw new InvalidArgumentError(`multiScaleDenoisingScoreMatching: weighting must be 'sigma2' or 'none', got '${String(weighting)}'`);
   return (params, batch, key) => {
     const [n] = checkBatch(batch, 'multiScaleDenoisingScoreMatching');
     const [kIdx, kEps] = split(key, 2);

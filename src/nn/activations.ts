@@ -1,6 +1,7 @@
 /** Named activation functions, so that configs and checkpoints can refer to them by string. */
 import { elu, leakyRelu, relu, sigmoid, silu, softplus, tanh } from '../tensor/ops/elementwise.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /** The activation names understood by {@link activationFn}, {@link applyMLP} and {@link applyConvNet}. */
 export const ACTIVATIONS = ['silu', 'relu', 'tanh', 'softplus', 'elu', 'leakyRelu', 'sigmoid'] as const;
@@ -34,6 +35,6 @@ export function activationFn(name: Activation): (x: Tensor) => Tensor {
     case 'sigmoid':
       return sigmoid;
     default:
-      throw new RangeError(`unknown activation '${String(name)}' (expected one of ${ACTIVATIONS.join(', ')})`);
+      throw new InvalidArgumentError(`unknown activation '${String(name)}' (expected one of ${ACTIVATIONS.join(', ')})`);
   }
 }

@@ -4,6 +4,7 @@ import { conv2d, type Conv2dOptions } from '../tensor/ops/conv.js';
 import { ShapeError, Tensor, zeros } from '../tensor/tensor.js';
 import { initWeight } from './init.js';
 import type { LayerInitOptions } from './linear.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /** Parameters of a convolution: `w [outC, inC, k, k]`, optional `b [outC]`. */
 export type Conv2dParams = { readonly w: Tensor; readonly b?: Tensor };
@@ -14,7 +15,7 @@ export type Conv2dParams = { readonly w: Tensor; readonly b?: Tensor };
  */
 export function initConv2d(key: Key, inChannels: number, outChannels: number, kernel: number, opts: LayerInitOptions = {}): Conv2dParams {
   for (const [n, what] of [[inChannels, 'inChannels'], [outChannels, 'outChannels'], [kernel, 'kernel']] as const) {
-    if (!Number.isInteger(n) || n <= 0) throw new RangeError(`initConv2d: ${what} must be a positive integer, got ${n}`);
+    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`initConv2d: ${what} must be a positive integer, got ${n}`);
   }
   const dtype = opts.dtype ?? 'float32';
   const k2 = kernel * kernel;

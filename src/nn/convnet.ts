@@ -7,6 +7,7 @@ import { ShapeError, Tensor, zeros, type DType } from '../tensor/tensor.js';
 import { activationFn, isActivation, ACTIVATIONS, type Activation } from './activations.js';
 import { convOutputSize } from './conv.js';
 import { defaultInit, initWeight, type InitScheme } from './init.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /**
  * Architecture of {@link initConvNet}: for each entry of `channels` a `kernel×kernel` convolution with `stride` and
@@ -74,9 +75,9 @@ function validate(cfg: ConvNetConfig): void {
   const ints: [number, string][] = [[cfg.inChannels, 'inChannels'], [cfg.height, 'height'], [cfg.width, 'width'], [cfg.out, 'out']];
   cfg.channels.forEach((c, i) => ints.push([c, `channels[${i}]`]));
   hiddenList(cfg.hidden).forEach((c, i) => ints.push([c, `hidden[${i}]`]));
-  for (const [n, what] of ints) if (!Number.isInteger(n) || n <= 0) throw new RangeError(`convNet: ${what} must be a positive integer, got ${n}`);
-  if (cfg.channels.length === 0) throw new RangeError('convNet: channels needs at least one convolution');
-  if (!isActivation(cfg.activation)) throw new RangeError(`convNet: unknown activation '${String(cfg.activation)}' (expected one of ${ACTIVATIONS.join(', ')})`);
+  for (const [n, what] of ints) if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`convNet: ${what} must be a positive integer, got ${n}`);
+  if (cfg.channels.length === 0) throw new InvalidArgumentError('convNet: channels needs at least one convolution');
+  if (!isActivation(cfg.activation)) throw new InvalidArgumentError(`convNet: unknown activation '${String(cfg.activation)}' (expected one of ${ACTIVATIONS.join(', ')})`);
 }
 
 /**

@@ -7,6 +7,7 @@
  */
 import { Tensor, matmul, sin, cos, concat, ShapeError } from '../tensor/index.js';
 import { normalArray, type Key } from '../random/index.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /** A fixed random Fourier feature map, JSON-serialisable (stored in model configs). */
 export interface FourierFeatures {
@@ -23,9 +24,9 @@ export interface FourierFeatures {
  * @example const ff = initFourierFeatures(key(0), 2, 64, 0.5); fourierFeatureFn(ff, 2)(z) // [n, 128]
  */
 export function initFourierFeatures(k: Key, d: number, m: number, scale: number): FourierFeatures {
-  if (!Number.isInteger(d) || d < 1) throw new RangeError(`initFourierFeatures: d must be a positive integer, got ${d}`);
-  if (!Number.isInteger(m) || m < 1) throw new RangeError(`initFourierFeatures: m must be a positive integer, got ${m}`);
-  if (!(scale > 0) || !Number.isFinite(scale)) throw new RangeError(`initFourierFeatures: scale must be a finite number > 0, got ${scale}`);
+  if (!Number.isInteger(d) || d < 1) throw new InvalidArgumentError(`initFourierFeatures: d must be a positive integer, got ${d}`);
+  if (!Number.isInteger(m) || m < 1) throw new InvalidArgumentError(`initFourierFeatures: m must be a positive integer, got ${m}`);
+  if (!(scale > 0) || !Number.isFinite(scale)) throw new InvalidArgumentError(`initFourierFeatures: scale must be a finite number > 0, got ${scale}`);
   return { features: m, scale, B: Array.from(normalArray(k, d * m, 'float64'), (v) => v * scale) };
 }
 
@@ -35,12 +36,12 @@ export function initFourierFeatures(k: Key, d: number, m: number, scale: number)
  */
 export function checkFourierFeatures(f: unknown, d: number, where: string): FourierFeatures {
   const o = f as Record<string, unknown>;
-  if (!o || typeof o !== 'object') throw new RangeError(`${where}" must be an object`);
-  if (!Number.isSafeInteger(o.features) || !((o.features as number) >= 1)) throw new RangeError(`${where}.features" must be a positive integer`);
-  if (typeof o.scale !== 'number' || !(o.scale > 0) || !Number.isFinite(o.scale)) throw new RangeError(`${where}.scale" must be a finite number > 0`);
+  if (!o || typeof o !== 'object') throw new InvalidArgumentError(`${where}" must be an object`);
+  if (!Number.isSafeInteger(o.features) || !((o.features as number) >= 1)) throw new InvalidArgumentError(`${where}.features" must be a positive integer`);
+  if (typeof o.scale !== 'number' || !(o.scale > 0) || !Number.isFinite(o.scale)) throw new InvalidArgumentError(`${where}.scale" must be a finite number > 0`);
   const B = o.B;
   if (!Array.isArray(B) || B.length !== d * (o.features as number) || !B.every((e) => typeof e === 'number' && Number.isFinite(e))) {
-    throw new RangeError(`${where}.B" must be ${d}×${String(o.features)} finite numbers`);
+    throw new InvalidArgumentError(`${where}.B" must be ${d}×${String(o.features)} finite numbers`);
   }
   return o as unknown as FourierFeatures;
 }

@@ -3,6 +3,7 @@ import { normal, uniform } from '../random/index.js';
 import type { Key } from '../random/index.js';
 import type { DType, Shape, Tensor } from '../tensor/tensor.js';
 import type { Activation } from './activations.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /**
  * Initialisation rule for a weight with fan-in `fᵢ` and fan-out `fₒ`:
@@ -20,7 +21,7 @@ export function defaultInit(activation: Activation): InitScheme {
  * @example initWeight(k, [784, 500], 784, 500, 'xavier')
  */
 export function initWeight(key: Key, shape: Shape, fanIn: number, fanOut: number, scheme: InitScheme, dtype: DType = 'float32'): Tensor {
-  if (!(fanIn > 0) || !(fanOut > 0)) throw new RangeError(`initWeight: fans must be positive, got fanIn=${fanIn}, fanOut=${fanOut}`);
+  if (!(fanIn > 0) || !(fanOut > 0)) throw new InvalidArgumentError(`initWeight: fans must be positive, got fanIn=${fanIn}, fanOut=${fanOut}`);
   switch (scheme) {
     case 'kaiming':
       return normal(key, shape, { std: Math.sqrt(2 / fanIn), dtype });
@@ -31,6 +32,6 @@ export function initWeight(key: Key, shape: Shape, fanIn: number, fanOut: number
       return uniform(key, shape, { low: -a, high: a, dtype });
     }
     default:
-      throw new RangeError(`unknown init scheme '${String(scheme)}' (expected kaiming, xavier or lecun)`);
+      throw new InvalidArgumentError(`unknown init scheme '${String(scheme)}' (expected kaiming, xavier or lecun)`);
   }
 }

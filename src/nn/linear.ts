@@ -3,6 +3,7 @@ import type { Key } from '../random/index.js';
 import { linear } from '../tensor/ops/linalg.js';
 import { ShapeError, Tensor, zeros, type DType } from '../tensor/tensor.js';
 import { initWeight, type InitScheme } from './init.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /** Parameters of a linear layer: `w [in, out]`, optional `b [out]`. */
 export type LinearParams = { readonly w: Tensor; readonly b?: Tensor };
@@ -18,7 +19,7 @@ export interface LayerInitOptions {
 }
 
 function checkDim(n: number, what: string, fn: string): void {
-  if (!Number.isInteger(n) || n <= 0) throw new RangeError(`${fn}: ${what} must be a positive integer, got ${n}`);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${fn}: ${what} must be a positive integer, got ${n}`);
 }
 
 /**

@@ -4,6 +4,7 @@ import { linear } from '../tensor/ops/linalg.js';
 import { ShapeError, Tensor, zeros, type DType } from '../tensor/tensor.js';
 import { activationFn, isActivation, type Activation, ACTIVATIONS } from './activations.js';
 import { defaultInit, initWeight, type InitScheme } from './init.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /** An MLP architecture: layer widths `[in, h₁, …, out]` and the activation between layers. */
 export interface MLP {
@@ -38,10 +39,10 @@ export interface MLPInitOptions {
 export function initMLP(key: Key, sizes: readonly number[] | MLP, opts: MLPInitOptions = {}): MLPParams {
   const cfgSizes = Array.isArray(sizes) ? (sizes as readonly number[]) : (sizes as MLP).sizes;
   const act = opts.activation ?? (Array.isArray(sizes) ? 'silu' : (sizes as MLP).activation);
-  if (!isActivation(act)) throw new RangeError(`initMLP: unknown activation '${String(act)}' (expected one of ${ACTIVATIONS.join(', ')})`);
-  if (cfgSizes.length < 2) throw new RangeError(`initMLP: sizes needs at least [in, out], got [${cfgSizes.join(', ')}]`);
+  if (!isActivation(act)) throw new InvalidArgumentError(`initMLP: unknown activation '${String(act)}' (expected one of ${ACTIVATIONS.join(', ')})`);
+  if (cfgSizes.length < 2) throw new InvalidArgumentError(`initMLP: sizes needs at least [in, out], got [${cfgSizes.join(', ')}]`);
   for (const n of cfgSizes) {
-    if (!Number.isInteger(n) || n <= 0) throw new RangeError(`initMLP: layer sizes must be positive integers, got [${cfgSizes.join(', ')}]`);
+    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`initMLP: layer sizes must be positive integers, got [${cfgSizes.join(', ')}]`);
   }
   const dtype = opts.dtype ?? 'float32';
   const scheme = opts.init ?? defaultInit(act);

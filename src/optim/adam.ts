@@ -2,6 +2,7 @@
 import { Tensor, allocate } from '../tensor/tensor.js';
 import { treeUnflatten, type Tree } from '../tensor/autodiff.js';
 import { checkSameShape, leavesOf, outputFor, wrapOutput, zerosTree, type GradientTransformation } from './transform.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /** Options of {@link scaleByAdam}. */
 export interface AdamOptions {
@@ -35,8 +36,8 @@ export function scaleByAdam(opts: AdamOptions = {}): GradientTransformation<Adam
   const b2 = opts.b2 ?? 0.999;
   const eps = opts.eps ?? 1e-8;
   const epsRoot = opts.epsRoot ?? 0;
-  if (!(b1 >= 0 && b1 < 1) || !(b2 >= 0 && b2 < 1)) throw new RangeError(`scaleByAdam: b1 and b2 must be in [0, 1), got ${b1}, ${b2}`);
-  if (!(eps >= 0) || !(epsRoot >= 0)) throw new RangeError(`scaleByAdam: eps and epsRoot must be ≥ 0, got ${eps}, ${epsRoot}`);
+  if (!(b1 >= 0 && b1 < 1) || !(b2 >= 0 && b2 < 1)) throw new InvalidArgumentError(`scaleByAdam: b1 and b2 must be in [0, 1), got ${b1}, ${b2}`);
+  if (!(eps >= 0) || !(epsRoot >= 0)) throw new InvalidArgumentError(`scaleByAdam: eps and epsRoot must be ≥ 0, got ${eps}, ${epsRoot}`);
   return {
     init: (params) => ({ count: 0, mu: zerosTree(params), nu: zerosTree(params) }),
     update(grads, state) {

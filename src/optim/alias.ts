@@ -4,6 +4,7 @@ import { clipByGlobalNorm } from './clip.js';
 import { trace } from './trace.js';
 import { chain, scale, scaleBySchedule, type GradientTransformation, type OptState, type Schedule } from './transform.js';
 import { addDecayedWeights, type WeightDecayOptions } from './weightDecay.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /** A learning rate: a constant or a {@link Schedule} of the update number. */
 export type LearningRate = number | Schedule;
@@ -11,7 +12,7 @@ export type LearningRate = number | Schedule;
 /** `u = −lr·g` for a constant or scheduled learning rate. */
 export function scaleByLearningRate(lr: LearningRate): GradientTransformation<OptState> {
   if (typeof lr === 'number') {
-    if (!(lr > 0) || !Number.isFinite(lr)) throw new RangeError(`learning rate must be a positive number, got ${lr}`);
+    if (!(lr > 0) || !Number.isFinite(lr)) throw new InvalidArgumentError(`learning rate must be a positive number, got ${lr}`);
     return scale(-lr) as GradientTransformation<OptState>;
   }
   return scaleBySchedule((t) => -lr(t)) as unknown as GradientTransformation<OptState>;
@@ -43,7 +44,7 @@ export function sgd(lr: LearningRate, opts: SgdOptions = {}): GradientTransforma
   if (opts.clipNorm !== undefined) ts.push(clipByGlobalNorm(opts.clipNorm));
   if (opts.weightDecay) ts.push(addDecayedWeights(opts.weightDecay, opts));
   if (opts.momentum) ts.push(trace(opts.momentum, opts.nesterov ?? false));
-  else if (opts.nesterov) throw new RangeError('sgd: nesterov needs a momentum > 0');
+  else if (opts.nesterov) throw new InvalidArgumentError('sgd: nesterov needs a momentum > 0');
   ts.push(scaleByLearningRate(lr));
   return chain(...ts);
 }

@@ -2,6 +2,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { treeLeaves, type Tree } from '../tensor/autodiff.js';
 import { type GradientTransformation, scaleLeaves, type OptState } from './transform.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /**
  * The global L2 norm of a tree: `‖g‖ = √(Σ_leaves Σ_i g_i²)`, accumulated in float64.
@@ -29,7 +30,7 @@ export type ClipState = {
  * @example const opt = chain(clipByGlobalNorm(1), scaleByAdam(), scale(-1e-3));
  */
 export function clipByGlobalNorm(maxNorm: number): GradientTransformation<ClipState> {
-  if (!(maxNorm > 0)) throw new RangeError(`clipByGlobalNorm: maxNorm must be > 0, got ${maxNorm}`);
+  if (!(maxNorm > 0)) throw new InvalidArgumentError(`clipByGlobalNorm: maxNorm must be > 0, got ${maxNorm}`);
   return {
     init: () => ({ gradNorm: NaN }),
     update(grads) {

@@ -1,11 +1,12 @@
 /** Learning-rate schedules: pure functions from the update number (0-based) to a value. */
 import type { Schedule } from './transform.js';
+import { InvalidArgumentError } from '../errors.js';
 
 function finite(name: string, v: number, what: string): void {
-  if (!Number.isFinite(v)) throw new RangeError(`${name}: ${what} must be finite, got ${v}`);
+  if (!Number.isFinite(v)) throw new InvalidArgumentError(`${name}: ${what} must be finite, got ${v}`);
 }
 function positiveInt(name: string, v: number, what: string): void {
-  if (!Number.isInteger(v) || v <= 0) throw new RangeError(`${name}: ${what} must be a positive integer, got ${v}`);
+  if (!Number.isInteger(v) || v <= 0) throw new InvalidArgumentError(`${name}: ${what} must be a positive integer, got ${v}`);
 }
 
 /**
@@ -35,10 +36,10 @@ export interface ExponentialDecayOptions {
  */
 export function exponentialDecay(initValue: number, decayRate: number, transitionSteps: number, opts: ExponentialDecayOptions = {}): Schedule {
   finite('exponentialDecay', initValue, 'initValue');
-  if (!(decayRate > 0) || !Number.isFinite(decayRate)) throw new RangeError(`exponentialDecay: decayRate must be > 0, got ${decayRate}`);
+  if (!(decayRate > 0) || !Number.isFinite(decayRate)) throw new InvalidArgumentError(`exponentialDecay: decayRate must be > 0, got ${decayRate}`);
   positiveInt('exponentialDecay', transitionSteps, 'transitionSteps');
   const t0 = opts.transitionBegin ?? 0;
-  if (!Number.isInteger(t0) || t0 < 0) throw new RangeError(`exponentialDecay: transitionBegin must be a non-negative integer, got ${t0}`);
+  if (!Number.isInteger(t0) || t0 < 0) throw new InvalidArgumentError(`exponentialDecay: transitionBegin must be a non-negative integer, got ${t0}`);
   const end = opts.endValue;
   return (t) => {
     let p = Math.max(0, t - t0) / transitionSteps;
@@ -99,7 +100,7 @@ export function linearWarmup(peak: number, warmupSteps: number, after?: Schedule
 export function warmupCosine(initValue: number, peak: number, warmupSteps: number, decaySteps: number, endValue = 0): Schedule {
   finite('warmupCosine', endValue, 'endValue');
   if (!Number.isInteger(decaySteps) || decaySteps <= warmupSteps) {
-    throw new RangeError(`warmupCosine: decaySteps (${decaySteps}) must be an integer greater than warmupSteps (${warmupSteps})`);
+    throw new InvalidArgumentError(`warmupCosine: decaySteps (${decaySteps}) must be an integer greater than warmupSteps (${warmupSteps})`);
   }
   const T = decaySteps - warmupSteps;
   const cos: Schedule = (s) => endValue + (peak - endValue) * 0.5 * (1 + Math.cos((Math.PI * Math.min(s, T)) / T));
@@ -113,11 +114,11 @@ export function warmupCosine(initValue: number, peak: number, warmupSteps: numbe
  */
 export function piecewiseConstant(boundaries: readonly number[], values: readonly number[]): Schedule {
   if (values.length !== boundaries.length + 1) {
-    throw new RangeError(`piecewiseConstant: need ${boundaries.length + 1} values for ${boundaries.length} boundaries, got ${values.length}`);
+    throw new InvalidArgumentError(`piecewiseConstant: need ${boundaries.length + 1} values for ${boundaries.length} boundaries, got ${values.length}`);
   }
   for (let i = 0; i < boundaries.length; i++) {
     if (!Number.isInteger(boundaries[i]) || (i > 0 && boundaries[i] <= boundaries[i - 1])) {
-      throw new RangeError(`piecewiseConstant: boundaries must be increasing integers, got [${boundaries.join(', ')}]`);
+      throw new InvalidArgumentError(`piecewiseConstant: boundaries must be increasing integers, got [${boundaries.join(', ')}]`);
     }
   }
   values.forEach((v, i) => finite('piecewiseConstant', v, `values[${i}]`));

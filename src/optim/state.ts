@@ -1,6 +1,7 @@
 /** Saving and restoring optimiser state as named tensors (for a safetensors checkpoint). */
 import { ShapeError, Tensor, sameShape, toDType } from '../tensor/tensor.js';
 import type { OptState } from './transform.js';
+import { InvalidTypeError } from '../errors.js';
 
 function join(prefix: string, k: string | number): string {
   return prefix === '' ? String(k) : `${prefix}.${k}`;
@@ -28,7 +29,7 @@ export function optimStateToTensors(state: OptState, prefix = 'opt'): Record<str
     else if (s !== null && typeof s === 'object') {
       const rec = s as Record<string, OptState>;
       for (const k of Object.keys(rec)) walk(rec[k], join(path, k));
-    } else throw new TypeError(`optimStateToTensors: unsupported value of type ${typeof s} at '${path}'`);
+    } else throw new InvalidTypeError(`optimStateToTensors: unsupported value of type ${typeof s} at '${path}'`);
   };
   walk(state, prefix);
   return out;

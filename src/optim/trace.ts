@@ -2,6 +2,7 @@
 import { Tensor, allocate } from '../tensor/tensor.js';
 import { treeUnflatten, type Tree } from '../tensor/autodiff.js';
 import { checkSameShape, leavesOf, outputFor, wrapOutput, zerosTree, type GradientTransformation } from './transform.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /** State of {@link trace}: the momentum buffer (structure of the parameters). */
 export type TraceState = {
@@ -16,7 +17,7 @@ export type TraceState = {
  * @example const sgdNesterov = chain(trace(0.9, true), scale(-0.1));
  */
 export function trace(momentum: number, nesterov = false): GradientTransformation<TraceState> {
-  if (!(momentum >= 0 && momentum < 1)) throw new RangeError(`trace: momentum must be in [0, 1), got ${momentum}`);
+  if (!(momentum >= 0 && momentum < 1)) throw new InvalidArgumentError(`trace: momentum must be in [0, 1), got ${momentum}`);
   return {
     init: (params) => ({ momentum: zerosTree(params) }),
     update(grads, state) {

@@ -1,6 +1,7 @@
 /** The gradient-transformation contract (optax style) and the transforms that need no state: chain, scale, identity. */
 import { ShapeError, Tensor, allocate, sameShape, type TypedArray } from '../tensor/tensor.js';
 import { treeLeaves, treeUnflatten, type Tree } from '../tensor/autodiff.js';
+import { InvalidArgumentError, InvalidTypeError } from '../errors.js';
 
 /**
  * Optimiser state: plain data made of tensors and numbers, nested in arrays and records, so that it can be saved with
@@ -82,7 +83,7 @@ export function chain(...ts: readonly GradientTransformation<any>[]): GradientTr
     init: (params) => ts.map((t) => t.init(params)),
     update<P extends Tree>(grads: P, state: OptState[], params?: P): [P, OptState[]] {
       if (!Array.isArray(state) || state.length !== ts.length) {
-        throw new TypeError(`chain: state has ${Array.isArray(state) ? state.length : 'no'} entries for ${ts.length} transforms`);
+        throw new InvalidTypeError(`chain: state has ${Array.isArray(state) ? state.length : 'no'} entries for ${ts.length} transforms`);
       }
       const outer = ownedScope;
       const mine = new Set<ArrayBufferLike | TypedArray>();
@@ -143,7 +144,7 @@ export function cloneOptState<S extends OptState>(state: S): S {
  * @example chain(scaleByAdam(), scale(-1e-3))
  */
 export function scale(s: number): GradientTransformation<Record<string, never>> {
-  if (!Number.isFinite(s)) throw new RangeError(`scale: factor must be finite, got ${s}`);
+  if (!Number.isFinite(s)) throw new InvalidArgumentError(`scale: factor must be finite, got ${s}`);
   return { init: () => ({}), update: (g) => [scaleLeaves(g, s), {}] };
 }
 
@@ -165,7 +166,7 @@ export function scaleBySchedule(schedule: Schedule): GradientTransformation<Sche
     init: () => ({ count: 0 }),
     update(g, state) {
       const v = schedule(state.count);
-      if (!Number.isFinite(v)) throw new RangeError(`scaleBySchedule: schedule gave ${v} at step ${state.count}`);
+      if (!Number.isFinite(v)) throw new InvalidArgumentError(`scaleBySchedule: schedule gave ${v} at step ${state.count}`);
       return [scaleLeaves(g, v), { count: state.count + 1 }];
     },
   };

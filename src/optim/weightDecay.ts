@@ -2,6 +2,7 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { treeUnflatten } from '../tensor/autodiff.js';
 import { checkSameShape, leavesOf, outputFor, wrapOutput, type GradientTransformation } from './transform.js';
+import { InvalidArgumentError, InvalidTypeError } from '../errors.js';
 
 /** Options of {@link addDecayedWeights}. */
 export interface WeightDecayOptions {
@@ -18,13 +19,13 @@ export interface WeightDecayOptions {
  * @example const adamw = chain(scaleByAdam(), addDecayedWeights(1e-2), scale(-1e-3));
  */
 export function addDecayedWeights(weightDecay: number, opts: WeightDecayOptions = {}): GradientTransformation<Record<string, never>> {
-  if (!Number.isFinite(weightDecay) || weightDecay < 0) throw new RangeError(`addDecayedWeights: weight decay must be ≥ 0, got ${weightDecay}`);
+  if (!Number.isFinite(weightDecay) || weightDecay < 0) throw new InvalidArgumentError(`addDecayedWeights: weight decay must be ≥ 0, got ${weightDecay}`);
   const mask = opts.mask;
   return {
     init: () => ({}),
     update(grads, state, params) {
       if (weightDecay === 0) return [grads, {}];
-      if (params === undefined) throw new TypeError('addDecayedWeights: update() needs the current params');
+      if (params === undefined) throw new InvalidTypeError('addDecayedWeights: update() needs the current params');
       const gs = leavesOf(grads, 'addDecayedWeights (gradients)');
       const ps = leavesOf(params, 'addDecayedWeights (params)', gs.length);
       const ups = gs.map((gT, k) => {

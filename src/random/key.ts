@@ -11,6 +11,7 @@
  * @module
  */
 import { Domain, philox4x32 } from './philox.js';
+import { InvalidArgumentError, InvalidTypeError } from '../errors.js';
 
 /**
  * An immutable, JSON-serialisable random key: two unsigned 32-bit words. `JSON.stringify(k)` gives
@@ -49,7 +50,7 @@ export function isKey(x: unknown): x is Key {
  */
 export function assertKey(x: unknown, fn: string): asserts x is Key {
   if (!isKey(x)) {
-    throw new TypeError(`${fn}: expected a random Key {k: [uint32, uint32]} (make one with key(seed) or split(k)), got ${describe(x)}`);
+    throw new InvalidTypeError(`${fn}: expected a random Key {k: [uint32, uint32]} (make one with key(seed) or split(k)), got ${describe(x)}`);
   }
 }
 
@@ -60,7 +61,7 @@ export function assertKey(x: unknown, fn: string): asserts x is Key {
  */
 export function key(seed: number): Key {
   if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0) {
-    throw new RangeError(`key: seed must be a non-negative safe integer (0 ≤ seed ≤ 2^53−1), got ${describe(seed)}`);
+    throw new InvalidArgumentError(`key: seed must be a non-negative safe integer (0 ≤ seed ≤ 2^53−1), got ${describe(seed)}`);
   }
   const out = philox4x32([seed % 4294967296, Math.floor(seed / 4294967296), Domain.seed, 0], [0, 0]);
   return makeKey(out[0], out[1]);
@@ -75,7 +76,7 @@ export function key(seed: number): Key {
  */
 export function split(k: Key, n = 2): Key[] {
   assertKey(k, 'split');
-  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`split: n must be a non-negative integer, got ${describe(n)}`);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`split: n must be a non-negative integer, got ${describe(n)}`);
   const out: Key[] = new Array(n);
   const kw = k.k as readonly number[];
   for (let i = 0; i < n; i++) {
@@ -95,7 +96,7 @@ export function split(k: Key, n = 2): Key[] {
 export function foldIn(k: Key, data: number): Key {
   assertKey(k, 'foldIn');
   if (typeof data !== 'number' || !Number.isSafeInteger(data) || data < 0) {
-    throw new RangeError(`foldIn: data must be a non-negative safe integer, got ${describe(data)}`);
+    throw new InvalidArgumentError(`foldIn: data must be a non-negative safe integer, got ${describe(data)}`);
   }
   const w = philox4x32([data % 4294967296, Math.floor(data / 4294967296), Domain.foldIn, 0], k.k as readonly number[]);
   return makeKey(w[0], w[1]);
@@ -115,7 +116,7 @@ export function keyData(k: Key): [number, number] {
 export function keyFromData(data: ArrayLike<number> | { k: ArrayLike<number> }): Key {
   const arr = (typeof data === 'object' && data !== null && 'k' in data ? data.k : data) as ArrayLike<number>;
   if (arr === null || typeof arr !== 'object' || arr.length !== 2 || !isWord(arr[0]) || !isWord(arr[1])) {
-    throw new TypeError(`keyFromData: expected two integers in [0, 2^32), got ${describe(data)}`);
+    throw new InvalidTypeError(`keyFromData: expected two integers in [0, 2^32), got ${describe(data)}`);
   }
   return makeKey(arr[0], arr[1]);
 }

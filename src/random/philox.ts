@@ -18,6 +18,7 @@
  * @module
  */
 import { getNativeRandom } from '../tensor/randomHook.js';
+import { InvalidArgumentError } from '../errors.js';
 
 // The native kernels' slot lives in the engine (the backend selector fills it); re-exported here, beside the generator.
 export { setNativeRandom, getNativeRandom, type NativeRandom } from '../tensor/randomHook.js';
@@ -73,14 +74,14 @@ export function philox4x32(
   rounds: number = PHILOX_ROUNDS,
 ): [number, number, number, number] {
   if (counter.length !== 4 || key.length !== 2) {
-    throw new RangeError(`philox4x32: counter must have 4 words and key 2 words (got ${counter.length} and ${key.length})`);
+    throw new InvalidArgumentError(`philox4x32: counter must have 4 words and key 2 words (got ${counter.length} and ${key.length})`);
   }
   for (const w of [...counter, ...key]) {
     if (!Number.isInteger(w) || w < 0 || w > 0xffffffff) {
-      throw new RangeError(`philox4x32: words must be integers in [0, 2^32), got ${w}`);
+      throw new InvalidArgumentError(`philox4x32: words must be integers in [0, 2^32), got ${w}`);
     }
   }
-  if (!Number.isInteger(rounds) || rounds < 1) throw new RangeError(`philox4x32: rounds must be a positive integer, got ${rounds}`);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new InvalidArgumentError(`philox4x32: rounds must be a positive integer, got ${rounds}`);
   let c0 = counter[0], c1 = counter[1], c2 = counter[2], c3 = counter[3];
   let k0 = key[0], k1 = key[1];
   for (let r = 0; r < rounds; r++) {
@@ -117,7 +118,7 @@ export function fillBits(k0: number, k1: number, domain: number, out: Uint32Arra
   const n = out.length;
   if (n === 0) return;
   if (!Number.isSafeInteger(startWord) || startWord < 0 || startWord + n > Number.MAX_SAFE_INTEGER) {
-    throw new RangeError(`fillBits: startWord must be a non-negative safe integer, got ${startWord}`);
+    throw new InvalidArgumentError(`fillBits: startWord must be a non-negative safe integer, got ${startWord}`);
   }
   const nativeRandom = getNativeRandom();
   if (nativeRandom !== null && n >= NATIVE_RANDOM_MIN_WORDS) {

@@ -2,6 +2,7 @@
 import { affine, type Tensor } from '../tensor/index.js';
 import type { Key } from './key.js';
 import { bernoulli, normal } from './sample.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /** Probe distribution for sliced score matching and Hutchinson trace estimators. */
 export type ProbeDistribution = 'gaussian' | 'rademacher';
@@ -14,5 +15,5 @@ export type ProbeDistribution = 'gaussian' | 'rademacher';
 export function probes(key: Key, shape: readonly number[], kind: ProbeDistribution, dtype: 'float32' | 'float64' = 'float32'): Tensor {
   if (kind === 'gaussian') return normal(key, shape, { dtype });
   if (kind === 'rademacher') return affine(bernoulli(key, 0.5, shape, { dtype }), 2, -1);
-  throw new RangeError(`probes: projection must be 'gaussian' or 'rademacher', got '${String(kind)}'`);
+  throw new InvalidArgumentError(`probes: projection must be 'gaussian' or 'rademacher', got '${String(kind)}'`);
 }

@@ -12,6 +12,7 @@ import type { DType, Shape, TypedArray } from '../tensor/tensor.js';
 import { assertKey } from './key.js';
 import type { Key } from './key.js';
 import { Domain, fillBits, getNativeRandom, NATIVE_RANDOM_MIN_WORDS, WordStream } from './philox.js';
+import { InvalidArgumentError, InvalidTypeError } from '../errors.js';
 
 const TWO_M24 = 5.9604644775390625e-8; // 2^-24
 const TWO_M32 = 2.3283064365386963e-10; // 2^-32
@@ -23,12 +24,12 @@ const TWO_P53 = 9007199254740992;
 const CHUNK = 4096;
 
 function checkDType(dtype: unknown, fn: string): DType {
-  if (dtype !== 'float32' && dtype !== 'float64') throw new TypeError(`${fn}: dtype must be 'float32' or 'float64', got ${String(dtype)}`);
+  if (dtype !== 'float32' && dtype !== 'float64') throw new InvalidTypeError(`${fn}: dtype must be 'float32' or 'float64', got ${String(dtype)}`);
   return dtype;
 }
 
 function checkCount(n: unknown, fn: string): number {
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw new RangeError(`${fn}: n must be a non-negative integer, got ${String(n)}`);
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`${fn}: n must be a non-negative integer, got ${String(n)}`);
   return n;
 }
 
@@ -42,7 +43,7 @@ function checkShape(shape: Shape, fn: string): number {
 }
 
 function checkFinite(v: unknown, name: string, fn: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new RangeError(`${fn}: ${name} must be a finite number, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidArgumentError(`${fn}: ${name} must be a finite number, got ${String(v)}`);
   return v;
 }
 
@@ -221,7 +222,7 @@ export function uniformInto<T extends Float32Array | Float64Array>(k: Key, out: 
       for (let j = 0; j + 1 < count; j += 2) out[o + (j >>> 1)] = ((w[j] >>> 5) * TWO_P26 + (w[j + 1] >>> 6)) * TWO_M53;
     });
   } else {
-    throw new TypeError('uniformInto: out must be a Float32Array or Float64Array');
+    throw new InvalidTypeError('uniformInto: out must be a Float32Array or Float64Array');
   }
   return out;
 }
@@ -280,9 +281,9 @@ export function uniform(k: Key, shape: Shape, opts: UniformOptions = {}): Tensor
   const dtype = checkDType(opts.dtype ?? 'float32', 'uniform');
   const low = checkFinite(opts.low ?? 0, 'low', 'uniform');
   const high = checkFinite(opts.high ?? 1, 'high', 'uniform');
-  if (!(low < high)) throw new RangeError(`uniform: need low < high, got low=${low}, high=${high}`);
+  if (!(low < high)) throw new InvalidArgumentError(`uniform: need low < high, got low=${low}, high=${high}`);
   const width = high - low;
-  if (!Number.isFinite(width)) throw new RangeError(`uniform: high − low overflows (low=${low}, high=${high})`);
+  if (!Number.isFinite(width)) throw new InvalidArgumentError(`uniform: high − low overflows (low=${low}, high=${high})`);
   const out = uniformInto(k, allocate(dtype, n));
   if (low !== 0 || high !== 1) {
     let top = NaN;
@@ -336,7 +337,7 @@ export function normalInto<T extends Float32Array | Float64Array>(k: Key, out: T
       }
     });
   } else {
-    throw new TypeError('normalInto: out must be a Float32Array or Float64Array');
+    throw new InvalidTypeError('normalInto: out must be a Float32Array or Float64Array');
   }
   return out;
 }
@@ -375,7 +376,7 @@ export function normal(k: Key, shape: Shape, opts: NormalOptions = {}): Tensor {
   const dtype = checkDType(opts.dtype ?? 'float32', 'normal');
   const mean = checkFinite(opts.mean ?? 0, 'mean', 'normal');
   const std = checkFinite(opts.std ?? 1, 'std', 'normal');
-  if (std < 0) throw new RangeError(`normal: std must be ≥ 0, got ${std}`);
+  if (std < 0) throw new InvalidArgumentError(`normal: std must be ≥ 0, got ${std}`);
   const out = allocate(dtype, n);
   if (mean === 0 && std === 1) {
     normalInto(k, out);
@@ -443,7 +444,7 @@ export function bernoulli(k: Key, p: number | Tensor, shape?: Shape, opts: Berno
   const dtype = checkDType(opts.dtype ?? (p instanceof Tensor ? p.dtype : 'float32'), 'bernoulli');
   const out = allocate(dtype, n);
   if (typeof p === 'number') {
-    if (!(p >= 0 && p <= 1)) throw new RangeError(`bernoulli: p must be in [0, 1], got ${p}`);
+    if (!(p >= 0 && p <= 1)) throw new InvalidArgumentError(`bernoulli: p must be in [0, 1], got ${p}`);
     const thr = p * TWO_P32;
     forEachChunk(k, n, (w, count, first) => {
       for (let j = 0; j < count; j++) out[first + j] = w[j] < thr ? 1 : 0;
@@ -451,7 +452,7 @@ export function bernoulli(k: Key, p: number | Tensor, shape?: Shape, opts: Berno
   } else if (p instanceof Tensor) {
     const pd = p.data;
     for (let i = 0; i < pd.length; i++) {
-      if (!(pd[i] >= 0 && pd[i] <= 1)) throw new RangeError(`bernoulli: p must be in [0, 1], got p[${i}] = ${pd[i]}`);
+      if (!(pd[i] >= 0 && pd[i] <= 1)) throw new InvalidArgumentError(`bernoulli: p must be in [0, 1], got p[${i}] = ${pd[i]}`);
     }
     const idx = broadcastIndex(p.shape, outShape, 'bernoulli');
     forEachChunk(k, n, (w, count, first) => {
@@ -459,7 +460,7 @@ export function bernoulli(k: Key, p: number | Tensor, shape?: Shape, opts: Berno
       else for (let j = 0; j < count; j++) out[first + j] = w[j] < pd[idx[first + j]] * TWO_P32 ? 1 : 0;
     });
   } else {
-    throw new TypeError(`bernoulli: p must be a number or a Tensor, got ${typeof p}`);
+    throw new InvalidTypeError(`bernoulli: p must be a number or a Tensor, got ${typeof p}`);
   }
   return new Tensor(out, outShape);
 }
@@ -483,7 +484,7 @@ export interface CategoricalOptions {
  */
 export function categorical(k: Key, logits: Tensor, axis = -1, opts: CategoricalOptions = {}): Tensor {
   assertKey(k, 'categorical');
-  if (!(logits instanceof Tensor)) throw new TypeError('categorical: logits must be a Tensor');
+  if (!(logits instanceof Tensor)) throw new InvalidTypeError('categorical: logits must be a Tensor');
   if (logits.ndim === 0) throw new ShapeError('categorical: logits must have at least one axis (the categories)');
   const ax = normAxis(axis, logits.ndim, 'categorical');
   const K = logits.shape[ax];
@@ -496,7 +497,7 @@ export function categorical(k: Key, logits: Tensor, axis = -1, opts: Categorical
   const out = allocate(dtype, outer * inner);
   const L = logits.data;
   for (let i = 0; i < L.length; i++) {
-    if (Number.isNaN(L[i]) || L[i] === Infinity) throw new RangeError(`categorical: logits must be finite or −∞, got logits[${i}] = ${L[i]}`);
+    if (Number.isNaN(L[i]) || L[i] === Infinity) throw new InvalidArgumentError(`categorical: logits must be finite or −∞, got logits[${i}] = ${L[i]}`);
   }
   const best = new Float64Array(outer * inner).fill(-Infinity);
   const arg = new Int32Array(outer * inner).fill(-1);
@@ -518,7 +519,7 @@ export function categorical(k: Key, logits: Tensor, axis = -1, opts: Categorical
     }
   });
   for (let i = 0; i < arg.length; i++) {
-    if (arg[i] < 0) throw new RangeError(`categorical: all logits are −∞ in distribution ${i} (no category has positive probability)`);
+    if (arg[i] < 0) throw new InvalidArgumentError(`categorical: all logits are −∞ in distribution ${i} (no category has positive probability)`);
     out[i] = arg[i];
   }
   return new Tensor(out, outShape);
@@ -559,11 +560,11 @@ function uniformInts(k: Key, m: number, n: number, put: (i: number, v: number) =
 }
 
 function checkIntRange(low: unknown, high: unknown, fn: string): number {
-  if (typeof low !== 'number' || !Number.isSafeInteger(low)) throw new RangeError(`${fn}: low must be a safe integer, got ${String(low)}`);
-  if (typeof high !== 'number' || !Number.isSafeInteger(high)) throw new RangeError(`${fn}: high must be a safe integer, got ${String(high)}`);
-  if (!(low < high)) throw new RangeError(`${fn}: need low < high, got low=${low}, high=${high}`);
+  if (typeof low !== 'number' || !Number.isSafeInteger(low)) throw new InvalidArgumentError(`${fn}: low must be a safe integer, got ${String(low)}`);
+  if (typeof high !== 'number' || !Number.isSafeInteger(high)) throw new InvalidArgumentError(`${fn}: high must be a safe integer, got ${String(high)}`);
+  if (!(low < high)) throw new InvalidArgumentError(`${fn}: need low < high, got low=${low}, high=${high}`);
   const m = high - low;
-  if (m > TWO_P53) throw new RangeError(`${fn}: high − low must be ≤ 2^53, got ${m}`);
+  if (m > TWO_P53) throw new InvalidArgumentError(`${fn}: high − low must be ≤ 2^53, got ${m}`);
   return m;
 }
 
@@ -585,7 +586,7 @@ export function randint(k: Key, low: number, high: number, shape: Shape, opts: R
   const n = checkShape(shape, 'randint');
   const dtype = checkDType(opts.dtype ?? 'float32', 'randint');
   if (dtype === 'float32' && Math.max(Math.abs(low), Math.abs(high - 1)) > 16777216) {
-    throw new RangeError(`randint: values beyond ±2^24 are not exact in float32 (low=${low}, high=${high}); pass { dtype: 'float64' }`);
+    throw new InvalidArgumentError(`randint: values beyond ±2^24 are not exact in float32 (low=${low}, high=${high}); pass { dtype: 'float64' }`);
   }
   const out = allocate(dtype, n);
   uniformInts(k, m, n, (i, v) => {
@@ -602,7 +603,7 @@ export function randintArray(k: Key, low: number, high: number, n: number): Int3
   assertKey(k, 'randintArray');
   const m = checkIntRange(low, high, 'randintArray');
   checkCount(n, 'randintArray');
-  if (low < -2147483648 || high > 2147483648) throw new RangeError(`randintArray: range [${low}, ${high}) does not fit in int32`);
+  if (low < -2147483648 || high > 2147483648) throw new InvalidArgumentError(`randintArray: range [${low}, ${high}) does not fit in int32`);
   const out = new Int32Array(n);
   uniformInts(k, m, n, (i, v) => {
     out[i] = low + v;
@@ -620,7 +621,7 @@ export function randintArray(k: Key, low: number, high: number, n: number): Int3
 export function permutation(k: Key, n: number): Int32Array {
   assertKey(k, 'permutation');
   checkCount(n, 'permutation');
-  if (n > 2147483647) throw new RangeError(`permutation: n must be < 2^31, got ${n}`);
+  if (n > 2147483647) throw new InvalidArgumentError(`permutation: n must be < 2^31, got ${n}`);
   const out = new Int32Array(n);
   for (let i = 0; i < n; i++) out[i] = i;
   const s = new WordStream(k.k[0], k.k[1], Domain.bits, 0, Math.min(CHUNK, Math.max(4, n + 8)));

@@ -5,6 +5,7 @@ import { checkBatch, type Energy } from '../energy/index.js';
 import type { BaseInfo, EnergyState, Safeguards, SamplingAlgorithm } from './types.js';
 import { checkInit, checkSafeguards, clipFactor, evaluate, like } from './_internal/rows.js';
 import { ulaKernel } from './ula.js';
+import { InvalidArgumentError, InvalidTypeError, NonFiniteError } from '../errors.js';
 
 /**
  * A noise-conditional energy family `σ ↦ E_σ`, where `exp(−E_σ)` is the target convolved with `N(0, σ²I)`
@@ -34,8 +35,6 @@ export interface AnnealedOptions extends Safeguards {
   readonly stepsPerLevel: number;
   /** Base step size ε of the NCSN rule: level i uses `αᵢ = ε·σᵢ²/σ_L²` (Song & Ermon 2019, Alg. 1). */
   readonly stepSize?: number;
-  /** @deprecated The former name of {@link AnnealedOptions.stepSize}; give one of the two. */
-  readonly eps?: number;
   /**
    * Signal-to-noise rule instead of `stepSize` (Song et al. 2021, the Langevin corrector): every step uses
    * `α = 2(r·‖ξ‖/‖s‖)²`, with `‖·‖` the Euclidean norm of each row averaged over rows, `ξ` this step's noise and `s`
@@ -51,8 +50,8 @@ export interface AnnealedOptions extends Safeguards {
  * @example geometricSigmas(10, 0.1, 10) // [10, 5.99, …, 0.1]
  */
 export function geometricSigmas(sigmaMax: number, sigmaMin: number, L: number): number[] {
-  if (!(sigmaMax >= sigmaMin) || !(sigmaMin > 0)) throw new RangeError(`geometricSigmas: need sigmaMax ≥ sigmaMin > 0, got ${sigmaMax}, ${sigmaMin}`);
-  if (!Number.isInteger(L) || L < 1) throw new RangeError(`geometricSigmas: L must be an integer ≥ 1, got ${L}`);
+  if (!(sigmaMax >= sigmaMin) || !(sigmaMin > 0)) throw new InvalidArgumentError(`geometricSigmas: need sigmaMax ≥ sigmaMin > 0, got ${sigmaMax}, ${sigmaMin}`);
+  if (!Number.isInteger(L) || L < 1) throw new InvalidArgumentError(`geometricSigmas: L must be an integer ≥ 1, got ${L}`);
   if (L === 1) return [sigmaMin];
   const r = Math.log(sigmaMin / sigmaMax) / (L - 1);
   return Array.from({ length: L }, (_, i) => sigmaMax * Math.exp(r * i));
@@ -106,9 +105,9 @@ export function annealedSnrStepSize(score: ArrayLike<number>, noise: ArrayLike<n
  * @example const x0 = tweedieDenoise(x, score(x), sigmas[sigmas.length - 1]);
  */
 export function tweedieDenoise(x: Tensor, score: Tensor, sigma: number, meanCoef = 1): Tensor {
-  if (score.size !== x.size) throw new RangeError(`tweedieDenoise: score has ${score.size} values for x of ${x.size}`);
-  if (!(sigma >= 0) || !Number.isFinite(sigma)) throw new RangeError(`tweedieDenoise: sigma must be a finite number ≥ 0, got ${sigma}`);
-  if (!(meanCoef > 0) || !Number.isFinite(meanCoef)) throw new RangeError(`tweedieDenoise: meanCoef must be a finite number > 0, got ${meanCoef}`);
+  if (score.size !== x.size) throw new InvalidArgumentError(`tweedieDenoise: score has ${score.size} values for x of ${x.size}`);
+  if (!(sigma >= 0) || !Number.isFinite(sigma)) throw new InvalidArgumentError(`tweedieDenoise: sigma must be a finite number ≥ 0, got ${sigma}`);
+  if (!(meanCoef > 0) || !Number.isFinite(meanCoef)) throw new InvalidArgumentError(`tweedieDenoise: meanCoef must be a finite number > 0, got ${meanCoef}`);
   const v = sigma * sigma;
   const out = like(x);
   for (let i = 0; i < out.length; i++) out[i] = (x.data[i] + v * score.data[i]) / meanCoef;
@@ -133,28 +132,27 @@ export function annealedLangevin(family: NoiseConditionalEnergy | { readonly ene
 export function annealedLangevin(family: { readonly score: NoiseConditionalScore }, opts: AnnealedOptions): SamplingAlgorithm<AnnealedScoreState, AnnealedInfo>;
 export function annealedLangevin(family: AnnealedTarget, opts: AnnealedOptions): SamplingAlgorithm<AnnealedState, AnnealedInfo> | SamplingAlgorithm<AnnealedScoreState, AnnealedInfo> {
   const { sigmas, stepsPerLevel } = opts;
-  if (!Array.isArray(sigmas) || !sigmas.length) throw new RangeError('annealedLangevin: sigmas must be a non-empty array');
+  if (!Array.isArray(sigmas) || !sigmas.length) throw new InvalidArgumentError('annealedLangevin: sigmas must be a non-empty array');
   for (let i = 0; i < sigmas.length; i++) {
-    if (!(sigmas[i] > 0) || !Number.isFinite(sigmas[i])) throw new RangeError(`annealedLangevin: sigmas[${i}] must be a finite number > 0, got ${sigmas[i]}`);
-    if (i > 0 && !(sigmas[i] <= sigmas[i - 1])) throw new RangeError(`annealedLangevin: sigmas must be non-increasing (sigmas[${i}] = ${sigmas[i]} > ${sigmas[i - 1]})`);
+    if (!(sigmas[i] > 0) || !Number.isFinite(sigmas[i])) throw new InvalidArgumentError(`annealedLangevin: sigmas[${i}] must be a finite number > 0, got ${sigmas[i]}`);
+    if (i > 0 && !(sigmas[i] <= sigmas[i - 1])) throw new InvalidArgumentError(`annealedLangevin: sigmas must be non-increasing (sigmas[${i}] = ${sigmas[i]} > ${sigmas[i - 1]})`);
   }
-  if (!Number.isInteger(stepsPerLevel) || stepsPerLevel < 1) throw new RangeError(`annealedLangevin: stepsPerLevel must be an integer ≥ 1, got ${stepsPerLevel}`);
-  if (opts.stepSize !== undefined && opts.eps !== undefined) throw new RangeError('annealedLangevin: give stepSize (or its old name eps), not both');
-  const base = opts.stepSize ?? opts.eps;
+  if (!Number.isInteger(stepsPerLevel) || stepsPerLevel < 1) throw new InvalidArgumentError(`annealedLangevin: stepsPerLevel must be an integer ≥ 1, got ${stepsPerLevel}`);
+  const base = opts.stepSize;
   const snr = opts.snr;
-  if ((base === undefined) === (snr === undefined)) throw new RangeError('annealedLangevin: give exactly one step-size rule, stepSize or snr');
-  if (base !== undefined && (!(base > 0) || !Number.isFinite(base))) throw new RangeError(`annealedLangevin: stepSize must be a finite number > 0, got ${base}`);
-  if (snr !== undefined && (!(snr > 0) || !Number.isFinite(snr))) throw new RangeError(`annealedLangevin: snr must be a finite number > 0, got ${snr}`);
+  if ((base === undefined) === (snr === undefined)) throw new InvalidArgumentError('annealedLangevin: give exactly one step-size rule, stepSize or snr');
+  if (base !== undefined && (!(base > 0) || !Number.isFinite(base))) throw new InvalidArgumentError(`annealedLangevin: stepSize must be a finite number > 0, got ${base}`);
+  if (snr !== undefined && (!(snr > 0) || !Number.isFinite(snr))) throw new InvalidArgumentError(`annealedLangevin: snr must be a finite number > 0, got ${snr}`);
   checkSafeguards(opts, 'annealedLangevin');
   const T = opts.temperature ?? 1;
-  if (!(T > 0) || !Number.isFinite(T)) throw new RangeError(`annealedLangevin: temperature must be a finite number > 0, got ${T}`);
+  if (!(T > 0) || !Number.isFinite(T)) throw new InvalidArgumentError(`annealedLangevin: temperature must be a finite number > 0, got ${T}`);
   const L = sigmas.length;
   const sL = sigmas[L - 1];
   const levelOf = (step: number): number => Math.min(Math.floor(step / stepsPerLevel), L - 1);
   const scheduled = (level: number): number => (base! * sigmas[level] * sigmas[level]) / (sL * sL);
   if (typeof family === 'object' && family !== null && 'score' in family) return scoreAnnealed(family.score, opts, T, levelOf, snr === undefined ? scheduled : null);
   const fam = typeof family === 'function' ? family : family.energy;
-  if (typeof fam !== 'function') throw new TypeError('annealedLangevin: expected a noise-conditional energy σ ↦ Energy, { energy } or { score }');
+  if (typeof fam !== 'function') throw new InvalidTypeError('annealedLangevin: expected a noise-conditional energy σ ↦ Energy, { energy } or { score }');
   const energies = sigmas.map((s) => fam(s));
   const alg: SamplingAlgorithm<AnnealedState, AnnealedInfo> = {
     name: 'annealed',
@@ -163,7 +161,7 @@ export function annealedLangevin(family: AnnealedTarget, opts: AnnealedOptions):
       checkBatch(energies[0], position, 'annealed.init');
       checkInit(position, 'annealed');
       const s = evaluate(energies[0], position);
-      if (!allFinite(s.energy)) throw new RangeError('annealed.init: energy is not finite at some starting positions');
+      if (!allFinite(s.energy)) throw new NonFiniteError('annealed.init: energy is not finite at some starting positions');
       return { ...s, step: 0 };
     },
     step(key: Key, state: AnnealedState): readonly [AnnealedState, AnnealedInfo] {
@@ -205,7 +203,7 @@ function scoreAnnealed(
       if (!(position instanceof Tensor) || position.ndim < 2) throw new ShapeError('annealed.init: position must be a tensor [n, ...dim]');
       checkInit(position, 'annealed');
       const score = scoreAt(0, position);
-      if (!allFinite(score)) throw new RangeError('annealed.init: score is not finite at some starting positions');
+      if (!allFinite(score)) throw new InvalidArgumentError('annealed.init: score is not finite at some starting positions');
       return { position, score, step: 0 };
     },
     step(key: Key, state: AnnealedScoreState): readonly [AnnealedScoreState, AnnealedInfo] {

@@ -2,6 +2,7 @@
 import { Tensor } from '../tensor/index.js';
 import { split, type Key } from '../random/index.js';
 import type { BaseInfo, SamplingAlgorithm } from './types.js';
+import { InvalidArgumentError, InvalidTypeError } from '../errors.js';
 
 /** A Gibbs state: named blocks, each a tensor whose first axis is the chain. */
 export type GibbsState = { readonly [name: string]: Tensor };
@@ -60,13 +61,13 @@ function keepFiniteRows(next: Tensor, prev: Tensor, divergent: Uint8Array): [Ten
  * });
  */
 export function blockGibbs<S extends GibbsState>(opts: BlockGibbsOptions<S>): SamplingAlgorithm<S, GibbsInfo, S> {
-  if (!opts.blocks.length) throw new RangeError('blockGibbs: need at least one block');
+  if (!opts.blocks.length) throw new InvalidArgumentError('blockGibbs: need at least one block');
   return {
     name: 'gibbs',
     rejectsDivergent: false,
     init(state: S): S {
       for (const b of opts.blocks) {
-        if (!(state[b.name] instanceof Tensor)) throw new TypeError(`blockGibbs.init: state has no tensor block "${b.name}"`);
+        if (!(state[b.name] instanceof Tensor)) throw new InvalidTypeError(`blockGibbs.init: state has no tensor block "${b.name}"`);
       }
       return state;
     },
@@ -80,7 +81,7 @@ export function blockGibbs<S extends GibbsState>(opts: BlockGibbsOptions<S>): Sa
         const prev = cur[b.name];
         const next = b.sample(keys[i], cur);
         if (!(next instanceof Tensor) || next.size !== prev.size || next.shape[0] !== prev.shape[0]) {
-          throw new TypeError(`blockGibbs: block "${b.name}" returned ${next instanceof Tensor ? `shape [${next.shape}]` : typeof next}, expected [${prev.shape}]`);
+          throw new InvalidTypeError(`blockGibbs: block "${b.name}" returned ${next instanceof Tensor ? `shape [${next.shape}]` : typeof next}, expected [${prev.shape}]`);
         }
         const [kept, bad] = keepFiniteRows(next, prev, divergent);
         if (bad && divergentBlock === null) divergentBlock = b.name;

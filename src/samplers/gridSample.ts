@@ -2,6 +2,7 @@
 import { Tensor } from '../tensor/index.js';
 import { uniformArray, type Key } from '../random/index.js';
 import type { Energy } from '../energy/index.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /**
  * `n` i.i.d. draws from the density `∝ exp(−E)` restricted to the box `[x0, x1] × [y0, y1]` and discretised on a
@@ -13,11 +14,11 @@ import type { Energy } from '../energy/index.js';
  * @example const x = gridSample(banana({ dim: 2 }), [-3.5, 3.5, -3, 6], key(0), 1000);
  */
 export function gridSample(energy: Energy, bounds: readonly [number, number, number, number], k: Key, n: number, res = 200): Tensor {
-  if (energy.dim !== 2) throw new RangeError(`gridSample: needs a 2-D energy, got dim ${JSON.stringify(energy.dim)}`);
+  if (energy.dim !== 2) throw new InvalidArgumentError(`gridSample: needs a 2-D energy, got dim ${JSON.stringify(energy.dim)}`);
   const [x0, x1, y0, y1] = bounds;
-  if (!(x1 > x0) || !(y1 > y0) || !bounds.every(Number.isFinite)) throw new RangeError(`gridSample: bounds must be finite [xmin, xmax, ymin, ymax] with xmin < xmax, ymin < ymax, got [${bounds.join(', ')}]`);
-  if (!Number.isInteger(n) || n < 0) throw new RangeError(`gridSample: n must be an integer ≥ 0, got ${n}`);
-  if (!Number.isInteger(res) || res < 1) throw new RangeError(`gridSample: res must be an integer ≥ 1, got ${res}`);
+  if (!(x1 > x0) || !(y1 > y0) || !bounds.every(Number.isFinite)) throw new InvalidArgumentError(`gridSample: bounds must be finite [xmin, xmax, ymin, ymax] with xmin < xmax, ymin < ymax, got [${bounds.join(', ')}]`);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`gridSample: n must be an integer ≥ 0, got ${n}`);
+  if (!Number.isInteger(res) || res < 1) throw new InvalidArgumentError(`gridSample: res must be an integer ≥ 1, got ${res}`);
   const dx = (x1 - x0) / res, dy = (y1 - y0) / res;
   const pts = new Float32Array(res * res * 2);
   for (let i = 0; i < res; i++) for (let j = 0; j < res; j++) {
@@ -34,7 +35,7 @@ export function gridSample(energy: Energy, bounds: readonly [number, number, num
     acc += Number.isFinite(v) ? Math.exp(-(v - emin)) : 0;
     cdf[i] = acc;
   }
-  if (!(acc > 0)) throw new RangeError('gridSample: the density vanishes (or is not finite) on the whole box');
+  if (!(acc > 0)) throw new InvalidArgumentError('gridSample: the density vanishes (or is not finite) on the whole box');
   const u = uniformArray(k, 3 * n, 'float64');
   const out = new Float32Array(n * 2);
   for (let s = 0; s < n; s++) {

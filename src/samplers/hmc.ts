@@ -5,6 +5,7 @@ import type { Energy } from '../energy/index.js';
 import type { BaseInfo, EnergyState, PerRow, Safeguards, SamplingAlgorithm } from './types.js';
 import { at, checkPositive, checkSafeguards, clipFactor, evaluate, like, rowFinite, rowInside, selectRows } from './_internal/rows.js';
 import { ulaInit } from './ula.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /** State of HMC: position with cached energy and gradient. */
 export type HmcState = EnergyState;
@@ -22,7 +23,7 @@ export interface HmcParams extends Safeguards {
   /** Leapfrog step size ε > 0 (per row allowed). */
   readonly stepSize: PerRow;
   /** Number of leapfrog steps L ≥ 1. */
-  readonly numSteps: number;
+  readonly leapfrogSteps: number;
   /** Temperature T > 0 (per row allowed); default 1. */
   readonly temperature?: PerRow;
   /**
@@ -51,15 +52,15 @@ export function hmcKernel(energy: Energy, key: Key, state: HmcState, params: Hmc
   const n = x0.shape[0];
   const D = x0.size / Math.max(n, 1);
   const T = params.temperature ?? 1;
-  const L = params.numSteps;
-  if (!Number.isInteger(L) || L < 1) throw new RangeError(`hmc: numSteps must be an integer ≥ 1, got ${L}`);
+  const L = params.leapfrogSteps;
+  if (!Number.isInteger(L) || L < 1) throw new InvalidArgumentError(`hmc: leapfrogSteps must be an integer ≥ 1, got ${L}`);
   checkPositive(params.stepSize, n, 'hmc: stepSize');
   checkPositive(T, n, 'hmc: temperature');
   checkSafeguards(params, 'hmc');
   const minv = params.inverseMass;
   if (minv) {
-    if (minv.length !== D) throw new RangeError(`hmc: inverseMass has ${minv.length} entries for ${D} coordinates`);
-    for (let j = 0; j < D; j++) if (!(minv[j] > 0)) throw new RangeError(`hmc: inverseMass[${j}] must be > 0, got ${minv[j]}`);
+    if (minv.length !== D) throw new InvalidArgumentError(`hmc: inverseMass has ${minv.length} entries for ${D} coordinates`);
+    for (let j = 0; j < D; j++) if (!(minv[j] > 0)) throw new InvalidArgumentError(`hmc: inverseMass[${j}] must be > 0, got ${minv[j]}`);
   }
   const thr = params.divergenceThreshold ?? 1000;
   const [kMom, kAccept] = split(key, 2);
@@ -120,7 +121,7 @@ export function hmcKernel(energy: Energy, key: Key, state: HmcState, params: Hmc
 /** Options of {@link hmc}. */
 export interface HmcOptions extends Safeguards {
   readonly stepSize: number;
-  readonly numSteps: number;
+  readonly leapfrogSteps: number;
   readonly temperature?: number;
   readonly inverseMass?: Float64Array;
   readonly divergenceThreshold?: number;
@@ -128,12 +129,12 @@ export interface HmcOptions extends Safeguards {
 
 /**
  * HMC with fixed parameters, targeting `exp(−E/T)` exactly.
- * @example const alg = hmc(gaussian({ mean: new Array(10).fill(0) }), { stepSize: 0.2, numSteps: 10 });
+ * @example const alg = hmc(gaussian({ mean: new Array(10).fill(0) }), { stepSize: 0.2, leapfrogSteps: 10 });
  */
 export function hmc(energy: Energy, opts: HmcOptions): SamplingAlgorithm<HmcState, HmcInfo> {
   const params: HmcParams = { ...opts, temperature: opts.temperature ?? 1 };
   checkPositive(params.stepSize, 1, 'hmc: stepSize');
-  if (!Number.isInteger(opts.numSteps) || opts.numSteps < 1) throw new RangeError(`hmc: numSteps must be an integer ≥ 1, got ${opts.numSteps}`);
+  if (!Number.isInteger(opts.leapfrogSteps) || opts.leapfrogSteps < 1) throw new InvalidArgumentError(`hmc: leapfrogSteps must be an integer ≥ 1, got ${opts.leapfrogSteps}`);
   checkSafeguards(params, 'hmc');
   return {
     name: 'hmc',

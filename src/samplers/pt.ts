@@ -6,6 +6,7 @@ import type { BaseInfo, EnergyState, Safeguards, SamplingAlgorithm } from './typ
 import { ulaInit, ulaKernel } from './ula.js';
 import { malaKernel } from './mala.js';
 import { hmcKernel } from './hmc.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /** Local kernel run at every temperature by {@link parallelTempering}. */
 export type PtLocalKernel = 'mala' | 'hmc' | 'ula';
@@ -36,7 +37,7 @@ export interface PtOptions extends Safeguards {
   /** Step size: one number (scaled to `η·T_k/T₁` at temperature k, as the target widens) or one per temperature. */
   readonly stepSize: number | readonly number[];
   /** Leapfrog steps for `local: 'hmc'` (default 5). */
-  readonly numSteps?: number;
+  readonly leapfrogSteps?: number;
 }
 
 /**
@@ -44,8 +45,8 @@ export interface PtOptions extends Safeguards {
  * @example geometricTemperatures(30, 8) // [1, 1.63, …, 30]
  */
 export function geometricTemperatures(tMax: number, K: number, tMin = 1): number[] {
-  if (!(tMax > tMin) || !(tMin > 0)) throw new RangeError(`geometricTemperatures: need tMax > tMin > 0, got ${tMax}, ${tMin}`);
-  if (!Number.isInteger(K) || K < 2) throw new RangeError(`geometricTemperatures: K must be an integer ≥ 2, got ${K}`);
+  if (!(tMax > tMin) || !(tMin > 0)) throw new InvalidArgumentError(`geometricTemperatures: need tMax > tMin > 0, got ${tMax}, ${tMin}`);
+  if (!Number.isInteger(K) || K < 2) throw new InvalidArgumentError(`geometricTemperatures: K must be an integer ≥ 2, got ${K}`);
   return Array.from({ length: K }, (_, k) => tMin * Math.pow(tMax / tMin, k / (K - 1)));
 }
 
@@ -61,18 +62,18 @@ export function geometricTemperatures(tMax: number, K: number, tMin = 1): number
 export function parallelTempering(energy: Energy, opts: PtOptions): SamplingAlgorithm<PtState, PtInfo> {
   const temps = opts.temperatures;
   const K = temps.length;
-  if (K < 2) throw new RangeError(`parallelTempering: need at least 2 temperatures, got ${K}`);
+  if (K < 2) throw new InvalidArgumentError(`parallelTempering: need at least 2 temperatures, got ${K}`);
   for (let k = 0; k < K; k++) {
-    if (!(temps[k] > 0) || !Number.isFinite(temps[k])) throw new RangeError(`parallelTempering: temperatures[${k}] must be a finite number > 0, got ${temps[k]}`);
-    if (k > 0 && !(temps[k] > temps[k - 1])) throw new RangeError(`parallelTempering: temperatures must increase (temperatures[${k}] = ${temps[k]} ≤ ${temps[k - 1]})`);
+    if (!(temps[k] > 0) || !Number.isFinite(temps[k])) throw new InvalidArgumentError(`parallelTempering: temperatures[${k}] must be a finite number > 0, got ${temps[k]}`);
+    if (k > 0 && !(temps[k] > temps[k - 1])) throw new InvalidArgumentError(`parallelTempering: temperatures must increase (temperatures[${k}] = ${temps[k]} ≤ ${temps[k - 1]})`);
   }
   const steps = typeof opts.stepSize === 'number' ? temps.map((t) => (opts.stepSize as number) * (t / temps[0])) : opts.stepSize.slice();
-  if (steps.length !== K) throw new RangeError(`parallelTempering: stepSize has ${steps.length} entries for ${K} temperatures`);
+  if (steps.length !== K) throw new InvalidArgumentError(`parallelTempering: stepSize has ${steps.length} entries for ${K} temperatures`);
   steps.forEach((s, k) => {
-    if (!(s > 0)) throw new RangeError(`parallelTempering: stepSize[${k}] must be > 0, got ${s}`);
+    if (!(s > 0)) throw new InvalidArgumentError(`parallelTempering: stepSize[${k}] must be > 0, got ${s}`);
   });
   const local = opts.local ?? 'mala';
-  if (!['mala', 'hmc', 'ula'].includes(local)) throw new RangeError(`parallelTempering: unknown local kernel "${local}" (mala, hmc, ula)`);
+  if (!['mala', 'hmc', 'ula'].includes(local)) throw new InvalidArgumentError(`parallelTempering: unknown local kernel "${local}" (mala, hmc, ula)`);
   const rowParams = (C: number): { temperature: Float64Array; stepSize: Float64Array } => {
     const temperature = new Float64Array(K * C);
     const stepSize = new Float64Array(K * C);
@@ -118,7 +119,7 @@ export function parallelTempering(energy: Energy, opts: PtOptions): SamplingAlgo
         acceptanceProb = info.acceptanceProb;
         divergent = info.divergent;
       } else {
-        const [s, info] = hmcKernel(energy, kLocal, state.replicas, { ...common, numSteps: opts.numSteps ?? 5 });
+        const [s, info] = hmcKernel(energy, kLocal, state.replicas, { ...common, leapfrogSteps: opts.leapfrogSteps ?? 5 });
         moved = s;
         acceptanceProb = info.acceptanceProb;
         divergent = info.divergent;
@@ -164,7 +165,7 @@ export function parallelTempering(energy: Energy, opts: PtOptions): SamplingAlgo
  * attempted (NaN for a pair never attempted, i.e. a run of one step). Rates near 0 mean a temperature gap too wide; aim for roughly 0.2–0.5.
  */
 export function swapRates(infos: readonly PtInfo[]): Float64Array {
-  if (!infos.length) throw new RangeError('swapRates: no infos');
+  if (!infos.length) throw new InvalidArgumentError('swapRates: no infos');
   const m = infos[0].swapAcceptance.length;
   const tot = new Float64Array(m);
   const cnt = new Float64Array(m);

@@ -6,12 +6,14 @@ import { mala } from './mala.js';
 import { hmc } from './hmc.js';
 import { annealedLangevin, geometricSigmas } from './annealed.js';
 import { geometricTemperatures, parallelTempering, type PtLocalKernel } from './pt.js';
+import { EbmError, type EbmErrorCode } from '../errors.js';
 
 /** Names accepted by {@link samplerRegistry}. */
 export type SamplerName = 'ula' | 'mala' | 'hmc' | 'annealed' | 'pt';
 
 /** Thrown when sampler options are malformed; names the sampler and the option. */
-export class SamplerOptionsError extends Error {
+export class SamplerOptionsError extends EbmError {
+  readonly code: EbmErrorCode = 'SAMPLER_OPTIONS';
   override name = 'SamplerOptionsError';
 }
 
@@ -63,11 +65,11 @@ const SAFE = ['maxGradNorm', 'box'];
  * `SamplerOptionsError`. Options (all numbers > 0; every sampler also takes `maxGradNorm` and `box: [lo, hi]`):
  * - `ula`: `{stepSize, temperature = 1}` or decoupled `{gradStep, noiseScale}` (reports the implied temperature).
  * - `mala`: `{stepSize, temperature = 1}`.
- * - `hmc`: `{stepSize, numSteps = 10, temperature = 1, inverseMass: [..d]}`.
+ * - `hmc`: `{stepSize, leapfrogSteps = 10, temperature = 1, inverseMass: [..d]}`.
  * - `annealed`: `{sigmaMax = 10, sigmaMin = 0.1, levels = 10}` or `{sigmas: [...]}`, `{stepsPerLevel = 100,
- *   stepSize = 2e-5 (old name: eps) or snr, temperature = 1}`; needs an energy with `smoothed(σ)` (gaussian, gmm).
+ *   stepSize = 2e-5 or snr, temperature = 1}`; needs an energy with `smoothed(σ)` (gaussian, gmm).
  * - `pt`: `{temperatures: [...]}` or `{tMax = 20, numTemperatures = 8}`, `{stepSize, local = "mala" | "hmc" | "ula",
- *   numSteps = 5}`.
+ *   leapfrogSteps = 5}`.
  * @example const alg = samplerRegistry.mala(analyticEnergies.banana({}), { stepSize: 0.1 });
  */
 export const samplerRegistry: Readonly<Record<SamplerName, (energy: Energy, options: unknown) => SamplingAlgorithm<unknown, BaseInfo>>> = Object.freeze({
@@ -85,16 +87,16 @@ export const samplerRegistry: Readonly<Record<SamplerName, (energy: Energy, opti
     return mala(energy, { stepSize: num(r, 'stepSize', 'mala'), temperature: num(r, 'temperature', 'mala', 1), ...safeguards(r, 'mala') }) as SamplingAlgorithm<unknown, BaseInfo>;
   },
   hmc(energy: Energy, options: unknown) {
-    const r = record(options, 'hmc', ['stepSize', 'numSteps', 'temperature', 'inverseMass', ...SAFE]);
+    const r = record(options, 'hmc', ['stepSize', 'leapfrogSteps', 'temperature', 'inverseMass', ...SAFE]);
     const im = numArray(r, 'inverseMass', 'hmc');
     return hmc(energy, {
-      stepSize: num(r, 'stepSize', 'hmc'), numSteps: num(r, 'numSteps', 'hmc', 10, true), temperature: num(r, 'temperature', 'hmc', 1),
+      stepSize: num(r, 'stepSize', 'hmc'), leapfrogSteps: num(r, 'leapfrogSteps', 'hmc', 10, true), temperature: num(r, 'temperature', 'hmc', 1),
       inverseMass: im ? Float64Array.from(im) : undefined, ...safeguards(r, 'hmc'),
     }) as SamplingAlgorithm<unknown, BaseInfo>;
   },
   annealed(energy: Energy, options: unknown) {
-    const r = record(options, 'annealed', ['sigmas', 'sigmaMax', 'sigmaMin', 'levels', 'stepsPerLevel', 'stepSize', 'eps', 'snr', 'temperature', ...SAFE]);
-    const given = ['stepSize', 'eps', 'snr'].filter((k) => r[k] !== undefined);
+    const r = record(options, 'annealed', ['sigmas', 'sigmaMax', 'sigmaMin', 'levels', 'stepsPerLevel', 'stepSize', 'snr', 'temperature', ...SAFE]);
+    const given = ['stepSize', 'snr'].filter((k) => r[k] !== undefined);
     if (given.length > 1) throw new SamplerOptionsError(`annealed: give one step-size rule, got ${given.join(' and ')}`);
     const smoothed = (energy as Partial<AnalyticEnergy>).smoothed;
     if (typeof smoothed !== 'function') {
@@ -103,17 +105,17 @@ export const samplerRegistry: Readonly<Record<SamplerName, (energy: Energy, opti
     const sigmas = numArray(r, 'sigmas', 'annealed') ?? geometricSigmas(num(r, 'sigmaMax', 'annealed', 10), num(r, 'sigmaMin', 'annealed', 0.1), num(r, 'levels', 'annealed', 10, true));
     return annealedLangevin((s) => smoothed.call(energy, s), {
       sigmas, stepsPerLevel: num(r, 'stepsPerLevel', 'annealed', 100, true),
-      ...(r.snr !== undefined ? { snr: num(r, 'snr', 'annealed') } : { stepSize: num(r, r.eps !== undefined ? 'eps' : 'stepSize', 'annealed', 2e-5) }),
+      ...(r.snr !== undefined ? { snr: num(r, 'snr', 'annealed') } : { stepSize: num(r, 'stepSize', 'annealed', 2e-5) }),
       temperature: num(r, 'temperature', 'annealed', 1), ...safeguards(r, 'annealed'),
     }) as SamplingAlgorithm<unknown, BaseInfo>;
   },
   pt(energy: Energy, options: unknown) {
-    const r = record(options, 'pt', ['temperatures', 'tMax', 'numTemperatures', 'stepSize', 'local', 'numSteps', ...SAFE]);
+    const r = record(options, 'pt', ['temperatures', 'tMax', 'numTemperatures', 'stepSize', 'local', 'leapfrogSteps', ...SAFE]);
     const local = r.local ?? 'mala';
     if (local !== 'mala' && local !== 'hmc' && local !== 'ula') throw new SamplerOptionsError(`pt: "local" must be "mala", "hmc" or "ula", got ${JSON.stringify(local)}`);
     const temperatures = numArray(r, 'temperatures', 'pt') ?? geometricTemperatures(num(r, 'tMax', 'pt', 20), num(r, 'numTemperatures', 'pt', 8, true));
     return parallelTempering(energy, {
-      temperatures, stepSize: num(r, 'stepSize', 'pt'), local: local as PtLocalKernel, numSteps: num(r, 'numSteps', 'pt', 5, true), ...safeguards(r, 'pt'),
+      temperatures, stepSize: num(r, 'stepSize', 'pt'), local: local as PtLocalKernel, leapfrogSteps: num(r, 'leapfrogSteps', 'pt', 5, true), ...safeguards(r, 'pt'),
     }) as SamplingAlgorithm<unknown, BaseInfo>;
   },
 });

@@ -2,6 +2,7 @@
 import { Tensor, stack } from '../tensor/index.js';
 import { foldIn, type Key } from '../random/index.js';
 import { DivergenceError, type BaseInfo, type SamplingAlgorithm } from './types.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /** Options of {@link sample}. */
 export interface SampleOptions<S, I extends BaseInfo, P> {
@@ -58,14 +59,14 @@ export function sample<S, I extends BaseInfo, P>(algorithm: SamplingAlgorithm<S,
   const { steps } = opts;
   const burnIn = opts.burnIn ?? 0;
   const thin = opts.thin ?? 1;
-  if (!Number.isInteger(steps) || steps < 0) throw new RangeError(`sample: steps must be an integer ≥ 0, got ${steps}`);
-  if (!Number.isInteger(burnIn) || burnIn < 0 || burnIn > steps) throw new RangeError(`sample: burnIn must be an integer in [0, steps], got ${burnIn}`);
-  if (!Number.isInteger(thin) || thin < 1) throw new RangeError(`sample: thin must be an integer ≥ 1, got ${thin}`);
+  if (!Number.isInteger(steps) || steps < 0) throw new InvalidArgumentError(`sample: steps must be an integer ≥ 0, got ${steps}`);
+  if (!Number.isInteger(burnIn) || burnIn < 0 || burnIn > steps) throw new InvalidArgumentError(`sample: burnIn must be an integer in [0, steps], got ${burnIn}`);
+  if (!Number.isInteger(thin) || thin < 1) throw new InvalidArgumentError(`sample: thin must be an integer ≥ 1, got ${thin}`);
   const mode = opts.onDivergence ?? (algorithm.rejectsDivergent ? 'record' : 'throw');
   let state = algorithm.init(opts.init);
   const first = algorithm.observe(state);
   if (opts.chains !== undefined && first.shape[0] !== opts.chains) {
-    throw new RangeError(`sample: init has ${first.shape[0]} chains, expected ${opts.chains}`);
+    throw new InvalidArgumentError(`sample: init has ${first.shape[0]} chains, expected ${opts.chains}`);
   }
   const kept: Tensor[] = [];
   const infos: I[] = [];

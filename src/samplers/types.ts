@@ -1,6 +1,7 @@
 /** Shared contract of samplers: algorithm = init + step over an immutable State, diagnostics in a separate Info. */
 import type { Tensor } from '../tensor/index.js';
 import type { Key } from '../random/index.js';
+import { EbmError, type EbmErrorCode } from '../errors.js';
 
 /**
  * A sampling algorithm with its parameters bound: `init` builds the state from starting points, `step` advances all
@@ -62,7 +63,8 @@ export interface Safeguards {
 }
 
 /** Thrown by the driver when a chain produced a non-finite energy or position; names the sampler, step and chains. */
-export class DivergenceError extends Error {
+export class DivergenceError extends EbmError {
+  readonly code: EbmErrorCode = 'DIVERGED';
   override name = 'DivergenceError';
   constructor(message: string, readonly step: number, readonly chains: readonly number[]) {
     super(message);

@@ -4,6 +4,7 @@ import { normalArray, type Key } from '../random/index.js';
 import { checkBatch, type Energy } from '../energy/index.js';
 import type { BaseInfo, EnergyState, PerRow, Safeguards, SamplingAlgorithm } from './types.js';
 import { at, checkInit, checkPositive, checkSafeguards, clipFactor, evaluate, like, rowFinite, selectRows } from './_internal/rows.js';
+import { InvalidArgumentError, NonFiniteError } from '../errors.js';
 
 /** State of ULA: position with cached energy and gradient. */
 export type UlaState = EnergyState;
@@ -30,7 +31,7 @@ export function ulaInit(energy: Energy, position: Tensor): UlaState {
   checkBatch(energy, position, 'ula.init');
   checkInit(position, 'ula');
   const s = evaluate(energy, position);
-  if (!allFinite(s.energy)) throw new RangeError('ula.init: energy is not finite at some starting positions');
+  if (!allFinite(s.energy)) throw new NonFiniteError('ula.init: energy is not finite at some starting positions');
   return s;
 }
 
@@ -77,7 +78,7 @@ export function ulaKernel(energy: Energy, key: Key, state: UlaState, params: Ula
  * @example impliedTemperature(1, 0.01) // 5e-5
  */
 export function impliedTemperature(gradStep: number, noiseScale: number): number {
-  if (!(gradStep > 0) || !(noiseScale > 0)) throw new RangeError(`impliedTemperature: gradStep and noiseScale must be > 0, got ${gradStep}, ${noiseScale}`);
+  if (!(gradStep > 0) || !(noiseScale > 0)) throw new InvalidArgumentError(`impliedTemperature: gradStep and noiseScale must be > 0, got ${gradStep}, ${noiseScale}`);
   return (noiseScale * noiseScale) / (2 * gradStep);
 }
 
@@ -98,7 +99,7 @@ export function ula(energy: Energy, opts: UlaOptions): SamplingAlgorithm<UlaStat
   let params: UlaParams;
   const o = opts as { stepSize?: number; temperature?: number; gradStep?: number; noiseScale?: number };
   if ((o.gradStep !== undefined || o.noiseScale !== undefined) && (o.stepSize !== undefined || o.temperature !== undefined)) {
-    throw new RangeError('ula: give either {stepSize, temperature} or the decoupled {gradStep, noiseScale}, not both');
+    throw new InvalidArgumentError('ula: give either {stepSize, temperature} or the decoupled {gradStep, noiseScale}, not both');
   }
   if (opts.gradStep !== undefined) {
     const eta = (opts.noiseScale * opts.noiseScale) / 2;

@@ -13,12 +13,13 @@ import { Tensor, ShapeError } from '../tensor/tensor.js';
 import { foldIn, uniformArray, type Key } from '../random/index.js';
 import { isingModel, type DiscreteMRF, type IsingCoupling } from './mrf.js';
 import { gibbsAnneal, icm, meanField } from './inference.js';
+import { InvalidArgumentError } from '../errors.js';
 
 function checkImage(img: Tensor, fn: string): [number, number] {
   if (!(img instanceof Tensor) || img.ndim !== 2) throw new ShapeError(`${fn}: image must be a 2-d tensor [height, width], got [${img?.shape?.join(', ')}]`);
   const d = img.data;
   for (let i = 0; i < d.length; i++) {
-    if (!(d[i] >= 0 && d[i] <= 1)) throw new RangeError(`${fn}: pixel (row ${Math.floor(i / img.shape[1])}, column ${i % img.shape[1]}) is ${d[i]}, expected a value in [0, 1]`);
+    if (!(d[i] >= 0 && d[i] <= 1)) throw new InvalidArgumentError(`${fn}: pixel (row ${Math.floor(i / img.shape[1])}, column ${i % img.shape[1]}) is ${d[i]}, expected a value in [0, 1]`);
   }
   return [img.shape[0], img.shape[1]];
 }
@@ -30,7 +31,7 @@ function checkImage(img: Tensor, fn: string): [number, number] {
  */
 export function isingDenoiseModel(observed: Tensor, coupling = 1, dataWeight = 1): DiscreteMRF {
   const [h, w] = checkImage(observed, 'isingDenoiseModel');
-  if (!Number.isFinite(coupling) || !Number.isFinite(dataWeight)) throw new RangeError(`isingDenoiseModel: coupling and dataWeight must be finite, got ${coupling}, ${dataWeight}`);
+  if (!Number.isFinite(coupling) || !Number.isFinite(dataWeight)) throw new InvalidArgumentError(`isingDenoiseModel: coupling and dataWeight must be finite, got ${coupling}, ${dataWeight}`);
   const edges: IsingCoupling[] = [];
   for (let r = 0; r < h; r++) {
     for (let c = 0; c < w; c++) {
@@ -82,7 +83,7 @@ export interface DenoiseResult {
 export function denoiseBinaryImage(noisy: Tensor, opts: DenoiseOptions = {}): DenoiseResult {
   const [h, w] = checkImage(noisy, 'denoiseBinaryImage');
   const p = opts.flipProbability;
-  if (p !== undefined && !(p > 0 && p < 0.5)) throw new RangeError(`denoiseBinaryImage: flipProbability must be in (0, 0.5), got ${p}`);
+  if (p !== undefined && !(p > 0 && p < 0.5)) throw new InvalidArgumentError(`denoiseBinaryImage: flipProbability must be in (0, 0.5), got ${p}`);
   const beta = opts.coupling ?? 1;
   const eta = opts.dataWeight ?? (p !== undefined ? 0.5 * Math.log((1 - p) / p) : 1);
   const m = isingDenoiseModel(noisy, beta, eta);
@@ -101,7 +102,7 @@ export function denoiseBinaryImage(noisy: Tensor, opts: DenoiseOptions = {}): De
     const r = meanField(m, { init, maxIters: opts.sweeps ?? 50, temperature: 1 });
     [x, energy, sweeps] = [r.x, r.energy, r.iters];
   } else {
-    throw new RangeError(`denoiseBinaryImage: method must be icm, gibbs or meanfield, got '${String(method)}'`);
+    throw new InvalidArgumentError(`denoiseBinaryImage: method must be icm, gibbs or meanfield, got '${String(method)}'`);
   }
   let e0 = 0;
   {
@@ -119,7 +120,7 @@ export function denoiseBinaryImage(noisy: Tensor, opts: DenoiseOptions = {}): De
  */
 export function flipNoise(img: Tensor, p: number, k: Key): Tensor {
   const [h, w] = checkImage(img, 'flipNoise');
-  if (!(p >= 0 && p <= 1)) throw new RangeError(`flipNoise: p must be in [0, 1], got ${p}`);
+  if (!(p >= 0 && p <= 1)) throw new InvalidArgumentError(`flipNoise: p must be in [0, 1], got ${p}`);
   const u = uniformArray(k, h * w, 'float64');
   const out = new Float32Array(h * w);
   for (let i = 0; i < h * w; i++) { const b = img.data[i] >= 0.5 ? 1 : 0; out[i] = u[i] < p ? 1 - b : b; }

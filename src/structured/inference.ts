@@ -11,6 +11,7 @@
  */
 import { foldIn, uniformArray, type Key } from '../random/index.js';
 import { checkConfig, energyRaw, localEnergies, localMeanEnergies, type DiscreteMRF } from './mrf.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /** A configuration found by inference. */
 export interface InferenceResult {
@@ -48,7 +49,7 @@ export function unaryArgmin(m: DiscreteMRF): Int32Array {
 export function icm(m: DiscreteMRF, opts: ICMOptions = {}): InferenceResult & { sweeps: number; converged: boolean } {
   const x = opts.init ? checkConfig(m, opts.init, 'icm') : unaryArgmin(m);
   const maxSweeps = opts.maxSweeps ?? 100;
-  if (!Number.isInteger(maxSweeps) || maxSweeps < 1) throw new RangeError(`icm: maxSweeps must be a positive integer, got ${maxSweeps}`);
+  if (!Number.isInteger(maxSweeps) || maxSweeps < 1) throw new InvalidArgumentError(`icm: maxSweeps must be a positive integer, got ${maxSweeps}`);
   const le = new Float64Array(m.K);
   let sweeps = 0, converged = false;
   while (sweeps < maxSweeps) {
@@ -109,8 +110,8 @@ export function annealTemperature(t: number, S: number, tStart: number, tEnd: nu
 export function gibbsAnneal(m: DiscreteMRF, k: Key, opts: GibbsAnnealOptions = {}): GibbsAnnealResult {
   const fn = 'gibbsAnneal';
   const S = opts.sweeps ?? 1000, t0 = opts.tStart ?? 2, t1 = opts.tEnd ?? 0.05;
-  if (!Number.isInteger(S) || S < 1) throw new RangeError(`${fn}: sweeps must be a positive integer, got ${S}`);
-  if (!(t0 > 0) || !(t1 > 0) || !Number.isFinite(t0) || !Number.isFinite(t1)) throw new RangeError(`${fn}: temperatures must be finite and > 0, got tStart=${t0}, tEnd=${t1}`);
+  if (!Number.isInteger(S) || S < 1) throw new InvalidArgumentError(`${fn}: sweeps must be a positive integer, got ${S}`);
+  if (!(t0 > 0) || !(t1 > 0) || !Number.isFinite(t0) || !Number.isFinite(t1)) throw new InvalidArgumentError(`${fn}: temperatures must be finite and > 0, got tStart=${t0}, tEnd=${t1}`);
   const K = m.K, n = m.n;
   let x: Int32Array;
   if (opts.init) x = checkConfig(m, opts.init, fn);
@@ -127,7 +128,7 @@ export function gibbsAnneal(m: DiscreteMRF, k: Key, opts: GibbsAnnealOptions = {
   }
   let frozen: Uint8Array | null = null;
   if (opts.frozen) {
-    if (opts.frozen.length !== n) throw new RangeError(`${fn}: frozen has ${opts.frozen.length} entries, expected ${n}`);
+    if (opts.frozen.length !== n) throw new InvalidArgumentError(`${fn}: frozen has ${opts.frozen.length} entries, expected ${n}`);
     frozen = new Uint8Array(n);
     for (let i = 0; i < n; i++) frozen[i] = opts.frozen[i] ? 1 : 0;
   }
@@ -189,7 +190,7 @@ function normaliseInto(le: Float64Array, T: number, q: Float64Array, o: number):
   const K = le.length;
   let mn = Infinity;
   for (let s = 0; s < K; s++) if (le[s] < mn) mn = le[s];
-  if (mn === Infinity) throw new RangeError(`meanField: variable ${o / K} has every state forbidden`);
+  if (mn === Infinity) throw new InvalidArgumentError(`meanField: variable ${o / K} has every state forbidden`);
   let z = 0;
   const tmp = new Float64Array(K);
   for (let s = 0; s < K; s++) { tmp[s] = le[s] === Infinity ? 0 : Math.exp(-(le[s] - mn) / T); z += tmp[s]; }
@@ -221,21 +222,21 @@ export function meanFieldFreeEnergy(m: DiscreteMRF, q: Float64Array, T: number):
  */
 export function meanField(m: DiscreteMRF, opts: MeanFieldOptions = {}): MeanFieldResult {
   const T = opts.temperature ?? 1, maxIters = opts.maxIters ?? 100, tol = opts.tol ?? 1e-6;
-  if (!(T > 0) || !Number.isFinite(T)) throw new RangeError(`meanField: temperature must be finite and > 0, got ${T}`);
-  if (!Number.isInteger(maxIters) || maxIters < 1) throw new RangeError(`meanField: maxIters must be a positive integer, got ${maxIters}`);
+  if (!(T > 0) || !Number.isFinite(T)) throw new InvalidArgumentError(`meanField: temperature must be finite and > 0, got ${T}`);
+  if (!Number.isInteger(maxIters) || maxIters < 1) throw new InvalidArgumentError(`meanField: maxIters must be a positive integer, got ${maxIters}`);
   const K = m.K, n = m.n;
   const q = new Float64Array(n * K);
   const le = new Float64Array(K);
   if (opts.init) {
-    if (opts.init.length !== n * K) throw new RangeError(`meanField: init has ${opts.init.length} entries, expected ${n * K}`);
+    if (opts.init.length !== n * K) throw new InvalidArgumentError(`meanField: init has ${opts.init.length} entries, expected ${n * K}`);
     for (let i = 0; i < n; i++) {
       let s = 0;
       for (let k = 0; k < K; k++) {
         const v = opts.init[i * K + k];
-        if (!(v >= 0) || !Number.isFinite(v)) throw new RangeError(`meanField: init[${i * K + k}] is ${v}, expected a probability`);
+        if (!(v >= 0) || !Number.isFinite(v)) throw new InvalidArgumentError(`meanField: init[${i * K + k}] is ${v}, expected a probability`);
         s += v;
       }
-      if (!(Math.abs(s - 1) < 1e-6)) throw new RangeError(`meanField: init for variable ${i} sums to ${s}, not 1`);
+      if (!(Math.abs(s - 1) < 1e-6)) throw new InvalidArgumentError(`meanField: init for variable ${i} sums to ${s}, not 1`);
       for (let k = 0; k < K; k++) q[i * K + k] = opts.init[i * K + k];
     }
   } else {

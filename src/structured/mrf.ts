@@ -10,6 +10,8 @@
  * @module
  */
 
+import { InvalidArgumentError } from '../errors.js';
+
 /** One pairwise factor. Give either a full `K×K` table (`table[a·K + b] = θ_ij(a, b)`) or a Potts weight. */
 export interface PairwiseFactor {
   /** First variable. */
@@ -69,14 +71,14 @@ export interface CreateMRFOptions {
 export function createMRF(opts: CreateMRFOptions): DiscreteMRF {
   const fn = 'createMRF';
   const { nVars: n, states: K } = opts;
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`${fn}: nVars must be a positive integer, got ${n}`);
-  if (!Number.isInteger(K) || K < 2) throw new RangeError(`${fn}: states must be an integer ≥ 2, got ${K}`);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${fn}: nVars must be a positive integer, got ${n}`);
+  if (!Number.isInteger(K) || K < 2) throw new InvalidArgumentError(`${fn}: states must be an integer ≥ 2, got ${K}`);
   const unary = new Float64Array(n * K);
   if (opts.unary) {
-    if (opts.unary.length !== n * K) throw new RangeError(`${fn}: unary has ${opts.unary.length} entries, expected nVars·states = ${n * K}`);
+    if (opts.unary.length !== n * K) throw new InvalidArgumentError(`${fn}: unary has ${opts.unary.length} entries, expected nVars·states = ${n * K}`);
     for (let q = 0; q < n * K; q++) {
       const v = opts.unary[q];
-      if (Number.isNaN(v) || v === -Infinity) throw new RangeError(`${fn}: unary[${q}] (variable ${Math.floor(q / K)}, state ${q % K}) is ${v}; use finite values or +Infinity`);
+      if (Number.isNaN(v) || v === -Infinity) throw new InvalidArgumentError(`${fn}: unary[${q}] (variable ${Math.floor(q / K)}, state ${q % K}) is ${v}; use finite values or +Infinity`);
       unary[q] = v;
     }
   }
@@ -87,27 +89,27 @@ export function createMRF(opts: CreateMRFOptions): DiscreteMRF {
   for (let e = 0; e < m; e++) {
     const f = edges[e];
     if (!Number.isInteger(f.i) || !Number.isInteger(f.j) || f.i < 0 || f.j < 0 || f.i >= n || f.j >= n) {
-      throw new RangeError(`${fn}: edge ${e} joins (${f.i}, ${f.j}); variables must be integers in [0, ${n})`);
+      throw new InvalidArgumentError(`${fn}: edge ${e} joins (${f.i}, ${f.j}); variables must be integers in [0, ${n})`);
     }
-    if (f.i === f.j) throw new RangeError(`${fn}: edge ${e} joins variable ${f.i} to itself`);
+    if (f.i === f.j) throw new InvalidArgumentError(`${fn}: edge ${e} joins variable ${f.i} to itself`);
     edgeI[e] = f.i;
     edgeJ[e] = f.j;
     deg[f.i]++;
     deg[f.j]++;
     const o = e * K * K;
     if (f.table !== undefined) {
-      if (f.potts !== undefined) throw new RangeError(`${fn}: edge ${e} gives both table and potts`);
-      if (f.table.length !== K * K) throw new RangeError(`${fn}: edge ${e} table has ${f.table.length} entries, expected K·K = ${K * K}`);
+      if (f.potts !== undefined) throw new InvalidArgumentError(`${fn}: edge ${e} gives both table and potts`);
+      if (f.table.length !== K * K) throw new InvalidArgumentError(`${fn}: edge ${e} table has ${f.table.length} entries, expected K·K = ${K * K}`);
       for (let q = 0; q < K * K; q++) {
         const v = f.table[q];
-        if (!Number.isFinite(v)) throw new RangeError(`${fn}: edge ${e} table[${q}] is ${v}, not finite`);
+        if (!Number.isFinite(v)) throw new InvalidArgumentError(`${fn}: edge ${e} table[${q}] is ${v}, not finite`);
         pair[o + q] = v;
       }
     } else if (f.potts !== undefined) {
-      if (!Number.isFinite(f.potts)) throw new RangeError(`${fn}: edge ${e} potts weight is ${f.potts}, not finite`);
+      if (!Number.isFinite(f.potts)) throw new InvalidArgumentError(`${fn}: edge ${e} potts weight is ${f.potts}, not finite`);
       for (let a = 0; a < K; a++) pair[o + a * K + a] = f.potts;
     } else {
-      throw new RangeError(`${fn}: edge ${e} needs a table or a potts weight`);
+      throw new InvalidArgumentError(`${fn}: edge ${e} needs a table or a potts weight`);
     }
   }
   const adjStart = new Int32Array(n + 1);
@@ -137,17 +139,17 @@ export interface IsingCoupling {
  * @example const m = isingModel(2, [{ i: 0, j: 1, J: 1 }]); mrfEnergy(m, [1, 1]) // −1
  */
 export function isingModel(n: number, couplings: readonly IsingCoupling[], h?: ArrayLike<number>): DiscreteMRF {
-  if (h !== undefined && h.length !== n) throw new RangeError(`isingModel: h has ${h.length} entries, expected ${n}`);
+  if (h !== undefined && h.length !== n) throw new InvalidArgumentError(`isingModel: h has ${h.length} entries, expected ${n}`);
   const unary = new Float64Array(2 * n);
   if (h) {
     for (let i = 0; i < n; i++) {
-      if (!Number.isFinite(h[i])) throw new RangeError(`isingModel: h[${i}] is ${h[i]}, not finite`);
+      if (!Number.isFinite(h[i])) throw new InvalidArgumentError(`isingModel: h[${i}] is ${h[i]}, not finite`);
       unary[2 * i] = h[i];
       unary[2 * i + 1] = -h[i];
     }
   }
   const edges = couplings.map((c, e) => {
-    if (!Number.isFinite(c.J)) throw new RangeError(`isingModel: coupling ${e} has J = ${c.J}, not finite`);
+    if (!Number.isFinite(c.J)) throw new InvalidArgumentError(`isingModel: coupling ${e} has J = ${c.J}, not finite`);
     return { i: c.i, j: c.j, table: [-c.J, c.J, c.J, -c.J] };
   });
   return createMRF({ nVars: n, states: 2, unary, edges });
@@ -155,11 +157,11 @@ export function isingModel(n: number, couplings: readonly IsingCoupling[], h?: A
 
 /** Checks a configuration: length `n`, integer states in `[0, K)`. Returns it as an Int32Array (a copy). */
 export function checkConfig(m: DiscreteMRF, x: ArrayLike<number>, fn: string): Int32Array {
-  if (!x || x.length !== m.n) throw new RangeError(`${fn}: configuration has ${x?.length} entries, expected ${m.n}`);
+  if (!x || x.length !== m.n) throw new InvalidArgumentError(`${fn}: configuration has ${x?.length} entries, expected ${m.n}`);
   const out = new Int32Array(m.n);
   for (let i = 0; i < m.n; i++) {
     const v = x[i];
-    if (!Number.isInteger(v) || v < 0 || v >= m.K) throw new RangeError(`${fn}: x[${i}] is ${v}, expected an integer state in [0, ${m.K})`);
+    if (!Number.isInteger(v) || v < 0 || v >= m.K) throw new InvalidArgumentError(`${fn}: x[${i}] is ${v}, expected an integer state in [0, ${m.K})`);
     out[i] = v;
   }
   return out;

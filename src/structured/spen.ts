@@ -50,6 +50,7 @@ import { foldIn, permutation, split, type Key } from '../random/index.js';
 import { initMLP, applyMLP, mlpSizes, type MLPParams } from '../nn/mlp.js';
 import { isActivation, type Activation } from '../nn/activations.js';
 import { adam, applyUpdates } from '../optim/index.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /** SPEN parameters: the feature network `F: x ↦ b(x)` and the global label-energy MLP `[L, M, 1]`. */
 export type SpenParams = {
@@ -77,7 +78,7 @@ export interface SpenConfig {
 const GLOBAL_ACT: Activation = 'softplus';
 
 function checkInt(v: number, what: string, fn: string, min = 1): void {
-  if (!Number.isInteger(v) || v < min) throw new RangeError(`${fn}: ${what} must be an integer ≥ ${min}, got ${v}`);
+  if (!Number.isInteger(v) || v < min) throw new InvalidArgumentError(`${fn}: ${what} must be an integer ≥ ${min}, got ${v}`);
 }
 
 /**
@@ -92,7 +93,7 @@ export function initSpen(k: Key, cfg: SpenConfig, globalScale = 0.1): SpenParams
   const M = cfg.globalHidden ?? 16;
   checkInt(M, 'globalHidden', 'initSpen');
   const act = cfg.activation ?? 'silu';
-  if (!isActivation(act)) throw new RangeError(`initSpen: unknown activation '${String(act)}'`);
+  if (!isActivation(act)) throw new InvalidArgumentError(`initSpen: unknown activation '${String(act)}'`);
   const [k1, k2] = split(k, 2);
   const local = initMLP(k1, [cfg.inputDim, ...hidden, cfg.numLabels], { activation: act });
   const g = initMLP(k2, [cfg.numLabels, M, 1], { activation: GLOBAL_ACT });
@@ -104,7 +105,7 @@ function checkXY(x: Tensor, y: Tensor | null, fn: string): [number, number] {
   if (!(x instanceof Tensor) || x.ndim !== 2) throw new ShapeError(`${fn}: x must be a tensor [n, D], got ${x instanceof Tensor ? `[${x.shape.join(', ')}]` : typeof x}`);
   if (!allFinite(x)) {
     const i = Array.from(x.data).findIndex((v) => !Number.isFinite(v));
-    throw new RangeError(`${fn}: x at row ${Math.floor(i / x.shape[1])}, column ${i % x.shape[1]} is ${x.data[i]}`);
+    throw new InvalidArgumentError(`${fn}: x at row ${Math.floor(i / x.shape[1])}, column ${i % x.shape[1]} is ${x.data[i]}`);
   }
   if (y === null) return [x.shape[0], 0];
   if (!(y instanceof Tensor) || y.ndim !== 2 || y.shape[0] !== x.shape[0]) {
@@ -113,7 +114,7 @@ function checkXY(x: Tensor, y: Tensor | null, fn: string): [number, number] {
   const L = y.shape[1];
   for (let i = 0; i < y.size; i++) {
     const v = y.data[i];
-    if (v !== 0 && v !== 1) throw new RangeError(`${fn}: label at row ${Math.floor(i / L)}, column ${i % L} is ${v}, expected 0 or 1`);
+    if (v !== 0 && v !== 1) throw new InvalidArgumentError(`${fn}: label at row ${Math.floor(i / L)}, column ${i % L} is ${v}, expected 0 or 1`);
   }
   return [x.shape[0], L];
 }
@@ -205,12 +206,12 @@ export interface SpenInferResult {
 
 function inferOpts(opts: SpenInferOptions, fn: string): Required<SpenInferOptions> {
   const o = { activation: opts.activation ?? 'silu', method: opts.method ?? 'mirror', steps: opts.steps ?? 20, stepSize: opts.stepSize ?? 0.5, entropy: opts.entropy ?? 0, init: opts.init ?? 0.5, trace: opts.trace ?? false };
-  if (o.method !== 'mirror' && o.method !== 'pgd') throw new RangeError(`${fn}: method must be 'mirror' or 'pgd', got '${String(o.method)}'`);
+  if (o.method !== 'mirror' && o.method !== 'pgd') throw new InvalidArgumentError(`${fn}: method must be 'mirror' or 'pgd', got '${String(o.method)}'`);
   checkInt(o.steps, 'steps', fn, 0);
-  if (!(o.stepSize > 0) || !Number.isFinite(o.stepSize)) throw new RangeError(`${fn}: stepSize must be a positive number, got ${o.stepSize}`);
-  if (!(o.entropy >= 0) || !Number.isFinite(o.entropy)) throw new RangeError(`${fn}: entropy must be ≥ 0, got ${o.entropy}`);
-  if (o.method === 'pgd' && o.entropy !== 0) throw new RangeError(`${fn}: pgd supports entropy = 0 only (use method 'mirror')`);
-  if (!(o.init > 0 && o.init < 1)) throw new RangeError(`${fn}: init must be in (0, 1), got ${o.init}`);
+  if (!(o.stepSize > 0) || !Number.isFinite(o.stepSize)) throw new InvalidArgumentError(`${fn}: stepSize must be a positive number, got ${o.stepSize}`);
+  if (!(o.entropy >= 0) || !Number.isFinite(o.entropy)) throw new InvalidArgumentError(`${fn}: entropy must be ≥ 0, got ${o.entropy}`);
+  if (o.method === 'pgd' && o.entropy !== 0) throw new InvalidArgumentError(`${fn}: pgd supports entropy = 0 only (use method 'mirror')`);
+  if (!(o.init > 0 && o.init < 1)) throw new InvalidArgumentError(`${fn}: init must be in (0, 1), got ${o.init}`);
   return o;
 }
 
@@ -262,7 +263,7 @@ export function spenInferFromScores(global: MLPParams, b: Tensor, opts: SpenInfe
       if (o.trace) traceVals.push(objective(y, null));
     }
   }
-  if (!allFinite(y)) throw new RangeError(`spenInfer: relaxed labels became non-finite (step size ${eta} too large?)`);
+  if (!allFinite(y)) throw new InvalidArgumentError(`spenInfer: relaxed labels became non-finite (step size ${eta} too large?)`);
   const labels = zeros([n, L], 'float32');
   for (let i = 0; i < y.size; i++) labels.data[i] = y.data[i] >= 0.5 ? 1 : 0;
   const energy = noGrad(() => spenEnergyFromScores(global, b, y));
@@ -290,7 +291,7 @@ export interface MultilabelTrainOptions {
   /** Minibatch size (default 100). */
   readonly batchSize?: number;
   /** Adam learning rate (default 0.01). */
-  readonly learningRate?: number;
+  readonly lr?: number;
   /** L2 weight decay added to the gradient (default 1e-4). */
   readonly weightDecay?: number;
 }
@@ -332,12 +333,12 @@ export interface IndependentTrainResult {
 }
 
 function trainCommon(opts: MultilabelTrainOptions, fn: string) {
-  const o = { epochs: opts.epochs ?? 30, batchSize: opts.batchSize ?? 100, learningRate: opts.learningRate ?? 0.01, weightDecay: opts.weightDecay ?? 1e-4, hidden: opts.hidden ?? [32], activation: opts.activation ?? 'silu' };
+  const o = { epochs: opts.epochs ?? 30, batchSize: opts.batchSize ?? 100, lr: opts.lr ?? 0.01, weightDecay: opts.weightDecay ?? 1e-4, hidden: opts.hidden ?? [32], activation: opts.activation ?? 'silu' };
   checkInt(o.epochs, 'epochs', fn, 0);
   checkInt(o.batchSize, 'batchSize', fn);
-  if (!(o.learningRate > 0)) throw new RangeError(`${fn}: learningRate must be > 0, got ${o.learningRate}`);
-  if (!(o.weightDecay >= 0)) throw new RangeError(`${fn}: weightDecay must be ≥ 0, got ${o.weightDecay}`);
-  if (!isActivation(o.activation)) throw new RangeError(`${fn}: unknown activation '${String(o.activation)}'`);
+  if (!(o.lr > 0)) throw new InvalidArgumentError(`${fn}: lr must be > 0, got ${o.lr}`);
+  if (!(o.weightDecay >= 0)) throw new InvalidArgumentError(`${fn}: weightDecay must be ≥ 0, got ${o.weightDecay}`);
+  if (!isActivation(o.activation)) throw new InvalidArgumentError(`${fn}: unknown activation '${String(o.activation)}'`);
   return o;
 }
 
@@ -349,7 +350,7 @@ function bceWithLogits(z: Tensor, y: Tensor): Tensor {
 /** Minibatch Adam loop shared by the trainers: `lossFn(params, xb, yb)` → scalar. */
 function fit<P extends SpenParams | MLPParams>(k: Key, params: P, x: Tensor, y: Tensor, o: ReturnType<typeof trainCommon>, lossFn: (p: P, xb: Tensor, yb: Tensor) => Tensor, fn: string): [P, Float64Array] {
   const n = x.shape[0];
-  const opt = adam(o.learningRate, { weightDecay: o.weightDecay });
+  const opt = adam(o.lr, { weightDecay: o.weightDecay });
   let state = opt.init(params);
   const vg = valueAndGrad(lossFn);
   const losses = new Float64Array(o.epochs);
@@ -363,7 +364,7 @@ function fit<P extends SpenParams | MLPParams>(k: Key, params: P, x: Tensor, y: 
       const yb = gatherRows(y, idx);
       const [loss, g] = vg(params, xb, yb);
       const lv = loss.data[0];
-      if (!Number.isFinite(lv)) throw new RangeError(`${fn}: loss became ${lv} at epoch ${ep}, batch ${batches} (lower the learning rate?)`);
+      if (!Number.isFinite(lv)) throw new InvalidArgumentError(`${fn}: loss became ${lv} at epoch ${ep}, batch ${batches} (lower the learning rate?)`);
       const [u, next] = opt.update(g, state, params);
       state = next;
       params = applyUpdates(params, u);
@@ -387,7 +388,7 @@ export function trainIndependent(k: Key, x: Tensor, y: Tensor, opts: MultilabelT
   const act = o.activation;
   const p0 = initMLP(foldIn(k, 0), [x.shape[1], ...o.hidden, L], { activation: act });
   const lossKind = opts.loss ?? 'bce';
-  if (lossKind !== 'bce' && lossKind !== 'f1') throw new RangeError(`trainIndependent: loss must be 'bce' or 'f1', got '${String(lossKind)}'`);
+  if (lossKind !== 'bce' && lossKind !== 'f1') throw new InvalidArgumentError(`trainIndependent: loss must be 'bce' or 'f1', got '${String(lossKind)}'`);
   const [params, losses] = fit(foldIn(k, 1), p0, x, y, o, (p, xb, yb) => {
     const z = applyMLP(p, xb, act);
     return lossKind === 'f1' ? softF1Loss(sigmoid(z), yb) : bceWithLogits(z, yb);
@@ -414,11 +415,11 @@ export function trainSpen(k: Key, x: Tensor, y: Tensor, opts: SpenTrainOptions =
   const [, L] = checkXY(x, y, 'trainSpen');
   const o = trainCommon(opts, 'trainSpen');
   const method = opts.method ?? 'ssvm';
-  if (method !== 'ssvm' && method !== 'unrolled') throw new RangeError(`trainSpen: method must be 'ssvm' or 'unrolled', got '${String(method)}'`);
+  if (method !== 'ssvm' && method !== 'unrolled') throw new InvalidArgumentError(`trainSpen: method must be 'ssvm' or 'unrolled', got '${String(method)}'`);
   const inf = opts.inference ?? {};
   inferOpts(inf, 'trainSpen');
   const unrolledLoss = opts.loss ?? 'bce';
-  if (unrolledLoss !== 'bce' && unrolledLoss !== 'f1') throw new RangeError(`trainSpen: loss must be 'bce' or 'f1', got '${String(unrolledLoss)}'`);
+  if (unrolledLoss !== 'bce' && unrolledLoss !== 'f1') throw new InvalidArgumentError(`trainSpen: loss must be 'bce' or 'f1', got '${String(unrolledLoss)}'`);
   const act = o.activation;
   const init = initSpen(foldIn(k, 0), { inputDim: x.shape[1], numLabels: L, hidden: o.hidden, globalHidden: opts.globalHidden, activation: act });
   let p0: SpenParams = init;
@@ -502,9 +503,9 @@ export function multilabelMetrics(pred: Tensor, truth: Tensor): MultilabelScores
     let tp = 0, np = 0, nt = 0, ok = true;
     for (let l = 0; l < L; l++) {
       const pv = pred.data[r * L + l];
-      if (Number.isNaN(pv)) throw new RangeError(`multilabelMetrics: prediction at row ${r}, column ${l} is NaN`);
+      if (Number.isNaN(pv)) throw new InvalidArgumentError(`multilabelMetrics: prediction at row ${r}, column ${l} is NaN`);
       const t = truth.data[r * L + l];
-      if (t !== 0 && t !== 1) throw new RangeError(`multilabelMetrics: truth at row ${r}, column ${l} is ${t}, expected 0 or 1`);
+      if (t !== 0 && t !== 1) throw new InvalidArgumentError(`multilabelMetrics: truth at row ${r}, column ${l} is ${t}, expected 0 or 1`);
       const a = pv >= 0.5 ? 1 : 0;
       tp += a * t;
       np += a;

@@ -20,12 +20,14 @@
 import { key as makeKey, split, type Key } from '../random/index.js';
 import { createMRF, energyRaw, localEnergies, type DiscreteMRF, type PairwiseFactor } from './mrf.js';
 import { gibbsAnneal } from './inference.js';
+import { EbmError, type EbmErrorCode } from '../errors.js';
 
 /** A Sudoku grid: 81 digits row-major, 0 for a blank. */
 export type SudokuGrid = number[];
 
 /** Thrown for a malformed puzzle string (length or characters). */
-export class SudokuFormatError extends Error {
+export class SudokuFormatError extends EbmError {
+  readonly code: EbmErrorCode = 'SUDOKU_FORMAT';
   override name = 'SudokuFormatError';
 }
 

@@ -7,6 +7,7 @@
  * `create_graph`. At the outermost level nothing is recorded, so first-order training keeps no extra graph.
  */
 import { DTypeError, ShapeError, Tensor, sameShape, type GradNode } from './tensor.js';
+import { InvalidTypeError } from '../errors.js';
 
 let recording = true;
 /** Number of `grad` transforms currently tracing a function. */
@@ -215,7 +216,7 @@ export function treeMap<T extends Tree>(t: T, fn: (x: Tensor, i: number) => Tens
 
 /** Makes a traced leaf that shares `x`'s data; if `x` is itself traced, the leaf is linked so outer gradients flow. */
 function traceInput(x: Tensor): Tensor {
-  if (!(x instanceof Tensor)) throw new TypeError('grad: arguments to differentiate must be Tensors');
+  if (!(x instanceof Tensor)) throw new InvalidTypeError('grad: arguments to differentiate must be Tensors');
   const leaf = new Tensor(x.data, x.shape, true);
   if (x.requiresGrad && recording) {
     leaf.node = { op: 'identity', inputs: [x], vjp: (g) => [g] };
@@ -257,13 +258,13 @@ export function valueAndGrad<P extends Tree, A extends unknown[]>(f: (params: P,
       traced = leavesIn.map(traceInput);
       const out = f(treeUnflatten(params, traced), ...rest);
       if (opts.hasAux) {
-        if (!Array.isArray(out) || out.length !== 2) throw new TypeError('valueAndGrad(hasAux): f must return [value, aux]');
+        if (!Array.isArray(out) || out.length !== 2) throw new InvalidTypeError('valueAndGrad(hasAux): f must return [value, aux]');
         value = out[0] as Tensor;
         aux = out[1];
       } else value = out as Tensor;
       if (!(value instanceof Tensor)) {
         const got = value === null ? 'null' : typeof value === 'number' ? `the plain number ${String(value)}` : typeof value;
-        throw new TypeError(`grad: f must return a Tensor computed from its arguments, got ${got} (a plain number carries no graph to differentiate)`);
+        throw new InvalidTypeError(`grad: f must return a Tensor computed from its arguments, got ${got} (a plain number carries no graph to differentiate)`);
       }
       if (value.size !== 1) throw new ShapeError(`valueAndGrad: f must return one element, got shape [${value.shape}]`);
     } finally {

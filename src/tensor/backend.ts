@@ -1,6 +1,7 @@
 /** Compute backends: the kernel interface, the pure-TS reference backend and automatic selection. */
 import type { ImageKernels } from './imageTypes.js';
 import type { TypedArray } from './tensor.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /** Unary elementwise kernels a backend may accelerate. Codes are shared with the native addon. */
 export const UNARY_OPS = [
@@ -124,7 +125,7 @@ function unaryGradJs(op: GradOp, x: TypedArray, y: TypedArray | null, g: TypedAr
         out[i] = g[i] * s * (1 + v * (1 - s));
       }
       return;
-    default: throw new RangeError(`unaryGrad: op '${String(op)}' has no fused backward`);
+    default: throw new InvalidArgumentError(`unaryGrad: op '${String(op)}' has no fused backward`);
   }
 }
 
@@ -153,7 +154,7 @@ function binaryRowJs(op: BinaryOp, a: TypedArray, b: TypedArray, out: TypedArray
 function binaryJs(op: BinaryOp, a: TypedArray, b: TypedArray, out: TypedArray): void {
   const n = a.length;
   if (b.length > 1 && b.length < n) {
-    if (n % b.length !== 0) throw new RangeError(`binary ${op}: b has length ${b.length}, which is neither 1, ≥ a.length (${n}) nor a divisor of it`);
+    if (n % b.length !== 0) throw new InvalidArgumentError(`binary ${op}: b has length ${b.length}, which is neither 1, ≥ a.length (${n}) nor a divisor of it`);
     binaryRowJs(op, a, b, out);
     return;
   }

@@ -6,6 +6,7 @@ import { getBackend, jsBackend, setBackend, type Backend } from './backend.js';
 import { loadNativeBackend } from './native.js';
 import { setNativeRandom } from './randomHook.js';
 import type { DType, TypedArray } from './tensor.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /** What {@link backendInfo} reports. */
 export interface BackendInfo {
@@ -131,7 +132,7 @@ function fill(a: TypedArray, seed: number): void {
  */
 export function measureGemmGflops(m: number, n: number, k: number, dtype: DType = 'float32', seconds = 0.5, backend: Backend = getBackend()): number {
   for (const [name, v] of [['m', m], ['n', n], ['k', k]] as const) {
-    if (!Number.isInteger(v) || v <= 0) throw new RangeError(`measureGemmGflops: ${name} must be a positive integer, got ${v}`);
+    if (!Number.isInteger(v) || v <= 0) throw new InvalidArgumentError(`measureGemmGflops: ${name} must be a positive integer, got ${v}`);
   }
   const Ctor = dtype === 'float64' ? Float64Array : Float32Array;
   const a = new Ctor(m * k), b = new Ctor(k * n), c = new Ctor(m * n);

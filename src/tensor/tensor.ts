@@ -1,5 +1,7 @@
 /** The Tensor type: a dense, contiguous, row-major array of float32 or float64 with an optional autodiff node. */
 
+import { InvalidArgumentError, EbmError, type EbmErrorCode } from '../errors.js';
+
 /** Element type of a tensor. `float32` is the default; `float64` is for gradient checks and long accumulations. */
 export type DType = 'float32' | 'float64';
 
@@ -93,12 +95,14 @@ export class Tensor {
 }
 
 /** Thrown when shapes do not fit an op; the message names the op and both shapes. */
-export class ShapeError extends Error {
+export class ShapeError extends EbmError {
+  readonly code: EbmErrorCode = 'SHAPE';
   override name = 'ShapeError';
 }
 
 /** Thrown when dtypes of the inputs of an op differ. */
-export class DTypeError extends Error {
+export class DTypeError extends EbmError {
+  readonly code: EbmErrorCode = 'DTYPE';
   override name = 'DTypeError';
 }
 
@@ -232,7 +236,7 @@ export function arange(start: number, stop?: number, step = 1, dtype: DType = 'f
     stop = start;
     start = 0;
   }
-  if (step === 0) throw new RangeError('arange: step must be non-zero');
+  if (step === 0) throw new InvalidArgumentError('arange: step must be non-zero');
   const n = Math.max(0, Math.ceil((stop - start) / step));
   const data = allocate(dtype, n);
   for (let i = 0; i < n; i++) data[i] = start + i * step;

@@ -8,9 +8,10 @@ import { ShapeError, Tensor, allocate, sameShape } from './tensor.js';
 import { mul } from './ops/elementwise.js';
 import { addN, reshape, stack } from './ops/shape.js';
 import { sum } from './ops/reduce.js';
+import { InvalidTypeError } from '../errors.js';
 
 function checkTangent(name: string, x: Tensor, v: Tensor): void {
-  if (!(v instanceof Tensor)) throw new TypeError(`${name}: the tangent must be a Tensor`);
+  if (!(v instanceof Tensor)) throw new InvalidTypeError(`${name}: the tangent must be a Tensor`);
   if (!sameShape(x.shape, v.shape)) throw new ShapeError(`${name}: tangent shape [${v.shape}] differs from input [${x.shape}]`);
 }
 
@@ -56,9 +57,9 @@ export function hvp(f: (x: Tensor) => Tensor, x: Tensor, v: Tensor): Tensor {
  * @example jacobian((x) => T.mul(x, x), tensor([1, 2])) // [[2, 0], [0, 4]]
  */
 export function jacobian(f: (x: Tensor) => Tensor, x: Tensor): Tensor {
-  if (!(x instanceof Tensor)) throw new TypeError('jacobian: x must be a Tensor');
+  if (!(x instanceof Tensor)) throw new InvalidTypeError('jacobian: x must be a Tensor');
   const [y, pull] = vjp(f, x);
-  if (!(y instanceof Tensor)) throw new TypeError('jacobian: f must return a Tensor');
+  if (!(y instanceof Tensor)) throw new InvalidTypeError('jacobian: f must return a Tensor');
   const rows: Tensor[] = [];
   for (let i = 0; i < y.size; i++) rows.push(pull(basis(y, i)));
   if (rows.length === 0) return zerosOf(new Tensor(allocate(x.dtype, 0), [...y.shape, ...x.shape]));
@@ -82,13 +83,13 @@ export function hessian(f: (x: Tensor) => Tensor, x: Tensor): Tensor {
  * @example hessianTrace((x) => T.sum(T.square(x), 1), x) // = 2·d for every row
  */
 export function hessianTrace(energy: (x: Tensor) => Tensor, x: Tensor): Tensor {
-  if (!(x instanceof Tensor)) throw new TypeError('hessianTrace: x must be a Tensor');
+  if (!(x instanceof Tensor)) throw new InvalidTypeError('hessianTrace: x must be a Tensor');
   if (x.ndim < 1 || x.shape[0] < 1) throw new ShapeError(`hessianTrace: x must be [n, …] with n ≥ 1, got [${x.shape}]`);
   const n = x.shape[0];
   const d = x.size / n;
   const total = (y: Tensor): Tensor => {
     const e = energy(y);
-    if (!(e instanceof Tensor)) throw new TypeError('hessianTrace: energy must return a Tensor');
+    if (!(e instanceof Tensor)) throw new InvalidTypeError('hessianTrace: energy must return a Tensor');
     if (e.size !== n) throw new ShapeError(`hessianTrace: energy must return one value per sample ([${n}]), got [${e.shape}]`);
     return sum(e);
   };

@@ -95,7 +95,7 @@ describe('anomaly scorers on planted anomalies', () => {
 
   it('RBM free energy on binary data: AUROC > 0.9', () => {
     const tr = binary(key(5), 400, 0), te = binary(key(6), 200, 50);
-    const det = new AnomalyDetector(rbmScorer({ nHidden: 8 }, { epochs: 30, learningRate: 0.1, batchSize: 20 }), { contamination: 0.02 }).fit(tr.x, key(7));
+    const det = new AnomalyDetector(rbmScorer({ nHidden: 8 }, { epochs: 30, lr: 0.1, batchSize: 20 }), { contamination: 0.02 }).fit(tr.x, key(7));
     const m = det.evaluate(te.x, te.y);
     expect(m.auroc).toBeGreaterThan(0.9);
     expect(m.auprc).toBeGreaterThan(0.7); // chance level is 50/250 = 0.2

@@ -11,6 +11,7 @@ import { loadCsv } from '../../src/io/csv.js';
 import { decodeSafetensors } from '../../src/io/safetensors.js';
 import { jemConfig, jemFromFile, jemModelPredict } from '../../src/models/jem/index.js';
 import { ebm, expectUsageError, tempDir } from './helpers.js';
+import { InvalidArgumentError } from '../../src/errors.js';
 
 const CLASSES = [2, 5, 9];
 const CENTRES = [[2, 0, 0, 0], [0, 2, 0, 0], [0, 0, 2, 0]];
@@ -118,7 +119,7 @@ describe('ebm train jem on a labelled CSV', () => {
     writeFileSync(wrongLabel, 'a,b,cls,c,d\n1,2,4,3,4\n');
     expectUsageError(await ebm('eval', model, '--data', wrongLabel), /label 4 .* not one of the model's classes/);
     expectUsageError(await ebm('train', 'jem', '--data', train, '--label-column', 'cls', '--px', '-1', '--out', join(dir, 'x.safetensors')), /--px must be ≥ 0/);
-    expect(() => jemConfig({ dim: 2, classes: [1] })).toThrow(RangeError);
+    expect(() => jemConfig({ dim: 2, classes: [1] })).toThrow(InvalidArgumentError);
   });
 });
 

@@ -52,8 +52,8 @@ describe('ebm sample --energy', () => {
   it('hmc, pt, ula and annealed run with their own diagnostics; .npy output; human output', async () => {
     const dir = tempDir('ebm-energy-');
     const h = json(await ebm('sample', '--energy', 'banana', '--sampler', 'hmc', '--chains', '4', '--steps', '300', '--step-size', '0.15',
-      '--sampler-options', '{"numSteps":5}', '--out', join(dir, 'b.npy'), '--json'));
-    expect(h.samplerOptions).toEqual({ numSteps: 5, stepSize: 0.15 });
+      '--sampler-options', '{"leapfrogSteps":5}', '--out', join(dir, 'b.npy'), '--json'));
+    expect(h.samplerOptions).toEqual({ leapfrogSteps: 5, stepSize: 0.15 });
     expect(h.acceptance).toBeGreaterThan(0);
     expect(decodeNpy(readFileSync(join(dir, 'b.npy'))).shape).toEqual([150 * 4, 2]);
     const pt = json(await ebm('sample', '--energy', 'gmm', '--params', '{"means":[[-3,0],[3,0]],"std":0.7}', '--sampler', 'pt',

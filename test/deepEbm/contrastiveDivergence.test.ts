@@ -85,7 +85,7 @@ describe('contrastiveDivergence', () => {
   });
 
   it('persistent chains continue from the previous end points', () => {
-    const cd = contrastiveDivergence<Lin>({ energy: linear, sampler: (E) => ula(E, { stepSize: 0.01 }), steps: 2, negatives: 'persistent', negativeCount: 16 });
+    const cd = contrastiveDivergence<Lin>({ energy: linear, sampler: (E) => ula(E, { stepSize: 0.01 }), steps: 2, negatives: 'persistent', chains: 16 });
     const p = { w: tensor([0.1, 0.1]) };
     const data = normal(key(11), [16, 2]);
     const s0 = cd.initState(key(12), p, data);
@@ -181,7 +181,7 @@ describe("contrastiveDivergence with negatives: 'tempered'", () => {
     const C = 200;
     const temps = geometricTemperatures(40, 8);
     const cd = contrastiveDivergence<Lin>({
-      energy: () => target, steps: 5, negatives: 'tempered', negativeCount: C,
+      energy: () => target, steps: 5, negatives: 'tempered', chains: C,
       tempering: { temperatures: temps, stepSize: 0.3, local: 'mala' },
       reinitFrom: { kind: 'normal', mean: -5, std: 1 },
     });
@@ -202,7 +202,7 @@ describe("contrastiveDivergence with negatives: 'tempered'", () => {
     // The same budget of plain MALA from the buffer never leaves the minor mode.
     const { mala } = await import('../../src/samplers/index.js');
     const plain = contrastiveDivergence<Lin>({
-      energy: () => target, sampler: (E) => mala(E, { stepSize: 0.3 }), steps: 5, negatives: 'persistent', negativeCount: C,
+      energy: () => target, sampler: (E) => mala(E, { stepSize: 0.3 }), steps: 5, negatives: 'persistent', chains: C,
       reinitFrom: { kind: 'normal', mean: -5, std: 1 },
     });
     let sp = plain.initState(key(5), p, batch);

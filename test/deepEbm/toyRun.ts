@@ -28,7 +28,7 @@ export function runToy(o: ToyRun): ReturnType<typeof evaluate2d> {
   const b = toy.bounds!;
   const cd = contrastiveDivergence({
     energy: (p: Record<string, Tensor>) => deepEbmEnergy(p, cfg),
-    steps: o.mcmcSteps, negatives: 'tempered', negativeCount: 128,
+    steps: o.mcmcSteps, negatives: 'tempered', chains: 128,
     tempering: { temperatures: geometricTemperatures(o.tMax, o.temps), stepSize: o.stepSize, local: 'mala', box: [-20, 20] },
     reinitFrom: { kind: 'uniform', low: [b[0], b[2]], high: [b[1], b[3]] },
   });

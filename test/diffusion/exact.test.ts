@@ -25,9 +25,9 @@ const exactScore = (sde: SDE): BoundScore => (x: Tensor, t: number) => marginal(
 describe('reverse-time samplers with the exact marginal score reach the target (MMD² within the exact-vs-exact null)', () => {
   for (const sde of [vpSDE(), veSDE({ sigmaMax: 10 }), subVpSDE()]) {
     const algs = [
-      eulerMaruyama(sde, exactScore(sde), { nSteps: 200 }),
-      predictorCorrector(sde, exactScore(sde), { nSteps: 100, snr: 0.16 }),
-      probabilityFlow(sde, exactScore(sde), { nSteps: 100 }),
+      eulerMaruyama(sde, exactScore(sde), { steps: 200 }),
+      predictorCorrector(sde, exactScore(sde), { steps: 100, snr: 0.16 }),
+      probabilityFlow(sde, exactScore(sde), { steps: 100 }),
       probabilityFlow(sde, exactScore(sde), { method: 'rk45', rtol: 1e-4, atol: 1e-4 }),
     ];
     for (const alg of algs) {
@@ -42,13 +42,13 @@ describe('reverse-time samplers with the exact marginal score reach the target (
   it('negative control: a score for the wrong target (shifted by 0.5) fails the same threshold', () => {
     const sde = vpSDE();
     const shifted: BoundScore = (x, t) => marginal(sde, t).score(add(x, -0.5 * sde.meanCoef(t)));
-    const x = generate(eulerMaruyama(sde, shifted, { nSteps: 200 }), key(7), sde.priorSample(key(8), [n, 2], 'float64'));
+    const x = generate(eulerMaruyama(sde, shifted, { steps: 200 }), key(7), sde.priorSample(key(8), [n, 2], 'float64'));
     expect(mmd(x, truth, bw)).toBeGreaterThan(threshold);
   });
 
-  it('kernels follow the sampler contract: deterministic given the key, run by the shared driver, done after nSteps', () => {
+  it('kernels follow the sampler contract: deterministic given the key, run by the shared driver, done after steps', () => {
     const sde = vpSDE();
-    const alg = eulerMaruyama(sde, exactScore(sde), { nSteps: 20 });
+    const alg = eulerMaruyama(sde, exactScore(sde), { steps: 20 });
     const x0 = sde.priorSample(key(1), [16, 2], 'float64');
     const a = generate(alg, key(3), x0);
     const b = generate(alg, key(3), x0);
@@ -102,7 +102,7 @@ describe('predictor–corrector on a coarse grid (VP, sub-VP: β_max·Δt ≥ 1)
   const n = 1000;
   for (const sde of [vpSDE(), subVpSDE()]) {
     it(`${sde.description}: 10 steps stay finite with a positive corrector step and sample N(μ, 0.7²I)`, () => {
-      const alg = predictorCorrector(sde, (x, t) => marginal(sde, t, gauss).score(x), { nSteps: 10, snr: 0.16 });
+      const alg = predictorCorrector(sde, (x, t) => marginal(sde, t, gauss).score(x), { steps: 10, snr: 0.16 });
       const res = sample(alg, { key: key(11), init: sde.priorSample(key(12), [n, 2], 'float64'), steps: 10 });
       expect(res.finalState.done).toBe(true);
       expect(res.infos).toHaveLength(10);

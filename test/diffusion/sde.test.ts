@@ -55,8 +55,8 @@ describe('ODE integrators', () => {
     expect(Math.abs(r.y[0] - exact)).toBeLessThan(1e-7);
     const back = integrate(f, r.y, 2, 0, { rtol: 1e-8, atol: 1e-10 });
     expect(back.y[0]).toBeCloseTo(1, 6);
-    const e1 = Math.abs(integrate(f, Float64Array.of(1), 0, 2, { method: 'heun', nSteps: 50 }).y[0] - exact);
-    const e2 = Math.abs(integrate(f, Float64Array.of(1), 0, 2, { method: 'heun', nSteps: 100 }).y[0] - exact);
+    const e1 = Math.abs(integrate(f, Float64Array.of(1), 0, 2, { method: 'heun', steps: 50 }).y[0] - exact);
+    const e2 = Math.abs(integrate(f, Float64Array.of(1), 0, 2, { method: 'heun', steps: 100 }).y[0] - exact);
     expect(e1 / e2).toBeGreaterThan(3.5);
     expect(e1 / e2).toBeLessThan(4.5);
   });

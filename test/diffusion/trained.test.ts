@@ -43,7 +43,7 @@ describe('a time-conditioned MLP trained by continuous DSM on a 2-D mixture', ()
       // "Comparable to the true sampler's own MMD": the bound is the exact-vs-exact null mean + 4 null sd, plus a fixed
       // slack of 0.01 for the learned model's bias (a 0.5 shift of the whole target gives MMD² ≈ 0.1, ten times more).
       const bound = nullMean + 4 * nullSd + 0.01;
-      for (const alg of [eulerMaruyama(sde, score, { nSteps: 100 }), predictorCorrector(sde, score, { nSteps: 100 }), probabilityFlow(sde, score, { nSteps: 50 })]) {
+      for (const alg of [eulerMaruyama(sde, score, { steps: 100 }), predictorCorrector(sde, score, { steps: 100 }), probabilityFlow(sde, score, { steps: 50 })]) {
         const x = generate(alg, key(7), sde.priorSample(key(8), [n, 2]));
         const v = mmd(x, truth, bw);
         expect(v).toBeLessThan(bound);

@@ -9,7 +9,7 @@ import { sgd } from '../../src/optim/index.js';
 describe('minimiseEnergy', () => {
   const g = gaussian({ mean: [1, -2], cov: [[1, 0.5], [0.5, 2]] });
   it.each(['adam', 'gd'] as const)('%s finds the Gaussian mode from many starts at once', (optimizer) => {
-    const r = minimiseEnergy(g, normal(key(1), [8, 2], { std: 3 }), { optimizer, learningRate: optimizer === 'gd' ? 0.3 : 0.05, steps: 3000, tol: 1e-7 });
+    const r = minimiseEnergy(g, normal(key(1), [8, 2], { std: 3 }), { optimizer, lr: optimizer === 'gd' ? 0.3 : 0.05, steps: 3000, tol: 1e-7 });
     expect(r.converged).toBe(true);
     for (let i = 0; i < 8; i++) {
       expect(r.x.data[2 * i]).toBeCloseTo(1, 3);
@@ -22,14 +22,14 @@ describe('minimiseEnergy', () => {
     expect(r.x.data[0]).toBeCloseTo(1, 3);
   });
   it('box projection: the constrained minimum sits on the boundary (KKT)', () => {
-    const r = minimiseEnergy(g, tensor([[0, 0]]), { projection: projectBox(-1, 0.5), steps: 3000, learningRate: 0.02 });
+    const r = minimiseEnergy(g, tensor([[0, 0]]), { projection: projectBox(-1, 0.5), steps: 3000, lr: 0.02 });
     expect(r.x.data[0]).toBeCloseTo(0.5, 3);
     expect(r.x.data[1]).toBeCloseTo(-1, 3);
   });
   it('simplex projection: minimum of ‖x − c‖² over the simplex is the projection of c', () => {
     const c = tensor([[0.9, 0.6, -0.2]]);
     const E: Energy = { dim: 3, energy: (x) => sum(square(sub(x, c)), 1) };
-    const r = minimiseEnergy(E, tensor([[1 / 3, 1 / 3, 1 / 3]]), { optimizer: 'gd', projection: projectSimplex(), steps: 3000, learningRate: 0.1 });
+    const r = minimiseEnergy(E, tensor([[1 / 3, 1 / 3, 1 / 3]]), { optimizer: 'gd', projection: projectSimplex(), steps: 3000, lr: 0.1 });
     // Projection of (0.9, 0.6, −0.2): θ = (1.5 − 1)/2 = 0.25 → (0.65, 0.35, 0).
     expect(r.x.data[0]).toBeCloseTo(0.65, 3);
     expect(r.x.data[1]).toBeCloseTo(0.35, 3);

@@ -5,6 +5,7 @@ import { DataError } from '../../src/io/errors.js';
 import { decodeSafetensors, encodeSafetensors, loadSafetensors, saveSafetensors } from '../../src/io/safetensors.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import { hasPython, py, tempDir } from './helpers.js';
+import { InvalidTypeError } from '../../src/errors.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -141,7 +142,7 @@ describe('safetensors 8-bit floats (read-only, widened to float32)', () => {
     expect(Array.from(t.data)).toEqual([1, -1, 57344, 2 ** -16, 2 ** -15, NaN, Infinity, -Infinity]);
   });
   it('writing F8 is refused', () => {
-    expect(() => encodeSafetensors({ a: { dtype: 'F8_E4M3', shape: [1], data: [1] } })).toThrow(TypeError);
+    expect(() => encodeSafetensors({ a: { dtype: 'F8_E4M3', shape: [1], data: [1] } })).toThrow(InvalidTypeError);
   });
 });
 

@@ -8,6 +8,7 @@ import { key, normal, split } from '../../src/random/index.js';
 import {
   denoisingScoreMatching, denoisingScoreMatchingWithNoise, slicedScoreMatching, slicedScoreMatchingWithProbes,
 } from '../../src/losses/index.js';
+import { InvalidArgumentError } from '../../src/errors.js';
 
 // A small non-quadratic energy E(x) = Σ tanh(xW)·a + ½‖x‖², x [n, 2].
 type Params = { W: Tensor; a: Tensor };
@@ -56,7 +57,7 @@ describe('denoising score matching with the noise given and σ² weighting', () 
     const lib = denoisingScoreMatchingWithNoise({ energy }, { sigma });
     expect(() => lib(params, x, normal(k4, [31, 2]))).toThrow(ShapeError);
     expect(() => lib(params, x, normal(k4, x.shape, { dtype: 'float64' }))).toThrow(DTypeError);
-    expect(() => denoisingScoreMatching({ energy }, { sigma, weighting: 'sigma' as never })).toThrow(RangeError);
+    expect(() => denoisingScoreMatching({ energy }, { sigma, weighting: 'sigma' as never })).toThrow(InvalidArgumentError);
   });
 });
 

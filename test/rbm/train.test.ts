@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  RBM, BernoulliRBM, GaussianBernoulliRBM, SoftmaxRBM, NotFittedError, cdStep, createRBM, exactLogZ, initCDState,
+  RBM, BernoulliRBM, GaussianBernoulliRBM, SoftmaxRBM, NotFittedError, cdStep, createRBM, exactLogZ, initRbmCdState,
   oneHotCategories, cloneParams,
 } from '../../src/models/rbm/index.js';
 import { averageLogLikelihood, reconstructionError } from '../../src/models/rbm/metrics.js';
@@ -20,7 +20,7 @@ function basData(D: number, minRows: number): { X: Tensor; P: Tensor } {
 describe('RBM training', () => {
   it('resample (dynamic binarisation): binary data train identically, grey data are redrawn, other units are refused', () => {
     const { X } = basData(3, 60);
-    const opts = { epochs: 3, batchSize: 20, learningRate: 0.1, momentum: 0.5 };
+    const opts = { epochs: 3, batchSize: 20, lr: 0.1, momentum: 0.5 };
     const a = new BernoulliRBM({ nHidden: 4, key: 2 }).fit(X, opts);
     const b = new BernoulliRBM({ nHidden: 4, key: 2 }).fit(X, { ...opts, resample: true });
     // Bernoulli(0) and Bernoulli(1) are deterministic, so 0/1 data must give bit-identical parameters.
@@ -39,7 +39,7 @@ describe('RBM training', () => {
   it('PCD beats CD-1 on exact log-likelihood of 3×3 bars-and-stripes (12 hidden units)', () => {
     // Checked over seeds 1–4 while writing: CD-1 ≈ −3.12…−3.27, PCD ≈ −2.82…−2.89 nats (optimum −log 14 = −2.64).
     const { X, P } = basData(3, 200);
-    const opts = { epochs: 150, batchSize: 20, learningRate: { kind: 'linear', initial: 0.2, final: 0, epochs: 150 } as const, momentum: 0.5, nChains: 100 };
+    const opts = { epochs: 150, batchSize: 20, lr: { kind: 'linear', initial: 0.2, final: 0, epochs: 150 } as const, momentum: 0.5, chains: 100 };
     const cd = new BernoulliRBM({ nHidden: 12, key: 1, weightScale: 0.1 }).fit(X, opts);
     const pcd = new BernoulliRBM({ nHidden: 12, key: 1, weightScale: 0.1 }).fit(X, { ...opts, persistent: true });
     const llCd = averageLogLikelihood(cd.params!, P, exactLogZ(cd.params!)).mean;
@@ -59,9 +59,9 @@ describe('RBM training', () => {
     const X = new Tensor(x, [n, nv]);
     for (const learnSigma of [false, true]) {
       const rbm = new GaussianBernoulliRBM({ nHidden: 8, key: 3 });
-      rbm.partialFit(X, { learningRate: 0.0, batchSize: 50 });
+      rbm.partialFit(X, { lr: 0.0, batchSize: 50 });
       const before = reconstructionError(rbm.params!, X);
-      rbm.fit(X, { epochs: 30, batchSize: 50, learningRate: 0.1, momentum: 0.5, learnSigma, sigmaMin: 0.2, sigmaMax: 3 });
+      rbm.fit(X, { epochs: 30, batchSize: 50, lr: 0.1, momentum: 0.5, learnSigma, sigmaMin: 0.2, sigmaMax: 3 });
       const after = reconstructionError(rbm.params!, X);
       expect(after).toBeLessThan(0.5 * before);
       const s = rbm.sigma!.data;
@@ -78,10 +78,10 @@ describe('RBM training', () => {
     const rows = Array.from({ length: n }, (_, r) => Array.from({ length: G }, (_, g) => (noise[r * G + g] < 0.1 ? alt[r * G + g] : (lab[r] ? g % K : (g + 1) % K))));
     const X = oneHotCategories(rows, K);
     const rbm = new SoftmaxRBM({ nHidden: 4, categories: K, key: 4 });
-    rbm.partialFit(X, { learningRate: 0, batchSize: 30 });
+    rbm.partialFit(X, { lr: 0, batchSize: 30 });
     const before = reconstructionError(rbm.params!, X);
     const llBefore = averageLogLikelihood(rbm.params!, X, exactLogZ(rbm.params!)).mean;
-    rbm.fit(X, { epochs: 40, batchSize: 30, learningRate: 0.1, momentum: 0.5 });
+    rbm.fit(X, { epochs: 40, batchSize: 30, lr: 0.1, momentum: 0.5 });
     expect(reconstructionError(rbm.params!, X)).toBeLessThan(0.7 * before);
     expect(averageLogLikelihood(rbm.params!, X, exactLogZ(rbm.params!)).mean).toBeGreaterThan(llBefore + 0.5);
     const s = rbm.sample(key(5), 50, 20);
@@ -127,8 +127,8 @@ describe('RBM training', () => {
     const { X } = basData(3, 28);
     const p0 = createRBM({ nVisible: 9, nHidden: 6, key: key(8), weightScale: 0.1 });
     const snapshot = Array.from(p0.W.data);
-    const opts = { learningRate: 0.1, k: 2, momentum: 0.5, weightDecay: 1e-3, l1: 1e-4, persistent: true, sparsityTarget: 0.2 };
-    let { params, state } = cdStep(p0, X, foldIn(key(9), 0), initCDState(), opts);
+    const opts = { lr: 0.1, k: 2, momentum: 0.5, weightDecay: 1e-3, l1: 1e-4, persistent: true, sparsityTarget: 0.2 };
+    let { params, state } = cdStep(p0, X, foldIn(key(9), 0), initRbmCdState(), opts);
     expect(Array.from(p0.W.data)).toEqual(snapshot);
     expect(state.step).toBe(1);
     expect(state.velocity).not.toBeNull();
@@ -142,14 +142,14 @@ describe('RBM training', () => {
     expect(r1.metrics.step).toBe(2);
     // In place: mutates the given objects.
     ({ params, state } = cdStep(params, X, foldIn(key(9), 2), state, { ...opts, inPlace: true }));
-    expect(() => cdStep(params, X, key(0), state, { learningRate: -1 })).toThrow(/learningRate/);
-    expect(() => cdStep(params, X, key(0), state, { learningRate: 0.1, k: 0 })).toThrow(/k must be/);
+    expect(() => cdStep(params, X, key(0), state, { lr: -1 })).toThrow(/lr/);
+    expect(() => cdStep(params, X, key(0), state, { lr: 0.1, k: 0 })).toThrow(/k must be/);
   });
 
   it('CD-1 without momentum: the update equals the formula ΔW = lr (v0ᵀP0/B − v1ᵀP1/B) up to sampling — zero lr leaves params unchanged', () => {
     const { X } = basData(3, 14);
     const p = createRBM({ nVisible: 9, nHidden: 4, key: key(11) });
-    const { params } = cdStep(p, X, key(12), initCDState(), { learningRate: 0 });
+    const { params } = cdStep(p, X, key(12), initRbmCdState(), { lr: 0 });
     expect(Array.from(params.W.data)).toEqual(Array.from(p.W.data));
     expect(Array.from(params.b.data)).toEqual(Array.from(p.b.data));
   });

@@ -9,6 +9,7 @@ import {
   loadRbmCf, predictDistribution, predictRatings, rmse, saveRbmCf, syncFactoredWeights, trainRbmCf, userFreeEnergy,
   visibleBias, zeroGradients, type CfSideInfo, type RbmCfParams,
 } from '../../src/models/rbmCf/index.js';
+import { InvalidArgumentError } from '../../src/errors.js';
 
 const K = 3, F = 3, I = 4, Du = 2, Di = 2;
 
@@ -77,7 +78,7 @@ describe('conditional / factored RBM-CF with side features', () => {
       const e = predictRatings(p, known, { user: [0], item: [2] }, side)[0];
       expect(e).toBeCloseTo((w[0] * 1 + w[1] * 2 + w[2] * 3) / z, 12);
       // the model refuses to predict without what it conditions on
-      expect(() => predictRatings(p, known, { user: [0], item: [2] }, { ...side, implicit: undefined })).toThrow(RangeError);
+      expect(() => predictRatings(p, known, { user: [0], item: [2] }, { ...side, implicit: undefined })).toThrow(InvalidArgumentError);
     });
   }
 
@@ -149,7 +150,7 @@ describe('conditional / factored RBM-CF with side features', () => {
     expect(Array.from(a.params.W)).toEqual(Array.from(b.params.W));
     expect(Array.from(a.params.G!)).toEqual(Array.from(b.params.G!));
     expect(Array.from(a.params.W)).not.toEqual(Array.from(p.W));
-    expect(() => trainRbmCf(p, r, key(1), { epochs: 1 })).toThrow(RangeError); // side info missing
+    expect(() => trainRbmCf(p, r, key(1), { epochs: 1 })).toThrow(InvalidArgumentError); // side info missing
   });
 
   it('planted signal: user and item features that carry the class lower RMSE for cold users and items (3 seeds, margins 0.3 users / 0.15 items)', () => {
@@ -201,7 +202,7 @@ describe('conditional / factored RBM-CF with side features', () => {
     const r = implicitFeedback(a, b);
     expect(Array.from(r.start)).toEqual([0, 2, 3, 4]);
     expect(Array.from(r.item)).toEqual([1, 2, 0, 3]);
-    expect(() => implicitFeedback(a, { ...b, nItems: 5 })).toThrow(RangeError);
+    expect(() => implicitFeedback(a, { ...b, nItems: 5 })).toThrow(InvalidArgumentError);
   });
 
   it('blend: recovers exact weights on noiseless linear data; clips; rejects bad input', () => {
@@ -212,8 +213,8 @@ describe('conditional / factored RBM-CF with side features', () => {
     expect(bl.weights[0]).toBeCloseTo(0.3, 6);
     expect(bl.weights[1]).toBeCloseTo(0.9, 6);
     expect(applyBlend({ ...bl, lo: 0, hi: 1 }, [[100], [100]])[0]).toBe(1);
-    expect(() => fitBlend([p1], y.subarray(1))).toThrow(RangeError);
-    expect(() => fitBlend([Float64Array.from([NaN])], [1])).toThrow(RangeError);
+    expect(() => fitBlend([p1], y.subarray(1))).toThrow(InvalidArgumentError);
+    expect(() => fitBlend([Float64Array.from([NaN])], [1])).toThrow(InvalidArgumentError);
   });
 
   it('saves and loads a factored conditional model with features; predictions agree', async () => {
@@ -229,6 +230,6 @@ describe('conditional / factored RBM-CF with side features', () => {
     const q = { user: [0, 1], item: [3, 0] };
     const known = { ...r, user: r.user.subarray(0, 2), item: r.item.subarray(0, 2), rating: r.rating.subarray(0, 2) };
     expect(Array.from(predictRatings(back.params, known, q, back.side))).toEqual(Array.from(predictRatings(p, known, q, back.side)));
-    await expect(saveRbmCf(path, p, r)).rejects.toThrow(RangeError); // features missing
+    await expect(saveRbmCf(path, p, r)).rejects.toThrow(InvalidArgumentError); // features missing
   });
 });

@@ -13,8 +13,8 @@ type Alg = SamplingAlgorithm<unknown, BaseInfo, unknown>;
 const table: [string, Alg, () => unknown][] = [
   ['ula', ula(E, { stepSize: 0.1 }) as Alg, () => normal(key(9), [8, 2])],
   ['mala', mala(E, { stepSize: 0.1 }) as Alg, () => normal(key(9), [8, 2])],
-  ['hmc', hmc(E, { stepSize: 0.1, numSteps: 3 }) as Alg, () => normal(key(9), [8, 2])],
-  ['annealed', annealedLangevin((s) => E.smoothed!(s), { sigmas: [2, 1, 0.5], stepsPerLevel: 3, eps: 0.05 }) as Alg, () => normal(key(9), [8, 2])],
+  ['hmc', hmc(E, { stepSize: 0.1, leapfrogSteps: 3 }) as Alg, () => normal(key(9), [8, 2])],
+  ['annealed', annealedLangevin((s) => E.smoothed!(s), { sigmas: [2, 1, 0.5], stepsPerLevel: 3, stepSize: 0.05 }) as Alg, () => normal(key(9), [8, 2])],
   ['annealed (score family)', annealedLangevin({ score: (s) => (x) => E.smoothed!(s).score(x) }, { sigmas: [2, 1, 0.5], stepsPerLevel: 3, stepSize: 0.05 }) as Alg,
     () => normal(key(9), [8, 2])],
   ['annealed (snr rule)', annealedLangevin({ energy: (s) => E.smoothed!(s) }, { sigmas: [2, 1, 0.5], stepsPerLevel: 1, snr: 0.16 }) as Alg, () => normal(key(9), [8, 2])],
@@ -63,7 +63,7 @@ describe('divergence', () => {
     for (const v of res.samples.data) expect(Number.isFinite(v)).toBe(true);
   });
   it('MALA and HMC reject non-finite proposals, flag them, and never carry NaN', () => {
-    for (const alg of [mala(quartic, { stepSize: 1 }), hmc(quartic, { stepSize: 1, numSteps: 3 })] as Alg[]) {
+    for (const alg of [mala(quartic, { stepSize: 1 }), hmc(quartic, { stepSize: 1, leapfrogSteps: 3 })] as Alg[]) {
       const res = sample(alg, { key: key(4), init: tensor([[3000], [0.5]]), steps: 20 });
       expect(res.divergences).toBeGreaterThan(0);
       for (const v of res.samples.data) expect(Number.isFinite(v)).toBe(true);
@@ -87,7 +87,7 @@ describe('ULA modes and safeguards', () => {
     expect(Array.from(s3.position.data)).not.toEqual(Array.from(s1.position.data));
   });
   it('box: ULA clamps into the box, MALA and HMC stay inside it', () => {
-    for (const alg of [ula(E, { stepSize: 0.5, box: [-0.5, 0.5] }), mala(E, { stepSize: 0.5, box: [-0.5, 0.5] }), hmc(E, { stepSize: 0.3, numSteps: 3, box: [-0.5, 0.5] })] as Alg[]) {
+    for (const alg of [ula(E, { stepSize: 0.5, box: [-0.5, 0.5] }), mala(E, { stepSize: 0.5, box: [-0.5, 0.5] }), hmc(E, { stepSize: 0.3, leapfrogSteps: 3, box: [-0.5, 0.5] })] as Alg[]) {
       const res = sample(alg, { key: key(7), init: zeros([16, 2]), steps: 50 });
       for (const v of res.samples.data) expect(Math.abs(v)).toBeLessThanOrEqual(0.5);
     }
@@ -104,7 +104,7 @@ describe('samplerRegistry', () => {
   it('builds every sampler from JSON options and rejects bad ones by name', () => {
     const dw = doubleWell({ dim: 2 });
     expect(samplerRegistry.mala(dw, { stepSize: 0.1 }).name).toBe('mala');
-    expect(samplerRegistry.hmc(dw, { stepSize: 0.1, numSteps: 4, inverseMass: [1, 2] }).name).toBe('hmc');
+    expect(samplerRegistry.hmc(dw, { stepSize: 0.1, leapfrogSteps: 4, inverseMass: [1, 2] }).name).toBe('hmc');
     expect(samplerRegistry.pt(dw, { stepSize: 0.1, tMax: 10, numTemperatures: 4 }).name).toBe('pt');
     expect(samplerRegistry.ula(dw, { gradStep: 1, noiseScale: 0.01 }).name).toBe('ula');
     expect(samplerRegistry.annealed(E, {}).name).toBe('annealed');

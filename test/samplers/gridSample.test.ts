@@ -4,6 +4,7 @@ import { key } from '../../src/random/index.js';
 import { full } from '../../src/tensor/index.js';
 import { gaussian } from '../../src/energy/index.js';
 import { gridSample } from '../../src/samplers/index.js';
+import { InvalidArgumentError } from '../../src/errors.js';
 
 describe('gridSample', () => {
   const g = gaussian({ mean: [0.5, -1], cov: [[1, 0.6], [0.6, 2]] });
@@ -36,8 +37,8 @@ describe('gridSample', () => {
       expect(a.data[2 * i]).toBeGreaterThanOrEqual(box[0]); expect(a.data[2 * i]).toBeLessThanOrEqual(box[1]);
       expect(a.data[2 * i + 1]).toBeGreaterThanOrEqual(box[2]); expect(a.data[2 * i + 1]).toBeLessThanOrEqual(box[3]);
     }
-    expect(() => gridSample(g, [1, 0, 0, 1], key(1), 5)).toThrow(RangeError);
-    expect(() => gridSample(gaussian({ mean: [0, 0, 0] }), box, key(1), 5)).toThrow(RangeError);
-    expect(() => gridSample({ dim: 2, energy: (z) => full([z.shape[0]], Infinity) }, box, key(1), 5)).toThrow(RangeError); // no mass on the box
+    expect(() => gridSample(g, [1, 0, 0, 1], key(1), 5)).toThrow(InvalidArgumentError);
+    expect(() => gridSample(gaussian({ mean: [0, 0, 0] }), box, key(1), 5)).toThrow(InvalidArgumentError);
+    expect(() => gridSample({ dim: 2, energy: (z) => full([z.shape[0]], Infinity) }, box, key(1), 5)).toThrow(InvalidArgumentError); // no mass on the box
   });
 });

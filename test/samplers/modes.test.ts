@@ -29,7 +29,7 @@ describe('gmm08 mode weights', () => {
   });
 
   it('annealed Langevin (NCSN) recovers the 0.8 weight across independent chains', () => {
-    const alg = annealedLangevin((s) => E.smoothed(s), { sigmas: geometricSigmas(20, 0.5, 10), stepsPerLevel: 60, eps: 0.05 });
+    const alg = annealedLangevin((s) => E.smoothed(s), { sigmas: geometricSigmas(20, 0.5, 10), stepsPerLevel: 60, stepSize: 0.05 });
     const chains = 2000;
     const res = sample(alg, { key: key(3), init: normal(key(4), [chains, 1], { std: 20 }), steps: 600, burnIn: 599 });
     const { p, se } = finalFraction(res.samples);

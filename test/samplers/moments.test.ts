@@ -18,10 +18,10 @@ const cases: [string, (e: AnalyticEnergy) => Alg, number, number][] = [
   // name, factory, steps, burn-in
   ['ula', (e) => ula(e, { stepSize: 0.02 }) as Alg, 3000, 500],
   ['mala', (e) => mala(e, { stepSize: 0.15 }) as Alg, 2000, 300],
-  ['hmc', (e) => hmc(e, { stepSize: 0.25, numSteps: 5 }) as Alg, 800, 100],
+  ['hmc', (e) => hmc(e, { stepSize: 0.25, leapfrogSteps: 5 }) as Alg, 800, 100],
   ['pt', (e) => parallelTempering(e, { temperatures: [1, 2, 4], stepSize: 0.15 }) as Alg, 1500, 300],
   // After the anneal (5 levels × 40 steps) chains run ULA on the σ = 0.3 smoothed target, whose mean is the target's.
-  ['annealed', (e) => annealedLangevin((s) => e.smoothed!(s), { sigmas: geometricSigmas(3, 0.3, 5), stepsPerLevel: 40, eps: 0.03 }) as Alg, 2700, 200],
+  ['annealed', (e) => annealedLangevin((s) => e.smoothed!(s), { sigmas: geometricSigmas(3, 0.3, 5), stepsPerLevel: 40, stepSize: 0.03 }) as Alg, 2700, 200],
   ['annealed (score family)', (e) => annealedLangevin({ score: (s) => (x) => e.smoothed!(s).score(x) }, { sigmas: geometricSigmas(3, 0.3, 5), stepsPerLevel: 40, stepSize: 0.03 }) as Alg, 2700, 200],
 ];
 
@@ -40,7 +40,7 @@ describe.each(cases)('%s: mean within z·MCSE', (name, make, steps, burnIn) => {
 describe('exact samplers also match second moments', () => {
   it.each([
     ['mala', mala(corr, { stepSize: 0.15 }) as Alg, 2000],
-    ['hmc', hmc(corr, { stepSize: 0.25, numSteps: 5 }) as Alg, 800],
+    ['hmc', hmc(corr, { stepSize: 0.25, leapfrogSteps: 5 }) as Alg, 800],
   ] as const)('%s on the correlated Gaussian', (name, alg, steps) => {
     const res = sample(alg, { key: key(31), init: normal(key(32), [CHAINS, 2]), steps, burnIn: 200 });
     expectSecondMoments(res.samples, corr.mean!(), corr.covariance!(), [[0, 0], [0, 1], [1, 1]], name);
@@ -58,7 +58,7 @@ describe('10-D Gaussian (MALA and HMC)', () => {
   const E = gaussian({ mean, cov });
   it.each([
     ['mala', mala(E, { stepSize: 0.08 }) as Alg, 2500],
-    ['hmc', hmc(E, { stepSize: 0.2, numSteps: 8 }) as Alg, 600],
+    ['hmc', hmc(E, { stepSize: 0.2, leapfrogSteps: 8 }) as Alg, 600],
   ] as const)('%s', (name, alg, steps) => {
     const res = sample(alg, { key: key(41), init: normal(key(42), [CHAINS, d]), steps, burnIn: 300 });
     expectMeans(res.samples, E.mean!(), `${name}/10-D`);

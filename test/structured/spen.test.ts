@@ -151,7 +151,7 @@ describe('SPEN vs independent logistic classifiers on the chain task', () => {
 
   it('end-to-end (unrolled, soft-F1) SPEN beats the independent baseline by ≥ 0.05 example F1', () => {
     const spen = trainSpen(key(4), tr.x, tr.y, {
-      method: 'unrolled', loss: 'f1', hidden: [32], features: base.params, epochs: 20, learningRate: 0.01,
+      method: 'unrolled', loss: 'f1', hidden: [32], features: base.params, epochs: 20, lr: 0.01,
       inference: { method: 'mirror', steps: 10, stepSize: 1, entropy: 1 },
     });
     const s = multilabelMetrics(spenPredict(spen, te.x).labels, te.y);
@@ -162,7 +162,7 @@ describe('SPEN vs independent logistic classifiers on the chain task', () => {
 
   it('SSVM-trained SPEN beats the independent baseline on exact match and F1', () => {
     const spen = trainSpen(key(4), tr.x, tr.y, {
-      method: 'ssvm', hidden: [32], features: base.params, epochs: 60, learningRate: 0.01,
+      method: 'ssvm', hidden: [32], features: base.params, epochs: 60, lr: 0.01,
       inference: { method: 'mirror', steps: 30, stepSize: 1 },
     });
     const s = multilabelMetrics(spenPredict(spen, te.x).labels, te.y);

@@ -6,6 +6,7 @@
  */
 import { Tensor } from 'ebm-ts/tensor';
 import { uniformArray, randintArray, split, type Key } from 'ebm-ts/random';
+import { InvalidArgumentError } from '../../src/errors.js';
 
 const GLYPHS: readonly string[][] = [
   ['.###.', '#...#', '#..##', '#.#.#', '##..#', '#...#', '.###.'],
@@ -29,7 +30,7 @@ export const DIGIT_SIDE = 8;
  * @example const { x } = digitGlyphs(key(0), 1000); // x [1000, 64]
  */
 export function digitGlyphs(k: Key, n: number): { x: Tensor; labels: Int32Array } {
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`digitGlyphs: n must be a positive integer, got ${n}`);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`digitGlyphs: n must be a positive integer, got ${n}`);
   const [kl, kx, ky, kt, kf] = split(k, 5);
   const labels = randintArray(kl, 0, 10, n);
   const ox = randintArray(kx, 0, 4, n);

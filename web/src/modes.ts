@@ -93,7 +93,7 @@ function newEbm(env: ModeEnv, p: ModeParams): EbmRun {
     sampler: (E) => ula(E, { stepSize: 1e-3 }),
     steps: p.mcmcSteps,
     negatives: p.negatives,
-    ...(tempered ? { tempering: { temperatures: geometricTemperatures(10, 6), stepSize: 4e-3, local: 'mala' as const }, negativeCount: chains } : {}),
+    ...(tempered ? { tempering: { temperatures: geometricTemperatures(10, 6), stepSize: 4e-3, local: 'mala' as const }, chains } : {}),
     bufferSize: 2000,
     reinit: tempered ? 0 : 0.05,
     reinitFrom: { kind: 'uniform', low: [x0, y0], high: [x1, y1] },

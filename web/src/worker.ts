@@ -11,7 +11,7 @@ import { ula, mala, hmc, annealedLangevin, geometricSigmas, gridSample, type Bas
 import { essMultiChain } from 'ebm-ts/eval';
 import { adam, type OptState, type GradientTransformation } from 'ebm-ts/optim';
 import { contrastiveDivergence, type CDLoss, type CDState } from 'ebm-ts/losses';
-import { cdStep, initCDState, gibbsSample, initRbmForData, type RBMParams, type CDState as RbmCDState } from 'ebm-ts/rbm';
+import { cdStep, initRbmCdState, gibbsSample, initRbmForData, type RBMParams, type RbmCdState as RbmCDState } from 'ebm-ts/rbm';
 import { getToy } from 'ebm-ts/toy';
 import type { MLPParams } from 'ebm-ts/nn';
 import { makeTarget, type Target, type Bounds } from './targets.js';
@@ -97,7 +97,7 @@ function buildAlg(p: SamplerParams): SamplingAlgorithm<unknown, BaseInfo> {
   switch (p.kind) {
     case 'ula': return ula(E, { stepSize: p.stepSize, temperature: T }) as SamplingAlgorithm<unknown, BaseInfo>;
     case 'mala': return mala(E, { stepSize: p.stepSize, temperature: T }) as SamplingAlgorithm<unknown, BaseInfo>;
-    case 'hmc': return hmc(E, { stepSize: p.stepSize, numSteps: 10, temperature: T }) as SamplingAlgorithm<unknown, BaseInfo>;
+    case 'hmc': return hmc(E, { stepSize: p.stepSize, leapfrogSteps: 10, temperature: T }) as SamplingAlgorithm<unknown, BaseInfo>;
     case 'annealed': {
       const b = target.bounds;
       const sigmas = geometricSigmas(0.25 * Math.max(b[1] - b[0], b[3] - b[2]), 0.05, 10);
@@ -401,7 +401,7 @@ interface RbmRun {
 
 const rbm: RbmRun = {
   params: { data: 'digits', hidden: 64, lr: 0.05, sweeps: 5 },
-  running: false, rbm: null, state: initCDState(), data: null, fantasy: null, step: 0, recon: [],
+  running: false, rbm: null, state: initRbmCdState(), data: null, fantasy: null, step: 0, recon: [],
 };
 
 function ensureRbm(): RBMParams {
@@ -411,7 +411,7 @@ function ensureRbm(): RBMParams {
   const nv = 64;
   // The library's data-dependent start (`ebm train rbm`'s): logit visible biases of the data means, W ~ N(0, 0.01²).
   rbm.rbm = initRbmForData(nextKey(), rbm.data, { visible: 'bernoulli', categories: 1, nVisible: nv, nHidden: rbm.params.hidden });
-  rbm.state = initCDState();
+  rbm.state = initRbmCdState();
   const u = uniformArray(nextKey(), 64 * nv, 'float32');
   for (let i = 0; i < u.length; i++) u[i] = u[i] < 0.5 ? 1 : 0;
   rbm.fantasy = new Tensor(u, [64, nv]);
@@ -427,7 +427,7 @@ function runRbm(): void {
   let mean: Tensor | null = null;
   while (performance.now() - t0 < BUDGET_MS) {
     const idx = randintArray(nextKey(), 0, data.shape[0], 32);
-    const r = cdStep(p, gatherRows(data, idx), nextKey(), rbm.state, { learningRate: rbm.params.lr, k: 1, persistent: true, momentum: 0.5, reconstruction: true });
+    const r = cdStep(p, gatherRows(data, idx), nextKey(), rbm.state, { lr: rbm.params.lr, k: 1, persistent: true, momentum: 0.5, reconstruction: true });
     p = r.params;
     rbm.state = r.state;
     rbm.step++;

@@ -22,6 +22,7 @@ import { UsageError } from '../errors.js';
 import { parseChoice, parseNonNegativeInt, parsePositiveInt } from '../options.js';
 import { SAMPLE_EXTS, checkOutputPath, fmt, writeSamples } from '../common.js';
 import { progressBar } from '../progress.js';
+import { InvalidArgumentError, InvalidTypeError } from '../../errors.js';
 
 /** Energy names accepted by `--energy`. */
 export const ENERGY_NAMES = Object.keys(analyticEnergies) as AnalyticEnergyName[];
@@ -41,7 +42,7 @@ Analytic energies (ebm sample --energy NAME --params '<json>'):
 Samplers (--sampler NAME, --step-size S (default 0.1), extra options as --sampler-options '<json>'):
   ula         {"temperature":1}                 unadjusted Langevin, x ← x − S∇E + √(2S)ξ
   mala        {"temperature":1}                 Metropolis-adjusted Langevin
-  hmc         {"numSteps":10,"inverseMass":[…]} Hamiltonian Monte Carlo, leapfrog step S
+  hmc         {"leapfrogSteps":10,"inverseMass":[…]} Hamiltonian Monte Carlo, leapfrog step S
   annealed    {"sigmaMax":10,"sigmaMin":0.1,"levels":10,"stepsPerLevel":100}   annealed Langevin
               (gaussian and gmm only; --step-size is the base step ε, default 0.1·sigmaMin²)
   pt          {"tMax":20,"numTemperatures":8,"local":"mala"}   parallel tempering, local step S
@@ -143,7 +144,7 @@ export async function sampleEnergy(ctx: CliContext, o: EnergySampleOptions): Pro
   try {
     E = analyticEnergies[o.energy](params);
   } catch (e) {
-    if (e instanceof EnergyParamsError || e instanceof RangeError || e instanceof TypeError) throw new UsageError(`--params: ${(e as Error).message}`);
+    if (e instanceof EnergyParamsError || e instanceof InvalidArgumentError || e instanceof InvalidTypeError) throw new UsageError(`--params: ${(e as Error).message}`);
     throw e;
   }
   const d = E.dim;
@@ -152,7 +153,7 @@ export async function sampleEnergy(ctx: CliContext, o: EnergySampleOptions): Pro
   const extra = o.samplerOptions === undefined ? {} : parseJsonFlag(o.samplerOptions, '--sampler-options');
   if (extra === null || typeof extra !== 'object' || Array.isArray(extra)) throw new UsageError('--sampler-options must be a JSON object');
   const sOpts: Record<string, unknown> = { ...(extra as Record<string, unknown>) };
-  const stepKey = o.sampler === 'annealed' ? 'eps' : 'stepSize';
+  const stepKey = 'stepSize';
   if (o.stepSize !== undefined) {
     if (sOpts[stepKey] !== undefined) throw new UsageError(`give the step size either as --step-size or as "${stepKey}" in --sampler-options, not both`);
     sOpts[stepKey] = o.stepSize;
@@ -170,7 +171,7 @@ export async function sampleEnergy(ctx: CliContext, o: EnergySampleOptions): Pro
   try {
     alg = samplerRegistry[o.sampler](E, sOpts);
   } catch (e) {
-    if (e instanceof SamplerOptionsError || e instanceof RangeError) throw new UsageError(`--sampler ${o.sampler}: ${(e as Error).message}`);
+    if (e instanceof SamplerOptionsError || e instanceof InvalidArgumentError) throw new UsageError(`--sampler ${o.sampler}: ${(e as Error).message}`);
     throw e;
   }
   const steps = o.steps ?? 2000;

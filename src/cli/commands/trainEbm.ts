@@ -190,7 +190,7 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
             temperatures: geometricTemperatures(o.tMax, o.temps), stepSize: o.stepSize, local: o.sampler,
             ...(o.samplerClip ? { maxGradNorm: o.samplerClip } : {}), ...(cfg.clamp ? { box: cfg.clamp } : {}),
           },
-          negativeCount: chains,
+          chains,
         } : {}),
         bufferSize: o.buffer,
         reinit: o.reinit ?? (tempered ? 0 : 0.05),

@@ -82,7 +82,7 @@ export function registerTrainRbmCf(train: Command, ctx: CliContext): void {
       const variants = Object.keys(configured).length ? [{}, configured] : [{}];
       const t0 = performance.now();
       const { scores, models } = compareCf(trainR, testR, foldIn(k, 0xcf), {
-        nHidden: o.hidden, epochs: o.epochs, learningRate: o.lr, batchSize: o.batch, cdSteps: o.cd, weightDecay: o.weightDecay, levels,
+        nHidden: o.hidden, epochs: o.epochs, lr: o.lr, batchSize: o.batch, cdSteps: o.cd, weightDecay: o.weightDecay, levels,
         mf: { rank: o.mfRank }, variants, blendFraction: o.blendFraction,
         onEpoch: (e) => { if (!o.quiet && ctx.io.stderrIsTTY) ctx.io.stderr(`\repoch ${e.epoch}/${o.epochs} T=${e.T} recon ${fmt(e.reconError)}   `); },
       });

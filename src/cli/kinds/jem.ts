@@ -28,6 +28,7 @@ import {
 import { progressBar } from '../progress.js';
 import { openTrainLog, logInterval } from '../trainLog.js';
 import { registerTrainKind } from '../commands/train.js';
+import { InvalidArgumentError } from '../../errors.js';
 
 interface Opts extends DataOptionValues, TrainOutputValues {
   labelColumn?: string;
@@ -100,7 +101,7 @@ export function registerTrainJem(train: Command, ctx: CliContext): void {
           labelColumn: o.labelColumn ?? null,
         });
       } catch (e) {
-        if (e instanceof RangeError) throw new UsageError(e.message);
+        if (e instanceof InvalidArgumentError) throw new UsageError(e.message);
         throw e;
       }
       const meta = {

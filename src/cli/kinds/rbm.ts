@@ -6,7 +6,7 @@
  */
 import { Tensor } from '../../tensor/tensor.js';
 import { foldIn, key as makeKey, permutation, split } from '../../random/index.js';
-import { cdStep, validateParams, initCDState, type CDState, type RBMParams, type VisibleType } from '../../models/rbm/index.js';
+import { cdStep, validateParams, initRbmCdState, type RbmCdState, type RBMParams, type VisibleType } from '../../models/rbm/index.js';
 import { RBM_KIND, rbmLayout, rbmParamsOf, rbmTensors, initRbmForData, type RbmConfig } from '../../models/rbm/kind.js';
 import { DataError } from '../../io/errors.js';
 import { checkCheckpointParams, type StateTree } from '../../io/checkpoint.js';
@@ -64,7 +64,7 @@ export interface TrainedRbm {
 
 interface RbmTrainState {
   params: RBMParams;
-  cd: CDState;
+  cd: RbmCdState;
 }
 
 /** Number of mini-batch updates per epoch: `⌈n / B⌉` (the last batch of an epoch may be smaller). */
@@ -93,14 +93,14 @@ export async function trainRbm(o: TrainRbmOptions): Promise<TrainedRbm> {
   let state: RbmTrainState;
   let start = 0;
   if (o.resume) {
-    const s = o.resume.state as unknown as { params?: Record<string, unknown>; cd?: CDState };
+    const s = o.resume.state as unknown as { params?: Record<string, unknown>; cd?: RbmCdState };
     checkCheckpointParams(s.params, rbmLayout(cfg));
     if (!s.cd || typeof s.cd.step !== 'number') throw new DataError('checkpoint has no CD state', { flag: 'checkpoint' });
     state = { params: rbmParamsOf(cfg, s.params as Record<string, Tensor>), cd: s.cd };
     start = o.resume.step;
   } else {
     const params = initRbmForData(kInit, o.x, cfg);
-    state = { params, cd: initCDState() };
+    state = { params, cd: initRbmCdState() };
   }
   let perm: Int32Array | null = null;
   let permEpoch = -1;
@@ -124,7 +124,7 @@ export async function trainRbm(o: TrainRbmOptions): Promise<TrainedRbm> {
     key: kTrain,
     step: (s, k, t, want) => {
       const r = cdStep(s.params, batchOf(t), k, s.cd, {
-        learningRate: o.lr, k: o.k, persistent: o.method === 'pcd', momentum: o.momentum, weightDecay: o.weightDecay,
+        lr: o.lr, k: o.k, persistent: o.method === 'pcd', momentum: o.momentum, weightDecay: o.weightDecay,
         ...(o.learnSigma ? { learnSigma: true } : {}), inPlace: true, reconstruction: want,
       });
       let metrics: Record<string, number> | undefined;

@@ -1,7 +1,10 @@
 /** Runtime validation of JSON-like energy parameters, each failure naming the energy and the offending field. */
 
+import { EbmError, type EbmErrorCode } from '../../errors.js';
+
 /** Thrown when the parameters of an energy are malformed; the message names the energy, the field and the problem. */
-export class EnergyParamsError extends Error {
+export class EnergyParamsError extends EbmError {
+  readonly code: EbmErrorCode = 'ENERGY_PARAMS';
   override name = 'EnergyParamsError';
 }
 

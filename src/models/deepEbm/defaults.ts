@@ -18,6 +18,7 @@ import { geometricTemperatures, mala, ula } from '../../samplers/index.js';
 import { cosineDecay, type Schedule } from '../../optim/index.js';
 import { contrastiveDivergence, type CDLoss } from '../../losses/contrastiveDivergence.js';
 import { deepEbmEnergy, standardization, type DeepEbmArch, type DeepEbmConfig } from './estimator.js';
+import { InvalidArgumentError } from '../../errors.js';
 
 /**
  * Default settings of a deep EBM on vector data trained by contrastive divergence (`loss: 'cd'`) or denoising score
@@ -132,7 +133,7 @@ function meanSq(scale: readonly number[]): number {
  * @example const s = deepEbmSettings(x); s.arch // { kind: 'mlp', sizes: [2, 128, 128, 1] }
  */
 export function deepEbmSettings(x: Tensor, overrides: Partial<DeepEbmSettings> = {}): DeepEbmSettings {
-  if (!(x instanceof Tensor) || x.ndim !== 2) throw new RangeError('deepEbmSettings: x must be a tensor [n, D]');
+  if (!(x instanceof Tensor) || x.ndim !== 2) throw new InvalidArgumentError('deepEbmSettings: x must be a tensor [n, D]');
   const D = x.shape[1];
   const d = DEEP_EBM_DEFAULTS;
   const std = overrides.shift && overrides.scale ? { shift: overrides.shift, scale: overrides.scale } : standardization(x);
@@ -191,7 +192,7 @@ export function deepEbmSetup(s: DeepEbmSettings, fourierKey: Key, low: readonly 
     negatives: s.negatives,
     ...(tempered ? {
       tempering: { temperatures: geometricTemperatures(s.tMax, s.temps), stepSize: s.stepSize, local: s.sampler },
-      negativeCount: s.chains,
+      chains: s.chains,
       reinit: 0,
     } : { sampler: (E) => (s.sampler === 'mala' ? mala(E, { stepSize: s.stepSize }) : ula(E, { stepSize: s.stepSize })) }),
     reinitFrom: { kind: 'uniform', low, high },

@@ -11,6 +11,7 @@ import { denoisingScoreMatching } from '../../losses/scoreMatching.js';
 import { epochBatchIndices } from '../../data/batches.js';
 import { deepEbmEnergy, initDeepEbm, type DeepEbmConfig } from './estimator.js';
 import { deepEbmSetup, type DeepEbmSettings } from './defaults.js';
+import { InvalidArgumentError } from '../../errors.js';
 
 /** Result of {@link trainDeepEbmDsm}. */
 export interface TrainedDeepEbmDsm {
@@ -27,8 +28,8 @@ export interface TrainedDeepEbmDsm {
  * @example const { cfg, params } = trainDeepEbmDsm(x, deepEbmSettings(x, { loss: 'dsm' }), key(0));
  */
 export function trainDeepEbmDsm(x: Tensor, s: DeepEbmSettings, key: Key): TrainedDeepEbmDsm {
-  if (x.ndim !== 2) throw new RangeError(`trainDeepEbmDsm: x must be [n, D], got [${x.shape.join(', ')}]`);
-  if (!(s.sigma > 0)) throw new RangeError(`trainDeepEbmDsm: sigma must be > 0, got ${s.sigma}`);
+  if (x.ndim !== 2) throw new InvalidArgumentError(`trainDeepEbmDsm: x must be [n, D], got [${x.shape.join(', ')}]`);
+  if (!(s.sigma > 0)) throw new InvalidArgumentError(`trainDeepEbmDsm: sigma must be > 0, got ${s.sigma}`);
   const { cfg, lr } = deepEbmSetup({ ...s, negatives: 'buffer' }, key, [0], [1]);
   const model = { energy: (p: Record<string, Tensor>, z: Tensor) => deepEbmEnergy(p, cfg).energy(z) };
   const loss = denoisingScoreMatching(model, { sigma: s.sigma });
@@ -44,7 +45,7 @@ export function trainDeepEbmDsm(x: Tensor, s: DeepEbmSettings, key: Key): Traine
     const k = foldIn(kTrain, t);
     const [l, g] = valueAndGrad((p: Record<string, Tensor>) => loss(p, xb, k).loss)(params);
     const lv = l.item();
-    if (!Number.isFinite(lv)) throw new RangeError(`trainDeepEbmDsm: loss is ${lv} at step ${t} (lower lr or raise sigma)`);
+    if (!Number.isFinite(lv)) throw new InvalidArgumentError(`trainDeepEbmDsm: loss is ${lv} at step ${t} (lower lr or raise sigma)`);
     const [u, next]: [Record<string, Tensor>, OptState[]] = opt.update(g, st as OptState[], params);
     params = applyUpdates(params, u);
     st = next;

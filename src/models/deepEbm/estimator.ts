@@ -16,6 +16,7 @@ import {
   initMLP, applyMLP, initConvNet, applyConvNet, isActivation, checkFourierFeatures, fourierFeatureFn,
   type Activation, type ConvNetConfig, type FourierFeatures,
 } from '../../nn/index.js';
+import { InvalidArgumentError, EbmError, type EbmErrorCode } from '../../errors.js';
 
 export type { FourierFeatures } from '../../nn/index.js';
 
@@ -45,7 +46,8 @@ function netInputSize(cfg: DeepEbmConfig): number {
 }
 
 /** Thrown for a malformed architecture string; the message shows the accepted forms. */
-export class ArchSpecError extends Error {
+export class ArchSpecError extends EbmError {
+  readonly code: EbmErrorCode = 'ARCH_SPEC';
   override name = 'ArchSpecError';
 }
 
@@ -103,20 +105,20 @@ function convCfg(a: Extract<DeepEbmArch, { kind: 'conv' }>, act: Activation): Co
 /** Validates a config (e.g. read from a model file); throws a RangeError naming the bad field. */
 export function checkDeepEbmConfig(c: unknown): DeepEbmConfig {
   const o = c as Record<string, unknown>;
-  if (!o || typeof o !== 'object') throw new RangeError('deep-ebm config must be an object');
+  if (!o || typeof o !== 'object') throw new InvalidArgumentError('deep-ebm config must be an object');
   const arch = o.arch as DeepEbmArch;
-  if (!arch || (arch.kind !== 'mlp' && arch.kind !== 'conv')) throw new RangeError('deep-ebm config field "arch" is missing or invalid');
+  if (!arch || (arch.kind !== 'mlp' && arch.kind !== 'conv')) throw new InvalidArgumentError('deep-ebm config field "arch" is missing or invalid');
   parseArch(formatArch(arch)); // validates widths
-  if (!isActivation(o.activation)) throw new RangeError('deep-ebm config field "activation" is missing or invalid');
+  if (!isActivation(o.activation)) throw new InvalidArgumentError('deep-ebm config field "activation" is missing or invalid');
   const d = archInputSize(arch);
   for (const f of ['shift', 'scale'] as const) {
     const v = o[f];
-    if (!Array.isArray(v) || (v.length !== 1 && v.length !== d) || !v.every((e) => typeof e === 'number' && Number.isFinite(e))) throw new RangeError(`deep-ebm config field "${f}" must be 1 or ${d} finite numbers`);
+    if (!Array.isArray(v) || (v.length !== 1 && v.length !== d) || !v.every((e) => typeof e === 'number' && Number.isFinite(e))) throw new InvalidArgumentError(`deep-ebm config field "${f}" must be 1 or ${d} finite numbers`);
   }
-  if (!(o.scale as number[]).every((s) => s > 0)) throw new RangeError('deep-ebm config field "scale" must be positive');
-  if (typeof o.confine !== 'number' || !(o.confine >= 0)) throw new RangeError('deep-ebm config field "confine" must be a number ≥ 0');
+  if (!(o.scale as number[]).every((s) => s > 0)) throw new InvalidArgumentError('deep-ebm config field "scale" must be positive');
+  if (typeof o.confine !== 'number' || !(o.confine >= 0)) throw new InvalidArgumentError('deep-ebm config field "confine" must be a number ≥ 0');
   if (o.fourier !== undefined && o.fourier !== null) {
-    if (arch.kind !== 'mlp') throw new RangeError('deep-ebm config field "fourier" needs an mlp architecture');
+    if (arch.kind !== 'mlp') throw new InvalidArgumentError('deep-ebm config field "fourier" needs an mlp architecture');
     checkFourierFeatures(o.fourier, d, 'deep-ebm config field "fourier');
   }
   return o as unknown as DeepEbmConfig;
@@ -129,7 +131,7 @@ export function checkDeepEbmConfig(c: unknown): DeepEbmConfig {
  */
 export function initDeepEbm(k: Key, cfg: DeepEbmConfig, lastScale = 0.1): Record<string, Tensor> {
   const a = cfg.arch;
-  if (cfg.fourier && a.kind !== 'mlp') throw new RangeError('initDeepEbm: Fourier features need an mlp architecture');
+  if (cfg.fourier && a.kind !== 'mlp') throw new InvalidArgumentError('initDeepEbm: Fourier features need an mlp architecture');
   const p = a.kind === 'mlp' ? initMLP(k, [netInputSize(cfg), ...a.sizes.slice(1)], { activation: cfg.activation }) : initConvNet(k, convCfg(a, cfg.activation));
   const lastW = a.kind === 'mlp' ? `l${a.sizes.length - 2}.w` : `fc${a.hidden.length}.w`;
   const w = p[lastW];
@@ -156,7 +158,7 @@ export function deepEbmEnergy(params: Record<string, Tensor>, cfg: DeepEbmConfig
   const identity = cfg.shift.every((v) => v === 0) && cfg.scale.every((v) => v === 1);
   const conv = a.kind === 'conv' ? convCfg(a, cfg.activation) : null;
   const ff = cfg.fourier ?? null;
-  if (ff && conv) throw new RangeError('deepEbmEnergy: Fourier features need an mlp architecture');
+  if (ff && conv) throw new InvalidArgumentError('deepEbmEnergy: Fourier features need an mlp architecture');
   const phi = ff ? fourierFeatureFn(ff, D) : null;
   return {
     dim: D,
@@ -193,7 +195,7 @@ export function standardization(x: Tensor): { shift: number[]; scale: number[] }
     let s = 0;
     for (let i = 0; i < n; i++) {
       const v = x.data[i * d + j];
-      if (!Number.isFinite(v)) throw new RangeError(`standardization: row ${i + 1}, column ${j + 1} is ${v}`);
+      if (!Number.isFinite(v)) throw new InvalidArgumentError(`standardization: row ${i + 1}, column ${j + 1} is ${v}`);
       s += v;
     }
     const m = s / n;

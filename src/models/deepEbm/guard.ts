@@ -6,6 +6,8 @@
  * @module
  */
 
+import { InvalidArgumentError, EbmError, type EbmErrorCode } from '../../errors.js';
+
 /** Options of {@link DivergenceGuard} (and of the trainer's rollback policy). */
 export interface GuardOptions {
   /** Rollbacks allowed before training stops (default 5). */
@@ -68,7 +70,8 @@ export interface GuardEvent {
 }
 
 /** Thrown when training keeps diverging after the allowed number of rollbacks; carries the events. */
-export class TrainingDivergedError extends Error {
+export class TrainingDivergedError extends EbmError {
+  readonly code: EbmErrorCode = 'TRAINING_DIVERGED';
   override name = 'TrainingDivergedError';
   constructor(message: string, readonly events: readonly GuardEvent[]) {
     super(message);
@@ -94,13 +97,13 @@ export function resolveGuardOptions(o: GuardOptions = {}): ResolvedGuardOptions 
     warmup: o.warmup ?? 20,
     emaDecay: o.emaDecay ?? 0.95,
   };
-  if (!Number.isInteger(r.maxRollbacks) || r.maxRollbacks < 0) throw new RangeError(`guard: maxRollbacks must be an integer ≥ 0, got ${r.maxRollbacks}`);
-  if (!(r.lrDecay > 0 && r.lrDecay <= 1)) throw new RangeError(`guard: lrDecay must be in (0, 1], got ${r.lrDecay}`);
-  if (!Number.isInteger(r.snapshotEvery) || r.snapshotEvery < 1) throw new RangeError(`guard: snapshotEvery must be a positive integer, got ${r.snapshotEvery}`);
+  if (!Number.isInteger(r.maxRollbacks) || r.maxRollbacks < 0) throw new InvalidArgumentError(`guard: maxRollbacks must be an integer ≥ 0, got ${r.maxRollbacks}`);
+  if (!(r.lrDecay > 0 && r.lrDecay <= 1)) throw new InvalidArgumentError(`guard: lrDecay must be in (0, 1], got ${r.lrDecay}`);
+  if (!Number.isInteger(r.snapshotEvery) || r.snapshotEvery < 1) throw new InvalidArgumentError(`guard: snapshotEvery must be a positive integer, got ${r.snapshotEvery}`);
   for (const k of ['maxAbsGap', 'maxAbsEnergy', 'gapFactor', 'gradFactor', 'maxGradNorm'] as const) {
-    if (!(r[k] > 0)) throw new RangeError(`guard: ${k} must be > 0, got ${r[k]}`);
+    if (!(r[k] > 0)) throw new InvalidArgumentError(`guard: ${k} must be > 0, got ${r[k]}`);
   }
-  if (!(r.emaDecay >= 0 && r.emaDecay < 1)) throw new RangeError(`guard: emaDecay must be in [0, 1), got ${r.emaDecay}`);
+  if (!(r.emaDecay >= 0 && r.emaDecay < 1)) throw new InvalidArgumentError(`guard: emaDecay must be in [0, 1), got ${r.emaDecay}`);
   return r;
 }
 

@@ -12,6 +12,7 @@ import { mala } from '../../samplers/index.js';
 import { runChains } from '../../losses/contrastiveDivergence.js';
 import { mmd } from '../../eval/mmd.js';
 import { deepEbmEnergy, deepEbmEnergies, type DeepEbmConfig } from './estimator.js';
+import { InvalidArgumentError } from '../../errors.js';
 
 /** Options of {@link densityHealthCheck}. */
 export interface DensityHealthOptions {
@@ -72,7 +73,7 @@ function standardise(x: Tensor, cfg: DeepEbmConfig): Tensor {
 export function densityHealthCheck(params: Record<string, Tensor>, cfg: DeepEbmConfig, neg: Tensor, data: Tensor, key: Key, o: DensityHealthOptions): DensityHealth {
   const steps = o.steps ?? 200;
   const factor = o.factor ?? 3;
-  if (neg.ndim !== 2 || data.ndim !== 2 || neg.shape[1] !== data.shape[1]) throw new RangeError('densityHealthCheck: negatives and data must be [m, D] and [n, D]');
+  if (neg.ndim !== 2 || data.ndim !== 2 || neg.shape[1] !== data.shape[1]) throw new InvalidArgumentError('densityHealthCheck: negatives and data must be [m, D] and [n, D]');
   const [kNeg, kData, kRun] = split(key, 3);
   const m = Math.min(o.chains ?? 500, neg.shape[0]);
   const x0 = m === neg.shape[0] ? neg : rowsOf(neg, randintArray(kNeg, 0, neg.shape[0], m));

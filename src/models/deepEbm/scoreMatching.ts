@@ -9,6 +9,7 @@ import type { Key } from '../../random/index.js';
 import { adam, applyUpdates, cloneOptState, globalNorm, type LearningRate, type OptState } from '../../optim/index.js';
 import { denoisingScoreMatching, slicedScoreMatching, exactScoreMatching, type ScoreLoss } from '../../losses/scoreMatching.js';
 import { deepEbmEnergy, initDeepEbm, type DeepEbmConfig } from './estimator.js';
+import { InvalidArgumentError } from '../../errors.js';
 
 /** Score-matching losses of a deep EBM. */
 export const EBM_SCORE_LOSSES = ['dsm', 'ssm', 'ssm-vr', 'sm'] as const;
@@ -26,7 +27,7 @@ export function ebmScoreLoss(loss: EbmScoreLoss, cfg: DeepEbmConfig, sigma: numb
   if (loss === 'ssm') return slicedScoreMatching(model, { projection: 'rademacher' });
   if (loss === 'ssm-vr') return slicedScoreMatching(model, { projection: 'rademacher', varianceReduction: true });
   if (loss === 'sm') return exactScoreMatching(model);
-  throw new RangeError(`ebmScoreLoss: loss must be one of ${EBM_SCORE_LOSSES.join(', ')}, got ${String(loss)}`);
+  throw new InvalidArgumentError(`ebmScoreLoss: loss must be one of ${EBM_SCORE_LOSSES.join(', ')}, got ${String(loss)}`);
 }
 
 /** Settings of deep-EBM score-matching training. */

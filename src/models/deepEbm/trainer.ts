@@ -10,6 +10,7 @@ import { chain, clipByGlobalNorm, scaleByAdam, applyUpdates, globalNorm, type Op
 import { cdValueAndGrad, CDDivergenceError, treeAllFinite, type CDLoss, type CDState } from '../../losses/contrastiveDivergence.js';
 import { DivergenceError } from '../../samplers/index.js';
 import { DivergenceGuard, TrainingDivergedError, type GuardEvent, type GuardOptions, type GuardState } from './guard.js';
+import { InvalidArgumentError } from '../../errors.js';
 
 /** Options of {@link trainDeepEbm}. */
 export interface TrainDeepEbmOptions<P extends Tree> {
@@ -182,12 +183,12 @@ function scaleTree<P extends Tree>(t: P, s: number): P {
  * const res = trainDeepEbm({ params, loss: cd, data, steps: 2000, batchSize: 256, key: key(0), lr: 1e-3 });
  */
 export function trainDeepEbm<P extends Tree>(o: TrainDeepEbmOptions<P>): TrainedDeepEbm<P> {
-  if (!(o.data instanceof Tensor) || o.data.ndim < 2 || o.data.shape[0] < 1) throw new RangeError('trainDeepEbm: data must be a tensor [n ≥ 1, ...dim]');
-  if (!Number.isInteger(o.steps) || o.steps < 0) throw new RangeError(`trainDeepEbm: steps must be an integer ≥ 0, got ${o.steps}`);
-  if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw new RangeError(`trainDeepEbm: batchSize must be a positive integer, got ${o.batchSize}`);
+  if (!(o.data instanceof Tensor) || o.data.ndim < 2 || o.data.shape[0] < 1) throw new InvalidArgumentError('trainDeepEbm: data must be a tensor [n ≥ 1, ...dim]');
+  if (!Number.isInteger(o.steps) || o.steps < 0) throw new InvalidArgumentError(`trainDeepEbm: steps must be an integer ≥ 0, got ${o.steps}`);
+  if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw new InvalidArgumentError(`trainDeepEbm: batchSize must be a positive integer, got ${o.batchSize}`);
   const lr = o.lr ?? 1e-3;
   const lrAt = (t: number): number => (typeof lr === 'number' ? lr : lr(t));
-  if (typeof lr === 'number' && !(lr > 0)) throw new RangeError(`trainDeepEbm: lr must be > 0, got ${lr}`);
+  if (typeof lr === 'number' && !(lr > 0)) throw new InvalidArgumentError(`trainDeepEbm: lr must be > 0, got ${lr}`);
   const ts: GradientTransformation<any>[] = [];
   if (o.clipNorm !== undefined) ts.push(clipByGlobalNorm(o.clipNorm));
   ts.push(scaleByAdam({ b1: o.b1, b2: o.b2 }));
@@ -195,16 +196,16 @@ export function trainDeepEbm<P extends Tree>(o: TrainDeepEbmOptions<P>): Trained
   const guard = o.guard === false ? null : new DivergenceGuard(o.guard ?? {});
   const vg = cdValueAndGrad(o.loss);
   const logEvery = o.logEvery ?? 50;
-  if (o.emaDecay !== undefined && !(o.emaDecay >= 0 && o.emaDecay < 1)) throw new RangeError(`trainDeepEbm: emaDecay must be in [0, 1), got ${o.emaDecay}`);
+  if (o.emaDecay !== undefined && !(o.emaDecay >= 0 && o.emaDecay < 1)) throw new InvalidArgumentError(`trainDeepEbm: emaDecay must be in [0, 1), got ${o.emaDecay}`);
   const t0 = performance.now();
 
   const every = o.checkpointEvery;
-  if (every !== undefined && (!Number.isSafeInteger(every) || every < 1)) throw new RangeError(`trainDeepEbm: checkpointEvery must be a positive integer, got ${every}`);
+  if (every !== undefined && (!Number.isSafeInteger(every) || every < 1)) throw new InvalidArgumentError(`trainDeepEbm: checkpointEvery must be a positive integer, got ${every}`);
   const noGuard: GuardState = { emaGap: 0, emaGrad: 0, healthy: 0 };
   if (o.resume) {
     const r = o.resume;
-    if ((o.emaDecay !== undefined) !== (r.ema !== null)) throw new RangeError(`trainDeepEbm: the resume state ${r.ema ? 'has' : 'has no'} parameter EMA but emaDecay is ${o.emaDecay === undefined ? 'not ' : ''}set`);
-    if (!(Number.isSafeInteger(r.step) && r.step >= 0 && r.step <= o.steps)) throw new RangeError(`trainDeepEbm: resume step ${r.step} is not in [0, ${o.steps}]`);
+    if ((o.emaDecay !== undefined) !== (r.ema !== null)) throw new InvalidArgumentError(`trainDeepEbm: the resume state ${r.ema ? 'has' : 'has no'} parameter EMA but emaDecay is ${o.emaDecay === undefined ? 'not ' : ''}set`);
+    if (!(Number.isSafeInteger(r.step) && r.step >= 0 && r.step <= o.steps)) throw new InvalidArgumentError(`trainDeepEbm: resume step ${r.step} is not in [0, ${o.steps}]`);
     if (guard) guard.state = r.guard;
   }
   // Where the run starts: the resume state, or a fresh one.

@@ -9,6 +9,7 @@ import { DataError } from '../../io/errors.js';
 import { labelsToClasses, withLabelColumn } from '../../data/labels.js';
 import type { LoadedModel, ModelKindHandler } from '../kind.js';
 import { JEM_KIND, sampleJemModel, evaluateJemModel, jemModelScores, jemFromFile, type JemConfig } from './kind.js';
+import { InvalidArgumentError } from '../../errors.js';
 
 /** The registry entry of the `jem` kind. */
 export const jemKind: ModelKindHandler = {
@@ -19,7 +20,7 @@ export const jemKind: ModelKindHandler = {
     try {
       m = jemFromFile(file, path);
     } catch (e) {
-      if (e instanceof RangeError) throw new DataError(e.message, { file: path });
+      if (e instanceof InvalidArgumentError) throw new DataError(e.message, { file: path });
       throw e;
     }
     const { params, cfg } = m;

@@ -20,6 +20,7 @@ import { layoutOf, checkTensorLayout, type ModelFile } from '../../io/model.js';
 import { trainDeepEbm, type TrainedDeepEbm, type DeepEbmResumeState, type GuardEvent, type DeepEbmLogRecord } from '../deepEbm/index.js';
 import { jemLoss, packLabelled, type JemLoss, type JemState } from './loss.js';
 import { jemPredict, jemScores, sampleJem, type Classifier } from './model.js';
+import { InvalidArgumentError } from '../../errors.js';
 
 /** The model-file kind string of JEMs. */
 export const JEM_KIND = 'jem';
@@ -72,7 +73,7 @@ export const JEM_DEFAULTS = {
 } as const;
 
 const bad = (m: string): never => {
-  throw new RangeError(`jem config: ${m}`);
+  throw new InvalidArgumentError(`jem config: ${m}`);
 };
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const posInt = (v: unknown, what: string): number => (Number.isSafeInteger(v) && (v as number) >= 1 ? (v as number) : bad(`${what} must be a positive integer, got ${String(v)}`));
@@ -133,7 +134,7 @@ export function jemClassifier(cfg: JemConfig): Classifier<MLPParams> {
 /** Data rows `x [n, D]` → standardised rows `z = (x − shift) / scale` (float32). */
 export function standardizeJem(cfg: JemConfig, x: Tensor): Tensor {
   const D = cfg.dim;
-  if (x.ndim !== 2 || x.shape[1] !== D) throw new RangeError(`jem: rows must be [n, ${D}], got [${x.shape.join(', ')}]`);
+  if (x.ndim !== 2 || x.shape[1] !== D) throw new InvalidArgumentError(`jem: rows must be [n, ${D}], got [${x.shape.join(', ')}]`);
   const sh = cfg.shift, sc = cfg.scale;
   return new Tensor(Float32Array.from(x.data, (v, i) => {
     const j = i % D;
@@ -344,7 +345,7 @@ export interface SampleJemModelOptions {
  */
 export function sampleJemModel(params: MLPParams, cfg: JemConfig, o: SampleJemModelOptions): Tensor {
   if (o.classIndex !== undefined && !(Number.isInteger(o.classIndex) && o.classIndex >= 0 && o.classIndex < cfg.numClasses)) {
-    throw new RangeError(`sampleJemModel: classIndex must be an integer in [0, ${cfg.numClasses}), got ${o.classIndex}`);
+    throw new InvalidArgumentError(`sampleJemModel: classIndex must be an integer in [0, ${cfg.numClasses}), got ${o.classIndex}`);
   }
   const z = sampleJem(jemClassifier(cfg), params, cfg.dim, {
     key: o.key, n: o.n, steps: o.steps ?? cfg.sgld.sampleSteps, sampler: jemSampler(cfg),

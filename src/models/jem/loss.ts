@@ -22,6 +22,7 @@ import {
 import { split, normalArray, uniformArray, permutation, randintArray, type Key } from '../../random/index.js';
 import { freshChains, runChains, type CDLoss, type CDOutput, type CDState, type NegativeSampler, type ReinitSource, type CDAux } from '../../losses/contrastiveDivergence.js';
 import { jemConditionalEnergy, jemEnergy, jemSgld, type Classifier } from './model.js';
+import { InvalidArgumentError, InvalidTypeError } from '../../errors.js';
 
 /** Weights of the three terms of the hybrid loss. */
 export interface JemWeights {
@@ -57,7 +58,7 @@ export interface JemLossOptions<P extends Tree> {
   /** Std of Gaussian noise added to the positives of the generative terms (default 0; JEM uses 0.03). */
   readonly dataNoise?: number;
   /** Negatives per step for `p(x)` (default: batch size). */
-  readonly negativeCount?: number;
+  readonly chains?: number;
 }
 
 /** State of the JEM loss: the unconditional buffer in `buffer`, plus a class-labelled buffer. */
@@ -79,7 +80,7 @@ export interface JemAux extends CDAux {
 /** A JEM loss: a {@link CDLoss} on packed rows whose last evaluation's diagnostics are kept in `lastAux`. */
 export type JemLoss<P extends Tree> = CDLoss<P> & {
   /** The options in effect, defaults filled in. */
-  readonly jem: Required<Omit<JemLossOptions<P>, 'negativeCount' | 'weights'>> & { weights: Required<JemWeights> };
+  readonly jem: Required<Omit<JemLossOptions<P>, 'chains' | 'weights'>> & { weights: Required<JemWeights> };
   /**
    * The diagnostics of the last evaluation (`null` before the first).
    * @returns the last step's JEM diagnostics
@@ -92,13 +93,13 @@ export type JemLoss<P extends Tree> = CDLoss<P> & {
  * @example packLabelled(x, labels).shape // [n, D + 1]
  */
 export function packLabelled(x: Tensor, y: ArrayLike<number>): Tensor {
-  if (x.ndim !== 2) throw new RangeError(`packLabelled: x must be [n, D], got [${x.shape.join(', ')}]`);
+  if (x.ndim !== 2) throw new InvalidArgumentError(`packLabelled: x must be [n, D], got [${x.shape.join(', ')}]`);
   const [n, D] = x.shape;
-  if (y.length !== n) throw new RangeError(`packLabelled: ${n} rows but ${y.length} labels`);
+  if (y.length !== n) throw new InvalidArgumentError(`packLabelled: ${n} rows but ${y.length} labels`);
   const out = new Float32Array(n * (D + 1));
   for (let i = 0; i < n; i++) {
     const l = y[i];
-    if (!Number.isInteger(l) || l < -1) throw new RangeError(`packLabelled: label at row ${i} is ${l} (want an integer class ≥ 0, or −1 for unlabelled)`);
+    if (!Number.isInteger(l) || l < -1) throw new InvalidArgumentError(`packLabelled: label at row ${i} is ${l} (want an integer class ≥ 0, or −1 for unlabelled)`);
     out.set(x.data.subarray(i * D, (i + 1) * D), i * (D + 1));
     out[i * (D + 1) + D] = l;
   }
@@ -107,14 +108,14 @@ export function packLabelled(x: Tensor, y: ArrayLike<number>): Tensor {
 
 /** Splits packed rows into `x [n, D]` and labels `[n]`. */
 export function unpackLabelled(batch: Tensor, D: number, K: number): { x: Tensor; y: Int32Array } {
-  if (batch.ndim !== 2 || batch.shape[1] !== D + 1) throw new RangeError(`jem: packed rows must be [n, ${D + 1}] (D = ${D} values + label), got [${batch.shape.join(', ')}]`);
+  if (batch.ndim !== 2 || batch.shape[1] !== D + 1) throw new InvalidArgumentError(`jem: packed rows must be [n, ${D + 1}] (D = ${D} values + label), got [${batch.shape.join(', ')}]`);
   const n = batch.shape[0];
   const x = new Float32Array(n * D);
   const y = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     x.set(batch.data.subarray(i * (D + 1), i * (D + 1) + D), i * D);
     const l = batch.data[i * (D + 1) + D];
-    if (!(Number.isInteger(l) && l >= -1 && l < K)) throw new RangeError(`jem: label ${l} in packed row ${i} (want −1 or a class in [0, ${K}))`);
+    if (!(Number.isInteger(l) && l >= -1 && l < K)) throw new InvalidArgumentError(`jem: label ${l} in packed row ${i} (want −1 or a class in [0, ${K}))`);
     y[i] = l;
   }
   return { x: new Tensor(x, [n, D]), y };
@@ -161,22 +162,22 @@ function writeBack(buf: Tensor, idx: ArrayLike<number>, x: Tensor): Tensor {
  * const loss = jemLoss({ classifier: mlpClassifier(), dim: 64, numClasses: 10, steps: 20, weights: { px: 1 } });
  */
 export function jemLoss<P extends Tree>(o: JemLossOptions<P>): JemLoss<P> {
-  if (typeof o.classifier !== 'function') throw new TypeError('jemLoss: "classifier" must be a function (params, x) → logits');
-  if (!Number.isInteger(o.dim) || o.dim < 1) throw new RangeError(`jemLoss: dim must be a positive integer, got ${o.dim}`);
-  if (!Number.isInteger(o.numClasses) || o.numClasses < 2) throw new RangeError(`jemLoss: numClasses must be an integer ≥ 2, got ${o.numClasses}`);
+  if (typeof o.classifier !== 'function') throw new InvalidTypeError('jemLoss: "classifier" must be a function (params, x) → logits');
+  if (!Number.isInteger(o.dim) || o.dim < 1) throw new InvalidArgumentError(`jemLoss: dim must be a positive integer, got ${o.dim}`);
+  if (!Number.isInteger(o.numClasses) || o.numClasses < 2) throw new InvalidArgumentError(`jemLoss: numClasses must be an integer ≥ 2, got ${o.numClasses}`);
   const w = { clf: o.weights?.clf ?? 1, px: o.weights?.px ?? 1, pxy: o.weights?.pxy ?? 0 };
-  for (const [k, v] of Object.entries(w)) if (!(v >= 0) || !Number.isFinite(v)) throw new RangeError(`jemLoss: weight ${k} must be a finite number ≥ 0, got ${v}`);
-  if (w.clf + w.px + w.pxy === 0) throw new RangeError('jemLoss: all weights are 0');
+  for (const [k, v] of Object.entries(w)) if (!(v >= 0) || !Number.isFinite(v)) throw new InvalidArgumentError(`jemLoss: weight ${k} must be a finite number ≥ 0, got ${v}`);
+  if (w.clf + w.px + w.pxy === 0) throw new InvalidArgumentError('jemLoss: all weights are 0');
   const steps = o.steps ?? 20;
-  if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`jemLoss: steps must be a positive integer, got ${steps}`);
+  if (!Number.isInteger(steps) || steps < 1) throw new InvalidArgumentError(`jemLoss: steps must be a positive integer, got ${steps}`);
   const bufferSize = o.bufferSize ?? 10_000;
-  if (!Number.isInteger(bufferSize) || bufferSize < 1) throw new RangeError(`jemLoss: bufferSize must be a positive integer, got ${bufferSize}`);
+  if (!Number.isInteger(bufferSize) || bufferSize < 1) throw new InvalidArgumentError(`jemLoss: bufferSize must be a positive integer, got ${bufferSize}`);
   const reinit = o.reinit ?? 0.05;
-  if (!(reinit >= 0 && reinit <= 1)) throw new RangeError(`jemLoss: reinit must be in [0, 1], got ${reinit}`);
+  if (!(reinit >= 0 && reinit <= 1)) throw new InvalidArgumentError(`jemLoss: reinit must be in [0, 1], got ${reinit}`);
   const alpha = o.alpha ?? 0;
-  if (!(alpha >= 0)) throw new RangeError(`jemLoss: alpha must be ≥ 0, got ${alpha}`);
+  if (!(alpha >= 0)) throw new InvalidArgumentError(`jemLoss: alpha must be ≥ 0, got ${alpha}`);
   const dataNoise = o.dataNoise ?? 0;
-  if (!(dataNoise >= 0)) throw new RangeError(`jemLoss: dataNoise must be ≥ 0, got ${dataNoise}`);
+  if (!(dataNoise >= 0)) throw new InvalidArgumentError(`jemLoss: dataNoise must be ≥ 0, got ${dataNoise}`);
   const src: ReinitSource = o.reinitFrom ?? { kind: 'uniform', low: -1, high: 1 };
   const sampler = o.sampler ?? jemSgld;
   const { classifier: f, dim: D, numClasses: K } = o;
@@ -203,9 +204,9 @@ export function jemLoss<P extends Tree>(o: JemLossOptions<P>): JemLoss<P> {
 
     // Unconditional negatives: persistent SGLD on E(x) = −logsumexp f(x).
     if (w.px > 0) {
-      if (!buffer) throw new RangeError('jemLoss: the state has no replay buffer (use loss.initState)');
+      if (!buffer) throw new InvalidArgumentError('jemLoss: the state has no replay buffer (use loss.initState)');
       const N = buffer.shape[0];
-      const m = o.negativeCount ?? B;
+      const m = o.chains ?? B;
       const idx = m <= N ? permutation(kIdx, N).subarray(0, m) : randintArray(kIdx, 0, N, m);
       const x0 = chainStarts(buffer, idx, reinit, src, kRe, kSrc, pool);
       const r = runChains(sampler, jemEnergy(f, frozen, D), x0, kChain, steps);
@@ -215,7 +216,7 @@ export function jemLoss<P extends Tree>(o: JemLossOptions<P>): JemLoss<P> {
     }
     // Conditional negatives: one chain per labelled row, from buffer rows holding the same class.
     if (w.pxy > 0 && yL.length > 0) {
-      if (!condBuffer) throw new RangeError('jemLoss: the state has no class-conditional buffer (use loss.initState)');
+      if (!condBuffer) throw new InvalidArgumentError('jemLoss: the state has no class-conditional buffer (use loss.initState)');
       const perClass = condBuffer.shape[0] / K;
       const r0 = randintArray(kcIdx, 0, perClass, yL.length);
       // Distinct rows per step: resolve collisions by walking to the next free slot of the same class.
@@ -281,7 +282,7 @@ export function jemLoss<P extends Tree>(o: JemLossOptions<P>): JemLoss<P> {
         terms.push(reg);
       }
     }
-    if (!terms.length) throw new RangeError('jemLoss: this batch has no labelled rows and only the classifier term is on');
+    if (!terms.length) throw new InvalidArgumentError('jemLoss: this batch has no labelled rows and only the classifier term is on');
     let loss = terms[0];
     for (let i = 1; i < terms.length; i++) loss = add(loss, terms[i]);
     const aux: JemAux = {

@@ -18,6 +18,7 @@ import { applyMLP, applyConvNet, type Activation, type ConvNetConfig, type MLPPa
 import { ula } from '../../samplers/index.js';
 import { runChains, freshChains, type NegativeSampler, type ReinitSource } from '../../losses/contrastiveDivergence.js';
 import { softmaxRows } from '../../eval/classification.js';
+import { InvalidArgumentError } from '../../errors.js';
 
 /**
  * A classifier network: parameters and flat rows `x [n, D]` → logits `[n, K]` (differentiable in both).
@@ -152,7 +153,7 @@ export function jemScores<P extends Tree>(f: Classifier<P>, params: P, x: Tensor
     }
   });
   for (let i = 0; i < n; i++) {
-    if (!Number.isFinite(logPx[i]) || !Number.isFinite(gradNorm[i])) throw new RangeError(`jemScores: the model gives a non-finite score at row ${i} (log p̃ = ${logPx[i]}, ‖∇‖ = ${gradNorm[i]})`);
+    if (!Number.isFinite(logPx[i]) || !Number.isFinite(gradNorm[i])) throw new InvalidArgumentError(`jemScores: the model gives a non-finite score at row ${i} (log p̃ = ${logPx[i]}, ‖∇‖ = ${gradNorm[i]})`);
   }
   return { logPx, maxProb, gradNorm };
 }
@@ -165,7 +166,7 @@ export function jemAnomalyScore(s: JemScores, name: JemScoreName): Float64Array 
   if (name === 'logPx') return s.logPx.map((v) => -v);
   if (name === 'maxProb') return s.maxProb.map((v) => -v);
   if (name === 'gradNorm') return s.gradNorm.slice();
-  throw new RangeError(`jemAnomalyScore: unknown score "${String(name)}" (use logPx, maxProb or gradNorm)`);
+  throw new InvalidArgumentError(`jemAnomalyScore: unknown score "${String(name)}" (use logPx, maxProb or gradNorm)`);
 }
 
 /** Options of {@link sampleJem}. */
@@ -192,9 +193,9 @@ export const jemSgld: NegativeSampler = (E) => ula(E, { gradStep: 1, noiseScale:
  * @example const x7 = sampleJem(f, params, 64, { key: key(1), n: 16, labels: 7, steps: 200 });
  */
 export function sampleJem<P extends Tree>(f: Classifier<P>, params: P, dim: number, o: SampleJemOptions): Tensor {
-  if (!Number.isInteger(o.n) || o.n < 1) throw new RangeError(`sampleJem: n must be a positive integer, got ${o.n}`);
+  if (!Number.isInteger(o.n) || o.n < 1) throw new InvalidArgumentError(`sampleJem: n must be a positive integer, got ${o.n}`);
   const steps = o.steps ?? 100;
-  if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`sampleJem: steps must be a positive integer, got ${steps}`);
+  if (!Number.isInteger(steps) || steps < 1) throw new InvalidArgumentError(`sampleJem: steps must be a positive integer, got ${steps}`);
   const [kInit, kChain] = split(o.key, 2);
   let x0: Tensor;
   if (o.init instanceof Tensor) {

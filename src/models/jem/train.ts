@@ -9,6 +9,7 @@ import type { Key } from '../../random/index.js';
 import type { Schedule } from '../../optim/index.js';
 import { trainDeepEbm, type TrainedDeepEbm, type DeepEbmLogRecord, type GuardOptions, type GuardEvent } from '../deepEbm/index.js';
 import { jemLoss, packLabelled, type JemLossOptions } from './loss.js';
+import { InvalidArgumentError } from '../../errors.js';
 
 /** Options of {@link trainJem}. */
 export interface TrainJemOptions<P extends Tree> extends Omit<JemLossOptions<P>, 'dim'> {
@@ -44,7 +45,7 @@ export interface TrainJemOptions<P extends Tree> extends Omit<JemLossOptions<P>,
  *   trainSteps: 2000, batchSize: 64, key: key(1), steps: 20 });
  */
 export function trainJem<P extends Tree>(o: TrainJemOptions<P>): TrainedDeepEbm<P> {
-  if (o.x.ndim !== 2) throw new RangeError(`trainJem: x must be [n, D], got [${o.x.shape.join(', ')}]`);
+  if (o.x.ndim !== 2) throw new InvalidArgumentError(`trainJem: x must be [n, D], got [${o.x.shape.join(', ')}]`);
   const D = o.x.shape[1];
   const loss = jemLoss<P>({ ...o, dim: D });
   const data = packLabelled(o.x, o.y);

@@ -10,6 +10,7 @@ import { adam, applyUpdates, cloneOptState, globalNorm, type OptState, type Grad
 import { denoisingScoreMatching, slicedScoreMatching, type ScoreLoss } from '../../losses/scoreMatching.js';
 import { cdValueAndGrad, type CDLoss, type CDState } from '../../losses/contrastiveDivergence.js';
 import { initMlpEnergy, energyZ, type MlpEnergyConfig } from './model.js';
+import { InvalidArgumentError } from '../../errors.js';
 
 /**
  * The training loss of a config, on standardised rows `z [B, d]` (score `s(z) = −∇_z E`):
@@ -62,7 +63,7 @@ export interface MlpEnergyStepInfo {
 }
 
 function optimiser(o: MlpEnergyTrainOptions): GradientTransformation<OptState[]> {
-  if (!(o.lr > 0) || !Number.isFinite(o.lr)) throw new RangeError(`mlp-energy training: lr must be a finite number > 0, got ${o.lr}`);
+  if (!(o.lr > 0) || !Number.isFinite(o.lr)) throw new InvalidArgumentError(`mlp-energy training: lr must be a finite number > 0, got ${o.lr}`);
   return adam(o.lr, o.clipNorm !== undefined ? { clipNorm: o.clipNorm } : {});
 }
 

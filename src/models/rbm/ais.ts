@@ -31,6 +31,7 @@ import { ShapeError, Tensor, allocate, type TypedArray } from '../../tensor/tens
 import { split, uniformInto, type Key, keyData } from '../../random/index.js';
 import { aisEstimate, checkAisBetas, salakhutdinovBetas, type AISEstimate } from '../../eval/annealedImportance.js';
 import { nHiddenOf, nVisibleOf, validateParams, type RBMParams } from './params.js';
+import { InvalidArgumentError, InvalidTypeError } from '../../errors.js';
 
 // The β schedules are generic AIS and live in src/eval; re-exported here beside the RBM estimators that use them.
 export { salakhutdinovBetas, linearBetas } from '../../eval/annealedImportance.js';
@@ -75,18 +76,18 @@ export interface AISResult extends AISEstimate {
  */
 export function baseRateBias(data: Tensor, smoothing = 1): Float64Array {
   if (!(data instanceof Tensor) || data.ndim !== 2) throw new ShapeError('baseRateBias: data must be a 2-d tensor [n, nVisible]');
-  if (!(smoothing >= 0)) throw new RangeError(`baseRateBias: smoothing must be ≥ 0, got ${smoothing}`);
+  if (!(smoothing >= 0)) throw new InvalidArgumentError(`baseRateBias: smoothing must be ≥ 0, got ${smoothing}`);
   const [n, nv] = data.shape;
   const s = new Float64Array(nv);
   const d = data.data;
   for (let r = 0; r < n; r++) for (let i = 0; i < nv; i++) {
     const v = d[r * nv + i];
-    if (!(v >= 0 && v <= 1)) throw new RangeError(`baseRateBias: data row ${r}, column ${i} is ${v}, expected a value in [0, 1]`);
+    if (!(v >= 0 && v <= 1)) throw new InvalidArgumentError(`baseRateBias: data row ${r}, column ${i} is ${v}, expected a value in [0, 1]`);
     s[i] += v;
   }
   return s.map((x) => {
     const p = (x + smoothing) / (n + 2 * smoothing);
-    if (p <= 0 || p >= 1) throw new RangeError('baseRateBias: a marginal is exactly 0 or 1; use smoothing > 0');
+    if (p <= 0 || p >= 1) throw new InvalidArgumentError('baseRateBias: a marginal is exactly 0 or 1; use smoothing > 0');
     return Math.log(p / (1 - p));
   });
 }
@@ -191,7 +192,7 @@ function anneal(sideA: Side, sideB: Side, v: TypedArray, R: number, nv: number, 
 
 function checkBernoulli(p: RBMParams, fn: string): void {
   validateParams(p, fn);
-  if (p.visible !== 'bernoulli') throw new RangeError(`${fn}: AIS is implemented for Bernoulli-visible RBMs, got '${p.visible}'`);
+  if (p.visible !== 'bernoulli') throw new InvalidArgumentError(`${fn}: AIS is implemented for Bernoulli-visible RBMs, got '${p.visible}'`);
 }
 
 /**
@@ -205,7 +206,7 @@ export function aisLogZ(p: RBMParams, key: Key, opts: AISLogZOptions = {}): AISR
   checkBernoulli(p, 'aisLogZ');
   const nv = nVisibleOf(p), dt = p.W.dtype;
   const R = opts.runs ?? 100;
-  if (!Number.isInteger(R) || R < 1) throw new RangeError(`aisLogZ: runs must be a positive integer, got ${R}`);
+  if (!Number.isInteger(R) || R < 1) throw new InvalidArgumentError(`aisLogZ: runs must be a positive integer, got ${R}`);
   const betas = checkAisBetas(opts.betas ?? salakhutdinovBetas());
   const smoothing = opts.smoothing ?? 1;
   let bA: Float64Array;
@@ -213,7 +214,7 @@ export function aisLogZ(p: RBMParams, key: Key, opts: AISLogZOptions = {}): AISR
   if (opts.baseBias) {
     if (opts.baseBias.length !== nv) throw new ShapeError(`aisLogZ: baseBias has ${opts.baseBias.length} entries, expected ${nv}`);
     bA = Float64Array.from(opts.baseBias);
-    for (let i = 0; i < nv; i++) if (!Number.isFinite(bA[i])) throw new RangeError(`aisLogZ: baseBias[${i}] is ${bA[i]}`);
+    for (let i = 0; i < nv; i++) if (!Number.isFinite(bA[i])) throw new InvalidArgumentError(`aisLogZ: baseBias[${i}] is ${bA[i]}`);
     base = 'given base-rate biases';
   } else if (opts.data) {
     if (opts.data.ndim !== 2 || opts.data.shape[1] !== nv) throw new ShapeError(`aisLogZ: data has shape [${opts.data.shape.join(', ')}], expected [n, ${nv}]`);
@@ -250,12 +251,12 @@ export function aisLogZRatio(a: RBMParams, b: RBMParams, key: Key, opts: AISRati
   checkBernoulli(b, 'aisLogZRatio');
   const nv = nVisibleOf(a);
   if (nVisibleOf(b) !== nv) throw new ShapeError(`aisLogZRatio: models have ${nv} and ${nVisibleOf(b)} visible units`);
-  if (a.W.dtype !== b.W.dtype) throw new TypeError(`aisLogZRatio: models have dtypes ${a.W.dtype} and ${b.W.dtype}`);
+  if (a.W.dtype !== b.W.dtype) throw new InvalidTypeError(`aisLogZRatio: models have dtypes ${a.W.dtype} and ${b.W.dtype}`);
   const dt = a.W.dtype;
   const R = opts.runs ?? 100;
-  if (!Number.isInteger(R) || R < 1) throw new RangeError(`aisLogZRatio: runs must be a positive integer, got ${R}`);
+  if (!Number.isInteger(R) || R < 1) throw new InvalidArgumentError(`aisLogZRatio: runs must be a positive integer, got ${R}`);
   const burnIn = opts.burnIn ?? 1000;
-  if (!Number.isInteger(burnIn) || burnIn < 0) throw new RangeError(`aisLogZRatio: burnIn must be an integer ≥ 0, got ${burnIn}`);
+  if (!Number.isInteger(burnIn) || burnIn < 0) throw new InvalidArgumentError(`aisLogZRatio: burnIn must be an integer ≥ 0, got ${burnIn}`);
   const betas = checkAisBetas(opts.betas ?? salakhutdinovBetas());
   const [k0, k1, k2] = split(key, 3);
   const v = allocate(dt, R * nv);

@@ -14,6 +14,7 @@ import { getBackend } from '../../tensor/backend.js';
 import { ShapeError, Tensor, allocate, type TypedArray } from '../../tensor/tensor.js';
 import { normalInto, uniformInto, split, type Key } from '../../random/index.js';
 import { checkVisible, nHiddenOf, nVisibleOf, validateParams, type RBMParams } from './params.js';
+import { InvalidArgumentError } from '../../errors.js';
 
 /**
  * `v̂ = v / σ²` (per column) for Gaussian visible units; the input itself for the other families.
@@ -152,7 +153,7 @@ function checkHidden(p: RBMParams, h: Tensor, fn: string): TypedArray {
   if (!(h instanceof Tensor) || h.ndim !== 2 || h.shape[1] !== nh) throw new ShapeError(`${fn}: hidden states must have shape [n, ${nh}], got [${h?.shape?.join(', ')}]`);
   const d = h.data;
   for (let i = 0; i < d.length; i++) {
-    if (!(d[i] >= 0 && d[i] <= 1)) throw new RangeError(`${fn}: hidden row ${Math.floor(i / nh)}, column ${i % nh} is ${d[i]}, expected a value in [0, 1]`);
+    if (!(d[i] >= 0 && d[i] <= 1)) throw new InvalidArgumentError(`${fn}: hidden row ${Math.floor(i / nh)}, column ${i % nh} is ${d[i]}, expected a value in [0, 1]`);
   }
   if (h.dtype === p.W.dtype) return d;
   const o = allocate(p.W.dtype, d.length);
@@ -283,7 +284,7 @@ export function gibbsRaw(p: RBMParams, v: TypedArray, rows: number, key: Key, st
  */
 export function gibbsSample(p: RBMParams, v0: Tensor, key: Key, steps: number): { v: Tensor; vMean: Tensor; h: Tensor } {
   validateParams(p, 'gibbsSample');
-  if (!Number.isInteger(steps) || steps < 0) throw new RangeError(`gibbsSample: steps must be an integer ≥ 0, got ${steps}`);
+  if (!Number.isInteger(steps) || steps < 0) throw new InvalidArgumentError(`gibbsSample: steps must be an integer ≥ 0, got ${steps}`);
   const [d, n] = checkVisible(p, v0, 'gibbsSample');
   const v = d.slice();
   const buf = gibbsBuffers(p, n);

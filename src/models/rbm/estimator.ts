@@ -6,8 +6,9 @@
 import { Tensor, allocate, type DType } from '../../tensor/tensor.js';
 import { foldIn, key as makeKey, permutation, split, uniformInto, type Key } from '../../random/index.js';
 import { freeEnergy as freeEnergyFn, gibbsRaw, hiddenProbabilities, visibleMean } from './core.js';
-import { cdStep, initCDState, learningRateAt, type CDMetrics, type CDOptions, type CDState, type LearningRateSchedule } from './train.js';
+import { cdStep, initRbmCdState, learningRateAt, type CDMetrics, type RbmCdOptions, type RbmCdState, type LearningRateSchedule } from './train.js';
 import { NotFittedError, checkVisible, cloneParams, createRBM, nHiddenOf, nVisibleOf, type RBMParams, type VisibleType } from './params.js';
+import { InvalidArgumentError } from '../../errors.js';
 
 /** Constructor options of {@link RBM}. */
 export interface RBMOptions {
@@ -28,13 +29,13 @@ export interface RBMOptions {
 }
 
 /** Training options of {@link RBM.fit} / {@link RBM.partialFit}. */
-export interface RBMFitOptions extends Omit<CDOptions, 'learningRate' | 'k' | 'momentum' | 'inPlace'> {
+export interface RBMFitOptions extends Omit<RbmCdOptions, 'lr' | 'k' | 'momentum' | 'inPlace'> {
   /** Passes over the data (default 10; `partialFit` always does one). */
   epochs?: number;
   /** Mini-batch size (default 100). */
   batchSize?: number;
   /** Learning rate or schedule (default 0.1; evaluated per step with the current epoch). */
-  learningRate?: LearningRateSchedule;
+  lr?: LearningRateSchedule;
   /** Gibbs sweeps: a number or a function of the epoch (increasing-k schedules, e.g. `(e) => 1 + Math.floor(e / 5)`). Default 1. */
   k?: number | ((epoch: number) => number);
   /** Momentum: a number, or `{ initial, final, switchEpoch }` (Hinton's guide: 0.5 then 0.9 after 5 epochs). Default 0. */
@@ -42,7 +43,7 @@ export interface RBMFitOptions extends Omit<CDOptions, 'learningRate' | 'k' | 'm
   /** Shuffle rows each epoch (default true). */
   shuffle?: boolean;
   /** PCD: number of persistent chains (default: batch size). */
-  nChains?: number;
+  chains?: number;
   /**
    * Bernoulli visible units only: read each training value x ∈ [0, 1] as P(v = 1) and draw a fresh binary batch
    * v ~ Bernoulli(x) at every update ("dynamic binarisation", as in Salakhutdinov's RBM/DBM training code), instead of
@@ -59,7 +60,7 @@ export interface EpochInfo {
   steps: number;
   /** Mean reconstruction error over the epoch's steps (absent for PCD without `reconstruction`). */
   reconstructionError?: number;
-  learningRate: number;
+  lr: number;
   k: number;
   meanHidden: number;
 }
@@ -68,7 +69,7 @@ export interface EpochInfo {
  * A restricted Boltzmann machine estimator (Bernoulli, Gaussian or softmax visible units; binary hidden units)
  * trained by CD-k or PCD-k.
  * @example
- * const rbm = new RBM({ nHidden: 16, key: 0 }).fit(x, { epochs: 20, learningRate: 0.05, persistent: true });
+ * const rbm = new RBM({ nHidden: 16, key: 0 }).fit(x, { epochs: 20, lr: 0.05, persistent: true });
  * const h = rbm.transform(x);           // P(h = 1 | v), [n, 16]
  * const s = rbm.sample(key(1), 10, 1000);
  */
@@ -78,7 +79,7 @@ export class RBM {
   /** Current parameters (plain data), `null` before fitting. */
   params: RBMParams | null = null;
   /** Training state (momentum, chains, step), `null` before fitting. */
-  state: CDState | null = null;
+  state: RbmCdState | null = null;
   /** Per-epoch training summaries. */
   history: EpochInfo[] = [];
   /** Epochs trained so far. */
@@ -86,7 +87,7 @@ export class RBM {
   private readonly baseKey: Key;
 
   constructor(opts: RBMOptions) {
-    if (!Number.isInteger(opts.nHidden) || opts.nHidden <= 0) throw new RangeError(`RBM: nHidden must be a positive integer, got ${opts.nHidden}`);
+    if (!Number.isInteger(opts.nHidden) || opts.nHidden <= 0) throw new InvalidArgumentError(`RBM: nHidden must be a positive integer, got ${opts.nHidden}`);
     this.options = { ...opts };
     this.baseKey = opts.key === undefined ? makeKey(0) : typeof opts.key === 'number' ? makeKey(opts.key) : opts.key;
   }
@@ -112,14 +113,14 @@ export class RBM {
   private init(x: Tensor): void {
     const o = this.options;
     const visible = o.visible ?? 'bernoulli';
-    if (!(x instanceof Tensor) || x.ndim !== 2) throw new RangeError(`${this.constructor.name}.fit: data must be [n, nVisible], got [${x?.shape?.join(', ')}]`);
+    if (!(x instanceof Tensor) || x.ndim !== 2) throw new InvalidArgumentError(`${this.constructor.name}.fit: data must be [n, nVisible], got [${x?.shape?.join(', ')}]`);
     const [n, nv] = x.shape;
     const d = x.data;
     const mean = new Float64Array(nv), sq = new Float64Array(nv);
     for (let r = 0; r < n; r++) {
       for (let i = 0; i < nv; i++) {
         const v = d[r * nv + i];
-        if (!Number.isFinite(v)) throw new RangeError(`${this.constructor.name}.fit: data row ${r}, column ${i} is ${v} (not finite)`);
+        if (!Number.isFinite(v)) throw new InvalidArgumentError(`${this.constructor.name}.fit: data row ${r}, column ${i} is ${v} (not finite)`);
         mean[i] += v / n;
         sq[i] += (v * v) / n;
       }
@@ -144,7 +145,7 @@ export class RBM {
       visibleBias: bias,
     });
     checkVisible(this.params, x, `${this.constructor.name}.fit`);
-    this.state = initCDState();
+    this.state = initRbmCdState();
     this.history = [];
     this.epoch = 0;
   }
@@ -157,7 +158,7 @@ export class RBM {
     this.params = null;
     this.init(x);
     const epochs = opts.epochs ?? 10;
-    if (!Number.isInteger(epochs) || epochs < 0) throw new RangeError(`${this.constructor.name}.fit: epochs must be an integer ≥ 0, got ${epochs}`);
+    if (!Number.isInteger(epochs) || epochs < 0) throw new InvalidArgumentError(`${this.constructor.name}.fit: epochs must be an integer ≥ 0, got ${epochs}`);
     for (let e = 0; e < epochs; e++) this.runEpoch(x, opts);
     return this;
   }
@@ -175,11 +176,11 @@ export class RBM {
     this.params = p;
     const name = this.constructor.name;
     const [data, n] = checkVisible(p, x, `${name}.fit`);
-    if (opts.resample && p.visible !== 'bernoulli') throw new RangeError(`${name}.fit: resample needs bernoulli visible units, got ${p.visible}`);
+    if (opts.resample && p.visible !== 'bernoulli') throw new InvalidArgumentError(`${name}.fit: resample needs bernoulli visible units, got ${p.visible}`);
     const nv = nVisibleOf(p);
     const bs = opts.batchSize ?? 100;
-    if (!Number.isInteger(bs) || bs <= 0) throw new RangeError(`${name}.fit: batchSize must be a positive integer, got ${bs}`);
-    if (n === 0) throw new RangeError(`${name}.fit: no training rows`);
+    if (!Number.isInteger(bs) || bs <= 0) throw new InvalidArgumentError(`${name}.fit: batchSize must be a positive integer, got ${bs}`);
+    if (n === 0) throw new InvalidArgumentError(`${name}.fit: no training rows`);
     const epoch = this.epoch;
     const ek = foldIn(this.baseKey, 1000 + epoch);
     const [kPerm, kSteps, kChains] = split(ek, 3);
@@ -188,10 +189,10 @@ export class RBM {
     const mom = opts.momentum === undefined ? 0 : typeof opts.momentum === 'number' ? opts.momentum
       : epoch < opts.momentum.switchEpoch ? opts.momentum.initial : opts.momentum.final;
     const st = this.state!;
-    if (opts.persistent && st.chains === null && opts.nChains !== undefined) {
+    if (opts.persistent && st.chains === null && opts.chains !== undefined) {
       // Start the chains at random training rows.
-      const M = opts.nChains;
-      if (!Number.isInteger(M) || M <= 0) throw new RangeError(`${name}.fit: nChains must be a positive integer, got ${M}`);
+      const M = opts.chains;
+      if (!Number.isInteger(M) || M <= 0) throw new InvalidArgumentError(`${name}.fit: chains must be a positive integer, got ${M}`);
       const rows = permutation(kChains, Math.max(n, M));
       const v = allocate(p.W.dtype, M * nv);
       for (let r = 0; r < M; r++) v.set(data.subarray((rows[r] % n) * nv, (rows[r] % n + 1) * nv), r * nv);
@@ -212,15 +213,15 @@ export class RBM {
         const u = uniformInto(foldIn(kResample, steps), allocate(p.W.dtype, m * nv));
         for (let i = 0; i < m * nv; i++) buf[i] = u[i] < buf[i] ? 1 : 0;
       }
-      const lr = learningRateAt(opts.learningRate ?? 0.1, st.step, epoch);
-      const cd: CDOptions = { ...opts, learningRate: lr, k: kk, momentum: mom, inPlace: true };
+      const lr = learningRateAt(opts.lr ?? 0.1, st.step, epoch);
+      const cd: RbmCdOptions = { ...opts, lr, k: kk, momentum: mom, inPlace: true };
       const { metrics }: { metrics: CDMetrics } = cdStep(p, new Tensor(buf, [m, nv]), foldIn(kSteps, steps), st, cd);
       steps++;
       lrSum += lr;
       meanHidden += metrics.meanHidden;
       if (metrics.reconstructionError !== undefined) { recon += metrics.reconstructionError; nRecon++; }
     }
-    const info: EpochInfo = { epoch, steps, learningRate: lrSum / steps, k: kk, meanHidden: meanHidden / steps };
+    const info: EpochInfo = { epoch, steps, lr: lrSum / steps, k: kk, meanHidden: meanHidden / steps };
     if (nRecon) info.reconstructionError = recon / nRecon;
     this.history.push(info);
     this.epoch++;
@@ -249,14 +250,14 @@ export class RBM {
    */
   sample(key: Key, n: number, gibbsSteps = 1000, init?: Tensor): Tensor {
     const p = this.fitted;
-    if (!Number.isInteger(n) || n <= 0) throw new RangeError(`${this.constructor.name}.sample: n must be a positive integer, got ${n}`);
-    if (!Number.isInteger(gibbsSteps) || gibbsSteps < 0) throw new RangeError(`${this.constructor.name}.sample: gibbsSteps must be an integer ≥ 0, got ${gibbsSteps}`);
+    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${this.constructor.name}.sample: n must be a positive integer, got ${n}`);
+    if (!Number.isInteger(gibbsSteps) || gibbsSteps < 0) throw new InvalidArgumentError(`${this.constructor.name}.sample: gibbsSteps must be an integer ≥ 0, got ${gibbsSteps}`);
     const nv = nVisibleOf(p);
     const [k0, k1] = split(key, 2);
     let v;
     if (init) {
       const [d, rows] = checkVisible(p, init, `${this.constructor.name}.sample`);
-      if (rows !== n) throw new RangeError(`${this.constructor.name}.sample: init has ${rows} rows, expected n = ${n}`);
+      if (rows !== n) throw new InvalidArgumentError(`${this.constructor.name}.sample: init has ${rows} rows, expected n = ${n}`);
       v = d.slice();
     } else {
       // v ~ p(v | h = 0) (one half-sweep from the zero hidden state).

@@ -13,6 +13,7 @@
 import { getBackend } from '../../tensor/backend.js';
 import { softplusScalar } from '../../tensor/backend.js';
 import { nHiddenOf, nVisibleOf, validateParams, type RBMParams } from './params.js';
+import { InvalidArgumentError } from '../../errors.js';
 
 /** Options of {@link exactLogZ}. */
 export interface ExactLogZOptions {
@@ -31,7 +32,7 @@ class LSE {
   add(t: Float64Array, n: number): void {
     let bm = -Infinity;
     for (let r = 0; r < n; r++) if (t[r] > bm) bm = t[r];
-    if (Number.isNaN(bm)) throw new RangeError('exactLogZ: NaN in a configuration term (are the parameters finite?)');
+    if (Number.isNaN(bm)) throw new InvalidArgumentError('exactLogZ: NaN in a configuration term (are the parameters finite?)');
     if (bm === -Infinity) return;
     if (bm > this.m) { this.s *= Math.exp(this.m - bm); this.m = bm; }
     let s = 0;
@@ -58,10 +59,10 @@ export function exactLogZ(p: RBMParams, opts: ExactLogZOptions = {}): number {
   const visibleCount = p.visible === 'softmax' ? K ** (nv / K) : 2 ** nv;
   let which = opts.enumerate ?? 'auto';
   if (which === 'auto') which = p.visible === 'gaussian' || hiddenCount <= visibleCount ? 'hidden' : 'visible';
-  if (which === 'visible' && p.visible === 'gaussian') throw new RangeError('exactLogZ: cannot enumerate continuous (Gaussian) visible units; use enumerate: "hidden"');
+  if (which === 'visible' && p.visible === 'gaussian') throw new InvalidArgumentError('exactLogZ: cannot enumerate continuous (Gaussian) visible units; use enumerate: "hidden"');
   const count = which === 'hidden' ? hiddenCount : visibleCount;
   if (count > maxConfigs) {
-    throw new RangeError(`exactLogZ: enumerating the ${which} layer needs ${count} configurations (> maxConfigs ${maxConfigs}); nVisible=${nv}, nHidden=${nh}`);
+    throw new InvalidArgumentError(`exactLogZ: enumerating the ${which} layer needs ${count} configurations (> maxConfigs ${maxConfigs}); nVisible=${nv}, nHidden=${nh}`);
   }
   const bs = Math.max(1, Math.min(opts.blockSize ?? 4096, count));
   const W = Float64Array.from(p.W.data), b = Float64Array.from(p.b.data), c = Float64Array.from(p.c.data);

@@ -19,8 +19,8 @@ export {
 export type { GibbsBuffers } from './core.js';
 export { exactLogZ } from './exact.js';
 export type { ExactLogZOptions } from './exact.js';
-export { cdStep, initCDState, learningRateAt } from './train.js';
-export type { CDOptions, CDState, CDMetrics, Velocity, LearningRateSchedule } from './train.js';
+export { cdStep, initRbmCdState, learningRateAt } from './train.js';
+export type { RbmCdOptions, RbmCdState, CDMetrics, Velocity, LearningRateSchedule } from './train.js';
 export { aisLogZ, aisLogZRatio, baseRateBias, salakhutdinovBetas, linearBetas } from './ais.js';
 export type { AISOptions, AISLogZOptions, AISRatioOptions, AISResult } from './ais.js';
 export { averageLogLikelihood, pseudoLogLikelihood, reconstructionError, freeEnergyGap } from './metrics.js';

@@ -9,6 +9,7 @@ import { softplusScalar } from '../../tensor/backend.js';
 import { randintArray, split, uniformInto, type Key } from '../../random/index.js';
 import { freeEnergyRaw, hiddenPreactivation, hiddenProbsRaw, scaledVisible, visibleMeanRaw } from './core.js';
 import { checkVisible, nHiddenOf, nVisibleOf, validateParams, type RBMParams } from './params.js';
+import { InvalidArgumentError } from '../../errors.js';
 
 /** How a log-likelihood number was obtained; stored next to the number so tables are comparable. */
 export interface LikelihoodProtocol {
@@ -47,9 +48,9 @@ export interface LogLikelihoodResult {
  */
 export function averageLogLikelihood(p: RBMParams, x: Tensor, logZ: number, protocol: LikelihoodProtocol = {}): LogLikelihoodResult {
   validateParams(p, 'averageLogLikelihood');
-  if (!Number.isFinite(logZ)) throw new RangeError(`averageLogLikelihood: logZ is ${logZ}`);
+  if (!Number.isFinite(logZ)) throw new InvalidArgumentError(`averageLogLikelihood: logZ is ${logZ}`);
   const [d, n] = checkVisible(p, x, 'averageLogLikelihood');
-  if (n === 0) throw new RangeError('averageLogLikelihood: no rows');
+  if (n === 0) throw new InvalidArgumentError('averageLogLikelihood: no rows');
   const f = freeEnergyRaw(p, d, n);
   let s = 0, s2 = 0;
   for (let r = 0; r < n; r++) { const l = -f[r] - logZ; s += l; s2 += l * l; }
@@ -88,18 +89,18 @@ export interface PLLResult {
  */
 export function pseudoLogLikelihood(p: RBMParams, x: Tensor, opts: PLLOptions = {}): PLLResult {
   validateParams(p, 'pseudoLogLikelihood');
-  if (p.visible === 'gaussian') throw new RangeError('pseudoLogLikelihood: defined here for discrete (Bernoulli/softmax) visible units only');
+  if (p.visible === 'gaussian') throw new InvalidArgumentError('pseudoLogLikelihood: defined here for discrete (Bernoulli/softmax) visible units only');
   const [d, n] = checkVisible(p, x, 'pseudoLogLikelihood');
   const nv = nVisibleOf(p), nh = nHiddenOf(p);
   const mode = opts.mode ?? 'exact';
   const perRow = new Float64Array(n);
   if (p.visible === 'bernoulli') {
-    for (let r = 0; r < n * nv; r++) if (d[r] !== 0 && d[r] !== 1) throw new RangeError(`pseudoLogLikelihood: row ${Math.floor(r / nv)}, column ${r % nv} is ${d[r]}; PLL needs binary data`);
+    for (let r = 0; r < n * nv; r++) if (d[r] !== 0 && d[r] !== 1) throw new InvalidArgumentError(`pseudoLogLikelihood: row ${Math.floor(r / nv)}, column ${r % nv} is ${d[r]}; PLL needs binary data`);
   }
   const W = p.W.data, b = p.b.data, c = p.c.data;
   if (mode === 'sklearn') {
-    if (p.visible !== 'bernoulli') throw new RangeError("pseudoLogLikelihood: mode 'sklearn' is for Bernoulli RBMs");
-    if (!opts.key) throw new RangeError("pseudoLogLikelihood: mode 'sklearn' needs opts.key");
+    if (p.visible !== 'bernoulli') throw new InvalidArgumentError("pseudoLogLikelihood: mode 'sklearn' is for Bernoulli RBMs");
+    if (!opts.key) throw new InvalidArgumentError("pseudoLogLikelihood: mode 'sklearn' needs opts.key");
     const idx = randintArray(opts.key, 0, nv, n);
     const flipped = d.slice();
     for (let r = 0; r < n; r++) { const q = r * nv + idx[r]; flipped[q] = 1 - flipped[q]; }
@@ -108,7 +109,7 @@ export function pseudoLogLikelihood(p: RBMParams, x: Tensor, opts: PLLOptions = 
     for (let r = 0; r < n; r++) { perRow[r] = -nv * softplusScalar(-(ff[r] - f[r])); s += perRow[r]; }
     return { mean: s / n, perDimension: s / n / nv, perRow };
   }
-  if (mode !== 'exact') throw new RangeError(`pseudoLogLikelihood: mode must be 'exact' or 'sklearn', got '${String(mode)}'`);
+  if (mode !== 'exact') throw new InvalidArgumentError(`pseudoLogLikelihood: mode must be 'exact' or 'sklearn', got '${String(mode)}'`);
   // Hidden pre-activations x = c + vW for all rows.
   const pre = allocate(p.W.dtype, n * nh);
   hiddenPreactivation(p, d, n, pre);
@@ -202,7 +203,7 @@ export function freeEnergyGap(p: RBMParams, train: Tensor, heldOut: Tensor): Fre
   validateParams(p, 'freeEnergyGap');
   const mean = (t: Tensor, what: string): number => {
     const [d, n] = checkVisible(p, t, `freeEnergyGap (${what})`);
-    if (n === 0) throw new RangeError(`freeEnergyGap: ${what} data has no rows`);
+    if (n === 0) throw new InvalidArgumentError(`freeEnergyGap: ${what} data has no rows`);
     const f = freeEnergyRaw(p, d, n);
     let s = 0;
     for (let r = 0; r < n; r++) s += f[r];

@@ -16,6 +16,7 @@
  */
 import { ShapeError, Tensor, allocate, type DType, type TypedArray } from '../../tensor/tensor.js';
 import { normalArray, type Key } from '../../random/index.js';
+import { InvalidArgumentError, InvalidTypeError, EbmError, type EbmErrorCode } from '../../errors.js';
 
 /** The visible-unit family of an RBM. */
 export type VisibleType = 'bernoulli' | 'gaussian' | 'softmax';
@@ -40,7 +41,8 @@ export interface RBMParams {
 }
 
 /** Thrown when an estimator is used (transform, sample, …) before `fit`/`partialFit`. */
-export class NotFittedError extends Error {
+export class NotFittedError extends EbmError {
+  readonly code: EbmErrorCode = 'NOT_FITTED';
   override name = 'NotFittedError';
 }
 
@@ -79,7 +81,7 @@ export interface CreateRBMOptions {
 }
 
 function checkPosInt(v: number, name: string, fn: string): void {
-  if (!Number.isInteger(v) || v <= 0) throw new RangeError(`${fn}: ${name} must be a positive integer, got ${v}`);
+  if (!Number.isInteger(v) || v <= 0) throw new InvalidArgumentError(`${fn}: ${name} must be a positive integer, got ${v}`);
 }
 
 /**
@@ -93,7 +95,7 @@ export function createRBM(opts: CreateRBMOptions): RBMParams {
   const fn = 'createRBM';
   const visible = opts.visible ?? 'bernoulli';
   if (visible !== 'bernoulli' && visible !== 'gaussian' && visible !== 'softmax') {
-    throw new RangeError(`${fn}: visible must be 'bernoulli', 'gaussian' or 'softmax', got '${String(visible)}'`);
+    throw new InvalidArgumentError(`${fn}: visible must be 'bernoulli', 'gaussian' or 'softmax', got '${String(visible)}'`);
   }
   const { nVisible: nv, nHidden: nh } = opts;
   checkPosInt(nv, 'nVisible', fn);
@@ -102,13 +104,13 @@ export function createRBM(opts: CreateRBMOptions): RBMParams {
   let categories = 1;
   if (visible === 'softmax') {
     categories = opts.categories ?? 0;
-    if (!Number.isInteger(categories) || categories < 2) throw new RangeError(`${fn}: softmax RBM needs categories ≥ 2, got ${opts.categories}`);
-    if (nv % categories !== 0) throw new RangeError(`${fn}: nVisible ${nv} is not a multiple of categories ${categories}`);
+    if (!Number.isInteger(categories) || categories < 2) throw new InvalidArgumentError(`${fn}: softmax RBM needs categories ≥ 2, got ${opts.categories}`);
+    if (nv % categories !== 0) throw new InvalidArgumentError(`${fn}: nVisible ${nv} is not a multiple of categories ${categories}`);
   } else if (opts.categories !== undefined && opts.categories !== 1) {
-    throw new RangeError(`${fn}: categories only applies to softmax RBMs`);
+    throw new InvalidArgumentError(`${fn}: categories only applies to softmax RBMs`);
   }
   const scale = opts.weightScale ?? 0.01;
-  if (!(scale >= 0) || !Number.isFinite(scale)) throw new RangeError(`${fn}: weightScale must be a finite number ≥ 0, got ${scale}`);
+  if (!(scale >= 0) || !Number.isFinite(scale)) throw new InvalidArgumentError(`${fn}: weightScale must be a finite number ≥ 0, got ${scale}`);
   const w = opts.key ? normalArray(opts.key, nv * nh, dtype) : allocate(dtype, nv * nh);
   if (opts.key && scale !== 1) for (let i = 0; i < w.length; i++) w[i] *= scale;
   const fill = (n: number, src: ArrayLike<number> | undefined, name: string): TypedArray => {
@@ -116,7 +118,7 @@ export function createRBM(opts: CreateRBMOptions): RBMParams {
     if (src) {
       if (src.length !== n) throw new ShapeError(`${fn}: ${name} has ${src.length} entries, expected ${n}`);
       for (let i = 0; i < n; i++) {
-        if (!Number.isFinite(src[i])) throw new RangeError(`${fn}: ${name}[${i}] is ${src[i]}, not a finite number`);
+        if (!Number.isFinite(src[i])) throw new InvalidArgumentError(`${fn}: ${name}[${i}] is ${src[i]}, not a finite number`);
         a[i] = src[i];
       }
     }
@@ -130,13 +132,13 @@ export function createRBM(opts: CreateRBMOptions): RBMParams {
     const lv = allocate(dtype, nv);
     for (let i = 0; i < nv; i++) {
       const si = typeof s === 'number' ? s : s[i];
-      if (!(si > 0) || !Number.isFinite(si)) throw new RangeError(`${fn}: sigma${typeof s === 'number' ? '' : `[${i}]`} must be a finite number > 0, got ${si}`);
+      if (!(si > 0) || !Number.isFinite(si)) throw new InvalidArgumentError(`${fn}: sigma${typeof s === 'number' ? '' : `[${i}]`} must be a finite number > 0, got ${si}`);
       lv[i] = 2 * Math.log(si);
     }
     if (typeof s !== 'number' && s.length !== nv) throw new ShapeError(`${fn}: sigma has ${s.length} entries, expected ${nv}`);
     logVar = new Tensor(lv, [nv]);
   } else if (opts.sigma !== undefined) {
-    throw new RangeError(`${fn}: sigma only applies to Gaussian visible units`);
+    throw new InvalidArgumentError(`${fn}: sigma only applies to Gaussian visible units`);
   }
   return { visible, categories, W: new Tensor(w, [nv, nh]), b: new Tensor(b, [nv]), c: new Tensor(c, [nh]), logVar };
 }
@@ -163,16 +165,16 @@ export function validateParams(p: RBMParams, fn = 'rbm', deep = true): RBMParams
     tensors.push(['logVar', p.logVar]);
   } else if (p.visible === 'softmax') {
     if (!Number.isInteger(p.categories) || p.categories < 2 || nv % p.categories !== 0) {
-      throw new RangeError(`${fn}: softmax RBM has categories=${p.categories}, which must be ≥ 2 and divide nVisible=${nv}`);
+      throw new InvalidArgumentError(`${fn}: softmax RBM has categories=${p.categories}, which must be ≥ 2 and divide nVisible=${nv}`);
     }
   } else if (p.visible !== 'bernoulli') {
-    throw new RangeError(`${fn}: params.visible must be 'bernoulli', 'gaussian' or 'softmax', got '${String(p.visible)}'`);
+    throw new InvalidArgumentError(`${fn}: params.visible must be 'bernoulli', 'gaussian' or 'softmax', got '${String(p.visible)}'`);
   }
   for (const [name, t] of tensors) {
-    if (t.dtype !== p.W.dtype) throw new TypeError(`${fn}: params.${name} is ${t.dtype} but W is ${p.W.dtype}`);
+    if (t.dtype !== p.W.dtype) throw new InvalidTypeError(`${fn}: params.${name} is ${t.dtype} but W is ${p.W.dtype}`);
     if (!deep) continue;
     const d = t.data;
-    for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) throw new RangeError(`${fn}: params.${name}[${i}] is ${d[i]} (not finite)`);
+    for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) throw new InvalidArgumentError(`${fn}: params.${name}[${i}] is ${d[i]} (not finite)`);
   }
   return p;
 }
@@ -184,7 +186,7 @@ export function validateParams(p: RBMParams, fn = 'rbm', deep = true): RBMParams
  */
 export function checkVisible(p: RBMParams, x: Tensor, fn: string): [TypedArray, number] {
   const nv = nVisibleOf(p);
-  if (!(x instanceof Tensor)) throw new TypeError(`${fn}: data must be a Tensor of shape [n, ${nv}]`);
+  if (!(x instanceof Tensor)) throw new InvalidTypeError(`${fn}: data must be a Tensor of shape [n, ${nv}]`);
   if (x.ndim !== 2 || x.shape[1] !== nv) throw new ShapeError(`${fn}: data has shape [${x.shape.join(', ')}], expected [n, ${nv}]`);
   const n = x.shape[0];
   const dtype = p.W.dtype;
@@ -194,15 +196,15 @@ export function checkVisible(p: RBMParams, x: Tensor, fn: string): [TypedArray, 
   for (let r = 0; r < n; r++) {
     for (let i = 0; i < nv; i++) {
       const v = src[r * nv + i];
-      if (!Number.isFinite(v)) throw new RangeError(`${fn}: data row ${r}, column ${i} is ${v} (not finite)`);
-      if (p.visible !== 'gaussian' && (v < 0 || v > 1)) throw new RangeError(`${fn}: data row ${r}, column ${i} is ${v}; ${p.visible} visible units need values in [0, 1]`);
+      if (!Number.isFinite(v)) throw new InvalidArgumentError(`${fn}: data row ${r}, column ${i} is ${v} (not finite)`);
+      if (p.visible !== 'gaussian' && (v < 0 || v > 1)) throw new InvalidArgumentError(`${fn}: data row ${r}, column ${i} is ${v}; ${p.visible} visible units need values in [0, 1]`);
       if (out !== src) out[r * nv + i] = v;
     }
     if (p.visible === 'softmax') {
       for (let g = 0; g < nv; g += K) {
         let s = 0, ones = 0;
         for (let k = 0; k < K; k++) { const v = src[r * nv + g + k]; s += v; if (v === 1) ones++; }
-        if (ones !== 1 || s !== 1) throw new RangeError(`${fn}: data row ${r}, columns ${g}–${g + K - 1} (unit ${g / K}) are not one-hot`);
+        if (ones !== 1 || s !== 1) throw new InvalidArgumentError(`${fn}: data row ${r}, columns ${g}–${g + K - 1} (unit ${g / K}) are not one-hot`);
       }
     }
   }
@@ -228,7 +230,7 @@ export function oneHotCategories(x: readonly (readonly number[])[] | Tensor, K: 
     if (rows[r].length !== G) throw new ShapeError(`oneHotCategories: row ${r} has ${rows[r].length} entries, expected ${G}`);
     for (let g = 0; g < G; g++) {
       const v = rows[r][g];
-      if (!Number.isInteger(v) || v < 0 || v >= K) throw new RangeError(`oneHotCategories: row ${r}, column ${g} is ${v}, not an integer in [0, ${K})`);
+      if (!Number.isInteger(v) || v < 0 || v >= K) throw new InvalidArgumentError(`oneHotCategories: row ${r}, column ${g} is ${v}, not an integer in [0, ${K})`);
       out[(r * G + g) * K + v] = 1;
     }
   }

@@ -22,11 +22,12 @@ import { ShapeError, Tensor, allocate, type TypedArray } from '../../tensor/tens
 import { split, uniformInto, type Key } from '../../random/index.js';
 import { hiddenProbsRaw, scaledVisible, visibleSampleRaw } from './core.js';
 import { checkVisible, cloneParams, nHiddenOf, nVisibleOf, validateParams, type RBMParams } from './params.js';
+import { InvalidArgumentError } from '../../errors.js';
 
 /** Options of one CD/PCD update. */
-export interface CDOptions {
+export interface RbmCdOptions {
   /** Learning rate for this step (apply schedules in the caller, see {@link learningRateAt}). */
-  learningRate: number;
+  lr: number;
   /** Gibbs sweeps in the negative phase (default 1). */
   k?: number;
   /** `true` for PCD (persistent chains in `state.chains`), `false` for CD-k (default). */
@@ -66,7 +67,7 @@ export interface Velocity {
 }
 
 /** Training state carried between steps; plain data (checkpointable). */
-export interface CDState {
+export interface RbmCdState {
   /** Number of updates done. */
   step: number;
   /** Momentum buffers, created on the first step with momentum > 0. */
@@ -87,7 +88,7 @@ export interface CDMetrics {
   /** Mean squared difference between the batch and `E[v|h₀]` (h₀ sampled from the data); NaN-free; absent for PCD without `reconstruction`. */
   reconstructionError?: number;
   /** Learning rate used. */
-  learningRate: number;
+  lr: number;
   /** Gibbs sweeps used. */
   k: number;
   /** Mean `p(h|v)` over the batch (hidden activity). */
@@ -95,11 +96,11 @@ export interface CDMetrics {
 }
 
 /** A fresh training state. */
-export function initCDState(): CDState {
+export function initRbmCdState(): RbmCdState {
   return { step: 0, velocity: null, chains: null, hiddenMean: null };
 }
 
-function cloneState(s: CDState): CDState {
+function cloneState(s: RbmCdState): RbmCdState {
   const cp = (t: Tensor): Tensor => new Tensor(t.data.slice(), t.shape);
   return {
     step: s.step,
@@ -125,7 +126,7 @@ function workspace(dt: 'float32' | 'float64', B: number, M: number, nv: number, 
 
 function checkNum(v: number | undefined, name: string, lo: number, hi: number, dflt: number): number {
   const x = v ?? dflt;
-  if (typeof x !== 'number' || !(x >= lo && x <= hi)) throw new RangeError(`cdStep: ${name} must be a number in [${lo}, ${hi}], got ${v}`);
+  if (typeof x !== 'number' || !(x >= lo && x <= hi)) throw new InvalidArgumentError(`cdStep: ${name} must be a number in [${lo}, ${hi}], got ${v}`);
   return x;
 }
 
@@ -134,18 +135,18 @@ function checkNum(v: number | undefined, name: string, lo: number, hi: number, d
  * @param params current parameters (copied unless `opts.inPlace`).
  * @param batch `[B, nVisible]` data in the support of the visible family.
  * @param key randomness for this step (use `foldIn(runKey, step)`).
- * @param state the previous state ({@link initCDState} for the first step).
+ * @param state the previous state ({@link initRbmCdState} for the first step).
  * @returns the new parameters, state and {@link CDMetrics}.
  * @example
- * let params = createRBM({ nVisible: 16, nHidden: 8, key: key(0) }), state = initCDState();
- * ({ params, state } = cdStep(params, batch, foldIn(key(1), state.step), state, { learningRate: 0.1, k: 1 }));
+ * let params = createRBM({ nVisible: 16, nHidden: 8, key: key(0) }), state = initRbmCdState();
+ * ({ params, state } = cdStep(params, batch, foldIn(key(1), state.step), state, { lr: 0.1, k: 1 }));
  */
-export function cdStep(params: RBMParams, batch: Tensor, key: Key, state: CDState, opts: CDOptions): { params: RBMParams; state: CDState; metrics: CDMetrics } {
+export function cdStep(params: RBMParams, batch: Tensor, key: Key, state: RbmCdState, opts: RbmCdOptions): { params: RBMParams; state: RbmCdState; metrics: CDMetrics } {
   validateParams(params, 'cdStep', false);
-  const lr = opts.learningRate;
-  if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) throw new RangeError(`cdStep: learningRate must be a finite number ≥ 0, got ${lr}`);
+  const lr = opts.lr;
+  if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) throw new InvalidArgumentError(`cdStep: lr must be a finite number ≥ 0, got ${lr}`);
   const k = opts.k ?? 1;
-  if (!Number.isInteger(k) || k < 1) throw new RangeError(`cdStep: k must be an integer ≥ 1, got ${k}`);
+  if (!Number.isInteger(k) || k < 1) throw new InvalidArgumentError(`cdStep: k must be an integer ≥ 1, got ${k}`);
   const mom = checkNum(opts.momentum, 'momentum', 0, 0.999999, 0);
   const wd = checkNum(opts.weightDecay, 'weightDecay', 0, Infinity, 0);
   const l1 = checkNum(opts.l1, 'l1', 0, Infinity, 0);
@@ -315,11 +316,11 @@ export function cdStep(params: RBMParams, batch: Tensor, key: Key, state: CDStat
   }
   for (const [name, t] of [['W', W], ['b', b], ['c', c]] as const) {
     for (let i = 0; i < t.length; i += Math.max(1, Math.floor(t.length / 64))) {
-      if (!Number.isFinite(t[i])) throw new RangeError(`cdStep: parameter ${name} became ${t[i]} at step ${st.step + 1} (learning rate ${lr} too large?)`);
+      if (!Number.isFinite(t[i])) throw new InvalidArgumentError(`cdStep: parameter ${name} became ${t[i]} at step ${st.step + 1} (learning rate ${lr} too large?)`);
     }
   }
   st.step += 1;
-  const metrics: CDMetrics = { step: st.step, learningRate: lr, k, meanHidden };
+  const metrics: CDMetrics = { step: st.step, lr, k, meanHidden };
   if (recon !== undefined) metrics.reconstructionError = recon;
   return { params: p, state: st, metrics };
 }
@@ -355,6 +356,6 @@ export function learningRateAt(s: LearningRateSchedule, step: number, epoch: num
     case 'exponential': return s.initial * Math.pow(s.decay, epoch);
     case 'inverse': return s.initial / (1 + s.decay * epoch);
     case 'linear': return s.initial + (s.final - s.initial) * Math.min(1, epoch / Math.max(1, s.epochs));
-    default: throw new RangeError(`learning-rate schedule: unknown kind '${(s as { kind: string }).kind}'`);
+    default: throw new InvalidArgumentError(`learning-rate schedule: unknown kind '${(s as { kind: string }).kind}'`);
   }
 }

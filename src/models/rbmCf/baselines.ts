@@ -10,14 +10,15 @@
  */
 import { foldIn, normalArray, permutation, type Key } from '../../random/index.js';
 import type { Ratings } from '../../data/movielens.js';
+import { InvalidArgumentError } from '../../errors.js';
 
 /** Root mean squared error `√(mean (p − y)²)`. Throws on length mismatch, empty input or a non-finite value. */
 export function rmse(pred: ArrayLike<number>, truth: ArrayLike<number>): number {
-  if (pred.length !== truth.length) throw new RangeError(`rmse: ${pred.length} predictions for ${truth.length} ratings`);
-  if (pred.length === 0) throw new RangeError('rmse: no ratings');
+  if (pred.length !== truth.length) throw new InvalidArgumentError(`rmse: ${pred.length} predictions for ${truth.length} ratings`);
+  if (pred.length === 0) throw new InvalidArgumentError('rmse: no ratings');
   let s = 0;
   for (let q = 0; q < pred.length; q++) {
-    if (!Number.isFinite(pred[q])) throw new RangeError(`rmse: prediction ${q} is ${pred[q]}`);
+    if (!Number.isFinite(pred[q])) throw new InvalidArgumentError(`rmse: prediction ${q} is ${pred[q]}`);
     const d = pred[q] - truth[q];
     s += d * d;
   }
@@ -89,7 +90,7 @@ export interface MFOptions {
   /** SGD epochs (default 40). */
   epochs?: number;
   /** Step size (default 0.01). */
-  learningRate?: number;
+  lr?: number;
   /** L2 penalty on factors and biases (default 0.05). */
   reg?: number;
   /** Initial factor scale (default 0.1). */
@@ -101,7 +102,7 @@ export interface MFOptions {
  * `e = r − r̂; b_u += η(e − λb_u); b_i += η(e − λb_i); p_u += η(e q_i − λp_u); q_i += η(e p_u − λq_i)`.
  */
 export function fitMatrixFactorization(train: Ratings, k: Key, opts: MFOptions = {}): RatingPredictor & { rank: number } {
-  const R = opts.rank ?? 10, epochs = opts.epochs ?? 40, eta = opts.learningRate ?? 0.01, lam = opts.reg ?? 0.05, s0 = opts.initScale ?? 0.1;
+  const R = opts.rank ?? 10, epochs = opts.epochs ?? 40, eta = opts.lr ?? 0.01, lam = opts.reg ?? 0.05, s0 = opts.initScale ?? 0.1;
   const { mu } = fitGlobalMean(train);
   const P = normalArray(foldIn(k, 1), train.nUsers * R, 'float64').map((z) => z * s0);
   const Q = normalArray(foldIn(k, 2), train.nItems * R, 'float64').map((z) => z * s0);

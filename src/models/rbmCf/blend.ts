@@ -8,6 +8,8 @@
  * @module
  */
 
+import { InvalidArgumentError } from '../../errors.js';
+
 /** A fitted blend: `ŷ = clip(w0 + Σ_m w_m ŷ_m, lo, hi)`. */
 export interface Blend {
   intercept: number;
@@ -24,12 +26,12 @@ export interface Blend {
  */
 export function fitBlend(preds: readonly ArrayLike<number>[], y: ArrayLike<number>, opts: { ridge?: number; lo?: number; hi?: number } = {}): Blend {
   const M = preds.length, n = y.length, lam = (opts.ridge ?? 1e-3) * n;
-  if (M < 1) throw new RangeError('fitBlend: needs at least one predictor');
-  if (n < 1) throw new RangeError('fitBlend: no validation ratings');
-  if (!(lam >= 0)) throw new RangeError(`fitBlend: ridge must be ≥ 0, got ${opts.ridge}`);
+  if (M < 1) throw new InvalidArgumentError('fitBlend: needs at least one predictor');
+  if (n < 1) throw new InvalidArgumentError('fitBlend: no validation ratings');
+  if (!(lam >= 0)) throw new InvalidArgumentError(`fitBlend: ridge must be ≥ 0, got ${opts.ridge}`);
   for (let m = 0; m < M; m++) {
-    if (preds[m].length !== n) throw new RangeError(`fitBlend: predictor ${m} has ${preds[m].length} predictions for ${n} ratings`);
-    for (let q = 0; q < n; q++) if (!Number.isFinite(preds[m][q])) throw new RangeError(`fitBlend: predictor ${m}, prediction ${q} is ${preds[m][q]}`);
+    if (preds[m].length !== n) throw new InvalidArgumentError(`fitBlend: predictor ${m} has ${preds[m].length} predictions for ${n} ratings`);
+    for (let q = 0; q < n; q++) if (!Number.isFinite(preds[m][q])) throw new InvalidArgumentError(`fitBlend: predictor ${m}, prediction ${q} is ${preds[m][q]}`);
   }
   // centre: the intercept absorbs the means, so the ridge acts on the slopes only
   const P = M, mx = new Float64Array(P);
@@ -59,7 +61,7 @@ export function fitBlend(preds: readonly ArrayLike<number>[], y: ArrayLike<numbe
 
 /** Applies a blend to aligned predictions `preds[m][q]`. */
 export function applyBlend(bl: Blend, preds: readonly ArrayLike<number>[]): Float64Array {
-  if (preds.length !== bl.weights.length) throw new RangeError(`applyBlend: ${preds.length} predictors for ${bl.weights.length} weights`);
+  if (preds.length !== bl.weights.length) throw new InvalidArgumentError(`applyBlend: ${preds.length} predictors for ${bl.weights.length} weights`);
   const n = preds[0].length, out = new Float64Array(n);
   for (let q = 0; q < n; q++) {
     let v = bl.intercept;
@@ -76,7 +78,7 @@ function choleskySolve(A: Float64Array, b: Float64Array, n: number): Float64Arra
       let s = A[i * n + j];
       for (let k = 0; k < j; k++) s -= L[i * n + k] * L[j * n + k];
       if (i === j) {
-        if (!(s > 0)) throw new RangeError('fitBlend: the normal equations are singular (identical predictors?); raise ridge');
+        if (!(s > 0)) throw new InvalidArgumentError('fitBlend: the normal equations are singular (identical predictors?); raise ridge');
         L[i * n + i] = Math.sqrt(s);
       } else L[i * n + j] = s / L[j * n + j];
     }

@@ -8,6 +8,7 @@ import { ratingLevels, splitRatings, type Ratings } from '../../data/movielens.j
 import { createRbmCf, implicitFeedback, predictRatings, trainRbmCf, type CfSideInfo, type FeatureMatrix, type RbmCfParams, type TrainRbmCfOptions } from './model.js';
 import { fitBiases, fitGlobalMean, fitMatrixFactorization, rmse, type MFOptions, type RatingPredictor } from './baselines.js';
 import { applyBlend, fitBlend, type Blend } from './blend.js';
+import { InvalidArgumentError } from '../../errors.js';
 
 /** One RBM-CF variant to fit: plain by default; conditional (implicit feedback), factored, with side features. */
 export interface RbmCfVariant {
@@ -83,8 +84,8 @@ export function variantName(v: RbmCfVariant, F: number): string {
  */
 export function compareCf(train: Ratings, test: Ratings, k: Key, opts: CompareCfOptions = {}): { scores: CfScore[]; models: FittedRbmCf[]; blend?: Blend; fit: Ratings; testBlend?: Float64Array } {
   const frac = opts.blendFraction ?? 0.1;
-  if (!(frac >= 0 && frac < 1)) throw new RangeError(`compareCf: blendFraction must be in [0, 1), got ${frac}`);
-  if (train.nUsers !== test.nUsers || train.nItems !== test.nItems) throw new RangeError('compareCf: train and test must share one user/item numbering (see alignRatings)');
+  if (!(frac >= 0 && frac < 1)) throw new InvalidArgumentError(`compareCf: blendFraction must be in [0, 1), got ${frac}`);
+  if (train.nUsers !== test.nUsers || train.nItems !== test.nItems) throw new InvalidArgumentError('compareCf: train and test must share one user/item numbering (see alignRatings)');
   const { train: fit, test: val } = frac > 0 ? splitRatings(train, foldIn(k, 4), frac) : { train, test: undefined };
   const scores: CfScore[] = [];
   const valPreds: Float64Array[] = [], testPreds: Float64Array[] = [];

@@ -14,6 +14,7 @@ import { DataError } from '../../io/errors.js';
 import { checkTensorLayout, loadModel, saveModel, type ModelProvenance } from '../../io/model.js';
 import type { Ratings } from '../../data/movielens.js';
 import { implicitFeedback, syncFactoredWeights, type CfSideInfo, type FeatureMatrix, type RbmCfParams } from './model.js';
+import { InvalidArgumentError } from '../../errors.js';
 
 /** Side features stored with a model: the matrix (rows = the file's users or items) and its column names. */
 export interface StoredFeatures extends FeatureMatrix {
@@ -37,14 +38,14 @@ export async function saveRbmCf(path: string, p: RbmCfParams, ratings: Ratings, 
   if (p.D) { config.conditional = true; extra.D = new Tensor(p.D, [p.nItems, p.nHidden]); if (p.implicitNorm) config.implicitNorm = p.implicitNorm; }
   if (p.U) {
     const f = features.user;
-    if (!f || f.dim !== p.userFeatureDim || f.rows !== ratings.nUsers) throw new RangeError(`saveRbmCf: the model has user-feature weights; pass features.user (${ratings.nUsers}×${p.userFeatureDim})`);
+    if (!f || f.dim !== p.userFeatureDim || f.rows !== ratings.nUsers) throw new InvalidArgumentError(`saveRbmCf: the model has user-feature weights; pass features.user (${ratings.nUsers}×${p.userFeatureDim})`);
     config.userFeatureNames = f.names;
     extra.U = new Tensor(p.U, [f.dim, p.nHidden]);
     extra.userFeatures = new Tensor(f.x, [f.rows, f.dim]);
   }
   if (p.G) {
     const f = features.item;
-    if (!f || f.dim !== p.itemFeatureDim || f.rows !== p.nItems) throw new RangeError(`saveRbmCf: the model has item-feature weights; pass features.item (${p.nItems}×${p.itemFeatureDim})`);
+    if (!f || f.dim !== p.itemFeatureDim || f.rows !== p.nItems) throw new InvalidArgumentError(`saveRbmCf: the model has item-feature weights; pass features.item (${p.nItems}×${p.itemFeatureDim})`);
     config.itemFeatureNames = f.names;
     extra.G = new Tensor(p.G, [f.dim, p.K]);
     extra.itemFeatures = new Tensor(f.x, [f.rows, f.dim]);

@@ -28,6 +28,7 @@
  */
 import { foldIn, permutation, uniformArray, normalArray, type Key } from '../../random/index.js';
 import { ratingLevels, type Ratings } from '../../data/movielens.js';
+import { InvalidArgumentError } from '../../errors.js';
 
 /** Factored weights `W = A·B` (row-major `A [nItems·K, rank]`, `B [rank, F]`). */
 export interface RbmCfFactors {
@@ -115,7 +116,7 @@ export function groupByUser(r: Ratings, levels: readonly number[]): UserRatings 
   const item = new Int32Array(n), level = new Int32Array(n);
   for (let q = 0; q < n; q++) {
     const k = lv.get(r.rating[q]);
-    if (k === undefined) throw new RangeError(`rbm-cf: rating ${q} (user ${r.userIds[r.user[q]]}, item ${r.itemIds[r.item[q]]}) is ${r.rating[q]}, not one of the model's levels [${levels.join(', ')}]`);
+    if (k === undefined) throw new InvalidArgumentError(`rbm-cf: rating ${q} (user ${r.userIds[r.user[q]]}, item ${r.itemIds[r.item[q]]}) is ${r.rating[q]}, not one of the model's levels [${levels.join(', ')}]`);
     const p = fill[r.user[q]]++;
     item[p] = r.item[q];
     level[p] = k;
@@ -129,9 +130,9 @@ export function groupByUser(r: Ratings, levels: readonly number[]): UserRatings 
  * @example const implicit = implicitFeedback(train, test); // the test pairs are known to be rated
  */
 export function implicitFeedback(...sets: readonly { user: ArrayLike<number>; item: ArrayLike<number>; nUsers: number; nItems: number }[]): UserItems {
-  if (sets.length === 0) throw new RangeError('implicitFeedback: needs at least one set of (user, item) pairs');
+  if (sets.length === 0) throw new InvalidArgumentError('implicitFeedback: needs at least one set of (user, item) pairs');
   const nU = sets[0].nUsers, nI = sets[0].nItems;
-  for (const s of sets) if (s.nUsers !== nU || s.nItems !== nI) throw new RangeError(`implicitFeedback: sets disagree on the numbering (${s.nUsers}×${s.nItems} vs ${nU}×${nI})`);
+  for (const s of sets) if (s.nUsers !== nU || s.nItems !== nI) throw new InvalidArgumentError(`implicitFeedback: sets disagree on the numbering (${s.nUsers}×${s.nItems} vs ${nU}×${nI})`);
   const per: Set<number>[] = Array.from({ length: nU }, () => new Set<number>());
   for (const s of sets) for (let q = 0; q < s.user.length; q++) per[s.user[q]].add(s.item[q]);
   const start = new Int32Array(nU + 1);
@@ -172,18 +173,18 @@ export interface CreateRbmCfOptions {
  */
 export function createRbmCf(opts: CreateRbmCfOptions): RbmCfParams {
   const F = opts.nHidden ?? 20, I = opts.nItems, levels = [...opts.levels], K = levels.length;
-  if (!Number.isInteger(I) || I < 1) throw new RangeError(`createRbmCf: nItems must be a positive integer, got ${I}`);
-  if (!Number.isInteger(F) || F < 1) throw new RangeError(`createRbmCf: nHidden must be a positive integer, got ${F}`);
-  if (K < 2) throw new RangeError(`createRbmCf: need at least 2 rating levels, got [${levels.join(', ')}]`);
-  for (let k = 1; k < K; k++) if (!(levels[k] > levels[k - 1])) throw new RangeError(`createRbmCf: levels must be strictly increasing, got [${levels.join(', ')}]`);
+  if (!Number.isInteger(I) || I < 1) throw new InvalidArgumentError(`createRbmCf: nItems must be a positive integer, got ${I}`);
+  if (!Number.isInteger(F) || F < 1) throw new InvalidArgumentError(`createRbmCf: nHidden must be a positive integer, got ${F}`);
+  if (K < 2) throw new InvalidArgumentError(`createRbmCf: need at least 2 rating levels, got [${levels.join(', ')}]`);
+  for (let k = 1; k < K; k++) if (!(levels[k] > levels[k - 1])) throw new InvalidArgumentError(`createRbmCf: levels must be strictly increasing, got [${levels.join(', ')}]`);
   for (const [name, v] of [['factorRank', opts.factorRank], ['userFeatureDim', opts.userFeatureDim], ['itemFeatureDim', opts.itemFeatureDim]] as const) {
-    if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new RangeError(`createRbmCf: ${name} must be a positive integer, got ${v}`);
+    if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new InvalidArgumentError(`createRbmCf: ${name} must be a positive integer, got ${v}`);
   }
   const scale = opts.weightScale ?? 0.1;
   const b = new Float64Array(I * K);
   if (opts.ratings) {
     const r = opts.ratings;
-    if (r.nItems !== I) throw new RangeError(`createRbmCf: ratings have ${r.nItems} items but nItems is ${I}`);
+    if (r.nItems !== I) throw new InvalidArgumentError(`createRbmCf: ratings have ${r.nItems} items but nItems is ${I}`);
     const lv = new Map(levels.map((v, k) => [v, k]));
     const cnt = new Float64Array(I * K), tot = new Float64Array(I);
     for (let q = 0; q < r.rating.length; q++) {
@@ -206,7 +207,7 @@ export function createRbmCf(opts: CreateRbmCfOptions): RbmCfParams {
     for (let q = 0; q < W.length; q++) W[q] *= scale;
     p.W = W;
   }
-  if (opts.implicitNorm !== undefined && opts.implicitNorm !== 'none' && opts.implicitNorm !== 'sqrt') throw new RangeError(`createRbmCf: implicitNorm must be 'none' or 'sqrt', got ${String(opts.implicitNorm)}`);
+  if (opts.implicitNorm !== undefined && opts.implicitNorm !== 'none' && opts.implicitNorm !== 'sqrt') throw new InvalidArgumentError(`createRbmCf: implicitNorm must be 'none' or 'sqrt', got ${String(opts.implicitNorm)}`);
   if (opts.conditional) { p.D = new Float64Array(I * F); if (opts.implicitNorm === 'sqrt') p.implicitNorm = 'sqrt'; }
   if (opts.userFeatureDim !== undefined) { p.userFeatureDim = opts.userFeatureDim; p.U = new Float64Array(opts.userFeatureDim * F); }
   if (opts.itemFeatureDim !== undefined) { p.itemFeatureDim = opts.itemFeatureDim; p.G = new Float64Array(opts.itemFeatureDim * K); }
@@ -267,15 +268,15 @@ export function cloneRbmCf(p: RbmCfParams): RbmCfParams {
  */
 export function checkSideInfo(p: RbmCfParams, side: CfSideInfo | undefined, nUsers: number, where: string): void {
   const s = side ?? {};
-  if (p.D && !s.implicit) throw new RangeError(`${where}: the model is conditional; pass side.implicit (the rated-item sets)`);
-  if (p.D && s.implicit && s.implicit.nUsers !== nUsers) throw new RangeError(`${where}: implicit feedback covers ${s.implicit.nUsers} users, the ratings ${nUsers}`);
+  if (p.D && !s.implicit) throw new InvalidArgumentError(`${where}: the model is conditional; pass side.implicit (the rated-item sets)`);
+  if (p.D && s.implicit && s.implicit.nUsers !== nUsers) throw new InvalidArgumentError(`${where}: implicit feedback covers ${s.implicit.nUsers} users, the ratings ${nUsers}`);
   if (p.U) {
-    if (!s.userFeatures) throw new RangeError(`${where}: the model has user-feature weights; pass side.userFeatures`);
-    if (s.userFeatures.dim !== p.userFeatureDim || s.userFeatures.rows !== nUsers) throw new RangeError(`${where}: user features are ${s.userFeatures.rows}×${s.userFeatures.dim}, expected ${nUsers}×${p.userFeatureDim}`);
+    if (!s.userFeatures) throw new InvalidArgumentError(`${where}: the model has user-feature weights; pass side.userFeatures`);
+    if (s.userFeatures.dim !== p.userFeatureDim || s.userFeatures.rows !== nUsers) throw new InvalidArgumentError(`${where}: user features are ${s.userFeatures.rows}×${s.userFeatures.dim}, expected ${nUsers}×${p.userFeatureDim}`);
   }
   if (p.G) {
-    if (!s.itemFeatures) throw new RangeError(`${where}: the model has item-feature weights; pass side.itemFeatures`);
-    if (s.itemFeatures.dim !== p.itemFeatureDim || s.itemFeatures.rows !== p.nItems) throw new RangeError(`${where}: item features are ${s.itemFeatures.rows}×${s.itemFeatures.dim}, expected ${p.nItems}×${p.itemFeatureDim}`);
+    if (!s.itemFeatures) throw new InvalidArgumentError(`${where}: the model has item-feature weights; pass side.itemFeatures`);
+    if (s.itemFeatures.dim !== p.itemFeatureDim || s.itemFeatures.rows !== p.nItems) throw new InvalidArgumentError(`${where}: item features are ${s.itemFeatures.rows}×${s.itemFeatures.dim}, expected ${p.nItems}×${p.itemFeatureDim}`);
   }
 }
 
@@ -289,7 +290,7 @@ const softplus = (x: number): number => (x > 0 ? x + Math.log1p(Math.exp(-x)) : 
 export function visibleBias(p: RbmCfParams, side?: CfSideInfo): Float64Array {
   if (!p.G) return p.b;
   const y = side?.itemFeatures;
-  if (!y) throw new RangeError('visibleBias: the model has item-feature weights; pass side.itemFeatures');
+  if (!y) throw new InvalidArgumentError('visibleBias: the model has item-feature weights; pass side.itemFeatures');
   const K = p.K, Di = p.itemFeatureDim ?? 0, out = p.b.slice();
   for (let i = 0; i < p.nItems; i++) {
     for (let d = 0; d < Di; d++) {
@@ -314,7 +315,7 @@ export function conditioningInput(p: RbmCfParams, side: CfSideInfo | undefined, 
   out.set(p.c);
   if (p.D) {
     const r = side?.implicit;
-    if (!r) throw new RangeError('conditioningInput: the model is conditional; pass side.implicit');
+    if (!r) throw new InvalidArgumentError('conditioningInput: the model is conditional; pass side.implicit');
     const sc = implicitScale(p, r, u);
     for (let q = r.start[u]; q < r.start[u + 1]; q++) {
       const o = r.item[q] * F;
@@ -323,7 +324,7 @@ export function conditioningInput(p: RbmCfParams, side: CfSideInfo | undefined, 
   }
   if (p.U) {
     const x = side?.userFeatures;
-    if (!x) throw new RangeError('conditioningInput: the model has user-feature weights; pass side.userFeatures');
+    if (!x) throw new InvalidArgumentError('conditioningInput: the model has user-feature weights; pass side.userFeatures');
     const Du = p.userFeatureDim ?? 0;
     for (let d = 0; d < Du; d++) {
       const v = x.x[u * Du + d];
@@ -446,8 +447,8 @@ export function predictRatings(p: RbmCfParams, known: Ratings, queries: { user: 
   const byUser = new Map<number, number[]>();
   for (let q = 0; q < n; q++) {
     const u = queries.user[q], i = queries.item[q];
-    if (!(u >= 0 && u < g.nUsers)) throw new RangeError(`predictRatings: query ${q} has user index ${u}, outside [0, ${g.nUsers})`);
-    if (!(i >= 0 && i < p.nItems)) throw new RangeError(`predictRatings: query ${q} has item index ${i}, outside [0, ${p.nItems})`);
+    if (!(u >= 0 && u < g.nUsers)) throw new InvalidArgumentError(`predictRatings: query ${q} has user index ${u}, outside [0, ${g.nUsers})`);
+    if (!(i >= 0 && i < p.nItems)) throw new InvalidArgumentError(`predictRatings: query ${q} has item index ${i}, outside [0, ${p.nItems})`);
     let l = byUser.get(u);
     if (!l) byUser.set(u, (l = []));
     l.push(q);
@@ -474,7 +475,7 @@ export interface TrainRbmCfOptions {
   /** Users per mini-batch (default 20). */
   batchSize?: number;
   /** Learning rate for every parameter (per-user averaged update; default 0.1). */
-  learningRate?: number;
+  lr?: number;
   /** Momentum: `momentum` after the first 5 epochs, 0.5 before (default 0.9). */
   momentum?: number;
   /** L2 weight decay on the weights W (or A, B) and D — not the biases (default 0.001). */
@@ -512,14 +513,14 @@ export function cdStepsAt(cd: number | readonly number[], epoch: number, epochs:
  * @example const { params } = trainRbmCf(createRbmCf({ nItems, levels, key: key(0) }), train, key(1), { epochs: 20 });
  */
 export function trainRbmCf(p0: RbmCfParams, train: Ratings, k: Key, opts: TrainRbmCfOptions = {}): { params: RbmCfParams; reconError: number[] } {
-  const epochs = opts.epochs ?? 20, B = opts.batchSize ?? 20, lr = opts.learningRate ?? 0.1;
+  const epochs = opts.epochs ?? 20, B = opts.batchSize ?? 20, lr = opts.lr ?? 0.1;
   const mom = opts.momentum ?? 0.9, wd = opts.weightDecay ?? 0.001, fwd = opts.featureDecay ?? wd, cd = opts.cdSteps ?? [1, 3, 5];
-  if (!(wd >= 0) || !(fwd >= 0)) throw new RangeError(`trainRbmCf: weightDecay and featureDecay must be ≥ 0, got ${wd}, ${fwd}`);
-  if (!Number.isInteger(epochs) || epochs < 1) throw new RangeError(`trainRbmCf: epochs must be a positive integer, got ${epochs}`);
-  if (!Number.isInteger(B) || B < 1) throw new RangeError(`trainRbmCf: batchSize must be a positive integer, got ${B}`);
-  if (!(lr > 0)) throw new RangeError(`trainRbmCf: learningRate must be > 0, got ${lr}`);
-  for (const t of typeof cd === 'number' ? [cd] : cd) if (!Number.isInteger(t) || t < 1) throw new RangeError(`trainRbmCf: cdSteps must be positive integers, got ${String(cd)}`);
-  if (train.nItems !== p0.nItems) throw new RangeError(`trainRbmCf: ratings have ${train.nItems} items but the model has ${p0.nItems}`);
+  if (!(wd >= 0) || !(fwd >= 0)) throw new InvalidArgumentError(`trainRbmCf: weightDecay and featureDecay must be ≥ 0, got ${wd}, ${fwd}`);
+  if (!Number.isInteger(epochs) || epochs < 1) throw new InvalidArgumentError(`trainRbmCf: epochs must be a positive integer, got ${epochs}`);
+  if (!Number.isInteger(B) || B < 1) throw new InvalidArgumentError(`trainRbmCf: batchSize must be a positive integer, got ${B}`);
+  if (!(lr > 0)) throw new InvalidArgumentError(`trainRbmCf: lr must be > 0, got ${lr}`);
+  for (const t of typeof cd === 'number' ? [cd] : cd) if (!Number.isInteger(t) || t < 1) throw new InvalidArgumentError(`trainRbmCf: cdSteps must be positive integers, got ${String(cd)}`);
+  if (train.nItems !== p0.nItems) throw new InvalidArgumentError(`trainRbmCf: ratings have ${train.nItems} items but the model has ${p0.nItems}`);
   const side = opts.side;
   checkSideInfo(p0, side, train.nUsers, 'trainRbmCf');
   const p = cloneRbmCf(p0);
@@ -621,7 +622,7 @@ export function trainRbmCf(p0: RbmCfParams, train: Ratings, k: Key, opts: TrainR
     for (const [name, arr] of named) {
       if (!arr) continue;
       for (let q = 0; q < arr.length; q++) {
-        if (!Number.isFinite(arr[q])) throw new RangeError(`trainRbmCf: ${name}[${q}] became ${arr[q]} in epoch ${ep + 1}; lower the learning rate`);
+        if (!Number.isFinite(arr[q])) throw new InvalidArgumentError(`trainRbmCf: ${name}[${q}] became ${arr[q]} in epoch ${ep + 1}; lower the learning rate`);
       }
     }
     const re = total ? wrong / total : NaN; // no rating reconstructed this epoch: undefined, not 0
@@ -636,7 +637,7 @@ export function trainRbmCf(p0: RbmCfParams, train: Ratings, k: Key, opts: TrainR
  * (ties by item index). @returns `{item, expected}` pairs, best first.
  */
 export function recommendForUser(p: RbmCfParams, known: Ratings, user: number, n: number, side?: CfSideInfo): { item: number; expected: number }[] {
-  if (!(user >= 0 && user < known.nUsers)) throw new RangeError(`recommendForUser: user index ${user} outside [0, ${known.nUsers})`);
+  if (!(user >= 0 && user < known.nUsers)) throw new InvalidArgumentError(`recommendForUser: user index ${user} outside [0, ${known.nUsers})`);
   checkSideInfo(p, side, known.nUsers, 'recommendForUser');
   const g = groupByUser(known, p.levels);
   const a = new Float64Array(p.nHidden), base = new Float64Array(p.nHidden), pr = new Float64Array(p.K);

@@ -3,6 +3,7 @@ import { Tensor } from '../../tensor/index.js';
 import { isActivation, checkFourierFeatures, type Activation, type FourierFeatures } from '../../nn/index.js';
 import { DataError } from '../../io/errors.js';
 import { vpSDE, veSDE, subVpSDE, type SDE } from '../../diffusion/index.js';
+import { InvalidArgumentError } from '../../errors.js';
 
 /** The model-file kind string. */
 export const SCORE_SDE_KIND = 'score-sde';
@@ -216,7 +217,7 @@ export function makeScoreSdeConfig(x: Tensor, o: ScoreSdeConfigOptions): ScoreSd
   };
   try {
     const sde = sdeOf(cfg);
-    if (!(sde.std(cfg.eps) > 0)) throw new RangeError(`σ(eps) = ${sde.std(cfg.eps)} at eps = ${cfg.eps}`);
+    if (!(sde.std(cfg.eps) > 0)) throw new InvalidArgumentError(`σ(eps) = ${sde.std(cfg.eps)} at eps = ${cfg.eps}`);
   } catch (e) {
     throw new DataError(`bad SDE settings: ${(e as Error).message}`);
   }

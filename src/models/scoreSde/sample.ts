@@ -8,6 +8,7 @@ import {
 import { DivergenceError, type SamplingAlgorithm } from '../../samplers/types.js';
 import { SCORE_SAMPLERS, sdeOf, netShape, toDataSpace, type ScoreSdeConfig, type ScoreSampler } from './config.js';
 import { scoreFn, type ScoreParams } from './score.js';
+import { InvalidArgumentError } from '../../errors.js';
 
 /** Options of {@link sampleScoreSde}. */
 export interface ScoreSampleOptions {
@@ -29,7 +30,7 @@ function runAlg(alg: SamplingAlgorithm<DiffusionState, DiffusionInfo>, k: Key, x
   let state = alg.init(xT);
   let kk = k;
   for (let i = 0; !state.done; i++) {
-    if (i >= 100_000) throw new RangeError(`${alg.name} did not finish within 100 000 steps`);
+    if (i >= 100_000) throw new InvalidArgumentError(`${alg.name} did not finish within 100 000 steps`);
     const [kNext, kStep] = split(kk, 2);
     kk = kNext;
     const [next, info] = alg.step(kStep, state);
@@ -82,10 +83,10 @@ export function scoreSdeSampler(p: ScoreParams, cfg: ScoreSdeConfig, o: Omit<Sco
   const sampler = o.sampler ?? defaultSampler(cfg);
   const snr = o.snr ?? 0.16;
   const N = o.steps ?? (sampler === 'ode' ? undefined : 500);
-  if (sampler === 'em') return eulerMaruyama(sde, score, { nSteps: N, eps: cfg.eps });
-  if (sampler === 'pc') return predictorCorrector(sde, score, { nSteps: N, eps: cfg.eps, snr });
-  if (sampler === 'ode') return N === undefined ? probabilityFlow(sde, score, { method: 'rk45', rtol: 1e-4, atol: 1e-4, eps: cfg.eps }) : probabilityFlow(sde, score, { method: 'heun', nSteps: N, eps: cfg.eps });
-  throw new RangeError(`scoreSdeSampler: sampler must be one of pc, em, ode (annealed runs through sampleScoreSde), got ${String(sampler)}`);
+  if (sampler === 'em') return eulerMaruyama(sde, score, { steps: N, eps: cfg.eps });
+  if (sampler === 'pc') return predictorCorrector(sde, score, { steps: N, eps: cfg.eps, snr });
+  if (sampler === 'ode') return N === undefined ? probabilityFlow(sde, score, { method: 'rk45', rtol: 1e-4, atol: 1e-4, eps: cfg.eps }) : probabilityFlow(sde, score, { method: 'heun', steps: N, eps: cfg.eps });
+  throw new InvalidArgumentError(`scoreSdeSampler: sampler must be one of pc, em, ode (annealed runs through sampleScoreSde), got ${String(sampler)}`);
 }
 
 /**
@@ -99,7 +100,7 @@ export function scoreSdeSampler(p: ScoreParams, cfg: ScoreSdeConfig, o: Omit<Sco
 export function sampleScoreSde(p: ScoreParams, cfg: ScoreSdeConfig, k: Key, n: number, o: ScoreSampleOptions = {}): Tensor {
   const sde = sdeOf(cfg);
   const sampler = o.sampler ?? defaultSampler(cfg);
-  if (!SCORE_SAMPLERS.includes(sampler)) throw new RangeError(`sampleScoreSde: sampler must be one of ${SCORE_SAMPLERS.join(', ')}, got ${String(sampler)}`);
+  if (!SCORE_SAMPLERS.includes(sampler)) throw new InvalidArgumentError(`sampleScoreSde: sampler must be one of ${SCORE_SAMPLERS.join(', ')}, got ${String(sampler)}`);
   const snr = o.snr ?? 0.16;
   const [kPrior, kRun] = split(k, 2);
   const zT = sde.priorSample(kPrior, netShape(cfg, n), 'float32');

@@ -5,6 +5,7 @@ import { fourierFeatureFn } from '../../nn/index.js';
 import { layoutOf, type TensorLayout } from '../../io/model.js';
 import { initTimeMLP, applyTimeMLP, initUNet, applyUNet, type SDE } from '../../diffusion/index.js';
 import { sdeOf, type ScoreSdeConfig } from './config.js';
+import { InvalidArgumentError } from '../../errors.js';
 
 /** Network parameters of a score-sde model (MLP or U-Net tensors by name). */
 export type ScoreParams = Record<string, Tensor>;
@@ -53,7 +54,7 @@ export function scoreFn(cfg: ScoreSdeConfig, sde = sdeOf(cfg)): (p: ScoreParams,
     for (let i = 0; i < n; i++) {
       const ti = t.data[i];
       const s = sde.std(ti);
-      if (!(s > 0)) throw new RangeError(`score network: σ(t) = ${s} at t = ${ti} (row ${i + 1}); use times t ≥ eps > 0`);
+      if (!(s > 0)) throw new InvalidArgumentError(`score network: σ(t) = ${s} at t = ${ti} (row ${i + 1}); use times t ≥ eps > 0`);
       cin2[i] = 1 / (sde.meanCoef(ti) ** 2 * dataVar + s * s);
       cin[i] = Math.sqrt(cin2[i]);
       inv[i] = 1 / s;

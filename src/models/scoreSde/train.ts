@@ -10,6 +10,7 @@ import { continuousDSM } from '../../diffusion/index.js';
 import { sdeOf, type ScoreSdeConfig } from './config.js';
 import { initScoreParams, scoreFn, type ScoreParams } from './score.js';
 import { logSigmaDSM } from './loss.js';
+import { InvalidArgumentError } from '../../errors.js';
 
 /** Optimiser settings of score-sde training. */
 export interface ScoreSdeTrainOptions {
@@ -52,9 +53,9 @@ export function scoreSdeLoss(cfg: ScoreSdeConfig): (p: ScoreParams, batch: Tenso
 }
 
 function checkOptions(o: ScoreSdeTrainOptions): number {
-  if (!(o.lr > 0) || !Number.isFinite(o.lr)) throw new RangeError(`score-sde training: lr must be a finite number > 0, got ${o.lr}`);
+  if (!(o.lr > 0) || !Number.isFinite(o.lr)) throw new InvalidArgumentError(`score-sde training: lr must be a finite number > 0, got ${o.lr}`);
   const ema = o.ema ?? 0;
-  if (!(ema >= 0 && ema < 1)) throw new RangeError(`score-sde training: ema must be in [0, 1), got ${ema}`);
+  if (!(ema >= 0 && ema < 1)) throw new InvalidArgumentError(`score-sde training: ema must be in [0, 1), got ${ema}`);
   return ema;
 }
 

@@ -2,6 +2,7 @@
 import { Tensor, allFinite, type TypedArray } from '../../tensor/index.js';
 import { energyAndGrad, eventSize, type Energy } from '../../energy/index.js';
 import type { EnergyState, PerRow, Safeguards } from '../types.js';
+import { InvalidArgumentError, NonFiniteError } from '../../errors.js';
 
 /** Value of a per-row parameter at row `i`. */
 export function at(p: PerRow, i: number): number {
@@ -11,17 +12,17 @@ export function at(p: PerRow, i: number): number {
 /** Validates a per-row parameter: finite and > 0, with `n` entries if an array. */
 export function checkPositive(p: PerRow, n: number, what: string): void {
   if (typeof p === 'number') {
-    if (!(p > 0) || !Number.isFinite(p)) throw new RangeError(`${what} must be a finite number > 0, got ${p}`);
+    if (!(p > 0) || !Number.isFinite(p)) throw new InvalidArgumentError(`${what} must be a finite number > 0, got ${p}`);
     return;
   }
-  if (p.length !== n) throw new RangeError(`${what} has ${p.length} entries for ${n} rows`);
-  for (let i = 0; i < n; i++) if (!(p[i] > 0) || !Number.isFinite(p[i])) throw new RangeError(`${what}[${i}] must be a finite number > 0, got ${p[i]}`);
+  if (p.length !== n) throw new InvalidArgumentError(`${what} has ${p.length} entries for ${n} rows`);
+  for (let i = 0; i < n; i++) if (!(p[i] > 0) || !Number.isFinite(p[i])) throw new InvalidArgumentError(`${what}[${i}] must be a finite number > 0, got ${p[i]}`);
 }
 
 /** Validates the safeguards. */
 export function checkSafeguards(s: Safeguards, who: string): void {
-  if (s.maxGradNorm !== undefined && !(s.maxGradNorm > 0)) throw new RangeError(`${who}: maxGradNorm must be > 0, got ${s.maxGradNorm}`);
-  if (s.box !== undefined && !(s.box[0] < s.box[1])) throw new RangeError(`${who}: box must be [lo, hi] with lo < hi, got [${s.box}]`);
+  if (s.maxGradNorm !== undefined && !(s.maxGradNorm > 0)) throw new InvalidArgumentError(`${who}: maxGradNorm must be > 0, got ${s.maxGradNorm}`);
+  if (s.box !== undefined && !(s.box[0] < s.box[1])) throw new InvalidArgumentError(`${who}: box must be [lo, hi] with lo < hi, got [${s.box}]`);
 }
 
 /** Evaluates energy and gradient at `x`, first order, all rows in one batch. */
@@ -84,7 +85,7 @@ export function rowSize(energy: Energy): number {
 
 /** Throws when the starting points are not finite, naming the sampler. */
 export function checkInit(x: Tensor, who: string): void {
-  if (!allFinite(x)) throw new RangeError(`${who}.init: starting positions contain non-finite values`);
+  if (!allFinite(x)) throw new NonFiniteError(`${who}.init: starting positions contain non-finite values`);
 }
 
 /** Allocates a typed array of the tensor's dtype. */

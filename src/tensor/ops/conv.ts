@@ -9,6 +9,7 @@ import { jsImageKernels, type Conv2dGeom, type ImageKernels } from '../imageKern
 import { DTypeError, ShapeError, Tensor, allocate, type Shape } from '../tensor.js';
 import { add, broadcastTo } from './elementwise.js';
 import { reshape } from './shape.js';
+import { InvalidArgumentError } from '../../errors.js';
 
 /** Geometry of a sliding window over an image. */
 export interface ConvGeometry {
@@ -101,10 +102,10 @@ export interface Conv2dOptions {
 function pair(fn: string, name: string, v: number | readonly [number, number] | undefined, dflt: number, min: number): [number, number] {
   if (v === undefined) return [dflt, dflt];
   const p = typeof v === 'number' ? [v, v] : Array.isArray(v) && v.length === 2 ? [v[0], v[1]] : null;
-  if (p === null) throw new RangeError(`${fn}: ${name} must be an integer or a pair [rows, cols], got ${JSON.stringify(v)}`);
+  if (p === null) throw new InvalidArgumentError(`${fn}: ${name} must be an integer or a pair [rows, cols], got ${JSON.stringify(v)}`);
   for (const e of p) {
     if (typeof e !== 'number' || !Number.isInteger(e) || e < min) {
-      throw new RangeError(`${fn}: ${name} must be ${min === 0 ? 'a non-negative' : 'a positive'} integer (or a pair of them), got ${JSON.stringify(v)}`);
+      throw new InvalidArgumentError(`${fn}: ${name} must be ${min === 0 ? 'a non-negative' : 'a positive'} integer (or a pair of them), got ${JSON.stringify(v)}`);
     }
   }
   return p as [number, number];
@@ -230,7 +231,7 @@ export function conv2dTranspose(x: Tensor, w: Tensor, b?: Tensor, opts: Conv2dTr
   const [sh, sw] = pair('conv2dTranspose', 'stride', opts.stride, 1, 1);
   const [ph, pw] = pair('conv2dTranspose', 'padding', opts.padding, 0, 0);
   const [oph, opw] = pair('conv2dTranspose', 'outputPadding', opts.outputPadding, 0, 0);
-  if (oph >= sh || opw >= sw) throw new RangeError(`conv2dTranspose: outputPadding must be smaller than the stride`);
+  if (oph >= sh || opw >= sw) throw new InvalidArgumentError(`conv2dTranspose: outputPadding must be smaller than the stride`);
   const [n, cin, h, wd] = x.shape;
   const [, cout, kh, kw] = w.shape;
   const oh = (h - 1) * sh - 2 * ph + kh + oph;
@@ -256,7 +257,7 @@ export function conv2dTranspose(x: Tensor, w: Tensor, b?: Tensor, opts: Conv2dTr
  */
 export function avgPool2d(x: Tensor, k: number, stride = k): Tensor {
   if (x.ndim !== 4) throw new ShapeError(`avgPool2d: input must be [N, C, H, W], got [${x.shape}]`);
-  if (!Number.isInteger(k) || k < 1) throw new RangeError(`avgPool2d: kernel must be a positive integer, got ${k}`);
+  if (!Number.isInteger(k) || k < 1) throw new InvalidArgumentError(`avgPool2d: kernel must be a positive integer, got ${k}`);
   const [N, C, H, W] = x.shape;
   const filt = new Tensor(allocate(x.dtype, k * k).fill(1 / (k * k)), [1, 1, k, k]);
   const y = conv2d(reshape(x, [N * C, 1, H, W]), filt, undefined, { stride });

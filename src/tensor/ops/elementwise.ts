@@ -2,6 +2,7 @@
 import { isGradEnabled, needsGrad, record, registerAccumulate, registerFill } from '../autodiff.js';
 import { getBackend, sigmoidScalar, softplusScalar, type BinaryOp, type GradOp, type UnaryOp } from '../backend.js';
 import { DTypeError, ShapeError, Tensor, allocate, full, sameShape, stridesOf, toDType, type DType, type Shape } from '../tensor.js';
+import { InvalidArgumentError } from '../../errors.js';
 
 /** A tensor or a plain number (a number takes the dtype of the tensor it is combined with). */
 export type TensorLike = Tensor | number;
@@ -426,7 +427,7 @@ export function silu(x: Tensor): Tensor {
 
 /** Clamps `x` to `[lo, hi]`; the gradient passes where `lo < x < hi` (and at the bounds from inside). */
 export function clamp(x: Tensor, lo: number, hi: number): Tensor {
-  if (lo > hi) throw new RangeError(`clamp: lo ${lo} > hi ${hi}`);
+  if (lo > hi) throw new InvalidArgumentError(`clamp: lo ${lo} > hi ${hi}`);
   const out = allocate(x.dtype, x.size);
   const xd = x.data;
   if (xd instanceof Float32Array) clampLoop32(xd, out as Float32Array, lo, hi);

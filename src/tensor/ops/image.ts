@@ -10,6 +10,7 @@ import { add, div, mul, sqrt, sub } from './elementwise.js';
 import { matmul } from './linalg.js';
 import { mean } from './reduce.js';
 import { reshape, transpose } from './shape.js';
+import { InvalidArgumentError } from '../../errors.js';
 
 /** `out[i] = x[idx[i]]` with `out` of `shape`. Gradient: {@link scatterFlat} with the same indices. */
 function gatherFlat(x: Tensor, idx: Int32Array, shape: Shape): Tensor {
@@ -30,7 +31,7 @@ function scatterFlat(g: Tensor, idx: Int32Array, shape: Shape): Tensor {
 function pairInt(fn: string, name: string, v: number | readonly [number, number], min: number): [number, number] {
   const p = typeof v === 'number' ? [v, v] : Array.isArray(v) && v.length === 2 ? [v[0], v[1]] : null;
   if (p === null || !p.every((e) => typeof e === 'number' && Number.isInteger(e) && e >= min)) {
-    throw new RangeError(`${fn}: ${name} must be an integer ≥ ${min} or a pair of them, got ${JSON.stringify(v)}`);
+    throw new InvalidArgumentError(`${fn}: ${name} must be an integer ≥ ${min} or a pair of them, got ${JSON.stringify(v)}`);
   }
   return p as [number, number];
 }
@@ -61,7 +62,7 @@ export function maxPool2d(x: Tensor, kernel: number | readonly [number, number],
   const [kh, kw] = pairInt('maxPool2d', 'kernel', kernel, 1);
   const [sh, sw] = pairInt('maxPool2d', 'stride', opts.stride ?? [kh, kw], 1);
   const [ph, pw] = pairInt('maxPool2d', 'padding', opts.padding ?? 0, 0);
-  if (2 * ph > kh || 2 * pw > kw) throw new RangeError('maxPool2d: padding must be at most half the kernel');
+  if (2 * ph > kh || 2 * pw > kw) throw new InvalidArgumentError('maxPool2d: padding must be at most half the kernel');
   const OH = Math.floor((H + 2 * ph - kh) / sh) + 1;
   const OW = Math.floor((W + 2 * pw - kw) / sw) + 1;
   if (OH <= 0 || OW <= 0) throw new ShapeError(`maxPool2d: kernel ${kh}×${kw} larger than padded input ${H}×${W}`);
@@ -214,9 +215,9 @@ export function groupNorm(x: Tensor, groups: number, gamma?: Tensor, beta?: Tens
   if (x.ndim < 2) throw new ShapeError(`groupNorm: input must be [N, C, …], got [${x.shape}]`);
   const [n, c] = x.shape;
   if (!Number.isInteger(groups) || groups < 1 || c % groups !== 0) {
-    throw new RangeError(`groupNorm: groups must be a positive integer dividing the ${c} channels, got ${groups}`);
+    throw new InvalidArgumentError(`groupNorm: groups must be a positive integer dividing the ${c} channels, got ${groups}`);
   }
-  if (!(eps > 0)) throw new RangeError(`groupNorm: eps must be > 0, got ${eps}`);
+  if (!(eps > 0)) throw new InvalidArgumentError(`groupNorm: eps must be > 0, got ${eps}`);
   const y = reshape(normalise(reshape(x, [n, groups, x.size / (n * groups)]), eps), x.shape);
   return affineChannels(y, gamma, beta, c, 'groupNorm');
 }
@@ -229,9 +230,9 @@ export function groupNorm(x: Tensor, groups: number, gamma?: Tensor, beta?: Tens
  */
 export function layerNorm(x: Tensor, normalizedDims = 1, gamma?: Tensor, beta?: Tensor, eps = 1e-5): Tensor {
   if (!Number.isInteger(normalizedDims) || normalizedDims < 1 || normalizedDims > x.ndim) {
-    throw new RangeError(`layerNorm: normalizedDims must be in 1..${x.ndim}, got ${normalizedDims}`);
+    throw new InvalidArgumentError(`layerNorm: normalizedDims must be in 1..${x.ndim}, got ${normalizedDims}`);
   }
-  if (!(eps > 0)) throw new RangeError(`layerNorm: eps must be > 0, got ${eps}`);
+  if (!(eps > 0)) throw new InvalidArgumentError(`layerNorm: eps must be > 0, got ${eps}`);
   const lead = x.shape.slice(0, x.ndim - normalizedDims);
   const tail = x.shape.slice(x.ndim - normalizedDims);
   const inner = tail.reduce((p, d) => p * d, 1);

@@ -2,6 +2,7 @@
 import { record } from '../autodiff.js';
 import { DTypeError, ShapeError, Tensor, allocate, normAxis, sameShape, shapeSize, stridesOf, type DType, type Shape } from '../tensor.js';
 import { add, mul } from './elementwise.js';
+import { InvalidArgumentError } from '../../errors.js';
 
 /**
  * Reinterprets `x` with a new shape of the same size (shares the buffer). One entry may be `-1` (inferred).
@@ -200,7 +201,7 @@ export function gatherRows(x: Tensor, idx: Indices): Tensor {
   const out = allocate(x.dtype, idx.length * row);
   for (let i = 0; i < idx.length; i++) {
     const r = idx[i];
-    if (!Number.isInteger(r) || r < 0 || r >= n) throw new RangeError(`gatherRows: index ${r} out of range [0, ${n})`);
+    if (!Number.isInteger(r) || r < 0 || r >= n) throw new InvalidArgumentError(`gatherRows: index ${r} out of range [0, ${n})`);
     out.set(x.data.subarray(r * row, (r + 1) * row), i * row);
   }
   const outShape = [idx.length, ...x.shape.slice(1)];
@@ -228,7 +229,7 @@ export function takeAlongRows(x: Tensor, idx: Indices): Tensor {
   const out = allocate(x.dtype, n);
   for (let i = 0; i < n; i++) {
     const j = idx[i];
-    if (!Number.isInteger(j) || j < 0 || j >= k) throw new RangeError(`takeAlongRows: index ${j} out of range [0, ${k})`);
+    if (!Number.isInteger(j) || j < 0 || j >= k) throw new InvalidArgumentError(`takeAlongRows: index ${j} out of range [0, ${k})`);
     out[i] = x.data[i * k + j];
   }
   return record(new Tensor(out, [n]), 'takeAlongRows', [x], (g) => [mul(oneHot(idx, k, g.dtype), reshape(g, [n, 1]))]);
@@ -239,7 +240,7 @@ export function oneHot(idx: Indices, k: number, dtype: DType = 'float32'): Tenso
   const out = allocate(dtype, idx.length * k);
   for (let i = 0; i < idx.length; i++) {
     const j = idx[i];
-    if (!Number.isInteger(j) || j < 0 || j >= k) throw new RangeError(`oneHot: index ${j} out of range [0, ${k})`);
+    if (!Number.isInteger(j) || j < 0 || j >= k) throw new InvalidArgumentError(`oneHot: index ${j} out of range [0, ${k})`);
     out[i * k + j] = 1;
   }
   return new Tensor(out, [idx.length, k]);

@@ -2,7 +2,7 @@
  * Shared inputs of the RBM-CF commands (`ebm train rbm-cf`, `ebm recommend`, `ebm eval --ratings`): reading feature
  * CSVs and aligning them with a ratings file's ids. File reading only; the encoding is the library's.
  */
-import { readFile } from 'node:fs/promises';
+import { readFailure, readInputText } from '../io/safeFile.js';
 import { DataError } from '../io/errors.js';
 import { encodeFeatures, parseFeatureTable, type EncodedFeatures } from '../models/rbmCf/sideData.js';
 import type { StoredFeatures } from '../models/rbmCf/io.js';
@@ -12,9 +12,9 @@ import { UsageError } from './errors.js';
 export async function loadFeatures(path: string, ids: readonly number[], flag: string): Promise<EncodedFeatures> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readInputText(path); // regular files only, size-checked before reading
   } catch (e) {
-    throw new DataError(`cannot read ${flag} file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
+    throw readFailure(e, path, `${flag} file`);
   }
   const f = encodeFeatures(parseFeatureTable(text, path), ids);
   if (f.missing.length === ids.length) throw new UsageError(`${flag} ${path}: none of its ids matches an id of the ratings (first column must be the ${flag.startsWith('--user') ? 'user' : 'item'} id)`);

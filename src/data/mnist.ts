@@ -3,7 +3,7 @@
  * `dataset-fashion-mnist`, gzipped IDX files in /usr/share/datasets/fashion-mnist).
  */
 import { createRequire, dirname, existsSync, join } from '../io/nodeBuiltins.js';
-import { readInputFileSync } from '../io/safeFile.js';
+import { readInputFileSync, readFailure } from '../io/safeFile.js';
 import { Tensor } from '../tensor/tensor.js';
 import { DataError } from '../io/errors.js';
 import { parseIdx, type IdxArray } from '../io/idx.js';
@@ -72,8 +72,7 @@ function readIdxCached(path: string): IdxArray {
     try {
       bytes = readInputFileSync(path);
     } catch (e) {
-      if (e instanceof DataError) throw e;
-      throw new DataError(`cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
+      throw readFailure(e, path);
     }
     arr = parseIdx(bytes, path);
     cache.set(path, arr);

@@ -5,7 +5,7 @@
  * @module
  */
 import { DataError } from '../io/errors.js';
-import { readInputText } from '../io/safeFile.js';
+import { readInputText, readFailure } from '../io/safeFile.js';
 import { foldIn, normalArray, permutation, uniformArray, type Key } from '../random/index.js';
 import { InvalidArgumentError } from '../errors.js';
 
@@ -102,8 +102,7 @@ export async function loadRatings(path: string): Promise<Ratings> {
   try {
     text = await readInputText(path);
   } catch (e) {
-    if (e instanceof DataError) throw e;
-    throw new DataError(`cannot read ratings file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
+    throw readFailure(e, path, 'ratings file');
   }
   return parseRatings(text, { file: path });
 }

@@ -9,7 +9,7 @@
  * JSON numbers round-trip bit-exactly, so a resumed run continues with identical numbers.
  */
 import { Tensor } from '../tensor/tensor.js';
-import { readInputFile } from './safeFile.js';
+import { readInputFile, readFailure } from './safeFile.js';
 import { isKey, type Key } from '../random/key.js';
 import { DataError } from './errors.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
@@ -151,8 +151,7 @@ export async function loadCheckpoint<M extends Record<string, unknown> = Record<
   try {
     bytes = await readInputFile(path);
   } catch (e) {
-    if (e instanceof DataError) throw e;
-    throw new DataError(`cannot read checkpoint (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
+    throw readFailure(e, path, 'checkpoint');
   }
   const ck = decodeCheckpoint<M>(bytes, path);
   if (opts.kind !== undefined && ck.kind !== opts.kind) {

@@ -1,6 +1,6 @@
 /** Numeric CSV/TSV reading and writing. Every cell must be a finite number; errors name the line and column. */
 import { ShapeError, Tensor, allocate, type DType } from '../tensor/tensor.js';
-import { readInputText } from './safeFile.js';
+import { readInputText, readFailure } from './safeFile.js';
 import { writeFileAtomic } from './atomic.js';
 import { DataError } from './errors.js';
 
@@ -370,8 +370,7 @@ export async function loadCsv(path: string, opts: Omit<CsvParseOptions, 'file'> 
   try {
     text = await readInputText(path);
   } catch (e) {
-    if (e instanceof DataError) throw e;
-    throw new DataError(`cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
+    throw readFailure(e, path);
   }
   return parseCsv(text, { ...opts, file: path });
 }

@@ -3,7 +3,7 @@
  * data, big-endian, row-major. Type codes: 0x08 u8, 0x09 i8, 0x0B i16, 0x0C i32, 0x0D f32, 0x0E f64.
  */
 import { gunzipSync } from './nodeBuiltins.js';
-import { readInputFile } from './safeFile.js';
+import { readInputFile, readFailure } from './safeFile.js';
 import { Tensor, allocate, type DType } from '../tensor/tensor.js';
 import { DataError } from './errors.js';
 import { InvalidTypeError } from '../errors.js';
@@ -152,8 +152,7 @@ export async function loadIdx(path: string): Promise<IdxArray> {
   try {
     bytes = await readInputFile(path);
   } catch (e) {
-    if (e instanceof DataError) throw e;
-    throw new DataError(`cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
+    throw readFailure(e, path);
   }
   return parseIdx(bytes, path);
 }

@@ -4,7 +4,7 @@
  * then the raw data.
  */
 import { Tensor, allocate, shapeSize, type DType } from '../tensor/tensor.js';
-import { readInputFile } from './safeFile.js';
+import { readInputFile, readFailure } from './safeFile.js';
 import { writeFileAtomic } from './atomic.js';
 import { DataError } from './errors.js';
 
@@ -267,8 +267,7 @@ export async function loadNpy(path: string, opts: { dtype?: DType } = {}): Promi
   try {
     bytes = await readInputFile(path);
   } catch (e) {
-    if (e instanceof DataError) throw e;
-    throw new DataError(`cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
+    throw readFailure(e, path);
   }
   return decodeNpy(bytes, { ...opts, file: path });
 }

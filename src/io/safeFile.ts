@@ -3,6 +3,7 @@
  * forever), with the size checked against {@link maxInputBytes} before a byte is read. Every refusal is a
  * {@link DataError} naming the file.
  */
+import { EbmError } from '../errors.js';
 import type { Stats } from 'node:fs';
 import { closeSync, fsConstants, fstatSync, openSync, readSync, statSync } from './nodeBuiltins.js';
 import { DataError } from './errors.js';
@@ -21,6 +22,17 @@ export function describeFileType(st: Stats): string {
 
 function errCode(e: unknown): string {
   return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+}
+
+/**
+ * The error to throw when reading `file` failed: an {@link EbmError} as it is (a guard's {@link DataError}, a
+ * `NodeOnlyError` outside Node.js), anything else as a DataError naming the file and the system's reason (`ENOENT`,
+ * `EACCES`, …).
+ * @example try { text = await readInputText(path); } catch (e) { throw readFailure(e, path); }
+ */
+export function readFailure(e: unknown, file: string, what = 'file'): Error {
+  if (e instanceof EbmError) return e;
+  return new DataError(`cannot read ${what} (${errCode(e)})`, { file });
 }
 
 /**

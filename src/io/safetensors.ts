@@ -4,7 +4,7 @@
  * the buffer, little-endian row-major data) plus an optional `"__metadata__"` map of string to string.
  */
 import { Tensor, shapeSize } from '../tensor/tensor.js';
-import { readInputFile } from './safeFile.js';
+import { readInputFile, readFailure } from './safeFile.js';
 import { writeFileAtomic } from './atomic.js';
 import { DataError } from './errors.js';
 import { InvalidTypeError } from '../errors.js';
@@ -459,8 +459,7 @@ export async function loadSafetensors(path: string): Promise<SafetensorsContents
   try {
     bytes = await readInputFile(path);
   } catch (e) {
-    if (e instanceof DataError) throw e;
-    throw new DataError(`cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
+    throw readFailure(e, path);
   }
   return decodeSafetensors(bytes, path);
 }

@@ -4,7 +4,7 @@
  * thresholded at 0.5; the output is a black-and-white PNG of the same size.
  */
 import type { Command } from 'commander';
-import { readInputFile } from '../../io/safeFile.js';
+import { readInputFile, readFailure } from '../../io/safeFile.js';
 import { key as makeKey } from '../../random/index.js';
 import { DataError } from '../../io/errors.js';
 import { decodePng, imageGridPng } from '../../io/png.js';
@@ -45,8 +45,7 @@ export function register(program: Command, ctx: CliContext): void {
       try {
         bytes = await readInputFile(o.image);
       } catch (e) {
-        if (e instanceof DataError) throw e;
-        throw new DataError(`cannot read image (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: o.image });
+        throw readFailure(e, o.image, 'image');
       }
       const img = decodePng(bytes, o.image);
       const t0 = performance.now();

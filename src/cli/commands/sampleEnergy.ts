@@ -153,17 +153,16 @@ export async function sampleEnergy(ctx: CliContext, o: EnergySampleOptions): Pro
   const extra = o.samplerOptions === undefined ? {} : parseJsonFlag(o.samplerOptions, '--sampler-options');
   if (extra === null || typeof extra !== 'object' || Array.isArray(extra)) throw new UsageError('--sampler-options must be a JSON object');
   const sOpts: Record<string, unknown> = { ...(extra as Record<string, unknown>) };
-  const stepKey = 'stepSize';
   if (o.stepSize !== undefined) {
-    if (sOpts[stepKey] !== undefined) throw new UsageError(`give the step size either as --step-size or as "${stepKey}" in --sampler-options, not both`);
-    sOpts[stepKey] = o.stepSize;
+    if (sOpts.stepSize !== undefined) throw new UsageError('give the step size either as --step-size or as "stepSize" in --sampler-options, not both');
+    sOpts.stepSize = o.stepSize;
   } else if (o.sampler === 'annealed') {
     // Default ε = 0.1·σ_min²: each level then gets 100·ε/σ_min² = 10 relaxation times' worth of Langevin time per
     // 100 steps relative to its variance scale σᵢ² (NCSN's ε = 2e-5 is tuned for images with σ_min = 0.01).
     const sig = Array.isArray(sOpts.sigmas) ? (sOpts.sigmas as unknown[]) : null;
     const last = sig && typeof sig[sig.length - 1] === 'number' ? (sig[sig.length - 1] as number) : undefined;
     const sMin = last ?? (typeof sOpts.sigmaMin === 'number' ? sOpts.sigmaMin : 0.1);
-    if (sOpts.eps === undefined && sMin > 0) sOpts.eps = 0.1 * sMin * sMin;
+    if (sOpts.stepSize === undefined && sOpts.snr === undefined && sMin > 0) sOpts.stepSize = 0.1 * sMin * sMin;
   } else if (sOpts.stepSize === undefined && sOpts.gradStep === undefined) {
     sOpts.stepSize = 0.1;
   }

@@ -159,6 +159,13 @@ function isEntryPoint(): boolean {
 
 if (isEntryPoint()) {
   enableSignalHandling();
+  // A reader that went away (`ebm … | head`): drop what is left to print rather than crash with an unhandled EPIPE;
+  // the command still finishes and writes its files.
+  for (const s of [process.stdout, process.stderr]) {
+    s.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+    });
+  }
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

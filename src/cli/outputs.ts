@@ -108,9 +108,13 @@ export function releaseOutputLocks(): void {
 }
 
 /** The pid and host written in a lock file (either may be missing in a torn or foreign file). */
-function readLock(lock: string): { pid?: number; host?: string } {
+function readLock(lock: string): { pid?: number; host?: string; foreign?: boolean } {
   try {
-    const [first, host] = readFileSync(lock, 'utf8').split('\n');
+    const text = readFileSync(lock, 'utf8');
+    const lines = text.split('\n');
+    // ours: "pid\nhost\ntime\n" (a few dozen bytes); anything larger or longer is a user's file with that name
+    if (text.length > 512 || lines.filter((l) => l !== '').length > 3) return { foreign: true };
+    const [first, host] = lines;
     const pid = Number(first);
     return { ...(Number.isSafeInteger(pid) && pid > 0 ? { pid } : {}), ...(host ? { host } : {}) };
   } catch {
@@ -135,17 +139,25 @@ function acquireLock(f: NamedFile, target: string): void {
       if (code !== 'EEXIST') {
         throw new UsageError(`${f.flag} ${f.path}: directory ${dirname(resolve(target))} is not writable (${code ?? (e as Error).message})`);
       }
-      const { pid, host } = readLock(lock);
+      const { pid, host, foreign } = readLock(lock);
+      if (foreign) throw new UsageError(`${f.flag} ${f.path}: ${lock} exists and is not an ebm lock file; move it away (ebm uses that name to guard the output)`);
       let stale: boolean;
       // a pid can only be probed on this host: a lock from another host (shared disk) is never taken over
       if (pid !== undefined && host !== undefined && host !== hostname()) stale = false;
       else if (pid !== undefined) stale = pid !== process.pid && !processAlive(pid);
       else {
-        let age = 0;
+        let age = 0, size = 0;
         try {
-          age = Date.now() - statSync(lock).mtimeMs;
+          const st = statSync(lock);
+          age = Date.now() - st.mtimeMs;
+          size = st.size;
         } catch {
           continue; // removed meanwhile: retry
+        }
+        // only an empty file (a lock torn between create and write) is ours to take over; anything else with this
+        // name is someone's file and is never deleted
+        if (size > 0) {
+          throw new UsageError(`${f.flag} ${f.path}: ${lock} exists and is not an ebm lock file; move it away (ebm uses that name to guard the output)`);
         }
         stale = age > 10_000;
       }
@@ -191,6 +203,12 @@ export function guardCommandFiles(outputs: readonly NamedFile[], inputs: readonl
     }
     for (let j = 0; j < inputs.length; j++) {
       if (ids[i] === inIds[j]) throw new UsageError(`${label(outputs[i])}: same file as the input ${label(inputs[j])}; refusing to overwrite an input`);
+    }
+  }
+  for (let i = 0; i < outputs.length; i++) {
+    const lockId = identity(`${targets[i]}.lock`);
+    for (let j = 0; j < inputs.length; j++) {
+      if (lockId === inIds[j]) throw new UsageError(`${label(inputs[j])}: the input is the lock file of ${label(outputs[i])}; rename it`);
     }
   }
   try {

@@ -3,9 +3,10 @@
  * the function it returns), a signal only sets a flag: the loop finishes the current step, writes a final checkpoint
  * when checkpointing is on and throws an {@link InterruptedError}, which the CLI prints as one line and maps to exit
  * 130 (SIGINT) or 143 (SIGTERM). A second signal exits at once with the same codes after removing this process's temp
- * files and output locks. Outside such loops no handler is installed: the work is synchronous (a handler could only
- * run after it), so the default action ends the process at once; every output is written atomically, so no file is
- * half-written, and the temp file of an interrupted write is removed by the next run on that output.
+ * files and output locks. Outside such loops a signal exits at once (same codes, one line) after removing this
+ * process's temp files and output locks; a handler runs only when the event loop turns, so a long synchronous
+ * computation finishes first (every output is written atomically, so no file is ever half-written). The temp file of
+ * a run killed outright (SIGKILL) is removed by the next run on that output.
  */
 import { removeLiveTemps } from '../io/atomic.js';
 import { EXIT_SIGINT, EXIT_SIGTERM } from './errors.js';
@@ -27,25 +28,63 @@ export function clearPendingSignal(): void {
   pending = undefined;
 }
 
-function exitNow(sig: Sig): never {
+function exitNow(sig: Sig, why: string): never {
   removeLiveTemps();
   releaseOutputLocks();
-  process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}error: interrupted by ${sig} (second signal: stopped at once)\n`);
+  process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}error: interrupted by ${sig} (${why})\n`);
   process.exit(sig === 'SIGINT' ? EXIT_SIGINT : EXIT_SIGTERM);
 }
 
-/** Records signal `sig`: the first one is left for the running loop to act on, a second one exits at once. */
+/**
+ * Records signal `sig`. Inside an interruptible loop the first one is left for the loop to act on and a second one
+ * exits at once; outside such loops (in the `ebm` binary) it exits at once, removing this process's temp files and
+ * output locks (outputs are written atomically, so none is left half-written).
+ */
 export function raiseSignal(sig: Sig): void {
-  if (pending !== undefined && enabled) exitNow(sig);
+  if (enabled && interruptible === 0) exitNow(sig, 'stopped; no output left half-written');
+  if (pending !== undefined && enabled) exitNow(sig, 'second signal: stopped at once');
   pending = sig;
+  for (const ac of controllers) ac.abort(sig);
+}
+
+const controllers = new Set<AbortController>();
+
+/**
+ * An interruptible region wired to an `AbortSignal` for library loops that take one (`trainDeepEbmAsync`, …): the
+ * first SIGINT/SIGTERM aborts `signal` (its `reason` is the signal's name) and is reported by `received()`; `leave()`
+ * ends the region (and clears a signal that arrived too late to matter).
+ * @example
+ * const irq = interruptRegion();
+ * try { const res = await trainDeepEbmAsync(opts, { signal: irq.signal }); } finally { irq.leave(); }
+ */
+export function interruptRegion(): { signal: AbortSignal; received(): Sig | undefined; leave(): void } {
+  const ac = new AbortController();
+  controllers.add(ac);
+  const leaveRegion = enterInterruptible();
+  return {
+    signal: ac.signal,
+    received: () => (ac.signal.aborted ? (ac.signal.reason as Sig) : undefined),
+    leave: () => {
+      controllers.delete(ac);
+      leaveRegion();
+      clearPendingSignal();
+    },
+  };
 }
 
 const onInt = (): void => raiseSignal('SIGINT');
 const onTerm = (): void => raiseSignal('SIGTERM');
 
-/** Lets {@link enterInterruptible} install SIGINT/SIGTERM handlers (the `ebm` binary; in-process `main()` does not). */
+/**
+ * Installs the SIGINT/SIGTERM handlers of the `ebm` binary for the whole run (in-process `main()` does not). A
+ * handler runs when the event loop turns: at once in a loop that yields ({@link yieldForSignals}, the library's
+ * `…Async` trainers) or awaits I/O, otherwise after the synchronous computation in progress.
+ */
 export function enableSignalHandling(): void {
+  if (enabled) return;
   enabled = true;
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
 }
 
 /**
@@ -53,20 +92,12 @@ export function enableSignalHandling(): void {
  * function that marks its end (removing them when the last such loop ends).
  */
 export function enterInterruptible(): () => void {
-  if (enabled && interruptible === 0) {
-    process.on('SIGINT', onInt);
-    process.on('SIGTERM', onTerm);
-  }
   interruptible++;
   let left = false;
   return () => {
     if (left) return;
     left = true;
     interruptible--;
-    if (enabled && interruptible === 0) {
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-    }
   };
 }
 

@@ -76,6 +76,17 @@ export interface TrainLoopOptions<S> {
 }
 
 /**
+ * The error of a training run stopped by `sig` after step `t` of `steps`, saying where its final checkpoint was
+ * written (`checkpointPath`) or that none was.
+ */
+export function interruptedAfter(sig: 'SIGINT' | 'SIGTERM', t: number, steps: number, checkpointPath: string | undefined, unit = 'step'): InterruptedError {
+  const where = checkpointPath !== undefined
+    ? `; checkpoint of ${unit} ${t} written to ${checkpointPath} (continue with --resume)`
+    : '; no checkpoint written (use --checkpoint-every K to be able to resume)';
+  return new InterruptedError(sig, `interrupted by ${sig} after ${unit} ${t} of ${steps}${where}`);
+}
+
+/**
  * Runs the loop and returns the final state. On SIGINT/SIGTERM (in the `ebm` binary, see `signals.ts`) it finishes
  * the current step, writes a checkpoint of it when `checkpointEvery` is set, and throws an `InterruptedError` saying
  * where (exit 130/143).
@@ -116,12 +127,8 @@ export async function trainLoop<S>(opts: TrainLoopOptions<S>): Promise<S> {
       const sig = pendingSignal();
       if (sig !== undefined && t < opts.steps) {
         clearPendingSignal();
-        let where = '; no checkpoint written (use --checkpoint-every K to be able to resume)';
-        if (every !== undefined) {
-          if (!saved) await checkpoint(t);
-          where = `; checkpoint of step ${t} written to ${opts.checkpointPath} (continue with --resume)`;
-        }
-        throw new InterruptedError(sig, `interrupted by ${sig} after step ${t} of ${opts.steps}${where}`);
+        if (every !== undefined && !saved) await checkpoint(t);
+        throw interruptedAfter(sig, t, opts.steps, every !== undefined ? opts.checkpointPath : undefined);
       }
     }
   } finally {

@@ -129,7 +129,25 @@ export function decodeCheckpoint<M extends Record<string, unknown> = Record<stri
   if (!isKey(key)) throw new DataError('checkpoint key is not a valid random key', { file });
   const meta = parse('meta');
   if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) throw new DataError('checkpoint metadata "meta" is not an object', { file });
+  checkTensorsFinite(tensors, file);
   return { kind: metadata.kind ?? '', step, key: { k: [key.k[0], key.k[1]] }, state: unflatten(parse('state'), tensors, file), meta: meta as M };
+}
+
+/**
+ * Refuses a checkpoint whose tensors hold NaN or ±Infinity (a {@link DataError} naming the file, the tensor and the
+ * first bad index): training states are finite by construction (the trainers roll back or stop on non-finite values),
+ * so such a file is damaged or foreign, and resuming from it would only propagate the NaNs.
+ */
+function checkTensorsFinite(tensors: Record<string, Tensor>, file: string): void {
+  for (const [name, t] of Object.entries(tensors)) {
+    const d = t.data;
+    for (let i = 0; i < d.length; i++) {
+      const v = d[i];
+      if (!Number.isFinite(v)) {
+        throw new DataError(`checkpoint tensor "${name.slice(0, 200)}" holds a non-finite value (${v} at flat index ${i} of shape [${t.shape.join(', ')}]); the checkpoint is damaged`, { file });
+      }
+    }
+  }
 }
 
 /**

@@ -5,7 +5,7 @@ import { ula } from '../../src/samplers/index.js';
 import type { Tensor } from '../../src/tensor/index.js';
 import { contrastiveDivergence } from '../../src/losses/contrastiveDivergence.js';
 import {
-  DivergenceGuard, TrainingDivergedError, parseArch, initDeepEbm, deepEbmEnergy, standardization, trainDeepEbm,
+  DivergenceGuard, TrainingDivergedError, parseArch, initDeepEbm, deepEbmEnergy, standardization, trainDeepEbm, trainDeepEbmAsync,
   type DeepEbmConfig, type DeepEbmResumeState,
 } from '../../src/models/deepEbm/index.js';
 import { cosineDecay } from '../../src/optim/index.js';
@@ -162,6 +162,32 @@ describe('trainDeepEbm divergence handling', () => {
     trainDeepEbm({ ...opts, steps: 55, checkpointEvery: 55, onCheckpoint: (s) => { st = s; } });
     expect(st!.step).toBe(55);
     const resumed = trainDeepEbm({ ...opts, resume: st! });
+    expect(resumed.events.map((e) => [e.step, e.rolledBackTo])).toEqual(full.events.map((e) => [e.step, e.rolledBackTo]));
+    for (const k of Object.keys(full.params)) expect(Array.from(resumed.params[k].data)).toEqual(Array.from(full.params[k].data));
+  });
+
+  it('trainDeepEbmAsync: bit-identical to trainDeepEbm; stopped by an AbortSignal after a step, it resumes to the same result', async () => {
+    const { data, params, cd } = setup();
+    const opts = {
+      params, loss: cd, data, steps: 90, batchSize: 64, key: key(9), lr: 2e-3,
+      guard: { snapshotEvery: 10, maxRollbacks: 3 },
+      lrMultiplier: (t: number, stream: number) => (stream === 0 && t >= 68 && t <= 70 ? 5000 : 1),
+    };
+    const full = trainDeepEbm(opts);
+    expect(full.events.length).toBeGreaterThanOrEqual(1);
+    const same = await trainDeepEbmAsync(opts, { yieldMs: 0 });
+    expect(same.stopped).toBeUndefined();
+    for (const k of Object.keys(full.params)) expect(Array.from(same.params[k].data)).toEqual(Array.from(full.params[k].data));
+    expect(same.history).toEqual(full.history.map((r) => ({ ...r, time: expect.any(Number) })));
+    const ac = new AbortController();
+    const saved: number[] = [];
+    const stopped = await trainDeepEbmAsync({
+      ...opts, checkpointEvery: 50, onCheckpoint: (st) => saved.push(st.step), onStep: (t) => { if (t === 55) ac.abort(); },
+    }, { signal: ac.signal, yieldMs: 0 });
+    expect(stopped.stopped?.step).toBe(55);
+    expect(stopped.checkpointed).toBe(false);
+    expect(saved).toEqual([50]); // no checkpoint past the stop: the caller decides
+    const resumed = trainDeepEbm({ ...opts, resume: stopped.stopped! });
     expect(resumed.events.map((e) => [e.step, e.rolledBackTo])).toEqual(full.events.map((e) => [e.step, e.rolledBackTo]));
     for (const k of Object.keys(full.params)) expect(Array.from(resumed.params[k].data)).toEqual(Array.from(full.params[k].data));
   });

@@ -6,11 +6,14 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { deadPid, filesIn, readRawSafetensors, runCli, spawnCli, tempDir, waitFor, writeCsv } from './helpers.js';
+import { deadPid, filesIn, readRawSafetensors, rng, runCli, spawnCli, tempDir, trainSmallModel, waitFor, writeCsv } from './helpers.js';
 
 const trainers: { name: string; args: string[] }[] = [
   { name: 'mlp-energy', args: ['train', 'mlp-energy', '--data', 'd.csv', '--steps', '100000'] },
   { name: 'rbm', args: ['train', 'rbm', '--data', 'toy:bars-and-stripes:4', '--n', '200', '--hidden', '8', '--epochs', '100000'] },
+  // contrastive divergence and JEM run in the library's trainer (trainDeepEbmAsync), not in the CLI's loop
+  { name: 'ebm (CD)', args: ['train', 'ebm', '--data', 'd.csv', '--arch', 'mlp:2-16-16-1', '--steps', '100000'] },
+  { name: 'jem', args: ['train', 'jem', '--data', 'digits', '--hidden', '16', '--batch', '16', '--buffer', '200', '--steps', '100000'] },
 ];
 
 describe('SIGINT / SIGTERM during training', () => {
@@ -19,6 +22,9 @@ describe('SIGINT / SIGTERM during training', () => {
     { t: trainers[0], sig: 'SIGTERM' as const, code: 143, ckpt: true },
     { t: trainers[0], sig: 'SIGTERM' as const, code: 143, ckpt: false },
     { t: trainers[1], sig: 'SIGINT' as const, code: 130, ckpt: true },
+    { t: trainers[2], sig: 'SIGINT' as const, code: 130, ckpt: true },
+    { t: trainers[2], sig: 'SIGTERM' as const, code: 143, ckpt: false },
+    { t: trainers[3], sig: 'SIGTERM' as const, code: 143, ckpt: true },
   ];
   for (const c of cases) {
     it(`${c.t.name}: ${c.sig} after the first log line → exit ${c.code}, one line${c.ckpt ? ', final checkpoint' : ''}, no temp files`, async () => {
@@ -62,6 +68,39 @@ describe('SIGINT / SIGTERM during training', () => {
     const resumed = runCli(d, [...args, '--steps', String(step + 5), '--resume', '--quiet'], { timeoutMs: 60_000 });
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(existsSync(join(d, 'm.safetensors'))).toBe(true);
+  });
+});
+
+describe('SIGINT / SIGTERM outside training loops', () => {
+  it('rbm-cf training stops after the mini-batch in progress: exit 130, one line, nothing written', async () => {
+    const d = tempDir();
+    let tsv = '';
+    const r = rng(7);
+    for (let u = 1; u <= 300; u++) for (let i = 1; i <= 80; i++) if (r.next() < 0.3) tsv += `${u}\t${i}\t${r.int(1, 5)}\t0\n`;
+    writeFileSync(join(d, 'r.tsv'), tsv);
+    const run = spawnCli(d, ['train', 'rbm-cf', '--ratings', 'r.tsv', '--out', 'cf.safetensors', '--epochs', '100000', '--hidden', '8']);
+    // no progress line off a TTY: the lock shows that the run (and its handlers) started; training follows
+    expect(await waitFor(() => existsSync(join(d, 'cf.safetensors.lock')), 60_000)).toBe(true);
+    await new Promise((res) => setTimeout(res, 1500));
+    run.kill('SIGINT');
+    const res = await run.done;
+    expect(res.code, res.stderr).toBe(130);
+    const lines = res.stderr.split('\n').filter((l) => l !== '');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^error: interrupted by SIGINT in epoch \d+ of 100000; nothing written/);
+    expect(filesIn(d)).toEqual(['r.tsv']);
+  });
+  it('sample: SIGTERM during the computation → exit 143, one line, no output, no lock or temp file', async () => {
+    const d = tempDir();
+    trainSmallModel(d);
+    const run = spawnCli(d, ['sample', 'm.safetensors', '--n', '1000', '--steps', '1500', '--out', 's.csv']);
+    expect(await waitFor(() => existsSync(join(d, 's.csv.lock')), 60_000)).toBe(true);
+    run.kill('SIGTERM');
+    const res = await run.done;
+    expect(res.code, res.stderr).toBe(143);
+    const lines = res.stderr.split('\n').filter((l) => l !== '');
+    expect(lines).toEqual(['error: interrupted by SIGTERM (stopped; no output left half-written)']);
+    expect(filesIn(d)).toEqual(['m.safetensors']);
   });
 });
 

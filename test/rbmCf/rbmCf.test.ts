@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { key } from '../../src/random/index.js';
 import { splitRatings, syntheticRatings, type Ratings } from '../../src/data/movielens.js';
 import {
-  compareCf, createRbmCf, fitBiases, fitGlobalMean, hiddenInput, loadRbmCf, predictDistribution, predictRatings,
+  compareCf, compareCfAsync, createRbmCf, trainRbmCf, trainRbmCfAsync, fitBiases, fitGlobalMean, hiddenInput, loadRbmCf, predictDistribution, predictRatings,
   recommendForUser, rmse, saveRbmCf, cdStepsAt,
 } from '../../src/models/rbmCf/index.js';
 
@@ -90,5 +90,26 @@ describe('RBM-CF', () => {
     for (let q = 0; q < ratings.user.length; q++) if (ratings.user[q] === 0) rated.add(ratings.item[q]);
     for (const r of recs) expect(rated.has(r.item)).toBe(false);
     for (let i = 1; i < recs.length; i++) expect(recs[i].expected).toBeLessThanOrEqual(recs[i - 1].expected);
+  });
+});
+
+describe('trainRbmCfAsync / compareCfAsync', () => {
+  it('compute exactly what the synchronous versions compute, and stop after a mini-batch when aborted', async () => {
+    const { ratings } = syntheticRatings(key(3), { nUsers: 60, nItems: 30, density: 0.3 });
+    const { train, test } = splitRatings(ratings, key(4), 0.2);
+    const p0 = createRbmCf({ nItems: train.nItems, levels: [1, 2, 3, 4, 5], nHidden: 6, key: key(5), ratings: train });
+    const opts = { epochs: 3, batchSize: 10 };
+    const sync = trainRbmCf(p0, train, key(6), opts);
+    const asy = await trainRbmCfAsync(p0, train, key(6), opts, { yieldMs: 0 });
+    expect(asy.stoppedIn).toBeUndefined();
+    expect(Array.from(asy.params.W)).toEqual(Array.from(sync.params.W));
+    expect(asy.reconError).toEqual(sync.reconError);
+    const ac = new AbortController();
+    const stopped = await trainRbmCfAsync(p0, train, key(6), { ...opts, onEpoch: (e) => { if (e.epoch === 2) ac.abort(); } }, { signal: ac.signal });
+    expect(stopped.stoppedIn).toBe(3); // aborted at the end of epoch 2: stops after the first batch of epoch 3
+    const c = compareCf(train, test, key(7), { nHidden: 6, epochs: 2, variants: [{}, { conditional: true }] });
+    const ca = await compareCfAsync(train, test, key(7), { nHidden: 6, epochs: 2, variants: [{}, { conditional: true }] }, { yieldMs: 0 });
+    expect('stoppedIn' in ca).toBe(false);
+    if (!('stoppedIn' in ca)) expect(ca.scores.map((s) => s.rmse)).toEqual(c.scores.map((s) => s.rmse));
   });
 });

@@ -3,7 +3,8 @@
  * matching, samples it by Langevin dynamics, evaluates its log-likelihood against the true density, and writes
  * the model, samples and PNG heat maps into one directory.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
+import { guardCommandFiles } from '../outputs.js';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { Tensor } from '../../tensor/tensor.js';
@@ -27,6 +28,9 @@ interface Opts {
   quiet?: boolean;
   json?: boolean;
 }
+
+/** The files `ebm demo` writes into `--out-dir`. */
+const DEMO_FILES = ['train.jsonl', 'model.safetensors', 'samples.csv', 'model-density.png', 'true-density.png'];
 
 /** Registers `ebm demo [--out-dir DIR] [--quick]`. */
 export function register(program: Command, ctx: CliContext): void {
@@ -56,6 +60,9 @@ export function register(program: Command, ctx: CliContext): void {
       } catch (e) {
         throw new UsageError(`--out-dir ${dir}: cannot create it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
       }
+      // the same rules as --out: regular files or new paths only, one writer (locks), stale temp files removed
+      if (!statSync(dir).isDirectory()) throw new UsageError(`--out-dir ${dir}: not a directory`);
+      guardCommandFiles(DEMO_FILES.map((f) => ({ flag: '--out-dir', path: join(dir, f) })), []);
       say(`1/4 training a 2-64-64-1 MLP energy on ${spec} (${train.rows} points) by denoising score matching, ${steps} steps`);
       const logPath = join(dir, 'train.jsonl');
       const log = openTrainLog(logPath);

@@ -17,7 +17,7 @@ import { writeFileAtomic } from '../../io/atomic.js';
 import { contrastiveDivergence, type ReinitSource } from '../../losses/contrastiveDivergence.js';
 import {
   parseArch, formatArch, archInputSize, checkDeepEbmConfig, initDeepEbm, deepEbmEnergy, deepEbmEnergies, standardization,
-  trainDeepEbm, ArchSpecError, TrainingDivergedError, densityHealthCheck, type DeepEbmConfig, type DeepEbmResumeState, type DensityHealth,
+  trainDeepEbmAsync, ArchSpecError, TrainingDivergedError, densityHealthCheck, type DeepEbmConfig, type DeepEbmResumeState, type DensityHealth,
 } from '../../models/deepEbm/index.js';
 import { printResult, runCommand, type CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -28,6 +28,8 @@ import {
 } from '../common.js';
 import { progressBar } from '../progress.js';
 import { openTrainLog, logInterval } from '../trainLog.js';
+import { interruptRegion } from '../signals.js';
+import { interruptedAfter } from '../trainLoop.js';
 import { registerTrainKind } from './train.js';
 import { DEEP_EBM_KIND, deepEbmSamplerFor, sampleDeepEbmFromNoise, deepEbmDensityPng, type DeepEbmFileConfig } from '../../models/deepEbm/kind.js';
 import { DEEP_EBM_DEFAULTS, DEEP_EBM_IMAGE_DEFAULTS, deepEbmLossDefaults } from '../../models/deepEbm/defaults.js';
@@ -219,8 +221,9 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
       const rollbacks: string[] = [];
       const t0 = performance.now();
       let res;
+      const irq = interruptRegion();
       try {
-        res = trainDeepEbm({
+        res = await trainDeepEbmAsync({
           params: params0, loss: cd, data: data.x, steps, batchSize: o.batch, key: kRun, lr: lrSchedule(o, steps),
           ...(resume ? { resume: resume.state as unknown as DeepEbmResumeState<Record<string, Tensor>> } : {}),
           ...(o.checkpointEvery !== undefined && ckptPath ? {
@@ -240,13 +243,24 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
             ctx.io.stderr(`warning: ${line}\n`);
           },
           onStep: (t) => bar.update(t),
-        });
+        }, { signal: irq.signal });
       } catch (e) {
         bar.done();
         if (e instanceof TrainingDivergedError) throw new TrainingDivergedError(e.message, []); // exit 2, one line
         throw e;
+      } finally {
+        irq.leave();
       }
       bar.done();
+      if (res.stopped) {
+        // SIGINT/SIGTERM: the step in progress finished; save it when checkpointing is on, then stop (exit 130/143)
+        const st = res.stopped;
+        const ckptOn = o.checkpointEvery !== undefined && ckptPath !== undefined;
+        if (ckptOn && !res.checkpointed) {
+          saveCheckpointSync(ckptPath!, { kind: DEEP_EBM_KIND, step: st.step, key: kRun, state: st as unknown as StateTree, meta: { ...meta, config: cfg } });
+        }
+        throw interruptedAfter(irq.received() ?? 'SIGINT', st.step, steps, ckptOn ? ckptPath : undefined);
+      }
       const seconds = (performance.now() - t0) / 1000;
       // Keep up to 1000 rows of the replay buffer (tempered: of the T = 1 chains, rows 0…C−1) in the model file.
       const buf = res.state.buffer!;

@@ -8,12 +8,13 @@
 import type { Command } from 'commander';
 import { foldIn, key as makeKey } from '../../random/index.js';
 import { loadRatings, ratingLevels, splitRatings, type Ratings } from '../../data/movielens.js';
-import { compareCf, type RbmCfVariant } from '../../models/rbmCf/evaluate.js';
+import { compareCfAsync, type RbmCfVariant } from '../../models/rbmCf/evaluate.js';
+import { interruptRegion } from '../signals.js';
 import { alignRatings, concatRatings, type EncodedFeatures } from '../../models/rbmCf/sideData.js';
 import { saveRbmCf } from '../../models/rbmCf/io.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { printResult, runCommand, type CliContext } from '../context.js';
-import { UsageError } from '../errors.js';
+import { InterruptedError, UsageError } from '../errors.js';
 import { addSeedOption, checkOutputPath, fmt } from '../common.js';
 import { parseIntList, parsePositiveFloat, parsePositiveInt, parseUnitInterval } from '../options.js';
 import { loadFeatures } from '../rbmCfInputs.js';
@@ -81,12 +82,24 @@ export function registerTrainRbmCf(train: Command, ctx: CliContext): void {
       };
       const variants = Object.keys(configured).length ? [{}, configured] : [{}];
       const t0 = performance.now();
-      const { scores, models } = compareCf(trainR, testR, foldIn(k, 0xcf), {
+      const irq = interruptRegion();
+      let compared;
+      try {
+        compared = await compareCfAsync(trainR, testR, foldIn(k, 0xcf), {
         nHidden: o.hidden, epochs: o.epochs, lr: o.lr, batchSize: o.batch, cdSteps: o.cd, weightDecay: o.weightDecay, levels,
         mf: { rank: o.mfRank }, variants, blendFraction: o.blendFraction,
-        onEpoch: (e) => { if (!o.quiet && ctx.io.stderrIsTTY) ctx.io.stderr(`\repoch ${e.epoch}/${o.epochs} T=${e.T} recon ${fmt(e.reconError)}   `); },
-      });
+          onEpoch: (e) => { if (!o.quiet && ctx.io.stderrIsTTY) ctx.io.stderr(`\repoch ${e.epoch}/${o.epochs} T=${e.T} recon ${fmt(e.reconError)}   `); },
+        }, { signal: irq.signal });
+      } finally {
+        irq.leave();
+      }
       if (!o.quiet && ctx.io.stderrIsTTY) ctx.io.stderr('\n');
+      if ('stoppedIn' in compared) {
+        // SIGINT/SIGTERM: stop after the mini-batch in progress; rbm-cf keeps no checkpoints, so nothing is written
+        const sig = irq.received() ?? 'SIGINT';
+        throw new InterruptedError(sig, `interrupted by ${sig} in epoch ${compared.stoppedIn} of ${o.epochs}; nothing written (rbm-cf training keeps no checkpoints)`);
+      }
+      const { scores, models } = compared;
       const seconds = (performance.now() - t0) / 1000;
       const saved = models[models.length - 1];
       const savedRmse = scores.find((s) => s.method === saved.name)!.rmse;

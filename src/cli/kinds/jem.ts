@@ -14,7 +14,7 @@ import { DataError } from '../../io/errors.js';
 import { labelsToClasses, withLabelColumn } from '../../data/labels.js';
 import type { Dataset } from '../../data/spec.js';
 import {
-  JEM_KIND, JEM_DEFAULTS, jemConfig, jemStandardization, trainJemModel, sampleJemModel, evaluateJemModel, jemModelScores, jemToFile,
+  JEM_KIND, JEM_DEFAULTS, jemConfig, jemStandardization, trainJemModelAsync, sampleJemModel, evaluateJemModel, jemModelScores, jemToFile,
   jemFromFile, initJem, type JemConfig,
 } from '../../models/jem/index.js';
 import type { DeepEbmResumeState } from '../../models/deepEbm/index.js';
@@ -27,6 +27,8 @@ import {
 } from '../common.js';
 import { progressBar } from '../progress.js';
 import { openTrainLog, logInterval } from '../trainLog.js';
+import { interruptRegion } from '../signals.js';
+import { interruptedAfter } from '../trainLoop.js';
 import { registerTrainKind } from '../commands/train.js';
 import { InvalidArgumentError } from '../../errors.js';
 
@@ -118,8 +120,9 @@ export function registerTrainJem(train: Command, ctx: CliContext): void {
       const rollbacks: string[] = [];
       const t0 = performance.now();
       let res;
+      const irq = interruptRegion();
       try {
-        res = trainJemModel({
+        res = await trainJemModelAsync({
           cfg, x: data.x, y, steps: o.steps, batchSize: o.batch, key: runKey, lr: o.lr, clipNorm: o.clip, maxRollbacks: o.maxRollbacks,
           ...(o.warmup !== undefined ? { warmup: o.warmup } : {}),
           ...(resume ? { resume: resume.state as unknown as DeepEbmResumeState<MLPParams> } : {}),
@@ -137,12 +140,23 @@ export function registerTrainJem(train: Command, ctx: CliContext): void {
             ctx.io.stderr(`warning: ${line}\n`);
           },
           onStep: (t) => bar.update(t),
-        });
+        }, { signal: irq.signal });
       } catch (e) {
         bar.done();
         throw e; // a TrainingDivergedError is exit 2 with one line: the settings do not fit the problem
+      } finally {
+        irq.leave();
       }
       bar.done();
+      if (res.stopped) {
+        // SIGINT/SIGTERM: the step in progress finished; save it when checkpointing is on, then stop (exit 130/143)
+        const st = res.stopped;
+        const ckptOn = o.checkpointEvery !== undefined && ckptPath !== undefined;
+        if (ckptOn && !res.checkpointed) {
+          saveCheckpointSync(ckptPath!, { kind: JEM_KIND, step: st.step, key: runKey, state: st as unknown as StateTree, meta: { ...meta, config: cfg } });
+        }
+        throw interruptedAfter(irq.received() ?? 'SIGINT', st.step, o.steps, ckptOn ? ckptPath : undefined);
+      }
       const seconds = (performance.now() - t0) / 1000;
       const train = evaluateJemModel(res.params, cfg, data.x, y);
       await saveModel(o.out, jemToFile(res.params, cfg, {

@@ -8,10 +8,10 @@ export {
   ArchSpecError,
 } from './estimator.js';
 export type { DeepEbmArch, DeepEbmConfig, FourierFeatures } from './estimator.js';
-export { trainDeepEbm } from './trainer.js';
+export { trainDeepEbm, trainDeepEbmAsync } from './trainer.js';
 export { EBM_SCORE_LOSSES, ebmScoreLoss, initDeepEbmScoreState, deepEbmScoreTrainStep } from './scoreMatching.js';
 export type { EbmScoreLoss, DeepEbmScoreOptions, DeepEbmScoreState, DeepEbmScoreInfo } from './scoreMatching.js';
-export type { TrainDeepEbmOptions, TrainedDeepEbm, DeepEbmLogRecord, DeepEbmResumeState } from './trainer.js';
+export type { TrainDeepEbmOptions, TrainedDeepEbm, DeepEbmLogRecord, DeepEbmResumeState, StoppableRunOptions, StoppedDeepEbm } from './trainer.js';
 export { DivergenceGuard, TrainingDivergedError, resolveGuardOptions } from './guard.js';
 export type { GuardOptions, GuardInput, GuardState, GuardEvent, ResolvedGuardOptions } from './guard.js';
 export { freshChains, summarizeBuffer } from './replayBuffer.js';

@@ -183,6 +183,68 @@ function scaleTree<P extends Tree>(t: P, s: number): P {
  * const res = trainDeepEbm({ params, loss: cd, data, steps: 2000, batchSize: 256, key: key(0), lr: 1e-3 });
  */
 export function trainDeepEbm<P extends Tree>(o: TrainDeepEbmOptions<P>): TrainedDeepEbm<P> {
+  const run = deepEbmSteps(o);
+  for (let r = run.next(); ; r = run.next()) if (r.done) return r.value;
+}
+
+/** How {@link trainDeepEbmAsync} lets a caller stop a run. */
+export interface StoppableRunOptions {
+  /** Stop after the step in progress when this signal is aborted (checked after every applied step). */
+  readonly signal?: AbortSignal;
+  /** Hand control to the event loop at most every this many milliseconds (default 50), so that events (timers, OS signals) can abort `signal`. */
+  readonly yieldMs?: number;
+}
+
+/** Result of {@link trainDeepEbmAsync}: the trained state, and where it stopped when `signal` aborted it early. */
+export interface StoppedDeepEbm<P extends Tree> extends TrainedDeepEbm<P> {
+  /** When stopped early: the resumable state after the last applied step (pass it as `resume` to continue). */
+  readonly stopped?: DeepEbmResumeState<P>;
+  /** Whether `onCheckpoint` already received the state of the stopping step. */
+  readonly checkpointed?: boolean;
+}
+
+/** One event-loop turn (a macrotask: `setTimeout` exists in browsers and Node alike). */
+function nextTurn(): Promise<void> {
+  return new Promise((r) => setTimeout(r, 0));
+}
+
+/**
+ * {@link trainDeepEbm}, yielding to the event loop every `yieldMs` milliseconds and stopping after the step in progress
+ * once `signal` is aborted. Without an abort it computes exactly what {@link trainDeepEbm} computes (same steps, same
+ * numbers); when stopped, `stopped` holds the resumable state of the last applied step.
+ * @example
+ * const ac = new AbortController();
+ * const res = await trainDeepEbmAsync({ params, loss: cd, data, steps: 2000, batchSize: 256, key: key(0) }, { signal: ac.signal });
+ * if (res.stopped) console.log(`stopped after step ${res.stopped.step}`);
+ */
+export async function trainDeepEbmAsync<P extends Tree>(o: TrainDeepEbmOptions<P>, run: StoppableRunOptions = {}): Promise<StoppedDeepEbm<P>> {
+  const every = run.yieldMs ?? 50;
+  const it = deepEbmSteps(o);
+  let last = performance.now();
+  for (let r = it.next(); ; r = it.next()) {
+    if (r.done) return r.value;
+    if (performance.now() - last >= every) {
+      await nextTurn();
+      last = performance.now();
+    }
+    if (run.signal?.aborted && r.value.step < o.steps) {
+      const state = r.value.state();
+      return { ...r.value.result(), stopped: state, checkpointed: r.value.checkpointed };
+    }
+  }
+}
+
+/** What the step generator yields after every applied step. */
+interface StepPoint<P extends Tree> {
+  readonly step: number;
+  /** Whether `onCheckpoint` received this step's state. */
+  readonly checkpointed: boolean;
+  state(): DeepEbmResumeState<P>;
+  result(): TrainedDeepEbm<P>;
+}
+
+/** The loop of {@link trainDeepEbm} as a generator: yields after every applied step, returns the result. */
+function* deepEbmSteps<P extends Tree>(o: TrainDeepEbmOptions<P>): Generator<StepPoint<P>, TrainedDeepEbm<P>, void> {
   if (!(o.data instanceof Tensor) || o.data.ndim < 2 || o.data.shape[0] < 1) throw new InvalidArgumentError('trainDeepEbm: data must be a tensor [n ≥ 1, ...dim]');
   if (!Number.isInteger(o.steps) || o.steps < 0) throw new InvalidArgumentError(`trainDeepEbm: steps must be an integer ≥ 0, got ${o.steps}`);
   if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw new InvalidArgumentError(`trainDeepEbm: batchSize must be a positive integer, got ${o.batchSize}`);
@@ -295,10 +357,15 @@ export function trainDeepEbm<P extends Tree>(o: TrainDeepEbmOptions<P>): Trained
       history.push(rec);
       o.onLog?.(rec);
     }
-    if (every !== undefined && o.onCheckpoint && (step % every === 0 || step === o.steps)) {
-      o.onCheckpoint({ step, params, ema, optState, cd, guard: guard?.state ?? noGuard, lrScale, stream, events: [...events] });
-    }
+    const saved = every !== undefined && o.onCheckpoint !== undefined && (step % every === 0 || step === o.steps);
+    if (saved) o.onCheckpoint!({ step, params, ema, optState, cd, guard: guard?.state ?? noGuard, lrScale, stream, events: [...events] });
     o.onStep?.(step);
+    const at = { params, ema, optState, cd, guard: guard?.state ?? noGuard, lrScale, stream };
+    yield {
+      step, checkpointed: saved,
+      state: () => ({ step, ...at, events: [...events] }),
+      result: () => ({ params: at.params, emaParams: at.ema, state: at.cd, optState: at.optState, history: [...history], events: [...events], lrScale: at.lrScale, stream: at.stream }),
+    };
   }
   return { params, emaParams: ema, state: cd, optState, history, events, lrScale, stream };
 }

@@ -15,7 +15,7 @@ export { trainJem } from './train.js';
 export type { TrainJemOptions } from './train.js';
 export {
   JEM_KIND, JEM_DEFAULTS, jemConfig, initJem, jemClassifier, standardizeJem, unstandardizeJem, jemStandardization, jemSampler,
-  jemKindLoss, packJemData, initJemTrainState, jemTrainStep, trainJemModel, sampleJemModel, evaluateJemModel, jemModelScores,
+  jemKindLoss, packJemData, initJemTrainState, jemTrainStep, trainJemModel, trainJemModelAsync, sampleJemModel, evaluateJemModel, jemModelScores,
   jemModelPredict, jemToFile, jemFromFile,
 } from './kind.js';
 export type {

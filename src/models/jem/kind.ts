@@ -17,7 +17,7 @@ import { ula } from '../../samplers/index.js';
 import { cdValueAndGrad, type NegativeSampler } from '../../losses/contrastiveDivergence.js';
 import { accuracy, expectedCalibrationError, negLogLik } from '../../eval/classification.js';
 import { layoutOf, checkTensorLayout, type ModelFile } from '../../io/model.js';
-import { trainDeepEbm, type TrainedDeepEbm, type DeepEbmResumeState, type GuardEvent, type DeepEbmLogRecord } from '../deepEbm/index.js';
+import { trainDeepEbm, trainDeepEbmAsync, type TrainedDeepEbm, type TrainDeepEbmOptions, type StoppableRunOptions, type StoppedDeepEbm, type DeepEbmResumeState, type GuardEvent, type DeepEbmLogRecord } from '../deepEbm/index.js';
 import { jemLoss, packLabelled, type JemLoss, type JemState } from './loss.js';
 import { jemPredict, jemScores, sampleJem, type Classifier } from './model.js';
 import { InvalidArgumentError } from '../../errors.js';
@@ -309,12 +309,25 @@ export interface TrainJemModelOptions extends JemOptimOptions {
  * parameters from `initJem(foldIn(key, 1), cfg)`, the run from `foldIn(key, 2)`. Deterministic given the key.
  */
 export function trainJemModel(o: TrainJemModelOptions): TrainedDeepEbm<MLPParams> {
+  return trainDeepEbm(jemTrainerOptions(o));
+}
+
+/**
+ * {@link trainJemModel} that yields to the event loop and stops after the step in progress when `run.signal` aborts
+ * (see {@link trainDeepEbmAsync}); bit-identical to {@link trainJemModel} when not stopped.
+ * @example const res = await trainJemModelAsync({ cfg, x, y, steps: 1000, batchSize: 64, key: key(0) }, { signal });
+ */
+export function trainJemModelAsync(o: TrainJemModelOptions, run: StoppableRunOptions = {}): Promise<StoppedDeepEbm<MLPParams>> {
+  return trainDeepEbmAsync(jemTrainerOptions(o), run);
+}
+
+function jemTrainerOptions(o: TrainJemModelOptions): TrainDeepEbmOptions<MLPParams> {
   const loss = jemKindLoss(o.cfg);
   const data = packJemData(o.cfg, o.x, o.y);
   const warm = o.warmup ?? Math.min(1000, Math.floor(o.steps / 10));
   const peak = o.lr ?? 1e-3;
   const lr = typeof peak === 'number' && warm > 0 ? linearWarmup(peak, warm) : peak;
-  return trainDeepEbm({
+  return {
     params: initJem(foldIn(o.key, 1), o.cfg), loss, data, steps: o.steps, batchSize: o.batchSize, key: foldIn(o.key, 2), lr,
     clipNorm: o.clipNorm ?? 10, guard: { maxRollbacks: o.maxRollbacks ?? 5 },
     ...(o.resume ? { resume: o.resume } : {}),
@@ -326,7 +339,7 @@ export function trainJemModel(o: TrainJemModelOptions): TrainedDeepEbm<MLPParams
       const a = loss.lastAux();
       o.onLog?.({ ...rec, ce: a?.ce ?? NaN, acc: a?.acc ?? NaN });
     },
-  });
+  };
 }
 
 /** Options of {@link sampleJemModel}. */

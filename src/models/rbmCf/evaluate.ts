@@ -5,7 +5,7 @@
  */
 import { foldIn, type Key } from '../../random/index.js';
 import { ratingLevels, splitRatings, type Ratings } from '../../data/movielens.js';
-import { createRbmCf, implicitFeedback, predictRatings, trainRbmCf, type CfSideInfo, type FeatureMatrix, type RbmCfParams, type TrainRbmCfOptions } from './model.js';
+import { createRbmCf, driveRbmCfSteps, implicitFeedback, predictRatings, rbmCfBatches, type RbmCfBatchPoint, type CfSideInfo, type FeatureMatrix, type RbmCfParams, type TrainRbmCfOptions } from './model.js';
 import { fitBiases, fitGlobalMean, fitMatrixFactorization, rmse, type MFOptions, type RatingPredictor } from './baselines.js';
 import { applyBlend, fitBlend, type Blend } from './blend.js';
 import { InvalidArgumentError } from '../../errors.js';
@@ -82,7 +82,34 @@ export function variantName(v: RbmCfVariant, F: number): string {
  * @returns the rows (baselines, variants, blend), the fitted variants, the blend and the ratings models were fitted on.
  * @example const { scores } = compareCf(train, test, key(0), { variants: [{}, { conditional: true }] });
  */
-export function compareCf(train: Ratings, test: Ratings, k: Key, opts: CompareCfOptions = {}): { scores: CfScore[]; models: FittedRbmCf[]; blend?: Blend; fit: Ratings; testBlend?: Float64Array } {
+export function compareCf(train: Ratings, test: Ratings, k: Key, opts: CompareCfOptions = {}): ComparedCf {
+  const run = compareCfSteps(train, test, k, opts);
+  for (let r = run.next(); ; r = run.next()) if (r.done) return r.value;
+}
+
+/** Result of {@link compareCf}. */
+export interface ComparedCf {
+  scores: CfScore[];
+  models: FittedRbmCf[];
+  blend?: Blend;
+  fit: Ratings;
+  testBlend?: Float64Array;
+}
+
+/**
+ * {@link compareCf} that hands control to the event loop at most every `run.yieldMs` ms (default 50) and stops after
+ * the RBM-CF mini-batch in progress once `run.signal` is aborted (`stoppedIn`: the epoch of the variant being
+ * trained; no result then). Bit-identical to {@link compareCf} when not stopped.
+ * @example const r = await compareCfAsync(train, test, key(0), {}, { signal }); if ('stoppedIn' in r) …
+ */
+export async function compareCfAsync(
+  train: Ratings, test: Ratings, k: Key, opts: CompareCfOptions = {}, run: { signal?: AbortSignal; yieldMs?: number } = {},
+): Promise<ComparedCf | { stoppedIn: number }> {
+  const r = await driveRbmCfSteps(compareCfSteps(train, test, k, opts), run);
+  return 'stoppedIn' in r ? { stoppedIn: r.stoppedIn } : r.value;
+}
+
+function* compareCfSteps(train: Ratings, test: Ratings, k: Key, opts: CompareCfOptions): Generator<RbmCfBatchPoint, ComparedCf, void> {
   const frac = opts.blendFraction ?? 0.1;
   if (!(frac >= 0 && frac < 1)) throw new InvalidArgumentError(`compareCf: blendFraction must be in [0, 1), got ${frac}`);
   if (train.nUsers !== test.nUsers || train.nItems !== test.nItems) throw new InvalidArgumentError('compareCf: train and test must share one user/item numbering (see alignRatings)');
@@ -114,7 +141,9 @@ export function compareCf(train: Ratings, test: Ratings, k: Key, opts: CompareCf
     if (v.conditional) side.implicit = implicit;
     if (v.userFeatures) side.userFeatures = v.userFeatures;
     if (v.itemFeatures) side.itemFeatures = v.itemFeatures;
-    const [params, s] = time(() => {
+    const tv = performance.now();
+    let params: RbmCfParams;
+    {
       const p0 = createRbmCf({
         nItems: train.nItems, levels, nHidden: v.nHidden ?? F, key: foldIn(k, 10), ratings: fit,
         ...(opts.weightScale !== undefined ? { weightScale: opts.weightScale } : {}),
@@ -124,8 +153,9 @@ export function compareCf(train: Ratings, test: Ratings, k: Key, opts: CompareCf
         ...(v.userFeatures ? { userFeatureDim: v.userFeatures.dim } : {}),
         ...(v.itemFeatures ? { itemFeatureDim: v.itemFeatures.dim } : {}),
       });
-      return trainRbmCf(p0, fit, foldIn(k, 20), { ...opts, side }).params;
-    });
+      params = (yield* rbmCfBatches(p0, fit, foldIn(k, 20), { ...opts, side })).params;
+    }
+    const s = (performance.now() - tv) / 1000;
     const name = v.name ?? variantName(v, F);
     const tp = score(name, { predict: (q) => predictRatings(params, fit, q, side) }, s, true);
     models.push({ name, params, side, testPredictions: tp });

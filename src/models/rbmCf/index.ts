@@ -6,7 +6,7 @@
  * @module
  */
 export {
-  createRbmCf, trainRbmCf, predictRatings, predictDistribution, hiddenInput, groupByUser, recommendForUser, cdStepsAt,
+  createRbmCf, trainRbmCf, trainRbmCfAsync, predictRatings, predictDistribution, hiddenInput, groupByUser, recommendForUser, cdStepsAt,
   implicitFeedback, syncFactoredWeights, factorGradients, cloneRbmCf, checkSideInfo, visibleBias, conditioningInput,
   userFreeEnergy, zeroGradients, accumulateStatistics, implicitScale,
 } from './model.js';
@@ -20,8 +20,8 @@ export { fitBlend, applyBlend } from './blend.js';
 export type { Blend } from './blend.js';
 export { parseFeatureTable, encodeFeatures, alignRatings, concatRatings } from './sideData.js';
 export type { FeatureTable, EncodedFeatures } from './sideData.js';
-export { compareCf, variantName } from './evaluate.js';
-export type { CompareCfOptions, CfScore, RbmCfVariant, FittedRbmCf } from './evaluate.js';
+export { compareCf, compareCfAsync, variantName } from './evaluate.js';
+export type { CompareCfOptions, CfScore, RbmCfVariant, FittedRbmCf, ComparedCf } from './evaluate.js';
 export { saveRbmCf, loadRbmCf, RBM_CF_KIND } from './io.js';
 // the rating data helpers, so that `import { rbmCf } from 'ebm-ts'` reaches everything a CF run needs
 export { loadRatings, parseRatings, splitRatings, subsetRatings, syntheticRatings, formatRatings } from '../../data/movielens.js';

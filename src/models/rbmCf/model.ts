@@ -513,6 +513,52 @@ export function cdStepsAt(cd: number | readonly number[], epoch: number, epochs:
  * @example const { params } = trainRbmCf(createRbmCf({ nItems, levels, key: key(0) }), train, key(1), { epochs: 20 });
  */
 export function trainRbmCf(p0: RbmCfParams, train: Ratings, k: Key, opts: TrainRbmCfOptions = {}): { params: RbmCfParams; reconError: number[] } {
+  const run = rbmCfBatches(p0, train, k, opts);
+  for (let r = run.next(); ; r = run.next()) if (r.done) return r.value;
+}
+
+/**
+ * {@link trainRbmCf} that hands control to the event loop at most every `run.yieldMs` milliseconds (default 50) and
+ * stops after the mini-batch in progress once `run.signal` is aborted (`stoppedIn`: the 1-based epoch it stopped in;
+ * `params` then hold the partly trained weights). Bit-identical to {@link trainRbmCf} when not stopped.
+ * @example const { params, stoppedIn } = await trainRbmCfAsync(p0, train, key(1), { epochs: 20 }, { signal });
+ */
+export async function trainRbmCfAsync(
+  p0: RbmCfParams, train: Ratings, k: Key, opts: TrainRbmCfOptions = {}, run: { signal?: AbortSignal; yieldMs?: number } = {},
+): Promise<{ params: RbmCfParams; reconError: number[]; stoppedIn?: number }> {
+  const r = await driveRbmCfSteps(rbmCfBatches(p0, train, k, opts), run);
+  return 'stoppedIn' in r ? { params: r.at.params, reconError: r.at.reconError, stoppedIn: r.stoppedIn } : r.value;
+}
+
+/** Where a stopped RBM-CF run was: the 1-based epoch and the current weights and reconstruction errors. */
+export interface RbmCfBatchPoint {
+  readonly epoch: number;
+  readonly params: RbmCfParams;
+  readonly reconError: number[];
+}
+
+/**
+ * Runs a generator of RBM-CF mini-batches ({@link trainRbmCf}'s loop, or `compareCf`'s) to its end, handing control to
+ * the event loop at most every `run.yieldMs` ms (default 50) and stopping after the batch in progress once `run.signal`
+ * is aborted. @internal
+ */
+export async function driveRbmCfSteps<R>(
+  it: Generator<RbmCfBatchPoint, R, void>, run: { signal?: AbortSignal; yieldMs?: number },
+): Promise<{ value: R } | { stoppedIn: number; at: RbmCfBatchPoint }> {
+  const every = run.yieldMs ?? 50;
+  let last = performance.now();
+  for (let r = it.next(); ; r = it.next()) {
+    if (r.done) return { value: r.value };
+    if (performance.now() - last >= every) {
+      await new Promise<void>((res) => setTimeout(res, 0));
+      last = performance.now();
+    }
+    if (run.signal?.aborted) return { stoppedIn: r.value.epoch, at: r.value };
+  }
+}
+
+/** The loop of {@link trainRbmCf} as a generator: yields after every mini-batch (1-based epoch, current weights). @internal */
+export function* rbmCfBatches(p0: RbmCfParams, train: Ratings, k: Key, opts: TrainRbmCfOptions): Generator<RbmCfBatchPoint, { params: RbmCfParams; reconError: number[] }, void> {
   const epochs = opts.epochs ?? 20, B = opts.batchSize ?? 20, lr = opts.lr ?? 0.1;
   const mom = opts.momentum ?? 0.9, wd = opts.weightDecay ?? 0.001, fwd = opts.featureDecay ?? wd, cd = opts.cdSteps ?? [1, 3, 5];
   if (!(wd >= 0) || !(fwd >= 0)) throw new InvalidArgumentError(`trainRbmCf: weightDecay and featureDecay must be ≥ 0, got ${wd}, ${fwd}`);
@@ -617,6 +663,7 @@ export function trainRbmCf(p0: RbmCfParams, train: Ratings, k: Key, opts: TrainR
         for (let q = 0; q < x.length; q++) { v[q] = m * v[q] + sb * gr[q] - dec * x[q]; x[q] += v[q]; }
       }
       if (p.factors) syncFactoredWeights(p);
+      yield { epoch: ep + 1, params: p, reconError: recon };
     }
     const named: [string, Float64Array | undefined][] = [['W', p.W], ['b', p.b], ['c', p.c], ['D', p.D], ['U', p.U], ['G', p.G], ['A', p.factors?.A], ['B', p.factors?.B]];
     for (const [name, arr] of named) {

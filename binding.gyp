@@ -29,11 +29,11 @@
       "sources": ["native/ebm_native.c", "native/gemm.c", "native/elementwise.c", "native/conv.c"],
       "cflags!": ["-O2", "-O0", "-fno-tree-vectorize"],
       "cflags": ["-std=gnu11", "-O3", "-march=<(ebm_march)", "-ffp-contract=fast", "-fno-math-errno",
-                 "-fvisibility=hidden", "-Wall", "-Wno-unused-function"],
+                 "-fno-trapping-math", "-fvisibility=hidden", "-Wall", "-Wno-unused-function"],
       "ldflags": ["-pthread"],
       "libraries": ["-lm", "-lpthread"],
       "xcode_settings": {
-        "OTHER_CFLAGS": ["-std=gnu11", "-O3", "-ffp-contract=fast", "-fno-math-errno"]
+        "OTHER_CFLAGS": ["-std=gnu11", "-O3", "-ffp-contract=fast", "-fno-math-errno", "-fno-trapping-math"]
       },
       "conditions": [
         ["ebm_blas==1", {

@@ -46,8 +46,53 @@ static inline double sigmoid_d(double x) {
   const double e = exp(x);
   return e / (1.0 + e);
 }
-/* Stable softplus log(1+e^x) = x + log1p(e^-x) for x > 0, log1p(e^x) otherwise. */
-static inline float softplus_f(float x) { return x > 0 ? x + log1pf(expf(-x)) : log1pf(expf(x)); }
+/* Branch-free float tanh (vectorises with the addon's -fno-trapping-math): for |x| < 0.625 the odd minimax
+ * polynomial of Cephes tanhf, above it (1 - e)/(1 + e) with e = e^(-2|x|) <= 0.29, so neither form cancels; the sign
+ * is restored at the end. ±Inf give ±1, NaN propagates. Within a few ulps of the double-precision reference. */
+static inline float tanh_f(float x) {
+  const float a = __builtin_fabsf(x);
+  const float s = x * x;
+  const float p = ((((-5.70498872745e-3f * s + 2.06390887954e-2f) * s - 5.37397155531e-2f) * s + 1.33314422036e-1f) * s -
+                   3.33332819422e-1f) * s * a + a;
+  const float e = exp_nonpos_f(-2.0f * a);
+  const float q = (1.0f - e) / (1.0f + e);
+  const float t = a < 0.625f ? p : q;
+  return x < 0 ? -t : t;
+}
+
+/* log(w) for w in [1, 2] (or NaN), branch-free: w = 2^k m with m in [sqrt(1/2), sqrt(2)), k in {0, 1}, and log m by
+ * the degree-9 polynomial of Cephes logf in m - 1, ln 2 split as in exp_nonpos_f. */
+static inline float log_1to2_f(float w) {
+  const float k = w > 1.41421356f ? 1.0f : 0.0f;
+  const float m = w > 1.41421356f ? 0.5f * w : w;
+  const float r = m - 1.0f, z = r * r;
+  float p = 7.0376836292e-2f;
+  p = p * r - 1.1514610310e-1f;
+  p = p * r + 1.1676998740e-1f;
+  p = p * r - 1.2420140846e-1f;
+  p = p * r + 1.4249322787e-1f;
+  p = p * r - 1.6668057665e-1f;
+  p = p * r + 2.0000714765e-1f;
+  p = p * r - 2.4999993993e-1f;
+  p = p * r + 3.3333331174e-1f;
+  float y = r * z * p;
+  y += -2.12194440e-4f * k;
+  y += -0.5f * z;
+  return r + y + 0.693359375f * k;
+}
+/* log1p(u) for u in [0, 1] (or NaN): log(1 + u) corrected for the rounding of 1 + u (log(w)·u/(w − 1)), and u itself
+ * when 1 + u rounds to 1. Branch-free. */
+static inline float log1p_unit_f(float u) {
+  const float w = 1.0f + u;
+  const float d = w - 1.0f;
+  const float l = log_1to2_f(w) * (u / (d == 0.0f ? 1.0f : d));
+  return d == 0.0f ? u : l;
+}
+/* Stable softplus log(1+e^x) = max(x, 0) + log1p(e^-|x|); branch-free in float (vectorises), NaN propagates. */
+static inline float softplus_f(float x) {
+  const float l = log1p_unit_f(exp_nonpos_f(-__builtin_fabsf(x)));
+  return (x > 0 ? x : 0.0f) + l;
+}
 static inline double softplus_d(double x) { return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)); }
 
 #define UNARY_BODY(T, S, EXP, LOG, LOG1P, SQRT, FABS, SIN, COS, TANH, EXPM1)                            \
@@ -77,7 +122,7 @@ static inline double softplus_d(double x) { return x > 0 ? x + log1p(exp(-x)) : 
 
 /* x and out may be the same array (in-place); the compiler versions vectorised loops on a runtime overlap check. */
 void ebm_unary_f32(int op, const float *x, float *out, size_t n) {
-  UNARY_BODY(float, f, expf, logf, log1pf, sqrtf, fabsf, sinf, cosf, tanhf, expm1f)
+  UNARY_BODY(float, f, expf, logf, log1pf, sqrtf, fabsf, sinf, cosf, tanh_f, expm1f)
 }
 void ebm_unary_f64(int op, const double *x, double *out, size_t n) {
   UNARY_BODY(double, d, exp, log, log1p, sqrt, fabs, sin, cos, tanh, expm1)
@@ -169,7 +214,7 @@ void ebm_sigmoid_bernoulli_f64(const double *x, const double *bias, size_t cols,
   }
 
 int ebm_unary_grad_f32(int op, const float *x, const float *y, const float *g, float *out, size_t n) {
-  GRAD_BODY(float, f, tanhf)
+  GRAD_BODY(float, f, tanh_f)
 }
 int ebm_unary_grad_f64(int op, const double *x, const double *y, const double *g, double *out, size_t n) {
   GRAD_BODY(double, d, tanh)

@@ -6,10 +6,12 @@
 // - npm hides install-script output, so the outcome is also reported at run time: the library warns once when it
 //   falls back to the pure-TS backend, with the reason recorded here, and `ebm doctor` prints it.
 // Environment (documented in README "Install and use as a library"): EBM_SKIP_NATIVE=1 skips the build;
-// EBM_NO_BLAS=1 builds without OpenBLAS; EBM_MARCH sets -march. The default is portable: on x86-64 `x86-64-v3`
-// (AVX2+FMA, CPUs since 2013/2015) when the building CPU has AVX2 and FMA, else `x86-64-v2`; `armv8-a` on arm64.
-// EBM_MARCH=native tunes for the building CPU (AVX-512 kernels where available, measured ≈1.7× faster one-thread GEMM
-// on an AVX-512 machine, noisy) but the addon may then crash (SIGILL) on another CPU.
+// EBM_NO_BLAS=1 builds without OpenBLAS; EBM_MARCH sets -march. The default is the x86-64 ISA level of the building
+// CPU: `x86-64-v4` (AVX-512 F/BW/CD/DQ/VL) where it has those, else `x86-64-v3` (AVX2+FMA, CPUs since 2013/2015) when
+// it has AVX2 and FMA, else `x86-64-v2`; `armv8-a` on arm64. The AVX-512 level matters for the conv kernels (measured
+// on an AMD EPYC with AVX-512, one thread, CPU time: the bench conv net's training-step convolutions 64 → 50 ms).
+// An addon built on an AVX-512 machine and copied to an older CPU fails with SIGILL: build it where it runs, or set
+// EBM_MARCH=x86-64-v3 for a portable build. EBM_MARCH=native additionally tunes for the building CPU.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -68,7 +70,8 @@ function chooseMarch() {
       flags = new Set((line ?? '').split(/\s+/));
     } catch { /* not Linux: assume the AVX2 baseline only if the compiler is told so by EBM_MARCH */ }
     const v3 = ['avx2', 'fma', 'bmi2', 'movbe'].every((f) => flags.has(f));
-    return { march: v3 ? 'x86-64-v3' : 'x86-64-v2', why: 'portable default' };
+    const v4 = v3 && ['avx512f', 'avx512bw', 'avx512cd', 'avx512dq', 'avx512vl'].every((f) => flags.has(f));
+    return { march: v4 ? 'x86-64-v4' : v3 ? 'x86-64-v3' : 'x86-64-v2', why: 'ISA level of the building CPU' };
   }
   if (process.arch === 'arm64') return { march: 'armv8-a', why: 'portable default' };
   return { march: 'native', why: `no portable baseline known for ${process.arch}` };

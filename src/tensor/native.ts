@@ -6,6 +6,7 @@
  * {@link loadNativeBackend}. Only `select.ts` imports this module.
  */
 import { BINARY_OPS, GRAD_OPS, jsBackend, UNARY_OPS, type Backend, type BinaryOp, type GradOp, type UnaryOp } from './backend.js';
+import { InvalidArgumentError, InvalidTypeError } from '../errors.js';
 import type { NativeRandom } from './randomHook.js';
 import type { Conv2dGeom, Conv2dKind, ImageKernels } from './imageTypes.js';
 import type { TypedArray } from './tensor.js';
@@ -228,7 +229,14 @@ function wrap(addon: NativeAddon, info: NativeAddonInfo): Backend {
   const image: ImageKernels | undefined = nativeConv
     ? {
         conv2d(kind: Conv2dKind, g: Conv2dGeom, a: TypedArray, b: TypedArray, bias: TypedArray | null, out: TypedArray): void {
-          nativeConv(kind, a, b, bias, out, g.n, g.c, g.h, g.w, g.o, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw);
+          try {
+            nativeConv(kind, a, b, bias, out, g.n, g.c, g.h, g.w, g.o, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw);
+          } catch (e) {
+            // The addon throws plain RangeError / TypeError; callers match on the library's error classes.
+            if (e instanceof RangeError) throw new InvalidArgumentError(`conv2d (native): ${e.message}`);
+            if (e instanceof TypeError) throw new InvalidTypeError(`conv2d (native): ${e.message}`);
+            throw e;
+          }
         },
       }
     : undefined;

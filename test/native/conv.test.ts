@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { InvalidArgumentError, InvalidTypeError } from '../../src/errors.js';
 import { jsImageKernels, type Conv2dGeom, type Conv2dKind } from '../../src/tensor/imageKernels.js';
 import { loadNativeBackend, setNativeThreads } from '../../src/tensor/native.js';
 
@@ -58,12 +59,12 @@ describe(`native conv2d kernels${skip}`, () => {
     }
   }
 
-  it.skipIf(!image)('bad geometry or short arrays throw RangeError, mixed element types TypeError', () => {
+  it.skipIf(!image)('bad geometry or short arrays throw InvalidArgumentError, mixed element types InvalidTypeError', () => {
     const g = geom(1, 1, 4, 4, 1, 3, 1, 0);
     const f = new Float32Array(16), w = new Float32Array(9), o = new Float32Array(4);
-    // the raw backend kernel (internal): the addon's own N-API argument errors
-    expect(() => image!.conv2d(0, g, f.subarray(0, 8), w, null, o)).toThrow(RangeError);
-    expect(() => image!.conv2d(0, { ...g, sh: 0 }, f, w, null, o)).toThrow(RangeError);
-    expect(() => image!.conv2d(0, g, f, new Float64Array(9), null, o)).toThrow(TypeError);
+    // the addon's N-API argument errors reach the caller as the library's error classes (src/tensor/native.ts)
+    expect(() => image!.conv2d(0, g, f.subarray(0, 8), w, null, o)).toThrow(InvalidArgumentError);
+    expect(() => image!.conv2d(0, { ...g, sh: 0 }, f, w, null, o)).toThrow(InvalidArgumentError);
+    expect(() => image!.conv2d(0, g, f, new Float64Array(9), null, o)).toThrow(InvalidTypeError);
   });
 });

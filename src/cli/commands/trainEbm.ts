@@ -80,13 +80,13 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
     .addHelpText('after', [
       '',
       'Defaults (no tuning flags) for vector data, the library\'s DEEP_EBM_DEFAULTS; on random 2-D Gaussian mixtures never used',
-      'for tuning, cd lands 0.02–0.08 nat from the true test NLL, dsm 0.12–0.68 (bench/RESULTS.md "Deep-EBM defaults").',
+      'for tuning, cd lands 0.03–0.06 nat from the true test NLL, dsm 0.12–0.68 (bench/RESULTS.md "Deep-EBM defaults").',
       'Inputs are standardised (z = (x − mean)/std, stored in the',
       `model), MLP D-${d.hidden.join('-')}-1 (${d.activation}) with ${d.fourier.features}:${d.fourier.scale} Fourier features for D ≤ ${d.fourierMaxDim}, confining term ${d.confine}·½‖z‖²,`,
       `contrastive divergence with parallel-tempering negatives (${d.chains} chains at each of ${d.temps} temperatures 1…${d.tMax}, ${d.sampler.toUpperCase()},`,
       `${d.mcmcSteps} transitions per step, step size ${d.stepSizeZ}·mean(std²)), ${d.steps} steps of ${d.batch} rows, Adam lr ${d.lr} with cosine decay, parameter`,
-      `EMA ${d.ema} saved; --loss dsm|ssm|sm: ${d.scoreMatchingFourier.features}:${d.scoreMatchingFourier.scale} Fourier features, confining term ${d.scoreMatchingConfine}, dsm σ = ${d.sigmaZ}·rms(std), same net, lr, steps.`,
-      'About 3–7 min (cd) or 0.5–1 min (dsm) on 2 shared cores for 2-D data. After CD training',
+      `EMA ${d.ema} saved; --loss dsm|ssm|sm: ${d.scoreMatchingFourier.features}:${d.scoreMatchingFourier.scale} Fourier features, confining term ${d.scoreMatchingConfine}, dsm σ = ${d.sigmaZ}·rms(std), ${d.scoreMatchingSteps} steps, same net and lr.`,
+      'About 25 s of CPU (cd; 2–5 min wall on 2 heavily shared cores) or 0.5–1 min (dsm) for 2-D data. After CD training',
       'a health check runs longer MALA chains from the negatives and warns when they drift (the energy is then not a',
       'density); --no-check skips it. Image data keeps the replay-buffer recipe (ULA, 20 steps of 1e-3, batch 128, lr 1e-3).',
     ].join('\n'))
@@ -113,7 +113,7 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
     .option('--sampler-clip <c>', "clip each chain's energy gradient to this norm in the sampler", parsePositiveFloat)
     .option('--clip <c>', 'clip parameter gradients to this global norm', parsePositiveFloat)
     .option('--epochs <e>', 'passes over the data (steps = ⌈epochs·rows/batch⌉)', parsePositiveFloat)
-    .option('--steps <n>', `training steps (overrides --epochs; default ${d.steps})`, parsePositiveInt)
+    .option('--steps <n>', `training steps (overrides --epochs; default ${d.steps} for cd on vectors, ${d.scoreMatchingSteps} for score matching, ${im.steps} for images)`, parsePositiveInt)
     .option('--batch <n>', `positives per step (${vi(d.batch, im.batch)})`, parsePositiveInt)
     .option('--lr <lr>', `Adam learning rate (${vi(d.lr, im.lr)})`, parsePositiveFloat)
     .option('--lr-decay <kind>', `learning-rate schedule: none (constant) or cosine (cosine decay from --lr to 5 % of it over the run) (${vi(d.lrDecay, im.lrDecay)})`, parseChoice(['none', 'cosine'] as const))
@@ -172,7 +172,8 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
         sampler: o.sampler, stepSize: o.stepSize, mcmcSteps: o.mcmcSteps, initLow, initHigh,
         clamp: isImage ? [0, 1] : null, imageShape,
       };
-      const steps = o.steps ?? (o.epochs !== undefined ? Math.ceil((o.epochs * data.rows) / o.batch) : DEEP_EBM_DEFAULTS.steps);
+      const steps = o.steps ?? (o.epochs !== undefined ? Math.ceil((o.epochs * data.rows) / o.batch)
+        : isImage ? DEEP_EBM_IMAGE_DEFAULTS.steps : deepEbmLossDefaults(o.loss, D).steps);
       if (o.loss !== 'cd') return trainEbmByScoreMatching(ctx, { ...o, loss: o.loss }, data, cfg as DeepEbmFileConfig & Record<string, unknown>, steps, ckptPath, trainEbmMeta(o, steps));
       const [kInit, kRun, kSample] = split(makeKey(o.seed), 3);
       const reinitFrom: ReinitSource = o.reinitFrom === 'data' ? { kind: 'data', noise: 0 }

@@ -7,7 +7,7 @@
 import { Tensor } from '../../tensor/tensor.js';
 import { foldIn, key as makeKey, permutation, split } from '../../random/index.js';
 import { cdStep, validateParams, initRbmCdState, type RbmCdState, type RBMParams, type VisibleType } from '../../models/rbm/index.js';
-import { RBM_KIND, rbmLayout, rbmParamsOf, rbmTensors, initRbmForData, type RbmConfig } from '../../models/rbm/kind.js';
+import { RBM_KIND, rbmLayout, rbmParamsOf, rbmTensors, initRbmForData, rbmStandardization, rbmApplyStandardization, type RbmConfig } from '../../models/rbm/kind.js';
 import { DataError } from '../../io/errors.js';
 import { checkCheckpointParams, type StateTree } from '../../io/checkpoint.js';
 import { UsageError } from '../errors.js';
@@ -15,7 +15,7 @@ import { trainLoop, type TrainerRunOptions } from '../trainLoop.js';
 
 export {
   RBM_KIND, EXACT_MAX_UNITS, RBM_DEFAULT_GIBBS_STEPS, checkRbmConfig, rbmLayout, rbmTensors, rbmParamsOf, rbmImageShape, checkRbmData,
-  initRbmForData, rbmGibbsSample, rbmFreeEnergy, rbmEvaluate, rbmFiltersPng, encodeRbmModel, rbmKind,
+  initRbmForData, rbmStandardization, rbmApplyStandardization, rbmGibbsSample, rbmFreeEnergy, rbmEvaluate, rbmFiltersPng, encodeRbmModel, rbmKind,
   type RbmConfig, type RbmEvalOptions, type RbmEvalResult, type LoadedRbm,
 } from '../../models/rbm/kind.js';
 
@@ -82,10 +82,16 @@ export function rbmStepsPerEpoch(n: number, batch: number): number {
  * bit for bit like an uninterrupted one. Initial weights `W ~ N(0, 0.01²)`, visible biases
  * `bᵢ = log(pᵢ/(1 − pᵢ))` from the (smoothed) data means for Bernoulli units (Hinton's guide §8), the data means for
  * Gaussian units, hidden biases 0.
+ *
+ * Gaussian units on vector data (no `imageShape`) are trained on the standardised data `z = (x − shift)/scale`
+ * (column means and standard deviations, recorded in the config) with σ = 1, so that the data's units do not decide
+ * the result; the model file's sample, free energy and evaluation map back to `x` (see {@link RbmConfig.shift}).
  */
 export async function trainRbm(o: TrainRbmOptions): Promise<TrainedRbm> {
   const [n, nv] = o.x.shape;
-  const cfg: RbmConfig = { visible: o.visible, categories: o.categories, nVisible: nv, nHidden: o.nHidden, imageShape: o.imageShape };
+  const std = o.visible === 'gaussian' && !o.imageShape ? rbmStandardization(o.x) : null;
+  const x = std ? rbmApplyStandardization(o.x, std.shift, std.scale, 1) : o.x;
+  const cfg: RbmConfig = { visible: o.visible, categories: o.categories, nVisible: nv, nHidden: o.nHidden, imageShape: o.imageShape, ...(std ?? {}) };
   const B = Math.min(o.batch, n);
   const S = rbmStepsPerEpoch(n, B);
   const total = o.epochs * S;
@@ -99,7 +105,7 @@ export async function trainRbm(o: TrainRbmOptions): Promise<TrainedRbm> {
     state = { params: rbmParamsOf(cfg, s.params as Record<string, Tensor>), cd: s.cd };
     start = o.resume.step;
   } else {
-    const params = initRbmForData(kInit, o.x, cfg);
+    const params = initRbmForData(kInit, x, cfg);
     state = { params, cd: initRbmCdState() };
   }
   let perm: Int32Array | null = null;
@@ -113,7 +119,7 @@ export async function trainRbm(o: TrainRbmOptions): Promise<TrainedRbm> {
     }
     const lo = j * B, hi = Math.min(n, lo + B);
     const out = new Float32Array((hi - lo) * nv);
-    for (let r = lo; r < hi; r++) out.set(o.x.data.subarray(perm![r] * nv, perm![r] * nv + nv), (r - lo) * nv);
+    for (let r = lo; r < hi; r++) out.set(x.data.subarray(perm![r] * nv, perm![r] * nv + nv), (r - lo) * nv);
     return new Tensor(out, [hi - lo, nv]);
   };
   let last: Record<string, number> = {};

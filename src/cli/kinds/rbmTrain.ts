@@ -44,7 +44,7 @@ export function registerTrainRbm(train: Command, ctx: CliContext): void {
     .description('train a restricted Boltzmann machine by contrastive divergence (cd, CD-k) or persistent CD (pcd)')
     .requiredOption('--out <model.safetensors>', 'model file to write')
     .requiredOption('--hidden <h>', 'number of hidden units', parsePositiveInt)
-    .option('--visible <type>', 'visible units: bernoulli (binary 0/1 data), gaussian, or softmax:K (one-hot groups of K columns)', 'bernoulli')
+    .option('--visible <type>', 'visible units: bernoulli (binary 0/1 data), gaussian (vector data standardised per column, shift/scale kept in the model file), or softmax:K (one-hot groups of K columns)', 'bernoulli')
     .option('--method <m>', 'cd (CD-k, chains restart at the batch) or pcd (persistent chains)', parseChoice(['cd', 'pcd'] as const), 'cd')
     .option('--k <k>', 'Gibbs sweeps per update', parsePositiveInt, 1)
     .option('--epochs <e>', 'passes over the data (updates = epochs × ⌈rows / batch⌉)', parsePositiveInt, 10)

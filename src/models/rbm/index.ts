@@ -10,6 +10,7 @@ export {
 } from './params.js';
 export type { RBMParams, VisibleType, CreateRBMOptions } from './params.js';
 export { initRbmForData } from './initForData.js';
+export { rbmStandardization, rbmApplyStandardization } from './standardize.js';
 export type { RbmInitConfig } from './initForData.js';
 export {
   freeEnergy, energy, hiddenProbabilities, visibleMean, sampleHidden, sampleVisible, gibbsSample,

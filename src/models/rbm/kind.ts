@@ -22,6 +22,10 @@ export { initRbmForData } from './initForData.js';
 import { exactLogZ } from './exact.js';
 import type { cdStep } from './train.js';
 
+import { rbmStandardization, rbmApplyStandardization } from './standardize.js';
+
+export { rbmStandardization, rbmApplyStandardization };
+
 /** The model-file kind string of RBMs. */
 export const RBM_KIND = 'rbm';
 
@@ -40,7 +44,16 @@ export interface RbmConfig {
   nHidden: number;
   /** `[h, w]` when visible rows are images (from the training data), else null. */
   imageShape: [number, number] | null;
+  /**
+   * Gaussian units trained by `ebm train rbm`: the standardisation `z = (x − shift)/scale` (per column, the training
+   * data's mean and standard deviation) under which the RBM was trained. The file's RBM is a model of `z`; sampling
+   * maps back to `x`, free energies and log-likelihoods are of `x` (they include the Jacobian `Σᵢ log scaleᵢ`).
+   * Absent in files written before it existed (then the RBM models `x` directly).
+   */
+  shift?: number[];
+  scale?: number[];
 }
+
 
 /** Validates a config read from a model file; throws a DataError naming `file` and the field. */
 export function checkRbmConfig(c: Record<string, unknown>, file: string): RbmConfig {
@@ -55,6 +68,14 @@ export function checkRbmConfig(c: Record<string, unknown>, file: string): RbmCon
   const im = c.imageShape;
   if (im !== null && im !== undefined) {
     if (!Array.isArray(im) || im.length !== 2 || !im.every(isPosInt) || im[0] * im[1] !== c.nVisible) bad('imageShape');
+  }
+  if ((c.shift === undefined) !== (c.scale === undefined)) bad(c.shift === undefined ? 'shift' : 'scale');
+  if (c.shift !== undefined) {
+    if (c.visible !== 'gaussian') bad('shift');
+    const vec = (v: unknown, pos: boolean): boolean => Array.isArray(v) && v.length === c.nVisible &&
+      v.every((e) => typeof e === 'number' && Number.isFinite(e) && (!pos || e > 0));
+    if (!vec(c.shift, false)) bad('shift');
+    if (!vec(c.scale, true)) bad('scale');
   }
   return { ...(c as unknown as RbmConfig), imageShape: (im ?? null) as [number, number] | null };
 }
@@ -309,6 +330,10 @@ export const rbmKind: ModelKindHandler = {
     }
     const imageShape = rbmImageShape(cfg);
     const vis = cfg.visible === 'softmax' ? `softmax:${cfg.categories}` : cfg.visible;
+    // Standardised Gaussian files: the RBM models z = (x − shift)/scale; p(x) = p(z) / Π scaleᵢ.
+    const std = cfg.shift && cfg.scale ? { shift: cfg.shift, scale: cfg.scale } : null;
+    const logJac = std ? std.scale.reduce((a, v) => a + Math.log(v), 0) : 0;
+    const toZ = (x: Tensor): Tensor => (std ? rbmApplyStandardization(x, std.shift, std.scale, 1) : x);
     return {
       kind: RBM_KIND,
       file,
@@ -320,19 +345,29 @@ export const rbmKind: ModelKindHandler = {
         (file.provenance.data ? ` trained on ${String(file.provenance.data)}` : ''),
       sample: (o) => {
         const steps = o.steps ?? RBM_DEFAULT_GIBBS_STEPS;
-        return rbmGibbsSample(params, o.key, o.n, steps, (d) => o.onProgress?.(d, steps));
+        const z = rbmGibbsSample(params, o.key, o.n, steps, (d) => o.onProgress?.(d, steps));
+        return std ? rbmApplyStandardization(z, std.shift, std.scale, -1) : z;
       },
-      energy: (x) => rbmFreeEnergy(params, x),
+      energy: (x) => {
+        const f = rbmFreeEnergy(params, toZ(x));
+        if (logJac !== 0) for (let i = 0; i < f.length; i++) f[i] += logJac;
+        return f;
+      },
       evaluate: (data, o) => {
         if (data.cols !== cfg.nVisible) throw new DataError(`has ${data.cols} columns but the model takes ${cfg.nVisible}`, { flag: `data ${data.spec}` });
         checkRbmData(data.x, cfg.visible, cfg.categories, data.spec);
-        const r = rbmEvaluate(params, data.x, {
+        const r = rbmEvaluate(params, toZ(data.x), {
           key: o.key,
           ...(o.logz ? { logz: o.logz } : {}),
           ...(o.aisBetas !== undefined ? { aisBetas: o.aisBetas } : {}),
           ...(o.aisRuns !== undefined ? { aisRuns: o.aisRuns } : {}),
         });
-        const protocol: Record<string, unknown> = { ...r.protocol, data: data.spec, rows: data.rows };
+        if (std) {
+          // Log-likelihood and free energy of x, not z (Jacobian Σ log scaleᵢ); the reconstruction error stays in z units.
+          r.figures.avgLogLik -= logJac;
+          r.figures.avgFreeEnergy += logJac;
+        }
+        const protocol: Record<string, unknown> = { ...r.protocol, data: data.spec, rows: data.rows, ...(std ? { standardized: 'z = (x − shift)/scale from the training data; reconstructionError in z units' } : {}) };
         if (o.report) o.report.protocol = protocol;
         return r.figures;
       },

@@ -27,7 +27,7 @@ import {
   resolveTrainOutputs, trainDataKey, type DataOptionValues, type TrainOutputValues,
 } from '../common.js';
 import { progressBar } from '../progress.js';
-import { openTrainLog, logInterval } from '../trainLog.js';
+import { openTrainLog, logInterval, rollbackReporter } from '../trainLog.js';
 import { registerTrainKind } from './train.js';
 import { DEEP_EBM_KIND, deepEbmSamplerFor, sampleDeepEbmFromNoise, deepEbmDensityPng, type DeepEbmFileConfig } from '../../models/deepEbm/kind.js';
 import { DEEP_EBM_DEFAULTS, DEEP_EBM_IMAGE_DEFAULTS, deepEbmLossDefaults } from '../../models/deepEbm/defaults.js';
@@ -234,11 +234,7 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
           guard: { maxRollbacks: o.maxRollbacks },
           logEvery: logInterval(steps),
           onLog: (r) => void log?.write({ ...r }),
-          onRollback: (e) => {
-            const line = `rollback at step ${e.step}: ${e.reason}; back to step ${e.rolledBackTo}, learning rate ×${e.lrScale}, random stream ${e.stream}`;
-            rollbacks.push(line);
-            ctx.io.stderr(`warning: ${line}\n`);
-          },
+          onRollback: rollbackReporter(rollbacks, (s) => ctx.io.stderr(s)),
           onStep: (t) => bar.update(t),
         });
       } catch (e) {

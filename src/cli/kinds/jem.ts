@@ -26,7 +26,7 @@ import {
   type DataOptionValues, type TrainOutputValues,
 } from '../common.js';
 import { progressBar } from '../progress.js';
-import { openTrainLog, logInterval } from '../trainLog.js';
+import { openTrainLog, logInterval, rollbackReporter } from '../trainLog.js';
 import { registerTrainKind } from '../commands/train.js';
 import { InvalidArgumentError } from '../../errors.js';
 
@@ -131,11 +131,7 @@ export function registerTrainJem(train: Command, ctx: CliContext): void {
           } : {}),
           logEvery: logInterval(o.steps),
           onLog: (r) => void log?.write({ ...r }),
-          onRollback: (e) => {
-            const line = `rollback at step ${e.step}: ${e.reason}; back to step ${e.rolledBackTo}, learning rate ×${e.lrScale}, random stream ${e.stream}`;
-            rollbacks.push(line);
-            ctx.io.stderr(`warning: ${line}\n`);
-          },
+          onRollback: rollbackReporter(rollbacks, (s) => ctx.io.stderr(s)),
           onStep: (t) => bar.update(t),
         });
       } catch (e) {

@@ -16,6 +16,7 @@ import { ula, geometricTemperatures } from '../samplers/index.js';
 import { jemScores, jemAnomalyScore, type Classifier, type JemScoreName } from '../models/jem/index.js';
 import { InvalidArgumentError } from '../errors.js';
 import { choleskyLower } from '../tensor/linalg.js';
+import { columnMoments } from '../data/columns.js';
 
 /** An anomaly scorer: fitted on normal rows, then scores rows (higher = more anomalous). */
 export interface AnomalyScorer {
@@ -206,21 +207,8 @@ function standardizationSafe(x: Tensor): { shift: number[]; scale: number[] } {
   try {
     return standardization(x);
   } catch {
-    const [n, d] = x.shape;
-    const shift: number[] = [], scale: number[] = [];
-    for (let j = 0; j < d; j++) {
-      let a = 0, b = 0;
-      for (let i = 0; i < n; i++) {
-        const v = x.data[i * d + j];
-        a += v;
-        b += v * v;
-      }
-      const m = a / n;
-      const sd = Math.sqrt(Math.max(0, b / n - m * m));
-      shift.push(Math.fround(m));
-      scale.push(Math.fround(sd > 1e-6 ? sd : 1));
-    }
-    return { shift, scale };
+    const { mean, sd } = columnMoments(x);
+    return { shift: Array.from(mean, Math.fround), scale: Array.from(sd, (s) => Math.fround(s > 1e-6 ? s : 1)) };
   }
 }
 

@@ -3,7 +3,7 @@
  * CSVs and aligning them with a ratings file's ids. File reading only; the encoding is the library's.
  */
 import { readFile } from 'node:fs/promises';
-import { DataError } from '../io/errors.js';
+import { DataError, ioErrorDetail } from '../io/errors.js';
 import { encodeFeatures, parseFeatureTable, type EncodedFeatures } from '../models/rbmCf/sideData.js';
 import type { StoredFeatures } from '../models/rbmCf/io.js';
 import { UsageError } from './errors.js';
@@ -14,7 +14,7 @@ export async function loadFeatures(path: string, ids: readonly number[], flag: s
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    throw new DataError(`cannot read ${flag} file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
+    throw new DataError(`cannot read ${flag} file (${ioErrorDetail(e)})`, { file: path });
   }
   const f = encodeFeatures(parseFeatureTable(text, path), ids);
   if (f.missing.length === ids.length) throw new UsageError(`${flag} ${path}: none of its ids matches an id of the ratings (first column must be the ${flag.startsWith('--user') ? 'user' : 'item'} id)`);

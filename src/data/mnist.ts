@@ -5,7 +5,7 @@
 import { createRequire, dirname, existsSync, join } from '../io/nodeBuiltins.js';
 import { readInputFileSync } from '../io/safeFile.js';
 import { Tensor } from '../tensor/tensor.js';
-import { DataError } from '../io/errors.js';
+import { DataError, ioErrorDetail } from '../io/errors.js';
 import { parseIdx, type IdxArray } from '../io/idx.js';
 import { uniformArray, type Key } from '../random/index.js';
 
@@ -73,7 +73,7 @@ function readIdxCached(path: string): IdxArray {
       bytes = readInputFileSync(path);
     } catch (e) {
       if (e instanceof DataError) throw e;
-      throw new DataError(`cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
+      throw new DataError(`cannot read file (${ioErrorDetail(e)})`, { file: path });
     }
     arr = parseIdx(bytes, path);
     cache.set(path, arr);

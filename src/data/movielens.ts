@@ -4,7 +4,7 @@
  * known low-rank model, and a random train/test split.
  * @module
  */
-import { DataError } from '../io/errors.js';
+import { DataError, ioErrorDetail } from '../io/errors.js';
 import { readInputText } from '../io/safeFile.js';
 import { foldIn, normalArray, permutation, uniformArray, type Key } from '../random/index.js';
 import { InvalidArgumentError } from '../errors.js';
@@ -103,7 +103,7 @@ export async function loadRatings(path: string): Promise<Ratings> {
     text = await readInputText(path);
   } catch (e) {
     if (e instanceof DataError) throw e;
-    throw new DataError(`cannot read ratings file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
+    throw new DataError(`cannot read ratings file (${ioErrorDetail(e)})`, { file: path });
   }
   return parseRatings(text, { file: path });
 }

@@ -11,7 +11,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { readInputFile } from './safeFile.js';
 import { isKey, type Key } from '../random/key.js';
-import { DataError } from './errors.js';
+import { DataError, ioErrorDetail } from './errors.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 import { writeFileAtomic, writeFileAtomicSync } from './atomic.js';
 import { ebmTsVersion, type TensorLayout } from './model.js';
@@ -152,7 +152,7 @@ export async function loadCheckpoint<M extends Record<string, unknown> = Record<
     bytes = await readInputFile(path);
   } catch (e) {
     if (e instanceof DataError) throw e;
-    throw new DataError(`cannot read checkpoint (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
+    throw new DataError(`cannot read checkpoint (${ioErrorDetail(e)})`, { file: path });
   }
   const ck = decodeCheckpoint<M>(bytes, path);
   if (opts.kind !== undefined && ck.kind !== opts.kind) {

@@ -2,7 +2,7 @@
 import { ShapeError, Tensor, allocate, type DType } from '../tensor/tensor.js';
 import { readInputText } from './safeFile.js';
 import { writeFileAtomic } from './atomic.js';
-import { DataError } from './errors.js';
+import { DataError, ioErrorDetail } from './errors.js';
 
 /** A CSV cell delimiter; `' '` means runs of spaces/tabs (whitespace-separated columns). */
 export type CsvDelimiter = ',' | '\t' | ';' | ' ';
@@ -371,7 +371,7 @@ export async function loadCsv(path: string, opts: Omit<CsvParseOptions, 'file'> 
     text = await readInputText(path);
   } catch (e) {
     if (e instanceof DataError) throw e;
-    throw new DataError(`cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
+    throw new DataError(`cannot read file (${ioErrorDetail(e)})`, { file: path });
   }
   return parseCsv(text, { ...opts, file: path });
 }

@@ -5,7 +5,7 @@
 import { gunzipSync } from './nodeBuiltins.js';
 import { readInputFile } from './safeFile.js';
 import { Tensor, allocate, type DType } from '../tensor/tensor.js';
-import { DataError } from './errors.js';
+import { DataError, ioErrorDetail } from './errors.js';
 import { InvalidTypeError } from '../errors.js';
 
 /** Element types of IDX files. */
@@ -153,7 +153,7 @@ export async function loadIdx(path: string): Promise<IdxArray> {
     bytes = await readInputFile(path);
   } catch (e) {
     if (e instanceof DataError) throw e;
-    throw new DataError(`cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
+    throw new DataError(`cannot read file (${ioErrorDetail(e)})`, { file: path });
   }
   return parseIdx(bytes, path);
 }

@@ -6,7 +6,7 @@
 import { Tensor, allocate, shapeSize, type DType } from '../tensor/tensor.js';
 import { readInputFile } from './safeFile.js';
 import { writeFileAtomic } from './atomic.js';
-import { DataError } from './errors.js';
+import { DataError, ioErrorDetail } from './errors.js';
 
 /** Options for {@link decodeNpy}. */
 export interface NpyReadOptions {
@@ -268,7 +268,7 @@ export async function loadNpy(path: string, opts: { dtype?: DType } = {}): Promi
     bytes = await readInputFile(path);
   } catch (e) {
     if (e instanceof DataError) throw e;
-    throw new DataError(`cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
+    throw new DataError(`cannot read file (${ioErrorDetail(e)})`, { file: path });
   }
   return decodeNpy(bytes, { ...opts, file: path });
 }

@@ -5,7 +5,7 @@
  */
 import type { Stats } from 'node:fs';
 import { closeSync, fsConstants, fstatSync, openSync, readSync, statSync } from './nodeBuiltins.js';
-import { DataError } from './errors.js';
+import { DataError, ioErrorDetail } from './errors.js';
 import { formatBytes, maxInputBytes } from './limits.js';
 
 /** Names the kind of a non-regular file for messages: `a directory`, `a FIFO`, `a character device`… */
@@ -17,10 +17,6 @@ export function describeFileType(st: Stats): string {
   if (st.isSocket()) return 'a socket';
   if (st.isSymbolicLink()) return 'a symbolic link';
   return 'not a regular file';
-}
-
-function errCode(e: unknown): string {
-  return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
 }
 
 /**
@@ -62,7 +58,7 @@ export function readInputFileSync(path: string, maxBytes = maxInputBytes()): Buf
     return off === buf.length ? buf : buf.subarray(0, off);
   } catch (e) {
     if (e instanceof DataError) throw e;
-    throw new DataError(`cannot read file (${errCode(e)})`, { file: path });
+    throw new DataError(`cannot read file (${ioErrorDetail(e)})`, { file: path });
   } finally {
     closeSync(fd);
   }

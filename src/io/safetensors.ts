@@ -6,7 +6,7 @@
 import { Tensor, shapeSize } from '../tensor/tensor.js';
 import { readInputFile } from './safeFile.js';
 import { writeFileAtomic } from './atomic.js';
-import { DataError } from './errors.js';
+import { DataError, ioErrorDetail } from './errors.js';
 import { InvalidTypeError } from '../errors.js';
 
 /**
@@ -460,7 +460,7 @@ export async function loadSafetensors(path: string): Promise<SafetensorsContents
     bytes = await readInputFile(path);
   } catch (e) {
     if (e instanceof DataError) throw e;
-    throw new DataError(`cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
+    throw new DataError(`cannot read file (${ioErrorDetail(e)})`, { file: path });
   }
   return decodeSafetensors(bytes, path);
 }

@@ -19,6 +19,7 @@ import { progressBar } from '../progress.js';
 import { openTrainLog } from '../trainLog.js';
 import { MLP_ENERGY_KIND, sampleMlpEnergy, trainMlpEnergy, mlpEnergyAvgLogLik, mlpEnergyHeatmap } from '../kinds/mlpEnergy.js';
 import { UsageError } from '../errors.js';
+import { ioErrorDetail } from '../../io/errors.js';
 
 interface Opts {
   outDir: string;
@@ -54,7 +55,7 @@ export function register(program: Command, ctx: CliContext): void {
       try {
         mkdirSync(dir, { recursive: true });
       } catch (e) {
-        throw new UsageError(`--out-dir ${dir}: cannot create it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+        throw new UsageError(`--out-dir ${dir}: cannot create it (${ioErrorDetail(e)})`);
       }
       say(`1/4 training a 2-64-64-1 MLP energy on ${spec} (${train.rows} points) by denoising score matching, ${steps} steps`);
       const logPath = join(dir, 'train.jsonl');

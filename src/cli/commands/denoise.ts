@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { readInputFile } from '../../io/safeFile.js';
 import { key as makeKey } from '../../random/index.js';
-import { DataError } from '../../io/errors.js';
+import { DataError, ioErrorDetail } from '../../io/errors.js';
 import { decodePng, imageGridPng } from '../../io/png.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { Tensor } from '../../tensor/tensor.js';
@@ -46,7 +46,7 @@ export function register(program: Command, ctx: CliContext): void {
         bytes = await readInputFile(o.image);
       } catch (e) {
         if (e instanceof DataError) throw e;
-        throw new DataError(`cannot read image (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: o.image });
+        throw new DataError(`cannot read image (${ioErrorDetail(e)})`, { file: o.image });
       }
       const img = decodePng(bytes, o.image);
       const t0 = performance.now();

@@ -16,8 +16,8 @@ import { imageGridPng } from '../../io/png.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { contrastiveDivergence, type ReinitSource } from '../../losses/contrastiveDivergence.js';
 import {
-  parseArch, formatArch, archInputSize, checkDeepEbmConfig, initDeepEbm, deepEbmEnergy, deepEbmEnergies, standardization,
-  trainDeepEbm, ArchSpecError, TrainingDivergedError, densityHealthCheck, type DeepEbmConfig, type DeepEbmResumeState, type DensityHealth,
+  parseArch, formatArch, archInputSize, initDeepEbm, deepEbmEnergy, standardization,
+  trainDeepEbm, ArchSpecError, TrainingDivergedError, densityHealthCheck, type DeepEbmResumeState, type DensityHealth,
 } from '../../models/deepEbm/index.js';
 import { printResult, runCommand, type CliContext } from '../context.js';
 import { UsageError } from '../errors.js';

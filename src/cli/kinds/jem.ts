@@ -12,10 +12,8 @@ import { saveModel, layoutOf } from '../../io/model.js';
 import { checkCheckpointParams, saveCheckpointSync, type StateTree } from '../../io/checkpoint.js';
 import { DataError } from '../../io/errors.js';
 import { labelsToClasses, withLabelColumn } from '../../data/labels.js';
-import type { Dataset } from '../../data/spec.js';
 import {
-  JEM_KIND, JEM_DEFAULTS, jemConfig, jemStandardization, trainJemModel, sampleJemModel, evaluateJemModel, jemModelScores, jemToFile,
-  jemFromFile, initJem, type JemConfig,
+  JEM_KIND, JEM_DEFAULTS, jemConfig, jemStandardization, trainJemModel, evaluateJemModel, jemToFile, initJem, type JemConfig,
 } from '../../models/jem/index.js';
 import type { DeepEbmResumeState } from '../../models/deepEbm/index.js';
 import { printResult, runCommand, type CliContext } from '../context.js';

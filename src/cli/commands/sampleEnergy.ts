@@ -163,7 +163,7 @@ export async function sampleEnergy(ctx: CliContext, o: EnergySampleOptions): Pro
     const sig = Array.isArray(sOpts.sigmas) ? (sOpts.sigmas as unknown[]) : null;
     const last = sig && typeof sig[sig.length - 1] === 'number' ? (sig[sig.length - 1] as number) : undefined;
     const sMin = last ?? (typeof sOpts.sigmaMin === 'number' ? sOpts.sigmaMin : 0.1);
-    if (sOpts.eps === undefined && sMin > 0) sOpts.eps = 0.1 * sMin * sMin;
+    if (sOpts.stepSize === undefined && sOpts.snr === undefined && sMin > 0) sOpts.stepSize = 0.1 * sMin * sMin;
   } else if (sOpts.stepSize === undefined && sOpts.gradStep === undefined) {
     sOpts.stepSize = 0.1;
   }

@@ -15,6 +15,8 @@ import { contrastiveDivergence, type CDOptions } from '../losses/contrastiveDive
 import { ula, geometricTemperatures } from '../samplers/index.js';
 import { jemScores, jemAnomalyScore, type Classifier, type JemScoreName } from '../models/jem/index.js';
 import { InvalidArgumentError } from '../errors.js';
+import { choleskyLower } from '../tensor/linalg.js';
+import { columnMoments } from '../data/columns.js';
 
 /** An anomaly scorer: fitted on normal rows, then scores rows (higher = more anomalous). */
 export interface AnomalyScorer {
@@ -218,38 +220,9 @@ function standardizationSafe(x: Tensor): { shift: number[]; scale: number[] } {
   try {
     return standardization(x);
   } catch {
-    const [n, d] = x.shape;
-    const shift: number[] = [], scale: number[] = [];
-    for (let j = 0; j < d; j++) {
-      let a = 0, b = 0;
-      for (let i = 0; i < n; i++) {
-        const v = x.data[i * d + j];
-        a += v;
-        b += v * v;
-      }
-      const m = a / n;
-      const sd = Math.sqrt(Math.max(0, b / n - m * m));
-      shift.push(Math.fround(m));
-      scale.push(Math.fround(sd > 1e-6 ? sd : 1));
-    }
-    return { shift, scale };
+    const { mean, sd } = columnMoments(x);
+    return { shift: Array.from(mean, Math.fround), scale: Array.from(sd, (s) => Math.fround(s > 1e-6 ? s : 1)) };
   }
-}
-
-/** Cholesky factor `L` (lower, row-major) of a symmetric positive-definite `A [d, d]`, float64. */
-function cholesky(A: Float64Array, d: number): Float64Array {
-  const L = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = A[i * d + j];
-      for (let k = 0; k < j; k++) s -= L[i * d + k] * L[j * d + k];
-      if (i === j) {
-        if (!(s > 0)) throw new InvalidArgumentError(`gaussianScorer: covariance is not positive definite at pivot ${i} (raise ridge)`);
-        L[i * d + i] = Math.sqrt(s);
-      } else L[i * d + j] = s / L[j * d + j];
-    }
-  }
-  return L;
 }
 
 /** Inverse of a lower-triangular `L [d, d]` (row-major), float64. */
@@ -291,7 +264,7 @@ export function gaussianScorer(opts: { ridge?: number } = {}): AnomalyScorer {
       for (let j = 0; j < d; j++) tr += S[j * d + j];
       const lam = opts.ridge ?? Math.max(1e-3 * (tr / d), 1e-9);
       for (let j = 0; j < d; j++) S[j * d + j] += lam;
-      const L = cholesky(S, d);
+      const L = choleskyLower(S, d, (j) => new InvalidArgumentError(`gaussianScorer: covariance is not positive definite at pivot ${j} (raise ridge)`));
       let logDet = 0;
       for (let j = 0; j < d; j++) logDet += 2 * Math.log(L[j * d + j]);
       logNorm = 0.5 * (logDet + d * Math.log(2 * Math.PI));

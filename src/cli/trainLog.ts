@@ -2,6 +2,7 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomicSync } from '../io/atomic.js';
 import type { LogRecord } from './trainLoop.js';
+import type { GuardEvent } from '../models/deepEbm/index.js';
 
 /** An open training log. */
 export interface TrainLog {
@@ -40,3 +41,15 @@ export function logInterval(steps: number): number {
   return Math.max(1, Math.min(100, Math.floor(steps / 100) || 1));
 }
 
+
+/**
+ * The `onRollback` callback of the guarded trainers (deep EBM, JEM): writes one `warning: rollback at step …` line
+ * per rollback to `stderr` and appends the line to `lines` (the command prints them again in its summary).
+ */
+export function rollbackReporter(lines: string[], stderr: (s: string) => void): (e: GuardEvent) => void {
+  return (e) => {
+    const line = `rollback at step ${e.step}: ${e.reason}; back to step ${e.rolledBackTo}, learning rate ×${e.lrScale}, random stream ${e.stream}`;
+    lines.push(line);
+    stderr(`warning: ${line}\n`);
+  };
+}

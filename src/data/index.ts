@@ -9,6 +9,7 @@ export * from './spec.js';
 export * from './mnist.js';
 export * from './movielens.js';
 export * from './batches.js';
+export * from './columns.js';
 export * from './multilabel.js';
 export * from './sudokuPuzzles.js';
 export * as toy from './toy.js';

@@ -21,7 +21,7 @@ import { loadNpy } from '../io/npy.js';
 import { idxToTensor, loadIdx } from '../io/idx.js';
 import { loadFashionMnist, loadMnist, type Binarize, type MnistData } from '../data/mnist.js';
 import { key as makeKey, split, uniformArray, type Key } from '../random/index.js';
-import { getToy, type ToyDataset } from './toy.js';
+import { getToy, isToyName, toyNames, type ToyDataset } from './toy.js';
 
 /** Options of {@link loadDataSpec}. */
 export interface DataSpecOptions {
@@ -207,7 +207,7 @@ function toySet(spec: string, name: string, opts: DataSpecOptions): Dataset {
   try {
     gen = getToy(name);
   } catch (e) {
-    throw new DataError(`unknown toy data set "toy:${name}": ${(e as Error).message.replace(/^unknown toy data set '[^']*'; /, '')}`, { flag: 'data' });
+    throw new DataError(`unknown toy data set "toy:${name}": ${isToyName(name) ? (e as Error).message : `valid names: ${toyNames()}`}`, { flag: 'data' });
   }
   const x = limitRows(gen.sample(opts.key ?? makeKey(0), opts.n ?? 10_000, 'float32'), opts.limit);
   const extra: Partial<Dataset> = {};

@@ -732,7 +732,7 @@ export const toyDatasets: Readonly<Record<string, ToyDataset>> = Object.freeze({
 
 /**
  * Looks up a toy data set by name (see {@link toyDatasets}); `bars-and-stripes:D` works for any 1 ≤ D ≤ 12.
- * @throws Error listing the valid names when `name` is unknown.
+ * @throws InvalidArgumentError listing the valid names ({@link toyNames}) when `name` is unknown.
  * @example getToy('8gaussians').sample(key(0), 512)
  */
 export function getToy(name: string): ToyDataset {
@@ -740,5 +740,22 @@ export function getToy(name: string): ToyDataset {
   if (hit) return hit;
   const m = /^bars-and-stripes:(\d+)$/.exec(String(name));
   if (m) return barsAndStripes(Number(m[1]));
-  throw new Error(`unknown toy data set '${String(name)}'; valid names: ${Object.keys(toyDatasets).filter((k) => !k.startsWith('bars')).join(', ')}, bars-and-stripes:D (1 ≤ D ≤ 12)`);
+  throw new InvalidArgumentError(`unknown toy data set '${String(name)}'; valid names: ${toyNames()}`);
+}
+
+/**
+ * True when {@link getToy} knows the name: a key of {@link toyDatasets} or `bars-and-stripes:D` (whose `D` getToy then
+ * checks).
+ * @example isToyName('moons') // true
+ */
+export function isToyName(name: string): boolean {
+  return Object.prototype.hasOwnProperty.call(toyDatasets, name) || /^bars-and-stripes:\d+$/.test(String(name));
+}
+
+/**
+ * The names {@link getToy} accepts, as one line for messages.
+ * @example toyNames() // '8gaussians, moons, …, bars-and-stripes:D (1 ≤ D ≤ 12)'
+ */
+export function toyNames(): string {
+  return `${Object.keys(toyDatasets).filter((k) => !k.startsWith('bars')).join(', ')}, bars-and-stripes:D (1 ≤ D ≤ 12)`;
 }

@@ -144,7 +144,7 @@ export interface GpuLangevinOptions {
   steps: number;
   /** Step size η > 0. */
   stepSize: number;
-  /** Noise of step `s` (1-based) is `normal(foldIn(key, s))`, as `langevinSample` of the mlp-energy kind draws it. */
+  /** Noise of step `s` (1-based) is `normal(foldIn(key, s))`, as `sampleMlpEnergy` (models/mlpEnergy) draws it. */
   key: Key;
   /** Called every `syncEvery` steps once the device has finished them (one 4-byte read-back each). */
   onProgress?(done: number): void;
@@ -204,7 +204,7 @@ export interface MlpLangevinChainOptions {
 
 /**
  * The whole Langevin sampler of an MLP energy on the GPU, with the key use of the mlp-energy kind's CPU
- * `langevinSample`: `[k0, kSteps] = split(key, 2)`, `z₀ = normal(k0, [n, d])` (drawn on the host, uploaded), then
+ * `sampleMlpEnergy`: `[k0, kSteps] = split(key, 2)`, `z₀ = normal(k0, [n, d])` (drawn on the host, uploaded), then
  * {@link mlpLangevinGpu} with noise from `foldIn(kSteps, s)`. Returns the final `z` `[n, d]` (standardised units:
  * the caller maps it back to data space).
  * @example const z = await mlpLangevinChainGpu(gpu, params, 'silu', 0.01, key(0), 128, { steps: 500, stepSize: 0.01 });

@@ -38,7 +38,7 @@ export function webgpuRequested(): boolean {
  * ran. `gpuRun` is a string when the caller has no GPU version for this input (the string says why). The device is
  * released afterwards (one hot loop per CLI command), so the process can exit.
  * @example
- * const { value, backend } = await runHotLoop((gpu) => mlpLangevinGpu(gpu, …), () => langevinSample(…));
+ * const { value, backend } = await runHotLoop((gpu) => mlpLangevinGpu(gpu, …), () => sampleMlpEnergy(…));
  */
 export async function runHotLoop<T>(gpuRun: GpuRun<T> | string, cpuRun: () => T): Promise<{ value: T; backend: HotLoopBackend }> {
   const cpuName = getBackend().name;

@@ -51,3 +51,15 @@ export class DataError extends EbmError {
     if (where.flag !== undefined) this.flag = where.flag;
   }
 }
+
+/**
+ * What went wrong reading or writing a file, for a message such as `cannot read file (ENOENT)`: the system error
+ * code of a Node.js file error (`ENOENT`, `EACCES`, `EISDIR`, a zlib `Z_DATA_ERROR`), else the error's message. An
+ * ebm-ts error keeps its message although it has a `code` too: a file function called in a browser reads
+ * `cannot read file (… needs Node.js …)`, not `(NODE_ONLY)`.
+ * @example throw new DataError(`cannot read file (${ioErrorDetail(e)})`, { file: path });
+ */
+export function ioErrorDetail(e: unknown): string {
+  const code = e instanceof EbmError ? undefined : (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : (e as Error).message;
+}

@@ -6,7 +6,7 @@ import type { PNG } from 'pngjs';
 import { createRequire } from './nodeBuiltins.js';
 import { inflateSync } from './nodeBuiltins.js';
 import { ShapeError, Tensor } from '../tensor/tensor.js';
-import { DataError } from './errors.js';
+import { DataError, ioErrorDetail } from './errors.js';
 import { checkBudget } from './limits.js';
 import { InvalidArgumentError } from '../errors.js';
 
@@ -544,7 +544,7 @@ export function checkPngData(bytes: Uint8Array, file = 'png'): void {
   try {
     raw = inflateSync(Buffer.concat(idat), { maxOutputLength: (expected ?? height * (1 + rowBytes) * 2) + 1 });
   } catch (e) {
-    return fail(`image data does not inflate: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    return fail(`image data does not inflate: ${ioErrorDetail(e)}`);
   }
   if (expected !== undefined && raw.length !== expected) fail(`image data holds ${raw.length} bytes but a ${width}×${height} image needs ${expected}`);
   if (expected !== undefined) {

@@ -6,7 +6,7 @@
 import { EbmError } from '../errors.js';
 import type { Stats } from 'node:fs';
 import { closeSync, fsConstants, fstatSync, openSync, readSync, statSync } from './nodeBuiltins.js';
-import { DataError } from './errors.js';
+import { DataError, ioErrorDetail } from './errors.js';
 import { formatBytes, maxInputBytes } from './limits.js';
 
 /** Names the kind of a non-regular file for messages: `a directory`, `a FIFO`, `a character device`… */
@@ -20,10 +20,6 @@ export function describeFileType(st: Stats): string {
   return 'not a regular file';
 }
 
-function errCode(e: unknown): string {
-  return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-}
-
 /**
  * The error to throw when reading `file` failed: an {@link EbmError} as it is (a guard's {@link DataError}, a
  * `NodeOnlyError` outside Node.js), anything else as a DataError naming the file and the system's reason (`ENOENT`,
@@ -32,7 +28,7 @@ function errCode(e: unknown): string {
  */
 export function readFailure(e: unknown, file: string, what = 'file'): Error {
   if (e instanceof EbmError) return e;
-  return new DataError(`cannot read ${what} (${errCode(e)})`, { file });
+  return new DataError(`cannot read ${what} (${ioErrorDetail(e)})`, { file });
 }
 
 /**
@@ -74,7 +70,7 @@ export function readInputFileSync(path: string, maxBytes = maxInputBytes()): Buf
     return off === buf.length ? buf : buf.subarray(0, off);
   } catch (e) {
     if (e instanceof DataError) throw e;
-    throw new DataError(`cannot read file (${errCode(e)})`, { file: path });
+    throw new DataError(`cannot read file (${ioErrorDetail(e)})`, { file: path });
   } finally {
     closeSync(fd);
   }

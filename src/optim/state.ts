@@ -1,7 +1,7 @@
 /** Saving and restoring optimiser state as named tensors (for a safetensors checkpoint). */
 import { ShapeError, Tensor, sameShape, toDType } from '../tensor/tensor.js';
 import type { OptState } from './transform.js';
-import { InvalidTypeError } from '../errors.js';
+import { InvalidArgumentError, InvalidTypeError } from '../errors.js';
 
 function join(prefix: string, k: string | number): string {
   return prefix === '' ? String(k) : `${prefix}.${k}`;
@@ -19,7 +19,7 @@ function join(prefix: string, k: string | number): string {
 export function optimStateToTensors(state: OptState, prefix = 'opt'): Record<string, Tensor> {
   const out: Record<string, Tensor> = {};
   const put = (name: string, t: Tensor): void => {
-    if (name in out) throw new Error(`optimStateToTensors: two state entries map to the name '${name}' (a record key contains '.')`);
+    if (name in out) throw new InvalidArgumentError(`optimStateToTensors: two state entries map to the name '${name}' (a record key contains '.')`);
     out[name] = t;
   };
   const walk = (s: OptState, path: string): void => {

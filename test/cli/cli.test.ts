@@ -99,7 +99,8 @@ describe('ebm data-info: loaders', () => {
     expectUsageError(await ebm('data-info', '--data', join(dir, 'nan.csv')), /nan\.csv: line 3: column 2/);
     expectUsageError(await ebm('data-info', '--data', join(dir, 'ragged.csv')), /ragged\.csv: line 2: .*ragged/);
     expectUsageError(await ebm('data-info', '--data', join(dir, 'nan.npy')), /nan\.npy: row 2: column 2/);
-    expectUsageError(await ebm('data-info', '--data', 'toy:nope'), 'toy:nope');
+    expectUsageError(await ebm('data-info', '--data', 'toy:nope'), /"toy:nope": valid names: 8gaussians, .*bars-and-stripes:D/);
+    expectUsageError(await ebm('data-info', '--data', 'toy:bars-and-stripes:13'), /"toy:bars-and-stripes:13": .*D must be an integer in \[1, 12\]/);
     expectUsageError(await ebm('data-info', '--data', 'mnist:validation'), 'mnist');
     expectUsageError(await ebm('data-info', '--data', join(dir, 'data.xyz')), 'cannot tell the format');
   });

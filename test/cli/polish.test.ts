@@ -35,14 +35,15 @@ describe('CLI conventions', () => {
   });
 
   it('--json: an error is one JSON object on stdout as well as the error line on stderr', async () => {
-    for (const args of [['data-info', '--data', 'nope:x', '--json'], ['train', 'rbm', '--data', 'toy:bars', '--out', 'x.st', '--json']]) {
+    for (const [args, code] of [[['data-info', '--data', 'nope:x', '--json'], 'DATA'], [['train', 'rbm', '--data', 'toy:bars', '--out', 'x.st', '--json'], 'USAGE']] as const) {
       const r = await ebm(...args);
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/^error: /);
       const lines = r.stdout.trim().split('\n');
       expect(lines).toHaveLength(1);
-      const o = JSON.parse(lines[0]) as { error: { message: string; name: string; exitCode: number } };
+      const o = JSON.parse(lines[0]) as { error: { message: string; name: string; code: string; exitCode: number } };
       expect(o.error.exitCode).toBe(2);
+      expect(o.error.code).toBe(code);
       expect(r.stderr).toContain(o.error.message);
     }
     const plain = await ebm('data-info', '--data', 'nope:x');

@@ -65,6 +65,10 @@ describe('ebm sample --energy', () => {
     const a = json(await ebm('sample', '--energy', 'gmm', '--params', '{"means":[[-2],[2]],"std":0.5}', '--sampler', 'annealed', '--chains', '8',
       '--steps', '1100', '--burn-in', '1000', '--out', join(dir, 'a.csv'), '--json'));
     expect(a.samplerOptions.stepSize).toBeCloseTo(1e-3, 12);
+    const snr = json(await ebm('sample', '--energy', 'gmm', '--params', '{"means":[[-2],[2]],"std":0.5}', '--sampler', 'annealed',
+      '--sampler-options', '{"snr":0.16}', '--chains', '4', '--steps', '1100', '--burn-in', '1000', '--out', join(dir, 'a2.csv'), '--json'));
+    expect(snr.samplerOptions).toMatchObject({ snr: 0.16 });
+    expect(snr.samplerOptions.stepSize).toBeUndefined();
     const human = await ebm('sample', '--energy', 'funnel', '--params', '{"dim":3}', '--steps', '50', '--out', join(dir, 'f.csv'));
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/mala on funnel \(d=3\)/);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { barsAndStripes, getToy, moons, spirals, swissRoll, toyDatasets } from '../../src/data/toy.js';
+import { barsAndStripes, getToy, isToyName, moons, spirals, swissRoll, toyDatasets } from '../../src/data/toy.js';
+import { InvalidArgumentError } from '../../src/errors.js';
 import type { ToyDataset } from '../../src/data/toy.js';
 import { key } from '../../src/random/index.js';
 import { Tensor } from '../../src/tensor/tensor.js';
@@ -137,6 +138,8 @@ describe('continuous toy data sets', () => {
 
   it('getToy rejects unknown names with the list of valid ones', () => {
     expect(() => getToy('moon')).toThrow(/unknown toy data set 'moon'; valid names: 8gaussians, .*moons.*bars-and-stripes:D/);
+    expect(() => getToy('moon')).toThrow(InvalidArgumentError);
+    expect([isToyName('moons'), isToyName('bars-and-stripes:13'), isToyName('moon')]).toEqual([true, true, false]);
     expect(getToy('bars-and-stripes:5').dim).toBe(25);
     expect(() => getToy('bars-and-stripes:13')).toThrow(/D must be an integer in \[1, 12\]/);
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DataError } from '../../src/io/errors.js';
+import { DataError, ioErrorDetail } from '../../src/io/errors.js';
+import { NodeOnlyError } from '../../src/io/nodeOnlyError.js';
 
 describe('DataError', () => {
   it('names file, line, column in the message and keeps the fields', () => {
@@ -17,5 +18,14 @@ describe('DataError', () => {
     expect(new DataError('must be positive', { flag: 'lr' }).message).toBe('--lr: must be positive');
     expect(new DataError('must be positive', { flag: '--lr' }).flag).toBe('--lr');
     expect(new DataError('plain').message).toBe('plain');
+  });
+});
+
+describe('ioErrorDetail', () => {
+  it("gives a system error's code, but the message of an ebm-ts error (whose code is not a system code)", () => {
+    const enoent = Object.assign(new Error("ENOENT: no such file or directory, open 'x.csv'"), { code: 'ENOENT' });
+    expect(ioErrorDetail(enoent)).toBe('ENOENT');
+    expect(ioErrorDetail(new Error('boom'))).toBe('boom');
+    expect(ioErrorDetail(new NodeOnlyError('loadCsv needs Node.js (file system)'))).toBe('loadCsv needs Node.js (file system)');
   });
 });

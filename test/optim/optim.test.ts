@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   adam, adamw, addDecayedWeights, applyUpdates, chain, cloneOptState, clipByGlobalNorm, globalNorm, lastGradNorm, optimStateFromTensors,
-  optimStateToTensors, scale, scaleByAdam, scaleBySchedule, sgd, trace, type GradientTransformation, type OptState,
+  optimStateToTensors, scale, scaleBySchedule, sgd, trace, type GradientTransformation, type OptState,
 } from '../../src/optim/index.js';
 import { Tensor, tensor, sum, square, sub, mul, valueAndGrad, type Tree } from '../../src/tensor/index.js';
 import { encodeSafetensors, decodeSafetensors } from '../../src/io/safetensors.js';

@@ -20,6 +20,7 @@ import { progressBar } from '../progress.js';
 import { openTrainLog } from '../trainLog.js';
 import { MLP_ENERGY_KIND, sampleMlpEnergy, trainMlpEnergy, mlpEnergyAvgLogLik, mlpEnergyHeatmap } from '../kinds/mlpEnergy.js';
 import { UsageError } from '../errors.js';
+import { ioErrorDetail } from '../../io/errors.js';
 
 interface Opts {
   outDir: string;
@@ -58,7 +59,7 @@ export function register(program: Command, ctx: CliContext): void {
       try {
         mkdirSync(dir, { recursive: true });
       } catch (e) {
-        throw new UsageError(`--out-dir ${dir}: cannot create it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+        throw new UsageError(`--out-dir ${dir}: cannot create it (${ioErrorDetail(e)})`);
       }
       // the same rules as --out: regular files or new paths only, one writer (locks), stale temp files removed
       if (!statSync(dir).isDirectory()) throw new UsageError(`--out-dir ${dir}: not a directory`);

@@ -1,7 +1,7 @@
 /** `ebm eval MODEL --data SPEC`: figures of a model on data (average energy; in 2-D, log Z and average log-likelihood). */
 import type { Command } from 'commander';
 import { key as makeKey } from '../../random/index.js';
-import { loadAnyModel } from '../models.js';
+import { openModel } from '../../models/registry.js';
 import { scoreEvalRequest } from '../kinds/scoreOptions.js';
 import { printResult, runCommand, type CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -41,7 +41,7 @@ export function register(program: Command, ctx: CliContext): void {
     runCommand(ctx, async () => {
       if (o.ratings) return evalRbmCf(ctx, modelPath, { ...o, ratings: o.ratings });
       if (!o.data) throw new UsageError('--data is required (or --ratings for an RBM-CF model)');
-      const m = await loadAnyModel(modelPath);
+      const m = await openModel(modelPath);
       if (!m.evaluate) throw new UsageError(`model kind ${m.kind} has no evaluation`);
       // --logz names the partition-function method: grid quadrature is for 2-D energies, exact/AIS for RBMs.
       const isRbm = m.kind === 'rbm';

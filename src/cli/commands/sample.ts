@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { key as makeKey } from '../../random/index.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { checkBudget } from '../../io/limits.js';
-import { loadAnyModel } from '../models.js';
+import { openModel } from '../../models/registry.js';
 import { scoreSampleRequest } from '../kinds/scoreOptions.js';
 import { printResult, runCommand, type CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -58,7 +58,7 @@ export function register(program: Command, ctx: CliContext): void {
       for (const f of ['params', 'samplerOptions', 'burnIn'] as const) if (o[f] !== undefined) throw new UsageError(`--${f.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} applies only with --energy`);
       checkOutputPath(o.out, '--out', SAMPLE_EXTS);
       if (o.plot) checkOutputPath(o.plot, '--plot', ['.png']);
-      const m = await loadAnyModel(modelPath);
+      const m = await openModel(modelPath);
       if (!m.sample) throw new UsageError(`model kind ${m.kind} cannot be sampled`);
       if (o.plot && !m.plot) throw new UsageError(`--plot: model kind ${m.kind} cannot be plotted`);
       // with the model's dimension known: chains, proposals, gradients in float64 and the written text, per value

@@ -13,7 +13,7 @@ import { encodeNpy } from '../../io/npy.js';
 import { DataError } from '../../io/errors.js';
 import { detectionMetrics } from '../../eval/detection.js';
 import { contaminationThreshold } from '../../anomaly/detector.js';
-import { loadAnyModel } from '../models.js';
+import { openModel } from '../../models/registry.js';
 import { printResult, runCommand, type CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { parseUnitInterval } from '../options.js';
@@ -63,7 +63,7 @@ export function register(program: Command, ctx: CliContext): void {
     runCommand(ctx, async () => {
       if (o.out !== undefined) checkOutputPath(o.out, '--out', ['.csv', '.npy']);
       if (o.contamination !== undefined && !(o.contamination < 1)) throw new UsageError(`--contamination must be below 1, got ${o.contamination}`);
-      const m = await loadAnyModel(modelPath);
+      const m = await openModel(modelPath);
       if (!m.energy) throw new UsageError(`model kind ${m.kind} has no energy to score with`);
       const raw = await loadDataFromOptions(o, evalDataKey(o.seed));
       const data = m.prepareData ? m.prepareData(raw, o.labelColumn) : raw;

@@ -16,8 +16,8 @@ import { imageGridPng } from '../../io/png.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { contrastiveDivergence, type ReinitSource } from '../../losses/contrastiveDivergence.js';
 import {
-  parseArch, formatArch, archInputSize, checkDeepEbmConfig, initDeepEbm, deepEbmEnergy, deepEbmEnergies, standardization,
-  trainDeepEbmAsync, ArchSpecError, TrainingDivergedError, densityHealthCheck, type DeepEbmConfig, type DeepEbmResumeState, type DensityHealth,
+  parseArch, formatArch, archInputSize, initDeepEbm, deepEbmEnergy, standardization,
+  trainDeepEbmAsync, ArchSpecError, TrainingDivergedError, densityHealthCheck, type DeepEbmResumeState, type DensityHealth,
 } from '../../models/deepEbm/index.js';
 import { printResult, runCommand, type CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -27,7 +27,7 @@ import {
   resolveTrainOutputs, trainDataKey, type DataOptionValues, type TrainOutputValues,
 } from '../common.js';
 import { progressBar } from '../progress.js';
-import { openTrainLog, logInterval } from '../trainLog.js';
+import { openTrainLog, logInterval, rollbackReporter } from '../trainLog.js';
 import { interruptRegion } from '../signals.js';
 import { interruptedAfter } from '../trainLoop.js';
 import { registerTrainKind } from './train.js';
@@ -238,11 +238,7 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
           guard: { maxRollbacks: o.maxRollbacks },
           logEvery: logInterval(steps),
           onLog: (r) => void log?.write({ ...r }),
-          onRollback: (e) => {
-            const line = `rollback at step ${e.step}: ${e.reason}; back to step ${e.rolledBackTo}, learning rate ×${e.lrScale}, random stream ${e.stream}`;
-            rollbacks.push(line);
-            ctx.io.stderr(`warning: ${line}\n`);
-          },
+          onRollback: rollbackReporter(rollbacks, (s) => ctx.io.stderr(s)),
           onStep: (t) => bar.update(t),
         }, { signal: irq.signal });
       } catch (e) {

@@ -12,10 +12,9 @@ import { saveModel, layoutOf } from '../../io/model.js';
 import { checkCheckpointParams, saveCheckpointSync, type StateTree } from '../../io/checkpoint.js';
 import { DataError } from '../../io/errors.js';
 import { labelsToClasses, withLabelColumn } from '../../data/labels.js';
-import type { Dataset } from '../../data/spec.js';
 import {
-  JEM_KIND, JEM_DEFAULTS, jemConfig, jemStandardization, trainJemModelAsync, sampleJemModel, evaluateJemModel, jemModelScores, jemToFile,
-  jemFromFile, initJem, type JemConfig,
+  JEM_KIND, JEM_DEFAULTS, jemConfig, jemStandardization, trainJemModelAsync, evaluateJemModel, jemToFile,
+  initJem, type JemConfig,
 } from '../../models/jem/index.js';
 import type { DeepEbmResumeState } from '../../models/deepEbm/index.js';
 import { printResult, runCommand, type CliContext } from '../context.js';
@@ -26,7 +25,7 @@ import {
   type DataOptionValues, type TrainOutputValues,
 } from '../common.js';
 import { progressBar } from '../progress.js';
-import { openTrainLog, logInterval } from '../trainLog.js';
+import { openTrainLog, logInterval, rollbackReporter } from '../trainLog.js';
 import { interruptRegion } from '../signals.js';
 import { interruptedAfter } from '../trainLoop.js';
 import { registerTrainKind } from '../commands/train.js';
@@ -134,11 +133,7 @@ export function registerTrainJem(train: Command, ctx: CliContext): void {
           } : {}),
           logEvery: logInterval(o.steps),
           onLog: (r) => void log?.write({ ...r }),
-          onRollback: (e) => {
-            const line = `rollback at step ${e.step}: ${e.reason}; back to step ${e.rolledBackTo}, learning rate ×${e.lrScale}, random stream ${e.stream}`;
-            rollbacks.push(line);
-            ctx.io.stderr(`warning: ${line}\n`);
-          },
+          onRollback: rollbackReporter(rollbacks, (s) => ctx.io.stderr(s)),
           onStep: (t) => bar.update(t),
         }, { signal: irq.signal });
       } catch (e) {

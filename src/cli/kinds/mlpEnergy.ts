@@ -11,6 +11,7 @@ import type { MLPParams } from '../../nn/index.js';
 import type { OptState } from '../../optim/index.js';
 import { checkCheckpointParams, type StateTree } from '../../io/checkpoint.js';
 import { trainLoop, type TrainerRunOptions } from '../trainLoop.js';
+import { TrainingDivergedError } from '../../models/deepEbm/index.js';
 import {
   MLP_ENERGY_KIND, makeMlpEnergyConfig, mlpEnergyLayout, standardize, initMlpEnergyState, mlpEnergyTrainStep, mlpEnergyGap,
   type MlpEnergyConfig, type MlpEnergyConfigOptions, type MlpEnergyTrainState,
@@ -85,6 +86,6 @@ export async function trainMlpEnergy(o: TrainMlpEnergyOptions): Promise<TrainedM
     onLog: o.onLog,
     onProgress: o.onProgress,
   });
-  if (!Object.values(final.params).every(allFinite)) throw new Error('training produced non-finite parameters (try a smaller --lr)');
+  if (!Object.values(final.params).every(allFinite)) throw new TrainingDivergedError('training produced non-finite parameters (try a smaller --lr)', []);
   return { cfg, params: final.params, last };
 }

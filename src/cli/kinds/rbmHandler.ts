@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { nHiddenOf } from '../../models/rbm/index.js';
-import { loadAnyModel } from '../models.js';
+import { openModel } from '../../models/registry.js';
 import { printResult, runCommand, type CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { parsePositiveInt } from '../options.js';
@@ -29,7 +29,7 @@ export function register(program: Command, ctx: CliContext): void {
     .action((modelPath: string, o: FiltersOpts) =>
       runCommand(ctx, async () => {
         checkOutputPath(o.out, '--out', ['.png']);
-        const m = await loadAnyModel(modelPath);
+        const m = await openModel(modelPath);
         if (m.kind !== RBM_KIND) throw new UsageError(`${modelPath}: filters are drawn for rbm models, this is a ${m.kind} model`);
         const r = m as LoadedRbm;
         const png = rbmFiltersPng(r.params, r.imageShape, o.max, o.scale);

@@ -13,7 +13,7 @@ import { key as makeKey, split } from '../../random/index.js';
 import { cosineDecay, type LearningRate, type OptState } from '../../optim/index.js';
 import { saveModel, layoutOf } from '../../io/model.js';
 import { checkCheckpointParams, type StateTree } from '../../io/checkpoint.js';
-import { formatArch, type DeepEbmConfig } from '../../models/deepEbm/index.js';
+import { formatArch, TrainingDivergedError, type DeepEbmConfig } from '../../models/deepEbm/index.js';
 import { initDeepEbmScoreState, deepEbmScoreTrainStep, type DeepEbmScoreOptions, type DeepEbmScoreState, type EbmScoreLoss } from '../../models/deepEbm/scoreMatching.js';
 import type { Dataset } from '../../data/spec.js';
 import { printResult, type CliContext } from '../context.js';
@@ -113,7 +113,7 @@ export async function trainEbmByScoreMatching(
     onProgress: (d, m) => bar.update(d, m ? `loss ${fmt(m.loss)}` : undefined),
   });
   bar.done();
-  if (!Object.values(final.params).every(allFinite)) throw new Error('training produced non-finite parameters (try a smaller --lr)');
+  if (!Object.values(final.params).every(allFinite)) throw new TrainingDivergedError('training produced non-finite parameters (try a smaller --lr)', []);
   const seconds = (performance.now() - t0) / 1000;
   await saveModel(o.out, {
     kind: 'deep-ebm',

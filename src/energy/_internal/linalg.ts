@@ -1,9 +1,11 @@
 /** Small dense float64 linear algebra for analytic energies: Cholesky factors, triangular inverses, log-determinants. */
 import { EnergyParamsError } from './validate.js';
+import { choleskyLower } from '../../tensor/linalg.js';
 
 /**
- * Lower Cholesky factor `L` of a symmetric positive-definite `d×d` matrix `A = L·Lᵀ` (row-major, float64).
- * Throws an {@link EnergyParamsError} naming `what` when `A` is not symmetric or not positive definite.
+ * Lower Cholesky factor `L` of a symmetric positive-definite `d×d` matrix `A = L·Lᵀ` (row-major, float64): the
+ * symmetry check, then `choleskyLower` of `tensor/linalg.ts`. Throws an {@link EnergyParamsError} naming `what` when
+ * `A` is not symmetric or not positive definite.
  */
 export function cholesky(a: Float64Array, d: number, what: string, energy: string): Float64Array {
   for (let i = 0; i < d; i++) {
@@ -15,20 +17,7 @@ export function cholesky(a: Float64Array, d: number, what: string, energy: strin
       }
     }
   }
-  const l = new Float64Array(d * d);
-  for (let j = 0; j < d; j++) {
-    let s = a[j * d + j];
-    for (let k = 0; k < j; k++) s -= l[j * d + k] * l[j * d + k];
-    if (!(s > 0)) throw new EnergyParamsError(`${energy}: ${what} is not positive definite (pivot ${j} is ${s})`);
-    const ljj = Math.sqrt(s);
-    l[j * d + j] = ljj;
-    for (let i = j + 1; i < d; i++) {
-      let t = a[i * d + j];
-      for (let k = 0; k < j; k++) t -= l[i * d + k] * l[j * d + k];
-      l[i * d + j] = t / ljj;
-    }
-  }
-  return l;
+  return choleskyLower(a, d, (j, s) => new EnergyParamsError(`${energy}: ${what} is not positive definite (pivot ${j} is ${s})`));
 }
 
 /** `log det A = 2 Σ log Lᵢᵢ` from the Cholesky factor. */

@@ -19,6 +19,7 @@ import { Tensor, ShapeError, add, mul, sum, square, reshape, noGrad } from '../.
 import { initMLP, applyMLP, isActivation, type Activation, type MLPParams } from '../../nn/index.js';
 import type { Key } from '../../random/index.js';
 import { DataError, type DataErrorLocation } from '../../io/errors.js';
+import { columnMoments } from '../../data/columns.js';
 import type { TensorLayout, ModelProvenance, encodeModel, checkTensorLayout } from '../../io/model.js';
 import type { decodeSafetensors } from '../../io/safetensors.js';
 
@@ -103,27 +104,14 @@ export interface MlpEnergyConfigOptions {
  */
 export function makeMlpEnergyConfig(x: Tensor, o: MlpEnergyConfigOptions, where: DataErrorLocation = {}): MlpEnergyConfig {
   if (x.ndim !== 2 || x.shape[0] < 2) throw new DataError(`mlp-energy needs at least 2 rows of data, got shape [${x.shape.join(', ')}]`, where);
-  const [n, d] = x.shape;
+  const d = x.shape[1];
+  const { mean, sd, min: lo, max: hi } = columnMoments(x);
   const shift: number[] = [];
   const scale: number[] = [];
-  const lo: number[] = [];
-  const hi: number[] = [];
   for (let j = 0; j < d; j++) {
-    let s = 0, s2 = 0, mn = Infinity, mx = -Infinity;
-    for (let i = 0; i < n; i++) {
-      const v = x.data[i * d + j];
-      s += v;
-      s2 += v * v;
-      if (v < mn) mn = v;
-      if (v > mx) mx = v;
-    }
-    const m = s / n;
-    const sd = Math.sqrt(Math.max(0, s2 / n - m * m));
-    if (!(sd > 0)) throw new DataError(`column ${j + 1} is constant (${m}): an energy model cannot be fitted`, where);
-    shift.push(Math.fround(m));
-    scale.push(Math.fround(sd));
-    lo.push(mn);
-    hi.push(mx);
+    if (!(sd[j] > 0)) throw new DataError(`column ${j + 1} is constant (${mean[j]}): an energy model cannot be fitted`, where);
+    shift.push(Math.fround(mean[j]));
+    scale.push(Math.fround(sd[j]));
   }
   let bounds: MlpEnergyConfig['bounds'] = null;
   if (d === 2) {

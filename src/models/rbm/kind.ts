@@ -16,7 +16,7 @@ import { imageGridPng } from '../../io/png.js';
 import { DataError } from '../../io/errors.js';
 import { checkTensorLayout, encodeModel, type TensorLayout, type ModelFile, type ModelProvenance } from '../../io/model.js';
 import type { LoadedModel, ModelKindHandler } from '../kind.js';
-import { createRBM, nHiddenOf, nVisibleOf, validateParams, type RBMParams, type VisibleType } from './params.js';
+import { nHiddenOf, nVisibleOf, validateParams, type RBMParams, type VisibleType } from './params.js';
 import { freeEnergyRaw, gibbsBuffers, gibbsRaw } from './core.js';
 export { initRbmForData } from './initForData.js';
 import { exactLogZ } from './exact.js';

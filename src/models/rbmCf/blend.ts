@@ -9,6 +9,7 @@
  */
 
 import { InvalidArgumentError } from '../../errors.js';
+import { choleskyLower, choleskySolve } from '../../tensor/linalg.js';
 
 /** A fitted blend: `ŷ = clip(w0 + Σ_m w_m ŷ_m, lo, hi)`. */
 export interface Blend {
@@ -51,7 +52,8 @@ export function fitBlend(preds: readonly ArrayLike<number>[], y: ArrayLike<numbe
     for (let q = 0; q < n; q++) s += (preds[a][q] - mx[a]) * (y[q] - my);
     rhs[a] = s;
   }
-  const w = choleskySolve(A, rhs, P);
+  const L = choleskyLower(A, P, () => new InvalidArgumentError('fitBlend: the normal equations are singular (identical predictors?); raise ridge'));
+  const w = choleskySolve(L, rhs, P);
   let w0 = my;
   for (let m = 0; m < P; m++) w0 -= w[m] * mx[m];
   let lo = opts.lo ?? Infinity, hi = opts.hi ?? -Infinity;
@@ -69,23 +71,4 @@ export function applyBlend(bl: Blend, preds: readonly ArrayLike<number>[]): Floa
     out[q] = v < bl.lo ? bl.lo : v > bl.hi ? bl.hi : v;
   }
   return out;
-}
-
-function choleskySolve(A: Float64Array, b: Float64Array, n: number): Float64Array {
-  const L = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = A[i * n + j];
-      for (let k = 0; k < j; k++) s -= L[i * n + k] * L[j * n + k];
-      if (i === j) {
-        if (!(s > 0)) throw new InvalidArgumentError('fitBlend: the normal equations are singular (identical predictors?); raise ridge');
-        L[i * n + i] = Math.sqrt(s);
-      } else L[i * n + j] = s / L[j * n + j];
-    }
-  }
-  const z = new Float64Array(n);
-  for (let i = 0; i < n; i++) { let s = b[i]; for (let k = 0; k < i; k++) s -= L[i * n + k] * z[k]; z[i] = s / L[i * n + i]; }
-  const x = new Float64Array(n);
-  for (let i = n - 1; i >= 0; i--) { let s = z[i]; for (let k = i + 1; k < n; k++) s -= L[k * n + i] * x[k]; x[i] = s / L[i * n + i]; }
-  return x;
 }

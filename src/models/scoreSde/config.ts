@@ -2,6 +2,7 @@
 import { Tensor } from '../../tensor/index.js';
 import { isActivation, checkFourierFeatures, type Activation, type FourierFeatures } from '../../nn/index.js';
 import { DataError } from '../../io/errors.js';
+import { columnMoments } from '../../data/columns.js';
 import { vpSDE, veSDE, subVpSDE, type SDE } from '../../diffusion/index.js';
 import { InvalidArgumentError } from '../../errors.js';
 
@@ -163,20 +164,13 @@ export function makeScoreSdeConfig(x: Tensor, o: ScoreSdeConfigOptions): ScoreSd
     }
     bins = q ? 256 : null;
   } else {
+    const { mean, sd } = columnMoments(x);
     shift = [];
     scale = [];
     for (let j = 0; j < D; j++) {
-      let s = 0, s2 = 0;
-      for (let i = 0; i < n; i++) {
-        const v = x.data[i * D + j];
-        s += v;
-        s2 += v * v;
-      }
-      const m = s / n;
-      const sd = Math.sqrt(Math.max(0, s2 / n - m * m));
-      if (!(sd > 0)) throw new DataError(`column ${j + 1} is constant (${m}): a score model cannot be fitted`, { flag: 'data' });
-      shift.push(Math.fround(m));
-      scale.push(Math.fround(sd));
+      if (!(sd[j] > 0)) throw new DataError(`column ${j + 1} is constant (${mean[j]}): a score model cannot be fitted`, { flag: 'data' });
+      shift.push(Math.fround(mean[j]));
+      scale.push(Math.fround(sd[j]));
     }
   }
   let bounds: ScoreSdeConfig['bounds'] = null;

@@ -2,6 +2,7 @@
 import { Tensor, tensor } from '../../tensor/index.js';
 import { split, foldIn, type Key } from '../../random/index.js';
 import { DataError } from '../../io/errors.js';
+import { NonFiniteError } from '../../errors.js';
 import { odeLogLikelihood, dequantize, bitsPerDim, type BoundScore } from '../../diffusion/index.js';
 import { sdeOf, netShape, toModelSpace, type ScoreSdeConfig } from './config.js';
 import { scoreFn, type ScoreParams } from './score.js';
@@ -83,7 +84,7 @@ export function scoreSdeLogLik(p: ScoreParams, cfg: ScoreSdeConfig, x: Tensor, k
   }
   let s = 0, s2 = 0;
   for (const v of logp) {
-    if (!Number.isFinite(v)) throw new Error('the ODE likelihood is not finite for some rows');
+    if (!Number.isFinite(v)) throw new NonFiniteError('scoreSdeLogLik: the ODE likelihood is not finite for some rows');
     s += v;
     s2 += v * v;
   }

@@ -1,7 +1,7 @@
 /** The training objective of the `score-sde` kind: continuous-time denoising score matching. */
 import { Tensor, reshape, tensor, mul, add, div, sum, square } from '../../tensor/index.js';
 import { split, uniform, type Key } from '../../random/index.js';
-import { continuousDSM, perturb, type SDE } from '../../diffusion/index.js';
+import { perturb, type SDE } from '../../diffusion/index.js';
 import { sdeOf, type ScoreSdeConfig } from './config.js';
 import { scoreFn, type ScoreParams } from './score.js';
 

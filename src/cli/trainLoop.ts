@@ -55,8 +55,9 @@ export interface TrainLoopOptions<S> {
    * One training step: `t` is the 1-based index of the step being taken, `key = foldIn(baseKey, t)`.
    * Must be a pure function of `(state, key, t)` for resumes to be exact.
    * @param wantMetrics true when this step's metrics will be logged (compute costly diagnostics only then).
+   * May return a promise (a step on the WebGPU device reads its results back asynchronously).
    */
-  step(state: S, key: Key, t: number, wantMetrics: boolean): StepResult<S>;
+  step(state: S, key: Key, t: number, wantMetrics: boolean): StepResult<S> | Promise<StepResult<S>>;
   /** Write a checkpoint every this many steps (and after the last step). Needs `checkpointPath` and `toCheckpoint`. */
   checkpointEvery?: number;
   /** Checkpoint file (written atomically). */
@@ -116,7 +117,7 @@ export async function trainLoop<S>(opts: TrainLoopOptions<S>): Promise<S> {
   try {
     for (let t = start + 1; t <= opts.steps; t++) {
       const wantMetrics = opts.onLog !== undefined && (t === 1 || t === opts.steps || t % logEvery === 0);
-      const r = opts.step(state, foldIn(opts.key, t), t, wantMetrics);
+      const r = await opts.step(state, foldIn(opts.key, t), t, wantMetrics);
       state = r.state;
       if (wantMetrics && opts.onLog) await opts.onLog({ step: t, ...(r.metrics ?? {}), time: (performance.now() - t0) / 1000 });
       const saved = every !== undefined && (t % every === 0 || t === opts.steps);

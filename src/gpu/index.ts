@@ -5,4 +5,5 @@ export {
   uploadMlpEnergy, disposeMlpEnergy, gpuMlpUnsupported, mlpEnergyGradGpu, mlpLangevinGpu, mlpLangevinChainGpu,
   type GpuMlpEnergy, type GpuLangevinOptions, type MlpLangevinChainOptions,
 } from './mlpLangevin.js';
+export { mlpDsmValueAndGradGpu, type GpuDsmConfig, type GpuDsmValueAndGrad } from './mlpDsm.js';
 export { runHotLoop, webgpuRequested, gpuReport, type HotLoopBackend, type GpuRun } from './select.js';

@@ -177,7 +177,7 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
 
 
 const UNARY_GRAD_WGSL = /* wgsl */ `${PREAMBLE}
-struct P { n: u32, op: u32, stride: u32, pad: u32 }
+struct P { n: u32, op: u32, stride: u32, order: u32 }
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> gy: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
@@ -189,6 +189,21 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let v = x[i];
   let g = gy[i];
   var r: f32;
+  if (p.order == 2u) {
+    // Second derivatives g·f″(x) (for gradients of input gradients, e.g. score matching's parameter gradient).
+    let s = sigmoid_(v);
+    let sn = sigmoid_(-v);
+    switch p.op {
+      case 0u: { r = g * s * sn * (1.0 - 2.0 * s); }
+      case 1u: { r = -g * s * sn; }
+      case 2u: { let t = tanh_(v); r = -2.0 * g * t * (1.0 - t * t); }
+      case 3u: { r = g * s * sn; }
+      case 4u: { r = 0.0; }
+      default: { r = g * s * sn * (2.0 + v * (sn - s)); }
+    }
+    y[i] = r;
+    return;
+  }
   switch p.op {
     case 0u: { let s = sigmoid_(v); r = g * s * (1.0 - s); }
     case 1u: { r = g * sigmoid_(-v); }
@@ -612,11 +627,25 @@ export class GpuKernels {
    * @example const ga = k.unaryGrad('silu', a, gh); // backprop through h = silu(a)
    */
   unaryGrad(op: GpuGradOp, x: GpuTensor, g: GpuTensor): GpuTensor {
+    return this.activationDerivative(op, x, g, 1, 'unaryGrad');
+  }
+
+  /**
+   * Second derivative of an activation times a cotangent, `y = g·f″(x)` (sigmoid: `σ(1−σ)(1−2σ)`, logSigmoid:
+   * `−σ(x)σ(−x)`, tanh: `−2t(1−t²)`, softplus: `σ(x)σ(−x)`, relu: 0, silu: `σ(1−σ)(2 + x(1−2σ))`): the term a
+   * gradient of an input gradient needs (score matching's parameter gradient).
+   * @example const ga2 = k.unaryGrad2('silu', a, w); // ∂/∂a of (gh ⊙ f′(a)), contracted with w
+   */
+  unaryGrad2(op: GpuGradOp, x: GpuTensor, g: GpuTensor): GpuTensor {
+    return this.activationDerivative(op, x, g, 2, 'unaryGrad2');
+  }
+
+  private activationDerivative(op: GpuGradOp, x: GpuTensor, g: GpuTensor, order: 1 | 2, name: string): GpuTensor {
     const code = GPU_GRAD_OPS.indexOf(op);
-    if (code < 0) throw new InvalidArgumentError(`gpu.unaryGrad: op '${String(op)}' has no fused backward (have ${GPU_GRAD_OPS.join(', ')})`);
-    if (g.size !== x.size) throw new InvalidArgumentError(`gpu.unaryGrad: g has ${g.size} values but x has ${x.size}`);
+    if (code < 0) throw new InvalidArgumentError(`gpu.${name}: op '${String(op)}' has no fused backward (have ${GPU_GRAD_OPS.join(', ')})`);
+    if (g.size !== x.size) throw new InvalidArgumentError(`gpu.${name}: g has ${g.size} values but x has ${x.size}`);
     const y = this.storage(x.size * 4);
-    const u = this.uniforms([x.size, code, this.stride(x.size), 0]);
+    const u = this.uniforms([x.size, code, this.stride(x.size), order]);
     this.run(this.pipeline('unaryGrad', UNARY_GRAD_WGSL), [x.buffer, g.buffer, y, u], x.size);
     u.destroy();
     return new GpuTensor(this, x.shape, y);

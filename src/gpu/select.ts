@@ -35,17 +35,17 @@ export function webgpuRequested(): boolean {
 
 /**
  * Runs `gpuRun` on the WebGPU device when {@link webgpuRequested} and a device exists, else `cpuRun`; reports which
- * ran. `gpuRun` is a string when the caller has no GPU version for this input (the string says why). The device is
+ * ran (`cpuRun` may be asynchronous, e.g. a training loop). `gpuRun` is a string when the caller has no GPU version for this input (the string says why). The device is
  * released afterwards (one hot loop per CLI command), so the process can exit.
  * @example
  * const { value, backend } = await runHotLoop((gpu) => mlpLangevinGpu(gpu, …), () => sampleMlpEnergy(…));
  */
-export async function runHotLoop<T>(gpuRun: GpuRun<T> | string, cpuRun: () => T): Promise<{ value: T; backend: HotLoopBackend }> {
+export async function runHotLoop<T>(gpuRun: GpuRun<T> | string, cpuRun: () => T | Promise<T>): Promise<{ value: T; backend: HotLoopBackend }> {
   const cpuName = getBackend().name;
-  if (!webgpuRequested()) return { value: cpuRun(), backend: { name: cpuName } };
-  if (typeof gpuRun === 'string') return { value: cpuRun(), backend: { name: cpuName, reason: gpuRun } };
+  if (!webgpuRequested()) return { value: await cpuRun(), backend: { name: cpuName } };
+  if (typeof gpuRun === 'string') return { value: await cpuRun(), backend: { name: cpuName, reason: gpuRun } };
   const kernels = await GpuKernels.create();
-  if (!(kernels instanceof GpuKernels)) return { value: cpuRun(), backend: { name: cpuName, reason: kernels.reason ?? 'no WebGPU device' } };
+  if (!(kernels instanceof GpuKernels)) return { value: await cpuRun(), backend: { name: cpuName, reason: kernels.reason ?? 'no WebGPU device' } };
   try {
     const value = await gpuRun(kernels);
     return { value, backend: { name: 'webgpu', adapter: kernels.info.adapter, software: kernels.info.software } };

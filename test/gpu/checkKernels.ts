@@ -19,6 +19,10 @@ import { normalArray, uniformArray } from '../../src/random/sample.js';
 import { getBackend } from '../../src/tensor/backend.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 import { initBackend } from '../../src/tensor/select.js';
+import { mlpDsmValueAndGradGpu } from '../../src/gpu/mlpDsm.js';
+import { mlpEnergyLoss } from '../../src/models/mlpEnergy/train.js';
+import { valueAndGrad } from '../../src/tensor/index.js';
+import type { MLPParams } from '../../src/nn/mlp.js';
 
 const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
 if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER)) process.env.VK_ICD_FILENAMES = SWIFTSHADER;
@@ -114,8 +118,10 @@ if (!(made instanceof GpuKernels)) {
     const want = new Float32Array(x.length);
     cpu.unaryGrad(op, x, null, gUp, want);
     // 1e-5 relative: exp is a few ulp and 4e/(1 + e)² compounds them. silu′ = s·(1 + x(1 − s)) has a root near x = −1.28 where float32 cancels: allow 1e-6 absolute there (|g| ≤ 3). tanh′ at |x| = 30
-    // is 4e/(1 + e)² ≈ 1e-26 here and 1 − 1² = 0 on the CPU: allow 1e-20 absolute.
-    check(`unaryGrad ${op}`, close(await gpu.unaryGrad(op, xs, gGpu).read(), want, 1e-5, op === 'silu' ? 1e-6 : op === 'tanh' ? 1e-20 : 1e-30));
+    // is 4e/(1 + e)² ≈ 1e-26 here and 1 − 1² = 0 on the CPU. The CPU's tanh′ is g·(1 − t²) from its own tanh t (the
+    // native float32 tanh is accurate to ≈ 1.2 ulp): where t is near ±1 that cancels, an error δ in t becomes 2|t|δ·|g|
+    // in the result, so allow 4 ulp of 1 (4.8e-7) times 2|g| ≤ 6: 3e-6 absolute.
+    check(`unaryGrad ${op}`, close(await gpu.unaryGrad(op, xs, gGpu).read(), want, 1e-5, op === 'silu' ? 1e-6 : op === 'tanh' ? 3e-6 : 1e-30));
   }
 
   // Normals: the same Philox words and Box–Muller pairing as normalArray (float32 maths here, float64 there).
@@ -186,6 +192,26 @@ if (!(made instanceof GpuKernels)) {
     const gpuChain = await mlpLangevinGpu(gpu, net, normal(k0, [40, 3]), { steps: 20, stepSize: 0.05, key: kSteps });
     check(`mlp ULA chain, 20 steps (${activation})`, close(gpuChain.data as Float32Array, cpuChain.data as Float32Array, 1e-4, 1e-4));
     disposeMlpEnergy(net);
+  }
+
+  // DSM loss and its parameter gradient (a gradient of an input gradient: second derivatives of the activation)
+  // against the library's loss through valueAndGrad, same key (GPU Philox normals ≈ CPU normals to ~1e-6).
+  for (const [activation, hidden, confine] of [['silu', [16, 16], 0.05], ['tanh', [16], 0], ['softplus', [8, 8, 8], 0.01], ['sigmoid', [16], 0.02], ['relu', [12, 12], 0.05]] as const) {
+    const cfg: MlpEnergyConfig = { dim: 3, hidden: [...hidden], activation, shift: [0, 0, 0], scale: [1, 1, 1], confine, loss: 'dsm', sigma: 0.3, bounds: null };
+    const p = initMlpEnergy(key(60), cfg);
+    const z = normal(key(61), [37, 3]);
+    const kk = key(62);
+    const [lv, g] = valueAndGrad((q: MLPParams) => mlpEnergyLoss(cfg)(q, z, kk).loss)(p);
+    const got = await mlpDsmValueAndGradGpu(gpu, p, cfg, z, kk);
+    const wantLoss = lv.item();
+    check(`mlp DSM loss (${activation}, ${hidden.length} hidden)`, Math.abs(got.loss - wantLoss) <= 1e-5 * (1 + Math.abs(wantLoss)) ? '' : `got ${got.loss}, want ${wantLoss}`);
+    let detail = '';
+    for (const name of Object.keys(p)) {
+      const scaleG = Math.max(...Array.from(g[name].data as Float32Array, Math.abs), 1e-3);
+      const d = got.grads[name] ? close(got.grads[name].data as Float32Array, g[name].data as Float32Array, 1e-4, 2e-5 * scaleG) : 'missing';
+      if (d) { detail = `${name}: ${d}`; break; }
+    }
+    check(`mlp DSM parameter gradient (${activation}, ${hidden.length} hidden)`, detail);
   }
 
   // Shapes that do not fit are refused, naming the op.

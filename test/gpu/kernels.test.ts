@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
-const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(here, 'checkKernels.ts')], { cwd: root, encoding: 'utf8', timeout: 240_000 });
+const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(here, 'checkKernels.ts')], { cwd: root, encoding: 'utf8', timeout: 480_000 }); // SwiftShader on 2 loaded cores can be slow
 const line = run.stdout.trim().split('\n').pop() ?? '';
 let report: { available: boolean; reason?: string; adapter?: { description: string }; checks: { name: string; ok: boolean; detail: string }[] };
 try {

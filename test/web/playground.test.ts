@@ -4,6 +4,11 @@
  * and saves the screenshot that the README shows (`docs/images/playground.png`).
  *
  * Skipped, with a message, when `/usr/bin/chromium` is absent (install it with `apt-get install -y chromium`).
+ *
+ * A second browser runs the page on WebGPU (issue 17): Debian's Chromium with `--enable-unsafe-webgpu` finds the
+ * SwiftShader adapter (the CPU Vulkan driver of chromium-common; `VK_ICD_FILENAMES` names it) on a machine with no
+ * GPU, and the Train tab's model-sample Langevin chains then run on the device. That part skips, with a message,
+ * where the browser offers no adapter.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
@@ -28,6 +33,8 @@ const SHOT = join(ROOT, 'docs', 'images', 'playground.png');
 /** Screenshots of the CD, Score SDE and JEM tabs (EBM_SHOTS, default the OS temp dir), for looking at the page. */
 const SHOTS = process.env.EBM_SHOTS ?? tmpdir();
 const haveChromium = existsSync(CHROMIUM);
+/** Set once this run has built web/dist (the WebGPU part builds it when run alone, never trusting a stale dist). */
+let built = false;
 if (!haveChromium) console.warn(`test/web/playground.test.ts: skipped — ${CHROMIUM} not found (apt-get install -y chromium)`);
 
 const TYPES: Record<string, string> = {
@@ -51,7 +58,7 @@ function serveStatic(dir: string): Promise<Server> {
 }
 
 interface Hooks {
-  ready: boolean; backend: string; lossHistory: number[]; heatmapHash: string; heatmapSource: string; heatmapUpdates: number;
+  ready: boolean; backend: string; gpu: { label: string; webgpu: boolean; views: number; check: number | null }; points: Record<string, { n: number; finite: boolean }>; lossHistory: number[]; heatmapHash: string; heatmapSource: string; heatmapUpdates: number;
   sampler: { steps: number; acceptance: number | null; ess: number | null; running: boolean };
   train: { step: number; running: boolean }; rbm: { step: number; running: boolean }; errors: string[];
   lastExport: { name: string; size: number } | null;
@@ -79,6 +86,7 @@ describe.skipIf(!haveChromium)('browser playground (headless Chromium)', () => {
     if (!existsSync(join(ROOT, 'dist/index.js'))) throw new Error('dist/ is not built: run `npm run build` first');
     const { build } = await import('vite');
     await build({ root: WEB, configFile: join(WEB, 'vite.config.ts'), logLevel: 'warn' });
+    built = true;
     server = await serveStatic(DIST);
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({
@@ -244,12 +252,20 @@ describe.skipIf(!haveChromium)('browser playground (headless Chromium)', () => {
     await page.click('#sde-start');
     await page.waitForFunction(() => (window as unknown as { __ebm: Hooks }).__ebm.modes.sde.losses >= 400, undefined, { timeout: 60_000 });
     await page.click('#sde-start'); // stop
-    // The first and last 50 per-step DSM losses (after ≥ 400 steps): the mean must drop by more than 3 standard errors
-    // of the difference (per-step DSM losses are noisy: 150 steps were not always enough to show it).
+    // Per-step DSM losses (uniform diffusion times) are noisy, so a first-vs-last comparison of a few dozen steps was
+    // not always significant: fit a line to the log-loss over all ≥ 400 steps; its slope must be negative by more
+    // than 3 standard errors.
     const L = (await hooks(page)).modes.sde.history;
     expect(L.every(Number.isFinite)).toBe(true);
-    const first = L.slice(0, 50), last = L.slice(-50);
-    expect(mean(first) - mean(last)).toBeGreaterThan(3 * Math.sqrt(sd(first) ** 2 / 50 + sd(last) ** 2 / 50));
+    const y = L.map((v: number) => Math.log(v)), n = y.length;
+    const xm = (n - 1) / 2, ym = mean(y);
+    let sxx = 0, sxy = 0;
+    for (let i = 0; i < n; i++) { sxx += (i - xm) ** 2; sxy += (i - xm) * (y[i] - ym); }
+    const slope = sxy / sxx;
+    let rss = 0;
+    for (let i = 0; i < n; i++) rss += (y[i] - ym - slope * (i - xm)) ** 2;
+    const se = Math.sqrt(rss / (n - 2) / sxx);
+    expect(slope).toBeLessThan(-3 * se);
     await page.click('#sde-sample');
     await page.waitForFunction(() => (window as unknown as { __ebm: Hooks }).__ebm.modes.sde.figures['MMD² to data'] !== '—'
       && (window as unknown as { __ebm: Hooks }).__ebm.modes.sde.figures['MMD² to data'] !== undefined, undefined, { timeout: 40_000 });
@@ -285,4 +301,71 @@ describe.skipIf(!haveChromium)('browser playground (headless Chromium)', () => {
     expect(external).toEqual([]);
     expect(pageErrors).toEqual([]);
   });
+});
+
+describe.skipIf(!haveChromium)('browser playground on WebGPU (headless Chromium, SwiftShader where there is no GPU)', () => {
+  let server: Server;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    if (!built) {
+      if (!existsSync(join(ROOT, 'dist/index.js'))) throw new Error('dist/ is not built: run `npm run build` first');
+      const { build } = await import('vite');
+      await build({ root: WEB, configFile: join(WEB, 'vite.config.ts'), logLevel: 'warn' });
+    }
+    server = await serveStatic(DIST);
+    const { chromium } = await import('playwright-core');
+    const icd = '/usr/lib/chromium/vk_swiftshader_icd.json';
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      // Chromium 156 gives `navigator.gpu` an adapter with --enable-unsafe-webgpu alone; the adapter flag asks for
+      // SwiftShader explicitly, which is what a machine without a GPU has (a real GPU is preferred when present).
+      args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      env: { ...process.env, ...(existsSync(icd) && !process.env.VK_ICD_FILENAMES ? { VK_ICD_FILENAMES: icd } : {}), XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? tmpdir() },
+    });
+    page = await browser.newPage({ viewport: { width: 1320, height: 860 }, deviceScaleFactor: 1 });
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/index.html`);
+    // The label leaves its placeholder once the worker has asked navigator.gpu for an adapter.
+    await page.waitForFunction(() => {
+      const h = (window as unknown as { __ebm?: Hooks }).__ebm;
+      return h?.ready === true && h.gpu.label !== '' && !h.gpu.label.includes('looking for WebGPU');
+    }, undefined, { timeout: 30_000 });
+  }, 90_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise<void>((ok) => (server ? server.close(() => ok()) : ok()));
+  });
+
+  it('shows the backend, runs the model-sample Langevin chains on WebGPU, and they match the CPU chain', async (ctx) => {
+    const h0 = await hooks(page);
+    if (!h0.gpu.webgpu) {
+      expect(h0.gpu.label).toMatch(/^CPU \(.+\)$/);
+      console.warn(`test/web/playground.test.ts: WebGPU part skipped — the browser offers no adapter: ${h0.gpu.label}`);
+      ctx.skip();
+      return;
+    }
+    expect(h0.gpu.label).toMatch(/^WebGPU \(adapter .+\)$/);
+    expect(await page.textContent('#gpu')).toContain('WebGPU (adapter');
+    await page.selectOption('#target', 'toy:8gaussians');
+    await page.click('#tab-train');
+    await page.click('#train-start');
+    await page.waitForFunction(() => (window as unknown as { __ebm: Hooks }).__ebm.gpu.views >= 2, undefined, { timeout: 45_000 });
+    await page.click('#train-start'); // stop
+    const h = await hooks(page);
+    expect(h.errors).toEqual([]);
+    expect(h.gpu.webgpu).toBe(true); // no fallback to the CPU after a failure
+    // The first view checks 10 GPU ULA steps of 32 chains against the library's CPU sampler with the same key
+    // (float32 on both; the noise agrees to ~1e-6, so the chains to ~1e-4 in data units).
+    expect(h.gpu.check).not.toBeNull();
+    expect(h.gpu.check!).toBeLessThan(1e-3);
+    console.log(`playground on WebGPU: ${h.gpu.label}; ${h.gpu.views} chain runs; GPU vs CPU chain max |Δx| = ${h.gpu.check}`);
+    // The samples drawn from the GPU chains are on the page: the model layer has points, all finite.
+    expect(h.points.model?.n).toBe(300);
+    expect(h.points.model?.finite).toBe(true);
+    expect(pageErrors).toEqual([]);
+  }, 90_000);
 });

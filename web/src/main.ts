@@ -10,6 +10,10 @@ import { emptyModeHooks, modeParams, onJemFrame, onModeStats, wireModes, type Mo
 export interface EbmHooks {
   ready: boolean;
   backend: string;
+  /** Where the Train tab's model-sample chains run: label `WebGPU (adapter …)` or `CPU (reason)`, chain runs on the GPU, self-check max |x_GPU − x_CPU|. */
+  gpu: { label: string; webgpu: boolean; views: number; check: number | null };
+  /** The last point set of each layer (data, model samples, …): number of points and whether all are finite. */
+  points: Record<string, { n: number; finite: boolean }>;
   tab: Tab;
   /** Every training loss received, in order (cleared on model reset). */
   lossHistory: number[];
@@ -39,7 +43,7 @@ const $ = <T extends HTMLElement>(id: string): T => {
 };
 
 const hooks: EbmHooks = {
-  ready: false, backend: '', tab: 'sample', lossHistory: [], heatmapHash: '', heatmapSource: '', heatmapUpdates: 0,
+  ready: false, backend: '', gpu: { label: '', webgpu: false, views: 0, check: null }, points: {}, tab: 'sample', lossHistory: [], heatmapHash: '', heatmapSource: '', heatmapUpdates: 0,
   sampler: { steps: 0, acceptance: null, ess: null, running: false }, train: { step: 0, running: false }, rbm: { step: 0, running: false },
   errors: [], lastExport: null, modes: emptyModeHooks(),
   loadModel: (name, bytes) => send({ type: 'load', name, bytes }, [bytes]),
@@ -481,6 +485,11 @@ worker.onmessage = (ev: MessageEvent<FromWorker>) => {
       send({ type: 'rbm', cmd: 'params', params: rbmParams() });
       send({ type: 'mode', mode: 'ebm', cmd: 'params', params: modeParams() });
       break;
+    case 'gpu':
+      hooks.gpu = { label: m.label, webgpu: m.webgpu, views: m.views, check: m.check };
+      $('gpu').textContent = `Langevin chains: ${m.label}`;
+      $('gpu').title = m.check === null ? m.label : `${m.label}; GPU vs CPU chain self-check: max |Δx| = ${m.check.toExponential(2)}`;
+      break;
     case 'heatmap':
       // Sample tab: the target. Train tab: the model, or the target until a model exists.
       if (m.source === 'model' && hooks.tab !== 'train' && hooks.tab !== 'ebm') break;
@@ -491,6 +500,7 @@ worker.onmessage = (ev: MessageEvent<FromWorker>) => {
       break;
     case 'points':
       points[m.layer] = m.pts;
+      hooks.points[m.layer] = { n: m.pts.length / 2, finite: m.pts.every(Number.isFinite) };
       scheduleRedraw();
       break;
     case 'samplerStats': {

@@ -79,6 +79,8 @@ export interface HeatmapMsg {
 /** Worker → main. */
 export type FromWorker =
   | { type: 'ready'; backend: string }
+  /** Where the model-sample chains of the Train tab run: `WebGPU (adapter …)` or `CPU (reason)`; GPU chain runs so far; max |x_GPU − x_CPU| of the first-view self-check. */
+  | { type: 'gpu'; label: string; webgpu: boolean; views: number; check: number | null }
   | HeatmapMsg
   | { type: 'points'; layer: 'chains' | 'data' | 'model'; pts: Float32Array }
   | { type: 'samplerStats'; running: boolean; steps: number; acceptance: number | null; ess: number | null; essWindow: number; divergent: number; sigma: number | null; msPerStep: number }

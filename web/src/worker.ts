@@ -18,7 +18,8 @@ import { makeTarget, type Target, type Bounds } from './targets.js';
 import {
   makeMlpEnergyConfig as makeConfig, initMlpEnergy as initParams, standardize, unstandardize, type MlpEnergyModel,
 } from 'ebm-ts/mlpEnergy';
-import { mlpEnergyTrainStep, mlpEnergyCdTrainStep } from 'ebm-ts/mlpEnergy';
+import { mlpEnergyTrainStep, mlpEnergyCdTrainStep, sampleMlpEnergy } from 'ebm-ts/mlpEnergy';
+import { GpuKernels, gpuMlpUnsupported, uploadMlpEnergy, disposeMlpEnergy, mlpLangevinGpu, mlpLangevinChainGpu } from 'ebm-ts/gpu';
 import { dataEnergy, zEnergy, exportModel, importModel } from './mlpModel.js';
 import { digitGlyphs } from './digits.js';
 import type { FromWorker, ToWorker, SamplerParams, TrainParams, RbmParams, Tab } from './protocol.js';
@@ -334,6 +335,91 @@ function trainStep(m: MlpEnergyModel): number {
   return lv;
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// WebGPU: the Train tab's model-sample chains (ULA on the MLP energy) run on the browser's GPU when it offers one.
+
+interface GpuRunState {
+  /** The device's kernels, or null (CPU). */
+  kernels: GpuKernels | null;
+  /** `WebGPU (adapter …)` or `CPU (reason)`, shown in the header. */
+  label: string;
+  /** A chain run is in flight (views wait for it rather than queue). */
+  busy: boolean;
+  /** Chain runs finished on the GPU. */
+  views: number;
+  /** Max |x_GPU − x_CPU| of the self-check on the first model (the same key, 10 steps, 32 chains), once run. */
+  check: number | null;
+}
+
+const gpu: GpuRunState = { kernels: null, label: 'CPU (looking for WebGPU…)', busy: false, views: 0, check: null };
+
+function postGpu(): void {
+  post({ type: 'gpu', label: gpu.label, webgpu: gpu.kernels !== null, views: gpu.views, check: gpu.check });
+}
+
+/** Asks the browser for a WebGPU device (never throws): the label says which backend the chains use and why. */
+async function startGpu(): Promise<void> {
+  try {
+    const k = await GpuKernels.create();
+    if (k instanceof GpuKernels) {
+      gpu.kernels = k;
+      const a = k.info.adapter;
+      const name = a ? [a.vendor, a.architecture, a.description].filter(Boolean).join(' ') || 'unnamed' : 'unnamed';
+      gpu.label = `WebGPU (adapter ${name}${k.info.software ? ', software: correct, not fast' : ''})`;
+    } else {
+      gpu.label = `CPU (${k.reason ?? 'no WebGPU device'})`;
+    }
+  } catch (e) {
+    gpu.label = `CPU (WebGPU failed: ${e instanceof Error ? e.message : String(e)})`;
+  }
+  postGpu();
+}
+
+/** Falls back to the CPU for good after a GPU failure, saying why. */
+function dropGpu(e: unknown): void {
+  gpu.kernels = null;
+  gpu.label = `CPU (WebGPU chain failed: ${e instanceof Error ? e.message : String(e)})`;
+  postGpu();
+}
+
+/**
+ * Four ULA steps of the persistent chains on the GPU (`mlpLangevinGpu`, noise from GPU Philox normals of one key),
+ * then the points are posted. The parameters are a snapshot (values): training goes on while the device works. On the
+ * first run it also checks the GPU chain against the library's CPU `sampleMlpEnergy` with the same key.
+ */
+async function gpuModelView(k: GpuKernels, m: MlpEnergyModel): Promise<void> {
+  const params = m.params, cfg = m.cfg, z0 = train.chains!, stepKey = nextKey(), checkKey = nextKey();
+  gpu.busy = true;
+  try {
+    if (gpu.check === null) {
+      const opts = { steps: 10, stepSize: 0.01 };
+      const xg = unstandardize(cfg, await mlpLangevinChainGpu(k, params, cfg.activation, cfg.confine, checkKey, 32, opts));
+      const xc = sampleMlpEnergy(params, cfg, checkKey, 32, opts);
+      let d = 0;
+      for (let i = 0; i < xc.size; i++) d = Math.max(d, Math.abs(xg.data[i] - xc.data[i]));
+      gpu.check = d;
+    }
+    const net = uploadMlpEnergy(k, params, cfg.activation, cfg.confine);
+    let z: Tensor;
+    try {
+      z = await mlpLangevinGpu(k, net, z0, { steps: 4, stepSize: 0.01, key: stepKey });
+    } finally {
+      disposeMlpEnergy(net);
+    }
+    // A diverged chain restarts from N(0, I) rather than draw NaNs (the CPU view clips gradients instead).
+    if (!z.data.every(Number.isFinite)) z = normal(nextKey(), z0.shape);
+    if (train.chains === z0) train.chains = z;
+    gpu.views++;
+    const pts = Float32Array.from(unstandardize(cfg, z).data);
+    post({ type: 'points', layer: 'model', pts }, [pts.buffer]);
+    postGpu();
+  } catch (e) {
+    dropGpu(e);
+  } finally {
+    gpu.busy = false;
+  }
+}
+
 function postModelView(m: MlpEnergyModel): void {
   const b = (m.cfg.bounds ?? target.bounds) as [number, number, number, number];
   const energy = energyGrid(dataEnergy(m), b, MODEL_RES);
@@ -341,6 +427,10 @@ function postModelView(m: MlpEnergyModel): void {
   let zs: Tensor;
   if (train.params.loss === 'cd' && train.cdState?.buffer) {
     zs = gatherRows(train.cdState.buffer, Int32Array.from({ length: Math.min(300, train.cdState.buffer.shape[0]) }, (_, i) => i));
+  } else if (gpu.kernels && !gpuMlpUnsupported(m.cfg.activation, m.params)) {
+    // On WebGPU the chains' points are posted when the device is done (a view already in flight is not repeated).
+    if (!gpu.busy) void gpuModelView(gpu.kernels, m);
+    return;
   } else {
     // A few ULA steps of persistent chains on the current model: z ← z − η∇E(z) + √(2η)ξ.
     const alg = ula(zEnergy(m.params, m.cfg), { stepSize: 0.01, maxGradNorm: 100 });
@@ -574,6 +664,8 @@ function tick(): void {
 }
 
 post({ type: 'ready', backend: backend.name });
+postGpu();
+void startGpu();
 postTargetHeatmap();
 resetSampler();
 tick();

@@ -84,6 +84,7 @@ export function registerTrainMlpEnergy(train: Command, ctx: CliContext): void {
         energyGap: r.last.energyGap ?? null,
         gradNorm: r.last.gradNorm ?? null,
         seconds,
+        backend: r.backend,
         checkpoint: o.checkpointEvery !== undefined ? ckptPath ?? null : null,
         log: o.log ?? null,
       };
@@ -93,6 +94,7 @@ export function registerTrainMlpEnergy(train: Command, ctx: CliContext): void {
             (resume ? ` (resumed at step ${resume.step})` : '') + ` in ${fmt(seconds)} s`,
           `final loss ${fmt(r.last.loss ?? NaN)}, energy gap ${fmt(r.last.energyGap ?? NaN)}, grad norm ${fmt(r.last.gradNorm ?? NaN)}`,
           `model      ${o.out}`,
+          ...(r.backend.name === 'webgpu' || r.backend.reason ? [`backend    ${r.backend.name}${r.backend.adapter ? ` (${r.backend.adapter.description})` : ''}${r.backend.reason ? ` — WebGPU not used: ${r.backend.reason}` : ''}`] : []),
           ...(result.checkpoint ? [`checkpoint ${result.checkpoint}`] : []),
           ...(o.log ? [`log        ${o.log}`] : []),
         ].join('\n'),

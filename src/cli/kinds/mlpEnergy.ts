@@ -12,8 +12,11 @@ import type { OptState } from '../../optim/index.js';
 import { checkCheckpointParams, type StateTree } from '../../io/checkpoint.js';
 import { trainLoop, type TrainerRunOptions } from '../trainLoop.js';
 import { TrainingDivergedError } from '../../models/deepEbm/index.js';
+import { runHotLoop, type HotLoopBackend } from '../../gpu/select.js';
+import type { Key } from '../../random/index.js';
 import {
   MLP_ENERGY_KIND, makeMlpEnergyConfig, mlpEnergyLayout, standardize, initMlpEnergyState, mlpEnergyTrainStep, mlpEnergyGap,
+  mlpEnergyTrainStepGpu, mlpEnergyGpuUnsupported, type MlpEnergyStepInfo,
   type MlpEnergyConfig, type MlpEnergyConfigOptions, type MlpEnergyTrainState,
 } from '../../models/mlpEnergy/index.js';
 
@@ -36,6 +39,8 @@ export interface TrainedMlpEnergy {
   params: MLPParams;
   /** Metrics of the last logged step. */
   last: Record<string, number>;
+  /** Which backend ran the training steps (`webgpu` with its adapter, or the CPU backend and why not the GPU). */
+  backend: HotLoopBackend;
 }
 
 /**
@@ -58,18 +63,18 @@ export async function trainMlpEnergy(o: TrainMlpEnergyOptions): Promise<TrainedM
   } else {
     state = initMlpEnergyState(cfg, kInit, { lr: o.lr });
   }
-  const step = mlpEnergyTrainStep(cfg, { lr: o.lr });
+  type Step = (s: MlpEnergyTrainState, zb: Tensor, k: Key) => readonly [MlpEnergyTrainState, MlpEnergyStepInfo] | Promise<readonly [MlpEnergyTrainState, MlpEnergyStepInfo]>;
   const B = Math.min(o.batch, n);
   const batchIdx = epochBatchIndices(kData, n, B);
   let last: Record<string, number> = {};
-  const final = await trainLoop<MlpEnergyTrainState>({
+  const loop = (step: Step): Promise<MlpEnergyTrainState> => trainLoop<MlpEnergyTrainState>({
     state,
     startStep: state.step,
     steps: o.steps,
     key: kTrain,
-    step: (s, k, t, want) => {
+    step: async (s, k, t, want) => {
       const zb = gatherRows(z, batchIdx(t));
-      const [next, info] = step(s, zb, k);
+      const [next, info] = await step(s, zb, k);
       let metrics: Record<string, number> | undefined;
       if (want) {
         metrics = { loss: info.loss, energyGap: mlpEnergyGap(s.params, cfg, zb, k), gradNorm: info.gradNorm, lr: o.lr };
@@ -86,6 +91,12 @@ export async function trainMlpEnergy(o: TrainMlpEnergyOptions): Promise<TrainedM
     onLog: o.onLog,
     onProgress: o.onProgress,
   });
+  // EBM_BACKEND=webgpu: the step's loss and parameter gradient on the GPU (DSM only), the same keys and batches.
+  const { value, backend } = await runHotLoop(
+    mlpEnergyGpuUnsupported(cfg) ?? ((gpu) => loop(mlpEnergyTrainStepGpu(gpu, cfg, { lr: o.lr }))),
+    () => loop(mlpEnergyTrainStep(cfg, { lr: o.lr })),
+  );
+  const final = value;
   if (!Object.values(final.params).every(allFinite)) throw new TrainingDivergedError('training produced non-finite parameters (try a smaller --lr)', []);
-  return { cfg, params: final.params, last };
+  return { cfg, params: final.params, last, backend };
 }

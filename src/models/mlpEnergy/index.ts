@@ -17,7 +17,7 @@ export {
   type MlpEnergyConfig, type MlpEnergyConfigOptions, type MlpEnergyModel, type ModelCodec, type DecodeMlpEnergyOptions,
 } from './model.js';
 export {
-  mlpEnergyLoss, mlpEnergyGap, initMlpEnergyState, mlpEnergyTrainStep, mlpEnergyCdTrainStep,
+  mlpEnergyLoss, mlpEnergyGap, initMlpEnergyState, mlpEnergyTrainStep, mlpEnergyCdTrainStep, mlpEnergyTrainStepGpu, mlpEnergyGpuUnsupported,
   type MlpEnergyTrainOptions, type MlpEnergyTrainState, type MlpEnergyStepInfo, type MlpEnergyCdTrainState, type MlpEnergyCdStepInfo,
 } from './train.js';
 export { sampleMlpEnergy, type MlpEnergySampleOptions } from './sample.js';

@@ -10,6 +10,9 @@ import { adam, applyUpdates, cloneOptState, globalNorm, type OptState, type Grad
 import { denoisingScoreMatching, slicedScoreMatching, type ScoreLoss } from '../../losses/scoreMatching.js';
 import { cdValueAndGrad, type CDLoss, type CDState } from '../../losses/contrastiveDivergence.js';
 import { initMlpEnergy, energyZ, type MlpEnergyConfig } from './model.js';
+import type { GpuKernels } from '../../gpu/kernels.js';
+import { gpuMlpUnsupported } from '../../gpu/mlpLangevin.js';
+import { mlpDsmValueAndGradGpu } from '../../gpu/mlpDsm.js';
 import { InvalidArgumentError } from '../../errors.js';
 
 /**
@@ -91,6 +94,37 @@ export function mlpEnergyTrainStep(cfg: MlpEnergyConfig, o: MlpEnergyTrainOption
   return (s, batch, key) => {
     const [lv, g] = valueAndGrad((p: MLPParams) => loss(p, batch, key).loss)(s.params);
     const l = lv.item();
+    if (!Number.isFinite(l)) throw new TrainingDivergedError(`training diverged at step ${s.step + 1}: loss is ${l} (try a smaller --lr)`, []);
+    const [u, nextOpt] = opt.update(g, cloneOptState(s.opt), s.params);
+    return [{ step: s.step + 1, params: applyUpdates(s.params, u), opt: nextOpt }, { loss: l, gradNorm: globalNorm(g) }] as const;
+  };
+}
+
+/**
+ * Why {@link mlpEnergyTrainStepGpu} cannot train this config (`null` when it can): only DSM is lowered to the GPU,
+ * with an activation that has first- and second-derivative kernels.
+ * @example mlpEnergyGpuUnsupported({ ...cfg, loss: 'ssm' }) // "loss 'ssm' has no WebGPU training step (only dsm)"
+ */
+export function mlpEnergyGpuUnsupported(cfg: MlpEnergyConfig): string | null {
+  if (cfg.loss !== 'dsm') return `loss '${cfg.loss}' has no WebGPU training step (only dsm)`;
+  return gpuMlpUnsupported(cfg.activation);
+}
+
+/**
+ * {@link mlpEnergyTrainStep} with the loss and its parameter gradient computed on the WebGPU device
+ * (`mlpDsmValueAndGradGpu`: the DSM loss's gradient of a gradient, lowered by hand), then the same Adam update on the
+ * host. Asynchronous (the gradients are read back once per step); the same keys, so the same noise, and the same
+ * states as the CPU step within float32 rounding. DSM only ({@link mlpEnergyGpuUnsupported}).
+ * @example
+ * const gpu = await GpuKernels.create();
+ * if (gpu instanceof GpuKernels) [s] = await mlpEnergyTrainStepGpu(gpu, cfg, { lr: 1e-3 })(s, zb, k);
+ */
+export function mlpEnergyTrainStepGpu(gpu: GpuKernels, cfg: MlpEnergyConfig, o: MlpEnergyTrainOptions): (state: MlpEnergyTrainState, batch: Tensor, key: Key) => Promise<readonly [MlpEnergyTrainState, MlpEnergyStepInfo]> {
+  const why = mlpEnergyGpuUnsupported(cfg);
+  if (why) throw new InvalidArgumentError(`mlpEnergyTrainStepGpu: ${why}`);
+  const opt = optimiser(o);
+  return async (s, batch, key) => {
+    const { loss: l, grads: g } = await mlpDsmValueAndGradGpu(gpu, s.params, cfg, batch, key);
     if (!Number.isFinite(l)) throw new TrainingDivergedError(`training diverged at step ${s.step + 1}: loss is ${l} (try a smaller --lr)`, []);
     const [u, nextOpt] = opt.update(g, cloneOptState(s.opt), s.params);
     return [{ step: s.step + 1, params: applyUpdates(s.params, u), opt: nextOpt }, { loss: l, gradNorm: globalNorm(g) }] as const;

@@ -37,3 +37,28 @@ export function columnMoments(x: Tensor): ColumnMoments {
   }
   return { mean, sd, min, max };
 }
+
+/**
+ * Column means `m_j = Σᵢ x_ij / n` and population standard deviations `√(Σᵢ (x_ij − m_j)² / n)` of `x [n, d]`, by two
+ * passes in float64 (centre, then square: the one-pass `E[x²] − m²` of {@link columnMoments} leaves rounding residue on
+ * a constant column). The standardisations of the model kinds (deep EBM, JEM, Gaussian RBM) build on it and decide
+ * what a constant column means.
+ * @example columnMeanSd(tensor([[0, 0], [2, 4]])).sd // Float64Array [1, 2]
+ */
+export function columnMeanSd(x: Tensor): { readonly mean: Float64Array; readonly sd: Float64Array } {
+  const [n, d] = x.shape;
+  const mean = new Float64Array(d), sd = new Float64Array(d);
+  for (let j = 0; j < d; j++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += x.data[i * d + j];
+    const m = s / n;
+    let s2 = 0;
+    for (let i = 0; i < n; i++) {
+      const c = x.data[i * d + j] - m;
+      s2 += c * c;
+    }
+    mean[j] = m;
+    sd[j] = Math.sqrt(s2 / n);
+  }
+  return { mean, sd };
+}

@@ -9,6 +9,7 @@
  * of coordinate MLPs on low-dimensional data with sharp structure.
  * @module
  */
+import { columnMeanSd } from '../../data/columns.js';
 import { Tensor, add, mul, reshape, square, sum, sub, noGrad, ShapeError } from '../../tensor/index.js';
 import type { Key } from '../../random/index.js';
 import type { Energy } from '../../energy/index.js';
@@ -191,21 +192,13 @@ export function standardization(x: Tensor): { shift: number[]; scale: number[] }
   if (x.ndim !== 2 || x.shape[0] < 2) throw new ShapeError(`standardization: need data [n ≥ 2, d], got [${x.shape.join(', ')}]`);
   const [n, d] = x.shape;
   const shift: number[] = [], scale: number[] = [];
+  for (let i = 0; i < n * d; i++) {
+    const v = x.data[i];
+    if (!Number.isFinite(v)) throw new InvalidArgumentError(`standardization: row ${Math.floor(i / d) + 1}, column ${(i % d) + 1} is ${v}`);
+  }
+  const moments = columnMeanSd(x);
   for (let j = 0; j < d; j++) {
-    let s = 0;
-    for (let i = 0; i < n; i++) {
-      const v = x.data[i * d + j];
-      if (!Number.isFinite(v)) throw new InvalidArgumentError(`standardization: row ${i + 1}, column ${j + 1} is ${v}`);
-      s += v;
-    }
-    const m = s / n;
-    // Two passes (centre, then square): the one-pass E[x²] − m² leaves rounding residue on constant columns.
-    let s2 = 0;
-    for (let i = 0; i < n; i++) {
-      const c = x.data[i * d + j] - m;
-      s2 += c * c;
-    }
-    const sd = Math.sqrt(s2 / n);
+    const m = moments.mean[j], sd = moments.sd[j];
     if (!(sd > 1e-12 * Math.max(1, Math.abs(m)))) throw new ShapeError(`standardization: column ${j + 1} is constant (${m})`);
     shift.push(Math.fround(m));
     scale.push(Math.fround(sd));

@@ -9,6 +9,7 @@
  * `E(x) = −logsumexp f(z)` is therefore the energy of `z`: it differs from that of `x` by the constant `Σ log scale`.
  * @module
  */
+import { columnMeanSd } from '../../data/columns.js';
 import { Tensor } from '../../tensor/index.js';
 import { split, foldIn, key as makeKey, type Key } from '../../random/index.js';
 import { initMLP, applyMLP, isActivation, ACTIVATIONS, type Activation, type MLPParams } from '../../nn/index.js';
@@ -161,13 +162,9 @@ export function jemStandardization(x: Tensor, image: boolean): { shift: number[]
   const [n, d] = x.shape;
   const shift: number[] = [], scale: number[] = [];
   let lo = Infinity, hi = -Infinity;
+  const moments = columnMeanSd(x);
   for (let j = 0; j < d; j++) {
-    let s = 0;
-    for (let i = 0; i < n; i++) s += x.data[i * d + j];
-    const m = s / n;
-    let s2 = 0;
-    for (let i = 0; i < n; i++) s2 += (x.data[i * d + j] - m) ** 2;
-    const sd = Math.sqrt(s2 / n);
+    const m = moments.mean[j], sd = moments.sd[j];
     const sc = sd > 1e-12 * Math.max(1, Math.abs(m)) ? sd : 1;
     shift.push(Math.fround(m));
     scale.push(Math.fround(sc));

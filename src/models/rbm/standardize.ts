@@ -1,5 +1,6 @@
 /** Per-column standardisation of vector data for Gaussian RBMs (CLI files and the library's anomaly scorer). */
 import { Tensor } from '../../tensor/tensor.js';
+import { columnMeanSd } from '../../data/columns.js';
 
 /**
  * Per-column mean and standard deviation of `x [n, d]` (two passes; a constant column gets scale 1), the
@@ -9,19 +10,8 @@ import { Tensor } from '../../tensor/tensor.js';
  * @example rbmStandardization(x) // { shift: [1000, -3], scale: [200, 0.05] }
  */
 export function rbmStandardization(x: Tensor): { shift: number[]; scale: number[] } {
-  const [n, d] = x.shape;
-  const shift: number[] = [], scale: number[] = [];
-  for (let j = 0; j < d; j++) {
-    let s = 0;
-    for (let i = 0; i < n; i++) s += x.data[i * d + j];
-    const m = s / n;
-    let s2 = 0;
-    for (let i = 0; i < n; i++) s2 += (x.data[i * d + j] - m) ** 2;
-    const sd = Math.sqrt(s2 / n);
-    shift.push(m);
-    scale.push(sd > 0 && Number.isFinite(sd) ? sd : 1);
-  }
-  return { shift, scale };
+  const { mean, sd } = columnMeanSd(x);
+  return { shift: Array.from(mean), scale: Array.from(sd, (s) => (s > 0 && Number.isFinite(s) ? s : 1)) };
 }
 
 /** `(x − shift)/scale` per column (`dir = 1`) or `shift + scale·z` (`dir = −1`), float32 `[n, d]`. */

@@ -88,6 +88,25 @@ export function interruptedAfter(sig: 'SIGINT' | 'SIGTERM', t: number, steps: nu
 }
 
 /**
+ * After a stoppable library trainer (`trainDeepEbmAsync`, `trainJemModelAsync`) returned: when a signal stopped it,
+ * writes the final checkpoint with `save` (unless the trainer had just written that step) and throws the
+ * {@link interruptedAfter} error (exit 130/143); otherwise returns. `save` is given only when checkpointing is on.
+ * @example finishIfStopped(res, irq.received(), steps, saveCkpt, ckptPath);
+ */
+export function finishIfStopped<S extends { step: number }>(
+  res: { readonly stopped?: S; readonly checkpointed?: boolean },
+  sig: 'SIGINT' | 'SIGTERM' | undefined,
+  steps: number,
+  save: ((st: S) => void) | undefined,
+  checkpointPath: string | undefined,
+): void {
+  const st = res.stopped;
+  if (!st) return;
+  if (save && !res.checkpointed) save(st);
+  throw interruptedAfter(sig ?? 'SIGINT', st.step, steps, save ? checkpointPath : undefined);
+}
+
+/**
  * Runs the loop and returns the final state. On SIGINT/SIGTERM (in the `ebm` binary, see `signals.ts`) it finishes
  * the current step, writes a checkpoint of it when `checkpointEvery` is set, and throws an `InterruptedError` saying
  * where (exit 130/143).

@@ -29,7 +29,7 @@ import {
 import { progressBar } from '../progress.js';
 import { openTrainLog, logInterval, rollbackReporter } from '../trainLog.js';
 import { interruptRegion } from '../signals.js';
-import { interruptedAfter } from '../trainLoop.js';
+import { finishIfStopped } from '../trainLoop.js';
 import { registerTrainKind } from './train.js';
 import { DEEP_EBM_KIND, deepEbmSamplerFor, sampleDeepEbmFromNoise, deepEbmDensityPng, type DeepEbmFileConfig } from '../../models/deepEbm/kind.js';
 import { DEEP_EBM_DEFAULTS, DEEP_EBM_IMAGE_DEFAULTS, deepEbmLossDefaults } from '../../models/deepEbm/defaults.js';
@@ -222,17 +222,15 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
       const rollbacks: string[] = [];
       const t0 = performance.now();
       let res;
+      const saveCkpt = ckptPath === undefined ? undefined : (st: DeepEbmResumeState<Record<string, Tensor>>): void => saveCheckpointSync(ckptPath, {
+        kind: DEEP_EBM_KIND, step: st.step, key: kRun, state: st as unknown as StateTree, meta: { ...meta, config: cfg },
+      });
       const irq = interruptRegion();
       try {
         res = await trainDeepEbmAsync({
           params: params0, loss: cd, data: data.x, steps, batchSize: o.batch, key: kRun, lr: lrSchedule(o, steps),
           ...(resume ? { resume: resume.state as unknown as DeepEbmResumeState<Record<string, Tensor>> } : {}),
-          ...(o.checkpointEvery !== undefined && ckptPath ? {
-            checkpointEvery: o.checkpointEvery,
-            onCheckpoint: (st: DeepEbmResumeState<Record<string, Tensor>>) => saveCheckpointSync(ckptPath, {
-              kind: DEEP_EBM_KIND, step: st.step, key: kRun, state: st as unknown as StateTree, meta: { ...meta, config: cfg },
-            }),
-          } : {}),
+          ...(o.checkpointEvery !== undefined && saveCkpt ? { checkpointEvery: o.checkpointEvery, onCheckpoint: saveCkpt } : {}),
           ...(o.ema !== undefined ? { emaDecay: o.ema } : {}),
           ...(o.clip !== undefined ? { clipNorm: o.clip } : {}),
           guard: { maxRollbacks: o.maxRollbacks },
@@ -249,15 +247,8 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
         irq.leave();
       }
       bar.done();
-      if (res.stopped) {
-        // SIGINT/SIGTERM: the step in progress finished; save it when checkpointing is on, then stop (exit 130/143)
-        const st = res.stopped;
-        const ckptOn = o.checkpointEvery !== undefined && ckptPath !== undefined;
-        if (ckptOn && !res.checkpointed) {
-          saveCheckpointSync(ckptPath!, { kind: DEEP_EBM_KIND, step: st.step, key: kRun, state: st as unknown as StateTree, meta: { ...meta, config: cfg } });
-        }
-        throw interruptedAfter(irq.received() ?? 'SIGINT', st.step, steps, ckptOn ? ckptPath : undefined);
-      }
+      // SIGINT/SIGTERM: the step in progress finished; save it when checkpointing is on, then stop (exit 130/143)
+      finishIfStopped(res, irq.received(), steps, o.checkpointEvery !== undefined ? saveCkpt : undefined, ckptPath);
       const seconds = (performance.now() - t0) / 1000;
       // Keep up to 1000 rows of the replay buffer (tempered: of the T = 1 chains, rows 0…C−1) in the model file.
       const buf = res.state.buffer!;

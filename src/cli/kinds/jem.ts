@@ -27,7 +27,7 @@ import {
 import { progressBar } from '../progress.js';
 import { openTrainLog, logInterval, rollbackReporter } from '../trainLog.js';
 import { interruptRegion } from '../signals.js';
-import { interruptedAfter } from '../trainLoop.js';
+import { finishIfStopped } from '../trainLoop.js';
 import { registerTrainKind } from '../commands/train.js';
 import { InvalidArgumentError } from '../../errors.js';
 
@@ -119,18 +119,16 @@ export function registerTrainJem(train: Command, ctx: CliContext): void {
       const rollbacks: string[] = [];
       const t0 = performance.now();
       let res;
+      const saveCkpt = ckptPath === undefined ? undefined : (st: DeepEbmResumeState<MLPParams>): void => saveCheckpointSync(ckptPath, {
+        kind: JEM_KIND, step: st.step, key: runKey, state: st as unknown as StateTree, meta: { ...meta, config: cfg },
+      });
       const irq = interruptRegion();
       try {
         res = await trainJemModelAsync({
           cfg, x: data.x, y, steps: o.steps, batchSize: o.batch, key: runKey, lr: o.lr, clipNorm: o.clip, maxRollbacks: o.maxRollbacks,
           ...(o.warmup !== undefined ? { warmup: o.warmup } : {}),
           ...(resume ? { resume: resume.state as unknown as DeepEbmResumeState<MLPParams> } : {}),
-          ...(o.checkpointEvery !== undefined && ckptPath ? {
-            checkpointEvery: o.checkpointEvery,
-            onCheckpoint: (st: DeepEbmResumeState<MLPParams>) => saveCheckpointSync(ckptPath, {
-              kind: JEM_KIND, step: st.step, key: runKey, state: st as unknown as StateTree, meta: { ...meta, config: cfg },
-            }),
-          } : {}),
+          ...(o.checkpointEvery !== undefined && saveCkpt ? { checkpointEvery: o.checkpointEvery, onCheckpoint: saveCkpt } : {}),
           logEvery: logInterval(o.steps),
           onLog: (r) => void log?.write({ ...r }),
           onRollback: rollbackReporter(rollbacks, (s) => ctx.io.stderr(s)),
@@ -143,15 +141,8 @@ export function registerTrainJem(train: Command, ctx: CliContext): void {
         irq.leave();
       }
       bar.done();
-      if (res.stopped) {
-        // SIGINT/SIGTERM: the step in progress finished; save it when checkpointing is on, then stop (exit 130/143)
-        const st = res.stopped;
-        const ckptOn = o.checkpointEvery !== undefined && ckptPath !== undefined;
-        if (ckptOn && !res.checkpointed) {
-          saveCheckpointSync(ckptPath!, { kind: JEM_KIND, step: st.step, key: runKey, state: st as unknown as StateTree, meta: { ...meta, config: cfg } });
-        }
-        throw interruptedAfter(irq.received() ?? 'SIGINT', st.step, o.steps, ckptOn ? ckptPath : undefined);
-      }
+      // SIGINT/SIGTERM: the step in progress finished; save it when checkpointing is on, then stop (exit 130/143)
+      finishIfStopped(res, irq.received(), o.steps, o.checkpointEvery !== undefined ? saveCkpt : undefined, ckptPath);
       const seconds = (performance.now() - t0) / 1000;
       const train = evaluateJemModel(res.params, cfg, data.x, y);
       await saveModel(o.out, jemToFile(res.params, cfg, {

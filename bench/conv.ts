@@ -5,6 +5,7 @@
  * every round are printed and written to bench/RESULTS.md between the `conv` markers.
  * Usage: npx tsx bench/conv.ts [rounds=3]
  */
+import { calibratedIterations } from './timing.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -28,12 +29,7 @@ initBackend();
  * CPU time of a 1-thread run is the steadier figure on a loaded machine (time spent descheduled does not count).
  */
 function timeMs(fn: () => void): { wall: number; cpu: number } {
-  const t0 = performance.now();
-  while (performance.now() - t0 < 300) fn();
-  let it = 0;
-  const t1 = performance.now();
-  while (performance.now() - t1 < 100) { fn(); it++; }
-  const iters = Math.max(1, Math.round((BLOCK_S * 1000) / ((performance.now() - t1) / it)));
+  const iters = calibratedIterations(fn, BLOCK_S);
   const ms: number[] = [];
   const cpu: number[] = [];
   for (let r = 0; r < REPS; r++) {

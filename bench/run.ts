@@ -7,6 +7,7 @@
  * ≥ 0.5 s block, time 5 blocks, report the median rate. PyTorch runs twice (1 thread, and 2 threads with
  * OMP_WAIT_POLICY=PASSIVE) and its best rate per row is the anchor, as the anchors' README asks.
  */
+import { calibratedIterations } from './timing.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -31,12 +32,7 @@ initBackend();
 interface Rate { median: number; min: number; max: number }
 
 function bench(fn: () => void): Rate {
-  const t0 = performance.now();
-  while (performance.now() - t0 < 300) fn();
-  let it = 0;
-  const t1 = performance.now();
-  while (performance.now() - t1 < 100) { fn(); it++; }
-  const iters = Math.max(1, Math.round((BLOCK_S * 1000) / ((performance.now() - t1) / it)));
+  const iters = calibratedIterations(fn, BLOCK_S);
   const rates: number[] = [];
   for (let r = 0; r < REPS; r++) {
     const s = performance.now();

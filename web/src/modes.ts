@@ -105,6 +105,11 @@ function newEbm(env: ModeEnv, p: ModeParams): EbmRun {
   };
 }
 
+/** The next chunk of training steps (1…50): grown or shrunk so that one chunk takes about BUDGET_MS per frame. */
+function nextChunk(chunk: number, ms: number): number {
+  return Math.max(1, Math.min(50, Math.round(chunk * (ms > BUDGET_MS ? 0.7 : 1.3)) || 1));
+}
+
 function runEbm(env: ModeEnv, r: EbmRun): number[] {
   const from = r.state?.step ?? 0;
   const losses: number[] = [];
@@ -118,9 +123,7 @@ function runEbm(env: ModeEnv, r: EbmRun): number[] {
     onLog: (rec) => { if (rec.step > from) losses.push(rec.loss); r.last = { loss: rec.loss, gap: rec.gap, gradNorm: rec.gradNorm }; },
   });
   r.rollbacks = res.events.length;
-  // Grow or shrink the chunk to ~BUDGET_MS of training per frame.
-  const ms = performance.now() - t0;
-  r.chunk = Math.max(1, Math.min(50, Math.round(r.chunk * (ms > BUDGET_MS ? 0.7 : 1.3)) || 1));
+  r.chunk = nextChunk(r.chunk, performance.now() - t0);
   return losses;
 }
 
@@ -270,8 +273,7 @@ function runJem(r: JemRun): number[] {
     onLog: (rec) => { if (rec.step > from) losses.push(rec.loss); r.last = { loss: rec.loss, ce: rec.ce, acc: rec.acc }; },
   });
   r.rollbacks = res.events.length;
-  const ms = performance.now() - t0;
-  r.chunk = Math.max(1, Math.min(50, Math.round(r.chunk * (ms > BUDGET_MS ? 0.7 : 1.3)) || 1));
+  r.chunk = nextChunk(r.chunk, performance.now() - t0);
   if (from + r.chunk > JEM_TOTAL) r.chunk = Math.max(1, JEM_TOTAL - from);
   return losses;
 }

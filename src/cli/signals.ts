@@ -8,7 +8,7 @@
  * computation finishes first (every output is written atomically, so no file is ever half-written). The temp file of
  * a run killed outright (SIGKILL) is removed by the next run on that output.
  */
-import { removeLiveTemps } from '../io/atomic.js';
+import { atomicWritesInFlight, removeLiveTemps, stopAtomicWrites } from '../io/atomic.js';
 import { EXIT_SIGINT, EXIT_SIGTERM } from './errors.js';
 import { releaseOutputLocks } from './outputs.js';
 
@@ -28,11 +28,28 @@ export function clearPendingSignal(): void {
   pending = undefined;
 }
 
-function exitNow(sig: Sig, why: string): never {
+let exiting = false;
+
+function finishExit(sig: Sig, why: string): never {
   removeLiveTemps();
   releaseOutputLocks();
   process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}error: interrupted by ${sig} (${why})\n`);
   process.exit(sig === 'SIGINT' ? EXIT_SIGINT : EXIT_SIGTERM);
+}
+
+/**
+ * Ends the process on a signal. An atomic write may be in flight (the first await after a long synchronous
+ * computation is usually the output's temp-file open, running on a worker thread, so an unlink now could precede the
+ * file's creation): all atomic writes are stopped and the exit waits until none is in flight, then removes temp files
+ * and locks. A signal during that wait exits at once.
+ */
+function exitNow(sig: Sig, why: string): void {
+  if (exiting || atomicWritesInFlight() === 0) {
+    void stopAtomicWrites();
+    finishExit(sig, why);
+  }
+  exiting = true;
+  void stopAtomicWrites().then(() => finishExit(sig, why));
 }
 
 /**
@@ -41,8 +58,8 @@ function exitNow(sig: Sig, why: string): never {
  * output locks (outputs are written atomically, so none is left half-written).
  */
 export function raiseSignal(sig: Sig): void {
-  if (enabled && interruptible === 0) exitNow(sig, 'stopped; no output left half-written');
-  if (pending !== undefined && enabled) exitNow(sig, 'second signal: stopped at once');
+  if (enabled && interruptible === 0) return exitNow(sig, 'stopped; no output left half-written');
+  if (pending !== undefined && enabled) return exitNow(sig, 'second signal: stopped at once');
   pending = sig;
   for (const ac of controllers) ac.abort(sig);
 }

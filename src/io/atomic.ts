@@ -129,39 +129,83 @@ function fsyncDirSync(dir: string): void {
   }
 }
 
+let stopping = false;
+let inFlight = 0;
+let onQuiet: (() => void) | undefined;
+
+/** A promise that never settles: a write started or caught by {@link stopAtomicWrites} parks its caller here. */
+function parked(): Promise<never> {
+  return new Promise<never>(() => undefined);
+}
+
+/**
+ * Stops every {@link writeFileAtomic} of this process for good (the process is about to exit on a signal). Writes in
+ * flight remove their temp file at their next step (an open, write, sync or close that a worker thread is still
+ * doing cannot be cancelled, so the unlink has to wait for it) and never settle, nor do writes started afterwards;
+ * a rename already under way completes, leaving the complete new file. Resolves when no write is in flight, so the
+ * caller can then exit knowing no temp file will appear after it.
+ */
+export function stopAtomicWrites(): Promise<void> {
+  stopping = true;
+  if (inFlight === 0) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    onQuiet = resolve;
+  });
+}
+
+/** The number of {@link writeFileAtomic} calls between creating their temp file and finishing (for the signal path). */
+export function atomicWritesInFlight(): number {
+  return inFlight;
+}
+
+const STOPPED = Symbol('atomic write stopped');
+
 /**
  * Writes `data` to `path` atomically: the bytes go to a fresh temp file in the same directory (created exclusively),
  * which is fsynced and then renamed over `path`. Readers see either the old file or the complete new one, never a
  * half-written file; on any error the temp file is removed and the target is untouched. Strings are written as UTF-8.
+ * After {@link stopAtomicWrites} (a signal ends the process) the write removes its temp file and never settles.
  * @example await writeFileAtomic('model.safetensors', bytes)
  */
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
   path = resolveWriteTarget(path);
   const bytes = toBytes(data);
+  if (stopping) return parked();
   const tmp = tempPathFor(path);
   liveTemps.add(tmp);
+  inFlight++;
   let created = false;
+  let failed = false;
+  let failure: unknown;
   try {
     const fh = await open(tmp, 'wx', 0o644);
     created = true;
     try {
       let off = 0;
       while (off < bytes.length) {
+        if (stopping) throw STOPPED;
         const { bytesWritten } = await fh.write(bytes, off, bytes.length - off);
         off += bytesWritten;
       }
+      if (stopping) throw STOPPED;
       await fh.sync();
     } finally {
       await fh.close();
     }
+    if (stopping) throw STOPPED;
     await rename(tmp, path);
     created = false;
   } catch (err) {
+    failed = true;
+    failure = err;
     if (created) await unlink(tmp).catch(() => undefined);
-    throw err;
   } finally {
     liveTemps.delete(tmp);
+    inFlight--;
+    if (inFlight === 0 && onQuiet !== undefined) onQuiet();
   }
+  if (stopping) return parked();
+  if (failed) throw failure;
   fsyncDirSync(dirname(path));
 }
 

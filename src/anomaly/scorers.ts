@@ -7,7 +7,7 @@
 import { Tensor, ShapeError, matmul, noGrad, type Tree } from '../tensor/index.js';
 import { foldIn, type Key } from '../random/index.js';
 import { energyAndGrad, type Energy } from '../energy/index.js';
-import { RBM, rbmStandardization, rbmApplyStandardization, type RBMOptions, type RBMFitOptions } from '../models/rbm/index.js';
+import { RBM, type RBMOptions, type RBMFitOptions } from '../models/rbm/index.js';
 import {
   initDeepEbm, deepEbmEnergy, standardization, trainDeepEbm, type DeepEbmConfig, type TrainDeepEbmOptions,
 } from '../models/deepEbm/index.js';
@@ -91,32 +91,22 @@ export function jemScorer<P extends Tree>(f: Classifier<P>, params: P, which: Je
 /**
  * Fits an RBM (Bernoulli visible units by default; data in [0, 1]) to the normal rows and scores with its free energy
  * `F(v) = −log Σ_h exp(−E(v, h))` (= `−log p(v) + log Z`). Gaussian visible units see the standardised rows
- * `z = (x − shift)/scale` (column means and standard deviations of the fitted rows, as `ebm train rbm --visible
+ * `z = (x − shift)/scale` (the estimator's default, {@link RBMOptions.standardize}, as `ebm train rbm --visible
  * gaussian` does; `standardize: false` turns it off), so the units of the data do not decide the scores; the score is
  * then `F(z) + Σ log scale` (the free energy of `x`).
  * @example rbmScorer({ nHidden: 64 }, { epochs: 10, lr: 0.05 })
  */
-export function rbmScorer(opts: Omit<RBMOptions, 'key'> & { readonly standardize?: boolean }, fitOpts: RBMFitOptions = {}): AnomalyScorer & { rbm: RBM | null } {
-  const { standardize, ...rbmOpts } = opts;
-  let std: { shift: number[]; scale: number[]; logJac: number } | null = null;
-  const toZ = (x: Tensor): Tensor => (std ? rbmApplyStandardization(x, std.shift, std.scale, 1) : x);
+export function rbmScorer(opts: Omit<RBMOptions, 'key'>, fitOpts: RBMFitOptions = {}): AnomalyScorer & { rbm: RBM | null } {
   const s = {
     name: 'rbm-free-energy',
     rbm: null as RBM | null,
     fit(x: Tensor, k: Key): void {
       checkRowsFinite(x, 'rbmScorer.fit');
-      std = null;
-      if (rbmOpts.visible === 'gaussian' && standardize !== false && x.ndim === 2) {
-        const st = rbmStandardization(x);
-        std = { ...st, logJac: st.scale.reduce((a, v) => a + Math.log(v), 0) };
-      }
-      s.rbm = new RBM({ ...rbmOpts, key: k }).fit(toZ(x), fitOpts);
+      s.rbm = new RBM({ ...opts, key: k }).fit(x, fitOpts);
     },
     score(x: Tensor): Float64Array {
       if (!s.rbm) throw new InvalidArgumentError('rbmScorer: call fit(x) first');
-      const f = Float64Array.from(s.rbm.freeEnergy(toZ(x)).data);
-      if (std) for (let i = 0; i < f.length; i++) f[i] += std.logJac;
-      return checkScores(f, s.name);
+      return checkScores(Float64Array.from(s.rbm.freeEnergy(x).data), s.name);
     },
   };
   return s;

@@ -58,7 +58,7 @@ describe('RBM training', () => {
     for (let r = 0; r < n; r++) for (let i = 0; i < nv; i++) x[r * nv + i] = (lab[r] ? 2 : -2) * (i % 2 ? 1 : -1) + 0.5 * z[r * nv + i];
     const X = new Tensor(x, [n, nv]);
     for (const learnSigma of [false, true]) {
-      const rbm = new GaussianBernoulliRBM({ nHidden: 8, key: 3 });
+      const rbm = new GaussianBernoulliRBM({ nHidden: 8, key: 3, standardize: false }); // σ bounds and metrics in data units
       rbm.partialFit(X, { lr: 0.0, batchSize: 50 });
       const before = reconstructionError(rbm.params!, X);
       rbm.fit(X, { epochs: 30, batchSize: 50, lr: 0.1, momentum: 0.5, learnSigma, sigmaMin: 0.2, sigmaMax: 3 });
@@ -152,5 +152,49 @@ describe('RBM training', () => {
     const { params } = cdStep(p, X, key(12), initRbmCdState(), { lr: 0 });
     expect(Array.from(params.W.data)).toEqual(Array.from(p.W.data));
     expect(Array.from(params.b.data)).toEqual(Array.from(p.b.data));
+  });
+});
+
+describe('GaussianBernoulliRBM standardisation (the library default, as the CLI does)', () => {
+  // Columns in wildly different units: offset 1000 and scale 200, scale 0.05, unit, offset 50.
+  const n = 400, d = 4;
+  const z = normalArray(key(40), n * d, 'float32');
+  const lab = randintArray(key(41), 0, 2, n);
+  const base = new Float32Array(n * d);
+  for (let r = 0; r < n; r++) for (let j = 0; j < d; j++) base[r * d + j] = (lab[r] ? 1.5 : -1.5) * (j % 2 ? 1 : -1) + 0.5 * z[r * d + j];
+  const shift = [1000, -3, 0, 50], scale = [200, 0.05, 1, 10];
+  const raw = new Tensor(Float32Array.from(base, (v, i) => shift[i % d] + scale[i % d] * v), [n, d]);
+  const fitOpts = { epochs: 15, batchSize: 50, lr: 0.05, momentum: 0.5 };
+
+  it('trains with the default lr on unscaled data; the result does not depend on the units', () => {
+    const a = new GaussianBernoulliRBM({ nHidden: 6, key: 5 }).fit(raw, fitOpts);
+    const b = new GaussianBernoulliRBM({ nHidden: 6, key: 5 }).fit(new Tensor(base, [n, d]), fitOpts);
+    // same standardised rows up to float32 rounding → the same hidden probabilities
+    const ha = a.transform(raw).data, hb = b.transform(new Tensor(base, [n, d])).data;
+    let maxDiff = 0;
+    for (let i = 0; i < ha.length; i++) maxDiff = Math.max(maxDiff, Math.abs(ha[i] - hb[i]));
+    expect(maxDiff).toBeLessThan(1e-3);
+    // free energies are densities in each data's units: they differ by the log-Jacobian Σ log scale
+    const fa = a.freeEnergy(raw).data, fb = b.freeEnergy(new Tensor(base, [n, d])).data;
+    const logJac = scale.reduce((s, v) => s + Math.log(v), 0);
+    for (let i = 0; i < 20; i++) expect(fa[i] - fb[i]).toBeCloseTo(logJac, 2);
+    // reconstructions and samples come back in the data's units
+    const rec = a.reconstruct(raw).data;
+    for (let j = 0; j < d; j++) {
+      let m = 0;
+      for (let r = 0; r < n; r++) m += rec[r * d + j] / n;
+      expect(Math.abs(m - shift[j])).toBeLessThan(0.5 * scale[j]);
+    }
+    const s = a.sample(key(6), 200, 50).data;
+    for (let j = 0; j < d; j++) {
+      let m = 0;
+      for (let r = 0; r < 200; r++) m += s[r * d + j] / 200;
+      expect(Math.abs(m - shift[j])).toBeLessThan(0.5 * scale[j]);
+    }
+    expect(a.standardization!.shift[0]).toBeGreaterThan(900);
+  });
+
+  it('standardize: false trains in the data units and the divergence is reported, not hidden', () => {
+    expect(() => new GaussianBernoulliRBM({ nHidden: 6, key: 5, standardize: false }).fit(raw, { ...fitOpts, lr: 0.1 })).toThrow(/became/);
   });
 });

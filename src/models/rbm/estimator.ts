@@ -9,6 +9,7 @@ import { freeEnergy as freeEnergyFn, gibbsRaw, hiddenProbabilities, visibleMean 
 import { cdStep, initRbmCdState, learningRateAt, type CDMetrics, type RbmCdOptions, type RbmCdState, type LearningRateSchedule } from './train.js';
 import { NotFittedError, checkVisible, cloneParams, createRBM, nHiddenOf, nVisibleOf, type RBMParams, type VisibleType } from './params.js';
 import { InvalidArgumentError } from '../../errors.js';
+import { rbmApplyStandardization, rbmStandardization } from './standardize.js';
 
 /** Constructor options of {@link RBM}. */
 export interface RBMOptions {
@@ -26,6 +27,14 @@ export interface RBMOptions {
   weightScale?: number;
   /** `gaussian`: initial σ (default: the per-column data standard deviation, floored at 1e-2; or this value). */
   sigma?: number;
+  /**
+   * `gaussian`: train on the standardised rows `z = (x − shift)/scale` (column means and standard deviations of the
+   * rows the model is first fitted to; a constant column gets scale 1), the way `ebm train rbm --visible gaussian` and
+   * `rbmScorer` do, so the units of the data do not decide whether CD trains (default true). Every method still takes
+   * and returns data in the units of `x`; the parameters (`weights`, `visibleBias`, `sigma`) are in `z` units, and
+   * {@link RBM.freeEnergy} adds `Σ log scale` so that `exp(−F)` stays a density in `x`.
+   */
+  standardize?: boolean;
 }
 
 /** Training options of {@link RBM.fit} / {@link RBM.partialFit}. */
@@ -84,6 +93,11 @@ export class RBM {
   history: EpochInfo[] = [];
   /** Epochs trained so far. */
   epoch = 0;
+  /**
+   * Gaussian RBMs with `standardize` (the default): the column `shift` and `scale` of the standardisation, set by the
+   * first fit; `null` otherwise.
+   */
+  standardization: { readonly shift: readonly number[]; readonly scale: readonly number[] } | null = null;
   private readonly baseKey: Key;
 
   constructor(opts: RBMOptions) {
@@ -109,11 +123,35 @@ export class RBM {
     return p.logVar ? new Tensor(Float64Array.from(p.logVar.data, (z) => Math.exp(0.5 * z)), [p.logVar.size]) : null;
   }
 
+  /** Rows in the units the parameters live in (standardised for Gaussian RBMs with `standardize`). */
+  private toModel(x: Tensor): Tensor {
+    const st = this.standardization;
+    if (st === null) return x;
+    if (!(x instanceof Tensor) || x.ndim !== 2 || x.shape[1] !== st.shift.length) {
+      throw new InvalidArgumentError(`${this.constructor.name}: data must be [n, ${st.shift.length}], got [${x?.shape?.join(', ')}]`);
+    }
+    return rbmApplyStandardization(x, st.shift, st.scale, 1);
+  }
+
+  /** Rows from the parameters' units back to the data's. */
+  private toData(z: Tensor): Tensor {
+    const st = this.standardization;
+    return st === null ? z : rbmApplyStandardization(z, st.shift, st.scale, -1);
+  }
+
   /** Initialises parameters from data statistics (visible bias from the marginals, Hinton's guide §8). */
   private init(x: Tensor): void {
     const o = this.options;
     const visible = o.visible ?? 'bernoulli';
     if (!(x instanceof Tensor) || x.ndim !== 2) throw new InvalidArgumentError(`${this.constructor.name}.fit: data must be [n, nVisible], got [${x?.shape?.join(', ')}]`);
+    this.standardization = null;
+    if (visible === 'gaussian' && o.standardize !== false) {
+      for (let i = 0; i < x.data.length; i++) {
+        if (!Number.isFinite(x.data[i])) throw new InvalidArgumentError(`${this.constructor.name}.fit: data row ${Math.floor(i / x.shape[1])}, column ${i % x.shape[1]} is ${x.data[i]} (not finite)`);
+      }
+      this.standardization = rbmStandardization(x);
+      x = this.toModel(x);
+    }
     const [n, nv] = x.shape;
     const d = x.data;
     const mean = new Float64Array(nv), sq = new Float64Array(nv);
@@ -172,6 +210,7 @@ export class RBM {
 
   private runEpoch(x: Tensor, opts: RBMFitOptions): void {
     // The epoch trains a private copy in place (fast), so tensors handed out before (`weights`, …) never change.
+    x = this.toModel(x);
     const p = cloneParams(this.fitted);
     this.params = p;
     const name = this.constructor.name;
@@ -230,22 +269,29 @@ export class RBM {
 
   /** `P(h = 1 | v)` for each row: `[n, nHidden]`. */
   transform(x: Tensor): Tensor {
-    return hiddenProbabilities(this.fitted, x);
+    return hiddenProbabilities(this.fitted, this.toModel(x));
   }
 
-  /** Mean-field reconstruction `E[v | h = P(h|v)]`: `[n, nVisible]`. */
+  /** Mean-field reconstruction `E[v | h = P(h|v)]`: `[n, nVisible]` (in the data's units). */
   reconstruct(x: Tensor): Tensor {
-    return visibleMean(this.fitted, this.transform(x));
+    return this.toData(visibleMean(this.fitted, this.transform(x)));
   }
 
-  /** Free energy `F(v)` of each row (float64 `[n]`). */
+  /**
+   * Free energy `F(v)` of each row (float64 `[n]`), `−log p(v) + log Z` in the data's units (a standardised Gaussian
+   * RBM adds the Jacobian term `Σ log scale`).
+   */
   freeEnergy(x: Tensor): Tensor {
-    return freeEnergyFn(this.fitted, x);
+    const f = freeEnergyFn(this.fitted, this.toModel(x));
+    const st = this.standardization;
+    if (st === null) return f;
+    const logJac = st.scale.reduce((a, v) => a + Math.log(v), 0);
+    return new Tensor(Float64Array.from(f.data, (v) => v + logJac), f.shape);
   }
 
   /**
    * Draws `n` samples by block Gibbs sampling: chains start from `init` (`[n, nVisible]`) or from the visible-bias
-   * marginals `v ~ p(v | h = 0)`, and run `gibbsSteps` sweeps.
+   * marginals `v ~ p(v | h = 0)`, and run `gibbsSteps` sweeps (`init` and the samples in the data's units).
    * @returns the final visible samples `[n, nVisible]`.
    */
   sample(key: Key, n: number, gibbsSteps = 1000, init?: Tensor): Tensor {
@@ -256,7 +302,7 @@ export class RBM {
     const [k0, k1] = split(key, 2);
     let v;
     if (init) {
-      const [d, rows] = checkVisible(p, init, `${this.constructor.name}.sample`);
+      const [d, rows] = checkVisible(p, this.toModel(init), `${this.constructor.name}.sample`);
       if (rows !== n) throw new InvalidArgumentError(`${this.constructor.name}.sample: init has ${rows} rows, expected n = ${n}`);
       v = d.slice();
     } else {
@@ -277,7 +323,7 @@ export class RBM {
       }
     }
     gibbsRaw(p, v, n, k1, gibbsSteps);
-    return new Tensor(v, [n, nv]);
+    return this.toData(new Tensor(v, [n, nv]));
   }
 }
 
@@ -288,7 +334,10 @@ export class BernoulliRBM extends RBM {
   }
 }
 
-/** A Gaussian–Bernoulli RBM (real visible data; σ fixed or learned with `learnSigma`, bounded). */
+/**
+ * A Gaussian–Bernoulli RBM (real visible data; σ fixed or learned with `learnSigma`, bounded). By default it trains
+ * on standardised columns (see {@link RBMOptions.standardize}), so data in any units train with the default lr.
+ */
 export class GaussianBernoulliRBM extends RBM {
   constructor(opts: Omit<RBMOptions, 'visible' | 'categories'>) {
     super({ ...opts, visible: 'gaussian' });

@@ -7,3 +7,4 @@ export {
 } from './mlpLangevin.js';
 export { mlpDsmValueAndGradGpu, type GpuDsmConfig, type GpuDsmValueAndGrad } from './mlpDsm.js';
 export { runHotLoop, webgpuRequested, gpuReport, type HotLoopBackend, type GpuRun } from './select.js';
+export { rbmGibbsSampleGpu, gpuRbmUnsupported, type GpuRbmParams } from './rbmGibbs.js';

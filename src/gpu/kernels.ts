@@ -306,12 +306,15 @@ struct P { n: u32, stride: u32, op: u32, pad: u32, s0: f32, s1: f32, pad1: u32, 
 fn main(@builtin(global_invocation_id) g: vec3u) {
   let i = g.y * p.stride + g.x;
   if (i >= p.n) { return; }
-  // op 0: clamp(x, s0, s1) (NaN stays NaN, as the CPU's comparisons leave it); op 1: x + s0·u + s1·v.
+  // op 0: clamp(x, s0, s1) (NaN stays NaN, as the CPU's comparisons leave it); op 1: x + s0·u + s1·v;
+  // op 2: the Bernoulli draw 1[u < x] of probabilities x from uniforms u.
   if (p.op == 0u) {
     let w = x[i];
     y[i] = select(select(w, p.s1, w > p.s1), p.s0, w < p.s0);
-  } else {
+  } else if (p.op == 1u) {
     y[i] = x[i] + p.s0 * u[i] + p.s1 * v[i];
+  } else {
+    y[i] = select(0.0, 1.0, u[i] < x[i]);
   }
 }`;
 
@@ -737,6 +740,16 @@ export class GpuKernels {
   axpby(x: GpuTensor, u: GpuTensor, v: GpuTensor, alpha: number, beta: number): GpuTensor {
     if (u.size !== x.size || v.size !== x.size) throw new InvalidArgumentError(`gpu.axpby: sizes differ (${x.size}, ${u.size}, ${v.size})`);
     return this.affine(1, x, u, v, alpha, beta);
+  }
+
+  /**
+   * Bernoulli draws `y = 1[u < prob]` elementwise from uniforms `u` in `[0, 1)` (the CPU backends' `sigmoidBernoulli`
+   * rule, so the same uniforms give the same bits wherever `prob` agrees).
+   * @example const h = k.bernoulli(k.unary('sigmoid', pre), k.uniform(key(3), pre.shape));
+   */
+  bernoulli(prob: GpuTensor, u: GpuTensor): GpuTensor {
+    if (u.size !== prob.size) throw new InvalidArgumentError(`gpu.bernoulli: prob and u differ in size (${prob.size} vs ${u.size})`);
+    return this.affine(2, prob, u, u, 0, 0);
   }
 
   private affine(op: number, x: GpuTensor, u: GpuTensor, v: GpuTensor, s0: number, s1: number): GpuTensor {

@@ -23,6 +23,9 @@ import { mlpDsmValueAndGradGpu } from '../../src/gpu/mlpDsm.js';
 import { mlpEnergyLoss } from '../../src/models/mlpEnergy/train.js';
 import { valueAndGrad } from '../../src/tensor/index.js';
 import type { MLPParams } from '../../src/nn/mlp.js';
+import { rbmGibbsSampleGpu } from '../../src/gpu/rbmGibbs.js';
+import { rbmGibbsSample } from '../../src/models/rbm/kind.js';
+import { createRBM } from '../../src/models/rbm/params.js';
 
 const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
 if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER)) process.env.VK_ICD_FILENAMES = SWIFTSHADER;
@@ -212,6 +215,26 @@ if (!(made instanceof GpuKernels)) {
       if (d) { detail = `${name}: ${d}`; break; }
     }
     check(`mlp DSM parameter gradient (${activation}, ${hidden.length} hidden)`, detail);
+  }
+
+  // Bernoulli draws 1[u < p] from the same uniforms.
+  {
+    const pr = uniformArray(key(70), 1000, 'float32'), uu = uniformArray(key(71), 1000, 'float32');
+    const want = Float32Array.from(pr, (v, i) => (uu[i] < v ? 1 : 0));
+    check('bernoulli 1[u < p]', close(await gpu.bernoulli(gpu.upload(pr), gpu.upload(uu)).read(), want, 0, 0));
+  }
+
+  // RBM block Gibbs chains on the device against the rbm kind's CPU sampler, same keys: Bernoulli units give the same
+  // bits unless a probability lands within rounding of its uniform (then that chain decorrelates; allow 2 % of rows),
+  // Gaussian units the same values to float32 rounding.
+  for (const visible of ['bernoulli', 'gaussian'] as const) {
+    const p = createRBM({ visible, nVisible: 12, nHidden: 7, key: key(80), weightScale: 0.5, ...(visible === 'gaussian' ? { sigma: 0.7 } : {}) });
+    const n = 50, steps = 130; // crosses a 100-sweep key chunk
+    const want = rbmGibbsSample(p, key(81), n, steps).data as Float32Array;
+    const got = (await rbmGibbsSampleGpu(gpu, p, key(81), n, steps)).data as Float32Array;
+    let off = 0;
+    for (let r = 0; r < n; r++) if (close(got.subarray(r * 12, r * 12 + 12), want.subarray(r * 12, r * 12 + 12), 1e-3, 1e-3) !== '') off++;
+    check(`rbm Gibbs chain on the device, ${steps} sweeps (${visible})`, off <= 1 ? '' : `${off} of ${n} rows differ`);
   }
 
   // Shapes that do not fit are refused, naming the op.

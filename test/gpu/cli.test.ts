@@ -1,6 +1,7 @@
 /**
  * The CLI on the WebGPU backend: `ebm doctor --json` reports the adapter, and `EBM_BACKEND=webgpu ebm sample` of an
- * mlp-energy model runs its Langevin chain on the GPU with the CPU's result (float32 tolerance) and names the backend;
+ * mlp-energy model runs its Langevin chain (an rbm model its Gibbs chains) on the GPU with the CPU's result (float32
+ * tolerance) and names the backend;
  * a model the GPU cannot run (elu has no fused backward) runs on the CPU and says why; `EBM_BACKEND=webgpu ebm train
  * mlp-energy --loss dsm` runs its training steps' loss and parameter gradient on the GPU and ends at the CPU's model. The GPU runs are child
  * processes (Dawn's threads and Vitest's worker pool do not mix); skipped, saying why, without an adapter.
@@ -77,6 +78,29 @@ describe.skipIf(!gpu.available)(`EBM_BACKEND=webgpu ebm sample (${gpu.adapter ??
     for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / (1e-3 + Math.abs(a[i])));
     expect(worst).toBeLessThan(1e-4);
   }, 180_000);
+
+  it('runs an RBM\'s Gibbs chains on the GPU with the CPU backend\'s draws (Bernoulli and standardised Gaussian units)', async () => {
+    for (const [name, trainArgs] of [
+      ['bas', ['--data', 'toy:bars-and-stripes:3', '--n', '200', '--hidden', '6', '--epochs', '3']],
+      ['gauss', ['--data', 'toy:8gaussians', '--n', '300', '--visible', 'gaussian', '--hidden', '8', '--epochs', '3']],
+    ] as const) {
+      const model = join(dir, `${name}.safetensors`);
+      const t = await ebm('train', 'rbm', ...trainArgs, '--out', model, '--quiet', '--json');
+      expect(t.code, t.stderr).toBe(0);
+      const cpu = await ebm('sample', model, '--n', '40', '--steps', '60', '--seed', '2', '--out', join(dir, `${name}-cpu.csv`), '--json', '--quiet');
+      expect(cpu.code, cpu.stderr).toBe(0);
+      const r = child(['sample', model, '--n', '40', '--steps', '60', '--seed', '2', '--out', join(dir, `${name}-gpu.csv`), '--json', '--quiet'], { EBM_BACKEND: 'webgpu' });
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).backend).toMatchObject({ name: 'webgpu' });
+      const a = readCsv(join(dir, `${name}-cpu.csv`)), b = readCsv(join(dir, `${name}-gpu.csv`));
+      expect(b.length).toBe(a.length);
+      // Same uniforms (bit-identical Philox) and normals (float32 ulps): every value agrees unless a probability lands
+      // within rounding of its uniform, which decorrelates that one chain; a wrong stream would change most values.
+      let same = 0;
+      for (let i = 0; i < a.length; i++) if (Math.abs(a[i] - b[i]) <= 1e-3 * (1 + Math.abs(a[i]))) same++;
+      expect(same / a.length, name).toBeGreaterThan(0.97);
+    }
+  }, 240_000);
 
   it('runs a model with no GPU kernel (elu) on the CPU and says why', async () => {
     const model = join(dir, 'elu.safetensors');

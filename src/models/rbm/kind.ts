@@ -23,6 +23,7 @@ import { exactLogZ } from './exact.js';
 import type { cdStep } from './train.js';
 
 import { rbmStandardization, rbmApplyStandardization } from './standardize.js';
+import { gpuRbmUnsupported, rbmGibbsSampleGpu } from '../../gpu/rbmGibbs.js';
 
 export { rbmStandardization, rbmApplyStandardization };
 
@@ -347,6 +348,13 @@ export const rbmKind: ModelKindHandler = {
         const steps = o.steps ?? RBM_DEFAULT_GIBBS_STEPS;
         const z = rbmGibbsSample(params, o.key, o.n, steps, (d) => o.onProgress?.(d, steps));
         return std ? rbmApplyStandardization(z, std.shift, std.scale, -1) : z;
+      },
+      sampleGpu: (o) => {
+        const steps = o.steps ?? RBM_DEFAULT_GIBBS_STEPS;
+        return gpuRbmUnsupported(params) ?? (async (gpu) => {
+          const z = await rbmGibbsSampleGpu(gpu, params, o.key, o.n, steps, (d) => o.onProgress?.(d, steps));
+          return std ? rbmApplyStandardization(z, std.shift, std.scale, -1) : z;
+        });
       },
       energy: (x) => {
         const f = rbmFreeEnergy(params, toZ(x));

@@ -14,6 +14,7 @@ import type { Binarize } from '../data/mnist.js';
 import { checkResumeMeta, loadCheckpoint, type StateTree } from '../io/checkpoint.js';
 import { NonFiniteResultError, UsageError } from './errors.js';
 import { parseChoice, parsePositiveInt, parseSeed, parseUnitInterval } from './options.js';
+import type { HotLoopBackend } from '../gpu/select.js';
 
 /** Values of the data options added by {@link addDataOptions}. */
 export interface DataOptionValues {
@@ -149,6 +150,16 @@ export function columnStats(x: Tensor): { min: number; max: number; mean: number
     colMax,
     colMean: colSum.map((s) => s / n),
   };
+}
+
+/**
+ * The human-output line naming the backend of a hot loop, when it is worth a line: it ran on WebGPU, or WebGPU was
+ * asked for and not used (with the reason). `label` is padded to the caller's column.
+ * @example backendLines(backend, 'backend    ') // ['backend    webgpu (google swiftshader)']
+ */
+export function backendLines(b: HotLoopBackend, label = 'backend    '): string[] {
+  if (b.name !== 'webgpu' && !b.reason) return [];
+  return [`${label}${b.name}${b.adapter ? ` (${b.adapter.description})` : ''}${b.reason ? ` — WebGPU not used: ${b.reason}` : ''}`];
 }
 
 /** Formats a number for human output (6 significant digits). */

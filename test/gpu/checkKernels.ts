@@ -25,7 +25,11 @@ import { valueAndGrad } from '../../src/tensor/index.js';
 import type { MLPParams } from '../../src/nn/mlp.js';
 import { rbmGibbsSampleGpu } from '../../src/gpu/rbmGibbs.js';
 import { rbmGibbsSample } from '../../src/models/rbm/kind.js';
-import { createRBM } from '../../src/models/rbm/params.js';
+import { createRBM, cloneParams } from '../../src/models/rbm/params.js';
+import { cdStep, initRbmCdState } from '../../src/models/rbm/train.js';
+import { cdStepGpu } from '../../src/models/rbm/trainGpu.js';
+import { foldIn } from '../../src/random/index.js';
+import { Tensor as HostTensor } from '../../src/tensor/tensor.js';
 
 const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
 if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER)) process.env.VK_ICD_FILENAMES = SWIFTSHADER;
@@ -235,6 +239,40 @@ if (!(made instanceof GpuKernels)) {
     let off = 0;
     for (let r = 0; r < n; r++) if (close(got.subarray(r * 12, r * 12 + 12), want.subarray(r * 12, r * 12 + 12), 1e-3, 1e-3) !== '') off++;
     check(`rbm Gibbs chain on the device, ${steps} sweeps (${visible})`, off <= 1 ? '' : `${off} of ${n} rows differ`);
+  }
+
+  // CD-k / PCD-k steps with the sampling and statistics on the device against the CPU cdStep, same keys, 6 steps:
+  // parameters, momentum buffers, chains and metrics to float32 rounding.
+  for (const [name, visible, o] of [
+    ['CD-1, momentum, weight decay', 'bernoulli', { lr: 0.1, k: 1, momentum: 0.5, weightDecay: 1e-3 }],
+    ['PCD-2, reconstruction', 'bernoulli', { lr: 0.05, k: 2, persistent: true, reconstruction: true }],
+    ['CD-2, weight decay, no momentum', 'gaussian', { lr: 0.02, k: 2, weightDecay: 1e-2 }],
+    ['PCD-1, momentum', 'gaussian', { lr: 0.02, k: 1, persistent: true, momentum: 0.9 }],
+  ] as const) {
+    const nv = 10, nh = 6, B = 16;
+    let pc = createRBM({ visible, nVisible: nv, nHidden: nh, key: key(90), weightScale: 0.3, ...(visible === 'gaussian' ? { sigma: 0.8 } : {}) });
+    let pg = cloneParams(pc);
+    let sc = initRbmCdState(), sg = initRbmCdState();
+    let detail = '';
+    for (let t = 0; t < 6 && !detail; t++) {
+      const raw = uniformArray(foldIn(key(91), t), B * nv, 'float32');
+      const batch = new HostTensor(visible === 'bernoulli' ? raw.map((u) => (u < 0.4 ? 1 : 0)) : raw.map((u) => 3 * u - 1), [B, nv]);
+      const kt = foldIn(key(92), t);
+      const rc = cdStep(pc, batch, kt, sc, o);
+      const rg = await cdStepGpu(gpu, pg, batch, kt, sg, o);
+      ({ params: pc, state: sc } = rc);
+      ({ params: pg, state: sg } = rg);
+      for (const f of ['W', 'b', 'c'] as const) {
+        const d = close(pg[f].data as Float32Array, pc[f].data as Float32Array, 1e-4, 1e-5);
+        if (d) { detail = `step ${t + 1}, ${f}: ${d}`; break; }
+      }
+      if (!detail && sc.velocity) detail = close(sg.velocity!.W.data as Float32Array, sc.velocity.W.data as Float32Array, 1e-4, 1e-5) && `step ${t + 1}, velocity: ${close(sg.velocity!.W.data as Float32Array, sc.velocity.W.data as Float32Array, 1e-4, 1e-5)}`;
+      if (!detail && sc.chains) detail = close(sg.chains!.v.data as Float32Array, sc.chains.v.data as Float32Array, 1e-4, 1e-4) && `step ${t + 1}, chains`;
+      const re = (x?: number, y?: number): boolean => (x === undefined ? y === undefined : y !== undefined && Math.abs(x - y) <= 1e-5 * (1 + Math.abs(x)));
+      if (!detail && !re(rc.metrics.reconstructionError, rg.metrics.reconstructionError)) detail = `step ${t + 1}: reconstruction ${rg.metrics.reconstructionError} vs ${rc.metrics.reconstructionError}`;
+      if (!detail && Math.abs(rc.metrics.meanHidden - rg.metrics.meanHidden) > 1e-5) detail = `step ${t + 1}: meanHidden ${rg.metrics.meanHidden} vs ${rc.metrics.meanHidden}`;
+    }
+    check(`rbm CD step on the device (${visible}, ${name})`, detail);
   }
 
   // Shapes that do not fit are refused, naming the op.

@@ -150,3 +150,43 @@ describe.skipIf(!gpu.available)(`EBM_BACKEND=webgpu ebm train mlp-energy (${gpu.
     expect(j.backend.reason).toMatch(/ssm/);
   }, 120_000);
 });
+
+describe.skipIf(!gpu.available)(`EBM_BACKEND=webgpu ebm train rbm (${gpu.adapter ?? 'no adapter'})`, () => {
+  const dir = tempDir('ebm-gpu-rbm-');
+  const tensors = (file: string): Record<string, Float32Array> => {
+    const t = decodeSafetensors(readFileSync(file), file).tensors;
+    return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, Float32Array.from(v.data as ArrayLike<number>)]));
+  };
+  it('trains by CD and PCD on the GPU to the CPU backend\'s model (float32 tolerance) and names the backend', async () => {
+    for (const [name, more] of [
+      ['cd', ['--data', 'toy:bars-and-stripes:3', '--n', '120', '--hidden', '6', '--epochs', '4', '--batch', '20', '--momentum', '0.5', '--weight-decay', '0.001']],
+      ['pcd', ['--data', 'toy:bars-and-stripes:3', '--n', '120', '--hidden', '6', '--epochs', '4', '--batch', '20', '--method', 'pcd', '--k', '2']],
+      ['gauss', ['--data', 'toy:8gaussians', '--n', '200', '--visible', 'gaussian', '--hidden', '8', '--epochs', '3', '--batch', '25']],
+    ] as const) {
+      const args = (out: string): string[] => ['train', 'rbm', ...more, '--seed', '4', '--out', out, '--quiet', '--json'];
+      const cpu = await ebm(...args(join(dir, `${name}-cpu.safetensors`)));
+      expect(cpu.code, cpu.stderr).toBe(0);
+      const r = child(args(join(dir, `${name}-gpu.safetensors`)), { EBM_BACKEND: 'webgpu' });
+      expect(r.code, r.stderr).toBe(0);
+      const jc = JSON.parse(cpu.stdout), jg = JSON.parse(r.stdout);
+      expect(jc.backend.name).not.toBe('webgpu');
+      expect(jg.backend).toMatchObject({ name: 'webgpu', software: gpu.software });
+      const a = tensors(join(dir, `${name}-cpu.safetensors`)), b = tensors(join(dir, `${name}-gpu.safetensors`));
+      expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());
+      // Same batches and keys; the uniforms are bit-identical, so the draws agree unless a probability lands within
+      // float32 rounding of its uniform (none did in these runs); the statistics then agree to float32 rounding,
+      // while a wrong draw or update changes the weights by O(lr).
+      let worst = 0;
+      for (const k of Object.keys(a)) for (let i = 0; i < a[k].length; i++) worst = Math.max(worst, Math.abs(a[k][i] - b[k][i]));
+      expect(worst, name).toBeLessThan(1e-4);
+    }
+  }, 240_000);
+
+  it('trains with a learned σ on the CPU and says why', () => {
+    const r = child(['train', 'rbm', '--data', 'toy:8gaussians', '--n', '100', '--visible', 'gaussian', '--learn-sigma', '--hidden', '4', '--epochs', '1', '--out', join(dir, 'ls.safetensors'), '--quiet', '--json'], { EBM_BACKEND: 'webgpu' });
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.backend.name).not.toBe('webgpu');
+    expect(j.backend.reason).toMatch(/learned σ/);
+  }, 120_000);
+});

@@ -11,7 +11,7 @@ import { scoreSampleRequest } from '../kinds/scoreOptions.js';
 import { printResult, runCommand, type CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { parseFloatValue, parsePositiveFloat, parsePositiveInt } from '../options.js';
-import { SAMPLE_EXTS, addSeedOption, checkOutputPath, columnStats, fmt, writeSamples } from '../common.js';
+import { SAMPLE_EXTS, addSeedOption, checkOutputPath, backendLines, columnStats, fmt, writeSamples } from '../common.js';
 import { progressBar } from '../progress.js';
 import { addEnergySampleOptions, sampleEnergy, type EnergySampleOptions } from './sampleEnergy.js';
 import { runHotLoop } from '../../gpu/select.js';
@@ -98,7 +98,7 @@ export function register(program: Command, ctx: CliContext): void {
           `${o.n} samples from ${m.describe()} in ${fmt(seconds)} s`,
           `mean     [${s.colMean.slice(0, 8).map(fmt).join(', ')}${m.dim > 8 ? ', …' : ''}]`,
           `samples  ${o.out}`,
-          ...(backend.name === 'webgpu' || backend.reason ? [`backend  ${backend.name}${backend.adapter ? ` (${backend.adapter.description})` : ''}${backend.reason ? ` — WebGPU not used: ${backend.reason}` : ''}`] : []),
+          ...backendLines(backend, 'backend  '),
           ...(o.plot ? [`plot     ${o.plot}`] : []),
         ].join('\n'),
       );

@@ -6,7 +6,7 @@ import { saveModel } from '../../io/model.js';
 import { printResult, runCommand, type CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { parseChoice, parseIntList, parsePositiveFloat, parsePositiveInt } from '../options.js';
-import { addDataOptions, addSeedOption, addTrainOutputOptions, resolveTrainOutputs, loadResumePoint, type TrainOutputValues, fmt, loadDataFromOptions, trainDataKey, type DataOptionValues } from '../common.js';
+import { addDataOptions, addSeedOption, addTrainOutputOptions, resolveTrainOutputs, loadResumePoint, type TrainOutputValues, fmt, backendLines, loadDataFromOptions, trainDataKey, type DataOptionValues } from '../common.js';
 import { progressBar } from '../progress.js';
 import { openTrainLog, logInterval } from '../trainLog.js';
 import { MLP_ENERGY_KIND, trainMlpEnergy } from '../kinds/mlpEnergy.js';
@@ -94,7 +94,7 @@ export function registerTrainMlpEnergy(train: Command, ctx: CliContext): void {
             (resume ? ` (resumed at step ${resume.step})` : '') + ` in ${fmt(seconds)} s`,
           `final loss ${fmt(r.last.loss ?? NaN)}, energy gap ${fmt(r.last.energyGap ?? NaN)}, grad norm ${fmt(r.last.gradNorm ?? NaN)}`,
           `model      ${o.out}`,
-          ...(r.backend.name === 'webgpu' || r.backend.reason ? [`backend    ${r.backend.name}${r.backend.adapter ? ` (${r.backend.adapter.description})` : ''}${r.backend.reason ? ` — WebGPU not used: ${r.backend.reason}` : ''}`] : []),
+          ...backendLines(r.backend),
           ...(result.checkpoint ? [`checkpoint ${result.checkpoint}`] : []),
           ...(o.log ? [`log        ${o.log}`] : []),
         ].join('\n'),

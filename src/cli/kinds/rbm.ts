@@ -5,13 +5,14 @@
  * @module
  */
 import { Tensor } from '../../tensor/tensor.js';
-import { foldIn, key as makeKey, permutation, split } from '../../random/index.js';
-import { cdStep, validateParams, initRbmCdState, type RbmCdState, type RBMParams, type VisibleType } from '../../models/rbm/index.js';
+import { foldIn, key as makeKey, permutation, split, type Key } from '../../random/index.js';
+import { cdStep, cdStepGpu, cdGpuUnsupported, validateParams, initRbmCdState, type RbmCdOptions, type RbmCdState, type RBMParams, type VisibleType } from '../../models/rbm/index.js';
+import { runHotLoop, type HotLoopBackend } from '../../gpu/select.js';
 import { RBM_KIND, rbmLayout, rbmParamsOf, rbmTensors, initRbmForData, rbmStandardization, rbmApplyStandardization, type RbmConfig } from '../../models/rbm/kind.js';
 import { DataError } from '../../io/errors.js';
 import { checkCheckpointParams, type StateTree } from '../../io/checkpoint.js';
 import { UsageError } from '../errors.js';
-import { trainLoop, type TrainerRunOptions } from '../trainLoop.js';
+import { trainLoop, type StepResult, type TrainerRunOptions } from '../trainLoop.js';
 
 export {
   RBM_KIND, EXACT_MAX_UNITS, RBM_DEFAULT_GIBBS_STEPS, checkRbmConfig, rbmLayout, rbmTensors, rbmParamsOf, rbmImageShape, checkRbmData,
@@ -58,6 +59,8 @@ export interface TrainedRbm {
   params: RBMParams;
   /** Total updates done. */
   steps: number;
+  /** Which backend ran the training steps (`webgpu` with its adapter, or the CPU backend and why not the GPU). */
+  backend: HotLoopBackend;
   /** Metrics of the last logged step. */
   last: Record<string, number>;
 }
@@ -123,22 +126,28 @@ export async function trainRbm(o: TrainRbmOptions): Promise<TrainedRbm> {
     return new Tensor(out, [hi - lo, nv]);
   };
   let last: Record<string, number> = {};
-  const final = await trainLoop<RbmTrainState>({
+  type CdResult = ReturnType<typeof cdStep>;
+  type CdFn = (p: RBMParams, batch: Tensor, k: Key, st: RbmCdState, opts: RbmCdOptions) => CdResult | Promise<CdResult>;
+  const cdOpts = (want: boolean): RbmCdOptions => ({
+    lr: o.lr, k: o.k, persistent: o.method === 'pcd', momentum: o.momentum, weightDecay: o.weightDecay,
+    ...(o.learnSigma ? { learnSigma: true } : {}), inPlace: true, reconstruction: want,
+  });
+  const loop = (cd: CdFn): Promise<RbmTrainState> => trainLoop<RbmTrainState>({
     state,
     startStep: start,
     steps: total,
     key: kTrain,
     step: (s, k, t, want) => {
-      const r = cdStep(s.params, batchOf(t), k, s.cd, {
-        lr: o.lr, k: o.k, persistent: o.method === 'pcd', momentum: o.momentum, weightDecay: o.weightDecay,
-        ...(o.learnSigma ? { learnSigma: true } : {}), inPlace: true, reconstruction: want,
-      });
-      let metrics: Record<string, number> | undefined;
-      if (want) {
-        metrics = { epoch: Math.floor((t - 1) / S) + 1, reconstructionError: r.metrics.reconstructionError ?? NaN, meanHidden: r.metrics.meanHidden, lr: o.lr };
-        last = metrics;
-      }
-      return { state: { params: r.params, cd: r.state }, metrics };
+      const done = (r: CdResult): StepResult<RbmTrainState> => {
+        let metrics: Record<string, number> | undefined;
+        if (want) {
+          metrics = { epoch: Math.floor((t - 1) / S) + 1, reconstructionError: r.metrics.reconstructionError ?? NaN, meanHidden: r.metrics.meanHidden, lr: o.lr };
+          last = metrics;
+        }
+        return { state: { params: r.params, cd: r.state }, metrics };
+      };
+      const r = cd(s.params, batchOf(t), k, s.cd, cdOpts(want));
+      return r instanceof Promise ? r.then(done) : done(r);
     },
     ...(o.checkpointEvery !== undefined ? { checkpointEvery: o.checkpointEvery, checkpointPath: o.checkpointPath } : {}),
     checkpointKind: RBM_KIND,
@@ -148,6 +157,11 @@ export async function trainRbm(o: TrainRbmOptions): Promise<TrainedRbm> {
     onLog: o.onLog,
     onProgress: o.onProgress,
   });
+  // EBM_BACKEND=webgpu: each step's sampling and statistics on the GPU (cdStepGpu), the same keys and batches.
+  const { value: final, backend } = await runHotLoop(
+    cdGpuUnsupported(state.params, cdOpts(false)) ?? ((gpu) => loop((p, batch, k, st, opts) => cdStepGpu(gpu, p, batch, k, st, opts))),
+    () => loop(cdStep),
+  );
   validateParams(final.params, 'rbm training');
-  return { cfg, params: final.params, steps: total, last };
+  return { cfg, params: final.params, steps: total, last, backend };
 }

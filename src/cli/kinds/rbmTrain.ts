@@ -7,7 +7,7 @@ import { saveModel } from '../../io/model.js';
 import { printResult, runCommand, type CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { parseChoice, parseFloatValue, parsePositiveFloat, parsePositiveInt } from '../options.js';
-import { addDataOptions, addSeedOption, addTrainOutputOptions, resolveTrainOutputs, loadResumePoint, type TrainOutputValues, fmt, loadDataFromOptions, trainDataKey, type DataOptionValues } from '../common.js';
+import { addDataOptions, addSeedOption, addTrainOutputOptions, resolveTrainOutputs, loadResumePoint, type TrainOutputValues, fmt, backendLines, loadDataFromOptions, trainDataKey, type DataOptionValues } from '../common.js';
 import { progressBar } from '../progress.js';
 import { openTrainLog, logInterval } from '../trainLog.js';
 import { registerTrainKind } from '../commands/train.js';
@@ -110,6 +110,7 @@ export function registerTrainRbm(train: Command, ctx: CliContext): void {
         reconstructionError: r.last.reconstructionError ?? null,
         meanHidden: r.last.meanHidden ?? null,
         seconds,
+        backend: r.backend,
         checkpoint: o.checkpointEvery !== undefined ? ckptPath ?? null : null,
         log: o.log ?? null,
       };
@@ -119,6 +120,7 @@ export function registerTrainRbm(train: Command, ctx: CliContext): void {
             `for ${o.epochs} epochs = ${r.steps} updates` + (resume ? ` (resumed at update ${resume.step})` : '') + ` in ${fmt(seconds)} s`,
           `final reconstruction error ${fmt(r.last.reconstructionError ?? NaN)}, mean hidden activity ${fmt(r.last.meanHidden ?? NaN)}`,
           `model      ${o.out}`,
+          ...backendLines(r.backend),
           ...(result.checkpoint ? [`checkpoint ${result.checkpoint}`] : []),
           ...(o.log ? [`log        ${o.log}`] : []),
         ].join('\n'),

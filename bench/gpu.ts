@@ -1,8 +1,11 @@
 /**
  * GPU bench mode (issue 17): steps/s of an MLP energy's Langevin (ULA) chain on the WebGPU device next to this
- * project's CPU backend, same model, key and chains.
+ * project's CPU backend, same model, key and chains; with `--workload rbm`, an RBM's block-Gibbs sweeps and CD-1
+ * training steps (784 visible, 500 hidden, batch 128: `rbmGibbsSampleGpu` and `cdStepGpu` beside `rbmGibbsSample`
+ * and `cdStep`).
  *
  *   npx tsx bench/gpu.ts [--sizes 784,256,256] [--batch 128] [--steps 60] [--repeats 3] [--activation silu]
+ *   npx tsx bench/gpu.ts --workload rbm [--sizes 784,500] [--batch 128] [--steps 60] [--repeats 3]
  *
  * The workload of docs/webgpu.md's table: MLP 784-256-256-1 SiLU, batch 128, a 60-step chain. With a real adapter it
  * prints steps/s of both backends (best of `repeats` after a warm-up run that compiles the pipelines) and the GPU's
@@ -23,6 +26,13 @@ import { GpuKernels } from '../src/gpu/kernels.js';
 import { releaseGpu } from '../src/gpu/device.js';
 import { mlpLangevinChainGpu } from '../src/gpu/mlpLangevin.js';
 import type { Activation } from '../src/nn/index.js';
+import { Tensor } from '../src/tensor/tensor.js';
+import { foldIn, uniformArray } from '../src/random/index.js';
+import { createRBM } from '../src/models/rbm/params.js';
+import { cdStep, initRbmCdState } from '../src/models/rbm/train.js';
+import { cdStepGpu } from '../src/models/rbm/trainGpu.js';
+import { rbmGibbsSample } from '../src/models/rbm/kind.js';
+import { rbmGibbsSampleGpu } from '../src/gpu/rbmGibbs.js';
 
 const { values: a } = parseArgs({
   options: {
@@ -32,6 +42,7 @@ const { values: a } = parseArgs({
     repeats: { type: 'string', default: '3' },
     activation: { type: 'string', default: 'silu' },
     'software-steps': { type: 'string', default: '5' },
+    workload: { type: 'string', default: 'mlp' },
   },
 });
 if (!process.env.XDG_RUNTIME_DIR) {
@@ -39,6 +50,11 @@ if (!process.env.XDG_RUNTIME_DIR) {
   mkdirSync(process.env.XDG_RUNTIME_DIR, { recursive: true, mode: 0o700 });
 }
 initBackend();
+if (a.workload === 'rbm') {
+  await rbmBench();
+  process.exit(0);
+}
+if (a.workload !== 'mlp') throw new Error(`--workload must be mlp or rbm, got ${a.workload}`);
 const [dim, ...hidden] = a.sizes!.split(',').map(Number);
 const n = Number(a.batch), steps = Number(a.steps), repeats = Number(a.repeats);
 const cfg: MlpEnergyConfig = {
@@ -111,3 +127,47 @@ if (!(gpu instanceof GpuKernels)) {
   await releaseGpu();
 }
 console.log(JSON.stringify(report));
+
+/** `--workload rbm`: Gibbs sweeps and CD-1 steps of a Bernoulli RBM on both backends (same keys and batches). */
+async function rbmBench(): Promise<void> {
+  const sizes = a.sizes === '784,256,256' ? [784, 500] : a.sizes!.split(',').map(Number);
+  const [nv, nh] = sizes;
+  const n = Number(a.batch), steps = Number(a.steps), repeats = Number(a.repeats);
+  const p = createRBM({ visible: 'bernoulli', nVisible: nv, nHidden: nh, key: key(0), weightScale: 0.05 });
+  const batch = new Tensor(uniformArray(key(2), n * nv, 'float32').map((u) => (u < 0.13 ? 1 : 0)), [n, nv]);
+  const cdOpts = { lr: 0.05, k: 1, momentum: 0.5 };
+  const time = async (f: () => unknown): Promise<number> => { const t0 = performance.now(); await f(); return (performance.now() - t0) / 1000; };
+  const cpuName = backendInfo().backend;
+  const cpuGibbs: number[] = [], cpuCd: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    cpuGibbs.push(await time(() => rbmGibbsSample(p, key(1), n, steps)));
+    cpuCd.push(await time(() => { let s = initRbmCdState(), q = p; for (let t = 0; t < steps; t++) ({ params: q, state: s } = cdStep(q, batch, foldIn(key(3), t), s, cdOpts)); }));
+  }
+  const flopsSweep = 2 * 2 * n * nv * nh;
+  console.log(`RBM ${nv}-${nh} (Bernoulli), batch ${n}: ${steps} Gibbs sweeps (${(flopsSweep * steps / 1e9).toFixed(2)} GFLOP) and ${steps} CD-1 steps`);
+  console.log(`cpu (${cpuName}): Gibbs ${(steps / Math.min(...cpuGibbs)).toFixed(1)} sweeps/s (runs ${cpuGibbs.map((t) => t.toFixed(3)).join(', ')} s); CD-1 ${(steps / Math.min(...cpuCd)).toFixed(1)} steps/s (runs ${cpuCd.map((t) => t.toFixed(3)).join(', ')} s)`);
+  const report: Record<string, unknown> = { workload: { kind: 'rbm', nv, nh, batch: n, steps }, cpu: { backend: cpuName, gibbsSeconds: cpuGibbs, cdSeconds: cpuCd } };
+  const gpu = await GpuKernels.create();
+  if (!(gpu instanceof GpuKernels)) {
+    console.log(`gpu: none — ${gpu.reason}. No GPU figures.`);
+    report.gpu = { available: false, reason: gpu.reason };
+  } else {
+    const software = gpu.info.software;
+    const gSteps = software ? Math.min(steps, Number(a['software-steps'])) : steps;
+    const gibbs = (): Promise<Tensor> => rbmGibbsSampleGpu(gpu, p, key(1), n, gSteps);
+    const cd = async (): Promise<void> => { let s = initRbmCdState(), q = p; for (let t = 0; t < gSteps; t++) ({ params: q, state: s } = await cdStepGpu(gpu, q, batch, foldIn(key(3), t), s, cdOpts)); };
+    const warm = await gibbs();
+    await cd();
+    const gGibbs: number[] = [], gCd: number[] = [];
+    for (let r = 0; r < (software ? 1 : repeats); r++) { gGibbs.push(await time(gibbs)); gCd.push(await time(cd)); }
+    const ref = rbmGibbsSample(p, key(1), n, gSteps).data;
+    let same = 0;
+    for (let i = 0; i < ref.length; i++) if (ref[i] === warm.data[i]) same++;
+    const desc = gpu.info.adapter?.description ?? '?';
+    if (software) console.log(`gpu: only a software adapter (${desc}) — no GPU timing is claimed; ${gSteps} sweeps agree with the CPU's on ${(100 * same / ref.length).toFixed(2)} % of the bits.`);
+    else console.log(`gpu (${desc}): Gibbs ${(gSteps / Math.min(...gGibbs)).toFixed(1)} sweeps/s, CD-1 ${(gSteps / Math.min(...gCd)).toFixed(1)} steps/s; ${(100 * same / ref.length).toFixed(2)} % of the bits equal to the CPU's`);
+    report.gpu = { available: true, adapter: gpu.info.adapter, software, steps: gSteps, gibbsSeconds: gGibbs, cdSeconds: gCd, bitsEqualFraction: same / ref.length, timingsClaimed: !software };
+    await releaseGpu();
+  }
+  console.log(JSON.stringify(report));
+}

@@ -59,7 +59,7 @@ describe('ebm train jem on a labelled CSV', () => {
     expect(h.stdout).toMatch(/nll\s+/);
   });
 
-  it('score writes one column per score (energy, log p(x), max p(y|x)) and AUROCs against far-away rows', async () => {
+  it('score writes one column per score (energy, log p(x), max p(y|x), ‖∇ₓ log p‖) and AUROCs against far-away rows', async () => {
     // the 300 test rows plus 100 rows far from every blob (uniform on [−6, 6]⁴ outside radius 4), labelled 1
     const u = uniformArray(key(7), 4000, 'float64');
     const far: string[] = [];
@@ -74,21 +74,25 @@ describe('ebm train jem on a labelled CSV', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const o = JSON.parse(r.stdout);
-    expect(o.columns).toEqual(['score', 'logPx', 'maxProb']);
+    expect(o.columns).toEqual(['score', 'logPx', 'maxProb', 'gradNorm']);
     expect(o.logPxAnomalous).toBe('lower');
     expect(o.maxProbAnomalous).toBe('lower');
+    expect(o.gradNormAnomalous).toBe('higher');
+    expect(o.aurocGradNorm).toBeGreaterThanOrEqual(0);
+    expect(o.aurocGradNorm).toBeLessThanOrEqual(1);
     expect(o.meanScore).toBeCloseTo(-o.meanLogPx, 10);
     // far rows get a lower log p(x) (the seen AUROC is ≈ 1; 100 vs 300 rows)
     expect(o.auroc).toBeGreaterThan(0.9);
     expect(o.aurocLogPx).toBeCloseTo(o.auroc, 10);
     expect(o.aurocMaxProb).toBeGreaterThanOrEqual(0);
     const { data, header } = await loadCsv(out);
-    expect(header).toEqual(['score', 'logPx', 'maxProb']);
-    expect(data.shape).toEqual([400, 3]);
+    expect(header).toEqual(['score', 'logPx', 'maxProb', 'gradNorm']);
+    expect(data.shape).toEqual([400, 4]);
     for (let i = 0; i < 400; i++) {
-      expect(data.data[i * 3]).toBeCloseTo(-data.data[i * 3 + 1], 5);
-      expect(data.data[i * 3 + 2]).toBeGreaterThanOrEqual(1 / 3 - 1e-6);
-      expect(data.data[i * 3 + 2]).toBeLessThanOrEqual(1 + 1e-6);
+      expect(data.data[i * 4]).toBeCloseTo(-data.data[i * 4 + 1], 5);
+      expect(data.data[i * 4 + 2]).toBeGreaterThanOrEqual(1 / 3 - 1e-6);
+      expect(data.data[i * 4 + 2]).toBeLessThanOrEqual(1 + 1e-6);
+      expect(data.data[i * 4 + 3]).toBeGreaterThanOrEqual(0);
     }
   });
 

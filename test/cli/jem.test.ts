@@ -163,3 +163,41 @@ describe('ebm train jem on the 8×8 digits', () => {
     expectUsageError(await ebm('sample', model, '--class', '10', '--out', join(dir, 'x.png')), /--class 10/);
   });
 });
+
+describe('ebm train jem --conv on MNIST images', () => {
+  it('trains a conv-net JEM on a tiny subset; eval prints accuracy and ece; sample --class writes an image grid', async () => {
+    const dir = tempDir('ebm-jem-conv-');
+    const model = join(dir, 'c.safetensors');
+    const r = await ebm('train', 'jem', '--data', 'mnist:train', '--limit', '300', '--conv', '4,8', '--hidden', '16', '--steps', '60', '--batch', '32',
+      '--sgld-steps', '2', '--buffer', '200', '--lr', '3e-3', '--lr-decay', 'cosine', '--out', model, '--quiet', '--json');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const o = JSON.parse(r.stdout);
+    expect(o.conv).toEqual([4, 8]);
+    expect(o.dim).toBe(784);
+    const st = decodeSafetensors(readFileSync(model));
+    expect(st.tensors['conv0.w'].shape).toEqual([4, 1, 3, 3]);
+    const h = await ebm('eval', model, '--data', 'mnist:test', '--limit', '200');
+    expect(h.code).toBe(0);
+    expect(h.stdout).toMatch(/jem conv 1x28x28:4,8:16 → 10/);
+    const acc = Number(/accuracy\s+([\d.]+)\n/.exec(h.stdout)?.[1]);
+    // chance is 0.1; 60 steps on 300 digits give ≈ 0.5 on 200 unseen ones (SE ≈ 0.035), require 0.1 + 0.2
+    expect(acc).toBeGreaterThan(0.3);
+    expect(h.stdout).toMatch(/ece\s+0\.\d+\n/);
+    const png = join(dir, 'threes.png');
+    const s = await ebm('sample', model, '--class', '3', '--n', '4', '--steps', '5', '--out', png, '--json', '--quiet');
+    expect(s.code).toBe(0);
+    const b = readFileSync(png);
+    expect(b.subarray(1, 4).toString()).toBe('PNG');
+    // 2×2 grid of 28×28 images drawn at scale 2 with 1-pixel padding: 2·56 + 3 = 115 pixels a side
+    expect([b.readUInt32BE(16), b.readUInt32BE(20)]).toEqual([115, 115]);
+    expectUsageError(await ebm('train', 'jem', '--data', join(dir, 'none.csv'), '--label-column', 'c', '--conv', '4', '--out', join(dir, 'x.safetensors')), /none\.csv/);
+  });
+
+  it('--conv on data without images is exit 2', async () => {
+    const dir = tempDir('ebm-jem-conv-bad-');
+    const csv = join(dir, 'b.csv');
+    writeFileSync(csv, blobsCsv(1, 30));
+    expectUsageError(await ebm('train', 'jem', '--data', csv, '--label-column', 'cls', '--conv', '4', '--out', join(dir, 'x.safetensors')), /--conv needs image data/);
+  });
+});

@@ -59,7 +59,7 @@ describe('ebm train jem on a labelled CSV', () => {
     expect(h.stdout).toMatch(/nll\s+/);
   });
 
-  it('score writes one column per score (energy, log p(x), max p(y|x)) and AUROCs against far-away rows', async () => {
+  it('score writes one column per score (energy, log p(x), max p(y|x), ‖∇ₓ log p‖) and AUROCs against far-away rows', async () => {
     // the 300 test rows plus 100 rows far from every blob (uniform on [−6, 6]⁴ outside radius 4), labelled 1
     const u = uniformArray(key(7), 4000, 'float64');
     const far: string[] = [];
@@ -74,21 +74,25 @@ describe('ebm train jem on a labelled CSV', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const o = JSON.parse(r.stdout);
-    expect(o.columns).toEqual(['score', 'logPx', 'maxProb']);
+    expect(o.columns).toEqual(['score', 'logPx', 'maxProb', 'gradNorm']);
     expect(o.logPxAnomalous).toBe('lower');
     expect(o.maxProbAnomalous).toBe('lower');
+    expect(o.gradNormAnomalous).toBe('higher');
+    expect(o.aurocGradNorm).toBeGreaterThanOrEqual(0);
+    expect(o.aurocGradNorm).toBeLessThanOrEqual(1);
     expect(o.meanScore).toBeCloseTo(-o.meanLogPx, 10);
     // far rows get a lower log p(x) (the seen AUROC is ≈ 1; 100 vs 300 rows)
     expect(o.auroc).toBeGreaterThan(0.9);
     expect(o.aurocLogPx).toBeCloseTo(o.auroc, 10);
     expect(o.aurocMaxProb).toBeGreaterThanOrEqual(0);
     const { data, header } = await loadCsv(out);
-    expect(header).toEqual(['score', 'logPx', 'maxProb']);
-    expect(data.shape).toEqual([400, 3]);
+    expect(header).toEqual(['score', 'logPx', 'maxProb', 'gradNorm']);
+    expect(data.shape).toEqual([400, 4]);
     for (let i = 0; i < 400; i++) {
-      expect(data.data[i * 3]).toBeCloseTo(-data.data[i * 3 + 1], 5);
-      expect(data.data[i * 3 + 2]).toBeGreaterThanOrEqual(1 / 3 - 1e-6);
-      expect(data.data[i * 3 + 2]).toBeLessThanOrEqual(1 + 1e-6);
+      expect(data.data[i * 4]).toBeCloseTo(-data.data[i * 4 + 1], 5);
+      expect(data.data[i * 4 + 2]).toBeGreaterThanOrEqual(1 / 3 - 1e-6);
+      expect(data.data[i * 4 + 2]).toBeLessThanOrEqual(1 + 1e-6);
+      expect(data.data[i * 4 + 3]).toBeGreaterThanOrEqual(0);
     }
   });
 
@@ -157,5 +161,43 @@ describe('ebm train jem on the 8×8 digits', () => {
     expect(JSON.parse(s.stdout).dim).toBe(64);
     expect(readFileSync(png).subarray(1, 4).toString()).toBe('PNG');
     expectUsageError(await ebm('sample', model, '--class', '10', '--out', join(dir, 'x.png')), /--class 10/);
+  });
+});
+
+describe('ebm train jem --conv on MNIST images', () => {
+  it('trains a conv-net JEM on a tiny subset; eval prints accuracy and ece; sample --class writes an image grid', async () => {
+    const dir = tempDir('ebm-jem-conv-');
+    const model = join(dir, 'c.safetensors');
+    const r = await ebm('train', 'jem', '--data', 'mnist:train', '--limit', '300', '--conv', '4,8', '--hidden', '16', '--steps', '60', '--batch', '32',
+      '--sgld-steps', '2', '--buffer', '200', '--lr', '3e-3', '--lr-decay', 'cosine', '--out', model, '--quiet', '--json');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const o = JSON.parse(r.stdout);
+    expect(o.conv).toEqual([4, 8]);
+    expect(o.dim).toBe(784);
+    const st = decodeSafetensors(readFileSync(model));
+    expect(st.tensors['conv0.w'].shape).toEqual([4, 1, 3, 3]);
+    const h = await ebm('eval', model, '--data', 'mnist:test', '--limit', '200');
+    expect(h.code).toBe(0);
+    expect(h.stdout).toMatch(/jem conv 1x28x28:4,8:16 → 10/);
+    const acc = Number(/accuracy\s+([\d.]+)\n/.exec(h.stdout)?.[1]);
+    // chance is 0.1; 60 steps on 300 digits give ≈ 0.5 on 200 unseen ones (SE ≈ 0.035), require 0.1 + 0.2
+    expect(acc).toBeGreaterThan(0.3);
+    expect(h.stdout).toMatch(/ece\s+0\.\d+\n/);
+    const png = join(dir, 'threes.png');
+    const s = await ebm('sample', model, '--class', '3', '--n', '4', '--steps', '5', '--out', png, '--json', '--quiet');
+    expect(s.code).toBe(0);
+    const b = readFileSync(png);
+    expect(b.subarray(1, 4).toString()).toBe('PNG');
+    // 2×2 grid of 28×28 images drawn at scale 2 with 1-pixel padding: 2·56 + 3 = 115 pixels a side
+    expect([b.readUInt32BE(16), b.readUInt32BE(20)]).toEqual([115, 115]);
+    expectUsageError(await ebm('train', 'jem', '--data', join(dir, 'none.csv'), '--label-column', 'c', '--conv', '4', '--out', join(dir, 'x.safetensors')), /none\.csv/);
+  });
+
+  it('--conv on data without images is exit 2', async () => {
+    const dir = tempDir('ebm-jem-conv-bad-');
+    const csv = join(dir, 'b.csv');
+    writeFileSync(csv, blobsCsv(1, 30));
+    expectUsageError(await ebm('train', 'jem', '--data', csv, '--label-column', 'cls', '--conv', '4', '--out', join(dir, 'x.safetensors')), /--conv needs image data/);
   });
 });

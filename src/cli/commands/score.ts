@@ -2,7 +2,8 @@
  * `ebm score MODEL --data X --out scores.csv [--labels y.csv] [--contamination c] [--json]`: per-row anomaly scores
  * of any model kind that offers an energy (higher = more anomalous: the score is `E(x) = −log p(x) + log Z`), and,
  * with labels (1 = anomaly, 0 = normal), the detection metrics AUROC, AUPRC and FPR at 95 % TPR. Kinds with more scores
- * (JEM: `logPx` = log p̃(x) and `maxProb` = max p(y|x), both lower = more anomalous) add a column, a mean and (with
+ * (JEM: `logPx` = log p̃(x) and `maxProb` = max p(y|x), both lower = more anomalous, and `gradNorm` = ‖∇ log p̃‖ in
+ * standardised units, higher = more anomalous) add a column, a mean and (with
  * labels) an AUROC each, taken in the anomalous direction.
  */
 import type { Command } from 'commander';

@@ -14,7 +14,7 @@ import { DataError } from '../../io/errors.js';
 import { labelsToClasses, withLabelColumn } from '../../data/labels.js';
 import {
   JEM_KIND, JEM_DEFAULTS, jemConfig, jemStandardization, trainJemModelAsync, evaluateJemModel, jemToFile,
-  initJem, type JemConfig,
+  initJem, describeJemNet, type JemConfig,
 } from '../../models/jem/index.js';
 import type { DeepEbmResumeState } from '../../models/deepEbm/index.js';
 import { printResult, runCommand, type CliContext } from '../context.js';
@@ -34,6 +34,8 @@ import { InvalidArgumentError } from '../../errors.js';
 interface Opts extends DataOptionValues, TrainOutputValues {
   labelColumn?: string;
   hidden: number[];
+  conv?: number[];
+  lrDecay: 'none' | 'cosine';
   activation: Activation;
   steps: number;
   batch: number;
@@ -59,14 +61,16 @@ export function registerTrainJem(train: Command, ctx: CliContext): void {
   const d = JEM_DEFAULTS;
   const cmd = train
     .command('jem')
-    .description('train a joint energy-based model (JEM): an MLP classifier whose logits also define E(x) = −logsumexp f(x); labelled data (digits, mnist:train, or CSV with --label-column)')
+    .description('train a joint energy-based model (JEM): an MLP or (--conv) conv-net classifier whose logits also define E(x) = −logsumexp f(x); labelled data (digits, mnist:train, or CSV with --label-column)')
     .requiredOption('--out <model.safetensors>', 'model file to write')
     .option('--label-column <col>', 'CSV data: the column holding the class labels (header name or 1-based index)')
-    .option('--hidden <h1,h2,…>', 'hidden widths of the MLP classifier', parseIntList, [...d.hidden])
+    .option('--hidden <h1,h2,…>', 'hidden widths of the MLP classifier (with --conv: of the dense layers after the convolutions)', parseIntList, [...d.hidden])
+    .option('--conv <c1,c2,…>', 'image data: a conv-net classifier with these output channels (3×3 convolutions, stride 2, padding 1), then the --hidden dense layers', parseIntList)
     .option('--activation <name>', `activation (${ACTIVATIONS.join(', ')})`, parseChoice(ACTIVATIONS), d.activation)
     .option('--steps <n>', 'training steps', parsePositiveInt, 1000)
     .option('--batch <n>', 'rows per step', parsePositiveInt, 64)
     .option('--lr <lr>', 'Adam learning rate (after a linear warm-up)', parsePositiveFloat, 1e-3)
+    .option('--lr-decay <kind>', 'after the warm-up: none (constant lr) or cosine (to 0 at the last step)', parseChoice(['none', 'cosine'] as const), 'none')
     .option('--warmup <n>', 'linear learning-rate warm-up steps (default min(1000, steps/10))', parsePositiveInt)
     .option('--clip <c>', 'clip parameter gradients to this global norm', parsePositiveFloat, 10)
     .option('--sgld-steps <k>', 'SGLD steps per training step', parsePositiveInt, d.sgld.steps)
@@ -92,11 +96,12 @@ export function registerTrainJem(train: Command, ctx: CliContext): void {
       if (data.rows < 2) throw new UsageError(`--data ${o.data}: needs at least 2 rows, got ${data.rows}`);
       const { classes, y } = labelsToClasses(data.labels);
       if (classes.length < 2) throw new UsageError(`--data ${o.data}: all rows have the same label (${classes[0]}); JEM needs ≥ 2 classes`);
+      if (o.conv && data.imageShape === undefined) throw new UsageError(`--conv needs image data (mnist:…, fashion-mnist:…, digits, IDX images); --data ${o.data} has plain rows`);
       const std = jemStandardization(data.x, data.imageShape !== undefined);
       let cfg: JemConfig;
       try {
         cfg = jemConfig({
-          dim: data.cols, classes, hidden: o.hidden, activation: o.activation, shift: std.shift, scale: std.scale,
+          dim: data.cols, classes, hidden: o.hidden, conv: o.conv ?? null, activation: o.activation, shift: std.shift, scale: std.scale,
           imageShape: data.imageShape ?? null, sgld: { steps: o.sgldSteps, gradStep: o.sgldStep, noise: o.sgldNoise, box: std.box },
           weights: { px: o.px, pxy: o.pxy }, alpha: o.alpha, dataNoise: o.dataNoise, bufferSize: o.buffer, reinit: o.reinit,
           labelColumn: o.labelColumn ?? null,
@@ -107,6 +112,7 @@ export function registerTrainJem(train: Command, ctx: CliContext): void {
       }
       const meta = {
         data: o.data, n: o.n ?? null, limit: o.limit ?? null, labelColumn: o.labelColumn ?? null, seed: o.seed, hidden: o.hidden.join(','),
+        ...(o.conv ? { conv: o.conv.join(',') } : {}), ...(o.lrDecay !== 'none' ? { lrDecay: o.lrDecay, steps: o.steps } : {}),
         activation: o.activation, batch: o.batch, lr: o.lr, warmup: o.warmup ?? null, clip: o.clip, sgldSteps: o.sgldSteps, sgldStep: o.sgldStep,
         sgldNoise: o.sgldNoise, px: o.px, pxy: o.pxy, alpha: o.alpha, dataNoise: o.dataNoise, buffer: o.buffer, reinit: o.reinit, maxRollbacks: o.maxRollbacks,
         ...(o.warmup === undefined ? { steps: o.steps } : {}), // the default warm-up depends on --steps
@@ -125,7 +131,7 @@ export function registerTrainJem(train: Command, ctx: CliContext): void {
       const irq = interruptRegion();
       try {
         res = await trainJemModelAsync({
-          cfg, x: data.x, y, steps: o.steps, batchSize: o.batch, key: runKey, lr: o.lr, clipNorm: o.clip, maxRollbacks: o.maxRollbacks,
+          cfg, x: data.x, y, steps: o.steps, batchSize: o.batch, key: runKey, lr: o.lr, decay: o.lrDecay, clipNorm: o.clip, maxRollbacks: o.maxRollbacks,
           ...(o.warmup !== undefined ? { warmup: o.warmup } : {}),
           ...(resume ? { resume: resume.state as unknown as DeepEbmResumeState<MLPParams> } : {}),
           ...(o.checkpointEvery !== undefined && saveCkpt ? { checkpointEvery: o.checkpointEvery, onCheckpoint: saveCkpt } : {}),
@@ -151,11 +157,11 @@ export function registerTrainJem(train: Command, ctx: CliContext): void {
       }));
       const last = res.history[res.history.length - 1];
       const result = {
-        model: o.out, kind: JEM_KIND, dim: cfg.dim, classes, hidden: cfg.hidden, steps: o.steps, resumedFrom: resume?.step ?? null, seconds,
+        model: o.out, kind: JEM_KIND, dim: cfg.dim, classes, hidden: cfg.hidden, conv: cfg.conv, steps: o.steps, resumedFrom: resume?.step ?? null, seconds,
         loss: last?.loss ?? null, energyGap: last?.gap ?? null, trainAccuracy: train.accuracy, trainNll: train.nll, rollbacks: res.events.length, log: o.log ?? null,
       };
       printResult(ctx, o.json, result, () => [
-        `trained jem mlp ${[cfg.dim, ...cfg.hidden, cfg.numClasses].join('-')} on ${o.data} (${data.rows} rows, ${classes.length} classes) for ${o.steps} steps in ${fmt(seconds)} s`,
+        `trained jem ${describeJemNet(cfg)} on ${o.data} (${data.rows} rows, ${classes.length} classes) for ${o.steps} steps in ${fmt(seconds)} s`,
         `final loss ${fmt(last?.loss ?? NaN)}, energy gap ${fmt(last?.gap ?? NaN)}; training accuracy ${fmt(train.accuracy)}, NLL ${fmt(train.nll)}; rollbacks ${res.events.length}`,
         ...rollbacks,
         `model      ${o.out}`,

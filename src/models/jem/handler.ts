@@ -8,13 +8,13 @@ import type { MLPParams } from '../../nn/index.js';
 import { DataError } from '../../io/errors.js';
 import { labelsToClasses, withLabelColumn } from '../../data/labels.js';
 import type { LoadedModel, ModelKindHandler } from '../kind.js';
-import { JEM_KIND, sampleJemModel, evaluateJemModel, jemModelScores, jemFromFile, type JemConfig } from './kind.js';
+import { JEM_KIND, sampleJemModel, evaluateJemModel, jemModelScores, jemFromFile, describeJemNet, type JemConfig } from './kind.js';
 import { InvalidArgumentError } from '../../errors.js';
 
 /** The registry entry of the `jem` kind. */
 export const jemKind: ModelKindHandler = {
   kind: JEM_KIND,
-  description: 'joint energy-based model: MLP classifier with E(x) = −logsumexp f(x); class-conditional SGLD samples',
+  description: 'joint energy-based model: MLP or conv-net classifier with E(x) = −logsumexp f(x); class-conditional SGLD samples',
   fromFile(file, path): LoadedModel {
     let m: { params: MLPParams; cfg: JemConfig };
     try {
@@ -33,7 +33,7 @@ export const jemKind: ModelKindHandler = {
       dim: cfg.dim,
       ...(cfg.imageShape ? { imageShape: [cfg.imageShape[0], cfg.imageShape[1]] as [number, number] } : {}),
       classes: cfg.classes,
-      describe: () => `jem mlp ${[cfg.dim, ...cfg.hidden, cfg.numClasses].join('-')} (${cfg.activation}, ${cfg.numClasses} classes)` + (file.provenance.data ? ` trained on ${String(file.provenance.data)}` : ''),
+      describe: () => `jem ${describeJemNet(cfg)} (${cfg.activation}, ${cfg.numClasses} classes)` + (file.provenance.data ? ` trained on ${String(file.provenance.data)}` : ''),
       sample: (o) => {
         const steps = o.steps ?? cfg.sgld.sampleSteps;
         const x = sampleJemModel(params, cfg, { key: o.key, n: o.n, steps, ...(o.classIndex !== undefined ? { classIndex: o.classIndex } : {}) });
@@ -47,7 +47,10 @@ export const jemKind: ModelKindHandler = {
       scoreColumns: (x) => {
         checkRows(x);
         const s = jemModelScores(params, cfg, x);
-        return [{ name: 'logPx', values: s.logPx, anomalous: 'lower' }, { name: 'maxProb', values: s.maxProb, anomalous: 'lower' }];
+        return [
+          { name: 'logPx', values: s.logPx, anomalous: 'lower' }, { name: 'maxProb', values: s.maxProb, anomalous: 'lower' },
+          { name: 'gradNorm', values: s.gradNorm, anomalous: 'higher' },
+        ];
       },
       prepareData: (data, labelColumn) => {
         // A CSV with one column more than the model: the label column used in training (or --label-column).

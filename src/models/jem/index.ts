@@ -14,7 +14,7 @@ export type { JemWeights, JemLossOptions, JemState, JemAux, JemLoss } from './lo
 export { trainJem } from './train.js';
 export type { TrainJemOptions } from './train.js';
 export {
-  JEM_KIND, JEM_DEFAULTS, jemConfig, initJem, jemClassifier, standardizeJem, unstandardizeJem, jemStandardization, jemSampler,
+  JEM_KIND, JEM_DEFAULTS, jemConfig, initJem, jemConvNet, describeJemNet, jemClassifier, standardizeJem, unstandardizeJem, jemStandardization, jemSampler,
   jemKindLoss, packJemData, initJemTrainState, jemTrainStep, trainJemModel, trainJemModelAsync, sampleJemModel, evaluateJemModel, jemModelScores,
   jemModelPredict, jemToFile, jemFromFile,
 } from './kind.js';

@@ -12,15 +12,15 @@
 import { columnMeanSd } from '../../data/columns.js';
 import { Tensor } from '../../tensor/index.js';
 import { split, foldIn, key as makeKey, type Key } from '../../random/index.js';
-import { initMLP, applyMLP, isActivation, ACTIVATIONS, type Activation, type MLPParams } from '../../nn/index.js';
-import { scaleByAdam, clipByGlobalNorm, chain, applyUpdates, cloneOptState, globalNorm, linearWarmup, type OptState, type Schedule } from '../../optim/index.js';
+import { initMLP, applyMLP, initConvNet, isActivation, ACTIVATIONS, type Activation, type MLPParams, type ConvNetConfig } from '../../nn/index.js';
+import { scaleByAdam, clipByGlobalNorm, chain, applyUpdates, cloneOptState, globalNorm, linearWarmup, warmupCosine, cosineDecay, type OptState, type Schedule } from '../../optim/index.js';
 import { ula } from '../../samplers/index.js';
 import { cdValueAndGrad, type NegativeSampler } from '../../losses/contrastiveDivergence.js';
 import { accuracy, expectedCalibrationError, negLogLik } from '../../eval/classification.js';
 import { layoutOf, checkTensorLayout, type ModelFile } from '../../io/model.js';
 import { trainDeepEbm, trainDeepEbmAsync, type TrainedDeepEbm, type TrainDeepEbmOptions, type StoppableRunOptions, type StoppedDeepEbm, type DeepEbmResumeState, type GuardEvent, type DeepEbmLogRecord } from '../deepEbm/index.js';
 import { jemLoss, packLabelled, type JemLoss, type JemState } from './loss.js';
-import { jemPredict, jemScores, sampleJem, type Classifier } from './model.js';
+import { jemPredict, jemScores, sampleJem, convClassifier, type Classifier } from './model.js';
 import { InvalidArgumentError } from '../../errors.js';
 
 /** The model-file kind string of JEMs. */
@@ -34,8 +34,16 @@ export interface JemConfig {
   readonly numClasses: number;
   /** The label value (as in the data) of each class index `0 … K−1`. */
   readonly classes: readonly number[];
-  /** Hidden widths of the MLP classifier `[D, …hidden, K]`. */
+  /**
+   * Hidden widths of the dense layers: the whole MLP classifier `[D, …hidden, K]`, or, with `conv`, the dense layers
+   * after the convolutions.
+   */
   readonly hidden: readonly number[];
+  /**
+   * Output channels of the 3×3, stride-2, padding-1 convolutions of a conv-net classifier on the images
+   * (`imageShape` required; one input channel), or null for an MLP. Files written before this field read as null.
+   */
+  readonly conv: readonly number[] | null;
   readonly activation: Activation;
   /** Standardisation `z = (x − shift) / scale`: one value per column, or one for all. */
   readonly shift: readonly number[];
@@ -91,6 +99,8 @@ export function jemConfig(o: JemConfigInput): JemConfig {
   if (new Set(o.classes).size !== o.classes.length) bad('classes must be distinct');
   const hidden = o.hidden ?? JEM_DEFAULTS.hidden;
   if (!Array.isArray(hidden) || !hidden.every((h) => Number.isSafeInteger(h) && h >= 1)) bad(`hidden must be a list of positive widths, got ${JSON.stringify(hidden)}`);
+  const conv = o.conv ?? null;
+  if (conv !== null && !(Array.isArray(conv) && conv.length >= 1 && conv.every((c) => Number.isSafeInteger(c) && c >= 1))) bad(`conv must be null or a non-empty list of positive channel counts, got ${JSON.stringify(conv)}`);
   const activation = o.activation ?? JEM_DEFAULTS.activation;
   if (!isActivation(activation)) bad(`activation must be one of ${ACTIVATIONS.join(', ')}, got ${String(activation)}`);
   const shift = o.shift ?? [0], scale = o.scale ?? [1];
@@ -100,6 +110,7 @@ export function jemConfig(o: JemConfigInput): JemConfig {
   if (!scale.every((s) => s > 0)) bad('scale must be > 0');
   const im = o.imageShape ?? null;
   if (im !== null && !(Array.isArray(im) && im.length === 2 && im[0] * im[1] === dim)) bad(`imageShape must be [h, w] with h·w = ${dim}`);
+  if (conv !== null && im === null) bad('a conv classifier needs imageShape (image rows)');
   const s = { ...JEM_DEFAULTS.sgld, ...(o.sgld ?? {}) };
   const sgld = {
     steps: posInt(s.steps, 'sgld.steps'), sampleSteps: posInt(s.sampleSteps, 'sgld.sampleSteps'),
@@ -115,20 +126,42 @@ export function jemConfig(o: JemConfigInput): JemConfig {
   const labelColumn = o.labelColumn ?? null;
   if (labelColumn !== null && typeof labelColumn !== 'string') bad('labelColumn must be a string or null');
   return {
-    dim, numClasses: o.classes.length, classes: [...o.classes], hidden: [...hidden], activation, shift: [...shift], scale: [...scale],
+    dim, numClasses: o.classes.length, classes: [...o.classes], hidden: [...hidden], conv: conv === null ? null : [...conv], activation, shift: [...shift], scale: [...scale],
     imageShape: im ? [im[0], im[1]] : null, sgld, weights,
     alpha: nonNeg(o.alpha ?? JEM_DEFAULTS.alpha, 'alpha'), dataNoise: nonNeg(o.dataNoise ?? JEM_DEFAULTS.dataNoise, 'dataNoise'),
     bufferSize: posInt(o.bufferSize ?? JEM_DEFAULTS.bufferSize, 'bufferSize'), reinit, labelColumn,
   };
 }
 
-/** Initial classifier parameters for `[D, …hidden, K]`. */
+/**
+ * The conv-net layout of a config with `conv` (1 input channel, `imageShape`, 3×3 stride-2 convolutions, dense
+ * `hidden`, `numClasses` outputs), or null for an MLP.
+ */
+export function jemConvNet(cfg: JemConfig): ConvNetConfig | null {
+  if (cfg.conv === null || cfg.imageShape === null) return null;
+  return {
+    inChannels: 1, height: cfg.imageShape[0], width: cfg.imageShape[1], channels: cfg.conv, hidden: cfg.hidden,
+    out: cfg.numClasses, activation: cfg.activation, kernel: 3, stride: 2, padding: 1,
+  };
+}
+
+/** A short description of the classifier, e.g. `mlp 784-128-128-10` or `conv 1x28x28:32,64,64:128 → 10`. */
+export function describeJemNet(cfg: JemConfig): string {
+  if (cfg.conv === null || cfg.imageShape === null) return `mlp ${[cfg.dim, ...cfg.hidden, cfg.numClasses].join('-')}`;
+  return `conv 1x${cfg.imageShape.join('x')}:${cfg.conv.join(',')}${cfg.hidden.length ? ':' + cfg.hidden.join(',') : ''} → ${cfg.numClasses}`;
+}
+
+/** Initial classifier parameters: the MLP `[D, …hidden, K]` (`l{i}.w/b`) or the conv net (`conv{i}.w/b`, `fc{j}.w/b`). */
 export function initJem(k: Key, cfg: JemConfig): MLPParams {
+  const net = jemConvNet(cfg);
+  if (net) return initConvNet(k, net);
   return initMLP(k, [cfg.dim, ...cfg.hidden, cfg.numClasses], { activation: cfg.activation });
 }
 
-/** The classifier `f(z) → logits` of a config (on standardised rows). */
+/** The classifier `f(z) → logits` of a config (on standardised rows `[n, D]`; a conv net reads them as images). */
 export function jemClassifier(cfg: JemConfig): Classifier<MLPParams> {
+  const net = jemConvNet(cfg);
+  if (net) return convClassifier(net);
   return (p, z) => applyMLP(p, z, cfg.activation);
 }
 
@@ -283,6 +316,11 @@ export interface TrainJemModelOptions extends JemOptimOptions {
   readonly key: Key;
   /** Linear learning-rate warm-up steps (default min(1000, steps/10)); 0 for none. */
   readonly warmup?: number;
+  /**
+   * After the warm-up: `'none'` (default) keeps `lr`; `'cosine'` decays it to 0 at the last step (`warmupCosine`;
+   * with `warmup` 0, `cosineDecay`). Ignored when `lr` is a schedule.
+   */
+  readonly decay?: 'none' | 'cosine';
   /** Divergence rollbacks allowed (default 5). */
   readonly maxRollbacks?: number;
   /** A checkpointed state to continue from (bit-identical to an uninterrupted run). */
@@ -323,7 +361,13 @@ function jemTrainerOptions(o: TrainJemModelOptions): TrainDeepEbmOptions<MLPPara
   const data = packJemData(o.cfg, o.x, o.y);
   const warm = o.warmup ?? Math.min(1000, Math.floor(o.steps / 10));
   const peak = o.lr ?? 1e-3;
-  const lr = typeof peak === 'number' && warm > 0 ? linearWarmup(peak, warm) : peak;
+  const decay = o.decay ?? 'none';
+  if (decay !== 'none' && decay !== 'cosine') throw new InvalidArgumentError(`trainJemModel: decay must be 'none' or 'cosine', got ${String(decay)}`);
+  let lr: number | Schedule = peak;
+  if (typeof peak === 'number') {
+    if (decay === 'cosine') lr = warm > 0 && warm < o.steps ? warmupCosine(0, peak, warm, o.steps) : cosineDecay(peak, o.steps);
+    else if (warm > 0) lr = linearWarmup(peak, warm);
+  }
   return {
     params: initJem(foldIn(o.key, 1), o.cfg), loss, data, steps: o.steps, batchSize: o.batchSize, key: foldIn(o.key, 2), lr,
     clipNorm: o.clipNorm ?? 10, guard: { maxRollbacks: o.maxRollbacks ?? 5 },
@@ -389,12 +433,14 @@ export function evaluateJemModel(params: MLPParams, cfg: JemConfig, x: Tensor, y
 }
 
 /**
- * OOD scores of data rows: `logPx = logsumexp f(z) = −E(x)` (up to a constant; **lower = more anomalous**) and
- * `maxProb = max_y p(y|x)` (**lower = more anomalous**).
+ * OOD scores of data rows: `logPx = logsumexp f(z) = −E(x)` (up to a constant; **lower = more anomalous**),
+ * `maxProb = max_y p(y|x)` (**lower = more anomalous**) and `gradNorm = ‖∇_z log p̃(z)‖₂`, the input-gradient norm in
+ * standardised units (**higher = more anomalous**; JEM's "approximate mass" is its negative).
+ * @example const s = jemModelScores(params, cfg, x); s.gradNorm // Float64Array [n]
  */
-export function jemModelScores(params: MLPParams, cfg: JemConfig, x: Tensor): { logPx: Float64Array; maxProb: Float64Array } {
+export function jemModelScores(params: MLPParams, cfg: JemConfig, x: Tensor): { logPx: Float64Array; maxProb: Float64Array; gradNorm: Float64Array } {
   const s = jemScores(jemClassifier(cfg), params, standardizeJem(cfg, x));
-  return { logPx: s.logPx, maxProb: s.maxProb };
+  return { logPx: s.logPx, maxProb: s.maxProb, gradNorm: s.gradNorm };
 }
 
 /** Predicted class probabilities `[n, K]` (float64) of data rows. */

@@ -1,7 +1,7 @@
 /**
  * End-to-end test of the browser playground (issue 9): builds `web/` with Vite, serves `web/dist` from a small static
  * server on 127.0.0.1, drives the page in Debian's headless Chromium through playwright-core (no browser download),
- * and saves the screenshot that the README shows (`docs/images/playground.png`).
+ * and saves the screenshot that the README shows (`docs/images/playground.png`, with EBM_UPDATE_SCREENSHOT=1).
  *
  * Skipped, with a message, when `/usr/bin/chromium` is absent (install it with `apt-get install -y chromium`).
  *
@@ -29,7 +29,8 @@ const CHROMIUM = '/usr/bin/chromium';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const WEB = join(ROOT, 'web');
 const DIST = join(WEB, 'dist');
-const SHOT = join(ROOT, 'docs', 'images', 'playground.png');
+/** The README's screenshot: rewritten only with EBM_UPDATE_SCREENSHOT=1 (a test run leaves tracked files alone). */
+const SHOT = process.env.EBM_UPDATE_SCREENSHOT === '1' ? join(ROOT, 'docs', 'images', 'playground.png') : join(tmpdir(), 'ebm-playground.png');
 /** Screenshots of the CD, Score SDE and JEM tabs (EBM_SHOTS, default the OS temp dir), for looking at the page. */
 const SHOTS = process.env.EBM_SHOTS ?? tmpdir();
 const haveChromium = existsSync(CHROMIUM);

@@ -12,6 +12,8 @@
 #define EBM_CONV_MAX_TASKS 16
 /* Below this many flops a convolution runs on the calling thread (the pool hand-off costs ~10-50 us). */
 #define EBM_CONV_PAR_MIN_FLOPS 2.0e6
+/* Column block of the small-product loops (conv_impl.h small_fwd / small_dx): a few KiB per row, kept in L1. */
+#define EBM_CONV_SMALL_BLOCK 512
 
 #define T float
 #define SUF f32

@@ -216,6 +216,22 @@ int CCAT(ebm_conv2d, SUF)(int kind, const ebm_conv_geom *g, const T *a, const T 
     else if (kind == 1) memset(out, 0, (size_t)(N * g->c * g->h * g->w) * sizeof(T));
     return 0;
   }
+  /* A stride-1 input gradient with fewer output than input channels runs as the forward convolution of the output
+   * gradient with the flipped, channel-transposed filter (padding kh-1-ph): dx[c][y][x] = sum_{o,i,j}
+   * w[o][c][kh-1-i][kw-1-j] gpad[o][y-(kh-1-ph)+i][x-(kw-1-pw)+j]. Its patch matrix has O*kh*kw rows instead of
+   * C*kh*kw and there is no col2im fold, so the memory traffic around the GEMM drops by C/O. */
+  if (kind == 1 && g->sh == 1 && g->sw == 1 && g->ph <= g->kh - 1 && g->pw <= g->kw - 1 && O < g->c) {
+    const int64_t C = g->c, KK = g->kh * g->kw;
+    T *wf = (T *)malloc((size_t)(O * C * KK) * sizeof(T));
+    if (!wf) return -1;
+    for (int64_t o = 0; o < O; o++)
+      for (int64_t c = 0; c < C; c++)
+        for (int64_t q = 0; q < KK; q++) wf[(c * O + o) * KK + q] = b[(o * C + c) * KK + (KK - 1 - q)];
+    const ebm_conv_geom gt = { N, O, g->oh, g->ow, C, g->kh, g->kw, 1, 1, g->kh - 1 - g->ph, g->kw - 1 - g->pw, g->h, g->w };
+    const int rc = CCAT(ebm_conv2d, SUF)(0, &gt, a, wf, NULL, 0, out);
+    free(wf);
+    return rc;
+  }
   const double flops = 2.0 * (double)N * (double)O * (double)K * (double)P;
   int tasks = ebm_gemm_threads();
   if (flops < EBM_CONV_PAR_MIN_FLOPS) tasks = 1;

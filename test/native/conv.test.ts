@@ -29,6 +29,9 @@ const cases: [string, Conv2dGeom][] = [
   ['16→1 channel (small-product loops, O ≤ 2; a score net\'s output layer)', geom(5, 16, 28, 28, 1, 3, 1, 1)],
   ['1→16 channels, 5 images (small-product loops, K = 9, column remainder blocks)', geom(5, 1, 28, 28, 16, 3, 1, 1)],
   ['3→2 channels, stride 2, odd size (small-product loops, O = 2, K > 16)', geom(3, 3, 13, 11, 2, 3, 2, 1)],
+  ['8→3 channels, stride 1, no padding (input gradient as the flipped-filter forward, padding 2)', geom(3, 8, 9, 7, 3, 3, 1, 0)],
+  ['6→4 channels, stride 1, padding 2 (input gradient as the flipped-filter forward, padding 0)', geom(2, 6, 8, 8, 4, 3, 1, 2)],
+  ['5→2 channels, 5×5 filter, stride 1 (flipped-filter input gradient, small-product loops)', geom(2, 5, 9, 9, 2, 5, 1, 2)],
 ];
 
 describe(`native conv2d kernels${skip}`, () => {

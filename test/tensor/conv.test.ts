@@ -32,6 +32,7 @@ const geoms: { s: [number, number]; p: [number, number]; x: number[]; w: number[
   { s: [2, 2], p: [1, 1], x: [3, 2, 9, 8], w: [5, 2, 3, 3] },
   { s: [1, 2], p: [0, 2], x: [1, 2, 6, 7], w: [3, 2, 2, 3] },
   { s: [3, 1], p: [2, 0], x: [2, 1, 8, 5], w: [2, 1, 3, 2] },
+  { s: [1, 1], p: [0, 1], x: [2, 4, 6, 7], w: [2, 4, 2, 3] }, // fewer outputs than inputs: native input gradient as a flipped-filter forward
 ];
 
 for (const be of backendsUnderTest()) {

@@ -232,6 +232,23 @@ int CCAT(ebm_conv2d, SUF)(int kind, const ebm_conv_geom *g, const T *a, const T 
     free(wf);
     return rc;
   }
+  /* Likewise a stride-1 filter gradient with O < C: with u = y + i - ph, dw[o][c][i][j] = sum_{n,u,v} x[c][u][v] *
+   * gpad[o][u - (kh-1-ph) + (kh-1-i)][v - (kw-1-pw) + (kw-1-j)], the filter gradient of the flipped geometry above with
+   * g as its input and x as its output gradient, read back flipped and transposed. Its patch matrix is im2col of g
+   * (O*kh*kw rows) instead of x (C*kh*kw rows). */
+  if (kind == 2 && g->sh == 1 && g->sw == 1 && g->ph <= g->kh - 1 && g->pw <= g->kw - 1 && O < g->c) {
+    const int64_t C = g->c, KK = g->kh * g->kw;
+    T *dt = (T *)malloc((size_t)(O * C * KK) * sizeof(T));
+    if (!dt) return -1;
+    const ebm_conv_geom gt = { N, O, g->oh, g->ow, C, g->kh, g->kw, 1, 1, g->kh - 1 - g->ph, g->kw - 1 - g->pw, g->h, g->w };
+    const int rc = CCAT(ebm_conv2d, SUF)(2, &gt, b, a, NULL, 0, dt);
+    if (rc == 0)
+      for (int64_t o = 0; o < O; o++)
+        for (int64_t c = 0; c < C; c++)
+          for (int64_t q = 0; q < KK; q++) out[(o * C + c) * KK + q] = dt[(c * O + o) * KK + (KK - 1 - q)];
+    free(dt);
+    return rc;
+  }
   const double flops = 2.0 * (double)N * (double)O * (double)K * (double)P;
   int tasks = ebm_gemm_threads();
   if (flops < EBM_CONV_PAR_MIN_FLOPS) tasks = 1;

@@ -232,6 +232,27 @@ int CCAT(ebm_conv2d, SUF)(int kind, const ebm_conv_geom *g, const T *a, const T 
     free(wf);
     return rc;
   }
+  /* And a stride-1 forward with O < C is the input gradient of that flipped geometry (a GEMM into an O*kh*kw-row patch
+   * matrix and its col2im fold, instead of im2col's C*kh*kw rows), then the bias. */
+  if (kind == 0 && g->sh == 1 && g->sw == 1 && g->ph <= g->kh - 1 && g->pw <= g->kw - 1 && O < g->c) {
+    const int64_t C = g->c, KK = g->kh * g->kw;
+    T *wf = (T *)malloc((size_t)(O * C * KK) * sizeof(T));
+    if (!wf) return -1;
+    for (int64_t o = 0; o < O; o++)
+      for (int64_t c = 0; c < C; c++)
+        for (int64_t q = 0; q < KK; q++) wf[(c * O + o) * KK + q] = b[(o * C + c) * KK + (KK - 1 - q)];
+    const ebm_conv_geom gt = { N, O, g->oh, g->ow, C, g->kh, g->kw, 1, 1, g->kh - 1 - g->ph, g->kw - 1 - g->pw, g->h, g->w };
+    const int rc = CCAT(ebm_conv2d, SUF)(1, &gt, a, wf, NULL, 0, out);
+    free(wf);
+    if (rc == 0 && bias)
+      for (int64_t n = 0; n < N; n++)
+        for (int64_t o = 0; o < O; o++) {
+          const T bv = bias[n * bias_stride + o];
+          T *row = out + (n * O + o) * P;
+          for (int64_t p = 0; p < P; p++) row[p] += bv;
+        }
+    return rc;
+  }
   /* Likewise a stride-1 filter gradient with O < C: with u = y + i - ph, dw[o][c][i][j] = sum_{n,u,v} x[c][u][v] *
    * gpad[o][u - (kh-1-ph) + (kh-1-i)][v - (kw-1-pw) + (kw-1-j)], the filter gradient of the flipped geometry above with
    * g as its input and x as its output gradient, read back flipped and transposed. Its patch matrix is im2col of g

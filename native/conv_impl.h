@@ -209,6 +209,17 @@ static double CF(tiles)(int64_t m, int64_t n) {
   return (double)((m + mr - 1) / mr * mr) * (double)((n + nr - 1) / nr * nr);
 }
 
+/* The filter of the flipped geometry: wf[c][o][q] = w[o][c][KK-1-q] (channels transposed, kernel rotated 180
+ * degrees), freshly allocated (NULL when out of memory). */
+static T *CF(flip_filter)(const T *w, int64_t O, int64_t C, int64_t KK) {
+  T *wf = (T *)malloc((size_t)(O * C * KK) * sizeof(T));
+  if (!wf) return NULL;
+  for (int64_t o = 0; o < O; o++)
+    for (int64_t c = 0; c < C; c++)
+      for (int64_t q = 0; q < KK; q++) wf[(c * O + o) * KK + q] = w[(o * C + c) * KK + (KK - 1 - q)];
+  return wf;
+}
+
 int CCAT(ebm_conv2d, SUF)(int kind, const ebm_conv_geom *g, const T *a, const T *b, const T *bias, int64_t bias_stride, T *out) {
   const int64_t N = g->n, P = g->oh * g->ow, K = g->c * g->kh * g->kw, O = g->o;
   if (N <= 0 || P <= 0) {
@@ -222,11 +233,8 @@ int CCAT(ebm_conv2d, SUF)(int kind, const ebm_conv_geom *g, const T *a, const T 
    * C*kh*kw and there is no col2im fold, so the memory traffic around the GEMM drops by C/O. */
   if (kind == 1 && g->sh == 1 && g->sw == 1 && g->ph <= g->kh - 1 && g->pw <= g->kw - 1 && O < g->c) {
     const int64_t C = g->c, KK = g->kh * g->kw;
-    T *wf = (T *)malloc((size_t)(O * C * KK) * sizeof(T));
+    T *wf = CF(flip_filter)(b, O, C, KK);
     if (!wf) return -1;
-    for (int64_t o = 0; o < O; o++)
-      for (int64_t c = 0; c < C; c++)
-        for (int64_t q = 0; q < KK; q++) wf[(c * O + o) * KK + q] = b[(o * C + c) * KK + (KK - 1 - q)];
     const ebm_conv_geom gt = { N, O, g->oh, g->ow, C, g->kh, g->kw, 1, 1, g->kh - 1 - g->ph, g->kw - 1 - g->pw, g->h, g->w };
     const int rc = CCAT(ebm_conv2d, SUF)(0, &gt, a, wf, NULL, 0, out);
     free(wf);
@@ -236,11 +244,8 @@ int CCAT(ebm_conv2d, SUF)(int kind, const ebm_conv_geom *g, const T *a, const T 
    * matrix and its col2im fold, instead of im2col's C*kh*kw rows), then the bias. */
   if (kind == 0 && g->sh == 1 && g->sw == 1 && g->ph <= g->kh - 1 && g->pw <= g->kw - 1 && O < g->c) {
     const int64_t C = g->c, KK = g->kh * g->kw;
-    T *wf = (T *)malloc((size_t)(O * C * KK) * sizeof(T));
+    T *wf = CF(flip_filter)(b, O, C, KK);
     if (!wf) return -1;
-    for (int64_t o = 0; o < O; o++)
-      for (int64_t c = 0; c < C; c++)
-        for (int64_t q = 0; q < KK; q++) wf[(c * O + o) * KK + q] = b[(o * C + c) * KK + (KK - 1 - q)];
     const ebm_conv_geom gt = { N, O, g->oh, g->ow, C, g->kh, g->kw, 1, 1, g->kh - 1 - g->ph, g->kw - 1 - g->pw, g->h, g->w };
     const int rc = CCAT(ebm_conv2d, SUF)(1, &gt, a, wf, NULL, 0, out);
     free(wf);

@@ -1,9 +1,10 @@
 /**
- * `npm run bench:conv`: the 3-layer conv energy of bench/conv-energy.ts against its PyTorch mirror
- * (bench/torch_conv_bench.py), alternating runs: each round times ebm-ts, then PyTorch with 1 thread, then PyTorch with
- * 2 threads (OMP_WAIT_POLICY=PASSIVE). Per round the ratio is PyTorch's better time / ebm-ts time; the medians and
- * every round are printed and written to bench/RESULTS.md between the `conv` markers.
- * Usage: npx tsx bench/conv.ts [rounds=3]
+ * `npm run bench:conv`: the 3-layer conv energy of bench/conv-energy.ts and the MNIST U-Net score-network training
+ * step of bench/unet-score.ts against their PyTorch mirrors (bench/torch_conv_bench.py), alternating runs: each round
+ * times ebm-ts, then PyTorch with 1 thread, then PyTorch with 2 threads (OMP_WAIT_POLICY=PASSIVE). Per round the ratio
+ * is PyTorch's better time / ebm-ts time; the medians and every round are printed and written to bench/RESULTS.md
+ * between the `conv` markers (only when every workload ran).
+ * Usage: npx tsx bench/conv.ts [rounds=3] [--only forward,langevin,train,unet] [--no-write]
  */
 import { calibratedIterations } from './timing.js';
 import { execFileSync } from 'node:child_process';
@@ -14,13 +15,21 @@ import { fileURLToPath } from 'node:url';
 import { setNativeThreads } from '../src/tensor/native.js';
 import { backendInfo, initBackend } from '../src/tensor/select.js';
 import { convWorkloads } from './conv-energy.js';
+import { UNET_BATCH, unetTrainWorkload } from './unet-score.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const ROUNDS = Number(process.argv[2] ?? 3);
+const argv = process.argv.slice(2);
+const flagAt = argv.indexOf('--only');
+const ROUNDS = Number(argv.find((a, i) => !a.startsWith('--') && i !== flagAt + 1) ?? 3);
 const REPS = 3;
 const BLOCK_S = 0.5;
-const NAMES = ['forward', 'langevin', 'train'] as const;
-type Name = (typeof NAMES)[number];
+const ALL = ['forward', 'langevin', 'train', 'unet'] as const;
+type Name = (typeof ALL)[number];
+const NAMES: readonly Name[] = flagAt >= 0 ? (argv[flagAt + 1] ?? '').split(',').map((n) => {
+  if (!(ALL as readonly string[]).includes(n)) throw new Error(`--only: unknown workload '${n}' (${ALL.join(', ')})`);
+  return n as Name;
+}) : ALL;
+const WRITE = NAMES.length === ALL.length && !argv.includes('--no-write');
 
 initBackend();
 
@@ -46,10 +55,11 @@ function timeMs(fn: () => void): { wall: number; cpu: number } {
 function torchRun(threads: 1 | 2): Record<Name, { wall: number; cpu: number }> | null {
   const env = { ...process.env, ...(threads === 2 ? { OMP_WAIT_POLICY: 'PASSIVE' } : {}) };
   try {
-    const out = execFileSync('/usr/bin/python3', [path.join(root, 'bench/torch_conv_bench.py'), '--threads', String(threads), '--reps', String(REPS), '--block-s', String(BLOCK_S)], { env, encoding: 'utf8' });
+    const out = execFileSync('/usr/bin/python3', [path.join(root, 'bench/torch_conv_bench.py'), '--threads', String(threads), '--reps', String(REPS), '--block-s', String(BLOCK_S), '--only', NAMES.join(',')], { env, encoding: 'utf8' });
     const j = JSON.parse(out.trim().split('\n').pop()!) as { results: Record<Name, { ms_median: number; cpu_ms_median: number }> };
-    const pick = (n: Name) => ({ wall: j.results[n].ms_median, cpu: j.results[n].cpu_ms_median });
-    return { forward: pick('forward'), langevin: pick('langevin'), train: pick('train') };
+    const r = {} as Record<Name, { wall: number; cpu: number }>;
+    for (const n of NAMES) r[n] = { wall: j.results[n].ms_median, cpu: j.results[n].cpu_ms_median };
+    return r;
   } catch (e) {
     console.log(`PyTorch mirror failed (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`);
     return null;
@@ -61,11 +71,13 @@ function loadavg(): string {
 }
 
 const med = (v: number[]) => { const s = v.slice().sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
-const w = convWorkloads();
-const ours: Record<Name, number[]> = { forward: [], langevin: [], train: [] };
-const theirs: Record<Name, number[]> = { forward: [], langevin: [], train: [] };
-const oursCpu: Record<Name, number[]> = { forward: [], langevin: [], train: [] };
-const theirsCpu: Record<Name, number[]> = { forward: [], langevin: [], train: [] };
+const unetStep = unetTrainWorkload();
+const w: Record<Name, () => void> = { ...convWorkloads(), unet: () => { unetStep(); } };
+const series = () => ({ forward: [], langevin: [], train: [], unet: [] }) as Record<Name, number[]>;
+const ours = series();
+const theirs = series();
+const oursCpu = series();
+const theirsCpu = series();
 const loads: string[] = [];
 for (let r = 0; r < ROUNDS; r++) {
   loads.push(loadavg());
@@ -92,6 +104,7 @@ const label: Record<Name, string> = {
   forward: 'forward (energy of the batch, no grad)',
   langevin: 'Langevin step (forward + input gradient + update)',
   train: 'training step (64 + 64 images, ∇θ, Adam)',
+  unet: `U-Net score network: training step (VP-SDE DSM, batch ${UNET_BATCH}, ∇θ, Adam, EMA)`,
 };
 const lines: string[] = [];
 lines.push(`Run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ` +
@@ -99,7 +112,10 @@ lines.push(`Run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC o
   `(OMP_WAIT_POLICY=PASSIVE) per round. ${ROUNDS} alternating rounds (ebm-ts 1 and 2 threads, PyTorch 1 thread, PyTorch 2 threads), each a median of ${REPS} blocks ≥ ${BLOCK_S} s. ` +
   `**The machine was shared with other sessions and heavily loaded** (1-min load average at the start of each round: ${loads.join('; ')} on ${os.cpus().length} cores), so absolute times are inflated and noisy; the ratios come from interleaved runs.`);
 lines.push('');
-lines.push('Net: 3×3 convs 1→32 (stride 1) → 64 (stride 2) → 64 (stride 2), padding 1, SiLU, linear 64·7·7 → 1; batch 64×1×28×28 float32 (bench/conv-energy.ts, bench/torch_conv_bench.py).');
+lines.push('Conv energy: 3×3 convs 1→32 (stride 1) → 64 (stride 2) → 64 (stride 2), padding 1, SiLU, linear 64·7·7 → 1; batch 64×1×28×28 float32 (bench/conv-energy.ts, bench/torch_conv_bench.py). ' +
+  'U-Net: the score network of `ebm train score --sde vp --arch unet` on 28×28 images (src/diffusion/scoreNets.ts, base 16, time embedding 32: 3×3 convs 1→16, 16→32 stride 2, 32→32 stride 2, ' +
+  'nearest 2× upsampling with skip concatenations 64→32 and 48→16, each block SiLU(conv + per-channel projection of the embedding), output conv 16→1), one `scoreSdeTrainStep` ' +
+  `(mixed log-σ/uniform times, preconditioned score, σ²-weighted DSM, Adam 1e-3, EMA 0.999) on ${UNET_BATCH} images (bench/unet-score.ts; the PyTorch mirror re-implements the same step).`);
 lines.push('');
 lines.push('| workload | ebm-ts ms (median; all rounds) | PyTorch ms (median; all rounds) | ratio PyTorch/ebm-ts (median; all rounds) |');
 lines.push('|---|---|---|---|');
@@ -119,11 +135,15 @@ for (const n of NAMES) {
 const table = lines.join('\n');
 console.log('\n' + table);
 
+if (!WRITE) {
+  console.log('\nnot written to bench/RESULTS.md (a subset of the workloads, or --no-write)');
+  process.exit(0);
+}
 const resultsPath = path.join(root, 'bench/RESULTS.md');
 const start = '<!-- conv:start -->';
 const end = '<!-- conv:end -->';
 let doc = existsSync(resultsPath) ? readFileSync(resultsPath, 'utf8') : '# Benchmark results\n\n';
-const section = `${start}\n## Conv energy: ebm-ts vs PyTorch-CPU (\`npx tsx bench/conv.ts\`)\n\n${table}\n${end}`;
+const section = `${start}\n## Conv energy and U-Net score network: ebm-ts vs PyTorch-CPU (\`npx tsx bench/conv.ts\`)\n\n${table}\n${end}`;
 doc = doc.includes(start) ? doc.replace(new RegExp(`${start}[\\s\\S]*?${end}`), section) : `${doc.trimEnd()}\n\n${section}\n`;
 writeFileSync(resultsPath, doc);
 console.log(`\nwrote ${path.relative(process.cwd(), resultsPath)}`);

@@ -1,5 +1,5 @@
 /**
- * Profiling harness for the engine's training-step workloads (DSM / SSM / Langevin / CD-1), one per process:
+ * Profiling harness for the engine's training-step workloads (DSM / SSM / Langevin / CD-1 / the MNIST U-Net score step), one per process:
  * `node --cpu-prof --import tsx bench/profile-steps.ts dsm [iters]`. Prints the per-step wall time (noisy on a shared
  * machine; compare CPU profiles and relative numbers instead) and the number of tensors allocated per step.
  */
@@ -9,6 +9,7 @@ import { cdStep, createRBM, initRbmCdState } from '../src/models/rbm/index.js';
 import { key, normal, normalInto, split, uniform, foldIn, type Key } from '../src/random/index.js';
 import { initBackend, backendInfo } from '../src/tensor/select.js';
 import * as T from '../src/tensor/index.js';
+import { unetTrainWorkload } from './unet-score.js';
 
 initBackend();
 const which = process.argv[2] ?? 'dsm';
@@ -110,11 +111,11 @@ function makeCd1(): () => number {
   };
 }
 
-const makers: Record<string, () => () => number> = { dsm: makeDsm, ssm: makeSsm, langevin: makeLangevin, cd1: makeCd1 };
+const makers: Record<string, () => () => number> = { dsm: makeDsm, ssm: makeSsm, langevin: makeLangevin, cd1: makeCd1, unet: unetTrainWorkload };
 const step = makers[which]?.();
-if (!step) throw new Error(`unknown workload '${which}' (dsm | ssm | langevin | cd1)`);
+if (!step) throw new Error(`unknown workload '${which}' (dsm | ssm | langevin | cd1 | unet)`);
 const info = backendInfo();
-for (let i = 0; i < Math.min(20, iters); i++) step();
+for (let i = 0; i < Math.min(which === 'unet' ? 3 : 20, iters); i++) step();
 const id0 = new T.Tensor(new Float32Array(1), [1]).id;
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();

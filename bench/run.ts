@@ -21,6 +21,7 @@ import { key, normal, normalInto, split, uniform, foldIn, type Key } from '../sr
 import { backendInfo, initBackend, measureGemmGflops } from '../src/tensor/select.js';
 import * as T from '../src/tensor/index.js';
 import { convWorkloads } from './conv-energy.js';
+import { UNET_BATCH, unetTrainWorkload } from './unet-score.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const anchors = process.env.EBM_ANCHORS ?? path.resolve(root, '../shared/anchors');
@@ -188,7 +189,7 @@ function torchAnchor(): Record<string, number> | null {
   return best;
 }
 
-/** PyTorch mirror of the conv-energy rows (bench/torch_conv_bench.py): best iterations/s of 1 and 2 threads. */
+/** PyTorch mirror of the conv-energy and U-Net rows (bench/torch_conv_bench.py): best iterations/s of 1 and 2 threads. */
 function torchConvAnchor(): Record<string, number> | null {
   const best: Record<string, number> = {};
   try {
@@ -253,6 +254,8 @@ const convLabel = 'conv energy 1→32→64→64 (3×3, strides 1/2/2) on 64×1×
 rows.push({ name: `${convLabel}: forward`, ebm: bench(conv.forward).median, torch: torchConv?.forward ?? null, unit: 'batches/s' });
 rows.push({ name: `${convLabel}: Langevin step (forward + ∇ₓ)`, ebm: bench(conv.langevin).median, torch: torchConv?.langevin ?? null, unit: 'steps/s' });
 rows.push({ name: `${convLabel}: training step (64 + 64 images, Adam)`, ebm: bench(conv.train).median, torch: torchConv?.train ?? null, unit: 'steps/s' });
+const unetStep = unetTrainWorkload();
+rows.push({ name: `U-Net score network (\`ebm train score --arch unet\`, 28×28): VP-SDE DSM training step, batch ${UNET_BATCH} (Adam, EMA)`, ebm: bench(() => { unetStep(); }).median, torch: torchConv?.unet ?? null, unit: 'steps/s' });
 
 const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
 const lines: string[] = [];

@@ -46,9 +46,10 @@ typedef struct {
 } ebm_conv_geom;
 /* Convolution kernels (native/conv.c): im2col per image feeding the single-threaded packed GEMM, batch split over
  * the worker pool. kind 0: forward out = conv(x, w) (+ bias), 1: input gradient dx = conv^T(g, w),
- * 2: filter gradient dw = sum_n g_n col_n^T. Return 0, or -1 when scratch memory was unavailable. */
-int ebm_conv2d_f32(int kind, const ebm_conv_geom *g, const float *a, const float *b, const float *bias, float *out);
-int ebm_conv2d_f64(int kind, const ebm_conv_geom *g, const double *a, const double *b, const double *bias, double *out);
+ * 2: filter gradient dw = sum_n g_n col_n^T. bias_stride: 0 for one bias [O] shared by the batch, O for a bias
+ * [N][O] per image (e.g. a time embedding). Return 0, or -1 when scratch memory was unavailable. */
+int ebm_conv2d_f32(int kind, const ebm_conv_geom *g, const float *a, const float *b, const float *bias, int64_t bias_stride, float *out);
+int ebm_conv2d_f64(int kind, const ebm_conv_geom *g, const double *a, const double *b, const double *bias, int64_t bias_stride, double *out);
 
 /* Short description of the vector ISA the bundled kernels were compiled for. */
 const char *ebm_simd_name(void);

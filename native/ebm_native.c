@@ -298,7 +298,7 @@ static napi_value js_sigmoid_bernoulli(napi_env env, napi_callback_info info) {
 
 /* conv2d(kind, a, b, bias | null, out, n, c, h, w, o, kh, kw, sh, sw, ph, pw): kind 0 forward (a = x, b = filter,
  * out [N,O,OH,OW]), 1 input gradient (a = g [N,O,OH,OW], b = filter, out [N,C,H,W]), 2 filter gradient (a = x,
- * b = g, out [O,C,KH,KW]). Overwrites out. */
+ * b = g, out [O,C,KH,KW]). The forward's bias has o entries (shared) or n*o (one row [O] per image). Overwrites out. */
 static napi_value js_conv2d(napi_env env, napi_callback_info info) {
   size_t argc = 16;
   napi_value argv[16];
@@ -325,9 +325,11 @@ static napi_value js_conv2d(napi_env env, napi_callback_info info) {
   const double X = (double)g.n * g.c * g.h * g.w, W = (double)g.o * g.c * g.kh * g.kw, Y = (double)g.n * g.o * g.oh * g.ow;
   const double la = kind == 1 ? Y : X, lb = kind == 2 ? Y : W, lo = kind == 0 ? Y : kind == 1 ? X : W;
   if ((double)A.len < la || (double)B.len < lb || (double)O.len < lo) THROW_RANGE("ebm_native.conv2d: an array is shorter than the geometry needs");
-  if (Bi.data && (kind != 0 || (double)Bi.len < (double)g.o)) THROW_RANGE("ebm_native.conv2d: bias must have o entries (forward only)");
-  int rc = A.f64 ? ebm_conv2d_f64(kind, &g, (const double *)A.data, (const double *)B.data, (const double *)Bi.data, (double *)O.data)
-                 : ebm_conv2d_f32(kind, &g, (const float *)A.data, (const float *)B.data, (const float *)Bi.data, (float *)O.data);
+  if (Bi.data && (kind != 0 || ((double)Bi.len != (double)g.o && (double)Bi.len != (double)g.n * g.o)))
+    THROW_RANGE("ebm_native.conv2d: bias must have o or n*o entries (forward only)");
+  const int64_t bstride = Bi.data && (double)Bi.len == (double)g.n * g.o && g.n > 1 ? g.o : 0;
+  int rc = A.f64 ? ebm_conv2d_f64(kind, &g, (const double *)A.data, (const double *)B.data, (const double *)Bi.data, bstride, (double *)O.data)
+                 : ebm_conv2d_f32(kind, &g, (const float *)A.data, (const float *)B.data, (const float *)Bi.data, bstride, (float *)O.data);
   if (rc != 0) napi_throw_error(env, NULL, "ebm_native.conv2d: out of memory for scratch buffers");
   return NULL;
 }
@@ -377,6 +379,8 @@ static napi_value js_info(napi_env env, napi_callback_info info) {
   set_prop(env, obj, "threads", v);
   set_prop(env, obj, "unaryOps", str_array(env, ebm_unary_names, EBM_U_COUNT));
   set_prop(env, obj, "binaryOps", str_array(env, ebm_binary_names, EBM_B_COUNT));
+  napi_get_boolean(env, true, &v);
+  set_prop(env, obj, "convSampleBias", v);
   return obj;
 }
 

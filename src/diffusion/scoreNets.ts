@@ -1,7 +1,7 @@
 /** Time-conditioned score networks: an MLP with a sinusoidal time embedding, and a small U-Net-like conv net for 28×28 images. */
 import {
-  Tensor, ShapeError, concat, reshape, broadcastTo, sin, cos, mul, div, add, silu, linear, tensor, squeeze,
-  conv2d, type DType,
+  Tensor, ShapeError, concat, reshape, sin, cos, mul, div, silu, linear, tensor, squeeze,
+  conv2d, upsampleNearest2d, type DType,
 } from '../tensor/index.js';
 import { split, type Key } from '../random/index.js';
 import { initMLP, applyMLP, type MLPParams } from '../nn/mlp.js';
@@ -150,12 +150,6 @@ export function initUNet(key: Key, opts: UNetOptions = {}): UNetParams {
   return p;
 }
 
-function upsample2(x: Tensor): Tensor {
-  const [N, C, H, W] = x.shape;
-  const r = broadcastTo(reshape(x, [N, C, H, 1, W, 1]), [N, C, H, 2, W, 2]);
-  return reshape(r, [N, C, 2 * H, 2 * W]);
-}
-
 /**
  * Applies the U-Net of {@link initUNet}: `x [N, C, 28, 28]`, `t [N]` → `[N, C, 28, 28]` (the raw network output;
  * divide by `σ(t)` for a noise-scaled score, see {@link unetScore}).
@@ -167,18 +161,15 @@ export function applyUNet(params: UNetParams, x: Tensor, t: Tensor): Tensor {
     throw new ShapeError(`applyUNet: x must be [N, ${w1.shape[1]}, 28, 28], got [${x.shape.join(', ')}]`);
   }
   if (t.ndim !== 1 || t.shape[0] !== x.shape[0]) throw new ShapeError(`applyUNet: t must be [${x.shape[0]}], got [${t.shape.join(', ')}]`);
-  const N = x.shape[0];
   const emb = timeEmbedding(t, params['enc1.temb'].shape[0]);
-  const block = (name: string, h: Tensor, stride: number): Tensor => {
-    const y = conv2d(h, params[`${name}.w`], params[`${name}.b`], { stride, padding: 1 });
-    const te = reshape(linear(emb, params[`${name}.temb`]), [N, y.shape[1], 1, 1]);
-    return silu(add(y, te));
-  };
+  // silu(conv(h) + b + W_t·emb(t)): the time projection joins the conv bias as one per-image bias row [N, O].
+  const block = (name: string, h: Tensor, stride: number): Tensor =>
+    silu(conv2d(h, params[`${name}.w`], linear(emb, params[`${name}.temb`], params[`${name}.b`]), { stride, padding: 1 }));
   const h1 = block('enc1', x, 1); // [N, c, 28, 28]
   const h2 = block('enc2', h1, 2); // [N, 2c, 14, 14]
   const h3 = block('enc3', h2, 2); // [N, 2c, 7, 7]
-  const u2 = block('dec2', concat([upsample2(h3), h2], 1), 1); // [N, 2c, 14, 14]
-  const u1 = block('dec1', concat([upsample2(u2), h1], 1), 1); // [N, c, 28, 28]
+  const u2 = block('dec2', concat([upsampleNearest2d(h3, 2), h2], 1), 1); // [N, 2c, 14, 14]
+  const u1 = block('dec1', concat([upsampleNearest2d(u2, 2), h1], 1), 1); // [N, c, 28, 28]
   return conv2d(u1, params['out.w'], params['out.b'], { padding: 1 });
 }
 

@@ -168,6 +168,10 @@ export function perturb(sde: SDE, x0: Tensor, t: ArrayLike<number>, key: Key, no
   const z = noise ?? normal(key, x0.shape, { dtype: x0.dtype });
   const xt = new Tensor(new (x0.dtype === 'float64' ? Float64Array : Float32Array)(x0.size), x0.shape);
   const D = x0.size / n;
-  for (let i = 0; i < n; i++) for (let j = 0; j < D; j++) xt.data[i * D + j] = m[i] * x0.data[i * D + j] + s[i] * z.data[i * D + j];
+  const out = xt.data, xs = x0.data, zs = z.data;
+  for (let i = 0, k = 0; i < n; i++) {
+    const mi = m[i], si = s[i];
+    for (const e = k + D; k < e; k++) out[k] = mi * xs[k] + si * zs[k];
+  }
   return { xt, z, std: stdT, mean: meanT };
 }

@@ -68,7 +68,8 @@ function conv2dJs(kind: Conv2dKind, g: Conv2dGeom, a: TypedArray, b: TypedArray,
     if (kind === 0) {
       im2colImage(g, a, n * CHW, col);
       const o0 = n * O * P;
-      if (bias) for (let r = 0; r < O; r++) out.fill(bias[r], o0 + r * P, o0 + (r + 1) * P);
+      const b0 = bias && g.n > 1 && bias.length === g.n * O ? n * O : 0;
+      if (bias) for (let r = 0; r < O; r++) out.fill(bias[b0 + r], o0 + r * P, o0 + (r + 1) * P);
       gemm(false, false, O, P, K, 1, b, 0, K, col, 0, P, bias ? 1 : 0, out, o0, P);
     } else if (kind === 1) {
       gemm(true, false, K, P, O, 1, b, 0, K, a, n * O * P, P, 0, col, 0, P);

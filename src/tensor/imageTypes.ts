@@ -24,6 +24,9 @@ export type Conv2dKind = 0 | 1 | 2;
 
 /** Kernels for image ops; all arrays of one call share one element type and are contiguous NCHW. */
 export interface ImageKernels {
-  /** See {@link Conv2dKind}; `bias` (forward only) has `o` entries or is null. */
+  /**
+   * See {@link Conv2dKind}; `bias` (forward only) is null, `o` entries shared by the batch, or `n·o` entries (one row
+   * `[o]` per image, e.g. a time embedding added per example).
+   */
   conv2d(kind: Conv2dKind, geom: Conv2dGeom, a: TypedArray, b: TypedArray, bias: TypedArray | null, out: TypedArray): void;
 }

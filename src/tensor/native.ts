@@ -9,6 +9,7 @@ import { BINARY_OPS, GRAD_OPS, jsBackend, UNARY_OPS, type Backend, type BinaryOp
 import { InvalidArgumentError, InvalidTypeError } from '../errors.js';
 import type { NativeRandom } from './randomHook.js';
 import type { Conv2dGeom, Conv2dKind, ImageKernels } from './imageTypes.js';
+import { jsImageKernels } from './imageKernels.js';
 import type { TypedArray } from './tensor.js';
 
 /** The raw functions exported by the addon (see native/ebm_native.c). Op arguments are indices into UNARY_OPS / BINARY_OPS. */
@@ -71,6 +72,8 @@ export interface NativeAddonInfo {
   mallocTuned?: boolean;
   unaryOps: string[];
   binaryOps: string[];
+  /** The conv kernels take a bias of `n·o` entries (one row per image); absent in addons built before it. */
+  convSampleBias?: boolean;
 }
 
 /** Outcome of trying to load the addon: exactly one of `backend` / `error` is set. */
@@ -229,6 +232,11 @@ function wrap(addon: NativeAddon, info: NativeAddonInfo): Backend {
   const image: ImageKernels | undefined = nativeConv
     ? {
         conv2d(kind: Conv2dKind, g: Conv2dGeom, a: TypedArray, b: TypedArray, bias: TypedArray | null, out: TypedArray): void {
+          // An addon built before per-image biases would read only the first row: such calls take the TS kernels.
+          if (bias && bias.length !== g.o && !info.convSampleBias) {
+            jsImageKernels.conv2d(kind, g, a, b, bias, out);
+            return;
+          }
           try {
             nativeConv(kind, a, b, bias, out, g.n, g.c, g.h, g.w, g.o, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw);
           } catch (e) {

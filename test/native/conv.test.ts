@@ -26,6 +26,12 @@ const cases: [string, Conv2dGeom][] = [
   ['1→32 channels, stride 1 (transposed filter-gradient orientation, K = 9)', geom(8, 1, 28, 28, 32, 3, 1, 1)],
   ['odd sizes, stride 3, padding 2', geom(5, 3, 11, 9, 7, 3, 3, 2)],
   ['64 channels: 4 images per GEMM with a remainder chunk', geom(10, 64, 14, 14, 8, 3, 1, 1)],
+  ['16→1 channel (small-product loops, O ≤ 2; a score net\'s output layer)', geom(5, 16, 28, 28, 1, 3, 1, 1)],
+  ['1→16 channels, 5 images (small-product loops, K = 9, column remainder blocks)', geom(5, 1, 28, 28, 16, 3, 1, 1)],
+  ['3→2 channels, stride 2, odd size (small-product loops, O = 2, K > 16)', geom(3, 3, 13, 11, 2, 3, 2, 1)],
+  ['8→3 channels, stride 1, no padding (input gradient as the flipped-filter forward, padding 2)', geom(3, 8, 9, 7, 3, 3, 1, 0)],
+  ['6→4 channels, stride 1, padding 2 (input gradient as the flipped-filter forward, padding 0)', geom(2, 6, 8, 8, 4, 3, 1, 2)],
+  ['5→2 channels, 5×5 filter, stride 1 (flipped-filter input gradient, small-product loops)', geom(2, 5, 9, 9, 2, 5, 1, 2)],
 ];
 
 describe(`native conv2d kernels${skip}`, () => {
@@ -55,6 +61,15 @@ describe(`native conv2d kernels${skip}`, () => {
           }
           expect(Array.from(runs[1])).toEqual(Array.from(runs[2]));
         }
+        // Forward with a per-image bias [n][o].
+        const bn = data(g.n * g.o, 5, f64);
+        const ref = f64 ? new Float64Array(Y) : new Float32Array(Y);
+        jsImageKernels.conv2d(0, g, x, w, bn, ref);
+        const out = f64 ? new Float64Array(Y).fill(NaN) : new Float32Array(Y).fill(NaN);
+        image!.conv2d(0, g, x, w, bn, out);
+        let err = 0;
+        for (let i = 0; i < Y; i++) err = Math.max(err, Math.abs(out[i] - ref[i]));
+        expect(err, 'per-image bias').toBeLessThan(f64 ? 1e-12 : 1e-4);
       });
     }
   }

@@ -32,6 +32,7 @@ const geoms: { s: [number, number]; p: [number, number]; x: number[]; w: number[
   { s: [2, 2], p: [1, 1], x: [3, 2, 9, 8], w: [5, 2, 3, 3] },
   { s: [1, 2], p: [0, 2], x: [1, 2, 6, 7], w: [3, 2, 2, 3] },
   { s: [3, 1], p: [2, 0], x: [2, 1, 8, 5], w: [2, 1, 3, 2] },
+  { s: [1, 1], p: [0, 1], x: [2, 4, 6, 7], w: [2, 4, 2, 3] }, // fewer outputs than inputs: native input gradient as a flipped-filter forward
 ];
 
 for (const be of backendsUnderTest()) {
@@ -72,6 +73,36 @@ for (const be of backendsUnderTest()) {
         restore();
       });
     }
+
+    it('a per-image bias [N, O] adds row n to image n, float64 and float32; its gradients (x, w, b, mixed) check to second order', () => {
+      be.use();
+      const opts = { stride: 2, padding: 1 } as const;
+      for (const dtype of ['float64', 'float32'] as const) {
+        const x = det([3, 2, 7, 6], -1, 1, 3, dtype), w = det([4, 2, 3, 3], -1, 1, 5, dtype), b = det([3, 4], -1, 1, 7, dtype);
+        const y = T.conv2d(x, w, b, opts);
+        const ref = convRef(x, w, null, opts.stride === 2 ? [2, 2] : [1, 1], [1, 1]);
+        const P = y.shape[2] * y.shape[3];
+        let err = 0;
+        for (let i = 0; i < ref.data.length; i++) err = Math.max(err, Math.abs(y.data[i] - (ref.data[i] + b.data[Math.floor(i / P)])));
+        expect(err).toBeLessThan(dtype === 'float64' ? 1e-12 : 2e-5);
+      }
+      expect(() => T.conv2d(det([3, 2, 7, 6]), det([4, 2, 3, 3]), det([2, 4]), opts)).toThrow(T.ShapeError);
+      const x0 = det([3, 2, 7, 6], -1, 1, 3), w0 = det([4, 2, 3, 3], -0.5, 0.5, 5), b0 = det([3, 4], -1, 1, 7);
+      const probe = (y: T.Tensor) => T.sum(T.mul(T.tanh(y), det(y.shape as number[], -1, 1, 11)));
+      const fx = (x: T.Tensor) => probe(T.conv2d(x, w0, b0, opts));
+      const fw = (w: T.Tensor) => probe(T.conv2d(x0, w, b0, opts));
+      const fb = (b: T.Tensor) => probe(T.conv2d(x0, w0, b, opts));
+      for (const [f, x] of [[fx, x0], [fw, w0], [fb, b0]] as const) {
+        const r1 = T.checkGrad(f, x);
+        expect(r1.ok, `first order max abs err ${r1.maxAbsError}`).toBe(true);
+        const r2 = T.checkGrad2(f, x, det(x.shape as number[], -1, 1, 13));
+        expect(r2.ok, `second order max abs err ${r2.maxAbsError}`).toBe(true);
+      }
+      // Mixed: ∇_b of a loss containing ∇_x (the per-image bias of a time-conditioned net under score matching).
+      const mixed = (b: T.Tensor) => T.sumSquares(T.grad((x: T.Tensor) => probe(T.conv2d(x, w0, b, opts)))(x0));
+      expect(T.checkGrad(mixed, b0).ok).toBe(true);
+      restore();
+    });
 
     it('conv2dTranspose is the adjoint of conv2d (⟨conv(x), y⟩ = ⟨x, convᵀ(y)⟩) with PyTorch output sizes, and its gradients check', () => {
       be.use();

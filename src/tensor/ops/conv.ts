@@ -7,7 +7,7 @@ import { needsGrad, record } from '../autodiff.js';
 import { getBackend } from '../backend.js';
 import { jsImageKernels, type Conv2dGeom, type ImageKernels } from '../imageKernels.js';
 import { DTypeError, ShapeError, Tensor, allocate, type Shape } from '../tensor.js';
-import { add, broadcastTo } from './elementwise.js';
+import { add, broadcastTo, sumToShape } from './elementwise.js';
 import { reshape } from './shape.js';
 import { InvalidArgumentError } from '../../errors.js';
 
@@ -143,7 +143,9 @@ function checkDType(fn: string, a: Tensor, b: Tensor): void {
 /**
  * 2-D cross-correlation (what deep-learning libraries call convolution), NCHW:
  * `out[n, o, y, x] = b[o] + Σ_{c,i,j} w[o, c, i, j] · xpad[n, c, y·sh + i, x·sw + j]`.
- * Shapes: `x [N, C, H, W]`, `w [O, C, kh, kw]`, `b [O]` → `[N, O, OH, OW]` with `OH = ⌊(H + 2ph − kh)/sh⌋ + 1`.
+ * Shapes: `x [N, C, H, W]`, `w [O, C, kh, kw]`, `b [O]` → `[N, O, OH, OW]` with `OH = ⌊(H + 2ph − kh)/sh⌋ + 1`;
+ * `b` may also be `[N, O]`, one bias row per image (`out[n, o, y, x] = b[n, o] + …`: a time or class embedding added
+ * per example without a separate broadcast pass; its gradient is the per-image plane sum).
  * One kernel call (native: im2col in C feeding the packed GEMM, batch over the worker threads). Gradients: the input
  * gradient is {@link conv2dTranspose}-shaped (`conv2dInputGrad`), the filter gradient `conv2dFilterGrad`, both ops
  * with their own gradients, so derivatives of every order are exact.
@@ -152,8 +154,10 @@ function checkDType(fn: string, a: Tensor, b: Tensor): void {
 export function conv2d(x: Tensor, w: Tensor, b?: Tensor, opts: Conv2dOptions = {}): Tensor {
   const g = geometry('conv2d', x.shape, w.shape, opts);
   checkDType('conv2d', x, w);
+  // A per-image bias [N, O] (N > 1; with one image it is the shared case).
+  const perImage = b !== undefined && g.n > 1 && b.ndim === 2 && b.shape[0] === g.n && b.shape[1] === g.o;
   if (b) {
-    if (b.size !== g.o) throw new ShapeError(`conv2d: bias has ${b.size} entries for ${g.o} output channels`);
+    if (b.size !== g.o && !perImage) throw new ShapeError(`conv2d: bias [${b.shape}] must have ${g.o} entries (one per output channel) or be [${g.n}, ${g.o}] (one row per image)`);
     checkDType('conv2d', x, b);
   }
   const out = allocate(x.dtype, g.n * g.o * g.oh * g.ow);
@@ -163,7 +167,7 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor, opts: Conv2dOptions = {
   return record(y, 'conv2d', inputs, (gr) => [
     needsGrad(x) ? convInputGrad(gr, w, g) : null,
     needsGrad(w) ? convFilterGrad(x, gr, g) : null,
-    b && needsGrad(b) ? reshape(sumChannels(gr), b.shape) : null,
+    b && needsGrad(b) ? (perImage ? reshape(sumToShape(gr, [g.n, g.o, 1, 1]), b.shape) : reshape(sumChannels(gr), b.shape)) : null,
   ]);
 }
 

@@ -1,7 +1,7 @@
 /** Elementwise ops with numpy broadcasting, each beside its vector–Jacobian product. */
 import { isGradEnabled, needsGrad, record, registerAccumulate, registerFill } from '../autodiff.js';
 import { getBackend, sigmoidScalar, softplusScalar, type BinaryOp, type GradOp, type UnaryOp } from '../backend.js';
-import { DTypeError, ShapeError, Tensor, allocate, full, sameShape, stridesOf, toDType, type DType, type Shape } from '../tensor.js';
+import { DTypeError, ShapeError, Tensor, allocate, full, sameShape, stridesOf, toDType, type DType, type Shape, type TypedArray } from '../tensor.js';
 import { InvalidArgumentError } from '../../errors.js';
 
 /** A tensor or a plain number (a number takes the dtype of the tensor it is combined with). */
@@ -51,17 +51,29 @@ export function broadcastData(x: Tensor, outShape: Shape): Tensor {
     out.fill(x.data[0]);
     return new Tensor(out, outShape);
   }
+  const inner = columnInner(x.shape, outShape);
+  if (inner > 0) {
+    // Column broadcast ([N, C, 1, 1] → [N, C, H, W]): each entry fills one contiguous block.
+    const src = x.data;
+    for (let i = 0, o = 0; i < src.length; i++, o += inner) out.fill(src[i], o, o + inner);
+    return new Tensor(out, outShape);
+  }
+  if (x.size > 0 && isTrailing(x.shape, outShape)) {
+    // Row broadcast ([C] → [N, C]): the whole of x repeated.
+    for (let o = 0; o < size; o += x.size) out.set(x.data, o);
+    return new Tensor(out, outShape);
+  }
   const nd = outShape.length;
   const st = broadcastStrides(x.shape, outShape);
-  const inner = nd ? outShape[nd - 1] : 1;
+  const last = nd ? outShape[nd - 1] : 1;
   const sIn = nd ? st[nd - 1] : 0;
   const idx = new Array<number>(nd).fill(0);
   const src = x.data;
-  for (let o = 0; o < size; o += inner) {
+  for (let o = 0; o < size; o += last) {
     let base = 0;
     for (let d = 0; d < nd - 1; d++) base += idx[d] * st[d];
-    if (sIn === 1) out.set(src.subarray(base, base + inner), o);
-    else for (let j = 0; j < inner; j++) out[o + j] = src[base + j * sIn];
+    if (sIn === 1) out.set(src.subarray(base, base + last), o);
+    else for (let j = 0; j < last; j++) out[o + j] = src[base + j * sIn];
     for (let d = nd - 2; d >= 0; d--) {
       if (++idx[d] < outShape[d]) break;
       idx[d] = 0;
@@ -92,10 +104,42 @@ function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
     be.binary(op, a.data, b.data, out);
     return new Tensor(out, outShape);
   }
+  // Column broadcast: b constant over blocks of a (per-row or per-channel scale and shift, [N, C, 1, 1] on NCHW).
+  const inner = sameShape(outShape, a.shape) && b.size > 1 ? columnInner(b.shape, a.shape) : 0;
+  if (inner > 0 && columnBinary(op, a.data, b.data, inner, out)) return new Tensor(out, outShape);
   const A = sameShape(a.shape, outShape) ? a : broadcastData(a, outShape);
   const B = sameShape(b.shape, outShape) ? b : broadcastData(b, outShape);
   be.binary(op, A.data, B.data, out);
   return new Tensor(out, outShape);
+}
+
+/**
+ * Block length `m` when `small` (right-aligned to `big`) equals `big` on its leading axes and is 1 on the rest with
+ * `m` = the product of those trailing axes of `big` > 1 (a column broadcast: entry `i` of `small` covers
+ * `big[i·m … (i+1)·m)`), else 0.
+ */
+function columnInner(small: Shape, big: Shape): number {
+  const off = big.length - small.length;
+  if (off < 0) return 0;
+  let last = -1;
+  for (let i = 0; i < small.length; i++) if (small[i] !== 1) last = i + off;
+  if (last < 0) return 0;
+  for (let i = 0; i <= last; i++) if ((i < off ? 1 : small[i - off]) !== big[i]) return 0;
+  let m = 1;
+  for (let i = last + 1; i < big.length; i++) m *= big[i];
+  return m > 1 ? m : 0;
+}
+
+/** `out[k] = a[k] op b[⌊k/m⌋]` for the four arithmetic ops (false for the others, which take the general path). */
+function columnBinary(op: BinaryOp, a: TypedArray, b: TypedArray, m: number, out: TypedArray): boolean {
+  const nb = b.length;
+  switch (op) {
+    case 'add': for (let i = 0, k = 0; i < nb; i++) { const v = b[i]; for (const e = k + m; k < e; k++) out[k] = a[k] + v; } return true;
+    case 'sub': for (let i = 0, k = 0; i < nb; i++) { const v = b[i]; for (const e = k + m; k < e; k++) out[k] = a[k] - v; } return true;
+    case 'mul': for (let i = 0, k = 0; i < nb; i++) { const v = b[i]; for (const e = k + m; k < e; k++) out[k] = a[k] * v; } return true;
+    case 'div': for (let i = 0, k = 0; i < nb; i++) { const v = b[i]; for (const e = k + m; k < e; k++) out[k] = a[k] / v; } return true;
+    default: return false;
+  }
 }
 
 /** True when `small` equals the trailing axes of `big` after dropping leading 1s. */
@@ -119,6 +163,20 @@ export function sumToShape(x: Tensor, shape: Shape): Tensor {
   if (outSize > 1 && x.size > 0 && isTrailing(shape, x.shape) && x.size % outSize === 0) {
     // Bias-gradient case: sum the rows of x viewed as [x.size / outSize, outSize] in one backend call.
     getBackend().sumRows(x.data, x.size / outSize, outSize, out);
+    const res = new Tensor(out, shape);
+    return record(res, 'sumToShape', [x], (g) => [broadcastTo(g, x.shape)]);
+  }
+  const m = columnInner(shape, x.shape);
+  if (m > 0 && x.size > 0) {
+    // Column case ([N, C, H, W] → [N, C, 1, 1]): one sum per contiguous block.
+    const src = x.data;
+    for (let i = 0, k = 0; i < outSize; i++) {
+      let s0 = 0, s1 = 0;
+      const e = k + m;
+      for (; k + 1 < e; k += 2) { s0 += src[k]; s1 += src[k + 1]; }
+      if (k < e) s0 += src[k++];
+      out[i] = s0 + s1;
+    }
     const res = new Tensor(out, shape);
     return record(res, 'sumToShape', [x], (g) => [broadcastTo(g, x.shape)]);
   }

@@ -1,8 +1,9 @@
 /**
- * Image ops (NCHW): max pooling, nearest and bilinear upsampling, GroupNorm and LayerNorm. Pooling and nearest
- * upsampling are index gathers whose adjoint is a scatter-add (and back), bilinear upsampling is two interpolation
- * matmuls, and the norms share one row-normalisation op (one-pass loops, a fused first-order backward, and a
- * differentiable backward when recorded) — so every gradient, of every order, is exact.
+ * Image ops (NCHW): max pooling, nearest and bilinear upsampling, GroupNorm and LayerNorm. Pooling is an index
+ * gather whose adjoint is a scatter-add (and back), nearest upsampling a pixel repeat whose adjoint is a block sum (and
+ * back), bilinear upsampling is two interpolation matmuls, and the norms share one row-normalisation op (one-pass
+ * loops, a fused first-order backward, and a differentiable backward when recorded) — so every gradient, of every
+ * order, is exact.
  */
 import { isGradEnabled, record } from '../autodiff.js';
 import { ShapeError, Tensor, allocate, type Shape } from '../tensor.js';
@@ -99,18 +100,44 @@ export function maxPool2d(x: Tensor, kernel: number | readonly [number, number],
  * @example upsampleNearest2d(x, 2)
  */
 export function upsampleNearest2d(x: Tensor, scale: number | readonly [number, number]): Tensor {
-  const [N, C, H, W] = check4d('upsampleNearest2d', x);
+  check4d('upsampleNearest2d', x);
   const [sh, sw] = pairInt('upsampleNearest2d', 'scale', scale, 1);
-  const OH = H * sh, OW = W * sw;
-  const idx = new Int32Array(N * C * OH * OW);
-  let o = 0;
-  for (let nc = 0; nc < N * C; nc++) {
-    for (let y = 0; y < OH; y++) {
-      const row = nc * H * W + Math.floor(y / sh) * W;
-      for (let xx = 0; xx < OW; xx++) idx[o++] = row + Math.floor(xx / sw);
+  return repeatPixels(x, sh, sw);
+}
+
+/**
+ * `out[p, y, x] = x[p, ⌊y/sh⌋, ⌊x/sw⌋]` over the planes `p` of `[N, C, H, W]` (no index array: each input row is
+ * widened once and copied `sh` times). Gradient: {@link blockSum} with the same factors; each is the other's adjoint,
+ * so derivatives of every order are exact.
+ */
+function repeatPixels(x: Tensor, sh: number, sw: number): Tensor {
+  const [N, C, H, W] = x.shape;
+  const OW = W * sw;
+  const out = allocate(x.dtype, N * C * H * sh * OW);
+  const d = x.data;
+  for (let r = 0, o = 0; r < N * C * H; r++, o += sh * OW) {
+    const s = r * W;
+    if (sw === 2) for (let j = 0; j < W; j++) { const v = d[s + j]; out[o + 2 * j] = v; out[o + 2 * j + 1] = v; }
+    else for (let j = 0, k = o; j < W; j++) { const v = d[s + j]; for (let t = 0; t < sw; t++) out[k++] = v; }
+    for (let t = 1; t < sh; t++) out.copyWithin(o + t * OW, o, o + OW);
+  }
+  return record(new Tensor(out, [N, C, H * sh, OW]), 'upsampleNearest2d', [x], (g) => [blockSum(g, sh, sw)]);
+}
+
+/** `out[p, y, x] = Σ_{i<sh, j<sw} g[p, y·sh + i, x·sw + j]`: the adjoint of {@link repeatPixels}, whose gradient it is. */
+function blockSum(g: Tensor, sh: number, sw: number): Tensor {
+  const [N, C, OH, OW] = g.shape;
+  const H = OH / sh, W = OW / sw;
+  const out = allocate(g.dtype, N * C * H * W);
+  const d = g.data;
+  for (let r = 0, o = 0; r < N * C * H; r++, o += W) {
+    for (let t = 0; t < sh; t++) {
+      const s = (r * sh + t) * OW;
+      if (sw === 2) for (let j = 0; j < W; j++) out[o + j] += d[s + 2 * j] + d[s + 2 * j + 1];
+      else for (let j = 0, k = s; j < W; j++) { let a = 0; for (let u = 0; u < sw; u++) a += d[k++]; out[o + j] += a; }
     }
   }
-  return gatherFlat(x, idx, [N, C, OH, OW]);
+  return record(new Tensor(out, [N, C, H, W]), 'blockSum2d', [g], (u) => [repeatPixels(u, sh, sw)]);
 }
 
 /** Interpolation matrix `[out, in]` of 1-D linear resampling with half-pixel centres (align_corners = false). */

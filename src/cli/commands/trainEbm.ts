@@ -326,9 +326,12 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
   );
 }
 
-/** `--sigma-max s` or `--sigma-max none` (null: single-σ DSM, overriding the default). */
-function parsePositiveFloatOrNone(raw: string): number | null {
-  return raw.trim() === 'none' ? null : parsePositiveFloat(raw);
+/**
+ * `--sigma-max s` or `--sigma-max none` (0: single-σ DSM, overriding the default; mapped to null by resolveDefaults —
+ * commander turns a parser's null into '').
+ */
+function parsePositiveFloatOrNone(raw: string): number {
+  return raw.trim() === 'none' ? 0 : parsePositiveFloat(raw);
 }
 
 /** `--fourier m:scale` or `--fourier none` (null: no features, overriding the default). */
@@ -349,6 +352,7 @@ function resolveDefaults(o: Opts, isImage: boolean, mlpInputs: number, std: read
   const byLoss = deepEbmLossDefaults(o.loss, mlpInputs);
   if (o.loss !== 'dsm' && (o.sigmaMax || o.heat !== undefined)) throw new UsageError(`--sigma-max and --heat apply to --loss dsm only, not --loss ${o.loss}`);
   if (o.heat !== undefined && !(o.heat >= 0)) throw new UsageError(`--heat must be ≥ 0, got ${o.heat}`);
+  if (o.sigmaMax === 0) o.sigmaMax = null;
   if (o.sigmaMax === undefined) o.sigmaMax = o.loss === 'dsm' && !isImage && byLoss.sigmaMaxZ !== null ? byLoss.sigmaMaxZ * Math.sqrt(s2) : null;
   const nc = o.sigmaMax !== null;
   const byNc = deepEbmLossDefaults(o.loss, mlpInputs, nc);

@@ -92,7 +92,7 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
       `${d.scoreMatchingSteps} steps, lr ${d.lr}. --loss dsm on D ≤ ${d.fourierMaxDim} columns trains a noise-conditional energy E(x, σ) (log σ is one more`,
       `network input) on σ from ${d.sigmaZ}·rms(std) (--sigma) to ${d.sigmaMaxZ}·rms(std) (--sigma-max), half of each batch at the smallest σ, with`,
       `a heat-equation term (--heat ${d.heat}) that carries the modes' weights, which large σ sees, down to the smallest σ; the saved`,
-      `model is E(x, σ_min), the data smoothed by N(0, σ_min²); ${d.dsmSteps} steps of ${d.dsmBatch} rows, lr ${d.dsmLr} (--sigma-max none: single-σ DSM`,
+      `model is E(x, σ_min), the data smoothed by N(0, σ_min²); confining term ${d.dsmConfine}, ${d.dsmSteps} steps of ${d.dsmBatch} rows, lr ${d.dsmLr} (--sigma-max none: single-σ DSM`,
       `at --sigma, ${d.scoreMatchingSteps} steps of ${d.batch}, lr ${d.lr}, the default above ${d.fourierMaxDim} columns).`,
       'About 25 s of CPU for cd (2–5 min wall on 2 heavily shared cores) and 15 s for dsm on 2-D data. After CD training',
       'a health check runs longer MALA chains from the negatives and warns when they drift (the energy is then not a',
@@ -127,7 +127,7 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
     .option('--batch <n>', `positives per step (${vi(d.batch, im.batch)}; noise-conditional dsm ${d.dsmBatch})`, parsePositiveInt)
     .option('--lr <lr>', `Adam learning rate (${vi(d.lr, im.lr)}; noise-conditional dsm ${d.dsmLr})`, parsePositiveFloat)
     .option('--lr-decay <kind>', `learning-rate schedule: none (constant) or cosine (cosine decay from --lr to 5 % of it over the run) (${vi(d.lrDecay, im.lrDecay)})`, parseChoice(['none', 'cosine'] as const))
-    .option('--confine <c>', `confining term ½c‖z‖² (default: vectors ${d.confine} (cd) or ${d.scoreMatchingConfine} (score matching), images ${im.confine})`, parseFloatValue)
+    .option('--confine <c>', `confining term ½c‖z‖² (default: vectors ${d.confine} (cd), ${d.dsmConfine} (noise-conditional dsm) or ${d.scoreMatchingConfine} (other score matching), images ${im.confine})`, parseFloatValue)
     .option('--max-rollbacks <n>', 'divergence rollbacks allowed before stopping', parsePositiveInt, 5)
     .option('--no-check', 'cd: skip the density health check after training')
     .option('--samples-png <file.png>', 'write model samples (replay buffer | from noise) as PNG (images: grids; 2-D: density heat map)');
@@ -361,7 +361,7 @@ function resolveDefaults(o: Opts, isImage: boolean, mlpInputs: number, std: read
   o.batch ??= isImage ? im.batch : byNc.batch;
   o.lr ??= isImage ? im.lr : byNc.lr;
   o.lrDecay ??= isImage ? im.lrDecay : d.lrDecay;
-  o.confine ??= isImage ? im.confine : byLoss.confine;
+  o.confine ??= isImage ? im.confine : byNc.confine;
   o.sigma ??= isImage ? im.sigma : d.sigmaZ * Math.sqrt(s2);
   if (o.fourier === undefined) o.fourier = !isImage && o.confine > 0 ? byLoss.fourier : null;
   o.sampler ??= isImage ? im.sampler : d.sampler;

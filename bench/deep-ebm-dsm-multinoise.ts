@@ -3,13 +3,18 @@
  * energy `E(x, σ)` reads the noise level as one extra input `u = 2·log(σ/σ_min)/log(σ_max/σ_min) − 1` next to the
  * Fourier features; training draws each row's σ (standardised units) at σ_min with probability `pmin`, else
  * log-uniformly in [σ_min, σ_max], with the σ²-weighted DSM loss `½‖σ s(x̃, σ) + ε‖²`; the model's density is
- * `exp(−E(x, σ_min))`. Output scale: `none` (E = f), `inv` (E = f·σ_min/σ).
+ * `exp(−E(x, σ_min))`. Output scale: `none` (E = f), `inv` (E = f·σ_min/σ). `--pde w` adds the heat-equation term
+ * `w·mean((τR)²)`, `R = ∂τE − ½(ΔE − ‖∇E‖²)`, on the first `--pde-rows k` rows of the batch (exact 2-D Laplacian).
+ * Prints the model's mass per true component (`q`, grid, true responsibilities) next to the true weights (`w`) and the
+ * gap of the oracle `p ∗ N(0, σ_min²)`. The experiments that led to `noiseConditionalDenoisingScoreMatching` (the
+ * library version, which the defaults use; bench/RESULTS.md "Deep-EBM defaults", wave 3).
  *
  * Usage: `npx tsx bench/deep-ebm-dsm-multinoise.ts --mixtures 106,7 [--smin 0.05] [--smax 1] [--pmin 0.5]
- *   [--scale none|inv] [--steps 2000] [--lr 2e-3] [--confine 0.3]`. One JSON line per run.
+ *   [--scale none|inv] [--pde 1] [--pde-rows 256] [--steps 2000] [--batch 256] [--lr 2e-3] [--confine 0.3] [--ff 0.5]
+ *   [--seed 0]`. One JSON line per run.
  */
 import { key, split, foldIn, normal, uniformArray } from '../src/random/index.js';
-import { Tensor, valueAndGrad, gatherRows, add, mul, sub, square, sum, reshape, concat, tensor, grad, noGrad, vjp, sliceAxis } from '../src/tensor/index.js';
+import { Tensor, valueAndGrad, gatherRows, add, mul, sub, square, sum, reshape, concat, grad, noGrad, vjp, sliceAxis } from '../src/tensor/index.js';
 import { adam, applyUpdates, cosineDecay, type OptState } from '../src/optim/index.js';
 import { epochBatchIndices } from '../src/data/batches.js';
 import { applyMLP, fourierFeatureFn, initFourierFeatures, initMLP } from '../src/nn/index.js';
@@ -144,4 +149,3 @@ for (const m of mixtures) {
   const orc = evaluate2d({ energy: { dim: 2, energy: (x: Tensor) => sm.energy(x) }, test, trueLogDensity: (x) => { const e = g.energy(x); const z = g.logZ(); return Float64Array.from(e.data, (v) => -v - z); }, box: bxx, points: 512 });
   console.log(JSON.stringify({ mixture: m, seed, sMin, sMax, pmin, scale: scaleMode, pde, pdeRows, steps, lr: lr0, confine, batch: B, ff: ffScale, gap: +rep.nllGap.toFixed(4), se: +rep.nllGapStdErr.toFixed(4), edge: rep.boundaryRatio, seconds: +seconds.toFixed(1), cpu: +cpu.toFixed(1), oracleGap: +orc.nllGap.toFixed(4), ...mm }));
 }
-void tensor;

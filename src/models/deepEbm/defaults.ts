@@ -77,7 +77,8 @@ export const DEEP_EBM_DEFAULTS = Object.freeze({
   dsmBatch: 128,
   dsmLr: 5e-3,
   /**
-   * Score matching (dsm, ssm, sm): the same Fourier features and a stronger confining term — score matching sees no
+   * Score matching (ssm, sm, single-σ dsm; noise-conditional dsm has `dsmConfine`): the same Fourier features and a
+   * stronger confining term — score matching sees no
    * data far from the data, so nothing else stops the periodic features from putting mass there (tuned on random
    * mixtures 101 and 102: confining 0.01 → 0.1 → 0.3 → 1 gave gaps 0.49 → 0.30 → 0.18 → 0.32 nat on 101).
    */

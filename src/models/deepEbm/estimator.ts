@@ -41,7 +41,7 @@ export interface DeepEbmConfig {
   readonly fourier?: FourierFeatures | null;
   /**
    * MLP only: a noise-conditional energy `E(x, σ)` for `σ ∈ [sigmaMin, sigmaMax]` (data units), trained by
-   * {@link noiseConditionalDenoisingScoreMatching}: the network reads one more input
+   * `noiseConditionalDenoisingScoreMatching` (src/losses): the network reads one more input
    * `u = 2·log(σ/σ_min)/log(σ_max/σ_min) − 1 ∈ [−1, 1]` after its other inputs. The model's energy (what
    * {@link deepEbmEnergy} evaluates, what `ebm eval/sample/score` use) is `E(x, σ_min)`, a model of the data
    * smoothed by `N(0, σ_min² I)`. Absent/null: an ordinary energy `E(x)`.
@@ -185,7 +185,7 @@ export function deepEbmEnergy(params: Record<string, Tensor>, cfg: DeepEbmConfig
 
 /**
  * The noise-conditional energy `E(x, σ)` of a config with `noise` levels: `(x [n, D], log σ [n] (data units)) → [n]`,
- * differentiable in the parameters, in `x` and in `log σ` (what {@link noiseConditionalDenoisingScoreMatching} needs).
+ * differentiable in the parameters, in `x` and in `log σ` (what `noiseConditionalDenoisingScoreMatching` needs).
  * `deepEbmEnergy(params, cfg).energy(x)` equals this at `log σ = log σ_min`.
  * @example const E = deepEbmNoiseEnergy(params, cfg); E(x, logSigma) // [n]
  */

@@ -178,7 +178,9 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
       }
       const fourier = o.fourier ? fourierFromOption(o.fourier, D, o.seed) : null;
       if (o.sigmaMax && arch.kind !== 'mlp') throw new UsageError('--sigma-max (a noise-conditional energy) applies to mlp architectures only; use --sigma-max none');
-      if (o.sigmaMax && !(o.sigmaMax > o.sigma)) throw new UsageError(`--sigma-max (${o.sigmaMax}) must be larger than --sigma (${o.sigma})`);
+      if (o.sigmaMax && !(o.sigmaMax > o.sigma)) {
+        throw new UsageError(`--sigma-max (${o.sigmaMax}) must be larger than --sigma (${o.sigma}): give a larger --sigma-max, or --sigma-max none for single-σ DSM (default --sigma-max: ${DEEP_EBM_DEFAULTS.sigmaMaxZ}·rms(std) on vectors with D ≤ ${DEEP_EBM_DEFAULTS.fourierMaxDim})`);
+      }
       const noise = o.sigmaMax ? { sigmaMin: o.sigma, sigmaMax: o.sigmaMax } : null;
       const cfg: DeepEbmFileConfig = {
         arch, activation: o.activation, shift: std.shift, scale: std.scale, confine: o.confine, ...(fourier ? { fourier } : {}), ...(noise ? { noise } : {}),

@@ -2,11 +2,12 @@
 export {
   energyToScore, modelScore, probes, exactScoreMatching, slicedScoreMatching, slicedScoreMatchingWithProbes,
   denoisingScoreMatching, denoisingScoreMatchingWithNoise, multiScaleDenoisingScoreMatching,
+  noiseConditionalDenoisingScoreMatching,
 } from './scoreMatching.js';
 // energyToScore, modelScore and their types live in src/energy, probes in src/random: re-exported (same bindings).
 export type {
   EnergyFn, ScoreFn, ScoreModel, ProbeDistribution, ScoreLossOutput, ScoreLoss, SlicedScoreMatchingOptions,
-  DenoisingScoreMatchingOptions, MultiScaleDSMOptions,
+  DenoisingScoreMatchingOptions, MultiScaleDSMOptions, NoiseConditionalDSMOptions,
 } from './scoreMatching.js';
 export {
   contrastiveDivergence, cdValueAndGrad, runChains, freshChains, spectralNormalize, treeAllFinite, CDDivergenceError,

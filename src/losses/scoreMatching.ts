@@ -1,8 +1,11 @@
-/** Score-matching losses for energies (score = −∇ₓE) and score networks: exact, denoising (single and multi-σ), sliced and SSM-VR. */
+/**
+ * Score-matching losses for energies (score = −∇ₓE) and score networks: exact, denoising (single and multi-σ, and
+ * noise-conditional energies with a heat-equation term), sliced and SSM-VR.
+ */
 import {
-  Tensor, ShapeError, DTypeError, vjp, sum, mul, add, div, square, reshape, concat, sliceAxis, detach, tensor,
+  Tensor, ShapeError, DTypeError, vjp, grad, sum, mul, add, sub, div, square, reshape, concat, sliceAxis, detach, tensor,
 } from '../tensor/index.js';
-import { normal, split, randintArray, probes, type Key, type ProbeDistribution } from '../random/index.js';
+import { normal, split, randintArray, uniformArray, probes, type Key, type ProbeDistribution } from '../random/index.js';
 import { modelScore, type ScoreFn, type ScoreModel } from '../energy/index.js';
 import { InvalidArgumentError, InvalidTypeError } from '../errors.js';
 
@@ -252,5 +255,99 @@ export function multiScaleDenoisingScoreMatching<P>(model: ScoreModel<P, [Tensor
     const r = weighting === 'sigma2' ? add(mul(s, sigCol), eps) : add(s, div(eps, sigCol));
     const loss = mul(sum(square(r)), 0.5 / n);
     return { loss, aux: { loss: num(loss) } };
+  };
+}
+
+/** Options of {@link noiseConditionalDenoisingScoreMatching} (noise levels in data units). */
+export interface NoiseConditionalDSMOptions {
+  /** Smallest noise level `σ_min > 0` (the level whose energy is the model's density). */
+  readonly sigmaMin: number;
+  /** Largest noise level `σ_max > σ_min`. */
+  readonly sigmaMax: number;
+  /** Fraction of rows at `σ_min` (default 0.5); the others get `σ` log-uniform in `[σ_min, σ_max]`. */
+  readonly pMin?: number;
+  /** Weight `w ≥ 0` of the heat-equation term (default 1; 0: multi-level DSM only). */
+  readonly heat?: number;
+}
+
+/**
+ * Noise-conditional denoising score matching for an energy `E(x, σ)` that reads `log σ`, with a heat-equation
+ * consistency term that ties its noise levels together. Each row gets a level `σᵢ` (`σ_min` with probability `pMin`,
+ * else log-uniform in `[σ_min, σ_max]`), `x̃ᵢ = xᵢ + σᵢεᵢ`, and
+ * `J(θ) = (1/n) Σᵢ ½‖σᵢ s(x̃ᵢ, σᵢ) + εᵢ‖² + w·(1/n) Σᵢ (τᵢ Rᵢ)²`, `s = −∇ₓE`, `τ = σ²`, with the residual
+ * `R = ∂_τE − ½(ΔₓE − ‖∇ₓE‖²)` of the heat equation `∂_τ p_τ = ½Δp_τ` that the smoothed densities
+ * `p_τ = p ∗ N(0, τI)` obey (for `E = −log p_τ`; `τR = ½∂_{log σ}E − ½τ(ΔE − ‖∇E‖²)`). The first term alone is
+ * blind to the relative weights of separated modes (the score inside a mode does not depend on its weight); the
+ * heat term carries the weights, which large σ sees, down to `σ_min`, where `exp(−E(x, σ_min))` is the model of
+ * `p ∗ N(0, σ_min² I)`. The Laplacian is exact: one backward pass over `D` copies of the batch (vectors; keep `D`
+ * small), so with `w > 0` a step costs about `2D` times a DSM step's network evaluations.
+ * Shapes: batch `[n, D]`; the energy `(params, x [m, D], logSigma [m]) → [m]`, differentiable in `x` and `logSigma`;
+ * loss `[]`; aux `{ loss, dsm, heat }` (batch means of the two terms, `heat` unweighted).
+ * Noise of a call: `[kPick, kLevel, kEps] = split(key, 3)`, `uniformArray(kPick, n)`, `uniformArray(kLevel, n)`
+ * (float64), `ε = normal(kEps, batch.shape)`.
+ * @example
+ * const loss = noiseConditionalDenoisingScoreMatching((p, x, ls) => deepEbmNoiseEnergy(p, cfg)(x, ls), { sigmaMin: 0.1, sigmaMax: 1 });
+ * loss(params, batch, key(0)).loss
+ */
+export function noiseConditionalDenoisingScoreMatching<P>(
+  energy: (params: P, x: Tensor, logSigma: Tensor) => Tensor, opts: NoiseConditionalDSMOptions,
+): ScoreLoss<P> {
+  const fn = 'noiseConditionalDenoisingScoreMatching';
+  const { sigmaMin, sigmaMax } = opts;
+  const pMin = opts.pMin ?? 0.5, w = opts.heat ?? 1;
+  if (typeof energy !== 'function') throw new InvalidTypeError(`${fn}: energy must be a function (params, x, logSigma) → [n]`);
+  if (!(sigmaMin > 0) || !(sigmaMax > sigmaMin) || !Number.isFinite(sigmaMax)) throw new InvalidArgumentError(`${fn}: need 0 < sigmaMin < sigmaMax (finite), got ${sigmaMin}, ${sigmaMax}`);
+  if (!(pMin >= 0 && pMin <= 1)) throw new InvalidArgumentError(`${fn}: pMin must be in [0, 1], got ${pMin}`);
+  if (!(w >= 0) || !Number.isFinite(w)) throw new InvalidArgumentError(`${fn}: heat must be a finite number ≥ 0, got ${w}`);
+  const L = Math.log(sigmaMax / sigmaMin);
+  return (params, batch, key) => {
+    const [n, D] = checkBatch(batch, fn);
+    if (batch.ndim !== 2) throw new ShapeError(`${fn}: batch must be [n, D] vectors, got [${batch.shape.join(', ')}]`);
+    const dtype = batch.dtype;
+    const [kPick, kLevel, kEps] = split(key, 3);
+    const pick = uniformArray(kPick, n, 'float64'), lev = uniformArray(kLevel, n, 'float64');
+    const sig = new Float64Array(n);
+    for (let i = 0; i < n; i++) sig[i] = pick[i] < pMin ? sigmaMin : sigmaMin * Math.exp(L * lev[i]);
+    const eps = normal(kEps, batch.shape, { dtype });
+    const sigCol = tensor(sig, [n, 1], dtype);
+    const xt = add(batch, mul(eps, sigCol));
+    const logSig = Float64Array.from(sig, Math.log);
+    const dsmOf = (gx: Tensor): Tensor => mul(sum(square(sub(eps, mul(gx, sigCol)))), 0.5 / n); // σs + ε = ε − σ∇E
+    if (w === 0) {
+      const ls = tensor(logSig, [n], dtype);
+      const gx = grad((y: Tensor) => {
+        const e = energy(params, y, ls);
+        if (e.ndim !== 1 || e.shape[0] !== n) throw new ShapeError(`${fn}: energy must return [${n}], got [${e.shape.join(', ')}]`);
+        return sum(e);
+      })(xt);
+      const dsm = dsmOf(gx);
+      return { loss: dsm, aux: { loss: num(dsm), dsm: num(dsm), heat: 0 } };
+    }
+    // D copies of the noisy batch; copy j is probed with the basis vector eⱼ, so vᵀ(∂∇E/∂x)v gives ∂²E/∂xⱼ².
+    const xs = repeatRows(xt, D);
+    const lsRep = new Float64Array(D * n);
+    for (let j = 0; j < D; j++) lsRep.set(logSig, j * n);
+    const ls = tensor(lsRep, [D * n], dtype);
+    const basis = new (dtype === 'float64' ? Float64Array : Float32Array)(D * n * D);
+    for (let j = 0; j < D; j++) for (let i = 0; i < n; i++) basis[(j * n + i) * D + j] = 1;
+    const v = new Tensor(basis, xs.shape);
+    let gLog: Tensor | null = null;
+    const [gx, pull] = vjp((y: Tensor) => {
+      const g = grad((t: { x: Tensor; s: Tensor }) => {
+        const e = energy(params, t.x, t.s);
+        if (e.ndim !== 1 || e.shape[0] !== D * n) throw new ShapeError(`${fn}: energy must return [${D * n}], got [${e.shape.join(', ')}]`);
+        return sum(e);
+      })({ x: y, s: ls });
+      gLog = g.s;
+      return g.x;
+    }, xs);
+    const lap = sum(reshape(rowSum(mul(pull(v), v), D * n), [D, n]), 0); // ΔE [n]
+    const g1 = sliceAxis(gx, 0, 0, n);
+    const dsm = dsmOf(g1);
+    const tau = tensor(Float64Array.from(sig, (s) => s * s), [n], dtype);
+    const tR = sub(mul(sliceAxis(gLog!, 0, 0, n), 0.5), mul(mul(sub(lap, sum(square(g1), 1)), tau), 0.5));
+    const heatTerm = mul(sum(square(tR)), 1 / n);
+    const loss = add(dsm, mul(heatTerm, w));
+    return { loss, aux: { loss: num(loss), dsm: num(dsm), heat: num(heatTerm) } };
   };
 }

@@ -198,7 +198,29 @@ describe('ebm train ebm --loss dsm|ssm|ssm-vr|sm (score matching of deep EBMs)',
     expectUsageError(await ebm(...base, '--loss', 'dsm', '--samples-png', join(dir, 'x.png')), /--samples-png applies to --loss cd only/);
     expectUsageError(await ebm(...base, '--loss', 'ssm', '--negatives', 'tempered'), /--negatives tempered applies to --loss cd only/);
     expectUsageError(await ebm(...base, '--loss', 'nce'), /--loss/);
+    expectUsageError(await ebm(...base, '--loss', 'ssm', '--sigma-max', '1'), /--sigma-max and --heat apply to --loss dsm only/);
+    expectUsageError(await ebm(...base, '--loss', 'dsm', '--sigma', '0.5', '--sigma-max', '0.2'), /--sigma-max \(0\.2\) must be larger than --sigma/);
+    expectUsageError(await ebm(...base, '--loss', 'dsm', '--sigma-max', 'none', '--heat', '1'), /--heat applies to a noise-conditional energy/);
+    expectUsageError(await ebm(...base, '--loss', 'dsm', '--heat', '-1'), /--heat must be ≥ 0/);
+    expectUsageError(await ebm('train', 'ebm', '--data', 'digits', '--limit', '20', '--steps', '1', '--arch', 'conv:1x8x8:4:8', '--loss', 'dsm', '--sigma-max', '1', '--out', join(dir, 'x.safetensors')), /mlp architectures only/);
     expect(existsSync(join(dir, 'x.safetensors'))).toBe(false);
+  });
+  it('--loss dsm: the default on 2-D vectors is a noise-conditional energy; --sigma-max none trains single-σ DSM', async () => {
+    const base = ['train', 'ebm', '--arch', 'mlp:2-8-1', '--data', 'toy:8gaussians', '--n', '100', '--steps', '3', '--loss', 'dsm', '--quiet', '--json'];
+    const nc = join(dir, 'nc.safetensors'), single = join(dir, 'single.safetensors');
+    expect((await ebm(...base, '--out', nc)).code).toBe(0);
+    expect((await ebm(...base, '--sigma-max', 'none', '--out', single)).code).toBe(0);
+    const a = decodeSafetensors(readFileSync(nc)), b = decodeSafetensors(readFileSync(single));
+    const ca = JSON.parse(a.metadata.config), cb = JSON.parse(b.metadata.config);
+    expect(ca.noise.sigmaMin).toBe(JSON.parse(a.metadata.provenance).sigma);
+    expect(JSON.parse(a.metadata.provenance)).toMatchObject({ heat: 1, batch: 128, lr: 5e-3 });
+    expect(cb.noise).toBeUndefined();
+    expect(JSON.parse(b.metadata.provenance)).toMatchObject({ batch: 256, lr: 2e-3 });
+    expect(a.tensors['l0.w'].shape[0]).toBe(b.tensors['l0.w'].shape[0] + 1);
+    for (const f of [nc, single]) {
+      const e = await ebm('score', f, '--data', 'toy:8gaussians', '--n', '5', '--out', join(dir, 'scores.csv'));
+      expect(e.code).toBe(0);
+    }
   });
 });
 
@@ -216,7 +238,10 @@ describe('--fourier m:scale (random Fourier input features) for train ebm and tr
       expect(cfg.fourier.features).toBe(8);
       expect(cfg.fourier.scale).toBe(0.5);
       expect(cfg.fourier.B).toHaveLength(16);
-      expect(meta.tensors['l0.w'].shape).toEqual([16, 16]); // 2·8 features in
+      // 2·8 features in; dsm's default noise-conditional energy reads log σ as one more input.
+      expect(meta.tensors['l0.w'].shape).toEqual([loss === 'dsm' ? 17 : 16, 16]);
+      if (loss === 'dsm') expect(cfg.noise.sigmaMax).toBeGreaterThan(cfg.noise.sigmaMin);
+      else expect(cfg.noise).toBeUndefined();
       expect(JSON.parse(meta.metadata.provenance).lrDecay).toBe('cosine');
       const e = await ebm('eval', out, '--data', 'toy:8gaussians', '--n', '50', '--grid', '40', '--json');
       expect(e.code).toBe(0);

@@ -41,6 +41,9 @@ interface Opts extends DataOptionValues, TrainOutputValues {
   activation: Activation;
   loss: 'cd' | EbmScoreLoss;
   sigma: number;
+  /** `--sigma-max`: dsm's largest noise level (noise-conditional energy), null: single-σ DSM. */
+  sigmaMax?: number | null;
+  heat?: number;
   sampler: 'ula' | 'mala';
   mcmcSteps: number;
   stepSize: number;
@@ -80,13 +83,18 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
     .addHelpText('after', [
       '',
       'Defaults (no tuning flags) for vector data, the library\'s DEEP_EBM_DEFAULTS; on random 2-D Gaussian mixtures never used',
-      'for tuning, cd lands 0.03–0.06 nat from the true test NLL, dsm 0.12–0.68 (bench/RESULTS.md "Deep-EBM defaults").',
+      'for tuning, cd lands 0.03–0.06 nat from the true test NLL, dsm 0.07–0.11 (bench/RESULTS.md "Deep-EBM defaults").',
       'Inputs are standardised (z = (x − mean)/std, stored in the',
       `model), MLP D-${d.hidden.join('-')}-1 (${d.activation}) with ${d.fourier.features}:${d.fourier.scale} Fourier features for D ≤ ${d.fourierMaxDim}, confining term ${d.confine}·½‖z‖²,`,
       `contrastive divergence with parallel-tempering negatives (${d.chains} chains at each of ${d.temps} temperatures 1…${d.tMax}, ${d.sampler.toUpperCase()},`,
       `${d.mcmcSteps} transitions per step, step size ${d.stepSizeZ}·mean(std²)), ${d.steps} steps of ${d.batch} rows, Adam lr ${d.lr} with cosine decay, parameter`,
-      `EMA ${d.ema} saved; --loss dsm|ssm|sm: ${d.scoreMatchingFourier.features}:${d.scoreMatchingFourier.scale} Fourier features, confining term ${d.scoreMatchingConfine}, dsm σ = ${d.sigmaZ}·rms(std), ${d.scoreMatchingSteps} steps, same net and lr.`,
-      'About 25 s of CPU (cd; 2–5 min wall on 2 heavily shared cores) or 0.5–1 min (dsm) for 2-D data. After CD training',
+      `EMA ${d.ema} saved. Score matching (--loss dsm|ssm|sm): ${d.scoreMatchingFourier.features}:${d.scoreMatchingFourier.scale} Fourier features, same net; ssm|sm: confining`,
+      `term ${d.scoreMatchingConfine}, ${d.scoreMatchingSteps} steps, lr ${d.lr}. --loss dsm on D ≤ ${d.fourierMaxDim} columns trains a noise-conditional energy E(x, σ) (log σ is one more`,
+      `network input) on σ from ${d.sigmaZ}·rms(std) (--sigma) to ${d.sigmaMaxZ}·rms(std) (--sigma-max), half of each batch at the smallest σ, with`,
+      `a heat-equation term (--heat ${d.heat}) that carries the modes' weights, which large σ sees, down to the smallest σ; the saved`,
+      `model is E(x, σ_min), the data smoothed by N(0, σ_min²); confining term ${d.dsmConfine}, ${d.dsmSteps} steps of ${d.dsmBatch} rows, lr ${d.dsmLr} (--sigma-max none: single-σ DSM`,
+      `at --sigma, confining term ${d.scoreMatchingConfine}, ${d.scoreMatchingSteps} steps of ${d.batch}, lr ${d.lr}, the default above ${d.fourierMaxDim} columns).`,
+      'About 25 s of CPU for cd (2–5 min wall on 2 heavily shared cores) and 15 s for dsm on 2-D data. After CD training',
       'a health check runs longer MALA chains from the negatives and warns when they drift (the energy is then not a',
       'density); --no-check skips it. Image data keeps the replay-buffer recipe (ULA, 20 steps of 1e-3, batch 128, lr 1e-3).',
     ].join('\n'))
@@ -95,7 +103,9 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
     .option('--fourier <m:scale|none>', `mlp only: feed the network random Fourier features [sin 2πzB, cos 2πzB] of the standardised input, m frequencies B ~ N(0, scale²) (default ${d.fourier.features}:${d.fourier.scale} for vectors with D ≤ ${d.fourierMaxDim}, else none)`, parseFourierOrNone)
     .option('--activation <name>', `activation (${ACTIVATIONS.join(', ')})`, parseChoice(ACTIVATIONS), d.activation)
     .option('--loss <loss>', 'training loss: cd (contrastive divergence), dsm (denoising score matching, --sigma), ssm / ssm-vr (sliced score matching, variance-reduced), sm (exact score matching, small D)', parseChoice(['cd', ...EBM_SCORE_LOSSES] as const), d.loss as Opts['loss'])
-    .option('--sigma <s>', `--loss dsm: noise level σ in data units (${vi(`${d.sigmaZ}·rms(std)`, im.sigma)})`, parsePositiveFloat)
+    .option('--sigma <s>', `--loss dsm: noise level σ in data units, the smallest one with --sigma-max (${vi(`${d.sigmaZ}·rms(std)`, im.sigma)})`, parsePositiveFloat)
+    .option('--sigma-max <s|none>', `--loss dsm, mlp: largest noise level of a noise-conditional energy E(x, σ), data units; none: single-σ DSM (default ${d.sigmaMaxZ}·rms(std) for vectors with D ≤ ${d.fourierMaxDim}, else none)`, parsePositiveFloatOrNone)
+    .option('--heat <w>', `--loss dsm with --sigma-max: weight of the heat-equation term ((τR)², R = ∂τE − ½(ΔE − ‖∇E‖²), τ = σ²; 0: none; default ${d.heat}); costs D network passes`, parseFloatValue)
     .option('--sampler <name>', `MCMC kernel for negatives: ula or mala (${vi(d.sampler, im.sampler)})`, parseChoice(['ula', 'mala'] as const))
     .option('--mcmc-steps <k>', `sampler steps per training step (${vi(d.mcmcSteps, im.mcmcSteps)})`, parsePositiveInt)
     .option('--step-size <s>', `sampler step size η (data units; ULA: x ← x − η∇E + √(2η)ξ) (${vi(`${d.stepSizeZ}·mean(std²)`, im.stepSize)})`, parsePositiveFloat)
@@ -113,11 +123,11 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
     .option('--sampler-clip <c>', "clip each chain's energy gradient to this norm in the sampler", parsePositiveFloat)
     .option('--clip <c>', 'clip parameter gradients to this global norm', parsePositiveFloat)
     .option('--epochs <e>', 'passes over the data (steps = ⌈epochs·rows/batch⌉)', parsePositiveFloat)
-    .option('--steps <n>', `training steps (overrides --epochs; default ${d.steps} for cd on vectors, ${d.scoreMatchingSteps} for score matching, ${im.steps} for images)`, parsePositiveInt)
-    .option('--batch <n>', `positives per step (${vi(d.batch, im.batch)})`, parsePositiveInt)
-    .option('--lr <lr>', `Adam learning rate (${vi(d.lr, im.lr)})`, parsePositiveFloat)
+    .option('--steps <n>', `training steps (overrides --epochs; default ${d.steps} for cd on vectors, ${d.dsmSteps} for noise-conditional dsm, ${d.scoreMatchingSteps} for other score matching, ${im.steps} for images)`, parsePositiveInt)
+    .option('--batch <n>', `positives per step (${vi(d.batch, im.batch)}; noise-conditional dsm ${d.dsmBatch})`, parsePositiveInt)
+    .option('--lr <lr>', `Adam learning rate (${vi(d.lr, im.lr)}; noise-conditional dsm ${d.dsmLr})`, parsePositiveFloat)
     .option('--lr-decay <kind>', `learning-rate schedule: none (constant) or cosine (cosine decay from --lr to 5 % of it over the run) (${vi(d.lrDecay, im.lrDecay)})`, parseChoice(['none', 'cosine'] as const))
-    .option('--confine <c>', `confining term ½c‖z‖² (default: vectors ${d.confine} (cd) or ${d.scoreMatchingConfine} (score matching), images ${im.confine})`, parseFloatValue)
+    .option('--confine <c>', `confining term ½c‖z‖² (default: vectors ${d.confine} (cd), ${d.dsmConfine} (noise-conditional dsm) or ${d.scoreMatchingConfine} (other score matching), images ${im.confine})`, parseFloatValue)
     .option('--max-rollbacks <n>', 'divergence rollbacks allowed before stopping', parsePositiveInt, 5)
     .option('--no-check', 'cd: skip the density health check after training')
     .option('--samples-png <file.png>', 'write model samples (replay buffer | from noise) as PNG (images: grids; 2-D: density heat map)');
@@ -167,13 +177,18 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
         throw new UsageError('--fourier with --confine 0: Fourier features are bounded, so without the confining term exp(−E) is not normalisable on unbounded data; use --confine > 0');
       }
       const fourier = o.fourier ? fourierFromOption(o.fourier, D, o.seed) : null;
+      if (o.sigmaMax && arch.kind !== 'mlp') throw new UsageError('--sigma-max (a noise-conditional energy) applies to mlp architectures only; use --sigma-max none');
+      if (o.sigmaMax && !(o.sigmaMax > o.sigma)) {
+        throw new UsageError(`--sigma-max (${o.sigmaMax}) must be larger than --sigma (${o.sigma}): give a larger --sigma-max, or --sigma-max none for single-σ DSM (default --sigma-max: ${DEEP_EBM_DEFAULTS.sigmaMaxZ}·rms(std) on vectors with D ≤ ${DEEP_EBM_DEFAULTS.fourierMaxDim})`);
+      }
+      const noise = o.sigmaMax ? { sigmaMin: o.sigma, sigmaMax: o.sigmaMax } : null;
       const cfg: DeepEbmFileConfig = {
-        arch, activation: o.activation, shift: std.shift, scale: std.scale, confine: o.confine, ...(fourier ? { fourier } : {}),
+        arch, activation: o.activation, shift: std.shift, scale: std.scale, confine: o.confine, ...(fourier ? { fourier } : {}), ...(noise ? { noise } : {}),
         sampler: o.sampler, stepSize: o.stepSize, mcmcSteps: o.mcmcSteps, initLow, initHigh,
         clamp: isImage ? [0, 1] : null, imageShape,
       };
       const steps = o.steps ?? (o.epochs !== undefined ? Math.ceil((o.epochs * data.rows) / o.batch)
-        : isImage ? DEEP_EBM_IMAGE_DEFAULTS.steps : deepEbmLossDefaults(o.loss, D).steps);
+        : isImage ? DEEP_EBM_IMAGE_DEFAULTS.steps : deepEbmLossDefaults(o.loss, D, !!o.sigmaMax).steps);
       if (o.loss !== 'cd') return trainEbmByScoreMatching(ctx, { ...o, loss: o.loss }, data, cfg as DeepEbmFileConfig & Record<string, unknown>, steps, ckptPath, trainEbmMeta(o, steps));
       const [kInit, kRun, kSample] = split(makeKey(o.seed), 3);
       const reinitFrom: ReinitSource = o.reinitFrom === 'data' ? { kind: 'data', noise: 0 }
@@ -313,6 +328,14 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
   );
 }
 
+/**
+ * `--sigma-max s` or `--sigma-max none` (0: single-σ DSM, overriding the default; mapped to null by resolveDefaults —
+ * commander turns a parser's null into '').
+ */
+function parsePositiveFloatOrNone(raw: string): number {
+  return raw.trim() === 'none' ? 0 : parsePositiveFloat(raw);
+}
+
 /** `--fourier m:scale` or `--fourier none` (null: no features, overriding the default). */
 function parseFourierOrNone(raw: string): { features: number; scale: number } | null {
   return raw.trim() === 'none' ? null : parseFourierSpec(raw);
@@ -328,11 +351,19 @@ function resolveDefaults(o: Opts, isImage: boolean, mlpInputs: number, std: read
   const d = DEEP_EBM_DEFAULTS, im = DEEP_EBM_IMAGE_DEFAULTS;
   const s2 = std.reduce((a, v) => a + v * v, 0) / std.length;
   const cd = o.loss === 'cd';
-  o.batch ??= isImage ? im.batch : d.batch;
-  o.lr ??= isImage ? im.lr : d.lr;
-  o.lrDecay ??= isImage ? im.lrDecay : d.lrDecay;
   const byLoss = deepEbmLossDefaults(o.loss, mlpInputs);
-  o.confine ??= isImage ? im.confine : byLoss.confine;
+  if (o.loss !== 'dsm' && (o.sigmaMax || o.heat !== undefined)) throw new UsageError(`--sigma-max and --heat apply to --loss dsm only, not --loss ${o.loss}`);
+  if (o.heat !== undefined && !(o.heat >= 0)) throw new UsageError(`--heat must be ≥ 0, got ${o.heat}`);
+  if (o.sigmaMax === 0) o.sigmaMax = null;
+  if (o.sigmaMax === undefined) o.sigmaMax = o.loss === 'dsm' && !isImage && byLoss.sigmaMaxZ !== null ? byLoss.sigmaMaxZ * Math.sqrt(s2) : null;
+  const nc = o.sigmaMax !== null;
+  const byNc = deepEbmLossDefaults(o.loss, mlpInputs, nc);
+  if (nc) o.heat ??= d.heat;
+  else if (o.heat !== undefined) throw new UsageError('--heat applies to a noise-conditional energy: give --sigma-max');
+  o.batch ??= isImage ? im.batch : byNc.batch;
+  o.lr ??= isImage ? im.lr : byNc.lr;
+  o.lrDecay ??= isImage ? im.lrDecay : d.lrDecay;
+  o.confine ??= isImage ? im.confine : byNc.confine;
   o.sigma ??= isImage ? im.sigma : d.sigmaZ * Math.sqrt(s2);
   if (o.fourier === undefined) o.fourier = !isImage && o.confine > 0 ? byLoss.fourier : null;
   o.sampler ??= isImage ? im.sampler : d.sampler;
@@ -351,7 +382,8 @@ export function trainEbmMeta(o: Opts, steps: number): Record<string, unknown> {
   return {
     data: o.data, n: o.n ?? null, limit: o.limit ?? null, binarize: o.binarize ?? null, threshold: o.threshold ?? null, seed: o.seed,
     arch: o.arch, fourier: o.fourier ? `${o.fourier.features}:${o.fourier.scale}` : null, activation: o.activation, loss: o.loss,
-    sigma: o.sigma, batch: o.batch, lr: o.lr, lrDecay: o.lrDecay, clip: o.clip ?? null, confine: o.confine ?? null,
+    sigma: o.sigma, ...(o.sigmaMax ? { sigmaMax: o.sigmaMax, heat: o.heat } : {}),
+    batch: o.batch, lr: o.lr, lrDecay: o.lrDecay, clip: o.clip ?? null, confine: o.confine ?? null,
     // A cosine schedule is a function of the total: it must not change on resume.
     ...(o.lrDecay === 'cosine' ? { steps } : {}),
   };

@@ -4,7 +4,8 @@
  * `deep-ebm` file (no replay buffer), so `ebm sample` / `ebm eval` work unchanged.
  *
  * Losses on the energy's score `s(x) = −∇ₓE(x)` (data space):
- * - `dsm`: `½‖s(x + σε) + ε/σ‖²` (Vincent 2011);
+ * - `dsm`: `½‖s(x + σε) + ε/σ‖²` (Vincent 2011); with `--sigma-max` (the default on low-dimensional vectors) a
+ *   noise-conditional energy over `[σ, σ_max]` with the heat-equation term (`noiseConditionalDenoisingScoreMatching`);
  * - `ssm`: `vᵀ∇ₓ(vᵀs) + ½(vᵀs)²`, Rademacher `v` (Song et al. 2019); `ssm-vr`: `½‖s‖²` for the last term;
  * - `sm`: exact Hyvärinen `½‖s‖² + tr ∇ₓs` (D backward passes; small D).
  */
@@ -29,8 +30,12 @@ export { EBM_SCORE_LOSSES, ebmScoreLoss, type EbmScoreLoss } from '../../models/
 /** The options of `ebm train ebm` this path reads. */
 export interface EbmScoreOptions {
   loss: EbmScoreLoss;
-  /** DSM noise σ in data units. */
+  /** DSM noise σ in data units (the smallest level of a noise-conditional energy). */
   sigma: number;
+  /** Largest noise level of a noise-conditional energy (`cfg.noise`), or null. */
+  sigmaMax?: number | null;
+  /** Weight of the heat-equation term (noise-conditional DSM). */
+  heat?: number;
   batch: number;
   lr: number;
   /** `cosine`: cosine decay to 5 % of `lr` at the last step. */
@@ -75,7 +80,9 @@ export async function trainEbmByScoreMatching(
   const D = data.cols;
   if (o.loss === 'sm' && D > 64) throw new UsageError(`--loss sm (exact score matching) costs D = ${D} backward passes per step; use ssm or ssm-vr for data with more than 64 columns`);
   const [kInit, kTrain, kData] = split(makeKey(o.seed), 3);
-  const settings: DeepEbmScoreOptions = { loss: o.loss, sigma: o.sigma, lr: lrSchedule(o, steps), ...(o.clip !== undefined ? { clipNorm: o.clip } : {}) };
+  const settings: DeepEbmScoreOptions = {
+    loss: o.loss, sigma: o.sigma, ...(o.heat !== undefined ? { heat: o.heat } : {}), lr: lrSchedule(o, steps), ...(o.clip !== undefined ? { clipNorm: o.clip } : {}),
+  };
   const state0 = initDeepEbmScoreState(cfg, kInit, settings);
   const params0 = state0.params;
   const resume = await loadResumePoint({ ...o, checkpoint: ckptPath }, ckptPath, 'deep-ebm', meta, steps,
@@ -118,12 +125,12 @@ export async function trainEbmByScoreMatching(
   await saveModel(o.out, {
     kind: 'deep-ebm',
     config: cfg,
-    provenance: { data: o.data, seed: o.seed, steps, loss: o.loss, ...(o.loss === 'dsm' ? { sigma: o.sigma } : {}), lr: o.lr, lrDecay: o.lrDecay, batch: o.batch, rows: n },
+    provenance: { data: o.data, seed: o.seed, steps, loss: o.loss, ...(o.loss === 'dsm' ? { sigma: o.sigma } : {}), ...(o.sigmaMax ? { sigmaMax: o.sigmaMax, heat: o.heat } : {}), lr: o.lr, lrDecay: o.lrDecay, batch: o.batch, rows: n },
     tensors: final.params,
   });
   const result = { model: o.out, kind: 'deep-ebm', arch: formatArch(cfg.arch), loss: o.loss, steps, resumedFrom: resume?.step ?? null, seconds, finalLoss: last.loss ?? null, gradNorm: last.gradNorm ?? null, log: o.log ?? null };
   printResult(ctx, o.json, result, () => [
-    `trained deep-ebm ${formatArch(cfg.arch)} by ${o.loss}${o.loss === 'dsm' ? ` (σ=${o.sigma})` : ''} on ${o.data} (${n} rows) for ${steps} steps in ${fmt(seconds)} s`,
+    `trained deep-ebm ${formatArch(cfg.arch)} by ${o.loss}${o.loss !== 'dsm' ? '' : o.sigmaMax ? ` (noise-conditional, σ ${fmt(o.sigma)}…${fmt(o.sigmaMax)}, heat ${o.heat ?? 1}; model at σ=${fmt(o.sigma)})` : ` (σ=${o.sigma})`} on ${o.data} (${n} rows) for ${steps} steps in ${fmt(seconds)} s`,
     `final loss ${fmt(last.loss ?? NaN)}, grad norm ${fmt(last.gradNorm ?? NaN)}`,
     `model      ${o.out}`,
   ].join('\n'));

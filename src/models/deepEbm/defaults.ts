@@ -56,10 +56,29 @@ export const DEEP_EBM_DEFAULTS = Object.freeze({
   /** Persistent chains per temperature. */
   chains: 64,
   // Denoising score matching.
-  /** DSM noise σ in standardised units (data units: × rms scale). */
+  /** DSM noise σ (noise-conditional DSM: the smallest level σ_min) in standardised units (data units: × rms scale). */
   sigmaZ: 0.05,
   /**
-   * Score matching (dsm, ssm, sm): the same Fourier features and a stronger confining term — score matching sees no
+   * Noise-conditional DSM (vectors with at most `fourierMaxDim` columns): the largest noise level σ_max in standardised
+   * units. The energy `E(x, σ)` reads log σ, trains on σ ∈ [σ_min, σ_max] with a heat-equation term that carries the
+   * modes' weights (seen at large σ) down to σ_min, and the model is `E(x, σ_min)`: 0.07–0.11 nat from the true test
+   * NLL on six held-out 2-D mixtures, against 0.16–0.35 for single-σ DSM (bench/RESULTS.md "Deep-EBM defaults").
+   */
+  sigmaMaxZ: 0.5,
+  /** Weight of the heat-equation term of noise-conditional DSM. */
+  heat: 1,
+  /**
+   * Confining term of noise-conditional DSM (tuned on mixtures 106, 7, 101, 102 with a quadrature box that holds the
+   * tails: 0.3 / 0.5 / 1 gave 0.13–0.17 / 0.06–0.14 / 0.03–0.33 nat).
+   */
+  dsmConfine: 0.5,
+  /** Noise-conditional DSM: steps, batch and learning rate (a step costs about 2D network passes of a DSM step). */
+  dsmSteps: 1000,
+  dsmBatch: 128,
+  dsmLr: 5e-3,
+  /**
+   * Score matching (ssm, sm, single-σ dsm; noise-conditional dsm has `dsmConfine`): the same Fourier features and a
+   * stronger confining term — score matching sees no
    * data far from the data, so nothing else stops the periodic features from putting mass there (tuned on random
    * mixtures 101 and 102: confining 0.01 → 0.1 → 0.3 → 1 gave gaps 0.49 → 0.30 → 0.18 → 0.32 nat on 101).
    */
@@ -108,25 +127,48 @@ export interface DeepEbmSettings {
   readonly tMax: number;
   readonly temps: number;
   readonly chains: number;
-  /** DSM noise σ in data units. */
+  /** DSM noise σ in data units (noise-conditional DSM: the smallest level, whose energy is the model). */
   readonly sigma: number;
+  /** `loss: 'dsm'`: the largest noise level of a noise-conditional energy (data units), or null for single-σ DSM. */
+  readonly sigmaMax: number | null;
+  /** Noise-conditional DSM: weight of the heat-equation term. */
+  readonly heat: number;
   /** Standardisation of the data (`z = (x − shift)/scale`). */
   readonly shift: readonly number[];
   readonly scale: readonly number[];
 }
 
+/** The defaults of {@link deepEbmLossDefaults}. */
+export interface DeepEbmLossDefaults {
+  readonly fourier: { features: number; scale: number } | null;
+  readonly confine: number;
+  readonly steps: number;
+  readonly batch: number;
+  readonly lr: number;
+  /** `dsm` on low-dimensional vectors: σ_max of the noise-conditional energy in standardised units; else null. */
+  readonly sigmaMaxZ: number | null;
+}
+
 /**
  * The defaults that depend on the loss for vector data with `D` columns: Fourier features (none above
- * `fourierMaxDim` columns) and the confining term; contrastive divergence vs score matching (`'dsm'`, `'ssm'`, …).
- * @example deepEbmLossDefaults('dsm', 2) // { fourier: { features: 64, scale: 0.5 }, confine: 0.3, steps: 2000 }
+ * `fourierMaxDim` columns), the confining term, steps, batch and lr; contrastive divergence vs score matching (`'dsm'`,
+ * `'ssm'`, …); `dsm` on at most `fourierMaxDim` columns trains a noise-conditional energy (`sigmaMaxZ`).
+ * `noiseConditional` (default: `dsm` on at most `fourierMaxDim` columns) picks the steps, batch and lr of
+ * noise-conditional DSM (`true`, e.g. a `sigmaMax` given on wider data) or of single-σ DSM (`false`).
+ * @example deepEbmLossDefaults('dsm', 2) // { fourier: { features: 64, scale: 0.5 }, confine: 0.5, steps: 1000, batch: 128, lr: 0.005, sigmaMaxZ: 0.5 }
  */
-export function deepEbmLossDefaults(loss: string, D: number): { fourier: { features: number; scale: number } | null; confine: number; steps: number } {
+export function deepEbmLossDefaults(loss: string, D: number, noiseConditional?: boolean): DeepEbmLossDefaults {
   const d = DEEP_EBM_DEFAULTS;
   const cd = loss === 'cd';
+  const lowDim = D <= d.fourierMaxDim;
+  const nc = loss === 'dsm' && (noiseConditional ?? lowDim);
   return {
-    fourier: D <= d.fourierMaxDim ? (cd ? d.fourier : d.scoreMatchingFourier) : null,
-    confine: cd ? d.confine : d.scoreMatchingConfine,
-    steps: cd ? d.steps : d.scoreMatchingSteps,
+    fourier: lowDim ? (cd ? d.fourier : d.scoreMatchingFourier) : null,
+    confine: cd ? d.confine : nc ? d.dsmConfine : d.scoreMatchingConfine,
+    steps: cd ? d.steps : nc ? d.dsmSteps : d.scoreMatchingSteps,
+    batch: nc ? d.dsmBatch : d.batch,
+    lr: nc ? d.dsmLr : d.lr,
+    sigmaMaxZ: loss === 'dsm' && lowDim ? d.sigmaMaxZ : null,
   };
 }
 
@@ -140,7 +182,7 @@ function meanSq(scale: readonly number[]): number {
 /**
  * Resolves the settings of a run on vector data `x [n, D]`: the data's standardisation, then every field from
  * `overrides` or {@link DEEP_EBM_DEFAULTS} (step size and σ converted to data units with the data's scale:
- * `stepSize = stepSizeZ · mean(scale²)`, `σ = σ_z · √mean(scale²)`).
+ * `stepSize = stepSizeZ · mean(scale²)`, `σ = σ_z · √mean(scale²)`, the same for `σ_max`).
  * @example const s = deepEbmSettings(x); s.arch // { kind: 'mlp', sizes: [2, 128, 128, 1] }
  */
 export function deepEbmSettings(x: Tensor, overrides: Partial<DeepEbmSettings> = {}): DeepEbmSettings {
@@ -150,7 +192,9 @@ export function deepEbmSettings(x: Tensor, overrides: Partial<DeepEbmSettings> =
   const std = overrides.shift && overrides.scale ? { shift: overrides.shift, scale: overrides.scale } : standardization(x);
   const s2 = meanSq(std.scale);
   const loss = overrides.loss ?? d.loss;
-  const byLoss = deepEbmLossDefaults(loss, D);
+  const byD = deepEbmLossDefaults(loss, D);
+  const sigmaMax = loss !== 'dsm' ? null : overrides.sigmaMax !== undefined ? overrides.sigmaMax : byD.sigmaMaxZ !== null ? byD.sigmaMaxZ * Math.sqrt(s2) : null;
+  const byLoss = deepEbmLossDefaults(loss, D, sigmaMax !== null);
   return {
     arch: overrides.arch ?? { kind: 'mlp', sizes: [D, ...d.hidden, 1] },
     activation: overrides.activation ?? d.activation,
@@ -158,8 +202,8 @@ export function deepEbmSettings(x: Tensor, overrides: Partial<DeepEbmSettings> =
     confine: overrides.confine ?? byLoss.confine,
     loss,
     steps: overrides.steps ?? byLoss.steps,
-    batch: overrides.batch ?? d.batch,
-    lr: overrides.lr ?? d.lr,
+    batch: overrides.batch ?? byLoss.batch,
+    lr: overrides.lr ?? byLoss.lr,
     lrDecay: overrides.lrDecay ?? d.lrDecay,
     ema: overrides.ema !== undefined ? overrides.ema : d.ema,
     negatives: overrides.negatives ?? d.negatives,
@@ -170,6 +214,8 @@ export function deepEbmSettings(x: Tensor, overrides: Partial<DeepEbmSettings> =
     temps: overrides.temps ?? d.temps,
     chains: overrides.chains ?? d.chains,
     sigma: overrides.sigma ?? d.sigmaZ * Math.sqrt(s2),
+    sigmaMax,
+    heat: overrides.heat ?? d.heat,
     shift: std.shift,
     scale: std.scale,
   };
@@ -184,8 +230,9 @@ export interface DeepEbmSetup {
 }
 
 /**
- * Builds the model config (Fourier features drawn from `foldIn(fourierKey, 0xf0)`), the CD loss and the learning
- * rate of a run from {@link deepEbmSettings}; restarted chains start uniformly on the data box `[low, high]`.
+ * Builds the model config (Fourier features drawn from `foldIn(fourierKey, 0xf0)`; noise levels `[σ, σ_max]` for
+ * `loss: 'dsm'` with a `sigmaMax`), the CD loss and the learning rate of a run from {@link deepEbmSettings};
+ * restarted chains start uniformly on the data box `[low, high]`.
  * @example
  * const s = deepEbmSettings(x); const { cfg, cd, lr } = deepEbmSetup(s, key(0), low, high);
  * const res = trainDeepEbm({ params: initDeepEbm(k, cfg), loss: cd, data: x, steps: s.steps, batchSize: s.batch, key: k2, lr, emaDecay: s.ema ?? undefined });
@@ -195,6 +242,7 @@ export function deepEbmSetup(s: DeepEbmSettings, fourierKey: Key, low: readonly 
   const cfg: DeepEbmConfig = {
     arch: s.arch, activation: s.activation, shift: s.shift, scale: s.scale, confine: s.confine,
     ...(s.fourier ? { fourier: initFourierFeatures(foldIn(fourierKey, 0xf0), D, s.fourier.features, s.fourier.scale) } : {}),
+    ...(s.loss === 'dsm' && s.sigmaMax !== null ? { noise: { sigmaMin: s.sigma, sigmaMax: s.sigmaMax } } : {}),
   };
   const tempered = s.negatives === 'tempered';
   const cd = contrastiveDivergence({

@@ -10,7 +10,7 @@
  * @module
  */
 import { columnMeanSd } from '../../data/columns.js';
-import { Tensor, add, mul, reshape, square, sum, sub, noGrad, ShapeError } from '../../tensor/index.js';
+import { Tensor, add, mul, reshape, square, sum, sub, concat, cast, noGrad, ShapeError } from '../../tensor/index.js';
 import type { Key } from '../../random/index.js';
 import type { Energy } from '../../energy/index.js';
 import {
@@ -39,11 +39,25 @@ export interface DeepEbmConfig {
   readonly confine: number;
   /** MLP only: random Fourier input features `[sin 2πzB, cos 2πzB]` (the first layer then takes `2·features` inputs). Absent/null: none. */
   readonly fourier?: FourierFeatures | null;
+  /**
+   * MLP only: a noise-conditional energy `E(x, σ)` for `σ ∈ [sigmaMin, sigmaMax]` (data units), trained by
+   * `noiseConditionalDenoisingScoreMatching` (src/losses): the network reads one more input
+   * `u = 2·log(σ/σ_min)/log(σ_max/σ_min) − 1 ∈ [−1, 1]` after its other inputs. The model's energy (what
+   * {@link deepEbmEnergy} evaluates, what `ebm eval/sample/score` use) is `E(x, σ_min)`, a model of the data
+   * smoothed by `N(0, σ_min² I)`. Absent/null: an ordinary energy `E(x)`.
+   */
+  readonly noise?: DeepEbmNoiseLevels | null;
 }
 
-/** Width of the network's input: `d`, or `2m` with Fourier features. */
+/** Noise levels of a noise-conditional deep EBM (data units, `0 < sigmaMin < sigmaMax`). */
+export interface DeepEbmNoiseLevels {
+  readonly sigmaMin: number;
+  readonly sigmaMax: number;
+}
+
+/** Width of the network's input: `d`, or `2m` with Fourier features; one more for a noise-conditional energy. */
 function netInputSize(cfg: DeepEbmConfig): number {
-  return cfg.fourier ? 2 * cfg.fourier.features : archInputSize(cfg.arch);
+  return (cfg.fourier ? 2 * cfg.fourier.features : archInputSize(cfg.arch)) + (cfg.noise ? 1 : 0);
 }
 
 /** Thrown for a malformed architecture string; the message shows the accepted forms. */
@@ -122,6 +136,13 @@ export function checkDeepEbmConfig(c: unknown): DeepEbmConfig {
     if (arch.kind !== 'mlp') throw new InvalidArgumentError('deep-ebm config field "fourier" needs an mlp architecture');
     checkFourierFeatures(o.fourier, d, 'deep-ebm config field "fourier');
   }
+  if (o.noise !== undefined && o.noise !== null) {
+    const nz = o.noise as Record<string, unknown>;
+    if (arch.kind !== 'mlp') throw new InvalidArgumentError('deep-ebm config field "noise" needs an mlp architecture');
+    if (typeof nz !== 'object' || typeof nz.sigmaMin !== 'number' || typeof nz.sigmaMax !== 'number' || !(nz.sigmaMin > 0) || !(nz.sigmaMax > nz.sigmaMin) || !Number.isFinite(nz.sigmaMax)) {
+      throw new InvalidArgumentError('deep-ebm config field "noise" must be { sigmaMin, sigmaMax } with 0 < sigmaMin < sigmaMax (finite)');
+    }
+  }
   return o as unknown as DeepEbmConfig;
 }
 
@@ -133,6 +154,7 @@ export function checkDeepEbmConfig(c: unknown): DeepEbmConfig {
 export function initDeepEbm(k: Key, cfg: DeepEbmConfig, lastScale = 0.1): Record<string, Tensor> {
   const a = cfg.arch;
   if (cfg.fourier && a.kind !== 'mlp') throw new InvalidArgumentError('initDeepEbm: Fourier features need an mlp architecture');
+  if (cfg.noise && a.kind !== 'mlp') throw new InvalidArgumentError('initDeepEbm: a noise-conditional energy needs an mlp architecture');
   const p = a.kind === 'mlp' ? initMLP(k, [netInputSize(cfg), ...a.sizes.slice(1)], { activation: cfg.activation }) : initConvNet(k, convCfg(a, cfg.activation));
   const lastW = a.kind === 'mlp' ? `l${a.sizes.length - 2}.w` : `fc${a.hidden.length}.w`;
   const w = p[lastW];
@@ -148,10 +170,33 @@ function perCoord(v: readonly number[], d: number): Float32Array {
 
 /**
  * The energy of a deep EBM as an {@link Energy} on flat rows `x [n, D]` → `[n]` (differentiable in the parameters
- * and in `x`; rows independent).
+ * and in `x`; rows independent). A noise-conditional config (`cfg.noise`) is evaluated at `σ_min`.
  * @example const E = deepEbmEnergy(params, cfg); E.energy(x) // [n]
  */
 export function deepEbmEnergy(params: Record<string, Tensor>, cfg: DeepEbmConfig): Energy {
+  const f = energyFn(params, cfg);
+  const D = archInputSize(cfg.arch);
+  const logMin = cfg.noise ? Math.log(cfg.noise.sigmaMin) : 0;
+  return {
+    dim: D,
+    energy: (x: Tensor): Tensor => f(x, cfg.noise ? new Tensor(new Float32Array(x.shape[0]).fill(logMin), [x.shape[0]]) : null),
+  };
+}
+
+/**
+ * The noise-conditional energy `E(x, σ)` of a config with `noise` levels: `(x [n, D], log σ [n] (data units)) → [n]`,
+ * differentiable in the parameters, in `x` and in `log σ` (what `noiseConditionalDenoisingScoreMatching` needs).
+ * `deepEbmEnergy(params, cfg).energy(x)` equals this at `log σ = log σ_min`.
+ * @example const E = deepEbmNoiseEnergy(params, cfg); E(x, logSigma) // [n]
+ */
+export function deepEbmNoiseEnergy(params: Record<string, Tensor>, cfg: DeepEbmConfig): (x: Tensor, logSigma: Tensor) => Tensor {
+  if (!cfg.noise) throw new InvalidArgumentError('deepEbmNoiseEnergy: the config has no noise levels (cfg.noise)');
+  const f = energyFn(params, cfg);
+  return (x, logSigma) => f(x, logSigma);
+}
+
+/** `E(x)` or, for a noise-conditional config, `E(x, log σ)`. */
+function energyFn(params: Record<string, Tensor>, cfg: DeepEbmConfig): (x: Tensor, logSigma: Tensor | null) => Tensor {
   const a = cfg.arch;
   const D = archInputSize(a);
   const shift = new Tensor(perCoord(cfg.shift, D), [D]);
@@ -160,22 +205,31 @@ export function deepEbmEnergy(params: Record<string, Tensor>, cfg: DeepEbmConfig
   const conv = a.kind === 'conv' ? convCfg(a, cfg.activation) : null;
   const ff = cfg.fourier ?? null;
   if (ff && conv) throw new InvalidArgumentError('deepEbmEnergy: Fourier features need an mlp architecture');
+  const noise = cfg.noise ?? null;
+  if (noise && conv) throw new InvalidArgumentError('deepEbmEnergy: a noise-conditional energy needs an mlp architecture');
   const phi = ff ? fourierFeatureFn(ff, D) : null;
-  return {
-    dim: D,
-    energy(x: Tensor): Tensor {
-      if (x.ndim !== 2 || x.shape[1] !== D) throw new ShapeError(`deep EBM: expected x of shape [n, ${D}], got [${x.shape.join(', ')}]`);
-      const n = x.shape[0];
-      const xs = x.dtype === 'float32' ? x : new Tensor(Float32Array.from(x.data), x.shape);
-      const z = identity ? xs : mul(sub(xs, shift), invScale);
-      let f: Tensor;
-      if (conv) f = applyConvNet(params, z, conv);
-      else if (phi) f = applyMLP(params, phi(z), cfg.activation);
-      else f = applyMLP(params, z, cfg.activation);
-      let e = reshape(f, [n]);
-      if (cfg.confine > 0) e = add(e, mul(sum(square(z), 1), 0.5 * cfg.confine));
-      return e;
-    },
+  // u = 2·(log σ − log σ_min)/log(σ_max/σ_min) − 1.
+  const uScale = noise ? 2 / Math.log(noise.sigmaMax / noise.sigmaMin) : 0;
+  const uShift = noise ? -uScale * Math.log(noise.sigmaMin) - 1 : 0;
+  return (x, logSigma) => {
+    if (x.ndim !== 2 || x.shape[1] !== D) throw new ShapeError(`deep EBM: expected x of shape [n, ${D}], got [${x.shape.join(', ')}]`);
+    const n = x.shape[0];
+    const xs = x.dtype === 'float32' ? x : new Tensor(Float32Array.from(x.data), x.shape);
+    const z = identity ? xs : mul(sub(xs, shift), invScale);
+    let f: Tensor;
+    if (conv) f = applyConvNet(params, z, conv);
+    else {
+      let h = phi ? phi(z) : z;
+      if (noise) {
+        if (!logSigma || logSigma.ndim !== 1 || logSigma.shape[0] !== n) throw new ShapeError(`deep EBM: a noise-conditional energy needs log σ of shape [${n}]`);
+        const ls = logSigma.dtype === 'float32' ? logSigma : cast(logSigma, 'float32');
+        h = concat([h, reshape(add(mul(ls, uScale), uShift), [n, 1])], 1);
+      }
+      f = applyMLP(params, h, cfg.activation);
+    }
+    let e = reshape(f, [n]);
+    if (cfg.confine > 0) e = add(e, mul(sum(square(z), 1), 0.5 * cfg.confine));
+    return e;
   };
 }
 

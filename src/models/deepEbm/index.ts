@@ -4,12 +4,12 @@
  * @module
  */
 export {
-  parseArch, formatArch, archInputSize, checkDeepEbmConfig, initDeepEbm, deepEbmEnergy, deepEbmEnergies, standardization,
+  parseArch, formatArch, archInputSize, checkDeepEbmConfig, initDeepEbm, deepEbmEnergy, deepEbmNoiseEnergy, deepEbmEnergies, standardization,
   ArchSpecError,
 } from './estimator.js';
-export type { DeepEbmArch, DeepEbmConfig, FourierFeatures } from './estimator.js';
+export type { DeepEbmArch, DeepEbmConfig, DeepEbmNoiseLevels, FourierFeatures } from './estimator.js';
 export { trainDeepEbm, trainDeepEbmAsync } from './trainer.js';
-export { EBM_SCORE_LOSSES, ebmScoreLoss, initDeepEbmScoreState, deepEbmScoreTrainStep } from './scoreMatching.js';
+export { EBM_SCORE_LOSSES, DSM_SIGMA_MIN_FRACTION, ebmScoreLoss, initDeepEbmScoreState, deepEbmScoreTrainStep } from './scoreMatching.js';
 export type { EbmScoreLoss, DeepEbmScoreOptions, DeepEbmScoreState, DeepEbmScoreInfo } from './scoreMatching.js';
 export type { TrainDeepEbmOptions, TrainedDeepEbm, DeepEbmLogRecord, DeepEbmResumeState, StoppableRunOptions, StoppedDeepEbm } from './trainer.js';
 export { DivergenceGuard, TrainingDivergedError, resolveGuardOptions } from './guard.js';

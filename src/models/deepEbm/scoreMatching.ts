@@ -7,8 +7,8 @@ import { TrainingDivergedError } from './guard.js';
 import { Tensor, valueAndGrad } from '../../tensor/index.js';
 import type { Key } from '../../random/index.js';
 import { adam, applyUpdates, cloneOptState, globalNorm, type LearningRate, type OptState } from '../../optim/index.js';
-import { denoisingScoreMatching, slicedScoreMatching, exactScoreMatching, type ScoreLoss } from '../../losses/scoreMatching.js';
-import { deepEbmEnergy, initDeepEbm, type DeepEbmConfig } from './estimator.js';
+import { denoisingScoreMatching, slicedScoreMatching, exactScoreMatching, noiseConditionalDenoisingScoreMatching, type ScoreLoss } from '../../losses/scoreMatching.js';
+import { deepEbmEnergy, deepEbmNoiseEnergy, initDeepEbm, type DeepEbmConfig } from './estimator.js';
 import { InvalidArgumentError } from '../../errors.js';
 
 /** Score-matching losses of a deep EBM. */
@@ -19,9 +19,17 @@ export type EbmScoreLoss = (typeof EBM_SCORE_LOSSES)[number];
 /**
  * The score-matching loss of a deep EBM: `dsm` (noise σ in data units), `ssm` (Rademacher probes), `ssm-vr`
  * (variance-reduced) or `sm` (exact, cost linear in the dimension) applied to `{ energy: (p, x) → E(x) }`.
+ * For a noise-conditional config (`cfg.noise`), `dsm` is {@link noiseConditionalDenoisingScoreMatching} over
+ * `[cfg.noise.sigmaMin, cfg.noise.sigmaMax]` with heat-equation weight `heat` (default 1), and `sigma` is not used.
  * @example ebmScoreLoss('dsm', cfg, 0.1)(params, batch, key(0)).loss
  */
-export function ebmScoreLoss(loss: EbmScoreLoss, cfg: DeepEbmConfig, sigma: number): ScoreLoss<Record<string, Tensor>> {
+export function ebmScoreLoss(loss: EbmScoreLoss, cfg: DeepEbmConfig, sigma: number, heat = 1): ScoreLoss<Record<string, Tensor>> {
+  if (cfg.noise && loss !== 'dsm') throw new InvalidArgumentError(`ebmScoreLoss: a noise-conditional energy (cfg.noise) is trained by dsm, not ${String(loss)}`);
+  if (cfg.noise) {
+    return noiseConditionalDenoisingScoreMatching((p: Record<string, Tensor>, x: Tensor, ls: Tensor) => deepEbmNoiseEnergy(p, cfg)(x, ls), {
+      sigmaMin: cfg.noise.sigmaMin, sigmaMax: cfg.noise.sigmaMax, pMin: DSM_SIGMA_MIN_FRACTION, heat,
+    });
+  }
   const model = { energy: (p: Record<string, Tensor>, x: Tensor) => deepEbmEnergy(p, cfg).energy(x) };
   if (loss === 'dsm') return denoisingScoreMatching(model, { sigma });
   if (loss === 'ssm') return slicedScoreMatching(model, { projection: 'rademacher' });
@@ -30,11 +38,16 @@ export function ebmScoreLoss(loss: EbmScoreLoss, cfg: DeepEbmConfig, sigma: numb
   throw new InvalidArgumentError(`ebmScoreLoss: loss must be one of ${EBM_SCORE_LOSSES.join(', ')}, got ${String(loss)}`);
 }
 
+/** Fraction of the rows of a noise-conditional DSM batch drawn at `σ_min` (the rest log-uniform up to `σ_max`). */
+export const DSM_SIGMA_MIN_FRACTION = 0.5;
+
 /** Settings of deep-EBM score-matching training. */
 export interface DeepEbmScoreOptions {
   loss: EbmScoreLoss;
-  /** DSM noise σ in data units (ignored by the other losses). */
+  /** DSM noise σ in data units (ignored by the other losses, and by a noise-conditional config, which has its levels). */
   sigma: number;
+  /** Noise-conditional DSM (`cfg.noise`): weight of the heat-equation term (default 1; 0: none). */
+  heat?: number;
   /** Adam learning rate, constant or a schedule of the step. */
   lr: LearningRate;
   /** Clip the gradient to this global norm before Adam (default: none). */
@@ -80,7 +93,7 @@ export function initDeepEbmScoreState(cfg: DeepEbmConfig, key: Key, o: DeepEbmSc
  * for (let t = 1; t <= 100; t++) [s] = step(s, batchOf(t), foldIn(key(1), t));
  */
 export function deepEbmScoreTrainStep(cfg: DeepEbmConfig, o: DeepEbmScoreOptions): (state: DeepEbmScoreState, batch: Tensor, key: Key) => readonly [DeepEbmScoreState, DeepEbmScoreInfo] {
-  const loss = ebmScoreLoss(o.loss, cfg, o.sigma);
+  const loss = ebmScoreLoss(o.loss, cfg, o.sigma, o.heat ?? 1);
   const opt = optimiser(o);
   return (s, batch, key) => {
     const [l, g] = valueAndGrad((p: Record<string, Tensor>) => loss(p, batch, key).loss)(s.params);

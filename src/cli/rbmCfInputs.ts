@@ -3,7 +3,6 @@
  * CSVs and aligning them with a ratings file's ids. File reading only; the encoding is the library's.
  */
 import { readFailure, readInputText } from '../io/safeFile.js';
-import { DataError } from '../io/errors.js';
 import { encodeFeatures, parseFeatureTable, type EncodedFeatures } from '../models/rbmCf/sideData.js';
 import type { StoredFeatures } from '../models/rbmCf/io.js';
 import { UsageError } from './errors.js';

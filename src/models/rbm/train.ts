@@ -124,10 +124,29 @@ function workspace(dt: 'float32' | 'float64', B: number, M: number, nv: number, 
   return ws;
 }
 
-function checkNum(v: number | undefined, name: string, lo: number, hi: number, dflt: number): number {
+function checkNum(v: number | undefined, name: string, lo: number, hi: number, dflt: number, fn = 'cdStep'): number {
   const x = v ?? dflt;
-  if (typeof x !== 'number' || !(x >= lo && x <= hi)) throw new InvalidArgumentError(`cdStep: ${name} must be a number in [${lo}, ${hi}], got ${v}`);
+  if (typeof x !== 'number' || !(x >= lo && x <= hi)) throw new InvalidArgumentError(`${fn}: ${name} must be a number in [${lo}, ${hi}], got ${v}`);
   return x;
+}
+
+/**
+ * The checked core options of a CD step (`fn` names the caller in errors): learning rate, sweeps, momentum, L2 and L1
+ * penalties, and whether the chains persist.
+ * @example const { lr, k } = resolveCdOptions({ lr: 0.1 }) // k = 1
+ */
+export function resolveCdOptions(opts: RbmCdOptions, fn = 'cdStep'): { lr: number; k: number; mom: number; wd: number; l1: number; persistent: boolean } {
+  const lr = opts.lr;
+  if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) throw new InvalidArgumentError(`${fn}: lr must be a finite number ≥ 0, got ${lr}`);
+  const k = opts.k ?? 1;
+  if (!Number.isInteger(k) || k < 1) throw new InvalidArgumentError(`${fn}: k must be an integer ≥ 1, got ${k}`);
+  return {
+    lr, k,
+    mom: checkNum(opts.momentum, 'momentum', 0, 0.999999, 0, fn),
+    wd: checkNum(opts.weightDecay, 'weightDecay', 0, Infinity, 0, fn),
+    l1: checkNum(opts.l1, 'l1', 0, Infinity, 0, fn),
+    persistent: opts.persistent ?? false,
+  };
 }
 
 /**
@@ -143,14 +162,7 @@ function checkNum(v: number | undefined, name: string, lo: number, hi: number, d
  */
 export function cdStep(params: RBMParams, batch: Tensor, key: Key, state: RbmCdState, opts: RbmCdOptions): { params: RBMParams; state: RbmCdState; metrics: CDMetrics } {
   validateParams(params, 'cdStep', false);
-  const lr = opts.lr;
-  if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) throw new InvalidArgumentError(`cdStep: lr must be a finite number ≥ 0, got ${lr}`);
-  const k = opts.k ?? 1;
-  if (!Number.isInteger(k) || k < 1) throw new InvalidArgumentError(`cdStep: k must be an integer ≥ 1, got ${k}`);
-  const mom = checkNum(opts.momentum, 'momentum', 0, 0.999999, 0);
-  const wd = checkNum(opts.weightDecay, 'weightDecay', 0, Infinity, 0);
-  const l1 = checkNum(opts.l1, 'l1', 0, Infinity, 0);
-  const persistent = opts.persistent ?? false;
+  const { lr, k, mom, wd, l1, persistent } = resolveCdOptions(opts);
   const p = opts.inPlace ? params : cloneParams(params);
   const st = opts.inPlace ? state : cloneState(state);
   const [v0, B] = checkVisible(p, batch, 'cdStep');

@@ -13,7 +13,7 @@ import { split, type Key } from '../../random/index.js';
 import { InvalidArgumentError } from '../../errors.js';
 import type { GpuKernels, GpuTensor } from '../../gpu/kernels.js';
 import { checkVisible, nHiddenOf, nVisibleOf, validateParams, type RBMParams } from './params.js';
-import type { CDMetrics, RbmCdOptions, RbmCdState } from './train.js';
+import { resolveCdOptions, type CDMetrics, type RbmCdOptions, type RbmCdState } from './train.js';
 
 /**
  * Why {@link cdStepGpu} cannot run these parameters and options (`null` when it can): softmax visible units, float64
@@ -27,12 +27,6 @@ export function cdGpuUnsupported(p: RBMParams, o: Partial<RbmCdOptions> = {}): s
   if ((o.l1 ?? 0) > 0) return 'the L1 penalty has no WebGPU CD step yet';
   if (o.sparsityTarget !== undefined) return 'the sparsity penalty has no WebGPU CD step yet';
   return null;
-}
-
-function checkNum(v: number | undefined, name: string, lo: number, hi: number, dflt: number): number {
-  const x = v ?? dflt;
-  if (typeof x !== 'number' || !(x >= lo && x <= hi)) throw new InvalidArgumentError(`cdStepGpu: ${name} must be a number in [${lo}, ${hi}], got ${v}`);
-  return x;
 }
 
 function f32(t: Tensor | Float32Array | Float64Array): Float32Array {
@@ -53,13 +47,7 @@ export async function cdStepGpu(gpu: GpuKernels, params: RBMParams, batch: Tenso
   validateParams(params, 'cdStepGpu', false);
   const why = cdGpuUnsupported(params, opts);
   if (why) throw new InvalidArgumentError(`cdStepGpu: ${why}`);
-  const lr = opts.lr;
-  if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) throw new InvalidArgumentError(`cdStepGpu: lr must be a finite number ≥ 0, got ${lr}`);
-  const k = opts.k ?? 1;
-  if (!Number.isInteger(k) || k < 1) throw new InvalidArgumentError(`cdStepGpu: k must be an integer ≥ 1, got ${k}`);
-  const mom = checkNum(opts.momentum, 'momentum', 0, 0.999999, 0);
-  const wd = checkNum(opts.weightDecay, 'weightDecay', 0, Infinity, 0);
-  const persistent = opts.persistent ?? false;
+  const { lr, k, mom, wd, persistent } = resolveCdOptions(opts, 'cdStepGpu');
   const [v0, B] = checkVisible(params, batch, 'cdStepGpu');
   if (B === 0) throw new ShapeError('cdStepGpu: empty batch');
   const nv = nVisibleOf(params), nh = nHiddenOf(params);

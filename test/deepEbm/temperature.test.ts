@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Tensor } from '../../src/tensor/index.js';
 import { key, split, normalArray } from '../../src/random/index.js';
 import { gaussianMixture } from '../../src/energy/index.js';
-import { runChains } from '../../src/losses/contrastiveDivergence.js';
+import { runChains, spectralNormalize } from '../../src/losses/contrastiveDivergence.js';
 import { deepEbmSamplerFor } from '../../src/models/deepEbm/kind.js';
 import { InvalidArgumentError } from '../../src/errors.js';
 import { loadModel } from '../../src/io/model.js';
@@ -60,5 +60,24 @@ describe('ebm train ebm --temperature', () => {
     const s = await ebm('sample', out, '--n', '3', '--steps', '2', '--out', join(dir, 's.csv'), '--quiet');
     expect(s.code).toBe(0);
     expectUsageError(await ebm('train', 'ebm', '--data', 'toy:8gaussians', '--n', '50', '--steps', '1', '--negatives', 'tempered', '--temperature', '0.5', '--out', join(dir, 'b.safetensors')), /--temperature/);
+  }, 60_000);
+});
+
+describe('ebm train ebm --spectral-norm', () => {
+  it('saves the spectrally normalised weights the loss trained (σ(W) = 1 for every weight matrix)', async () => {
+    const dir = tempDir();
+    const out = join(dir, 'sn.safetensors');
+    const r = await ebm('train', 'ebm', '--data', 'digits', '--limit', '20', '--steps', '3', '--batch', '8', '--arch', 'conv:1x8x8:4:8', '--mcmc-steps', '2',
+      '--spectral-norm', '--seed', '0', '--quiet', '--out', out);
+    expect(r.code).toBe(0);
+    const { buffer: _b, ...params } = (await loadModel(out)).tensors;
+    const again = spectralNormalize(params, {}, 200).params as Record<string, Tensor>;
+    let n = 0;
+    for (const [k, w] of Object.entries(params)) {
+      if (w.ndim < 2) continue;
+      n++;
+      for (let i = 0; i < w.size; i++) expect(Math.abs(again[k].data[i] - w.data[i])).toBeLessThan(1e-3 * Math.max(1e-3, Math.abs(w.data[i])) + 1e-6);
+    }
+    expect(n).toBe(3); // conv0.w, fc0.w, fc1.w
   }, 60_000);
 });

@@ -6,6 +6,7 @@
  */
 import type { Command } from 'commander';
 import { Tensor } from '../../tensor/tensor.js';
+import { noGrad } from '../../tensor/autodiff.js';
 import { key as makeKey, split, foldIn } from '../../random/index.js';
 import { geometricTemperatures } from '../../samplers/index.js';
 import { ACTIVATIONS, type Activation } from '../../nn/index.js';
@@ -14,7 +15,7 @@ import { checkCheckpointParams, saveCheckpointSync, type StateTree } from '../..
 import { DataError } from '../../io/errors.js';
 import { imageGridPng } from '../../io/png.js';
 import { writeFileAtomic } from '../../io/atomic.js';
-import { contrastiveDivergence, type ReinitSource } from '../../losses/contrastiveDivergence.js';
+import { contrastiveDivergence, spectralNormalize, type ReinitSource } from '../../losses/contrastiveDivergence.js';
 import {
   parseArch, formatArch, archInputSize, initDeepEbm, deepEbmEnergy, standardization,
   trainDeepEbmAsync, ArchSpecError, TrainingDivergedError, densityHealthCheck, type DeepEbmResumeState, type DensityHealth,
@@ -256,7 +257,10 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
       // Keep up to 1000 rows of the replay buffer (tempered: of the T = 1 chains, rows 0…C−1) in the model file.
       const buf = res.state.buffer!;
       const keep = Math.min(1000, tempered ? chains : buf.shape[0]);
-      const finalParams = res.emaParams ?? res.params;
+      // With --spectral-norm the loss uses W/σ(W); save that function (σ by 100 power iterations on the final weights),
+      // so that `ebm sample` and the samples below use the energy that was trained.
+      const trained = res.emaParams ?? res.params;
+      const finalParams = o.spectralNorm ? noGrad(() => spectralNormalize(trained, {}, 100).params) : trained;
       const tensors: Record<string, Tensor> = { ...finalParams, buffer: new Tensor(buf.data.slice(0, keep * D), [keep, D]) };
       await saveModel(o.out, {
         kind: DEEP_EBM_KIND,

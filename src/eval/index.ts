@@ -7,3 +7,4 @@ export * from './fisherDivergence.js';
 export * from './harness2d.js';
 export * from './classification.js';
 export * from './detection.js';
+export * from './sampleQuality.js';

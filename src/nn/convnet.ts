@@ -113,6 +113,20 @@ export function initConvNet(key: Key, cfg: ConvNetConfig, opts: ConvNetInitOptio
  * @example applyConvNet(p, batch, cfg)
  */
 export function applyConvNet(params: ConvNetParams, x: Tensor, cfg: ConvNetConfig): Tensor {
+  return convNetLayers(params, x, cfg, false);
+}
+
+/**
+ * The network's penultimate activations: everything {@link applyConvNet} computes except the last dense layer,
+ * `[N, hidden[last]]` (or the flattened last convolution's output `[N, convNetShapes(cfg).flat]` when `hidden` is
+ * empty). These are the features of FID-style sample-quality scores. Differentiable like {@link applyConvNet}.
+ * @example const f = convNetFeatures(p, images, cfg); // [N, 128] for hidden [128]
+ */
+export function convNetFeatures(params: ConvNetParams, x: Tensor, cfg: ConvNetConfig): Tensor {
+  return convNetLayers(params, x, cfg, true);
+}
+
+function convNetLayers(params: ConvNetParams, x: Tensor, cfg: ConvNetConfig, features: boolean): Tensor {
   const { inChannels: C, height: H, width: W } = cfg;
   const N = x.shape[0];
   if (x.ndim === 2 && x.shape[1] === C * H * W) x = reshape(x, [N, C, H, W]);
@@ -129,7 +143,7 @@ export function applyConvNet(params: ConvNetParams, x: Tensor, cfg: ConvNetConfi
   }
   h = reshape(h, [N, h.size / Math.max(N, 1)]);
   const nDense = hiddenList(cfg.hidden).length + 1;
-  for (let j = 0; j < nDense; j++) {
+  for (let j = 0; j < (features ? nDense - 1 : nDense); j++) {
     const w = params[`fc${j}.w`];
     if (!(w instanceof Tensor)) throw new ShapeError(`applyConvNet: parameters have no 'fc${j}.w'`);
     if (w.shape[0] !== h.shape[1]) throw new ShapeError(`applyConvNet: 'fc${j}.w' is [${w.shape.join(', ')}] but its input has ${h.shape[1]} features`);

@@ -13,7 +13,7 @@ export { initMLP, applyMLP, mlpSizes } from './mlp.js';
 export type { MLP, MLPParams, MLPInitOptions } from './mlp.js';
 export { initConv2d, applyConv2d, convOutputSize } from './conv.js';
 export type { Conv2dParams } from './conv.js';
-export { initConvNet, applyConvNet, convNetShapes } from './convnet.js';
+export { initConvNet, applyConvNet, convNetFeatures, convNetShapes } from './convnet.js';
 export type { ConvNetConfig, ConvNetInitOptions, ConvNetParams } from './convnet.js';
 export { paramCount } from './params.js';
 export { initFourierFeatures, checkFourierFeatures, fourierFeatureFn } from './fourier.js';

@@ -6,6 +6,7 @@
  */
 import type { Command } from 'commander';
 import { Tensor } from '../../tensor/tensor.js';
+import { noGrad } from '../../tensor/autodiff.js';
 import { key as makeKey, split, foldIn } from '../../random/index.js';
 import { geometricTemperatures } from '../../samplers/index.js';
 import { ACTIVATIONS, type Activation } from '../../nn/index.js';
@@ -14,7 +15,7 @@ import { checkCheckpointParams, saveCheckpointSync, type StateTree } from '../..
 import { DataError } from '../../io/errors.js';
 import { imageGridPng } from '../../io/png.js';
 import { writeFileAtomic } from '../../io/atomic.js';
-import { contrastiveDivergence, type ReinitSource } from '../../losses/contrastiveDivergence.js';
+import { contrastiveDivergence, spectralNormalize, type ReinitSource } from '../../losses/contrastiveDivergence.js';
 import {
   parseArch, formatArch, archInputSize, initDeepEbm, deepEbmEnergy, standardization,
   trainDeepEbmAsync, ArchSpecError, TrainingDivergedError, densityHealthCheck, type DeepEbmResumeState, type DensityHealth,
@@ -47,6 +48,7 @@ interface Opts extends DataOptionValues, TrainOutputValues {
   sampler: 'ula' | 'mala';
   mcmcSteps: number;
   stepSize: number;
+  temperature: number;
   buffer: number;
   reinit?: number;
   reinitFrom: 'uniform' | 'data' | 'normal';
@@ -109,6 +111,7 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
     .option('--sampler <name>', `MCMC kernel for negatives: ula or mala (${vi(d.sampler, im.sampler)})`, parseChoice(['ula', 'mala'] as const))
     .option('--mcmc-steps <k>', `sampler steps per training step (${vi(d.mcmcSteps, im.mcmcSteps)})`, parsePositiveInt)
     .option('--step-size <s>', `sampler step size η (data units; ULA: x ← x − η∇E + √(2η)ξ) (${vi(`${d.stepSizeZ}·mean(std²)`, im.stepSize)})`, parsePositiveFloat)
+    .option('--temperature <T>', 'buffer negatives and `ebm sample`: sampler temperature T (ULA: x ← x − (η/T)∇E + √(2η)ξ, i.e. gradient step η/T, noise √(2η)); T < 1 is the IGEBM/JEM decoupled step', parsePositiveFloat, 1)
     .option('--buffer <n>', 'replay-buffer size', parsePositiveInt, 10000)
     .option('--reinit <p>', 'fraction of chains restarted each step (default 0.05; tempered: 0, and only hottest replicas restart)', parseUnitInterval)
     .option('--reinit-from <src>', 'where restarted chains start: uniform (data box), data, normal', parseChoice(['uniform', 'data', 'normal'] as const), 'uniform')
@@ -184,7 +187,7 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
       const noise = o.sigmaMax ? { sigmaMin: o.sigma, sigmaMax: o.sigmaMax } : null;
       const cfg: DeepEbmFileConfig = {
         arch, activation: o.activation, shift: std.shift, scale: std.scale, confine: o.confine, ...(fourier ? { fourier } : {}), ...(noise ? { noise } : {}),
-        sampler: o.sampler, stepSize: o.stepSize, mcmcSteps: o.mcmcSteps, initLow, initHigh,
+        sampler: o.sampler, stepSize: o.stepSize, ...(o.temperature !== 1 ? { temperature: o.temperature } : {}), mcmcSteps: o.mcmcSteps, initLow, initHigh,
         clamp: isImage ? [0, 1] : null, imageShape,
       };
       const steps = o.steps ?? (o.epochs !== undefined ? Math.ceil((o.epochs * data.rows) / o.batch)
@@ -195,6 +198,7 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
         : o.reinitFrom === 'normal' ? { kind: 'normal', mean: 0, std: 1 } : { kind: 'uniform', low: initLow, high: initHigh };
       if (o.negatives === 'tempered' && !(o.tMax > 1)) throw new UsageError(`--t-max must be > 1, got ${o.tMax}`);
       if (o.negatives === 'tempered' && o.temps < 2) throw new UsageError(`--temps must be ≥ 2, got ${o.temps}`);
+      if (o.negatives === 'tempered' && o.temperature !== 1) throw new UsageError('--temperature applies to --negatives buffer (the tempered ladder starts at T = 1)');
       if (o.ema !== undefined && !(o.ema < 1)) throw new UsageError(`--ema must be in [0, 1), got ${o.ema}`);
       const chains = o.chains ?? o.batch;
       const tempered = o.negatives === 'tempered';
@@ -218,7 +222,7 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
         spectralNorm: o.spectralNorm === true,
       });
       const meta = {
-        ...trainEbmMeta(o, steps), sampler: o.sampler, mcmcSteps: o.mcmcSteps, stepSize: o.stepSize, buffer: o.buffer, reinit: o.reinit ?? null,
+        ...trainEbmMeta(o, steps), sampler: o.sampler, mcmcSteps: o.mcmcSteps, stepSize: o.stepSize, ...(o.temperature !== 1 ? { temperature: o.temperature } : {}), buffer: o.buffer, reinit: o.reinit ?? null,
         reinitFrom: o.reinitFrom, negatives: o.negatives, tMax: o.tMax, temps: o.temps, chains: o.chains ?? null, ema: o.ema ?? null,
         alpha: o.alpha, dataNoise: o.dataNoise, spectralNorm: o.spectralNorm ?? false, samplerClip: o.samplerClip ?? null, maxRollbacks: o.maxRollbacks,
       };
@@ -268,7 +272,10 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
       // Keep up to 1000 rows of the replay buffer (tempered: of the T = 1 chains, rows 0…C−1) in the model file.
       const buf = res.state.buffer!;
       const keep = Math.min(1000, tempered ? chains : buf.shape[0]);
-      const finalParams = res.emaParams ?? res.params;
+      // With --spectral-norm the loss uses W/σ(W); save that function (σ by 100 power iterations on the final weights),
+      // so that `ebm sample` and the samples below use the energy that was trained.
+      const trained = res.emaParams ?? res.params;
+      const finalParams = o.spectralNorm ? noGrad(() => spectralNormalize(trained, {}, 100).params) : trained;
       const tensors: Record<string, Tensor> = { ...finalParams, buffer: new Tensor(buf.data.slice(0, keep * D), [keep, D]) };
       await saveModel(o.out, {
         kind: DEEP_EBM_KIND,

@@ -8,6 +8,7 @@ import { ula, mala } from '../../samplers/index.js';
 import type { Energy } from '../../energy/index.js';
 import { checkTensorLayout, layoutOf, type ModelFile } from '../../io/model.js';
 import { DataError } from '../../io/errors.js';
+import { InvalidArgumentError } from '../../errors.js';
 import { heatmapPng } from '../../io/png.js';
 import { runChains, freshChains } from '../../losses/contrastiveDivergence.js';
 import { gridLogZ } from '../../eval/gridLogZ.js';
@@ -21,6 +22,11 @@ export const DEEP_EBM_KIND = 'deep-ebm';
 export interface DeepEbmFileConfig extends DeepEbmConfig {
   readonly sampler: 'ula' | 'mala';
   readonly stepSize: number;
+  /**
+   * Sampler temperature `T` (ULA: `x ← x − (η/T)∇E + √(2η)ξ`, stationary law `exp(−E/T)`); absent means 1. A small
+   * `T` is the IGEBM/JEM "decoupled" update with gradient step `η/T` and noise `√(2η)`.
+   */
+  readonly temperature?: number;
   readonly mcmcSteps: number;
   /** Box `[lo, hi]` per coordinate for noise starts (and `[xmin, xmax, ymin, ymax]`-style quadrature in 2-D). */
   readonly initLow: readonly number[];
@@ -31,9 +37,11 @@ export interface DeepEbmFileConfig extends DeepEbmConfig {
   readonly imageShape: readonly [number, number] | null;
 }
 
-/** The MCMC kernel of a file config (`ula` or `mala` with its clamp box and optional gradient clip). */
-export function deepEbmSamplerFor(cfg: Pick<DeepEbmFileConfig, 'sampler' | 'stepSize' | 'clamp'>, stepSize = cfg.stepSize, maxGradNorm?: number) {
-  const safe = { ...(cfg.clamp ? { box: [cfg.clamp[0], cfg.clamp[1]] as [number, number] } : {}), ...(maxGradNorm ? { maxGradNorm } : {}) };
+/** The MCMC kernel of a file config (`ula` or `mala` at the config's temperature, with its clamp box and optional gradient clip). */
+export function deepEbmSamplerFor(cfg: Pick<DeepEbmFileConfig, 'sampler' | 'stepSize' | 'clamp' | 'temperature'>, stepSize = cfg.stepSize, maxGradNorm?: number) {
+  const T = cfg.temperature ?? 1;
+  if (!(T > 0) || !Number.isFinite(T)) throw new InvalidArgumentError(`deep-ebm config field "temperature" must be a finite number > 0, got ${T}`);
+  const safe = { temperature: T, ...(cfg.clamp ? { box: [cfg.clamp[0], cfg.clamp[1]] as [number, number] } : {}), ...(maxGradNorm ? { maxGradNorm } : {}) };
   return (E: Energy) => (cfg.sampler === 'mala' ? mala(E, { stepSize, ...safe }) : ula(E, { stepSize, ...safe }));
 }
 

@@ -16,7 +16,7 @@ export type { TrainJemOptions } from './train.js';
 export {
   JEM_KIND, JEM_DEFAULTS, jemConfig, initJem, jemConvNet, describeJemNet, jemClassifier, standardizeJem, unstandardizeJem, jemStandardization, jemSampler,
   jemKindLoss, packJemData, initJemTrainState, jemTrainStep, trainJemModel, trainJemModelAsync, sampleJemModel, evaluateJemModel, jemModelScores,
-  jemModelPredict, jemToFile, jemFromFile,
+  jemModelPredict, jemModelFeatures, jemToFile, jemFromFile,
 } from './kind.js';
 export type {
   JemConfig, JemConfigInput, JemOptimOptions, JemTrainState, JemStepInfo, TrainJemModelOptions, SampleJemModelOptions, JemEvaluation,

@@ -10,9 +10,9 @@
  * @module
  */
 import { columnMeanSd } from '../../data/columns.js';
-import { Tensor } from '../../tensor/index.js';
+import { Tensor, noGrad } from '../../tensor/index.js';
 import { split, foldIn, key as makeKey, type Key } from '../../random/index.js';
-import { initMLP, applyMLP, initConvNet, isActivation, ACTIVATIONS, type Activation, type MLPParams, type ConvNetConfig } from '../../nn/index.js';
+import { initMLP, applyMLP, initConvNet, convNetFeatures, activationFn, isActivation, ACTIVATIONS, type Activation, type MLPParams, type ConvNetConfig } from '../../nn/index.js';
 import { scaleByAdam, clipByGlobalNorm, chain, applyUpdates, cloneOptState, globalNorm, linearWarmup, warmupCosine, cosineDecay, type OptState, type Schedule } from '../../optim/index.js';
 import { ula } from '../../samplers/index.js';
 import { cdValueAndGrad, type NegativeSampler } from '../../losses/contrastiveDivergence.js';
@@ -446,6 +446,44 @@ export function jemModelScores(params: MLPParams, cfg: JemConfig, x: Tensor): { 
 /** Predicted class probabilities `[n, K]` (float64) of data rows. */
 export function jemModelPredict(params: MLPParams, cfg: JemConfig, x: Tensor): Tensor {
   return jemPredict(jemClassifier(cfg), params, standardizeJem(cfg, x));
+}
+
+/**
+ * The classifier's penultimate activations (the input of its last dense layer) for data rows `x [n, D]`, float32
+ * `[n, H]` (`H` = the last `hidden` width), evaluated without a graph in blocks of `block` rows — the feature space
+ * of FID-style scores ({@link frechetDistance} in `eval`). Works for conv and MLP classifiers.
+ * @example const f = jemModelFeatures(params, cfg, images); frechetDistance(f, fReal)
+ */
+export function jemModelFeatures(params: MLPParams, cfg: JemConfig, x: Tensor, block = 500): Tensor {
+  const z = standardizeJem(cfg, x);
+  const net = jemConvNet(cfg);
+  const [n, D] = z.shape;
+  let out: Float32Array | null = null;
+  let H = 0;
+  noGrad(() => {
+    for (let s = 0; s < n; s += block) {
+      const e = Math.min(n, s + block);
+      const zb = new Tensor(z.data.subarray(s * D, e * D) as Float32Array, [e - s, D]);
+      let h: Tensor;
+      if (net) h = convNetFeatures(params, zb, net);
+      else {
+        // MLP: every layer but the last, each followed by the activation.
+        const body: MLPParams = {};
+        let L = 0;
+        while (params[`l${L + 1}.w`] instanceof Tensor) {
+          body[`l${L}.w`] = params[`l${L}.w`];
+          body[`l${L}.b`] = params[`l${L}.b`];
+          L++;
+        }
+        if (L === 0) throw new InvalidArgumentError('jemModelFeatures: the classifier has no hidden layer');
+        h = activationFn(cfg.activation)(applyMLP(body, zb, cfg.activation));
+      }
+      H = h.shape[1];
+      out ??= new Float32Array(n * H);
+      out.set(Float32Array.from(h.data), s * H);
+    }
+  });
+  return new Tensor(out ?? new Float32Array(0), [n, H]);
 }
 
 /**

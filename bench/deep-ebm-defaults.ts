@@ -16,6 +16,7 @@ import { trainDeepEbmDsm } from '../src/models/deepEbm/dsm.js';
 import { evaluate2d } from '../src/eval/harness2d.js';
 import { Tensor } from '../src/tensor/index.js';
 import { initBackend } from '../src/tensor/select.js';
+import { paddedBox2d } from './box2d.js';
 
 initBackend();
 const args = process.argv.slice(2);
@@ -33,11 +34,6 @@ export function mixtureData(m: number, nTrain = 10000, nTest = 5000) {
   return { g, train: g.sample!(kTr, nTrain, 'float32'), test: g.sample!(kTe, nTest, 'float32') };
 }
 
-function box(x: Tensor, pad: number): [number[], number[]] {
-  const lo = [Infinity, Infinity], hi = [-Infinity, -Infinity];
-  for (let i = 0; i < x.shape[0]; i++) for (let j = 0; j < 2; j++) { const v = x.data[2 * i + j]; lo[j] = Math.min(lo[j], v); hi[j] = Math.max(hi[j], v); }
-  return [lo.map((v, j) => v - pad * (hi[j] - lo[j])), hi.map((v, j) => v + pad * (hi[j] - lo[j]))];
-}
 
 if (process.argv[1]?.endsWith("deep-ebm-defaults.ts")) for (const m of mixtures) for (const seed of seeds) {
   const { g, train, test } = mixtureData(m);
@@ -46,7 +42,7 @@ if (process.argv[1]?.endsWith("deep-ebm-defaults.ts")) for (const m of mixtures)
   const o2: Record<string, unknown> = { ...over };
   if (typeof over.sigmaZ === 'number') { o2.sigma = over.sigmaZ * rms; delete o2.sigmaZ; }
   const s: DeepEbmSettings = deepEbmSettings(train, { loss, ...(o2 as Partial<DeepEbmSettings>) });
-  const [low, high] = box(train, 0.1);
+  const [low, high] = paddedBox2d(train, 0.1);
   const [kInit, kRun] = split(key(seed), 3);
   const t0 = performance.now(), c0 = process.cpuUsage();
   let params: Record<string, Tensor>, cfg;
@@ -67,7 +63,7 @@ if (process.argv[1]?.endsWith("deep-ebm-defaults.ts")) for (const m of mixtures)
   // so the small box misses mass and flatters the gap).
   const trueLogDensity = (x: Tensor) => { const e = g.energy(x); const z = g.logZ(); return Float64Array.from(e.data, (v) => -v - z); };
   const evalBox = (pad: number, points: number) => {
-    const [bl, bh] = box(train, pad);
+    const [bl, bh] = paddedBox2d(train, pad);
     return evaluate2d({ energy: deepEbmEnergy(params, cfg), test, trueLogDensity, box: [[bl[0], bh[0]], [bl[1], bh[1]]], points });
   };
   const rep = evalBox(0.35, 512), wide = evalBox(1.5, 1024);

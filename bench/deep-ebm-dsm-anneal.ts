@@ -15,6 +15,7 @@ import { deepEbmSettings, deepEbmSetup } from '../src/models/deepEbm/defaults.js
 import { evaluate2d } from '../src/eval/harness2d.js';
 import { initBackend } from '../src/tensor/select.js';
 import { mixtureData } from './deep-ebm-defaults.js';
+import { paddedBox2d } from './box2d.js';
 
 initBackend();
 const args = process.argv.slice(2);
@@ -22,11 +23,6 @@ const arg = (k: string): string | undefined => { const i = args.indexOf(k); retu
 const mixtures = (arg('--mixtures') ?? '106').split(',').map(Number);
 const start = Number(arg('--start') ?? 0.5), frac = Number(arg('--frac') ?? 0.75);
 
-function box(x: Tensor, pad: number): [number[], number[]] {
-  const lo = [Infinity, Infinity], hi = [-Infinity, -Infinity];
-  for (let i = 0; i < x.shape[0]; i++) for (let j = 0; j < 2; j++) { const v = x.data[2 * i + j]; lo[j] = Math.min(lo[j], v); hi[j] = Math.max(hi[j], v); }
-  return [lo.map((v, j) => v - pad * (hi[j] - lo[j])), hi.map((v, j) => v + pad * (hi[j] - lo[j]))];
-}
 
 for (const m of mixtures) {
   const { g, train, test } = mixtureData(m);
@@ -52,7 +48,7 @@ for (const m of mixtures) {
     st = next;
   }
   const seconds = (performance.now() - t0) / 1000;
-  const [bl, bh] = box(train, 0.35);
+  const [bl, bh] = paddedBox2d(train, 0.35);
   const rep = evaluate2d({ energy: deepEbmEnergy(params, cfg), test, trueLogDensity: (x) => { const e = g.energy(x); const z = g.logZ(); return Float64Array.from(e.data, (v) => -v - z); }, box: [[bl[0], bh[0]], [bl[1], bh[1]]], points: 512 });
   console.log(JSON.stringify({ mixture: m, start, frac, gap: +rep.nllGap.toFixed(4), se: +rep.nllGapStdErr.toFixed(4), edge: rep.boundaryRatio, seconds: +seconds.toFixed(1) }));
 }

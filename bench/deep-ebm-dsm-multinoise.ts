@@ -46,6 +46,7 @@ export function modeMasses(E: Energy, g: GaussianMixtureEnergy, bx: [[number, nu
   return { w: Array.from(g.weights, (v) => +v.toFixed(3)), q: q.map((v) => +(v / tot).toFixed(3)) };
 }
 import type { Energy } from '../src/energy/index.js';
+import { paddedBox2d } from './box2d.js';
 
 initBackend();
 const args = process.argv.slice(2);
@@ -58,11 +59,6 @@ const batchArg = arg('--batch'), ffArg = arg('--ff');
 const pde = Number(arg('--pde') ?? 0);
 const pdeRowsArg = arg('--pde-rows');
 
-function box(x: Tensor, pad: number): [number[], number[]] {
-  const lo = [Infinity, Infinity], hi = [-Infinity, -Infinity];
-  for (let i = 0; i < x.shape[0]; i++) for (let j = 0; j < 2; j++) { const v = x.data[2 * i + j]; lo[j] = Math.min(lo[j], v); hi[j] = Math.max(hi[j], v); }
-  return [lo.map((v, j) => v - pad * (hi[j] - lo[j])), hi.map((v, j) => v + pad * (hi[j] - lo[j]))];
-}
 
 for (const m of mixtures) {
   const { g, train, test } = mixtureData(m);
@@ -139,7 +135,7 @@ for (const m of mixtures) {
     if (t % 500 === 0) console.error(`m${m} step ${t} loss ${l.item().toFixed(4)} ${((performance.now() - t0) / 1000).toFixed(0)}s`);
   }
   const seconds = (performance.now() - t0) / 1000, cpu = (process.cpuUsage(c0).user + process.cpuUsage(c0).system) / 1e6;
-  const [bl, bh] = box(train, 0.35);
+  const [bl, bh] = paddedBox2d(train, 0.35);
   const pf = params;
   const E: Energy = { dim: 2, energy: (x: Tensor) => noGrad(() => energy(pf, x.dtype === 'float32' ? x : new Tensor(Float32Array.from(x.data), x.shape), new Float32Array(x.shape[0]).fill(sMin))) };
   const rep = evaluate2d({ energy: E, test, trueLogDensity: (x) => { const e = g.energy(x); const z = g.logZ(); return Float64Array.from(e.data, (v) => -v - z); }, box: [[bl[0], bh[0]], [bl[1], bh[1]]], points: 512 });

@@ -10,6 +10,24 @@ function det(shape: number[], lo = -1, hi = 1, seed = 1, dtype: T.DType = 'float
 }
 
 /** Direct six-loop cross-correlation in float64: the oracle. */
+/** A fixed nonlinear probe of a conv output: Σ tanh(y)·r with fixed r (so the checked gradients are not trivial). */
+function probe(y: T.Tensor): T.Tensor {
+  return T.sum(T.mul(T.tanh(y), det(y.shape as number[], -1, 1, 11)));
+}
+
+/** First- and second-order gradient checks of conv2d in each of x, w and b (the other two fixed). */
+function checkConvGrads(x0: T.Tensor, w0: T.Tensor, b0: T.Tensor, opts: { stride: number | readonly [number, number]; padding: number | readonly [number, number] }): void {
+  const fx = (x: T.Tensor) => probe(T.conv2d(x, w0, b0, opts));
+  const fw = (w: T.Tensor) => probe(T.conv2d(x0, w, b0, opts));
+  const fb = (b: T.Tensor) => probe(T.conv2d(x0, w0, b, opts));
+  for (const [f, x] of [[fx, x0], [fw, w0], [fb, b0]] as const) {
+    const r1 = T.checkGrad(f, x);
+    expect(r1.ok, `first order max abs err ${r1.maxAbsError}`).toBe(true);
+    const r2 = T.checkGrad2(f, x, det(x.shape as number[], -1, 1, 13));
+    expect(r2.ok, `second order max abs err ${r2.maxAbsError}`).toBe(true);
+  }
+}
+
 function convRef(x: T.Tensor, w: T.Tensor, b: T.Tensor | null, s: [number, number], p: [number, number]): { data: Float64Array; shape: number[] } {
   const [N, C, H, W] = x.shape;
   const [O, , KH, KW] = w.shape;
@@ -56,16 +74,7 @@ for (const be of backendsUnderTest()) {
         be.use();
         const x0 = det(g.x, -1, 1, 3), w0 = det(g.w, -0.5, 0.5, 5), b0 = det([g.w[0]], -1, 1, 7);
         const opts = { stride: g.s, padding: g.p };
-        const probe = (y: T.Tensor) => T.sum(T.mul(T.tanh(y), det(y.shape as number[], -1, 1, 11)));
-        const fx = (x: T.Tensor) => probe(T.conv2d(x, w0, b0, opts));
-        const fw = (w: T.Tensor) => probe(T.conv2d(x0, w, b0, opts));
-        const fb = (b: T.Tensor) => probe(T.conv2d(x0, w0, b, opts));
-        for (const [f, x] of [[fx, x0], [fw, w0], [fb, b0]] as const) {
-          const r1 = T.checkGrad(f, x);
-          expect(r1.ok, `first order max abs err ${r1.maxAbsError}`).toBe(true);
-          const r2 = T.checkGrad2(f, x, det(x.shape as number[], -1, 1, 13));
-          expect(r2.ok, `second order max abs err ${r2.maxAbsError}`).toBe(true);
-        }
+        checkConvGrads(x0, w0, b0, opts);
         // Mixed second order: ∇_w of a loss containing ∇_x (score matching / Langevin-through-gradient shape).
         const mixed = (w: T.Tensor) => T.sumSquares(T.grad((x: T.Tensor) => probe(T.conv2d(x, w, b0, opts)))(x0));
         const rm = T.checkGrad(mixed, w0);
@@ -88,16 +97,7 @@ for (const be of backendsUnderTest()) {
       }
       expect(() => T.conv2d(det([3, 2, 7, 6]), det([4, 2, 3, 3]), det([2, 4]), opts)).toThrow(T.ShapeError);
       const x0 = det([3, 2, 7, 6], -1, 1, 3), w0 = det([4, 2, 3, 3], -0.5, 0.5, 5), b0 = det([3, 4], -1, 1, 7);
-      const probe = (y: T.Tensor) => T.sum(T.mul(T.tanh(y), det(y.shape as number[], -1, 1, 11)));
-      const fx = (x: T.Tensor) => probe(T.conv2d(x, w0, b0, opts));
-      const fw = (w: T.Tensor) => probe(T.conv2d(x0, w, b0, opts));
-      const fb = (b: T.Tensor) => probe(T.conv2d(x0, w0, b, opts));
-      for (const [f, x] of [[fx, x0], [fw, w0], [fb, b0]] as const) {
-        const r1 = T.checkGrad(f, x);
-        expect(r1.ok, `first order max abs err ${r1.maxAbsError}`).toBe(true);
-        const r2 = T.checkGrad2(f, x, det(x.shape as number[], -1, 1, 13));
-        expect(r2.ok, `second order max abs err ${r2.maxAbsError}`).toBe(true);
-      }
+      checkConvGrads(x0, w0, b0, opts);
       // Mixed: ∇_b of a loss containing ∇_x (the per-image bias of a time-conditioned net under score matching).
       const mixed = (b: T.Tensor) => T.sumSquares(T.grad((x: T.Tensor) => probe(T.conv2d(x, w0, b, opts)))(x0));
       expect(T.checkGrad(mixed, b0).ok).toBe(true);

@@ -30,9 +30,8 @@ import { Tensor } from '../src/tensor/tensor.js';
 import { foldIn, uniformArray } from '../src/random/index.js';
 import { createRBM } from '../src/models/rbm/params.js';
 import { cdStep, initRbmCdState } from '../src/models/rbm/train.js';
-import { cdStepGpu } from '../src/models/rbm/trainGpu.js';
+import { cdStepGpu, rbmGibbsSampleGpu } from '../src/models/rbm/gpu.js';
 import { rbmGibbsSample } from '../src/models/rbm/kind.js';
-import { rbmGibbsSampleGpu } from '../src/gpu/rbmGibbs.js';
 
 const { values: a } = parseArgs({
   options: {

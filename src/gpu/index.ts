@@ -7,4 +7,7 @@ export {
 } from './mlpLangevin.js';
 export { mlpDsmValueAndGradGpu, type GpuDsmConfig, type GpuDsmValueAndGrad } from './mlpDsm.js';
 export { runHotLoop, webgpuRequested, gpuReport, type HotLoopBackend, type GpuRun } from './select.js';
-export { rbmGibbsSampleGpu, gpuRbmUnsupported, type GpuRbmParams } from './rbmGibbs.js';
+export {
+  uploadRbmGpu, disposeRbmGpu, gpuRbmUnsupported, rbmScaledGpu, rbmHiddenProbsGpu, rbmVisibleDrawGpu, rbmGibbsSweepsGpu,
+  type GpuRbm, type GpuRbmParams, type GpuTrack,
+} from './rbmGibbs.js';

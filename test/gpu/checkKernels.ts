@@ -23,11 +23,10 @@ import { mlpDsmValueAndGradGpu } from '../../src/gpu/mlpDsm.js';
 import { mlpEnergyLoss } from '../../src/models/mlpEnergy/train.js';
 import { valueAndGrad } from '../../src/tensor/index.js';
 import type { MLPParams } from '../../src/nn/mlp.js';
-import { rbmGibbsSampleGpu } from '../../src/gpu/rbmGibbs.js';
 import { rbmGibbsSample } from '../../src/models/rbm/kind.js';
 import { createRBM, cloneParams } from '../../src/models/rbm/params.js';
 import { cdStep, initRbmCdState } from '../../src/models/rbm/train.js';
-import { cdStepGpu } from '../../src/models/rbm/trainGpu.js';
+import { cdStepGpu, rbmGibbsSampleGpu } from '../../src/models/rbm/gpu.js';
 import { foldIn } from '../../src/random/index.js';
 import { Tensor as HostTensor } from '../../src/tensor/tensor.js';
 

@@ -12,7 +12,7 @@
  */
 import { getBackend } from '../../tensor/backend.js';
 import { ShapeError, Tensor, allocate, type TypedArray } from '../../tensor/tensor.js';
-import { normalInto, uniformInto, split, type Key } from '../../random/index.js';
+import { foldIn, normalInto, uniformInto, split, type Key } from '../../random/index.js';
 import { checkVisible, nHiddenOf, nVisibleOf, validateParams, type RBMParams } from './params.js';
 import { InvalidArgumentError } from '../../errors.js';
 
@@ -291,4 +291,43 @@ export function gibbsSample(p: RBMParams, v0: Tensor, key: Key, steps: number): 
   gibbsRaw(p, v, n, key, steps, buf);
   const nv = nVisibleOf(p), nh = nHiddenOf(p);
   return { v: new Tensor(v, [n, nv]), vMean: new Tensor(steps ? buf.vMean : v.slice(), [n, nv]), h: new Tensor(buf.h, [n, nh]) };
+}
+
+/**
+ * Start states of `n` sampling chains from key `k0`, as the rbm kind's samplers draw them: Bernoulli(½) bits, uniform
+ * one-hot groups, or `N(b, σ²)` for Gaussian units. `[n·nVisible]` in the parameters' dtype.
+ * @example const v0 = rbmChainStart(params, k0, 100);
+ */
+export function rbmChainStart(p: RBMParams, k0: Key, n: number): TypedArray {
+  const nv = nVisibleOf(p);
+  const v = allocate(p.W.dtype, n * nv);
+  if (p.visible === 'gaussian') {
+    normalInto(k0, v);
+    const b = p.b.data, lv = p.logVar!.data;
+    for (let q = 0; q < v.length; q++) v[q] = b[q % nv] + Math.exp(0.5 * lv[q % nv]) * v[q];
+  } else {
+    const u = uniformInto(k0, allocate(p.W.dtype, n * nv));
+    if (p.visible === 'bernoulli') for (let q = 0; q < v.length; q++) v[q] = u[q] < 0.5 ? 1 : 0;
+    else {
+      const K = p.categories;
+      for (let g = 0; g < v.length; g += K) v[g + Math.min(K - 1, Math.floor(u[g] * K))] = 1;
+    }
+  }
+  return v;
+}
+
+/** Sweeps per key chunk of the rbm kind's samplers. */
+const GIBBS_CHUNK = 100;
+
+/**
+ * The key chunks of the rbm kind's samplers: `steps` sweeps in chunks of at most 100, chunk `c` keyed
+ * `foldIn(k1, c)` (passed to `gibbsRaw` or its GPU twin), with the sweeps done after it.
+ * @example for (const { key, sweeps } of rbmGibbsChunks(k1, 250)) gibbsRaw(p, v, n, key, sweeps);
+ */
+export function* rbmGibbsChunks(k1: Key, steps: number): Generator<{ key: Key; sweeps: number; done: number }> {
+  for (let done = 0, c = 0; done < steps; c++) {
+    const sweeps = Math.min(GIBBS_CHUNK, steps - done);
+    done += sweeps;
+    yield { key: foldIn(k1, c), sweeps, done };
+  }
 }

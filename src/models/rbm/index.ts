@@ -21,7 +21,7 @@ export type { GibbsBuffers } from './core.js';
 export { exactLogZ } from './exact.js';
 export type { ExactLogZOptions } from './exact.js';
 export { cdStep, initRbmCdState, learningRateAt } from './train.js';
-export { cdStepGpu, cdGpuUnsupported } from './trainGpu.js';
+export { cdStepGpu, cdGpuUnsupported, rbmGibbsSampleGpu } from './gpu.js';
 export type { RbmCdOptions, RbmCdState, CDMetrics, Velocity, LearningRateSchedule } from './train.js';
 export { aisLogZ, aisLogZRatio, baseRateBias, salakhutdinovBetas, linearBetas } from './ais.js';
 export type { AISOptions, AISLogZOptions, AISRatioOptions, AISResult } from './ais.js';

@@ -8,8 +8,8 @@
  * The energy is `E(v, h) = E_vis(v) − cᵀh − v̂ᵀWh` (see `params.ts`), the free energy
  * `F(v) = E_vis(v) − Σⱼ softplus(cⱼ + (v̂W)ⱼ)` and `log p(v) = −F(v) − log Z`.
  */
-import { Tensor, allocate } from '../../tensor/tensor.js';
-import { foldIn, split, uniformInto, normalInto, type Key } from '../../random/index.js';
+import { Tensor } from '../../tensor/tensor.js';
+import { split, type Key } from '../../random/index.js';
 import { aisLogZ, salakhutdinovBetas } from './ais.js';
 import { averageLogLikelihood, pseudoLogLikelihood, reconstructionError } from './metrics.js';
 import { imageGridPng } from '../../io/png.js';
@@ -17,13 +17,14 @@ import { DataError } from '../../io/errors.js';
 import { checkTensorLayout, encodeModel, type TensorLayout, type ModelFile, type ModelProvenance } from '../../io/model.js';
 import type { LoadedModel, ModelKindHandler } from '../kind.js';
 import { nHiddenOf, nVisibleOf, validateParams, type RBMParams, type VisibleType } from './params.js';
-import { freeEnergyRaw, gibbsBuffers, gibbsRaw } from './core.js';
+import { freeEnergyRaw, gibbsBuffers, gibbsRaw, rbmChainStart, rbmGibbsChunks } from './core.js';
 export { initRbmForData } from './initForData.js';
 import { exactLogZ } from './exact.js';
 import type { cdStep } from './train.js';
 
 import { rbmStandardization, rbmApplyStandardization } from './standardize.js';
-import { gpuRbmUnsupported, rbmGibbsSampleGpu } from '../../gpu/rbmGibbs.js';
+import { gpuRbmUnsupported } from '../../gpu/rbmGibbs.js';
+import { rbmGibbsSampleGpu } from './gpu.js';
 
 export { rbmStandardization, rbmApplyStandardization };
 
@@ -157,36 +158,20 @@ export function checkRbmData(x: Tensor, visible: VisibleType, categories: number
 
 
 /**
- * Draws `n` samples by block Gibbs sampling: chains start from independent random visible states (Bernoulli(½) bits,
- * uniform one-hot groups, or `N(b, σ²)` for Gaussian units, from `split(key)[0]`) and run `steps` sweeps
- * `h ~ p(h|v)`, `v ~ p(v|h)`; sweeps `100c+1 … 100c+100` draw from `foldIn(split(key)[1], c)`. Returns the final
- * visible states `[n, nVisible]`.
+ * Draws `n` samples by block Gibbs sampling: chains start from independent random visible states
+ * ({@link rbmChainStart} with `split(key)[0]`) and run `steps` sweeps `h ~ p(h|v)`, `v ~ p(v|h)` in the chunks of
+ * {@link rbmGibbsChunks} (sweeps `100c+1 … 100c+100` draw from `foldIn(split(key)[1], c)`). Returns the final visible
+ * states `[n, nVisible]`. `rbmGibbsSampleGpu` is the same draw on the GPU.
  */
 export function rbmGibbsSample(p: RBMParams, key: Key, n: number, steps: number, onProgress?: (done: number) => void): Tensor {
-  const nv = nVisibleOf(p);
   const [k0, k1] = split(key, 2);
-  const v = allocate(p.W.dtype, n * nv);
-  if (p.visible === 'gaussian') {
-    normalInto(k0, v);
-    const b = p.b.data, lv = p.logVar!.data;
-    for (let q = 0; q < v.length; q++) v[q] = b[q % nv] + Math.exp(0.5 * lv[q % nv]) * v[q];
-  } else {
-    const u = uniformInto(k0, allocate(p.W.dtype, n * nv));
-    if (p.visible === 'bernoulli') for (let q = 0; q < v.length; q++) v[q] = u[q] < 0.5 ? 1 : 0;
-    else {
-      const K = p.categories;
-      for (let g = 0; g < v.length; g += K) v[g + Math.min(K - 1, Math.floor(u[g] * K))] = 1;
-    }
-  }
+  const v = rbmChainStart(p, k0, n);
   const buf = gibbsBuffers(p, n);
-  const CHUNK = 100;
-  for (let done = 0, c = 0; done < steps; c++) {
-    const m = Math.min(CHUNK, steps - done);
-    gibbsRaw(p, v, n, foldIn(k1, c), m, buf);
-    done += m;
+  for (const { key: kc, sweeps, done } of rbmGibbsChunks(k1, steps)) {
+    gibbsRaw(p, v, n, kc, sweeps, buf);
     onProgress?.(done);
   }
-  return new Tensor(v, [n, nv]);
+  return new Tensor(v, [n, nVisibleOf(p)]);
 }
 
 /** Free energy `F(v)` per row, float64. */

@@ -1,5 +1,6 @@
 /**
- * {@link cdStep} with its sampling and sufficient statistics on the WebGPU device: the positive phase, the k Gibbs
+ * The rbm kind on the WebGPU device, built from the half-sweeps of src/gpu/rbmGibbs.ts: {@link rbmGibbsSampleGpu}
+ * (the kind's sampler) and {@link cdStepGpu}, {@link cdStep} with its sampling and sufficient statistics on the WebGPU device: the positive phase, the k Gibbs
  * sweeps of the negative phase and the weight statistic `v̂₀ᵀP₀/B − v̂ₖᵀPₖ/M` run as GPU kernels (matmuls, sigmoid,
  * Philox draws with the CPU step's keys, the `1[u < p]` Bernoulli kernel); the statistic, the column means and (PCD)
  * the chains are read back and the update (momentum, L2 weight decay, biases) runs on the host with the CPU step's
@@ -12,8 +13,45 @@ import { ShapeError, Tensor } from '../../tensor/tensor.js';
 import { split, type Key } from '../../random/index.js';
 import { InvalidArgumentError } from '../../errors.js';
 import type { GpuKernels, GpuTensor } from '../../gpu/kernels.js';
+import {
+  disposeRbmGpu, gpuRbmUnsupported, rbmGibbsSweepsGpu, rbmHiddenProbsGpu, rbmScaledGpu, rbmVisibleDrawGpu, uploadRbmGpu, type GpuTrack,
+} from '../../gpu/rbmGibbs.js';
 import { checkVisible, nHiddenOf, nVisibleOf, validateParams, type RBMParams } from './params.js';
 import { resolveCdOptions, type CDMetrics, type RbmCdOptions, type RbmCdState } from './train.js';
+import { rbmChainStart, rbmGibbsChunks } from './core.js';
+
+/**
+ * The rbm kind's sampler (`rbmGibbsSample`) on the device, same keys: chains start at {@link rbmChainStart} of
+ * `split(key)[0]` (drawn on the host) and run the sweep chunks of {@link rbmGibbsChunks} with
+ * `rbmGibbsSweepsGpu`; the chains stay on the device and only the final states come back. The uniforms are
+ * bit-identical to the CPU's and the normals agree to a few float32 ulp, so a chain differs from the CPU's only where
+ * a probability lands within rounding of its uniform (it then decorrelates, with the same law).
+ * @returns the final visible states `[n, nVisible]` (float32).
+ * @example const v = await rbmGibbsSampleGpu(gpu, params, key(0), 1000, 500);
+ */
+export async function rbmGibbsSampleGpu(gpu: GpuKernels, p: RBMParams, key: Key, n: number, steps: number, onProgress?: (done: number) => void): Promise<Tensor> {
+  const why = gpuRbmUnsupported(p);
+  if (why) throw new InvalidArgumentError(`rbmGibbsSampleGpu: ${why}`);
+  if (!(Number.isInteger(n) && n > 0)) throw new InvalidArgumentError(`rbmGibbsSampleGpu: n must be a positive integer, got ${n}`);
+  if (!(Number.isInteger(steps) && steps >= 0)) throw new InvalidArgumentError(`rbmGibbsSampleGpu: steps must be an integer ≥ 0, got ${steps}`);
+  const [k0, k1] = split(key, 2);
+  const rbm = uploadRbmGpu(gpu, p);
+  let v = gpu.upload(rbmChainStart(p, k0, n) as Float32Array, [n, nVisibleOf(p)]);
+  try {
+    for (const { key: kc, sweeps, done } of rbmGibbsChunks(k1, steps)) {
+      const next = rbmGibbsSweepsGpu(gpu, rbm, v, kc, sweeps);
+      if (next !== v) { v.dispose(); v = next; }
+      if (onProgress) {
+        await gpu.readBuffer(v.buffer, 1);
+        onProgress(done);
+      }
+    }
+    return await v.toTensor();
+  } finally {
+    v.dispose();
+    disposeRbmGpu(rbm);
+  }
+}
 
 /**
  * Why {@link cdStepGpu} cannot run these parameters and options (`null` when it can): softmax visible units, float64
@@ -21,17 +59,12 @@ import { resolveCdOptions, type CDMetrics, type RbmCdOptions, type RbmCdState } 
  * @example cdGpuUnsupported(params, { lr: 0.1, learnSigma: true }) // "learned σ (--learn-sigma) has no WebGPU step yet"
  */
 export function cdGpuUnsupported(p: RBMParams, o: Partial<RbmCdOptions> = {}): string | null {
-  if (p.visible === 'softmax') return 'softmax visible units have no WebGPU CD step yet';
-  if (p.W.dtype !== 'float32') return `the parameters are ${p.W.dtype}; the WebGPU backend computes in float32`;
+  const why = gpuRbmUnsupported(p);
+  if (why) return why;
   if (o.learnSigma) return 'learned σ (--learn-sigma) has no WebGPU CD step yet';
   if ((o.l1 ?? 0) > 0) return 'the L1 penalty has no WebGPU CD step yet';
   if (o.sparsityTarget !== undefined) return 'the sparsity penalty has no WebGPU CD step yet';
   return null;
-}
-
-function f32(t: Tensor | Float32Array | Float64Array): Float32Array {
-  const d = t instanceof Tensor ? t.data : t;
-  return d instanceof Float32Array ? d : Float32Array.from(d);
 }
 
 /**
@@ -60,70 +93,51 @@ export async function cdStepGpu(gpu: GpuKernels, params: RBMParams, batch: Tenso
   const needH0 = !persistent || chains === null || opts.reconstruction === true;
 
   const temp: GpuTensor[] = [];
-  const keep = <T extends GpuTensor>(t: T): T => { temp.push(t); return t; };
+  const keep: GpuTrack = (t) => { temp.push(t); return t; };
+  const rbm = uploadRbmGpu(gpu, params);
   try {
-    const W = keep(gpu.upload(f32(params.W), [nv, nh]));
-    const b = keep(gpu.upload(f32(params.b), [nv]));
-    const c = keep(gpu.upload(f32(params.c), [nh]));
-    let invVar: GpuTensor | null = null, sd: GpuTensor | null = null;
-    if (gauss) {
-      const lv = params.logVar!.data;
-      invVar = keep(gpu.upload(Float32Array.from(lv, (z) => Math.exp(-z)), [nv]));
-      sd = keep(gpu.upload(Float32Array.from(lv, (z) => Math.exp(0.5 * z)), [nv]));
-    }
-    const scaled = (v: GpuTensor): GpuTensor => (invVar ? keep(gpu.binary('mul', v, invVar)) : v);
-    const hiddenProbs = (vhat: GpuTensor): GpuTensor => keep(gpu.unary('sigmoid', keep(gpu.binary('add', keep(gpu.matmul(vhat, W)), c))));
-    /** E[v|h] and a draw of v with key `kv`. */
-    const visibleDraw = (h: GpuTensor, rows: number, kv: Key): { mean: GpuTensor; v: GpuTensor } => {
-      const pre = keep(gpu.binary('add', keep(gpu.matmul(h, W, { transB: true })), b));
-      if (gauss) {
-        const noise = keep(gpu.binary('mul', keep(gpu.normal(kv, [rows, nv])), sd!));
-        return { mean: pre, v: keep(gpu.binary('add', pre, noise)) };
-      }
-      const mean = keep(gpu.unary('sigmoid', pre));
-      return { mean, v: keep(gpu.bernoulli(mean, keep(gpu.uniform(kv, [rows, nv])))) };
-    };
-    const meanSquaredDiff = async (a: GpuTensor, m: GpuTensor, count: number): Promise<number> => {
-      const s = keep(gpu.sumAll(keep(gpu.unary('square', keep(gpu.binary('sub', a, m))))));
-      return (await s.read())[0] / count;
-    };
+    /** Σ (a − m)², read back with the statistics below (no extra wait mid-step). */
+    const squaredDiffSum = (a: GpuTensor, m: GpuTensor): GpuTensor => keep(gpu.sumAll(keep(gpu.unary('square', keep(gpu.binary('sub', a, m))))));
 
     // Positive phase.
-    const v0g = keep(gpu.upload(f32(v0), [B, nv]));
-    const vhat0 = scaled(v0g);
-    const ph0 = hiddenProbs(vhat0);
+    const v0g = keep(gpu.upload(v0 as Float32Array, [B, nv]));
+    const vhat0 = rbmScaledGpu(gpu, rbm, v0g, keep);
+    const ph0 = rbmHiddenProbsGpu(gpu, rbm, vhat0, keep);
     const h0 = needH0 ? keep(gpu.bernoulli(ph0, keep(gpu.uniform(keys[0], [B, nh])))) : null;
 
     // Negative phase.
     let M: number, h: GpuTensor, vNeg: GpuTensor;
     if (persistent && chains !== null) {
       M = chains.v.shape[0];
-      vNeg = keep(gpu.upload(f32(chains.v), [M, nv]));
-      h = keep(gpu.upload(f32(chains.h), [M, nh]));
+      vNeg = keep(gpu.upload(chains.v.data as Float32Array, [M, nv]));
+      h = keep(gpu.upload(chains.h.data as Float32Array, [M, nh]));
     } else {
       M = B;
       vNeg = v0g;
       h = h0!;
     }
-    let recon: number | undefined;
+    let reconSum: GpuTensor | null = null;
     let phK: GpuTensor = ph0, vhatK: GpuTensor = vNeg;
     for (let t = 0; t < k; t++) {
-      const d = visibleDraw(h, M, keys[2 + 2 * t]);
+      const d = rbmVisibleDrawGpu(gpu, rbm, h, keys[2 + 2 * t], keep);
       vNeg = d.v;
-      if (t === 0 && !persistent) recon = await meanSquaredDiff(v0g, d.mean, B * nv);
-      vhatK = scaled(vNeg);
-      phK = hiddenProbs(vhatK);
+      if (t === 0 && !persistent) reconSum = squaredDiffSum(v0g, d.mean);
+      vhatK = rbmScaledGpu(gpu, rbm, vNeg, keep);
+      phK = rbmHiddenProbsGpu(gpu, rbm, vhatK, keep);
       const last = t === k - 1;
       if (!(last && !persistent)) h = keep(gpu.bernoulli(phK, keep(gpu.uniform(keys[3 + 2 * t], [M, nh]))));
     }
-    if (persistent && opts.reconstruction) recon = await meanSquaredDiff(v0g, visibleDraw(h0!, B, keys[1]).mean, B * nv);
+    if (persistent && opts.reconstruction) reconSum = squaredDiffSum(v0g, rbmVisibleDrawGpu(gpu, rbm, h0!, keys[1], keep).mean);
 
     // Sufficient statistics: G = v̂₀ᵀP₀/B − v̂ₖᵀPₖ/M, and the column sums.
     const pos = keep(gpu.matmul(vhat0, ph0, { transA: true }));
     const neg = keep(gpu.matmul(vhatK, phK, { transA: true }));
     const posMean = keep(gpu.binary('mul', pos, keep(gpu.upload(new Float32Array([1 / B])))));
     const G = keep(gpu.axpby(posMean, neg, neg, -1 / M, 0));
-    const [g, sPh0, sPhK, sVNeg] = await Promise.all([G.read(), keep(gpu.sumRows(ph0)).read(), keep(gpu.sumRows(phK)).read(), keep(gpu.sumRows(vNeg)).read()]);
+    const [g, sPh0, sPhK, sVNeg, rs] = await Promise.all([
+      G.read(), keep(gpu.sumRows(ph0)).read(), keep(gpu.sumRows(phK)).read(), keep(gpu.sumRows(vNeg)).read(), reconSum?.read(),
+    ]);
+    const recon = rs ? rs[0] / (B * nv) : undefined;
     const newChains = persistent ? { v: new Tensor(await vNeg.read(), [M, nv]), h: new Tensor(await h.read(), [M, nh]) } : state.chains;
 
     // The update, on the host, with cdStep's rule.
@@ -176,5 +190,6 @@ export async function cdStepGpu(gpu: GpuKernels, params: RBMParams, batch: Tenso
     return { params: next, state: nextState, metrics };
   } finally {
     for (const t of new Set(temp)) t.dispose();
+    disposeRbmGpu(rbm);
   }
 }

@@ -56,6 +56,17 @@ function repeatRows(x: Tensor, times: number): Tensor {
   return times === 1 ? x : concat(Array.from({ length: times }, () => x), 0);
 }
 
+/**
+ * `D` copies of a `[n, D]` batch, copy `j` paired with the basis vector `eⱼ` on each of its rows: probing
+ * `vᵀ(∂g/∂x)v` over all copies gives every diagonal entry `∂gⱼ/∂xⱼ` (an exact trace, one backward pass).
+ */
+function coordinateProbes(x: Tensor, n: number, D: number): { xs: Tensor; v: Tensor } {
+  const basis = new (x.dtype === 'float64' ? Float64Array : Float32Array)(D * n * D);
+  for (let j = 0; j < D; j++) for (let i = 0; i < n; i++) basis[(j * n + i) * D + j] = 1;
+  const xs = repeatRows(x, D);
+  return { xs, v: new Tensor(basis, xs.shape) };
+}
+
 function num(t: Tensor): number {
   return detach(t).data[0];
 }
@@ -84,11 +95,7 @@ export function exactScoreMatching<P>(model: ScoreModel<P>): ScoreLoss<P> {
   const score = modelScore(model);
   return (params, batch) => {
     const [n, D] = checkBatch(batch, 'exactScoreMatching');
-    const dtype = batch.dtype;
-    const xs = repeatRows(batch, D);
-    const basis = new (dtype === 'float64' ? Float64Array : Float32Array)(D * n * D);
-    for (let j = 0; j < D; j++) for (let i = 0; i < n; i++) basis[(j * n + i) * D + j] = 1;
-    const v = new Tensor(basis, xs.shape);
+    const { xs, v } = coordinateProbes(batch, n, D);
     const { s, vJv } = jacobianQuadratic(score, params, xs, v, 'exactScoreMatching');
     const sqNorm = mul(sum(square(sliceAxis(s, 0, 0, n))), 0.5 / n);
     const trace = mul(sum(vJv), 1 / n);
@@ -324,13 +331,10 @@ export function noiseConditionalDenoisingScoreMatching<P>(
       return { loss: dsm, aux: { loss: num(dsm), dsm: num(dsm), heat: 0 } };
     }
     // D copies of the noisy batch; copy j is probed with the basis vector eⱼ, so vᵀ(∂∇E/∂x)v gives ∂²E/∂xⱼ².
-    const xs = repeatRows(xt, D);
+    const { xs, v } = coordinateProbes(xt, n, D);
     const lsRep = new Float64Array(D * n);
     for (let j = 0; j < D; j++) lsRep.set(logSig, j * n);
     const ls = tensor(lsRep, [D * n], dtype);
-    const basis = new (dtype === 'float64' ? Float64Array : Float32Array)(D * n * D);
-    for (let j = 0; j < D; j++) for (let i = 0; i < n; i++) basis[(j * n + i) * D + j] = 1;
-    const v = new Tensor(basis, xs.shape);
     let gLog: Tensor | null = null;
     const [gx, pull] = vjp((y: Tensor) => {
       const g = grad((t: { x: Tensor; s: Tensor }) => {

@@ -191,8 +191,7 @@ export function deepEbmEnergy(params: Record<string, Tensor>, cfg: DeepEbmConfig
  */
 export function deepEbmNoiseEnergy(params: Record<string, Tensor>, cfg: DeepEbmConfig): (x: Tensor, logSigma: Tensor) => Tensor {
   if (!cfg.noise) throw new InvalidArgumentError('deepEbmNoiseEnergy: the config has no noise levels (cfg.noise)');
-  const f = energyFn(params, cfg);
-  return (x, logSigma) => f(x, logSigma);
+  return energyFn(params, cfg);
 }
 
 /** `E(x)` or, for a noise-conditional config, `E(x, log σ)`. */

@@ -16,6 +16,7 @@ import { ula, geometricTemperatures } from '../samplers/index.js';
 import { jemScores, jemAnomalyScore, type Classifier, type JemScoreName } from '../models/jem/index.js';
 import { InvalidArgumentError } from '../errors.js';
 import { choleskyLower } from '../tensor/linalg.js';
+import { gaussianStats } from '../eval/sampleQuality.js';
 import { columnMoments } from '../data/columns.js';
 
 /** An anomaly scorer: fitted on normal rows, then scores rows (higher = more anomalous). */
@@ -244,12 +245,9 @@ export function gaussianScorer(opts: { ridge?: number } = {}): AnomalyScorer {
       checkRowsFinite(x, 'gaussianScorer.fit');
       const [n, d] = x.shape;
       if (n < 2) throw new ShapeError('gaussianScorer.fit: need at least 2 rows');
-      mu = new Float64Array(d);
-      for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mu[j] += x.data[i * d + j] / n;
-      const xc = new Float64Array(n * d);
-      for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) xc[i * d + j] = x.data[i * d + j] - mu[j];
-      const Xc = new Tensor(xc, [n, d]);
-      const S = Float64Array.from(noGrad(() => matmul(Xc, Xc, { transA: true })).data, (v) => v / (n - 1));
+      const stats = gaussianStats(x);
+      mu = stats.mean;
+      const S = stats.cov;
       let tr = 0;
       for (let j = 0; j < d; j++) tr += S[j * d + j];
       const lam = opts.ridge ?? Math.max(1e-3 * (tr / d), 1e-9);

@@ -4,7 +4,7 @@
  * (cyclic Jacobi) they need.
  * @module
  */
-import { Tensor, ShapeError } from '../tensor/index.js';
+import { Tensor, ShapeError, matmul, noGrad } from '../tensor/index.js';
 import { InvalidArgumentError, NonFiniteError } from '../errors.js';
 
 /** Eigenvalues (ascending) and orthonormal eigenvectors (columns of the row-major `d×d` `vectors`) of a symmetric matrix. */
@@ -96,8 +96,8 @@ function checkRows(name: string, x: Tensor, fn: string): void {
 }
 
 /**
- * Sample mean and unbiased covariance `Σ = 1/(n−1) Σᵢ (xᵢ − μ)(xᵢ − μ)ᵀ` of the rows of `x [n, d]` (float64
- * accumulation, two passes).
+ * Sample mean and unbiased covariance `Σ = 1/(n−1) Σᵢ (xᵢ − μ)(xᵢ − μ)ᵀ` of the rows of `x [n, d]` (float64,
+ * two passes: the mean, then one GEMM of the centred rows).
  * @example const { mean, cov } = gaussianStats(features);
  */
 export function gaussianStats(x: Tensor): GaussianStats {
@@ -106,23 +106,13 @@ export function gaussianStats(x: Tensor): GaussianStats {
   const mean = new Float64Array(d);
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += x.data[i * d + j];
   for (let j = 0; j < d; j++) mean[j] /= n;
-  const cov = new Float64Array(d * d);
-  const c = new Float64Array(d);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < d; j++) c[j] = x.data[i * d + j] - mean[j];
-    for (let j = 0; j < d; j++) {
-      const cj = c[j];
-      if (cj === 0) continue;
-      for (let k = j; k < d; k++) cov[j * d + k] += cj * c[k];
-    }
-  }
-  for (let j = 0; j < d; j++) {
-    for (let k = j; k < d; k++) {
-      const v = cov[j * d + k] / (n - 1);
-      cov[j * d + k] = v;
-      cov[k * d + j] = v;
-    }
-  }
+  // Σ = X̃ᵀX̃/(n − 1) with X̃ the centred rows: one float64 GEMM (the backend's); its upper triangle is mirrored so
+  // that Σ is exactly symmetric whatever the GEMM's summation order.
+  const xc = new Float64Array(n * d);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) xc[i * d + j] = x.data[i * d + j] - mean[j];
+  const Xc = new Tensor(xc, [n, d]);
+  const cov = Float64Array.from(noGrad(() => matmul(Xc, Xc, { transA: true })).data, (v) => v / (n - 1));
+  for (let j = 0; j < d; j++) for (let k = j + 1; k < d; k++) cov[k * d + j] = cov[j * d + k];
   return { mean, cov, d };
 }
 

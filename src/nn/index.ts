@@ -9,7 +9,7 @@ export { initWeight, defaultInit } from './init.js';
 export type { InitScheme } from './init.js';
 export { initLinear, applyLinear } from './linear.js';
 export type { LinearParams, LayerInitOptions } from './linear.js';
-export { initMLP, applyMLP, mlpSizes } from './mlp.js';
+export { initMLP, applyMLP, mlpFeatures, mlpSizes } from './mlp.js';
 export type { MLP, MLPParams, MLPInitOptions } from './mlp.js';
 export { initConv2d, applyConv2d, convOutputSize } from './conv.js';
 export type { Conv2dParams } from './conv.js';

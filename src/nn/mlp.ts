@@ -87,17 +87,32 @@ export function mlpSizes(params: MLPParams): number[] {
  * @example const e = applyMLP(p, x, 'silu'); // energy, shape [n, 1]
  */
 export function applyMLP(params: MLPParams, x: Tensor, activation: Activation | MLP = 'silu'): Tensor {
+  return mlpLayers(params, x, activation, false, 'applyMLP');
+}
+
+/**
+ * The MLP's penultimate activations: everything {@link applyMLP} computes except the last layer,
+ * `x [..., in]` → `[..., hidden[last]]` (the features of FID-style scores). Needs at least one hidden layer.
+ * @example const f = mlpFeatures(p, x, 'silu'); // [n, 128] for sizes [784, 128, 10]
+ */
+export function mlpFeatures(params: MLPParams, x: Tensor, activation: Activation | MLP = 'silu'): Tensor {
+  if (!(params['l1.w'] instanceof Tensor)) throw new ShapeError('mlpFeatures: the MLP has no hidden layer (no \'l1.w\')');
+  return mlpLayers(params, x, activation, true, 'mlpFeatures');
+}
+
+function mlpLayers(params: MLPParams, x: Tensor, activation: Activation | MLP, features: boolean, fn: string): Tensor {
   const act = activationFn(typeof activation === 'string' ? activation : activation.activation);
   const w0 = params['l0.w'];
-  if (!(w0 instanceof Tensor)) throw new ShapeError(`applyMLP: parameters have no 'l0.w' (keys: ${Object.keys(params).join(', ') || 'none'})`);
+  if (!(w0 instanceof Tensor)) throw new ShapeError(`${fn}: parameters have no 'l0.w' (keys: ${Object.keys(params).join(', ') || 'none'})`);
   if (x.ndim < 1 || x.shape[x.ndim - 1] !== w0.shape[0]) {
-    throw new ShapeError(`applyMLP: input [${x.shape.join(', ')}] has ${x.shape[x.ndim - 1]} features but layer l0 expects ${w0.shape[0]}`);
+    throw new ShapeError(`${fn}: input [${x.shape.join(', ')}] has ${x.shape[x.ndim - 1]} features but layer l0 expects ${w0.shape[0]}`);
   }
   let h = x;
   for (let i = 0; ; i++) {
-    const w = params[`l${i}.w`];
-    h = linear(h, w, params[`l${i}.b`]);
-    if (!(params[`l${i + 1}.w`] instanceof Tensor)) break;
+    const last = !(params[`l${i + 1}.w`] instanceof Tensor);
+    if (features && last) break;
+    h = linear(h, params[`l${i}.w`], params[`l${i}.b`]);
+    if (last) break;
     h = act(h);
   }
   return h;

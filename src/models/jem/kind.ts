@@ -12,7 +12,7 @@
 import { columnMeanSd } from '../../data/columns.js';
 import { Tensor, noGrad } from '../../tensor/index.js';
 import { split, foldIn, key as makeKey, type Key } from '../../random/index.js';
-import { initMLP, applyMLP, initConvNet, convNetFeatures, activationFn, isActivation, ACTIVATIONS, type Activation, type MLPParams, type ConvNetConfig } from '../../nn/index.js';
+import { initMLP, applyMLP, mlpFeatures, initConvNet, convNetFeatures, isActivation, ACTIVATIONS, type Activation, type MLPParams, type ConvNetConfig } from '../../nn/index.js';
 import { scaleByAdam, clipByGlobalNorm, chain, applyUpdates, cloneOptState, globalNorm, linearWarmup, warmupCosine, cosineDecay, type OptState, type Schedule } from '../../optim/index.js';
 import { ula } from '../../samplers/index.js';
 import { cdValueAndGrad, type NegativeSampler } from '../../losses/contrastiveDivergence.js';
@@ -464,20 +464,7 @@ export function jemModelFeatures(params: MLPParams, cfg: JemConfig, x: Tensor, b
     for (let s = 0; s < n; s += block) {
       const e = Math.min(n, s + block);
       const zb = new Tensor(z.data.subarray(s * D, e * D) as Float32Array, [e - s, D]);
-      let h: Tensor;
-      if (net) h = convNetFeatures(params, zb, net);
-      else {
-        // MLP: every layer but the last, each followed by the activation.
-        const body: MLPParams = {};
-        let L = 0;
-        while (params[`l${L + 1}.w`] instanceof Tensor) {
-          body[`l${L}.w`] = params[`l${L}.w`];
-          body[`l${L}.b`] = params[`l${L}.b`];
-          L++;
-        }
-        if (L === 0) throw new InvalidArgumentError('jemModelFeatures: the classifier has no hidden layer');
-        h = activationFn(cfg.activation)(applyMLP(body, zb, cfg.activation));
-      }
+      const h = net ? convNetFeatures(params, zb, net) : mlpFeatures(params, zb, cfg.activation);
       H = h.shape[1];
       out ??= new Float32Array(n * H);
       out.set(Float32Array.from(h.data), s * H);

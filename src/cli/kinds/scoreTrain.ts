@@ -31,6 +31,7 @@ interface Opts extends DataOptionValues, TrainOutputValues {
   eps: number;
   weighting: 'sigma2' | 'likelihood';
   tSampling: 'uniform' | 'log-sigma' | 'mixed';
+  dequantize: boolean;
   ema?: number;
   steps: number;
   batch: number;
@@ -55,6 +56,7 @@ export function registerTrainScore(train: Command, ctx: CliContext): void {
     .option('--sigma-max <s>', 'VE: σmax in standardised units (default: largest distance between data rows)', parsePositiveFloat)
     .option('--eps <t>', 'smallest diffusion time (training, sampling end, likelihood start)', parsePositiveFloat, 1e-3)
     .option('--weighting <w>', 'DSM weighting λ(t): sigma2 (σ²) or likelihood (g², a likelihood bound)', parseChoice(['sigma2', 'likelihood'] as const), 'sigma2' as Opts['weighting'])
+    .option('--no-dequantize', '8-bit images: train on the levels 2k/255 − 1 themselves instead of uniformly dequantised batches −1 + 2(k + u)/256 (the default, matching the dequantised likelihood of ebm eval --nll ode)')
     .option('--t-sampling <s>', 'training times: mixed (half log-sigma, half uniform), log-sigma (ln σ(t) uniform) or uniform (t ~ U(eps, 1))', parseChoice(['mixed', 'log-sigma', 'uniform'] as const), 'mixed' as Opts['tSampling'])
     .option('--ema <d>', `save an exponential moving average of the parameters with decay d; 0: none (default ${SCORE_SDE_DEFAULTS.ema})`, parseUnitInterval, SCORE_SDE_DEFAULTS.ema)
     .option('--steps <n>', 'training steps', parsePositiveInt, SCORE_SDE_DEFAULTS.steps)
@@ -82,13 +84,13 @@ export function registerTrainScore(train: Command, ctx: CliContext): void {
       if (o.ema === 0) o.ema = undefined;
       if (o.fourier && arch.kind === 'mlp') arch = { ...arch, fourier: fourierFromOption(o.fourier, data.cols, o.seed) };
       const cfg = makeScoreSdeConfig(data.x, {
-        sde: o.sde, arch, eps: o.eps, weighting: o.weighting, tSampling: o.tSampling, imageShape: data.imageShape ?? null, bounds: data.bounds ?? null,
+        sde: o.sde, arch, eps: o.eps, weighting: o.weighting, tSampling: o.tSampling, dequantize: o.dequantize, imageShape: data.imageShape ?? null, bounds: data.bounds ?? null,
         sdeParams: { betaMin: o.betaMin, betaMax: o.betaMax, sigmaMin: o.sigmaMin, sigmaMax: o.sigmaMax },
       });
       const meta = {
         data: o.data, n: o.n ?? null, limit: o.limit ?? null, binarize: o.binarize ?? null, threshold: o.threshold ?? null,
         seed: o.seed, sde: o.sde, arch: formatScoreArch(arch), ...(o.fourier ? { fourier: `${o.fourier.features}:${o.fourier.scale}` } : {}), activation: o.activation, sdeParams: cfg.sdeParams, eps: o.eps,
-        weighting: o.weighting, tSampling: o.tSampling, ema: o.ema ?? null, lr: o.lr, batch: o.batch,
+        weighting: o.weighting, tSampling: o.tSampling, ...(cfg.dequantize !== undefined ? { dequantize: cfg.dequantize } : {}), ema: o.ema ?? null, lr: o.lr, batch: o.batch,
       };
       const resume = await loadResumePoint(o, ckptPath, SCORE_SDE_KIND, meta, o.steps,
         (done) => `--steps ${o.steps} is less than the ${done} steps already done in ${ckptPath}`);

@@ -52,6 +52,12 @@ export interface ScoreSdeConfig {
   bounds: [number, number, number, number] | null;
   /** Levels of 8-bit data (`256` for images with values `k/255`), used for dequantised likelihoods; else null. */
   bins: number | null;
+  /**
+   * Whether training batches of 8-bit images are uniformly dequantised, `k/255 ↦ y = −1 + 2(k + u)/256` with
+   * `u ~ U(0, 1)` drawn per step (the data the dequantised likelihood is evaluated on), instead of the levels `2k/255 − 1`
+   * themselves. Default for 8-bit images (absent in older model files: off).
+   */
+  dequantize?: boolean;
 }
 
 /** `mlp:128,128` / `unet:16`. */
@@ -111,6 +117,8 @@ export function checkScoreSdeConfig(c: Record<string, unknown>, file: string): S
   if (c.clamp !== null && (!Array.isArray(c.clamp) || c.clamp.length !== 2 || !c.clamp.every(isNum))) bad('clamp');
   if (c.bounds !== null && (!Array.isArray(c.bounds) || c.bounds.length !== 4 || !c.bounds.every(isNum))) bad('bounds');
   if (c.bins !== null && !isPosInt(c.bins)) bad('bins');
+  if (c.dequantize !== undefined && typeof c.dequantize !== 'boolean') bad('dequantize', 'must be true or false');
+  if (c.dequantize === true && c.bins === null) bad('dequantize', 'needs 8-bit data (bins)');
   return c as unknown as ScoreSdeConfig;
 }
 
@@ -135,6 +143,8 @@ export interface ScoreSdeConfigOptions {
   bounds?: [number, number, number, number] | null;
   /** Overrides of the SDE parameters (`sigmaMin`, `sigmaMax` or `betaMin`, `betaMax`). */
   sdeParams?: Record<string, number | undefined>;
+  /** 8-bit images: dequantise training batches (default true; ignored for other data). */
+  dequantize?: boolean;
 }
 
 /**
@@ -208,6 +218,7 @@ export function makeScoreSdeConfig(x: Tensor, o: ScoreSdeConfigOptions): ScoreSd
     dim: D, sde: o.sde, sdeParams, arch: o.arch, shift, scale, eps: o.eps ?? 1e-3, weighting: o.weighting ?? 'sigma2',
     tSampling: o.tSampling ?? 'mixed',
     imageShape: image, clamp: image ? [0, 1] : null, bounds, bins,
+    ...(bins !== null ? { dequantize: o.dequantize ?? true } : {}),
   };
   try {
     const sde = sdeOf(cfg);

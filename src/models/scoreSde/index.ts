@@ -23,7 +23,7 @@ export {
 export { initScoreParams, scoreLayout, noiseLevelInput, scoreFn, type ScoreParams } from './score.js';
 export { logSigmaDSM } from './loss.js';
 export {
-  scoreSdeLoss, initScoreSdeState, scoreSdeTrainStep, finalScoreParams,
+  scoreSdeLoss, initScoreSdeState, scoreSdeTrainStep, finalScoreParams, dequantizeBatch,
   type ScoreSdeTrainOptions, type ScoreSdeTrainState, type ScoreSdeStepInfo,
 } from './train.js';
 export { sampleScoreSde, scoreSdeSampler, defaultSampler, type ScoreSampleOptions } from './sample.js';

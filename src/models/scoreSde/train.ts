@@ -4,7 +4,7 @@
  */
 import { TrainingDivergedError } from '../deepEbm/guard.js';
 import { Tensor, valueAndGrad, allFinite } from '../../tensor/index.js';
-import type { Key } from '../../random/index.js';
+import { split, uniformArray, type Key } from '../../random/index.js';
 import { adam, applyUpdates, cloneOptState, globalNorm, type OptState, type GradientTransformation } from '../../optim/index.js';
 import { continuousDSM } from '../../diffusion/index.js';
 import { sdeOf, type ScoreSdeConfig } from './config.js';
@@ -82,9 +82,30 @@ function emaUpdate(ema: ScoreParams, p: ScoreParams, d: number): ScoreParams {
 }
 
 /**
+ * Uniform dequantisation of a training batch of 8-bit images in model space: each level `z = 2k/(L − 1) − 1`
+ * (`L = cfg.bins`) becomes `y = −1 + 2(k + u)/L` with `u ~ U(0, 1)` from `key` — the same map the dequantised
+ * likelihood ({@link scoreSdeLogLik}) applies to test images, so the model is fitted to the density it is scored on.
+ * Shapes: `batch [B, …]` → same shape and dtype. Throws when the config has no 8-bit levels.
+ * @example const y = dequantizeBatch(cfg, reshape(gatherRows(z, idx), netShape(cfg, B)), foldIn(kDq, t));
+ */
+export function dequantizeBatch(cfg: ScoreSdeConfig, batch: Tensor, key: Key): Tensor {
+  const L = cfg.bins;
+  if (L === null) throw new InvalidArgumentError('dequantizeBatch: the config has no 8-bit levels (bins is null)');
+  const u = uniformArray(key, batch.size, 'float64');
+  const out = new (batch.dtype === 'float64' ? Float64Array : Float32Array)(batch.size);
+  const d = batch.data;
+  for (let i = 0; i < out.length; i++) {
+    const k = Math.min(L - 1, Math.max(0, Math.round(((d[i] + 1) * (L - 1)) / 2)));
+    out[i] = -1 + (2 * (k + u[i])) / L;
+  }
+  return new Tensor(out, batch.shape);
+}
+
+/**
  * The training step of a config: `step(state, batch, key) → [state', info]` with
  * `J(θ) = E_t E_z[λ(t)·½‖s_θ(m(t)z₀ + σ(t)ε, t) + ε/σ(t)‖²]` on the standardised batch `z [B, …]` (network shape,
- * see {@link toModelSpace}), one Adam update, and `θ̄ ← d·θ̄ + (1 − d)·θ` when the EMA is on. Pure: the old state is
+ * see {@link toModelSpace}; 8-bit images with `cfg.dequantize` are first dequantised by {@link dequantizeBatch} with
+ * the first half of `split(key, 2)`, the loss using the second), one Adam update, and `θ̄ ← d·θ̄ + (1 − d)·θ` when the EMA is on. Pure: the old state is
  * left as it was (the Adam moments are copied before the update consumes them), so a kept state is a snapshot. A
  * non-finite loss throws (naming the step). Same state, batch and key → the same new state, bit for bit.
  * @example
@@ -96,10 +117,13 @@ export function scoreSdeTrainStep(cfg: ScoreSdeConfig, o: ScoreSdeTrainOptions):
   const ema = checkOptions(o);
   const loss = scoreSdeLoss(cfg);
   const opt: GradientTransformation<OptState[]> = adam(o.lr);
+  const dq = cfg.dequantize === true;
   return (s, batch, key) => {
     let aux: Readonly<Record<string, number>> = {};
+    const [kDq, kLoss] = dq ? split(key, 2) : [key, key];
+    const b = dq ? dequantizeBatch(cfg, batch, kDq) : batch;
     const [lv, g] = valueAndGrad((p: ScoreParams) => {
-      const r = loss(p, batch, key);
+      const r = loss(p, b, kLoss);
       aux = r.aux;
       return r.loss;
     })(s.params);

@@ -23,11 +23,12 @@ export interface DataOptionValues {
   binarize?: Binarize;
   threshold?: number;
   limit?: number;
+  subset?: number;
 }
 
 /**
  * Adds `--data SPEC` (required unless `required` is false), `--n N` (points drawn from toy generators),
- * `--binarize none|threshold|stochastic`, `--threshold T` and `--limit N` to a command.
+ * `--binarize none|threshold|stochastic`, `--threshold T`, `--limit N` and `--subset N` to a command.
  */
 export function addDataOptions(cmd: Command, required = true, nDefaultHelp = '10000'): Command {
   const spec = 'data: a .csv/.npy/IDX file, mnist:train|test, fashion-mnist:train|test, toy:NAME, toy:bars-and-stripes:D';
@@ -37,7 +38,8 @@ export function addDataOptions(cmd: Command, required = true, nDefaultHelp = '10
     .option('--n <n>', `points drawn from a toy generator (default ${nDefaultHelp})`, parsePositiveInt)
     .option('--binarize <mode>', 'image sets: none, threshold or stochastic', parseChoice(['none', 'threshold', 'stochastic'] as const))
     .option('--threshold <t>', 'threshold for --binarize threshold (default 0.5)', parseUnitInterval)
-    .option('--limit <n>', 'keep only the first N rows', parsePositiveInt);
+    .option('--limit <n>', 'keep only the first N rows', parsePositiveInt)
+    .option('--subset <n>', 'keep N rows drawn at random without replacement, in their original order (after --limit; the draw follows --seed)', parsePositiveInt);
 }
 
 /** Adds `--seed N` (default 0). */
@@ -64,6 +66,7 @@ export async function loadDataFromOptions(o: DataOptionValues, key: Key, nDefaul
     ...(o.binarize ? { binarize: o.binarize } : {}),
     ...(o.threshold !== undefined ? { threshold: o.threshold } : {}),
     ...(o.limit !== undefined ? { limit: o.limit } : {}),
+    ...(o.subset !== undefined ? { subset: { n: o.subset, key: foldIn(key, 0x5b5e7) } } : {}),
   });
 }
 

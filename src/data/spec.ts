@@ -20,7 +20,7 @@ import { loadCsv } from '../io/csv.js';
 import { loadNpy } from '../io/npy.js';
 import { idxToTensor, loadIdx } from '../io/idx.js';
 import { loadFashionMnist, loadMnist, type Binarize, type MnistData } from '../data/mnist.js';
-import { key as makeKey, split, uniformArray, type Key } from '../random/index.js';
+import { key as makeKey, split, uniformArray, permutation, type Key } from '../random/index.js';
 import { getToy, isToyName, toyNames, type ToyDataset } from './toy.js';
 
 /** Options of {@link loadDataSpec}. */
@@ -35,6 +35,11 @@ export interface DataSpecOptions {
   threshold?: number;
   /** Keep at most the first `limit` rows of any source. */
   limit?: number;
+  /**
+   * Keep `n` rows drawn uniformly at random without replacement (after `limit`), in their original order, with their
+   * labels: the rows `sort(permutation(key, rows)[0 … n−1])`. More rows than the source has is an error.
+   */
+  subset?: { readonly n: number; readonly key: Key };
 }
 
 /** A loaded data set. */
@@ -228,6 +233,24 @@ function toySet(spec: string, name: string, opts: DataSpecOptions): Dataset {
  * @example const m = await loadDataSpec('mnist:test', { binarize: 'threshold', limit: 100 }); m.imageShape // [28, 28]
  */
 export async function loadDataSpec(spec: string, opts: DataSpecOptions = {}): Promise<Dataset> {
+  const sub = opts.subset;
+  if (sub !== undefined && (!Number.isSafeInteger(sub.n) || sub.n < 1)) throw new DataError(`must be a positive integer, got ${sub.n}`, { flag: 'subset' });
+  const d = await loadDataSpecRows(spec, opts);
+  return sub === undefined ? d : subsetRows(d, sub.n, sub.key);
+}
+
+/** The rows `sort(permutation(key, rows)[0 … n−1])` of a data set, with their labels. */
+function subsetRows(d: Dataset, n: number, key: Key): Dataset {
+  if (n > d.rows) throw new DataError(`asks for ${n} rows but ${d.spec} has ${d.rows}`, { flag: 'subset' });
+  const idx = permutation(key, d.rows).slice(0, n).sort();
+  const c = d.cols;
+  const x = new Float32Array(n * c);
+  for (let i = 0; i < n; i++) x.set((d.x.data as Float32Array).subarray(idx[i] * c, (idx[i] + 1) * c), i * c);
+  const xt = new Tensor(x, [n, c]);
+  return { ...d, x: xt, rows: n, binary: isBinary(x), ...(d.labels ? { labels: Int32Array.from(idx, (r) => d.labels![r]) } : {}) };
+}
+
+async function loadDataSpecRows(spec: string, opts: DataSpecOptions): Promise<Dataset> {
   if (opts.n !== undefined && (!Number.isSafeInteger(opts.n) || opts.n < 1)) throw new DataError(`must be a positive integer, got ${opts.n}`, { flag: 'n' });
   if (opts.limit !== undefined && (!Number.isSafeInteger(opts.limit) || opts.limit < 1)) throw new DataError(`must be a positive integer, got ${opts.limit}`, { flag: 'limit' });
   const s = spec.trim();

@@ -387,7 +387,7 @@ function resolveDefaults(o: Opts, isImage: boolean, mlpInputs: number, std: read
 /** Settings shared by the CD and score-matching paths that a resumed `ebm train ebm` must repeat exactly. */
 export function trainEbmMeta(o: Opts, steps: number): Record<string, unknown> {
   return {
-    data: o.data, n: o.n ?? null, limit: o.limit ?? null, binarize: o.binarize ?? null, threshold: o.threshold ?? null, seed: o.seed,
+    data: o.data, n: o.n ?? null, limit: o.limit ?? null, ...(o.subset !== undefined ? { subset: o.subset } : {}), binarize: o.binarize ?? null, threshold: o.threshold ?? null, seed: o.seed,
     arch: o.arch, fourier: o.fourier ? `${o.fourier.features}:${o.fourier.scale}` : null, activation: o.activation, loss: o.loss,
     sigma: o.sigma, ...(o.sigmaMax ? { sigmaMax: o.sigmaMax, heat: o.heat } : {}),
     batch: o.batch, lr: o.lr, lrDecay: o.lrDecay, clip: o.clip ?? null, confine: o.confine ?? null,

@@ -45,7 +45,7 @@ export function registerTrainMlpEnergy(train: Command, ctx: CliContext): void {
       const data = await loadDataFromOptions(o, trainDataKey(o.seed));
       if (data.rows < 2) throw new UsageError(`--data ${o.data}: needs at least 2 rows, got ${data.rows}`);
       const meta = {
-        data: o.data, n: o.n ?? null, limit: o.limit ?? null, binarize: o.binarize ?? null, threshold: o.threshold ?? null,
+        data: o.data, n: o.n ?? null, limit: o.limit ?? null, ...(o.subset !== undefined ? { subset: o.subset } : {}), binarize: o.binarize ?? null, threshold: o.threshold ?? null,
         seed: o.seed, hidden: o.hidden, activation: o.activation, loss: o.loss, sigma: o.sigma, lr: o.lr, batch: o.batch,
       };
       const resume = await loadResumePoint(o, ckptPath, MLP_ENERGY_KIND, meta, o.steps,

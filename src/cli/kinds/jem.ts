@@ -111,7 +111,7 @@ export function registerTrainJem(train: Command, ctx: CliContext): void {
         throw e;
       }
       const meta = {
-        data: o.data, n: o.n ?? null, limit: o.limit ?? null, labelColumn: o.labelColumn ?? null, seed: o.seed, hidden: o.hidden.join(','),
+        data: o.data, n: o.n ?? null, limit: o.limit ?? null, ...(o.subset !== undefined ? { subset: o.subset } : {}), labelColumn: o.labelColumn ?? null, seed: o.seed, hidden: o.hidden.join(','),
         ...(o.conv ? { conv: o.conv.join(',') } : {}), ...(o.lrDecay !== 'none' ? { lrDecay: o.lrDecay, steps: o.steps } : {}),
         activation: o.activation, batch: o.batch, lr: o.lr, warmup: o.warmup ?? null, clip: o.clip, sgldSteps: o.sgldSteps, sgldStep: o.sgldStep,
         sgldNoise: o.sgldNoise, px: o.px, pxy: o.pxy, alpha: o.alpha, dataNoise: o.dataNoise, buffer: o.buffer, reinit: o.reinit, maxRollbacks: o.maxRollbacks,

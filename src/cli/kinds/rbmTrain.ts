@@ -65,7 +65,7 @@ export function registerTrainRbm(train: Command, ctx: CliContext): void {
       const data = await loadDataFromOptions(o, trainDataKey(o.seed));
       checkRbmData(data.x, visible, categories, o.data);
       const meta = {
-        data: o.data, n: o.n ?? null, limit: o.limit ?? null, binarize: o.binarize ?? null, threshold: o.threshold ?? null,
+        data: o.data, n: o.n ?? null, limit: o.limit ?? null, ...(o.subset !== undefined ? { subset: o.subset } : {}), binarize: o.binarize ?? null, threshold: o.threshold ?? null,
         seed: o.seed, hidden: o.hidden, visible: o.visible, method: o.method, k: o.k, batch: o.batch, lr: o.lr,
         momentum: o.momentum, weightDecay: o.weightDecay, learnSigma: o.learnSigma ?? false,
       };

@@ -88,7 +88,7 @@ export function registerTrainScore(train: Command, ctx: CliContext): void {
         sdeParams: { betaMin: o.betaMin, betaMax: o.betaMax, sigmaMin: o.sigmaMin, sigmaMax: o.sigmaMax },
       });
       const meta = {
-        data: o.data, n: o.n ?? null, limit: o.limit ?? null, binarize: o.binarize ?? null, threshold: o.threshold ?? null,
+        data: o.data, n: o.n ?? null, limit: o.limit ?? null, ...(o.subset !== undefined ? { subset: o.subset } : {}), binarize: o.binarize ?? null, threshold: o.threshold ?? null,
         seed: o.seed, sde: o.sde, arch: formatScoreArch(arch), ...(o.fourier ? { fourier: `${o.fourier.features}:${o.fourier.scale}` } : {}), activation: o.activation, sdeParams: cfg.sdeParams, eps: o.eps,
         weighting: o.weighting, tSampling: o.tSampling, ...(cfg.dequantize !== undefined ? { dequantize: cfg.dequantize } : {}), ema: o.ema ?? null, lr: o.lr, batch: o.batch,
       };

@@ -23,6 +23,13 @@
  *
  *   npx tsx bench/sampleQuality.ts --classifier plain.safetensors [--ebm ebm.safetensors] [--jem jem.safetensors]
  *     [--n 1000] [--ref 10000] [--steps 200] [--jem-steps 200] [--seed 0] [--write]
+ *
+ * Samples written by any command can be scored too: `--npy "NAME=FILE.npy"` (repeatable; rows of 784 values in [0, 1],
+ * e.g. `ebm sample MODEL --n 1000 --out FILE.npy`), with `--how "…"` per file in the same order. `--data fashion-mnist`
+ * takes the real, reference and noise rows from Fashion-MNIST instead (the features stay those of the MNIST
+ * classifier: a fixed feature map, so FD still compares two distributions, but it is not a Fashion-trained FID; the
+ * inception-style score is then not meaningful and is left out). `--section NAME` writes the table between
+ * `<!-- samplequality:NAME:start -->` and `<!-- samplequality:NAME:end -->` instead.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -32,7 +39,8 @@ import { Tensor } from '../src/tensor/index.js';
 import { initBackend, backendInfo } from '../src/tensor/select.js';
 import { key, foldIn, normalArray } from '../src/random/index.js';
 import { loadModel } from '../src/io/model.js';
-import { loadMnist } from '../src/data/mnist.js';
+import { loadMnist, loadFashionMnist } from '../src/data/mnist.js';
+import { loadNpy } from '../src/io/npy.js';
 import { jemFromFile, jemModelFeatures, jemModelPredict, sampleJemModel } from '../src/models/jem/index.js';
 import { checkDeepEbmConfig } from '../src/models/deepEbm/index.js';
 import { sampleDeepEbmFromNoise, type DeepEbmFileConfig } from '../src/models/deepEbm/kind.js';
@@ -53,6 +61,17 @@ const REF = Number(arg('ref', '10000'));
 const STEPS = Number(arg('steps', '200'));
 const JEM_STEPS = Number(arg('jem-steps', '200'));
 const SEED = Number(arg('seed', '0'));
+const DATA = arg('data', 'mnist');
+const SECTION = arg('section', '');
+/** Every value of a repeatable option, in order. */
+function args(name: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i + 1 < process.argv.length; i++) if (process.argv[i] === `--${name}`) out.push(process.argv[i + 1]);
+  return out;
+}
+const NPY = args('npy');
+const HOW = args('how');
+if (DATA !== 'mnist' && DATA !== 'fashion-mnist') throw new Error(`--data must be mnist or fashion-mnist, got ${DATA}`);
 if (!CLASSIFIER) throw new Error('usage: npx tsx bench/sampleQuality.ts --classifier plain.safetensors [--ebm E] [--jem J] [--write]');
 
 /** The command that trains the feature classifier (the `--px 0` twin of the conv JEM, bench/RESULTS.md "jemconv"). */
@@ -74,8 +93,10 @@ async function main(): Promise<void> {
   const feats = (x: Tensor): Tensor => jemModelFeatures(cl.params, cl.cfg, x);
   const probs = (x: Tensor): Tensor => jemModelPredict(cl.params, cl.cfg, x);
 
-  const train = loadMnist('train', { limit: REF });
-  const test = loadMnist('test', { limit: N });
+  const load = DATA === 'mnist' ? loadMnist : loadFashionMnist;
+  const label = DATA === 'mnist' ? 'MNIST' : 'Fashion-MNIST';
+  const train = load('train', { limit: REF });
+  const test = load('test', { limit: N });
   const D = train.x.shape[1];
   const ref = gaussianStats(feats(train.x));
   let m = 0, s2 = 0;
@@ -86,7 +107,7 @@ async function main(): Promise<void> {
   const noise = new Tensor(Float32Array.from(normalArray(foldIn(key(SEED), 1), N * D, 'float32'), (v) => Math.min(1, Math.max(0, m + sd * v))), [N, D]);
 
   const sets: { name: string; how: string; x: Tensor; seconds?: number }[] = [
-    { name: 'MNIST test (real)', how: `first ${N} test images`, x: test.x },
+    { name: `${label} test (real)`, how: `first ${N} test images`, x: test.x },
     { name: 'Gaussian noise (floor)', how: `N(${m.toFixed(3)}, ${sd.toFixed(3)}²) per pixel, clipped to [0, 1]`, x: noise },
   ];
   if (EBM) {
@@ -110,6 +131,15 @@ async function main(): Promise<void> {
     }
     sets.push({ name: 'conv JEM, class-conditional', how: `\`ebm sample JEM --class k --n ${per} --steps ${JEM_STEPS} --seed ${SEED}\`, k = 0…${jem.cfg.numClasses - 1}`, x: new Tensor(all, [per * jem.cfg.numClasses, D]), seconds: (performance.now() - t) / 1000 });
   }
+  for (let i = 0; i < NPY.length; i++) {
+    const eq = NPY[i].indexOf('=');
+    if (eq < 1) throw new Error(`--npy wants NAME=FILE.npy, got ${NPY[i]}`);
+    const file = NPY[i].slice(eq + 1);
+    const t = await loadNpy(file, { dtype: 'float32' });
+    const x = new Tensor(t.data, [t.shape[0], t.size / t.shape[0]]);
+    if (x.shape[1] !== D) throw new Error(`${file}: rows of ${x.shape[1]} values, want ${D}`);
+    sets.push({ name: NPY[i].slice(0, eq), how: HOW[i] ?? file, x });
+  }
   const rows: string[] = [];
   for (const s of sets) {
     const f = feats(s.x);
@@ -125,7 +155,7 @@ async function main(): Promise<void> {
       counts[best]++;
       conf += p.data[i * K + best];
     }
-    const line = `| ${s.name} | ${s.x.shape[0]} | ${fd.toFixed(2)} | ${is.toFixed(2)} | ${((100 * conf) / p.shape[0]).toFixed(1)} | ${counts.join(' ')} | ${s.how}${s.seconds ? ` (${s.seconds.toFixed(0)} s)` : ''} |`;
+    const line = `| ${s.name} | ${s.x.shape[0]} | ${fd.toFixed(2)} | ${DATA === 'mnist' ? is.toFixed(2) : '—'} | ${((100 * conf) / p.shape[0]).toFixed(1)} | ${counts.join(' ')} | ${s.how}${s.seconds ? ` (${s.seconds.toFixed(0)} s)` : ''} |`;
     console.log(line);
     rows.push(line);
   }
@@ -135,25 +165,26 @@ async function main(): Promise<void> {
   const fdHalves = frechetDistance(new Tensor(fTest.data.slice(0, half * fTest.shape[1]), [half, fTest.shape[1]]), new Tensor(fTest.data.slice(half * fTest.shape[1]), [N - half, fTest.shape[1]]));
   const seconds = (performance.now() - t0) / 1000;
   const section = [
-    '<!-- samplequality:start -->',
-    '### Sample quality of the MNIST image models (FD and inception-style score in a conv classifier\'s feature space)',
+    `<!-- samplequality${SECTION ? `:${SECTION}` : ''}:start -->`,
+    `### Sample quality of the ${label} image models (FD${DATA === 'mnist' ? ' and inception-style score' : ''} in a conv MNIST classifier\'s feature space)`,
     '',
-    `Scored by \`npx tsx bench/sampleQuality.ts --classifier CLASSIFIER${EBM ? ' --ebm EBM' : ''}${JEM ? ' --jem JEM' : ''} --n ${N} --ref ${REF} --steps ${STEPS} --jem-steps ${JEM_STEPS} --seed ${SEED}\` ` +
+    `Scored by \`npx tsx bench/sampleQuality.ts --classifier CLASSIFIER${EBM ? ' --ebm EBM' : ''}${JEM ? ' --jem JEM' : ''}${NPY.map((v) => ` --npy "${v.slice(0, v.indexOf('='))}=FILE"`).join('')}${DATA !== 'mnist' ? ` --data ${DATA}` : ''}${SECTION ? ` --section ${SECTION}` : ''} --n ${N} --ref ${REF} --steps ${STEPS} --jem-steps ${JEM_STEPS} --seed ${SEED}\` ` +
       `on ${new Date().toISOString().slice(0, 10)} (${seconds.toFixed(0)} s; backend ${bi.backend}${bi.threads ? `, ${bi.threads} threads` : ''}). ` +
       `Classifier: the plain conv net \`${String(cl.cfg.conv ? `conv 1x28x28:${cl.cfg.conv.join(',')}:${cl.cfg.hidden.join(',')} → ${cl.cfg.numClasses}` : 'mlp')}\` (98.99 % MNIST test accuracy), retrained by the script when missing with \`ebm ${CLASSIFIER_ARGS.join(' ')} --out CLASSIFIER\`. ` +
-      `Features: its ${fTest.shape[1]} penultimate (silu) activations; FD against the Gaussian fit of the first ${REF} MNIST training images; IS = exp(E KL(p(y|x) ‖ p(y))) of its softmax, one split (10 = balanced and confident, 1 = one class or no confidence). ` +
+      `Features: its ${fTest.shape[1]} penultimate (silu) activations; FD against the Gaussian fit of the first ${REF} ${label} training images${DATA === 'mnist' ? '' : ' (a fixed MNIST-trained feature map, so not a Fashion-trained FID; no inception-style score)'}; IS = exp(E KL(p(y|x) ‖ p(y))) of its softmax, one split (10 = balanced and confident, 1 = one class or no confidence). ` +
       `FD between the two halves of the ${N} test images (${half} vs ${N - half}): ${fdHalves.toFixed(2)} (the sampling noise at this size).`,
     '',
     '| set | n | FD ↓ | IS ↑ | mean max p(y\\|x) % | predicted classes 0…9 | how drawn |',
     '|---|---|---|---|---|---|---|',
     ...rows,
-    '<!-- samplequality:end -->',
+    `<!-- samplequality${SECTION ? `:${SECTION}` : ''}:end -->`,
   ].join('\n');
   console.log('\n' + section);
   if (flag('write')) {
     const path = join(ROOT, 'bench', 'RESULTS.md');
     const old = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmark results\n';
-    const re = /<!-- samplequality:start -->[\s\S]*?<!-- samplequality:end -->/;
+    const tag = `samplequality${SECTION ? `:${SECTION}` : ''}`;
+    const re = new RegExp(`<!-- ${tag}:start -->[\\s\\S]*?<!-- ${tag}:end -->`);
     const next = re.test(old) ? old.replace(re, section) : `${old.replace(/\s*$/, '')}\n\n${section}\n`;
     writeFileSync(path, next);
     console.log(`wrote ${path}`);

@@ -24,3 +24,4 @@ export type { ExponentialDecayOptions } from './schedules.js';
 export { sgd, adam, adamw, scaleByLearningRate } from './alias.js';
 export type { LearningRate, CommonOptions, SgdOptions, AdamRecipeOptions } from './alias.js';
 export { optimStateToTensors, optimStateFromTensors } from './state.js';
+export { emaUpdate } from './ema.js';

@@ -6,7 +6,7 @@
  */
 import { Tensor, treeLeaves, treeUnflatten, type Tree } from '../../tensor/index.js';
 import { foldIn, split, randintArray, type Key } from '../../random/index.js';
-import { chain, clipByGlobalNorm, scaleByAdam, applyUpdates, globalNorm, type OptState, type GradientTransformation, type Schedule } from '../../optim/index.js';
+import { chain, clipByGlobalNorm, scaleByAdam, applyUpdates, globalNorm, emaUpdate, type OptState, type GradientTransformation, type Schedule } from '../../optim/index.js';
 import { cdValueAndGrad, CDDivergenceError, treeAllFinite, type CDLoss, type CDState } from '../../losses/contrastiveDivergence.js';
 import { DivergenceError } from '../../samplers/index.js';
 import { DivergenceGuard, TrainingDivergedError, type GuardEvent, type GuardOptions, type GuardState } from './guard.js';
@@ -55,8 +55,9 @@ export interface TrainDeepEbmOptions<P extends Tree> {
   /** Log every this many steps (default 50); the first and last steps are always logged. */
   readonly logEvery?: number;
   /**
-   * Keep an exponential moving average of the parameters, `θ̄ ← d·θ̄ + (1 − d)·θ` after every applied step
-   * (`θ̄₀ = θ₀`; rolled back with the parameters), returned as `emaParams`. Off when absent.
+   * Keep a debiased exponential moving average of the parameters, `θ̄ ← θ̄ + w_t(θ_t − θ̄)` with
+   * `w_t = (1 − d)/(1 − dᵗ)` after the `t`-th applied step (optim's `emaUpdate`: a weighted average of the iterates,
+   * the initial parameters get no weight; rolled back with the parameters), returned as `emaParams`. Off when absent.
    */
   readonly emaDecay?: number;
   /** Receives log records. */
@@ -139,15 +140,6 @@ function drawBatch(k: Key, data: Tensor, B: number): Tensor {
   const out = data.dtype === 'float64' ? new Float64Array(B * D) : new Float32Array(B * D);
   for (let i = 0; i < B; i++) out.set(data.data.subarray(idx[i] * D, (idx[i] + 1) * D), i * D);
   return new Tensor(out, [B, ...data.shape.slice(1)]);
-}
-
-/** `d·a + (1 − d)·b` leaf by leaf (untraced). */
-function emaTree<P extends Tree>(a: P, b: P, d: number): P {
-  const la = treeLeaves(a), lb = treeLeaves(b);
-  return treeUnflatten(a, la.map((x, i) => {
-    const y = lb[i].data;
-    return new Tensor(x.data.map((v, j) => d * v + (1 - d) * y[j]) as typeof x.data, x.shape);
-  })) as P;
 }
 
 function scaleTree<P extends Tree>(t: P, s: number): P {
@@ -347,7 +339,7 @@ function* deepEbmSteps<P extends Tree>(o: TrainDeepEbmOptions<P>): Generator<Ste
       continue;
     }
     params = next;
-    if (ema) ema = emaTree(ema, next, o.emaDecay!);
+    if (ema) ema = emaUpdate(ema, next, o.emaDecay!, step);
     optState = nextOpt;
     cd = r.state;
     guard?.accept(m);

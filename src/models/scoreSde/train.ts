@@ -5,7 +5,7 @@
 import { TrainingDivergedError } from '../deepEbm/guard.js';
 import { Tensor, valueAndGrad, allFinite } from '../../tensor/index.js';
 import { split, uniformArray, type Key } from '../../random/index.js';
-import { adam, applyUpdates, cloneOptState, globalNorm, type OptState, type GradientTransformation } from '../../optim/index.js';
+import { adam, applyUpdates, cloneOptState, globalNorm, emaUpdate, type OptState, type GradientTransformation } from '../../optim/index.js';
 import { continuousDSM } from '../../diffusion/index.js';
 import { sdeOf, type ScoreSdeConfig } from './config.js';
 import { initScoreParams, scoreFn, type ScoreParams } from './score.js';
@@ -70,17 +70,6 @@ export function initScoreSdeState(cfg: ScoreSdeConfig, key: Key, o: ScoreSdeTrai
   return { step: 0, params, opt: adam(o.lr).init(params), ema: ema > 0 ? params : null };
 }
 
-function emaUpdate(ema: ScoreParams, p: ScoreParams, d: number): ScoreParams {
-  const out: ScoreParams = {};
-  for (const [k, e] of Object.entries(ema)) {
-    const v = p[k];
-    const a = new (e.dtype === 'float64' ? Float64Array : Float32Array)(e.size);
-    for (let i = 0; i < a.length; i++) a[i] = d * e.data[i] + (1 - d) * v.data[i];
-    out[k] = new Tensor(a, e.shape);
-  }
-  return out;
-}
-
 /**
  * Uniform dequantisation of a training batch of 8-bit images in model space: each level `z = 2k/(L − 1) − 1`
  * (`L = cfg.bins`) becomes `y = −1 + 2(k + u)/L` with `u ~ U(0, 1)` from `key` — the same map the dequantised
@@ -105,7 +94,8 @@ export function dequantizeBatch(cfg: ScoreSdeConfig, batch: Tensor, key: Key): T
  * The training step of a config: `step(state, batch, key) → [state', info]` with
  * `J(θ) = E_t E_z[λ(t)·½‖s_θ(m(t)z₀ + σ(t)ε, t) + ε/σ(t)‖²]` on the standardised batch `z [B, …]` (network shape,
  * see {@link toModelSpace}; 8-bit images with `cfg.dequantize` are first dequantised by {@link dequantizeBatch} with
- * the first half of `split(key, 2)`, the loss using the second), one Adam update, and `θ̄ ← d·θ̄ + (1 − d)·θ` when the EMA is on. Pure: the old state is
+ * the first half of `split(key, 2)`, the loss using the second), one Adam update, and the debiased EMA `θ̄ ← θ̄ + w_t(θ − θ̄)`, `w_t = (1 − d)/(1 − dᵗ)` when the EMA is on (optim's
+ * `emaUpdate`: an average of the iterates alone, the initial parameters get no weight). Pure: the old state is
  * left as it was (the Adam moments are copied before the update consumes them), so a kept state is a snapshot. A
  * non-finite loss throws (naming the step). Same state, batch and key → the same new state, bit for bit.
  * @example
@@ -131,7 +121,7 @@ export function scoreSdeTrainStep(cfg: ScoreSdeConfig, o: ScoreSdeTrainOptions):
     if (!Number.isFinite(l)) throw new TrainingDivergedError(`training diverged at step ${s.step + 1}: loss is ${l} (try a smaller --lr)`, []);
     const [u, nextOpt] = opt.update(g, cloneOptState(s.opt), s.params);
     const params = applyUpdates(s.params, u);
-    const nextEma = ema > 0 ? emaUpdate(s.ema ?? s.params, params, ema) : null;
+    const nextEma = ema > 0 ? emaUpdate(s.ema ?? s.params, params, ema, s.step + 1) : null;
     return [{ step: s.step + 1, params, opt: nextOpt, ema: nextEma }, { loss: l, meanT: aux.meanT ?? NaN, gradNorm: globalNorm(g) }] as const;
   };
 }

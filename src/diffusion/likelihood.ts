@@ -40,7 +40,9 @@ export interface OdeLikelihoodResult {
  * `eps` to `T`, then `log p_eps(x) = log p_T(x_T) + ℓ(T)`. `div s` uses the Hutchinson estimator `vᵀ(∂s/∂x)v` with
  * `E[vvᵀ] = I` (unbiased for the integrand; the probes are drawn once per row from `key` and kept along the path), or
  * the exact trace. For an energy-defined score the vector–Jacobian product is a Hessian–vector product of `E`.
- * Shapes: `x [n, ...dim]` → per-row results. Default solver: RK45 (`rtol = atol = 1e-5`).
+ * Shapes: `x [n, ...dim]` → per-row results. Default solver: RK45 (`rtol = atol = 1e-5`), whose step is accepted
+ * only when every row's own error norm passes (`groups: n`; a row's result does not depend on the rows solved with it
+ * beyond the shared steps).
  * @example odeLogLikelihood(vpSDE(), bindEnergyScore(E, p), xTest, key(0), { probe: 'exact' }).logp
  */
 export function odeLogLikelihood(sde: SDE, score: BoundScore, x: Tensor, key: Key, opts: OdeLikelihoodOptions = {}): OdeLikelihoodResult {
@@ -66,8 +68,13 @@ export function odeLogLikelihood(sde: SDE, score: BoundScore, x: Tensor, key: Ke
   }
   const scaleDiv = probe === 'exact' ? 1 : 1 / K;
   const shape = x.shape;
+  // State: row-contiguous blocks [x_i (D values), ℓ_i], one block per row, so the solver controls each row's error
+  // on its own (groups: n) instead of one RMS over n·(D + 1) components that dilutes a row's unstable pixels.
+  const W = D + 1;
   const rhs = (t: number, y: Float64Array): Float64Array => {
-    const xt = tensor(y.subarray(0, n * D), shape, dtype);
+    const xs = new Float64Array(n * D);
+    for (let i = 0; i < n; i++) xs.set(y.subarray(i * W, i * W + D), i * D);
+    const xt = tensor(xs, shape, dtype);
     const [s, pull] = vjp((z: Tensor) => score(z, t), xt);
     if (s.shape.length !== shape.length || s.shape.some((d, i) => d !== shape[i])) {
       throw new ShapeError(`odeLogLikelihood: score returned [${s.shape.join(', ')}] for x [${shape.join(', ')}]`);
@@ -83,17 +90,24 @@ export function odeLogLikelihood(sde: SDE, score: BoundScore, x: Tensor, key: Ke
     }
     const f = sde.driftCoef(t);
     const h = 0.5 * sde.g2(t);
-    const out = new Float64Array(n * D + n);
-    for (let i = 0; i < n * D; i++) out[i] = f * y[i] - h * s.data[i];
-    for (let i = 0; i < n; i++) out[n * D + i] = f * D - h * div[i];
+    const out = new Float64Array(n * W);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < D; j++) out[i * W + j] = f * y[i * W + j] - h * s.data[i * D + j];
+      out[i * W + D] = f * D - h * div[i];
+    }
     return out;
   };
-  const y0 = new Float64Array(n * D + n);
-  for (let i = 0; i < n * D; i++) y0[i] = x.data[i];
-  const res = integrate(rhs, y0, eps, sde.T, opts);
-  const xT = tensor(res.y.subarray(0, n * D), shape, dtype);
-  const priorLogp = sde.priorLogProb(tensor(res.y.subarray(0, n * D), shape, 'float64'));
-  const deltaLogp = Float64Array.from(res.y.subarray(n * D));
+  const y0 = new Float64Array(n * W);
+  for (let i = 0; i < n; i++) for (let j = 0; j < D; j++) y0[i * W + j] = x.data[i * D + j];
+  const res = integrate(rhs, y0, eps, sde.T, { ...opts, groups: n });
+  const xTdata = new Float64Array(n * D);
+  const deltaLogp = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    xTdata.set(res.y.subarray(i * W, i * W + D), i * D);
+    deltaLogp[i] = res.y[i * W + D];
+  }
+  const xT = tensor(xTdata, shape, dtype);
+  const priorLogp = sde.priorLogProb(tensor(xTdata, shape, 'float64'));
   const logp = new Float64Array(n);
   for (let i = 0; i < n; i++) logp[i] = priorLogp[i] + deltaLogp[i];
   return { logp, priorLogp, deltaLogp, xT, nfe: res.nfe };

@@ -72,3 +72,30 @@ describe('score-sde: dequantised training batches of 8-bit images', () => {
     expect(() => dequantizeBatch(makeScoreSdeConfig(new Tensor(new Float32Array([0.1, 2, -1.3, 0.4]), [2, 2]), { sde: 'vp', arch }), batch, k)).toThrow(/bins/);
   });
 });
+
+describe('score-sde: the network input of image models is clipped to ±IMAGE_INPUT_CLIP', () => {
+  it('a far-off pixel changes the score only through the Gaussian baseline −c_in²·z beyond the clip', async () => {
+    const { scoreFn, sdeOf, IMAGE_INPUT_CLIP } = await import('../../src/models/scoreSde/index.js');
+    const { tensor } = await import('../../src/tensor/index.js');
+    const cfg = makeScoreSdeConfig(levels(), { sde: 'vp', arch, imageShape: [28, 28] });
+    const sde = sdeOf(cfg);
+    const p = initScoreSdeState(cfg, key(0), { lr: 1e-3 }).params;
+    const s = scoreFn(cfg, sde);
+    const t = 0.6;
+    const cin2 = 1 / (sde.meanCoef(t) ** 2 * 0.25 + sde.std(t) ** 2);
+    const edge = IMAGE_INPUT_CLIP / Math.sqrt(cin2) + 1e-3; // just beyond the clip, in z units
+    const z = toModelSpace(cfg, levels()).data.slice(0, 784);
+    const at = (v: number) => { const a = Float32Array.from(z); a[300] = v; return s(p, new Tensor(a, [1, 784]), tensor([t], [1], 'float32')); };
+    const a = at(edge), b = at(1e3);
+    for (let j = 0; j < 784; j++) {
+      const want = j === 300 ? a.data[j] - cin2 * (Math.fround(1e3) - Math.fround(edge)) : a.data[j];
+      expect(Math.abs(b.data[j] - want)).toBeLessThanOrEqual(1e-4 * (1 + Math.abs(want)));
+    }
+    // Vectors are not clipped: the same far-off value reaches the network.
+    const vcfg = makeScoreSdeConfig(new Tensor(new Float32Array([0.1, 2, -1.3, 0.4, 2.2, 0.9]), [3, 2]), { sde: 'vp', arch });
+    const vp = initScoreSdeState(vcfg, key(0), { lr: 1e-3 }).params;
+    const vs = scoreFn(vcfg, sde);
+    const u = (v: number) => vs(vp, new Tensor(Float32Array.from([v, 0]), [1, 2]), tensor([t], [1], 'float32')).data[1];
+    expect(u(50)).not.toBeCloseTo(u(60), 6);
+  });
+});

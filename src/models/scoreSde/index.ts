@@ -20,7 +20,7 @@ export {
   toModelSpace, toDataSpace, describeScoreSde,
   type ScoreSampler, type ScoreArch, type ScoreSdeConfig, type ScoreSdeConfigOptions,
 } from './config.js';
-export { initScoreParams, scoreLayout, noiseLevelInput, scoreFn, type ScoreParams } from './score.js';
+export { initScoreParams, scoreLayout, noiseLevelInput, scoreFn, IMAGE_INPUT_CLIP, type ScoreParams } from './score.js';
 export { logSigmaDSM } from './loss.js';
 export {
   scoreSdeLoss, initScoreSdeState, scoreSdeTrainStep, finalScoreParams, dequantizeBatch,

@@ -1,5 +1,5 @@
 /** The score network of the `score-sde` kind: parameters, file layout and the time-conditioned score `s_θ(z, t)`. */
-import { Tensor, reshape, tensor, mul, sub, concat } from '../../tensor/index.js';
+import { Tensor, reshape, tensor, mul, sub, concat, clamp } from '../../tensor/index.js';
 import { key as makeKey, type Key } from '../../random/index.js';
 import { fourierFeatureFn } from '../../nn/index.js';
 import { layoutOf, type TensorLayout } from '../../io/model.js';
@@ -35,11 +35,20 @@ export function noiseLevelInput(sde: SDE, eps: number): (t: number) => number {
   return (t) => 0.5 * ((t - eps) / (sde.T - eps) + (Math.log(sde.std(t)) - a) / (b - a));
 }
 
+/** Bound on the score network's scaled input `c_in·z` for image models (see {@link scoreFn}). */
+export const IMAGE_INPUT_CLIP = 5;
+
 /**
  * The time-conditioned score `(params, z, t [n]) → [n, …]` in standardised coordinates:
  * `s(z, t) = net(c_in(t)·z, τ(t)) / σ(t) − c_in(t)²·z` with `c_in = 1/√(m(t)²σ_d² + σ(t)²)` (unit-variance inputs
  * at every `t`; `σ_d² = 1` for standardised vectors, 0.25 for images on `[−1, 1]`) and the noise-level input `τ` of
  * {@link noiseLevelInput}. The second term is the exact score of `N(0, σ_d²)` data, so the net learns a residual.
+ * Images: the network reads `clamp(c_in·z, −5, 5)` ({@link IMAGE_INPUT_CLIP}); training inputs lie within 5 units
+ * (unit variance, bounded data: only Gaussian-noise tails at large `t` go beyond, ≈ 6·10⁻⁷ of the pixels), so this
+ * changes almost nothing there, but off the data a conv net's linear
+ * extrapolation can outgrow the baseline and one pixel of a probability-flow trajectory can run away (seen: a
+ * test digit whose likelihood ODE reached |x| ≈ 10¹⁰); with the clip the baseline dominates far from the data and
+ * every trajectory stays bounded.
  */
 export function scoreFn(cfg: ScoreSdeConfig, sde = sdeOf(cfg)): (p: ScoreParams, z: Tensor, t: Tensor) => Tensor {
   const tau = noiseLevelInput(sde, cfg.eps);
@@ -61,7 +70,8 @@ export function scoreFn(cfg: ScoreSdeConfig, sde = sdeOf(cfg)): (p: ScoreParams,
       tt[i] = tau(ti);
     }
     const col = [n, ...z.shape.slice(1).map(() => 1)];
-    const zin = mul(z, reshape(tensor(cin, [n], z.dtype), col));
+    const zs = mul(z, reshape(tensor(cin, [n], z.dtype), col));
+    const zin = cfg.imageShape ? clamp(zs, -IMAGE_INPUT_CLIP, IMAGE_INPUT_CLIP) : zs;
     const tin = tensor(tt, [n], z.dtype);
     const netIn = phi ? concat([zin, phi[zin.dtype === 'float64' ? 'float64' : 'float32'](zin)], 1) : zin;
     const out = cfg.arch.kind === 'mlp' ? applyTimeMLP(p, netIn, tin, act) : applyUNet(p, zin, tin);

@@ -6,16 +6,17 @@
  * order, is exact.
  */
 import { isGradEnabled, record } from '../autodiff.js';
-import { ShapeError, Tensor, allocate, type Shape } from '../tensor.js';
+import { ShapeError, Tensor, type Shape } from '../tensor.js';
 import { add, div, mul, sqrt, sub } from './elementwise.js';
 import { matmul } from './linalg.js';
 import { mean } from './reduce.js';
 import { reshape, transpose } from './shape.js';
 import { InvalidArgumentError } from '../../errors.js';
+import { outputBuffer, zeroedOutputBuffer } from '../bufferPool.js';
 
 /** `out[i] = x[idx[i]]` with `out` of `shape`. Gradient: {@link scatterFlat} with the same indices. */
 function gatherFlat(x: Tensor, idx: Int32Array, shape: Shape): Tensor {
-  const out = allocate(x.dtype, idx.length);
+  const out = outputBuffer(x.dtype, idx.length);
   const d = x.data;
   for (let i = 0; i < idx.length; i++) out[i] = d[idx[i]];
   return record(new Tensor(out, shape), 'gatherFlat', [x], (g) => [scatterFlat(g, idx, x.shape)]);
@@ -23,7 +24,7 @@ function gatherFlat(x: Tensor, idx: Int32Array, shape: Shape): Tensor {
 
 /** `out[idx[i]] += g[i]` into zeros of `shape`. Gradient: {@link gatherFlat} with the same indices. */
 function scatterFlat(g: Tensor, idx: Int32Array, shape: Shape): Tensor {
-  const out = allocate(g.dtype, shape.reduce((p, v) => p * v, 1));
+  const out = zeroedOutputBuffer(g.dtype, shape.reduce((p, v) => p * v, 1));
   const d = g.data;
   for (let i = 0; i < idx.length; i++) out[idx[i]] += d[i];
   return record(new Tensor(out, shape), 'scatterFlat', [g], (u) => [gatherFlat(u, idx, g.shape)]);
@@ -113,7 +114,7 @@ export function upsampleNearest2d(x: Tensor, scale: number | readonly [number, n
 function repeatPixels(x: Tensor, sh: number, sw: number): Tensor {
   const [N, C, H, W] = x.shape;
   const OW = W * sw;
-  const out = allocate(x.dtype, N * C * H * sh * OW);
+  const out = outputBuffer(x.dtype, N * C * H * sh * OW);
   const d = x.data;
   for (let r = 0, o = 0; r < N * C * H; r++, o += sh * OW) {
     const s = r * W;
@@ -128,7 +129,7 @@ function repeatPixels(x: Tensor, sh: number, sw: number): Tensor {
 function blockSum(g: Tensor, sh: number, sw: number): Tensor {
   const [N, C, OH, OW] = g.shape;
   const H = OH / sh, W = OW / sw;
-  const out = allocate(g.dtype, N * C * H * W);
+  const out = zeroedOutputBuffer(g.dtype, N * C * H * W);
   const d = g.data;
   for (let r = 0, o = 0; r < N * C * H; r++, o += W) {
     for (let t = 0; t < sh; t++) {
@@ -142,7 +143,7 @@ function blockSum(g: Tensor, sh: number, sw: number): Tensor {
 
 /** Interpolation matrix `[out, in]` of 1-D linear resampling with half-pixel centres (align_corners = false). */
 function linearWeights(n: number, out: number, dtype: Tensor['dtype']): Tensor {
-  const m = allocate(dtype, out * n);
+  const m = zeroedOutputBuffer(dtype, out * n);
   const scale = n / out;
   for (let i = 0; i < out; i++) {
     const src = Math.max(0, (i + 0.5) * scale - 0.5);
@@ -198,7 +199,7 @@ function normalise(xr: Tensor, eps: number): Tensor {
   const m = xr.shape[xr.ndim - 1];
   const rows = m === 0 ? 0 : xr.size / m;
   const d = xr.data;
-  const out = allocate(xr.dtype, xr.size);
+  const out = outputBuffer(xr.dtype, xr.size);
   const rstd = new Float64Array(rows);
   for (let r = 0, o = 0; r < rows; r++, o += m) {
     let s = 0;
@@ -219,7 +220,7 @@ function normalise(xr: Tensor, eps: number): Tensor {
       return [mul(rr, sub(sub(g, mean(g, last, true)), mul(y, mean(mul(g, y), last, true))))];
     }
     const gd = g.data;
-    const dx = allocate(xr.dtype, xr.size);
+    const dx = outputBuffer(xr.dtype, xr.size);
     for (let r = 0, o = 0; r < rows; r++, o += m) {
       let sg = 0, sgy = 0;
       for (let i = 0; i < m; i++) { sg += gd[o + i]; sgy += gd[o + i] * out[o + i]; }

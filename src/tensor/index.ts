@@ -28,5 +28,7 @@ export { maxPool2d, upsampleNearest2d, upsampleBilinear2d, groupNorm, layerNorm 
 export type { MaxPool2dOptions } from './ops/image.js';
 export { getBackend, setBackend, jsBackend, UNARY_OPS, BINARY_OPS } from './backend.js';
 export type { Backend, UnaryOp, BinaryOp } from './backend.js';
+export { createBufferPool, withBufferReuse } from './bufferPool.js';
+export type { BufferPool, BufferPoolOptions, BufferPoolStats } from './bufferPool.js';
 export { checkGrad, checkGrad2 } from './gradcheck.js';
 export type { GradCheckResult } from './gradcheck.js';

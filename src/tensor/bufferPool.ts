@@ -161,6 +161,15 @@ export function withBufferReuse<T>(pool: BufferPool, fn: () => T): T {
   return result;
 }
 
+/**
+ * @internal Runs `fn` as a nested {@link withBufferReuse} scope of the active scope's pool when a scope is active (so
+ * that an inner loop — a sampler's steps inside a training step — recycles each iteration's dead buffers at once
+ * instead of at the end of the outer scope), else just runs it.
+ */
+export function reuseIfActive<T>(fn: () => T): T {
+  return frame === null ? fn() : withBufferReuse(frame.pool, fn);
+}
+
 function passUp(f: Frame): void {
   if (f.parent) for (const b of f.handed) f.parent.handed.push(b);
 }

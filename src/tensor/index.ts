@@ -24,7 +24,7 @@ export { matmul, linear } from './ops/linalg.js';
 export type { MatmulOptions } from './ops/linalg.js';
 export { conv2d, conv2dTranspose, avgPool2d, im2col, col2im } from './ops/conv.js';
 export type { Conv2dOptions, Conv2dTransposeOptions, ConvGeometry } from './ops/conv.js';
-export { maxPool2d, upsampleNearest2d, upsampleBilinear2d, groupNorm, layerNorm } from './ops/image.js';
+export { maxPool2d, upsampleNearest2d, upsampleConcat2d, upsampleBilinear2d, groupNorm, layerNorm } from './ops/image.js';
 export type { MaxPool2dOptions } from './ops/image.js';
 export { getBackend, setBackend, jsBackend, UNARY_OPS, BINARY_OPS } from './backend.js';
 export type { Backend, UnaryOp, BinaryOp } from './backend.js';

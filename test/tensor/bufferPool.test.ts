@@ -22,12 +22,13 @@ function initParams(dtype: T.DType): Params {
   };
 }
 
-/** A small U-Net-like energy: stride-2 conv, upsampling, concatenation, a per-image bias, SiLU, a reduction. */
+/** A small U-Net-like energy: stride-2 conv, upsampling, concatenation (and fused), a per-image bias, SiLU, a reduction. */
 function energy(p: Params, x: T.Tensor, e: T.Tensor): T.Tensor {
   const h1 = T.silu(T.conv2d(x, p.w1, T.linear(e, p.lw, p.lb), { padding: 1 })); // [N, 4, 8, 8]
   const h2 = T.silu(T.conv2d(h1, p.w2, p.b1, { stride: 2, padding: 1 })); // [N, 4, 4, 4]
   const u = T.concat([T.upsampleNearest2d(h2, 2), h1], 1); // [N, 8, 8, 8]
-  const y = T.conv2d(u, p.w3, undefined, { padding: 1 }); // [N, 1, 8, 8]
+  const v = T.upsampleConcat2d(T.tanh(h2), h1, 2); // the fused form, [N, 8, 8, 8]
+  const y = T.add(T.conv2d(u, p.w3, undefined, { padding: 1 }), T.conv2d(v, p.w3, undefined, { padding: 1 })); // [N, 1, 8, 8]
   return T.mul(T.sum(T.square(T.sub(y, x))), 0.5);
 }
 

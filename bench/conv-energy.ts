@@ -34,19 +34,24 @@ export function convEnergy(p: ConvEnergyParams, x: T.Tensor): T.Tensor {
 }
 
 /** The three workloads as closures over fixed data; each call runs one iteration. */
-export function convWorkloads(): { forward: () => void; langevin: () => void; train: () => void } {
+export function convWorkloads(opts: { reuseBuffers?: boolean } = {}): { forward: () => void; langevin: () => void; train: () => void } {
+  // With reuseBuffers each iteration runs in a buffer-reuse scope (the state it keeps is its return value).
+  const pool = opts.reuseBuffers ? T.createBufferPool() : null;
+  const scoped = <R>(fn: () => R): R => (pool ? T.withBufferReuse(pool, fn) : fn());
   const params = initConvEnergy(key(21));
   const x0 = uniform(key(22), [64, 1, 28, 28]);
-  const forward = () => { T.noGrad(() => T.sum(convEnergy(params, x0))).item(); };
+  const forward = () => { scoped(() => T.noGrad(() => T.sum(convEnergy(params, x0))).item()); };
   const gx = T.grad((x: T.Tensor) => T.sum(convEnergy(params, x)));
   const noise = new Float32Array(64 * 784);
   let kl = key(23);
   let x = x0;
   const langevin = () => {
-    const g = gx(x);
     [kl] = split(kl, 1);
     normalInto(kl, noise);
-    x = T.noGrad(() => T.add(T.sub(x, T.mul(g, 1)), T.mul(new T.Tensor(noise, [64, 1, 28, 28]), 0.01)));
+    x = scoped(() => {
+      const g = gx(x);
+      return T.noGrad(() => T.add(T.sub(x, T.mul(g, 1)), T.mul(new T.Tensor(noise, [64, 1, 28, 28]), 0.01)));
+    });
   };
   let tp: ConvEnergyParams = initConvEnergy(key(24));
   const opt = adam(1e-4);
@@ -60,11 +65,12 @@ export function convWorkloads(): { forward: () => void; langevin: () => void; tr
   };
   const vg = T.valueAndGrad(loss);
   const train = () => {
-    const [l, g] = vg(tp);
-    const [u, s2] = opt.update(g, st, tp);
-    tp = applyUpdates(tp, u);
-    st = s2;
-    l.item();
+    [tp, st] = scoped(() => {
+      const [l, g] = vg(tp);
+      const [u, s2] = opt.update(g, st, tp);
+      l.item();
+      return [applyUpdates(tp, u), s2] as const;
+    });
   };
   return { forward, langevin, train };
 }

@@ -4,7 +4,9 @@
  * times ebm-ts, then PyTorch with 1 thread, then PyTorch with 2 threads (OMP_WAIT_POLICY=PASSIVE). Per round the ratio
  * is PyTorch's better time / ebm-ts time; the medians and every round are printed and written to bench/RESULTS.md
  * between the `conv` markers (only when every workload ran).
- * Usage: npx tsx bench/conv.ts [rounds=3] [--only forward,langevin,train,unet] [--no-write]
+ * Each ebm-ts iteration runs in a buffer-reuse scope (`withBufferReuse`, as the library's training steps do);
+ * `--no-reuse` allocates every intermediate fresh.
+ * Usage: npx tsx bench/conv.ts [rounds=3] [--only forward,langevin,train,unet] [--no-write] [--no-reuse]
  */
 import { calibratedIterations } from './timing.js';
 import { execFileSync } from 'node:child_process';
@@ -30,6 +32,8 @@ const NAMES: readonly Name[] = flagAt >= 0 ? (argv[flagAt + 1] ?? '').split(',')
   return n as Name;
 }) : ALL;
 const WRITE = NAMES.length === ALL.length && !argv.includes('--no-write');
+/** `--no-reuse`: every intermediate allocated fresh (the workloads otherwise run in buffer-reuse scopes, as the library's training steps do). */
+const REUSE = !argv.includes('--no-reuse');
 
 initBackend();
 
@@ -71,8 +75,8 @@ function loadavg(): string {
 }
 
 const med = (v: number[]) => { const s = v.slice().sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
-const unetStep = unetTrainWorkload();
-const w: Record<Name, () => void> = { ...convWorkloads(), unet: () => { unetStep(); } };
+const unetStep = unetTrainWorkload({ reuseBuffers: REUSE });
+const w: Record<Name, () => void> = { ...convWorkloads({ reuseBuffers: REUSE }), unet: () => { unetStep(); } };
 const series = () => ({ forward: [], langevin: [], train: [], unet: [] }) as Record<Name, number[]>;
 const ours = series();
 const theirs = series();
@@ -109,7 +113,7 @@ const label: Record<Name, string> = {
 const lines: string[] = [];
 lines.push(`Run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ` +
   `Node ${process.version}; ebm-ts backend \`${info.backend}\` (${info.simd ?? 'no SIMD info'}), best of 1 and 2 threads per round; PyTorch best of 1 thread and 2 threads ` +
-  `(OMP_WAIT_POLICY=PASSIVE) per round. ${ROUNDS} alternating rounds (ebm-ts 1 and 2 threads, PyTorch 1 thread, PyTorch 2 threads), each a median of ${REPS} blocks ≥ ${BLOCK_S} s. ` +
+  `(OMP_WAIT_POLICY=PASSIVE) per round. ${ROUNDS} alternating rounds (ebm-ts 1 and 2 threads, PyTorch 1 thread, PyTorch 2 threads), each a median of ${REPS} blocks ≥ ${BLOCK_S} s; ebm-ts buffer reuse ${REUSE ? 'on (withBufferReuse per iteration)' : 'off'}. ` +
   `**The machine was shared with other sessions and heavily loaded** (1-min load average at the start of each round: ${loads.join('; ')} on ${os.cpus().length} cores), so absolute times are inflated and noisy; the ratios come from interleaved runs.`);
 lines.push('');
 lines.push('Conv energy: 3×3 convs 1→32 (stride 1) → 64 (stride 2) → 64 (stride 2), padding 1, SiLU, linear 64·7·7 → 1; batch 64×1×28×28 float32 (bench/conv-energy.ts, bench/torch_conv_bench.py). ' +

@@ -21,10 +21,10 @@ export function unetBenchConfig(): ScoreSdeConfig {
   return makeScoreSdeConfig(x, { sde: 'vp', arch: { kind: 'unet', base: 16, embedDim: 32 }, imageShape: [28, 28] });
 }
 
-/** The training step as a closure over its state; each call runs one step and returns the loss. */
-export function unetTrainWorkload(): () => number {
+/** The training step as a closure over its state; each call runs one step and returns the loss (`reuseBuffers` as in the library, default on). */
+export function unetTrainWorkload(opts: { reuseBuffers?: boolean } = {}): () => number {
   const cfg = unetBenchConfig();
-  const o = { lr: 1e-3, ema: 0.999 };
+  const o = { lr: 1e-3, ema: 0.999, reuseBuffers: opts.reuseBuffers ?? true };
   const step = scoreSdeTrainStep(cfg, o);
   let s: ScoreSdeTrainState = initScoreSdeState(cfg, key(31), o);
   const batch = T.sub(T.mul(uniform(key(32), [UNET_BATCH, 1, 28, 28]), 2), 1);

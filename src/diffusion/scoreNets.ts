@@ -1,7 +1,7 @@
 /** Time-conditioned score networks: an MLP with a sinusoidal time embedding, and a small U-Net-like conv net for 28×28 images. */
 import {
   Tensor, ShapeError, concat, reshape, sin, cos, mul, div, silu, linear, tensor, squeeze,
-  conv2d, upsampleNearest2d, type DType,
+  conv2d, upsampleConcat2d, type DType,
 } from '../tensor/index.js';
 import { split, type Key } from '../random/index.js';
 import { initMLP, applyMLP, type MLPParams } from '../nn/mlp.js';
@@ -168,8 +168,8 @@ export function applyUNet(params: UNetParams, x: Tensor, t: Tensor): Tensor {
   const h1 = block('enc1', x, 1); // [N, c, 28, 28]
   const h2 = block('enc2', h1, 2); // [N, 2c, 14, 14]
   const h3 = block('enc3', h2, 2); // [N, 2c, 7, 7]
-  const u2 = block('dec2', concat([upsampleNearest2d(h3, 2), h2], 1), 1); // [N, 2c, 14, 14]
-  const u1 = block('dec1', concat([upsampleNearest2d(u2, 2), h1], 1), 1); // [N, c, 28, 28]
+  const u2 = block('dec2', upsampleConcat2d(h3, h2, 2), 1); // [N, 2c, 14, 14]: concat([upsample(h3), h2]) in one pass
+  const u1 = block('dec1', upsampleConcat2d(u2, h1, 2), 1); // [N, c, 28, 28]
   return conv2d(u1, params['out.w'], params['out.b'], { padding: 1 });
 }
 

@@ -24,6 +24,7 @@ import {
   Tensor, add, mul, mean, square, sum, detach, noGrad, treeLeaves, treeUnflatten, reshape, div, allFinite, valueAndGrad,
   type Tree, type DType,
 } from '../tensor/index.js';
+import { reuseIfActive } from '../tensor/bufferPool.js';
 import { split, normalArray, uniformArray, randintArray, permutation, type Key } from '../random/index.js';
 import { eventShape, type Energy } from '../energy/index.js';
 import { parallelTempering, ulaInit, type BaseInfo, type SamplingAlgorithm, type PtLocalKernel, type PtState } from '../samplers/index.js';
@@ -319,7 +320,8 @@ export function runChains(sampler: NegativeSampler, energy: Energy, x0: Tensor, 
     let divergent = 0;
     const keys = split(k, steps);
     for (let t = 0; t < steps; t++) {
-      const [next, info] = alg.step(keys[t], s);
+      // Inside a training step's buffer-reuse scope, each sampler step gives its dead buffers back at once.
+      const [next, info] = reuseIfActive(() => alg.step(keys[t], s));
       s = next;
       for (const d of info.divergent) divergent += d;
     }
@@ -491,7 +493,7 @@ function runTempered(
     let divergent = 0;
     const keys = split(k, steps);
     for (let i = 0; i < steps; i++) {
-      const [next, info] = alg.step(keys[i], s);
+      const [next, info] = reuseIfActive(() => alg.step(keys[i], s));
       s = next;
       for (const v of info.divergent) divergent += v;
     }

@@ -1,5 +1,5 @@
 /** The sampling driver: runs an algorithm for many steps from explicit keys and collects samples, infos and traces. */
-import { Tensor, stack } from '../tensor/index.js';
+import { Tensor, stack, createBufferPool, withBufferReuse } from '../tensor/index.js';
 import { foldIn, type Key } from '../random/index.js';
 import { DivergenceError, type BaseInfo, type SamplingAlgorithm } from './types.js';
 import { InvalidArgumentError } from '../errors.js';
@@ -28,6 +28,12 @@ export interface SampleOptions<S, I extends BaseInfo, P> {
   readonly onDivergence?: 'throw' | 'record';
   /** Called after every step with the 1-based step number; return `false` to stop early. */
   readonly onStep?: (step: number, state: S, info: I) => void | boolean;
+  /**
+   * Run each step in a buffer-reuse scope (`withBufferReuse`, a pool owned by this run), so that a step's dead
+   * intermediates feed the next steps instead of fresh arrays (default true). Results are identical either way; the
+   * algorithm's `step` must be pure (return its new state; keep no tensors elsewhere), as every sampler here is.
+   */
+  readonly reuseBuffers?: boolean;
 }
 
 /** Result of {@link sample}. */
@@ -74,8 +80,11 @@ export function sample<S, I extends BaseInfo, P>(algorithm: SamplingAlgorithm<S,
   const energyTrace: Float64Array[] | null = algorithm.energyOf ? [] : null;
   let divergences = 0;
   let t = 0;
+  const pool = opts.reuseBuffers === false ? null : createBufferPool();
   while (t < steps) {
-    const [next, info] = algorithm.step(foldIn(opts.key, t), state);
+    const k = foldIn(opts.key, t);
+    const s0 = state;
+    const [next, info] = pool === null ? algorithm.step(k, s0) : withBufferReuse(pool, () => algorithm.step(k, s0));
     t++;
     state = next;
     infos.push(info);

@@ -3,6 +3,7 @@
  * into a `[K, P]` patch matrix feeding GEMM, the same algorithm as native/conv.c, so both backends agree to rounding.
  */
 import { jsBackend } from './backend.js';
+import { outputBuffer } from './bufferPool.js';
 import type { TypedArray } from './tensor.js';
 
 export type { Conv2dGeom, Conv2dKind, ImageKernels } from './imageTypes.js';
@@ -61,7 +62,8 @@ function conv2dJs(kind: Conv2dKind, g: Conv2dGeom, a: TypedArray, b: TypedArray,
   const K = g.c * g.kh * g.kw;
   const O = g.o;
   const CHW = g.c * g.h * g.w;
-  const col = a instanceof Float32Array ? new Float32Array(K * P) : new Float64Array(K * P);
+  // Scratch patch matrix (every element is written before it is read): pooled inside a buffer-reuse scope.
+  const col = outputBuffer(a instanceof Float32Array ? 'float32' : 'float64', K * P);
   const gemm = jsBackend.gemm;
   if (kind === 2) out.fill(0, 0, O * K);
   for (let n = 0; n < g.n; n++) {

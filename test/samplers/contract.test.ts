@@ -117,3 +117,14 @@ describe('samplerRegistry', () => {
   });
 });
 void add;
+
+describe.each(table.filter(([name]) => name !== 'gibbs'))('%s with and without buffer reuse', (_name, alg) => {
+  it('gives the same run, bit for bit (600 chains, so the step buffers are pooled)', () => {
+    const run = (reuseBuffers: boolean) => sample(alg, { key: key(4), init: normal(key(9), [600, 2]), steps: 8, trajectory: true, onDivergence: 'record', reuseBuffers });
+    const a = run(true);
+    const b = run(false);
+    expect(Array.from(a.trajectory!.data)).toEqual(Array.from(b.trajectory!.data));
+    expect(Array.from(a.samples.data)).toEqual(Array.from(b.samples.data));
+    expect(a.divergences).toBe(b.divergences);
+  });
+});

@@ -62,6 +62,33 @@ for (const be of backendsUnderTest()) {
       restore();
     });
 
+    it('upsampleConcat2d equals concat([upsampleNearest2d(x), skip]) with the same first- and second-order gradients', () => {
+      be.use();
+      for (const scale of [2, [2, 3]] as const) {
+        const x = det([2, 3, 3, 2], -1, 1, 3);
+        const sh = typeof scale === 'number' ? scale : scale[0];
+        const sw = typeof scale === 'number' ? scale : scale[1];
+        const skip = det([2, 2, 3 * sh, 2 * sw], -1, 1, 5);
+        const ref = (a: T.Tensor, b: T.Tensor) => T.concat([T.upsampleNearest2d(a, scale), b], 1);
+        expect(Array.from(T.upsampleConcat2d(x, skip, scale).data)).toEqual(Array.from(ref(x, skip).data));
+        // First order through the fused (unrecorded) backward: the same numbers as the composite's.
+        const r = det([2, 5, 3 * sh, 2 * sw], -1, 1, 13);
+        const loss = (f: (a: T.Tensor, b: T.Tensor) => T.Tensor) => (p: { a: T.Tensor; b: T.Tensor }) => T.sum(T.mul(T.tanh(f(p.a, p.b)), r));
+        const gFused = T.grad(loss((a, b) => T.upsampleConcat2d(a, b, scale)))({ a: x, b: skip });
+        const gRef = T.grad(loss(ref))({ a: x, b: skip });
+        expect(Array.from(gFused.a.data)).toEqual(Array.from(gRef.a.data));
+        expect(Array.from(gFused.b.data)).toEqual(Array.from(gRef.b.data));
+        const fx = (z: T.Tensor) => probe(T.upsampleConcat2d(T.sin(z), skip, scale));
+        const fs = (z: T.Tensor) => probe(T.upsampleConcat2d(x, T.mul(z, z), scale));
+        expect(T.checkGrad(fx, x).ok).toBe(true);
+        expect(T.checkGrad2(fx, x, det([2, 3, 3, 2], -1, 1, 9)).ok).toBe(true);
+        expect(T.checkGrad(fs, skip).ok).toBe(true);
+        expect(T.checkGrad2(fs, skip, det(skip.shape as number[], -1, 1, 7)).ok).toBe(true);
+      }
+      expect(() => T.upsampleConcat2d(det([1, 1, 2, 2]), det([1, 1, 3, 4]), 2)).toThrow(T.ShapeError);
+      restore();
+    });
+
     it('upsampleBilinear2d matches the align_corners=False formula pixel by pixel and its gradients check', () => {
       be.use();
       const x = det([2, 2, 4, 3], -1, 1, 3);

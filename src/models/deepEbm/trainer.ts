@@ -5,6 +5,7 @@
  * @module
  */
 import { Tensor, treeLeaves, treeUnflatten, type Tree } from '../../tensor/index.js';
+import { createBufferPool, withBufferReuse, type BufferPoolOptions } from '../../tensor/bufferPool.js';
 import { foldIn, split, randintArray, type Key } from '../../random/index.js';
 import { chain, clipByGlobalNorm, scaleByAdam, applyUpdates, globalNorm, emaUpdate, type OptState, type GradientTransformation, type Schedule } from '../../optim/index.js';
 import { cdValueAndGrad, CDDivergenceError, treeAllFinite, type CDLoss, type CDState } from '../../losses/contrastiveDivergence.js';
@@ -70,6 +71,13 @@ export interface TrainDeepEbmOptions<P extends Tree> {
   readonly onRollback?: (ev: GuardEvent, restored: DeepEbmResumeState<P>) => void;
   /** Called after every applied step (progress bars). */
   readonly onStep?: (step: number) => void;
+  /**
+   * Reuse the buffers of each step's dead intermediates in later steps (default true): the loss and gradient, and the
+   * update, run inside {@link withBufferReuse} with a pool owned by the run (and each sampler step as a nested scope).
+   * Results are identical either way. The loss must be pure (return its new state; no tensors kept in closures),
+   * as `contrastiveDivergence` is.
+   */
+  readonly reuseBuffers?: boolean | BufferPoolOptions;
 }
 
 /** One training-log record. */
@@ -252,6 +260,9 @@ function* deepEbmSteps<P extends Tree>(o: TrainDeepEbmOptions<P>): Generator<Ste
   const logEvery = o.logEvery ?? 50;
   if (o.emaDecay !== undefined && !(o.emaDecay >= 0 && o.emaDecay < 1)) throw new InvalidArgumentError(`trainDeepEbm: emaDecay must be in [0, 1), got ${o.emaDecay}`);
   const t0 = performance.now();
+  const reuse = o.reuseBuffers ?? true;
+  const pool = reuse === false ? null : createBufferPool(reuse === true ? {} : reuse);
+  const scoped = <R>(fn: () => R): R => (pool === null ? fn() : withBufferReuse(pool, fn));
 
   const every = o.checkpointEvery;
   if (every !== undefined && (!Number.isSafeInteger(every) || every < 1)) throw new InvalidArgumentError(`trainDeepEbm: checkpointEvery must be a positive integer, got ${every}`);
@@ -308,7 +319,7 @@ function* deepEbmSteps<P extends Tree>(o: TrainDeepEbmOptions<P>): Generator<Ste
     const batch = drawBatch(kBatch, o.data, o.batchSize);
     let r;
     try {
-      r = vg(params, batch, kLoss, cd);
+      r = scoped(() => vg(params, batch, kLoss, cd));
     } catch (e) {
       if (e instanceof CDDivergenceError || e instanceof DivergenceError) {
         t = rollback(step, e.message);
@@ -332,8 +343,11 @@ function* deepEbmSteps<P extends Tree>(o: TrainDeepEbmOptions<P>): Generator<Ste
     if (guard && t > snap.step && t % guard.options.snapshotEvery === 0) snap = { step: t, params, ema, opt: optState, cd, guard: guard.state };
     const mult = o.lrMultiplier ? o.lrMultiplier(step, stream) : 1;
     const lrNow = lrAt(step) * lrScale * mult;
-    const [dir, nextOpt] = opt.update(r.grads, optState as OptState[], params);
-    const next = applyUpdates(params, scaleTree(dir, -lrNow));
+    const grads = r.grads;
+    const [next, nextOpt] = scoped(() => {
+      const [dir, no] = opt.update(grads, optState as OptState[], params);
+      return [applyUpdates(params, scaleTree(dir, -lrNow)), no] as const;
+    });
     if (!treeAllFinite(next)) {
       t = rollback(step, 'parameters became non-finite after the update');
       continue;

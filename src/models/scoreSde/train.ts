@@ -4,6 +4,7 @@
  */
 import { TrainingDivergedError } from '../deepEbm/guard.js';
 import { Tensor, valueAndGrad, allFinite } from '../../tensor/index.js';
+import { createBufferPool, withBufferReuse, type BufferPoolOptions } from '../../tensor/bufferPool.js';
 import { split, uniformArray, type Key } from '../../random/index.js';
 import { adam, applyUpdates, cloneOptState, globalNorm, emaUpdate, type OptState, type GradientTransformation } from '../../optim/index.js';
 import { continuousDSM } from '../../diffusion/index.js';
@@ -18,6 +19,12 @@ export interface ScoreSdeTrainOptions {
   lr: number;
   /** EMA decay `d ∈ [0, 1)` of the parameters to save (0: no EMA, the last iterate is saved). Default 0. */
   ema?: number;
+  /**
+   * Reuse the buffers of each step's dead intermediates in the next step (default true): the step runs inside
+   * {@link withBufferReuse} with a pool owned by the step function (at most `maxBytes` of free buffers, 256 MiB by
+   * default). Results are identical either way; `false` allocates every intermediate fresh.
+   */
+  reuseBuffers?: boolean | BufferPoolOptions;
 }
 
 /** Everything training carries from one step to the next; a value (never mutated once returned). */
@@ -97,7 +104,8 @@ export function dequantizeBatch(cfg: ScoreSdeConfig, batch: Tensor, key: Key): T
  * the first half of `split(key, 2)`, the loss using the second), one Adam update, and the debiased EMA `θ̄ ← θ̄ + w_t(θ − θ̄)`, `w_t = (1 − d)/(1 − dᵗ)` when the EMA is on (optim's
  * `emaUpdate`: an average of the iterates alone, the initial parameters get no weight). Pure: the old state is
  * left as it was (the Adam moments are copied before the update consumes them), so a kept state is a snapshot. A
- * non-finite loss throws (naming the step). Same state, batch and key → the same new state, bit for bit.
+ * non-finite loss throws (naming the step). Same state, batch and key → the same new state, bit for bit. Each step
+ * reuses the previous steps' dead intermediate buffers (`reuseBuffers`, on by default; see {@link withBufferReuse}).
  * @example
  * const step = scoreSdeTrainStep(cfg, { lr: 2e-3 });
  * let s = initScoreSdeState(cfg, key(0), { lr: 2e-3 });
@@ -108,7 +116,9 @@ export function scoreSdeTrainStep(cfg: ScoreSdeConfig, o: ScoreSdeTrainOptions):
   const loss = scoreSdeLoss(cfg);
   const opt: GradientTransformation<OptState[]> = adam(o.lr);
   const dq = cfg.dequantize === true;
-  return (s, batch, key) => {
+  const reuse = o.reuseBuffers ?? true;
+  const pool = reuse === false ? null : createBufferPool(reuse === true ? {} : reuse);
+  const run = (s: ScoreSdeTrainState, batch: Tensor, key: Key): readonly [ScoreSdeTrainState, ScoreSdeStepInfo] => {
     let aux: Readonly<Record<string, number>> = {};
     const [kDq, kLoss] = dq ? split(key, 2) : [key, key];
     const b = dq ? dequantizeBatch(cfg, batch, kDq) : batch;
@@ -124,6 +134,8 @@ export function scoreSdeTrainStep(cfg: ScoreSdeConfig, o: ScoreSdeTrainOptions):
     const nextEma = ema > 0 ? emaUpdate(s.ema ?? s.params, params, ema, s.step + 1) : null;
     return [{ step: s.step + 1, params, opt: nextOpt, ema: nextEma }, { loss: l, meanT: aux.meanT ?? NaN, gradNorm: globalNorm(g) }] as const;
   };
+  // The step is pure (it returns a new state and numbers), so every intermediate it makes is dead when it returns.
+  return pool === null ? run : (s, batch, key) => withBufferReuse(pool, () => run(s, batch, key));
 }
 
 /**

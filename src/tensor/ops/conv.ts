@@ -10,6 +10,7 @@ import { DTypeError, ShapeError, Tensor, allocate, type Shape } from '../tensor.
 import { add, broadcastTo, sumToShape } from './elementwise.js';
 import { reshape } from './shape.js';
 import { InvalidArgumentError } from '../../errors.js';
+import { outputBuffer, zeroedOutputBuffer } from '../bufferPool.js';
 
 /** Geometry of a sliding window over an image. */
 export interface ConvGeometry {
@@ -36,7 +37,7 @@ export function im2col(x: Tensor, g: ConvGeometry): Tensor {
   if (OH <= 0 || OW <= 0) throw new ShapeError(`conv: kernel ${kh}×${kw} larger than padded input ${H}×${W}`);
   const K = C * kh * kw;
   const P = OH * OW;
-  const out = allocate(x.dtype, N * P * K);
+  const out = zeroedOutputBuffer(x.dtype, N * P * K);
   const src = x.data;
   for (let n = 0; n < N; n++) {
     for (let oh = 0; oh < OH; oh++) {
@@ -68,7 +69,7 @@ export function col2im(cols: Tensor, shape: readonly [number, number, number, nu
   const K = C * kh * kw;
   const P = OH * OW;
   if (cols.size !== N * P * K) throw new ShapeError(`col2im: got [${cols.shape}], expected [${N}, ${P}, ${K}]`);
-  const out = allocate(cols.dtype, N * C * H * W);
+  const out = zeroedOutputBuffer(cols.dtype, N * C * H * W);
   const src = cols.data;
   for (let n = 0; n < N; n++) {
     for (let oh = 0; oh < OH; oh++) {
@@ -160,7 +161,7 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor, opts: Conv2dOptions = {
     if (b.size !== g.o && !perImage) throw new ShapeError(`conv2d: bias [${b.shape}] must have ${g.o} entries (one per output channel) or be [${g.n}, ${g.o}] (one row per image)`);
     checkDType('conv2d', x, b);
   }
-  const out = allocate(x.dtype, g.n * g.o * g.oh * g.ow);
+  const out = outputBuffer(x.dtype, g.n * g.o * g.oh * g.ow);
   kernels().conv2d(0, g, x.data, w.data, b ? b.data : null, out);
   const y = new Tensor(out, [g.n, g.o, g.oh, g.ow]);
   const inputs = b ? [x, w, b] : [x, w];
@@ -178,9 +179,9 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor, opts: Conv2dOptions = {
 function sumChannels(gr: Tensor): Tensor {
   const [n, o, h, w] = gr.shape;
   const p = h * w;
-  const rows = allocate(gr.dtype, o * p);
+  const rows = outputBuffer(gr.dtype, o * p);
   getBackend().sumRows(gr.data, n, o * p, rows);
-  const out = allocate(gr.dtype, o);
+  const out = outputBuffer(gr.dtype, o);
   for (let c = 0; c < o; c++) {
     let s = 0;
     for (let i = c * p, e = i + p; i < e; i++) s += rows[i];
@@ -192,7 +193,7 @@ function sumChannels(gr: Tensor): Tensor {
 /** `dx = convᵀ(g, w)`: the adjoint of `x ↦ conv2d(x, w)` applied to `g [N, O, OH, OW]`, giving `[N, C, H, W]`. */
 function convInputGrad(gr: Tensor, w: Tensor, g: Conv2dGeom): Tensor {
   checkDType('conv2d input gradient', gr, w);
-  const out = allocate(gr.dtype, g.n * g.c * g.h * g.w);
+  const out = outputBuffer(gr.dtype, g.n * g.c * g.h * g.w);
   kernels().conv2d(1, g, gr.data, w.data, null, out);
   const y = new Tensor(out, [g.n, g.c, g.h, g.w]);
   // Bilinear in (gr, w): ∂⟨u, dx⟩/∂gr = conv2d(u, w), ∂⟨u, dx⟩/∂w = filter gradient of (u, gr).
@@ -205,7 +206,7 @@ function convInputGrad(gr: Tensor, w: Tensor, g: Conv2dGeom): Tensor {
 /** `dw = Σₙ gₙ ⋆ xₙ`: the adjoint of `w ↦ conv2d(x, w)` applied to `g [N, O, OH, OW]`, giving `[O, C, kh, kw]`. */
 function convFilterGrad(x: Tensor, gr: Tensor, g: Conv2dGeom): Tensor {
   checkDType('conv2d filter gradient', x, gr);
-  const out = allocate(x.dtype, g.o * g.c * g.kh * g.kw);
+  const out = outputBuffer(x.dtype, g.o * g.c * g.kh * g.kw);
   kernels().conv2d(2, g, x.data, gr.data, null, out);
   const y = new Tensor(out, [g.o, g.c, g.kh, g.kw]);
   // Bilinear in (x, gr): ∂⟨V, dw⟩/∂x = input gradient of (gr, V), ∂⟨V, dw⟩/∂gr = conv2d(x, V).

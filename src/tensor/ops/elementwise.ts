@@ -1,7 +1,8 @@
 /** Elementwise ops with numpy broadcasting, each beside its vector–Jacobian product. */
 import { isGradEnabled, needsGrad, record, registerAccumulate, registerFill } from '../autodiff.js';
 import { getBackend, sigmoidScalar, softplusScalar, type BinaryOp, type GradOp, type UnaryOp } from '../backend.js';
-import { DTypeError, ShapeError, Tensor, allocate, full, sameShape, stridesOf, toDType, type DType, type Shape, type TypedArray } from '../tensor.js';
+import { DTypeError, ShapeError, Tensor, full, sameShape, stridesOf, toDType, type DType, type Shape, type TypedArray } from '../tensor.js';
+import { outputBuffer, zeroedOutputBuffer } from '../bufferPool.js';
 import { InvalidArgumentError } from '../../errors.js';
 
 /** A tensor or a plain number (a number takes the dtype of the tensor it is combined with). */
@@ -46,7 +47,7 @@ function broadcastStrides(shape: Shape, outShape: Shape): number[] {
 /** Copies `x` broadcast to `outShape` into a fresh contiguous array (no autodiff). */
 export function broadcastData(x: Tensor, outShape: Shape): Tensor {
   const size = outShape.reduce((p, d) => p * d, 1);
-  const out = allocate(x.dtype, size);
+  const out = outputBuffer(x.dtype, size);
   if (x.size === 1) {
     out.fill(x.data[0]);
     return new Tensor(out, outShape);
@@ -86,18 +87,18 @@ export function broadcastData(x: Tensor, outShape: Shape): Tensor {
 function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   const be = getBackend();
   if (sameShape(a.shape, b.shape)) {
-    const out = allocate(a.dtype, a.size);
+    const out = outputBuffer(a.dtype, a.size);
     be.binary(op, a.data, b.data, out);
     return new Tensor(out, a.shape);
   }
   const outShape = broadcastShapes(a.shape, b.shape, op);
   if (b.size === 1 && sameShape(outShape, a.shape)) {
-    const out = allocate(a.dtype, a.size);
+    const out = outputBuffer(a.dtype, a.size);
     be.binary(op, a.data, b.data, out);
     return new Tensor(out, outShape);
   }
   const size = outShape.reduce((p, d) => p * d, 1);
-  const out = allocate(a.dtype, size);
+  const out = outputBuffer(a.dtype, size);
   // Row broadcast: b covers the trailing axes of a contiguous a (bias add, per-feature scale).
   if (sameShape(outShape, a.shape) && b.size > 0 && isTrailing(b.shape, a.shape)) {
     // One backend call: b (length dividing a.length) is repeated along a.
@@ -159,7 +160,7 @@ function isTrailing(small: Shape, big: Shape): boolean {
 export function sumToShape(x: Tensor, shape: Shape): Tensor {
   if (sameShape(x.shape, shape)) return x;
   const outSize = shape.reduce((p, d) => p * d, 1);
-  const out = allocate(x.dtype, outSize);
+  const out = zeroedOutputBuffer(x.dtype, outSize);
   if (outSize > 1 && x.size > 0 && isTrailing(shape, x.shape) && x.size % outSize === 0) {
     // Bias-gradient case: sum the rows of x viewed as [x.size / outSize, outSize] in one backend call.
     getBackend().sumRows(x.data, x.size / outSize, outSize, out);
@@ -270,7 +271,7 @@ export function minimum(a: TensorLike, b: TensorLike): Tensor {
 
 /** 0/1 mask of the nonzero entries (no autodiff). */
 function ne0(c: Tensor): Tensor {
-  const out = allocate(c.dtype, c.size);
+  const out = outputBuffer(c.dtype, c.size);
   for (let i = 0; i < out.length; i++) out[i] = c.data[i] !== 0 ? 1 : 0;
   return new Tensor(out, c.shape);
 }
@@ -282,7 +283,7 @@ function compare(a: TensorLike, b: TensorLike, pred: (x: number, y: number) => b
   const shape = broadcastShapes(A.shape, B.shape, 'compare');
   const Ab = sameShape(A.shape, shape) ? A : broadcastData(A, shape);
   const Bb = sameShape(B.shape, shape) ? B : broadcastData(B, shape);
-  const out = allocate(dt, Ab.size);
+  const out = outputBuffer(dt, Ab.size);
   const x = Ab.data;
   const y = Bb.data;
   for (let i = 0; i < out.length; i++) out[i] = pred(x[i], y[i]) ? 1 : 0;
@@ -317,7 +318,7 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   const C = sameShape(cond.shape, shape) ? cond : broadcastData(cond, shape);
   const Ab = sameShape(A.shape, shape) ? A : broadcastData(A, shape);
   const Bb = sameShape(B.shape, shape) ? B : broadcastData(B, shape);
-  const out = allocate(dt, C.size);
+  const out = outputBuffer(dt, C.size);
   for (let i = 0; i < out.length; i++) out[i] = C.data[i] !== 0 ? Ab.data[i] : Bb.data[i];
   const res = new Tensor(out, shape);
   return record(res, 'where', [A, B], (g) => {
@@ -333,7 +334,7 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
 // Unary ops
 
 function unaryRaw(op: UnaryOp, x: Tensor): Tensor {
-  const out = allocate(x.dtype, x.size);
+  const out = outputBuffer(x.dtype, x.size);
   getBackend().unary(op, x.data, out);
   return new Tensor(out, x.shape);
 }
@@ -345,14 +346,14 @@ function unary(op: UnaryOp, x: Tensor, vjp: (g: Tensor, out: Tensor) => Tensor):
 
 /** First-order gradient `g·f′(x)` of an activation by the backend's fused kernel, without recording (fast path). */
 function fusedGrad(op: GradOp, x: Tensor, g: Tensor, y: Tensor | null): Tensor {
-  const out = allocate(x.dtype, x.size);
+  const out = outputBuffer(x.dtype, x.size);
   getBackend().unaryGrad(op, x.data, y ? y.data : null, g.data, out);
   return new Tensor(out, x.shape);
 }
 
 /** Applies a raw per-element function to produce the first-order gradient without recording (fast path). */
 function fused(x: Tensor, g: Tensor, y: Tensor | null, f: (x: number, g: number, y: number) => number): Tensor {
-  const out = allocate(x.dtype, x.size);
+  const out = outputBuffer(x.dtype, x.size);
   const xd = x.data;
   const gd = g.data;
   const yd = y ? y.data : xd;
@@ -468,7 +469,7 @@ export function leakyRelu(x: Tensor, slope = 0.01): Tensor {
 /** ELU: `x` for x > 0, else `α(eˣ − 1)`. Derivative 1, or `y + α` for x ≤ 0. */
 export function elu(x: Tensor, alpha = 1): Tensor {
   const pos = greater(x, 0);
-  const out = allocate(x.dtype, x.size);
+  const out = outputBuffer(x.dtype, x.size);
   for (let i = 0; i < out.length; i++) out[i] = x.data[i] > 0 ? x.data[i] : alpha * Math.expm1(x.data[i]);
   const y = new Tensor(out, x.shape);
   return record(y, 'elu', [x], (g) => [mul(g, where(pos, 1, add(y, alpha)))]);
@@ -486,13 +487,13 @@ export function silu(x: Tensor): Tensor {
 /** Clamps `x` to `[lo, hi]`; the gradient passes where `lo < x < hi` (and at the bounds from inside). */
 export function clamp(x: Tensor, lo: number, hi: number): Tensor {
   if (lo > hi) throw new InvalidArgumentError(`clamp: lo ${lo} > hi ${hi}`);
-  const out = allocate(x.dtype, x.size);
+  const out = outputBuffer(x.dtype, x.size);
   const xd = x.data;
   if (xd instanceof Float32Array) clampLoop32(xd, out as Float32Array, lo, hi);
   else clampLoop64(xd, out as Float64Array, lo, hi);
   // The 0/1 mask of the gradient is built only if a backward pass asks for it (samplers clamp untracked states).
   return record(new Tensor(out, x.shape), 'clamp', [x], (g) => {
-    const mask = allocate(x.dtype, x.size);
+    const mask = outputBuffer(x.dtype, x.size);
     for (let i = 0; i < mask.length; i++) mask[i] = xd[i] >= lo && xd[i] <= hi ? 1 : 0;
     return [mul(g, new Tensor(mask, x.shape))];
   });
@@ -516,14 +517,14 @@ function clampLoop64(x: Float64Array, out: Float64Array, lo: number, hi: number)
 /** Converts to another dtype; the gradient is converted back. */
 export function cast(x: Tensor, dtype: DType): Tensor {
   if (x.dtype === dtype) return x;
-  const out = allocate(dtype, x.size);
+  const out = outputBuffer(dtype, x.size);
   out.set(x.data);
   return record(new Tensor(out, x.shape), 'cast', [x], (g) => [cast(g, x.dtype)]);
 }
 
 /** `a·x + b` with scalar constants — a cheap fused affine map. */
 export function affine(x: Tensor, a: number, b: number): Tensor {
-  const out = allocate(x.dtype, x.size);
+  const out = outputBuffer(x.dtype, x.size);
   const d = x.data;
   for (let i = 0; i < out.length; i++) out[i] = a * d[i] + b;
   return record(new Tensor(out, x.shape), 'affine', [x], (g) => [mul(g, a)]);

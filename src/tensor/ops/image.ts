@@ -5,17 +5,18 @@
  * loops, a fused first-order backward, and a differentiable backward when recorded) — so every gradient, of every
  * order, is exact.
  */
-import { isGradEnabled, record } from '../autodiff.js';
-import { ShapeError, Tensor, allocate, type Shape } from '../tensor.js';
+import { isGradEnabled, needsGrad, record } from '../autodiff.js';
+import { DTypeError, ShapeError, Tensor, type Shape, type TypedArray } from '../tensor.js';
 import { add, div, mul, sqrt, sub } from './elementwise.js';
 import { matmul } from './linalg.js';
 import { mean } from './reduce.js';
-import { reshape, transpose } from './shape.js';
+import { reshape, sliceAxis, transpose } from './shape.js';
 import { InvalidArgumentError } from '../../errors.js';
+import { outputBuffer, zeroedOutputBuffer } from '../bufferPool.js';
 
 /** `out[i] = x[idx[i]]` with `out` of `shape`. Gradient: {@link scatterFlat} with the same indices. */
 function gatherFlat(x: Tensor, idx: Int32Array, shape: Shape): Tensor {
-  const out = allocate(x.dtype, idx.length);
+  const out = outputBuffer(x.dtype, idx.length);
   const d = x.data;
   for (let i = 0; i < idx.length; i++) out[i] = d[idx[i]];
   return record(new Tensor(out, shape), 'gatherFlat', [x], (g) => [scatterFlat(g, idx, x.shape)]);
@@ -23,7 +24,7 @@ function gatherFlat(x: Tensor, idx: Int32Array, shape: Shape): Tensor {
 
 /** `out[idx[i]] += g[i]` into zeros of `shape`. Gradient: {@link gatherFlat} with the same indices. */
 function scatterFlat(g: Tensor, idx: Int32Array, shape: Shape): Tensor {
-  const out = allocate(g.dtype, shape.reduce((p, v) => p * v, 1));
+  const out = zeroedOutputBuffer(g.dtype, shape.reduce((p, v) => p * v, 1));
   const d = g.data;
   for (let i = 0; i < idx.length; i++) out[idx[i]] += d[i];
   return record(new Tensor(out, shape), 'scatterFlat', [g], (u) => [gatherFlat(u, idx, g.shape)]);
@@ -106,6 +107,42 @@ export function upsampleNearest2d(x: Tensor, scale: number | readonly [number, n
 }
 
 /**
+ * Writes `rows` input rows of width `W` (from `d[s]` on) widened `sw` times and repeated `sh` times down into `out`
+ * from `out[o]` on (output rows of width `W·sw`; each input row is widened once, then copied).
+ */
+function repeatRows(d: TypedArray, s: number, rows: number, W: number, sh: number, sw: number, out: TypedArray, o: number): void {
+  const OW = W * sw;
+  for (let r = 0; r < rows; r++, s += W, o += sh * OW) {
+    if (sw === 2) for (let j = 0; j < W; j++) { const v = d[s + j]; out[o + 2 * j] = v; out[o + 2 * j + 1] = v; }
+    else for (let j = 0, k = o; j < W; j++) { const v = d[s + j]; for (let t = 0; t < sw; t++) out[k++] = v; }
+    for (let t = 1; t < sh; t++) out.copyWithin(o + t * OW, o, o + OW);
+  }
+}
+
+/**
+ * `out[o + r·W + j] = Σ_{t<sh, u<sw} d[s + (r·sh + t)·W·sw + j·sw + u]` for `r < rows`: the adjoint of
+ * {@link repeatRows} (every output element is written, so `out` need not be zeroed).
+ */
+function blockSumRows(d: TypedArray, s: number, rows: number, W: number, sh: number, sw: number, out: TypedArray, o: number): void {
+  const OW = W * sw;
+  for (let r = 0; r < rows; r++, o += W) {
+    const b0 = s + r * sh * OW;
+    if (sw === 2) {
+      for (let j = 0; j < W; j++) out[o + j] = d[b0 + 2 * j] + d[b0 + 2 * j + 1];
+      for (let t = 1; t < sh; t++) {
+        const b = b0 + t * OW;
+        for (let j = 0; j < W; j++) out[o + j] += d[b + 2 * j] + d[b + 2 * j + 1];
+      }
+    } else {
+      for (let j = 0; j < W; j++) out[o + j] = 0;
+      for (let t = 0; t < sh; t++) {
+        for (let j = 0, k = b0 + t * OW; j < W; j++) { let a = 0; for (let u = 0; u < sw; u++) a += d[k++]; out[o + j] += a; }
+      }
+    }
+  }
+}
+
+/**
  * `out[p, y, x] = x[p, ⌊y/sh⌋, ⌊x/sw⌋]` over the planes `p` of `[N, C, H, W]` (no index array: each input row is
  * widened once and copied `sh` times). Gradient: {@link blockSum} with the same factors; each is the other's adjoint,
  * so derivatives of every order are exact.
@@ -113,14 +150,8 @@ export function upsampleNearest2d(x: Tensor, scale: number | readonly [number, n
 function repeatPixels(x: Tensor, sh: number, sw: number): Tensor {
   const [N, C, H, W] = x.shape;
   const OW = W * sw;
-  const out = allocate(x.dtype, N * C * H * sh * OW);
-  const d = x.data;
-  for (let r = 0, o = 0; r < N * C * H; r++, o += sh * OW) {
-    const s = r * W;
-    if (sw === 2) for (let j = 0; j < W; j++) { const v = d[s + j]; out[o + 2 * j] = v; out[o + 2 * j + 1] = v; }
-    else for (let j = 0, k = o; j < W; j++) { const v = d[s + j]; for (let t = 0; t < sw; t++) out[k++] = v; }
-    for (let t = 1; t < sh; t++) out.copyWithin(o + t * OW, o, o + OW);
-  }
+  const out = outputBuffer(x.dtype, N * C * H * sh * OW);
+  repeatRows(x.data, 0, N * C * H, W, sh, sw, out, 0);
   return record(new Tensor(out, [N, C, H * sh, OW]), 'upsampleNearest2d', [x], (g) => [blockSum(g, sh, sw)]);
 }
 
@@ -128,21 +159,55 @@ function repeatPixels(x: Tensor, sh: number, sw: number): Tensor {
 function blockSum(g: Tensor, sh: number, sw: number): Tensor {
   const [N, C, OH, OW] = g.shape;
   const H = OH / sh, W = OW / sw;
-  const out = allocate(g.dtype, N * C * H * W);
-  const d = g.data;
-  for (let r = 0, o = 0; r < N * C * H; r++, o += W) {
-    for (let t = 0; t < sh; t++) {
-      const s = (r * sh + t) * OW;
-      if (sw === 2) for (let j = 0; j < W; j++) out[o + j] += d[s + 2 * j] + d[s + 2 * j + 1];
-      else for (let j = 0, k = s; j < W; j++) { let a = 0; for (let u = 0; u < sw; u++) a += d[k++]; out[o + j] += a; }
-    }
-  }
+  const out = outputBuffer(g.dtype, N * C * H * W);
+  blockSumRows(g.data, 0, N * C * H, W, sh, sw, out, 0);
   return record(new Tensor(out, [N, C, H, W]), 'blockSum2d', [g], (u) => [repeatPixels(u, sh, sw)]);
+}
+
+/**
+ * Nearest-neighbour upsampling of `x` joined with `skip` along the channels in one pass:
+ * `concat([upsampleNearest2d(x, scale), skip], 1)` (a U-Net decoder's input) without the upsampled intermediate.
+ * Gradient: the block sum of the first `C₁` channels of the cotangent, read in place, and the remaining channels; when
+ * the backward pass is itself recorded (higher-order gradients) it is written with the differentiable ops
+ * `sliceAxis` and the block sum, so derivatives of every order are exact.
+ * Shapes: `x [N, C₁, H, W]`, `skip [N, C₂, H·sh, W·sw]` → `[N, C₁ + C₂, H·sh, W·sw]`.
+ * @example upsampleConcat2d(h3, h2, 2) // [N, 32, 7, 7] and [N, 32, 14, 14] → [N, 64, 14, 14]
+ */
+export function upsampleConcat2d(x: Tensor, skip: Tensor, scale: number | readonly [number, number]): Tensor {
+  const [N, C1, H, W] = check4d('upsampleConcat2d', x);
+  const [N2, C2, OH, OW] = check4d('upsampleConcat2d', skip);
+  const [sh, sw] = pairInt('upsampleConcat2d', 'scale', scale, 1);
+  if (N2 !== N || OH !== H * sh || OW !== W * sw) {
+    throw new ShapeError(`upsampleConcat2d: skip [${skip.shape}] must be [${N}, C, ${H * sh}, ${W * sw}] for x [${x.shape}] upsampled by ${sh}×${sw}`);
+  }
+  if (x.dtype !== skip.dtype) throw new DTypeError(`upsampleConcat2d: dtypes differ (${x.dtype} vs ${skip.dtype})`);
+  const C = C1 + C2;
+  const plane = OH * OW;
+  const out = outputBuffer(x.dtype, N * C * plane);
+  for (let n = 0; n < N; n++) {
+    repeatRows(x.data, n * C1 * H * W, C1 * H, W, sh, sw, out, n * C * plane);
+    out.set(skip.data.subarray(n * C2 * plane, (n + 1) * C2 * plane), (n * C + C1) * plane);
+  }
+  return record(new Tensor(out, [N, C, OH, OW]), 'upsampleConcat2d', [x, skip], (g) => {
+    if (isGradEnabled()) {
+      return [
+        needsGrad(x) ? blockSum(sliceAxis(g, 1, 0, C1), sh, sw) : null,
+        needsGrad(skip) ? sliceAxis(g, 1, C1, C) : null,
+      ];
+    }
+    let gx: Tensor | null = null;
+    if (needsGrad(x)) {
+      const d = outputBuffer(g.dtype, N * C1 * H * W);
+      for (let n = 0; n < N; n++) blockSumRows(g.data, n * C * plane, C1 * H, W, sh, sw, d, n * C1 * H * W);
+      gx = new Tensor(d, x.shape);
+    }
+    return [gx, needsGrad(skip) ? sliceAxis(g, 1, C1, C) : null];
+  });
 }
 
 /** Interpolation matrix `[out, in]` of 1-D linear resampling with half-pixel centres (align_corners = false). */
 function linearWeights(n: number, out: number, dtype: Tensor['dtype']): Tensor {
-  const m = allocate(dtype, out * n);
+  const m = zeroedOutputBuffer(dtype, out * n);
   const scale = n / out;
   for (let i = 0; i < out; i++) {
     const src = Math.max(0, (i + 0.5) * scale - 0.5);
@@ -198,7 +263,7 @@ function normalise(xr: Tensor, eps: number): Tensor {
   const m = xr.shape[xr.ndim - 1];
   const rows = m === 0 ? 0 : xr.size / m;
   const d = xr.data;
-  const out = allocate(xr.dtype, xr.size);
+  const out = outputBuffer(xr.dtype, xr.size);
   const rstd = new Float64Array(rows);
   for (let r = 0, o = 0; r < rows; r++, o += m) {
     let s = 0;
@@ -219,7 +284,7 @@ function normalise(xr: Tensor, eps: number): Tensor {
       return [mul(rr, sub(sub(g, mean(g, last, true)), mul(y, mean(mul(g, y), last, true))))];
     }
     const gd = g.data;
-    const dx = allocate(xr.dtype, xr.size);
+    const dx = outputBuffer(xr.dtype, xr.size);
     for (let r = 0, o = 0; r < rows; r++, o += m) {
       let sg = 0, sgy = 0;
       for (let i = 0; i < m; i++) { sg += gd[o + i]; sgy += gd[o + i] * out[o + i]; }

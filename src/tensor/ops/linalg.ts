@@ -1,9 +1,10 @@
 /** Matrix products (plain and batched, with transpose flags) and the linear layer op, with their gradients. */
 import { needsGrad, record } from '../autodiff.js';
 import { getBackend } from '../backend.js';
-import { DTypeError, ShapeError, Tensor, allocate } from '../tensor.js';
+import { DTypeError, ShapeError, Tensor } from '../tensor.js';
 import { add, sumToShape } from './elementwise.js';
 import { reshape } from './shape.js';
+import { outputBuffer } from '../bufferPool.js';
 
 /** Options of {@link matmul}. */
 export interface MatmulOptions {
@@ -56,7 +57,7 @@ function dims(a: Tensor, b: Tensor, ta: boolean, tb: boolean): [number, number, 
 
 function matmul2d(a: Tensor, b: Tensor, ta: boolean, tb: boolean): Tensor {
   const [m, n, k] = dims(a, b, ta, tb);
-  const out = allocate(a.dtype, m * n);
+  const out = outputBuffer(a.dtype, m * n);
   if (m > 0 && n > 0) getBackend().gemm(ta, tb, m, n, k, 1, a.data, 0, a.shape[1], b.data, 0, b.shape[1], 0, out, 0, n);
   const C = new Tensor(out, [m, n]);
   return record(C, 'matmul', [a, b], (g) => [needsGrad(a) ? gradA(g, a, b, ta, tb) : null, needsGrad(b) ? gradB(g, a, b, ta, tb) : null]);
@@ -88,7 +89,7 @@ function matmulBatched(a: Tensor, b: Tensor, ta: boolean, tb: boolean): Tensor {
   const bs = a.shape[0];
   if (b.ndim === 3 && b.shape[0] !== bs) throw new ShapeError(`matmul: batch sizes differ ([${a.shape}] vs [${b.shape}])`);
   const [m, n, k] = dims(a, b, ta, tb);
-  const out = allocate(a.dtype, bs * m * n);
+  const out = outputBuffer(a.dtype, bs * m * n);
   const be = getBackend();
   const aStride = a.shape[1] * a.shape[2];
   const bStride = b.ndim === 3 ? b.shape[1] * b.shape[2] : 0;
@@ -121,7 +122,7 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
   const n = w.shape[1];
   const rows = k > 0 ? x.size / k : x.shape.slice(0, -1).reduce((p, d) => p * d, 1);
   const total = rows * n;
-  const out = allocate(x.dtype, total);
+  const out = outputBuffer(x.dtype, total);
   if (total > 0 && n > 0) {
     // Replicate b into every row by doubling copies (log₂(rows) calls), then C ← X·W + C.
     out.set(b.data, 0);

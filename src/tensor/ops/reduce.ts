@@ -3,6 +3,7 @@ import { record } from '../autodiff.js';
 import { Tensor, allocate, normAxis, type Shape } from '../tensor.js';
 import { broadcastTo, div, exp, mul, sub } from './elementwise.js';
 import { reshape } from './shape.js';
+import { outputBuffer, zeroedOutputBuffer } from '../bufferPool.js';
 
 /** Axes to reduce: one axis, a list, or `undefined` for all. */
 export type Axes = number | readonly number[] | undefined;
@@ -34,7 +35,7 @@ function reduceRaw(x: Tensor, axes: number[], kind: 'sum' | 'max'): { data: Floa
     const outer = shape.slice(0, a).reduce((p, d) => p * d, 1);
     const n = shape[a];
     const inner = shape.slice(a + 1).reduce((p, d) => p * d, 1);
-    const out = allocate(x.dtype, outer * inner);
+    const out = zeroedOutputBuffer(x.dtype, outer * inner);
     if (kind === 'sum') {
       if (inner === 1) {
         for (let o = 0; o < outer; o++) {
@@ -103,7 +104,7 @@ export function max(x: Tensor, axes?: Axes, keepDims = false): Tensor {
   const out = new Tensor(r.data, p.outShape);
   return record(out, 'max', [x], (g) => {
     const m = broadcastTo(new Tensor(r.data, p.keptShape), x.shape);
-    const mask = allocate(x.dtype, x.size);
+    const mask = outputBuffer(x.dtype, x.size);
     for (let i = 0; i < mask.length; i++) mask[i] = x.data[i] === m.data[i] ? 1 : 0;
     const maskT = new Tensor(mask, x.shape);
     const counts = new Tensor(reduceRaw(maskT, p.axes, 'sum').data, p.keptShape);
@@ -126,13 +127,13 @@ export function logsumexp(x: Tensor, axes?: Axes, keepDims = false): Tensor {
   const p = plan(x, axes, keepDims, 'logsumexp');
   const mx = reduceRaw(x, p.axes, 'max');
   const mB = broadcastTo(new Tensor(mx.data, p.keptShape), x.shape).data;
-  const e = allocate(x.dtype, x.size);
+  const e = outputBuffer(x.dtype, x.size);
   for (let i = 0; i < e.length; i++) {
     const m = mB[i];
     e[i] = m === -Infinity || m === Infinity ? (x.data[i] === m ? 1 : 0) : Math.exp(x.data[i] - m);
   }
   const s = reduceRaw(new Tensor(e, x.shape), p.axes, 'sum');
-  const out = allocate(x.dtype, s.data.length);
+  const out = outputBuffer(x.dtype, s.data.length);
   for (let i = 0; i < out.length; i++) {
     const m = mx.data[i];
     out[i] = m === -Infinity ? -Infinity : m === Infinity ? Infinity : m + Math.log(s.data[i]);
@@ -192,7 +193,7 @@ function shiftedExp(x: Tensor, axis: number): { e: Float64Array; s: Float64Array
  */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
   const { e, s, m, outer, n, inner } = shiftedExp(x, axis);
-  const out = allocate(x.dtype, x.size);
+  const out = outputBuffer(x.dtype, x.size);
   const d = x.data;
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < inner; j++) {
@@ -218,7 +219,7 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
  */
 export function softmax(x: Tensor, axis = -1): Tensor {
   const { e, s, outer, n, inner } = shiftedExp(x, axis);
-  const out = allocate(x.dtype, x.size);
+  const out = outputBuffer(x.dtype, x.size);
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < inner; j++) {
       const inv = 1 / s[o * inner + j];

@@ -1,8 +1,9 @@
 /** Shape ops: reshape, transpose/permute, slice, concat/stack, gather rows, one-hot — each with its adjoint. */
 import { record } from '../autodiff.js';
-import { DTypeError, ShapeError, Tensor, allocate, normAxis, sameShape, shapeSize, stridesOf, type DType, type Shape } from '../tensor.js';
+import { DTypeError, ShapeError, Tensor, normAxis, sameShape, shapeSize, stridesOf, type DType, type Shape } from '../tensor.js';
 import { add, mul } from './elementwise.js';
 import { InvalidArgumentError } from '../../errors.js';
+import { outputBuffer, zeroedOutputBuffer } from '../bufferPool.js';
 
 /**
  * Reinterprets `x` with a new shape of the same size (shares the buffer). One entry may be `-1` (inferred).
@@ -51,7 +52,7 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
   const outShape = p.map((a) => x.shape[a]);
   const inStr = stridesOf(x.shape);
   const st = p.map((a) => inStr[a]);
-  const out = allocate(x.dtype, x.size);
+  const out = outputBuffer(x.dtype, x.size);
   const src = x.data;
   if (nd === 2) {
     // Blocked 2-D transpose for cache friendliness.
@@ -113,7 +114,7 @@ export function sliceAxis(x: Tensor, axis: number, start: number, end?: number):
   const len = e - s;
   const outShape = x.shape.slice();
   outShape[a] = len;
-  const out = allocate(x.dtype, outer * len * inner);
+  const out = outputBuffer(x.dtype, outer * len * inner);
   for (let o = 0; o < outer; o++) {
     out.set(x.data.subarray((o * n + s) * inner, (o * n + e) * inner), o * len * inner);
   }
@@ -129,7 +130,7 @@ export function padAxis(x: Tensor, axis: number, before: number, after: number):
   const inner = x.shape.slice(a + 1).reduce((p, d) => p * d, 1);
   const outShape = x.shape.slice();
   outShape[a] = m;
-  const out = allocate(x.dtype, outer * m * inner);
+  const out = zeroedOutputBuffer(x.dtype, outer * m * inner);
   for (let o = 0; o < outer; o++) out.set(x.data.subarray(o * n * inner, (o + 1) * n * inner), (o * m + before) * inner);
   return record(new Tensor(out, outShape), 'pad', [x], (g) => [sliceAxis(g, a, before, before + n)]);
 }
@@ -158,7 +159,7 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
   const total = xs.reduce((p, t) => p + t.shape[a], 0);
   const outShape = first.shape.slice();
   outShape[a] = total;
-  const out = allocate(first.dtype, outer * total * inner);
+  const out = outputBuffer(first.dtype, outer * total * inner);
   let off = 0;
   for (const t of xs) {
     const len = t.shape[a];
@@ -198,7 +199,7 @@ export function gatherRows(x: Tensor, idx: Indices): Tensor {
   if (x.ndim < 1) throw new ShapeError('gatherRows: needs at least 1 axis');
   const n = x.shape[0];
   const row = x.size / Math.max(1, n);
-  const out = allocate(x.dtype, idx.length * row);
+  const out = outputBuffer(x.dtype, idx.length * row);
   for (let i = 0; i < idx.length; i++) {
     const r = idx[i];
     if (!Number.isInteger(r) || r < 0 || r >= n) throw new InvalidArgumentError(`gatherRows: index ${r} out of range [0, ${n})`);
@@ -211,7 +212,7 @@ export function gatherRows(x: Tensor, idx: Indices): Tensor {
 /** `out[idx[i]] += g[i]` into `n` zero rows: the adjoint of {@link gatherRows}. */
 export function scatterAddRows(g: Tensor, idx: Indices, n: number): Tensor {
   const row = g.size / Math.max(1, g.shape[0]);
-  const out = allocate(g.dtype, n * row);
+  const out = zeroedOutputBuffer(g.dtype, n * row);
   for (let i = 0; i < idx.length; i++) {
     const o = idx[i] * row;
     const s = i * row;
@@ -226,7 +227,7 @@ export function scatterAddRows(g: Tensor, idx: Indices, n: number): Tensor {
 export function takeAlongRows(x: Tensor, idx: Indices): Tensor {
   if (x.ndim !== 2 || idx.length !== x.shape[0]) throw new ShapeError(`takeAlongRows: need [n,k] and n indices, got [${x.shape}] and ${idx.length}`);
   const [n, k] = x.shape;
-  const out = allocate(x.dtype, n);
+  const out = outputBuffer(x.dtype, n);
   for (let i = 0; i < n; i++) {
     const j = idx[i];
     if (!Number.isInteger(j) || j < 0 || j >= k) throw new InvalidArgumentError(`takeAlongRows: index ${j} out of range [0, ${k})`);
@@ -237,7 +238,7 @@ export function takeAlongRows(x: Tensor, idx: Indices): Tensor {
 
 /** One-hot rows: `out[i, idx[i]] = 1`, shape `[n, k]` (constant, no gradient). */
 export function oneHot(idx: Indices, k: number, dtype: DType = 'float32'): Tensor {
-  const out = allocate(dtype, idx.length * k);
+  const out = zeroedOutputBuffer(dtype, idx.length * k);
   for (let i = 0; i < idx.length; i++) {
     const j = idx[i];
     if (!Number.isInteger(j) || j < 0 || j >= k) throw new InvalidArgumentError(`oneHot: index ${j} out of range [0, ${k})`);

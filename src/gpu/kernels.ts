@@ -822,6 +822,40 @@ export class GpuKernels {
     return new GpuTensor(this, [...shape], y);
   }
 
+  /**
+   * Row selection `y[i, :] = cond[i] ≠ 0 ? a[i, :] : b[i, :]` for `[n, …]` tensors and one flag per row (`cond` `[n]`):
+   * keeping accepted MCMC proposals.
+   * @example const x2 = k.rowWhere(accepted, y, x);
+   */
+  rowWhere(cond: GpuTensor, a: GpuTensor, b: GpuTensor): GpuTensor {
+    if (a.size !== b.size) throw new InvalidArgumentError(`gpu.rowWhere: a and b differ in size (${a.size} vs ${b.size})`);
+    if (cond.size === 0 || a.size % cond.size !== 0) throw new InvalidArgumentError(`gpu.rowWhere: ${cond.size} flags do not split ${a.size} values into rows`);
+    const y = this.storage(a.size * 4);
+    const un = this.uniforms([a.size, a.size / cond.size, this.stride(a.size), 0]);
+    this.run(this.pipeline('rowWhere', ROW_WHERE_WGSL), [cond.buffer, a.buffer, b.buffer, y, un], a.size);
+    un.destroy();
+    return new GpuTensor(this, a.shape, y);
+  }
+
+  /**
+   * The Metropolis–Hastings test of MALA (`malaKernel` of src/samplers), one thread per chain: with `c = η/T`,
+   * `log α = −(E(y) − E(x))/T − (‖x − (y − c∇E(y))‖² − ‖y − (x − c∇E(x))‖²)/(4η)`, the flag is `1[log u < log α]`
+   * (the CPU's `u < min(1, α)`), 0 for a proposal outside `box` or with a NaN log α. Inputs `x`, `y`, `gx`, `gy`
+   * `[n, D]`, energies `ex`, `ey` and the logs of the uniforms `logU` `[n]` (taken on the host in float64: WGSL's log
+   * is not accurate near 1); returns the flags `[n]`.
+   * @example const acc = k.malaAccept(x, y, gx, gy, ex, ey, logU, { stepSize: 1e-3, temperature: 1 });
+   */
+  malaAccept(x: GpuTensor, y: GpuTensor, gx: GpuTensor, gy: GpuTensor, ex: GpuTensor, ey: GpuTensor, logU: GpuTensor, o: { stepSize: number; temperature: number; box?: readonly [number, number] }): GpuTensor {
+    const n = ex.size;
+    if (ey.size !== n || logU.size !== n || n === 0 || x.size % n !== 0 || y.size !== x.size || gx.size !== x.size || gy.size !== x.size) throw new InvalidArgumentError('gpu.malaAccept: x, y, gx, gy must be [n, D] and ex, ey, u [n]');
+    const acc = this.storage(n * 4);
+    const fb = new Uint32Array(new Float32Array([o.stepSize, o.temperature, o.box ? o.box[0] : 0, o.box ? o.box[1] : 0]).buffer);
+    const un = this.uniforms([n, x.size / n, this.stride(n), o.box ? 1 : 0, fb[0], fb[1], fb[2], fb[3]]);
+    this.run(this.pipeline('malaAccept', MALA_ACCEPT_WGSL), [x.buffer, y.buffer, gx.buffer, gy.buffer, ex.buffer, ey.buffer, logU.buffer, acc, un], n);
+    un.destroy();
+    return new GpuTensor(this, [n], acc);
+  }
+
   private extra(op: number, [x, u, v]: GpuTensor[], shape: readonly number[], s: readonly number[]): GpuTensor {
     const y = this.storage(x.size * 4);
     const fb = new Uint32Array(new Float32Array(s).buffer);
@@ -917,4 +951,50 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
   let base = block * 2u;
   y[base] = rad * sc.y;
   if (base + 1u < p.n) { y[base + 1u] = rad * sc.x; }
+}`;
+
+const ROW_WHERE_WGSL = /* wgsl */ `
+struct P { n: u32, d: u32, stride: u32, pad: u32 }
+@group(0) @binding(0) var<storage, read> c: array<f32>;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+@group(0) @binding(4) var<uniform> p: P;
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) g: vec3u) {
+  let i = g.y * p.stride + g.x;
+  if (i >= p.n) { return; }
+  y[i] = select(b[i], a[i], c[i / p.d] != 0.0);
+}`;
+
+const MALA_ACCEPT_WGSL = /* wgsl */ `
+struct P { n: u32, d: u32, stride: u32, hasBox: u32, eta: f32, temp: f32, lo: f32, hi: f32 }
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> y: array<f32>;
+@group(0) @binding(2) var<storage, read> gx: array<f32>;
+@group(0) @binding(3) var<storage, read> gy: array<f32>;
+@group(0) @binding(4) var<storage, read> ex: array<f32>;
+@group(0) @binding(5) var<storage, read> ey: array<f32>;
+@group(0) @binding(6) var<storage, read> logU: array<f32>;
+@group(0) @binding(7) var<storage, read_write> acc: array<f32>;
+@group(0) @binding(8) var<uniform> p: P;
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) g: vec3u) {
+  let i = g.y * p.stride + g.x;
+  if (i >= p.n) { return; }
+  let c = p.eta / p.temp;
+  var fwd = 0.0;
+  var rev = 0.0;
+  var inside = true;
+  for (var j = 0u; j < p.d; j++) {
+    let k = i * p.d + j;
+    let r = y[k] - (x[k] - c * gx[k]);
+    let rr = x[k] - (y[k] - c * gy[k]);
+    fwd = fwd + r * r;
+    rev = rev + rr * rr;
+    if (p.hasBox == 1u && (y[k] < p.lo || y[k] > p.hi)) { inside = false; }
+  }
+  let logA = -(ey[i] - ex[i]) / p.temp - (rev - fwd) / (4.0 * p.eta);
+  // u < min(1, exp(log α)) ⟺ log u < log α (u > 0); a NaN log α compares false: rejected.
+  acc[i] = select(0.0, 1.0, inside && logU[i] < logA);
 }`;

@@ -110,21 +110,22 @@ export function mlpForwardGpu(gpu: GpuKernels, net: GpuMlp, x: GpuTensor | null,
 }
 
 /**
- * Queues the parameter gradient of a loss `J` given `ḡ = ∂J/∂out` `[n, out]` (first-order backprop through the
- * forward pass `f`, which must have its input `h[0]`). Returns the gradients in layer order (`gB[l]` null where the
- * layer has no bias) and the buffers created.
+ * Queues the backward pass of a loss `J` given `ḡ = ∂J/∂out` `[n, out]` (first-order backprop through the forward
+ * pass `f`): the parameter gradients in layer order (`gB[l]` null where the layer has no bias; `gW[0]` null when `f`
+ * was run from a given first pre-activation, whose input the caller owns) and `abar0 = ∂J/∂a₀`, the cotangent of
+ * the first pre-activation (the input gradient is `abar0·W₀ᵀ`, or that of the caller's blocks). `temp` lists the
+ * intermediate buffers (not the returned gradients).
  * @example const { gW, gB } = mlpParamGradGpu(gpu, net, f, gOut);
  */
-export function mlpParamGradGpu(gpu: GpuKernels, net: GpuMlp, f: GpuMlpForward, gOut: GpuTensor): { gW: GpuTensor[]; gB: (GpuTensor | null)[]; temp: GpuTensor[] } {
+export function mlpParamGradGpu(gpu: GpuKernels, net: GpuMlp, f: GpuMlpForward, gOut: GpuTensor, params = true): { gW: (GpuTensor | null)[]; gB: (GpuTensor | null)[]; abar0: GpuTensor; temp: GpuTensor[] } {
   const L = net.w.length;
   const temp: GpuTensor[] = [];
-  const gW: GpuTensor[] = new Array(L), gB: (GpuTensor | null)[] = new Array(L).fill(null);
+  const gW: (GpuTensor | null)[] = new Array(L).fill(null), gB: (GpuTensor | null)[] = new Array(L).fill(null);
   let abar = gOut;
   for (let l = L - 1; l >= 0; l--) {
     const hl = f.h[l];
-    if (!hl) throw new InvalidArgumentError('mlpParamGradGpu: the forward pass was run from a0; the input of layer 0 is needed');
-    gW[l] = gpu.matmul(hl, abar, { transA: true });
-    if (net.b[l]) gB[l] = gpu.sumRows(abar);
+    if (params && hl) gW[l] = gpu.matmul(hl, abar, { transA: true });
+    if (params && net.b[l]) gB[l] = gpu.sumRows(abar);
     if (l > 0) {
       const hbar = gpu.matmul(abar, net.w[l], { transB: true });
       temp.push(hbar);
@@ -132,19 +133,21 @@ export function mlpParamGradGpu(gpu: GpuKernels, net: GpuMlp, f: GpuMlpForward, 
       temp.push(abar);
     }
   }
-  return { gW, gB, temp };
+  return { gW, gB, abar0: abar, temp: temp.filter((t) => t !== abar) };
 }
 
 /**
  * Reads gradients back as host tensors keyed and shaped like `params` (`l{l}.w`, and `l{l}.b` where `params` has it;
- * a missing bias gradient reads as zeros).
+ * a missing bias gradient reads as zeros); `first` is layer 0's weight gradient when the caller computed it.
  * @example const grads = await readMlpGrads(params, gW, gB);
  */
-export async function readMlpGrads(params: MLPParams, gW: readonly GpuTensor[], gB: readonly (GpuTensor | null)[]): Promise<MLPParams> {
+export async function readMlpGrads(params: MLPParams, gW: readonly (GpuTensor | null)[], gB: readonly (GpuTensor | null)[], first?: Tensor): Promise<MLPParams> {
   const out: MLPParams = {};
   for (let l = 0; l < gW.length; l++) {
     const w = params[`l${l}.w`];
-    out[`l${l}.w`] = new Tensor(await gW[l].read(), w.shape);
+    const gw = gW[l];
+    if (!gw && !(l === 0 && first)) throw new InvalidArgumentError(`readMlpGrads: no gradient for l${l}.w`);
+    out[`l${l}.w`] = gw ? new Tensor(await gw.read(), w.shape) : first!;
     const b = params[`l${l}.b`];
     if (b instanceof Tensor) out[`l${l}.b`] = gB[l] ? new Tensor(await gB[l]!.read(), b.shape) : new Tensor(new Float32Array(b.size), b.shape);
   }

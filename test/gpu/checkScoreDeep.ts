@@ -16,6 +16,11 @@ import { initFourierFeatures } from '../../src/nn/index.js';
 import { makeScoreSdeConfig, toModelSpace, scoreSdeLoss, initScoreSdeState, scoreSdeTrainStep, sampleScoreSde, initScoreParams, type ScoreSdeConfig, type ScoreSdeTrainState } from '../../src/models/scoreSde/index.js';
 import { scoreSdeValueAndGradGpu, scoreSdeTrainStepGpu, sampleScoreSdeGpu, scoreSdeGpuUnsupported, scoreSdeSampleGpuUnsupported } from '../../src/models/scoreSde/gpu.js';
 import { normalArray } from '../../src/random/index.js';
+import { energyAndGrad } from '../../src/energy/types.js';
+import { parseArch, initDeepEbm, deepEbmEnergy, type DeepEbmConfig } from '../../src/models/deepEbm/index.js';
+import { sampleDeepEbmFromNoise, deepEbmSamplerFor, type DeepEbmFileConfig } from '../../src/models/deepEbm/kind.js';
+import { contrastiveDivergence, cdValueAndGrad } from '../../src/losses/contrastiveDivergence.js';
+import { uploadDeepEbm, disposeDeepEbm, deepEbmEnergyGradGpu, sampleDeepEbmGpu, deepEbmCdValueAndGradGpu, deepEbmCdGpuUnsupported, deepEbmGpuUnsupported } from '../../src/models/deepEbm/gpu.js';
 
 const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
 if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER)) process.env.VK_ICD_FILENAMES = SWIFTSHADER;
@@ -185,6 +190,82 @@ if (!(made instanceof GpuKernels)) {
     check('score-sde: unet stays on the CPU with a reason', /U-Net/.test(scoreSdeGpuUnsupported({ ...cfgVp, arch: { kind: 'unet', base: 8, embedDim: 32 } }) ?? '') ? '' : 'no reason');
     check('score-sde: ode stays on the CPU with a reason', /ode/.test(scoreSdeSampleGpuUnsupported(cfgVp, 'ode') ?? '') ? '' : 'no reason');
   }
+
+
+  // ---- deep-ebm: energy and input gradient, samplers, CD value and gradient ----
+  const dcfg = (o: Partial<DeepEbmFileConfig> = {}): DeepEbmFileConfig => ({
+    arch: parseArch('mlp:2-12-10-1'), activation: 'silu', shift: [3, -1], scale: [2, 0.6], confine: 0.05,
+    sampler: 'ula', stepSize: 0.01, mcmcSteps: 5, initLow: [-2, -3], initHigh: [8, 1], clamp: null, imageShape: null, ...o,
+  } as DeepEbmFileConfig);
+  const dcases: [string, DeepEbmFileConfig][] = [
+    ['standardised, silu', dcfg()],
+    ['Fourier features, tanh', dcfg({ activation: 'tanh', fourier: initFourierFeatures(key(12), 2, 6, 0.5) })],
+    ['identity standardisation, softplus, no confinement', dcfg({ activation: 'softplus', shift: [0], scale: [1], confine: 0, arch: parseArch('mlp:2-9-1') })],
+    ['noise-conditional (at σ_min)', dcfg({ noise: { sigmaMin: 0.1, sigmaMax: 2 } } as Partial<DeepEbmFileConfig>)],
+  ];
+  const xe = data2d(13, 40);
+  for (const [name, cfg] of dcases) {
+    const params = initDeepEbm(key(14), cfg, 1);
+    const want = energyAndGrad(deepEbmEnergy(params, cfg), xe);
+    const m = uploadDeepEbm(gpu, params, cfg);
+    const { energy, grad } = deepEbmEnergyGradGpu(gpu, m, gpu.upload(xe.data as Float32Array, xe.shape));
+    check(`deep-ebm ${name}: energy`, close(await energy.read(), want.energy.data, 1e-5, 1e-5));
+    check(`deep-ebm ${name}: input gradient`, gradsClose({ g: await grad.toTensor() }, { g: want.grad }, 1e-4));
+    disposeDeepEbm(m);
+  }
+  // Samplers from noise: ULA (with a clamp box) and MALA, 20 steps, the CPU kernels' keys.
+  for (const [name, cfg, frac] of [
+    ['ula', dcases[0][1], 1],
+    ['ula, clamp box, temperature 0.5', dcfg({ clamp: [-1, 4], temperature: 0.5 }), 1],
+    ['mala (Fourier)', { ...dcases[1][1], sampler: 'mala', stepSize: 0.02 } as DeepEbmFileConfig, 0.9],
+  ] as const) {
+    const params = initDeepEbm(key(15), cfg, 1);
+    const want = sampleDeepEbmFromNoise(params, cfg, key(16), 40, 20);
+    const got = await sampleDeepEbmGpu(gpu, params, cfg, key(16), 40, 20, { sampler: cfg.sampler, stepSize: cfg.stepSize, temperature: cfg.temperature ?? 1, box: cfg.clamp });
+    // ULA: every value to float32 rounding; MALA: a chain whose log-acceptance lands within rounding of its uniform
+    // takes the other branch, so most (not all) rows must agree.
+    let rows = 0;
+    for (let i = 0; i < 40; i++) if (Math.abs(got.data[2 * i] - want.data[2 * i]) + Math.abs(got.data[2 * i + 1] - want.data[2 * i + 1]) < 1e-4) rows++;
+    check(`deep-ebm sample ${name}: 20 steps match the CPU sampler (${rows}/40 rows)`, rows >= frac * 40 ? '' : `only ${rows}/40 rows agree; max |Δ| ${maxDiff(got.data, want.data)}`);
+    const other = await sampleDeepEbmGpu(gpu, params, cfg, key(17), 40, 20, { sampler: cfg.sampler, stepSize: cfg.stepSize, temperature: cfg.temperature ?? 1, box: cfg.clamp });
+    check(`deep-ebm sample ${name}: a wrong key is caught`, maxDiff(other.data, want.data) > 0.05 ? '' : 'no difference');
+  }
+  // CD: replay-buffer negatives with reinit, data noise and the α regulariser; ULA and MALA.
+  for (const [name, cfg, alpha] of [
+    ['ula, α = 0.1', dcases[0][1], 0.1],
+    ['mala, Fourier, α = 0.05', { ...dcases[1][1], sampler: 'mala', stepSize: 0.02 } as DeepEbmFileConfig, 0.05],
+  ] as const) {
+    const params = initDeepEbm(key(18), cfg);
+    const mk2 = (a: number) => contrastiveDivergence({
+      energy: (p: Record<string, Tensor>) => deepEbmEnergy(p, cfg), sampler: deepEbmSamplerFor(cfg), steps: 4, negatives: 'buffer', bufferSize: 64,
+      reinit: 0.2, reinitFrom: { kind: 'uniform', low: cfg.initLow, high: cfg.initHigh }, alpha: a, dataNoise: 0.05,
+    });
+    const cd = mk2(alpha);
+    const data = data2d(19, 100);
+    const st = cd.initState(key(20), params, data);
+    const batch = new Tensor(Float32Array.from(data.data).subarray(0, 2 * 24), [24, 2]);
+    const want = cdValueAndGrad(cd)(params, batch, key(21), st);
+    const s = { sampler: cfg.sampler, stepSize: cfg.stepSize, temperature: 1, box: cfg.clamp };
+    const vg = deepEbmCdValueAndGradGpu(gpu, cfg, cd, s);
+    const got = await vg(params, batch, key(21), st);
+    // MALA: a chain may take the other accept branch (see sampleDeepEbmGpu's check); then the negatives, and so the
+    // loss and gradient, differ by that chain's share, so the tolerances are looser when a row differs.
+    const gb = got.state.buffer!.data, wb = want.state.buffer!.data;
+    let same = 0;
+    for (let i = 0; i < gb.length / 2; i++) if (Math.abs(gb[2 * i] - wb[2 * i]) + Math.abs(gb[2 * i + 1] - wb[2 * i + 1]) < 1e-4) same++;
+    const all = same === gb.length / 2;
+    check(`deep-ebm cd ${name}: buffer after the step (${same}/${gb.length / 2} rows agree)`, all || (cfg.sampler === 'mala' && same >= 0.95 * gb.length / 2) ? '' : `${same} rows agree`);
+    const tol = all ? 1e-5 : 1e-2;
+    check(`deep-ebm cd ${name}: loss, ePos, eNeg`, close([got.loss, got.aux.ePos, got.aux.eNeg], [want.loss, want.aux.ePos, want.aux.eNeg], tol, tol));
+    check(`deep-ebm cd ${name}: gradients`, gradsClose(got.grads, want.grads, all ? 1e-4 : 5e-2));
+    const wrong = await vg(params, batch, foldIn(key(21), 1), st);
+    check(`deep-ebm cd ${name}: a wrong key is caught`, maxDiff(wrong.state.buffer!.data, want.state.buffer!.data) > 0.05 ? '' : 'no difference');
+    // A dropped regulariser: the GPU step of the α = 0 loss must differ from the CPU's α > 0 gradient.
+    const noReg = await deepEbmCdValueAndGradGpu(gpu, cfg, mk2(0), s)(params, batch, key(21), st);
+    check(`deep-ebm cd ${name}: a dropped α term is caught`, gradsClose(noReg.grads, want.grads, 1e-3) !== '' ? '' : 'the α term changes nothing');
+  }
+  check('deep-ebm: conv stays on the CPU with a reason', /conv/.test(deepEbmGpuUnsupported({ ...dcases[0][1], arch: parseArch('conv:1x8x8:4:8') } as DeepEbmConfig) ?? '') ? '' : 'no reason');
+  check('deep-ebm: tempered negatives stay on the CPU with a reason', /tempered/.test(deepEbmCdGpuUnsupported(dcases[0][1], { energy: () => { throw new Error('unused'); }, steps: 1, negatives: 'tempered' }) ?? '') ? '' : 'no reason');
 
   console.log(JSON.stringify({ available: true, adapter: gpu.info.adapter, checks }));
   await releaseGpu();

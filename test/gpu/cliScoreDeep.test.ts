@@ -87,3 +87,51 @@ describe.skipIf(!gpu.available)(`EBM_BACKEND=webgpu ebm train score / sample (${
     expect(j.backend.reason).toMatch(/ode/);
   }, 240_000);
 });
+
+describe.skipIf(!gpu.available)(`EBM_BACKEND=webgpu ebm train ebm / sample (${gpu.adapter ?? 'no adapter'})`, () => {
+  const dir = tempDir('ebm-gpu-ebm-');
+  // Tiny on purpose: SwiftShader on a loaded 2-core machine costs ~25 ms per dispatch.
+  const args = (out: string, ...more: string[]): string[] =>
+    ['train', 'ebm', '--data', 'toy:8gaussians', '--n', '200', '--arch', 'mlp:2-8-8-1', '--negatives', 'buffer', '--buffer', '64', '--sampler', 'ula',
+      '--mcmc-steps', '3', '--steps', '6', '--batch', '16', '--alpha', '0.1', '--seed', '3', '--no-check', '--out', out, '--quiet', '--json', ...more];
+
+  it('trains by CD (buffer negatives, ULA, Fourier features) on the GPU to the CPU backend\'s model and names the backend', async () => {
+    const cpu = await ebm(...args(join(dir, 'cpu.safetensors')));
+    expect(cpu.code, cpu.stderr).toBe(0);
+    const r = child(args(join(dir, 'gpu.safetensors')), { EBM_BACKEND: 'webgpu' });
+    expect(r.code, r.stderr).toBe(0);
+    const jc = JSON.parse(cpu.stdout), jg = JSON.parse(r.stdout);
+    expect(jc.backend.name).not.toBe('webgpu');
+    expect(jg.backend).toMatchObject({ name: 'webgpu', software: gpu.software });
+    expect(Math.abs(jg.loss - jc.loss)).toBeLessThan(1e-4 * (1 + Math.abs(jc.loss)));
+    // The same batches, chain starts and noise; 6 Adam steps: float32 differences stay ≪ one step (lr), while a wrong
+    // key or a dropped term moves the parameters by O(lr) per step. The saved buffer rows are the negatives.
+    expect(maxParamDiff(tensors(join(dir, 'cpu.safetensors')), tensors(join(dir, 'gpu.safetensors')))).toBeLessThan(1e-4);
+  }, 240_000);
+
+  it('samples a deep EBM by ULA on the GPU with the CPU backend\'s draws', async () => {
+    const model = join(dir, 'cpu.safetensors');
+    if (!existsSync(model)) expect((await ebm(...args(model))).code).toBe(0);
+    const common = ['sample', model, '--n', '24', '--steps', '15', '--seed', '5', '--json', '--quiet'];
+    const cpu = await ebm(...common, '--out', join(dir, 'cpu.csv'));
+    expect(cpu.code, cpu.stderr).toBe(0);
+    const r = child([...common, '--out', join(dir, 'gpu.csv')], { EBM_BACKEND: 'webgpu' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).backend).toMatchObject({ name: 'webgpu' });
+    const a = readCsv(join(dir, 'cpu.csv')), b = readCsv(join(dir, 'gpu.csv'));
+    expect(b.length).toBe(48);
+    let worst = 0;
+    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / (1e-2 + Math.abs(a[i])));
+    expect(worst).toBeLessThan(1e-3);
+  }, 240_000);
+
+  it('runs tempered negatives and --loss dsm on the CPU and says why', () => {
+    const t = child(['train', 'ebm', '--data', 'toy:8gaussians', '--n', '100', '--arch', 'mlp:2-4-1', '--negatives', 'tempered', '--temps', '2', '--chains', '8', '--mcmc-steps', '1', '--steps', '2', '--batch', '8', '--no-check', '--out', join(dir, 't.safetensors'), '--quiet', '--json'], { EBM_BACKEND: 'webgpu' });
+    expect(t.code, t.stderr).toBe(0);
+    expect(JSON.parse(t.stdout).backend).toMatchObject({ reason: expect.stringMatching(/tempered/) });
+    expect(JSON.parse(t.stdout).backend.name).not.toBe('webgpu');
+    const d = child(['train', 'ebm', '--data', 'toy:8gaussians', '--n', '100', '--arch', 'mlp:2-4-1', '--loss', 'dsm', '--sigma-max', 'none', '--steps', '2', '--batch', '8', '--out', join(dir, 'd.safetensors'), '--quiet', '--json'], { EBM_BACKEND: 'webgpu' });
+    expect(d.code, d.stderr).toBe(0);
+    expect(JSON.parse(d.stdout).backend).toMatchObject({ reason: expect.stringMatching(/dsm/) });
+  }, 240_000);
+});

@@ -123,7 +123,7 @@ export function scoreSdeValueAndGradGpu(gpu: GpuKernels, cfg: ScoreSdeConfig, sd
       const lossSum = keep(gpu.sumAll(keep(gpu.unary('square', r))));
       const gOut = keep(gpu.binary('mul', r, keep(gpu.upload(An, [n, D]))));
       const g = mlpParamGradGpu(gpu, net, f, gOut);
-      temp.push(...g.temp, ...g.gW, ...g.gB.filter((b): b is GpuTensor => b !== null));
+      temp.push(...g.temp, g.abar0, ...g.gW.filter((b): b is GpuTensor => b !== null), ...g.gB.filter((b): b is GpuTensor => b !== null));
       const loss = (0.5 * (await lossSum.read())[0]) / n;
       const grads = await readMlpGrads(p, g.gW, g.gB);
       return { loss, meanT, grads };

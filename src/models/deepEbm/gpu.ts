@@ -20,7 +20,7 @@ import { Tensor } from '../../tensor/tensor.js';
 import { split, uniformArray, type Key } from '../../random/index.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { GpuTensor, type GpuKernels } from '../../gpu/kernels.js';
-import { uploadMlp, disposeMlp, disposeAll, mlpForwardGpu, mlpParamGradGpu, readMlpGrads, gpuMlpNetUnsupported, type GpuMlp, type GpuMlpForward } from '../../gpu/mlpNet.js';
+import { uploadMlp, disposeMlp, disposeAll, mlpForwardGpu, mlpParamGradGpu, readMlpGrads, gpuMlpNetUnsupported, weightRows, type GpuMlp, type GpuMlpForward } from '../../gpu/mlpNet.js';
 import { CDDivergenceError, freshChains, type CDLoss, type CDState, type CDValueAndGrad } from '../../losses/contrastiveDivergence.js';
 import { formatArch, archInputSize, type DeepEbmConfig } from './estimator.js';
 
@@ -76,11 +76,6 @@ export interface GpuDeepEbm {
   readonly bias0: GpuTensor | null;
 }
 
-function rowsOf(w: Tensor, from: number, to: number): Float32Array {
-  const cols = w.shape[1];
-  return Float32Array.from((w.data as Float32Array | Float64Array).subarray(from * cols, to * cols));
-}
-
 function perCoord(v: readonly number[], d: number): Float32Array {
   const out = new Float32Array(d);
   for (let j = 0; j < d; j++) out[j] = v.length === 1 ? v[0] : v[j];
@@ -110,11 +105,11 @@ export function uploadDeepEbm(gpu: GpuKernels, params: Record<string, Tensor>, c
     const uScale = 2 / Math.log(cfg.noise.sigmaMax / cfg.noise.sigmaMin);
     const uShift = -uScale * Math.log(cfg.noise.sigmaMin) - 1;
     const u = Math.fround(Math.fround(Math.fround(Math.log(cfg.noise.sigmaMin)) * Math.fround(uScale)) + Math.fround(uShift));
-    const last = rowsOf(w0, inputs - 1, inputs);
+    const last = weightRows(w0, inputs - 1, inputs);
     const b = params['l0.b'];
     bias0 = gpu.upload(last.map((wv, j) => (b instanceof Tensor ? b.data[j] : 0) + u * wv), [h]);
   }
-  const block = (a: number, b: number): GpuTensor => gpu.upload(rowsOf(w0, a, b), [b - a, h]);
+  const block = (a: number, b: number): GpuTensor => gpu.upload(weightRows(w0, a, b), [b - a, h]);
   return {
     net, dim: D,
     shift: identity ? null : gpu.upload(perCoord(cfg.shift, D), [D]),

@@ -25,7 +25,7 @@ import { perturb, timeEmbedding, type SDE } from '../../diffusion/index.js';
 import { DivergenceError } from '../../samplers/types.js';
 import { InvalidArgumentError } from '../../errors.js';
 import type { GpuKernels, GpuTensor } from '../../gpu/kernels.js';
-import { uploadMlp, disposeMlp, disposeAll, mlpForwardGpu, mlpParamGradGpu, readMlpGrads, gpuMlpNetUnsupported, type GpuMlp } from '../../gpu/mlpNet.js';
+import { uploadMlp, disposeMlp, disposeAll, mlpForwardGpu, mlpParamGradGpu, readMlpGrads, gpuMlpNetUnsupported, weightRows, type GpuMlp } from '../../gpu/mlpNet.js';
 import { sdeOf, formatScoreArch, toDataSpace, SCORE_SAMPLERS, type ScoreSdeConfig, type ScoreSampler } from './config.js';
 import { scoreNetCoefficients, type ScoreParams } from './score.js';
 import { scoreSdeTrainingTimes, scoreSdeWeights } from './loss.js';
@@ -163,11 +163,6 @@ interface GpuScoreNet {
   readonly twoPiB: GpuTensor | null;
 }
 
-function rowsOf(w: Tensor, from: number, to: number): Float32Array {
-  const cols = w.shape[1];
-  return Float32Array.from((w.data as Float32Array | Float64Array).subarray(from * cols, to * cols));
-}
-
 function uploadScoreNet(gpu: GpuKernels, p: ScoreParams, cfg: ScoreSdeConfig, arch: MlpArch): GpuScoreNet {
   const net = uploadMlp(gpu, p, arch.activation);
   const w0 = p['l0.w'];
@@ -177,7 +172,7 @@ function uploadScoreNet(gpu: GpuKernels, p: ScoreParams, cfg: ScoreSdeConfig, ar
     throw new InvalidArgumentError(`sampleScoreSdeGpu: l0.w has ${w0.shape[0]} rows, expected ${D + 2 * F + e}`);
   }
   const h = w0.shape[1];
-  const block = (a: number, b: number): GpuTensor => gpu.upload(rowsOf(w0, a, b), [b - a, h]);
+  const block = (a: number, b: number): GpuTensor => gpu.upload(weightRows(w0, a, b), [b - a, h]);
   return {
     net,
     w0x: block(0, D),

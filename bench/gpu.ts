@@ -2,10 +2,13 @@
  * GPU bench mode (issue 17): steps/s of an MLP energy's Langevin (ULA) chain on the WebGPU device next to this
  * project's CPU backend, same model, key and chains; with `--workload rbm`, an RBM's block-Gibbs sweeps and CD-1
  * training steps (784 visible, 500 hidden, batch 128: `rbmGibbsSampleGpu` and `cdStepGpu` beside `rbmGibbsSample`
- * and `cdStep`).
+ * and `cdStep`); with `--workload score`, a score SDE's training steps and Euler–Maruyama sampling chain (time-conditioned
+ * MLP 784-256-256-784, VP, batch 128: `scoreSdeTrainStepGpu` and `sampleScoreSdeGpu` beside `scoreSdeTrainStep` and
+ * `sampleScoreSde`).
  *
  *   npx tsx bench/gpu.ts [--sizes 784,256,256] [--batch 128] [--steps 60] [--repeats 3] [--activation silu]
  *   npx tsx bench/gpu.ts --workload rbm [--sizes 784,500] [--batch 128] [--steps 60] [--repeats 3]
+ *   npx tsx bench/gpu.ts --workload score [--sizes 784,256,256] [--batch 128] [--steps 60] [--repeats 3] [--activation silu]
  *
  * The workload of docs/webgpu.md's table: MLP 784-256-256-1 SiLU, batch 128, a 60-step chain. With a real adapter it
  * prints steps/s of both backends (best of `repeats` after a warm-up run that compiles the pipelines) and the GPU's
@@ -32,6 +35,9 @@ import { createRBM } from '../src/models/rbm/params.js';
 import { cdStep, initRbmCdState } from '../src/models/rbm/train.js';
 import { cdStepGpu, rbmGibbsSampleGpu } from '../src/models/rbm/gpu.js';
 import { rbmGibbsSample } from '../src/models/rbm/kind.js';
+import { makeScoreSdeConfig, initScoreSdeState, scoreSdeTrainStep, sampleScoreSde, type ScoreSdeTrainState } from '../src/models/scoreSde/index.js';
+import { scoreSdeTrainStepGpu, sampleScoreSdeGpu } from '../src/models/scoreSde/gpu.js';
+import { normalArray } from '../src/random/index.js';
 
 const { values: a } = parseArgs({
   options: {
@@ -53,7 +59,11 @@ if (a.workload === 'rbm') {
   await rbmBench();
   process.exit(0);
 }
-if (a.workload !== 'mlp') throw new Error(`--workload must be mlp or rbm, got ${a.workload}`);
+if (a.workload === 'score') {
+  await scoreBench();
+  process.exit(0);
+}
+if (a.workload !== 'mlp') throw new Error(`--workload must be mlp, rbm or score, got ${a.workload}`);
 const [dim, ...hidden] = a.sizes!.split(',').map(Number);
 const n = Number(a.batch), steps = Number(a.steps), repeats = Number(a.repeats);
 const cfg: MlpEnergyConfig = {
@@ -166,6 +176,57 @@ async function rbmBench(): Promise<void> {
     if (software) console.log(`gpu: only a software adapter (${desc}) — no GPU timing is claimed; ${gSteps} sweeps agree with the CPU's on ${(100 * same / ref.length).toFixed(2)} % of the bits.`);
     else console.log(`gpu (${desc}): Gibbs ${(gSteps / Math.min(...gGibbs)).toFixed(1)} sweeps/s, CD-1 ${(gSteps / Math.min(...gCd)).toFixed(1)} steps/s; ${(100 * same / ref.length).toFixed(2)} % of the bits equal to the CPU's`);
     report.gpu = { available: true, adapter: gpu.info.adapter, software, steps: gSteps, gibbsSeconds: gGibbs, cdSeconds: gCd, bitsEqualFraction: same / ref.length, timingsClaimed: !software };
+    await releaseGpu();
+  }
+  console.log(JSON.stringify(report));
+}
+
+/**
+ * `--workload score`: training steps (DSM loss, gradient, Adam) and an `em` sampling chain of a score SDE with a
+ * time-conditioned MLP on both backends (same keys and batches).
+ */
+async function scoreBench(): Promise<void> {
+  const [D, ...hidden] = a.sizes!.split(',').map(Number);
+  const n = Number(a.batch), steps = Number(a.steps), repeats = Number(a.repeats);
+  const data = new Tensor(normalArray(key(5), 4 * n * D, 'float32'), [4 * n, D]);
+  const cfg = makeScoreSdeConfig(data, { sde: 'vp', arch: { kind: 'mlp', hidden, embedDim: 16, activation: a.activation as Activation }, tSampling: 'mixed' });
+  const o = { lr: 1e-3 };
+  const batchOf = (t: number): Tensor => new Tensor((data.data as Float32Array).subarray((t % 4) * n * D, ((t % 4) + 1) * n * D), [n, D]);
+  const time = async (f: () => unknown): Promise<number> => { const t0 = performance.now(); await f(); return (performance.now() - t0) / 1000; };
+  const trainCpu = (k: number): ScoreSdeTrainState => { const step = scoreSdeTrainStep(cfg, o); let s = initScoreSdeState(cfg, key(1), o); for (let t = 1; t <= k; t++) [s] = step(s, batchOf(t), foldIn(key(2), t)); return s; };
+  const cpuName = backendInfo().backend;
+  const cpuTrain: number[] = [], cpuSample: number[] = [];
+  const p0 = initScoreSdeState(cfg, key(1), o).params;
+  for (let r = 0; r < repeats; r++) {
+    cpuTrain.push(await time(() => trainCpu(steps)));
+    cpuSample.push(await time(() => sampleScoreSde(p0, cfg, key(3), n, { sampler: 'em', steps })));
+  }
+  console.log(`score SDE (VP), MLP ${[D + 16, ...hidden, D].join('-')} ${a.activation}, batch ${n}: ${steps} training steps and a ${steps}-step em chain`);
+  console.log(`cpu (${cpuName}): training ${(steps / Math.min(...cpuTrain)).toFixed(1)} steps/s, em chain ${(steps / Math.min(...cpuSample)).toFixed(1)} steps/s`);
+  const report: Record<string, unknown> = { workload: { kind: 'score', sizes: [D + 16, ...hidden, D], batch: n, steps }, cpu: { backend: cpuName, trainSeconds: cpuTrain, sampleSeconds: cpuSample } };
+  const gpu = await GpuKernels.create();
+  if (!(gpu instanceof GpuKernels)) {
+    console.log(`gpu: none — ${gpu.reason}. No GPU figures.`);
+    report.gpu = { available: false, reason: gpu.reason };
+  } else {
+    const software = gpu.info.software;
+    const gSteps = software ? Math.min(steps, Number(a['software-steps'])) : steps;
+    const trainGpu = async (k: number): Promise<ScoreSdeTrainState> => { const step = scoreSdeTrainStepGpu(gpu, cfg, o); let s = initScoreSdeState(cfg, key(1), o); for (let t = 1; t <= k; t++) [s] = await step(s, batchOf(t), foldIn(key(2), t)); return s; };
+    const sampleGpu = (): Promise<Tensor> => sampleScoreSdeGpu(gpu, p0, cfg, key(3), n, { sampler: 'em', steps: gSteps });
+    const warmTrain = await trainGpu(gSteps);
+    const warmSample = await sampleGpu();
+    const gTrain: number[] = [], gSample: number[] = [];
+    const d0 = gpu.stats.dispatches;
+    for (let r = 0; r < (software ? 1 : repeats); r++) { gTrain.push(await time(() => trainGpu(gSteps))); gSample.push(await time(sampleGpu)); }
+    const dispatchesPerStep = (gpu.stats.dispatches - d0) / (software ? 1 : repeats) / gSteps / 2;
+    const refTrain = trainCpu(gSteps), refSample = sampleScoreSde(p0, cfg, key(3), n, { sampler: 'em', steps: gSteps });
+    let dParams = 0, dSample = 0;
+    for (const k of Object.keys(refTrain.params)) for (let i = 0; i < refTrain.params[k].size; i++) dParams = Math.max(dParams, Math.abs(refTrain.params[k].data[i] - warmTrain.params[k].data[i]));
+    for (let i = 0; i < refSample.size; i++) dSample = Math.max(dSample, Math.abs(refSample.data[i] - warmSample.data[i]));
+    const desc = gpu.info.adapter?.description ?? '?';
+    if (software) console.log(`gpu: only a software adapter (${desc}) — no GPU timing is claimed; ${gSteps} steps agree with the CPU's: parameters max |Δ| ${dParams.toExponential(2)}, samples max |Δ| ${dSample.toExponential(2)}; ~${dispatchesPerStep.toFixed(0)} dispatches per step.`);
+    else console.log(`gpu (${desc}): training ${(gSteps / Math.min(...gTrain)).toFixed(1)} steps/s, em chain ${(gSteps / Math.min(...gSample)).toFixed(1)} steps/s; parameters max |Δ| ${dParams.toExponential(2)}, samples ${dSample.toExponential(2)}`);
+    report.gpu = { available: true, adapter: gpu.info.adapter, software, steps: gSteps, trainSeconds: gTrain, sampleSeconds: gSample, maxParamDiff: dParams, maxSampleDiff: dSample, timingsClaimed: !software };
     await releaseGpu();
   }
   console.log(JSON.stringify(report));

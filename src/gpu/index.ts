@@ -11,3 +11,7 @@ export {
   uploadRbmGpu, disposeRbmGpu, gpuRbmUnsupported, rbmScaledGpu, rbmHiddenProbsGpu, rbmVisibleDrawGpu, rbmGibbsSweepsGpu,
   type GpuRbm, type GpuRbmParams, type GpuTrack,
 } from './rbmGibbs.js';
+export {
+  uploadMlp, disposeMlp, disposeAll, mlpLayers, weightRows, mlpForwardGpu, mlpParamGradGpu, readMlpGrads, gpuMlpNetUnsupported,
+  type GpuMlp, type GpuMlpForward,
+} from './mlpNet.js';

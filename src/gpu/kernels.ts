@@ -761,4 +761,240 @@ export class GpuKernels {
     un.destroy();
     return new GpuTensor(this, x.shape, y);
   }
+
+  // ---- Kernels of the score-SDE and deep-EBM steps (models/scoreSde/gpu.ts, models/deepEbm/gpu.ts) ----
+
+  /**
+   * `y = a·x + b·u + c·v` elementwise in one kernel (float32; `x`, `u`, `v` of one size): the reverse-SDE
+   * Euler–Maruyama update `x(1 − fΔt − g²Δt·c²) + g²Δt/σ·net + g√Δt·ξ` is one call.
+   * @example const next = k.lincomb(x, out, xi, 1 - f * dt, g2 * dt / sigma, Math.sqrt(g2 * dt));
+   */
+  lincomb(x: GpuTensor, u: GpuTensor, v: GpuTensor, a: number, b: number, c: number): GpuTensor {
+    if (u.size !== x.size || v.size !== x.size) throw new InvalidArgumentError(`gpu.lincomb: sizes differ (${x.size}, ${u.size}, ${v.size})`);
+    return this.extra(0, [x, u, v], x.shape, [a, b, c, 0]);
+  }
+
+  /**
+   * `sin x` or `cos x` elementwise, accurate to float32 rounding for `|x| < 10⁴` (Cody–Waite reduction by π/2 in two
+   * parts, then Taylor polynomials on `[−π/4, π/4]`; WGSL's own sin/cos are only accurate to an absolute 2⁻¹¹): the
+   * random Fourier features `[sin 2πzB, cos 2πzB]` of score networks and energies.
+   * @example const s = k.trig('sin', k.matmul(z, twoPiB));
+   */
+  trig(op: 'sin' | 'cos', x: GpuTensor): GpuTensor {
+    if (op !== 'sin' && op !== 'cos') throw new InvalidArgumentError(`gpu.trig: op must be 'sin' or 'cos', got '${String(op)}'`);
+    return this.extra(op === 'sin' ? 1 : 2, [x, x, x], x.shape, [0, 0, 0, 0]);
+  }
+
+  /**
+   * One Langevin step with the signal-to-noise step-size rule of the predictor–corrector sampler (Song et al. 2021;
+   * `annealedSnrStepSize` of src/samplers): `y = x + ε·s + √(2ε)·z` with `ε = k·(Σ‖zᵢ‖ / Σ‖sᵢ‖)²` (`k = 2α·snr²`;
+   * ε = 0 when every score row is 0). `sNorm` and `zNorm` are device scalars (sums of the row norms, e.g.
+   * `sumAll(sqrt(sumLast(square(s))))`), so the step needs no read-back.
+   * @example const next = k.snrLangevin(x, s, z, sn, zn, 2 * alpha * snr * snr);
+   */
+  snrLangevin(x: GpuTensor, s: GpuTensor, z: GpuTensor, sNorm: GpuTensor, zNorm: GpuTensor, k: number): GpuTensor {
+    if (s.size !== x.size || z.size !== x.size) throw new InvalidArgumentError(`gpu.snrLangevin: sizes differ (${x.size}, ${s.size}, ${z.size})`);
+    if (sNorm.size !== 1 || zNorm.size !== 1) throw new InvalidArgumentError('gpu.snrLangevin: sNorm and zNorm must be scalars');
+    const y = this.storage(x.size * 4);
+    const f = new Float32Array([k, 0]);
+    const fb = new Uint32Array(f.buffer);
+    const un = this.uniforms([x.size, this.stride(x.size), fb[0], 0]);
+    this.run(this.pipeline('snrLangevin', SNR_LANGEVIN_WGSL), [x.buffer, s.buffer, z.buffer, sNorm.buffer, zNorm.buffer, y, un], x.size);
+    un.destroy();
+    return new GpuTensor(this, x.shape, y);
+  }
+
+  /**
+   * `n` standard normal numbers of the **float64** stream, `normalArray(key, n, 'float64')` (the noise of the diffusion
+   * samplers), computed in float32: pair `p` uses the four words of Philox block `p`, `u₁ = (⌊w₀/2⁵⌋·2²⁶ + ⌊w₁/2⁶⌋ +
+   * 1)·2⁻⁵³`, `u₂ = (⌊w₂/2⁵⌋·2²⁶ + ⌊w₃/2⁶⌋)·2⁻⁵³` (53-bit uniforms), then Box–Muller as {@link normal} (radius from
+   * `1 − u₁` in exact integers near 1, angle from the top 32 bits of `u₂`). Agrees with the CPU's float64 values to
+   * float32 rounding (a different stream from {@link normal}'s float32 one).
+   * @example const xi = k.normal64(kStep, [n, d]); // ≈ normal(kStep, [n, d], { dtype: 'float64' })
+   */
+  normal64(k: Key, shape: readonly number[]): GpuTensor {
+    const n = sizeOf(shape);
+    const y = this.storage(n * 4);
+    const blocks = Math.ceil(n / 2);
+    const u = this.uniforms([k.k[0] >>> 0, k.k[1] >>> 0, n, this.stride(blocks), 2, NINF, 0, 0]);
+    if (n > 0) this.run(this.pipeline('philox64', PHILOX64_WGSL), [y, u], blocks);
+    u.destroy();
+    return new GpuTensor(this, [...shape], y);
+  }
+
+  /**
+   * Row selection `y[i, :] = cond[i] ≠ 0 ? a[i, :] : b[i, :]` for `[n, …]` tensors and one flag per row (`cond` `[n]`):
+   * keeping accepted MCMC proposals.
+   * @example const x2 = k.rowWhere(accepted, y, x);
+   */
+  rowWhere(cond: GpuTensor, a: GpuTensor, b: GpuTensor): GpuTensor {
+    if (a.size !== b.size) throw new InvalidArgumentError(`gpu.rowWhere: a and b differ in size (${a.size} vs ${b.size})`);
+    if (cond.size === 0 || a.size % cond.size !== 0) throw new InvalidArgumentError(`gpu.rowWhere: ${cond.size} flags do not split ${a.size} values into rows`);
+    const y = this.storage(a.size * 4);
+    const un = this.uniforms([a.size, a.size / cond.size, this.stride(a.size), 0]);
+    this.run(this.pipeline('rowWhere', ROW_WHERE_WGSL), [cond.buffer, a.buffer, b.buffer, y, un], a.size);
+    un.destroy();
+    return new GpuTensor(this, a.shape, y);
+  }
+
+  /**
+   * The Metropolis–Hastings test of MALA (`malaKernel` of src/samplers), one thread per chain: with `c = η/T`,
+   * `log α = −(E(y) − E(x))/T − (‖x − (y − c∇E(y))‖² − ‖y − (x − c∇E(x))‖²)/(4η)`, the flag is `1[log u < log α]`
+   * (the CPU's `u < min(1, α)`), 0 for a proposal outside `box` or with a NaN log α. Inputs `x`, `y`, `gx`, `gy`
+   * `[n, D]`, energies `ex`, `ey` and the logs of the uniforms `logU` `[n]` (taken on the host in float64: WGSL's log
+   * is not accurate near 1); returns the flags `[n]`.
+   * @example const acc = k.malaAccept(x, y, gx, gy, ex, ey, logU, { stepSize: 1e-3, temperature: 1 });
+   */
+  malaAccept(x: GpuTensor, y: GpuTensor, gx: GpuTensor, gy: GpuTensor, ex: GpuTensor, ey: GpuTensor, logU: GpuTensor, o: { stepSize: number; temperature: number; box?: readonly [number, number] }): GpuTensor {
+    const n = ex.size;
+    if (ey.size !== n || logU.size !== n || n === 0 || x.size % n !== 0 || y.size !== x.size || gx.size !== x.size || gy.size !== x.size) throw new InvalidArgumentError('gpu.malaAccept: x, y, gx, gy must be [n, D] and ex, ey, u [n]');
+    const acc = this.storage(n * 4);
+    const fb = new Uint32Array(new Float32Array([o.stepSize, o.temperature, o.box ? o.box[0] : 0, o.box ? o.box[1] : 0]).buffer);
+    const un = this.uniforms([n, x.size / n, this.stride(n), o.box ? 1 : 0, fb[0], fb[1], fb[2], fb[3]]);
+    this.run(this.pipeline('malaAccept', MALA_ACCEPT_WGSL), [x.buffer, y.buffer, gx.buffer, gy.buffer, ex.buffer, ey.buffer, logU.buffer, acc, un], n);
+    un.destroy();
+    return new GpuTensor(this, [n], acc);
+  }
+
+  private extra(op: number, [x, u, v]: GpuTensor[], shape: readonly number[], s: readonly number[]): GpuTensor {
+    const y = this.storage(x.size * 4);
+    const fb = new Uint32Array(new Float32Array(s).buffer);
+    const un = this.uniforms([x.size, this.stride(x.size), op, 0, fb[0], fb[1], fb[2], fb[3]]);
+    this.run(this.pipeline('extra', EXTRA_WGSL), [x.buffer, u.buffer, v.buffer, y, un], x.size);
+    un.destroy();
+    return new GpuTensor(this, shape, y);
+  }
 }
+
+const EXTRA_WGSL = /* wgsl */ `
+struct P { n: u32, stride: u32, op: u32, pad: u32, a: f32, b: f32, c: f32, d: f32 }
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> u: array<f32>;
+@group(0) @binding(2) var<storage, read> v: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+@group(0) @binding(4) var<uniform> p: P;
+fn sinPoly(r: f32) -> f32 {
+  // |r| ≤ π/4: Taylor to r¹¹ (truncation < 6e-11).
+  let z = r * r;
+  return r * (1.0 + z * (-1.0 / 6.0 + z * (1.0 / 120.0 + z * (-1.0 / 5040.0 + z * (1.0 / 362880.0 + z * (-1.0 / 39916800.0))))));
+}
+fn cosPoly(r: f32) -> f32 {
+  let z = r * r;
+  return 1.0 + z * (-0.5 + z * (1.0 / 24.0 + z * (-1.0 / 720.0 + z * (1.0 / 40320.0 + z * (-1.0 / 3628800.0 + z * (1.0 / 479001600.0))))));
+}
+fn trig(w: f32, cosine: bool) -> f32 {
+  // w = q·π/2 + r, |r| ≤ π/4: π/2 = 1.5703125 (8 significant bits, so q·hi is exact for |q| < 2¹⁶) + 4.838267948966e-4,
+  // and w − q·hi is exact (Sterbenz) for q ≠ 0.
+  let q = round(w * 0.6366197723675814);
+  let r = (w - q * 1.5703125) - q * 4.8382679489661923e-4;
+  let k = (i32(q) + select(0, 1, cosine)) & 3;
+  switch k {
+    case 0: { return sinPoly(r); }
+    case 1: { return cosPoly(r); }
+    case 2: { return -sinPoly(r); }
+    default: { return -cosPoly(r); }
+  }
+}
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) g: vec3u) {
+  let i = g.y * p.stride + g.x;
+  if (i >= p.n) { return; }
+  // op 0: a·x + b·u + c·v; 1: sin x; 2: cos x.
+  if (p.op == 0u) {
+    y[i] = p.a * x[i] + p.b * u[i] + p.c * v[i];
+  } else {
+    y[i] = trig(x[i], p.op == 2u);
+  }
+}`;
+
+const SNR_LANGEVIN_WGSL = /* wgsl */ `
+struct P { n: u32, stride: u32, k: f32, pad: u32 }
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> s: array<f32>;
+@group(0) @binding(2) var<storage, read> z: array<f32>;
+@group(0) @binding(3) var<storage, read> sn: array<f32>;
+@group(0) @binding(4) var<storage, read> zn: array<f32>;
+@group(0) @binding(5) var<storage, read_write> y: array<f32>;
+@group(0) @binding(6) var<uniform> p: P;
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) g: vec3u) {
+  let i = g.y * p.stride + g.x;
+  if (i >= p.n) { return; }
+  var eps = 0.0;
+  if (sn[0] > 0.0) { let q = zn[0] / sn[0]; eps = p.k * q * q; }
+  y[i] = x[i] + eps * s[i] + sqrt(2.0 * eps) * z[i];
+}`;
+
+// Normals of the float64 stream: the helpers (Philox rounds aside) of PHILOX_WGSL, one Box–Muller pair per block.
+const PHILOX64_WGSL = /* wgsl */ `${PHILOX_WGSL.slice(0, PHILOX_WGSL.indexOf('@compute'))}
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) g: vec3u) {
+  let block = g.y * p.stride + g.x;
+  if (block * 2u >= p.n) { return; }
+  var c = vec4u(block, 0u, 0u, 0u);
+  var k0 = p.k0; var k1 = p.k1;
+  for (var r = 0u; r < 10u; r++) {
+    if (r > 0u) { k0 = k0 + 0x9E3779B9u; k1 = k1 + 0xBB67AE85u; }
+    let m0 = mulhilo(0xD2511F53u, c.x);
+    let m1 = mulhilo(0xCD9E8D57u, c.z);
+    c = vec4u(m1.x ^ c.y ^ k0, m1.y, m0.x ^ c.w ^ k1, m0.y);
+  }
+  // 1 − u₁ = ((~w₀ >> 5)·2²⁶ + (~w₁ >> 6))·2⁻⁵³ exactly in integers; near u₁ = 1 the radius keeps its accuracy.
+  let d = f32(~c.x >> 5u) * 7.450580596923828e-9 + f32(~c.y >> 6u) * 1.1102230246251565e-16;
+  var rad: f32;
+  if (d <= 0.5) { rad = sqrt(-2.0 * log1p_(-d)); }
+  else {
+    let u1 = f32(c.x >> 5u) * 7.450580596923828e-9 + f32((c.y >> 6u) + 1u) * 1.1102230246251565e-16;
+    rad = sqrt(-2.0 * log_(u1, p.ninf));
+  }
+  let sc = sinCos2Pi((c.z & 0xffffffe0u) | (c.w >> 27u));
+  let base = block * 2u;
+  y[base] = rad * sc.y;
+  if (base + 1u < p.n) { y[base + 1u] = rad * sc.x; }
+}`;
+
+const ROW_WHERE_WGSL = /* wgsl */ `
+struct P { n: u32, d: u32, stride: u32, pad: u32 }
+@group(0) @binding(0) var<storage, read> c: array<f32>;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+@group(0) @binding(4) var<uniform> p: P;
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) g: vec3u) {
+  let i = g.y * p.stride + g.x;
+  if (i >= p.n) { return; }
+  y[i] = select(b[i], a[i], c[i / p.d] != 0.0);
+}`;
+
+const MALA_ACCEPT_WGSL = /* wgsl */ `
+struct P { n: u32, d: u32, stride: u32, hasBox: u32, eta: f32, temp: f32, lo: f32, hi: f32 }
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> y: array<f32>;
+@group(0) @binding(2) var<storage, read> gx: array<f32>;
+@group(0) @binding(3) var<storage, read> gy: array<f32>;
+@group(0) @binding(4) var<storage, read> ex: array<f32>;
+@group(0) @binding(5) var<storage, read> ey: array<f32>;
+@group(0) @binding(6) var<storage, read> logU: array<f32>;
+@group(0) @binding(7) var<storage, read_write> acc: array<f32>;
+@group(0) @binding(8) var<uniform> p: P;
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) g: vec3u) {
+  let i = g.y * p.stride + g.x;
+  if (i >= p.n) { return; }
+  let c = p.eta / p.temp;
+  var fwd = 0.0;
+  var rev = 0.0;
+  var inside = true;
+  for (var j = 0u; j < p.d; j++) {
+    let k = i * p.d + j;
+    let r = y[k] - (x[k] - c * gx[k]);
+    let rr = x[k] - (y[k] - c * gy[k]);
+    fwd = fwd + r * r;
+    rev = rev + rr * rr;
+    if (p.hasBox == 1u && (y[k] < p.lo || y[k] > p.hi)) { inside = false; }
+  }
+  let logA = -(ey[i] - ex[i]) / p.temp - (rev - fwd) / (4.0 * p.eta);
+  // u < min(1, exp(log α)) ⟺ log u < log α (u > 0); a NaN log α compares false: rejected.
+  acc[i] = select(0.0, 1.0, inside && logU[i] < logA);
+}`;

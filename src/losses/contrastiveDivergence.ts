@@ -144,7 +144,24 @@ export type CDLoss<P extends Tree> = ((params: P, batch: Tensor, key: Key, state
   readonly options: CDOptions<P>;
   /** Fresh state: fills the buffer from `reinitFrom` (or `data` rows for the `'data'` source). */
   initState(key: Key, params: P, data: Tensor): CDState;
+  /**
+   * One step's positives, chain starts, sampler key and state update, for chains run elsewhere (not tempered; present
+   * on the losses of {@link contrastiveDivergence}).
+   */
+  prepare?(batch: Tensor, key: Key, state: CDState): CDPrepared;
 };
+
+/** What {@link CDLoss.prepare} gives: the step's positives and chain starts, and the next state from the negatives. */
+export interface CDPrepared {
+  /** The positives (the batch plus the data noise). */
+  readonly xPos: Tensor;
+  /** The chain starts `[m, ...dim]`. */
+  readonly x0: Tensor;
+  /** The key of the `steps` sampler steps (`split(kChain, steps)[t]` for step `t`). */
+  readonly kChain: Key;
+  /** The next state with the negatives `xNeg` written back into the buffer. */
+  finish(xNeg: Tensor): CDState;
+}
 
 /** Thrown when the sampler cannot run because the model energy is not finite (a training divergence). */
 export class CDDivergenceError extends EbmError {
@@ -353,7 +370,6 @@ export function contrastiveDivergence<P extends Tree>(opts: CDOptions<P>): CDLos
   const fn = (params: P, batch: Tensor, k: Key, state: CDState): CDOutput => {
     if (!(batch instanceof Tensor) || batch.ndim < 2 || batch.shape[0] < 1) throw new InvalidArgumentError(`contrastiveDivergence: batch must be a tensor [B ≥ 1, ...dim], got ${batch instanceof Tensor ? `[${batch.shape.join(', ')}]` : typeof batch}`);
     const [kNoise, kIdx, kRe, kReSrc, kChain] = split(k, 5);
-    const B = batch.shape[0];
     const event = batch.shape.slice(1);
     const xPos = addNoise(kNoise, batch, opts.dataNoise ?? 0);
 
@@ -373,16 +389,28 @@ export function contrastiveDivergence<P extends Tree>(opts: CDOptions<P>): CDLos
     }
 
     // Chain starts.
-    let x0: Tensor;
-    let idx: Int32Array | null = null;
     let buffer = state.buffer;
-    const m = opts.chains ?? B;
     if (mode === 'tempered') {
       if (!buffer) throw new InvalidArgumentError("contrastiveDivergence: negatives 'tempered' need the replicas in the state (use loss.initState)");
       const r = runTempered(opts.tempering!, eSample, buffer, kChain, opts.steps, state.step, reinit, src, kRe, kReSrc, xPos);
       buffer = r.replicas;
       return finish(params, model, xPos, r.x, r.divergent, buffer, sn, state);
     }
+    const { x0, idx } = chainStarts(xPos, [kIdx, kRe, kReSrc], buffer);
+
+    const { x: xNeg, divergent } = runChains(opts.sampler!, eSample, x0, kChain, opts.steps);
+
+    return finish(params, model, xPos, xNeg, divergent, writeBack(buffer, idx, xNeg), sn, state);
+  };
+
+  // The starts of the non-tempered chains: the batch (CD-k), the persistent chains, or buffer rows with a fraction
+  // restarted from the reinit source; `idx` says which buffer rows they came from.
+  const chainStarts = (xPos: Tensor, [kIdx, kRe, kReSrc]: Key[], buffer: Tensor | null): { x0: Tensor; idx: Int32Array | null } => {
+    const B = xPos.shape[0];
+    const event = xPos.shape.slice(1);
+    const m = opts.chains ?? B;
+    let x0: Tensor;
+    let idx: Int32Array | null = null;
     if (mode === 'data') {
       x0 = m === B ? xPos : gather(xPos, randintArray(kIdx, 0, B, m));
     } else {
@@ -400,17 +428,31 @@ export function contrastiveDivergence<P extends Tree>(opts: CDOptions<P>): CDLos
         for (let i = 0; i < m; i++) if (u[i] < reinit) x0.data.set(fresh.data.subarray(i * D, (i + 1) * D), i * D);
       }
     }
+    return { x0, idx };
+  };
 
-    const { x: xNeg, divergent } = runChains(opts.sampler!, eSample, x0, kChain, opts.steps);
+  // The chains' end points written back into the buffer rows they started from (a new tensor).
+  const writeBack = (buffer: Tensor | null, idx: Int32Array | null, xNeg: Tensor): Tensor | null => {
+    if (!idx || !buffer) return buffer;
+    const D = buffer.size / buffer.shape[0];
+    const nb = buffer.data.slice();
+    for (let i = 0; i < idx.length; i++) nb.set(xNeg.data.subarray(i * D, (i + 1) * D), idx[i] * D);
+    return new Tensor(nb, buffer.shape);
+  };
 
-    if (idx && buffer) {
-      const D = buffer.size / buffer.shape[0];
-      const nb = buffer.data.slice();
-      for (let i = 0; i < idx.length; i++) nb.set(xNeg.data.subarray(i * D, (i + 1) * D), idx[i] * D);
-      buffer = new Tensor(nb, buffer.shape);
-    }
-
-    return finish(params, model, xPos, xNeg, divergent, buffer, sn, state);
+  /**
+   * The parts of one step other than the sampler and the loss, for a caller that runs the chains elsewhere (the
+   * WebGPU CD step of models/deepEbm/gpu.ts): the positives `xPos` (data noise added), the chain starts `x0`, the
+   * sampler's key `kChain`, and `finish(xNeg)`, the next state with the negatives written back. Not for
+   * `negatives: 'tempered'`.
+   */
+  const prepare = (batch: Tensor, k: Key, state: CDState): CDPrepared => {
+    if (mode === 'tempered') throw new InvalidArgumentError("contrastiveDivergence.prepare: not for negatives 'tempered'");
+    if (!(batch instanceof Tensor) || batch.ndim < 2 || batch.shape[0] < 1) throw new InvalidArgumentError(`contrastiveDivergence: batch must be a tensor [B ≥ 1, ...dim], got ${batch instanceof Tensor ? `[${batch.shape.join(', ')}]` : typeof batch}`);
+    const [kNoise, kIdx, kRe, kReSrc, kChain] = split(k, 5);
+    const xPos = addNoise(kNoise, batch, opts.dataNoise ?? 0);
+    const { x0, idx } = chainStarts(xPos, [kIdx, kRe, kReSrc], state.buffer);
+    return { xPos, x0, kChain, finish: (xNeg) => ({ buffer: writeBack(state.buffer, idx, xNeg), sn: state.sn, step: state.step + 1 }) };
   };
 
   const finish = (params: P, model: P, xPos: Tensor, xNeg: Tensor, divergent: number, buffer: Tensor | null, sn: { readonly [leaf: string]: Tensor }, state: CDState): CDOutput => {
@@ -453,7 +495,7 @@ export function contrastiveDivergence<P extends Tree>(opts: CDOptions<P>): CDLos
     return { buffer, sn: {}, step: 0 };
   };
 
-  return Object.assign(fn, { options: opts, initState });
+  return Object.assign(fn, { options: opts, initState, prepare });
 }
 
 /**

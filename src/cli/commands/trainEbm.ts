@@ -24,7 +24,7 @@ import { printResult, runCommand, type CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { parseChoice, parsePositiveFloat, parsePositiveInt, parseUnitInterval, parseFloatValue, parseFourierSpec } from '../options.js';
 import {
-  addDataOptions, addSeedOption, addTrainOutputOptions, checkOutputPath, fmt, fourierFromOption, loadDataFromOptions, loadResumePoint,
+  addDataOptions, addSeedOption, addTrainOutputOptions, backendLines, checkOutputPath, fmt, fourierFromOption, loadDataFromOptions, loadResumePoint,
   resolveTrainOutputs, trainDataKey, type DataOptionValues, type TrainOutputValues,
 } from '../common.js';
 import { progressBar } from '../progress.js';
@@ -32,6 +32,8 @@ import { openTrainLog, logInterval, rollbackReporter } from '../trainLog.js';
 import { interruptRegion } from '../signals.js';
 import { finishIfStopped } from '../trainLoop.js';
 import { registerTrainKind } from './train.js';
+import { runHotLoop, type HotLoopBackend } from '../../gpu/select.js';
+import { deepEbmCdValueAndGradGpu, deepEbmCdGpuUnsupported } from '../../models/deepEbm/gpu.js';
 import { DEEP_EBM_KIND, deepEbmSamplerFor, sampleDeepEbmFromNoise, deepEbmDensityPng, type DeepEbmFileConfig } from '../../models/deepEbm/kind.js';
 import { DEEP_EBM_DEFAULTS, DEEP_EBM_IMAGE_DEFAULTS, deepEbmLossDefaults } from '../../models/deepEbm/defaults.js';
 import { EBM_SCORE_LOSSES, trainEbmByScoreMatching, lrSchedule, type EbmScoreLoss } from '../kinds/scoreEbm.js';
@@ -245,8 +247,14 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
         kind: DEEP_EBM_KIND, step: st.step, key: kRun, state: st as unknown as StateTree, meta: { ...meta, config: cfg },
       });
       const irq = interruptRegion();
+      // EBM_BACKEND=webgpu: each step's negatives (the K sampler steps), energies and parameter gradient on the GPU
+      // (MLP energies, buffer negatives); the chain starts, buffer, guard and Adam stay the CPU trainer's.
+      const gpuWhy = deepEbmCdGpuUnsupported(cfg, cd.options, o.samplerClip);
+      const sampler = { sampler: o.sampler, stepSize: o.stepSize, temperature: o.temperature, box: cfg.clamp };
+      let backend: HotLoopBackend;
       try {
-        res = await trainDeepEbmAsync({
+        const run = (valueAndGrad?: Parameters<typeof trainDeepEbmAsync<Record<string, Tensor>>>[0]['valueAndGrad']) => trainDeepEbmAsync({
+          ...(valueAndGrad ? { valueAndGrad } : {}),
           params: params0, loss: cd, data: data.x, steps, batchSize: o.batch, key: kRun, lr: lrSchedule(o, steps),
           ...(resume ? { resume: resume.state as unknown as DeepEbmResumeState<Record<string, Tensor>> } : {}),
           ...(o.checkpointEvery !== undefined && saveCkpt ? { checkpointEvery: o.checkpointEvery, onCheckpoint: saveCkpt } : {}),
@@ -258,6 +266,7 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
           onRollback: rollbackReporter(rollbacks, (s) => ctx.io.stderr(s)),
           onStep: (t) => bar.update(t),
         }, { signal: irq.signal });
+        ({ value: res, backend } = await runHotLoop(gpuWhy ?? ((gpu) => run(deepEbmCdValueAndGradGpu(gpu, cfg, cd, sampler))), () => run()));
       } catch (e) {
         bar.done();
         if (e instanceof TrainingDivergedError) throw new TrainingDivergedError(e.message, []); // exit 2, one line
@@ -322,6 +331,7 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
         gradNorm: last?.gradNorm ?? null, rollbacks: res.events.length, samplesPng: o.samplesPng ?? null, log: o.log ?? null,
         health: health ? { ok: health.ok, driftMmd: health.driftMmd, dataMmd: health.dataMmd, energyDrift: health.energyDrift, steps: health.steps, chains: health.chains } : null,
         ...(health && !health.ok ? { warnings: [health.message] } : {}),
+        backend,
       };
       printResult(ctx, o.json, result, () => [
         `trained deep-ebm ${formatArch(arch)} on ${o.data} (${data.rows} rows) for ${steps} steps in ${fmt(seconds)} s`,
@@ -330,6 +340,7 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
         ...(health ? [health.message] : []),
         `model      ${o.out}`,
         ...(o.samplesPng ? [`samples    ${o.samplesPng}`] : []),
+        ...backendLines(backend),
       ].join('\n'));
     }),
   );

@@ -18,8 +18,9 @@ import { formatArch, TrainingDivergedError, type DeepEbmConfig } from '../../mod
 import { initDeepEbmScoreState, deepEbmScoreTrainStep, type DeepEbmScoreOptions, type DeepEbmScoreState, type EbmScoreLoss } from '../../models/deepEbm/scoreMatching.js';
 import type { Dataset } from '../../data/spec.js';
 import { printResult, type CliContext } from '../context.js';
+import { runHotLoop } from '../../gpu/select.js';
 import { UsageError } from '../errors.js';
-import { fmt, loadResumePoint } from '../common.js';
+import { backendLines, fmt, loadResumePoint } from '../common.js';
 import { progressBar } from '../progress.js';
 import { openTrainLog, logInterval } from '../trainLog.js';
 import { trainLoop } from '../trainLoop.js';
@@ -100,7 +101,9 @@ export async function trainEbmByScoreMatching(
   const t0 = performance.now();
   let last: Record<string, number> = {};
   const step = deepEbmScoreTrainStep(cfg, settings);
-  const final = await trainLoop<DeepEbmScoreState>({
+  // Score matching of a deep EBM differentiates the input gradient (second order; DSM's heat term third): not lowered
+  // to the GPU yet, so EBM_BACKEND=webgpu runs it on the CPU and says why.
+  const { value: final, backend } = await runHotLoop(`--loss ${o.loss} (score matching of a deep EBM: gradients of input gradients) has no WebGPU step yet; --loss cd runs on the GPU`, () => trainLoop<DeepEbmScoreState>({
     state: resume ? { step: resume.step, ...(resume.state as unknown as { params: Record<string, Tensor>; opt: OptState[] }) } : state0,
     ...(resume ? { startStep: resume.step } : {}),
     steps,
@@ -118,7 +121,7 @@ export async function trainEbmByScoreMatching(
     logEvery: logInterval(steps),
     onLog: (rec) => log?.write(rec),
     onProgress: (d, m) => bar.update(d, m ? `loss ${fmt(m.loss)}` : undefined),
-  });
+  }));
   bar.done();
   if (!Object.values(final.params).every(allFinite)) throw new TrainingDivergedError('training produced non-finite parameters (try a smaller --lr)', []);
   const seconds = (performance.now() - t0) / 1000;
@@ -128,10 +131,11 @@ export async function trainEbmByScoreMatching(
     provenance: { data: o.data, seed: o.seed, steps, loss: o.loss, ...(o.loss === 'dsm' ? { sigma: o.sigma } : {}), ...(o.sigmaMax ? { sigmaMax: o.sigmaMax, heat: o.heat } : {}), lr: o.lr, lrDecay: o.lrDecay, batch: o.batch, rows: n },
     tensors: final.params,
   });
-  const result = { model: o.out, kind: 'deep-ebm', arch: formatArch(cfg.arch), loss: o.loss, steps, resumedFrom: resume?.step ?? null, seconds, finalLoss: last.loss ?? null, gradNorm: last.gradNorm ?? null, log: o.log ?? null };
+  const result = { model: o.out, kind: 'deep-ebm', arch: formatArch(cfg.arch), loss: o.loss, steps, resumedFrom: resume?.step ?? null, seconds, finalLoss: last.loss ?? null, gradNorm: last.gradNorm ?? null, log: o.log ?? null, backend };
   printResult(ctx, o.json, result, () => [
     `trained deep-ebm ${formatArch(cfg.arch)} by ${o.loss}${o.loss !== 'dsm' ? '' : o.sigmaMax ? ` (noise-conditional, σ ${fmt(o.sigma)}…${fmt(o.sigmaMax)}, heat ${o.heat ?? 1}; model at σ=${fmt(o.sigma)})` : ` (σ=${o.sigma})`} on ${o.data} (${n} rows) for ${steps} steps in ${fmt(seconds)} s`,
     `final loss ${fmt(last.loss ?? NaN)}, grad norm ${fmt(last.gradNorm ?? NaN)}`,
     `model      ${o.out}`,
+    ...backendLines(backend),
   ].join('\n'));
 }

@@ -16,6 +16,10 @@ import {
   type ScoreArch, type ScoreSdeConfig, type ScoreParams, type ScoreSdeTrainState,
 } from '../../models/scoreSde/index.js';
 import { trainLoop, type TrainerRunOptions } from '../trainLoop.js';
+import { runHotLoop, type HotLoopBackend } from '../../gpu/select.js';
+import { scoreSdeTrainStepGpu, scoreSdeGpuUnsupported } from '../../models/scoreSde/gpu.js';
+import type { Key } from '../../random/index.js';
+import type { ScoreSdeStepInfo } from '../../models/scoreSde/index.js';
 import { UsageError } from '../errors.js';
 
 export * from '../../models/scoreSde/index.js';
@@ -59,6 +63,8 @@ export interface TrainScoreSdeOptions extends TrainerRunOptions {
 export interface TrainedScoreSde {
   params: ScoreParams;
   last: Record<string, number>;
+  /** Which backend ran the training steps (`webgpu` with its adapter, or the CPU backend and why not the GPU). */
+  backend: HotLoopBackend;
 }
 
 /**
@@ -84,18 +90,18 @@ export async function trainScoreSde(o: TrainScoreSdeOptions): Promise<TrainedSco
   } else {
     state = initScoreSdeState(cfg, kInit, settings);
   }
-  const step = scoreSdeTrainStep(cfg, settings);
+  type Step = (s: ScoreSdeTrainState, zb: Tensor, k: Key) => readonly [ScoreSdeTrainState, ScoreSdeStepInfo] | Promise<readonly [ScoreSdeTrainState, ScoreSdeStepInfo]>;
   const B = Math.min(o.batch, n);
   const batchIdx = epochBatchIndices(kData, n, B);
   const flat = new Tensor(z.data, [n, cfg.dim]);
   let last: Record<string, number> = {};
-  const final = await trainLoop<ScoreSdeTrainState>({
+  const loop = (step: Step): Promise<ScoreSdeTrainState> => trainLoop<ScoreSdeTrainState>({
     state,
     startStep: state.step,
     steps: o.steps,
     key: kTrain,
-    step: (s, k, t, want) => {
-      const [next, info] = step(s, reshape(gatherRows(flat, batchIdx(t)), netShape(cfg, B)), k);
+    step: async (s, k, t, want) => {
+      const [next, info] = await step(s, reshape(gatherRows(flat, batchIdx(t)), netShape(cfg, B)), k);
       let metrics: Record<string, number> | undefined;
       if (want) {
         metrics = { loss: info.loss, meanT: info.meanT, gradNorm: info.gradNorm, lr: o.lr };
@@ -112,5 +118,10 @@ export async function trainScoreSde(o: TrainScoreSdeOptions): Promise<TrainedSco
     onLog: o.onLog,
     onProgress: o.onProgress,
   });
-  return { params: finalScoreParams(final), last };
+  // EBM_BACKEND=webgpu: each step's loss and parameter gradient on the GPU (MLP score networks), the same keys and batches.
+  const { value: final, backend } = await runHotLoop(
+    scoreSdeGpuUnsupported(cfg) ?? ((gpu) => loop(scoreSdeTrainStepGpu(gpu, cfg, settings))),
+    () => loop(scoreSdeTrainStep(cfg, settings)),
+  );
+  return { params: finalScoreParams(final), last, backend };
 }

@@ -13,7 +13,7 @@ import { saveModel } from '../../io/model.js';
 import { printResult, runCommand, type CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { parseChoice, parseFourierSpec, parsePositiveFloat, parsePositiveInt, parseUnitInterval } from '../options.js';
-import { addDataOptions, addSeedOption, addTrainOutputOptions, resolveTrainOutputs, loadResumePoint, type TrainOutputValues, fmt, fourierFromOption, loadDataFromOptions, trainDataKey, type DataOptionValues } from '../common.js';
+import { addDataOptions, addSeedOption, addTrainOutputOptions, resolveTrainOutputs, loadResumePoint, type TrainOutputValues, fmt, backendLines, fourierFromOption, loadDataFromOptions, trainDataKey, type DataOptionValues } from '../common.js';
 import { progressBar } from '../progress.js';
 import { openTrainLog, logInterval } from '../trainLog.js';
 import { registerTrainKind } from '../commands/train.js';
@@ -121,7 +121,7 @@ export function registerTrainScore(train: Command, ctx: CliContext): void {
       const result = {
         model: o.out, kind: SCORE_SDE_KIND, sde: o.sde, sdeParams: cfg.sdeParams, arch: formatScoreArch(arch), steps: o.steps,
         resumedFrom: resume?.step ?? null, loss: r.last.loss ?? null, gradNorm: r.last.gradNorm ?? null, seconds,
-        checkpoint: o.checkpointEvery !== undefined ? ckptPath ?? null : null, log: o.log ?? null,
+        checkpoint: o.checkpointEvery !== undefined ? ckptPath ?? null : null, log: o.log ?? null, backend: r.backend,
       };
       printResult(ctx, o.json, result, () =>
         [
@@ -131,6 +131,7 @@ export function registerTrainScore(train: Command, ctx: CliContext): void {
           `model      ${o.out}`,
           ...(result.checkpoint ? [`checkpoint ${result.checkpoint}`] : []),
           ...(o.log ? [`log        ${o.log}`] : []),
+          ...backendLines(r.backend),
         ].join('\n'),
       );
     }),

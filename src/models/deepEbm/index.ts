@@ -22,3 +22,8 @@ export { trainDeepEbmDsm } from './dsm.js';
 export type { TrainedDeepEbmDsm } from './dsm.js';
 export { densityHealthCheck } from './health.js';
 export type { DensityHealth, DensityHealthOptions } from './health.js';
+export {
+  deepEbmGpuUnsupported, deepEbmCdGpuUnsupported, uploadDeepEbm, disposeDeepEbm, deepEbmEnergyGradGpu, deepEbmChainsGpu, sampleDeepEbmGpu,
+  deepEbmCdValueAndGradGpu,
+} from './gpu.js';
+export type { GpuDeepEbm, DeepEbmGpuSampler } from './gpu.js';

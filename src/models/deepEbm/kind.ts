@@ -13,6 +13,7 @@ import { heatmapPng } from '../../io/png.js';
 import { runChains, freshChains } from '../../losses/contrastiveDivergence.js';
 import { gridLogZ } from '../../eval/gridLogZ.js';
 import type { LoadedModel, ModelKindHandler } from '../kind.js';
+import { sampleDeepEbmGpu, deepEbmGpuUnsupported } from './gpu.js';
 import { formatArch, archInputSize, checkDeepEbmConfig, initDeepEbm, deepEbmEnergy, deepEbmEnergies, type DeepEbmConfig } from './index.js';
 
 /** The model-file kind string of deep EBMs. */
@@ -107,6 +108,15 @@ export const deepEbmKind: ModelKindHandler = {
         const x = sampleDeepEbmFromNoise(params, cfg, o.key, o.n, steps, o.stepSize);
         o.onProgress?.(steps, steps);
         return x;
+      },
+      sampleGpu: (o) => {
+        const steps = o.steps ?? Math.max(cfg.mcmcSteps * 5, 200);
+        const T = cfg.temperature ?? 1;
+        return deepEbmGpuUnsupported(cfg) ?? (async (gpu) => {
+          const x = await sampleDeepEbmGpu(gpu, params, cfg, o.key, o.n, steps, { sampler: cfg.sampler, stepSize: o.stepSize ?? cfg.stepSize, temperature: T, box: cfg.clamp }, (d) => o.onProgress?.(d, steps));
+          o.onProgress?.(steps, steps);
+          return x;
+        });
       },
       energy: (x) => {
         if (x.ndim !== 2 || x.shape[1] !== D) throw new DataError(`data has shape [${x.shape.join(', ')}] but the model takes rows of ${D}`, { flag: 'data' });

@@ -8,7 +8,7 @@ import { Tensor, treeLeaves, treeUnflatten, type Tree } from '../../tensor/index
 import { createBufferPool, withBufferReuse, type BufferPoolOptions } from '../../tensor/bufferPool.js';
 import { foldIn, split, randintArray, type Key } from '../../random/index.js';
 import { chain, clipByGlobalNorm, scaleByAdam, applyUpdates, globalNorm, emaUpdate, type OptState, type GradientTransformation, type Schedule } from '../../optim/index.js';
-import { cdValueAndGrad, CDDivergenceError, treeAllFinite, type CDLoss, type CDState } from '../../losses/contrastiveDivergence.js';
+import { cdValueAndGrad, CDDivergenceError, treeAllFinite, type CDLoss, type CDState, type CDValueAndGrad } from '../../losses/contrastiveDivergence.js';
 import { DivergenceError } from '../../samplers/index.js';
 import { DivergenceGuard, TrainingDivergedError, type GuardEvent, type GuardOptions, type GuardState } from './guard.js';
 import { InvalidArgumentError } from '../../errors.js';
@@ -19,6 +19,12 @@ export interface TrainDeepEbmOptions<P extends Tree> {
   readonly params: P;
   /** The CD loss (from `contrastiveDivergence`). */
   readonly loss: CDLoss<P>;
+  /**
+   * Computes each step's loss, gradient, diagnostics and next CD state instead of `cdValueAndGrad(loss)` — the same
+   * contract, e.g. the WebGPU step `deepEbmCdValueAndGradGpu` (models/deepEbm/gpu.ts). One that returns a promise
+   * needs {@link trainDeepEbmAsync}.
+   */
+  readonly valueAndGrad?: (params: P, batch: Tensor, key: Key, state: CDState) => CDValueAndGrad<P> | Promise<CDValueAndGrad<P>>;
   /** Training data `[n, ...dim]`. */
   readonly data: Tensor;
   /** Training steps (parameter updates). */
@@ -184,7 +190,10 @@ function scaleTree<P extends Tree>(t: P, s: number): P {
  */
 export function trainDeepEbm<P extends Tree>(o: TrainDeepEbmOptions<P>): TrainedDeepEbm<P> {
   const run = deepEbmSteps(o);
-  for (let r = run.next(); ; r = run.next()) if (r.done) return r.value;
+  for (let r = run.next(); ; r = run.next()) {
+    if (r.done) return r.value;
+    if ('pending' in r.value) throw new InvalidArgumentError('trainDeepEbm: valueAndGrad returned a promise; use trainDeepEbmAsync');
+  }
 }
 
 /** How {@link trainDeepEbmAsync} lets a caller stop a run. */
@@ -222,14 +231,26 @@ export async function trainDeepEbmAsync<P extends Tree>(o: TrainDeepEbmOptions<P
   const it = deepEbmSteps(o);
   let last = performance.now();
   for (let r = it.next(); ; r = it.next()) {
+    // An asynchronous valueAndGrad: hand its result (or its error, at the same point) back to the step.
+    while (!r.done && 'pending' in r.value) {
+      let v: CDValueAndGrad<P>;
+      try {
+        v = await r.value.pending;
+      } catch (e) {
+        r = it.throw(e);
+        continue;
+      }
+      r = it.next(v);
+    }
     if (r.done) return r.value;
+    const point = r.value as StepPoint<P>;
     if (performance.now() - last >= every) {
       await nextTurn();
       last = performance.now();
     }
-    if (run.signal?.aborted && r.value.step < o.steps) {
-      const state = r.value.state();
-      return { ...r.value.result(), stopped: state, checkpointed: r.value.checkpointed };
+    if (run.signal?.aborted && point.step < o.steps) {
+      const state = point.state();
+      return { ...point.result(), stopped: state, checkpointed: point.checkpointed };
     }
   }
 }
@@ -243,8 +264,16 @@ interface StepPoint<P extends Tree> {
   result(): TrainedDeepEbm<P>;
 }
 
-/** The loop of {@link trainDeepEbm} as a generator: yields after every applied step, returns the result. */
-function* deepEbmSteps<P extends Tree>(o: TrainDeepEbmOptions<P>): Generator<StepPoint<P>, TrainedDeepEbm<P>, void> {
+/** A step's asynchronous `valueAndGrad` result, yielded to the driver ({@link trainDeepEbmAsync} awaits it). */
+interface Pending<P extends Tree> {
+  readonly pending: Promise<CDValueAndGrad<P>>;
+}
+
+/**
+ * The loop of {@link trainDeepEbm} as a generator: yields after every applied step, returns the result; an
+ * asynchronous `valueAndGrad` is yielded as {@link Pending} and its value (or error) is passed back in.
+ */
+function* deepEbmSteps<P extends Tree>(o: TrainDeepEbmOptions<P>): Generator<StepPoint<P> | Pending<P>, TrainedDeepEbm<P>, CDValueAndGrad<P> | undefined> {
   if (!(o.data instanceof Tensor) || o.data.ndim < 2 || o.data.shape[0] < 1) throw new InvalidArgumentError('trainDeepEbm: data must be a tensor [n ≥ 1, ...dim]');
   if (!Number.isInteger(o.steps) || o.steps < 0) throw new InvalidArgumentError(`trainDeepEbm: steps must be an integer ≥ 0, got ${o.steps}`);
   if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw new InvalidArgumentError(`trainDeepEbm: batchSize must be a positive integer, got ${o.batchSize}`);
@@ -256,7 +285,7 @@ function* deepEbmSteps<P extends Tree>(o: TrainDeepEbmOptions<P>): Generator<Ste
   ts.push(scaleByAdam({ b1: o.b1, b2: o.b2 }));
   const opt = chain(...ts);
   const guard = o.guard === false ? null : new DivergenceGuard(o.guard ?? {});
-  const vg = cdValueAndGrad(o.loss);
+  const vg = o.valueAndGrad ?? cdValueAndGrad(o.loss);
   const logEvery = o.logEvery ?? 50;
   if (o.emaDecay !== undefined && !(o.emaDecay >= 0 && o.emaDecay < 1)) throw new InvalidArgumentError(`trainDeepEbm: emaDecay must be in [0, 1), got ${o.emaDecay}`);
   const t0 = performance.now();
@@ -317,9 +346,11 @@ function* deepEbmSteps<P extends Tree>(o: TrainDeepEbmOptions<P>): Generator<Ste
     const k = foldIn(foldIn(o.key, stream), step);
     const [kBatch, kLoss] = split(k, 2);
     const batch = drawBatch(kBatch, o.data, o.batchSize);
-    let r;
+    let r: CDValueAndGrad<P>;
     try {
-      r = scoped(() => vg(params, batch, kLoss, cd));
+      // An asynchronous (GPU) value-and-gradient returns a promise: the scope then recycles nothing.
+      const out = scoped(() => vg(params, batch, kLoss, cd));
+      r = out instanceof Promise ? ((yield { pending: out }) as CDValueAndGrad<P>) : out;
     } catch (e) {
       if (e instanceof CDDivergenceError || e instanceof DivergenceError) {
         t = rollback(step, e.message);

@@ -20,12 +20,16 @@ export {
   toModelSpace, toDataSpace, describeScoreSde,
   type ScoreSampler, type ScoreArch, type ScoreSdeConfig, type ScoreSdeConfigOptions,
 } from './config.js';
-export { initScoreParams, scoreLayout, noiseLevelInput, scoreFn, IMAGE_INPUT_CLIP, type ScoreParams } from './score.js';
-export { logSigmaDSM } from './loss.js';
+export { initScoreParams, scoreLayout, noiseLevelInput, scoreFn, scoreNetCoefficients, IMAGE_INPUT_CLIP, type ScoreParams, type ScoreNetCoefficients } from './score.js';
+export { logSigmaDSM, scoreSdeTrainingTimes, scoreSdeWeights } from './loss.js';
 export {
-  scoreSdeLoss, initScoreSdeState, scoreSdeTrainStep, finalScoreParams, dequantizeBatch,
+  scoreSdeLoss, initScoreSdeState, scoreSdeTrainStep, scoreSdeUpdate, scoreSdeTrainSettings, finalScoreParams, dequantizeBatch,
   type ScoreSdeTrainOptions, type ScoreSdeTrainState, type ScoreSdeStepInfo,
 } from './train.js';
 export { sampleScoreSde, scoreSdeSampler, defaultSampler, type ScoreSampleOptions } from './sample.js';
 export { scoreSdeLogLik, type ScoreLogLikOptions, type ScoreLogLik } from './evaluate.js';
 export { scoreSdeKind, encodeScoreSdeModel, scoreSdeHeatmap, type ScoreSdeModel, type LoadedScoreSde } from './kind.js';
+export {
+  scoreSdeTrainStepGpu, scoreSdeValueAndGradGpu, sampleScoreSdeGpu, scoreSdeGpuUnsupported, scoreSdeSampleGpuUnsupported,
+  type ScoreSdeGpuValueAndGrad,
+} from './gpu.js';

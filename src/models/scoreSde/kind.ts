@@ -12,6 +12,7 @@ import type { LoadedModel, ModelKindHandler } from '../kind.js';
 import { SCORE_SDE_KIND, SCORE_SAMPLERS, checkScoreSdeConfig, describeScoreSde, type ScoreSdeConfig, type ScoreSampler } from './config.js';
 import { scoreLayout, type ScoreParams } from './score.js';
 import { sampleScoreSde } from './sample.js';
+import { sampleScoreSdeGpu, scoreSdeSampleGpuUnsupported } from './gpu.js';
 import { scoreSdeLogLik } from './evaluate.js';
 
 /** A score-sde model in memory: config, network parameters and where it came from. */
@@ -86,6 +87,16 @@ export const scoreSdeKind: ModelKindHandler = {
           ...(o.steps !== undefined ? { steps: o.steps } : {}),
           ...(o.onProgress ? { onProgress: o.onProgress } : {}),
         });
+      },
+      sampleGpu: (o) => {
+        if (o.sampler !== undefined && !(SCORE_SAMPLERS as readonly string[]).includes(o.sampler)) return `unknown sampler ${o.sampler}`; // the CPU path reports it
+        if (o.stepSize !== undefined) return '--step-size does not apply to score-sde models'; // the CPU path reports it
+        const sampler = o.sampler as ScoreSampler | undefined;
+        return scoreSdeSampleGpuUnsupported(cfg, sampler) ?? ((gpu) => sampleScoreSdeGpu(gpu, params, cfg, o.key, o.n, {
+          ...(sampler !== undefined ? { sampler } : {}),
+          ...(o.steps !== undefined ? { steps: o.steps } : {}),
+          ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+        }));
       },
       evaluate: (data, o) => {
         if (data.cols !== cfg.dim) throw new DataError(`data "${data.spec}" has ${data.cols} columns but the model takes ${cfg.dim}`, { flag: 'data' });

@@ -38,30 +38,29 @@ export function noiseLevelInput(sde: SDE, eps: number): (t: number) => number {
 /** Bound on the score network's scaled input `c_in·z` for image models (see {@link scoreFn}). */
 export const IMAGE_INPUT_CLIP = 5;
 
+/** Per-row coefficients of the score network at times `t` (float64): `c_in`, `c_in²`, `1/σ(t)` and the time input `τ(t)`. */
+export interface ScoreNetCoefficients {
+  readonly cin: Float64Array;
+  readonly cin2: Float64Array;
+  readonly inv: Float64Array;
+  readonly tau: Float64Array;
+}
+
 /**
- * The time-conditioned score `(params, z, t [n]) → [n, …]` in standardised coordinates:
- * `s(z, t) = net(c_in(t)·z, τ(t)) / σ(t) − c_in(t)²·z` with `c_in = 1/√(m(t)²σ_d² + σ(t)²)` (unit-variance inputs
- * at every `t`; `σ_d² = 1` for standardised vectors, 0.25 for images on `[−1, 1]`) and the noise-level input `τ` of
- * {@link noiseLevelInput}. The second term is the exact score of `N(0, σ_d²)` data, so the net learns a residual.
- * Images: the network reads `clamp(c_in·z, −5, 5)` ({@link IMAGE_INPUT_CLIP}); training inputs lie within 5 units
- * (unit variance, bounded data: only Gaussian-noise tails at large `t` go beyond, ≈ 6·10⁻⁷ of the pixels), so this
- * changes almost nothing there, but off the data a conv net's linear
- * extrapolation can outgrow the baseline and one pixel of a probability-flow trajectory can run away (seen: a
- * test digit whose likelihood ODE reached |x| ≈ 10¹⁰); with the clip the baseline dominates far from the data and
- * every trajectory stays bounded.
+ * The coefficients of {@link scoreFn} at times `t`: `c_in = 1/√(m(t)²σ_d² + σ(t)²)`, `c_in²`, `1/σ(t)` and
+ * `τ(t)` ({@link noiseLevelInput}); shared by the CPU network and its WebGPU lowering (models/scoreSde/gpu.ts). A time
+ * with `σ(t) ≤ 0` throws, naming the row.
+ * @example scoreNetCoefficients(cfg, sdeOf(cfg))([0.5]).cin[0]
  */
-export function scoreFn(cfg: ScoreSdeConfig, sde = sdeOf(cfg)): (p: ScoreParams, z: Tensor, t: Tensor) => Tensor {
+export function scoreNetCoefficients(cfg: ScoreSdeConfig, sde = sdeOf(cfg)): (t: ArrayLike<number>) => ScoreNetCoefficients {
   const tau = noiseLevelInput(sde, cfg.eps);
-  const act = cfg.arch.kind === 'mlp' ? cfg.arch.activation : 'silu';
   // Variance of the standardised data per coordinate: 1 for vectors; images on [−1, 1] have about 0.5² (EDM's σ_data).
   const dataVar = cfg.imageShape ? 0.25 : 1;
-  const ff = cfg.arch.kind === 'mlp' ? cfg.arch.fourier ?? null : null;
-  const phi = ff ? { float32: fourierFeatureFn(ff, cfg.dim, 'float32'), float64: fourierFeatureFn(ff, cfg.dim, 'float64') } : null;
-  return (p, z, t) => {
-    const n = t.shape[0];
+  return (t) => {
+    const n = t.length;
     const cin = new Float64Array(n), cin2 = new Float64Array(n), inv = new Float64Array(n), tt = new Float64Array(n);
     for (let i = 0; i < n; i++) {
-      const ti = t.data[i];
+      const ti = t[i];
       const s = sde.std(ti);
       if (!(s > 0)) throw new InvalidArgumentError(`score network: σ(t) = ${s} at t = ${ti} (row ${i + 1}); use times t ≥ eps > 0`);
       cin2[i] = 1 / (sde.meanCoef(ti) ** 2 * dataVar + s * s);
@@ -69,6 +68,29 @@ export function scoreFn(cfg: ScoreSdeConfig, sde = sdeOf(cfg)): (p: ScoreParams,
       inv[i] = 1 / s;
       tt[i] = tau(ti);
     }
+    return { cin, cin2, inv, tau: tt };
+  };
+}
+
+/**
+ * The time-conditioned score `(params, z, t [n]) → [n, …]` in standardised coordinates:
+ * `s(z, t) = net(c_in(t)·z, τ(t)) / σ(t) − c_in(t)²·z` with `c_in = 1/√(m(t)²σ_d² + σ(t)²)` (unit-variance inputs
+ * at every `t`; `σ_d² = 1` for standardised vectors, 0.25 for images on `[−1, 1]`) and the noise-level input `τ` of
+ * {@link noiseLevelInput}. The second term is the exact score of `N(0, σ_d²)` data, so the net learns a residual.
+ * Images: the network reads `clamp(c_in·z, −5, 5)` ({@link IMAGE_INPUT_CLIP}); training inputs lie within 5 units
+ * (unit variance, bounded data: only Gaussian-noise tails at large `t` go beyond, ≈ 6·10⁻⁷ of the pixels), so this
+ * changes almost nothing there, but off the data a conv net's linear extrapolation can outgrow the baseline and one
+ * pixel of a probability-flow trajectory can run away (seen: a test digit whose likelihood ODE reached |x| ≈ 10¹⁰);
+ * with the clip the baseline dominates far from the data and every trajectory stays bounded.
+ */
+export function scoreFn(cfg: ScoreSdeConfig, sde = sdeOf(cfg)): (p: ScoreParams, z: Tensor, t: Tensor) => Tensor {
+  const coefficients = scoreNetCoefficients(cfg, sde);
+  const act = cfg.arch.kind === 'mlp' ? cfg.arch.activation : 'silu';
+  const ff = cfg.arch.kind === 'mlp' ? cfg.arch.fourier ?? null : null;
+  const phi = ff ? { float32: fourierFeatureFn(ff, cfg.dim, 'float32'), float64: fourierFeatureFn(ff, cfg.dim, 'float64') } : null;
+  return (p, z, t) => {
+    const n = t.shape[0];
+    const { cin, cin2, inv, tau: tt } = coefficients(t.data);
     const col = [n, ...z.shape.slice(1).map(() => 1)];
     const zs = mul(z, reshape(tensor(cin, [n], z.dtype), col));
     const zin = cfg.imageShape ? clamp(zs, -IMAGE_INPUT_CLIP, IMAGE_INPUT_CLIP) : zs;

@@ -127,15 +127,28 @@ export function scoreSdeTrainStep(cfg: ScoreSdeConfig, o: ScoreSdeTrainOptions):
       aux = r.aux;
       return r.loss;
     })(s.params);
-    const l = lv.item();
-    if (!Number.isFinite(l)) throw new TrainingDivergedError(`training diverged at step ${s.step + 1}: loss is ${l} (try a smaller --lr)`, []);
-    const [u, nextOpt] = opt.update(g, cloneOptState(s.opt), s.params);
-    const params = applyUpdates(s.params, u);
-    const nextEma = ema > 0 ? emaUpdate(s.ema ?? s.params, params, ema, s.step + 1) : null;
-    return [{ step: s.step + 1, params, opt: nextOpt, ema: nextEma }, { loss: l, meanT: aux.meanT ?? NaN, gradNorm: globalNorm(g) }] as const;
+    return scoreSdeUpdate(s, g, lv.item(), aux.meanT ?? NaN, opt, ema);
   };
   // The step is pure (it returns a new state and numbers), so every intermediate it makes is dead when it returns.
   return pool === null ? run : (s, batch, key) => withBufferReuse(pool, () => run(s, batch, key));
+}
+
+/**
+ * The update half of {@link scoreSdeTrainStep}, shared with its WebGPU twin (`scoreSdeTrainStepGpu`): a non-finite
+ * loss throws (naming the step); else one Adam update of `s.params` by the gradient `g` (the moments copied first) and
+ * the debiased EMA (optim's `emaUpdate`) when `ema > 0`.
+ */
+export function scoreSdeUpdate(s: ScoreSdeTrainState, g: ScoreParams, l: number, meanT: number, opt: GradientTransformation<OptState[]>, ema: number): readonly [ScoreSdeTrainState, ScoreSdeStepInfo] {
+  if (!Number.isFinite(l)) throw new TrainingDivergedError(`training diverged at step ${s.step + 1}: loss is ${l} (try a smaller --lr)`, []);
+  const [u, nextOpt] = opt.update(g, cloneOptState(s.opt), s.params);
+  const params = applyUpdates(s.params, u);
+  const nextEma = ema > 0 ? emaUpdate(s.ema ?? s.params, params, ema, s.step + 1) : null;
+  return [{ step: s.step + 1, params, opt: nextOpt, ema: nextEma }, { loss: l, meanT, gradNorm: globalNorm(g) }] as const;
+}
+
+/** Checks the options of a training step and returns the EMA decay (0: none); shared with the WebGPU step. */
+export function scoreSdeTrainSettings(o: ScoreSdeTrainOptions): number {
+  return checkOptions(o);
 }
 
 /**

@@ -190,3 +190,51 @@ describe.skipIf(!gpu.available)(`EBM_BACKEND=webgpu ebm train rbm (${gpu.adapter
     expect(j.backend.reason).toMatch(/learned σ/);
   }, 120_000);
 });
+
+describe.skipIf(!gpu.available)(`EBM_BACKEND=webgpu ebm train jem / sample (${gpu.adapter ?? 'no adapter'})`, () => {
+  const dir = tempDir('ebm-gpu-jem-');
+  const tensors = (file: string): Record<string, Float32Array> => {
+    const t = decodeSafetensors(readFileSync(file), file).tensors;
+    return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, Float32Array.from(v.data as ArrayLike<number>)]));
+  };
+  const args = (out: string, ...more: string[]): string[] =>
+    ['train', 'jem', '--data', 'digits', '--n', '150', '--hidden', '16', '--steps', '8', '--batch', '16', '--buffer', '60', '--sgld-steps', '4', '--pxy', '0.2', '--seed', '3', '--out', out, '--quiet', '--json', ...more];
+
+  it('trains a JEM (MLP classifier) on the GPU to the CPU backend\'s model and samples it class-conditionally', async () => {
+    const cpu = await ebm(...args(join(dir, 'cpu.safetensors')));
+    expect(cpu.code, cpu.stderr).toBe(0);
+    const r = child(args(join(dir, 'gpu.safetensors')), { EBM_BACKEND: 'webgpu' });
+    expect(r.code, r.stderr).toBe(0);
+    const jc = JSON.parse(cpu.stdout), jg = JSON.parse(r.stdout);
+    expect(jc.backend.name).not.toBe('webgpu');
+    expect(jg.backend).toMatchObject({ name: 'webgpu', software: gpu.software });
+    expect(Math.abs(jg.loss - jc.loss)).toBeLessThan(1e-4 * (1 + Math.abs(jc.loss)));
+    const a = tensors(join(dir, 'cpu.safetensors')), b = tensors(join(dir, 'gpu.safetensors'));
+    expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());
+    // Same keys, batches, buffers and SGLD noise; 8 Adam steps (lr 1e-3 after the warm-up) move a parameter by ≤ 8e-3,
+    // float32 rounding of the gradients by ≪ 1e-5, a wrong negative or a dropped term by O(lr).
+    let worst = 0;
+    for (const k of Object.keys(a)) for (let i = 0; i < a[k].length; i++) worst = Math.max(worst, Math.abs(a[k][i] - b[k][i]));
+    expect(worst).toBeLessThan(1e-5);
+    // ebm sample --class on the GPU: the CPU's SGLD chains to float32 rounding.
+    const s = ['sample', join(dir, 'cpu.safetensors'), '--n', '10', '--steps', '20', '--class', '3', '--seed', '1', '--json', '--quiet'];
+    const sc = await ebm(...s, '--out', join(dir, 's-cpu.csv'));
+    expect(sc.code, sc.stderr).toBe(0);
+    const sg = child([...s, '--out', join(dir, 's-gpu.csv')], { EBM_BACKEND: 'webgpu' });
+    expect(sg.code, sg.stderr).toBe(0);
+    expect(JSON.parse(sg.stdout).backend).toMatchObject({ name: 'webgpu' });
+    const x = readCsv(join(dir, 's-cpu.csv')), y = readCsv(join(dir, 's-gpu.csv'));
+    expect(y.length).toBe(640);
+    let sw = 0;
+    for (let i = 0; i < x.length; i++) sw = Math.max(sw, Math.abs(x[i] - y[i]));
+    expect(sw).toBeLessThan(1e-4);
+  }, 240_000);
+
+  it('trains a conv JEM on the CPU and says why', () => {
+    const r = child(['train', 'jem', '--data', 'digits', '--n', '60', '--conv', '4', '--hidden', '8', '--steps', '2', '--batch', '8', '--buffer', '20', '--sgld-steps', '2', '--out', join(dir, 'conv.safetensors'), '--quiet', '--json'], { EBM_BACKEND: 'webgpu' });
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.backend.name).not.toBe('webgpu');
+    expect(j.backend.reason).toMatch(/conv/);
+  }, 120_000);
+});

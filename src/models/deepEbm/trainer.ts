@@ -7,7 +7,7 @@
 import { Tensor, treeLeaves, treeUnflatten, type Tree } from '../../tensor/index.js';
 import { foldIn, split, randintArray, type Key } from '../../random/index.js';
 import { chain, clipByGlobalNorm, scaleByAdam, applyUpdates, globalNorm, type OptState, type GradientTransformation, type Schedule } from '../../optim/index.js';
-import { cdValueAndGrad, CDDivergenceError, treeAllFinite, type CDLoss, type CDState } from '../../losses/contrastiveDivergence.js';
+import { cdValueAndGrad, CDDivergenceError, treeAllFinite, type CDLoss, type CDState, type CDValueAndGrad } from '../../losses/contrastiveDivergence.js';
 import { DivergenceError } from '../../samplers/index.js';
 import { DivergenceGuard, TrainingDivergedError, type GuardEvent, type GuardOptions, type GuardState } from './guard.js';
 import { InvalidArgumentError } from '../../errors.js';
@@ -69,6 +69,11 @@ export interface TrainDeepEbmOptions<P extends Tree> {
   readonly onRollback?: (ev: GuardEvent, restored: DeepEbmResumeState<P>) => void;
   /** Called after every applied step (progress bars). */
   readonly onStep?: (step: number) => void;
+  /**
+   * The loss's value and gradient of a step (default `cdValueAndGrad(loss)`): another backend's version of the same
+   * computation, e.g. a WebGPU step. A version that returns a promise needs {@link trainDeepEbmAsync}.
+   */
+  readonly valueAndGrad?: (params: P, batch: Tensor, key: Key, state: CDState) => CDValueAndGrad<P> | Promise<CDValueAndGrad<P>>;
 }
 
 /** One training-log record. */
@@ -184,7 +189,10 @@ function scaleTree<P extends Tree>(t: P, s: number): P {
  */
 export function trainDeepEbm<P extends Tree>(o: TrainDeepEbmOptions<P>): TrainedDeepEbm<P> {
   const run = deepEbmSteps(o);
-  for (let r = run.next(); ; r = run.next()) if (r.done) return r.value;
+  for (let r = run.next(); ; r = run.next()) {
+    if (r.done) return r.value;
+    if ('pending' in r.value) throw new InvalidArgumentError('trainDeepEbm: an asynchronous valueAndGrad needs trainDeepEbmAsync');
+  }
 }
 
 /** How {@link trainDeepEbmAsync} lets a caller stop a run. */
@@ -222,14 +230,26 @@ export async function trainDeepEbmAsync<P extends Tree>(o: TrainDeepEbmOptions<P
   const it = deepEbmSteps(o);
   let last = performance.now();
   for (let r = it.next(); ; r = it.next()) {
+    // An asynchronous step: hand its result (or its error, at the step's catch) back to the loop.
+    while (!r.done && 'pending' in r.value) {
+      let v: unknown;
+      try {
+        v = await r.value.pending;
+      } catch (e) {
+        r = it.throw(e);
+        continue;
+      }
+      r = it.next(v);
+    }
     if (r.done) return r.value;
+    const at = r.value as StepPoint<P>;
     if (performance.now() - last >= every) {
       await nextTurn();
       last = performance.now();
     }
-    if (run.signal?.aborted && r.value.step < o.steps) {
-      const state = r.value.state();
-      return { ...r.value.result(), stopped: state, checkpointed: r.value.checkpointed };
+    if (run.signal?.aborted && at.step < o.steps) {
+      const state = at.state();
+      return { ...at.result(), stopped: state, checkpointed: at.checkpointed };
     }
   }
 }
@@ -243,8 +263,13 @@ interface StepPoint<P extends Tree> {
   result(): TrainedDeepEbm<P>;
 }
 
+/** An asynchronous step's result the driver awaits and sends back (`next(value)`, or `throw(error)`). */
+interface PendingStep {
+  readonly pending: Promise<unknown>;
+}
+
 /** The loop of {@link trainDeepEbm} as a generator: yields after every applied step, returns the result. */
-function* deepEbmSteps<P extends Tree>(o: TrainDeepEbmOptions<P>): Generator<StepPoint<P>, TrainedDeepEbm<P>, void> {
+function* deepEbmSteps<P extends Tree>(o: TrainDeepEbmOptions<P>): Generator<StepPoint<P> | PendingStep, TrainedDeepEbm<P>, unknown> {
   if (!(o.data instanceof Tensor) || o.data.ndim < 2 || o.data.shape[0] < 1) throw new InvalidArgumentError('trainDeepEbm: data must be a tensor [n ≥ 1, ...dim]');
   if (!Number.isInteger(o.steps) || o.steps < 0) throw new InvalidArgumentError(`trainDeepEbm: steps must be an integer ≥ 0, got ${o.steps}`);
   if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw new InvalidArgumentError(`trainDeepEbm: batchSize must be a positive integer, got ${o.batchSize}`);
@@ -256,7 +281,7 @@ function* deepEbmSteps<P extends Tree>(o: TrainDeepEbmOptions<P>): Generator<Ste
   ts.push(scaleByAdam({ b1: o.b1, b2: o.b2 }));
   const opt = chain(...ts);
   const guard = o.guard === false ? null : new DivergenceGuard(o.guard ?? {});
-  const vg = cdValueAndGrad(o.loss);
+  const vg = o.valueAndGrad ?? cdValueAndGrad(o.loss);
   const logEvery = o.logEvery ?? 50;
   if (o.emaDecay !== undefined && !(o.emaDecay >= 0 && o.emaDecay < 1)) throw new InvalidArgumentError(`trainDeepEbm: emaDecay must be in [0, 1), got ${o.emaDecay}`);
   const t0 = performance.now();
@@ -314,9 +339,10 @@ function* deepEbmSteps<P extends Tree>(o: TrainDeepEbmOptions<P>): Generator<Ste
     const k = foldIn(foldIn(o.key, stream), step);
     const [kBatch, kLoss] = split(k, 2);
     const batch = drawBatch(kBatch, o.data, o.batchSize);
-    let r;
+    let r: CDValueAndGrad<P>;
     try {
-      r = vg(params, batch, kLoss, cd);
+      const out = vg(params, batch, kLoss, cd);
+      r = out instanceof Promise ? ((yield { pending: out }) as CDValueAndGrad<P>) : out;
     } catch (e) {
       if (e instanceof CDDivergenceError || e instanceof DivergenceError) {
         t = rollback(step, e.message);

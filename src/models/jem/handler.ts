@@ -9,6 +9,7 @@ import { DataError } from '../../io/errors.js';
 import { labelsToClasses, withLabelColumn } from '../../data/labels.js';
 import type { LoadedModel, ModelKindHandler } from '../kind.js';
 import { JEM_KIND, sampleJemModel, evaluateJemModel, jemModelScores, jemFromFile, describeJemNet, type JemConfig } from './kind.js';
+import { jemGpuUnsupported, sampleJemModelGpu } from './gpu.js';
 import { InvalidArgumentError } from '../../errors.js';
 
 /** The registry entry of the `jem` kind. */
@@ -40,6 +41,12 @@ export const jemKind: ModelKindHandler = {
         o.onProgress?.(steps, steps);
         return x;
       },
+      sampleGpu: (o) => jemGpuUnsupported(cfg) ?? (async (gpu) => {
+        const steps = o.steps ?? cfg.sgld.sampleSteps;
+        const x = await sampleJemModelGpu(gpu, params, cfg, { key: o.key, n: o.n, steps, ...(o.classIndex !== undefined ? { classIndex: o.classIndex } : {}) });
+        o.onProgress?.(steps, steps);
+        return x;
+      }),
       energy: (x) => {
         checkRows(x);
         return jemModelScores(params, cfg, x).logPx.map((v) => -v);

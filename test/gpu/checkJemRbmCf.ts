@@ -1,0 +1,162 @@
+/**
+ * Checks the GPU lowerings of the jem kind (MLP classifier: SGLD chains, the hybrid loss's value and gradient, a few
+ * training steps, sampling) and of the rbm-cf kind (the CD statistics of a mini-batch, training) against their CPU
+ * versions on this machine's WebGPU adapter, and prints one JSON line `{ available, reason?, adapter?, checks }`. Run
+ * by test/gpu/jemRbmCf.test.ts in a child process (Dawn's threads and Vitest's worker pool do not mix), or by hand:
+ *   npx tsx test/gpu/checkJemRbmCf.ts
+ * Each comparison is also run once with a deliberate fault (a wrong key, a dropped term) to show that it would fail.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { GpuKernels } from '../../src/gpu/kernels.js';
+import { releaseGpu } from '../../src/gpu/device.js';
+import { key, foldIn, split, uniformArray } from '../../src/random/index.js';
+import { initBackend } from '../../src/tensor/select.js';
+import { Tensor } from '../../src/tensor/tensor.js';
+import type { MLPParams } from '../../src/nn/mlp.js';
+import { cdValueAndGrad, runChains } from '../../src/losses/contrastiveDivergence.js';
+import {
+  jemConfig, initJem, jemKindLoss, jemSampler, jemClassifier, packJemData, initJemTrainState, trainJemModelAsync, sampleJemModel,
+  jemEnergy, jemConditionalEnergy, type JemConfig, type JemState,
+} from '../../src/models/jem/index.js';
+import { jemSgldGpu, jemValueAndGradGpu, sampleJemModelGpu } from '../../src/models/jem/gpu.js';
+import { uploadMlp, disposeMlp } from '../../src/gpu/mlpNet.js';
+
+const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
+if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER)) process.env.VK_ICD_FILENAMES = SWIFTSHADER;
+if (!process.env.XDG_RUNTIME_DIR) {
+  process.env.XDG_RUNTIME_DIR = '/tmp/ebm-ts-xdg';
+  mkdirSync(process.env.XDG_RUNTIME_DIR, { recursive: true, mode: 0o700 });
+}
+initBackend();
+
+/** '' when |got − want| ≤ atol + rtol·|want| everywhere, else the worst index and values. */
+function close(got: ArrayLike<number>, want: ArrayLike<number>, rtol: number, atol: number): string {
+  if (got.length !== want.length) return `length ${got.length} ≠ ${want.length}`;
+  let worst = -1, worstErr = 0;
+  for (let i = 0; i < want.length; i++) {
+    if (got[i] === want[i] || (Number.isNaN(got[i]) && Number.isNaN(want[i]))) continue;
+    const err = Math.abs(got[i] - want[i]) - (atol + rtol * Math.abs(want[i]));
+    if (!(err <= 0) && (worst < 0 || err > worstErr)) { worst = i; worstErr = err; }
+  }
+  return worst < 0 ? '' : `index ${worst}: got ${got[worst]}, want ${want[worst]}`;
+}
+const num = (got: number, want: number, rtol: number): string => (Math.abs(got - want) <= rtol * (1 + Math.abs(want)) || (Number.isNaN(got) && Number.isNaN(want)) ? '' : `got ${got}, want ${want}`);
+
+/** Gradients of every parameter within `rtol` of the largest component of that parameter's gradient. */
+function closeGrads(got: MLPParams, want: MLPParams, rtol: number): string {
+  for (const k of Object.keys(want)) {
+    if (!got[k]) return `${k}: missing`;
+    const w = want[k].data as Float32Array;
+    const scale = Math.max(...Array.from(w, Math.abs), 1e-6);
+    const d = close(got[k].data as Float32Array, w, rtol, rtol * scale);
+    if (d) return `${k}: ${d}`;
+  }
+  return '';
+}
+
+const checks: { name: string; ok: boolean; detail: string }[] = [];
+const check = (name: string, detail: string): void => { checks.push({ name, ok: detail === '', detail }); };
+/** A deliberate fault must make the comparison fail. */
+const caught = (name: string, detail: string): void => check(`${name} is caught`, detail ? '' : 'the faulty version passed the comparison');
+
+const made = await GpuKernels.create();
+if (!(made instanceof GpuKernels)) {
+  console.log(JSON.stringify({ available: false, reason: made.reason, checks }));
+} else {
+  const gpu = made;
+
+  // ---- jem -------------------------------------------------------------------------------------------------------
+  // A small labelled problem: 3 classes in 5 dimensions, 30 rows (a few unlabelled, −1).
+  const D = 5, K = 3, n = 30;
+  const xr = uniformArray(key(200), n * D, 'float32').map((u) => 4 * u - 2);
+  const yr = Array.from({ length: n }, (_, i) => (i % 7 === 6 ? -1 : i % K));
+  const X = new Tensor(xr, [n, D]);
+  const base = (over: Partial<Parameters<typeof jemConfig>[0]>): JemConfig => jemConfig({
+    dim: D, classes: [0, 1, 2], hidden: [12, 12], shift: [0], scale: [1], sgld: { steps: 6, sampleSteps: 15, gradStep: 0.5, noise: 0.05, box: [-2.5, 2.5] },
+    weights: { clf: 1, px: 0.5, pxy: 0 }, alpha: 0.1, dataNoise: 0.03, bufferSize: 40, reinit: 0.2, ...over,
+  });
+  const configs: [string, JemConfig][] = [
+    ['silu, clf + px, α, data noise', base({})],
+    ['tanh, clf + pxy, α', base({ activation: 'tanh', weights: { clf: 1, px: 0, pxy: 0.7 } })],
+    ['softplus, px + pxy, no α', base({ activation: 'softplus', hidden: [8], weights: { clf: 0.5, px: 0.3, pxy: 0.4 }, alpha: 0, dataNoise: 0 })],
+  ];
+
+  // SGLD chains on the device against runChains with the config's sampler, same keys.
+  {
+    const cfg = configs[0][1];
+    const params = initJem(key(201), cfg);
+    const x0 = new Tensor(uniformArray(key(202), 16 * D, 'float32').map((u) => 5 * u - 2.5), [16, D]);
+    const labels = Int32Array.from({ length: 16 }, (_, i) => i % K);
+    const net = uploadMlp(gpu, params, cfg.activation);
+    for (const cond of [false, true]) {
+      const E = cond ? jemConditionalEnergy(jemClassifier(cfg), params, D, labels) : jemEnergy(jemClassifier(cfg), params, D);
+      const want = runChains(jemSampler(cfg), E, x0, key(203), 25).x.data as Float32Array;
+      const got = (await jemSgldGpu(gpu, net, cfg, x0, key(203), 25, cond ? labels : undefined)).x.data as Float32Array;
+      const d = close(got, want, 1e-4, 1e-4);
+      check(`jem SGLD chains on the device, 25 steps (${cond ? 'class-conditional' : 'p(x)'})`, d);
+      if (!cond) caught('jem SGLD with a wrong key', close((await jemSgldGpu(gpu, net, cfg, x0, key(204), 25)).x.data as Float32Array, want, 1e-4, 1e-4));
+    }
+    disposeMlp(net);
+  }
+
+  // The hybrid loss's value, gradient, buffers and diagnostics against cdValueAndGrad of the CPU loss, same key.
+  for (const [name, cfg] of configs) {
+    const data = packJemData(cfg, X, yr);
+    const s0 = initJemTrainState(key(210), cfg, data);
+    const batch = new Tensor((data.data as Float32Array).slice(0, 20 * (D + 1)), [20, D + 1]);
+    const kk = key(211);
+    const want = cdValueAndGrad(jemKindLoss(cfg))(s0.params, batch, kk, s0.chains);
+    const vg = jemValueAndGradGpu(gpu, cfg);
+    const got = await vg(s0.params, batch, kk, s0.chains);
+    const ws = want.state as JemState, gs = got.state as JemState;
+    let detail = num(got.loss, want.loss, 1e-5) && `loss: ${num(got.loss, want.loss, 1e-5)}`;
+    detail ||= closeGrads(got.grads, want.grads, 1e-4);
+    if (!detail && ws.buffer) detail = close(gs.buffer!.data as Float32Array, ws.buffer.data as Float32Array, 1e-4, 1e-4) && 'replay buffer differs';
+    if (!detail && ws.condBuffer) detail = close(gs.condBuffer!.data as Float32Array, ws.condBuffer.data as Float32Array, 1e-4, 1e-4) && 'class-conditional buffer differs';
+    const wa = want.aux as typeof got.aux & { ce: number; acc: number; condGap: number }, ga = got.aux as typeof wa;
+    for (const f of ['ePos', 'eNeg', 'gap', 'reg', 'ce', 'acc', 'condGap', 'samplerDivergent'] as const) if (!detail && num(ga[f], wa[f], 1e-5)) detail = `${f}: ${num(ga[f], wa[f], 1e-5)}`;
+    check(`jem loss, gradient and buffers on the device (${name})`, detail);
+    if (name === configs[0][0]) {
+      // A wrong key (other negatives and restarts) and a dropped term (α) must show.
+      const wrong = await vg(s0.params, batch, key(212), s0.chains);
+      caught('jem step with a wrong key', closeGrads(wrong.grads, want.grads, 1e-4));
+      const noAlpha = await jemValueAndGradGpu(gpu, { ...cfg, alpha: 0 })(s0.params, batch, kk, s0.chains);
+      caught('jem step without the α term', closeGrads(noAlpha.grads, want.grads, 1e-4) || num(noAlpha.loss, want.loss, 1e-5));
+    }
+  }
+
+  // A few guarded training steps (Adam, clipping, warm-up) with the device's value and gradient end at the CPU's
+  // parameters and buffers.
+  {
+    const cfg = configs[0][1];
+    const o = { cfg, x: X, y: yr, steps: 5, batchSize: 12, key: key(220), lr: 1e-2, warmup: 2, logEvery: 1 };
+    const cpu = await trainJemModelAsync(o);
+    const logs: number[] = [];
+    const gpuRun = await trainJemModelAsync({ ...o, valueAndGrad: jemValueAndGradGpu(gpu, cfg), onLog: (r) => logs.push(r.ce) });
+    let detail = '';
+    for (const k of Object.keys(cpu.params)) {
+      const d = close(gpuRun.params[k].data as Float32Array, cpu.params[k].data as Float32Array, 1e-4, 1e-5);
+      if (d) { detail = `${k}: ${d}`; break; }
+    }
+    if (!detail) detail = close(gpuRun.state.buffer!.data as Float32Array, cpu.state.buffer!.data as Float32Array, 1e-3, 1e-3) && 'replay buffer differs';
+    if (!detail && !(logs.length === 5 && logs.every(Number.isFinite))) detail = `logged cross-entropies ${JSON.stringify(logs)}`;
+    check('jem training, 5 steps with the device\'s value and gradient', detail);
+  }
+
+  // Sampling: sampleJemModel against its device version, from p(x) and from p(x|y).
+  {
+    const cfg = configs[1][1];
+    const params = initJem(key(230), cfg);
+    for (const classIndex of [undefined, 2]) {
+      const o = { key: key(231), n: 12, steps: 20, ...(classIndex !== undefined ? { classIndex } : {}) };
+      const want = sampleJemModel(params, cfg, o).data as Float32Array;
+      const got = (await sampleJemModelGpu(gpu, params, cfg, o)).data as Float32Array;
+      check(`jem sampling on the device (${classIndex === undefined ? 'p(x)' : 'p(x|y = 2)'})`, close(got, want, 1e-4, 1e-4));
+    }
+  }
+  void split;
+  void foldIn;
+
+  console.log(JSON.stringify({ available: true, adapter: gpu.info.adapter, software: gpu.info.software, checks }));
+  await releaseGpu();
+}

@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { GpuKernels } from '../../src/gpu/kernels.js';
 import { releaseGpu } from '../../src/gpu/device.js';
-import { key, foldIn, split, uniformArray } from '../../src/random/index.js';
+import { key, permutation, uniformArray } from '../../src/random/index.js';
 import { initBackend } from '../../src/tensor/select.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import type { MLPParams } from '../../src/nn/mlp.js';
@@ -20,6 +20,12 @@ import {
 } from '../../src/models/jem/index.js';
 import { jemSgldGpu, jemValueAndGradGpu, sampleJemModelGpu } from '../../src/models/jem/gpu.js';
 import { uploadMlp, disposeMlp } from '../../src/gpu/mlpNet.js';
+import { syntheticRatings, ratingLevels } from '../../src/data/movielens.js';
+import {
+  createRbmCf, groupByUser, implicitFeedback, rbmCfBatchStatistics, trainRbmCf, trainRbmCfAsync, visibleBias, zeroGradients, recommendForUser,
+  type CfSideInfo, type FeatureMatrix, type RbmCfBatchInput, type RbmCfGradients,
+} from '../../src/models/rbmCf/model.js';
+import { rbmCfBatchStatisticsGpu, rbmCfStatisticsGpu, recommendForUserGpu } from '../../src/models/rbmCf/gpu.js';
 
 const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
 if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER)) process.env.VK_ICD_FILENAMES = SWIFTSHADER;
@@ -154,8 +160,74 @@ if (!(made instanceof GpuKernels)) {
       check(`jem sampling on the device (${classIndex === undefined ? 'p(x)' : 'p(x|y = 2)'})`, close(got, want, 1e-4, 1e-4));
     }
   }
-  void split;
-  void foldIn;
+
+  // ---- rbm-cf ----------------------------------------------------------------------------------------------------
+  const { ratings } = syntheticRatings(key(300), { nUsers: 40, nItems: 25, density: 0.3 });
+  const levels = ratingLevels(ratings);
+  const feats = (k: number, rows: number, dim: number): FeatureMatrix => ({ rows, dim, x: Float64Array.from(uniformArray(key(k), rows * dim, 'float64'), (u) => (u < 0.3 ? 0 : 2 * u - 1)) });
+  const implicit = implicitFeedback(ratings);
+  const variants: [string, Parameters<typeof createRbmCf>[0], CfSideInfo][] = [
+    ['plain', { nItems: 25, levels, nHidden: 7, key: key(301), ratings }, {}],
+    ['conditional (1/√n), factored rank 3', { nItems: 25, levels, nHidden: 6, key: key(302), ratings, conditional: true, implicitNorm: 'sqrt', factorRank: 3 }, { implicit }],
+    ['user and item features', { nItems: 25, levels, nHidden: 5, key: key(303), ratings, userFeatureDim: 3, itemFeatureDim: 2 }, { userFeatures: feats(304, 40, 3), itemFeatures: feats(305, 25, 2) }],
+  ];
+  const g = groupByUser(ratings, levels);
+  const users = permutation(key(306), g.nUsers).subarray(0, 12);
+  for (const [name, opts, side] of variants) {
+    const p = createRbmCf({ ...opts, weightScale: 0.5 });
+    for (let q = 0; q < p.c.length; q++) p.c[q] = 0.3 * Math.sin(q);
+    for (const T of [1, 3]) {
+      const input = (seed: number, TT = T): RbmCfBatchInput => {
+        let need = 0;
+        for (const u of users) need += TT * (p.nHidden + g.start[u + 1] - g.start[u]);
+        return { p, side, ratings: g, users, T: TT, rnd: uniformArray(key(seed), need, 'float64'), bias: visibleBias(p, side) };
+      };
+      const want = zeroGradients(p), got = zeroGradients(p);
+      const cw = rbmCfBatchStatistics(input(307), want);
+      const cg = await rbmCfBatchStatisticsGpu(gpu, input(307), got);
+      const cmp = (gg: RbmCfGradients): string => {
+        for (const f of ['W', 'b', 'c', 'D', 'U', 'G'] as const) {
+          if (!want[f]) continue;
+          const d = close(gg[f]!, want[f]!, 1e-4, 1e-5);
+          if (d) return `${f}: ${d}`;
+        }
+        return '';
+      };
+      let detail = cmp(got);
+      if (!detail && JSON.stringify(cg) !== JSON.stringify(cw)) detail = `counts ${JSON.stringify(cg)} vs ${JSON.stringify(cw)}`;
+      check(`rbm-cf CD-${T} statistics of a mini-batch on the device (${name})`, detail);
+      if (name === 'plain' && T === 1) {
+        const other = zeroGradients(p);
+        await rbmCfBatchStatisticsGpu(gpu, input(308), other);
+        caught('rbm-cf statistics with other uniforms', cmp(other));
+        const longer = zeroGradients(p);
+        await rbmCfBatchStatisticsGpu(gpu, input(307, 2), longer);
+        caught('rbm-cf statistics with one Gibbs step too many', cmp(longer));
+      }
+    }
+  }
+  // Training: two epochs (CD-1 then CD-2) with every batch's statistics on the device end at the CPU's parameters.
+  for (const [name, opts, side] of variants) {
+    const p0 = createRbmCf(opts);
+    const o = { epochs: 2, batchSize: 10, cdSteps: [1, 2], side };
+    const cpu = trainRbmCf(p0, ratings, key(310), o);
+    const dev = await trainRbmCfAsync(p0, ratings, key(310), { ...o, statistics: rbmCfStatisticsGpu(gpu) });
+    let detail = '';
+    for (const f of ['W', 'b', 'c', 'D', 'U', 'G'] as const) {
+      if (!cpu.params[f]) continue;
+      const d = close(dev.params[f]!, cpu.params[f]!, 1e-4, 1e-5);
+      if (d) { detail = `${f}: ${d}`; break; }
+    }
+    if (!detail && cpu.params.factors) detail = close(dev.params.factors!.B, cpu.params.factors.B, 1e-4, 1e-5) && 'factor B differs';
+    if (!detail) detail = close(dev.reconError, cpu.reconError, 0, 1e-12) && `reconstruction errors ${dev.reconError} vs ${cpu.reconError}`;
+    check(`rbm-cf training, 2 epochs with the statistics on the device (${name})`, detail);
+    // Recommendations: the same items, expected ratings to float32 rounding.
+    if (name !== 'plain') continue;
+    const want = recommendForUser(cpu.params, ratings, 3, 8, side);
+    const got = await recommendForUserGpu(gpu, cpu.params, ratings, 3, 8, side);
+    check('rbm-cf recommendations on the device', JSON.stringify(got.map((r) => r.item)) === JSON.stringify(want.map((r) => r.item))
+      ? close(got.map((r) => r.expected), want.map((r) => r.expected), 1e-5, 0) : `items ${got.map((r) => r.item)} vs ${want.map((r) => r.item)}`);
+  }
 
   console.log(JSON.stringify({ available: true, adapter: gpu.info.adapter, software: gpu.info.software, checks }));
   await releaseGpu();

@@ -7,11 +7,13 @@
  * processes (Dawn's threads and Vitest's worker pool do not mix); skipped, saying why, without an adapter.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ebm, tempDir, cliNodeArgs, ROOT } from '../cli/helpers.js';
 import { decodeSafetensors } from '../../src/io/safetensors.js';
+import { formatRatings, syntheticRatings } from '../../src/data/movielens.js';
+import { key } from '../../src/random/index.js';
 
 const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
 const env: Record<string, string | undefined> = { ...process.env };
@@ -237,4 +239,34 @@ describe.skipIf(!gpu.available)(`EBM_BACKEND=webgpu ebm train jem / sample (${gp
     expect(j.backend.name).not.toBe('webgpu');
     expect(j.backend.reason).toMatch(/conv/);
   }, 120_000);
+});
+
+describe.skipIf(!gpu.available)(`EBM_BACKEND=webgpu ebm train rbm-cf / recommend (${gpu.adapter ?? 'no adapter'})`, () => {
+  const dir = tempDir('ebm-gpu-cf-');
+  it('trains RBM-CF (plain and conditional + factored) on the GPU to the CPU backend\'s RMSE and recommends the same items', async () => {
+    const r = join(dir, 'r.tsv');
+    writeFileSync(r, formatRatings(syntheticRatings(key(0), { nUsers: 120, nItems: 60, density: 0.2 }).ratings));
+    const args = (out: string): string[] => ['train', 'rbm-cf', '--ratings', r, '--epochs', '3', '--hidden', '8', '--implicit', '--factored', '3', '--seed', '2', '--out', out, '--json', '--quiet'];
+    const cpu = await ebm(...args(join(dir, 'cpu.safetensors')));
+    expect(cpu.code, cpu.stderr).toBe(0);
+    const g = child(args(join(dir, 'gpu.safetensors')), { EBM_BACKEND: 'webgpu' });
+    expect(g.code, g.stderr).toBe(0);
+    const jc = JSON.parse(cpu.stdout), jg = JSON.parse(g.stdout);
+    expect(jc.backend.name).not.toBe('webgpu');
+    expect(jg.backend).toMatchObject({ name: 'webgpu', software: gpu.software });
+    // Same uniforms: the draws agree unless a probability lands within float32 rounding of its uniform (none did
+    // here); the statistics then agree to float32 rounding and the test RMSE to ~1e-10 (measured), while a wrong draw
+    // or statistic moves it by ≥ 1e-4.
+    expect(jg.results.map((x: { method: string }) => x.method)).toEqual(jc.results.map((x: { method: string }) => x.method));
+    for (let i = 0; i < jc.results.length; i++) expect(Math.abs(jg.results[i].rmse - jc.results[i].rmse), jc.results[i].method).toBeLessThan(1e-6);
+    const user = readFileSync(r, 'utf8').split('\n')[0].split('\t')[0];
+    const rc = await ebm('recommend', join(dir, 'cpu.safetensors'), '--user', user, '--top', '5', '--json');
+    expect(rc.code, rc.stderr).toBe(0);
+    const rg = child(['recommend', join(dir, 'cpu.safetensors'), '--user', user, '--top', '5', '--json'], { EBM_BACKEND: 'webgpu' });
+    expect(rg.code, rg.stderr).toBe(0);
+    const a = JSON.parse(rc.stdout), b = JSON.parse(rg.stdout);
+    expect(b.backend).toMatchObject({ name: 'webgpu' });
+    expect(b.recommendations.map((x: { item: number }) => x.item)).toEqual(a.recommendations.map((x: { item: number }) => x.item));
+    for (let i = 0; i < a.recommendations.length; i++) expect(Math.abs(b.recommendations[i].expectedRating - a.recommendations[i].expectedRating)).toBeLessThan(1e-5);
+  }, 240_000);
 });

@@ -16,9 +16,9 @@ import type { MLPParams } from '../../src/nn/mlp.js';
 import { cdValueAndGrad, runChains } from '../../src/losses/contrastiveDivergence.js';
 import {
   jemConfig, initJem, jemKindLoss, jemSampler, jemClassifier, packJemData, initJemTrainState, trainJemModelAsync, sampleJemModel,
-  jemEnergy, jemConditionalEnergy, type JemConfig, type JemState,
+  jemEnergy, jemConditionalEnergy, jemModelScores, type JemConfig, type JemState,
 } from '../../src/models/jem/index.js';
-import { jemSgldGpu, jemValueAndGradGpu, sampleJemModelGpu } from '../../src/models/jem/gpu.js';
+import { jemSgldGpu, jemValueAndGradGpu, sampleJemModelGpu, jemModelScoresGpu } from '../../src/models/jem/gpu.js';
 import { uploadMlp, disposeMlp } from '../../src/gpu/mlpNet.js';
 import { syntheticRatings, ratingLevels } from '../../src/data/movielens.js';
 import {
@@ -160,8 +160,37 @@ if (!(made instanceof GpuKernels)) {
       check(`jem sampling on the device (${classIndex === undefined ? 'p(x)' : 'p(x|y = 2)'})`, close(got, want, 1e-4, 1e-4));
     }
   }
+  // OOD scores (ebm score): log p̃(x), max p(y|x) and ‖∇ₓ log p̃‖ against jemModelScores.
+  {
+    const cfg = configs[0][1];
+    const params = initJem(key(240), cfg);
+    const want = jemModelScores(params, cfg, X);
+    const got = await jemModelScoresGpu(gpu, params, cfg, X, 7); // blocks of 7 rows: a partial last block
+    let detail = '';
+    for (const f of ['logPx', 'maxProb', 'gradNorm'] as const) if (!detail) detail = close(got[f], want[f], 1e-5, 1e-6) && `${f}: ${close(got[f], want[f], 1e-5, 1e-6)}`;
+    check('jem OOD scores on the device', detail);
+  }
 
-  // ---- rbm-cf ----------------------------------------------------------------------------------------------------
+  // ---- rbm-cf ----
+  // The categorical kernel: one draw per group from exp(z − max z), masked groups all zero, against the host rule.
+  {
+    const G = 300, Kc = 5;
+    const z = uniformArray(key(290), G * Kc, 'float32').map((u) => 8 * u - 4);
+    const u = uniformArray(key(291), G, 'float32');
+    const mk = Float32Array.from(uniformArray(key(292), G, 'float32'), (v) => (v < 0.8 ? 1 : 0));
+    const want = new Float32Array(G * Kc);
+    for (let i = 0; i < G; i++) {
+      if (!mk[i]) continue;
+      const row = Array.from(z.subarray(i * Kc, (i + 1) * Kc));
+      const m = Math.max(...row), e = row.map((v) => Math.exp(v - m)), tot = e.reduce((a, b) => a + b, 0);
+      let acc = 0, pick = Kc - 1;
+      for (let k = 0; k < Kc; k++) { acc += e[k]; if (u[i] * tot < acc) { pick = k; break; } }
+      want[i * Kc + pick] = 1;
+    }
+    const got = await gpu.categorical(gpu.upload(z, [G, Kc]), gpu.upload(u), gpu.upload(mk)).read();
+    check('categorical draws (masked)', close(got, want, 0, 0));
+  }
+  // Synthetic ratings: 40 users, 25 items, 5 levels; three model variants.
   const { ratings } = syntheticRatings(key(300), { nUsers: 40, nItems: 25, density: 0.3 });
   const levels = ratingLevels(ratings);
   const feats = (k: number, rows: number, dim: number): FeatureMatrix => ({ rows, dim, x: Float64Array.from(uniformArray(key(k), rows * dim, 'float64'), (u) => (u < 0.3 ? 0 : 2 * u - 1)) });

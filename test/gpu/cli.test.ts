@@ -200,7 +200,7 @@ describe.skipIf(!gpu.available)(`EBM_BACKEND=webgpu ebm train jem / sample (${gp
     return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, Float32Array.from(v.data as ArrayLike<number>)]));
   };
   const args = (out: string, ...more: string[]): string[] =>
-    ['train', 'jem', '--data', 'digits', '--n', '150', '--hidden', '16', '--steps', '8', '--batch', '16', '--buffer', '60', '--sgld-steps', '4', '--pxy', '0.2', '--seed', '3', '--out', out, '--quiet', '--json', ...more];
+    ['train', 'jem', '--data', 'digits', '--limit', '150', '--hidden', '16', '--steps', '8', '--batch', '16', '--buffer', '60', '--sgld-steps', '4', '--pxy', '0.2', '--seed', '3', '--out', out, '--quiet', '--json', ...more];
 
   it('trains a JEM (MLP classifier) on the GPU to the CPU backend\'s model and samples it class-conditionally', async () => {
     const cpu = await ebm(...args(join(dir, 'cpu.safetensors')));
@@ -232,8 +232,26 @@ describe.skipIf(!gpu.available)(`EBM_BACKEND=webgpu ebm train jem / sample (${gp
     expect(sw).toBeLessThan(1e-4);
   }, 240_000);
 
+  it('scores data with a JEM on the GPU (energy, log p(x), max p(y|x), gradient norm) as the CPU backend does', async () => {
+    const model = join(dir, 'cpu.safetensors');
+    expect(existsSync(model)).toBe(true); // from the training test above
+    const a = ['score', model, '--data', 'digits', '--limit', '60', '--json'];
+    const c = await ebm(...a, '--out', join(dir, 'sc-cpu.csv'));
+    expect(c.code, c.stderr).toBe(0);
+    const g = child([...a, '--out', join(dir, 'sc-gpu.csv')], { EBM_BACKEND: 'webgpu' });
+    expect(g.code, g.stderr).toBe(0);
+    expect(JSON.parse(c.stdout).backend.name).not.toBe('webgpu');
+    expect(JSON.parse(g.stdout).backend).toMatchObject({ name: 'webgpu' });
+    const x = readCsv(join(dir, 'sc-cpu.csv')), y = readCsv(join(dir, 'sc-gpu.csv'));
+    expect(y.length).toBe(x.length);
+    expect(x.length).toBe(60 * 4);
+    let worst = 0;
+    for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i] - y[i]) / (1e-3 + Math.abs(x[i])));
+    expect(worst).toBeLessThan(1e-4);
+  }, 120_000);
+
   it('trains a conv JEM on the CPU and says why', () => {
-    const r = child(['train', 'jem', '--data', 'digits', '--n', '60', '--conv', '4', '--hidden', '8', '--steps', '2', '--batch', '8', '--buffer', '20', '--sgld-steps', '2', '--out', join(dir, 'conv.safetensors'), '--quiet', '--json'], { EBM_BACKEND: 'webgpu' });
+    const r = child(['train', 'jem', '--data', 'digits', '--limit', '60', '--conv', '4', '--hidden', '8', '--steps', '2', '--batch', '8', '--buffer', '20', '--sgld-steps', '2', '--out', join(dir, 'conv.safetensors'), '--quiet', '--json'], { EBM_BACKEND: 'webgpu' });
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.backend.name).not.toBe('webgpu');

@@ -10,7 +10,8 @@
  *   the negatives by {@link jemSgldGpu}, then one forward pass of every row the loss reads (labelled rows, noisy
  *   positives, negatives), the loss and its cotangent on the logits on the host (float64, from the logits read back),
  *   and one reverse pass for the parameter gradient (first order: the negatives are constants of the loss);
- * - {@link sampleJemModelGpu}: `sampleJemModel` with its chains on the device.
+ * - {@link sampleJemModelGpu}: `sampleJemModel` with its chains on the device;
+ * - {@link jemModelScoresGpu}: the OOD scores of `jemModelScores` (`ebm score`) from one forward and one reverse pass.
  *
  * Divergence: the CPU's ULA keeps a row's old point when its proposal is non-finite and counts (step, row) pairs; on
  * the device a non-finite row stays non-finite (the clamp keeps NaN), and the count is the number of such rows at the
@@ -25,7 +26,7 @@ import { freshChains } from '../../losses/contrastiveDivergence.js';
 import type { GpuKernels, GpuTensor } from '../../gpu/kernels.js';
 import { uploadMlp, disposeMlp, mlpForwardGpu, mlpBackwardGpu, readMlpGrads, gpuActivationUnsupported, type GpuMlp } from '../../gpu/mlpNet.js';
 import { planJemStep, rowsOf, withNoise, writeBack, type JemAux, type JemState } from './loss.js';
-import { unstandardizeJem, type JemConfig, type SampleJemModelOptions } from './kind.js';
+import { standardizeJem, unstandardizeJem, type JemConfig, type SampleJemModelOptions } from './kind.js';
 import { InvalidArgumentError } from '../../errors.js';
 
 /**
@@ -251,4 +252,52 @@ export async function sampleJemModelGpu(gpu: GpuKernels, params: MLPParams, cfg:
   } finally {
     disposeMlp(net);
   }
+}
+
+/**
+ * `jemModelScores` on the device: per block of rows, the forward pass, the softmax and the input-gradient reverse
+ * pass (the cotangent `softmax f(z)` gives `∇_z logsumexp f = −∇_z E`) and the squared row norms of that gradient;
+ * the logits and the norms come back, and `log p̃ = logsumexp f(z)` and `max_y p(y|x)` are formed on the host.
+ * @returns `logPx`, `maxProb` and `gradNorm` per row, as `jemModelScores` (which see for the signs).
+ * @example const s = await jemModelScoresGpu(gpu, params, cfg, x);
+ */
+export async function jemModelScoresGpu(gpu: GpuKernels, params: MLPParams, cfg: JemConfig, x: Tensor, block = 500): Promise<{ logPx: Float64Array; maxProb: Float64Array; gradNorm: Float64Array }> {
+  const why = jemGpuUnsupported(cfg);
+  if (why) throw new InvalidArgumentError(`jemModelScoresGpu: ${why}`);
+  const z = standardizeJem(cfg, x);
+  const [n, D] = z.shape, K = cfg.numClasses;
+  const logPx = new Float64Array(n), maxProb = new Float64Array(n), gradNorm = new Float64Array(n);
+  const p = new Float64Array(K);
+  const net = uploadMlp(gpu, params, cfg.activation);
+  try {
+    for (let s0 = 0; s0 < n; s0 += block) {
+      const m = Math.min(n, s0 + block) - s0;
+      const temp: GpuTensor[] = [];
+      try {
+        const zb = gpu.upload((z.data as Float32Array).subarray(s0 * D, (s0 + m) * D), [m, D]);
+        temp.push(zb);
+        const fwd = mlpForwardGpu(gpu, net, zb);
+        const sm = gpu.softmaxLast(fwd.out!);
+        const g = mlpBackwardGpu(gpu, net, fwd, sm, { input: true }).input!;
+        const g2t = gpu.unary('square', g);
+        const sq = gpu.sumLast(g2t);
+        temp.push(sm, g, g2t, sq);
+        const [logits, g2] = await Promise.all([fwd.out!.read(), sq.read()]);
+        fwd.dispose();
+        for (let i = 0; i < m; i++) {
+          logPx[s0 + i] = lseSoftmax(logits, i, K, p);
+          maxProb[s0 + i] = Math.max(...p);
+          gradNorm[s0 + i] = Math.sqrt(g2[i]);
+        }
+      } finally {
+        for (const t of temp) t.dispose();
+      }
+    }
+  } finally {
+    disposeMlp(net);
+  }
+  for (let i = 0; i < n; i++) {
+    if (!Number.isFinite(logPx[i]) || !Number.isFinite(gradNorm[i])) throw new InvalidArgumentError(`jemScores: the model gives a non-finite score at row ${i} (log p̃ = ${logPx[i]}, ‖∇‖ = ${gradNorm[i]})`);
+  }
+  return { logPx, maxProb, gradNorm };
 }

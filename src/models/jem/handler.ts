@@ -7,10 +7,18 @@ import type { Tensor } from '../../tensor/tensor.js';
 import type { MLPParams } from '../../nn/index.js';
 import { DataError } from '../../io/errors.js';
 import { labelsToClasses, withLabelColumn } from '../../data/labels.js';
-import type { LoadedModel, ModelKindHandler } from '../kind.js';
+import type { LoadedModel, ModelKindHandler, ScoreColumn } from '../kind.js';
 import { JEM_KIND, sampleJemModel, evaluateJemModel, jemModelScores, jemFromFile, describeJemNet, type JemConfig } from './kind.js';
-import { jemGpuUnsupported, sampleJemModelGpu } from './gpu.js';
+import { jemGpuUnsupported, sampleJemModelGpu, jemModelScoresGpu } from './gpu.js';
 import { InvalidArgumentError } from '../../errors.js';
+
+/** The `ebm score` columns of JEM scores. */
+function scoreColumnsOf(s: { logPx: Float64Array; maxProb: Float64Array; gradNorm: Float64Array }): ScoreColumn[] {
+  return [
+    { name: 'logPx', values: s.logPx, anomalous: 'lower' }, { name: 'maxProb', values: s.maxProb, anomalous: 'lower' },
+    { name: 'gradNorm', values: s.gradNorm, anomalous: 'higher' },
+  ];
+}
 
 /** The registry entry of the `jem` kind. */
 export const jemKind: ModelKindHandler = {
@@ -53,11 +61,14 @@ export const jemKind: ModelKindHandler = {
       },
       scoreColumns: (x) => {
         checkRows(x);
-        const s = jemModelScores(params, cfg, x);
-        return [
-          { name: 'logPx', values: s.logPx, anomalous: 'lower' }, { name: 'maxProb', values: s.maxProb, anomalous: 'lower' },
-          { name: 'gradNorm', values: s.gradNorm, anomalous: 'higher' },
-        ];
+        return scoreColumnsOf(jemModelScores(params, cfg, x));
+      },
+      scoreGpu: (x) => {
+        checkRows(x);
+        return jemGpuUnsupported(cfg) ?? (async (gpu) => {
+          const s = await jemModelScoresGpu(gpu, params, cfg, x);
+          return { energy: s.logPx.map((v) => -v), columns: scoreColumnsOf(s) };
+        });
       },
       prepareData: (data, labelColumn) => {
         // A CSV with one column more than the model: the label column used in training (or --label-column).

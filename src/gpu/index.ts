@@ -11,3 +11,7 @@ export {
   uploadRbmGpu, disposeRbmGpu, gpuRbmUnsupported, rbmScaledGpu, rbmHiddenProbsGpu, rbmVisibleDrawGpu, rbmGibbsSweepsGpu,
   type GpuRbm, type GpuRbmParams, type GpuTrack,
 } from './rbmGibbs.js';
+export {
+  uploadMlp, disposeMlp, mlpForwardGpu, mlpBackwardGpu, readMlpGrads, gpuActivationUnsupported,
+  type GpuMlp, type GpuMlpForward, type GpuMlpBackward,
+} from './mlpNet.js';

@@ -12,8 +12,7 @@ import type { Key } from '../random/key.js';
 import { foldIn, split } from '../random/key.js';
 import { normal } from '../random/sample.js';
 import type { MLPParams } from '../nn/mlp.js';
-import { GpuKernels, GpuTensor } from './kernels.js';
-import { uploadMlp, disposeMlp, mlpForwardGpu, mlpBackwardGpu, gpuActivationUnsupported, type GpuMlp } from './mlpNet.js';
+import { GpuKernels, GpuTensor, GPU_GRAD_OPS, type GpuGradOp } from './kernels.js';
 import { InvalidArgumentError } from '../errors.js';
 
 const ONES = new WeakMap<GpuMlpEnergy, GpuTensor>();
@@ -28,10 +27,16 @@ function onesColumn(gpu: GpuKernels, net: GpuMlpEnergy, n: number): GpuTensor {
   return t;
 }
 
-/** An MLP energy uploaded to the device: the MLP ({@link GpuMlp}, one output) and its confining term. */
-export interface GpuMlpEnergy extends GpuMlp {
+/** An MLP energy uploaded to the device: layer `i` has weight `w[i]` `[in, out]` and bias `b[i]` `[out]` (or none). */
+export interface GpuMlpEnergy {
+  readonly w: readonly GpuTensor[];
+  readonly b: readonly (GpuTensor | null)[];
+  /** Activation between layers (one with a fused backward kernel). */
+  readonly activation: GpuGradOp;
   /** Strength `c` of the confining term `½c‖z‖²` (0 for none). */
   readonly confine: number;
+  /** Input dimension. */
+  readonly dim: number;
 }
 
 /**
@@ -40,8 +45,9 @@ export interface GpuMlpEnergy extends GpuMlp {
  * @example gpuMlpUnsupported('elu') // "activation 'elu' has no WebGPU kernel (have sigmoid, …)"
  */
 export function gpuMlpUnsupported(activation: string, params?: MLPParams): string | null {
-  const why = gpuActivationUnsupported(activation);
-  if (why) return why;
+  if (!(GPU_GRAD_OPS as readonly string[]).includes(activation)) {
+    return `activation '${activation}' has no WebGPU kernel (have ${GPU_GRAD_OPS.join(', ')})`;
+  }
   if (params) {
     let last: Tensor | undefined;
     for (let i = 0; params[`l${i}.w`] instanceof Tensor; i++) last = params[`l${i}.w`];
@@ -57,31 +63,51 @@ function f32(t: Tensor): Float32Array {
 
 /**
  * Copies MLP parameters (`l{i}.w` `[in, out]`, optional `l{i}.b`, as `initMLP`/`applyMLP` use them) to the device
- * as float32 ({@link uploadMlp}) with the confining term.
- * @throws InvalidArgumentError when {@link gpuMlpUnsupported} gives a reason.
+ * as float32.
+ * @throws RangeError when {@link gpuMlpUnsupported} gives a reason.
  * @example const net = uploadMlpEnergy(gpu, params, 'silu', 0.01);
  */
 export function uploadMlpEnergy(gpu: GpuKernels, params: MLPParams, activation: string, confine: number): GpuMlpEnergy {
   const why = gpuMlpUnsupported(activation, params);
   if (why) throw new InvalidArgumentError(`uploadMlpEnergy: ${why}`);
   if (!(confine >= 0)) throw new InvalidArgumentError(`uploadMlpEnergy: confine must be ≥ 0, got ${confine}`);
-  return { ...uploadMlp(gpu, params, activation), confine };
+  const w: GpuTensor[] = [], b: (GpuTensor | null)[] = [];
+  for (let i = 0; params[`l${i}.w`] instanceof Tensor; i++) {
+    const wi = params[`l${i}.w`], bi = params[`l${i}.b`];
+    w.push(gpu.upload(f32(wi), wi.shape));
+    b.push(bi instanceof Tensor ? gpu.upload(f32(bi), bi.shape) : null);
+  }
+  return { w, b, activation: activation as GpuGradOp, confine, dim: w[0].shape[0] };
 }
 
 /**
- * Queues `∇_z E(z)` for `z [n, d]` (and, with `withEnergy`, `E(z)` `[n]`): the forward pass ({@link mlpForwardGpu},
- * without the output layer unless the energy is asked for) and the reverse pass ({@link mlpBackwardGpu}) from the
- * cotangent 1 per row; plus `c·z`. Every intermediate buffer is freed once queued work no longer needs it.
+ * Queues `∇_z E(z)` for `z [n, d]` (and, with `withEnergy`, `E(z)` `[n]`): forward through the hidden layers keeping
+ * the pre-activations `a_l = h_l·W_l + b_l`, then backward `g_h = g_a·W_lᵀ`, `g_a = g_h ⊙ f′(a)` (fused kernel), from
+ * `g = 1` at the output; plus `c·z`. Every intermediate buffer is freed once queued work no longer needs it.
  * Dispatches per call: `2L − 1` matmuls, `L − 1` bias adds, activations and fused backwards, one axpby (`L` layers).
  * @example const { grad } = mlpEnergyGradGpu(gpu, net, z);
  */
 export function mlpEnergyGradGpu(gpu: GpuKernels, net: GpuMlpEnergy, z: GpuTensor, withEnergy = false): { grad: GpuTensor; energy?: GpuTensor } {
+  const L = net.w.length;
   const n = z.shape[0];
-  const fwd = mlpForwardGpu(gpu, net, z, { output: withEnergy });
+  const pre: GpuTensor[] = [];
   const temp: GpuTensor[] = [];
+  let h = z;
+  for (let l = 0; l < L - 1; l++) {
+    let a = gpu.matmul(h, net.w[l]);
+    const bl = net.b[l];
+    if (bl) { temp.push(a); a = gpu.binary('add', a, bl); }
+    pre.push(a);
+    h = gpu.unary(net.activation, a);
+    temp.push(h);
+  }
   let energy: GpuTensor | undefined;
   if (withEnergy) {
-    const flat = new GpuTensor(gpu, [n], fwd.out!.buffer);
+    let out = gpu.matmul(h, net.w[L - 1]);
+    const bl = net.b[L - 1];
+    if (bl) { temp.push(out); out = gpu.binary('add', out, bl); }
+    temp.push(out);
+    const flat = new GpuTensor(gpu, [n], out.buffer);
     if (net.confine > 0) {
       const sq = gpu.unary('square', z);
       const r2 = gpu.sumLast(sq);
@@ -91,19 +117,24 @@ export function mlpEnergyGradGpu(gpu: GpuKernels, net: GpuMlpEnergy, z: GpuTenso
       temp.push(sq, r2, half, conf);
     } else {
       const zero = gpu.upload(new Float32Array([0]));
-      energy = gpu.binary('add', flat, zero); // a copy: the forward's output is freed below
+      energy = gpu.binary('add', flat, zero); // a copy: `out` is freed below
       temp.push(zero);
     }
   }
-  // The cotangent at the output is 1 per row.
-  const g = mlpBackwardGpu(gpu, net, fwd, onesColumn(gpu, net, n), { input: true }).input!;
+  // g at the output is 1 per row: g_h(L−1) = 1·W_{L−1}ᵀ, the last weight column repeated on every row.
+  const ones = onesColumn(gpu, net, n);
+  let g = gpu.matmul(ones, net.w[L - 1], { transB: true });
+  for (let l = L - 2; l >= 0; l--) {
+    const ga = gpu.unaryGrad(net.activation, pre[l], g);
+    temp.push(g, ga);
+    g = gpu.matmul(ga, net.w[l], { transB: true });
+  }
   let grad = g;
   if (net.confine > 0) {
     grad = gpu.axpby(g, z, z, net.confine, 0);
     temp.push(g);
   }
-  fwd.dispose();
-  for (const t of temp) t.dispose();
+  for (const t of [...pre, ...temp]) if (t !== z) t.dispose();
   return energy ? { grad, energy } : { grad };
 }
 
@@ -157,7 +188,8 @@ export async function mlpLangevinGpu(gpu: GpuKernels, net: GpuMlpEnergy, z0: Ten
 export function disposeMlpEnergy(net: GpuMlpEnergy): void {
   ONES.get(net)?.dispose();
   ONES.delete(net);
-  disposeMlp(net);
+  for (const t of net.w) t.dispose();
+  for (const t of net.b) t?.dispose();
 }
 
 /** Options of {@link mlpLangevinChainGpu}. */

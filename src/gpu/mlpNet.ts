@@ -1,156 +1,155 @@
 /**
- * An MLP of `applyMLP`'s layout (`l{i}.w` `[in, out]`, optional `l{i}.b`, the activation between layers, none after the
- * last) on the WebGPU device, with a forward pass that keeps what the reverse pass needs and a reverse pass from any
- * cotangent of the outputs to the input gradient and (optionally) the parameter gradients. The JEM steps (classifier
- * logits `[n, K]`) are built from these two passes; the MLP energies' Langevin chain and DSM step (one output) are the
- * special case of a cotangent of ones.
+ * A plain MLP (the `initMLP`/`applyMLP` layout of src/nn: layer `l` has `l{l}.w [in, out]` and optional `l{l}.b`
+ * `[out]`, an activation between layers, none after the last) on the WebGPU device with any output width: its forward
+ * pass keeping the pre-activations, and the first-order reverse pass that gives the parameter gradient of a loss from
+ * the cotangent of the output (plain backprop). Used by the score-SDE training step and sampler (a time-conditioned
+ * MLP with `D` outputs) and the deep-EBM contrastive-divergence step (an energy MLP with one output); the energy's
+ * input gradient for Langevin chains is `mlpEnergyGradGpu` of ./mlpLangevin.ts.
  *
- * Maths, `h₀ = x`, `a_l = h_l·W_l + b_l`, `h_{l+1} = f(a_l)`, output `y = a_{L−1}`; given `ȳ = ∂L/∂y`:
- * `ā_{L−1} = ȳ`, `W̄_l = h_lᵀ·ā_l`, `b̄_l = Σ_rows ā_l`, `h̄_l = ā_l·W_lᵀ`, `ā_{l−1} = h̄_l ⊙ f′(a_{l−1})`; `x̄ = h̄₀`.
+ * Maths, `h₀ = x`, `a_l = h_l·W_l + b_l`, `h_{l+1} = f(a_l)`, `out = a_{L−1}`; from `ḡ = ∂J/∂out`:
+ * `ā_{L−1} = ḡ`, `W̄_l = h_lᵀ·ā_l`, `b̄_l = Σ_rows ā_l`, `ā_{l−1} = (ā_l·W_lᵀ) ⊙ f′(a_{l−1})`.
  * @module
  */
 import { Tensor } from '../tensor/tensor.js';
 import type { MLPParams } from '../nn/mlp.js';
 import { InvalidArgumentError } from '../errors.js';
-import { GPU_GRAD_OPS, type GpuGradOp, type GpuKernels, type GpuTensor } from './kernels.js';
+import { GPU_GRAD_OPS, type GpuKernels, type GpuTensor, type GpuGradOp } from './kernels.js';
 
-/** An MLP's parameters on the device: layer `l` has weight `w[l]` `[in, out]` and bias `b[l]` `[out]` (or none). */
+/** An MLP's parameters on the device (`w[l]` `[in, out]`, `b[l]` `[out]` or null) and its activation. */
 export interface GpuMlp {
   readonly w: readonly GpuTensor[];
   readonly b: readonly (GpuTensor | null)[];
-  /** Activation between layers (one with a fused backward kernel). */
   readonly activation: GpuGradOp;
-  /** Input width. */
-  readonly dim: number;
 }
 
-/**
- * Why an MLP with this activation cannot run on the GPU (`null` when it can): the activation needs a fused backward
- * kernel (`GPU_GRAD_OPS`).
- * @example gpuActivationUnsupported('elu') // "activation 'elu' has no WebGPU kernel (have sigmoid, …)"
- */
-export function gpuActivationUnsupported(activation: string): string | null {
-  return (GPU_GRAD_OPS as readonly string[]).includes(activation) ? null : `activation '${activation}' has no WebGPU kernel (have ${GPU_GRAD_OPS.join(', ')})`;
+/** The forward pass of {@link mlpForwardGpu}: inputs of every layer, pre-activations of the hidden layers, output. */
+export interface GpuMlpForward {
+  /** `h[l]`: the input of layer `l` (`h[0] = x`, or null when the caller gave the first pre-activation). */
+  readonly h: readonly (GpuTensor | null)[];
+  /** `a[l]`: the pre-activation of hidden layer `l` (`l < L − 1`). */
+  readonly a: readonly GpuTensor[];
+  /** The output `[n, out]`. */
+  readonly out: GpuTensor;
+  /** Every buffer the pass created (free them with {@link disposeAll} once queued work no longer needs them). */
+  readonly temp: readonly GpuTensor[];
 }
 
 function f32(t: Tensor): Float32Array {
   return t.data instanceof Float32Array ? t.data : Float32Array.from(t.data as ArrayLike<number>);
 }
 
+/** Number of layers `L` of an MLP parameter record (`l0.w`, `l1.w`, …). */
+export function mlpLayers(params: MLPParams): number {
+  let L = 0;
+  while (params[`l${L}.w`] instanceof Tensor) L++;
+  return L;
+}
+
 /**
- * Copies MLP parameters to the device (float32); free with {@link disposeMlp}.
- * @throws InvalidArgumentError when the activation has no kernel or there is no layer `l0.w`.
+ * Why an MLP cannot run on the GPU (`null` when it can): an activation without a fused backward kernel, no layers.
+ * @example gpuMlpNetUnsupported('elu') // "activation 'elu' has no WebGPU kernel (have sigmoid, …)"
+ */
+export function gpuMlpNetUnsupported(activation: string, params?: MLPParams): string | null {
+  if (!(GPU_GRAD_OPS as readonly string[]).includes(activation)) return `activation '${activation}' has no WebGPU kernel (have ${GPU_GRAD_OPS.join(', ')})`;
+  if (params && mlpLayers(params) === 0) return "the parameters have no layer 'l0.w'";
+  return null;
+}
+
+/**
+ * Copies MLP parameters to the device as float32.
  * @example const net = uploadMlp(gpu, params, 'silu');
  */
 export function uploadMlp(gpu: GpuKernels, params: MLPParams, activation: string): GpuMlp {
-  const why = gpuActivationUnsupported(activation);
+  const why = gpuMlpNetUnsupported(activation, params);
   if (why) throw new InvalidArgumentError(`uploadMlp: ${why}`);
-  if (!(params['l0.w'] instanceof Tensor)) throw new InvalidArgumentError("uploadMlp: the parameters have no layer 'l0.w'");
   const w: GpuTensor[] = [], b: (GpuTensor | null)[] = [];
-  for (let i = 0; params[`l${i}.w`] instanceof Tensor; i++) {
-    const wi = params[`l${i}.w`], bi = params[`l${i}.b`];
-    w.push(gpu.upload(f32(wi), wi.shape));
-    b.push(bi instanceof Tensor ? gpu.upload(f32(bi), bi.shape) : null);
+  for (let l = 0; params[`l${l}.w`] instanceof Tensor; l++) {
+    const wl = params[`l${l}.w`], bl = params[`l${l}.b`];
+    w.push(gpu.upload(f32(wl), wl.shape));
+    b.push(bl instanceof Tensor ? gpu.upload(f32(bl), bl.shape) : null);
   }
-  return { w, b, activation: activation as GpuGradOp, dim: w[0].shape[0] };
+  return { w, b, activation: activation as GpuGradOp };
 }
 
-/** Frees the device copies of {@link uploadMlp}. */
+/** Frees every tensor of a list once (a tensor listed twice is freed once). */
+export function disposeAll(ts: readonly (GpuTensor | null | undefined)[]): void {
+  for (const t of new Set(ts)) t?.dispose();
+}
+
+/** Frees the device copies of an uploaded MLP. */
 export function disposeMlp(net: GpuMlp): void {
-  for (const t of net.w) t.dispose();
-  for (const t of net.b) t?.dispose();
-}
-
-/** What {@link mlpForwardGpu} keeps: the layer inputs `h_l`, the hidden pre-activations `a_l` and the output. */
-export interface GpuMlpForward {
-  /** `h₀ = x` (not owned), `h₁ … h_{L−1}`. */
-  readonly inputs: readonly GpuTensor[];
-  /** `a₀ … a_{L−2}` (pre-activations of the hidden layers). */
-  readonly pre: readonly GpuTensor[];
-  /** The output `a_{L−1}` `[n, out]` (null when the pass stopped before the last layer). */
-  readonly out: GpuTensor | null;
-  /** Frees everything the pass allocated (not `x`). */
-  dispose(): void;
+  disposeAll([...net.w, ...net.b]);
 }
 
 /**
- * Queues the forward pass of `x [n, dim]`, keeping the intermediates for {@link mlpBackwardGpu}. Dispatches: `L`
- * matmuls, one bias add per layer with a bias, `L − 1` activations. With `output: false` it stops before the last
- * layer (an input gradient of `Σ MLP(x)` does not need the output itself).
- * @example const fwd = mlpForwardGpu(gpu, net, x); const logits = fwd.out!;
+ * Queues the forward pass of `x [n, in]` (or, with `a0`, from the given first-layer pre-activation `[n, h₁]`, bias
+ * included — for a caller that assembles layer 0 from blocks of its input). Dispatches: a matmul, a bias add and an
+ * activation per hidden layer, a matmul and a bias add for the output.
+ * @example const f = mlpForwardGpu(gpu, net, x); const y = await f.out.read();
  */
-export function mlpForwardGpu(gpu: GpuKernels, net: GpuMlp, x: GpuTensor, o: { output?: boolean } = {}): GpuMlpForward {
-  if (x.shape.length !== 2 || x.shape[1] !== net.dim) throw new InvalidArgumentError(`mlpForwardGpu: x has shape [${x.shape.join(', ')}] but the MLP takes [n, ${net.dim}]`);
+export function mlpForwardGpu(gpu: GpuKernels, net: GpuMlp, x: GpuTensor | null, a0?: GpuTensor): GpuMlpForward {
   const L = net.w.length;
-  const owned: GpuTensor[] = [];
-  const keep = (t: GpuTensor): GpuTensor => { owned.push(t); return t; };
-  const inputs: GpuTensor[] = [x];
-  const pre: GpuTensor[] = [];
-  let out: GpuTensor | null = null;
-  for (let l = 0; l < L; l++) {
-    if (l === L - 1 && o.output === false) break;
-    let a = keep(gpu.matmul(inputs[l], net.w[l]));
-    const bl = net.b[l];
-    if (bl) a = keep(gpu.binary('add', a, bl));
-    if (l === L - 1) { out = a; break; }
-    pre.push(a);
-    inputs.push(keep(gpu.unary(net.activation, a)));
-  }
-  return { inputs, pre, out, dispose: () => { for (const t of owned) t.dispose(); } };
-}
-
-/** What {@link mlpBackwardGpu} returns (device tensors the caller frees). */
-export interface GpuMlpBackward {
-  /** `∂L/∂x` `[n, dim]` (when asked for). */
-  readonly input?: GpuTensor;
-  /** `∂L/∂W_l` and `∂L/∂b_l` (null for a layer without bias), when asked for. */
-  readonly w?: readonly GpuTensor[];
-  readonly b?: readonly (GpuTensor | null)[];
-}
-
-/**
- * Queues the reverse pass from the output cotangent `gOut [n, out]` (see the module doc): the input gradient and/or
- * the parameter gradients. Intermediates are freed once queued; `gOut` and the forward's tensors are not.
- * @example const { input } = mlpBackwardGpu(gpu, net, fwd, gOut, { input: true }); // ∇ₓ of Σ gOut ⊙ MLP(x)
- */
-export function mlpBackwardGpu(gpu: GpuKernels, net: GpuMlp, fwd: GpuMlpForward, gOut: GpuTensor, want: { input?: boolean; params?: boolean }): GpuMlpBackward {
-  const L = net.w.length;
-  const rows = fwd.inputs[0].shape[0], outs = net.w[L - 1].shape[1];
-  if (gOut.shape.length !== 2 || gOut.shape[0] !== rows || gOut.shape[1] !== outs) {
-    throw new InvalidArgumentError(`mlpBackwardGpu: gOut has shape [${gOut.shape.join(', ')}], the output [${rows}, ${outs}]`);
-  }
-  const gw: GpuTensor[] = new Array(L), gb: (GpuTensor | null)[] = new Array(L).fill(null);
   const temp: GpuTensor[] = [];
-  let abar = gOut;
-  let input: GpuTensor | undefined;
-  for (let l = L - 1; l >= 0; l--) {
-    if (want.params) {
-      gw[l] = gpu.matmul(fwd.inputs[l], abar, { transA: true });
-      if (net.b[l]) gb[l] = gpu.sumRows(abar);
+  const keep = (t: GpuTensor): GpuTensor => { temp.push(t); return t; };
+  const h: (GpuTensor | null)[] = [a0 ? null : x];
+  const a: GpuTensor[] = [];
+  if (!a0 && !x) throw new InvalidArgumentError('mlpForwardGpu: give the input x or the first pre-activation a0');
+  for (let l = 0; l < L; l++) {
+    let al: GpuTensor;
+    if (l === 0 && a0) al = a0;
+    else {
+      al = keep(gpu.matmul(h[l]!, net.w[l]));
+      const bl = net.b[l];
+      if (bl) al = keep(gpu.binary('add', al, bl));
     }
-    if (l === 0 && !want.input) break;
-    const hbar = gpu.matmul(abar, net.w[l], { transB: true });
-    if (l === 0) { input = hbar; break; }
-    temp.push(hbar);
-    abar = gpu.unaryGrad(net.activation, fwd.pre[l - 1], hbar);
-    temp.push(abar);
+    if (l === L - 1) return { h, a, out: al, temp };
+    a.push(al);
+    h.push(keep(gpu.unary(net.activation, al)));
   }
-  for (const t of temp) t.dispose();
-  return { ...(input ? { input } : {}), ...(want.params ? { w: gw, b: gb } : {}) };
+  throw new InvalidArgumentError('mlpForwardGpu: the network has no layers');
 }
 
 /**
- * Reads parameter gradients back as host tensors keyed like the parameters (`l{i}.w`, `l{i}.b`).
- * @example const grads = await readMlpGrads(bw, params);
+ * Queues the backward pass of a loss `J` given `ḡ = ∂J/∂out` `[n, out]` (first-order backprop through the forward
+ * pass `f`): the parameter gradients in layer order (`gB[l]` null where the layer has no bias; `gW[0]` null when `f`
+ * was run from a given first pre-activation, whose input the caller owns) and `abar0 = ∂J/∂a₀`, the cotangent of
+ * the first pre-activation (the input gradient is `abar0·W₀ᵀ`, or that of the caller's blocks). `temp` lists the
+ * intermediate buffers (not the returned gradients).
+ * @example const { gW, gB } = mlpParamGradGpu(gpu, net, f, gOut);
  */
-export async function readMlpGrads(bw: GpuMlpBackward, params: MLPParams): Promise<MLPParams> {
-  if (!bw.w || !bw.b) throw new InvalidArgumentError('readMlpGrads: the reverse pass computed no parameter gradients');
+export function mlpParamGradGpu(gpu: GpuKernels, net: GpuMlp, f: GpuMlpForward, gOut: GpuTensor, params = true): { gW: (GpuTensor | null)[]; gB: (GpuTensor | null)[]; abar0: GpuTensor; temp: GpuTensor[] } {
+  const L = net.w.length;
+  const temp: GpuTensor[] = [];
+  const gW: (GpuTensor | null)[] = new Array(L).fill(null), gB: (GpuTensor | null)[] = new Array(L).fill(null);
+  let abar = gOut;
+  for (let l = L - 1; l >= 0; l--) {
+    const hl = f.h[l];
+    if (params && hl) gW[l] = gpu.matmul(hl, abar, { transA: true });
+    if (params && net.b[l]) gB[l] = gpu.sumRows(abar);
+    if (l > 0) {
+      const hbar = gpu.matmul(abar, net.w[l], { transB: true });
+      temp.push(hbar);
+      abar = gpu.unaryGrad(net.activation, f.a[l - 1], hbar);
+      temp.push(abar);
+    }
+  }
+  return { gW, gB, abar0: abar, temp: temp.filter((t) => t !== abar) };
+}
+
+/**
+ * Reads gradients back as host tensors keyed and shaped like `params` (`l{l}.w`, and `l{l}.b` where `params` has it;
+ * a missing bias gradient reads as zeros); `first` is layer 0's weight gradient when the caller computed it.
+ * @example const grads = await readMlpGrads(params, gW, gB);
+ */
+export async function readMlpGrads(params: MLPParams, gW: readonly (GpuTensor | null)[], gB: readonly (GpuTensor | null)[], first?: Tensor): Promise<MLPParams> {
   const out: MLPParams = {};
-  const reads = bw.w.map((g, l) => Promise.all([g.read(), bw.b![l]?.read()]).then(([wv, bv]) => {
-    out[`l${l}.w`] = new Tensor(wv, params[`l${l}.w`].shape);
+  for (let l = 0; l < gW.length; l++) {
+    const w = params[`l${l}.w`];
+    const gw = gW[l];
+    if (!gw && !(l === 0 && first)) throw new InvalidArgumentError(`readMlpGrads: no gradient for l${l}.w`);
+    out[`l${l}.w`] = gw ? new Tensor(await gw.read(), w.shape) : first!;
     const b = params[`l${l}.b`];
-    if (b instanceof Tensor) out[`l${l}.b`] = new Tensor(bv ?? new Float32Array(b.size), b.shape);
-  }));
-  await Promise.all(reads);
+    if (b instanceof Tensor) out[`l${l}.b`] = gB[l] ? new Tensor(await gB[l]!.read(), b.shape) : new Tensor(new Float32Array(b.size), b.shape);
+  }
   return out;
 }

@@ -1,5 +1,6 @@
 /**
- * The jem kind (MLP classifier) on the WebGPU device, built from the MLP passes of src/gpu/mlpNet.ts:
+ * The jem kind (MLP classifier) on the WebGPU device, built from the plain-MLP passes of src/gpu/mlpNet.ts (the
+ * input gradient is the reverse pass to the first pre-activation, then `·W₀ᵀ`):
  *
  * - {@link jemSgldGpu}: the kind's SGLD chains `z ← clamp(z − α∇E(z) + s·ξ, box)` entirely on the device, for
  *   `E(z) = −logsumexp f(z)` (input gradient: the reverse pass from the cotangent `−softmax f(z)`) or, class-
@@ -24,7 +25,7 @@ import type { MLPParams } from '../../nn/index.js';
 import type { CDValueAndGrad } from '../../losses/contrastiveDivergence.js';
 import { freshChains } from '../../losses/contrastiveDivergence.js';
 import type { GpuKernels, GpuTensor } from '../../gpu/kernels.js';
-import { uploadMlp, disposeMlp, mlpForwardGpu, mlpBackwardGpu, readMlpGrads, gpuActivationUnsupported, type GpuMlp } from '../../gpu/mlpNet.js';
+import { uploadMlp, disposeMlp, disposeAll, mlpForwardGpu, mlpParamGradGpu, readMlpGrads, gpuMlpNetUnsupported, type GpuMlp, type GpuMlpForward } from '../../gpu/mlpNet.js';
 import { planJemStep, rowsOf, withNoise, writeBack, type JemAux, type JemState } from './loss.js';
 import { standardizeJem, unstandardizeJem, type JemConfig, type SampleJemModelOptions } from './kind.js';
 import { InvalidArgumentError } from '../../errors.js';
@@ -36,7 +37,7 @@ import { InvalidArgumentError } from '../../errors.js';
  */
 export function jemGpuUnsupported(cfg: JemConfig): string | null {
   if (cfg.conv !== null) return 'the conv classifier (--conv) has no WebGPU kernels yet (no convolutions on the GPU)';
-  return gpuActivationUnsupported(cfg.activation);
+  return gpuMlpNetUnsupported(cfg.activation);
 }
 
 /** The decoupled ULA step of a config as the CPU's `ula` computes it: drift `η/T` and noise `√(2η)`, `η = s²/2`, `T = s²/(2α)`. */
@@ -53,6 +54,15 @@ function oneHot(labels: Int32Array, K: number): Float32Array {
   return out;
 }
 
+/** `∂/∂x Σ c ⊙ f(x)` for the forward pass `f` of `x` and the output cotangent `c` (the reverse pass to `a₀`, then `·W₀ᵀ`). */
+function inputGradGpu(gpu: GpuKernels, net: GpuMlp, f: GpuMlpForward, c: GpuTensor): GpuTensor {
+  const r = mlpParamGradGpu(gpu, net, f, c, false);
+  const g = gpu.matmul(r.abar0, net.w[0], { transB: true });
+  disposeAll(r.temp);
+  if (r.abar0 !== c) r.abar0.dispose();
+  return g;
+}
+
 /**
  * `steps` SGLD steps of the config's sampler from `x0 [n, D]` (standardised rows) on the device, step `t` with the
  * normals of `split(key, steps)[t]`: `z ← clamp(z − α∇E + s·ξ, box)` with `E = −logsumexp f` or, given `labels`,
@@ -62,7 +72,8 @@ function oneHot(labels: Int32Array, K: number): Float32Array {
  * @example const { x } = await jemSgldGpu(gpu, net, cfg, x0, kChain, 20);
  */
 export async function jemSgldGpu(gpu: GpuKernels, net: GpuMlp, cfg: JemConfig, x0: Tensor, key: Key, steps: number, labels?: Int32Array): Promise<{ x: Tensor; divergent: number }> {
-  if (x0.ndim !== 2 || x0.shape[1] !== net.dim) throw new InvalidArgumentError(`jemSgldGpu: x0 has shape [${x0.shape.join(', ')}] but the classifier takes [n, ${net.dim}]`);
+  const D = net.w[0].shape[0];
+  if (x0.ndim !== 2 || x0.shape[1] !== D) throw new InvalidArgumentError(`jemSgldGpu: x0 has shape [${x0.shape.join(', ')}] but the classifier takes [n, ${D}]`);
   const n = x0.shape[0], K = net.w[net.w.length - 1].shape[1];
   if (labels && labels.length !== n) throw new InvalidArgumentError(`jemSgldGpu: ${labels.length} labels for ${n} chains`);
   const { drift, noise } = sgldCoefficients(cfg);
@@ -70,22 +81,21 @@ export async function jemSgldGpu(gpu: GpuKernels, net: GpuMlp, cfg: JemConfig, x
   const keys = split(key, steps);
   // ∇E = −(reverse pass of the cotangent c), c = softmax f(z) or onehot(y): the update z + α·(reverse pass of c) + s·ξ.
   const hot = labels ? gpu.upload(oneHot(labels, K), [n, K]) : null;
-  let z = gpu.upload(Float32Array.from(x0.data as ArrayLike<number>), [n, net.dim]);
+  let z = gpu.upload(Float32Array.from(x0.data as ArrayLike<number>), [n, D]);
   try {
     for (let t = 0; t < steps; t++) {
       const fwd = mlpForwardGpu(gpu, net, z);
-      const c = hot ?? gpu.softmaxLast(fwd.out!);
-      const g = mlpBackwardGpu(gpu, net, fwd, c, { input: true }).input!;
-      const xi = gpu.normal(keys[t], [n, net.dim]);
+      const c = hot ?? gpu.softmaxLast(fwd.out);
+      const g = inputGradGpu(gpu, net, fwd, c);
+      const xi = gpu.normal(keys[t], [n, D]);
       const moved = gpu.axpby(z, g, xi, drift, noise);
       const next = gpu.clamp(moved, lo, hi);
       for (const tmp of [g, xi, moved, z]) tmp.dispose();
       if (c !== hot) c.dispose();
-      fwd.dispose();
+      disposeAll(fwd.temp);
       z = next;
     }
     const out = await z.read();
-    const D = net.dim;
     let divergent = 0;
     for (let i = 0; i < n; i++) {
       for (let j = i * D; j < (i + 1) * D; j++) if (!Number.isFinite(out[j])) { divergent++; break; }
@@ -155,7 +165,7 @@ export function jemValueAndGradGpu(gpu: GpuKernels, cfg: JemConfig): (params: ML
       const xg = gpu.upload(all, [N, D]);
       temp.push(xg);
       const fwd = mlpForwardGpu(gpu, net, xg);
-      const logits = await fwd.out!.read();
+      const logits = await fwd.out.read();
 
       // The loss and its cotangent G = ∂L/∂logits on the host.
       const G = new Float64Array(N * K);
@@ -209,13 +219,12 @@ export function jemValueAndGradGpu(gpu: GpuKernels, cfg: JemConfig): (params: ML
       }
       const gOut = gpu.upload(Float32Array.from(G), [N, K]);
       temp.push(gOut);
-      const bw = mlpBackwardGpu(gpu, net, fwd, gOut, { params: true });
+      const bw = mlpParamGradGpu(gpu, net, fwd, gOut);
       let grads: MLPParams;
       try {
-        grads = await readMlpGrads(bw, params);
+        grads = await readMlpGrads(params, bw.gW, bw.gB);
       } finally {
-        for (const t of [...bw.w!, ...bw.b!]) t?.dispose();
-        fwd.dispose();
+        disposeAll([...bw.gW, ...bw.gB, ...bw.temp, ...fwd.temp, bw.abar0 === gOut ? null : bw.abar0]);
       }
       const aux: JemAux = { ePos, eNeg, gap: ePos - eNeg, reg: regV, samplerDivergent: divergent, negatives: xNeg ?? xcNeg ?? x, ce, acc, condGap };
       const state: JemState = { buffer, sn: {}, step: st.step + 1, condBuffer };
@@ -277,13 +286,13 @@ export async function jemModelScoresGpu(gpu: GpuKernels, params: MLPParams, cfg:
         const zb = gpu.upload((z.data as Float32Array).subarray(s0 * D, (s0 + m) * D), [m, D]);
         temp.push(zb);
         const fwd = mlpForwardGpu(gpu, net, zb);
-        const sm = gpu.softmaxLast(fwd.out!);
-        const g = mlpBackwardGpu(gpu, net, fwd, sm, { input: true }).input!;
+        const sm = gpu.softmaxLast(fwd.out);
+        const g = inputGradGpu(gpu, net, fwd, sm);
         const g2t = gpu.unary('square', g);
         const sq = gpu.sumLast(g2t);
         temp.push(sm, g, g2t, sq);
-        const [logits, g2] = await Promise.all([fwd.out!.read(), sq.read()]);
-        fwd.dispose();
+        const [logits, g2] = await Promise.all([fwd.out.read(), sq.read()]);
+        disposeAll(fwd.temp);
         for (let i = 0; i < m; i++) {
           logPx[s0 + i] = lseSoftmax(logits, i, K, p);
           maxProb[s0 + i] = Math.max(...p);

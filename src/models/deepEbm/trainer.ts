@@ -18,6 +18,12 @@ export interface TrainDeepEbmOptions<P extends Tree> {
   readonly params: P;
   /** The CD loss (from `contrastiveDivergence`). */
   readonly loss: CDLoss<P>;
+  /**
+   * Computes each step's loss, gradient, diagnostics and next CD state instead of `cdValueAndGrad(loss)` — the same
+   * contract, e.g. the WebGPU step `deepEbmCdValueAndGradGpu` (models/deepEbm/gpu.ts). One that returns a promise
+   * needs {@link trainDeepEbmAsync}.
+   */
+  readonly valueAndGrad?: (params: P, batch: Tensor, key: Key, state: CDState) => CDValueAndGrad<P> | Promise<CDValueAndGrad<P>>;
   /** Training data `[n, ...dim]`. */
   readonly data: Tensor;
   /** Training steps (parameter updates). */
@@ -69,11 +75,6 @@ export interface TrainDeepEbmOptions<P extends Tree> {
   readonly onRollback?: (ev: GuardEvent, restored: DeepEbmResumeState<P>) => void;
   /** Called after every applied step (progress bars). */
   readonly onStep?: (step: number) => void;
-  /**
-   * The loss's value and gradient of a step (default `cdValueAndGrad(loss)`): another backend's version of the same
-   * computation, e.g. a WebGPU step. A version that returns a promise needs {@link trainDeepEbmAsync}.
-   */
-  readonly valueAndGrad?: (params: P, batch: Tensor, key: Key, state: CDState) => CDValueAndGrad<P> | Promise<CDValueAndGrad<P>>;
 }
 
 /** One training-log record. */
@@ -191,7 +192,7 @@ export function trainDeepEbm<P extends Tree>(o: TrainDeepEbmOptions<P>): Trained
   const run = deepEbmSteps(o);
   for (let r = run.next(); ; r = run.next()) {
     if (r.done) return r.value;
-    if ('pending' in r.value) throw new InvalidArgumentError('trainDeepEbm: an asynchronous valueAndGrad needs trainDeepEbmAsync');
+    if ('pending' in r.value) throw new InvalidArgumentError('trainDeepEbm: valueAndGrad returned a promise; use trainDeepEbmAsync');
   }
 }
 
@@ -230,9 +231,9 @@ export async function trainDeepEbmAsync<P extends Tree>(o: TrainDeepEbmOptions<P
   const it = deepEbmSteps(o);
   let last = performance.now();
   for (let r = it.next(); ; r = it.next()) {
-    // An asynchronous step: hand its result (or its error, at the step's catch) back to the loop.
+    // An asynchronous valueAndGrad: hand its result (or its error, at the same point) back to the step.
     while (!r.done && 'pending' in r.value) {
-      let v: unknown;
+      let v: CDValueAndGrad<P>;
       try {
         v = await r.value.pending;
       } catch (e) {
@@ -242,14 +243,14 @@ export async function trainDeepEbmAsync<P extends Tree>(o: TrainDeepEbmOptions<P
       r = it.next(v);
     }
     if (r.done) return r.value;
-    const at = r.value as StepPoint<P>;
+    const point = r.value as StepPoint<P>;
     if (performance.now() - last >= every) {
       await nextTurn();
       last = performance.now();
     }
-    if (run.signal?.aborted && at.step < o.steps) {
-      const state = at.state();
-      return { ...at.result(), stopped: state, checkpointed: at.checkpointed };
+    if (run.signal?.aborted && point.step < o.steps) {
+      const state = point.state();
+      return { ...point.result(), stopped: state, checkpointed: point.checkpointed };
     }
   }
 }
@@ -263,13 +264,16 @@ interface StepPoint<P extends Tree> {
   result(): TrainedDeepEbm<P>;
 }
 
-/** An asynchronous step's result the driver awaits and sends back (`next(value)`, or `throw(error)`). */
-interface PendingStep {
-  readonly pending: Promise<unknown>;
+/** A step's asynchronous `valueAndGrad` result, yielded to the driver ({@link trainDeepEbmAsync} awaits it). */
+interface Pending<P extends Tree> {
+  readonly pending: Promise<CDValueAndGrad<P>>;
 }
 
-/** The loop of {@link trainDeepEbm} as a generator: yields after every applied step, returns the result. */
-function* deepEbmSteps<P extends Tree>(o: TrainDeepEbmOptions<P>): Generator<StepPoint<P> | PendingStep, TrainedDeepEbm<P>, unknown> {
+/**
+ * The loop of {@link trainDeepEbm} as a generator: yields after every applied step, returns the result; an
+ * asynchronous `valueAndGrad` is yielded as {@link Pending} and its value (or error) is passed back in.
+ */
+function* deepEbmSteps<P extends Tree>(o: TrainDeepEbmOptions<P>): Generator<StepPoint<P> | Pending<P>, TrainedDeepEbm<P>, CDValueAndGrad<P> | undefined> {
   if (!(o.data instanceof Tensor) || o.data.ndim < 2 || o.data.shape[0] < 1) throw new InvalidArgumentError('trainDeepEbm: data must be a tensor [n ≥ 1, ...dim]');
   if (!Number.isInteger(o.steps) || o.steps < 0) throw new InvalidArgumentError(`trainDeepEbm: steps must be an integer ≥ 0, got ${o.steps}`);
   if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw new InvalidArgumentError(`trainDeepEbm: batchSize must be a positive integer, got ${o.batchSize}`);

@@ -12,6 +12,6 @@ export {
   type GpuRbm, type GpuRbmParams, type GpuTrack,
 } from './rbmGibbs.js';
 export {
-  uploadMlp, disposeMlp, disposeAll, mlpLayers, mlpForwardGpu, mlpParamGradGpu, readMlpGrads, gpuMlpNetUnsupported,
+  uploadMlp, disposeMlp, disposeAll, mlpLayers, weightRows, mlpForwardGpu, mlpParamGradGpu, readMlpGrads, gpuMlpNetUnsupported,
   type GpuMlp, type GpuMlpForward,
 } from './mlpNet.js';

@@ -71,6 +71,16 @@ export function uploadMlp(gpu: GpuKernels, params: MLPParams, activation: string
   return { w, b, activation: activation as GpuGradOp };
 }
 
+/**
+ * Rows `from … to−1` of a `[rows, cols]` weight as float32 (a block of layer 0 for a caller that splits its input:
+ * Fourier features, a time embedding, a constant input).
+ * @example gpu.upload(weightRows(params['l0.w'], 0, D), [D, h])
+ */
+export function weightRows(w: Tensor, from: number, to: number): Float32Array {
+  const cols = w.shape[1];
+  return Float32Array.from((w.data as Float32Array | Float64Array).subarray(from * cols, to * cols));
+}
+
 /** Frees every tensor of a list once (a tensor listed twice is freed once). */
 export function disposeAll(ts: readonly (GpuTensor | null | undefined)[]): void {
   for (const t of new Set(ts)) t?.dispose();

@@ -864,6 +864,24 @@ export class GpuKernels {
     un.destroy();
     return new GpuTensor(this, shape, y);
   }
+
+  /**
+   * One categorical draw per group of the last axis of `logits [..., K]` (groups of `K` unnormalised log-probabilities)
+   * from one uniform per group, as the CPU's RBM-CF sampler draws it: `p_k ∝ exp(z_k − max z)`, the first `k` whose
+   * cumulative sum exceeds `u·Σp` (the last level when none does). Returns the one-hot draws (same shape as `logits`),
+   * all zero in the groups where `mask` (one value per group, optional) is 0.
+   * @example const v = k.categorical(logits, u, mask); // logits [users·items, K], u and mask [users·items]
+   */
+  categorical(logits: GpuTensor, u: GpuTensor, mask?: GpuTensor): GpuTensor {
+    const [groups, K] = lastAxis(logits, 'categorical');
+    if (u.size !== groups) throw new InvalidArgumentError(`gpu.categorical: ${u.size} uniforms for ${groups} groups`);
+    if (mask && mask.size !== groups) throw new InvalidArgumentError(`gpu.categorical: the mask has ${mask.size} values for ${groups} groups`);
+    const y = this.storage(logits.size * 4);
+    const un = this.uniforms([groups, K, this.stride(groups), mask ? 1 : 0, NINF, 0, 0, 0]);
+    this.run(this.pipeline('categorical', CATEGORICAL_WGSL), [logits.buffer, u.buffer, (mask ?? u).buffer, y, un], groups);
+    un.destroy();
+    return new GpuTensor(this, logits.shape, y);
+  }
 }
 
 const EXTRA_WGSL = /* wgsl */ `
@@ -997,4 +1015,32 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
   let logA = -(ey[i] - ex[i]) / p.temp - (rev - fwd) / (4.0 * p.eta);
   // u < min(1, exp(log α)) ⟺ log u < log α (u > 0); a NaN log α compares false: rejected.
   acc[i] = select(0.0, 1.0, inside && logU[i] < logA);
+}`;
+
+const CATEGORICAL_WGSL = /* wgsl */ `
+struct P { groups: u32, k: u32, stride: u32, masked: u32, ninf: f32, pad0: u32, pad1: u32, pad2: u32 }
+@group(0) @binding(0) var<storage, read> z: array<f32>;
+@group(0) @binding(1) var<storage, read> u: array<f32>;
+@group(0) @binding(2) var<storage, read> mask: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+@group(0) @binding(4) var<uniform> p: P;
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) g: vec3u) {
+  let i = g.y * p.stride + g.x;
+  if (i >= p.groups) { return; }
+  let base = i * p.k;
+  for (var k = 0u; k < p.k; k++) { y[base + k] = 0.0; }
+  if (p.masked == 1u && mask[i] == 0.0) { return; }
+  var m = p.ninf;
+  for (var k = 0u; k < p.k; k++) { m = max(m, z[base + k]); }
+  var s = 0.0;
+  for (var k = 0u; k < p.k; k++) { s = s + exp(z[base + k] - m); }
+  let goal = u[i] * s;
+  var acc = 0.0;
+  var pick = p.k - 1u;
+  for (var k = 0u; k < p.k; k++) {
+    acc = acc + exp(z[base + k] - m);
+    if (goal < acc) { pick = k; break; }
+  }
+  y[base + pick] = 1.0;
 }`;

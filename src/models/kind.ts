@@ -86,6 +86,8 @@ export interface LoadedModel {
   classes?: readonly number[];
   /** Extra per-row scores for `ebm score` (e.g. JEM's log p(x) and max p(y|x)), beside the energy. */
   scoreColumns?(x: Tensor): ScoreColumn[];
+  /** {@link energy} and {@link scoreColumns} of `x` computed on the WebGPU device (`EBM_BACKEND=webgpu`), or why this model cannot. */
+  scoreGpu?(x: Tensor): GpuRun<{ energy: Float64Array; columns: ScoreColumn[] }> | string;
   /** Reads labels off the data (e.g. a CSV label column, `labelColumn` or the one used in training) before use. */
   prepareData?(data: Dataset, labelColumn?: string): Dataset;
 }

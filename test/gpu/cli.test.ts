@@ -7,11 +7,13 @@
  * processes (Dawn's threads and Vitest's worker pool do not mix); skipped, saying why, without an adapter.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ebm, tempDir, cliNodeArgs, ROOT } from '../cli/helpers.js';
 import { decodeSafetensors } from '../../src/io/safetensors.js';
+import { formatRatings, syntheticRatings } from '../../src/data/movielens.js';
+import { key } from '../../src/random/index.js';
 
 const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
 const env: Record<string, string | undefined> = { ...process.env };
@@ -189,4 +191,100 @@ describe.skipIf(!gpu.available)(`EBM_BACKEND=webgpu ebm train rbm (${gpu.adapter
     expect(j.backend.name).not.toBe('webgpu');
     expect(j.backend.reason).toMatch(/learned σ/);
   }, 120_000);
+});
+
+describe.skipIf(!gpu.available)(`EBM_BACKEND=webgpu ebm train jem / sample (${gpu.adapter ?? 'no adapter'})`, () => {
+  const dir = tempDir('ebm-gpu-jem-');
+  const tensors = (file: string): Record<string, Float32Array> => {
+    const t = decodeSafetensors(readFileSync(file), file).tensors;
+    return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, Float32Array.from(v.data as ArrayLike<number>)]));
+  };
+  const args = (out: string, ...more: string[]): string[] =>
+    ['train', 'jem', '--data', 'digits', '--limit', '150', '--hidden', '16', '--steps', '8', '--batch', '16', '--buffer', '60', '--sgld-steps', '4', '--pxy', '0.2', '--seed', '3', '--out', out, '--quiet', '--json', ...more];
+
+  it('trains a JEM (MLP classifier) on the GPU to the CPU backend\'s model and samples it class-conditionally', async () => {
+    const cpu = await ebm(...args(join(dir, 'cpu.safetensors')));
+    expect(cpu.code, cpu.stderr).toBe(0);
+    const r = child(args(join(dir, 'gpu.safetensors')), { EBM_BACKEND: 'webgpu' });
+    expect(r.code, r.stderr).toBe(0);
+    const jc = JSON.parse(cpu.stdout), jg = JSON.parse(r.stdout);
+    expect(jc.backend.name).not.toBe('webgpu');
+    expect(jg.backend).toMatchObject({ name: 'webgpu', software: gpu.software });
+    expect(Math.abs(jg.loss - jc.loss)).toBeLessThan(1e-4 * (1 + Math.abs(jc.loss)));
+    const a = tensors(join(dir, 'cpu.safetensors')), b = tensors(join(dir, 'gpu.safetensors'));
+    expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());
+    // Same keys, batches, buffers and SGLD noise; 8 Adam steps (lr 1e-3 after the warm-up) move a parameter by ≤ 8e-3,
+    // float32 rounding of the gradients by ≪ 1e-5, a wrong negative or a dropped term by O(lr).
+    let worst = 0;
+    for (const k of Object.keys(a)) for (let i = 0; i < a[k].length; i++) worst = Math.max(worst, Math.abs(a[k][i] - b[k][i]));
+    expect(worst).toBeLessThan(1e-5);
+    // ebm sample --class on the GPU: the CPU's SGLD chains to float32 rounding.
+    const s = ['sample', join(dir, 'cpu.safetensors'), '--n', '10', '--steps', '20', '--class', '3', '--seed', '1', '--json', '--quiet'];
+    const sc = await ebm(...s, '--out', join(dir, 's-cpu.csv'));
+    expect(sc.code, sc.stderr).toBe(0);
+    const sg = child([...s, '--out', join(dir, 's-gpu.csv')], { EBM_BACKEND: 'webgpu' });
+    expect(sg.code, sg.stderr).toBe(0);
+    expect(JSON.parse(sg.stdout).backend).toMatchObject({ name: 'webgpu' });
+    const x = readCsv(join(dir, 's-cpu.csv')), y = readCsv(join(dir, 's-gpu.csv'));
+    expect(y.length).toBe(640);
+    let sw = 0;
+    for (let i = 0; i < x.length; i++) sw = Math.max(sw, Math.abs(x[i] - y[i]));
+    expect(sw).toBeLessThan(1e-4);
+  }, 240_000);
+
+  it('scores data with a JEM on the GPU (energy, log p(x), max p(y|x), gradient norm) as the CPU backend does', async () => {
+    const model = join(dir, 'cpu.safetensors');
+    expect(existsSync(model)).toBe(true); // from the training test above
+    const a = ['score', model, '--data', 'digits', '--limit', '60', '--json'];
+    const c = await ebm(...a, '--out', join(dir, 'sc-cpu.csv'));
+    expect(c.code, c.stderr).toBe(0);
+    const g = child([...a, '--out', join(dir, 'sc-gpu.csv')], { EBM_BACKEND: 'webgpu' });
+    expect(g.code, g.stderr).toBe(0);
+    expect(JSON.parse(c.stdout).backend.name).not.toBe('webgpu');
+    expect(JSON.parse(g.stdout).backend).toMatchObject({ name: 'webgpu' });
+    const x = readCsv(join(dir, 'sc-cpu.csv')), y = readCsv(join(dir, 'sc-gpu.csv'));
+    expect(y.length).toBe(x.length);
+    expect(x.length).toBe(60 * 4);
+    let worst = 0;
+    for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i] - y[i]) / (1e-3 + Math.abs(x[i])));
+    expect(worst).toBeLessThan(1e-4);
+  }, 120_000);
+
+  it('trains a conv JEM on the CPU and says why', () => {
+    const r = child(['train', 'jem', '--data', 'digits', '--limit', '60', '--conv', '4', '--hidden', '8', '--steps', '2', '--batch', '8', '--buffer', '20', '--sgld-steps', '2', '--out', join(dir, 'conv.safetensors'), '--quiet', '--json'], { EBM_BACKEND: 'webgpu' });
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.backend.name).not.toBe('webgpu');
+    expect(j.backend.reason).toMatch(/conv/);
+  }, 120_000);
+});
+
+describe.skipIf(!gpu.available)(`EBM_BACKEND=webgpu ebm train rbm-cf / recommend (${gpu.adapter ?? 'no adapter'})`, () => {
+  const dir = tempDir('ebm-gpu-cf-');
+  it('trains RBM-CF (plain and conditional + factored) on the GPU to the CPU backend\'s RMSE and recommends the same items', async () => {
+    const r = join(dir, 'r.tsv');
+    writeFileSync(r, formatRatings(syntheticRatings(key(0), { nUsers: 120, nItems: 60, density: 0.2 }).ratings));
+    const args = (out: string): string[] => ['train', 'rbm-cf', '--ratings', r, '--epochs', '3', '--hidden', '8', '--implicit', '--factored', '3', '--seed', '2', '--out', out, '--json', '--quiet'];
+    const cpu = await ebm(...args(join(dir, 'cpu.safetensors')));
+    expect(cpu.code, cpu.stderr).toBe(0);
+    const g = child(args(join(dir, 'gpu.safetensors')), { EBM_BACKEND: 'webgpu' });
+    expect(g.code, g.stderr).toBe(0);
+    const jc = JSON.parse(cpu.stdout), jg = JSON.parse(g.stdout);
+    expect(jc.backend.name).not.toBe('webgpu');
+    expect(jg.backend).toMatchObject({ name: 'webgpu', software: gpu.software });
+    // Same uniforms: the draws agree unless a probability lands within float32 rounding of its uniform (none did
+    // here); the statistics then agree to float32 rounding and the test RMSE to ~1e-10 (measured), while a wrong draw
+    // or statistic moves it by ≥ 1e-4.
+    expect(jg.results.map((x: { method: string }) => x.method)).toEqual(jc.results.map((x: { method: string }) => x.method));
+    for (let i = 0; i < jc.results.length; i++) expect(Math.abs(jg.results[i].rmse - jc.results[i].rmse), jc.results[i].method).toBeLessThan(1e-6);
+    const user = readFileSync(r, 'utf8').split('\n')[0].split('\t')[0];
+    const rc = await ebm('recommend', join(dir, 'cpu.safetensors'), '--user', user, '--top', '5', '--json');
+    expect(rc.code, rc.stderr).toBe(0);
+    const rg = child(['recommend', join(dir, 'cpu.safetensors'), '--user', user, '--top', '5', '--json'], { EBM_BACKEND: 'webgpu' });
+    expect(rg.code, rg.stderr).toBe(0);
+    const a = JSON.parse(rc.stdout), b = JSON.parse(rg.stdout);
+    expect(b.backend).toMatchObject({ name: 'webgpu' });
+    expect(b.recommendations.map((x: { item: number }) => x.item)).toEqual(a.recommendations.map((x: { item: number }) => x.item));
+    for (let i = 0; i < a.recommendations.length; i++) expect(Math.abs(b.recommendations[i].expectedRating - a.recommendations[i].expectedRating)).toBeLessThan(1e-5);
+  }, 240_000);
 });

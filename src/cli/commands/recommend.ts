@@ -9,7 +9,9 @@ import { loadRbmCf } from '../../models/rbmCf/io.js';
 import { recommendForUser } from '../../models/rbmCf/model.js';
 import { printResult, runCommand, type CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
-import { fmt } from '../common.js';
+import { backendLines, fmt } from '../common.js';
+import { runHotLoop } from '../../gpu/select.js';
+import { recommendForUserGpu } from '../../models/rbmCf/gpu.js';
 import { parseNonNegativeInt, parsePositiveInt } from '../options.js';
 import { reloadFeatures } from '../rbmCfInputs.js';
 
@@ -35,9 +37,14 @@ export function register(program: Command, ctx: CliContext): void {
         if (u < 0) throw new UsageError(`--user ${o.user}: no such user in ${modelPath} (it has ${ratings.nUsers} users)`);
         let rated = 0;
         for (let q = 0; q < ratings.user.length; q++) if (ratings.user[q] === u) rated++;
-        const recs = recommendForUser(params, ratings, u, o.top, side).map((r) => ({ item: ratings.itemIds[r.item], expectedRating: r.expected }));
-        printResult(ctx, o.json, { model: modelPath, user: o.user, rated, recommendations: recs }, () =>
-          [`top ${recs.length} for user ${o.user} (${rated} ratings):`, ...recs.map((r, i) => `${String(i + 1).padStart(3)}. item ${r.item}  expected ${fmt(r.expectedRating)}`)].join('\n'),
+        // EBM_BACKEND=webgpu: every item's expected rating on the GPU.
+        const { value: top, backend } = await runHotLoop((gpu) => recommendForUserGpu(gpu, params, ratings, u, o.top, side), () => recommendForUser(params, ratings, u, o.top, side));
+        const recs = top.map((r) => ({ item: ratings.itemIds[r.item], expectedRating: r.expected }));
+        printResult(ctx, o.json, { model: modelPath, user: o.user, rated, recommendations: recs, backend }, () =>
+          [
+            `top ${recs.length} for user ${o.user} (${rated} ratings):`, ...recs.map((r, i) => `${String(i + 1).padStart(3)}. item ${r.item}  expected ${fmt(r.expectedRating)}`),
+            ...backendLines(backend, 'backend '),
+          ].join('\n'),
         );
       }),
     );

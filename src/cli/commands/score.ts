@@ -15,10 +15,12 @@ import { DataError } from '../../io/errors.js';
 import { detectionMetrics } from '../../eval/detection.js';
 import { contaminationThreshold } from '../../anomaly/detector.js';
 import { openModel } from '../../models/registry.js';
+import type { ScoreColumn } from '../../models/kind.js';
+import { runHotLoop } from '../../gpu/select.js';
 import { printResult, runCommand, type CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { parseUnitInterval } from '../options.js';
-import { alignColumns, addDataOptions, addSeedOption, checkOutputPath, evalDataKey, fmt, loadDataFromOptions, type DataOptionValues } from '../common.js';
+import { alignColumns, addDataOptions, addSeedOption, backendLines, checkOutputPath, evalDataKey, fmt, loadDataFromOptions, type DataOptionValues } from '../common.js';
 
 interface Opts extends DataOptionValues {
   out?: string;
@@ -71,7 +73,13 @@ export function register(program: Command, ctx: CliContext): void {
       if (o.labelColumn !== undefined && !m.prepareData) throw new UsageError(`--label-column: model kind ${m.kind} takes no labels`);
       if (data.cols !== m.dim) throw new UsageError(`--data ${o.data}: has ${data.cols} columns but the model takes ${m.dim}`);
       const labels = o.labels !== undefined ? await readLabels(o.labels, data.rows) : null;
-      const scores = m.energy(data.x);
+      // EBM_BACKEND=webgpu: the energy and the extra columns on the GPU where the kind has a scorer there.
+      const energy = m.energy.bind(m);
+      const { value: scored, backend } = await runHotLoop(
+        m.scoreGpu?.(data.x) ?? `model kind ${m.kind} has no WebGPU scorer yet`,
+        () => ({ energy: energy(data.x), columns: null as ScoreColumn[] | null }),
+      );
+      const scores = scored.energy;
       for (let i = 0; i < scores.length; i++) {
         if (!Number.isFinite(scores[i])) throw new DataError(`the model gives a non-finite score (${scores[i]}) at data row ${i + 1}`, { flag: 'data' });
       }
@@ -88,7 +96,7 @@ export function register(program: Command, ctx: CliContext): void {
         const met = detectionMetrics(scores, labels);
         Object.assign(result, { auroc: met.auroc, auprc: met.auprc, fpr95: met.fpr95, anomalies: met.positives, normals: met.negatives });
       }
-      const extra = m.scoreColumns?.(data.x) ?? [];
+      const extra = scored.columns ?? m.scoreColumns?.(data.x) ?? [];
       for (const c of extra) {
         let sc = 0;
         for (const v of c.values) sc += v;
@@ -98,6 +106,7 @@ export function register(program: Command, ctx: CliContext): void {
         if (labels) result[`auroc${cap}`] = detectionMetrics(c.anomalous === 'higher' ? c.values : c.values.map((v) => -v), labels).auroc;
       }
       if (extra.length) result.columns = ['score', ...extra.map((c) => c.name)];
+      result.backend = backend;
       if (o.out !== undefined) {
         const cols = [scores, ...extra.map((c) => c.values)];
         const t = new Tensor(Float64Array.from({ length: scores.length * cols.length }, (_, i) => cols[i % cols.length][Math.floor(i / cols.length)]), [scores.length, cols.length]);
@@ -109,6 +118,7 @@ export function register(program: Command, ctx: CliContext): void {
         lines.push(alignColumns(Object.entries(result).filter(([k, v]) => typeof v === 'number' && k !== 'rows').map(([k, v]) => [k, fmt(v as number)])));
         for (const c of extra) lines.push(`column ${c.name}: ${c.anomalous} = more anomalous`);
         if (o.out !== undefined) lines.push(`wrote ${o.out}`);
+        lines.push(...backendLines(backend, 'backend '));
         return lines.join('\n');
       });
     }),

@@ -15,7 +15,10 @@ import { saveRbmCf } from '../../models/rbmCf/io.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { printResult, runCommand, type CliContext } from '../context.js';
 import { InterruptedError, UsageError } from '../errors.js';
-import { addSeedOption, checkOutputPath, fmt } from '../common.js';
+import { addSeedOption, backendLines, checkOutputPath, fmt } from '../common.js';
+import { runHotLoop, type HotLoopBackend } from '../../gpu/select.js';
+import { rbmCfStatisticsGpu } from '../../models/rbmCf/gpu.js';
+import type { RbmCfStatistics } from '../../models/rbmCf/model.js';
 import { parseIntList, parsePositiveFloat, parsePositiveInt, parseUnitInterval } from '../options.js';
 import { loadFeatures } from '../rbmCfInputs.js';
 
@@ -84,12 +87,16 @@ export function registerTrainRbmCf(train: Command, ctx: CliContext): void {
       const t0 = performance.now();
       const irq = interruptRegion();
       let compared;
-      try {
-        compared = await compareCfAsync(trainR, testR, foldIn(k, 0xcf), {
+      let backend: HotLoopBackend;
+      // EBM_BACKEND=webgpu: every mini-batch's CD pass of every RBM-CF variant on the GPU (the same uniforms), the
+      // baselines, predictions and blend on the CPU.
+      const compare = (statistics?: RbmCfStatistics): ReturnType<typeof compareCfAsync> => compareCfAsync(trainR, testR, foldIn(k, 0xcf), {
         nHidden: o.hidden, epochs: o.epochs, lr: o.lr, batchSize: o.batch, cdSteps: o.cd, weightDecay: o.weightDecay, levels,
-        mf: { rank: o.mfRank }, variants, blendFraction: o.blendFraction,
-          onEpoch: (e) => { if (!o.quiet && ctx.io.stderrIsTTY) ctx.io.stderr(`\repoch ${e.epoch}/${o.epochs} T=${e.T} recon ${fmt(e.reconError)}   `); },
-        }, { signal: irq.signal });
+        mf: { rank: o.mfRank }, variants, blendFraction: o.blendFraction, ...(statistics ? { statistics } : {}),
+        onEpoch: (e) => { if (!o.quiet && ctx.io.stderrIsTTY) ctx.io.stderr(`\repoch ${e.epoch}/${o.epochs} T=${e.T} recon ${fmt(e.reconError)}   `); },
+      }, { signal: irq.signal });
+      try {
+        ({ value: compared, backend } = await runHotLoop((gpu) => compare(rbmCfStatisticsGpu(gpu)), () => compare()));
       } finally {
         irq.leave();
       }
@@ -121,7 +128,7 @@ export function registerTrainRbmCf(train: Command, ctx: CliContext): void {
         blendFraction: o.blendFraction,
         ...(uf ? { userFeatureColumns: uf.names, usersWithoutFeatures: uf.missing.length } : {}),
         ...(itf ? { itemFeatureColumns: itf.names, itemsWithoutFeatures: itf.missing.length } : {}),
-        results: scores.map((s) => ({ method: s.method, rmse: s.rmse, trainRmse: s.trainRmse, seconds: s.seconds })), seconds,
+        results: scores.map((s) => ({ method: s.method, rmse: s.rmse, trainRmse: s.trainRmse, seconds: s.seconds })), seconds, backend,
         ...(o.predictions ? { predictions: o.predictions } : {}),
       };
       const w = Math.max(...scores.map((s) => s.method.length)) + 2;
@@ -136,6 +143,7 @@ export function registerTrainRbmCf(train: Command, ctx: CliContext): void {
           ...scores.map((s) => `${s.method.padEnd(w)}${fmt(s.rmse).padEnd(11)}${fmt(s.trainRmse).padEnd(12)}${fmt(s.seconds)}`),
           '',
           `model ${o.out} (${saved.name})${o.predictions ? `; predictions ${o.predictions}` : ''}`,
+          ...backendLines(backend, 'backend '),
         ].join('\n'),
       );
     }),

@@ -17,11 +17,13 @@ import {
   initJem, describeJemNet, type JemConfig,
 } from '../../models/jem/index.js';
 import type { DeepEbmResumeState } from '../../models/deepEbm/index.js';
+import { jemGpuUnsupported, jemValueAndGradGpu } from '../../models/jem/gpu.js';
+import { runHotLoop, type HotLoopBackend } from '../../gpu/select.js';
 import { printResult, runCommand, type CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { parseChoice, parseFloatValue, parseIntList, parsePositiveFloat, parsePositiveInt, parseUnitInterval } from '../options.js';
 import {
-  addDataOptions, addSeedOption, addTrainOutputOptions, fmt, loadDataFromOptions, loadResumePoint, resolveTrainOutputs, trainDataKey,
+  addDataOptions, addSeedOption, addTrainOutputOptions, backendLines, fmt, loadDataFromOptions, loadResumePoint, resolveTrainOutputs, trainDataKey,
   type DataOptionValues, type TrainOutputValues,
 } from '../common.js';
 import { progressBar } from '../progress.js';
@@ -129,17 +131,22 @@ export function registerTrainJem(train: Command, ctx: CliContext): void {
         kind: JEM_KIND, step: st.step, key: runKey, state: st as unknown as StateTree, meta: { ...meta, config: cfg },
       });
       const irq = interruptRegion();
+      // EBM_BACKEND=webgpu: each step's SGLD negatives, loss and parameter gradient on the GPU (MLP classifier), the
+      // same keys, batches, buffers and guard.
+      const train = (valueAndGrad?: ReturnType<typeof jemValueAndGradGpu>): ReturnType<typeof trainJemModelAsync> => trainJemModelAsync({
+        ...(valueAndGrad ? { valueAndGrad } : {}),
+        cfg, x: data.x, y, steps: o.steps, batchSize: o.batch, key: runKey, lr: o.lr, decay: o.lrDecay, clipNorm: o.clip, maxRollbacks: o.maxRollbacks,
+        ...(o.warmup !== undefined ? { warmup: o.warmup } : {}),
+        ...(resume ? { resume: resume.state as unknown as DeepEbmResumeState<MLPParams> } : {}),
+        ...(o.checkpointEvery !== undefined && saveCkpt ? { checkpointEvery: o.checkpointEvery, onCheckpoint: saveCkpt } : {}),
+        logEvery: logInterval(o.steps),
+        onLog: (r) => void log?.write({ ...r }),
+        onRollback: rollbackReporter(rollbacks, (s) => ctx.io.stderr(s)),
+        onStep: (t) => bar.update(t),
+      }, { signal: irq.signal });
+      let backend: HotLoopBackend;
       try {
-        res = await trainJemModelAsync({
-          cfg, x: data.x, y, steps: o.steps, batchSize: o.batch, key: runKey, lr: o.lr, decay: o.lrDecay, clipNorm: o.clip, maxRollbacks: o.maxRollbacks,
-          ...(o.warmup !== undefined ? { warmup: o.warmup } : {}),
-          ...(resume ? { resume: resume.state as unknown as DeepEbmResumeState<MLPParams> } : {}),
-          ...(o.checkpointEvery !== undefined && saveCkpt ? { checkpointEvery: o.checkpointEvery, onCheckpoint: saveCkpt } : {}),
-          logEvery: logInterval(o.steps),
-          onLog: (r) => void log?.write({ ...r }),
-          onRollback: rollbackReporter(rollbacks, (s) => ctx.io.stderr(s)),
-          onStep: (t) => bar.update(t),
-        }, { signal: irq.signal });
+        ({ value: res, backend } = await runHotLoop(jemGpuUnsupported(cfg) ?? ((gpu) => train(jemValueAndGradGpu(gpu, cfg))), () => train()));
       } catch (e) {
         bar.done();
         throw e; // a TrainingDivergedError is exit 2 with one line: the settings do not fit the problem
@@ -150,7 +157,7 @@ export function registerTrainJem(train: Command, ctx: CliContext): void {
       // SIGINT/SIGTERM: the step in progress finished; save it when checkpointing is on, then stop (exit 130/143)
       finishIfStopped(res, irq.received(), o.steps, o.checkpointEvery !== undefined ? saveCkpt : undefined, ckptPath);
       const seconds = (performance.now() - t0) / 1000;
-      const train = evaluateJemModel(res.params, cfg, data.x, y);
+      const fit = evaluateJemModel(res.params, cfg, data.x, y);
       await saveModel(o.out, jemToFile(res.params, cfg, {
         data: o.data, seed: o.seed, steps: o.steps, rows: data.rows, lr: o.lr, batch: o.batch, rollbacks: res.events.length,
         ...(o.labelColumn !== undefined ? { labelColumn: o.labelColumn } : {}),
@@ -158,12 +165,13 @@ export function registerTrainJem(train: Command, ctx: CliContext): void {
       const last = res.history[res.history.length - 1];
       const result = {
         model: o.out, kind: JEM_KIND, dim: cfg.dim, classes, hidden: cfg.hidden, conv: cfg.conv, steps: o.steps, resumedFrom: resume?.step ?? null, seconds,
-        loss: last?.loss ?? null, energyGap: last?.gap ?? null, trainAccuracy: train.accuracy, trainNll: train.nll, rollbacks: res.events.length, log: o.log ?? null,
+        loss: last?.loss ?? null, energyGap: last?.gap ?? null, trainAccuracy: fit.accuracy, trainNll: fit.nll, rollbacks: res.events.length, log: o.log ?? null, backend,
       };
       printResult(ctx, o.json, result, () => [
         `trained jem ${describeJemNet(cfg)} on ${o.data} (${data.rows} rows, ${classes.length} classes) for ${o.steps} steps in ${fmt(seconds)} s`,
-        `final loss ${fmt(last?.loss ?? NaN)}, energy gap ${fmt(last?.gap ?? NaN)}; training accuracy ${fmt(train.accuracy)}, NLL ${fmt(train.nll)}; rollbacks ${res.events.length}`,
+        `final loss ${fmt(last?.loss ?? NaN)}, energy gap ${fmt(last?.gap ?? NaN)}; training accuracy ${fmt(fit.accuracy)}, NLL ${fmt(fit.nll)}; rollbacks ${res.events.length}`,
         ...rollbacks,
+        ...backendLines(backend),
         `model      ${o.out}`,
       ].join('\n'));
     }),

@@ -7,9 +7,18 @@ import type { Tensor } from '../../tensor/tensor.js';
 import type { MLPParams } from '../../nn/index.js';
 import { DataError } from '../../io/errors.js';
 import { labelsToClasses, withLabelColumn } from '../../data/labels.js';
-import type { LoadedModel, ModelKindHandler } from '../kind.js';
+import type { LoadedModel, ModelKindHandler, ScoreColumn } from '../kind.js';
 import { JEM_KIND, sampleJemModel, evaluateJemModel, jemModelScores, jemFromFile, describeJemNet, type JemConfig } from './kind.js';
+import { jemGpuUnsupported, sampleJemModelGpu, jemModelScoresGpu } from './gpu.js';
 import { InvalidArgumentError } from '../../errors.js';
+
+/** The `ebm score` columns of JEM scores. */
+function scoreColumnsOf(s: { logPx: Float64Array; maxProb: Float64Array; gradNorm: Float64Array }): ScoreColumn[] {
+  return [
+    { name: 'logPx', values: s.logPx, anomalous: 'lower' }, { name: 'maxProb', values: s.maxProb, anomalous: 'lower' },
+    { name: 'gradNorm', values: s.gradNorm, anomalous: 'higher' },
+  ];
+}
 
 /** The registry entry of the `jem` kind. */
 export const jemKind: ModelKindHandler = {
@@ -40,17 +49,26 @@ export const jemKind: ModelKindHandler = {
         o.onProgress?.(steps, steps);
         return x;
       },
+      sampleGpu: (o) => jemGpuUnsupported(cfg) ?? (async (gpu) => {
+        const steps = o.steps ?? cfg.sgld.sampleSteps;
+        const x = await sampleJemModelGpu(gpu, params, cfg, { key: o.key, n: o.n, steps, ...(o.classIndex !== undefined ? { classIndex: o.classIndex } : {}) });
+        o.onProgress?.(steps, steps);
+        return x;
+      }),
       energy: (x) => {
         checkRows(x);
         return jemModelScores(params, cfg, x).logPx.map((v) => -v);
       },
       scoreColumns: (x) => {
         checkRows(x);
-        const s = jemModelScores(params, cfg, x);
-        return [
-          { name: 'logPx', values: s.logPx, anomalous: 'lower' }, { name: 'maxProb', values: s.maxProb, anomalous: 'lower' },
-          { name: 'gradNorm', values: s.gradNorm, anomalous: 'higher' },
-        ];
+        return scoreColumnsOf(jemModelScores(params, cfg, x));
+      },
+      scoreGpu: (x) => {
+        checkRows(x);
+        return jemGpuUnsupported(cfg) ?? (async (gpu) => {
+          const s = await jemModelScoresGpu(gpu, params, cfg, x);
+          return { energy: s.logPx.map((v) => -v), columns: scoreColumnsOf(s) };
+        });
       },
       prepareData: (data, labelColumn) => {
         // A CSV with one column more than the model: the label column used in training (or --label-column).

@@ -21,3 +21,4 @@ export {
 export type {
   JemConfig, JemConfigInput, JemOptimOptions, JemTrainState, JemStepInfo, TrainJemModelOptions, SampleJemModelOptions, JemEvaluation,
 } from './kind.js';
+export { jemGpuUnsupported, jemSgldGpu, jemValueAndGradGpu, sampleJemModelGpu } from './gpu.js';

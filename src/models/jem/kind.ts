@@ -15,11 +15,11 @@ import { split, foldIn, key as makeKey, type Key } from '../../random/index.js';
 import { initMLP, applyMLP, mlpFeatures, initConvNet, convNetFeatures, isActivation, ACTIVATIONS, type Activation, type MLPParams, type ConvNetConfig } from '../../nn/index.js';
 import { scaleByAdam, clipByGlobalNorm, chain, applyUpdates, cloneOptState, globalNorm, linearWarmup, warmupCosine, cosineDecay, type OptState, type Schedule } from '../../optim/index.js';
 import { ula } from '../../samplers/index.js';
-import { cdValueAndGrad, type NegativeSampler } from '../../losses/contrastiveDivergence.js';
+import { cdValueAndGrad, type NegativeSampler, type CDValueAndGrad, type CDState } from '../../losses/contrastiveDivergence.js';
 import { accuracy, expectedCalibrationError, negLogLik } from '../../eval/classification.js';
 import { layoutOf, checkTensorLayout, type ModelFile } from '../../io/model.js';
 import { trainDeepEbm, trainDeepEbmAsync, type TrainedDeepEbm, type TrainDeepEbmOptions, type StoppableRunOptions, type StoppedDeepEbm, type DeepEbmResumeState, type GuardEvent, type DeepEbmLogRecord } from '../deepEbm/index.js';
-import { jemLoss, packLabelled, type JemLoss, type JemState } from './loss.js';
+import { jemLoss, packLabelled, type JemLoss, type JemState, type JemAux } from './loss.js';
 import { jemPredict, jemScores, sampleJem, convClassifier, type Classifier } from './model.js';
 import { InvalidArgumentError } from '../../errors.js';
 
@@ -337,6 +337,12 @@ export interface TrainJemModelOptions extends JemOptimOptions {
   readonly onRollback?: (ev: GuardEvent) => void;
   /** Called after each completed step. */
   readonly onStep?: (step: number) => void;
+  /**
+   * Each step's loss value and gradient computed elsewhere (default: the loss through autodiff on the CPU backend),
+   * e.g. on the WebGPU device (`jemValueAndGradGpu` of `models/jem/gpu.ts`); asynchronous ones need
+   * {@link trainJemModelAsync}. Same keys, buffers and guard.
+   */
+  readonly valueAndGrad?: (params: MLPParams, batch: Tensor, key: Key, state: JemState) => CDValueAndGrad<MLPParams> | Promise<CDValueAndGrad<MLPParams>>;
 }
 
 /**
@@ -368,7 +374,17 @@ function jemTrainerOptions(o: TrainJemModelOptions): TrainDeepEbmOptions<MLPPara
     if (decay === 'cosine') lr = warm > 0 && warm < o.steps ? warmupCosine(0, peak, warm, o.steps) : cosineDecay(peak, o.steps);
     else if (warm > 0) lr = linearWarmup(peak, warm);
   }
+  // Another backend's step reports its diagnostics with its result; the CPU loss keeps them in lastAux().
+  let stepAux: JemAux | null = null;
+  const other = o.valueAndGrad;
+  const valueAndGrad = other && ((p: MLPParams, batch: Tensor, k: Key, st: CDState) => {
+    const keepAux = (r: CDValueAndGrad<MLPParams>): CDValueAndGrad<MLPParams> => { stepAux = r.aux as JemAux; return r; };
+    const r = other(p, batch, k, st as JemState);
+    return r instanceof Promise ? r.then(keepAux) : keepAux(r);
+  });
+  const lastAux = (): JemAux | null => (other ? stepAux : loss.lastAux());
   return {
+    ...(valueAndGrad ? { valueAndGrad } : {}),
     params: initJem(foldIn(o.key, 1), o.cfg), loss, data, steps: o.steps, batchSize: o.batchSize, key: foldIn(o.key, 2), lr,
     clipNorm: o.clipNorm ?? 10, guard: { maxRollbacks: o.maxRollbacks ?? 5 },
     ...(o.resume ? { resume: o.resume } : {}),
@@ -377,7 +393,7 @@ function jemTrainerOptions(o: TrainJemModelOptions): TrainDeepEbmOptions<MLPPara
     ...(o.onRollback ? { onRollback: o.onRollback } : {}),
     ...(o.onStep ? { onStep: o.onStep } : {}),
     onLog: (rec) => {
-      const a = loss.lastAux();
+      const a = lastAux();
       o.onLog?.({ ...rec, ce: a?.ce ?? NaN, acc: a?.acc ?? NaN });
     },
   };

@@ -121,14 +121,16 @@ export function unpackLabelled(batch: Tensor, D: number, K: number): { x: Tensor
   return { x: new Tensor(x, [n, D]), y };
 }
 
-function rowsOf(x: Tensor, idx: ArrayLike<number>): Tensor {
+/** @internal Rows `idx` of `x [n, D]`. */
+export function rowsOf(x: Tensor, idx: ArrayLike<number>): Tensor {
   const D = x.shape[1];
   const out = new Float32Array(idx.length * D);
   for (let i = 0; i < idx.length; i++) out.set(x.data.subarray(idx[i] * D, (idx[i] + 1) * D), i * D);
   return new Tensor(out, [idx.length, D]);
 }
 
-function withNoise(k: Key, x: Tensor, sd: number): Tensor {
+/** @internal `x + sd·ξ`, `ξ = normalArray(k)` (float64, rounded to float32); `x` itself when `sd` is 0. */
+export function withNoise(k: Key, x: Tensor, sd: number): Tensor {
   if (!(sd > 0)) return x;
   const z = normalArray(k, x.size, 'float64');
   const out = new Float32Array(x.size);
@@ -148,11 +150,79 @@ function chainStarts(buf: Tensor, idx: ArrayLike<number>, reinit: number, src: R
   return x0;
 }
 
-function writeBack(buf: Tensor, idx: ArrayLike<number>, x: Tensor): Tensor {
+/** @internal A copy of `buf` with rows `idx` replaced by the rows of `x`. */
+export function writeBack(buf: Tensor, idx: ArrayLike<number>, x: Tensor): Tensor {
   const D = buf.shape[1];
   const nb = buf.data.slice();
   for (let i = 0; i < idx.length; i++) nb.set(x.data.subarray(i * D, (i + 1) * D), idx[i] * D);
   return new Tensor(nb, buf.shape);
+}
+
+/** @internal What {@link planJemStep} needs of the loss's settings. */
+export interface JemPlanSettings {
+  readonly dim: number;
+  readonly numClasses: number;
+  readonly weights: Required<JemWeights>;
+  readonly reinit: number;
+  readonly reinitFrom: ReinitSource;
+  readonly chains?: number;
+}
+
+/**
+ * @internal The host part of one JEM step that every backend shares: the batch unpacked, the labelled rows, the
+ * step's keys (`split(k, 9)`), and the chain starts of the unconditional negatives (buffer rows `idx`, a fraction
+ * restarted) and of the conditional ones (one buffer row of the same class per labelled row, distinct). Running the
+ * chains from `x0` with `kChain` and writing them back at `idx` is the backend's part.
+ */
+export interface JemStepPlan {
+  readonly x: Tensor;
+  readonly y: Int32Array;
+  /** Indices of the labelled rows and their labels. */
+  readonly lab: readonly number[];
+  readonly yL: Int32Array;
+  /** Key of the positives' data noise. */
+  readonly kNoise: Key;
+  readonly uncond: { readonly idx: ArrayLike<number>; readonly x0: Tensor; readonly kChain: Key } | null;
+  readonly cond: { readonly idx: Int32Array; readonly x0: Tensor; readonly kChain: Key } | null;
+}
+
+/** @internal See {@link JemStepPlan}. */
+export function planJemStep(o: JemPlanSettings, st: JemState, batch: Tensor, k: Key): JemStepPlan {
+  const { dim: D, numClasses: K, weights: w, reinit, reinitFrom: src } = o;
+  const { x, y } = unpackLabelled(batch, D, K);
+  const B = x.shape[0];
+  const [kNoise, kIdx, kRe, kSrc, kChain, kcIdx, kcRe, kcSrc, kcChain] = split(k, 9);
+  const lab: number[] = [];
+  for (let i = 0; i < B; i++) if (y[i] >= 0) lab.push(i);
+  const yL = Int32Array.from(lab, (i) => y[i]);
+  const pool = x;
+  let uncond: JemStepPlan['uncond'] = null;
+  let cond: JemStepPlan['cond'] = null;
+  if (w.px > 0) {
+    const buffer = st.buffer;
+    if (!buffer) throw new InvalidArgumentError('jemLoss: the state has no replay buffer (use loss.initState)');
+    const N = buffer.shape[0];
+    const m = o.chains ?? B;
+    const idx = m <= N ? permutation(kIdx, N).subarray(0, m) : randintArray(kIdx, 0, N, m);
+    uncond = { idx, x0: chainStarts(buffer, idx, reinit, src, kRe, kSrc, pool), kChain };
+  }
+  if (w.pxy > 0 && yL.length > 0) {
+    const condBuffer = st.condBuffer ?? null;
+    if (!condBuffer) throw new InvalidArgumentError('jemLoss: the state has no class-conditional buffer (use loss.initState)');
+    const perClass = condBuffer.shape[0] / K;
+    const r0 = randintArray(kcIdx, 0, perClass, yL.length);
+    // Distinct rows per step: resolve collisions by walking to the next free slot of the same class.
+    const used = new Set<number>();
+    const cIdx = new Int32Array(yL.length);
+    for (let i = 0; i < yL.length; i++) {
+      let r = r0[i];
+      for (let t = 0; t < perClass && used.has(yL[i] + K * r); t++) r = (r + 1) % perClass;
+      used.add(yL[i] + K * r);
+      cIdx[i] = yL[i] + K * r;
+    }
+    cond = { idx: cIdx, x0: chainStarts(condBuffer, cIdx, reinit, src, kcRe, kcSrc, pool), kChain: kcChain };
+  }
+  return { x, y, lab, yL, kNoise, uncond, cond };
 }
 
 /**
@@ -186,12 +256,8 @@ export function jemLoss<P extends Tree>(o: JemLossOptions<P>): JemLoss<P> {
 
   const fn = (params: P, batch: Tensor, k: Key, state: CDState): CDOutput => {
     const st = state as JemState;
-    const { x, y } = unpackLabelled(batch, D, K);
-    const B = x.shape[0];
-    const [kNoise, kIdx, kRe, kSrc, kChain, kcIdx, kcRe, kcSrc, kcChain] = split(k, 9);
-    const lab: number[] = [];
-    for (let i = 0; i < B; i++) if (y[i] >= 0) lab.push(i);
-    const yL = Int32Array.from(lab, (i) => y[i]);
+    const plan = planJemStep({ dim: D, numClasses: K, weights: w, reinit, reinitFrom: src, ...(o.chains !== undefined ? { chains: o.chains } : {}) }, st, batch, k);
+    const { x, lab, yL, kNoise } = plan;
     const frozen = noGrad(() => treeUnflatten(params, treeLeaves(params).map((t) => detach(t))));
 
     let buffer = st.buffer;
@@ -199,40 +265,20 @@ export function jemLoss<P extends Tree>(o: JemLossOptions<P>): JemLoss<P> {
     let divergent = 0;
     let xNeg: Tensor | null = null;
     let xcNeg: Tensor | null = null;
-    let cIdx: Int32Array | null = null;
-    const pool = x;
 
     // Unconditional negatives: persistent SGLD on E(x) = −logsumexp f(x).
-    if (w.px > 0) {
-      if (!buffer) throw new InvalidArgumentError('jemLoss: the state has no replay buffer (use loss.initState)');
-      const N = buffer.shape[0];
-      const m = o.chains ?? B;
-      const idx = m <= N ? permutation(kIdx, N).subarray(0, m) : randintArray(kIdx, 0, N, m);
-      const x0 = chainStarts(buffer, idx, reinit, src, kRe, kSrc, pool);
-      const r = runChains(sampler, jemEnergy(f, frozen, D), x0, kChain, steps);
+    if (plan.uncond) {
+      const r = runChains(sampler, jemEnergy(f, frozen, D), plan.uncond.x0, plan.uncond.kChain, steps);
       xNeg = r.x;
       divergent += r.divergent;
-      buffer = writeBack(buffer, idx, xNeg);
+      buffer = writeBack(buffer!, plan.uncond.idx, xNeg);
     }
     // Conditional negatives: one chain per labelled row, from buffer rows holding the same class.
-    if (w.pxy > 0 && yL.length > 0) {
-      if (!condBuffer) throw new InvalidArgumentError('jemLoss: the state has no class-conditional buffer (use loss.initState)');
-      const perClass = condBuffer.shape[0] / K;
-      const r0 = randintArray(kcIdx, 0, perClass, yL.length);
-      // Distinct rows per step: resolve collisions by walking to the next free slot of the same class.
-      const used = new Set<number>();
-      cIdx = new Int32Array(yL.length);
-      for (let i = 0; i < yL.length; i++) {
-        let r = r0[i];
-        for (let t = 0; t < perClass && used.has(yL[i] + K * r); t++) r = (r + 1) % perClass;
-        used.add(yL[i] + K * r);
-        cIdx[i] = yL[i] + K * r;
-      }
-      const x0 = chainStarts(condBuffer, cIdx, reinit, src, kcRe, kcSrc, pool);
-      const r = runChains(sampler, jemConditionalEnergy(f, frozen, D, yL), x0, kcChain, steps);
+    if (plan.cond) {
+      const r = runChains(sampler, jemConditionalEnergy(f, frozen, D, yL), plan.cond.x0, plan.cond.kChain, steps);
       xcNeg = r.x;
       divergent += r.divergent;
-      condBuffer = writeBack(condBuffer, cIdx, xcNeg);
+      condBuffer = writeBack(condBuffer!, plan.cond.idx, xcNeg);
     }
 
     // The loss, traced w.r.t. the parameters.

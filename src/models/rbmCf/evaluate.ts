@@ -5,7 +5,7 @@
  */
 import { foldIn, type Key } from '../../random/index.js';
 import { ratingLevels, splitRatings, type Ratings } from '../../data/movielens.js';
-import { createRbmCf, driveRbmCfSteps, implicitFeedback, predictRatings, rbmCfBatches, type RbmCfBatchPoint, type CfSideInfo, type FeatureMatrix, type RbmCfParams, type TrainRbmCfOptions } from './model.js';
+import { createRbmCf, driveRbmCfSteps, runRbmCfSteps, implicitFeedback, predictRatings, rbmCfBatches, type RbmCfBatchPoint, type RbmCfPending, type CfSideInfo, type FeatureMatrix, type RbmCfParams, type TrainRbmCfOptions } from './model.js';
 import { fitBiases, fitGlobalMean, fitMatrixFactorization, rmse, type MFOptions, type RatingPredictor } from './baselines.js';
 import { applyBlend, fitBlend, type Blend } from './blend.js';
 import { InvalidArgumentError } from '../../errors.js';
@@ -83,8 +83,7 @@ export function variantName(v: RbmCfVariant, F: number): string {
  * @example const { scores } = compareCf(train, test, key(0), { variants: [{}, { conditional: true }] });
  */
 export function compareCf(train: Ratings, test: Ratings, k: Key, opts: CompareCfOptions = {}): ComparedCf {
-  const run = compareCfSteps(train, test, k, opts);
-  for (let r = run.next(); ; r = run.next()) if (r.done) return r.value;
+  return runRbmCfSteps(compareCfSteps(train, test, k, opts));
 }
 
 /** Result of {@link compareCf}. */
@@ -109,7 +108,7 @@ export async function compareCfAsync(
   return 'stoppedIn' in r ? { stoppedIn: r.stoppedIn } : r.value;
 }
 
-function* compareCfSteps(train: Ratings, test: Ratings, k: Key, opts: CompareCfOptions): Generator<RbmCfBatchPoint, ComparedCf, void> {
+function* compareCfSteps(train: Ratings, test: Ratings, k: Key, opts: CompareCfOptions): Generator<RbmCfBatchPoint | RbmCfPending, ComparedCf, unknown> {
   const frac = opts.blendFraction ?? 0.1;
   if (!(frac >= 0 && frac < 1)) throw new InvalidArgumentError(`compareCf: blendFraction must be in [0, 1), got ${frac}`);
   if (train.nUsers !== test.nUsers || train.nItems !== test.nItems) throw new InvalidArgumentError('compareCf: train and test must share one user/item numbering (see alignRatings)');

@@ -8,12 +8,13 @@
 export {
   createRbmCf, trainRbmCf, trainRbmCfAsync, predictRatings, predictDistribution, hiddenInput, groupByUser, recommendForUser, cdStepsAt,
   implicitFeedback, syncFactoredWeights, factorGradients, cloneRbmCf, checkSideInfo, visibleBias, conditioningInput,
-  userFreeEnergy, zeroGradients, accumulateStatistics, implicitScale,
+  userFreeEnergy, zeroGradients, accumulateStatistics, implicitScale, rbmCfBatchStatistics,
 } from './model.js';
 export type {
   RbmCfParams, RbmCfFactors, UserRatings, UserItems, FeatureMatrix, CfSideInfo, RbmCfGradients, CreateRbmCfOptions,
-  TrainRbmCfOptions,
+  TrainRbmCfOptions, RbmCfBatchInput, RbmCfBatchCounts, RbmCfStatistics,
 } from './model.js';
+export { rbmCfBatchStatisticsGpu, rbmCfStatisticsGpu, recommendForUserGpu } from './gpu.js';
 export { rmse, fitGlobalMean, fitBiases, fitMatrixFactorization } from './baselines.js';
 export type { RatingPredictor, BiasOptions, MFOptions } from './baselines.js';
 export { fitBlend, applyBlend } from './blend.js';

@@ -491,6 +491,42 @@ export interface TrainRbmCfOptions {
   side?: CfSideInfo;
   /** Called after each epoch. */
   onEpoch?: (info: { epoch: number; T: number; reconError: number }) => void;
+  /**
+   * The CD statistics of a mini-batch computed elsewhere (default: {@link rbmCfBatchStatistics} on the host), e.g. on
+   * the WebGPU device (`rbmCfBatchStatisticsGpu` of `models/rbmCf/gpu.ts`); asynchronous ones need
+   * {@link trainRbmCfAsync} or `compareCfAsync`. The same uniforms, so the same draws.
+   */
+  statistics?: RbmCfStatistics;
+}
+
+/** What a mini-batch's CD pass needs: the parameters, the users (in batch order), `T`, the batch's uniforms and `b̃`. */
+export interface RbmCfBatchInput {
+  readonly p: RbmCfParams;
+  readonly side: CfSideInfo | undefined;
+  readonly ratings: UserRatings;
+  /** Users of the batch, in the order they draw their uniforms. */
+  readonly users: ArrayLike<number>;
+  readonly T: number;
+  /** The batch's uniforms: per user with ratings, `F` (first hidden draw), then per step `n_u` (visible) and `F` (hidden, not after the last). */
+  readonly rnd: Float64Array;
+  /** Effective visible biases `b̃` ({@link visibleBias}). */
+  readonly bias: Float64Array;
+}
+
+/** Counts of a mini-batch's CD pass: users and ratings that took part, and one-step reconstructions that differ. */
+export interface RbmCfBatchCounts {
+  readonly users: number;
+  readonly ratings: number;
+  readonly wrong: number;
+  readonly total: number;
+}
+
+/** Adds a mini-batch's CD statistics (data minus chain, summed over users) to `grads` and returns its counts. */
+export type RbmCfStatistics = (input: RbmCfBatchInput, grads: RbmCfGradients) => RbmCfBatchCounts | Promise<RbmCfBatchCounts>;
+
+/** @internal An asynchronous statistics result the driver awaits and sends back (`next(value)`, or `throw(error)`). */
+export interface RbmCfPending {
+  readonly pending: Promise<unknown>;
 }
 
 /** CD steps `T` used in `epoch` (0-based) of `epochs`. */
@@ -498,6 +534,68 @@ export function cdStepsAt(cd: number | readonly number[], epoch: number, epochs:
   if (typeof cd === 'number') return cd;
   const phase = Math.min(cd.length - 1, Math.floor((epoch * cd.length) / epochs));
   return cd[phase];
+}
+
+/**
+ * The CD statistics of one mini-batch on the host (the default of `TrainRbmCfOptions.statistics`): for each user with
+ * ratings, `ph0 = p(h|V)`, `T` block-Gibbs steps on the rated items with the batch's uniforms (hidden samples drive
+ * the chain, the last step keeps probabilities), then the data's statistics added with weight +1 and the chain's
+ * with −1 ({@link accumulateStatistics}).
+ * @example const counts = rbmCfBatchStatistics(input, grads);
+ */
+export function rbmCfBatchStatistics(input: RbmCfBatchInput, grads: RbmCfGradients): RbmCfBatchCounts {
+  const { p, side, ratings: g, users, T, rnd, bias } = input;
+  const F = p.nHidden, K = p.K;
+  const base = new Float64Array(F), a = new Float64Array(F), ph0 = new Float64Array(F), h = new Float64Array(F), phT = new Float64Array(F);
+  const logits = new Float64Array(K);
+  const act = new Int32Array(F);
+  let neg = new Int32Array(16);
+  let nb = 0, nr = 0, wrong = 0, total = 0;
+  let r = 0;
+  for (let bi = 0; bi < users.length; bi++) {
+    const u = users[bi];
+    const s = g.start[u], e = g.start[u + 1], n = e - s;
+    if (n === 0) continue;
+    nb++;
+    nr += n;
+    const r0 = r;
+    if (neg.length < n) neg = new Int32Array(2 * n);
+    conditioningInput(p, side, u, base);
+    hiddenInput(p, g.item, g.level, a, s, e, base);
+    for (let j = 0; j < F; j++) ph0[j] = sigmoid(a[j]);
+    for (let j = 0; j < F; j++) h[j] = rnd[r++] < ph0[j] ? 1 : 0;
+    for (let t = 0; t < T; t++) {
+      // V ~ p(V | h) on the rated items
+      let na = 0;
+      for (let j = 0; j < F; j++) if (h[j]) act[na++] = j;
+      for (let q = 0; q < n; q++) {
+        const i = g.item[s + q];
+        let mx = -Infinity;
+        for (let kk = 0; kk < K; kk++) {
+          const o = (i * K + kk) * F;
+          let z = bias[i * K + kk];
+          for (let t2 = 0; t2 < na; t2++) z += p.W[o + act[t2]];
+          logits[kk] = z;
+          if (z > mx) mx = z;
+        }
+        let sum = 0;
+        for (let kk = 0; kk < K; kk++) { logits[kk] = Math.exp(logits[kk] - mx); sum += logits[kk]; }
+        const target = rnd[r++] * sum;
+        let acc = 0, pick = K - 1;
+        for (let kk = 0; kk < K; kk++) { acc += logits[kk]; if (target < acc) { pick = kk; break; } }
+        neg[q] = pick;
+      }
+      if (t === 0) for (let q = 0; q < n; q++) { total++; if (neg[q] !== g.level[s + q]) wrong++; }
+      // p(h | V_neg), the conditioning terms unchanged
+      hiddenInput(p, g.item.subarray(s, e), neg, phT, 0, n, base);
+      for (let j = 0; j < F; j++) phT[j] = sigmoid(phT[j]);
+      if (t + 1 < T) for (let j = 0; j < F; j++) h[j] = rnd[r++] < phT[j] ? 1 : 0;
+    }
+    accumulateStatistics(p, side, u, g.item, g.level, ph0, 1, grads, s, e);
+    accumulateStatistics(p, side, u, g.item.subarray(s, e), neg, phT, -1, grads, 0, n);
+    r = r0 + T * (F + n);
+  }
+  return { users: nb, ratings: nr, wrong, total };
 }
 
 /**
@@ -513,8 +611,15 @@ export function cdStepsAt(cd: number | readonly number[], epoch: number, epochs:
  * @example const { params } = trainRbmCf(createRbmCf({ nItems, levels, key: key(0) }), train, key(1), { epochs: 20 });
  */
 export function trainRbmCf(p0: RbmCfParams, train: Ratings, k: Key, opts: TrainRbmCfOptions = {}): { params: RbmCfParams; reconError: number[] } {
-  const run = rbmCfBatches(p0, train, k, opts);
-  for (let r = run.next(); ; r = run.next()) if (r.done) return r.value;
+  return runRbmCfSteps(rbmCfBatches(p0, train, k, opts));
+}
+
+/** Runs a generator of RBM-CF mini-batches to its end synchronously (its statistics must be synchronous). @internal */
+export function runRbmCfSteps<R>(it: Generator<RbmCfBatchPoint | RbmCfPending, R, unknown>): R {
+  for (let r = it.next(); ; r = it.next()) {
+    if (r.done) return r.value;
+    if ('pending' in r.value) throw new InvalidArgumentError('trainRbmCf: asynchronous statistics need trainRbmCfAsync / compareCfAsync');
+  }
 }
 
 /**
@@ -543,22 +648,34 @@ export interface RbmCfBatchPoint {
  * is aborted. @internal
  */
 export async function driveRbmCfSteps<R>(
-  it: Generator<RbmCfBatchPoint, R, void>, run: { signal?: AbortSignal; yieldMs?: number },
+  it: Generator<RbmCfBatchPoint | RbmCfPending, R, unknown>, run: { signal?: AbortSignal; yieldMs?: number },
 ): Promise<{ value: R } | { stoppedIn: number; at: RbmCfBatchPoint }> {
   const every = run.yieldMs ?? 50;
   let last = performance.now();
   for (let r = it.next(); ; r = it.next()) {
+    // Asynchronous statistics: hand their result (or error) back to the loop.
+    while (!r.done && 'pending' in r.value) {
+      let v: unknown;
+      try {
+        v = await r.value.pending;
+      } catch (e) {
+        r = it.throw(e);
+        continue;
+      }
+      r = it.next(v);
+    }
     if (r.done) return { value: r.value };
+    const at = r.value as RbmCfBatchPoint;
     if (performance.now() - last >= every) {
       await new Promise<void>((res) => setTimeout(res, 0));
       last = performance.now();
     }
-    if (run.signal?.aborted) return { stoppedIn: r.value.epoch, at: r.value };
+    if (run.signal?.aborted) return { stoppedIn: at.epoch, at };
   }
 }
 
 /** The loop of {@link trainRbmCf} as a generator: yields after every mini-batch (1-based epoch, current weights). @internal */
-export function* rbmCfBatches(p0: RbmCfParams, train: Ratings, k: Key, opts: TrainRbmCfOptions): Generator<RbmCfBatchPoint, { params: RbmCfParams; reconError: number[] }, void> {
+export function* rbmCfBatches(p0: RbmCfParams, train: Ratings, k: Key, opts: TrainRbmCfOptions): Generator<RbmCfBatchPoint | RbmCfPending, { params: RbmCfParams; reconError: number[] }, unknown> {
   const epochs = opts.epochs ?? 20, B = opts.batchSize ?? 20, lr = opts.lr ?? 0.1;
   const mom = opts.momentum ?? 0.9, wd = opts.weightDecay ?? 0.001, fwd = opts.featureDecay ?? wd, cd = opts.cdSteps ?? [1, 3, 5];
   if (!(wd >= 0) || !(fwd >= 0)) throw new InvalidArgumentError(`trainRbmCf: weightDecay and featureDecay must be ≥ 0, got ${wd}, ${fwd}`);
@@ -590,10 +707,7 @@ export function* rbmCfBatches(p0: RbmCfParams, train: Ratings, k: Key, opts: Tra
   // G is shared by every rated item, so its statistic sums over all ratings of the batch: average it per rating (per
   // user it took steps ~n_u times larger than any other weight's and cost RMSE even with uninformative features)
   if (p.G) blocks.push({ x: p.G, g: () => grads.G!, v: new Float64Array(p.G.length), decay: fwd, perRating: true });
-  const base = new Float64Array(F), a = new Float64Array(F), ph0 = new Float64Array(F), h = new Float64Array(F), phT = new Float64Array(F);
-  const logits = new Float64Array(K);
-  const act = new Int32Array(F);
-  let neg = new Int32Array(16);
+  const stats = opts.statistics ?? rbmCfBatchStatistics;
   const recon: number[] = [];
   for (let ep = 0; ep < epochs; ep++) {
     const T = cdStepsAt(cd, ep, epochs);
@@ -605,55 +719,16 @@ export function* rbmCfBatches(p0: RbmCfParams, train: Ratings, k: Key, opts: Tra
       const b1 = Math.min(g.nUsers, b0 + B);
       for (const arr of Object.values(grads) as Float64Array[]) arr.fill(0);
       const bias = visibleBias(p, side);
-      let nb = 0, nr = 0;
       // all uniforms of the batch at once: T·(F + n_u) per user, in batch order
       let need = 0;
       for (let bi = b0; bi < b1; bi++) { const u = order[bi]; need += T * (F + g.start[u + 1] - g.start[u]); }
       const rnd = uniformArray(foldIn(ke, 1 + b0), need, 'float64');
-      let r = 0;
-      for (let bi = b0; bi < b1; bi++) {
-        const u = order[bi];
-        const s = g.start[u], e = g.start[u + 1], n = e - s;
-        if (n === 0) continue;
-        nb++;
-        nr += n;
-        const r0 = r;
-        if (neg.length < n) neg = new Int32Array(2 * n);
-        conditioningInput(p, side, u, base);
-        hiddenInput(p, g.item, g.level, a, s, e, base);
-        for (let j = 0; j < F; j++) ph0[j] = sigmoid(a[j]);
-        for (let j = 0; j < F; j++) h[j] = rnd[r++] < ph0[j] ? 1 : 0;
-        for (let t = 0; t < T; t++) {
-          // V ~ p(V | h) on the rated items
-          let na = 0;
-          for (let j = 0; j < F; j++) if (h[j]) act[na++] = j;
-          for (let q = 0; q < n; q++) {
-            const i = g.item[s + q];
-            let mx = -Infinity;
-            for (let kk = 0; kk < K; kk++) {
-              const o = (i * K + kk) * F;
-              let z = bias[i * K + kk];
-              for (let t2 = 0; t2 < na; t2++) z += p.W[o + act[t2]];
-              logits[kk] = z;
-              if (z > mx) mx = z;
-            }
-            let sum = 0;
-            for (let kk = 0; kk < K; kk++) { logits[kk] = Math.exp(logits[kk] - mx); sum += logits[kk]; }
-            const target = rnd[r++] * sum;
-            let acc = 0, pick = K - 1;
-            for (let kk = 0; kk < K; kk++) { acc += logits[kk]; if (target < acc) { pick = kk; break; } }
-            neg[q] = pick;
-          }
-          if (t === 0) for (let q = 0; q < n; q++) { total++; if (neg[q] !== g.level[s + q]) wrong++; }
-          // p(h | V_neg), the conditioning terms unchanged
-          hiddenInput(p, g.item.subarray(s, e), neg, phT, 0, n, base);
-          for (let j = 0; j < F; j++) phT[j] = sigmoid(phT[j]);
-          if (t + 1 < T) for (let j = 0; j < F; j++) h[j] = rnd[r++] < phT[j] ? 1 : 0;
-        }
-        accumulateStatistics(p, side, u, g.item, g.level, ph0, 1, grads, s, e);
-        accumulateStatistics(p, side, u, g.item.subarray(s, e), neg, phT, -1, grads, 0, n);
-        r = r0 + T * (F + n);
-      }
+      const input: RbmCfBatchInput = { p, side, ratings: g, users: order.subarray(b0, b1), T, rnd, bias };
+      const out = stats(input, grads);
+      const counts = out instanceof Promise ? ((yield { pending: out }) as RbmCfBatchCounts) : out;
+      const nb = counts.users, nr = counts.ratings;
+      wrong += counts.wrong;
+      total += counts.total;
       if (nb === 0) continue;
       const st = lr / nb;
       if (p.factors) fg = factorGradients(p.factors, grads.W, F);

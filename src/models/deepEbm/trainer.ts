@@ -9,6 +9,7 @@ import { createBufferPool, withBufferReuse, type BufferPoolOptions } from '../..
 import { foldIn, split, randintArray, type Key } from '../../random/index.js';
 import { chain, clipByGlobalNorm, scaleByAdam, applyUpdates, globalNorm, emaUpdate, type OptState, type GradientTransformation, type Schedule } from '../../optim/index.js';
 import { cdValueAndGrad, CDDivergenceError, treeAllFinite, type CDLoss, type CDState, type CDValueAndGrad } from '../../losses/contrastiveDivergence.js';
+import { settlePending } from '../pending.js';
 import { DivergenceError } from '../../samplers/index.js';
 import { DivergenceGuard, TrainingDivergedError, type GuardEvent, type GuardOptions, type GuardState } from './guard.js';
 import { InvalidArgumentError } from '../../errors.js';
@@ -230,18 +231,9 @@ export async function trainDeepEbmAsync<P extends Tree>(o: TrainDeepEbmOptions<P
   const every = run.yieldMs ?? 50;
   const it = deepEbmSteps(o);
   let last = performance.now();
-  for (let r = it.next(); ; r = it.next()) {
-    // An asynchronous valueAndGrad: hand its result (or its error, at the same point) back to the step.
-    while (!r.done && 'pending' in r.value) {
-      let v: CDValueAndGrad<P>;
-      try {
-        v = await r.value.pending;
-      } catch (e) {
-        r = it.throw(e);
-        continue;
-      }
-      r = it.next(v);
-    }
+  for (;;) {
+    // An asynchronous valueAndGrad: its result (or its error, at the same point) goes back to the step.
+    const r = await settlePending(it, it.next());
     if (r.done) return r.value;
     const point = r.value as StepPoint<P>;
     if (performance.now() - last >= every) {

@@ -29,6 +29,7 @@
 import { foldIn, permutation, uniformArray, normalArray, type Key } from '../../random/index.js';
 import { ratingLevels, type Ratings } from '../../data/movielens.js';
 import { InvalidArgumentError } from '../../errors.js';
+import { settlePending } from '../pending.js';
 
 /** Factored weights `W = A·B` (row-major `A [nItems·K, rank]`, `B [rank, F]`). */
 export interface RbmCfFactors {
@@ -652,18 +653,9 @@ export async function driveRbmCfSteps<R>(
 ): Promise<{ value: R } | { stoppedIn: number; at: RbmCfBatchPoint }> {
   const every = run.yieldMs ?? 50;
   let last = performance.now();
-  for (let r = it.next(); ; r = it.next()) {
-    // Asynchronous statistics: hand their result (or error) back to the loop.
-    while (!r.done && 'pending' in r.value) {
-      let v: unknown;
-      try {
-        v = await r.value.pending;
-      } catch (e) {
-        r = it.throw(e);
-        continue;
-      }
-      r = it.next(v);
-    }
+  for (;;) {
+    // Asynchronous statistics: their result (or error) goes back to the loop.
+    const r = await settlePending(it, it.next());
     if (r.done) return { value: r.value };
     const at = r.value as RbmCfBatchPoint;
     if (performance.now() - last >= every) {

@@ -840,7 +840,8 @@ export class GpuKernels {
   /**
    * The Metropolis–Hastings test of MALA (`malaKernel` of src/samplers), one thread per chain: with `c = η/T`,
    * `log α = −(E(y) − E(x))/T − (‖x − (y − c∇E(y))‖² − ‖y − (x − c∇E(x))‖²)/(4η)`, the flag is `1[log u < log α]`
-   * (the CPU's `u < min(1, α)`), 0 for a proposal outside `box` or with a NaN log α. Inputs `x`, `y`, `gx`, `gy`
+   * (the CPU's `u < min(1, α)`), 0 for a proposal outside `box` (a non-finite log α is not guaranteed to reject:
+   * WGSL may assume finite values, so callers check the chain's finiteness). Inputs `x`, `y`, `gx`, `gy`
    * `[n, D]`, energies `ex`, `ey` and the logs of the uniforms `logU` `[n]` (taken on the host in float64: WGSL's log
    * is not accurate near 1); returns the flags `[n]`.
    * @example const acc = k.malaAccept(x, y, gx, gy, ex, ey, logU, { stepSize: 1e-3, temperature: 1 });
@@ -1013,7 +1014,8 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
     if (p.hasBox == 1u && (y[k] < p.lo || y[k] > p.hi)) { inside = false; }
   }
   let logA = -(ey[i] - ex[i]) / p.temp - (rev - fwd) / (4.0 * p.eta);
-  // u < min(1, exp(log α)) ⟺ log u < log α (u > 0); a NaN log α compares false: rejected.
+  // u < min(1, exp(log α)) ⟺ log u < log α (u > 0). WGSL may assume no NaN/∞, so a non-finite log α is not relied
+  // on here: the caller's finiteness check of the chain catches it.
   acc[i] = select(0.0, 1.0, inside && logU[i] < logA);
 }`;
 

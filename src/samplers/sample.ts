@@ -32,6 +32,9 @@ export interface SampleOptions<S, I extends BaseInfo, P> {
    * Run each step in a buffer-reuse scope (`withBufferReuse`, a pool owned by this run), so that a step's dead
    * intermediates feed the next steps instead of fresh arrays (default true). Results are identical either way; the
    * algorithm's `step` must be pure (return its new state; keep no tensors elsewhere), as every sampler here is.
+   * **Caution:** a tensor that a user energy computes inside a step and caches in a closure (e.g. `W ??= matmul(A, B)`)
+   * is dead to the scope and its buffer is overwritten by a later step: compute such constants before sampling, or
+   * pass `reuseBuffers: false`.
    */
   readonly reuseBuffers?: boolean;
 }

@@ -31,6 +31,10 @@ describe('score-sde: dequantised training batches of 8-bit images', () => {
     expect(checkScoreSdeConfig(old, 'm.safetensors').dequantize).toBeUndefined();
     expect(() => checkScoreSdeConfig({ ...old, dequantize: 'yes' }, 'm.safetensors')).toThrow(/dequantize/);
     expect(() => checkScoreSdeConfig({ ...old, bins: null, dequantize: true }, 'm.safetensors')).toThrow(/dequantize/);
+    // Image configs carry the input clip; older files without it load (and run unclipped); a bad value is named.
+    expect(cfg.inputClip).toBe(5);
+    expect(checkScoreSdeConfig({ ...old, inputClip: undefined }, 'm.safetensors').inputClip).toBeUndefined();
+    expect(() => checkScoreSdeConfig({ ...old, inputClip: -1 }, 'm.safetensors')).toThrow(/inputClip/);
   });
 
   it('maps each level k into its own bin [−1 + 2k/256, −1 + 2(k+1)/256) with uniform offsets', () => {
@@ -74,7 +78,7 @@ describe('score-sde: dequantised training batches of 8-bit images', () => {
 });
 
 describe('score-sde: the network input of image models is clipped to ±IMAGE_INPUT_CLIP', () => {
-  it('a far-off pixel changes the score only through the Gaussian baseline −c_in²·z beyond the clip', async () => {
+  it('a far-off pixel changes the score only through the Gaussian baseline −c_in²·z beyond the clip; a config without the clip reaches the net', async () => {
     const { scoreFn, sdeOf, IMAGE_INPUT_CLIP } = await import('../../src/models/scoreSde/index.js');
     const { tensor } = await import('../../src/tensor/index.js');
     const cfg = makeScoreSdeConfig(levels(), { sde: 'vp', arch, imageShape: [28, 28] });
@@ -91,6 +95,11 @@ describe('score-sde: the network input of image models is clipped to ±IMAGE_INP
       const want = j === 300 ? a.data[j] - cin2 * (Math.fround(1e3) - Math.fround(edge)) : a.data[j];
       expect(Math.abs(b.data[j] - want)).toBeLessThanOrEqual(1e-4 * (1 + Math.abs(want)));
     }
+    // An older image config (no inputClip field) is not clipped: the far-off value reaches the network.
+    const { inputClip: _c, ...oldCfg } = cfg;
+    const so = scoreFn(oldCfg, sde);
+    const atOld = (v: number) => { const a = Float32Array.from(z); a[300] = v; return so(p, new Tensor(a, [1, 784]), tensor([t], [1], 'float32')); };
+    expect(atOld(1e3).data[299]).not.toBeCloseTo(b.data[299], 4);
     // Vectors are not clipped: the same far-off value reaches the network.
     const vcfg = makeScoreSdeConfig(new Tensor(new Float32Array([0.1, 2, -1.3, 0.4, 2.2, 0.9]), [3, 2]), { sde: 'vp', arch });
     const vp = initScoreSdeState(vcfg, key(0), { lr: 1e-3 }).params;

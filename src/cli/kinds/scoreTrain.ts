@@ -90,7 +90,7 @@ export function registerTrainScore(train: Command, ctx: CliContext): void {
       const meta = {
         data: o.data, n: o.n ?? null, limit: o.limit ?? null, ...(o.subset !== undefined ? { subset: o.subset } : {}), binarize: o.binarize ?? null, threshold: o.threshold ?? null,
         seed: o.seed, sde: o.sde, arch: formatScoreArch(arch), ...(o.fourier ? { fourier: `${o.fourier.features}:${o.fourier.scale}` } : {}), activation: o.activation, sdeParams: cfg.sdeParams, eps: o.eps,
-        weighting: o.weighting, tSampling: o.tSampling, ...(cfg.dequantize !== undefined ? { dequantize: cfg.dequantize } : {}), ema: o.ema ?? null, lr: o.lr, batch: o.batch,
+        weighting: o.weighting, tSampling: o.tSampling, ...(cfg.dequantize === true ? { dequantize: true } : {}), ema: o.ema ?? null, lr: o.lr, batch: o.batch,
       };
       const resume = await loadResumePoint(o, ckptPath, SCORE_SDE_KIND, meta, o.steps,
         (done) => `--steps ${o.steps} is less than the ${done} steps already done in ${ckptPath}`);

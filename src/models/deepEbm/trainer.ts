@@ -82,7 +82,8 @@ export interface TrainDeepEbmOptions<P extends Tree> {
    * Reuse the buffers of each step's dead intermediates in later steps (default true): the loss and gradient, and the
    * update, run inside {@link withBufferReuse} with a pool owned by the run (and each sampler step as a nested scope).
    * Results are identical either way. The loss must be pure (return its new state; no tensors kept in closures),
-   * as `contrastiveDivergence` is.
+   * as `contrastiveDivergence` is. **Caution:** a tensor a user energy computes inside a step and caches in a closure
+   * (e.g. `W ??= matmul(A, B)`) is overwritten by a later step: compute it before training, or pass `reuseBuffers: false`.
    */
   readonly reuseBuffers?: boolean | BufferPoolOptions;
 }
@@ -193,7 +194,10 @@ export function trainDeepEbm<P extends Tree>(o: TrainDeepEbmOptions<P>): Trained
   const run = deepEbmSteps(o);
   for (let r = run.next(); ; r = run.next()) {
     if (r.done) return r.value;
-    if ('pending' in r.value) throw new InvalidArgumentError('trainDeepEbm: valueAndGrad returned a promise; use trainDeepEbmAsync');
+    if ('pending' in r.value) {
+      r.value.pending.catch(() => undefined); // not awaited: its rejection must not surface as an unhandled one
+      throw new InvalidArgumentError('trainDeepEbm: valueAndGrad returned a promise; use trainDeepEbmAsync');
+    }
   }
 }
 

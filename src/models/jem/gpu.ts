@@ -121,7 +121,9 @@ function lseSoftmax(l: Float32Array, i: number, K: number, p: Float64Array): num
 /**
  * The value and parameter gradient of the hybrid loss of one training step on the device (see the module doc): the
  * twin of `cdValueAndGrad(jemKindLoss(cfg))` with the same keys, buffers and restarts, so the same result within
- * float32 rounding. Asynchronous; one upload of the parameters, the SGLD chains, one forward and one reverse pass of
+ * float32 rounding while the chains stay finite (a diverging chain: the CPU keeps the row's old point and counts it,
+ * here the row stays non-finite in the negatives and the replay buffer, so the loss is non-finite and the trainer's
+ * guard rolls the step back, where the CPU step could be accepted under `maxSamplerDivergent > 0`). Asynchronous; one upload of the parameters, the SGLD chains, one forward and one reverse pass of
  * all the loss's rows, two read-backs (logits, gradients) besides the chains'.
  * @example const vg = jemValueAndGradGpu(gpu, cfg); const r = await vg(params, batch, key(1), state);
  */

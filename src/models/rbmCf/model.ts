@@ -619,7 +619,10 @@ export function trainRbmCf(p0: RbmCfParams, train: Ratings, k: Key, opts: TrainR
 export function runRbmCfSteps<R>(it: Generator<RbmCfBatchPoint | RbmCfPending, R, unknown>): R {
   for (let r = it.next(); ; r = it.next()) {
     if (r.done) return r.value;
-    if ('pending' in r.value) throw new InvalidArgumentError('trainRbmCf: asynchronous statistics need trainRbmCfAsync / compareCfAsync');
+    if ('pending' in r.value) {
+      r.value.pending.catch(() => undefined); // not awaited: its rejection must not surface as an unhandled one
+      throw new InvalidArgumentError('trainRbmCf: asynchronous statistics need trainRbmCfAsync / compareCfAsync');
+    }
   }
 }
 

@@ -58,7 +58,15 @@ export interface ScoreSdeConfig {
    * themselves. Default for 8-bit images (absent in older model files: off).
    */
   dequantize?: boolean;
+  /**
+   * Images: bound `L` on the score network's scaled input, which reads `clamp(c_in·z, −L, L)` (see `scoreFn`);
+   * {@link IMAGE_INPUT_CLIP} for new image configs. Absent (older files) or null: no clip.
+   */
+  inputClip?: number | null;
 }
+
+/** Bound on the score network's scaled input `c_in·z` of new image configs (see `scoreFn`). */
+export const IMAGE_INPUT_CLIP = 5;
 
 /** `mlp:128,128` / `unet:16`. */
 export function formatScoreArch(a: ScoreArch): string {
@@ -119,6 +127,7 @@ export function checkScoreSdeConfig(c: Record<string, unknown>, file: string): S
   if (c.bins !== null && !isPosInt(c.bins)) bad('bins');
   if (c.dequantize !== undefined && typeof c.dequantize !== 'boolean') bad('dequantize', 'must be true or false');
   if (c.dequantize === true && c.bins === null) bad('dequantize', 'needs 8-bit data (bins)');
+  if (c.inputClip !== undefined && c.inputClip !== null && !(isNum(c.inputClip) && (c.inputClip as number) > 0)) bad('inputClip', 'must be null or a positive number');
   return c as unknown as ScoreSdeConfig;
 }
 
@@ -219,6 +228,7 @@ export function makeScoreSdeConfig(x: Tensor, o: ScoreSdeConfigOptions): ScoreSd
     tSampling: o.tSampling ?? 'mixed',
     imageShape: image, clamp: image ? [0, 1] : null, bounds, bins,
     ...(bins !== null ? { dequantize: o.dequantize ?? true } : {}),
+    ...(image ? { inputClip: IMAGE_INPUT_CLIP } : {}),
   };
   try {
     const sde = sdeOf(cfg);

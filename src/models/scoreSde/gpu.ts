@@ -36,7 +36,8 @@ type MlpArch = Extract<ScoreSdeConfig['arch'], { kind: 'mlp' }>;
 
 /**
  * Why a score-sde config cannot train or sample on the GPU (`null` when it can): the U-Net (no convolution kernels on
- * the GPU yet), or an MLP activation without a fused backward kernel.
+ * the GPU yet), image models (dequantised training batches and the clipped network input are not lowered), or an MLP
+ * activation without a fused backward kernel.
  * @example scoreSdeGpuUnsupported(unetCfg) // "--arch unet:16: the U-Net needs convolution kernels, …"
  */
 export function scoreSdeGpuUnsupported(cfg: ScoreSdeConfig): string | null {

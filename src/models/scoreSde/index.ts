@@ -16,11 +16,11 @@
  * const samples = sampleScoreSde(s.params, cfg, key(2), 100);
  */
 export {
-  SCORE_SDE_KIND, SCORE_SDE_DEFAULTS, SCORE_SAMPLERS, SDE_KINDS, formatScoreArch, sdeOf, checkScoreSdeConfig, makeScoreSdeConfig, netShape,
+  SCORE_SDE_KIND, SCORE_SDE_DEFAULTS, SCORE_SAMPLERS, SDE_KINDS, formatScoreArch, sdeOf, checkScoreSdeConfig, makeScoreSdeConfig, IMAGE_INPUT_CLIP, netShape,
   toModelSpace, toDataSpace, describeScoreSde,
   type ScoreSampler, type ScoreArch, type ScoreSdeConfig, type ScoreSdeConfigOptions,
 } from './config.js';
-export { initScoreParams, scoreLayout, noiseLevelInput, scoreFn, scoreNetCoefficients, IMAGE_INPUT_CLIP, type ScoreParams, type ScoreNetCoefficients } from './score.js';
+export { initScoreParams, scoreLayout, noiseLevelInput, scoreFn, scoreNetCoefficients, type ScoreParams, type ScoreNetCoefficients } from './score.js';
 export { logSigmaDSM, scoreSdeTrainingTimes, scoreSdeWeights } from './loss.js';
 export {
   scoreSdeLoss, initScoreSdeState, scoreSdeTrainStep, scoreSdeUpdate, scoreSdeTrainSettings, finalScoreParams, dequantizeBatch,

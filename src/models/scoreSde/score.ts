@@ -35,9 +35,6 @@ export function noiseLevelInput(sde: SDE, eps: number): (t: number) => number {
   return (t) => 0.5 * ((t - eps) / (sde.T - eps) + (Math.log(sde.std(t)) - a) / (b - a));
 }
 
-/** Bound on the score network's scaled input `c_in·z` for image models (see {@link scoreFn}). */
-export const IMAGE_INPUT_CLIP = 5;
-
 /** Per-row coefficients of the score network at times `t` (float64): `c_in`, `c_in²`, `1/σ(t)` and the time input `τ(t)`. */
 export interface ScoreNetCoefficients {
   readonly cin: Float64Array;
@@ -77,7 +74,8 @@ export function scoreNetCoefficients(cfg: ScoreSdeConfig, sde = sdeOf(cfg)): (t:
  * `s(z, t) = net(c_in(t)·z, τ(t)) / σ(t) − c_in(t)²·z` with `c_in = 1/√(m(t)²σ_d² + σ(t)²)` (unit-variance inputs
  * at every `t`; `σ_d² = 1` for standardised vectors, 0.25 for images on `[−1, 1]`) and the noise-level input `τ` of
  * {@link noiseLevelInput}. The second term is the exact score of `N(0, σ_d²)` data, so the net learns a residual.
- * Images: the network reads `clamp(c_in·z, −5, 5)` ({@link IMAGE_INPUT_CLIP}); training inputs lie within 5 units
+ * Image configs made now carry `inputClip = 5` (`IMAGE_INPUT_CLIP`; older files none) and the network then reads
+ * `clamp(c_in·z, −5, 5)`: training inputs lie within 5 units
  * (unit variance, bounded data: only Gaussian-noise tails at large `t` go beyond, ≈ 6·10⁻⁷ of the pixels), so this
  * changes almost nothing there, but off the data a conv net's linear extrapolation can outgrow the baseline and one
  * pixel of a probability-flow trajectory can run away (seen: a test digit whose likelihood ODE reached |x| ≈ 10¹⁰);
@@ -85,6 +83,7 @@ export function scoreNetCoefficients(cfg: ScoreSdeConfig, sde = sdeOf(cfg)): (t:
  */
 export function scoreFn(cfg: ScoreSdeConfig, sde = sdeOf(cfg)): (p: ScoreParams, z: Tensor, t: Tensor) => Tensor {
   const coefficients = scoreNetCoefficients(cfg, sde);
+  const clip = cfg.inputClip ?? null;
   const act = cfg.arch.kind === 'mlp' ? cfg.arch.activation : 'silu';
   const ff = cfg.arch.kind === 'mlp' ? cfg.arch.fourier ?? null : null;
   const phi = ff ? { float32: fourierFeatureFn(ff, cfg.dim, 'float32'), float64: fourierFeatureFn(ff, cfg.dim, 'float64') } : null;
@@ -93,7 +92,7 @@ export function scoreFn(cfg: ScoreSdeConfig, sde = sdeOf(cfg)): (p: ScoreParams,
     const { cin, cin2, inv, tau: tt } = coefficients(t.data);
     const col = [n, ...z.shape.slice(1).map(() => 1)];
     const zs = mul(z, reshape(tensor(cin, [n], z.dtype), col));
-    const zin = cfg.imageShape ? clamp(zs, -IMAGE_INPUT_CLIP, IMAGE_INPUT_CLIP) : zs;
+    const zin = clip ? clamp(zs, -clip, clip) : zs;
     const tin = tensor(tt, [n], z.dtype);
     const netIn = phi ? concat([zin, phi[zin.dtype === 'float64' ? 'float64' : 'float32'](zin)], 1) : zin;
     const out = cfg.arch.kind === 'mlp' ? applyTimeMLP(p, netIn, tin, act) : applyUNet(p, zin, tin);

@@ -6,7 +6,7 @@
  *   npx tsx test/gpu/checkJemRbmCf.ts
  * Each comparison is also run once with a deliberate fault (a wrong key, a dropped term) to show that it would fail.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { useSwiftShader, checkList, close } from './_checkScript.js';
 import { GpuKernels } from '../../src/gpu/kernels.js';
 import { releaseGpu } from '../../src/gpu/device.js';
 import { key, permutation, uniformArray } from '../../src/random/index.js';
@@ -27,25 +27,9 @@ import {
 } from '../../src/models/rbmCf/model.js';
 import { rbmCfBatchStatisticsGpu, rbmCfStatisticsGpu, recommendForUserGpu } from '../../src/models/rbmCf/gpu.js';
 
-const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
-if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER)) process.env.VK_ICD_FILENAMES = SWIFTSHADER;
-if (!process.env.XDG_RUNTIME_DIR) {
-  process.env.XDG_RUNTIME_DIR = '/tmp/ebm-ts-xdg';
-  mkdirSync(process.env.XDG_RUNTIME_DIR, { recursive: true, mode: 0o700 });
-}
+useSwiftShader();
 initBackend();
 
-/** '' when |got − want| ≤ atol + rtol·|want| everywhere, else the worst index and values. */
-function close(got: ArrayLike<number>, want: ArrayLike<number>, rtol: number, atol: number): string {
-  if (got.length !== want.length) return `length ${got.length} ≠ ${want.length}`;
-  let worst = -1, worstErr = 0;
-  for (let i = 0; i < want.length; i++) {
-    if (got[i] === want[i] || (Number.isNaN(got[i]) && Number.isNaN(want[i]))) continue;
-    const err = Math.abs(got[i] - want[i]) - (atol + rtol * Math.abs(want[i]));
-    if (!(err <= 0) && (worst < 0 || err > worstErr)) { worst = i; worstErr = err; }
-  }
-  return worst < 0 ? '' : `index ${worst}: got ${got[worst]}, want ${want[worst]}`;
-}
 const num = (got: number, want: number, rtol: number): string => (Math.abs(got - want) <= rtol * (1 + Math.abs(want)) || (Number.isNaN(got) && Number.isNaN(want)) ? '' : `got ${got}, want ${want}`);
 
 /** Gradients of every parameter within `rtol` of the largest component of that parameter's gradient. */
@@ -60,8 +44,7 @@ function closeGrads(got: MLPParams, want: MLPParams, rtol: number): string {
   return '';
 }
 
-const checks: { name: string; ok: boolean; detail: string }[] = [];
-const check = (name: string, detail: string): void => { checks.push({ name, ok: detail === '', detail }); };
+const { checks, check } = checkList();
 /** A deliberate fault must make the comparison fail. */
 const caught = (name: string, detail: string): void => check(`${name} is caught`, detail ? '' : 'the faulty version passed the comparison');
 

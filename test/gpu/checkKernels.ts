@@ -6,7 +6,7 @@
  * Without a GPU, SwiftShader (Debian's chromium-common ships its Vulkan driver; libvulkan1 is the loader) is used
  * when present.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { useSwiftShader, checkList, close } from './_checkScript.js';
 import { GpuKernels, GPU_UNARY_OPS, GPU_BINARY_OPS, GPU_GRAD_OPS } from '../../src/gpu/kernels.js';
 import { releaseGpu } from '../../src/gpu/device.js';
 import { key, split } from '../../src/random/index.js';
@@ -30,12 +30,7 @@ import { cdStepGpu, rbmGibbsSampleGpu } from '../../src/models/rbm/gpu.js';
 import { foldIn } from '../../src/random/index.js';
 import { Tensor as HostTensor } from '../../src/tensor/tensor.js';
 
-const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
-if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER)) process.env.VK_ICD_FILENAMES = SWIFTSHADER;
-if (!process.env.XDG_RUNTIME_DIR) {
-  process.env.XDG_RUNTIME_DIR = '/tmp/ebm-ts-xdg';
-  mkdirSync(process.env.XDG_RUNTIME_DIR, { recursive: true, mode: 0o700 });
-}
+useSwiftShader();
 initBackend();
 
 function rand(seed: number, n: number, lo = -3, hi = 3): Float32Array {
@@ -43,20 +38,8 @@ function rand(seed: number, n: number, lo = -3, hi = 3): Float32Array {
   return u.map((v) => lo + (hi - lo) * v);
 }
 
-/** '' when |got − want| ≤ atol + rtol·|want| everywhere, else the worst index and values. */
-function close(got: Float32Array, want: Float32Array, rtol: number, atol: number): string {
-  if (got.length !== want.length) return `length ${got.length} ≠ ${want.length}`;
-  let worst = -1, worstErr = 0;
-  for (let i = 0; i < want.length; i++) {
-    if (got[i] === want[i] || (Number.isNaN(got[i]) && Number.isNaN(want[i]))) continue; // equal, incl. ±∞ and NaN
-    const err = Math.abs(got[i] - want[i]) - (atol + rtol * Math.abs(want[i]));
-    if (!(err <= 0) && (worst < 0 || err > worstErr)) { worst = i; worstErr = err; }
-  }
-  return worst < 0 ? '' : `index ${worst}: got ${got[worst]}, want ${want[worst]}`;
-}
 
-const checks: { name: string; ok: boolean; detail: string }[] = [];
-const check = (name: string, detail: string): void => { checks.push({ name, ok: detail === '', detail }); };
+const { checks, check } = checkList();
 
 const made = await GpuKernels.create();
 if (!(made instanceof GpuKernels)) {

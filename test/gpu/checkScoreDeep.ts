@@ -6,7 +6,7 @@
  *   npx tsx test/gpu/checkScoreDeep.ts
  * Tiny nets and few steps: SwiftShader is a CPU driver.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { useSwiftShader, checkList, closeFinite as close } from './_checkScript.js';
 import { GpuKernels } from '../../src/gpu/kernels.js';
 import { releaseGpu } from '../../src/gpu/device.js';
 import { key, foldIn, uniformArray } from '../../src/random/index.js';
@@ -22,27 +22,11 @@ import { sampleDeepEbmFromNoise, deepEbmSamplerFor, type DeepEbmFileConfig } fro
 import { contrastiveDivergence, cdValueAndGrad } from '../../src/losses/contrastiveDivergence.js';
 import { uploadDeepEbm, disposeDeepEbm, deepEbmEnergyGradGpu, sampleDeepEbmGpu, deepEbmCdValueAndGradGpu, deepEbmCdGpuUnsupported, deepEbmGpuUnsupported } from '../../src/models/deepEbm/gpu.js';
 
-const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
-if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER)) process.env.VK_ICD_FILENAMES = SWIFTSHADER;
-if (!process.env.XDG_RUNTIME_DIR) {
-  process.env.XDG_RUNTIME_DIR = '/tmp/ebm-ts-xdg';
-  mkdirSync(process.env.XDG_RUNTIME_DIR, { recursive: true, mode: 0o700 });
-}
+useSwiftShader();
 initBackend();
 
-const checks: { name: string; ok: boolean; detail: string }[] = [];
-const check = (name: string, detail: string): void => { checks.push({ name, ok: detail === '', detail }); };
+const { checks, check } = checkList();
 
-/** '' when |got − want| ≤ atol + rtol·|want| everywhere, else the worst index and values. */
-function close(got: ArrayLike<number>, want: ArrayLike<number>, rtol: number, atol: number): string {
-  if (got.length !== want.length) return `length ${got.length} ≠ ${want.length}`;
-  let worst = -1, worstErr = 0;
-  for (let i = 0; i < want.length; i++) {
-    const err = Math.abs(got[i] - want[i]) - (atol + rtol * Math.abs(want[i]));
-    if (!(err <= 0) && (worst < 0 || err > worstErr)) { worst = i; worstErr = err; }
-  }
-  return worst < 0 ? '' : `index ${worst}: got ${got[worst]}, want ${want[worst]}`;
-}
 /** Largest |a − b| over the arrays. */
 function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;

@@ -2,32 +2,7 @@
  * The WGSL kernels against the CPU backend (test/gpu/checkKernels.ts, run in a child process: Dawn's threads and
  * Vitest's worker pool do not mix). Skips, saying why, where this machine has no WebGPU adapter (CI has SwiftShader).
  */
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { gpuCheckSuite } from './_checkSuite.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '../..');
-const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(here, 'checkKernels.ts')], { cwd: root, encoding: 'utf8', timeout: 480_000 }); // SwiftShader on 2 loaded cores can be slow
-const line = run.stdout.trim().split('\n').pop() ?? '';
-let report: { available: boolean; reason?: string; adapter?: { description: string }; checks: { name: string; ok: boolean; detail: string }[] };
-try {
-  report = JSON.parse(line);
-} catch {
-  throw new Error(`checkKernels.ts printed no report (exit ${run.status}, signal ${run.signal}): ${run.stderr.slice(-2000)}`);
-}
-if (!report.available) console.warn(`test/gpu: skipped — ${report.reason}`);
-
-describe.skipIf(!report.available)(`WebGPU kernels match the CPU backend (${report.adapter?.description ?? 'no adapter'})`, () => {
-  it('ran to the end and exited cleanly', () => {
-    expect(run.status).toBe(0);
-    expect(report.checks.length).toBeGreaterThan(40);
-  });
-  for (const c of report.checks) {
-    it(c.name, () => {
-      expect(c.detail).toBe('');
-      expect(c.ok).toBe(true);
-    });
-  }
-});
+// SwiftShader on 2 loaded cores can be slow.
+gpuCheckSuite('checkKernels.ts', 'WebGPU kernels match the CPU backend', { minChecks: 41, timeoutMs: 480_000 });

@@ -3,32 +3,7 @@
  * Dawn's threads and Vitest's worker pool do not mix). Skips, saying why, where this machine has no WebGPU adapter
  * (CI has SwiftShader).
  */
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { gpuCheckSuite } from './_checkSuite.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '../..');
-const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(here, 'checkScoreDeep.ts')], { cwd: root, encoding: 'utf8', timeout: 900_000 }); // ~20 s on an idle machine; SwiftShader on 2 heavily loaded cores took 8 min
-const line = run.stdout.trim().split('\n').pop() ?? '';
-let report: { available: boolean; reason?: string; adapter?: { description: string }; checks: { name: string; ok: boolean; detail: string }[] };
-try {
-  report = JSON.parse(line);
-} catch {
-  throw new Error(`checkScoreDeep.ts printed no report (exit ${run.status}, signal ${run.signal}): ${run.stderr.slice(-2000)}`);
-}
-if (!report.available) console.warn(`test/gpu/scoreDeep: skipped — ${report.reason}`);
-
-describe.skipIf(!report.available)(`score-sde and deep-ebm on WebGPU match the CPU steps (${report.adapter?.description ?? 'no adapter'})`, () => {
-  it('ran to the end and exited cleanly', () => {
-    expect(run.status).toBe(0);
-    expect(report.checks.length).toBeGreaterThan(20);
-  });
-  for (const c of report.checks) {
-    it(c.name, () => {
-      expect(c.detail).toBe('');
-      expect(c.ok).toBe(true);
-    });
-  }
-});
+// ~20 s on an idle machine; SwiftShader on 2 heavily loaded cores took 8 min.
+gpuCheckSuite('checkScoreDeep.ts', 'score-sde and deep-ebm on WebGPU match the CPU steps', { minChecks: 21, timeoutMs: 900_000 });

@@ -20,13 +20,16 @@ export interface GpuCheckReport {
   checks: GpuCheck[];
 }
 
-/** Points Dawn at Debian Chromium's SwiftShader Vulkan driver (unless the environment names a driver) and sets XDG_RUNTIME_DIR. */
-export function useSwiftShader(): void {
+/**
+ * Points Dawn at Debian Chromium's SwiftShader Vulkan driver (unless `env` names a driver) and sets XDG_RUNTIME_DIR, in
+ * `env` (default: this process's environment; the CLI tests pass a copy for their child processes).
+ */
+export function useSwiftShader(env: Record<string, string | undefined> = process.env): void {
   const swiftshader = '/usr/lib/chromium/vk_swiftshader_icd.json';
-  if (!process.env.VK_ICD_FILENAMES && existsSync(swiftshader)) process.env.VK_ICD_FILENAMES = swiftshader;
-  if (!process.env.XDG_RUNTIME_DIR) {
-    process.env.XDG_RUNTIME_DIR = '/tmp/ebm-ts-xdg';
-    mkdirSync(process.env.XDG_RUNTIME_DIR, { recursive: true, mode: 0o700 });
+  if (!env.VK_ICD_FILENAMES && existsSync(swiftshader)) env.VK_ICD_FILENAMES = swiftshader;
+  if (!env.XDG_RUNTIME_DIR) {
+    env.XDG_RUNTIME_DIR = '/tmp/ebm-ts-xdg';
+    mkdirSync(env.XDG_RUNTIME_DIR, { recursive: true, mode: 0o700 });
   }
 }
 

@@ -6,35 +6,15 @@
  * mlp-energy --loss dsm` runs its training steps' loss and parameter gradient on the GPU and ends at the CPU's model. The GPU runs are child
  * processes (Dawn's threads and Vitest's worker pool do not mix); skipped, saying why, without an adapter.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ebm, tempDir, cliNodeArgs, ROOT } from '../cli/helpers.js';
-import { decodeSafetensors } from '../../src/io/safetensors.js';
+import { ebm, tempDir } from '../cli/helpers.js';
 import { formatRatings, syntheticRatings } from '../../src/data/movielens.js';
 import { key } from '../../src/random/index.js';
+import { gpuCli, readCsv, modelTensors as tensors, maxParamDiff } from './_gpuCli.js';
 
-const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
-const env: Record<string, string | undefined> = { ...process.env };
-if (!env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER)) env.VK_ICD_FILENAMES = SWIFTSHADER;
-if (!env.XDG_RUNTIME_DIR) {
-  env.XDG_RUNTIME_DIR = '/tmp/ebm-ts-xdg';
-  mkdirSync(env.XDG_RUNTIME_DIR, { recursive: true, mode: 0o700 });
-}
-
-function child(args: string[], extra: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, cliNodeArgs(...args), { cwd: ROOT, env: { ...env, ...extra }, encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-const doctor = child(['doctor', '--json', '--seconds', '0.05']);
-const gpu = (JSON.parse(doctor.stdout) as { gpu: { available: boolean; adapter: string | null; software: boolean; reason: string | null } }).gpu;
-if (!gpu.available) console.warn(`test/gpu/cli: GPU runs skipped — ${gpu.reason}`);
-
-function readCsv(file: string): number[] {
-  return readFileSync(file, 'utf8').trim().split('\n').slice(1).flatMap((l) => l.split(',').map(Number));
-}
+const { child, doctor, gpu } = gpuCli('test/gpu/cli', 120_000);
 
 describe('ebm doctor --json', () => {
   it('reports the WebGPU adapter, or why there is none', () => {
@@ -117,10 +97,6 @@ describe.skipIf(!gpu.available)(`EBM_BACKEND=webgpu ebm sample (${gpu.adapter ??
 
 describe.skipIf(!gpu.available)(`EBM_BACKEND=webgpu ebm train mlp-energy (${gpu.adapter ?? 'no adapter'})`, () => {
   const dir = tempDir('ebm-gpu-train-');
-  const tensors = (file: string): Record<string, Float32Array> => {
-    const t = decodeSafetensors(readFileSync(file), file).tensors;
-    return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, Float32Array.from(v.data as ArrayLike<number>)]));
-  };
   const args = (out: string, ...more: string[]): string[] =>
     ['train', 'mlp-energy', '--data', 'toy:8gaussians', '--n', '300', '--hidden', '16,16', '--steps', '25', '--batch', '64', '--seed', '3', '--out', out, '--quiet', '--json', ...more];
 
@@ -134,13 +110,10 @@ describe.skipIf(!gpu.available)(`EBM_BACKEND=webgpu ebm train mlp-energy (${gpu.
     expect(jg.backend).toMatchObject({ name: 'webgpu', software: gpu.software });
     // Same keys, batches and noise; the loss of the last step agrees to float32 rounding.
     expect(Math.abs(jg.loss - jc.loss)).toBeLessThan(1e-4 * (1 + Math.abs(jc.loss)));
-    const a = tensors(join(dir, 'cpu.safetensors')), b = tensors(join(dir, 'gpu.safetensors'));
-    expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());
     // 25 Adam steps of lr 1e-3 move each parameter by ≤ 0.025; float32 gradient differences (~1e-6 relative) can
     // only move an Adam step noticeably where a gradient component is ~0, so the models agree to ≪ one step's size
     // (6e-8 was measured on SwiftShader for 30 steps), while a wrong gradient would differ by O(lr) per step.
-    let worst = 0;
-    for (const k of Object.keys(a)) for (let i = 0; i < a[k].length; i++) worst = Math.max(worst, Math.abs(a[k][i] - b[k][i]));
+    const worst = maxParamDiff(tensors(join(dir, 'cpu.safetensors')), tensors(join(dir, 'gpu.safetensors')));
     expect(worst).toBeLessThan(1e-5);
   }, 180_000);
 
@@ -155,10 +128,6 @@ describe.skipIf(!gpu.available)(`EBM_BACKEND=webgpu ebm train mlp-energy (${gpu.
 
 describe.skipIf(!gpu.available)(`EBM_BACKEND=webgpu ebm train rbm (${gpu.adapter ?? 'no adapter'})`, () => {
   const dir = tempDir('ebm-gpu-rbm-');
-  const tensors = (file: string): Record<string, Float32Array> => {
-    const t = decodeSafetensors(readFileSync(file), file).tensors;
-    return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, Float32Array.from(v.data as ArrayLike<number>)]));
-  };
   it('trains by CD and PCD on the GPU to the CPU backend\'s model (float32 tolerance) and names the backend', async () => {
     for (const [name, more] of [
       ['cd', ['--data', 'toy:bars-and-stripes:3', '--n', '120', '--hidden', '6', '--epochs', '4', '--batch', '20', '--momentum', '0.5', '--weight-decay', '0.001']],
@@ -173,13 +142,10 @@ describe.skipIf(!gpu.available)(`EBM_BACKEND=webgpu ebm train rbm (${gpu.adapter
       const jc = JSON.parse(cpu.stdout), jg = JSON.parse(r.stdout);
       expect(jc.backend.name).not.toBe('webgpu');
       expect(jg.backend).toMatchObject({ name: 'webgpu', software: gpu.software });
-      const a = tensors(join(dir, `${name}-cpu.safetensors`)), b = tensors(join(dir, `${name}-gpu.safetensors`));
-      expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());
       // Same batches and keys; the uniforms are bit-identical, so the draws agree unless a probability lands within
       // float32 rounding of its uniform (none did in these runs); the statistics then agree to float32 rounding,
       // while a wrong draw or update changes the weights by O(lr).
-      let worst = 0;
-      for (const k of Object.keys(a)) for (let i = 0; i < a[k].length; i++) worst = Math.max(worst, Math.abs(a[k][i] - b[k][i]));
+      const worst = maxParamDiff(tensors(join(dir, `${name}-cpu.safetensors`)), tensors(join(dir, `${name}-gpu.safetensors`)));
       expect(worst, name).toBeLessThan(1e-4);
     }
   }, 240_000);
@@ -195,10 +161,6 @@ describe.skipIf(!gpu.available)(`EBM_BACKEND=webgpu ebm train rbm (${gpu.adapter
 
 describe.skipIf(!gpu.available)(`EBM_BACKEND=webgpu ebm train jem / sample (${gpu.adapter ?? 'no adapter'})`, () => {
   const dir = tempDir('ebm-gpu-jem-');
-  const tensors = (file: string): Record<string, Float32Array> => {
-    const t = decodeSafetensors(readFileSync(file), file).tensors;
-    return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, Float32Array.from(v.data as ArrayLike<number>)]));
-  };
   const args = (out: string, ...more: string[]): string[] =>
     ['train', 'jem', '--data', 'digits', '--limit', '150', '--hidden', '16', '--steps', '8', '--batch', '16', '--buffer', '60', '--sgld-steps', '4', '--pxy', '0.2', '--seed', '3', '--out', out, '--quiet', '--json', ...more];
 
@@ -211,12 +173,9 @@ describe.skipIf(!gpu.available)(`EBM_BACKEND=webgpu ebm train jem / sample (${gp
     expect(jc.backend.name).not.toBe('webgpu');
     expect(jg.backend).toMatchObject({ name: 'webgpu', software: gpu.software });
     expect(Math.abs(jg.loss - jc.loss)).toBeLessThan(1e-4 * (1 + Math.abs(jc.loss)));
-    const a = tensors(join(dir, 'cpu.safetensors')), b = tensors(join(dir, 'gpu.safetensors'));
-    expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());
     // Same keys, batches, buffers and SGLD noise; 8 Adam steps (lr 1e-3 after the warm-up) move a parameter by ≤ 8e-3,
     // float32 rounding of the gradients by ≪ 1e-5, a wrong negative or a dropped term by O(lr).
-    let worst = 0;
-    for (const k of Object.keys(a)) for (let i = 0; i < a[k].length; i++) worst = Math.max(worst, Math.abs(a[k][i] - b[k][i]));
+    const worst = maxParamDiff(tensors(join(dir, 'cpu.safetensors')), tensors(join(dir, 'gpu.safetensors')));
     expect(worst).toBeLessThan(1e-5);
     // ebm sample --class on the GPU: the CPU's SGLD chains to float32 rounding.
     const s = ['sample', join(dir, 'cpu.safetensors'), '--n', '10', '--steps', '20', '--class', '3', '--seed', '1', '--json', '--quiet'];

@@ -4,43 +4,13 @@
  * the backend in `--json`; configurations the GPU cannot run stay on the CPU and say why. The GPU runs are child
  * processes (Dawn's threads and Vitest's worker pool do not mix); skipped, saying why, without an adapter.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ebm, tempDir, cliNodeArgs, ROOT } from '../cli/helpers.js';
-import { decodeSafetensors } from '../../src/io/safetensors.js';
+import { ebm, tempDir } from '../cli/helpers.js';
+import { gpuCli, readCsv, modelTensors as tensors, maxParamDiff } from './_gpuCli.js';
 
-const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
-const env: Record<string, string | undefined> = { ...process.env };
-if (!env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER)) env.VK_ICD_FILENAMES = SWIFTSHADER;
-if (!env.XDG_RUNTIME_DIR) {
-  env.XDG_RUNTIME_DIR = '/tmp/ebm-ts-xdg';
-  mkdirSync(env.XDG_RUNTIME_DIR, { recursive: true, mode: 0o700 });
-}
-
-function child(args: string[], extra: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, cliNodeArgs(...args), { cwd: ROOT, env: { ...env, ...extra }, encoding: 'utf8', timeout: 400_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-const doctor = child(['doctor', '--json', '--seconds', '0.05']);
-const gpu = (JSON.parse(doctor.stdout) as { gpu: { available: boolean; adapter: string | null; software: boolean; reason: string | null } }).gpu;
-if (!gpu.available) console.warn(`test/gpu/cliScoreDeep: GPU runs skipped — ${gpu.reason}`);
-
-function readCsv(file: string): number[] {
-  return readFileSync(file, 'utf8').trim().split('\n').slice(1).flatMap((l) => l.split(',').map(Number));
-}
-function tensors(file: string): Record<string, Float32Array> {
-  const t = decodeSafetensors(readFileSync(file), file).tensors;
-  return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, Float32Array.from(v.data as ArrayLike<number>)]));
-}
-function maxParamDiff(a: Record<string, Float32Array>, b: Record<string, Float32Array>): number {
-  expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());
-  let worst = 0;
-  for (const k of Object.keys(a)) for (let i = 0; i < a[k].length; i++) worst = Math.max(worst, Math.abs(a[k][i] - b[k][i]));
-  return worst;
-}
+const { child, gpu } = gpuCli('test/gpu/cliScoreDeep', 400_000);
 
 describe.skipIf(!gpu.available)(`EBM_BACKEND=webgpu ebm train score / sample (${gpu.adapter ?? 'no adapter'})`, () => {
   const dir = tempDir('ebm-gpu-score-');

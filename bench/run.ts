@@ -76,14 +76,18 @@ function langevinBench(): Rate {
   const g = T.grad(energy);
   const noise = new Float32Array(128 * 784);
   let k = key(5);
+  // Each step in a buffer-reuse scope, as the library's samplers run (`sample()`): x is handed back, the rest recycled.
+  const pool = T.createBufferPool();
   return bench(() => {
     let x = x0;
     for (let s = 0; s < 60; s++) {
-      const gx = g(x);
-      [k] = split(k, 1);
-      normalInto(k, noise);
-      const nx = T.add(T.sub(x, T.mul(gx, 10)), T.mul(new T.Tensor(noise, [128, 784]), 0.005));
-      x = T.clamp(nx, 0, 1);
+      x = T.withBufferReuse(pool, () => {
+        const gx = g(x);
+        [k] = split(k, 1);
+        normalInto(k, noise);
+        const nx = T.add(T.sub(x, T.mul(gx, 10)), T.mul(new T.Tensor(noise, [128, 784]), 0.005));
+        return T.clamp(nx, 0, 1);
+      });
     }
   });
 }
@@ -115,16 +119,18 @@ function dsmBench(): Rate & { loss: number } {
     return T.mul(T.mean(T.sum(T.square(T.add(s, T.mul(eps, 1 / sigma))), 1)), 0.5 * sigma * sigma);
   };
   const vg = T.valueAndGrad(loss);
+  // The step in a buffer-reuse scope, as the library's training steps run: the new state is handed back.
+  const pool = T.createBufferPool();
   const r = bench(() => {
     const [k1, k2, k3] = split(k, 3);
     k = k3;
-    const x = eightGaussians(k1, 512);
-    const eps = normal(k2, [512, 2]);
-    const [l, g] = vg(params, x, eps);
-    const [u, s2] = opt.update(g, st, params);
-    params = applyUpdates(params, u);
-    st = s2;
-    last = l.item();
+    [params, st, last] = T.withBufferReuse(pool, () => {
+      const x = eightGaussians(k1, 512);
+      const eps = normal(k2, [512, 2]);
+      const [l, g] = vg(params, x, eps);
+      const [u, s2] = opt.update(g, st, params);
+      return [applyUpdates(params, u), s2, l.item()] as const;
+    });
   });
   return { ...r, loss: last };
 }
@@ -143,16 +149,18 @@ function ssmBench(): Rate & { loss: number } {
     return T.mean(T.add(T.sum(T.mul(gv, v), 1), T.mul(T.square(sv), 0.5)));
   };
   const vg = T.valueAndGrad(loss);
+  // The step in a buffer-reuse scope, as the library's training steps run: the new state is handed back.
+  const pool = T.createBufferPool();
   const r = bench(() => {
     const [k1, k2, k3] = split(k, 3);
     k = k3;
-    const x = eightGaussians(k1, 512);
-    const v = normal(k2, [512, 2]);
-    const [l, g] = vg(params, x, v);
-    const [u, s2] = opt.update(g, st, params);
-    params = applyUpdates(params, u);
-    st = s2;
-    last = l.item();
+    [params, st, last] = T.withBufferReuse(pool, () => {
+      const x = eightGaussians(k1, 512);
+      const v = normal(k2, [512, 2]);
+      const [l, g] = vg(params, x, v);
+      const [u, s2] = opt.update(g, st, params);
+      return [applyUpdates(params, u), s2, l.item()] as const;
+    });
   });
   return { ...r, loss: last };
 }

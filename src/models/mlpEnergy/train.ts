@@ -4,6 +4,7 @@
  */
 import { TrainingDivergedError } from '../deepEbm/guard.js';
 import { Tensor, valueAndGrad, noGrad, add, mul, mean } from '../../tensor/index.js';
+import { createBufferPool, withBufferReuse, type BufferPoolOptions } from '../../tensor/bufferPool.js';
 import { normal, type Key } from '../../random/index.js';
 import type { MLPParams } from '../../nn/index.js';
 import { adam, applyUpdates, cloneOptState, globalNorm, type OptState, type GradientTransformation } from '../../optim/index.js';
@@ -46,6 +47,21 @@ export interface MlpEnergyTrainOptions {
   lr: number;
   /** Clip the gradient to this global norm before Adam (default: no clipping). */
   clipNorm?: number;
+  /**
+   * Reuse the buffers of each step's dead intermediates in the next step (default true; CPU steps only): the step
+   * runs inside {@link withBufferReuse} with a pool owned by the step function. Results are identical either way;
+   * `false` allocates every intermediate fresh.
+   */
+  reuseBuffers?: boolean | BufferPoolOptions;
+}
+
+/** The step run inside a buffer-reuse scope of its own pool (`o.reuseBuffers`, default on), or as it is. */
+function reusing<A extends unknown[], R>(o: MlpEnergyTrainOptions, run: (...a: A) => R): (...a: A) => R {
+  const reuse = o.reuseBuffers ?? true;
+  if (reuse === false) return run;
+  const pool = createBufferPool(reuse === true ? {} : reuse);
+  // The steps are pure (they return a new state and numbers), so every intermediate they make is dead at return.
+  return (...a) => withBufferReuse(pool, () => run(...a));
 }
 
 /** Everything training carries from one step to the next; a value (never mutated once returned). */
@@ -82,7 +98,8 @@ export function initMlpEnergyState(cfg: MlpEnergyConfig, key: Key, o: MlpEnergyT
 /**
  * The training step of a config: `step(state, z [B, d], key) → [state', info]` — {@link mlpEnergyLoss} on the
  * standardised batch, its gradient by nested differentiation, one Adam update. Pure: the old state is left as it was
- * (the Adam moments are copied before the update consumes them). A non-finite loss throws, naming the step.
+ * (the Adam moments are copied before the update consumes them). A non-finite loss throws, naming the step. Each step
+ * reuses the previous steps' dead intermediate buffers (`reuseBuffers`, on by default; same results either way).
  * @example
  * const step = mlpEnergyTrainStep(cfg, { lr: 1e-3 });
  * let s = initMlpEnergyState(cfg, key(0), { lr: 1e-3 });
@@ -91,13 +108,13 @@ export function initMlpEnergyState(cfg: MlpEnergyConfig, key: Key, o: MlpEnergyT
 export function mlpEnergyTrainStep(cfg: MlpEnergyConfig, o: MlpEnergyTrainOptions): (state: MlpEnergyTrainState, batch: Tensor, key: Key) => readonly [MlpEnergyTrainState, MlpEnergyStepInfo] {
   const opt = optimiser(o);
   const loss = mlpEnergyLoss(cfg);
-  return (s, batch, key) => {
+  return reusing(o, (s: MlpEnergyTrainState, batch: Tensor, key: Key): readonly [MlpEnergyTrainState, MlpEnergyStepInfo] => {
     const [lv, g] = valueAndGrad((p: MLPParams) => loss(p, batch, key).loss)(s.params);
     const l = lv.item();
     if (!Number.isFinite(l)) throw new TrainingDivergedError(`training diverged at step ${s.step + 1}: loss is ${l} (try a smaller --lr)`, []);
     const [u, nextOpt] = opt.update(g, cloneOptState(s.opt), s.params);
     return [{ step: s.step + 1, params: applyUpdates(s.params, u), opt: nextOpt }, { loss: l, gradNorm: globalNorm(g) }] as const;
-  };
+  });
 }
 
 /**
@@ -144,7 +161,8 @@ export interface MlpEnergyCdStepInfo extends MlpEnergyStepInfo {
 /**
  * The same model trained by contrastive divergence (the playground's `cd` objective): `cd` is a loss from
  * `contrastiveDivergence` over `energyZ` (its negatives and their buffer travel in `state.cd`), followed by one Adam
- * update. Pure: the Adam moments are copied before the update consumes them; a non-finite loss throws.
+ * update. Pure: the Adam moments are copied before the update consumes them; a non-finite loss throws. Buffer reuse
+ * as in {@link mlpEnergyTrainStep}.
  * @example
  * const cd = contrastiveDivergence<MLPParams>({ energy: (p) => ({ dim: 2, energy: (z) => energyZ(p, cfg, z) }), sampler: (E) => ula(E, { stepSize: 0.01 }), steps: 10, negatives: 'buffer' });
  * const step = mlpEnergyCdTrainStep(cd, { lr: 1e-2 });
@@ -154,7 +172,7 @@ export interface MlpEnergyCdStepInfo extends MlpEnergyStepInfo {
 export function mlpEnergyCdTrainStep(cd: CDLoss<MLPParams>, o: MlpEnergyTrainOptions): (state: MlpEnergyCdTrainState, batch: Tensor, key: Key) => readonly [MlpEnergyCdTrainState, MlpEnergyCdStepInfo] {
   const opt = optimiser(o);
   const vg = cdValueAndGrad(cd);
-  return (s, batch, key) => {
+  return reusing(o, (s: MlpEnergyCdTrainState, batch: Tensor, key: Key): readonly [MlpEnergyCdTrainState, MlpEnergyCdStepInfo] => {
     const r = vg(s.params, batch, key, s.cd);
     if (!Number.isFinite(r.loss)) throw new TrainingDivergedError(`training diverged at step ${s.step + 1}: loss is ${r.loss} (lower the learning rate or step size)`, []);
     const [u, nextOpt] = opt.update(r.grads, cloneOptState(s.opt), s.params);
@@ -162,5 +180,5 @@ export function mlpEnergyCdTrainStep(cd: CDLoss<MLPParams>, o: MlpEnergyTrainOpt
       { step: s.step + 1, params: applyUpdates(s.params, u), opt: nextOpt, cd: r.state },
       { loss: r.loss, gradNorm: globalNorm(r.grads), gap: r.aux.gap },
     ] as const;
-  };
+  });
 }

@@ -14,6 +14,9 @@ import { key, uniformArray } from '../../src/random/index.js';
 import { initBackend } from '../../src/tensor/select.js';
 import { Tensor, valueAndGrad, sum, mul } from '../../src/tensor/index.js';
 import { conv2d } from '../../src/tensor/ops/conv.js';
+import { initConvNet, applyConvNet, type ConvNetConfig } from '../../src/nn/convnet.js';
+import { uploadConvNet, disposeConvNet, convNetForwardGpu, convNetBackwardGpu, readConvNetGrads, disposeConvNetGrads } from '../../src/gpu/convNet.js';
+import { disposeAll } from '../../src/gpu/mlpNet.js';
 
 useSwiftShader();
 initBackend();
@@ -93,6 +96,64 @@ if (!(made instanceof GpuKernels)) {
     const wrong = conv2dFilterGradGpu(gpu, gpu.upload(rand(7, [2, 2, 7, 7], -2, 2)), gyg, w.shape, { stride: 2, padding: 1 }, false);
     check('a different input is caught', closeScaled(await wrong.dw.read(), g.w.data, 1e-5) !== '' ? '' : 'not caught');
     for (const t of [xg, gyg, dw, wrong.dw]) t.dispose();
+  }
+
+  // ---- the conv-net passes vs applyConvNet and its autodiff (parameters and input) ----
+  const nets: { cfg: ConvNetConfig; n: number }[] = [
+    { cfg: { inChannels: 1, height: 8, width: 8, channels: [4, 6], hidden: [8], out: 1, activation: 'silu' }, n: 3 },
+    { cfg: { inChannels: 1, height: 7, width: 9, channels: [3], hidden: [], out: 4, activation: 'tanh' }, n: 2 },
+    { cfg: { inChannels: 2, height: 6, width: 6, channels: [3, 4, 2], hidden: [5, 4], out: 3, activation: 'softplus' }, n: 4 },
+    { cfg: { inChannels: 1, height: 8, width: 8, channels: [4], hidden: [6], out: 10, activation: 'relu', stride: 1, padding: 0 }, n: 2 },
+  ];
+  for (const [ni, { cfg, n }] of nets.entries()) {
+    const p0 = initConvNet(key(500 + ni), cfg);
+    // Non-zero biases, so a dropped bias term is seen.
+    const params: Record<string, Tensor> = {};
+    for (const [k, v] of Object.entries(p0)) params[k] = k.endsWith('.b') ? rand(600 + ni + k.length, [...v.shape], -0.3, 0.3) : v;
+    const D = cfg.inChannels * cfg.height * cfg.width;
+    const x = rand(700 + ni, [n, D], -1, 1);
+    const G = rand(800 + ni, [n, cfg.out], -1, 1);
+    const [, g] = valueAndGrad((q: { p: Record<string, Tensor>; x: Tensor }) => sum(mul(applyConvNet(q.p, q.x, cfg), G)))({ p: params, x });
+    const out = applyConvNet(params, x, cfg);
+    const name = `conv net ${cfg.inChannels}x${cfg.height}x${cfg.width}:${cfg.channels.join(',')}:${cfg.hidden}→${cfg.out} ${cfg.activation}`;
+    const net = uploadConvNet(gpu, params, cfg);
+    const xg = gpu.upload(x), Gg = gpu.upload(G);
+    const before = gpu.stats.dispatches;
+    const f = convNetForwardGpu(gpu, net, xg);
+    const fwdDispatches = gpu.stats.dispatches - before;
+    check(`${name}: forward`, closeScaled(await f.out.read(), out.data, 1e-5));
+    const b = convNetBackwardGpu(gpu, net, f, Gg, { params: true, input: true });
+    check(`${name}: input gradient`, closeScaled(await b.input!.read(), g.x.data, 1e-4));
+    const grads = await readConvNetGrads(params, b);
+    let d = '';
+    for (const k of Object.keys(params)) {
+      if (!grads[k]) { d = `missing ${k}`; break; }
+      d = closeScaled(grads[k].data, g.p[k].data, 1e-4);
+      if (d) { d = `${k}: ${d}`; break; }
+    }
+    check(`${name}: parameter gradient`, d);
+    const L = cfg.channels.length, F = (Array.isArray(cfg.hidden) ? cfg.hidden.length : 0) + 1;
+    check(`${name}: forward dispatches 2 per convolution + 3 per dense layer − 1`, fwdDispatches === 2 * L + 3 * F - 1 ? '' : `${fwdDispatches}`);
+    disposeConvNetGrads(b);
+    disposeAll([...f.temp, xg, Gg]);
+    // Input gradient only: the same values without the parameter gradients.
+    const x2 = gpu.upload(x), G2 = gpu.upload(G);
+    const f2 = convNetForwardGpu(gpu, net, x2);
+    const b2 = convNetBackwardGpu(gpu, net, f2, G2, { params: false, input: true });
+    check(`${name}: input gradient alone`, closeScaled(await b2.input!.read(), g.x.data, 1e-4) + (b2.convW.every((t) => t === null) ? '' : 'parameter gradients computed'));
+    disposeConvNetGrads(b2);
+    disposeAll([...f2.temp, x2, G2]);
+    if (ni === 0) {
+      // A dropped bias is caught: the same net without conv0.b.
+      const noBias = { ...params };
+      delete noBias['conv0.b'];
+      const net2 = uploadConvNet(gpu, noBias, cfg);
+      const f3 = convNetForwardGpu(gpu, net2, gpu.upload(x));
+      check('a dropped convolution bias is caught', closeScaled(await f3.out.read(), out.data, 1e-5) !== '' ? '' : 'not caught');
+      disposeAll([...f3.temp]);
+      disposeConvNet(net2);
+    }
+    disposeConvNet(net);
   }
 
   console.log(JSON.stringify({ available: true, adapter: gpu.info.adapter, checks }));

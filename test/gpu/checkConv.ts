@@ -17,6 +17,12 @@ import { conv2d } from '../../src/tensor/ops/conv.js';
 import { initConvNet, applyConvNet, type ConvNetConfig } from '../../src/nn/convnet.js';
 import { uploadConvNet, disposeConvNet, convNetForwardGpu, convNetBackwardGpu, readConvNetGrads, disposeConvNetGrads } from '../../src/gpu/convNet.js';
 import { disposeAll } from '../../src/gpu/mlpNet.js';
+import { foldIn } from '../../src/random/index.js';
+import { energyAndGrad } from '../../src/energy/types.js';
+import { parseArch, initDeepEbm, deepEbmEnergy } from '../../src/models/deepEbm/index.js';
+import { sampleDeepEbmFromNoise, deepEbmSamplerFor, type DeepEbmFileConfig } from '../../src/models/deepEbm/kind.js';
+import { contrastiveDivergence, cdValueAndGrad } from '../../src/losses/contrastiveDivergence.js';
+import { uploadDeepEbm, disposeDeepEbm, deepEbmEnergyGradGpu, sampleDeepEbmGpu, deepEbmCdValueAndGradGpu, deepEbmCdGpuUnsupported } from '../../src/models/deepEbm/gpu.js';
 
 useSwiftShader();
 initBackend();
@@ -28,6 +34,21 @@ function rand(seed: number, shape: number[], lo = -1, hi = 1): Tensor {
   return new Tensor(uniformArray(key(seed), n, 'float32').map((v) => lo + (hi - lo) * v), shape);
 }
 /** Compared relative to the largest entry of `want` (float32 sums in another order). */
+/** Largest |a − b| over the arrays. */
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+/** Gradients compared relative to each tensor's largest entry. */
+function gradsClose(got: Record<string, Tensor>, want: Record<string, Tensor>, rtol: number): string {
+  for (const k of Object.keys(want)) {
+    if (!got[k]) return `missing ${k}`;
+    const d = closeScaled(got[k].data, want[k].data, rtol);
+    if (d) return `${k}: ${d}`;
+  }
+  return '';
+}
 function closeScaled(got: ArrayLike<number>, want: ArrayLike<number>, rtol: number): string {
   let scale = 0;
   for (let i = 0; i < want.length; i++) scale = Math.max(scale, Math.abs(want[i]));
@@ -154,6 +175,96 @@ if (!(made instanceof GpuKernels)) {
       disposeConvNet(net2);
     }
     disposeConvNet(net);
+  }
+
+  // ---- conv deep-EBMs: energy and input gradient, ULA/MALA sampling, the CD step (α, temperature, spectral norm) ----
+  const ecfg = (o: Partial<DeepEbmFileConfig> = {}): DeepEbmFileConfig => ({
+    arch: parseArch('conv:1x8x8:4,6:8'), activation: 'silu', shift: [0.3], scale: [0.7], confine: 0.02,
+    sampler: 'ula', stepSize: 0.01, mcmcSteps: 5, initLow: [0], initHigh: [1], clamp: [0, 1], imageShape: [8, 8], ...o,
+  } as DeepEbmFileConfig);
+  const images = (seed: number, n: number): Tensor => rand(seed, [n, 64], 0, 1);
+  for (const [name, cfg] of [
+    ['conv 1x8x8:4,6:8 silu, standardised, confined', ecfg()],
+    ['conv 1x7x7:3:— tanh, identity', ecfg({ arch: parseArch('conv:1x7x7:3'), activation: 'tanh', shift: [0], scale: [1], confine: 0, imageShape: [7, 7] })],
+  ] as const) {
+    const params = initDeepEbm(key(900), cfg, 1);
+    const D = cfg.arch.kind === 'conv' ? cfg.arch.shape[1] * cfg.arch.shape[2] : 0;
+    const xe = rand(901, [6, D], 0, 1);
+    const want = energyAndGrad(deepEbmEnergy(params, cfg), xe);
+    const m = uploadDeepEbm(gpu, params, cfg);
+    const xg = gpu.upload(xe);
+    const { energy, grad } = deepEbmEnergyGradGpu(gpu, m, xg);
+    check(`deep-ebm ${name}: energy`, close(await energy.read(), want.energy.data, 1e-5, 1e-5));
+    check(`deep-ebm ${name}: input gradient`, gradsClose({ g: await grad.toTensor() }, { g: want.grad }, 1e-4));
+    disposeAll([energy, grad, xg]);
+    disposeDeepEbm(m);
+  }
+  for (const [name, cfg, frac] of [
+    ['ula, box [0, 1]', ecfg(), 1],
+    ['ula, temperature 0.5', ecfg({ temperature: 0.5 }), 1],
+    ['mala', ecfg({ sampler: 'mala', stepSize: 0.005 }), 0.9],
+  ] as const) {
+    const params = initDeepEbm(key(902), cfg, 1);
+    const s = { sampler: cfg.sampler, stepSize: cfg.stepSize, temperature: cfg.temperature ?? 1, box: cfg.clamp };
+    const want = sampleDeepEbmFromNoise(params, cfg, key(903), 10, 20);
+    const got = await sampleDeepEbmGpu(gpu, params, cfg, key(903), 10, 20, s);
+    let rows = 0;
+    for (let i = 0; i < 10; i++) if (maxDiff(got.data.subarray(64 * i, 64 * i + 64), want.data.subarray(64 * i, 64 * i + 64)) < 1e-4) rows++;
+    check(`deep-ebm conv sample ${name}: 20 steps match the CPU sampler (${rows}/10 rows)`, rows >= frac * 10 ? '' : `only ${rows}/10 rows agree; max |Δ| ${maxDiff(got.data, want.data)}`);
+    if (name.startsWith('ula, box')) {
+      const other = await sampleDeepEbmGpu(gpu, params, cfg, foldIn(key(903), 1), 10, 20, s);
+      check(`deep-ebm conv sample ${name}: a wrong key is caught`, maxDiff(other.data, want.data) > 0.05 ? '' : 'no difference');
+    }
+  }
+  for (const [name, cfg, alpha, spectral] of [
+    ['conv ula, α = 0.1', ecfg(), 0.1, false],
+    ['conv ula, temperature 2, spectral norm', ecfg({ temperature: 2, activation: 'softplus' }), 0, true],
+    ['conv mala, α = 0.05', ecfg({ sampler: 'mala', stepSize: 0.005 }), 0.05, false],
+    ['mlp:64-16-1, spectral norm, α = 0.1', ecfg({ arch: parseArch('mlp:64-16-1') }), 0.1, true],
+  ] as const) {
+    const params = initDeepEbm(key(904), cfg);
+    const mk = (a: number, sn: boolean) => contrastiveDivergence({
+      energy: (p: Record<string, Tensor>) => deepEbmEnergy(p, cfg), sampler: deepEbmSamplerFor(cfg), steps: 4, negatives: 'buffer', bufferSize: 32,
+      reinit: 0.2, reinitFrom: { kind: 'uniform', low: cfg.initLow, high: cfg.initHigh }, alpha: a, dataNoise: 0.02, spectralNorm: sn,
+    });
+    const cd = mk(alpha, spectral);
+    const data = images(905, 40);
+    let st = cd.initState(key(906), params, data);
+    const batch = new Tensor(Float32Array.from(data.data).subarray(0, 64 * 12), [12, 64]);
+    const s = { sampler: cfg.sampler, stepSize: cfg.stepSize, temperature: cfg.temperature ?? 1, box: cfg.clamp };
+    const vg = deepEbmCdGpuUnsupported(cfg, cd.options) ?? deepEbmCdValueAndGradGpu(gpu, cfg, cd, s);
+    if (typeof vg === 'string') { check(`deep-ebm cd ${name}: runs on the GPU`, vg); continue; }
+    // Two steps (the second from the first's state: the spectral-norm vectors and buffer carried over).
+    for (let step = 0; step < 2; step++) {
+      const want = cdValueAndGrad(cd)(params, batch, key(907 + step), st);
+      const got = await vg(params, batch, key(907 + step), st);
+      const gb = got.state.buffer!.data, wb = want.state.buffer!.data;
+      let same = 0;
+      for (let i = 0; i < gb.length / 64; i++) if (maxDiff(gb.subarray(64 * i, 64 * i + 64), wb.subarray(64 * i, 64 * i + 64)) < 1e-4) same++;
+      const all = same === gb.length / 64;
+      const tag = `deep-ebm cd ${name}, step ${step + 1}`;
+      check(`${tag}: buffer (${same}/${gb.length / 64} rows agree)`, all || (cfg.sampler === 'mala' && same >= 0.9 * gb.length / 64) ? '' : `${same} rows agree`);
+      const tol = all ? 1e-5 : 1e-2;
+      check(`${tag}: loss, ePos, eNeg`, close([got.loss, got.aux.ePos, got.aux.eNeg], [want.loss, want.aux.ePos, want.aux.eNeg], tol, tol));
+      check(`${tag}: gradients`, gradsClose(got.grads, want.grads, all ? 1e-4 : 5e-2));
+      if (spectral) {
+        const ks = Object.keys(want.state.sn);
+        check(`${tag}: spectral-norm vectors`, ks.length > 0 && ks.every((k) => got.state.sn[k] && maxDiff(got.state.sn[k].data, want.state.sn[k].data) < 1e-6) ? '' : `keys ${ks.join(',')} vs ${Object.keys(got.state.sn).join(',')}`);
+      }
+      if (step === 0) {
+        const wrong = await vg(params, batch, foldIn(key(907), 1), st);
+        check(`${tag}: a wrong key is caught`, maxDiff(wrong.state.buffer!.data, want.state.buffer!.data) > 0.05 ? '' : 'no difference');
+        if (alpha > 0) {
+          const noReg = await deepEbmCdValueAndGradGpu(gpu, cfg, mk(0, spectral), s)(params, batch, key(907), st);
+          check(`${tag}: a dropped α term is caught`, gradsClose(noReg.grads, want.grads, 1e-3) !== '' ? '' : 'the α term changes nothing');
+        }
+        if (spectral) {
+          const plain = await deepEbmCdValueAndGradGpu(gpu, cfg, mk(alpha, false), s)(params, batch, key(907), st);
+          check(`${tag}: a dropped spectral norm is caught`, gradsClose(plain.grads, want.grads, 1e-3) !== '' ? '' : 'the normalisation changes nothing');
+        }
+      }
+      st = want.state;
+    }
   }
 
   console.log(JSON.stringify({ available: true, adapter: gpu.info.adapter, checks }));

@@ -22,6 +22,12 @@ import { energyAndGrad } from '../../src/energy/types.js';
 import { parseArch, initDeepEbm, deepEbmEnergy } from '../../src/models/deepEbm/index.js';
 import { sampleDeepEbmFromNoise, deepEbmSamplerFor, type DeepEbmFileConfig } from '../../src/models/deepEbm/kind.js';
 import { contrastiveDivergence, cdValueAndGrad } from '../../src/losses/contrastiveDivergence.js';
+import { runChains } from '../../src/losses/contrastiveDivergence.js';
+import {
+  jemConfig, initJem, jemKindLoss, jemSampler, jemClassifier, packJemData, initJemTrainState, trainJemModelAsync, sampleJemModel,
+  jemEnergy, jemConditionalEnergy, jemModelScores, type JemConfig, type JemState,
+} from '../../src/models/jem/index.js';
+import { jemSgldGpu, jemValueAndGradGpu, sampleJemModelGpu, jemModelScoresGpu, uploadJemNet, disposeJemNet } from '../../src/models/jem/gpu.js';
 import { uploadDeepEbm, disposeDeepEbm, deepEbmEnergyGradGpu, sampleDeepEbmGpu, deepEbmCdValueAndGradGpu, deepEbmCdGpuUnsupported } from '../../src/models/deepEbm/gpu.js';
 
 useSwiftShader();
@@ -264,6 +270,82 @@ if (!(made instanceof GpuKernels)) {
         }
       }
       st = want.state;
+    }
+  }
+
+  // ---- the conv JEM classifier: SGLD chains, the hybrid loss step, training, sampling, scores ----
+  {
+    const D = 64, K = 3, n = 24;
+    const X = rand(1000, [n, D], 0, 1);
+    const yr = Array.from({ length: n }, (_, i) => (i % 7 === 6 ? -1 : i % K));
+    const base = (over: Partial<Parameters<typeof jemConfig>[0]>): JemConfig => jemConfig({
+      dim: D, classes: [0, 1, 2], hidden: [8], conv: [4, 6], imageShape: [8, 8], shift: [0.5], scale: [0.5],
+      sgld: { steps: 4, sampleSteps: 10, gradStep: 0.5, noise: 0.05, box: [-1, 1] },
+      weights: { clf: 1, px: 0.5, pxy: 0 }, alpha: 0.1, dataNoise: 0.03, bufferSize: 30, reinit: 0.2, ...over,
+    });
+    const configs: [string, JemConfig][] = [
+      ['conv silu, clf + px, α, data noise', base({})],
+      ['conv tanh, clf + pxy', base({ activation: 'tanh', conv: [3], hidden: [], weights: { clf: 1, px: 0, pxy: 0.7 }, alpha: 0 })],
+    ];
+    const cfg0 = configs[0][1];
+    const params0 = initJem(key(1001), cfg0);
+    const x0 = rand(1002, [8, D], -1, 1);
+    const labels = Int32Array.from({ length: 8 }, (_, i) => i % K);
+    const net = uploadJemNet(gpu, params0, cfg0);
+    for (const cond of [false, true]) {
+      const E = cond ? jemConditionalEnergy(jemClassifier(cfg0), params0, D, labels) : jemEnergy(jemClassifier(cfg0), params0, D);
+      const want = runChains(jemSampler(cfg0), E, x0, key(1003), 15).x.data;
+      const got = (await jemSgldGpu(gpu, net, cfg0, x0, key(1003), 15, cond ? labels : undefined)).x.data;
+      check(`jem conv SGLD chains, 15 steps (${cond ? 'class-conditional' : 'p(x)'})`, close(got, want, 1e-4, 1e-4));
+      if (!cond) check('jem conv SGLD with a wrong key is caught', close((await jemSgldGpu(gpu, net, cfg0, x0, key(1004), 15)).x.data, want, 1e-4, 1e-4) ? '' : 'not caught');
+    }
+    disposeJemNet(net);
+    for (const [name, cfg] of configs) {
+      const data = packJemData(cfg, X, yr);
+      const s0 = initJemTrainState(key(1010), cfg, data);
+      const batch = new Tensor((data.data as Float32Array).slice(0, 16 * (D + 1)), [16, D + 1]);
+      const want = cdValueAndGrad(jemKindLoss(cfg))(s0.params, batch, key(1011), s0.chains);
+      const vg = jemValueAndGradGpu(gpu, cfg);
+      const got = await vg(s0.params, batch, key(1011), s0.chains);
+      const ws = want.state as JemState, gs = got.state as JemState;
+      let detail = close([got.loss], [want.loss], 1e-5, 1e-5);
+      detail ||= gradsClose(got.grads, want.grads, 1e-4);
+      if (!detail && ws.buffer) detail = close(gs.buffer!.data, ws.buffer.data, 1e-4, 1e-4) && 'replay buffer differs';
+      if (!detail && ws.condBuffer) detail = close(gs.condBuffer!.data, ws.condBuffer.data, 1e-4, 1e-4) && 'class-conditional buffer differs';
+      const wa = want.aux as typeof got.aux & { ce: number; acc: number; condGap: number }, ga = got.aux as typeof wa;
+      for (const f of ['ePos', 'eNeg', 'gap', 'reg', 'ce', 'acc', 'condGap', 'samplerDivergent'] as const) if (!detail) detail = close([ga[f]], [wa[f]], 1e-5, 1e-5) && `${f}: ${close([ga[f]], [wa[f]], 1e-5, 1e-5)}`;
+      check(`jem conv loss, gradient and buffers (${name})`, detail);
+      if (name === configs[0][0]) {
+        const wrong = await vg(s0.params, batch, key(1012), s0.chains);
+        check('jem conv step with a wrong key is caught', gradsClose(wrong.grads, want.grads, 1e-4) ? '' : 'not caught');
+        const noAlpha = await jemValueAndGradGpu(gpu, { ...cfg, alpha: 0 })(s0.params, batch, key(1011), s0.chains);
+        check('jem conv step without the α term is caught', gradsClose(noAlpha.grads, want.grads, 1e-4) || close([noAlpha.loss], [want.loss], 1e-5, 1e-5) ? '' : 'not caught');
+      }
+    }
+    {
+      const o = { cfg: cfg0, x: X, y: yr, steps: 3, batchSize: 10, key: key(1020), lr: 1e-2, warmup: 1, logEvery: 1 };
+      const cpu = await trainJemModelAsync(o);
+      const gpuRun = await trainJemModelAsync({ ...o, valueAndGrad: jemValueAndGradGpu(gpu, cfg0) });
+      let detail = '';
+      for (const k of Object.keys(cpu.params)) {
+        const d = close(gpuRun.params[k].data, cpu.params[k].data, 1e-4, 1e-5);
+        if (d) { detail = `${k}: ${d}`; break; }
+      }
+      if (!detail) detail = close(gpuRun.state.buffer!.data, cpu.state.buffer!.data, 1e-3, 1e-3) && 'replay buffer differs';
+      check('jem conv training, 3 steps with the device\'s value and gradient', detail);
+    }
+    for (const classIndex of [undefined, 2]) {
+      const o = { key: key(1031), n: 6, steps: 10, ...(classIndex !== undefined ? { classIndex } : {}) };
+      const want = sampleJemModel(params0, cfg0, o).data;
+      const got = (await sampleJemModelGpu(gpu, params0, cfg0, o)).data;
+      check(`jem conv sampling (${classIndex === undefined ? 'p(x)' : 'p(x|y = 2)'})`, close(got, want, 1e-4, 1e-4));
+    }
+    {
+      const want = jemModelScores(params0, cfg0, X);
+      const got = await jemModelScoresGpu(gpu, params0, cfg0, X, 7);
+      let detail = '';
+      for (const f of ['logPx', 'maxProb', 'gradNorm'] as const) if (!detail) detail = close(got[f], want[f], 1e-5, 1e-6) && `${f}: ${close(got[f], want[f], 1e-5, 1e-6)}`;
+      check('jem conv OOD scores', detail);
     }
   }
 

@@ -192,13 +192,17 @@ function grid(groups: number): [number, number] {
 }
 
 /**
- * Queues one dispatch of `pipe` with the geometry's uniforms (counted in `gpu.stats`): one invocation per output
- * (`perGroup` false) or one workgroup per output (`perGroup` true) over `total` outputs.
+ * Queues one dispatch of the kernel `name` (compiled from `code` once per device) over `buffers` and a uniform block
+ * of 16 words — the 14 given, then the grid stride and `total` — counted in `gpu.stats`: one invocation per output
+ * (`perGroup` false, workgroups of 64) or one workgroup per output (`perGroup` true) over `total` outputs.
+ * @internal Shared by the kernel modules of src/gpu beside {@link GpuKernels}.
  */
-function launch(gpu: GpuKernels, pipe: GpuPipelineLike, buffers: GpuBufferLike[], geom: GpuConvGeom, mode: number, total: number, perGroup: boolean): void {
+export function launchGpuKernel(gpu: GpuKernels, name: string, code: string, buffers: GpuBufferLike[], first14: readonly number[], total: number, perGroup: boolean): void {
+  if (first14.length !== 14) throw new InvalidArgumentError(`launchGpuKernel: 14 uniform words expected, got ${first14.length}`);
+  const pipe = pipeline(gpu, name, code);
   const [gx, gy] = grid(perGroup ? total : Math.ceil(total / WG));
   const stride = perGroup ? gx : gx * WG;
-  const words = [geom.n, geom.c, geom.h, geom.w, geom.o, geom.kh, geom.kw, geom.sh, geom.sw, geom.ph, geom.pw, geom.oh, geom.ow, mode, stride, total];
+  const words = [...first14, stride, total];
   const u = gpu.device.createBuffer({ size: words.length * 4, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
   gpu.device.queue.writeBuffer(u, 0, new Uint32Array(words));
   gpu.stats.dispatches++;
@@ -214,6 +218,15 @@ function launch(gpu: GpuKernels, pipe: GpuPipelineLike, buffers: GpuBufferLike[]
   pass.end();
   gpu.device.queue.submit([enc.finish()]);
   u.destroy();
+}
+
+function launch(gpu: GpuKernels, name: string, code: string, buffers: GpuBufferLike[], geom: GpuConvGeom, mode: number, total: number, perGroup: boolean): void {
+  launchGpuKernel(gpu, name, code, buffers, [geom.n, geom.c, geom.h, geom.w, geom.o, geom.kh, geom.kw, geom.sh, geom.sw, geom.ph, geom.pw, geom.oh, geom.ow, mode], total, perGroup);
+}
+
+/** @internal A new float32 storage buffer of `n` values (4 bytes at least), for the kernel modules of src/gpu. */
+export function gpuStorage(gpu: GpuKernels, n: number): GpuBufferLike {
+  return storage(gpu, n);
 }
 
 function pair(name: string, v: number | readonly [number, number] | undefined, dflt: number, min: number): [number, number] {
@@ -256,7 +269,7 @@ export function conv2dGpu(gpu: GpuKernels, x: GpuTensor, w: GpuTensor, b: GpuTen
   }
   const total = g.n * g.o * g.oh * g.ow;
   const y = storage(gpu, total);
-  if (total > 0) launch(gpu, pipeline(gpu, 'convFwd', CONV_FWD_WGSL), [x.buffer, w.buffer, (b ?? w).buffer, y], g, mode, total, false);
+  if (total > 0) launch(gpu, 'convFwd', CONV_FWD_WGSL, [x.buffer, w.buffer, (b ?? w).buffer, y], g, mode, total, false);
   return new GpuTensor(gpu, [g.n, g.o, g.oh, g.ow], y);
 }
 
@@ -274,7 +287,7 @@ export function conv2dInputGradGpu(gpu: GpuKernels, gy: GpuTensor, w: GpuTensor,
   }
   const total = g.n * g.c * g.h * g.w;
   const dx = storage(gpu, total);
-  if (total > 0) launch(gpu, pipeline(gpu, 'convDx', CONV_DX_WGSL), [gy.buffer, w.buffer, dx], g, 0, total, false);
+  if (total > 0) launch(gpu, 'convDx', CONV_DX_WGSL, [gy.buffer, w.buffer, dx], g, 0, total, false);
   return new GpuTensor(gpu, [g.n, g.c, g.h, g.w], dx);
 }
 
@@ -292,7 +305,7 @@ export function conv2dFilterGradGpu(gpu: GpuKernels, x: GpuTensor, gy: GpuTensor
   const nw = g.o * g.c * g.kh * g.kw;
   const total = nw + (bias ? g.o : 0);
   const dw = storage(gpu, nw), db = storage(gpu, bias ? g.o : 1);
-  launch(gpu, pipeline(gpu, 'convDw', CONV_DW_WGSL), [x.buffer, gy.buffer, dw, db], g, bias ? 1 : 0, total, true);
+  launch(gpu, 'convDw', CONV_DW_WGSL, [x.buffer, gy.buffer, dw, db], g, bias ? 1 : 0, total, true);
   const dbT = new GpuTensor(gpu, [g.o], db);
   if (!bias) dbT.dispose();
   return { dw: new GpuTensor(gpu, [g.o, g.c, g.kh, g.kw], dw), db: bias ? dbT : null };

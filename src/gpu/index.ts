@@ -20,3 +20,4 @@ export {
   uploadConvNet, disposeConvNet, convNetForwardGpu, convNetBackwardGpu, readConvNetGrads, disposeConvNetGrads, gpuConvNetUnsupported,
   type GpuConvNet, type GpuConvNetForward, type GpuConvNetGrads,
 } from './convNet.js';
+export { upsampleConcat2dGpu, upsampleConcat2dGradGpu, channelBiasGpu, channelSumsGpu } from './imageKernels.js';

@@ -14,6 +14,8 @@ import { key, uniformArray } from '../../src/random/index.js';
 import { initBackend } from '../../src/tensor/select.js';
 import { Tensor, valueAndGrad, sum, mul } from '../../src/tensor/index.js';
 import { conv2d } from '../../src/tensor/ops/conv.js';
+import { upsampleConcat2d, add, reshape } from '../../src/tensor/index.js';
+import { upsampleConcat2dGpu, upsampleConcat2dGradGpu, channelBiasGpu, channelSumsGpu } from '../../src/gpu/imageKernels.js';
 import { initConvNet, applyConvNet, type ConvNetConfig } from '../../src/nn/convnet.js';
 import { uploadConvNet, disposeConvNet, convNetForwardGpu, convNetBackwardGpu, readConvNetGrads, disposeConvNetGrads } from '../../src/gpu/convNet.js';
 import { disposeAll } from '../../src/gpu/mlpNet.js';
@@ -123,6 +125,43 @@ if (!(made instanceof GpuKernels)) {
     const wrong = conv2dFilterGradGpu(gpu, gpu.upload(rand(7, [2, 2, 7, 7], -2, 2)), gyg, w.shape, { stride: 2, padding: 1 }, false);
     check('a different input is caught', closeScaled(await wrong.dw.read(), g.w.data, 1e-5) !== '' ? '' : 'not caught');
     for (const t of [xg, gyg, dw, wrong.dw]) t.dispose();
+  }
+
+  // ---- the U-Net's other image kernels: upsampling + concatenation and a per-channel bias, with their gradients ----
+  for (const [ci, [xs, c2, scale]] of ([[[2, 3, 4, 5], 2, 2], [[1, 2, 3, 3], 3, [2, 3]], [[3, 1, 2, 4], 0, 1], [[2, 4, 7, 7], 4, 2]] as [number[], number, number | [number, number]][]).entries()) {
+    const [N, , H, W] = xs;
+    const [sh, sw] = typeof scale === 'number' ? [scale, scale] : scale;
+    const x = rand(1100 + ci, xs), skip = rand(1110 + ci, [N, c2, H * sh, W * sw]);
+    const y = upsampleConcat2d(x, skip, scale);
+    const G = rand(1120 + ci, [...y.shape]);
+    const [, g] = valueAndGrad((q: { x: Tensor; s: Tensor }) => sum(mul(upsampleConcat2d(q.x, q.s, scale), G)))({ x, s: skip });
+    const name = `upsampleConcat2d x [${xs}] skip channels ${c2} scale ${scale}`;
+    const xg = gpu.upload(x), sg = gpu.upload(skip), Gg = gpu.upload(G);
+    const yg = upsampleConcat2dGpu(gpu, xg, sg, scale);
+    check(`${name}: forward`, yg.shape.join(',') === y.shape.join(',') ? close(await yg.read(), y.data, 0, 0) : `shape [${yg.shape}]`);
+    const { gx, gskip } = upsampleConcat2dGradGpu(gpu, Gg, xs[1], scale);
+    check(`${name}: gradients`, closeScaled(await gx.read(), g.x.data, 1e-6) || (c2 > 0 ? close(await gskip.read(), g.s.data, 0, 0) : ''));
+    disposeAll([xg, sg, Gg, yg, gx, gskip]);
+  }
+  for (const [ci, [xs, perImage]] of ([[[3, 4, 5, 6], false], [[3, 4, 5, 6], true], [[2, 70, 1, 1], false], [[1, 2, 9, 13], true]] as [number[], boolean][]).entries()) {
+    const [N, O] = xs;
+    const x = rand(1200 + ci, xs), b = rand(1210 + ci, perImage ? [N, O] : [O]);
+    const f = (q: { x: Tensor; b: Tensor }): Tensor => add(q.x, reshape(q.b, perImage ? [N, O, 1, 1] : [1, O, 1, 1]));
+    const y = f({ x, b });
+    const G = rand(1220 + ci, xs);
+    const [, g] = valueAndGrad((q: { x: Tensor; b: Tensor }) => sum(mul(f(q), G)))({ x, b });
+    const name = `channel bias x [${xs}] ${perImage ? 'per image' : 'shared'}`;
+    const xg = gpu.upload(x), bg = gpu.upload(b), Gg = gpu.upload(G);
+    const yg = channelBiasGpu(gpu, xg, bg);
+    check(`${name}: forward`, closeScaled(await yg.read(), y.data, 1e-6));
+    const db = channelSumsGpu(gpu, Gg, perImage);
+    check(`${name}: gradient (plane sums)`, closeScaled(await db.read(), g.b.data, 1e-5));
+    disposeAll([xg, bg, Gg, yg, db]);
+    if (ci === 0) {
+      const wrong = channelSumsGpu(gpu, gpu.upload(G), true);
+      check('channel sums over the wrong axes are caught', wrong.size !== g.b.size || closeScaled(await wrong.read(), g.b.data, 1e-5) !== '' ? '' : 'not caught');
+      wrong.dispose();
+    }
   }
 
   // ---- the conv-net passes vs applyConvNet and its autodiff (parameters and input) ----

@@ -4,4 +4,4 @@
  */
 import { gpuCheckSuite } from './_checkSuite.js';
 
-gpuCheckSuite('checkConv.ts', 'WebGPU convolutions and conv nets match the CPU backend', { minChecks: 113, timeoutMs: 300_000 });
+gpuCheckSuite('checkConv.ts', 'WebGPU convolutions and conv nets match the CPU backend', { minChecks: 130, timeoutMs: 300_000 });

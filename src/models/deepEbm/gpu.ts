@@ -1,5 +1,5 @@
 /**
- * The deep-ebm kind on the WebGPU device, for MLP energies (with or without Fourier features), lowered by hand on
+ * The deep-ebm kind on the WebGPU device, for MLP energies (with or without Fourier features) and conv energies, lowered by hand on
  * the kernels of src/gpu (docs/webgpu.md):
  * - the energy `E(x) = f_θ(h) + ½c‖z‖²`, `z = (x − shift)/scale`, `h = z` or `[sin 2πzB, cos 2πzB]`, and its input
  *   gradient (the MLP's reverse pass of src/gpu/mlpNet.ts, then back through the features and the standardisation);
@@ -317,7 +317,8 @@ function spectralNormPullback(params: Record<string, Tensor>, sn: CDState['sn'],
 }
 
 /**
- * `cdValueAndGrad(cd)` on the device for a deep-EBM MLP energy: the same chain starts, keys, buffer update, loss and
+ * `cdValueAndGrad(cd)` on the device for a deep-EBM MLP or conv energy (spectrally normalised when the loss asks for it:
+ * `spectralNorm`): the same chain starts, keys, buffer update, loss and
  * diagnostics as the CPU step (within float32 rounding; `samplerDivergent` is 0: non-finite chains throw a
  * CDDivergenceError instead, which the trainer's guard handles as a divergence). `s` must be the sampler the loss was
  * built with. Per step: the parameters are uploaded, the negatives and the energies (one float per row) read back

@@ -1,6 +1,6 @@
 /**
- * The deep-ebm kind on the WebGPU device, for MLP energies (with or without Fourier features) and conv energies, lowered by hand on
- * the kernels of src/gpu (docs/webgpu.md):
+ * The deep-ebm kind on the WebGPU device, for MLP energies (with or without Fourier features) and conv energies,
+ * lowered by hand on the kernels of src/gpu (docs/webgpu.md):
  * - the energy `E(x) = f_θ(h) + ½c‖z‖²`, `z = (x − shift)/scale`, `h = z` or `[sin 2πzB, cos 2πzB]`, and its input
  *   gradient (the MLP's reverse pass of src/gpu/mlpNet.ts, then back through the features and the standardisation);
  * - the negatives' samplers, ULA (`x ← Π_box(x − (η/T)∇E + √(2η)ξ)`) and MALA (the same proposal with float64-stream
@@ -317,12 +317,11 @@ function spectralNormPullback(params: Record<string, Tensor>, sn: CDState['sn'],
 }
 
 /**
- * `cdValueAndGrad(cd)` on the device for a deep-EBM MLP or conv energy (spectrally normalised when the loss asks for it:
- * `spectralNorm`): the same chain starts, keys, buffer update, loss and
- * diagnostics as the CPU step (within float32 rounding; `samplerDivergent` is 0: non-finite chains throw a
- * CDDivergenceError instead, which the trainer's guard handles as a divergence). `s` must be the sampler the loss was
- * built with. Per step: the parameters are uploaded, the negatives and the energies (one float per row) read back
- * mid-step, then the gradients.
+ * `cdValueAndGrad(cd)` on the device for a deep-EBM MLP or conv energy (spectrally normalised when the loss asks for
+ * it: `spectralNorm`): the same chain starts, keys, buffer update, loss and diagnostics as the CPU step (within
+ * float32 rounding; `samplerDivergent` is 0: non-finite chains throw a CDDivergenceError instead, which the trainer's
+ * guard handles as a divergence). `s` must be the sampler the loss was built with. Per step: the parameters are
+ * uploaded, the negatives and the energies (one float per row) read back mid-step, then the gradients.
  * @example const r = await deepEbmCdValueAndGradGpu(gpu, cfg, cd, { sampler: 'ula', stepSize: 1e-3 })(params, batch, k, state);
  */
 export function deepEbmCdValueAndGradGpu(gpu: GpuKernels, cfg: DeepEbmConfig, cd: CDLoss<Record<string, Tensor>>, s: DeepEbmGpuSampler): (params: Record<string, Tensor>, batch: Tensor, key: Key, state: CDState) => Promise<CDValueAndGrad<Record<string, Tensor>>> {

@@ -120,8 +120,8 @@ function oneHot(labels: Int32Array, K: number): Float32Array {
 }
 
 /**
- * `∂/∂x Σ c ⊙ f(x)` for the forward pass `f` of `x` and the output cotangent `c` (the reverse pass to `a₀`, then `·W₀ᵀ`;
- * a conv net's reverse pass to its input).
+ * `∂/∂x Σ c ⊙ f(x)` for the forward pass `f` of `x` and the output cotangent `c` (the reverse pass to `a₀`, then
+ * `·W₀ᵀ`; a conv net's reverse pass to its input).
  */
 function inputGradGpu(gpu: GpuKernels, net: GpuJemNet, fw: JemForward, c: GpuTensor): GpuTensor {
   if (isConv(net)) {

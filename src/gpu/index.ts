@@ -1,4 +1,4 @@
-/** The WebGPU backend (docs/webgpu.md): device discovery, WGSL kernels on device-resident tensors, the hand-lowered MLP Langevin chain, and backend selection. */
+/** The WebGPU backend (docs/webgpu.md): device discovery, WGSL kernels on device-resident tensors (convolutions included), the hand-lowered MLP Langevin chain and MLP/conv-net passes, and backend selection. */
 export { requestGpu, releaseGpu, gpuInfo, type Gpu, type GpuInfo } from './device.js';
 export { GpuKernels, GpuTensor, GPU_UNARY_OPS, GPU_BINARY_OPS, GPU_GRAD_OPS, type GpuUnaryOp, type GpuBinaryOp, type GpuGradOp } from './kernels.js';
 export {
@@ -15,3 +15,9 @@ export {
   uploadMlp, disposeMlp, disposeAll, mlpLayers, weightRows, mlpForwardGpu, mlpParamGradGpu, readMlpGrads, gpuMlpNetUnsupported,
   type GpuMlp, type GpuMlpForward,
 } from './mlpNet.js';
+export { conv2dGpu, conv2dInputGradGpu, conv2dFilterGradGpu, gpuConvGeom, reshapeGpu, type GpuConvGeom, type GpuConvOptions } from './convKernels.js';
+export {
+  uploadConvNet, disposeConvNet, convNetForwardGpu, convNetBackwardGpu, readConvNetGrads, disposeConvNetGrads, gpuConvNetUnsupported,
+  type GpuConvNet, type GpuConvNetForward, type GpuConvNetGrads,
+} from './convNet.js';
+export { upsampleConcat2dGpu, upsampleConcat2dGradGpu, channelBiasGpu, channelSumsGpu } from './imageKernels.js';

@@ -248,7 +248,7 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
       });
       const irq = interruptRegion();
       // EBM_BACKEND=webgpu: each step's negatives (the K sampler steps), energies and parameter gradient on the GPU
-      // (MLP energies, buffer negatives); the chain starts, buffer, guard and Adam stay the CPU trainer's.
+      // (MLP or conv energies, buffer negatives); the chain starts, buffer, guard and Adam stay the CPU trainer's.
       const gpuWhy = deepEbmCdGpuUnsupported(cfg, cd.options, o.samplerClip);
       const sampler = { sampler: o.sampler, stepSize: o.stepSize, temperature: o.temperature, box: cfg.clamp };
       let backend: HotLoopBackend;

@@ -24,6 +24,6 @@ export { densityHealthCheck } from './health.js';
 export type { DensityHealth, DensityHealthOptions } from './health.js';
 export {
   deepEbmGpuUnsupported, deepEbmCdGpuUnsupported, uploadDeepEbm, disposeDeepEbm, deepEbmEnergyGradGpu, deepEbmChainsGpu, sampleDeepEbmGpu,
-  deepEbmCdValueAndGradGpu,
+  deepEbmCdValueAndGradGpu, deepEbmConvNetConfig,
 } from './gpu.js';
 export type { GpuDeepEbm, DeepEbmGpuSampler } from './gpu.js';

@@ -12,8 +12,8 @@
  *   Fourier features by the `trig` kernel, and the time embedding folded into the bias), and the Euler–Maruyama
  *   update (one `lincomb`) and the Langevin corrector with the snr rule (row norms by reductions, `snrLangevin`, no
  *   read-back) use GPU Philox normals of the CPU sampler's keys. Only the final chain comes back.
- * The probability-flow ODE and annealed Langevin samplers (float64 state, adaptive steps) and the U-Net (no
- * convolution kernels yet) stay on the CPU, with the reason ({@link scoreSdeGpuUnsupported},
+ * The probability-flow ODE and annealed Langevin samplers (float64 state, adaptive steps) and the U-Net (its
+ * kernels exist in src/gpu, its network pass is not lowered yet) stay on the CPU, with the reason ({@link scoreSdeGpuUnsupported},
  * {@link scoreSdeSampleGpuUnsupported}).
  * @module
  */
@@ -35,13 +35,13 @@ import { defaultSampler, type ScoreSampleOptions } from './sample.js';
 type MlpArch = Extract<ScoreSdeConfig['arch'], { kind: 'mlp' }>;
 
 /**
- * Why a score-sde config cannot train or sample on the GPU (`null` when it can): the U-Net (no convolution kernels on
- * the GPU yet), image models (dequantised training batches and the clipped network input are not lowered), or an MLP
+ * Why a score-sde config cannot train or sample on the GPU (`null` when it can): the U-Net (its network pass is not
+ * lowered to the GPU kernels yet), image models (dequantised training batches and the clipped network input are not lowered), or an MLP
  * activation without a fused backward kernel.
- * @example scoreSdeGpuUnsupported(unetCfg) // "--arch unet:16: the U-Net needs convolution kernels, …"
+ * @example scoreSdeGpuUnsupported(unetCfg) // "--arch unet:16: the U-Net has no WebGPU lowering yet (…)"
  */
 export function scoreSdeGpuUnsupported(cfg: ScoreSdeConfig): string | null {
-  if (cfg.arch.kind !== 'mlp') return `--arch ${formatScoreArch(cfg.arch)}: the U-Net needs convolution kernels, which the WebGPU backend does not have yet`;
+  if (cfg.arch.kind !== 'mlp') return `--arch ${formatScoreArch(cfg.arch)}: the U-Net has no WebGPU lowering yet (its convolution, upsampling and bias kernels are in src/gpu; the network pass is not built)`;
   if (cfg.imageShape) return 'image score models (dequantised training batches, the clipped network input) run on the CPU; the WebGPU lowering covers vectors';
   return gpuMlpNetUnsupported(cfg.arch.activation);
 }

@@ -1,4 +1,4 @@
-/** The WebGPU backend (docs/webgpu.md): device discovery, WGSL kernels on device-resident tensors, the hand-lowered MLP Langevin chain, and backend selection. */
+/** The WebGPU backend (docs/webgpu.md): device discovery, WGSL kernels on device-resident tensors, the traced `compile(fn)`, the hand-lowered MLP Langevin chain, and backend selection. */
 export { requestGpu, releaseGpu, gpuInfo, type Gpu, type GpuInfo } from './device.js';
 export { GpuKernels, GpuTensor, GPU_UNARY_OPS, GPU_BINARY_OPS, GPU_GRAD_OPS, type GpuUnaryOp, type GpuBinaryOp, type GpuGradOp } from './kernels.js';
 export {
@@ -15,3 +15,7 @@ export {
   uploadMlp, disposeMlp, disposeAll, mlpLayers, weightRows, mlpForwardGpu, mlpParamGradGpu, readMlpGrads, gpuMlpNetUnsupported,
   type GpuMlp, type GpuMlpForward,
 } from './mlpNet.js';
+export {
+  compile, UnsupportedOpError, COMPILED_OPS,
+  type CompiledFn, type CompiledStats, type DeviceArg, type DeviceArgs, type DeviceResult, type TensorTree,
+} from './compile.js';

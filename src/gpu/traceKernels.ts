@@ -1,0 +1,185 @@
+/**
+ * The WGSL kernels that the traced `compile` (src/gpu/compile.ts) adds to those of src/gpu/kernels.ts: elementwise
+ * ops with the general numpy broadcast (any rank up to {@link MAX_RANK}, strides in the uniforms), a sum over any set
+ * of axes (the reduction of `sum` and of `sumToShape`, the adjoint of a broadcast), and a tiled matmul with transpose
+ * flags and an optional row bias (`linear`). Each writes into a buffer the caller allocated once.
+ * @module
+ */
+import { PREAMBLE } from './kernels.js';
+
+/** Most axes a traced elementwise op or reduction may have. */
+export const MAX_RANK = 8;
+
+/** Threads per workgroup of the 1-D kernels here. */
+export const TRACE_WG = 64;
+
+/** Matmul tile edge. */
+export const TRACE_TILE = 16;
+
+/**
+ * Codes of the broadcast elementwise kernel: binary ops on `a` and `b`, 0/1 comparisons, and unary ops of `a` with up
+ * to two scalar operands `s0`, `s1` (affine `s0·a + s1`, power `a^s0`, clamp to `[s0, s1]`).
+ */
+export const ELEM_OPS = [
+  'add', 'sub', 'mul', 'div', 'max', 'min', 'pow', 'greater', 'greaterEqual', 'less', 'lessEqual', 'equal',
+  'copy', 'affine', 'powScalar', 'clamp', 'sign', 'reciprocal', 'log1p',
+] as const;
+/** Name of an op of the broadcast elementwise kernel. */
+export type ElemOp = (typeof ELEM_OPS)[number];
+
+// Uniform layout (u32 words): n, op, rank, stride, s0 (f32), s1 (f32), ninf (f32), pad, then MAX_RANK words each of
+// the output shape and of a's and b's element strides (0 on broadcast axes).
+const SHAPE_VECS = MAX_RANK / 4;
+
+/** @internal uniform words of the elementwise kernel before the shape and strides. */
+export const ELEM_HEADER = 8;
+
+/** @internal the broadcast elementwise kernel ({@link ELEM_OPS}; bindings a, b, y, uniforms). */
+export const ELEM_WGSL = /* wgsl */ `${PREAMBLE}
+struct P { n: u32, op: u32, rank: u32, stride: u32, s0: f32, s1: f32, ninf: f32, pad: u32,
+  shape: array<vec4u, ${SHAPE_VECS}>, sa: array<vec4u, ${SHAPE_VECS}>, sb: array<vec4u, ${SHAPE_VECS}> }
+@group(0) @binding(0) var<storage, read> a: array<f32>;
+@group(0) @binding(1) var<storage, read> b: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@group(0) @binding(3) var<uniform> p: P;
+fn pow_(u: f32, v: f32) -> f32 {
+  // Math.pow's cases: x⁰ = 1, negative bases with integer exponents, 0 to a positive/negative power.
+  if (v == 0.0) { return 1.0; }
+  if (v == 1.0) { return u; }
+  if (v == 2.0) { return u * u; }
+  if (u == 0.0) { if (v > 0.0) { return 0.0; } return -p.ninf; }
+  let r = exp2(v * log2(abs(u)));
+  if (u < 0.0) {
+    if (fract(v) != 0.0) { return p.ninf * 0.0; }
+    if (fract(0.5 * v) != 0.0) { return -r; }
+  }
+  return r;
+}
+@compute @workgroup_size(${TRACE_WG})
+fn main(@builtin(global_invocation_id) g: vec3u) {
+  let i = g.y * p.stride + g.x;
+  if (i >= p.n) { return; }
+  var rem = i;
+  var ia = 0u;
+  var ib = 0u;
+  for (var d = i32(p.rank) - 1; d >= 0; d--) {
+    let q = u32(d);
+    let s = p.shape[q >> 2u][q & 3u];
+    let c = rem % s;
+    rem = rem / s;
+    ia = ia + c * p.sa[q >> 2u][q & 3u];
+    ib = ib + c * p.sb[q >> 2u][q & 3u];
+  }
+  let u = a[ia];
+  let v = b[ib];
+  var r: f32;
+  switch p.op {
+    case 0u: { r = u + v; }
+    case 1u: { r = u - v; }
+    case 2u: { r = u * v; }
+    case 3u: { r = u / v; }
+    case 4u: { r = select(v, u, u >= v); }
+    case 5u: { r = select(v, u, u <= v); }
+    case 6u: { r = pow_(u, v); }
+    case 7u: { r = select(0.0, 1.0, u > v); }
+    case 8u: { r = select(0.0, 1.0, u >= v); }
+    case 9u: { r = select(0.0, 1.0, u < v); }
+    case 10u: { r = select(0.0, 1.0, u <= v); }
+    case 11u: { r = select(0.0, 1.0, u == v); }
+    case 12u: { r = u; }
+    case 13u: { r = p.s0 * u + p.s1; }
+    case 14u: { r = pow_(u, p.s0); }
+    case 15u: { r = select(select(u, p.s1, u > p.s1), p.s0, u < p.s0); }
+    case 16u: { r = select(select(0.0, -1.0, u < 0.0), 1.0, u > 0.0); }
+    case 17u: { r = 1.0 / u; }
+    default: { r = log1p_(u); }
+  }
+  y[i] = r;
+}`;
+
+// Uniform layout (u32 words): nOut, rank, nRed, stride, then MAX_RANK words each of the kept shape (1 on reduced
+// axes), the reduced shape (1 on kept axes) and x's element strides.
+/** @internal uniform words of the reduction kernel before the shapes. */
+export const SUM_HEADER = 4;
+
+/** @internal the sum over a set of axes (bindings x, y, uniforms; one thread per output element). */
+export const SUM_AXES_WGSL = /* wgsl */ `
+struct P { nOut: u32, rank: u32, nRed: u32, stride: u32,
+  kept: array<vec4u, ${SHAPE_VECS}>, red: array<vec4u, ${SHAPE_VECS}>, xs: array<vec4u, ${SHAPE_VECS}> }
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> y: array<f32>;
+@group(0) @binding(2) var<uniform> p: P;
+@compute @workgroup_size(${TRACE_WG})
+fn main(@builtin(global_invocation_id) g: vec3u) {
+  let o = g.y * p.stride + g.x;
+  if (o >= p.nOut) { return; }
+  var rem = o;
+  var base = 0u;
+  for (var d = i32(p.rank) - 1; d >= 0; d--) {
+    let q = u32(d);
+    let s = p.kept[q >> 2u][q & 3u];
+    base = base + (rem % s) * p.xs[q >> 2u][q & 3u];
+    rem = rem / s;
+  }
+  // Compensated (Kahan) sum: the CPU sums in float64, so a plain float32 sum of many terms would drift from it.
+  var acc = 0.0;
+  var comp = 0.0;
+  for (var j = 0u; j < p.nRed; j++) {
+    var r = j;
+    var off = base;
+    for (var d = i32(p.rank) - 1; d >= 0; d--) {
+      let q = u32(d);
+      let s = p.red[q >> 2u][q & 3u];
+      off = off + (r % s) * p.xs[q >> 2u][q & 3u];
+      r = r / s;
+    }
+    let t = x[off] - comp;
+    let nxt = acc + t;
+    comp = (nxt - acc) - t;
+    acc = nxt;
+  }
+  y[o] = acc;
+}`;
+
+/**
+ * @internal the tiled matmul `C = op(A)·op(B) (+ bias per row)` (bindings A, B, bias, C, uniforms: m, n, k, transA,
+ * transB, lda, ldb, bias = 1 when `bias` is added to each row).
+ */
+export const MATMUL_BIAS_WGSL = /* wgsl */ `
+struct P { m: u32, n: u32, k: u32, ta: u32, tb: u32, lda: u32, ldb: u32, bias: u32 }
+@group(0) @binding(0) var<storage, read> A: array<f32>;
+@group(0) @binding(1) var<storage, read> B: array<f32>;
+@group(0) @binding(2) var<storage, read> bias: array<f32>;
+@group(0) @binding(3) var<storage, read_write> C: array<f32>;
+@group(0) @binding(4) var<uniform> p: P;
+var<workgroup> As: array<array<f32, ${TRACE_TILE}>, ${TRACE_TILE}>;
+var<workgroup> Bs: array<array<f32, ${TRACE_TILE}>, ${TRACE_TILE}>;
+fn aAt(i: u32, l: u32) -> f32 {
+  if (i >= p.m || l >= p.k) { return 0.0; }
+  if (p.ta == 1u) { return A[l * p.lda + i]; }
+  return A[i * p.lda + l];
+}
+fn bAt(l: u32, j: u32) -> f32 {
+  if (l >= p.k || j >= p.n) { return 0.0; }
+  if (p.tb == 1u) { return B[j * p.ldb + l]; }
+  return B[l * p.ldb + j];
+}
+@compute @workgroup_size(${TRACE_TILE}, ${TRACE_TILE})
+fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
+  let row = wid.y * ${TRACE_TILE}u + lid.y;
+  let col = wid.x * ${TRACE_TILE}u + lid.x;
+  var acc = 0.0;
+  let tiles = (p.k + ${TRACE_TILE - 1}u) / ${TRACE_TILE}u;
+  for (var t = 0u; t < tiles; t++) {
+    As[lid.y][lid.x] = aAt(row, t * ${TRACE_TILE}u + lid.x);
+    Bs[lid.y][lid.x] = bAt(t * ${TRACE_TILE}u + lid.y, col);
+    workgroupBarrier();
+    for (var q = 0u; q < ${TRACE_TILE}u; q++) { acc = acc + As[lid.y][q] * Bs[q][lid.x]; }
+    workgroupBarrier();
+  }
+  if (row < p.m && col < p.n) {
+    var r = acc;
+    if (p.bias == 1u) { r = r + bias[col]; }
+    C[row * p.n + col] = r;
+  }
+}`;

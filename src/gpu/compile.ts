@@ -11,7 +11,7 @@ import { Tensor, type Shape } from '../tensor/tensor.js';
 import { withOpTracer, type OpAttrs, type OpTracer } from '../tensor/trace.js';
 import { GpuKernels, GpuTensor, GPU_UNARY_OPS, GPU_GRAD_OPS, UNARY_WGSL, UNARY_GRAD_WGSL } from './kernels.js';
 import { ELEM_OPS, ELEM_HEADER, ELEM_WGSL, MATMUL_BIAS_WGSL, MAX_RANK, SUM_AXES_WGSL, SUM_HEADER, TRACE_TILE, TRACE_WG, type ElemOp } from './traceKernels.js';
-import { BufferUsage, type GpuBufferLike, type GpuPipelineLike } from './webgpuTypes.js';
+import { BufferUsage, MAP_READ_MODE, type GpuBufferLike, type GpuPipelineLike } from './webgpuTypes.js';
 import { EbmError, InvalidArgumentError, InvalidTypeError } from '../errors.js';
 
 /**
@@ -563,4 +563,29 @@ export function compile<A extends unknown[], R>(gpu: GpuKernels, fn: (...args: A
     },
   });
   return compiled;
+}
+
+/**
+ * Reads several device tensors back with one wait: every tensor is copied into one staging buffer and mapped once
+ * (`GpuTensor.read` maps one buffer per call, and each map waits for the queue). Returns the values in order.
+ * @example const [loss, ...grads] = await readAll(gpu, [l, ...Object.values(g)]);
+ */
+export async function readAll(gpu: GpuKernels, tensors: readonly GpuTensor[]): Promise<Float32Array[]> {
+  const offsets: number[] = [];
+  let total = 0;
+  for (const t of tensors) {
+    offsets.push(total);
+    total += t.size * 4;
+  }
+  const device = gpu.device;
+  const staging = device.createBuffer({ size: Math.max(4, total), usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+  const enc = device.createCommandEncoder();
+  tensors.forEach((t, i) => { if (t.size > 0) enc.copyBufferToBuffer(t.buffer, 0, staging, offsets[i], t.size * 4); });
+  device.queue.submit([enc.finish()]);
+  gpu.stats.reads++;
+  await staging.mapAsync(MAP_READ_MODE);
+  const all = staging.getMappedRange().slice(0, total);
+  staging.unmap();
+  staging.destroy();
+  return tensors.map((t, i) => new Float32Array(all, offsets[i], t.size));
 }

@@ -16,6 +16,6 @@ export {
   type GpuMlp, type GpuMlpForward,
 } from './mlpNet.js';
 export {
-  compile, UnsupportedOpError, COMPILED_OPS,
+  compile, readAll, UnsupportedOpError, COMPILED_OPS,
   type CompiledFn, type CompiledStats, type DeviceArg, type DeviceArgs, type DeviceResult, type TensorTree,
 } from './compile.js';

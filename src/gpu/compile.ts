@@ -8,7 +8,7 @@
  * @module
  */
 import { Tensor, type Shape } from '../tensor/tensor.js';
-import { withOpTracer, type OpAttrs, type OpTracer } from '../tensor/trace.js';
+import { withOpTracer, type OpAttrs, type OpTracer, type TracedTensor } from '../tensor/trace.js';
 import { GpuKernels, GpuTensor, GPU_UNARY_OPS, GPU_GRAD_OPS, UNARY_WGSL, UNARY_GRAD_WGSL } from './kernels.js';
 import { ELEM_OPS, ELEM_HEADER, ELEM_WGSL, MATMUL_BIAS_WGSL, MAX_RANK, SUM_AXES_WGSL, SUM_HEADER, TRACE_TILE, TRACE_WG, type ElemOp } from './traceKernels.js';
 import { BufferUsage, MAP_READ_MODE, type GpuBufferLike, type GpuPipelineLike } from './webgpuTypes.js';
@@ -132,7 +132,7 @@ function traceFn(fn: (...args: never[]) => unknown, args: readonly unknown[], le
   });
   // Tensors made before this point and met by no tracer call are constants captured by `fn`'s closure.
   const firstTraced = new Tensor(new Float32Array(0), [0]).id;
-  const resolve = (t: Tensor, consumer: string): number => {
+  const resolve = (t: TracedTensor, consumer: string): number => {
     const known = ids.get(t.id);
     if (known !== undefined) return known;
     const v: Value = t.id < firstTraced

@@ -2,7 +2,16 @@
  * The slot through which ops report themselves to an op tracer (the GPU's `compile`, src/gpu/compile.ts) while one
  * is installed. With no tracer installed (the eager path) every hook is one null check and nothing else.
  */
-import type { Tensor } from './tensor.js';
+/**
+ * What a tracer sees of a tensor: the fields of the engine's `Tensor` that it needs (structural, so that this module
+ * does not import tensor.ts, which imports it).
+ */
+export interface TracedTensor {
+  readonly id: number;
+  readonly shape: readonly number[];
+  readonly dtype: 'float32' | 'float64';
+  readonly data: Float32Array | Float64Array;
+}
 
 /**
  * The attributes of an op that its inputs' shapes do not give: axes, scalar operands, transpose flags. Recorded on
@@ -19,9 +28,9 @@ export type OpAttrs = Readonly<Record<string, number | boolean | string | readon
  * - `alias`: `out` holds the values of `of` (a gradient transform's traced leaf, `detach`).
  */
 export interface OpTracer {
-  op(out: Tensor, op: string, inputs: readonly Tensor[], attrs: OpAttrs | undefined): void;
-  constant(t: Tensor): void;
-  alias(out: Tensor, of: Tensor): void;
+  op(out: TracedTensor, op: string, inputs: readonly TracedTensor[], attrs: OpAttrs | undefined): void;
+  constant(t: TracedTensor): void;
+  alias(out: TracedTensor, of: TracedTensor): void;
 }
 
 /** The installed tracer, or `null` (eager execution). Read by the ops; set only by {@link withOpTracer}. */

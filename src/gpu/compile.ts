@@ -10,7 +10,10 @@
 import { Tensor, type Shape } from '../tensor/tensor.js';
 import { withOpTracer, type OpAttrs, type OpTracer, type TracedTensor } from '../tensor/trace.js';
 import { GpuKernels, GpuTensor, GPU_UNARY_OPS, GPU_GRAD_OPS, UNARY_WGSL, UNARY_GRAD_WGSL } from './kernels.js';
-import { ELEM_OPS, ELEM_HEADER, ELEM_WGSL, MATMUL_BIAS_WGSL, MAX_RANK, SUM_AXES_WGSL, SUM_HEADER, TRACE_TILE, TRACE_WG, type ElemOp } from './traceKernels.js';
+import {
+  ELEM_OPS, ELEM_HEADER, ELEM_WGSL, FUSED_MAX_INPUTS, MATMUL_BIAS_WGSL, MAX_RANK, SUM_AXES_WGSL, SUM_HEADER, TRACE_TILE, TRACE_WG,
+  fusedWgsl, isFusable, type ElemOp, type FusedNode,
+} from './traceKernels.js';
 import { BufferUsage, MAP_READ_MODE, type GpuBufferLike, type GpuPipelineLike } from './webgpuTypes.js';
 import { EbmError, InvalidArgumentError, InvalidTypeError } from '../errors.js';
 
@@ -37,6 +40,16 @@ export type DeviceArg<T> = T extends Tensor ? GpuTensor | Tensor
 export type DeviceResult<T> = T extends Tensor ? GpuTensor
   : T extends readonly unknown[] ? { readonly [K in keyof T]: DeviceResult<T[K]> }
   : T extends object ? { readonly [K in keyof T]: DeviceResult<T[K]> } : never;
+
+/** Options of {@link compile}. */
+export interface CompileOptions {
+  /**
+   * Fuse elementwise ops (default true): a pointwise op whose only consumer is a pointwise op of the same shape is
+   * computed inside the consumer's kernel, so a chain such as an activation's derivative is one dispatch. `false`
+   * gives one dispatch per op (the reference the fused program is checked against).
+   */
+  readonly fuse?: boolean;
+}
 
 /** Size of one compiled program (one per distinct set of input shapes). */
 export interface CompiledStats {
@@ -192,6 +205,10 @@ interface Program {
 const MAX_GROUPS = 65535;
 const NINF_BITS = 0xff800000;
 
+function sameShapeOf(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
 function sizeOf(shape: Shape): number {
   let n = 1;
   for (const d of shape) n *= d;
@@ -232,7 +249,15 @@ function describeOp(v: Extract<Value, { kind: 'op' }>): string {
   return `'${v.op}'${attrs} (output [${v.shape.join(', ')}])`;
 }
 
-function build(gpu: GpuKernels, trace: Trace, resultTree: unknown, pipelines: Map<string, GpuPipelineLike>): Program {
+/** The scalar attributes of a pointwise op with them (`affine`, `clamp`, constant-exponent `pow`), else undefined. */
+function scalarAttrs(v: Extract<Value, { kind: 'op' }>): number[] | undefined {
+  if (v.op === 'affine') return [Number(v.attrs?.a), Number(v.attrs?.b)];
+  if (v.op === 'clamp') return [Number(v.attrs?.lo), Number(v.attrs?.hi)];
+  if (v.op === 'pow' && v.inputs.length === 1) return [Number(v.attrs?.p)];
+  return undefined;
+}
+
+function build(gpu: GpuKernels, trace: Trace, resultTree: unknown, pipelines: Map<string, GpuPipelineLike>, fuse: boolean): Program {
   const { values, outputs } = trace;
   // Liveness: the values the results depend on.
   const live = new Array<boolean>(values.length).fill(false);
@@ -261,6 +286,49 @@ function build(gpu: GpuKernels, trace: Trace, resultTree: unknown, pipelines: Ma
       if (v.float64) throw new UnsupportedOpError(`compile: op ${describeOp(v)} computes in float64; the WebGPU backend computes in float32`);
       if (v.shape.length > MAX_RANK) throw new UnsupportedOpError(`compile: op ${describeOp(v)} has more than ${MAX_RANK} axes`);
     }
+  }
+
+  // Fusion plan: a pointwise op whose only consumer is a pointwise op of the same shape is computed inside that
+  // consumer's kernel (its value never reaches memory); finite scalar constants become literals. Decided in program
+  // order, so every input of a kernel is complete before it runs; a kernel reads at most FUSED_MAX_INPUTS tensors.
+  const uses = new Array<number>(values.length).fill(0);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (live[i] && v.kind === 'op') for (const j of v.inputs) uses[j]++;
+  }
+  for (const o of outputs) uses[o] += 2; // a result is stored, whoever else reads it
+  const pointwise = (i: number): boolean => {
+    const v = values[i];
+    if (!fuse || v.kind !== 'op' || !isFusable(v.op, v.inputs.length)) return false;
+    return (scalarAttrs(v) ?? []).every(Number.isFinite);
+  };
+  const inlineScalar = (j: number): boolean => {
+    const v = values[j];
+    return v.kind === 'const' && v.data !== null && v.data.length === 1 && Number.isFinite(v.data[0]);
+  };
+  const mergedInto = new Array<number>(values.length).fill(-1);
+  const leafSets = new Array<Set<number> | null>(values.length).fill(null);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!live[i] || v.kind !== 'op' || !pointwise(i)) continue;
+    const cands = new Set(v.inputs.filter((j) => pointwise(j) && uses[j] === 1 && sameShapeOf(values[j].shape, v.shape)));
+    const leavesWith = (): Set<number> => {
+      const set = new Set<number>();
+      for (const j of v.inputs) {
+        if (cands.has(j)) for (const l of leafSets[j]!) set.add(l);
+        else if (!inlineScalar(j)) set.add(j);
+      }
+      return set;
+    };
+    let leaves = leavesWith();
+    while (leaves.size > FUSED_MAX_INPUTS) {
+      let worst = -1;
+      for (const j of cands) if (worst < 0 || leafSets[j]!.size > leafSets[worst]!.size) worst = j;
+      cands.delete(worst);
+      leaves = leavesWith();
+    }
+    for (const j of cands) mergedInto[j] = i;
+    leafSets[i] = leaves;
   }
 
   const device = gpu.device;
@@ -297,6 +365,14 @@ function build(gpu: GpuKernels, trace: Trace, resultTree: unknown, pipelines: Ma
     const group = device.createBindGroup({
       layout: pipe.getBindGroupLayout(0),
       entries: [...buffers, u].map((buffer, binding) => ({ binding, resource: { buffer } })),
+    });
+    steps.push({ pipeline: pipe, group, gx, gy });
+  };
+  const emitRaw = (name: string, code: string, buffers: GpuBufferLike[], gx: number, gy: number): void => {
+    const pipe = pipeline(name, code);
+    const group = device.createBindGroup({
+      layout: pipe.getBindGroupLayout(0),
+      entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
     });
     steps.push({ pipeline: pipe, group, gx, gy });
   };
@@ -372,6 +448,31 @@ function build(gpu: GpuKernels, trace: Trace, resultTree: unknown, pipelines: Ma
     const [x, y, z] = v.inputs;
     if (v.op === 'reshape' || v.op === 'identity') {
       bufs[i] = bufs[x];
+      continue;
+    }
+    if (leafSets[i] !== null) {
+      if (mergedInto[i] >= 0) continue; // computed inside its consumer's kernel
+      const leaves = [...leafSets[i]!];
+      const at = new Map(leaves.map((j, k) => [j, k]));
+      const node = (j: number): FusedNode => {
+        const u = values[j];
+        if (j !== i && mergedInto[j] < 0) {
+          if (at.has(j)) return { kind: 'input', index: at.get(j)! };
+          return { kind: 'scalar', value: (u as Extract<Value, { kind: 'const' }>).data![0] };
+        }
+        const w = u as Extract<Value, { kind: 'op' }>;
+        const scalars = scalarAttrs(w);
+        const op = w.op === 'pow' && scalars ? 'powScalar' : w.op;
+        return scalars ? { kind: 'op', op, args: w.inputs.map(node), scalars } : { kind: 'op', op, args: w.inputs.map(node) };
+      };
+      const out = storage(sizeOf(v.shape));
+      bufs[i] = out;
+      const n = sizeOf(v.shape);
+      if (n === 0) continue;
+      const [gx, gy, stride] = grid(n, TRACE_WG);
+      const strides = leaves.map((j) => broadcastStrides(values[j].shape, v.shape, v.op));
+      const code = fusedWgsl(node(i), v.shape, strides, stride);
+      emitRaw(`fused:${code}`, code, [...leaves.map((j) => bufs[j]!), out], gx, gy);
       continue;
     }
     const out = storage(sizeOf(v.shape));
@@ -481,8 +582,9 @@ function build(gpu: GpuKernels, trace: Trace, resultTree: unknown, pipelines: Ma
  * Errors: an op the results depend on with no lowering (see {@link COMPILED_OPS}), a value made outside the traced
  * ops, or a float64 value throws {@link UnsupportedOpError} naming it, at the first call.
  *
- * Shapes: as `fn`'s. Dispatches per call: one per op, except `reshape` and gradient leaves (none), and `linear`
- * (one: matmul and bias together).
+ * Shapes: as `fn`'s. Dispatches per call: one per matmul (`linear`: matmul and bias together), reduction, fused
+ * activation backward and fused elementwise tree (see {@link CompileOptions.fuse}); none for `reshape` and gradient
+ * leaves.
  * @example
  * const gpu = await GpuKernels.create();
  * if (gpu instanceof GpuKernels) {
@@ -494,7 +596,8 @@ function build(gpu: GpuKernels, trace: Trace, resultTree: unknown, pipelines: Ma
  *   console.log(await e.read(), await g.read());
  * }
  */
-export function compile<A extends unknown[], R>(gpu: GpuKernels, fn: (...args: A) => R): CompiledFn<A, R> {
+export function compile<A extends unknown[], R>(gpu: GpuKernels, fn: (...args: A) => R, opts: CompileOptions = {}): CompiledFn<A, R> {
+  const fuse = opts.fuse ?? true;
   if (!(gpu instanceof GpuKernels)) throw new InvalidTypeError('compile: the first argument must be a GpuKernels (await GpuKernels.create())');
   if (typeof fn !== 'function') throw new InvalidTypeError('compile: fn must be a function of tensors');
   const programs = new Map<string, Program>();
@@ -510,7 +613,7 @@ export function compile<A extends unknown[], R>(gpu: GpuKernels, fn: (...args: A
     if (!prog) {
       const trace = traceFn(fn as (...a: never[]) => unknown, args, leaves);
       traces++;
-      prog = build(gpu, trace, trace.skeleton, pipelines);
+      prog = build(gpu, trace, trace.skeleton, pipelines, fuse);
       programs.set(sig, prog);
     }
     last = prog;

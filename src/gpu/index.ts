@@ -17,5 +17,5 @@ export {
 } from './mlpNet.js';
 export {
   compile, readAll, UnsupportedOpError, COMPILED_OPS,
-  type CompiledFn, type CompiledStats, type DeviceArg, type DeviceArgs, type DeviceResult, type TensorTree,
+  type CompiledFn, type CompiledStats, type CompileOptions, type DeviceArg, type DeviceArgs, type DeviceResult, type TensorTree,
 } from './compile.js';

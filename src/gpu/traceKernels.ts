@@ -183,3 +183,141 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
     C[row * p.n + col] = r;
   }
 }`;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Fused elementwise kernels: a tree of pointwise ops whose intermediates have one consumer each becomes one kernel,
+// generated for its shapes (baked in as constants) and its expression.
+
+/** Most inputs of one fused kernel (WebGPU's default limit is 8 storage buffers per stage, one is the output). */
+export const FUSED_MAX_INPUTS = 7;
+
+/** The pointwise unary ops of the fused kernels, each as a WGSL expression of `a`: the formulas of the unary kernel of kernels.ts. */
+const UNARY_EXPR: Readonly<Record<string, (a: string) => string>> = {
+  neg: (a) => `-${a}`,
+  exp: (a) => `exp(${a})`,
+  log: (a) => `log_(${a}, ninf_())`,
+  sqrt: (a) => `sqrt(${a})`,
+  square: (a) => `${a} * ${a}`,
+  abs: (a) => `abs(${a})`,
+  sigmoid: (a) => `sigmoid_(${a})`,
+  logSigmoid: (a) => `-softplus_(-${a})`,
+  tanh: (a) => `tanh_(${a})`,
+  softplus: (a) => `softplus_(${a})`,
+  relu: (a) => `max(${a}, 0.0)`,
+  silu: (a) => `${a} * sigmoid_(${a})`,
+  sign: (a) => `select(select(0.0, -1.0, ${a} < 0.0), 1.0, ${a} > 0.0)`,
+  reciprocal: (a) => `1.0 / ${a}`,
+  log1p: (a) => `log1p_(${a})`,
+  broadcastTo: (a) => a,
+};
+
+/** The pointwise binary ops of the fused kernels (the formulas of {@link ELEM_WGSL}). */
+const BINARY_EXPR: Readonly<Record<string, (a: string, b: string) => string>> = {
+  add: (a, b) => `${a} + ${b}`,
+  sub: (a, b) => `${a} - ${b}`,
+  mul: (a, b) => `${a} * ${b}`,
+  div: (a, b) => `${a} / ${b}`,
+  max: (a, b) => `select(${b}, ${a}, ${a} >= ${b})`,
+  min: (a, b) => `select(${b}, ${a}, ${a} <= ${b})`,
+  pow: (a, b) => `pow_(${a}, ${b})`,
+  greater: (a, b) => `select(0.0, 1.0, ${a} > ${b})`,
+  greaterEqual: (a, b) => `select(0.0, 1.0, ${a} >= ${b})`,
+  less: (a, b) => `select(0.0, 1.0, ${a} < ${b})`,
+  lessEqual: (a, b) => `select(0.0, 1.0, ${a} <= ${b})`,
+  equal: (a, b) => `select(0.0, 1.0, ${a} == ${b})`,
+};
+
+/** The ops with scalar attributes (`affine`, `clamp`, `pow` with a constant exponent). */
+const SCALAR_EXPR: Readonly<Record<string, (a: string, s: readonly string[]) => string>> = {
+  affine: (a, [s0, s1]) => `${s0} * ${a} + ${s1}`,
+  clamp: (a, [lo, hi]) => `select(select(${a}, ${hi}, ${a} > ${hi}), ${lo}, ${a} < ${lo})`,
+  powScalar: (a, [p]) => `pow_(${a}, ${p})`,
+};
+
+/** A node of a fused expression: an input of the kernel, a finite scalar constant, or an op of nodes. */
+export type FusedNode =
+  | { readonly kind: 'input'; readonly index: number }
+  | { readonly kind: 'scalar'; readonly value: number }
+  | { readonly kind: 'op'; readonly op: string; readonly args: readonly FusedNode[]; readonly scalars?: readonly number[] };
+
+/** Whether {@link fusedWgsl} can express `op` with `arity` tensor inputs (`pow` with one input is the constant-exponent form). */
+export function isFusable(op: string, arity: number): boolean {
+  if (arity === 1) return op in UNARY_EXPR || op === 'affine' || op === 'clamp' || op === 'pow';
+  return arity === 2 && op in BINARY_EXPR;
+}
+
+/** A float32 value as an exact WGSL expression (its bits; finite values only, as WGSL requires of constants). */
+function f32Literal(v: number): string {
+  const bits = new Uint32Array(new Float32Array([v]).buffer)[0];
+  return `bitcast<f32>(${bits}u)`;
+}
+
+/**
+ * The WGSL of one fused kernel: `y[i] = expr(in₀[idx₀(i)], …)` for `i < n` over `outShape`, input `k` read at the
+ * broadcast strides `strides[k]` (row-major, 0 on broadcast axes). Bindings: the inputs, then `y`.
+ */
+export function fusedWgsl(expr: FusedNode, outShape: readonly number[], strides: readonly (readonly number[])[], gridStride: number): string {
+  const n = outShape.reduce((p, d) => p * d, 1);
+  const lines: string[] = [];
+  const decl = strides.map((_, k) => `@group(0) @binding(${k}) var<storage, read> in${k}: array<f32>;`);
+  decl.push(`@group(0) @binding(${strides.length}) var<storage, read_write> y: array<f32>;`);
+  // Index of each input: i itself when it has the output's shape, else from the coordinates.
+  const contiguous = (st: readonly number[]): boolean => {
+    let acc = 1;
+    for (let d = outShape.length - 1; d >= 0; d--) {
+      if (outShape[d] !== 1 && st[d] !== acc) return false;
+      acc *= outShape[d];
+    }
+    return true;
+  };
+  const needCoords = strides.some((st) => !contiguous(st));
+  if (needCoords) {
+    lines.push('  var rem = i;');
+    for (let d = outShape.length - 1; d >= 0; d--) {
+      if (outShape[d] === 1) continue;
+      lines.push(`  let c${d} = rem % ${outShape[d]}u;`, `  rem = rem / ${outShape[d]}u;`);
+    }
+  }
+  strides.forEach((st, k) => {
+    if (contiguous(st)) { lines.push(`  let x${k} = in${k}[i];`); return; }
+    const terms = st.map((s, d) => (s !== 0 && outShape[d] !== 1 ? `c${d} * ${s}u` : '')).filter((t) => t !== '');
+    lines.push(`  let x${k} = in${k}[${terms.length ? terms.join(' + ') : '0u'}];`);
+  });
+  let tmp = 0;
+  const emit = (node: FusedNode): string => {
+    if (node.kind === 'input') return `x${node.index}`;
+    if (node.kind === 'scalar') return f32Literal(node.value);
+    const args = node.args.map(emit);
+    let e: string;
+    if (node.scalars) e = SCALAR_EXPR[node.op](args[0], node.scalars.map(f32Literal));
+    else if (args.length === 1) e = UNARY_EXPR[node.op](args[0]);
+    else e = BINARY_EXPR[node.op](args[0], args[1]);
+    const name = `t${tmp++}`;
+    lines.push(`  let ${name} = ${e};`);
+    return name;
+  };
+  const result = emit(expr);
+  return /* wgsl */ `${PREAMBLE}
+var<private> ninfBits: u32 = ${0xff800000}u;
+fn ninf_() -> f32 { return bitcast<f32>(ninfBits); }
+fn pow_(u: f32, v: f32) -> f32 {
+  if (v == 0.0) { return 1.0; }
+  if (v == 1.0) { return u; }
+  if (v == 2.0) { return u * u; }
+  if (u == 0.0) { if (v > 0.0) { return 0.0; } return -ninf_(); }
+  let r = exp2(v * log2(abs(u)));
+  if (u < 0.0) {
+    if (fract(v) != 0.0) { return ninf_() * 0.0; }
+    if (fract(0.5 * v) != 0.0) { return -r; }
+  }
+  return r;
+}
+${decl.join('\n')}
+@compute @workgroup_size(${TRACE_WG})
+fn main(@builtin(global_invocation_id) g: vec3u) {
+  let i = g.y * ${gridStride}u + g.x;
+  if (i >= ${n}u) { return; }
+${lines.join('\n')}
+  y[i] = ${result};
+}`;
+}

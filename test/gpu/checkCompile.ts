@@ -55,6 +55,7 @@ if (!(made instanceof GpuKernels)) {
 } else {
   const gpu = made;
   const n = 24;
+  const stats: string[] = [];
 
   // (a) Energy and input gradient of an MLP energy, and a ULA step, for activations with and without the confining term.
   for (const [act, hidden, confine] of [['silu', [16, 16], 0.5], ['tanh', [12], 0], ['relu', [16, 8], 0.1], ['softplus', [8, 8, 8], 0.2]] as const) {
@@ -103,6 +104,14 @@ if (!(made instanceof GpuKernels)) {
       const got = f(p, gpu.upload(z), gpu.upload(eps));
       const want = vg(p, z, eps);
       check(`${name} loss and parameter gradient (${act}, hidden ${hidden.join('-')}, confine ${confine})`, await closeTrees(got, want, 1e-4, 1e-6, `${name} (loss, ∇θ)`));
+      if (act === 'silu') {
+        // One dispatch per op as the reference: the fused program computes the same values in fewer dispatches.
+        const u = compile(gpu, vg, { fuse: false });
+        const unfused = u(p, gpu.upload(z), gpu.upload(eps));
+        const fewer = f.stats.dispatches < u.stats.dispatches ? '' : `fused ${f.stats.dispatches} dispatches, unfused ${u.stats.dispatches}`;
+        check(`${name} unfused (one dispatch per op) agrees; fusion takes fewer dispatches`, fewer || await closeTrees(unfused, want, 1e-4, 1e-6, `${name} unfused`));
+        stats.push(`${name}: ${f.stats.dispatches} fused / ${u.stats.dispatches} unfused dispatches`);
+      }
     }
   }
 
@@ -130,17 +139,17 @@ if (!(made instanceof GpuKernels)) {
     check('10 SGD steps of the SSM loss with parameters kept on the device', (f.stats.traces !== 1 ? `traced ${f.stats.traces} times` : '') || await closeTrees(pg, pc, 1e-4, 1e-6, 'params'));
   }
 
-  // A new input shape traces again; closure constants are uploaded; broadcasting of every kind.
-  {
+  // A new input shape traces again; closure constants are uploaded; broadcasting of every kind (fused and not).
+  for (const fuse of [true, false]) {
     const w = normal(key(10), [3, 1, 5]);
     const fn = (x: Tensor): Tensor[] => [mul(x, w), sum(add(x, 2), [0, 2], true), sub(pow(x, 3), clamp(x, -0.5, 0.5)), maximum(x, 0.1), mean(square(x), 1)];
-    const f = compile(gpu, fn);
+    const f = compile(gpu, fn, { fuse });
     let detail = '';
     for (const shape of [[3, 4, 5], [3, 7, 5], [1, 2, 1], [3, 4, 5]]) {
       const x = normal(foldIn(key(11), shape[1]), shape);
       detail ||= await closeTrees(f(gpu.upload(x)), fn(x), 1e-5, 1e-6, `shape [${shape}]`);
     }
-    check('retrace on a new shape; constants, broadcasts, reductions, pow, clamp, maximum', detail || (f.stats.traces !== 3 ? `traced ${f.stats.traces} times, want 3` : ''));
+    check(`retrace on a new shape; constants, broadcasts, reductions, pow, clamp, maximum (fuse ${fuse})`, detail || (f.stats.traces !== 3 ? `traced ${f.stats.traces} times, want 3` : ''));
   }
 
   // An op with no lowering, and a value made outside the traced ops, give one clear error naming the problem.
@@ -155,6 +164,7 @@ if (!(made instanceof GpuKernels)) {
   check('a random draw inside the function is refused', refuses(() => compile(gpu, (t: Tensor) => add(t, normal(key(0), [4, 3])))(x), /op 'add' reads a tensor \[4, 3\] that no traced op made/));
   check('a value computed on the host from an input is refused', refuses(() => compile(gpu, (t: Tensor) => add(t, tensor(Array.from(t.data).map((v) => v * v), t.shape)))(x), /op 'add' reads a tensor \[4, 3\] that no traced op made/));
 
+  console.error(stats.join('\n'));
   console.log(JSON.stringify({ available: true, adapter: gpu.info.adapter, software: gpu.info.software, checks }));
   await releaseGpu();
 }

@@ -9,10 +9,10 @@
  */
 import { Tensor, type Shape } from '../tensor/tensor.js';
 import { withOpTracer, type OpAttrs, type OpTracer, type TracedTensor } from '../tensor/trace.js';
-import { GpuKernels, GpuTensor, GPU_UNARY_OPS, GPU_GRAD_OPS, UNARY_WGSL, UNARY_GRAD_WGSL } from './kernels.js';
+import { GpuKernels, GpuTensor, GPU_UNARY_OPS, GPU_GRAD_OPS, REDUCE_WGSL, UNARY_WGSL, UNARY_GRAD_WGSL } from './kernels.js';
 import {
   ELEM_OPS, ELEM_HEADER, ELEM_WGSL, FUSED_MAX_INPUTS, MATMUL_BIAS_WGSL, MAX_RANK, SUM_AXES_WGSL, SUM_HEADER, TRACE_TILE, TRACE_WG,
-  fusedWgsl, isFusable, type ElemOp, type FusedNode,
+  WINDOW_WGSL, fusedWgsl, isFusable, type ElemOp, type FusedNode,
 } from './traceKernels.js';
 import { BufferUsage, MAP_READ_MODE, type GpuBufferLike, type GpuPipelineLike } from './webgpuTypes.js';
 import { EbmError, InvalidArgumentError, InvalidTypeError } from '../errors.js';
@@ -81,7 +81,7 @@ export interface CompiledFn<A extends unknown[], R> {
 export const COMPILED_OPS: readonly string[] = [
   ...GPU_UNARY_OPS, 'add', 'sub', 'mul', 'div', 'max', 'min', 'pow', 'greater', 'greaterEqual', 'less', 'lessEqual',
   'equal', 'sign', 'reciprocal', 'log1p', 'affine', 'clamp', 'unaryGrad', 'matmul', 'linear', 'sum', 'sumToShape',
-  'broadcastTo', 'reshape', 'identity',
+  'broadcastTo', 'reshape', 'identity', 'logsumexp', 'softmax', 'logSoftmax', 'slice', 'pad', 'concat', 'permute',
 ];
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -387,10 +387,11 @@ function build(gpu: GpuKernels, trace: Trace, resultTree: unknown, pipelines: Ma
   };
   let dummy: GpuBufferLike | null = null;
 
-  const elem = (op: ElemOp, out: GpuBufferLike, outShape: Shape, a: number, b: number | null, s0 = 0, s1 = 0, name: string = op): void => {
+  const elem = (op: ElemOp, out: GpuBufferLike, outShape: Shape, a: number, bIn: number | { buffer: GpuBufferLike; shape: Shape } | null, s0 = 0, s1 = 0, name: string = op, aStrides?: number[]): void => {
     const n = sizeOf(outShape);
     if (n === 0) return;
-    const va = values[a], vb = b === null ? va : values[b];
+    const b = bIn === null ? null : typeof bIn === 'number' ? { buffer: bufs[bIn]!, shape: values[bIn].shape } : bIn;
+    const va = values[a];
     const [gx, gy, stride] = grid(n, TRACE_WG);
     const [ab, u32, f32] = words(ELEM_HEADER + 3 * MAX_RANK);
     u32.set([n, ELEM_OPS.indexOf(op), outShape.length, stride]);
@@ -398,9 +399,9 @@ function build(gpu: GpuKernels, trace: Trace, resultTree: unknown, pipelines: Ma
     f32[5] = s1;
     u32[6] = NINF_BITS;
     u32.set(padded(outShape), ELEM_HEADER);
-    u32.set(padded(broadcastStrides(va.shape, outShape, name)), ELEM_HEADER + MAX_RANK);
-    u32.set(padded(b === null ? new Array<number>(outShape.length).fill(0) : broadcastStrides(vb.shape, outShape, name)), ELEM_HEADER + 2 * MAX_RANK);
-    emit('trace.elem', ELEM_WGSL, [bufs[a]!, b === null ? bufs[a]! : bufs[b]!, out], ab, gx, gy);
+    u32.set(padded(aStrides ?? broadcastStrides(va.shape, outShape, name)), ELEM_HEADER + MAX_RANK);
+    u32.set(padded(b === null ? new Array<number>(outShape.length).fill(0) : broadcastStrides(b.shape, outShape, name)), ELEM_HEADER + 2 * MAX_RANK);
+    emit('trace.elem', ELEM_WGSL, [bufs[a]!, b === null ? bufs[a]! : b.buffer, out], ab, gx, gy);
   };
   const sumTo = (x: number, kept: Shape, out: GpuBufferLike, name: string): void => {
     const xs = values[x].shape;
@@ -418,6 +419,32 @@ function build(gpu: GpuKernels, trace: Trace, resultTree: unknown, pipelines: Ma
     u32.set(padded(red), SUM_HEADER + MAX_RANK);
     u32.set(padded(stridesOf(xs)), SUM_HEADER + 2 * MAX_RANK);
     emit('trace.sum', SUM_AXES_WGSL, [bufs[x]!, out], ab, gx, gy);
+  };
+  /** One-axis reduction kernel of kernels.ts (op 0 sum, 1 logsumexp, 2 softmax, 3 max) over axis `axis` of value `x`. */
+  const reduceAxis = (code: number, x: number, axis: number, out: GpuBufferLike): void => {
+    const xs = values[x].shape;
+    const len = xs[axis];
+    const inner = sizeOf(xs.slice(axis + 1));
+    const outs = sizeOf(xs) / Math.max(len, 1);
+    if (outs === 0 || len === 0) return;
+    const [ab, u32] = words(8);
+    u32.set([len, inner, code, outs, NINF_BITS]);
+    const gx = Math.min(outs, MAX_GROUPS);
+    emit('reduce', REDUCE_WGSL, [bufs[x]!, out], ab, gx, Math.ceil(outs / gx));
+  };
+  /** The copy kernel along one axis (see WINDOW_WGSL): `mode` 0 scatters rows of x, 1 gathers rows of the output. */
+  const windowCopy = (x: GpuBufferLike, out: GpuBufferLike, threads: number, rowIn: number, rowOut: number, shift: number, mode: 0 | 1): void => {
+    if (threads === 0) return;
+    const [gx, gy, stride] = grid(threads, TRACE_WG);
+    const [ab, u32] = words(8);
+    u32.set([threads, rowIn, rowOut]);
+    new Int32Array(ab)[3] = shift;
+    u32.set([mode, stride], 4);
+    emit('trace.window', WINDOW_WGSL, [x, out], ab, gx, gy);
+  };
+  const oneAxis = (v: Extract<Value, { kind: 'op' }>, axes: readonly number[] | undefined): number => {
+    if (!axes || axes.length !== 1) throw new UnsupportedOpError(`compile: op ${describeOp(v)} is lowered over one axis only`);
+    return axes[0];
   };
   const matmul = (a: number, b: number, bias: number | null, out: GpuBufferLike, m: number, n: number, k: number, ta: boolean, tb: boolean, lda: number, ldb: number): void => {
     if (m === 0 || n === 0) return;
@@ -494,8 +521,13 @@ function build(gpu: GpuKernels, trace: Trace, resultTree: unknown, pipelines: Ma
         else elem('pow', out, v.shape, x, y);
         break;
       case 'max': case 'min':
-        // The reduction `max(x, axes)` shares the binary maximum's name; it has one input.
-        if (v.inputs.length === 1) throw new UnsupportedOpError(`compile: op ${describeOp(v)} (the reduction) has no WebGPU lowering`);
+        // The reductions `max(x, axes)` (and `min`, written with it) share the binary ops' names; they have one input.
+        // Its gradient's mask is made on the host, so only the forward value can be compiled.
+        if (v.inputs.length === 1) {
+          if (v.op === 'min') throw new UnsupportedOpError(`compile: op ${describeOp(v)} (the reduction) has no WebGPU lowering`);
+          reduceAxis(3, x, oneAxis(v, v.attrs?.axes as readonly number[] | undefined), out);
+          break;
+        }
         elem(v.op, out, v.shape, x, y);
         break;
       case 'add': case 'sub': case 'mul': case 'div':
@@ -549,6 +581,47 @@ function build(gpu: GpuKernels, trace: Trace, resultTree: unknown, pipelines: Ma
         const k = ws[0], nn = ws[1];
         const rows = nn > 0 ? n / nn : 0;
         matmul(x, y, z, out, rows, nn, k, false, false, k, nn);
+        break;
+      }
+      case 'logsumexp':
+        reduceAxis(1, x, oneAxis(v, v.attrs?.axes as readonly number[] | undefined), out);
+        break;
+      case 'softmax':
+        reduceAxis(2, x, Number(v.attrs?.axis), out);
+        break;
+      case 'logSoftmax': {
+        // x − logsumexp(x) over the axis: the log-sum-exp into a scratch buffer, then a broadcast subtraction.
+        const xs = values[x].shape;
+        const axis = Number(v.attrs?.axis);
+        const lse = storage(sizeOf(xs) / Math.max(xs[axis], 1));
+        reduceAxis(1, x, axis, lse);
+        elem('sub', out, v.shape, x, { buffer: lse, shape: xs.map((d, a) => (a === axis ? 1 : d)) }, 0, 0, 'logSoftmax');
+        break;
+      }
+      case 'slice': case 'pad': {
+        const xs = values[x].shape;
+        const axis = Number(v.attrs?.axis);
+        const inner = sizeOf(xs.slice(axis + 1));
+        const shift = v.op === 'slice' ? Number(v.attrs?.start) * inner : -Number(v.attrs?.before) * inner;
+        windowCopy(bufs[x]!, out, n, xs[axis] * inner, v.shape[axis] * inner, shift, 1);
+        break;
+      }
+      case 'concat': {
+        const axis = Number(v.attrs?.axis);
+        const inner = sizeOf(v.shape.slice(axis + 1));
+        let off = 0;
+        for (const j of v.inputs) {
+          const js = values[j].shape;
+          windowCopy(bufs[j]!, out, sizeOf(js), js[axis] * inner, v.shape[axis] * inner, off * inner, 0);
+          off += js[axis];
+        }
+        break;
+      }
+      case 'permute': {
+        const perm = v.attrs?.perm as readonly number[];
+        const xst = stridesOf(values[x].shape);
+        const p = perm.map((a) => (a < 0 ? a + perm.length : a));
+        elem('copy', out, v.shape, x, null, 0, 0, 'permute', p.map((a) => xst[a]));
         break;
       }
       default:

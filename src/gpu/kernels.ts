@@ -225,7 +225,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
 // One workgroup of RED threads per output: each output reduces \`len\` values spaced \`inner\` apart starting at
 // \`(o / inner)·len·inner + o mod inner\` (a row sum when inner = 1, a column sum when the reduced axis is the rows).
 const RED = 256;
-const REDUCE_WGSL = /* wgsl */ `${PREAMBLE}
+/** @internal the reduction over one axis (uniforms `len, inner, op, outs, ninf`; op 0 sum, 1 logsumexp, 2 softmax, 3 max); reused by src/gpu/compile.ts. */
+export const REDUCE_WGSL = /* wgsl */ `${PREAMBLE}
 struct P { len: u32, inner: u32, op: u32, outs: u32, ninf: f32, pad0: u32, pad1: u32, pad2: u32 }
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;

@@ -321,3 +321,31 @@ ${lines.join('\n')}
   y[i] = ${result};
 }`;
 }
+
+/**
+ * @internal copies along one axis, the tensor viewed as `[outer, row]` (uniforms n, rowIn, rowOut, shift (i32),
+ * mode, stride): mode 0 writes input row `o` at offset `shift` of output row `o` (threads over the input: `concat`);
+ * mode 1 reads output element `j` of row `o` from input column `j + shift`, 0 outside the input (threads over the
+ * output: `slice`, and `pad` with a negative shift).
+ */
+export const WINDOW_WGSL = /* wgsl */ `
+struct P { n: u32, rowIn: u32, rowOut: u32, shift: i32, mode: u32, stride: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> y: array<f32>;
+@group(0) @binding(2) var<uniform> p: P;
+@compute @workgroup_size(${TRACE_WG})
+fn main(@builtin(global_invocation_id) g: vec3u) {
+  let i = g.y * p.stride + g.x;
+  if (i >= p.n) { return; }
+  if (p.mode == 0u) {
+    let o = i / p.rowIn;
+    let j = i % p.rowIn;
+    y[o * p.rowOut + u32(i32(j) + p.shift)] = x[i];
+    return;
+  }
+  let o = i / p.rowOut;
+  let src = i32(i % p.rowOut) + p.shift;
+  var r = 0.0;
+  if (src >= 0 && src < i32(p.rowIn)) { r = x[o * p.rowIn + u32(src)]; }
+  y[i] = r;
+}`;

@@ -12,7 +12,9 @@ import { normal } from '../../src/random/sample.js';
 import { initBackend } from '../../src/tensor/select.js';
 import {
   Tensor, valueAndGrad, grad, sum, mul, add, sub, logsumexp, noGrad, clamp, maximum, pow, square, mean, treeLeaves, tensor,
+  softmax, logSoftmax, max, sliceAxis, padAxis, concat, permute, tanh,
 } from '../../src/tensor/index.js';
+import { applyMLP, initMLP } from '../../src/nn/mlp.js';
 import { initMlpEnergy, energyZ, type MlpEnergyConfig } from '../../src/models/mlpEnergy/model.js';
 import { denoisingScoreMatchingWithNoise, slicedScoreMatchingWithProbes } from '../../src/losses/scoreMatching.js';
 import type { MLPParams } from '../../src/nn/mlp.js';
@@ -152,6 +154,32 @@ if (!(made instanceof GpuKernels)) {
     check(`retrace on a new shape; constants, broadcasts, reductions, pow, clamp, maximum (fuse ${fuse})`, detail || (f.stats.traces !== 3 ? `traced ${f.stats.traces} times, want 3` : ''));
   }
 
+  // A classifier energy E(x) = −logsumexp f(x) (JEM's): its input gradient and a second-order objective's parameter
+  // gradient (softmax and logsumexp backward, twice); softmax, logSoftmax, max; SSM with two projections (concat).
+  {
+    const p = initMLP(key(13), [3, 16, 5], { activation: 'silu' });
+    const x = normal(key(14), [n, 3]);
+    const energy = (q: MLPParams, y: Tensor): Tensor => mul(logsumexp(applyMLP(q, y, 'silu'), 1), -1);
+    const fn = (q: MLPParams, y: Tensor): [Tensor, MLPParams, Tensor, Tensor, Tensor] => {
+      const [l, g] = valueAndGrad((r: MLPParams) => sum(square(grad((u: Tensor) => sum(energy(r, u)))(y))))(q);
+      const f = applyMLP(q, y, 'silu');
+      return [l, g, softmax(f, 1), logSoftmax(f, 0), max(f, 1)];
+    };
+    check('JEM energy −logsumexp f: ∇θ‖∇ₓE‖², softmax, logSoftmax, max', await closeTrees(compile(gpu, fn)(p, gpu.upload(x)), fn(p, x), 1e-4, 1e-6, 'jem'));
+    const cfg = cfgOf('tanh', [12], 0.1, 3);
+    const ssm2 = slicedScoreMatchingWithProbes<MLPParams>({ energy: (pp: MLPParams, y: Tensor) => energyZ(pp, cfg, y) }, { nProjections: 2 });
+    const q = initMlpEnergy(key(15), cfg);
+    const v = normal(key(16), [2 * n, 3]);
+    const vg = (pp: MLPParams, y: Tensor, w: Tensor): [Tensor, MLPParams] => valueAndGrad((r: MLPParams) => ssm2(r, y, w).loss)(pp);
+    check('ssm with two projections per row (concat) and its parameter gradient', await closeTrees(compile(gpu, vg)(q, gpu.upload(x), gpu.upload(v)), vg(q, x, v), 1e-4, 1e-6, 'ssm2'));
+    const shapes = (t: Tensor): [Tensor, Tensor] => {
+      const y = concat([sliceAxis(t, 1, 1, 3), padAxis(t, 1, 2, 1)], 1);
+      return valueAndGrad((u: Tensor) => sum(mul(tanh(permute(concat([sliceAxis(u, 0, 2), padAxis(u, 0, 1, 0)], 0), [1, 0])), 1.5)))(y);
+    };
+    const t = normal(key(17), [5, 4]);
+    check('slice, pad, concat, permute and their gradients', await closeTrees(compile(gpu, shapes)(gpu.upload(t)), shapes(t), 1e-5, 1e-6, 'shapes'));
+  }
+
   // An op with no lowering, and a value made outside the traced ops, give one clear error naming the problem.
   const refuses = (f: () => unknown, re: RegExp): string => {
     try { f(); return 'did not throw'; } catch (e) {
@@ -160,7 +188,8 @@ if (!(made instanceof GpuKernels)) {
     }
   };
   const x = gpu.upload(normal(key(12), [4, 3]));
-  check('an op with no lowering is named (logsumexp)', refuses(() => compile(gpu, (t: Tensor) => logsumexp(t, 1))(x), /op 'logsumexp' \{"axes":\[1\]\}.* has no WebGPU lowering/));
+  check('an op with no lowering is named (logsumexp over two axes)', refuses(() => compile(gpu, (t: Tensor) => logsumexp(t))(x), /op 'logsumexp' \{"axes":\[0,1\]\}.* is lowered over one axis only/));
+  check('a gradient through max (its mask is made on the host) is refused', refuses(() => compile(gpu, (t: Tensor) => grad((u: Tensor) => sum(max(u, 1)))(t))(x), /op .div. reads a tensor \[4, 1\] that no traced op made/));
   check('a random draw inside the function is refused', refuses(() => compile(gpu, (t: Tensor) => add(t, normal(key(0), [4, 3])))(x), /op 'add' reads a tensor \[4, 3\] that no traced op made/));
   check('a value computed on the host from an input is refused', refuses(() => compile(gpu, (t: Tensor) => add(t, tensor(Array.from(t.data).map((v) => v * v), t.shape)))(x), /op 'add' reads a tensor \[4, 3\] that no traced op made/));
 

@@ -412,6 +412,20 @@ function build(gpu: GpuKernels, trace: Trace, resultTree: unknown, pipelines: Ma
     });
     const nOut = sizeOf(kept);
     if (nOut === 0) return;
+    // Reduced axes that form one block (axes of length 1 aside) are one axis of a `[outer, len, inner]` view: the
+    // reduction kernel of kernels.ts runs a workgroup of 256 threads per output (a sum of all elements included).
+    const big = xs.map((d, a) => [a, d] as const).filter(([, d]) => d > 1);
+    const redAt = big.map(([a]) => red[a] > 1);
+    const first = redAt.indexOf(true), last = redAt.lastIndexOf(true);
+    if (first >= 0 && redAt.slice(first, last + 1).every(Boolean)) {
+      const len = big.slice(first, last + 1).reduce((q, [, d]) => q * d, 1);
+      const inner = big.slice(last + 1).reduce((q, [, d]) => q * d, 1);
+      const [ab, u32] = words(8);
+      u32.set([len, inner, 0, nOut, NINF_BITS]);
+      const gx = Math.min(nOut, MAX_GROUPS);
+      emit('reduce', REDUCE_WGSL, [bufs[x]!, out], ab, gx, Math.ceil(nOut / gx));
+      return;
+    }
     const [gx, gy, stride] = grid(nOut, TRACE_WG);
     const [ab, u32] = words(SUM_HEADER + 3 * MAX_RANK);
     u32.set([nOut, xs.length, sizeOf(red), stride]);

@@ -81,7 +81,7 @@ export interface CompiledFn<A extends unknown[], R> {
 export const COMPILED_OPS: readonly string[] = [
   ...GPU_UNARY_OPS, 'add', 'sub', 'mul', 'div', 'max', 'min', 'pow', 'greater', 'greaterEqual', 'less', 'lessEqual',
   'equal', 'sign', 'reciprocal', 'log1p', 'affine', 'clamp', 'unaryGrad', 'matmul', 'linear', 'sum', 'sumToShape',
-  'broadcastTo', 'reshape', 'identity', 'logsumexp', 'softmax', 'logSoftmax', 'slice', 'pad', 'concat', 'permute',
+  'broadcastTo', 'reshape', 'identity', 'where', 'logsumexp', 'softmax', 'logSoftmax', 'slice', 'pad', 'concat', 'permute',
 ];
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -297,9 +297,10 @@ function build(gpu: GpuKernels, trace: Trace, resultTree: unknown, pipelines: Ma
     if (live[i] && v.kind === 'op') for (const j of v.inputs) uses[j]++;
   }
   for (const o of outputs) uses[o] += 2; // a result is stored, whoever else reads it
+  // `where` (three inputs) always goes through a generated kernel, a kernel of its own when fusion is off.
   const pointwise = (i: number): boolean => {
     const v = values[i];
-    if (!fuse || v.kind !== 'op' || !isFusable(v.op, v.inputs.length)) return false;
+    if (v.kind !== 'op' || !isFusable(v.op, v.inputs.length) || (!fuse && v.op !== 'where')) return false;
     return (scalarAttrs(v) ?? []).every(Number.isFinite);
   };
   const inlineScalar = (j: number): boolean => {
@@ -311,7 +312,7 @@ function build(gpu: GpuKernels, trace: Trace, resultTree: unknown, pipelines: Ma
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (!live[i] || v.kind !== 'op' || !pointwise(i)) continue;
-    const cands = new Set(v.inputs.filter((j) => pointwise(j) && uses[j] === 1 && sameShapeOf(values[j].shape, v.shape)));
+    const cands = new Set(v.inputs.filter((j) => fuse && pointwise(j) && uses[j] === 1 && sameShapeOf(values[j].shape, v.shape)));
     const leavesWith = (): Set<number> => {
       const set = new Set<number>();
       for (const j of v.inputs) {

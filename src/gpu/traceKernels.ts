@@ -227,6 +227,11 @@ const BINARY_EXPR: Readonly<Record<string, (a: string, b: string) => string>> = 
   equal: (a, b) => `select(0.0, 1.0, ${a} == ${b})`,
 };
 
+/** The pointwise ternary op of the fused kernels: `where(cond, a, b)` (a nonzero condition picks `a`). */
+const TERNARY_EXPR: Readonly<Record<string, (c: string, a: string, b: string) => string>> = {
+  where: (c, a, b) => `select(${b}, ${a}, ${c} != 0.0)`,
+};
+
 /** The ops with scalar attributes (`affine`, `clamp`, `pow` with a constant exponent). */
 const SCALAR_EXPR: Readonly<Record<string, (a: string, s: readonly string[]) => string>> = {
   affine: (a, [s0, s1]) => `${s0} * ${a} + ${s1}`,
@@ -243,6 +248,7 @@ export type FusedNode =
 /** Whether {@link fusedWgsl} can express `op` with `arity` tensor inputs (`pow` with one input is the constant-exponent form). */
 export function isFusable(op: string, arity: number): boolean {
   if (arity === 1) return op in UNARY_EXPR || op === 'affine' || op === 'clamp' || op === 'pow';
+  if (arity === 3) return op in TERNARY_EXPR;
   return arity === 2 && op in BINARY_EXPR;
 }
 
@@ -291,6 +297,7 @@ export function fusedWgsl(expr: FusedNode, outShape: readonly number[], strides:
     let e: string;
     if (node.scalars) e = SCALAR_EXPR[node.op](args[0], node.scalars.map(f32Literal));
     else if (args.length === 1) e = UNARY_EXPR[node.op](args[0]);
+    else if (args.length === 3) e = TERNARY_EXPR[node.op](args[0], args[1], args[2]);
     else e = BINARY_EXPR[node.op](args[0], args[1]);
     const name = `t${tmp++}`;
     lines.push(`  let ${name} = ${e};`);

@@ -23,7 +23,8 @@ export type OpAttrs = Readonly<Record<string, number | boolean | string | readon
  * What an op tracer is told while it is installed (see {@link withOpTracer}):
  * - `op`: an op computed `out` from `inputs` (every op that records an autodiff node reports here whether or not a
  *   gradient is being recorded, and so do the untraced helpers whose results gradients use: comparisons, `sign`, the
- *   fused activation backward `unaryGrad`);
+ *   fused activation backward `unaryGrad`); a second report of the same `out` replaces the first (`where` reports
+ *   itself again with its condition as the first input, which its autodiff node does not list);
  * - `constant`: `t` was made from plain numbers (`full`, `zeros`, `ones`, `scalar`), so it depends on no input;
  * - `alias`: `out` holds the values of `of` (a gradient transform's traced leaf, `detach`).
  */

@@ -12,7 +12,7 @@ import { normal } from '../../src/random/sample.js';
 import { initBackend } from '../../src/tensor/select.js';
 import {
   Tensor, valueAndGrad, grad, sum, mul, add, sub, logsumexp, noGrad, clamp, maximum, pow, square, mean, treeLeaves, tensor,
-  softmax, logSoftmax, max, sliceAxis, padAxis, concat, permute, tanh,
+  softmax, logSoftmax, max, sliceAxis, padAxis, concat, permute, tanh, where, less, reshape,
 } from '../../src/tensor/index.js';
 import { applyMLP, initMLP } from '../../src/nn/mlp.js';
 import { initMlpEnergy, energyZ, type MlpEnergyConfig } from '../../src/models/mlpEnergy/model.js';
@@ -180,6 +180,14 @@ if (!(made instanceof GpuKernels)) {
     check('slice, pad, concat, permute and their gradients', await closeTrees(compile(gpu, shapes)(gpu.upload(t)), shapes(t), 1e-5, 1e-6, 'shapes'));
   }
 
+  // A Metropolis–Hastings selection as tensor ops: rows of the proposal where log u < log α, else the current rows.
+  for (const fuse of [true, false]) {
+    const mh = (cur: Tensor, prop: Tensor, logU: Tensor, logAlpha: Tensor): Tensor => where(reshape(less(logU, logAlpha), [n, 1]), prop, add(cur, 0));
+    const [c0, p0, u0, a0] = [normal(key(18), [n, 3]), normal(key(19), [n, 3]), normal(key(20), [n]), normal(key(21), [n])];
+    const f = compile(gpu, mh, { fuse });
+    check(`where with a broadcast condition (a Metropolis–Hastings selection; fuse ${fuse})`, await closeTrees(f(gpu.upload(c0), gpu.upload(p0), gpu.upload(u0), gpu.upload(a0)), mh(c0, p0, u0, a0), 0, 0, 'where'));
+  }
+
   // An op with no lowering, and a value made outside the traced ops, give one clear error naming the problem.
   const refuses = (f: () => unknown, re: RegExp): string => {
     try { f(); return 'did not throw'; } catch (e) {
@@ -189,6 +197,7 @@ if (!(made instanceof GpuKernels)) {
   };
   const x = gpu.upload(normal(key(12), [4, 3]));
   check('an op with no lowering is named (logsumexp over two axes)', refuses(() => compile(gpu, (t: Tensor) => logsumexp(t))(x), /op 'logsumexp' \{"axes":\[0,1\]\}.* is lowered over one axis only/));
+  check('a gradient through where (its mask is made on the host) is refused', refuses(() => compile(gpu, (t: Tensor) => grad((u: Tensor) => sum(where(less(u, 0), u, 0)))(t))(x), /op .mul. reads a tensor \[4, 3\] that no traced op made/));
   check('a gradient through max (its mask is made on the host) is refused', refuses(() => compile(gpu, (t: Tensor) => grad((u: Tensor) => sum(max(u, 1)))(t))(x), /op .div. reads a tensor \[4, 1\] that no traced op made/));
   check('a random draw inside the function is refused', refuses(() => compile(gpu, (t: Tensor) => add(t, normal(key(0), [4, 3])))(x), /op 'add' reads a tensor \[4, 3\] that no traced op made/));
   check('a value computed on the host from an input is refused', refuses(() => compile(gpu, (t: Tensor) => add(t, tensor(Array.from(t.data).map((v) => v * v), t.shape)))(x), /op 'add' reads a tensor \[4, 3\] that no traced op made/));

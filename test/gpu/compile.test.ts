@@ -4,4 +4,4 @@
  */
 import { gpuCheckSuite } from './_checkSuite.js';
 
-gpuCheckSuite('checkCompile.ts', 'compile(fn) matches the CPU backend', { minChecks: 30, timeoutMs: 300_000 });
+gpuCheckSuite('checkCompile.ts', 'compile(fn) matches the CPU backend', { minChecks: 33, timeoutMs: 300_000 });

@@ -325,13 +325,16 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   const out = outputBuffer(dt, C.size);
   for (let i = 0; i < out.length; i++) out[i] = C.data[i] !== 0 ? Ab.data[i] : Bb.data[i];
   const res = new Tensor(out, shape);
-  return record(res, 'where', [A, B], (g) => {
+  const y = record(res, 'where', [A, B], (g) => {
     const mask = toDType(ne0(C), g.dtype);
     return [
       A.requiresGrad ? sumToShape(mul(g, mask), A.shape) : null,
       B.requiresGrad ? sumToShape(mul(g, sub(1, mask)), B.shape) : null,
     ];
   });
+  // The condition is no differentiable input, so the node does not list it; a tracer is told the op again with it.
+  if (activeTracer !== null) activeTracer.op(y, 'where', [cond, A, B], undefined);
+  return y;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

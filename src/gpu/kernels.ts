@@ -33,7 +33,8 @@ const WG = 64; // threads per workgroup of the 1-D kernels
 const TILE = 16; // matmul tile edge
 const MAX_GROUPS = 65535; // WebGPU's default maxComputeWorkgroupsPerDimension
 
-const PREAMBLE = /* wgsl */ `
+/** @internal WGSL helpers shared by the kernels (stable sigmoid, softplus, tanh, log1p, log); reused by src/gpu/traceKernels.ts. */
+export const PREAMBLE = /* wgsl */ `
 fn atanh2_(s: f32) -> f32 {
   // 2·atanh(s) = 2(s + s³/3 + s⁵/5 + …) for |s| ≤ 1/3: nine terms, relative error < 2e-10. WGSL's log is only
   // accurate to an absolute 2⁻²¹ on [0.5, 2], which is no relative accuracy at all near 1.
@@ -75,7 +76,8 @@ fn log_(x: f32, ninf: f32) -> f32 {
 }
 `;
 
-const UNARY_WGSL = /* wgsl */ `${PREAMBLE}
+/** @internal the unary kernel's WGSL (uniforms `n, op, stride, ninf`; `op` indexes {@link GPU_UNARY_OPS}); reused by src/gpu/compile.ts. */
+export const UNARY_WGSL = /* wgsl */ `${PREAMBLE}
 struct P { n: u32, op: u32, stride: u32, ninf: f32 }
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;
@@ -176,7 +178,8 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
 }`;
 
 
-const UNARY_GRAD_WGSL = /* wgsl */ `${PREAMBLE}
+/** @internal the fused activation backward's WGSL (uniforms `n, op, stride, order`; `op` indexes {@link GPU_GRAD_OPS}); reused by src/gpu/compile.ts. */
+export const UNARY_GRAD_WGSL = /* wgsl */ `${PREAMBLE}
 struct P { n: u32, op: u32, stride: u32, order: u32 }
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> gy: array<f32>;
@@ -222,7 +225,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
 // One workgroup of RED threads per output: each output reduces \`len\` values spaced \`inner\` apart starting at
 // \`(o / inner)·len·inner + o mod inner\` (a row sum when inner = 1, a column sum when the reduced axis is the rows).
 const RED = 256;
-const REDUCE_WGSL = /* wgsl */ `${PREAMBLE}
+/** @internal the reduction over one axis (uniforms `len, inner, op, outs, ninf`; op 0 sum, 1 logsumexp, 2 softmax, 3 max); reused by src/gpu/compile.ts. */
+export const REDUCE_WGSL = /* wgsl */ `${PREAMBLE}
 struct P { len: u32, inner: u32, op: u32, outs: u32, ninf: f32, pad0: u32, pad1: u32, pad2: u32 }
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;

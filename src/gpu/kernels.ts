@@ -129,14 +129,22 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
   y[i] = r;
 }`;
 
-const MATMUL_WGSL = /* wgsl */ `
-struct P { m: u32, n: u32, k: u32, ta: u32, tb: u32, lda: u32, ldb: u32, pad: u32 }
+/**
+ * @internal The tiled matmul `C = op(A)·op(B)` in WGSL, with `tile × tile` workgroups (bindings A, B, C, uniforms:
+ * m, n, k, transA, transB, lda, ldb, pad); with `withBias`, a fifth binding `bias` (at 2, before C) and a uniform
+ * flag `bias = 1` add `bias[col]` to each row (the traced compile's `linear`).
+ */
+export function matmulWgsl(tile: number, withBias: boolean): string {
+  return /* wgsl */ `
+struct P { m: u32, n: u32, k: u32, ta: u32, tb: u32, lda: u32, ldb: u32, ${withBias ? 'bias' : 'pad'}: u32 }
 @group(0) @binding(0) var<storage, read> A: array<f32>;
 @group(0) @binding(1) var<storage, read> B: array<f32>;
-@group(0) @binding(2) var<storage, read_write> C: array<f32>;
-@group(0) @binding(3) var<uniform> p: P;
-var<workgroup> As: array<array<f32, ${TILE}>, ${TILE}>;
-var<workgroup> Bs: array<array<f32, ${TILE}>, ${TILE}>;
+${withBias ? `@group(0) @binding(2) var<storage, read> bias: array<f32>;
+@group(0) @binding(3) var<storage, read_write> C: array<f32>;
+@group(0) @binding(4) var<uniform> p: P;` : `@group(0) @binding(2) var<storage, read_write> C: array<f32>;
+@group(0) @binding(3) var<uniform> p: P;`}
+var<workgroup> As: array<array<f32, ${tile}>, ${tile}>;
+var<workgroup> Bs: array<array<f32, ${tile}>, ${tile}>;
 fn aAt(i: u32, l: u32) -> f32 {
   if (i >= p.m || l >= p.k) { return 0.0; }
   if (p.ta == 1u) { return A[l * p.lda + i]; }
@@ -147,21 +155,26 @@ fn bAt(l: u32, j: u32) -> f32 {
   if (p.tb == 1u) { return B[j * p.ldb + l]; }
   return B[l * p.ldb + j];
 }
-@compute @workgroup_size(${TILE}, ${TILE})
+@compute @workgroup_size(${tile}, ${tile})
 fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
-  let row = wid.y * ${TILE}u + lid.y;
-  let col = wid.x * ${TILE}u + lid.x;
+  let row = wid.y * ${tile}u + lid.y;
+  let col = wid.x * ${tile}u + lid.x;
   var acc = 0.0;
-  let tiles = (p.k + ${TILE - 1}u) / ${TILE}u;
+  let tiles = (p.k + ${tile - 1}u) / ${tile}u;
   for (var t = 0u; t < tiles; t++) {
-    As[lid.y][lid.x] = aAt(row, t * ${TILE}u + lid.x);
-    Bs[lid.y][lid.x] = bAt(t * ${TILE}u + lid.y, col);
+    As[lid.y][lid.x] = aAt(row, t * ${tile}u + lid.x);
+    Bs[lid.y][lid.x] = bAt(t * ${tile}u + lid.y, col);
     workgroupBarrier();
-    for (var q = 0u; q < ${TILE}u; q++) { acc = acc + As[lid.y][q] * Bs[q][lid.x]; }
+    for (var q = 0u; q < ${tile}u; q++) { acc = acc + As[lid.y][q] * Bs[q][lid.x]; }
     workgroupBarrier();
   }
-  if (row < p.m && col < p.n) { C[row * p.n + col] = acc; }
+  if (row < p.m && col < p.n) {
+    ${withBias ? 'var r = acc; if (p.bias == 1u) { r = r + bias[col]; } C[row * p.n + col] = r;' : 'C[row * p.n + col] = acc;'}
+  }
 }`;
+}
+
+const MATMUL_WGSL = matmulWgsl(TILE, false);
 
 const SUM_ROWS_WGSL = /* wgsl */ `
 struct P { rows: u32, cols: u32, pad0: u32, pad1: u32 }

@@ -5,7 +5,7 @@
  * flags and an optional row bias (`linear`). Each writes into a buffer the caller allocated once.
  * @module
  */
-import { PREAMBLE } from './kernels.js';
+import { PREAMBLE, matmulWgsl } from './kernels.js';
 
 /** Most axes a traced elementwise op or reduction may have. */
 export const MAX_RANK = 8;
@@ -145,44 +145,7 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
  * @internal the tiled matmul `C = op(A)·op(B) (+ bias per row)` (bindings A, B, bias, C, uniforms: m, n, k, transA,
  * transB, lda, ldb, bias = 1 when `bias` is added to each row).
  */
-export const MATMUL_BIAS_WGSL = /* wgsl */ `
-struct P { m: u32, n: u32, k: u32, ta: u32, tb: u32, lda: u32, ldb: u32, bias: u32 }
-@group(0) @binding(0) var<storage, read> A: array<f32>;
-@group(0) @binding(1) var<storage, read> B: array<f32>;
-@group(0) @binding(2) var<storage, read> bias: array<f32>;
-@group(0) @binding(3) var<storage, read_write> C: array<f32>;
-@group(0) @binding(4) var<uniform> p: P;
-var<workgroup> As: array<array<f32, ${TRACE_TILE}>, ${TRACE_TILE}>;
-var<workgroup> Bs: array<array<f32, ${TRACE_TILE}>, ${TRACE_TILE}>;
-fn aAt(i: u32, l: u32) -> f32 {
-  if (i >= p.m || l >= p.k) { return 0.0; }
-  if (p.ta == 1u) { return A[l * p.lda + i]; }
-  return A[i * p.lda + l];
-}
-fn bAt(l: u32, j: u32) -> f32 {
-  if (l >= p.k || j >= p.n) { return 0.0; }
-  if (p.tb == 1u) { return B[j * p.ldb + l]; }
-  return B[l * p.ldb + j];
-}
-@compute @workgroup_size(${TRACE_TILE}, ${TRACE_TILE})
-fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
-  let row = wid.y * ${TRACE_TILE}u + lid.y;
-  let col = wid.x * ${TRACE_TILE}u + lid.x;
-  var acc = 0.0;
-  let tiles = (p.k + ${TRACE_TILE - 1}u) / ${TRACE_TILE}u;
-  for (var t = 0u; t < tiles; t++) {
-    As[lid.y][lid.x] = aAt(row, t * ${TRACE_TILE}u + lid.x);
-    Bs[lid.y][lid.x] = bAt(t * ${TRACE_TILE}u + lid.y, col);
-    workgroupBarrier();
-    for (var q = 0u; q < ${TRACE_TILE}u; q++) { acc = acc + As[lid.y][q] * Bs[q][lid.x]; }
-    workgroupBarrier();
-  }
-  if (row < p.m && col < p.n) {
-    var r = acc;
-    if (p.bias == 1u) { r = r + bias[col]; }
-    C[row * p.n + col] = r;
-  }
-}`;
+export const MATMUL_BIAS_WGSL = matmulWgsl(TRACE_TILE, true);
 
 // ---------------------------------------------------------------------------------------------------------------
 // Fused elementwise kernels: a tree of pointwise ops whose intermediates have one consumer each becomes one kernel,

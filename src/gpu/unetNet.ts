@@ -42,7 +42,7 @@ export interface GpuUNet {
 }
 
 /** What the reverse pass keeps of one block: its input, its pre-activation and its stride. */
-interface SavedBlock {
+export interface GpuUNetSavedBlock {
   readonly input: GpuTensor;
   readonly a: GpuTensor;
   readonly stride: number;
@@ -55,7 +55,7 @@ export interface GpuUNetForward {
   /** The time embedding the pass used (`[N, e]`, or `[1, e]` shared by every image). */
   readonly emb: GpuTensor;
   /** Per block: its input, pre-activation and stride. */
-  readonly saved: ReadonlyMap<string, SavedBlock>;
+  readonly saved: ReadonlyMap<string, GpuUNetSavedBlock>;
   /** The decoder's final feature map `u₁` (the output conv's input). */
   readonly u1: GpuTensor;
   /** Every buffer the pass created except `out` (free them with {@link disposeAll} once queued work no longer needs them). */
@@ -132,7 +132,7 @@ export function unetForwardGpu(gpu: GpuKernels, net: GpuUNet, x: GpuTensor, emb:
   }
   const temp: GpuTensor[] = [];
   const keep = (t: GpuTensor): GpuTensor => { temp.push(t); return t; };
-  const saved = new Map<string, SavedBlock>();
+  const saved = new Map<string, GpuUNetSavedBlock>();
   const block = (name: string, h: GpuTensor, stride: number): GpuTensor => {
     const p = net.blocks[name];
     // β = emb·W_t + b: [N, O] per image, or one shared row [1, O] read as the conv's [O] bias.

@@ -1,6 +1,6 @@
 /**
- * The U-Net lowering (src/gpu/unetNet.ts) and the score-sde U-Net step and samplers (src/models/scoreSde/gpu.ts)
- * against the CPU on this machine's WebGPU adapter; prints one JSON line `{ available, reason?, adapter?, checks }`.
+ * The U-Net lowering (src/gpu/unetNet.ts) and the score-sde image models' step and samplers (U-Net and MLP, with
+ * dequantised batches and the clipped input; src/models/scoreSde/gpu.ts) against the CPU on this machine's WebGPU adapter; prints one JSON line `{ available, reason?, adapter?, checks }`.
  * Run by test/gpu/unet.test.ts in a child process (Dawn's threads and Vitest's worker pool do not mix), and by hand:
  *   npx tsx test/gpu/checkUNet.ts
  * Tiny nets (base 4), batches of 2–4 and few steps: SwiftShader is a CPU driver.
@@ -14,7 +14,7 @@ import { Tensor, valueAndGrad, sum, mul, silu, conv2d, linear, upsampleConcat2d,
 import { initUNet, applyUNet, timeEmbedding } from '../../src/diffusion/index.js';
 import { uploadUNet, disposeUNet, unetForwardGpu, unetParamGradGpu, readUNetGrads, disposeUNetGrads } from '../../src/gpu/unetNet.js';
 import { disposeAll } from '../../src/gpu/mlpNet.js';
-import { makeScoreSdeConfig, toModelSpace, scoreSdeLoss, initScoreSdeState, scoreSdeTrainStep, sampleScoreSde, initScoreParams, dequantizeBatch, type ScoreSdeTrainState } from '../../src/models/scoreSde/index.js';
+import { makeScoreSdeConfig, toModelSpace, netShape, scoreSdeLoss, initScoreSdeState, scoreSdeTrainStep, sampleScoreSde, initScoreParams, dequantizeBatch, type ScoreSdeConfig, type ScoreSdeTrainState } from '../../src/models/scoreSde/index.js';
 import { scoreSdeValueAndGradGpu, scoreSdeTrainStepGpu, sampleScoreSdeGpu, scoreSdeGpuUnsupported, scoreSdeSampleGpuUnsupported } from '../../src/models/scoreSde/gpu.js';
 
 useSwiftShader();
@@ -114,19 +114,30 @@ if (!(made instanceof GpuKernels)) {
     img[r * 784 + i] = Math.round(255 * Math.min(1, Math.max(0, 0.5 + 0.4 * Math.sin((y + r) / 4) * Math.cos(xx / 5) + 0.2 * (u[r * 784 + i] - 0.5)))) / 255;
   }
   const data = new Tensor(img, [rows, 784]);
-  for (const [name, sde, mid, tSampling] of [['vp, mixed times, mid 0', 'vp', 0, 'mixed'], ['ve, uniform times, mid 2', 've', 2, 'uniform']] as const) {
-    const cfg = makeScoreSdeConfig(data, { sde, arch: { kind: 'unet', base: 4, embedDim: 8, mid }, imageShape: [28, 28], tSampling, ...(sde === 've' ? { sdeParams: { sigmaMax: 1.5 } } : {}) });
-    check(`score-sde unet ${name}: runs on the GPU`, scoreSdeGpuUnsupported(cfg) === null && scoreSdeSampleGpuUnsupported(cfg, 'em') === null && scoreSdeSampleGpuUnsupported(cfg, 'pc') === null ? '' : 'a reason was given');
-    check(`score-sde unet ${name}: the config clips and dequantises`, cfg.inputClip === 5 && cfg.dequantize === true ? '' : `inputClip ${cfg.inputClip}, dequantize ${cfg.dequantize}`);
-    const z = toModelSpace(cfg, data);
-    const batch = new Tensor(Float32Array.from(z.data).subarray(0, 4 * 784), [4, 1, 28, 28]);
+  const cases: [string, ScoreSdeConfig][] = [
+    ['unet vp, mixed times, mid 0', makeScoreSdeConfig(data, { sde: 'vp', arch: { kind: 'unet', base: 4, embedDim: 8, mid: 0 }, imageShape: [28, 28], tSampling: 'mixed' })],
+    ['unet ve, uniform times, mid 2', makeScoreSdeConfig(data, { sde: 've', arch: { kind: 'unet', base: 4, embedDim: 8, mid: 2 }, imageShape: [28, 28], tSampling: 'uniform', sdeParams: { sigmaMax: 1.5 } })],
+    ['mlp on images, vp', makeScoreSdeConfig(data, { sde: 'vp', arch: { kind: 'mlp', hidden: [16], embedDim: 8, activation: 'silu' }, imageShape: [28, 28] })],
+  ];
+  // The image configs' clip (±5) rarely binds on training inputs; a clip of 0.5 binds on most pixels, so these cases
+  // check that the GPU clamps where the CPU does.
+  cases.push(['unet vp, input clip 0.5', { ...cases[0][1], inputClip: 0.5 }], ['mlp on images, input clip 0.5', { ...cases[2][1], inputClip: 0.5 }]);
+  for (const [name, cfg] of cases) {
+    const shape = netShape(cfg, 1).slice(1);
+    const rowsOf = (from: number, n: number): Tensor => new Tensor(Float32Array.from(toModelSpace(cfg, data).data).subarray(784 * from, 784 * (from + n)), [n, ...shape]);
+    check(`score-sde ${name}: runs on the GPU`, scoreSdeGpuUnsupported(cfg) === null && scoreSdeSampleGpuUnsupported(cfg, 'em') === null && scoreSdeSampleGpuUnsupported(cfg, 'pc') === null ? '' : 'a reason was given');
+    check(`score-sde ${name}: the config clips and dequantises`, cfg.inputClip !== undefined && cfg.dequantize === true ? '' : `inputClip ${cfg.inputClip}, dequantize ${cfg.dequantize}`);
     const params = initScoreParams(key(61), cfg);
     const k = key(62);
-    const b = dequantizeBatch(cfg, batch, split(k, 2)[0]);
+    const b = dequantizeBatch(cfg, rowsOf(0, 4), split(k, 2)[0]);
     const [lv, g] = valueAndGrad((p: Record<string, Tensor>) => scoreSdeLoss(cfg)(p, b, k).loss)(params);
     const r = await scoreSdeValueAndGradGpu(gpu, cfg)(params, b, k);
-    check(`score-sde unet ${name}: loss`, close([r.loss], [lv.item()], 1e-5, 1e-7));
-    check(`score-sde unet ${name}: gradients`, gradsClose(r.grads, g as Record<string, Tensor>, 1e-4));
+    check(`score-sde ${name}: loss`, close([r.loss], [lv.item()], 1e-5, 1e-7));
+    check(`score-sde ${name}: gradients`, gradsClose(r.grads, g as Record<string, Tensor>, 1e-4));
+    if (cfg.inputClip === 0.5) {
+      const noClip = valueAndGrad((p: Record<string, Tensor>) => scoreSdeLoss({ ...cfg, inputClip: undefined })(p, b, k).loss)(params)[1];
+      check(`score-sde ${name}: a dropped clip is caught`, gradsClose(r.grads, noClip as Record<string, Tensor>, 1e-3) !== '' ? '' : 'the clip changes nothing');
+    }
     // Training: 3 Adam steps with EMA, dequantised batches, the same keys.
     const o = { lr: 3e-3, ema: 0.9 };
     let sc: ScoreSdeTrainState = initScoreSdeState(cfg, key(2), o);
@@ -134,24 +145,28 @@ if (!(made instanceof GpuKernels)) {
     const cpuStep = scoreSdeTrainStep(cfg, o), gpuStep = scoreSdeTrainStepGpu(gpu, cfg, o);
     let infoC = { loss: 0 }, infoG = { loss: 0 };
     for (let s = 1; s <= 3; s++) {
-      const bt = new Tensor(Float32Array.from(z.data).subarray(784 * (s - 1), 784 * (s + 1)), [2, 1, 28, 28]);
+      const bt = rowsOf(s - 1, 2);
       [sc, infoC] = cpuStep(sc, bt, foldIn(key(4), s));
       [sg, infoG] = await gpuStep(sg, bt, foldIn(key(4), s));
     }
     let worst = 0;
     for (const kk of Object.keys(sc.params)) worst = Math.max(worst, maxDiff(sc.params[kk].data, sg.params[kk].data), maxDiff(sc.ema![kk].data, sg.ema![kk].data));
-    check(`score-sde unet train ${name}: parameters and EMA after 3 steps (max |Δ| ${worst.toExponential(2)})`, worst < 2e-5 ? '' : `max |Δ| ${worst}`);
-    check(`score-sde unet train ${name}: loss of step 3`, close([infoG.loss], [infoC.loss], 1e-4, 1e-6));
+    check(`score-sde train ${name}: parameters and EMA after 3 steps (max |Δ| ${worst.toExponential(2)})`, worst < 2e-5 ? '' : `max |Δ| ${worst}`);
+    check(`score-sde train ${name}: loss of step 3`, close([infoG.loss], [infoC.loss], 1e-4, 1e-6));
     // Samplers: em and pc, 6 steps, 2 images, the trained parameters.
     for (const sampler of ['em', 'pc'] as const) {
       const want = sampleScoreSde(sg.params, cfg, key(6), 2, { sampler, steps: 6 });
       const got = await sampleScoreSdeGpu(gpu, sg.params, cfg, key(6), 2, { sampler, steps: 6 });
-      check(`score-sde unet sample ${name} ${sampler}: 6 steps match the CPU sampler (max |Δ| ${maxDiff(got.data, want.data).toExponential(2)})`, close(got.data, want.data, 1e-4, 1e-4));
-      // The comparison sees the chain: most pixels are inside the clamp box, and another key moves them.
+      check(`score-sde sample ${name} ${sampler}: 6 steps match the CPU sampler (max |Δ| ${maxDiff(got.data, want.data).toExponential(2)})`, close(got.data, want.data, 1e-4, 1e-4));
+      // The comparison sees the chain: many pixels are inside the clamp box (≥ 150 of 1568 compared unclamped).
       const inside = Array.from(want.data).filter((v) => v > 0 && v < 1).length / want.size;
-      check(`score-sde unet sample ${name} ${sampler}: ${(100 * inside).toFixed(0)}% of the pixels unclamped`, inside > 0.3 ? '' : `only ${inside}`);
-      const other = await sampleScoreSdeGpu(gpu, sg.params, cfg, key(7), 2, { sampler, steps: 6 });
-      check(`score-sde unet sample ${name} ${sampler}: a wrong key is caught`, maxDiff(other.data, want.data) > 0.05 ? '' : 'no difference');
+      check(`score-sde sample ${name} ${sampler}: ${(100 * inside).toFixed(0)}% of the pixels unclamped`, inside > 0.1 ? '' : `only ${inside}`);
+      // Another key moves them (not with the 0.5 clip: 6 VP steps end on the net's output, x's own coefficient being
+      // ≈ 0.003 in the last step, and a net reading a mostly saturated input gives nearly the same output for any x).
+      if (cfg.inputClip !== 0.5) {
+        const other = await sampleScoreSdeGpu(gpu, sg.params, cfg, key(7), 2, { sampler, steps: 6 });
+        check(`score-sde sample ${name} ${sampler}: a wrong key is caught`, maxDiff(other.data, want.data) > 0.05 ? '' : 'no difference');
+      }
     }
   }
   const cfg0 = makeScoreSdeConfig(data, { sde: 'vp', arch: { kind: 'unet', base: 4, embedDim: 8 }, imageShape: [28, 28] });

@@ -3,20 +3,20 @@
  * without Fourier features) and the U-Net (`--arch unet:c,m`), lowered by hand on the kernels of src/gpu
  * (docs/webgpu.md):
  * - {@link scoreSdeTrainStepGpu}, the twin of {@link scoreSdeTrainStep}: the step's dequantisation (8-bit images),
- *   times, perturbation and network input (MLP: `[c_in·x_t, φ(c_in·x_t), emb(τ(t))]`; U-Net: `c_in·x_t`, clamped to
- *   `±inputClip` when the config has it, and `emb(τ(t))`) are drawn and built on the host with the CPU step's code
+ *   times, perturbation and network input (`z = c_in·x_t`, clamped to `±inputClip` when the config has it, as for
+ *   images; MLP: `[z, φ(z), emb(τ(t))]`; U-Net: `z` and `emb(τ(t))`) are drawn and built on the host with the CPU step's code
  *   and keys (`dequantizeBatch`, `scoreSdeTrainingTimes`, `perturb`, `scoreNetCoefficients`: O(n·D) work); the
  *   network's forward pass, the DSM residual `r = w·(s + ε/σ)` with `s = net/σ − c_in²·x_t`, the loss `½‖r‖²/n` and
  *   the parameter gradient (plain backprop: `mlpParamGradGpu`, `unetParamGradGpu`) run on the device; the gradients
  *   are read back once per step and the update (Adam, EMA) is the CPU step's own (`scoreSdeUpdate`).
  * - {@link sampleScoreSdeGpu}, the twin of {@link sampleScoreSde} for the `em` and `pc` samplers: the chain stays
- *   on the device; each step evaluates the network there (MLP: layer 0 assembled from blocks of its weight: `c_in·x`,
- *   the Fourier features by the `trig` kernel, and the time embedding folded into the bias; U-Net: `c_in·x` clamped,
- *   one shared embedding row folded into every block's bias), and the Euler–Maruyama
+ *   on the device; each step evaluates the network there on `c_in·x` (clamped when the config clips; MLP: layer 0
+ *   assembled from blocks of its weight: the input, the Fourier features by the `trig` kernel, and the time embedding
+ *   folded into the bias; U-Net: one shared embedding row folded into every block's bias), and the Euler–Maruyama
  *   update (one `lincomb`) and the Langevin corrector with the snr rule (row norms by reductions, `snrLangevin`, no
  *   read-back) use GPU Philox normals of the CPU sampler's keys. Only the final chain comes back.
- * The probability-flow ODE and annealed Langevin samplers (float64 state, adaptive steps) and MLP image models stay
- * on the CPU, with the reason ({@link scoreSdeGpuUnsupported}, {@link scoreSdeSampleGpuUnsupported}).
+ * The probability-flow ODE and annealed Langevin samplers (float64 state, adaptive steps) stay on the CPU, with the
+ * reason ({@link scoreSdeGpuUnsupported}, {@link scoreSdeSampleGpuUnsupported}).
  * @module
  */
 import { Tensor, tensor, reshape, mul, concat, clamp, noGrad } from '../../tensor/index.js';
@@ -39,15 +39,12 @@ import { defaultSampler, type ScoreSampleOptions } from './sample.js';
 type MlpArch = Extract<ScoreSdeConfig['arch'], { kind: 'mlp' }>;
 
 /**
- * Why a score-sde config cannot train or sample on the GPU (`null` when it can): MLP image models (dequantised
- * training batches and the clipped network input are lowered for the U-Net only), or an MLP activation without a
- * fused backward kernel. The U-Net runs on the GPU.
- * @example scoreSdeGpuUnsupported(mlpImageCfg) // "image score models with an MLP (…) run on the CPU; …"
+ * Why a score-sde config cannot train or sample on the GPU (`null` when it can): an MLP activation without a fused
+ * backward kernel. The U-Net, and MLPs on vectors or images (dequantised batches, clipped input), run on the GPU.
+ * @example scoreSdeGpuUnsupported({ ...cfg, arch: { ...cfg.arch, activation: 'elu' } }) // "activation 'elu' has no WebGPU kernel (…)"
  */
 export function scoreSdeGpuUnsupported(cfg: ScoreSdeConfig): string | null {
-  if (cfg.arch.kind === 'unet') return null;
-  if (cfg.imageShape) return 'image score models with an MLP (dequantised training batches, the clipped network input) run on the CPU; the WebGPU lowering covers vectors and the U-Net';
-  return gpuMlpNetUnsupported(cfg.arch.activation);
+  return cfg.arch.kind === 'unet' ? null : gpuMlpNetUnsupported(cfg.arch.activation);
 }
 
 /**
@@ -93,6 +90,7 @@ export function scoreSdeValueAndGradGpu(gpu: GpuKernels, cfg: ScoreSdeConfig, sd
   const times = scoreSdeTrainingTimes(cfg, sde);
   const coefficients = scoreNetCoefficients(cfg, sde);
   const phi = arch.fourier ? fourierFeatureFn(arch.fourier, cfg.dim, 'float32') : null;
+  const clip = cfg.inputClip ?? null;
   const D = cfg.dim;
   return async (p, batch, key) => {
     if (batch.ndim !== 2 || batch.shape[1] !== D || batch.dtype !== 'float32') throw new InvalidArgumentError(`scoreSdeValueAndGradGpu: the batch must be float32 [n, ${D}], got ${batch.dtype} [${batch.shape.join(', ')}]`);
@@ -103,7 +101,8 @@ export function scoreSdeValueAndGradGpu(gpu: GpuKernels, cfg: ScoreSdeConfig, sd
     // The network sees float32 times, as the CPU loss passes them (tensor(t, [n], 'float32')).
     const c = coefficients(Float32Array.from(t));
     const X = noGrad(() => {
-      const zin = mul(xt, reshape(tensor(c.cin, [n], 'float32'), [n, 1]));
+      const zs = mul(xt, reshape(tensor(c.cin, [n], 'float32'), [n, 1]));
+      const zin = clip ? clamp(zs, -clip, clip) : zs;
       const netIn = phi ? concat([zin, phi(zin)], 1) : zin;
       return concat([netIn, timeEmbedding(tensor(c.tau, [n], 'float32'), arch.embedDim)], 1);
     });
@@ -205,7 +204,7 @@ function unetValueAndGradGpu(gpu: GpuKernels, cfg: ScoreSdeConfig, sde: SDE): (p
  * {@link scoreSdeTrainStep} with the loss and its parameter gradient computed on the WebGPU device
  * ({@link scoreSdeValueAndGradGpu}), then the CPU step's Adam and EMA update (`scoreSdeUpdate`). Asynchronous;
  * the same keys give the same dequantisation, times and noise, so the same states as the CPU step within float32
- * rounding. MLP (vector data) and U-Net score networks ({@link scoreSdeGpuUnsupported}).
+ * rounding. MLP and U-Net score networks ({@link scoreSdeGpuUnsupported}).
  * @example
  * const step = scoreSdeTrainStepGpu(gpu, cfg, { lr: 2e-3 });
  * [s] = await step(s, zb, foldIn(kTrain, t));
@@ -259,13 +258,14 @@ function disposeScoreNet(s: GpuScoreNet): void {
 }
 
 /**
- * Queues the network output `net(c_in·x, τ)` `[n, D]` at one time `t` for every row of the chain `x` (the score is
+ * Queues the network output `net(clip(c_in·x), τ)` `[n, D]` at one time `t` for every row of the chain `x` (the score is
  * `out/σ − c_in²·x`), with the CPU's float32 time, coefficients and time embedding. The caller frees `out`.
  */
 function netOutput(gpu: GpuKernels, s: GpuScoreNet, cfg: ScoreSdeConfig, arch: MlpArch, x: GpuTensor, cin: number, tau: number): GpuTensor {
   const temp: GpuTensor[] = [];
   const keep = (q: GpuTensor): GpuTensor => { temp.push(q); return q; };
-  const zin = keep(gpu.lincomb(x, x, x, Math.fround(cin), 0, 0));
+  const zs = keep(gpu.lincomb(x, x, x, Math.fround(cin), 0, 0));
+  const zin = cfg.inputClip ? keep(gpu.clamp(zs, -cfg.inputClip, cfg.inputClip)) : zs;
   const emb = noGrad(() => timeEmbedding(tensor([tau], [1], 'float32'), arch.embedDim));
   const embG = keep(gpu.upload(emb.data as Float32Array, [1, arch.embedDim]));
   let bias = keep(gpu.matmul(embG, s.w0t));

@@ -3,7 +3,7 @@
  * what the CPU backends' ops compute (NCHW, float32): nearest-neighbour upsampling joined with a skip connection along
  * the channels (`upsampleConcat2d` of src/tensor/ops/image.ts) and its gradient, and a per-channel bias added to a
  * feature map (shared `[O]` or per image `[N, O]`, as `conv2d`'s bias) with its gradient, the plane sums.
- * Not yet wired into a model (the U-Net score network still runs on the CPU).
+ * Used by the U-Net lowering of ./unetNet.ts.
  * @module
  */
 import { GpuTensor, type GpuKernels } from './kernels.js';

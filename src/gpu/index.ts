@@ -1,4 +1,4 @@
-/** The WebGPU backend (docs/webgpu.md): device discovery, WGSL kernels on device-resident tensors (convolutions included), the traced `compile(fn)`, the hand-lowered MLP Langevin chain and MLP/conv-net passes, and backend selection. */
+/** The WebGPU backend (docs/webgpu.md): device discovery, WGSL kernels on device-resident tensors (convolutions included), the traced `compile(fn)`, the hand-lowered MLP Langevin chain and MLP/conv-net/U-Net passes, and backend selection. */
 export { requestGpu, releaseGpu, gpuInfo, type Gpu, type GpuInfo } from './device.js';
 export { GpuKernels, GpuTensor, GPU_UNARY_OPS, GPU_BINARY_OPS, GPU_GRAD_OPS, type GpuUnaryOp, type GpuBinaryOp, type GpuGradOp } from './kernels.js';
 export {
@@ -25,3 +25,7 @@ export {
   compile, readAll, UnsupportedOpError, COMPILED_OPS,
   type CompiledFn, type CompiledStats, type CompileOptions, type DeviceArg, type DeviceArgs, type DeviceResult, type TensorTree,
 } from './compile.js';
+export {
+  uploadUNet, disposeUNet, unetForwardGpu, unetParamGradGpu, readUNetGrads, disposeUNetGrads, gpuUNetUnsupported,
+  type GpuUNet, type GpuUNetBlock, type GpuUNetForward, type GpuUNetGrads, type GpuUNetSavedBlock,
+} from './unetNet.js';

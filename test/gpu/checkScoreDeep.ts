@@ -171,7 +171,7 @@ if (!(made instanceof GpuKernels)) {
       const other = await sampleScoreSdeGpu(gpu, params, cfg, key(7), 24, { sampler, steps: 25 });
       check(`score-sde sample ${name}: a wrong key is caught`, maxDiff(other.data, want.data) > 0.05 ? '' : 'no difference');
     }
-    check('score-sde: unet stays on the CPU with a reason', /U-Net/.test(scoreSdeGpuUnsupported({ ...cfgVp, arch: { kind: 'unet', base: 8, embedDim: 32 } }) ?? '') ? '' : 'no reason');
+    check('score-sde: an activation without a kernel stays on the CPU with a reason', /elu/.test(scoreSdeGpuUnsupported({ ...cfgVp, arch: { kind: 'mlp', hidden: [4], embedDim: 8, activation: 'elu' } }) ?? '') ? '' : 'no reason');
     check('score-sde: ode stays on the CPU with a reason', /ode/.test(scoreSdeSampleGpuUnsupported(cfgVp, 'ode') ?? '') ? '' : 'no reason');
   }
 

@@ -127,7 +127,7 @@ export async function trainScoreSde(o: TrainScoreSdeOptions): Promise<TrainedSco
     onLog: o.onLog,
     onProgress: o.onProgress,
   });
-  // EBM_BACKEND=webgpu: each step's loss and parameter gradient on the GPU (MLP score networks), the same keys and batches.
+  // EBM_BACKEND=webgpu: each step's loss and parameter gradient on the GPU (MLP score networks on vectors, U-Nets), the same keys and batches.
   const { value: final, backend } = await runHotLoop(
     scoreSdeGpuUnsupported(cfg) ?? ((gpu) => loop(scoreSdeTrainStepGpu(gpu, cfg, settings))),
     () => loop(scoreSdeTrainStep(cfg, settings)),

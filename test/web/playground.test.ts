@@ -7,8 +7,8 @@
  *
  * A second browser runs the page on WebGPU (issue 17): Debian's Chromium with `--enable-unsafe-webgpu` finds the
  * SwiftShader adapter (the CPU Vulkan driver of chromium-common; `VK_ICD_FILENAMES` names it) on a machine with no
- * GPU, and the Train tab's model-sample Langevin chains then run on the device. That part skips, with a message,
- * where the browser offers no adapter.
+ * GPU, and the Train tab's training steps (DSM and SSM, the library's `mlpEnergyTrainStepGpu`) and its model-sample
+ * Langevin chains then run on the device. That part skips, with a message, where the browser offers no adapter.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
@@ -34,6 +34,8 @@ const SHOT = process.env.EBM_UPDATE_SCREENSHOT === '1' ? join(ROOT, 'docs', 'ima
 /** Screenshots of the CD, Score SDE and JEM tabs (EBM_SHOTS, default the OS temp dir), for looking at the page. */
 const SHOTS = process.env.EBM_SHOTS ?? tmpdir();
 const haveChromium = existsSync(CHROMIUM);
+/** GPU training steps the WebGPU part waits for (SwiftShader runs them on the CPU: enough for a significant loss drop). */
+const GPU_STEPS = 60;
 /** Set once this run has built web/dist (the WebGPU part builds it when run alone, never trusting a stale dist). */
 let built = false;
 if (!haveChromium) console.warn(`test/web/playground.test.ts: skipped — ${CHROMIUM} not found (apt-get install -y chromium)`);
@@ -59,7 +61,7 @@ function serveStatic(dir: string): Promise<Server> {
 }
 
 interface Hooks {
-  ready: boolean; backend: string; gpu: { label: string; webgpu: boolean; views: number; check: number | null }; points: Record<string, { n: number; finite: boolean }>; lossHistory: number[]; heatmapHash: string; heatmapSource: string; heatmapUpdates: number;
+  ready: boolean; backend: string; gpu: { label: string; webgpu: boolean; views: number; check: number | null; training: string; trainSteps: number; trainCheck: number | null }; points: Record<string, { n: number; finite: boolean }>; lossHistory: number[]; heatmapHash: string; heatmapSource: string; heatmapUpdates: number;
   sampler: { steps: number; acceptance: number | null; ess: number | null; running: boolean };
   train: { step: number; running: boolean }; rbm: { step: number; running: boolean }; errors: string[];
   lastExport: { name: string; size: number } | null;
@@ -341,7 +343,7 @@ describe.skipIf(!haveChromium)('browser playground on WebGPU (headless Chromium,
     await new Promise<void>((ok) => (server ? server.close(() => ok()) : ok()));
   });
 
-  it('shows the backend, runs the model-sample Langevin chains on WebGPU, and they match the CPU chain', async (ctx) => {
+  it('shows the backends, trains with DSM on WebGPU (loss down, the CPU step within float32), and the chains run there too', async (ctx) => {
     const h0 = await hooks(page);
     if (!h0.gpu.webgpu) {
       expect(h0.gpu.label).toMatch(/^CPU \(.+\)$/);
@@ -350,23 +352,52 @@ describe.skipIf(!haveChromium)('browser playground on WebGPU (headless Chromium,
       return;
     }
     expect(h0.gpu.label).toMatch(/^WebGPU \(adapter .+\)$/);
-    expect(await page.textContent('#gpu')).toContain('WebGPU (adapter');
+    expect(h0.gpu.training).toBe(h0.gpu.label); // DSM, the default objective, trains on the device
+    expect(await page.textContent('#gpu')).toMatch(/^Training: WebGPU \(adapter .+\) · chains: WebGPU$/);
     await page.selectOption('#target', 'toy:8gaussians');
     await page.click('#tab-train');
     await page.click('#train-start');
-    await page.waitForFunction(() => (window as unknown as { __ebm: Hooks }).__ebm.gpu.views >= 2, undefined, { timeout: 45_000 });
+    await page.waitForFunction((n) => {
+      const g = (window as unknown as { __ebm: Hooks }).__ebm.gpu;
+      return g.views >= 2 && g.trainSteps >= n && g.trainCheck !== null;
+    }, GPU_STEPS, { timeout: 60_000 }).catch(async (e: unknown) => {
+      const h = await hooks(page);
+      throw new Error(`${String(e)}; state: ${JSON.stringify({ gpu: h.gpu, train: h.train, losses: h.lossHistory.length, errors: h.errors })}`);
+    });
     await page.click('#train-start'); // stop
+    await page.waitForFunction(() => !(window as unknown as { __ebm: Hooks }).__ebm.train.running);
     const h = await hooks(page);
     expect(h.errors).toEqual([]);
     expect(h.gpu.webgpu).toBe(true); // no fallback to the CPU after a failure
+    expect(h.gpu.training).toBe(h.gpu.label);
+    // Every step of this run ran on the device (a fresh page: no CPU steps before), each posted its loss.
+    const L = h.lossHistory;
+    expect(h.train.step).toBe(h.gpu.trainSteps);
+    expect(L.length).toBe(h.gpu.trainSteps);
+    expect(L.every(Number.isFinite)).toBe(true);
+    // The first and the last 20 per-step DSM losses: the mean drops by more than 3 standard errors of the difference
+    // (the same criterion as the CPU test, on fewer steps: SwiftShader steps are slow).
+    const first = L.slice(0, 20), last = L.slice(-20);
+    console.log('DEBUG', L.length, JSON.stringify(h.gpu), L.map((v) => v.toFixed(3)).join(' '));
+    const se = Math.sqrt(sd(first) ** 2 / first.length + sd(last) ** 2 / last.length);
+    expect(mean(first) - mean(last)).toBeGreaterThan(3 * se);
+    // The first GPU step against the library's CPU step from the same state, batch and key: Adam's first update is
+    // ≈ lr·sign(g), so θ agrees to float32 rounding unless a gradient entry is ~0 (measured: see the log line).
+    expect(h.gpu.trainCheck!).toBeLessThan(1e-4);
     // The first view checks 10 GPU ULA steps of 32 chains against the library's CPU sampler with the same key
     // (float32 on both; the noise agrees to ~1e-6, so the chains to ~1e-4 in data units).
     expect(h.gpu.check).not.toBeNull();
     expect(h.gpu.check!).toBeLessThan(1e-3);
-    console.log(`playground on WebGPU: ${h.gpu.label}; ${h.gpu.views} chain runs; GPU vs CPU chain max |Δx| = ${h.gpu.check}`);
+    console.log(`playground on WebGPU: ${h.gpu.label}; ${h.gpu.trainSteps} DSM steps on the GPU (loss ${mean(first).toFixed(3)} → ${mean(last).toFixed(3)}), `
+      + `GPU vs CPU step max |Δθ| = ${h.gpu.trainCheck}; ${h.gpu.views} chain runs, GPU vs CPU chain max |Δx| = ${h.gpu.check}`);
     // The samples drawn from the GPU chains are on the page: the model layer has points, all finite.
     expect(h.points.model?.n).toBe(300);
     expect(h.points.model?.finite).toBe(true);
+    // CD has no GPU step: the label says training runs on the CPU and why, the chains stay on the device.
+    await page.selectOption('#loss', 'cd');
+    await page.waitForFunction(() => (window as unknown as { __ebm: Hooks }).__ebm.gpu.training.startsWith('CPU ('));
+    expect((await hooks(page)).gpu.training).toMatch(/^CPU \(CD has no WebGPU step/);
+    expect(await page.textContent('#gpu')).toMatch(/^Training: CPU \(CD has no WebGPU step.*\) · chains: WebGPU \(adapter /);
     expect(pageErrors).toEqual([]);
   }, 90_000);
 });

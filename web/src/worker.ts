@@ -310,6 +310,7 @@ function resetTraining(): void {
   train.step = 0;
   train.pending = [];
   train.info = '';
+  gpu.trainCheck = null; // the next model's first GPU step is checked against the CPU step again
   post({ type: 'trainStats', running: train.running, step: 0, losses: [], lossName: lossName(), msPerStep: 0, info: 'reset' });
   post({ type: 'modelInfo', text: 'No model yet: press Train.' });
   postTargetHeatmap();
@@ -528,7 +529,7 @@ function maxAbsDiff(a: Record<string, Tensor>, b: Record<string, Tensor>): numbe
  * DSM/SSM training steps on the GPU (the library's `mlpEnergyTrainStepGpu`: loss and parameter gradient on the
  * device, Adam on the host), one in flight at a time, for about one frame budget; the same batches and keys as the
  * CPU path, so the same run within float32 rounding. The first GPU step is also run by the CPU step from the same
- * state, batch and key, and max |Δθ| is reported. A reset, a loaded model or a stop while a step is in flight ends the
+ * state, batch and key (again after a reset), and max |Δθ| is reported. A reset, a loaded model or a stop while a step is in flight ends the
  * burst (a finished step of a replaced model is dropped). A diverged loss stops training as on the CPU; any other
  * failure moves training and chains to the CPU for good, with the reason.
  */
@@ -563,9 +564,9 @@ async function gpuTrainBurst(k: GpuKernels, m: MlpEnergyModel): Promise<void> {
       dropGpu(e, 'training step');
     }
   }
+  postGpu();
   if (done > 0 && train.model === m) afterSteps(m, t0, done);
   else postTrainStats();
-  postGpu();
 }
 
 /** After a burst of training steps: the time per step, now and then the model view, and the new losses. */
@@ -708,7 +709,8 @@ function handle(msg: ToWorker): void {
       if (msg.params.lr !== old.lr) train.opt = adam(msg.params.lr, { clipNorm: 10 });
       if (msg.params.loss !== old.loss || msg.params.cdSteps !== old.cdSteps || msg.params.cdStepSize !== old.cdStepSize) { train.cd = null; train.cdState = null; }
       if (msg.cmd === 'start') train.running = true;
-      if (msg.cmd === 'stop') { train.running = false; postTrainStats(); }
+      // A GPU step in flight posts the stats when it lands (so `running: false` comes after the last step's loss).
+      if (msg.cmd === 'stop') { train.running = false; if (!train.gpuBusy) postTrainStats(); }
       if (msg.cmd === 'reset') resetTraining();
       if (msg.params.loss !== old.loss || msg.cmd === 'reset') postGpu(); // where training runs may have changed
       break;

@@ -529,9 +529,9 @@ function maxAbsDiff(a: Record<string, Tensor>, b: Record<string, Tensor>): numbe
  * DSM/SSM training steps on the GPU (the library's `mlpEnergyTrainStepGpu`: loss and parameter gradient on the
  * device, Adam on the host), one in flight at a time, for about one frame budget; the same batches and keys as the
  * CPU path, so the same run within float32 rounding. The first GPU step is also run by the CPU step from the same
- * state, batch and key (again after a reset), and max |Δθ| is reported. A reset, a loaded model or a stop while a step is in flight ends the
- * burst (a finished step of a replaced model is dropped). A diverged loss stops training as on the CPU; any other
- * failure moves training and chains to the CPU for good, with the reason.
+ * state, batch and key (again after a reset), and max |Δθ| is reported. A reset, a loaded model or a stop while a
+ * step is in flight ends the burst (a finished step of a replaced model is dropped). A diverged loss stops training as
+ * on the CPU; any other failure moves training and chains to the CPU for good, with the reason.
  */
 async function gpuTrainBurst(k: GpuKernels, m: MlpEnergyModel): Promise<void> {
   const t0 = performance.now();

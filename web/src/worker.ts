@@ -366,13 +366,15 @@ interface GpuRunState {
   views: number;
   /** Max |x_GPU − x_CPU| of the self-check on the first model (the same key, 10 steps, 32 chains), once run. */
   check: number | null;
+  /** Milliseconds the last chain run took on the device (views are spaced so that they take under ~1/3 of it). */
+  viewMs: number;
   /** Training steps run on the GPU. */
   trainSteps: number;
   /** Max |θ_GPU − θ_CPU| after the first GPU training step and the CPU step from the same state, batch and key. */
   trainCheck: number | null;
 }
 
-const gpu: GpuRunState = { kernels: null, label: 'CPU (looking for WebGPU…)', busy: false, views: 0, check: null, trainSteps: 0, trainCheck: null };
+const gpu: GpuRunState = { kernels: null, label: 'CPU (looking for WebGPU…)', busy: false, views: 0, check: null, viewMs: 0, trainSteps: 0, trainCheck: null };
 
 /** Why the Train tab's training steps run on the CPU although a device exists, or null when they run on the GPU. */
 function gpuTrainUnsupported(): string | null {
@@ -439,6 +441,7 @@ async function gpuModelView(k: GpuKernels, m: MlpEnergyModel): Promise<void> {
       gpu.check = d;
     }
     if (!gpu.kernels) return; // dropped after a training-step failure while the check ran
+    const tv = performance.now();
     const net = uploadMlpEnergy(k, params, cfg.activation, cfg.confine);
     let z: Tensor;
     try {
@@ -450,6 +453,7 @@ async function gpuModelView(k: GpuKernels, m: MlpEnergyModel): Promise<void> {
     if (!z.data.every(Number.isFinite)) z = normal(nextKey(), z0.shape);
     if (train.chains === z0) train.chains = z;
     gpu.views++;
+    gpu.viewMs = performance.now() - tv;
     const pts = Float32Array.from(unstandardize(cfg, z).data);
     post({ type: 'points', layer: 'model', pts }, [pts.buffer]);
     postGpu();
@@ -577,7 +581,8 @@ function afterSteps(m: MlpEnergyModel, t0: number, done: number): void {
     train.lastHeat = now;
     postModelView(m);
     // Keep drawing under ~1/3 of the time: the next view waits at least twice as long as this one took.
-    train.viewGap = Math.max(400, 2 * (performance.now() - now));
+    // A GPU chain run shares the device with the training steps: count its time too.
+    train.viewGap = Math.max(400, 2 * (performance.now() - now), gpu.kernels ? 2 * gpu.viewMs : 0);
     post({ type: 'modelInfo', text: describe(m) });
   }
   postTrainStats();

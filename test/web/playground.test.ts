@@ -166,6 +166,10 @@ describe.skipIf(!haveChromium)('browser playground (headless Chromium)', () => {
     await page.waitForFunction(() => (window as unknown as { __ebm: Hooks }).__ebm.heatmapSource === 'model');
     const h = await hooks(page);
     expect(h.errors).toEqual([]);
+    // This browser has no WebGPU (--disable-gpu): training and chains run on the CPU and the header says why.
+    expect(h.gpu.training).toMatch(/^CPU \(.+\)$/);
+    expect(h.gpu.trainSteps).toBe(0);
+    expect(await page.textContent('#gpu')).toMatch(/^Training: CPU \(.+\) · chains: CPU$/);
     const L = h.lossHistory;
     expect(L.length).toBeGreaterThanOrEqual(100);
     expect(L.every(Number.isFinite)).toBe(true);

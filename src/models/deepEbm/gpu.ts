@@ -10,8 +10,11 @@
  *   `contrastiveDivergence`, replay-buffer, persistent or data negatives): the chain starts and the buffer write-back
  *   are the CPU loss's own (`CDLoss.prepare`), the `K` sampler steps, the energies of the positives and negatives and
  *   the parameter gradient of `mean E(x⁺) − mean E(x⁻) + α(mean E⁺² + mean E⁻²)` run on the device.
- * Conv energies (no convolution kernels yet), parallel-tempering negatives, spectral normalisation, the sampler's
- * gradient clip and noise-conditional training stay on the CPU, with the reason.
+ * Parallel-tempering negatives (`negatives: 'tempered'`, the vector default) run their PT steps by
+ * `parallelTemperingGpu` (src/gpu/tempering.ts); the sampler's gradient clip by its per-row kernels; spectral
+ * normalisation as `W/σ(W)` formed on the host (`CDLoss.prepare`), with the chain rule on the host
+ * (`spectralNormPullback`). Conv energies (no convolution kernels yet) and noise-conditional CD stay on the CPU, with
+ * the reason.
  * MALA's accept test compares float32 quantities where the CPU uses float64: a chain whose log-acceptance lands within
  * rounding of its log-uniform takes the other branch (it then decorrelates, with the same law), as RBM Gibbs draws do.
  * @module
@@ -21,7 +24,8 @@ import { split, uniformArray, type Key } from '../../random/index.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { GpuTensor, type GpuKernels } from '../../gpu/kernels.js';
 import { uploadMlp, disposeMlp, disposeAll, mlpForwardGpu, mlpParamGradGpu, readMlpGrads, gpuMlpNetUnsupported, weightRows, type GpuMlp, type GpuMlpForward } from '../../gpu/mlpNet.js';
-import { CDDivergenceError, freshChains, type CDLoss, type CDState, type CDValueAndGrad } from '../../losses/contrastiveDivergence.js';
+import { CDDivergenceError, freshChains, spectralNormPullback, type CDLoss, type CDState, type CDValueAndGrad } from '../../losses/contrastiveDivergence.js';
+import { parallelTemperingGpu, gpuTemperingUnsupported, headRowsGpu, langevinMoveGpu, type GpuReplicaState } from '../../gpu/tempering.js';
 import { formatArch, archInputSize, type DeepEbmConfig } from './estimator.js';
 
 /** The sampler of the negatives or of `ebm sample`. */
@@ -32,6 +36,8 @@ export interface DeepEbmGpuSampler {
   readonly temperature?: number;
   /** Coordinate box (ULA clamps into it, MALA rejects proposals outside it), or null. */
   readonly box?: readonly [number, number] | null;
+  /** Per-chain clip of the energy gradient's norm in the sampler (`--sampler-clip`), or none. */
+  readonly maxGradNorm?: number;
 }
 
 /**
@@ -47,15 +53,13 @@ export function deepEbmGpuUnsupported(cfg: DeepEbmConfig, use: 'sample' | 'train
 
 /**
  * Why {@link deepEbmCdValueAndGradGpu} cannot run this CD loss (`null` when it can): those of
- * {@link deepEbmGpuUnsupported}, parallel-tempering negatives, spectral normalisation, a sampler gradient clip.
- * @example deepEbmCdGpuUnsupported(cfg, cd.options, undefined) // "--negatives tempered (parallel tempering) runs on the CPU; …"
+ * {@link deepEbmGpuUnsupported}, and tempered negatives with HMC local moves or too many temperatures.
+ * @example deepEbmCdGpuUnsupported(convCfg, cd.options) // "--arch conv:…: conv energies need convolution kernels, …"
  */
-export function deepEbmCdGpuUnsupported(cfg: DeepEbmConfig, o: CDLoss<Record<string, Tensor>>['options'], samplerClip?: number): string | null {
+export function deepEbmCdGpuUnsupported(cfg: DeepEbmConfig, o: CDLoss<Record<string, Tensor>>['options']): string | null {
   const why = deepEbmGpuUnsupported(cfg, 'train');
   if (why) return why;
-  if ((o.negatives ?? 'buffer') === 'tempered') return '--negatives tempered (parallel tempering: swaps between temperatures) runs on the CPU; --negatives buffer runs on the GPU';
-  if (o.spectralNorm) return '--spectral-norm has no WebGPU CD step';
-  if (samplerClip !== undefined) return '--sampler-clip (per-chain gradient clipping) has no WebGPU kernel';
+  if ((o.negatives ?? 'buffer') === 'tempered' && o.tempering) return gpuTemperingUnsupported({ local: o.tempering.local ?? 'mala', temperatures: o.tempering.temperatures });
   return null;
 }
 
@@ -202,6 +206,7 @@ export async function deepEbmChainsGpu(gpu: GpuKernels, m: GpuDeepEbm, x0: Tenso
   const n = x0.shape[0];
   const eta = s.stepSize, noise = Math.sqrt(2 * eta);
   const box = s.box ?? null;
+  if (s.maxGradNorm !== undefined) return clippedChainsGpu(gpu, m, x0, key, steps, s, onProgress);
   let x = gpu.upload(Float32Array.from(x0.data as ArrayLike<number>), x0.shape);
   let { energy: e, grad: g } = deepEbmEnergyGradGpu(gpu, m, x);
   const keys = split(key, steps);
@@ -235,6 +240,25 @@ export async function deepEbmChainsGpu(gpu: GpuKernels, m: GpuDeepEbm, x0: Tenso
   } finally {
     disposeAll([e, g]);
   }
+}
+
+/** {@link deepEbmChainsGpu} with the per-chain gradient clip: one-temperature moves of src/gpu/tempering.ts. */
+async function clippedChainsGpu(gpu: GpuKernels, m: GpuDeepEbm, x0: Tensor, key: Key, steps: number, s: DeepEbmGpuSampler, onProgress?: (done: number) => void): Promise<GpuTensor> {
+  const ladder = { temperatures: [s.temperature ?? 1], stepSizes: [s.stepSize], chains: x0.shape[0] };
+  const safe = { maxGradNorm: s.maxGradNorm, box: s.box ?? null };
+  const x = gpu.upload(Float32Array.from(x0.data as ArrayLike<number>), x0.shape);
+  let st: GpuReplicaState = { x, ...deepEbmEnergyGradGpu(gpu, m, x) };
+  const keys = split(key, steps);
+  for (let t = 0; t < steps; t++) {
+    // The plain kernels' keys: ULA draws normal(kₜ), MALA splits kₜ (langevinMoveGpu takes it as its local key).
+    st = langevinMoveGpu(gpu, (y) => deepEbmEnergyGradGpu(gpu, m, y), st, keys[t], s.sampler, ladder, safe);
+    if (onProgress && ((t + 1) % 50 === 0 || t + 1 === steps)) {
+      await gpu.readBuffer(st.x.buffer, 1);
+      onProgress(t + 1);
+    }
+  }
+  disposeAll([st.energy, st.grad]);
+  return st.x;
 }
 
 async function finiteOrThrow(x: GpuTensor, what: string): Promise<Tensor> {
@@ -279,14 +303,29 @@ export function deepEbmCdValueAndGradGpu(gpu: GpuKernels, cfg: DeepEbmConfig, cd
   if (!cd.prepare) throw new InvalidArgumentError('deepEbmCdValueAndGradGpu: the loss has no prepare() (build it with contrastiveDivergence)');
   const prepare = cd.prepare.bind(cd);
   const alpha = cd.options.alpha ?? 0;
+  const sn = cd.options.spectralNorm;
+  const snIters = sn ? (typeof sn === 'object' ? sn.iterations ?? 1 : 1) : 0;
   return async (params, batch, key, state) => {
-    const p = prepare(batch, key, state);
-    const m = uploadDeepEbm(gpu, params, cfg);
+    const p = prepare(batch, key, state, params);
+    // With spectral normalisation the sampler and the loss use W/σ(W) (formed on the host by prepare).
+    const model = p.model ?? params;
+    const m = uploadDeepEbm(gpu, model, cfg);
     const temp: GpuTensor[] = [];
     const keep = (t: GpuTensor): GpuTensor => { temp.push(t); return t; };
     try {
-      const xNegG = keep(await deepEbmChainsGpu(gpu, m, p.x0, p.kChain, cd.options.steps, s));
-      const xNeg = await finiteOrThrow(xNegG, 'contrastive divergence');
+      let xNegG: GpuTensor, xNeg: Tensor, next: CDState;
+      if (p.tempered) {
+        // Tempered: every replica moves and swaps on the device; the T₁ rows are the negatives, all rows the next state.
+        const reps = keep(parallelTemperingGpu(gpu, (x) => deepEbmEnergyGradGpu(gpu, m, x), p.x0, p.kChain, cd.options.steps, p.tempered));
+        const host = await finiteOrThrow(reps, 'contrastive divergence (tempered replicas)');
+        next = p.finish(host);
+        xNegG = keep(headRowsGpu(gpu, reps, p.tempered.chains));
+        xNeg = new Tensor((host.data as Float32Array).slice(0, xNegG.size), xNegG.shape);
+      } else {
+        xNegG = keep(await deepEbmChainsGpu(gpu, m, p.x0, p.kChain, cd.options.steps, s));
+        xNeg = await finiteOrThrow(xNegG, 'contrastive divergence');
+        next = p.finish(xNeg);
+      }
       const xPosG = keep(gpu.upload(Float32Array.from(p.xPos.data as ArrayLike<number>), p.xPos.shape));
       const fp = forward(gpu, m, xPosG), fn = forward(gpu, m, xNegG);
       temp.push(...fp.temp, ...fn.temp);
@@ -317,15 +356,16 @@ export function deepEbmCdValueAndGradGpu(gpu: GpuKernels, cfg: DeepEbmConfig, cd
         } else w0 = await keep(gpu.matmul(fw.z, back.abar0, { transA: true })).read();
         grads.push(await readMlpGrads(params, back.gW, back.gB, new Tensor(w0, params['l0.w'].shape)));
       }
-      const total: Record<string, Tensor> = {};
+      let total: Record<string, Tensor> = {};
       for (const k of Object.keys(grads[0])) {
         const a = grads[0][k].data, b = grads[1][k].data;
         total[k] = new Tensor(Float32Array.from(a, (v, i) => v + b[i]), grads[0][k].shape);
       }
+      if (p.model) total = spectralNormPullback(params, p.snBefore, snIters, total);
       return {
         loss, grads: total,
         aux: { ePos: mPos, eNeg: mNeg, gap: mPos - mNeg, reg, samplerDivergent: 0, negatives: xNeg },
-        state: p.finish(xNeg),
+        state: next,
       };
     } finally {
       disposeAll(temp);

@@ -1,7 +1,8 @@
 /**
  * The CLI on the WebGPU backend for deep EBMs with the vector defaults: `EBM_BACKEND=webgpu ebm train ebm` with
- * parallel-tempering negatives and MALA moves (the default), and with `--sampler-clip` and `--spectral-norm`, reaches
- * the CPU backend's model within float32 tolerance and names the backend in `--json`. The GPU runs are child processes
+ * parallel-tempering negatives and MALA moves (the default), with `--sampler-clip` and `--spectral-norm`, and by
+ * single-σ DSM (`--loss dsm --sigma-max none`), reaches the CPU backend's model within float32 tolerance and names the
+ * backend in `--json`; noise-conditional DSM stays on the CPU and says why. The GPU runs are child processes
  * (Dawn's threads and Vitest's worker pool do not mix); skipped, saying why, without an adapter.
  */
 import { join } from 'node:path';
@@ -41,5 +42,23 @@ describe.skipIf(!gpu.available)(`EBM_BACKEND=webgpu ebm train ebm, vector defaul
 
   it('trains with --sampler-clip and --spectral-norm (tempered ULA) on the GPU to the CPU backend\'s model', async () => {
     await same('clip-sn', 1e-4, '--sampler', 'ula', '--sampler-clip', '0.5', '--spectral-norm', '--steps', '8');
+  }, 600_000);
+
+  it('trains by single-σ DSM (Fourier features) on the GPU to the CPU backend\'s model; noise-conditional DSM says why not', async () => {
+    const dsm = (out: string): string[] => ['train', 'ebm', '--data', 'toy:8gaussians', '--n', '300', '--loss', 'dsm', '--sigma-max', 'none', '--arch', 'mlp:2-16-16-1',
+      '--steps', '20', '--batch', '64', '--seed', '3', '--out', out, '--quiet', '--json'];
+    const cpu = await ebm(...dsm(join(dir, 'dsm-cpu.safetensors')));
+    expect(cpu.code, cpu.stderr).toBe(0);
+    const r = child(dsm(join(dir, 'dsm-gpu.safetensors')), { EBM_BACKEND: 'webgpu' });
+    expect(r.code, r.stderr).toBe(0);
+    const jc = JSON.parse(cpu.stdout), jg = JSON.parse(r.stdout);
+    expect(jg.backend).toMatchObject({ name: 'webgpu', software: gpu.software });
+    expect(Math.abs(jg.finalLoss - jc.finalLoss)).toBeLessThan(1e-5 * (1 + Math.abs(jc.finalLoss)));
+    // 20 Adam steps (lr 2e-3; observed 6e-8 on SwiftShader).
+    expect(maxParamDiff(tensors(join(dir, 'dsm-cpu.safetensors')), tensors(join(dir, 'dsm-gpu.safetensors')))).toBeLessThan(1e-5);
+    const nc = child(['train', 'ebm', '--data', 'toy:8gaussians', '--n', '100', '--loss', 'dsm', '--arch', 'mlp:2-4-1', '--steps', '2', '--batch', '8', '--heat', '0',
+      '--out', join(dir, 'nc.safetensors'), '--quiet', '--json'], { EBM_BACKEND: 'webgpu' });
+    expect(nc.code, nc.stderr).toBe(0);
+    expect(JSON.parse(nc.stdout).backend).toMatchObject({ reason: expect.stringMatching(/noise-conditional/) });
   }, 600_000);
 });

@@ -22,13 +22,12 @@ import { split, uniformArray, type Key } from '../random/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { InvalidArgumentError } from '../errors.js';
 import { GpuTensor, type GpuKernels } from './kernels.js';
-import { BufferUsage, type GpuBufferLike, type GpuPipelineLike } from './webgpuTypes.js';
+import type { GpuBufferLike } from './webgpuTypes.js';
+import { runCustomKernel as run, customOutput, customStride as stride, CUSTOM_WG as WG } from './customKernel.js';
 
 /** Most temperatures a ladder may have on the device (the per-temperature table lives in a uniform buffer). */
 export const GPU_MAX_TEMPERATURES = 64;
 
-const WG = 64;
-const MAX_GROUPS = 65535;
 
 /** The ladder's per-temperature table, one `vec4f (unused, √(2η_k), η_k, T_k)` per temperature. */
 const LADDER_WGSL = /* wgsl */ `
@@ -134,45 +133,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   }
 }`;
 
-const pipelines = new WeakMap<GpuKernels, Map<string, GpuPipelineLike>>();
-
-function pipeline(gpu: GpuKernels, name: string, code: string): GpuPipelineLike {
-  let m = pipelines.get(gpu);
-  if (!m) pipelines.set(gpu, (m = new Map()));
-  let p = m.get(name);
-  if (!p) {
-    p = gpu.device.createComputePipeline({ layout: 'auto', compute: { module: gpu.device.createShaderModule({ code }), entryPoint: 'main' } });
-    m.set(name, p);
-  }
-  return p;
-}
-
 function storage(gpu: GpuKernels, floats: number): GpuBufferLike {
-  return gpu.device.createBuffer({ size: Math.max(4, floats * 4), usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST });
-}
-
-/** Threads per row of the 2-D dispatch grid for `threads` invocations. */
-function stride(threads: number): number {
-  return Math.min(Math.max(1, Math.ceil(threads / WG)), MAX_GROUPS) * WG;
-}
-
-/** Queues one kernel over `threads` invocations; `uniform` is its last binding (freed after queueing). */
-function run(gpu: GpuKernels, name: string, code: string, buffers: GpuBufferLike[], uniform: ArrayBuffer, threads: number): void {
-  const u = gpu.device.createBuffer({ size: uniform.byteLength, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
-  gpu.device.queue.writeBuffer(u, 0, uniform);
-  const pipe = pipeline(gpu, name, code);
-  const groups = Math.max(1, Math.ceil(threads / WG));
-  const gx = Math.min(groups, MAX_GROUPS), gy = Math.ceil(groups / gx);
-  gpu.stats.dispatches++;
-  const group = gpu.device.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries: [...buffers, u].map((buffer, binding) => ({ binding, resource: { buffer } })) });
-  const enc = gpu.device.createCommandEncoder();
-  const pass = enc.beginComputePass();
-  pass.setPipeline(pipe);
-  pass.setBindGroup(0, group);
-  pass.dispatchWorkgroups(gx, gy);
-  pass.end();
-  gpu.device.queue.submit([enc.finish()]);
-  u.destroy();
+  return customOutput(gpu, [floats]).buffer;
 }
 
 /** A temperature ladder on the device: `T_k` and the local step size `η_k` of each temperature. */

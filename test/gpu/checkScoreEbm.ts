@@ -9,6 +9,9 @@ import { useSwiftShader, checkList, closeFinite as close } from './_checkScript.
 import { GpuKernels } from '../../src/gpu/kernels.js';
 import { releaseGpu } from '../../src/gpu/device.js';
 import { mlpDsmValueAndGradGpu } from '../../src/gpu/mlpDsm.js';
+import { mlpEnergySsmValueAndGradGpu, unaryGrad3Gpu } from '../../src/gpu/mlpSsm.js';
+import { GPU_GRAD_OPS } from '../../src/gpu/kernels.js';
+import { grad, sum, sigmoid, logSigmoid, tanh, softplus, relu, silu } from '../../src/tensor/index.js';
 import { key, foldIn, normalArray } from '../../src/random/index.js';
 import { normal } from '../../src/random/sample.js';
 import { initBackend } from '../../src/tensor/select.js';
@@ -18,7 +21,7 @@ import type { MLPParams } from '../../src/nn/mlp.js';
 import { initMlpEnergy, type MlpEnergyConfig } from '../../src/models/mlpEnergy/model.js';
 import { mlpEnergyLoss } from '../../src/models/mlpEnergy/train.js';
 import { parseArch, initDeepEbm, ebmScoreLoss, initDeepEbmScoreState, deepEbmScoreTrainStep, type DeepEbmConfig } from '../../src/models/deepEbm/index.js';
-import { deepEbmDsmValueAndGradGpu, deepEbmScoreTrainStepGpu, deepEbmScoreGpuUnsupported } from '../../src/models/deepEbm/gpuScore.js';
+import { deepEbmDsmValueAndGradGpu, deepEbmSsmValueAndGradGpu, deepEbmScoreTrainStepGpu, deepEbmScoreGpuUnsupported } from '../../src/models/deepEbm/gpuScore.js';
 
 useSwiftShader();
 initBackend();
@@ -61,6 +64,33 @@ if (!(made instanceof GpuKernels)) {
     const got = await mlpDsmValueAndGradGpu(gpu, p, cfg, z, key(62));
     check(`mlp-energy DSM (${activation}, ${hidden.length} hidden): loss`, close([got.loss], [lv.item()], 1e-5, 1e-6));
     check(`mlp-energy DSM (${activation}, ${hidden.length} hidden): parameter gradient`, gradsClose(got.grads, g as Record<string, Tensor>, 1e-4));
+  }
+
+  // The third-derivative kernel against the CPU's autodiff (grad of grad of grad), every activation, ±12.
+  {
+    const fns = { sigmoid, logSigmoid, tanh, softplus, relu, silu } as const;
+    const xs = Float32Array.from({ length: 241 }, (_, i) => -12 + 0.1 * i + 0.0137);
+    const gs = Float32Array.from(normalArray(key(66), 241, 'float32'));
+    for (const op of GPU_GRAD_OPS) {
+      const f = fns[op];
+      const d1 = (t: Tensor): Tensor => grad((u: Tensor) => sum(f(u)))(t);
+      const d2 = (t: Tensor): Tensor => grad((u: Tensor) => sum(d1(u)))(t);
+      const d3 = grad((u: Tensor) => sum(d2(u)))(new Tensor(xs, [241]));
+      const want = Float32Array.from(d3.data as ArrayLike<number>, (v, i) => v * gs[i]);
+      const got = await unaryGrad3Gpu(gpu, op, gpu.upload(xs), gpu.upload(gs)).read();
+      check(`unaryGrad3 ${op}: g·f‴(x) on [−12, 12]`, close(got, want, 1e-4, 1e-5));
+    }
+  }
+
+  // The mlp-energy SSM step (Gaussian probes): third derivatives of the activations.
+  for (const [activation, hidden, confine] of [['silu', [16, 16], 0.05], ['tanh', [12], 0], ['softplus', [8, 8, 8], 0.01], ['sigmoid', [10, 10], 0.02], ['relu', [10], 0.01]] as const) {
+    const cfg: MlpEnergyConfig = { dim: 3, hidden: [...hidden], activation, shift: [0, 0, 0], scale: [1, 1, 1], confine, loss: 'ssm', sigma: 0.3, bounds: null };
+    const p = initMlpEnergy(key(63), cfg);
+    const z = normal(key(64), [29, 3]);
+    const [lv, g] = valueAndGrad((q: MLPParams) => mlpEnergyLoss(cfg)(q, z, key(65)).loss)(p);
+    const got = await mlpEnergySsmValueAndGradGpu(gpu, p, cfg, z, key(65));
+    check(`mlp-energy SSM (${activation}, ${hidden.length} hidden): loss`, close([got.loss], [lv.item()], 2e-5, 2e-5));
+    check(`mlp-energy SSM (${activation}, ${hidden.length} hidden): parameter gradient`, gradsClose(got.grads, g as Record<string, Tensor>, 3e-4));
   }
 
   // Deep-EBM single-σ DSM: standardisation, Fourier features, confining term, several activations and depths.
@@ -111,7 +141,31 @@ if (!(made instanceof GpuKernels)) {
     check(`deep-ebm DSM train: parameters after 5 Adam steps (max |Δ| ${worst.toExponential(2)})`, worst < 1e-5 ? '' : `max |Δ| ${worst}`);
     check('deep-ebm DSM train: loss of step 5', close([lg], [lc], 1e-5, 1e-6));
   }
-  check('deep-ebm: ssm stays on the CPU with a reason', /ssm/.test(deepEbmScoreGpuUnsupported(base, 'ssm') ?? '') ? '' : 'no reason');
+  // Sliced and exact score matching: third derivatives of the activations.
+  for (const loss of ['ssm', 'ssm-vr', 'sm'] as const) {
+    for (const [name, cfg] of cases) {
+      const params = initDeepEbm(key(14), cfg, 1);
+      const xs = new Tensor(Float32Array.from(x.data).subarray(0, 2 * 17), [17, 2]);
+      const k = key(16);
+      const lf = ebmScoreLoss(loss, cfg, 0.1);
+      const [lv, g] = valueAndGrad((p: Record<string, Tensor>) => lf(p, xs, k).loss)(params);
+      const got = await deepEbmSsmValueAndGradGpu(gpu, params, cfg, loss, xs, k);
+      check(`deep-ebm ${loss} ${name}: loss`, close([got.loss], [lv.item()], 2e-5, 2e-5));
+      check(`deep-ebm ${loss} ${name}: parameter gradient`, gradsClose(got.grads, g as Record<string, Tensor>, 3e-4));
+      if (loss === 'ssm') {
+        const wrong = await deepEbmSsmValueAndGradGpu(gpu, params, cfg, loss, xs, foldIn(k, 1));
+        check(`deep-ebm ${loss} ${name}: a wrong key is caught`, Math.abs(wrong.loss - lv.item()) > 1e-3 * Math.abs(lv.item()) ? '' : 'no difference');
+      }
+    }
+  }
+  {
+    // A dropped term: ssm-vr's squared term is ½‖s‖², ssm's ½(vᵀs)²; swapping them must be caught.
+    const [, cfg] = cases[1];
+    const params = initDeepEbm(key(14), cfg, 1);
+    const want = ebmScoreLoss('ssm', cfg, 0.1)(params, x, key(16)).loss.item();
+    const vr = await deepEbmSsmValueAndGradGpu(gpu, params, cfg, 'ssm-vr', x, key(16));
+    check('deep-ebm ssm: the variance-reduced term in place of the projected one is caught', Math.abs(vr.loss - want) > 1e-3 * Math.abs(want) ? '' : 'no difference');
+  }
   check('deep-ebm: noise-conditional dsm stays on the CPU with a reason', /noise-conditional/.test(deepEbmScoreGpuUnsupported({ ...base, noise: { sigmaMin: 0.1, sigmaMax: 1 } }, 'dsm') ?? '') ? '' : 'no reason');
 
   console.log(JSON.stringify({ available: true, adapter: gpu.info.adapter, checks }));

@@ -117,13 +117,16 @@ describe.skipIf(!gpu.available)(`EBM_BACKEND=webgpu ebm train mlp-energy (${gpu.
     expect(worst).toBeLessThan(1e-5);
   }, 180_000);
 
-  it('runs SSM on the CPU and says why', () => {
-    const r = child(args(join(dir, 'ssm.safetensors'), '--loss', 'ssm', '--steps', '3'), { EBM_BACKEND: 'webgpu' });
+  it('trains with SSM on the GPU to the CPU backend\'s model (float32 tolerance)', async () => {
+    const cpu = await ebm(...args(join(dir, 'ssm-cpu.safetensors'), '--loss', 'ssm', '--steps', '10'));
+    expect(cpu.code, cpu.stderr).toBe(0);
+    const r = child(args(join(dir, 'ssm-gpu.safetensors'), '--loss', 'ssm', '--steps', '10'), { EBM_BACKEND: 'webgpu' });
     expect(r.code, r.stderr).toBe(0);
-    const j = JSON.parse(r.stdout);
-    expect(j.backend.name).not.toBe('webgpu');
-    expect(j.backend.reason).toMatch(/ssm/);
-  }, 120_000);
+    const jc = JSON.parse(cpu.stdout), jg = JSON.parse(r.stdout);
+    expect(jg.backend).toMatchObject({ name: 'webgpu' });
+    expect(Math.abs(jg.loss - jc.loss)).toBeLessThan(1e-4 * (1 + Math.abs(jc.loss)));
+    expect(maxParamDiff(tensors(join(dir, 'ssm-cpu.safetensors')), tensors(join(dir, 'ssm-gpu.safetensors')))).toBeLessThan(1e-5);
+  }, 180_000);
 });
 
 describe.skipIf(!gpu.available)(`EBM_BACKEND=webgpu ebm train rbm (${gpu.adapter ?? 'no adapter'})`, () => {

@@ -95,9 +95,9 @@ describe.skipIf(!gpu.available)(`EBM_BACKEND=webgpu ebm train ebm / sample (${gp
     expect(worst).toBeLessThan(1e-3);
   }, 600_000);
 
-  it('runs --loss ssm on the CPU and says why', () => {
-    const d = child(['train', 'ebm', '--data', 'toy:8gaussians', '--n', '100', '--arch', 'mlp:2-4-1', '--loss', 'ssm', '--steps', '2', '--batch', '8', '--out', join(dir, 'd.safetensors'), '--quiet', '--json'], { EBM_BACKEND: 'webgpu' });
+  it('runs noise-conditional --loss dsm on the CPU and says why', () => {
+    const d = child(['train', 'ebm', '--data', 'toy:8gaussians', '--n', '100', '--arch', 'mlp:2-4-1', '--loss', 'dsm', '--heat', '0', '--steps', '2', '--batch', '8', '--out', join(dir, 'd.safetensors'), '--quiet', '--json'], { EBM_BACKEND: 'webgpu' });
     expect(d.code, d.stderr).toBe(0);
-    expect(JSON.parse(d.stdout).backend).toMatchObject({ reason: expect.stringMatching(/ssm/) });
+    expect(JSON.parse(d.stdout).backend).toMatchObject({ reason: expect.stringMatching(/noise-conditional/) });
   }, 600_000);
 });

@@ -44,21 +44,19 @@ describe.skipIf(!gpu.available)(`EBM_BACKEND=webgpu ebm train ebm, vector defaul
     await same('clip-sn', 1e-4, '--sampler', 'ula', '--sampler-clip', '0.5', '--spectral-norm', '--steps', '8');
   }, 600_000);
 
-  it('trains by single-σ DSM (Fourier features) on the GPU to the CPU backend\'s model; noise-conditional DSM says why not', async () => {
-    const dsm = (out: string): string[] => ['train', 'ebm', '--data', 'toy:8gaussians', '--n', '300', '--loss', 'dsm', '--sigma-max', 'none', '--arch', 'mlp:2-16-16-1',
-      '--steps', '20', '--batch', '64', '--seed', '3', '--out', out, '--quiet', '--json'];
-    const cpu = await ebm(...dsm(join(dir, 'dsm-cpu.safetensors')));
-    expect(cpu.code, cpu.stderr).toBe(0);
-    const r = child(dsm(join(dir, 'dsm-gpu.safetensors')), { EBM_BACKEND: 'webgpu' });
-    expect(r.code, r.stderr).toBe(0);
-    const jc = JSON.parse(cpu.stdout), jg = JSON.parse(r.stdout);
-    expect(jg.backend).toMatchObject({ name: 'webgpu', software: gpu.software });
-    expect(Math.abs(jg.finalLoss - jc.finalLoss)).toBeLessThan(1e-5 * (1 + Math.abs(jc.finalLoss)));
-    // 20 Adam steps (lr 2e-3; observed 6e-8 on SwiftShader).
-    expect(maxParamDiff(tensors(join(dir, 'dsm-cpu.safetensors')), tensors(join(dir, 'dsm-gpu.safetensors')))).toBeLessThan(1e-5);
-    const nc = child(['train', 'ebm', '--data', 'toy:8gaussians', '--n', '100', '--loss', 'dsm', '--arch', 'mlp:2-4-1', '--steps', '2', '--batch', '8', '--heat', '0',
-      '--out', join(dir, 'nc.safetensors'), '--quiet', '--json'], { EBM_BACKEND: 'webgpu' });
-    expect(nc.code, nc.stderr).toBe(0);
-    expect(JSON.parse(nc.stdout).backend).toMatchObject({ reason: expect.stringMatching(/noise-conditional/) });
-  }, 600_000);
+  for (const loss of ['dsm', 'ssm'] as const) {
+    it(`trains by ${loss === 'dsm' ? 'single-σ DSM' : 'sliced score matching'} (Fourier features) on the GPU to the CPU backend's model`, async () => {
+      const sm = (out: string): string[] => ['train', 'ebm', '--data', 'toy:8gaussians', '--n', '300', '--loss', loss, ...(loss === 'dsm' ? ['--sigma-max', 'none'] : []),
+        '--arch', 'mlp:2-16-16-1', '--steps', '20', '--batch', '64', '--seed', '3', '--out', out, '--quiet', '--json'];
+      const cpu = await ebm(...sm(join(dir, `${loss}-cpu.safetensors`)));
+      expect(cpu.code, cpu.stderr).toBe(0);
+      const r = child(sm(join(dir, `${loss}-gpu.safetensors`)), { EBM_BACKEND: 'webgpu' });
+      expect(r.code, r.stderr).toBe(0);
+      const jc = JSON.parse(cpu.stdout), jg = JSON.parse(r.stdout);
+      expect(jg.backend).toMatchObject({ name: 'webgpu', software: gpu.software });
+      expect(Math.abs(jg.finalLoss - jc.finalLoss)).toBeLessThan(1e-5 * (1 + Math.abs(jc.finalLoss)));
+      // 20 Adam steps (lr 2e-3; dsm: 6e-8 observed on SwiftShader).
+      expect(maxParamDiff(tensors(join(dir, `${loss}-cpu.safetensors`)), tensors(join(dir, `${loss}-gpu.safetensors`)))).toBeLessThan(1e-5);
+    }, 600_000);
+  }
 });

@@ -13,6 +13,7 @@ import { initMlpEnergy, energyZ, type MlpEnergyConfig } from './model.js';
 import type { GpuKernels } from '../../gpu/kernels.js';
 import { gpuMlpUnsupported } from '../../gpu/mlpLangevin.js';
 import { mlpDsmValueAndGradGpu } from '../../gpu/mlpDsm.js';
+import { mlpEnergySsmValueAndGradGpu } from '../../gpu/mlpSsm.js';
 import { InvalidArgumentError } from '../../errors.js';
 
 /**
@@ -101,20 +102,21 @@ export function mlpEnergyTrainStep(cfg: MlpEnergyConfig, o: MlpEnergyTrainOption
 }
 
 /**
- * Why {@link mlpEnergyTrainStepGpu} cannot train this config (`null` when it can): only DSM is lowered to the GPU,
- * with an activation that has first- and second-derivative kernels.
- * @example mlpEnergyGpuUnsupported({ ...cfg, loss: 'ssm' }) // "loss 'ssm' has no WebGPU training step (only dsm)"
+ * Why {@link mlpEnergyTrainStepGpu} cannot train this config (`null` when it can): DSM and SSM are lowered to the GPU,
+ * with an activation that has first- to third-derivative kernels.
+ * @example mlpEnergyGpuUnsupported({ ...cfg, activation: 'elu' }) // "activation 'elu' has no WebGPU kernel …"
  */
 export function mlpEnergyGpuUnsupported(cfg: MlpEnergyConfig): string | null {
-  if (cfg.loss !== 'dsm') return `loss '${cfg.loss}' has no WebGPU training step (only dsm)`;
+  if (cfg.loss !== 'dsm' && cfg.loss !== 'ssm') return `loss '${String(cfg.loss)}' has no WebGPU training step (dsm and ssm do)`;
   return gpuMlpUnsupported(cfg.activation);
 }
 
 /**
  * {@link mlpEnergyTrainStep} with the loss and its parameter gradient computed on the WebGPU device
- * (`mlpDsmValueAndGradGpu`: the DSM loss's gradient of a gradient, lowered by hand), then the same Adam update on the
- * host. Asynchronous (the gradients are read back once per step); the same keys, so the same noise, and the same
- * states as the CPU step within float32 rounding. DSM only ({@link mlpEnergyGpuUnsupported}).
+ * (`mlpDsmValueAndGradGpu`: the DSM loss's gradient of a gradient; `mlpEnergySsmValueAndGradGpu`: SSM's gradient of
+ * Hessian terms; lowered by hand), then the same Adam update on the host. Asynchronous (the gradients are read back
+ * once per step); the same keys, so the same noise or probes, and the same states as the CPU step within float32
+ * rounding ({@link mlpEnergyGpuUnsupported}).
  * @example
  * const gpu = await GpuKernels.create();
  * if (gpu instanceof GpuKernels) [s] = await mlpEnergyTrainStepGpu(gpu, cfg, { lr: 1e-3 })(s, zb, k);
@@ -124,7 +126,7 @@ export function mlpEnergyTrainStepGpu(gpu: GpuKernels, cfg: MlpEnergyConfig, o: 
   if (why) throw new InvalidArgumentError(`mlpEnergyTrainStepGpu: ${why}`);
   const opt = optimiser(o);
   return async (s, batch, key) => {
-    const { loss: l, grads: g } = await mlpDsmValueAndGradGpu(gpu, s.params, cfg, batch, key);
+    const { loss: l, grads: g } = cfg.loss === 'ssm' ? await mlpEnergySsmValueAndGradGpu(gpu, s.params, cfg, batch, key) : await mlpDsmValueAndGradGpu(gpu, s.params, cfg, batch, key);
     if (!Number.isFinite(l)) throw new TrainingDivergedError(`training diverged at step ${s.step + 1}: loss is ${l} (try a smaller --lr)`, []);
     const [u, nextOpt] = opt.update(g, cloneOptState(s.opt), s.params);
     return [{ step: s.step + 1, params: applyUpdates(s.params, u), opt: nextOpt }, { loss: l, gradNorm: globalNorm(g) }] as const;

@@ -84,28 +84,35 @@ function addAll(gpu: GpuKernels, keep: (t: GpuTensor) => GpuTensor, ts: (GpuTens
   return acc;
 }
 
+/** The second-order forward pass of {@link mlpHessianQuadForwardGpu}: tangents and second tangents per layer. */
+export interface GpuHessianQuadPass {
+  /** `Tᵢ = ḣ₀ᵢᵀ H_f ḣ₀ᵢ` `[n, 1]`, or null for a network without hidden layers (`T = 0`). */
+  readonly T: GpuTensor | null;
+  readonly hd: readonly GpuTensor[];
+  readonly hdd: readonly (GpuTensor | null)[];
+  readonly ad: readonly GpuTensor[];
+  readonly add: readonly (GpuTensor | null)[];
+  /** Intermediate buffers (not `T`). */
+  readonly temp: readonly GpuTensor[];
+}
+
 /**
- * The Hessian quadratic forms `Tᵢ = ḣ₀ᵢᵀ H_f ḣ₀ᵢ` of a one-output MLP along tangents `hdot0 [n, k]` at the inputs of
- * `pass` (a forward pass of {@link mlpInputGradPassGpu}), and, given weights `tau [n, 1]`, the parameter gradient of
- * `Σ τᵢTᵢ` (`h₀` and `ḣ₀` constants). Returns `T` `[n, 1]`, the gradients (layer order; `gB[L−1]` null: the output
- * bias does not enter `T`) and the intermediate buffers. A network without hidden layers has `T = 0` (null gradients).
- * @example const { T, gW, gB } = mlpHessianQuadGpu(gpu, net, pass, hdot0, tau);
+ * Queues `Tᵢ = ḣ₀ᵢᵀ H_f ḣ₀ᵢ`, the second derivative of a one-output MLP along tangents `hdot0 [n, k]` at the inputs of
+ * `pass` ({@link mlpInputGradPassGpu}): `ȧ_l = ḣ_l W_l`, `ä_l = ḧ_l W_l`, `ḣ_{l+1} = φ′ȧ_l`, `ḧ_{l+1} = φ″ȧ_l² + φ′ä_l`
+ * (`ḧ₀ = 0`), `T = ḧ_{L−1}·W_{L−1}`.
+ * @example const f = mlpHessianQuadForwardGpu(gpu, net, pass, hdot0); const T = await f.T!.read();
  */
-export function mlpHessianQuadGpu(gpu: GpuKernels, net: GpuMlpLayers, pass: GpuInputGradPass, hdot0: GpuTensor, tau: GpuTensor): { T: GpuTensor | null; gW: (GpuTensor | null)[]; gB: (GpuTensor | null)[]; temp: GpuTensor[] } {
+export function mlpHessianQuadForwardGpu(gpu: GpuKernels, net: GpuMlpLayers, pass: GpuInputGradPass, hdot0: GpuTensor): GpuHessianQuadPass {
   const act = net.activation;
   const L = net.w.length;
-  const n = hdot0.shape[0];
-  if (hdot0.size !== pass.h[0].size) throw new InvalidArgumentError(`mlpHessianQuadGpu: the tangent has ${hdot0.size} values for inputs of ${pass.h[0].size}`);
-  if (tau.size !== n) throw new InvalidArgumentError(`mlpHessianQuadGpu: ${tau.size} weights for ${n} rows`);
+  if (hdot0.size !== pass.h[0].size) throw new InvalidArgumentError(`mlpHessianQuadForwardGpu: the tangent has ${hdot0.size} values for inputs of ${pass.h[0].size}`);
   const temp: GpuTensor[] = [];
   const keep = (t: GpuTensor): GpuTensor => { temp.push(t); return t; };
-  const gW: (GpuTensor | null)[] = new Array(L).fill(null), gB: (GpuTensor | null)[] = new Array(L).fill(null);
-  if (L < 2) return { T: null, gW, gB, temp };
-  const { h, a } = pass;
-  // Second-order forward pass.
   const hd: GpuTensor[] = [hdot0];
   const hdd: (GpuTensor | null)[] = [null];
   const ad: GpuTensor[] = [], add: (GpuTensor | null)[] = [];
+  if (L < 2) return { T: null, hd, hdd, ad, add, temp };
+  const { a } = pass;
   for (let l = 0; l < L - 1; l++) {
     ad.push(keep(gpu.matmul(hd[l], net.w[l])));
     add.push(hdd[l] ? keep(gpu.matmul(hdd[l]!, net.w[l])) : null);
@@ -113,8 +120,27 @@ export function mlpHessianQuadGpu(gpu: GpuKernels, net: GpuMlpLayers, pass: GpuI
     const sq = keep(gpu.unaryGrad2(act, a[l], keep(gpu.binary('mul', ad[l], ad[l]))));
     hdd.push(add[l] ? keep(gpu.binary('add', sq, keep(gpu.unaryGrad(act, a[l], add[l]!)))) : sq);
   }
-  const T = gpu.matmul(hdd[L - 1]!, net.w[L - 1]);
-  // Its reverse, from T̄ = τ.
+  return { T: gpu.matmul(hdd[L - 1]!, net.w[L - 1]), hd, hdd, ad, add, temp };
+}
+
+/**
+ * Queues the parameter gradient of `Σ τᵢTᵢ` (`T` of {@link mlpHessianQuadForwardGpu}; `h₀`, `ḣ₀` constants) for
+ * weights `tau [n, 1]`: the reverse of the second-order forward pass (see the module doc). Returns the gradients
+ * (layer order; `gB[L−1]` null: the output bias does not enter `T`; all null without hidden layers) and the
+ * intermediate buffers.
+ * @example const { gW, gB } = mlpHessianQuadReverseGpu(gpu, net, pass, fwd, tau);
+ */
+export function mlpHessianQuadReverseGpu(gpu: GpuKernels, net: GpuMlpLayers, pass: GpuInputGradPass, fwd: GpuHessianQuadPass, tau: GpuTensor): { gW: (GpuTensor | null)[]; gB: (GpuTensor | null)[]; temp: GpuTensor[] } {
+  const act = net.activation;
+  const L = net.w.length;
+  const n = pass.h[0].shape[0];
+  if (tau.size !== n) throw new InvalidArgumentError(`mlpHessianQuadReverseGpu: ${tau.size} weights for ${n} rows`);
+  const temp: GpuTensor[] = [];
+  const keep = (t: GpuTensor): GpuTensor => { temp.push(t); return t; };
+  const gW: (GpuTensor | null)[] = new Array(L).fill(null), gB: (GpuTensor | null)[] = new Array(L).fill(null);
+  if (L < 2) return { gW, gB, temp };
+  const { h, a } = pass;
+  const { hd, hdd, ad, add } = fwd;
   gW[L - 1] = gpu.matmul(hdd[L - 1]!, tau, { transA: true });
   let hddBar: GpuTensor = keep(gpu.matmul(tau, net.w[L - 1], { transB: true }));
   let hdBar: GpuTensor | null = null, hBar: GpuTensor | null = null;
@@ -141,7 +167,18 @@ export function mlpHessianQuadGpu(gpu: GpuKernels, net: GpuMlpLayers, pass: GpuI
       hddBar = keep(gpu.matmul(addBar, net.w[l], { transB: true }));
     }
   }
-  return { T, gW, gB, temp };
+  return { gW, gB, temp };
+}
+
+/**
+ * {@link mlpHessianQuadForwardGpu} then {@link mlpHessianQuadReverseGpu} with the weights `tau [n, 1]`: `T` `[n, 1]`
+ * (null without hidden layers), the parameter gradient of `Σ τᵢTᵢ` and every intermediate buffer.
+ * @example const { T, gW, gB } = mlpHessianQuadGpu(gpu, net, pass, hdot0, tau);
+ */
+export function mlpHessianQuadGpu(gpu: GpuKernels, net: GpuMlpLayers, pass: GpuInputGradPass, hdot0: GpuTensor, tau: GpuTensor): { T: GpuTensor | null; gW: (GpuTensor | null)[]; gB: (GpuTensor | null)[]; temp: GpuTensor[] } {
+  const fwd = mlpHessianQuadForwardGpu(gpu, net, pass, hdot0);
+  const rev = mlpHessianQuadReverseGpu(gpu, net, pass, fwd, tau);
+  return { T: fwd.T, gW: rev.gW, gB: rev.gB, temp: [...fwd.temp, ...rev.temp] };
 }
 
 /** The energy's input map and probes for {@link mlpScoreMatchingGpu}, all in `z` units (standardised rows). */

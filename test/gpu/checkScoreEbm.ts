@@ -21,7 +21,7 @@ import type { MLPParams } from '../../src/nn/mlp.js';
 import { initMlpEnergy, type MlpEnergyConfig } from '../../src/models/mlpEnergy/model.js';
 import { mlpEnergyLoss } from '../../src/models/mlpEnergy/train.js';
 import { parseArch, initDeepEbm, ebmScoreLoss, initDeepEbmScoreState, deepEbmScoreTrainStep, type DeepEbmConfig } from '../../src/models/deepEbm/index.js';
-import { deepEbmDsmValueAndGradGpu, deepEbmSsmValueAndGradGpu, deepEbmScoreTrainStepGpu, deepEbmScoreGpuUnsupported } from '../../src/models/deepEbm/gpuScore.js';
+import { deepEbmDsmValueAndGradGpu, deepEbmSsmValueAndGradGpu, deepEbmNcDsmValueAndGradGpu, deepEbmScoreTrainStepGpu, deepEbmScoreGpuUnsupported } from '../../src/models/deepEbm/gpuScore.js';
 
 useSwiftShader();
 initBackend();
@@ -166,7 +166,29 @@ if (!(made instanceof GpuKernels)) {
     const vr = await deepEbmSsmValueAndGradGpu(gpu, params, cfg, 'ssm-vr', x, key(16));
     check('deep-ebm ssm: the variance-reduced term in place of the projected one is caught', Math.abs(vr.loss - want) > 1e-3 * Math.abs(want) ? '' : 'no difference');
   }
-  check('deep-ebm: noise-conditional dsm stays on the CPU with a reason', /noise-conditional/.test(deepEbmScoreGpuUnsupported({ ...base, noise: { sigmaMin: 0.1, sigmaMax: 1 } }, 'dsm') ?? '') ? '' : 'no reason');
+  // Noise-conditional DSM with the heat-equation term (Laplacian from D probed copies, ∂E/∂log σ, ‖∇E‖²).
+  for (const [name, cfg, heat] of [
+    ['standardised silu, heat 1', { ...base, noise: { sigmaMin: 0.1, sigmaMax: 1 } }, 1],
+    ['Fourier tanh, heat 1', { ...cases[1][1], noise: { sigmaMin: 0.05, sigmaMax: 0.8 } }, 1],
+    ['Fourier softplus 3 hidden, heat 0.5', { ...cases[2][1], noise: { sigmaMin: 0.1, sigmaMax: 2 } }, 0.5],
+    ['Fourier silu, heat 0', { ...cases[1][1], activation: 'silu', noise: { sigmaMin: 0.05, sigmaMax: 0.8 } }, 0],
+  ] as [string, DeepEbmConfig, number][]) {
+    const params = initDeepEbm(key(14), cfg, 1);
+    const xs = new Tensor(Float32Array.from(x.data).subarray(0, 2 * 23), [23, 2]);
+    const k = key(17);
+    const lf = ebmScoreLoss('dsm', cfg, 0.1, heat);
+    const [lv, g] = valueAndGrad((p: Record<string, Tensor>) => lf(p, xs, k).loss)(params);
+    const got = await deepEbmNcDsmValueAndGradGpu(gpu, params, cfg, heat, xs, k);
+    check(`deep-ebm noise-conditional DSM ${name}: loss`, close([got.loss], [lv.item()], 2e-5, 2e-5));
+    check(`deep-ebm noise-conditional DSM ${name}: parameter gradient`, gradsClose(got.grads, g as Record<string, Tensor>, 3e-4));
+    if (heat > 0) {
+      const noHeat = await deepEbmNcDsmValueAndGradGpu(gpu, params, cfg, 0, xs, k);
+      check(`deep-ebm noise-conditional DSM ${name}: a dropped heat term is caught`, gradsClose(noHeat.grads, g as Record<string, Tensor>, 1e-2) !== '' ? '' : 'the heat term changes nothing');
+      const wrong = await deepEbmNcDsmValueAndGradGpu(gpu, params, cfg, heat, xs, foldIn(k, 1));
+      check(`deep-ebm noise-conditional DSM ${name}: a wrong key is caught`, Math.abs(wrong.loss - lv.item()) > 1e-3 * Math.abs(lv.item()) ? '' : 'no difference');
+    }
+  }
+  check('deep-ebm: conv score matching stays on the CPU with a reason', /conv/.test(deepEbmScoreGpuUnsupported({ ...base, arch: parseArch('conv:1x8x8:4:8') }, 'dsm') ?? '') ? '' : 'no reason');
 
   console.log(JSON.stringify({ available: true, adapter: gpu.info.adapter, checks }));
   await releaseGpu();

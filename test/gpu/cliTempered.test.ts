@@ -1,8 +1,8 @@
 /**
  * The CLI on the WebGPU backend for deep EBMs with the vector defaults: `EBM_BACKEND=webgpu ebm train ebm` with
  * parallel-tempering negatives and MALA moves (the default), with `--sampler-clip` and `--spectral-norm`, and by
- * single-σ DSM (`--loss dsm --sigma-max none`), reaches the CPU backend's model within float32 tolerance and names the
- * backend in `--json`; noise-conditional DSM stays on the CPU and says why. The GPU runs are child processes
+ * score matching (`--loss dsm` noise-conditional or single-σ, `--loss ssm`), reaches the CPU backend's model within
+ * float32 tolerance and names the backend in `--json`. The GPU runs are child processes
  * (Dawn's threads and Vitest's worker pool do not mix); skipped, saying why, without an adapter.
  */
 import { join } from 'node:path';
@@ -44,9 +44,13 @@ describe.skipIf(!gpu.available)(`EBM_BACKEND=webgpu ebm train ebm, vector defaul
     await same('clip-sn', 1e-4, '--sampler', 'ula', '--sampler-clip', '0.5', '--spectral-norm', '--steps', '8');
   }, 600_000);
 
-  for (const loss of ['dsm', 'ssm'] as const) {
-    it(`trains by ${loss === 'dsm' ? 'single-σ DSM' : 'sliced score matching'} (Fourier features) on the GPU to the CPU backend's model`, async () => {
-      const sm = (out: string): string[] => ['train', 'ebm', '--data', 'toy:8gaussians', '--n', '300', '--loss', loss, ...(loss === 'dsm' ? ['--sigma-max', 'none'] : []),
+  for (const [loss, what, more] of [
+    ['dsm', 'single-σ DSM', ['--loss', 'dsm', '--sigma-max', 'none']],
+    ['nc', 'noise-conditional DSM with the heat term (the dsm default)', ['--loss', 'dsm']],
+    ['ssm', 'sliced score matching', ['--loss', 'ssm']],
+  ] as const) {
+    it(`trains by ${what} (Fourier features) on the GPU to the CPU backend's model`, async () => {
+      const sm = (out: string): string[] => ['train', 'ebm', '--data', 'toy:8gaussians', '--n', '300', ...more,
         '--arch', 'mlp:2-16-16-1', '--steps', '20', '--batch', '64', '--seed', '3', '--out', out, '--quiet', '--json'];
       const cpu = await ebm(...sm(join(dir, `${loss}-cpu.safetensors`)));
       expect(cpu.code, cpu.stderr).toBe(0);

@@ -13,8 +13,9 @@
  * `|zP|·6e-8` absolute): within float32 tolerance of the CPU's `cos`.
  *
  * Sliced (`ssm`, `ssm-vr`, Rademacher probes) and exact (`sm`) score matching run on the third-order passes of
- * src/gpu/mlpSsm.ts ({@link deepEbmSsmValueAndGradGpu}). Noise-conditional DSM (the default on low-dimensional
- * vectors: `E(x, σ)` with the heat-equation term) and conv energies stay on the CPU, with the reason.
+ * src/gpu/mlpSsm.ts ({@link deepEbmSsmValueAndGradGpu}), noise-conditional DSM with the heat-equation term (the default
+ * on low-dimensional vectors) on both ({@link deepEbmNcDsmValueAndGradGpu}). Conv energies stay on the CPU, with the
+ * reason.
  * @module
  */
 import { Tensor } from '../../tensor/tensor.js';
@@ -23,20 +24,23 @@ import { InvalidArgumentError } from '../../errors.js';
 import type { GpuKernels, GpuTensor } from '../../gpu/kernels.js';
 import { uploadMlp, disposeMlp, disposeAll, readMlpGrads, gpuMlpNetUnsupported } from '../../gpu/mlpNet.js';
 import { mlpInputGradPassGpu, mlpInputGradParamGradGpu } from '../../gpu/mlpDsm.js';
-import { mlpScoreMatchingGpu } from '../../gpu/mlpSsm.js';
+import { mlpScoreMatchingGpu, mlpHessianQuadForwardGpu, mlpHessianQuadReverseGpu } from '../../gpu/mlpSsm.js';
 import { probes } from '../../random/probes.js';
+import { split, uniformArray, normal } from '../../random/index.js';
+import { GpuTensor as GpuTensorClass } from '../../gpu/kernels.js';
+import { DSM_SIGMA_MIN_FRACTION } from './scoreMatching.js';
 import { formatArch, archInputSize, type DeepEbmConfig } from './estimator.js';
 import { deepEbmScoreUpdate, type DeepEbmScoreOptions, type DeepEbmScoreState, type DeepEbmScoreInfo } from './scoreMatching.js';
 
 /**
- * Why a deep-EBM score-matching run cannot train on the GPU (`null` when it can): `dsm` (single σ: not a
- * noise-conditional energy), `ssm`, `ssm-vr` and `sm` of an MLP energy with an activation that has derivative kernels.
- * @example deepEbmScoreGpuUnsupported(noiseCfg, 'dsm') // "noise-conditional --loss dsm (…) has no WebGPU step; …"
+ * Why a deep-EBM score-matching run cannot train on the GPU (`null` when it can): `dsm` (single σ or noise-conditional
+ * with the heat term), `ssm`, `ssm-vr` and `sm` of an MLP energy with an activation that has derivative kernels.
+ * @example deepEbmScoreGpuUnsupported(convCfg, 'dsm') // "--arch conv:…: conv energies need convolution kernels, …"
  */
 export function deepEbmScoreGpuUnsupported(cfg: DeepEbmConfig, loss: string): string | null {
   if (loss !== 'dsm' && loss !== 'ssm' && loss !== 'ssm-vr' && loss !== 'sm') return `--loss ${loss} has no WebGPU step`;
   if (cfg.arch.kind !== 'mlp') return `--arch ${formatArch(cfg.arch)}: conv energies need convolution kernels, which the WebGPU backend does not have yet`;
-  if (cfg.noise) return 'noise-conditional --loss dsm (E(x, σ) with the heat-equation term, a third-order gradient) has no WebGPU step; --sigma-max none (single-σ DSM) runs on the GPU';
+  if (cfg.noise && loss !== 'dsm') return `a noise-conditional energy is trained by dsm, not ${loss}`;
   return gpuMlpNetUnsupported(cfg.activation);
 }
 
@@ -52,7 +56,7 @@ function perCoord(v: readonly number[], d: number): Float32Array {
  * @example const { loss, grads } = await deepEbmDsmValueAndGradGpu(gpu, params, cfg, 0.05, batch, key(3));
  */
 export async function deepEbmDsmValueAndGradGpu(gpu: GpuKernels, params: Record<string, Tensor>, cfg: DeepEbmConfig, sigma: number, x: Tensor, key: Key): Promise<{ loss: number; grads: Record<string, Tensor> }> {
-  const why = deepEbmScoreGpuUnsupported(cfg, 'dsm');
+  const why = cfg.noise ? 'a noise-conditional energy: use deepEbmNcDsmValueAndGradGpu' : deepEbmScoreGpuUnsupported(cfg, 'dsm');
   if (why) throw new InvalidArgumentError(`deepEbmDsmValueAndGradGpu: ${why}`);
   if (!(sigma > 0) || !Number.isFinite(sigma)) throw new InvalidArgumentError(`deepEbmDsmValueAndGradGpu: sigma must be a finite number > 0, got ${sigma}`);
   const D = archInputSize(cfg.arch);
@@ -169,9 +173,164 @@ export async function deepEbmSsmValueAndGradGpu(gpu: GpuKernels, params: Record<
 }
 
 /**
+ * Noise-conditional DSM with the heat-equation term (`ebmScoreLoss('dsm', cfg, σ, heat)` for a config with `noise`,
+ * i.e. `noiseConditionalDenoisingScoreMatching` over the energy `E(x, σ)` whose network reads `u = a·log σ + b` as
+ * its last input) and its parameter gradient on the device. The CPU loss's own draws on the host (`[kPick, kLevel,
+ * kEps] = split(key, 3)`: the levels, then `ε` and `x̃ = x + σε` in its float32 ops); `D` copies of `x̃` probed with
+ * the basis vectors give `ΔₓE` from the Hessian quadratic forms (`mlpHessianQuadGpu`) and the features' curvature.
+ * Read back per row: `∂E/∂log σ` (the `u` column of `u₀` times `a`), `ΔE`, `∇ₓE`; the residual
+ * `τR = ½∂_{log σ}E − ½τ(ΔE − ‖∇E‖²)`, the loss and the cotangents (`ρ = 2·heat·τR/n`: `−½τρ` on every copy's
+ * `wᵀHw`, `½ρa` on `u`, `τρ∇ₓE/scale − σ(ε − σ∇ₓE)/(n·scale)` on `∂E/∂z` of copy 0) are formed on the host in
+ * float64, then one reverse pass of each kind gives the gradient. A step costs about `2D` times the network work of a
+ * single-σ DSM step, as on the CPU.
+ * @example const { loss, grads } = await deepEbmNcDsmValueAndGradGpu(gpu, params, cfg, 1, batch, key(3));
+ */
+export async function deepEbmNcDsmValueAndGradGpu(gpu: GpuKernels, params: Record<string, Tensor>, cfg: DeepEbmConfig, heat: number, x: Tensor, key: Key): Promise<{ loss: number; grads: Record<string, Tensor> }> {
+  const noise = cfg.noise;
+  if (!noise) throw new InvalidArgumentError('deepEbmNcDsmValueAndGradGpu: the config has no noise levels (cfg.noise)');
+  const why = cfg.arch.kind !== 'mlp' ? `--arch ${formatArch(cfg.arch)}: conv energies have no WebGPU step` : gpuMlpNetUnsupported(cfg.activation);
+  if (why) throw new InvalidArgumentError(`deepEbmNcDsmValueAndGradGpu: ${why}`);
+  if (!(heat >= 0) || !Number.isFinite(heat)) throw new InvalidArgumentError(`deepEbmNcDsmValueAndGradGpu: heat must be a finite number ≥ 0, got ${heat}`);
+  const D = archInputSize(cfg.arch);
+  if (x.ndim !== 2 || x.shape[1] !== D) throw new InvalidArgumentError(`deepEbmNcDsmValueAndGradGpu: the batch has shape [${x.shape.join(', ')}] but the energy takes [n, ${D}]`);
+  const n = x.shape[0];
+  // The CPU loss's draws: levels, ε, x̃ (float32 ops as there), log σ and the network's u input.
+  const L = Math.log(noise.sigmaMax / noise.sigmaMin);
+  const [kPick, kLevel, kEps] = split(key, 3);
+  const pick = uniformArray(kPick, n, 'float64'), lev = uniformArray(kLevel, n, 'float64');
+  const sig = Float64Array.from({ length: n }, (_, i) => (pick[i] < DSM_SIGMA_MIN_FRACTION ? noise.sigmaMin : noise.sigmaMin * Math.exp(L * lev[i])));
+  const eps = normal(kEps, x.shape, { dtype: 'float32' }).data as Float32Array;
+  const xt = new Float32Array(n * D);
+  for (let i = 0; i < n; i++) for (let j = 0; j < D; j++) xt[i * D + j] = Math.fround(x.data[i * D + j] + Math.fround(eps[i * D + j] * Math.fround(sig[i])));
+  const uScale = 2 / L;
+  const uShift = -uScale * Math.log(noise.sigmaMin) - 1;
+  const uIn = Float32Array.from(sig, (sg) => Math.fround(Math.fround(Math.fround(Math.log(sg)) * Math.fround(uScale)) + Math.fround(uShift)));
+  const copies = heat > 0 ? D : 1;
+  const N = copies * n;
+  const scale = perCoord(cfg.scale, D);
+  const rows = new Float32Array(N * D), w = new Float32Array(N * D), uRep = new Float32Array(N);
+  for (let j = 0; j < copies; j++) {
+    rows.set(xt, j * n * D);
+    uRep.set(uIn, j * n);
+    for (let i = 0; i < n; i++) w[(j * n + i) * D + j] = 1 / scale[j];
+  }
+  const net = uploadMlp(gpu, params, cfg.activation);
+  const temp: GpuTensor[] = [];
+  const keep = <T extends GpuTensor>(t: T): T => { temp.push(t); return t; };
+  const col = (t: GpuTensor): GpuTensor => new GpuTensorClass(gpu, [t.size, 1], t.buffer);
+  try {
+    const xg = keep(gpu.upload(rows, [N, D]));
+    const identity = cfg.shift.every((q) => q === 0) && cfg.scale.every((q) => q === 1);
+    const shift = identity ? null : keep(gpu.upload(perCoord(cfg.shift, D), [D]));
+    const invScale = identity ? null : keep(gpu.upload(scale.map((q) => 1 / q), [D]));
+    const z = shift && invScale ? keep(gpu.binary('mul', keep(gpu.binary('sub', xg, shift)), invScale)) : xg;
+    const wg = keep(gpu.upload(w, [N, D]));
+    // Features (k columns), their tangent along w and curvature; then h₀ = [features, u] by padding matmuls (exact).
+    let feat = z, featDot = wg, q: GpuTensor | null = null, cosU: GpuTensor | null = null, p2: GpuTensor | null = null;
+    if (cfg.fourier) {
+      const F = cfg.fourier.features;
+      const P = Float32Array.from(cfg.fourier.B, (b) => 2 * Math.PI * b);
+      const P2 = new Float32Array(D * 2 * F);
+      for (let i = 0; i < D; i++) for (let j = 0; j < F; j++) P2[i * 2 * F + j] = P2[i * 2 * F + F + j] = P[i * F + j];
+      p2 = keep(gpu.upload(P2, [D, 2 * F]));
+      const omega = keep(gpu.upload(Float32Array.from({ length: 2 * F }, (_, j) => (j < F ? 0 : Math.PI / 2)), [2 * F]));
+      const uu = keep(gpu.binary('add', keep(gpu.matmul(z, p2)), omega));
+      const wp = keep(gpu.matmul(wg, p2));
+      feat = keep(gpu.trig('sin', uu));
+      cosU = keep(gpu.trig('cos', uu));
+      featDot = keep(gpu.binary('mul', cosU, wp));
+      q = keep(gpu.unary('neg', keep(gpu.binary('mul', feat, keep(gpu.binary('mul', wp, wp))))));
+    }
+    const k = feat.shape[1];
+    const padM = new Float32Array(k * (k + 1));
+    for (let i = 0; i < k; i++) padM[i * (k + 1) + i] = 1;
+    const pad = keep(gpu.upload(padM, [k, k + 1]));
+    const eLast = keep(gpu.upload(Float32Array.from({ length: k + 1 }, (_, i) => (i === k ? 1 : 0)), [1, k + 1]));
+    const uCol = keep(gpu.upload(uRep, [N, 1]));
+    const h0 = keep(gpu.binary('add', keep(gpu.matmul(feat, pad)), keep(gpu.matmul(uCol, eLast))));
+    const hd0 = keep(gpu.matmul(featDot, pad));
+    const pass = mlpInputGradPassGpu(gpu, net, h0);
+    temp.push(...pass.temp);
+    const u0 = pass.u[0];
+    const u0feat = keep(gpu.matmul(u0, pad, { transB: true }));
+    const u0u = keep(gpu.matmul(u0, eLast, { transB: true }));
+    // Per-row values read back: ∇ₓE (copy 0 rows are the first n), ∂f/∂u, and wᵀH_f w + u₀·q per copy.
+    let gz = cosU && p2 ? keep(gpu.matmul(keep(gpu.binary('mul', u0feat, cosU)), p2, { transB: true })) : u0feat;
+    if (cfg.confine > 0) gz = keep(gpu.lincomb(gz, z, z, 1, cfg.confine, 0));
+    const gx = invScale ? keep(gpu.binary('mul', gz, invScale)) : gz;
+    const gxH = await gx.read();
+    const fu = await u0u.read();
+    let wHw: Float32Array | null = null;
+    const tauT = new Float32Array(N);
+    const fwd = heat > 0 ? mlpHessianQuadForwardGpu(gpu, net, pass, hd0) : null;
+    if (fwd) {
+      temp.push(...fwd.temp);
+      const parts: GpuTensor[] = [];
+      if (fwd.T) { temp.push(fwd.T); parts.push(fwd.T); }
+      if (q) parts.push(col(keep(gpu.sumLast(keep(gpu.binary('mul', u0feat, q))))));
+      wHw = parts.length === 0 ? new Float32Array(N) : parts.length === 1 ? await parts[0].read() : await keep(gpu.binary('add', parts[0], parts[1])).read();
+    }
+    // The loss and the cotangents, on the host in float64.
+    let dsm = 0, heatSum = 0;
+    const rho = new Float64Array(n);
+    const gamma = new Float32Array(N * D); // cotangent of ∂E/∂z, copy-0 rows
+    for (let i = 0; i < n; i++) {
+      let g2 = 0;
+      for (let j = 0; j < D; j++) {
+        const g = gxH[i * D + j];
+        g2 += g * g;
+        const r = eps[i * D + j] - Math.fround(sig[i]) * g;
+        dsm += r * r;
+      }
+      let tr = 0;
+      if (heat > 0) {
+        let lap = 0;
+        for (let j = 0; j < D; j++) lap += wHw![j * n + i] + cfg.confine / (scale[j] * scale[j]);
+        const tau = sig[i] * sig[i];
+        tr = 0.5 * fu[i] * uScale - 0.5 * tau * (lap - g2);
+        heatSum += tr * tr;
+        rho[i] = (2 * heat * tr) / n;
+        for (let j = 0; j < copies; j++) tauT[j * n + i] = -0.5 * tau * rho[i];
+      }
+      for (let j = 0; j < D; j++) {
+        const g = gxH[i * D + j];
+        const r = eps[i * D + j] - Math.fround(sig[i]) * g;
+        gamma[i * D + j] = ((heat > 0 ? sig[i] * sig[i] * rho[i] * g : 0) - (Math.fround(sig[i]) * r) / n) / scale[j];
+      }
+    }
+    const loss = (0.5 * dsm) / n + heat * (heatSum / n);
+    // ū₀ = [J_feat(Γ) + (wᵀHw weights)·q, ½ρa on u (copy 0)].
+    const gammaG = keep(gpu.upload(gamma, [N, D]));
+    let ubarFeat = cosU && p2 ? keep(gpu.binary('mul', keep(gpu.matmul(gammaG, p2)), cosU)) : gammaG;
+    const tauG = keep(gpu.upload(tauT, [N, 1]));
+    if (q && heat > 0) ubarFeat = keep(gpu.binary('add', ubarFeat, keep(gpu.binary('mul', q, keep(gpu.matmul(tauG, keep(gpu.upload(new Float32Array(k).fill(1), [1, k]))))))));
+    const ubarU = keep(gpu.upload(Float32Array.from({ length: N }, (_, r) => (r < n ? 0.5 * rho[r] * uScale : 0)), [N, 1]));
+    const ubar0 = keep(gpu.binary('add', keep(gpu.matmul(ubarFeat, pad)), keep(gpu.matmul(ubarU, eLast))));
+    const back = mlpInputGradParamGradGpu(gpu, net, pass, ubar0);
+    temp.push(...back.temp, ...back.gW, ...back.gB.filter((t): t is GpuTensor => t !== null));
+    let gW: GpuTensor[] = back.gW, gB: (GpuTensor | null)[] = back.gB;
+    if (fwd) {
+      const hq = mlpHessianQuadReverseGpu(gpu, net, pass, fwd, tauG);
+      temp.push(...hq.temp);
+      gW = back.gW.map((t, l) => (hq!.gW[l] ? keep(gpu.binary('add', t, keep(hq!.gW[l]!))) : t));
+      gB = back.gB.map((t, l) => {
+        const h = hq!.gB[l];
+        if (h) keep(h);
+        return t && h ? keep(gpu.binary('add', t, h)) : t ?? h;
+      });
+    }
+    return { loss, grads: await readMlpGrads(params, gW, gB) };
+  } finally {
+    disposeAll(temp);
+    disposeMlp(net);
+  }
+}
+
+/**
  * `deepEbmScoreTrainStep` with the loss and its parameter gradient on the device ({@link deepEbmDsmValueAndGradGpu})
  * and the same Adam update on the host (`deepEbmScoreUpdate`): the same keys, so the same noise, and the same states
- * within float32 rounding. Single-σ DSM, ssm, ssm-vr and sm of MLP energies ({@link deepEbmScoreGpuUnsupported}).
+ * within float32 rounding. DSM (single σ or noise-conditional), ssm, ssm-vr and sm of MLP energies
+ * ({@link deepEbmScoreGpuUnsupported}).
  * @example const step = deepEbmScoreTrainStepGpu(gpu, cfg, { loss: 'dsm', sigma: 0.05, lr: 2e-3 }); [s] = await step(s, batch, k);
  */
 export function deepEbmScoreTrainStepGpu(gpu: GpuKernels, cfg: DeepEbmConfig, o: DeepEbmScoreOptions): (state: DeepEbmScoreState, batch: Tensor, key: Key) => Promise<readonly [DeepEbmScoreState, DeepEbmScoreInfo]> {
@@ -179,7 +338,9 @@ export function deepEbmScoreTrainStepGpu(gpu: GpuKernels, cfg: DeepEbmConfig, o:
   if (why) throw new InvalidArgumentError(`deepEbmScoreTrainStepGpu: ${why}`);
   const update = deepEbmScoreUpdate(o);
   return async (s, batch, key) => {
-    const { loss, grads } = o.loss === 'dsm' ? await deepEbmDsmValueAndGradGpu(gpu, s.params, cfg, o.sigma, batch, key) : await deepEbmSsmValueAndGradGpu(gpu, s.params, cfg, o.loss, batch, key);
+    const { loss, grads } = o.loss !== 'dsm' ? await deepEbmSsmValueAndGradGpu(gpu, s.params, cfg, o.loss, batch, key)
+      : cfg.noise ? await deepEbmNcDsmValueAndGradGpu(gpu, s.params, cfg, o.heat ?? 1, batch, key)
+        : await deepEbmDsmValueAndGradGpu(gpu, s.params, cfg, o.sigma, batch, key);
     return update(s, loss, grads);
   };
 }

@@ -10,7 +10,10 @@ export {
   parallelTemperingGpu, langevinMoveGpu, ptProposeGpu, ptAcceptGpu, ptSwapGpu, headRowsGpu, gpuTemperingUnsupported, GPU_MAX_TEMPERATURES,
   type GpuLadder, type GpuLocalSafeguards, type GpuEnergyGrad, type GpuReplicaState, type GpuTemperingPlan,
 } from './tempering.js';
-export { mlpHessianQuadGpu, mlpScoreMatchingGpu, mlpEnergySsmValueAndGradGpu, unaryGrad3Gpu, type GpuScoreMatchingInput } from './mlpSsm.js';
+export {
+  mlpHessianQuadGpu, mlpHessianQuadForwardGpu, mlpHessianQuadReverseGpu, mlpScoreMatchingGpu, mlpEnergySsmValueAndGradGpu, unaryGrad3Gpu,
+  type GpuScoreMatchingInput, type GpuHessianQuadPass,
+} from './mlpSsm.js';
 export { runCustomKernel, customOutput, customStride, CUSTOM_WG } from './customKernel.js';
 export { runHotLoop, webgpuRequested, gpuReport, type HotLoopBackend, type GpuRun } from './select.js';
 export {

@@ -27,4 +27,4 @@ export {
   deepEbmCdValueAndGradGpu,
 } from './gpu.js';
 export type { GpuDeepEbm, DeepEbmGpuSampler } from './gpu.js';
-export { deepEbmScoreGpuUnsupported, deepEbmDsmValueAndGradGpu, deepEbmSsmValueAndGradGpu, deepEbmScoreTrainStepGpu } from './gpuScore.js';
+export { deepEbmScoreGpuUnsupported, deepEbmDsmValueAndGradGpu, deepEbmSsmValueAndGradGpu, deepEbmNcDsmValueAndGradGpu, deepEbmScoreTrainStepGpu } from './gpuScore.js';

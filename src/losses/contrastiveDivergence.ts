@@ -186,9 +186,10 @@ export interface CDPrepared<P extends Tree = Tree> {
   /** `negatives: 'tempered'`: how to run the replicas (else absent). */
   readonly tempered?: CDTemperedPlan;
   /**
-   * With spectral normalisation: the normalised parameters `W/σ(W)` (plain values) that the sampler and the loss use;
-   * the gradient of the loss w.r.t. them goes back to the parameters by {@link spectralNormPullback} with
-   * `snBefore`. Absent without spectral normalisation.
+   * With spectral normalisation and `params` given to `prepare`: the normalised parameters `W/σ(W)` (plain values)
+   * that the sampler and the loss use (and `finish` then carries the updated power-iteration vectors); the gradient of
+   * the loss w.r.t. them goes back to the parameters by {@link spectralNormPullback} with `snBefore`. Absent otherwise
+   * (without `params`, `finish` keeps the state's vectors: the caller normalises and updates them itself).
    */
   readonly model?: P;
   /** The power-iteration vectors the step started from (for {@link spectralNormPullback}). */
@@ -490,8 +491,7 @@ export function contrastiveDivergence<P extends Tree>(opts: CDOptions<P>): CDLos
     const xPos = addNoise(kNoise, batch, opts.dataNoise ?? 0);
     let sn = state.sn;
     let model: P | undefined;
-    if (snIters > 0) {
-      if (params === undefined) throw new InvalidArgumentError('contrastiveDivergence.prepare: spectral normalisation needs the parameters');
+    if (snIters > 0 && params !== undefined) {
       const r = noGrad(() => spectralNormalize(params, state.sn, snIters));
       model = treeUnflatten(params, treeLeaves(r.params).map((t) => detach(t))) as P;
       sn = r.sn;

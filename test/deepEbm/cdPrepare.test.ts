@@ -101,5 +101,9 @@ describe('CDLoss.prepare', () => {
     expect(Math.abs((gModel as P).w1.data[0] - want.grads.w1.data[0])).toBeGreaterThan(1e-3);
     const next = pr.finish(xNeg);
     expect(Array.from(next.sn['0'].data)).toEqual(Array.from(want.state.sn['0'].data));
+    // Without the parameters: no model, and finish keeps the state's vectors (the caller normalises itself).
+    const bare = cd.prepare!(batch, key(7), st);
+    expect(bare.model).toBeUndefined();
+    expect(bare.finish(xNeg).sn).toBe(st.sn);
   });
 });

@@ -9,6 +9,7 @@
  *   npx tsx bench/gpu.ts [--sizes 784,256,256] [--batch 128] [--steps 60] [--repeats 3] [--activation silu]
  *   npx tsx bench/gpu.ts --workload rbm [--sizes 784,500] [--batch 128] [--steps 60] [--repeats 3]
  *   npx tsx bench/gpu.ts --workload score [--sizes 784,256,256] [--batch 128] [--steps 60] [--repeats 3] [--activation silu]
+ *   npx tsx bench/gpu.ts --workload conv [--sizes 32,64,64] [--batch 64] [--steps 20] [--repeats 3]   (bench/gpuConv.ts)
  *
  * The workload of docs/webgpu.md's table: MLP 784-256-256-1 SiLU, batch 128, a 60-step chain. With a real adapter it
  * prints steps/s of both backends (best of `repeats` after a warm-up run that compiles the pipelines) and the GPU's
@@ -38,6 +39,7 @@ import { rbmGibbsSample } from '../src/models/rbm/kind.js';
 import { makeScoreSdeConfig, initScoreSdeState, scoreSdeTrainStep, sampleScoreSde, type ScoreSdeTrainState } from '../src/models/scoreSde/index.js';
 import { scoreSdeTrainStepGpu, sampleScoreSdeGpu } from '../src/models/scoreSde/gpu.js';
 import { normalArray } from '../src/random/index.js';
+import { convBench } from './gpuConv.js';
 
 const { values: a } = parseArgs({
   options: {
@@ -63,7 +65,11 @@ if (a.workload === 'score') {
   await scoreBench();
   process.exit(0);
 }
-if (a.workload !== 'mlp') throw new Error(`--workload must be mlp, rbm or score, got ${a.workload}`);
+if (a.workload === 'conv') {
+  await convBench(a);
+  process.exit(0);
+}
+if (a.workload !== 'mlp') throw new Error(`--workload must be mlp, rbm, score or conv, got ${a.workload}`);
 const [dim, ...hidden] = a.sizes!.split(',').map(Number);
 const n = Number(a.batch), steps = Number(a.steps), repeats = Number(a.repeats);
 const cfg: MlpEnergyConfig = {

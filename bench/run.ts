@@ -13,13 +13,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { adam, applyUpdates } from '../src/optim/index.js';
-import { applyMLP, initMLP, type MLPParams } from '../src/nn/index.js';
-import { cdStep, createRBM, initRbmCdState } from '../src/models/rbm/index.js';
-import { loadMnist } from '../src/data/mnist.js';
-import { key, normal, normalInto, split, uniform, foldIn, type Key } from '../src/random/index.js';
 import { backendInfo, initBackend, measureGemmGflops } from '../src/tensor/select.js';
-import * as T from '../src/tensor/index.js';
+import { cd1Workload, dsmWorkload, langevinWorkload, ssmWorkload } from './engine-workloads.js';
 import { convWorkloads } from './conv-energy.js';
 import { UNET_BATCH, unetTrainWorkload } from './unet-score.js';
 
@@ -42,119 +37,6 @@ function bench(fn: () => void): Rate {
   }
   rates.sort((a, b) => a - b);
   return { median: rates[Math.floor(REPS / 2)], min: rates[0], max: rates[REPS - 1] };
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// ebm-ts workloads (the same shapes and algorithms as the PyTorch anchor script)
-
-function cd1Bench(): Rate {
-  let data: T.Tensor;
-  try {
-    data = loadMnist('train', { binarize: 'threshold', limit: 10000 }).x;
-  } catch {
-    data = T.tensor(T.toDType(uniform(key(1), [10000, 784]), 'float32').data.map((u) => (u < 0.13 ? 1 : 0)), [10000, 784]);
-  }
-  let params = createRBM({ nVisible: 784, nHidden: 500, key: key(0) });
-  let state = initRbmCdState();
-  let i = 0;
-  let k: Key = key(2);
-  const batches: T.Tensor[] = [];
-  for (let s = 0; s + 100 <= 10000; s += 100) batches.push(T.sliceAxis(data, 0, s, s + 100));
-  return bench(() => {
-    const b = batches[i++ % batches.length];
-    k = foldIn(k, i);
-    const r = cdStep(params, b, k, state, { lr: 0.05, k: 1, inPlace: true });
-    params = r.params;
-    state = r.state;
-  });
-}
-
-function langevinBench(): Rate {
-  const p = initMLP(key(3), [784, 256, 256, 1], { activation: 'silu' });
-  const x0 = uniform(key(4), [128, 784]);
-  const energy = (x: T.Tensor) => T.sum(applyMLP(p, x, 'silu'));
-  const g = T.grad(energy);
-  const noise = new Float32Array(128 * 784);
-  let k = key(5);
-  return bench(() => {
-    let x = x0;
-    for (let s = 0; s < 60; s++) {
-      const gx = g(x);
-      [k] = split(k, 1);
-      normalInto(k, noise);
-      const nx = T.add(T.sub(x, T.mul(gx, 10)), T.mul(new T.Tensor(noise, [128, 784]), 0.005));
-      x = T.clamp(nx, 0, 1);
-    }
-  });
-}
-
-function eightGaussians(k: Key, n: number): T.Tensor {
-  const [k1, k2] = split(k, 2);
-  const idx = uniform(k1, [n]).data;
-  const z = normal(k2, [n, 2]).data;
-  const out = new Float32Array(n * 2);
-  for (let i = 0; i < n; i++) {
-    const a = Math.floor(idx[i] * 8) * (2 * Math.PI / 8);
-    out[2 * i] = 2 * Math.cos(a) + 0.1 * z[2 * i];
-    out[2 * i + 1] = 2 * Math.sin(a) + 0.1 * z[2 * i + 1];
-  }
-  return new T.Tensor(out, [n, 2]);
-}
-
-function dsmBench(): Rate & { loss: number } {
-  let params: MLPParams = initMLP(key(6), [2, 128, 128, 2], { activation: 'silu' });
-  const opt = adam(1e-3);
-  let st = opt.init(params);
-  const sigma = 0.1;
-  let k = key(7);
-  let last = 0;
-  const loss = (q: MLPParams, x: T.Tensor, eps: T.Tensor) => {
-    const xn = T.add(x, T.mul(eps, sigma));
-    const s = applyMLP(q, xn, 'silu');
-    // ½‖s + (x̃ − x)/σ²‖² σ² with x̃ − x = σ ε
-    return T.mul(T.mean(T.sum(T.square(T.add(s, T.mul(eps, 1 / sigma))), 1)), 0.5 * sigma * sigma);
-  };
-  const vg = T.valueAndGrad(loss);
-  const r = bench(() => {
-    const [k1, k2, k3] = split(k, 3);
-    k = k3;
-    const x = eightGaussians(k1, 512);
-    const eps = normal(k2, [512, 2]);
-    const [l, g] = vg(params, x, eps);
-    const [u, s2] = opt.update(g, st, params);
-    params = applyUpdates(params, u);
-    st = s2;
-    last = l.item();
-  });
-  return { ...r, loss: last };
-}
-
-function ssmBench(): Rate & { loss: number } {
-  let params: MLPParams = initMLP(key(8), [2, 128, 128, 1], { activation: 'silu' });
-  const opt = adam(1e-3);
-  let st = opt.init(params);
-  let k = key(9);
-  let last = 0;
-  const loss = (q: MLPParams, x: T.Tensor, v: T.Tensor) => {
-    const score = (y: T.Tensor) => T.neg(T.grad((z: T.Tensor) => T.sum(applyMLP(q, z, 'silu')))(y));
-    const [s, pull] = T.vjp(score, x); // s = −∇ₓE, pull(v) = vᵀ∂s/∂x
-    const gv = pull(v);
-    const sv = T.sum(T.mul(s, v), 1);
-    return T.mean(T.add(T.sum(T.mul(gv, v), 1), T.mul(T.square(sv), 0.5)));
-  };
-  const vg = T.valueAndGrad(loss);
-  const r = bench(() => {
-    const [k1, k2, k3] = split(k, 3);
-    k = k3;
-    const x = eightGaussians(k1, 512);
-    const v = normal(k2, [512, 2]);
-    const [l, g] = vg(params, x, v);
-    const [u, s2] = opt.update(g, st, params);
-    params = applyUpdates(params, u);
-    st = s2;
-    last = l.item();
-  });
-  return { ...r, loss: last };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -239,14 +121,16 @@ const np = numpyGemm(gemmShapes);
 const torch = torchAnchor();
 
 const rows: { name: string; ebm: number; torch: number | null; unit: string; note?: string }[] = [];
-const cd1 = cd1Bench();
+const cd1 = bench(cd1Workload().step);
 rows.push({ name: 'RBM CD-1 step 784×500, batch 100', ebm: cd1.median, torch: torch?.cd1_rbm_784x500_b100_steps ?? null, unit: 'steps/s' });
-const lang = langevinBench();
+const lang = bench(langevinWorkload().step);
 rows.push({ name: 'Langevin, MLP 784-256-256-1 SiLU, batch 128, 60-step chain', ebm: lang.median, torch: torch?.langevin_mlp784_256_256_1_b128_60steps ?? null, unit: 'chains/s' });
-const dsm = dsmBench();
-rows.push({ name: 'DSM train step, 2-128-128-2, batch 512 (Adam)', ebm: dsm.median, torch: torch?.dsm_mlp2_128_128_2_b512_steps ?? null, unit: 'steps/s', note: `final loss ${dsm.loss.toFixed(3)}` });
-const ssm = ssmBench();
-rows.push({ name: 'SSM train step, 2-128-128-1, batch 512 (double backward, Adam)', ebm: ssm.median, torch: torch?.ssm_energy_mlp2_128_128_1_b512_steps ?? null, unit: 'steps/s', note: `final loss ${ssm.loss.toFixed(3)}` });
+const dsmW = dsmWorkload();
+const dsm = bench(dsmW.step);
+rows.push({ name: 'DSM train step, 2-128-128-2, batch 512 (Adam)', ebm: dsm.median, torch: torch?.dsm_mlp2_128_128_2_b512_steps ?? null, unit: 'steps/s', note: `final loss ${dsmW.loss!().toFixed(3)}` });
+const ssmW = ssmWorkload();
+const ssm = bench(ssmW.step);
+rows.push({ name: 'SSM train step, 2-128-128-1, batch 512 (double backward, Adam)', ebm: ssm.median, torch: torch?.ssm_energy_mlp2_128_128_1_b512_steps ?? null, unit: 'steps/s', note: `final loss ${ssmW.loss!().toFixed(3)}` });
 
 const conv = convWorkloads();
 const torchConv = torch ? torchConvAnchor() : null;
@@ -288,5 +172,8 @@ const end = '<!-- engine:end -->';
 let doc = existsSync(resultsPath) ? readFileSync(resultsPath, 'utf8') : '# Benchmark results\n\n';
 const section = `${start}\n## Engine: ebm-ts vs PyTorch-CPU (\`npm run bench\`)\n\n${table}\n${end}`;
 doc = doc.includes(start) ? doc.replace(new RegExp(`${start}[\\s\\S]*?${end}`), section) : `${doc.trimEnd()}\n\n${section}\n`;
-writeFileSync(resultsPath, doc);
-console.log(`\nwrote ${path.relative(process.cwd(), resultsPath)}`);
+if (process.argv.includes('--no-write')) console.log('\n--no-write: bench/RESULTS.md left as it is');
+else {
+  writeFileSync(resultsPath, doc);
+  console.log(`\nwrote ${path.relative(process.cwd(), resultsPath)}`);
+}

@@ -1,6 +1,6 @@
 /**
  * The U-Net score-network workload of the conv bench (mirrored by the `unet` row of bench/torch_conv_bench.py): one
- * training step of the score-sde kind exactly as `ebm train score --sde vp --arch unet --data mnist:train --batch 128`
+ * training step of the score-sde kind exactly as `ebm train score --sde vp --arch unet:16,0 --data mnist:train --batch 128`
  * runs it (the library's `scoreSdeTrainStep`): the U-Net of src/diffusion/scoreNets.ts with base width 16 and a
  * 32-wide sinusoidal time embedding, VP-SDE (β ∈ [0.1, 20]), `mixed` training times (half log-σ-uniform, half
  * uniform), `sigma2` weighting, preconditioned score `s = net(c_in·z, τ(t))/σ(t) − c_in²·z`, Adam (lr 1e-3) and a
@@ -14,7 +14,7 @@ import { initScoreSdeState, makeScoreSdeConfig, scoreSdeTrainStep, type ScoreSde
 /** Batch rows of the bench's training step. */
 export const UNET_BATCH = 128;
 
-/** The score-sde config of `ebm train score --sde vp --arch unet` on 28×28 images in [0, 1]. */
+/** The score-sde config of `ebm train score --sde vp --arch unet:16,0` (no 7×7 residual blocks) on 28×28 images in [0, 1]. */
 export function unetBenchConfig(): ScoreSdeConfig {
   // Two rows of k/255 pixel values are enough for the config (standardisation 2x − 1, 8-bit levels).
   const x = T.tensor(new Float32Array(2 * 784).map((_, i) => (i % 256) / 255), [2, 784]);

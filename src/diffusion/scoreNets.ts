@@ -1,6 +1,6 @@
 /** Time-conditioned score networks: an MLP with a sinusoidal time embedding, and a small U-Net-like conv net for 28×28 images. */
 import {
-  Tensor, ShapeError, concat, reshape, sin, cos, mul, div, silu, linear, tensor, squeeze,
+  Tensor, ShapeError, add, concat, reshape, sin, cos, mul, div, silu, linear, tensor, squeeze,
   conv2d, upsampleConcat2d, type DType,
 } from '../tensor/index.js';
 import { split, type Key } from '../random/index.js';
@@ -116,6 +116,13 @@ export interface UNetOptions {
   readonly base?: number;
   /** Time-embedding width (even, default 32). */
   readonly embedDim?: number;
+  /**
+   * Residual 3×3 blocks at the 7×7 level, `h ← h + SiLU(conv(h) + b + W_t·emb(t))` (default 0). Without them an
+   * output pixel sees input pixels at most 8 rows/columns away (a 17×17 window); each block adds 4, so with 4 blocks
+   * (24 away) every pixel of the central 22×22 region sees the whole 28×28 image, which global shape (a digit's
+   * identity) needs.
+   */
+  readonly mid?: number;
   readonly dtype?: DType;
 }
 
@@ -124,19 +131,24 @@ export type UNetParams = Record<string, Tensor>;
 
 /**
  * Initialises a small U-Net for `[N, C, 28, 28]` images: encoder 28→14→7 (3×3 convs, stride 2 to downsample),
- * decoder with nearest-neighbour upsampling and skip connections (channel concatenation), each block adding a
- * linear projection of the time embedding per channel. About `40·c²` weights (≈ 10k for `c = 16`).
+ * `mid` residual blocks at 7×7, decoder with nearest-neighbour upsampling and skip connections (channel
+ * concatenation), each block adding a linear projection of the time embedding per channel. About `(40 + 36·mid)·c²`
+ * weights (≈ 10k for `c = 16`, `mid = 0`).
  * @example const p = initUNet(key(0), { base: 8 }); applyUNet(p, x, t) // x [N, 1, 28, 28]
  */
 export function initUNet(key: Key, opts: UNetOptions = {}): UNetParams {
   const C = opts.channels ?? 1;
   const c = opts.base ?? 16;
   const e = opts.embedDim ?? 32;
+  const mid = opts.mid ?? 0;
   const dtype = opts.dtype ?? 'float32';
   if (!Number.isInteger(C) || C < 1 || !Number.isInteger(c) || c < 1) throw new InvalidArgumentError(`initUNet: channels and base must be positive integers, got ${C}, ${c}`);
   if (!Number.isInteger(e) || e < 2 || e % 2 !== 0) throw new InvalidArgumentError(`initUNet: embedDim must be an even integer ≥ 2, got ${e}`);
+  if (!Number.isInteger(mid) || mid < 0 || mid > 16) throw new InvalidArgumentError(`initUNet: mid must be an integer in [0, 16], got ${mid}`);
   const blocks: [string, number, number][] = [
-    ['enc1', C, c], ['enc2', c, 2 * c], ['enc3', 2 * c, 2 * c], ['dec2', 4 * c, 2 * c], ['dec1', 3 * c, c], ['out', c, C],
+    ['enc1', C, c], ['enc2', c, 2 * c], ['enc3', 2 * c, 2 * c],
+    ...Array.from({ length: mid }, (_, m): [string, number, number] => [`mid${m + 1}`, 2 * c, 2 * c]),
+    ['dec2', 4 * c, 2 * c], ['dec1', 3 * c, c], ['out', c, C],
   ];
   const keys = split(key, 2 * blocks.length);
   const p: UNetParams = {};
@@ -152,7 +164,8 @@ export function initUNet(key: Key, opts: UNetOptions = {}): UNetParams {
 
 /**
  * Applies the U-Net of {@link initUNet}: `x [N, C, 28, 28]`, `t [N]` → `[N, C, 28, 28]` (the raw network output;
- * divide by `σ(t)` for a noise-scaled score, see {@link unetScore}).
+ * divide by `σ(t)` for a noise-scaled score, see {@link unetScore}). The 7×7 residual blocks are those present in
+ * `params` (`mid1`, `mid2`, …).
  */
 export function applyUNet(params: UNetParams, x: Tensor, t: Tensor): Tensor {
   const w1 = params['enc1.w'];
@@ -167,7 +180,8 @@ export function applyUNet(params: UNetParams, x: Tensor, t: Tensor): Tensor {
     silu(conv2d(h, params[`${name}.w`], linear(emb, params[`${name}.temb`], params[`${name}.b`]), { stride, padding: 1 }));
   const h1 = block('enc1', x, 1); // [N, c, 28, 28]
   const h2 = block('enc2', h1, 2); // [N, 2c, 14, 14]
-  const h3 = block('enc3', h2, 2); // [N, 2c, 7, 7]
+  let h3 = block('enc3', h2, 2); // [N, 2c, 7, 7]
+  for (let m = 1; params[`mid${m}.w`] !== undefined; m++) h3 = add(h3, block(`mid${m}`, h3, 1)); // residual, 7×7
   const u2 = block('dec2', upsampleConcat2d(h3, h2, 2), 1); // [N, 2c, 14, 14]: concat([upsample(h3), h2]) in one pass
   const u1 = block('dec1', upsampleConcat2d(u2, h1, 2), 1); // [N, c, 28, 28]
   return conv2d(u1, params['out.w'], params['out.b'], { padding: 1 });

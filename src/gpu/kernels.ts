@@ -33,7 +33,8 @@ const WG = 64; // threads per workgroup of the 1-D kernels
 const TILE = 16; // matmul tile edge
 const MAX_GROUPS = 65535; // WebGPU's default maxComputeWorkgroupsPerDimension
 
-const PREAMBLE = /* wgsl */ `
+/** @internal WGSL helpers shared by the kernels (stable sigmoid, softplus, tanh, log1p, log); reused by src/gpu/traceKernels.ts. */
+export const PREAMBLE = /* wgsl */ `
 fn atanh2_(s: f32) -> f32 {
   // 2·atanh(s) = 2(s + s³/3 + s⁵/5 + …) for |s| ≤ 1/3: nine terms, relative error < 2e-10. WGSL's log is only
   // accurate to an absolute 2⁻²¹ on [0.5, 2], which is no relative accuracy at all near 1.
@@ -75,7 +76,8 @@ fn log_(x: f32, ninf: f32) -> f32 {
 }
 `;
 
-const UNARY_WGSL = /* wgsl */ `${PREAMBLE}
+/** @internal the unary kernel's WGSL (uniforms `n, op, stride, ninf`; `op` indexes {@link GPU_UNARY_OPS}); reused by src/gpu/compile.ts. */
+export const UNARY_WGSL = /* wgsl */ `${PREAMBLE}
 struct P { n: u32, op: u32, stride: u32, ninf: f32 }
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;
@@ -127,14 +129,22 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
   y[i] = r;
 }`;
 
-const MATMUL_WGSL = /* wgsl */ `
-struct P { m: u32, n: u32, k: u32, ta: u32, tb: u32, lda: u32, ldb: u32, pad: u32 }
+/**
+ * @internal The tiled matmul `C = op(A)·op(B)` in WGSL, with `tile × tile` workgroups (bindings A, B, C, uniforms:
+ * m, n, k, transA, transB, lda, ldb, pad); with `withBias`, a fifth binding `bias` (at 2, before C) and a uniform
+ * flag `bias = 1` add `bias[col]` to each row (the traced compile's `linear`).
+ */
+export function matmulWgsl(tile: number, withBias: boolean): string {
+  return /* wgsl */ `
+struct P { m: u32, n: u32, k: u32, ta: u32, tb: u32, lda: u32, ldb: u32, ${withBias ? 'bias' : 'pad'}: u32 }
 @group(0) @binding(0) var<storage, read> A: array<f32>;
 @group(0) @binding(1) var<storage, read> B: array<f32>;
-@group(0) @binding(2) var<storage, read_write> C: array<f32>;
-@group(0) @binding(3) var<uniform> p: P;
-var<workgroup> As: array<array<f32, ${TILE}>, ${TILE}>;
-var<workgroup> Bs: array<array<f32, ${TILE}>, ${TILE}>;
+${withBias ? `@group(0) @binding(2) var<storage, read> bias: array<f32>;
+@group(0) @binding(3) var<storage, read_write> C: array<f32>;
+@group(0) @binding(4) var<uniform> p: P;` : `@group(0) @binding(2) var<storage, read_write> C: array<f32>;
+@group(0) @binding(3) var<uniform> p: P;`}
+var<workgroup> As: array<array<f32, ${tile}>, ${tile}>;
+var<workgroup> Bs: array<array<f32, ${tile}>, ${tile}>;
 fn aAt(i: u32, l: u32) -> f32 {
   if (i >= p.m || l >= p.k) { return 0.0; }
   if (p.ta == 1u) { return A[l * p.lda + i]; }
@@ -145,21 +155,26 @@ fn bAt(l: u32, j: u32) -> f32 {
   if (p.tb == 1u) { return B[j * p.ldb + l]; }
   return B[l * p.ldb + j];
 }
-@compute @workgroup_size(${TILE}, ${TILE})
+@compute @workgroup_size(${tile}, ${tile})
 fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
-  let row = wid.y * ${TILE}u + lid.y;
-  let col = wid.x * ${TILE}u + lid.x;
+  let row = wid.y * ${tile}u + lid.y;
+  let col = wid.x * ${tile}u + lid.x;
   var acc = 0.0;
-  let tiles = (p.k + ${TILE - 1}u) / ${TILE}u;
+  let tiles = (p.k + ${tile - 1}u) / ${tile}u;
   for (var t = 0u; t < tiles; t++) {
-    As[lid.y][lid.x] = aAt(row, t * ${TILE}u + lid.x);
-    Bs[lid.y][lid.x] = bAt(t * ${TILE}u + lid.y, col);
+    As[lid.y][lid.x] = aAt(row, t * ${tile}u + lid.x);
+    Bs[lid.y][lid.x] = bAt(t * ${tile}u + lid.y, col);
     workgroupBarrier();
-    for (var q = 0u; q < ${TILE}u; q++) { acc = acc + As[lid.y][q] * Bs[q][lid.x]; }
+    for (var q = 0u; q < ${tile}u; q++) { acc = acc + As[lid.y][q] * Bs[q][lid.x]; }
     workgroupBarrier();
   }
-  if (row < p.m && col < p.n) { C[row * p.n + col] = acc; }
+  if (row < p.m && col < p.n) {
+    ${withBias ? 'var r = acc; if (p.bias == 1u) { r = r + bias[col]; } C[row * p.n + col] = r;' : 'C[row * p.n + col] = acc;'}
+  }
 }`;
+}
+
+const MATMUL_WGSL = matmulWgsl(TILE, false);
 
 const SUM_ROWS_WGSL = /* wgsl */ `
 struct P { rows: u32, cols: u32, pad0: u32, pad1: u32 }
@@ -176,7 +191,8 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
 }`;
 
 
-const UNARY_GRAD_WGSL = /* wgsl */ `${PREAMBLE}
+/** @internal the fused activation backward's WGSL (uniforms `n, op, stride, order`; `op` indexes {@link GPU_GRAD_OPS}); reused by src/gpu/compile.ts. */
+export const UNARY_GRAD_WGSL = /* wgsl */ `${PREAMBLE}
 struct P { n: u32, op: u32, stride: u32, order: u32 }
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> gy: array<f32>;
@@ -222,7 +238,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
 // One workgroup of RED threads per output: each output reduces \`len\` values spaced \`inner\` apart starting at
 // \`(o / inner)·len·inner + o mod inner\` (a row sum when inner = 1, a column sum when the reduced axis is the rows).
 const RED = 256;
-const REDUCE_WGSL = /* wgsl */ `${PREAMBLE}
+/** @internal the reduction over one axis (uniforms `len, inner, op, outs, ninf`; op 0 sum, 1 logsumexp, 2 softmax, 3 max); reused by src/gpu/compile.ts. */
+export const REDUCE_WGSL = /* wgsl */ `${PREAMBLE}
 struct P { len: u32, inner: u32, op: u32, outs: u32, ninf: f32, pad0: u32, pad1: u32, pad2: u32 }
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;

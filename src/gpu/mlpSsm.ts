@@ -19,11 +19,6 @@
  * @module
  */
 import { InvalidArgumentError } from '../errors.js';
-import { Tensor } from '../tensor/tensor.js';
-import type { Key } from '../random/key.js';
-import { probes } from '../random/probes.js';
-import type { MLPParams } from '../nn/mlp.js';
-import { uploadMlpEnergy, disposeMlpEnergy } from './mlpLangevin.js';
 import { GPU_GRAD_OPS, GpuTensor, type GpuKernels, type GpuGradOp } from './kernels.js';
 import { runCustomKernel, customOutput, customStride, CUSTOM_WG } from './customKernel.js';
 import { mlpInputGradPassGpu, mlpInputGradParamGradGpu, type GpuMlpLayers, type GpuInputGradPass } from './mlpDsm.js';
@@ -273,36 +268,4 @@ export async function mlpScoreMatchingGpu(gpu: GpuKernels, net: GpuMlpLayers, o:
   const jacobianTerm = -o.jacWeight * wHw;
   const sq = 0.5 * o.sqWeight * (await rd(sqSum));
   return { loss: jacobianTerm + sq, jacobianTerm, sqTerm: sq, gW, gB, temp };
-}
-
-/**
- * The mlp-energy kind's sliced score-matching loss (`slicedScoreMatching` with one Gaussian probe per row,
- * `v = normal(key, [n, d])`: `(1/n)Σ[vᵀ∇(vᵀs) + ½(vᵀs)²]`, `s = −∇E`) of the standardised batch `z [n, d]` and its
- * parameter gradient on the device ({@link mlpScoreMatchingGpu}; the probes drawn on the host, exactly the CPU's). The
- * same value and gradient as `mlpEnergyLoss(cfg)` (`loss: 'ssm'`) through `valueAndGrad`, within float32 rounding.
- * @example const { loss, grads } = await mlpEnergySsmValueAndGradGpu(gpu, params, { activation: 'silu', confine: 0.01 }, zb, k);
- */
-export async function mlpEnergySsmValueAndGradGpu(gpu: GpuKernels, params: MLPParams, cfg: { readonly activation: string; readonly confine: number }, z: Tensor, key: Key): Promise<{ loss: number; grads: MLPParams }> {
-  const net = uploadMlpEnergy(gpu, params, cfg.activation, cfg.confine);
-  const temp: GpuTensor[] = [];
-  try {
-    if (z.ndim !== 2 || z.shape[1] !== net.dim) throw new InvalidArgumentError(`mlpEnergySsmValueAndGradGpu: the batch has shape [${z.shape.join(', ')}] but the energy takes [n, ${net.dim}]`);
-    const n = z.shape[0];
-    const zg = gpu.upload(Float32Array.from(z.data as ArrayLike<number>), z.shape);
-    const w = gpu.upload(Float32Array.from(probes(key, z.shape, 'gaussian', 'float32').data as ArrayLike<number>), z.shape);
-    temp.push(zg, w);
-    const r = await mlpScoreMatchingGpu(gpu, net, { z: zg, w, invScale: null, fourier: null, confine: cfg.confine, sqTerm: 'projected', jacWeight: 1 / n, sqWeight: 1 / n });
-    temp.push(...r.temp, ...r.gW, ...r.gB.filter((t): t is GpuTensor => t !== null));
-    const grads: MLPParams = {};
-    for (let l = 0; l < net.w.length; l++) {
-      const wl = params[`l${l}.w`];
-      grads[`l${l}.w`] = new Tensor(await r.gW[l].read(), wl.shape);
-      const b = params[`l${l}.b`];
-      if (b instanceof Tensor) grads[`l${l}.b`] = r.gB[l] ? new Tensor(await r.gB[l]!.read(), b.shape) : new Tensor(new Float32Array(b.size), b.shape);
-    }
-    return { loss: r.loss, grads };
-  } finally {
-    for (const t of new Set(temp)) t.dispose();
-    disposeMlpEnergy(net);
-  }
 }

@@ -8,6 +8,7 @@
  */
 import { DTypeError, ShapeError, Tensor, sameShape, type GradNode } from './tensor.js';
 import { InvalidTypeError } from '../errors.js';
+import { activeTracer, type OpAttrs } from './trace.js';
 
 let recording = true;
 /** Number of `grad` transforms currently tracing a function. */
@@ -46,7 +47,9 @@ function withGrad<T>(fn: () => T, on: boolean): T {
 /** A copy of the tensor's reference with no autodiff history: gradients do not flow through the result. */
 export function detach(x: Tensor): Tensor {
   if (!x.requiresGrad && x.node === null) return x;
-  return new Tensor(x.data, x.shape);
+  const out = new Tensor(x.data, x.shape);
+  if (activeTracer !== null) activeTracer.alias(out, x);
+  return out;
 }
 
 /** Relevance map of the backward pass whose rule is running (see {@link needsGrad}); null outside backward. */
@@ -68,19 +71,22 @@ export function needsGrad(t: Tensor): boolean {
  * Attaches a backward rule to `out` if any input requires a gradient and recording is on. Returns `out`. This is how
  * every op is written, and how a user defines a custom op: compute `out` without recording (e.g. from raw arrays),
  * then give `vjp(g)` → one cotangent per input (`g` has `out`'s shape; return `null` for an input without gradient).
+ * `attrs` holds what the inputs' shapes do not say (axes, scalar operands, transpose flags): it is kept on the node
+ * and reported, with the op, to an installed op tracer (src/tensor/trace.ts) even when no gradient is recorded.
  *
  * @example
  * // y = x³ elementwise, with dy/dx = 3x²
  * const cube = (x: Tensor) => record(new Tensor(x.data.map((v) => v ** 3), x.shape), 'cube', [x],
  *   (g) => [mul(g, mul(3, square(x)))]);
  */
-export function record(out: Tensor, op: string, inputs: readonly Tensor[], vjp: GradNode['vjp']): Tensor {
+export function record(out: Tensor, op: string, inputs: readonly Tensor[], vjp: GradNode['vjp'], attrs?: OpAttrs): Tensor {
+  if (activeTracer !== null) activeTracer.op(out, op, inputs, attrs);
   if (!recording) return out;
   let any = false;
   for (const t of inputs) if (t.requiresGrad) { any = true; break; }
   if (!any) return out;
   out.requiresGrad = true;
-  out.node = { op, inputs, vjp };
+  out.node = { op, inputs, vjp, attrs };
   return out;
 }
 
@@ -218,8 +224,9 @@ export function treeMap<T extends Tree>(t: T, fn: (x: Tensor, i: number) => Tens
 function traceInput(x: Tensor): Tensor {
   if (!(x instanceof Tensor)) throw new InvalidTypeError('grad: arguments to differentiate must be Tensors');
   const leaf = new Tensor(x.data, x.shape, true);
+  if (activeTracer !== null) activeTracer.alias(leaf, x);
   if (x.requiresGrad && recording) {
-    leaf.node = { op: 'identity', inputs: [x], vjp: (g) => [g] };
+    leaf.node = { op: 'identity', inputs: [x], vjp: (g) => [g], attrs: undefined };
   }
   return leaf;
 }

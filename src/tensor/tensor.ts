@@ -1,6 +1,7 @@
 /** The Tensor type: a dense, contiguous, row-major array of float32 or float64 with an optional autodiff node. */
 
 import { InvalidArgumentError, EbmError, type EbmErrorCode } from '../errors.js';
+import { activeTracer, type OpAttrs } from './trace.js';
 
 /** Element type of a tensor. `float32` is the default; `float64` is for gradient checks and long accumulations. */
 export type DType = 'float32' | 'float64';
@@ -22,6 +23,8 @@ export interface GradNode {
   readonly inputs: readonly Tensor[];
   /** Backward rule: the cotangent `g` of the output (its shape) → one cotangent per input, `null` for none. */
   readonly vjp: (g: Tensor) => readonly (Tensor | null)[];
+  /** The op's attributes that the inputs' shapes do not give (axes, scalar operands, transpose flags), if any. */
+  readonly attrs?: OpAttrs;
 }
 
 let nextId = 1;
@@ -202,7 +205,9 @@ export function tensor(values: NestedArray | ArrayLike<number>, shape?: Shape, d
 export function full(shape: Shape, value: number, dtype: DType = 'float32'): Tensor {
   const data = allocate(dtype, shapeSize(shape));
   if (value !== 0) data.fill(value);
-  return new Tensor(data, shape);
+  const t = new Tensor(data, shape);
+  if (activeTracer !== null) activeTracer.constant(t);
+  return t;
 }
 
 /** A tensor of zeros. */

@@ -158,12 +158,25 @@ describe('ebm train score / sample / eval (score-sde)', () => {
     expect(o.bitsPerDim).toBeCloseTo(-(o.avgLogLik + 784 * Math.log(2 / 256)) / (784 * Math.LN2), 9);
   });
 
+  it('--arch unet[:C[,M]]: base width and 7×7 residual blocks (default 4; ",0" is the net of older files)', () => {
+    expect(parseScoreArch('unet')).toEqual({ kind: 'unet', base: 16, embedDim: 32, mid: 4 });
+    expect(parseScoreArch('unet:32')).toEqual({ kind: 'unet', base: 32, embedDim: 32, mid: 4 });
+    expect(parseScoreArch('unet:32,0')).toEqual({ kind: 'unet', base: 32, embedDim: 32, mid: 0 });
+    const x = new Tensor(new Float32Array(2 * 784).map((_, i) => (i % 256) / 255), [2, 784]);
+    const cfg = makeScoreSdeConfig(x, { sde: 'vp', arch: parseScoreArch('unet:4,2'), imageShape: [28, 28] });
+    expect(Object.keys(initScoreParams(key(0), cfg)).filter((k) => k.startsWith('mid')).length).toBe(6);
+    // A file written before the field existed has no `mid`: its net has no 7×7 blocks.
+    const old = makeScoreSdeConfig(x, { sde: 'vp', arch: { kind: 'unet', base: 4, embedDim: 32 }, imageShape: [28, 28] });
+    expect(Object.keys(initScoreParams(key(0), old)).some((k) => k.startsWith('mid'))).toBe(false);
+  });
+
   it('bad flags and mismatches exit 2 with one error line', async () => {
     const out = join(dir, 'bad.safetensors');
     expectUsageError(await ebm(...TRAIN, '--steps', '5', '--out', out, '--sde', 'xx'), /--sde/);
     expectUsageError(await ebm(...TRAIN, '--steps', '0', '--out', out), /--steps/);
     expectUsageError(await ebm(...TRAIN, '--steps', '5', '--out', out, '--arch', 'mlp:x'), /--arch/);
     expectUsageError(await ebm(...TRAIN, '--steps', '5', '--out', out, '--arch', 'unet'), /28×28/);
+    expectUsageError(await ebm(...TRAIN, '--steps', '5', '--out', out, '--arch', 'unet:8,17'), /7×7 residual blocks/);
     expectUsageError(await ebm(...TRAIN, '--steps', '5', '--out', out, '--sde', 've', '--beta-min', '0.1'), /--beta-min applies to --sde vp/);
     expectUsageError(await ebm(...TRAIN, '--steps', '5', '--out', join(dir, 'bad.txt')), /--out/);
     expect(existsSync(out)).toBe(false);

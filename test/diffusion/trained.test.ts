@@ -4,7 +4,7 @@ import {
   probabilityFlow, generate, initUNet, applyUNet, unetScore, timeColumn, type SDE,
 } from '../../src/diffusion/index.js';
 import { key } from '../../src/random/index.js';
-import { zerosLike, valueAndGrad, allFinite, treeLeaves, type Tensor } from '../../src/tensor/index.js';
+import { zerosLike, valueAndGrad, grad, reshape, sum, sliceAxis, allFinite, treeLeaves, type Tensor } from '../../src/tensor/index.js';
 import { normal } from '../../src/random/index.js';
 import { mmd } from '../../src/eval/mmd.js';
 import { fisherDivergence } from '../../src/eval/fisherDivergence.js';
@@ -67,5 +67,21 @@ describe('U-Net score network for 28×28 images', () => {
     const { losses } = train(loss, p, x, 15, 3e-3, 3);
     expect(losses[losses.length - 1]).toBeLessThan(losses[0]);
     expect(() => applyUNet(p, normal(key(1), [2, 1, 27, 27]), timeColumn(0.5, 2))).toThrow(/28, 28/);
+  });
+
+  it('receptive field: each 7×7 residual block widens what an output pixel sees by 4 pixels per side (8 without blocks)', () => {
+    // Output pixel (0, 0) as a function of the input: its gradient is exactly zero outside the receptive field.
+    const x = normal(key(3), [1, 1, 28, 28]);
+    const reach = (mid: number) => {
+      const p = initUNet(key(4), { base: 4, embedDim: 8, mid });
+      const g = grad((z: Tensor) => sum(sliceAxis(reshape(applyUNet(p, z, timeColumn(0.5, 1)), [784]), 0, 0, 1)))(x).data;
+      let farthest = 0;
+      for (let i = 0; i < 784; i++) if (g[i] !== 0) farthest = Math.max(farthest, Math.floor(i / 28), i % 28);
+      return { p, farthest };
+    };
+    expect([0, 2, 4].map((m) => reach(m).farthest)).toEqual([8, 16, 24]);
+    const p = reach(2).p;
+    expect(Object.keys(p).filter((k) => k.startsWith('mid')).sort()).toEqual(['mid1.b', 'mid1.temb', 'mid1.w', 'mid2.b', 'mid2.temb', 'mid2.w']);
+    expect(() => initUNet(key(0), { mid: -1 })).toThrow(/mid/);
   });
 });

@@ -171,7 +171,7 @@ if (!(made instanceof GpuKernels)) {
       const other = await sampleScoreSdeGpu(gpu, params, cfg, key(7), 24, { sampler, steps: 25 });
       check(`score-sde sample ${name}: a wrong key is caught`, maxDiff(other.data, want.data) > 0.05 ? '' : 'no difference');
     }
-    check('score-sde: unet stays on the CPU with a reason', /U-Net/.test(scoreSdeGpuUnsupported({ ...cfgVp, arch: { kind: 'unet', base: 8, embedDim: 32 } }) ?? '') ? '' : 'no reason');
+    check('score-sde: an activation without a kernel stays on the CPU with a reason', /elu/.test(scoreSdeGpuUnsupported({ ...cfgVp, arch: { kind: 'mlp', hidden: [4], embedDim: 8, activation: 'elu' } }) ?? '') ? '' : 'no reason');
     check('score-sde: ode stays on the CPU with a reason', /ode/.test(scoreSdeSampleGpuUnsupported(cfgVp, 'ode') ?? '') ? '' : 'no reason');
   }
 
@@ -248,7 +248,7 @@ if (!(made instanceof GpuKernels)) {
     const noReg = await deepEbmCdValueAndGradGpu(gpu, cfg, mk2(0), s)(params, batch, key(21), st);
     check(`deep-ebm cd ${name}: a dropped α term is caught`, gradsClose(noReg.grads, want.grads, 1e-3) !== '' ? '' : 'the α term changes nothing');
   }
-  check('deep-ebm: conv stays on the CPU with a reason', /conv/.test(deepEbmGpuUnsupported({ ...dcases[0][1], arch: parseArch('conv:1x8x8:4:8') } as DeepEbmConfig) ?? '') ? '' : 'no reason');
+  check('deep-ebm: an activation without a kernel stays on the CPU with a reason', /elu/.test(deepEbmGpuUnsupported({ ...dcases[0][1], arch: parseArch('conv:1x8x8:4:8'), activation: 'elu' } as DeepEbmConfig) ?? '') ? '' : 'no reason');
   check('deep-ebm: tempered negatives with HMC moves stay on the CPU with a reason', /hmc/.test(deepEbmCdGpuUnsupported(dcases[0][1], { energy: () => { throw new Error('unused'); }, steps: 1, negatives: 'tempered', tempering: { temperatures: [1, 2], stepSize: 0.1, local: 'hmc' } }) ?? '') ? '' : 'no reason');
 
   console.log(JSON.stringify({ available: true, adapter: gpu.info.adapter, checks }));

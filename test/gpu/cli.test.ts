@@ -117,15 +117,20 @@ describe.skipIf(!gpu.available)(`EBM_BACKEND=webgpu ebm train mlp-energy (${gpu.
     expect(worst).toBeLessThan(1e-5);
   }, 180_000);
 
-  it('trains with SSM on the GPU to the CPU backend\'s model (float32 tolerance)', async () => {
-    const cpu = await ebm(...args(join(dir, 'ssm-cpu.safetensors'), '--loss', 'ssm', '--steps', '10'));
+  it('trains with SSM on the GPU (the traced compile) to the CPU backend\'s model (float32 tolerance)', async () => {
+    const ssm = ['--loss', 'ssm', '--steps', '30', '--lr', '3e-3'];
+    const cpu = await ebm(...args(join(dir, 'ssm-cpu.safetensors'), ...ssm));
     expect(cpu.code, cpu.stderr).toBe(0);
-    const r = child(args(join(dir, 'ssm-gpu.safetensors'), '--loss', 'ssm', '--steps', '10'), { EBM_BACKEND: 'webgpu' });
+    const r = child(args(join(dir, 'ssm-gpu.safetensors'), ...ssm), { EBM_BACKEND: 'webgpu' });
     expect(r.code, r.stderr).toBe(0);
     const jc = JSON.parse(cpu.stdout), jg = JSON.parse(r.stdout);
-    expect(jg.backend).toMatchObject({ name: 'webgpu' });
+    expect(jc.backend.name).not.toBe('webgpu');
+    expect(jg.backend).toMatchObject({ name: 'webgpu', software: gpu.software });
     expect(Math.abs(jg.loss - jc.loss)).toBeLessThan(1e-4 * (1 + Math.abs(jc.loss)));
-    expect(maxParamDiff(tensors(join(dir, 'ssm-cpu.safetensors')), tensors(join(dir, 'ssm-gpu.safetensors')))).toBeLessThan(1e-5);
+    // 30 Adam steps of lr 3e-3 move a parameter by up to 0.09; the probes (GPU Philox normals, ~1e-6 from the CPU's)
+    // and float32 gradients differ by rounding only, while a wrong gradient or probe would differ by O(lr) per step.
+    const worst = maxParamDiff(tensors(join(dir, 'ssm-cpu.safetensors')), tensors(join(dir, 'ssm-gpu.safetensors')));
+    expect(worst).toBeLessThan(1e-4);
   }, 180_000);
 });
 
@@ -210,14 +215,6 @@ describe.skipIf(!gpu.available)(`EBM_BACKEND=webgpu ebm train jem / sample (${gp
     let worst = 0;
     for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i] - y[i]) / (1e-3 + Math.abs(x[i])));
     expect(worst).toBeLessThan(1e-4);
-  }, 120_000);
-
-  it('trains a conv JEM on the CPU and says why', () => {
-    const r = child(['train', 'jem', '--data', 'digits', '--limit', '60', '--conv', '4', '--hidden', '8', '--steps', '2', '--batch', '8', '--buffer', '20', '--sgld-steps', '2', '--out', join(dir, 'conv.safetensors'), '--quiet', '--json'], { EBM_BACKEND: 'webgpu' });
-    expect(r.code, r.stderr).toBe(0);
-    const j = JSON.parse(r.stdout);
-    expect(j.backend.name).not.toBe('webgpu');
-    expect(j.backend.reason).toMatch(/conv/);
   }, 120_000);
 });
 

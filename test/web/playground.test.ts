@@ -7,8 +7,8 @@
  *
  * A second browser runs the page on WebGPU (issue 17): Debian's Chromium with `--enable-unsafe-webgpu` finds the
  * SwiftShader adapter (the CPU Vulkan driver of chromium-common; `VK_ICD_FILENAMES` names it) on a machine with no
- * GPU, and the Train tab's model-sample Langevin chains then run on the device. That part skips, with a message,
- * where the browser offers no adapter.
+ * GPU, and the Train tab's training steps (DSM and SSM, the library's `mlpEnergyTrainStepGpu`) and its model-sample
+ * Langevin chains then run on the device. That part skips, with a message, where the browser offers no adapter.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
@@ -34,6 +34,8 @@ const SHOT = process.env.EBM_UPDATE_SCREENSHOT === '1' ? join(ROOT, 'docs', 'ima
 /** Screenshots of the CD, Score SDE and JEM tabs (EBM_SHOTS, default the OS temp dir), for looking at the page. */
 const SHOTS = process.env.EBM_SHOTS ?? tmpdir();
 const haveChromium = existsSync(CHROMIUM);
+/** GPU training steps the WebGPU part waits for (SwiftShader runs them on the CPU: enough for a significant loss drop). */
+const GPU_STEPS = 24;
 /** Set once this run has built web/dist (the WebGPU part builds it when run alone, never trusting a stale dist). */
 let built = false;
 if (!haveChromium) console.warn(`test/web/playground.test.ts: skipped — ${CHROMIUM} not found (apt-get install -y chromium)`);
@@ -59,7 +61,7 @@ function serveStatic(dir: string): Promise<Server> {
 }
 
 interface Hooks {
-  ready: boolean; backend: string; gpu: { label: string; webgpu: boolean; views: number; check: number | null }; points: Record<string, { n: number; finite: boolean }>; lossHistory: number[]; heatmapHash: string; heatmapSource: string; heatmapUpdates: number;
+  ready: boolean; backend: string; gpu: { label: string; webgpu: boolean; views: number; check: number | null; training: string; trainSteps: number; trainCheck: number | null }; points: Record<string, { n: number; finite: boolean }>; lossHistory: number[]; heatmapHash: string; heatmapSource: string; heatmapUpdates: number;
   sampler: { steps: number; acceptance: number | null; ess: number | null; running: boolean };
   train: { step: number; running: boolean }; rbm: { step: number; running: boolean }; errors: string[];
   lastExport: { name: string; size: number } | null;
@@ -69,6 +71,23 @@ const hooks = (page: Page): Promise<Hooks> => page.evaluate(() => JSON.parse(JSO
 
 function mean(xs: readonly number[]): number {
   return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+/** Moves a range input to `value` as a user would (an `input` event, which sends the new parameters). */
+async function setSlider(page: Page, id: string, value: string): Promise<void> {
+  await page.$eval(`#${id}`, (el, v) => {
+    (el as HTMLInputElement).value = v;
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+  }, value);
+}
+/** t statistic of the slope of a least-squares line through `ys` against their index. */
+function slopeT(ys: readonly number[]): number {
+  const n = ys.length, xm = (n - 1) / 2, ym = mean(ys);
+  let sxx = 0, sxy = 0;
+  for (let i = 0; i < n; i++) { sxx += (i - xm) ** 2; sxy += (i - xm) * (ys[i] - ym); }
+  const slope = sxy / sxx;
+  let rss = 0;
+  for (let i = 0; i < n; i++) rss += (ys[i] - ym - slope * (i - xm)) ** 2;
+  return slope / Math.sqrt(rss / (n - 2) / sxx);
 }
 function sd(xs: readonly number[]): number {
   const m = mean(xs);
@@ -147,6 +166,10 @@ describe.skipIf(!haveChromium)('browser playground (headless Chromium)', () => {
     await page.waitForFunction(() => (window as unknown as { __ebm: Hooks }).__ebm.heatmapSource === 'model');
     const h = await hooks(page);
     expect(h.errors).toEqual([]);
+    // This browser has no WebGPU (--disable-gpu): training and chains run on the CPU and the header says why.
+    expect(h.gpu.training).toMatch(/^CPU \(.+\)$/);
+    expect(h.gpu.trainSteps).toBe(0);
+    expect(await page.textContent('#gpu')).toMatch(/^Training: CPU \(.+\) · chains: CPU$/);
     const L = h.lossHistory;
     expect(L.length).toBeGreaterThanOrEqual(100);
     expect(L.every(Number.isFinite)).toBe(true);
@@ -341,7 +364,7 @@ describe.skipIf(!haveChromium)('browser playground on WebGPU (headless Chromium,
     await new Promise<void>((ok) => (server ? server.close(() => ok()) : ok()));
   });
 
-  it('shows the backend, runs the model-sample Langevin chains on WebGPU, and they match the CPU chain', async (ctx) => {
+  it('shows the backends, trains with DSM on WebGPU (loss down, the CPU step within float32), and the chains run there too', async (ctx) => {
     const h0 = await hooks(page);
     if (!h0.gpu.webgpu) {
       expect(h0.gpu.label).toMatch(/^CPU \(.+\)$/);
@@ -350,23 +373,72 @@ describe.skipIf(!haveChromium)('browser playground on WebGPU (headless Chromium,
       return;
     }
     expect(h0.gpu.label).toMatch(/^WebGPU \(adapter .+\)$/);
-    expect(await page.textContent('#gpu')).toContain('WebGPU (adapter');
+    expect(h0.gpu.training).toBe(h0.gpu.label); // DSM, the default objective, trains on the device
+    expect(await page.textContent('#gpu')).toMatch(/^Training: WebGPU \(adapter .+\) · chains: WebGPU$/);
     await page.selectOption('#target', 'toy:8gaussians');
     await page.click('#tab-train');
+    // SwiftShader runs ~1 step/s on a loaded machine, so few steps: lr 0.05, batch 512, σ 0.3 make 24 DSM steps lower
+    // the loss clearly (CPU runs of the same step, 5 seeds: slope t from −6.7 to −13).
+    await setSlider(page, 'lr', '-1.3');
+    await setSlider(page, 'batch', '512');
+    await setSlider(page, 'sigma', '0.3');
     await page.click('#train-start');
-    await page.waitForFunction(() => (window as unknown as { __ebm: Hooks }).__ebm.gpu.views >= 2, undefined, { timeout: 45_000 });
+    await page.waitForFunction((n) => {
+      const g = (window as unknown as { __ebm: Hooks }).__ebm.gpu;
+      return g.views >= 2 && g.trainSteps >= n && g.trainCheck !== null;
+    }, GPU_STEPS, { timeout: 90_000 });
     await page.click('#train-start'); // stop
+    await page.waitForFunction(() => !(window as unknown as { __ebm: Hooks }).__ebm.train.running);
     const h = await hooks(page);
     expect(h.errors).toEqual([]);
     expect(h.gpu.webgpu).toBe(true); // no fallback to the CPU after a failure
+    expect(h.gpu.training).toBe(h.gpu.label);
+    // Every step of this run ran on the device (a fresh page: no CPU steps before), each posted its loss.
+    const L = h.lossHistory;
+    expect(h.train.step).toBe(h.gpu.trainSteps);
+    expect(L.length).toBe(h.gpu.trainSteps);
+    expect(L.every(Number.isFinite)).toBe(true);
+    // The loss goes down: the slope of a line fitted to the per-step losses is negative by more than 3 standard errors.
+    const t = slopeT(L);
+    expect(t).toBeLessThan(-3);
+    // The first GPU step against the library's CPU step from the same state, batch and key (float32 on both; Adam's
+    // first update is ≈ lr·sign(g), so θ agrees to rounding unless a gradient entry is ~0; measured 1.5e-8 and 7e-8).
+    expect(h.gpu.trainCheck!).toBeLessThan(1e-5);
+    console.log(`playground on WebGPU: ${h.gpu.label}; ${h.gpu.trainSteps} DSM steps on the GPU (loss ${L[0].toFixed(3)} → ${L[L.length - 1].toFixed(3)}, `
+      + `slope t = ${t.toFixed(1)}), GPU vs CPU step max |Δθ| = ${h.gpu.trainCheck}; ${h.gpu.views} chain runs, GPU vs CPU chain max |Δx| = ${h.gpu.check}`);
     // The first view checks 10 GPU ULA steps of 32 chains against the library's CPU sampler with the same key
     // (float32 on both; the noise agrees to ~1e-6, so the chains to ~1e-4 in data units).
     expect(h.gpu.check).not.toBeNull();
     expect(h.gpu.check!).toBeLessThan(1e-3);
-    console.log(`playground on WebGPU: ${h.gpu.label}; ${h.gpu.views} chain runs; GPU vs CPU chain max |Δx| = ${h.gpu.check}`);
     // The samples drawn from the GPU chains are on the page: the model layer has points, all finite.
     expect(h.points.model?.n).toBe(300);
     expect(h.points.model?.finite).toBe(true);
+    // CD has no GPU step: the label says training runs on the CPU and why, the chains stay on the device.
+    await page.selectOption('#loss', 'cd');
+    await page.waitForFunction(() => (window as unknown as { __ebm: Hooks }).__ebm.gpu.training.startsWith('CPU ('));
+    expect((await hooks(page)).gpu.training).toMatch(/^CPU \(CD has no WebGPU step/);
+    expect(await page.textContent('#gpu')).toMatch(/^Training: CPU \(CD has no WebGPU step.*\) · chains: WebGPU \(adapter /);
+    // SSM (the library's loss traced and compiled on the device): a fresh model trains on the GPU, its first step
+    // checked against the CPU step again.
+    await page.selectOption('#loss', 'ssm');
+    await page.click('#train-reset');
+    await page.waitForFunction(() => (window as unknown as { __ebm: Hooks }).__ebm.gpu.trainCheck === null);
+    const before = (await hooks(page)).gpu.trainSteps;
+    await page.click('#train-start');
+    await page.waitForFunction((n) => {
+      const g = (window as unknown as { __ebm: Hooks }).__ebm.gpu;
+      return g.trainSteps >= n + 3 && g.trainCheck !== null;
+    }, before, { timeout: 60_000 });
+    await page.click('#train-start'); // stop
+    await page.waitForFunction(() => !(window as unknown as { __ebm: Hooks }).__ebm.train.running);
+    const hs = await hooks(page);
+    expect(hs.errors).toEqual([]);
+    expect(hs.gpu.webgpu).toBe(true);
+    expect(hs.gpu.training).toBe(hs.gpu.label);
+    expect(hs.train.step).toBe(hs.gpu.trainSteps - before);
+    expect(hs.lossHistory.slice(-hs.train.step).every(Number.isFinite)).toBe(true);
+    expect(hs.gpu.trainCheck!).toBeLessThan(1e-5);
+    console.log(`playground on WebGPU, SSM: ${hs.train.step} steps on the GPU, GPU vs CPU step max |Δθ| = ${hs.gpu.trainCheck}`);
     expect(pageErrors).toEqual([]);
   }, 90_000);
 });

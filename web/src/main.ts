@@ -11,7 +11,7 @@ export interface EbmHooks {
   ready: boolean;
   backend: string;
   /** Where the Train tab's model-sample chains run: label `WebGPU (adapter …)` or `CPU (reason)`, chain runs on the GPU, self-check max |x_GPU − x_CPU|. */
-  gpu: { label: string; webgpu: boolean; views: number; check: number | null };
+  gpu: { label: string; webgpu: boolean; views: number; check: number | null; training: string; trainSteps: number; trainCheck: number | null };
   /** The last point set of each layer (data, model samples, …): number of points and whether all are finite. */
   points: Record<string, { n: number; finite: boolean }>;
   tab: Tab;
@@ -43,7 +43,7 @@ const $ = <T extends HTMLElement>(id: string): T => {
 };
 
 const hooks: EbmHooks = {
-  ready: false, backend: '', gpu: { label: '', webgpu: false, views: 0, check: null }, points: {}, tab: 'sample', lossHistory: [], heatmapHash: '', heatmapSource: '', heatmapUpdates: 0,
+  ready: false, backend: '', gpu: { label: '', webgpu: false, views: 0, check: null, training: '', trainSteps: 0, trainCheck: null }, points: {}, tab: 'sample', lossHistory: [], heatmapHash: '', heatmapSource: '', heatmapUpdates: 0,
   sampler: { steps: 0, acceptance: null, ess: null, running: false }, train: { step: 0, running: false }, rbm: { step: 0, running: false },
   errors: [], lastExport: null, modes: emptyModeHooks(),
   loadModel: (name, bytes) => send({ type: 'load', name, bytes }, [bytes]),
@@ -486,9 +486,12 @@ worker.onmessage = (ev: MessageEvent<FromWorker>) => {
       send({ type: 'mode', mode: 'ebm', cmd: 'params', params: modeParams() });
       break;
     case 'gpu':
-      hooks.gpu = { label: m.label, webgpu: m.webgpu, views: m.views, check: m.check };
-      $('gpu').textContent = `Langevin chains: ${m.label}`;
-      $('gpu').title = m.check === null ? m.label : `${m.label}; GPU vs CPU chain self-check: max |Δx| = ${m.check.toExponential(2)}`;
+      hooks.gpu = { label: m.label, webgpu: m.webgpu, views: m.views, check: m.check, training: m.training, trainSteps: m.trainSteps, trainCheck: m.trainCheck };
+      // e.g. "Training: WebGPU (adapter …) · chains: WebGPU"; the chains' reason is repeated only when it differs.
+      $('gpu').textContent = `Training: ${m.training} · chains: ${m.training === m.label ? (m.webgpu ? 'WebGPU' : 'CPU') : m.label}`;
+      $('gpu').title = [`Training steps: ${m.training}`, `Model-sample chains: ${m.label}`,
+        ...(m.trainCheck === null ? [] : [`GPU vs CPU training-step self-check: max |Δθ| = ${m.trainCheck.toExponential(2)}`]),
+        ...(m.check === null ? [] : [`GPU vs CPU chain self-check: max |Δx| = ${m.check.toExponential(2)}`])].join('\n');
       break;
     case 'heatmap':
       // Sample tab: the target. Train tab: the model, or the target until a model exists.

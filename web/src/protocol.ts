@@ -79,8 +79,13 @@ export interface HeatmapMsg {
 /** Worker → main. */
 export type FromWorker =
   | { type: 'ready'; backend: string }
-  /** Where the model-sample chains of the Train tab run: `WebGPU (adapter …)` or `CPU (reason)`; GPU chain runs so far; max |x_GPU − x_CPU| of the first-view self-check. */
-  | { type: 'gpu'; label: string; webgpu: boolean; views: number; check: number | null }
+  /**
+   * Where the Train tab runs. `label`: the model-sample chains, `WebGPU (adapter …)` or `CPU (reason)`; GPU chain runs
+   * so far; `check`: max |x_GPU − x_CPU| of the first-view self-check. `training`: where the training steps run (the
+   * same forms); `trainSteps`: training steps run on the GPU so far; `trainCheck`: max |θ_GPU − θ_CPU| after the first
+   * GPU step against the CPU step from the same state, batch and key.
+   */
+  | { type: 'gpu'; label: string; webgpu: boolean; views: number; check: number | null; training: string; trainSteps: number; trainCheck: number | null }
   | HeatmapMsg
   | { type: 'points'; layer: 'chains' | 'data' | 'model'; pts: Float32Array }
   | { type: 'samplerStats'; running: boolean; steps: number; acceptance: number | null; ess: number | null; essWindow: number; divergent: number; sigma: number | null; msPerStep: number }

@@ -1,6 +1,7 @@
 /**
  * The playground's compute worker: runs samplers, energy training and the RBM with the library's pure-TypeScript
- * backend, off the main thread. A cooperative loop (`tick`) works for ~40 ms, posts what changed, then yields so
+ * backend, off the main thread; where the browser offers a WebGPU device, the Train tab's DSM/SSM training steps and
+ * its model-sample chains run on it. A cooperative loop (`tick`) works for ~40 ms, posts what changed, then yields so
  * that control messages (stop, slider changes) are handled promptly.
  */
 import { Tensor, noGrad, gatherRows } from 'ebm-ts/tensor';
@@ -18,7 +19,10 @@ import { makeTarget, type Target, type Bounds } from './targets.js';
 import {
   makeMlpEnergyConfig as makeConfig, initMlpEnergy as initParams, standardize, unstandardize, type MlpEnergyModel,
 } from 'ebm-ts/mlpEnergy';
-import { mlpEnergyTrainStep, mlpEnergyCdTrainStep, sampleMlpEnergy } from 'ebm-ts/mlpEnergy';
+import {
+  mlpEnergyTrainStep, mlpEnergyCdTrainStep, sampleMlpEnergy, mlpEnergyTrainStepGpu, mlpEnergyGpuUnsupported,
+  type MlpEnergyTrainState, type MlpEnergyStepInfo,
+} from 'ebm-ts/mlpEnergy';
 import { GpuKernels, gpuMlpUnsupported, uploadMlpEnergy, disposeMlpEnergy, mlpLangevinGpu, mlpLangevinChainGpu } from 'ebm-ts/gpu';
 import { dataEnergy, zEnergy, exportModel, importModel } from './mlpModel.js';
 import { digitGlyphs } from './digits.js';
@@ -246,12 +250,19 @@ interface TrainRun {
   viewGap: number;
   msPerStep: number;
   info: string;
+  /** A burst of GPU training steps is in flight (one step at a time; the loop waits for it rather than queue). */
+  gpuBusy: boolean;
+  /** The GPU step function of the current model, loss and lr (SSM's is traced and compiled once per function). */
+  gpuStep: { model: MlpEnergyModel; loss: string; lr: number; run: GpuTrainStep } | null;
 }
+
+type GpuTrainStep = (s: MlpEnergyTrainState, batch: Tensor, key: Key) => Promise<readonly [MlpEnergyTrainState, MlpEnergyStepInfo]>;
 
 const train: TrainRun = {
   params: { loss: 'dsm', lr: 1e-2, batch: 128, hidden: [32, 32], sigma: 0.1, cdSteps: 10, cdStepSize: 0.01 },
   running: false, model: null, data: null, dataZ: null, dataFor: '', opt: adam(1e-2, { clipNorm: 10 }), optState: null,
   cd: null, cdState: null, chains: null, step: 0, pending: [], lastHeat: 0, viewGap: 400, msPerStep: 0, info: '',
+  gpuBusy: false, gpuStep: null,
 };
 
 function trainingData(): Tensor {
@@ -299,6 +310,7 @@ function resetTraining(): void {
   train.step = 0;
   train.pending = [];
   train.info = '';
+  gpu.trainCheck = null; // the next model's first GPU step is checked against the CPU step again
   post({ type: 'trainStats', running: train.running, step: 0, losses: [], lossName: lossName(), msPerStep: 0, info: 'reset' });
   post({ type: 'modelInfo', text: 'No model yet: press Train.' });
   postTargetHeatmap();
@@ -308,11 +320,16 @@ function lossName(): string {
   return train.params.loss === 'cd' ? 'CD loss (E⁺ − E⁻ + α·reg)' : train.params.loss === 'dsm' ? 'DSM loss (½‖σ∇E(z̃) − ε‖²)' : 'SSM loss';
 }
 
-function trainStep(m: MlpEnergyModel): number {
-  const p = train.params;
+/** The next step's mini-batch (standardised) and loss key: the same draws on the CPU and the GPU path. */
+function stepInputs(): { batch: Tensor; kl: Key } {
   const N = train.dataZ!.shape[0];
   const [kb, kl] = split(foldIn(nextKey(), train.step), 2);
-  const batch = gatherRows(train.dataZ!, randintArray(kb, 0, N, Math.min(p.batch, N)));
+  return { batch: gatherRows(train.dataZ!, randintArray(kb, 0, N, Math.min(train.params.batch, N))), kl };
+}
+
+function trainStep(m: MlpEnergyModel): number {
+  const p = train.params;
+  const { batch, kl } = stepInputs();
   let lv: number;
   if (p.loss === 'cd') {
     const step = mlpEnergyCdTrainStep(train.cd!, { lr: p.lr, clipNorm: 10 });
@@ -349,12 +366,34 @@ interface GpuRunState {
   views: number;
   /** Max |x_GPU − x_CPU| of the self-check on the first model (the same key, 10 steps, 32 chains), once run. */
   check: number | null;
+  /** Milliseconds the last chain run took on the device (views are spaced so that they take under ~1/3 of it). */
+  viewMs: number;
+  /** Training steps run on the GPU. */
+  trainSteps: number;
+  /** Max |θ_GPU − θ_CPU| after the first GPU training step and the CPU step from the same state, batch and key. */
+  trainCheck: number | null;
 }
 
-const gpu: GpuRunState = { kernels: null, label: 'CPU (looking for WebGPU…)', busy: false, views: 0, check: null };
+const gpu: GpuRunState = { kernels: null, label: 'CPU (looking for WebGPU…)', busy: false, views: 0, check: null, viewMs: 0, trainSteps: 0, trainCheck: null };
+
+/** Why the Train tab's training steps run on the CPU although a device exists, or null when they run on the GPU. */
+function gpuTrainUnsupported(): string | null {
+  if (train.params.loss === 'cd') return 'CD has no WebGPU step; DSM and SSM train on the GPU';
+  return train.model ? mlpEnergyGpuUnsupported({ ...train.model.cfg, loss: train.params.loss }) : null;
+}
+
+/** Where the training steps run: the device's label, or `CPU (reason)`. */
+function trainingLabel(): string {
+  if (!gpu.kernels) return gpu.label;
+  const why = gpuTrainUnsupported();
+  return why ? `CPU (${why})` : gpu.label;
+}
 
 function postGpu(): void {
-  post({ type: 'gpu', label: gpu.label, webgpu: gpu.kernels !== null, views: gpu.views, check: gpu.check });
+  post({
+    type: 'gpu', label: gpu.label, webgpu: gpu.kernels !== null, views: gpu.views, check: gpu.check,
+    training: trainingLabel(), trainSteps: gpu.trainSteps, trainCheck: gpu.trainCheck,
+  });
 }
 
 /** Asks the browser for a WebGPU device (never throws): the label says which backend the chains use and why. */
@@ -375,10 +414,12 @@ async function startGpu(): Promise<void> {
   postGpu();
 }
 
-/** Falls back to the CPU for good after a GPU failure, saying why. */
-function dropGpu(e: unknown): void {
+/** Falls back to the CPU for good (chains and training) after a GPU failure, saying what failed and why. */
+function dropGpu(e: unknown, what = 'chain'): void {
+  if (!gpu.kernels) return; // already dropped (a chain run and a training step may both fail)
   gpu.kernels = null;
-  gpu.label = `CPU (WebGPU chain failed: ${e instanceof Error ? e.message : String(e)})`;
+  train.gpuStep = null;
+  gpu.label = `CPU (WebGPU ${what} failed: ${e instanceof Error ? e.message : String(e)})`;
   postGpu();
 }
 
@@ -399,6 +440,8 @@ async function gpuModelView(k: GpuKernels, m: MlpEnergyModel): Promise<void> {
       for (let i = 0; i < xc.size; i++) d = Math.max(d, Math.abs(xg.data[i] - xc.data[i]));
       gpu.check = d;
     }
+    if (!gpu.kernels) return; // dropped after a training-step failure while the check ran
+    const tv = performance.now();
     const net = uploadMlpEnergy(k, params, cfg.activation, cfg.confine);
     let z: Tensor;
     try {
@@ -410,6 +453,7 @@ async function gpuModelView(k: GpuKernels, m: MlpEnergyModel): Promise<void> {
     if (!z.data.every(Number.isFinite)) z = normal(nextKey(), z0.shape);
     if (train.chains === z0) train.chains = z;
     gpu.views++;
+    gpu.viewMs = performance.now() - tv;
     const pts = Float32Array.from(unstandardize(cfg, z).data);
     post({ type: 'points', layer: 'model', pts }, [pts.buffer]);
     postGpu();
@@ -450,20 +494,95 @@ function describe(m: MlpEnergyModel): string {
 }
 
 function runTraining(): void {
+  if (train.gpuBusy) return; // a burst of GPU steps is in flight: it posts its own stats
   const m = ensureModel();
+  if (gpu.kernels && gpuTrainUnsupported() === null) {
+    train.gpuBusy = true;
+    void gpuTrainBurst(gpu.kernels, m).finally(() => { train.gpuBusy = false; });
+    return;
+  }
   const t0 = performance.now();
   let done = 0;
   while (performance.now() - t0 < BUDGET_MS || done === 0) {
     train.pending.push(trainStep(m));
     done++;
   }
+  afterSteps(m, t0, done);
+}
+
+/** The GPU step function of the model's config with the current loss and lr, made once per (model, loss, lr). */
+function gpuStepFor(k: GpuKernels, m: MlpEnergyModel): GpuTrainStep {
+  const { loss, lr } = train.params;
+  const c = train.gpuStep;
+  if (c && c.model === m && c.loss === loss && c.lr === lr) return c.run;
+  const run = mlpEnergyTrainStepGpu(k, { ...m.cfg, loss: loss === 'ssm' ? 'ssm' : 'dsm' }, { lr, clipNorm: 10 });
+  train.gpuStep = { model: m, loss, lr, run };
+  return run;
+}
+
+function maxAbsDiff(a: Record<string, Tensor>, b: Record<string, Tensor>): number {
+  let d = 0;
+  for (const name of Object.keys(a)) {
+    const x = a[name].data, y = b[name].data;
+    for (let i = 0; i < x.length; i++) d = Math.max(d, Math.abs(x[i] - y[i]));
+  }
+  return d;
+}
+
+/**
+ * DSM/SSM training steps on the GPU (the library's `mlpEnergyTrainStepGpu`: loss and parameter gradient on the
+ * device, Adam on the host), one in flight at a time, for about one frame budget; the same batches and keys as the
+ * CPU path, so the same run within float32 rounding. The first GPU step is also run by the CPU step from the same
+ * state, batch and key (again after a reset), and max |Δθ| is reported. A reset, a loaded model or a stop while a
+ * step is in flight ends the burst (a finished step of a replaced model is dropped). A diverged loss stops training as
+ * on the CPU; any other failure moves training and chains to the CPU for good, with the reason.
+ */
+async function gpuTrainBurst(k: GpuKernels, m: MlpEnergyModel): Promise<void> {
+  const t0 = performance.now();
+  let done = 0;
+  try {
+    while (train.running && tab === 'train' && train.model === m && gpu.kernels === k && (done === 0 || performance.now() - t0 < BUDGET_MS)) {
+      const p = train.params;
+      const run = gpuStepFor(k, m);
+      const { batch, kl } = stepInputs();
+      const s0: MlpEnergyTrainState = { step: train.step, params: m.params, opt: train.optState! };
+      const [next, info] = await run(s0, batch, kl);
+      if (train.model !== m || train.optState !== s0.opt) break; // reset or replaced while the device worked
+      if (gpu.trainCheck === null) {
+        const [cpu] = mlpEnergyTrainStep({ ...m.cfg, loss: p.loss === 'ssm' ? 'ssm' : 'dsm' }, { lr: p.lr, clipNorm: 10 })(s0, batch, kl);
+        gpu.trainCheck = maxAbsDiff(next.params, cpu.params);
+      }
+      m.params = next.params;
+      train.optState = next.opt;
+      train.step = next.step;
+      m.provenance = { ...m.provenance, steps: train.step, objective: p.loss };
+      train.pending.push(info.loss);
+      gpu.trainSteps++;
+      done++;
+    }
+  } catch (e) {
+    if ((e as { code?: unknown }).code === 'TRAINING_DIVERGED') {
+      train.running = false;
+      fail(e);
+    } else {
+      dropGpu(e, 'training step');
+    }
+  }
+  postGpu();
+  if (done > 0 && train.model === m) afterSteps(m, t0, done);
+  else postTrainStats();
+}
+
+/** After a burst of training steps: the time per step, now and then the model view, and the new losses. */
+function afterSteps(m: MlpEnergyModel, t0: number, done: number): void {
   train.msPerStep = (performance.now() - t0) / done;
   const now = performance.now();
   if (now - train.lastHeat > train.viewGap) {
     train.lastHeat = now;
     postModelView(m);
     // Keep drawing under ~1/3 of the time: the next view waits at least twice as long as this one took.
-    train.viewGap = Math.max(400, 2 * (performance.now() - now));
+    // A GPU chain run shares the device with the training steps: count its time too.
+    train.viewGap = Math.max(400, 2 * (performance.now() - now), gpu.kernels ? 2 * gpu.viewMs : 0);
     post({ type: 'modelInfo', text: describe(m) });
   }
   postTrainStats();
@@ -595,8 +714,10 @@ function handle(msg: ToWorker): void {
       if (msg.params.lr !== old.lr) train.opt = adam(msg.params.lr, { clipNorm: 10 });
       if (msg.params.loss !== old.loss || msg.params.cdSteps !== old.cdSteps || msg.params.cdStepSize !== old.cdStepSize) { train.cd = null; train.cdState = null; }
       if (msg.cmd === 'start') train.running = true;
-      if (msg.cmd === 'stop') { train.running = false; postTrainStats(); }
+      // A GPU step in flight posts the stats when it lands (so `running: false` comes after the last step's loss).
+      if (msg.cmd === 'stop') { train.running = false; if (!train.gpuBusy) postTrainStats(); }
       if (msg.cmd === 'reset') resetTraining();
+      if (msg.params.loss !== old.loss || msg.cmd === 'reset') postGpu(); // where training runs may have changed
       break;
     }
     case 'rbm': {
@@ -629,6 +750,7 @@ function handle(msg: ToWorker): void {
       postModelView(m);
       post({ type: 'modelInfo', text: `${describe(m)} — loaded from ${msg.name}` });
       postTrainStats();
+      postGpu();
       break;
     }
     default:
@@ -660,7 +782,7 @@ function tick(): void {
     if (tab === 'train') postTrainStats();
   }
   const busy = (tab === 'sample' && sampler.running) || (tab === 'train' && train.running) || (tab === 'rbm' && rbm.running) || (isModeTab(tab) && modeBusy(modes, tab));
-  setTimeout(tick, busy ? 0 : 30);
+  setTimeout(tick, busy ? (train.gpuBusy ? 4 : 0) : 30);
 }
 
 post({ type: 'ready', backend: backend.name });

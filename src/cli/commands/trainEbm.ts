@@ -248,7 +248,8 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
       });
       const irq = interruptRegion();
       // EBM_BACKEND=webgpu: each step's negatives (the K sampler steps, or the PT steps of tempered negatives), energies
-      // and parameter gradient on the GPU (MLP energies); the chain starts, buffer, guard and Adam stay the CPU trainer's.
+      // and parameter gradient on the GPU (MLP or conv energies); the chain starts, buffer, guard and Adam stay the CPU
+      // trainer's.
       const gpuWhy = deepEbmCdGpuUnsupported(cfg, cd.options);
       const sampler = { sampler: o.sampler, stepSize: o.stepSize, temperature: o.temperature, box: cfg.clamp, ...(o.samplerClip ? { maxGradNorm: o.samplerClip } : {}) };
       let backend: HotLoopBackend;

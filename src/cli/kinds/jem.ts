@@ -131,7 +131,7 @@ export function registerTrainJem(train: Command, ctx: CliContext): void {
         kind: JEM_KIND, step: st.step, key: runKey, state: st as unknown as StateTree, meta: { ...meta, config: cfg },
       });
       const irq = interruptRegion();
-      // EBM_BACKEND=webgpu: each step's SGLD negatives, loss and parameter gradient on the GPU (MLP classifier), the
+      // EBM_BACKEND=webgpu: each step's SGLD negatives, loss and parameter gradient on the GPU (MLP or conv classifier), the
       // same keys, batches, buffers and guard.
       const train = (valueAndGrad?: ReturnType<typeof jemValueAndGradGpu>): ReturnType<typeof trainJemModelAsync> => trainJemModelAsync({
         ...(valueAndGrad ? { valueAndGrad } : {}),

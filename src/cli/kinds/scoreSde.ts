@@ -25,8 +25,15 @@ import { UsageError } from '../errors.js';
 export * from '../../models/scoreSde/index.js';
 
 /**
- * Parses `--arch`: `mlp:H1,H2,…` (time-conditioned MLP, sinusoidal time embedding of width 16, SiLU) or `unet[:C]`
- * (the small U-Net for 28×28 images, base width `C`, default 16).
+ * 7×7 residual blocks of `--arch unet` when `,M` is not given: four, so that every pixel of the central 22×22 region
+ * sees the whole image (without them an output pixel sees a 17×17 window: strokes, but no global shape).
+ */
+export const UNET_DEFAULT_MID = 4;
+
+/**
+ * Parses `--arch`: `mlp:H1,H2,…` (time-conditioned MLP, sinusoidal time embedding of width 16, SiLU) or `unet[:C[,M]]`
+ * (the small U-Net for 28×28 images, base width `C`, default 16, with `M` residual blocks at 7×7, default
+ * {@link UNET_DEFAULT_MID}; `unet:C,0` is the net of model files written before `M` existed).
  * @example parseScoreArch('mlp:128,128') // { kind: 'mlp', hidden: [128, 128], embedDim: 16, activation: 'silu' }
  */
 export function parseScoreArch(spec: string, activation: Activation = 'silu'): ScoreArch {
@@ -36,13 +43,15 @@ export function parseScoreArch(spec: string, activation: Activation = 'silu'): S
     if (hidden.some((h) => !(h >= 1) || !Number.isSafeInteger(h))) throw new UsageError(`--arch ${spec}: hidden widths must be positive integers`);
     return { kind: 'mlp', hidden, embedDim: 16, activation };
   }
-  const u = /^unet(?::(\d+))?$/.exec(spec.trim());
+  const u = /^unet(?::(\d+)(?:,(\d+))?)?$/.exec(spec.trim());
   if (u) {
     const base = u[1] === undefined ? 16 : Number(u[1]);
-    if (!(base >= 1)) throw new UsageError(`--arch ${spec}: the U-Net base width must be a positive integer`);
-    return { kind: 'unet', base, embedDim: 32 };
+    if (!(base >= 1) || !Number.isSafeInteger(base)) throw new UsageError(`--arch ${spec}: the U-Net base width must be a positive integer`);
+    const mid = u[2] === undefined ? UNET_DEFAULT_MID : Number(u[2]);
+    if (!(mid <= 16)) throw new UsageError(`--arch ${spec}: the number of 7×7 residual blocks must be an integer in [0, 16]`);
+    return { kind: 'unet', base, embedDim: 32, mid };
   }
-  throw new UsageError(`--arch "${spec}" is not mlp:H1,H2,… (e.g. mlp:128,128) or unet[:C] (e.g. unet:16)`);
+  throw new UsageError(`--arch "${spec}" is not mlp:H1,H2,… (e.g. mlp:128,128) or unet[:C[,M]] (e.g. unet:32,2)`);
 }
 
 
@@ -118,7 +127,7 @@ export async function trainScoreSde(o: TrainScoreSdeOptions): Promise<TrainedSco
     onLog: o.onLog,
     onProgress: o.onProgress,
   });
-  // EBM_BACKEND=webgpu: each step's loss and parameter gradient on the GPU (MLP score networks), the same keys and batches.
+  // EBM_BACKEND=webgpu: each step's loss and parameter gradient on the GPU (MLP score networks on vectors, U-Nets), the same keys and batches.
   const { value: final, backend } = await runHotLoop(
     scoreSdeGpuUnsupported(cfg) ?? ((gpu) => loop(scoreSdeTrainStepGpu(gpu, cfg, settings))),
     () => loop(scoreSdeTrainStep(cfg, settings)),

@@ -47,7 +47,7 @@ export function registerTrainScore(train: Command, ctx: CliContext): void {
     .description('train a score-based diffusion model (VE/VP/sub-VP SDE, continuous denoising score matching)')
     .requiredOption('--out <model.safetensors>', 'model file to write')
     .option('--sde <kind>', 'forward SDE: ve, vp or subvp', parseChoice(SDE_KINDS), 'vp' as Opts['sde'])
-    .option('--arch <spec>', 'score network: mlp:H1,H2,… (time-conditioned MLP) or unet[:C] (28×28 images)', 'mlp:128,128')
+    .option('--arch <spec>', 'score network: mlp:H1,H2,… (time-conditioned MLP) or unet[:C[,M]] (28×28 images: base width C, default 16; M residual 7×7 blocks, default 4, so each output pixel of the central 22×22 sees the whole image)', 'mlp:128,128')
     .option('--fourier <m:scale|none>', `mlp only: the network also reads random Fourier features [sin 2πzB, cos 2πzB] of its input, m frequencies B ~ N(0, scale²) (default ${SCORE_SDE_DEFAULTS.fourier.features}:${SCORE_SDE_DEFAULTS.fourier.scale} for vectors with ≤ ${SCORE_SDE_DEFAULTS.fourierMaxDim} columns, else none)`, (v: string) => (v.trim() === 'none' ? null : parseFourierSpec(v)))
     .option('--activation <name>', `MLP activation (${ACTIVATIONS.join(', ')})`, parseChoice(ACTIVATIONS), 'silu' as Activation)
     .option('--beta-min <b>', 'VP/sub-VP: β(0) (default 0.1)', parsePositiveFloat)

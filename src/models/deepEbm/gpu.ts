@@ -1,6 +1,6 @@
 /**
- * The deep-ebm kind on the WebGPU device, for MLP energies (with or without Fourier features), lowered by hand on
- * the kernels of src/gpu (docs/webgpu.md):
+ * The deep-ebm kind on the WebGPU device, for MLP energies (with or without Fourier features) and conv energies,
+ * lowered by hand on the kernels of src/gpu (docs/webgpu.md):
  * - the energy `E(x) = f_θ(h) + ½c‖z‖²`, `z = (x − shift)/scale`, `h = z` or `[sin 2πzB, cos 2πzB]`, and its input
  *   gradient (the MLP's reverse pass of src/gpu/mlpNet.ts, then back through the features and the standardisation);
  * - the negatives' samplers, ULA (`x ← Π_box(x − (η/T)∇E + √(2η)ξ)`) and MALA (the same proposal with float64-stream
@@ -10,11 +10,12 @@
  *   `contrastiveDivergence`, replay-buffer, persistent or data negatives): the chain starts and the buffer write-back
  *   are the CPU loss's own (`CDLoss.prepare`), the `K` sampler steps, the energies of the positives and negatives and
  *   the parameter gradient of `mean E(x⁺) − mean E(x⁻) + α(mean E⁺² + mean E⁻²)` run on the device.
+ * Conv energies (`--arch conv:…`) run the conv net of src/gpu/convNet.ts in place of the MLP (same energy, input
+ * gradient and parameter gradient); spectral normalisation (`W/σ(W)`) is applied on the host before the upload and its
+ * chain rule to the gradient by the CPU's own `spectralNormalize` under autodiff (`spectralNormPullback`).
  * Parallel-tempering negatives (`negatives: 'tempered'`, the vector default) run their PT steps by
- * `parallelTemperingGpu` (src/gpu/tempering.ts); the sampler's gradient clip by its per-row kernels; spectral
- * normalisation as `W/σ(W)` formed on the host (`CDLoss.prepare`), with the chain rule on the host
- * (`spectralNormPullback`). Conv energies (no convolution kernels yet) and noise-conditional CD stay on the CPU, with
- * the reason.
+ * `parallelTemperingGpu` (src/gpu/tempering.ts); the sampler's gradient clip by its per-row kernels.
+ * Noise-conditional CD stays on the CPU, with the reason.
  * MALA's accept test compares float32 quantities where the CPU uses float64: a chain whose log-acceptance lands within
  * rounding of its log-uniform takes the other branch (it then decorrelates, with the same law), as RBM Gibbs draws do.
  * @module
@@ -24,9 +25,12 @@ import { split, uniformArray, type Key } from '../../random/index.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { GpuTensor, type GpuKernels } from '../../gpu/kernels.js';
 import { uploadMlp, disposeMlp, disposeAll, mlpForwardGpu, mlpParamGradGpu, readMlpGrads, gpuMlpNetUnsupported, weightRows, type GpuMlp, type GpuMlpForward } from '../../gpu/mlpNet.js';
-import { CDDivergenceError, freshChains, spectralNormPullback, type CDLoss, type CDState, type CDValueAndGrad } from '../../losses/contrastiveDivergence.js';
+import { uploadConvNet, disposeConvNet, convNetForwardGpu, convNetBackwardGpu, readConvNetGrads, disposeConvNetGrads, gpuConvNetUnsupported, type GpuConvNet, type GpuConvNetForward } from '../../gpu/convNet.js';
+import type { ConvNetConfig } from '../../nn/convnet.js';
+import { noGrad } from '../../tensor/index.js';
+import { CDDivergenceError, freshChains, spectralNormalize, spectralNormPullback, type CDLoss, type CDState, type CDValueAndGrad } from '../../losses/contrastiveDivergence.js';
 import { parallelTemperingGpu, gpuTemperingUnsupported, headRowsGpu, langevinMoveGpu, type GpuReplicaState } from '../../gpu/tempering.js';
-import { formatArch, archInputSize, type DeepEbmConfig } from './estimator.js';
+import { archInputSize, type DeepEbmConfig } from './estimator.js';
 
 /** The sampler of the negatives or of `ebm sample`. */
 export interface DeepEbmGpuSampler {
@@ -41,20 +45,31 @@ export interface DeepEbmGpuSampler {
 }
 
 /**
- * Why a deep-ebm config cannot run on the GPU (`null` when it can): a conv energy (no convolution kernels yet) or an
- * activation without a fused backward kernel. (`train` adds the noise-conditional energy, which only DSM trains.)
- * @example deepEbmGpuUnsupported(convCfg) // "--arch conv:1x28x28:16,32:64: conv energies need convolution kernels, …"
+ * The conv net of a conv energy (`--arch conv:CxHxW:…`: 3×3, stride 2, padding 1 convolutions, dense `hidden`, one
+ * output), as `initDeepEbm` builds it; null for an MLP energy.
+ * @example deepEbmConvNetConfig({ ...cfg, arch: parseArch('conv:1x8x8:8,16:32') })?.channels // [8, 16]
+ */
+export function deepEbmConvNetConfig(cfg: DeepEbmConfig): ConvNetConfig | null {
+  const a = cfg.arch;
+  if (a.kind !== 'conv') return null;
+  return { inChannels: a.shape[0], height: a.shape[1], width: a.shape[2], channels: a.channels, hidden: a.hidden, out: 1, activation: cfg.activation };
+}
+
+/**
+ * Why a deep-ebm config cannot run on the GPU (`null` when it can): an activation without a fused backward kernel.
+ * (`train` adds the noise-conditional energy, which only DSM trains.)
+ * @example deepEbmGpuUnsupported({ ...cfg, activation: 'elu' }) // "activation 'elu' has no WebGPU kernel (…)"
  */
 export function deepEbmGpuUnsupported(cfg: DeepEbmConfig, use: 'sample' | 'train' = 'sample'): string | null {
-  if (cfg.arch.kind !== 'mlp') return `--arch ${formatArch(cfg.arch)}: conv energies need convolution kernels, which the WebGPU backend does not have yet`;
   if (use === 'train' && cfg.noise) return 'a noise-conditional energy (trained by --loss dsm) has no WebGPU CD step';
-  return gpuMlpNetUnsupported(cfg.activation);
+  const conv = deepEbmConvNetConfig(cfg);
+  return conv ? gpuConvNetUnsupported(conv) : gpuMlpNetUnsupported(cfg.activation);
 }
 
 /**
  * Why {@link deepEbmCdValueAndGradGpu} cannot run this CD loss (`null` when it can): those of
  * {@link deepEbmGpuUnsupported}, and tempered negatives with HMC local moves or too many temperatures.
- * @example deepEbmCdGpuUnsupported(convCfg, cd.options) // "--arch conv:…: conv energies need convolution kernels, …"
+ * @example deepEbmCdGpuUnsupported(cfg, { ...cd.options, tempering: { ...t, local: 'hmc' } }) // "… HMC …"
  */
 export function deepEbmCdGpuUnsupported(cfg: DeepEbmConfig, o: CDLoss<Record<string, Tensor>>['options']): string | null {
   const why = deepEbmGpuUnsupported(cfg, 'train');
@@ -63,9 +78,11 @@ export function deepEbmCdGpuUnsupported(cfg: DeepEbmConfig, o: CDLoss<Record<str
   return null;
 }
 
-/** A deep-EBM MLP energy on the device. */
+/** A deep-EBM energy on the device (an MLP, or a conv net whose dense head is `net`). */
 export interface GpuDeepEbm {
   readonly net: GpuMlp;
+  /** The conv net of a conv energy (its dense head is `net`; the layer-0 blocks below are then null), or null. */
+  readonly conv: GpuConvNet | null;
   readonly dim: number;
   /** `shift` and `1/scale` `[D]`, or null when the standardisation is the identity. */
   readonly shift: GpuTensor | null;
@@ -96,13 +113,19 @@ export function uploadDeepEbm(gpu: GpuKernels, params: Record<string, Tensor>, c
   const why = deepEbmGpuUnsupported(cfg);
   if (why) throw new InvalidArgumentError(`uploadDeepEbm: ${why}`);
   const D = archInputSize(cfg.arch);
+  const identity = cfg.shift.every((v) => v === 0) && cfg.scale.every((v) => v === 1);
+  const standardise = { shift: identity ? null : gpu.upload(perCoord(cfg.shift, D), [D]), invScale: identity ? null : gpu.upload(perCoord(cfg.scale, D).map((s) => 1 / s), [D]) };
+  const convCfg = deepEbmConvNetConfig(cfg);
+  if (convCfg) {
+    const conv = uploadConvNet(gpu, params, convCfg);
+    return { net: conv.head, conv, dim: D, ...standardise, confine: cfg.confine, w0z: null, w0sin: null, w0cos: null, twoPiB: null, bias0: null };
+  }
   const F = cfg.fourier ? cfg.fourier.features : 0;
   const w0 = params['l0.w'];
   const inputs = (F ? 2 * F : D) + (cfg.noise ? 1 : 0);
   if (!(w0 instanceof Tensor) || w0.shape[0] !== inputs) throw new InvalidArgumentError(`uploadDeepEbm: l0.w must have ${inputs} rows, got ${w0 instanceof Tensor ? w0.shape[0] : 'none'}`);
   const h = w0.shape[1];
   const net = uploadMlp(gpu, params, cfg.activation);
-  const identity = cfg.shift.every((v) => v === 0) && cfg.scale.every((v) => v === 1);
   let bias0: GpuTensor | null = net.b[0];
   if (cfg.noise) {
     // The input u = 2·(log σ − log σ_min)/log(σ_max/σ_min) − 1 at σ_min, in the CPU's float32 ops (mul, then add).
@@ -115,9 +138,7 @@ export function uploadDeepEbm(gpu: GpuKernels, params: Record<string, Tensor>, c
   }
   const block = (a: number, b: number): GpuTensor => gpu.upload(weightRows(w0, a, b), [b - a, h]);
   return {
-    net, dim: D,
-    shift: identity ? null : gpu.upload(perCoord(cfg.shift, D), [D]),
-    invScale: identity ? null : gpu.upload(perCoord(cfg.scale, D).map((s) => 1 / s), [D]),
+    net, conv: null, dim: D, ...standardise,
     confine: cfg.confine,
     w0z: F ? null : block(0, D),
     w0sin: F ? block(0, F) : null,
@@ -130,16 +151,19 @@ export function uploadDeepEbm(gpu: GpuKernels, params: Record<string, Tensor>, c
 /** Frees an uploaded energy. */
 export function disposeDeepEbm(m: GpuDeepEbm): void {
   const bias0 = m.bias0 !== m.net.b[0] ? m.bias0 : null;
-  disposeMlp(m.net);
+  if (m.conv) disposeConvNet(m.conv);
+  else disposeMlp(m.net);
   disposeAll([m.shift, m.invScale, m.w0z, m.w0sin, m.w0cos, m.twoPiB, bias0]);
 }
 
-/** The forward pass of an uploaded energy: `z`, the features, the MLP's pass and `E` `[n]`. */
+/** The forward pass of an uploaded energy: `z`, the features, the MLP's pass (a conv net's: its head's) and `E` `[n]`. */
 interface DeepEbmForward {
   readonly z: GpuTensor;
   readonly sin: GpuTensor | null;
   readonly cos: GpuTensor | null;
   readonly f: GpuMlpForward;
+  /** A conv energy's whole pass, or null. */
+  readonly cf: GpuConvNetForward | null;
   readonly energy: GpuTensor;
   readonly temp: GpuTensor[];
 }
@@ -149,26 +173,33 @@ function forward(gpu: GpuKernels, m: GpuDeepEbm, x: GpuTensor): DeepEbmForward {
   const temp: GpuTensor[] = [];
   const keep = (t: GpuTensor): GpuTensor => { temp.push(t); return t; };
   const z = m.shift && m.invScale ? keep(gpu.binary('mul', keep(gpu.binary('sub', x, m.shift)), m.invScale)) : x;
-  let a0: GpuTensor, sin: GpuTensor | null = null, cos: GpuTensor | null = null;
-  if (m.twoPiB && m.w0sin && m.w0cos) {
-    const u = keep(gpu.matmul(z, m.twoPiB));
-    sin = keep(gpu.trig('sin', u));
-    cos = keep(gpu.trig('cos', u));
-    a0 = keep(gpu.binary('add', keep(gpu.matmul(sin, m.w0sin)), keep(gpu.matmul(cos, m.w0cos))));
-  } else a0 = keep(gpu.matmul(z, m.w0z!));
-  if (m.bias0) a0 = keep(gpu.binary('add', a0, m.bias0));
-  const f = mlpForwardGpu(gpu, m.net, null, a0);
-  temp.push(...f.temp);
+  let sin: GpuTensor | null = null, cos: GpuTensor | null = null, cf: GpuConvNetForward | null = null, f: GpuMlpForward;
+  if (m.conv) {
+    cf = convNetForwardGpu(gpu, m.conv, z);
+    temp.push(...cf.temp);
+    f = cf.head;
+  } else {
+    let a0: GpuTensor;
+    if (m.twoPiB && m.w0sin && m.w0cos) {
+      const u = keep(gpu.matmul(z, m.twoPiB));
+      sin = keep(gpu.trig('sin', u));
+      cos = keep(gpu.trig('cos', u));
+      a0 = keep(gpu.binary('add', keep(gpu.matmul(sin, m.w0sin)), keep(gpu.matmul(cos, m.w0cos))));
+    } else a0 = keep(gpu.matmul(z, m.w0z!));
+    if (m.bias0) a0 = keep(gpu.binary('add', a0, m.bias0));
+    f = mlpForwardGpu(gpu, m.net, null, a0);
+    temp.push(...f.temp);
+  }
   let energy = new GpuTensor(gpu, [n], f.out.buffer); // the [n, 1] output read as [n]
   if (m.confine > 0) energy = keep(gpu.lincomb(energy, keep(gpu.sumLast(keep(gpu.unary('square', z)))), energy, 1, 0.5 * m.confine, 0));
   else energy = keep(gpu.lincomb(energy, energy, energy, 1, 0, 0)); // a copy that outlives the pass's buffers
-  return { z, sin, cos, f, energy, temp };
+  return { z, sin, cos, f, cf, energy, temp };
 }
 
 /**
  * Queues `E(x)` `[n]` and `∇ₓE(x)` `[n, D]` for chains `x` `[n, D]`: the forward pass, the MLP's reverse pass from
- * `∂E/∂out = 1`, back through the features (`ḡ_u = ḡ_sin ⊙ cos u − ḡ_cos ⊙ sin u`, `ḡ_z = ḡ_u·(2πB)ᵀ`), plus `c·z`,
- * times `1/scale`. The caller frees both results.
+ * `∂E/∂out = 1`, back through the features (`ḡ_u = ḡ_sin ⊙ cos u − ḡ_cos ⊙ sin u`, `ḡ_z = ḡ_u·(2πB)ᵀ`) — for a conv
+ * energy the conv net's reverse pass to its input — plus `c·z`, times `1/scale`. The caller frees both results.
  * @example const { energy, grad } = deepEbmEnergyGradGpu(gpu, m, x);
  */
 export function deepEbmEnergyGradGpu(gpu: GpuKernels, m: GpuDeepEbm, x: GpuTensor): { energy: GpuTensor; grad: GpuTensor } {
@@ -177,15 +208,21 @@ export function deepEbmEnergyGradGpu(gpu: GpuKernels, m: GpuDeepEbm, x: GpuTenso
   const temp = [...fw.temp];
   const keep = (t: GpuTensor): GpuTensor => { temp.push(t); return t; };
   const ones = keep(gpu.upload(new Float32Array(n).fill(1), [n, 1]));
-  const back = mlpParamGradGpu(gpu, m.net, fw.f, ones, false);
-  temp.push(...back.temp, back.abar0);
   let gz: GpuTensor;
-  if (m.twoPiB && m.w0sin && m.w0cos && fw.sin && fw.cos) {
-    const gs = keep(gpu.matmul(back.abar0, m.w0sin, { transB: true }));
-    const gc = keep(gpu.matmul(back.abar0, m.w0cos, { transB: true }));
-    const gu = keep(gpu.binary('sub', keep(gpu.binary('mul', gs, fw.cos)), keep(gpu.binary('mul', gc, fw.sin))));
-    gz = keep(gpu.matmul(gu, m.twoPiB, { transB: true }));
-  } else gz = keep(gpu.matmul(back.abar0, m.w0z!, { transB: true }));
+  if (m.conv && fw.cf) {
+    const cb = convNetBackwardGpu(gpu, m.conv, fw.cf, ones, { params: false, input: true });
+    temp.push(...cb.temp);
+    gz = keep(cb.input!);
+  } else {
+    const back = mlpParamGradGpu(gpu, m.net, fw.f, ones, false);
+    temp.push(...back.temp, back.abar0);
+    if (m.twoPiB && m.w0sin && m.w0cos && fw.sin && fw.cos) {
+      const gs = keep(gpu.matmul(back.abar0, m.w0sin, { transB: true }));
+      const gc = keep(gpu.matmul(back.abar0, m.w0cos, { transB: true }));
+      const gu = keep(gpu.binary('sub', keep(gpu.binary('mul', gs, fw.cos)), keep(gpu.binary('mul', gc, fw.sin))));
+      gz = keep(gpu.matmul(gu, m.twoPiB, { transB: true }));
+    } else gz = keep(gpu.matmul(back.abar0, m.w0z!, { transB: true }));
+  }
   if (m.confine > 0) gz = keep(gpu.lincomb(gz, fw.z, fw.z, 1, m.confine, 0));
   const grad = m.invScale ? gpu.binary('mul', gz, m.invScale) : gpu.lincomb(gz, gz, gz, 1, 0, 0);
   disposeAll(temp.filter((t) => t !== x && t !== fw.energy));
@@ -290,11 +327,11 @@ export async function sampleDeepEbmGpu(gpu: GpuKernels, params: Record<string, T
 }
 
 /**
- * `cdValueAndGrad(cd)` on the device for a deep-EBM MLP energy: the same chain starts, keys, buffer update, loss and
- * diagnostics as the CPU step (within float32 rounding; `samplerDivergent` is 0: non-finite chains throw a
- * CDDivergenceError instead, which the trainer's guard handles as a divergence). `s` must be the sampler the loss was
- * built with. Per step: the parameters are uploaded, the negatives and the energies (one float per row) read back
- * mid-step, then the gradients.
+ * `cdValueAndGrad(cd)` on the device for a deep-EBM MLP or conv energy (spectrally normalised when the loss asks for
+ * it: `spectralNorm`): the same chain starts, keys, buffer update, loss and diagnostics as the CPU step (within
+ * float32 rounding; `samplerDivergent` is 0: non-finite chains throw a CDDivergenceError instead, which the trainer's
+ * guard handles as a divergence). `s` must be the sampler the loss was built with. Per step: the parameters are
+ * uploaded, the negatives and the energies (one float per row) read back mid-step, then the gradients.
  * @example const r = await deepEbmCdValueAndGradGpu(gpu, cfg, cd, { sampler: 'ula', stepSize: 1e-3 })(params, batch, k, state);
  */
 export function deepEbmCdValueAndGradGpu(gpu: GpuKernels, cfg: DeepEbmConfig, cd: CDLoss<Record<string, Tensor>>, s: DeepEbmGpuSampler): (params: Record<string, Tensor>, batch: Tensor, key: Key, state: CDState) => Promise<CDValueAndGrad<Record<string, Tensor>>> {
@@ -303,12 +340,14 @@ export function deepEbmCdValueAndGradGpu(gpu: GpuKernels, cfg: DeepEbmConfig, cd
   if (!cd.prepare) throw new InvalidArgumentError('deepEbmCdValueAndGradGpu: the loss has no prepare() (build it with contrastiveDivergence)');
   const prepare = cd.prepare.bind(cd);
   const alpha = cd.options.alpha ?? 0;
-  const sn = cd.options.spectralNorm;
-  const snIters = sn ? (typeof sn === 'object' ? sn.iterations ?? 1 : 1) : 0;
+  const so = cd.options.spectralNorm;
+  const snIters = so ? (typeof so === 'object' ? so.iterations ?? 1 : 1) : 0;
   return async (params, batch, key, state) => {
-    const p = prepare(batch, key, state, params);
-    // With spectral normalisation the sampler and the loss use W/σ(W) (formed on the host by prepare).
-    const model = p.model ?? params;
+    const p = prepare(batch, key, state);
+    // --spectral-norm: the model is W/σ(W) (σ by the CPU loss's power iteration on the host); its gradient is mapped
+    // back to W below by the chain rule of the same function, under the CPU's autodiff.
+    const snorm = snIters > 0 ? noGrad(() => spectralNormalize(params, state.sn, snIters)) : null;
+    const model = snorm ? snorm.params : params;
     const m = uploadDeepEbm(gpu, model, cfg);
     const temp: GpuTensor[] = [];
     const keep = (t: GpuTensor): GpuTensor => { temp.push(t); return t; };
@@ -343,6 +382,15 @@ export function deepEbmCdValueAndGradGpu(gpu: GpuKernels, cfg: DeepEbmConfig, cd
       const gn = keep(gpu.upload(en.map((v) => (-1 + 2 * alpha * v) / M), [M, 1]));
       const grads: Record<string, Tensor>[] = [];
       for (const [fw, g] of [[fp, gp], [fn, gn]] as const) {
+        if (m.conv && fw.cf) {
+          const cb = convNetBackwardGpu(gpu, m.conv, fw.cf, g, { params: true, input: false });
+          try {
+            grads.push(await readConvNetGrads(model, cb));
+          } finally {
+            disposeConvNetGrads(cb);
+          }
+          continue;
+        }
         const back = mlpParamGradGpu(gpu, m.net, fw.f, g);
         temp.push(...back.temp, back.abar0, ...back.gW.filter((t): t is GpuTensor => t !== null), ...back.gB.filter((t): t is GpuTensor => t !== null));
         // Layer 0 by block: zᵀā₀, or [sinᵀā₀; cosᵀā₀].
@@ -354,18 +402,18 @@ export function deepEbmCdValueAndGradGpu(gpu: GpuKernels, cfg: DeepEbmConfig, cd
           w0.set(a, 0);
           w0.set(b, a.length);
         } else w0 = await keep(gpu.matmul(fw.z, back.abar0, { transA: true })).read();
-        grads.push(await readMlpGrads(params, back.gW, back.gB, new Tensor(w0, params['l0.w'].shape)));
+        grads.push(await readMlpGrads(model, back.gW, back.gB, new Tensor(w0, model['l0.w'].shape)));
       }
       let total: Record<string, Tensor> = {};
       for (const k of Object.keys(grads[0])) {
         const a = grads[0][k].data, b = grads[1][k].data;
         total[k] = new Tensor(Float32Array.from(a, (v, i) => v + b[i]), grads[0][k].shape);
       }
-      if (p.model) total = spectralNormPullback(params, p.snBefore, snIters, total);
+      if (snorm) total = spectralNormPullback(params, state.sn, snIters, total);
       return {
         loss, grads: total,
         aux: { ePos: mPos, eNeg: mNeg, gap: mPos - mNeg, reg, samplerDivergent: 0, negatives: xNeg },
-        state: next,
+        state: snorm ? { ...next, sn: snorm.sn } : next,
       };
     } finally {
       disposeAll(temp);

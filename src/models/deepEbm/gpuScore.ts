@@ -35,11 +35,11 @@ import { deepEbmScoreUpdate, type DeepEbmScoreOptions, type DeepEbmScoreState, t
 /**
  * Why a deep-EBM score-matching run cannot train on the GPU (`null` when it can): `dsm` (single σ or noise-conditional
  * with the heat term), `ssm`, `ssm-vr` and `sm` of an MLP energy with an activation that has derivative kernels.
- * @example deepEbmScoreGpuUnsupported(convCfg, 'dsm') // "--arch conv:…: conv energies need convolution kernels, …"
+ * @example deepEbmScoreGpuUnsupported(convCfg, 'dsm') // "--arch conv:…: score matching of conv energies … has no WebGPU step; …"
  */
 export function deepEbmScoreGpuUnsupported(cfg: DeepEbmConfig, loss: string): string | null {
   if (loss !== 'dsm' && loss !== 'ssm' && loss !== 'ssm-vr' && loss !== 'sm') return `--loss ${loss} has no WebGPU step`;
-  if (cfg.arch.kind !== 'mlp') return `--arch ${formatArch(cfg.arch)}: conv energies need convolution kernels, which the WebGPU backend does not have yet`;
+  if (cfg.arch.kind !== 'mlp') return `--arch ${formatArch(cfg.arch)}: score matching of conv energies (gradients of input gradients through the conv net) has no WebGPU step; --loss cd runs conv energies on the GPU`;
   if (cfg.noise && loss !== 'dsm') return `a noise-conditional energy is trained by dsm, not ${loss}`;
   return gpuMlpNetUnsupported(cfg.activation);
 }

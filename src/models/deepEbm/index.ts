@@ -24,7 +24,7 @@ export { densityHealthCheck } from './health.js';
 export type { DensityHealth, DensityHealthOptions } from './health.js';
 export {
   deepEbmGpuUnsupported, deepEbmCdGpuUnsupported, uploadDeepEbm, disposeDeepEbm, deepEbmEnergyGradGpu, deepEbmChainsGpu, sampleDeepEbmGpu,
-  deepEbmCdValueAndGradGpu,
+  deepEbmCdValueAndGradGpu, deepEbmConvNetConfig,
 } from './gpu.js';
 export type { GpuDeepEbm, DeepEbmGpuSampler } from './gpu.js';
 export { deepEbmScoreGpuUnsupported, deepEbmDsmValueAndGradGpu, deepEbmSsmValueAndGradGpu, deepEbmNcDsmValueAndGradGpu, deepEbmScoreTrainStepGpu } from './gpuScore.js';

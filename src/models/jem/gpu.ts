@@ -1,6 +1,7 @@
 /**
- * The jem kind (MLP classifier) on the WebGPU device, built from the plain-MLP passes of src/gpu/mlpNet.ts (the
- * input gradient is the reverse pass to the first pre-activation, then `·W₀ᵀ`):
+ * The jem kind on the WebGPU device, for the MLP classifier (the plain-MLP passes of src/gpu/mlpNet.ts: the input
+ * gradient is the reverse pass to the first pre-activation, then `·W₀ᵀ`) and the conv classifier (`--conv`: the
+ * conv-net passes of src/gpu/convNet.ts, whose reverse pass runs to the input images):
  *
  * - {@link jemSgldGpu}: the kind's SGLD chains `z ← clamp(z − α∇E(z) + s·ξ, box)` entirely on the device, for
  *   `E(z) = −logsumexp f(z)` (input gradient: the reverse pass from the cotangent `−softmax f(z)`) or, class-
@@ -22,22 +23,86 @@
 import { Tensor } from '../../tensor/index.js';
 import { split, type Key } from '../../random/index.js';
 import type { MLPParams } from '../../nn/index.js';
+import { uploadConvNet, disposeConvNet, convNetForwardGpu, convNetBackwardGpu, readConvNetGrads, disposeConvNetGrads, gpuConvNetUnsupported, type GpuConvNet, type GpuConvNetForward } from '../../gpu/convNet.js';
 import type { CDValueAndGrad } from '../../losses/contrastiveDivergence.js';
 import { freshChains } from '../../losses/contrastiveDivergence.js';
 import type { GpuKernels, GpuTensor } from '../../gpu/kernels.js';
 import { uploadMlp, disposeMlp, disposeAll, mlpForwardGpu, mlpParamGradGpu, readMlpGrads, gpuMlpNetUnsupported, type GpuMlp, type GpuMlpForward } from '../../gpu/mlpNet.js';
 import { planJemStep, rowsOf, withNoise, writeBack, type JemAux, type JemState } from './loss.js';
-import { standardizeJem, unstandardizeJem, type JemConfig, type SampleJemModelOptions } from './kind.js';
+import { standardizeJem, unstandardizeJem, jemConvNet, type JemConfig, type SampleJemModelOptions } from './kind.js';
 import { InvalidArgumentError } from '../../errors.js';
 
 /**
- * Why a JEM config cannot run on the GPU (`null` when it can): a conv classifier (no convolution kernels on the GPU
- * yet), or an activation without a fused backward kernel.
- * @example jemGpuUnsupported({ ...cfg, conv: [8] }) // "the conv classifier (--conv) has no WebGPU kernels yet …"
+ * Why a JEM config cannot run on the GPU (`null` when it can): an activation without a fused backward kernel.
+ * @example jemGpuUnsupported({ ...cfg, activation: 'elu' }) // "activation 'elu' has no WebGPU kernel (…)"
  */
 export function jemGpuUnsupported(cfg: JemConfig): string | null {
-  if (cfg.conv !== null) return 'the conv classifier (--conv) has no WebGPU kernels yet (no convolutions on the GPU)';
-  return gpuMlpNetUnsupported(cfg.activation);
+  const conv = jemConvNet(cfg);
+  return conv ? gpuConvNetUnsupported(conv) : gpuMlpNetUnsupported(cfg.activation);
+}
+
+/** A JEM classifier on the device: an MLP ({@link uploadMlp}) or a conv net ({@link uploadConvNet}). */
+export type GpuJemNet = GpuMlp | GpuConvNet;
+
+function isConv(net: GpuJemNet): net is GpuConvNet {
+  return 'conv' in net;
+}
+
+/**
+ * Copies a config's classifier parameters to the device (the conv net of a `--conv` config, else the MLP).
+ * @example const net = uploadJemNet(gpu, params, cfg); try { … } finally { disposeJemNet(net); }
+ */
+export function uploadJemNet(gpu: GpuKernels, params: MLPParams, cfg: JemConfig): GpuJemNet {
+  const conv = jemConvNet(cfg);
+  return conv ? uploadConvNet(gpu, params, conv) : uploadMlp(gpu, params, cfg.activation);
+}
+
+/** Frees an uploaded classifier. */
+export function disposeJemNet(net: GpuJemNet): void {
+  if (isConv(net)) disposeConvNet(net);
+  else disposeMlp(net);
+}
+
+/** Input width `D` and classes `K` of an uploaded classifier. */
+function netDims(net: GpuJemNet): [number, number] {
+  const head = isConv(net) ? net.head : net;
+  const K = head.w[head.w.length - 1].shape[1];
+  return [isConv(net) ? net.shape[0] * net.shape[1] * net.shape[2] : net.w[0].shape[0], K];
+}
+
+/** A forward pass of either classifier: the logits `out [n, K]`, the pass for the reverse, its buffers. */
+interface JemForward {
+  readonly out: GpuTensor;
+  readonly mlp: GpuMlpForward | null;
+  readonly conv: GpuConvNetForward | null;
+  readonly temp: readonly GpuTensor[];
+}
+
+function forwardGpu(gpu: GpuKernels, net: GpuJemNet, x: GpuTensor): JemForward {
+  if (isConv(net)) {
+    const f = convNetForwardGpu(gpu, net, x);
+    return { out: f.out, mlp: null, conv: f, temp: f.temp };
+  }
+  const f = mlpForwardGpu(gpu, net, x);
+  return { out: f.out, mlp: f, conv: null, temp: f.temp };
+}
+
+/** The parameter gradient of `Σ G ⊙ logits` through the forward pass `f`, read back keyed like `params`. */
+async function paramGradsGpu(gpu: GpuKernels, net: GpuJemNet, params: MLPParams, f: JemForward, G: GpuTensor): Promise<MLPParams> {
+  if (isConv(net)) {
+    const b = convNetBackwardGpu(gpu, net, f.conv!, G, { params: true, input: false });
+    try {
+      return await readConvNetGrads(params, b);
+    } finally {
+      disposeConvNetGrads(b);
+    }
+  }
+  const bw = mlpParamGradGpu(gpu, net, f.mlp!, G);
+  try {
+    return await readMlpGrads(params, bw.gW, bw.gB);
+  } finally {
+    disposeAll([...bw.gW, ...bw.gB, ...bw.temp, bw.abar0 === G ? null : bw.abar0]);
+  }
 }
 
 /** The decoupled ULA step of a config as the CPU's `ula` computes it: drift `η/T` and noise `√(2η)`, `η = s²/2`, `T = s²/(2α)`. */
@@ -54,8 +119,17 @@ function oneHot(labels: Int32Array, K: number): Float32Array {
   return out;
 }
 
-/** `∂/∂x Σ c ⊙ f(x)` for the forward pass `f` of `x` and the output cotangent `c` (the reverse pass to `a₀`, then `·W₀ᵀ`). */
-function inputGradGpu(gpu: GpuKernels, net: GpuMlp, f: GpuMlpForward, c: GpuTensor): GpuTensor {
+/**
+ * `∂/∂x Σ c ⊙ f(x)` for the forward pass `f` of `x` and the output cotangent `c` (the reverse pass to `a₀`, then
+ * `·W₀ᵀ`; a conv net's reverse pass to its input).
+ */
+function inputGradGpu(gpu: GpuKernels, net: GpuJemNet, fw: JemForward, c: GpuTensor): GpuTensor {
+  if (isConv(net)) {
+    const b = convNetBackwardGpu(gpu, net, fw.conv!, c, { params: false, input: true });
+    disposeAll(b.temp);
+    return b.input!;
+  }
+  const f = fw.mlp!;
   const r = mlpParamGradGpu(gpu, net, f, c, false);
   const g = gpu.matmul(r.abar0, net.w[0], { transB: true });
   disposeAll(r.temp);
@@ -71,10 +145,10 @@ function inputGradGpu(gpu: GpuKernels, net: GpuMlp, f: GpuMlpForward, c: GpuTens
  * @returns the final rows and the number of rows that became non-finite.
  * @example const { x } = await jemSgldGpu(gpu, net, cfg, x0, kChain, 20);
  */
-export async function jemSgldGpu(gpu: GpuKernels, net: GpuMlp, cfg: JemConfig, x0: Tensor, key: Key, steps: number, labels?: Int32Array): Promise<{ x: Tensor; divergent: number }> {
-  const D = net.w[0].shape[0];
+export async function jemSgldGpu(gpu: GpuKernels, net: GpuJemNet, cfg: JemConfig, x0: Tensor, key: Key, steps: number, labels?: Int32Array): Promise<{ x: Tensor; divergent: number }> {
+  const [D, K] = netDims(net);
   if (x0.ndim !== 2 || x0.shape[1] !== D) throw new InvalidArgumentError(`jemSgldGpu: x0 has shape [${x0.shape.join(', ')}] but the classifier takes [n, ${D}]`);
-  const n = x0.shape[0], K = net.w[net.w.length - 1].shape[1];
+  const n = x0.shape[0];
   if (labels && labels.length !== n) throw new InvalidArgumentError(`jemSgldGpu: ${labels.length} labels for ${n} chains`);
   const { drift, noise } = sgldCoefficients(cfg);
   const [lo, hi] = cfg.sgld.box;
@@ -84,7 +158,7 @@ export async function jemSgldGpu(gpu: GpuKernels, net: GpuMlp, cfg: JemConfig, x
   let z = gpu.upload(Float32Array.from(x0.data as ArrayLike<number>), [n, D]);
   try {
     for (let t = 0; t < steps; t++) {
-      const fwd = mlpForwardGpu(gpu, net, z);
+      const fwd = forwardGpu(gpu, net, z);
       const c = hot ?? gpu.softmaxLast(fwd.out);
       const g = inputGradGpu(gpu, net, fwd, c);
       const xi = gpu.normal(keys[t], [n, D]);
@@ -135,7 +209,7 @@ export function jemValueAndGradGpu(gpu: GpuKernels, cfg: JemConfig): (params: ML
   return async (params, batch, k, st) => {
     const plan = planJemStep(settings, st, batch, k);
     const { x, lab, yL } = plan;
-    const net = uploadMlp(gpu, params, cfg.activation);
+    const net = uploadJemNet(gpu, params, cfg);
     const temp: GpuTensor[] = [];
     try {
       let buffer = st.buffer, condBuffer = st.condBuffer ?? null, divergent = 0;
@@ -166,7 +240,8 @@ export function jemValueAndGradGpu(gpu: GpuKernels, cfg: JemConfig): (params: ML
       for (const g of groups) { all.set(g.data as Float32Array, at * D); at += g.shape[0]; }
       const xg = gpu.upload(all, [N, D]);
       temp.push(xg);
-      const fwd = mlpForwardGpu(gpu, net, xg);
+      const fwd = forwardGpu(gpu, net, xg);
+      temp.push(...fwd.temp);
       const logits = await fwd.out.read();
 
       // The loss and its cotangent G = ∂L/∂logits on the host.
@@ -221,19 +296,13 @@ export function jemValueAndGradGpu(gpu: GpuKernels, cfg: JemConfig): (params: ML
       }
       const gOut = gpu.upload(Float32Array.from(G), [N, K]);
       temp.push(gOut);
-      const bw = mlpParamGradGpu(gpu, net, fwd, gOut);
-      let grads: MLPParams;
-      try {
-        grads = await readMlpGrads(params, bw.gW, bw.gB);
-      } finally {
-        disposeAll([...bw.gW, ...bw.gB, ...bw.temp, ...fwd.temp, bw.abar0 === gOut ? null : bw.abar0]);
-      }
+      const grads = await paramGradsGpu(gpu, net, params, fwd, gOut);
       const aux: JemAux = { ePos, eNeg, gap: ePos - eNeg, reg: regV, samplerDivergent: divergent, negatives: xNeg ?? xcNeg ?? x, ce, acc, condGap };
       const state: JemState = { buffer, sn: {}, step: st.step + 1, condBuffer };
       return { loss, grads, aux, state };
     } finally {
-      for (const t of temp) t.dispose();
-      disposeMlp(net);
+      disposeAll(temp);
+      disposeJemNet(net);
     }
   };
 }
@@ -255,13 +324,13 @@ export async function sampleJemModelGpu(gpu: GpuKernels, params: MLPParams, cfg:
   if (!Number.isInteger(steps) || steps < 1) throw new InvalidArgumentError(`sampleJemModelGpu: steps must be a positive integer, got ${steps}`);
   const [kInit, kChain] = split(o.key, 2);
   const x0 = freshChains(kInit, { kind: 'uniform', low: cfg.sgld.box[0], high: cfg.sgld.box[1] }, o.n, [cfg.dim], 'float32');
-  const net = uploadMlp(gpu, params, cfg.activation);
+  const net = uploadJemNet(gpu, params, cfg);
   try {
     const labels = o.classIndex !== undefined ? new Int32Array(o.n).fill(o.classIndex) : undefined;
     const { x } = await jemSgldGpu(gpu, net, cfg, x0, kChain, steps, labels);
     return unstandardizeJem(cfg, x);
   } finally {
-    disposeMlp(net);
+    disposeJemNet(net);
   }
 }
 
@@ -279,7 +348,7 @@ export async function jemModelScoresGpu(gpu: GpuKernels, params: MLPParams, cfg:
   const [n, D] = z.shape, K = cfg.numClasses;
   const logPx = new Float64Array(n), maxProb = new Float64Array(n), gradNorm = new Float64Array(n);
   const p = new Float64Array(K);
-  const net = uploadMlp(gpu, params, cfg.activation);
+  const net = uploadJemNet(gpu, params, cfg);
   try {
     for (let s0 = 0; s0 < n; s0 += block) {
       const m = Math.min(n, s0 + block) - s0;
@@ -287,7 +356,7 @@ export async function jemModelScoresGpu(gpu: GpuKernels, params: MLPParams, cfg:
       try {
         const zb = gpu.upload((z.data as Float32Array).subarray(s0 * D, (s0 + m) * D), [m, D]);
         temp.push(zb);
-        const fwd = mlpForwardGpu(gpu, net, zb);
+        const fwd = forwardGpu(gpu, net, zb);
         const sm = gpu.softmaxLast(fwd.out);
         const g = inputGradGpu(gpu, net, fwd, sm);
         const g2t = gpu.unary('square', g);
@@ -305,7 +374,7 @@ export async function jemModelScoresGpu(gpu: GpuKernels, params: MLPParams, cfg:
       }
     }
   } finally {
-    disposeMlp(net);
+    disposeJemNet(net);
   }
   for (let i = 0; i < n; i++) {
     if (!Number.isFinite(logPx[i]) || !Number.isFinite(gradNorm[i])) throw new InvalidArgumentError(`jemScores: the model gives a non-finite score at row ${i} (log p̃ = ${logPx[i]}, ‖∇‖ = ${gradNorm[i]})`);

@@ -21,4 +21,5 @@ export {
 export type {
   JemConfig, JemConfigInput, JemOptimOptions, JemTrainState, JemStepInfo, TrainJemModelOptions, SampleJemModelOptions, JemEvaluation,
 } from './kind.js';
-export { jemGpuUnsupported, jemSgldGpu, jemValueAndGradGpu, sampleJemModelGpu } from './gpu.js';
+export { jemGpuUnsupported, jemSgldGpu, jemValueAndGradGpu, sampleJemModelGpu, uploadJemNet, disposeJemNet } from './gpu.js';
+export type { GpuJemNet } from './gpu.js';

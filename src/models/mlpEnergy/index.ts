@@ -20,6 +20,7 @@ export {
   mlpEnergyLoss, mlpEnergyGap, initMlpEnergyState, mlpEnergyTrainStep, mlpEnergyCdTrainStep, mlpEnergyTrainStepGpu, mlpEnergyGpuUnsupported,
   type MlpEnergyTrainOptions, type MlpEnergyTrainState, type MlpEnergyStepInfo, type MlpEnergyCdTrainState, type MlpEnergyCdStepInfo,
 } from './train.js';
+export { mlpSsmValueAndGradGpu, type MlpSsmValueAndGrad } from './gpuSsm.js';
 export { sampleMlpEnergy, type MlpEnergySampleOptions } from './sample.js';
 export { gridLogZ2d, mlpEnergyAvgLogLik, type GridLogZ } from './evaluate.js';
 export { mlpEnergyKind, saveMlpEnergyBytes, mlpEnergyHeatmap, type LoadedMlpEnergy } from './kind.js';

@@ -21,7 +21,7 @@ export const SDE_KINDS = ['ve', 'vp', 'subvp'] as const;
 export type ScoreArch =
   /** `fourier`: the MLP also reads random Fourier features `[sin 2πzB, cos 2πzB]` of its (scaled) input. */
   | { kind: 'mlp'; hidden: number[]; embedDim: number; activation: Activation; fourier?: FourierFeatures | null }
-  | { kind: 'unet'; base: number; embedDim: number };
+  | { kind: 'unet'; base: number; embedDim: number; /** Residual 7×7 blocks (absent in older files: 0). */ mid?: number };
 
 /** Configuration stored in a `score-sde` model file. */
 export interface ScoreSdeConfig {
@@ -68,9 +68,9 @@ export interface ScoreSdeConfig {
 /** Bound on the score network's scaled input `c_in·z` of new image configs (see `scoreFn`). */
 export const IMAGE_INPUT_CLIP = 5;
 
-/** `mlp:128,128` / `unet:16`. */
+/** `mlp:128,128` / `unet:16,2` (base width, 7×7 residual blocks). */
 export function formatScoreArch(a: ScoreArch): string {
-  return a.kind === 'mlp' ? `mlp:${a.hidden.join(',')}${a.fourier ? ` + Fourier features ${a.fourier.features}:${a.fourier.scale}` : ''}` : `unet:${a.base}`;
+  return a.kind === 'mlp' ? `mlp:${a.hidden.join(',')}${a.fourier ? ` + Fourier features ${a.fourier.features}:${a.fourier.scale}` : ''}` : `unet:${a.base},${a.mid ?? 0}`;
 }
 
 /** The forward SDE of a config. */
@@ -109,6 +109,7 @@ export function checkScoreSdeConfig(c: Record<string, unknown>, file: string): S
     }
   } else if (a!.kind === 'unet') {
     if (!isPosInt(a!.base)) bad('arch.base');
+    if (a!.mid !== undefined && !(Number.isInteger(a!.mid) && (a!.mid as number) >= 0 && (a!.mid as number) <= 16)) bad('arch.mid', 'must be an integer in [0, 16]');
   } else bad('arch.kind');
   if (!isPosInt(a!.embedDim) || (a!.embedDim as number) % 2 !== 0) bad('arch.embedDim');
   for (const f of ['shift', 'scale'] as const) {

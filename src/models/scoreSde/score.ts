@@ -16,7 +16,7 @@ export function initScoreParams(k: Key, cfg: ScoreSdeConfig): ScoreParams {
     const ff = cfg.arch.fourier;
     return initTimeMLP(k, { dim: cfg.dim + (ff ? 2 * ff.features : 0), out: cfg.dim, hidden: cfg.arch.hidden, embedDim: cfg.arch.embedDim, activation: cfg.arch.activation }) as ScoreParams;
   }
-  return initUNet(k, { base: cfg.arch.base, embedDim: cfg.arch.embedDim });
+  return initUNet(k, { base: cfg.arch.base, embedDim: cfg.arch.embedDim, mid: cfg.arch.mid ?? 0 });
 }
 
 /** Tensor layout (names, shapes, dtypes) a model file of this config must hold. */

@@ -3,6 +3,7 @@ import { isGradEnabled, needsGrad, record, registerAccumulate, registerFill } fr
 import { getBackend, sigmoidScalar, softplusScalar, type BinaryOp, type GradOp, type UnaryOp } from '../backend.js';
 import { DTypeError, ShapeError, Tensor, full, sameShape, stridesOf, toDType, type DType, type Shape, type TypedArray } from '../tensor.js';
 import { outputBuffer, zeroedOutputBuffer } from '../bufferPool.js';
+import { activeTracer } from '../trace.js';
 import { InvalidArgumentError } from '../../errors.js';
 
 /** A tensor or a plain number (a number takes the dtype of the tensor it is combined with). */
@@ -256,7 +257,7 @@ export function div(a: TensorLike, b: TensorLike): Tensor {
 /** Elementwise maximum; the gradient goes to `a` where `a ≥ b`, else to `b`. */
 export function maximum(a: TensorLike, b: TensorLike): Tensor {
   return binary('max', a, b, (g, A, B) => {
-    const m = compare(A, B, (x, y) => x >= y);
+    const m = compare(A, B, 'greaterEqual', (x, y) => x >= y);
     return [A.requiresGrad ? mul(g, m) : null, B.requiresGrad ? mul(g, sub(1, m)) : null];
   });
 }
@@ -264,7 +265,7 @@ export function maximum(a: TensorLike, b: TensorLike): Tensor {
 /** Elementwise minimum; the gradient goes to `a` where `a ≤ b`, else to `b`. */
 export function minimum(a: TensorLike, b: TensorLike): Tensor {
   return binary('min', a, b, (g, A, B) => {
-    const m = compare(A, B, (x, y) => x <= y);
+    const m = compare(A, B, 'lessEqual', (x, y) => x <= y);
     return [A.requiresGrad ? mul(g, m) : null, B.requiresGrad ? mul(g, sub(1, m)) : null];
   });
 }
@@ -276,7 +277,8 @@ function ne0(c: Tensor): Tensor {
   return new Tensor(out, c.shape);
 }
 
-function compare(a: TensorLike, b: TensorLike, pred: (x: number, y: number) => boolean): Tensor {
+/** A 0/1 comparison (not recorded for autodiff; reported to an op tracer as `op` with no attributes). */
+function compare(a: TensorLike, b: TensorLike, op: string, pred: (x: number, y: number) => boolean): Tensor {
   const dt = commonDType(a, b, 'compare');
   const A = asTensor(a, dt);
   const B = asTensor(b, dt);
@@ -287,24 +289,26 @@ function compare(a: TensorLike, b: TensorLike, pred: (x: number, y: number) => b
   const x = Ab.data;
   const y = Bb.data;
   for (let i = 0; i < out.length; i++) out[i] = pred(x[i], y[i]) ? 1 : 0;
-  return new Tensor(out, shape);
+  const res = new Tensor(out, shape);
+  if (activeTracer !== null) activeTracer.op(res, op, [A, B], undefined);
+  return res;
 }
 
 /** 1 where `a > b`, else 0 (not differentiable). */
 export function greater(a: TensorLike, b: TensorLike): Tensor {
-  return compare(a, b, (x, y) => x > y);
+  return compare(a, b, 'greater', (x, y) => x > y);
 }
 /** 1 where `a ≥ b`, else 0 (not differentiable). */
 export function greaterEqual(a: TensorLike, b: TensorLike): Tensor {
-  return compare(a, b, (x, y) => x >= y);
+  return compare(a, b, 'greaterEqual', (x, y) => x >= y);
 }
 /** 1 where `a < b`, else 0 (not differentiable). */
 export function less(a: TensorLike, b: TensorLike): Tensor {
-  return compare(a, b, (x, y) => x < y);
+  return compare(a, b, 'less', (x, y) => x < y);
 }
 /** 1 where `a == b`, else 0 (not differentiable). */
 export function equal(a: TensorLike, b: TensorLike): Tensor {
-  return compare(a, b, (x, y) => x === y);
+  return compare(a, b, 'equal', (x, y) => x === y);
 }
 
 /**
@@ -321,13 +325,16 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   const out = outputBuffer(dt, C.size);
   for (let i = 0; i < out.length; i++) out[i] = C.data[i] !== 0 ? Ab.data[i] : Bb.data[i];
   const res = new Tensor(out, shape);
-  return record(res, 'where', [A, B], (g) => {
+  const y = record(res, 'where', [A, B], (g) => {
     const mask = toDType(ne0(C), g.dtype);
     return [
       A.requiresGrad ? sumToShape(mul(g, mask), A.shape) : null,
       B.requiresGrad ? sumToShape(mul(g, sub(1, mask)), B.shape) : null,
     ];
   });
+  // The condition is no differentiable input, so the node does not list it; a tracer is told the op again with it.
+  if (activeTracer !== null) activeTracer.op(y, 'where', [cond, A, B], undefined);
+  return y;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -348,7 +355,9 @@ function unary(op: UnaryOp, x: Tensor, vjp: (g: Tensor, out: Tensor) => Tensor):
 function fusedGrad(op: GradOp, x: Tensor, g: Tensor, y: Tensor | null): Tensor {
   const out = outputBuffer(x.dtype, x.size);
   getBackend().unaryGrad(op, x.data, y ? y.data : null, g.data, out);
-  return new Tensor(out, x.shape);
+  const res = new Tensor(out, x.shape);
+  if (activeTracer !== null) activeTracer.op(res, 'unaryGrad', [x, g], { activation: op });
+  return res;
 }
 
 /** Applies a raw per-element function to produce the first-order gradient without recording (fast path). */
@@ -406,7 +415,7 @@ export function pow(x: Tensor, p: number): Tensor {
   if (p === 2) return square(x);
   if (p === 1) return x;
   const out = binaryRaw('pow', x, full([], p, x.dtype));
-  return record(out, 'pow', [x], (g) => [mul(g, mul(pow(x, p - 1), p))]);
+  return record(out, 'pow', [x], (g) => [mul(g, mul(pow(x, p - 1), p))], { p });
 }
 
 /** `|x|`. Derivative `sign(x)` (0 at 0). */
@@ -416,7 +425,9 @@ export function abs(x: Tensor): Tensor {
 
 /** `sign(x)` ∈ {−1, 0, 1} (zero gradient). */
 export function sign(x: Tensor): Tensor {
-  return unaryRaw('sign', x);
+  const out = unaryRaw('sign', x);
+  if (activeTracer !== null) activeTracer.op(out, 'sign', [x], undefined);
+  return out;
 }
 
 /** `sin x`. */
@@ -496,7 +507,7 @@ export function clamp(x: Tensor, lo: number, hi: number): Tensor {
     const mask = outputBuffer(x.dtype, x.size);
     for (let i = 0; i < mask.length; i++) mask[i] = xd[i] >= lo && xd[i] <= hi ? 1 : 0;
     return [mul(g, new Tensor(mask, x.shape))];
-  });
+  }, { lo, hi });
 }
 
 // One loop per element type: each function then sees a single typed-array kind, which V8 compiles to a tight loop
@@ -527,7 +538,7 @@ export function affine(x: Tensor, a: number, b: number): Tensor {
   const out = outputBuffer(x.dtype, x.size);
   const d = x.data;
   for (let i = 0; i < out.length; i++) out[i] = a * d[i] + b;
-  return record(new Tensor(out, x.shape), 'affine', [x], (g) => [mul(g, a)]);
+  return record(new Tensor(out, x.shape), 'affine', [x], (g) => [mul(g, a)], { a, b });
 }
 
 /** Keeps the stable scalar helpers in one place for reuse by other modules. */

@@ -60,7 +60,7 @@ function matmul2d(a: Tensor, b: Tensor, ta: boolean, tb: boolean): Tensor {
   const out = outputBuffer(a.dtype, m * n);
   if (m > 0 && n > 0) getBackend().gemm(ta, tb, m, n, k, 1, a.data, 0, a.shape[1], b.data, 0, b.shape[1], 0, out, 0, n);
   const C = new Tensor(out, [m, n]);
-  return record(C, 'matmul', [a, b], (g) => [needsGrad(a) ? gradA(g, a, b, ta, tb) : null, needsGrad(b) ? gradB(g, a, b, ta, tb) : null]);
+  return record(C, 'matmul', [a, b], (g) => [needsGrad(a) ? gradA(g, a, b, ta, tb) : null, needsGrad(b) ? gradB(g, a, b, ta, tb) : null], { transA: ta, transB: tb });
 }
 
 function gradA(g: Tensor, a: Tensor, b: Tensor, ta: boolean, tb: boolean): Tensor {
@@ -99,7 +99,7 @@ function matmulBatched(a: Tensor, b: Tensor, ta: boolean, tb: boolean): Tensor {
     if (m > 0 && n > 0) be.gemm(ta, tb, m, n, k, 1, a.data, i * aStride, lda, b.data, i * bStride, ldb, 0, out, i * m * n, n);
   }
   const C = new Tensor(out, [bs, m, n]);
-  return record(C, 'matmulBatched', [a, b], (g) => [needsGrad(a) ? gradA(g, a, b, ta, tb) : null, needsGrad(b) ? gradB(g, a, b, ta, tb) : null]);
+  return record(C, 'matmulBatched', [a, b], (g) => [needsGrad(a) ? gradA(g, a, b, ta, tb) : null, needsGrad(b) ? gradB(g, a, b, ta, tb) : null], { transA: ta, transB: tb });
 }
 
 /**

@@ -87,7 +87,7 @@ export function sum(x: Tensor, axes?: Axes, keepDims = false): Tensor {
   } else {
     out = new Tensor(reduceRaw(x, p.axes, 'sum').data, p.outShape);
   }
-  return record(out, 'sum', [x], (g) => [broadcastTo(reshape(g, p.keptShape), x.shape)]);
+  return record(out, 'sum', [x], (g) => [broadcastTo(reshape(g, p.keptShape), x.shape)], { axes: p.axes });
 }
 
 /** Mean over `axes` (all by default). */
@@ -109,7 +109,7 @@ export function max(x: Tensor, axes?: Axes, keepDims = false): Tensor {
     const maskT = new Tensor(mask, x.shape);
     const counts = new Tensor(reduceRaw(maskT, p.axes, 'sum').data, p.keptShape);
     return [mul(broadcastTo(div(reshape(g, p.keptShape), counts), x.shape), maskT)];
-  });
+  }, { axes: p.axes });
 }
 
 /** Minimum over `axes`. */
@@ -143,7 +143,7 @@ export function logsumexp(x: Tensor, axes?: Axes, keepDims = false): Tensor {
     const yk = broadcastTo(reshape(y, p.keptShape), x.shape);
     const soft = exp(sub(x, yk));
     return [mul(broadcastTo(reshape(g, p.keptShape), x.shape), soft)];
-  });
+  }, { axes: p.axes });
 }
 
 /**
@@ -208,7 +208,7 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
     }
   }
   const y = new Tensor(out, x.shape);
-  return record(y, 'logSoftmax', [x], (g) => [sub(g, mul(exp(y), sum(g, axis, true)))]);
+  return record(y, 'logSoftmax', [x], (g) => [sub(g, mul(exp(y), sum(g, axis, true)))], { axis: normAxis(axis, x.ndim) });
 }
 
 /**
@@ -228,7 +228,7 @@ export function softmax(x: Tensor, axis = -1): Tensor {
     }
   }
   const y = new Tensor(out, x.shape);
-  return record(y, 'softmax', [x], (g) => [mul(y, sub(g, sum(mul(g, y), axis, true)))]);
+  return record(y, 'softmax', [x], (g) => [mul(y, sub(g, sum(mul(g, y), axis, true)))], { axis: normAxis(axis, x.ndim) });
 }
 
 /** Σ of squares of all entries (a convenience for norms and penalties). */

@@ -83,7 +83,7 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
   }
   const inv = new Array<number>(nd);
   for (let i = 0; i < nd; i++) inv[p[i]] = i;
-  return record(new Tensor(out, outShape), 'permute', [x], (g) => [permute(g, inv)]);
+  return record(new Tensor(out, outShape), 'permute', [x], (g) => [permute(g, inv)], { perm: [...perm] });
 }
 
 /** Swaps two axes (default: the last two). */
@@ -118,7 +118,7 @@ export function sliceAxis(x: Tensor, axis: number, start: number, end?: number):
   for (let o = 0; o < outer; o++) {
     out.set(x.data.subarray((o * n + s) * inner, (o * n + e) * inner), o * len * inner);
   }
-  return record(new Tensor(out, outShape), 'slice', [x], (g) => [padAxis(g, a, s, n - e)]);
+  return record(new Tensor(out, outShape), 'slice', [x], (g) => [padAxis(g, a, s, n - e)], { axis: a, start: s, end: e });
 }
 
 /** Pads `x` with zeros along `axis`: `before` entries in front and `after` behind. The adjoint of a slice. */
@@ -132,7 +132,7 @@ export function padAxis(x: Tensor, axis: number, before: number, after: number):
   outShape[a] = m;
   const out = zeroedOutputBuffer(x.dtype, outer * m * inner);
   for (let o = 0; o < outer; o++) out.set(x.data.subarray(o * n * inner, (o + 1) * n * inner), (o * m + before) * inner);
-  return record(new Tensor(out, outShape), 'pad', [x], (g) => [sliceAxis(g, a, before, before + n)]);
+  return record(new Tensor(out, outShape), 'pad', [x], (g) => [sliceAxis(g, a, before, before + n)], { axis: a, before, after });
 }
 
 /** Slices along several axes at once: `starts[i]..ends[i]` on axis i (missing axes are kept whole). */
@@ -174,7 +174,7 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
       o += t.shape[a];
     }
     return parts;
-  });
+  }, { axis: a });
 }
 
 /** Stacks equal-shaped tensors along a new axis. */

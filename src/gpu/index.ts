@@ -5,7 +5,16 @@ export {
   uploadMlpEnergy, disposeMlpEnergy, gpuMlpUnsupported, mlpEnergyGradGpu, mlpLangevinGpu, mlpLangevinChainGpu,
   type GpuMlpEnergy, type GpuLangevinOptions, type MlpLangevinChainOptions,
 } from './mlpLangevin.js';
-export { mlpDsmValueAndGradGpu, type GpuDsmConfig, type GpuDsmValueAndGrad } from './mlpDsm.js';
+export { mlpDsmValueAndGradGpu, mlpInputGradPassGpu, mlpInputGradParamGradGpu, type GpuDsmConfig, type GpuDsmValueAndGrad, type GpuMlpLayers, type GpuInputGradPass } from './mlpDsm.js';
+export {
+  parallelTemperingGpu, langevinMoveGpu, ptProposeGpu, ptAcceptGpu, ptSwapGpu, headRowsGpu, gpuTemperingUnsupported, GPU_MAX_TEMPERATURES,
+  type GpuLadder, type GpuLocalSafeguards, type GpuEnergyGrad, type GpuReplicaState, type GpuTemperingPlan,
+} from './tempering.js';
+export {
+  mlpHessianQuadGpu, mlpHessianQuadForwardGpu, mlpHessianQuadReverseGpu, mlpScoreMatchingGpu, unaryGrad3Gpu,
+  type GpuScoreMatchingInput, type GpuHessianQuadPass,
+} from './mlpSsm.js';
+export { runCustomKernel, customOutput, customStride, CUSTOM_WG } from './customKernel.js';
 export { runHotLoop, webgpuRequested, gpuReport, type HotLoopBackend, type GpuRun } from './select.js';
 export {
   uploadRbmGpu, disposeRbmGpu, gpuRbmUnsupported, rbmScaledGpu, rbmHiddenProbsGpu, rbmVisibleDrawGpu, rbmGibbsSweepsGpu,

@@ -27,7 +27,7 @@ import {
 import { reuseIfActive } from '../tensor/bufferPool.js';
 import { split, normalArray, uniformArray, randintArray, permutation, type Key } from '../random/index.js';
 import { eventShape, type Energy } from '../energy/index.js';
-import { parallelTempering, ulaInit, type BaseInfo, type SamplingAlgorithm, type PtLocalKernel, type PtState } from '../samplers/index.js';
+import { parallelTempering, ptStepSizes, ulaInit, type BaseInfo, type SamplingAlgorithm, type PtLocalKernel, type PtState } from '../samplers/index.js';
 import { InvalidArgumentError, InvalidTypeError, EbmError, type EbmErrorCode, NonFiniteError } from '../errors.js';
 
 /** Builds the sampler used for negatives from the (detached) model energy, e.g. `(E) => ula(E, { stepSize: 1e-3 })`. */
@@ -145,21 +145,59 @@ export type CDLoss<P extends Tree> = ((params: P, batch: Tensor, key: Key, state
   /** Fresh state: fills the buffer from `reinitFrom` (or `data` rows for the `'data'` source). */
   initState(key: Key, params: P, data: Tensor): CDState;
   /**
-   * One step's positives, chain starts, sampler key and state update, for chains run elsewhere (not tempered; present
-   * on the losses of {@link contrastiveDivergence}).
+   * One step's positives, chain starts, sampler key and state update, for chains run elsewhere (present on the losses
+   * of {@link contrastiveDivergence}); with spectral normalisation pass `params` to get the normalised model.
    */
-  prepare?(batch: Tensor, key: Key, state: CDState): CDPrepared;
+  prepare?(batch: Tensor, key: Key, state: CDState, params?: P): CDPrepared<P>;
 };
 
+/**
+ * The parallel-tempering plan of one CD step with `negatives: 'tempered'` ({@link CDPrepared.tempered}): what
+ * `runTempered` runs, for a caller that runs it elsewhere. PT step `t` of the step (`0 ≤ t < steps`) uses the key
+ * `split(kChain, steps)[t]`, split into `[kLocal, kSwap]`; the local kernel is `ulaKernel`/`malaKernel` with row
+ * `k·C + c` at `temperatures[k]` and `stepSizes[k]`; swaps are tried on the pairs `(k, k+1)` with
+ * `k ≡ step0 + t (mod 2)`, chain by chain, with the uniforms `uniformArray(kSwap, K·C, 'float64')` (the lower row's).
+ */
+export interface CDTemperedPlan {
+  /** `1 = T₁ < … < T_K`. */
+  readonly temperatures: readonly number[];
+  /** Local step size per temperature (`ptStepSizes`). */
+  readonly stepSizes: readonly number[];
+  readonly local: PtLocalKernel;
+  /** Chains per temperature `C` (the negatives are rows `0 … C−1` of the replicas after the PT steps). */
+  readonly chains: number;
+  /** Swap parity offset: the PT state's step count at the start (the CD state's `step`). */
+  readonly step0: number;
+  readonly maxGradNorm?: number;
+  readonly box?: readonly [number, number];
+}
+
 /** What {@link CDLoss.prepare} gives: the step's positives and chain starts, and the next state from the negatives. */
-export interface CDPrepared {
+export interface CDPrepared<P extends Tree = Tree> {
   /** The positives (the batch plus the data noise). */
   readonly xPos: Tensor;
-  /** The chain starts `[m, ...dim]`. */
+  /**
+   * The chain starts `[m, ...dim]`; with `negatives: 'tempered'` all the replicas `[K·C, ...dim]` (the hottest
+   * already restarted where `reinit` asks).
+   */
   readonly x0: Tensor;
   /** The key of the `steps` sampler steps (`split(kChain, steps)[t]` for step `t`). */
   readonly kChain: Key;
-  /** The next state with the negatives `xNeg` written back into the buffer. */
+  /** `negatives: 'tempered'`: how to run the replicas (else absent). */
+  readonly tempered?: CDTemperedPlan;
+  /**
+   * With spectral normalisation and `params` given to `prepare`: the normalised parameters `W/σ(W)` (plain values)
+   * that the sampler and the loss use (and `finish` then carries the updated power-iteration vectors); the gradient of
+   * the loss w.r.t. them goes back to the parameters by {@link spectralNormPullback} with `snBefore`. Absent otherwise
+   * (without `params`, `finish` keeps the state's vectors: the caller normalises and updates them itself).
+   */
+  readonly model?: P;
+  /** The power-iteration vectors the step started from (for {@link spectralNormPullback}). */
+  readonly snBefore: { readonly [leaf: string]: Tensor };
+  /**
+   * The next state: with `negatives: 'tempered'` pass the replicas after the PT steps `[K·C, ...dim]`, else the
+   * negatives, which are written back into the buffer.
+   */
   finish(xNeg: Tensor): CDState;
 }
 
@@ -442,17 +480,36 @@ export function contrastiveDivergence<P extends Tree>(opts: CDOptions<P>): CDLos
 
   /**
    * The parts of one step other than the sampler and the loss, for a caller that runs the chains elsewhere (the
-   * WebGPU CD step of models/deepEbm/gpu.ts): the positives `xPos` (data noise added), the chain starts `x0`, the
-   * sampler's key `kChain`, and `finish(xNeg)`, the next state with the negatives written back. Not for
-   * `negatives: 'tempered'`.
+   * WebGPU CD steps of models/deepEbm/gpu.ts): the positives `xPos` (data noise added), the chain starts `x0`, the
+   * sampler's key `kChain`, `finish(xNeg)`, the next state with the negatives written back; with
+   * `negatives: 'tempered'` the replicas and the {@link CDTemperedPlan}; with spectral normalisation the normalised
+   * `model` (needs `params`). The same keys and values as the loss itself.
    */
-  const prepare = (batch: Tensor, k: Key, state: CDState): CDPrepared => {
-    if (mode === 'tempered') throw new InvalidArgumentError("contrastiveDivergence.prepare: not for negatives 'tempered'");
+  const prepare = (batch: Tensor, k: Key, state: CDState, params?: P): CDPrepared<P> => {
     if (!(batch instanceof Tensor) || batch.ndim < 2 || batch.shape[0] < 1) throw new InvalidArgumentError(`contrastiveDivergence: batch must be a tensor [B ≥ 1, ...dim], got ${batch instanceof Tensor ? `[${batch.shape.join(', ')}]` : typeof batch}`);
     const [kNoise, kIdx, kRe, kReSrc, kChain] = split(k, 5);
     const xPos = addNoise(kNoise, batch, opts.dataNoise ?? 0);
+    let sn = state.sn;
+    let model: P | undefined;
+    if (snIters > 0 && params !== undefined) {
+      const r = noGrad(() => spectralNormalize(params, state.sn, snIters));
+      model = treeUnflatten(params, treeLeaves(r.params).map((t) => detach(t))) as P;
+      sn = r.sn;
+    }
+    const common = { xPos, kChain, snBefore: state.sn, ...(model !== undefined ? { model } : {}) };
+    if (mode === 'tempered') {
+      if (!state.buffer) throw new InvalidArgumentError("contrastiveDivergence: negatives 'tempered' need the replicas in the state (use loss.initState)");
+      const t = opts.tempering!;
+      const x0 = temperedStart(t, state.buffer, reinit, src, kRe, kReSrc, xPos);
+      const tempered: CDTemperedPlan = {
+        temperatures: t.temperatures.slice(), stepSizes: ptStepSizes(t.temperatures, t.stepSize), local: t.local ?? 'mala',
+        chains: x0.shape[0] / t.temperatures.length, step0: state.step,
+        ...(t.maxGradNorm !== undefined ? { maxGradNorm: t.maxGradNorm } : {}), ...(t.box ? { box: t.box } : {}),
+      };
+      return { ...common, x0, tempered, finish: (replicas) => ({ buffer: replicas, sn, step: state.step + 1 }) };
+    }
     const { x0, idx } = chainStarts(xPos, [kIdx, kRe, kReSrc], state.buffer);
-    return { xPos, x0, kChain, finish: (xNeg) => ({ buffer: writeBack(state.buffer, idx, xNeg), sn: state.sn, step: state.step + 1 }) };
+    return { ...common, x0, finish: (xNeg) => ({ buffer: writeBack(state.buffer, idx, xNeg), sn, step: state.step + 1 }) };
   };
 
   const finish = (params: P, model: P, xPos: Tensor, xNeg: Tensor, divergent: number, buffer: Tensor | null, sn: { readonly [leaf: string]: Tensor }, state: CDState): CDOutput => {
@@ -507,19 +564,8 @@ function runTempered(
   t: TemperingOptions, energy: Energy, replicas: Tensor, k: Key, steps: number, step0: number, reinit: number,
   src: ReinitSource, kRe: Key, kReSrc: Key, pool: Tensor,
 ): { replicas: Tensor; x: Tensor; divergent: number } {
-  const K = t.temperatures.length;
-  const n = replicas.shape[0];
-  if (n % K !== 0) throw new InvalidArgumentError(`contrastiveDivergence: tempered state has ${n} rows, not a multiple of ${K} temperatures`);
-  const C = n / K;
-  let start = replicas;
-  if (reinit > 0) {
-    const D = replicas.size / n;
-    const u = uniformArray(kRe, C, 'float64');
-    const fresh = freshChains(kReSrc, src, C, replicas.shape.slice(1), replicas.dtype, pool);
-    const d = replicas.data.slice();
-    for (let c = 0; c < C; c++) if (u[c] < reinit) d.set(fresh.data.subarray(c * D, (c + 1) * D), ((K - 1) * C + c) * D);
-    start = new Tensor(d, replicas.shape);
-  }
+  const start = temperedStart(t, replicas, reinit, src, kRe, kReSrc, pool);
+  const C = replicas.shape[0] / t.temperatures.length;
   return noGrad(() => {
     const alg = parallelTempering(energy, {
       temperatures: t.temperatures, stepSize: t.stepSize, local: t.local ?? 'mala',
@@ -541,6 +587,42 @@ function runTempered(
     }
     return { replicas: s.replicas.position, x: alg.observe(s), divergent };
   });
+}
+
+/** The replicas a tempered step starts from: the state's, with the hottest restarted from `src` with probability `reinit`. */
+function temperedStart(t: TemperingOptions, replicas: Tensor, reinit: number, src: ReinitSource, kRe: Key, kReSrc: Key, pool: Tensor): Tensor {
+  const K = t.temperatures.length;
+  const n = replicas.shape[0];
+  if (n % K !== 0) throw new InvalidArgumentError(`contrastiveDivergence: tempered state has ${n} rows, not a multiple of ${K} temperatures`);
+  const C = n / K;
+  if (!(reinit > 0)) return replicas;
+  const D = replicas.size / n;
+  const u = uniformArray(kRe, C, 'float64');
+  const fresh = freshChains(kReSrc, src, C, replicas.shape.slice(1), replicas.dtype, pool);
+  const d = replicas.data.slice();
+  for (let c = 0; c < C; c++) if (u[c] < reinit) d.set(fresh.data.subarray(c * D, (c + 1) * D), ((K - 1) * C + c) * D);
+  return new Tensor(d, replicas.shape);
+}
+
+/**
+ * The chain rule through spectral normalisation: given `g = ∂L/∂W_sn` for `W_sn = W/σ(W)` (the `model` of
+ * {@link CDLoss.prepare}, normalised from `params` with the vectors `sn` and `iterations` power-iteration steps),
+ * returns `∂L/∂W = g/σ − (⟨g, W⟩/σ²)·uvᵀ` for every weight leaf (`u`, `v` constants, as in {@link spectralNormalize})
+ * and `g` itself for the other leaves. Shapes: those of `params`.
+ * @example const gParams = spectralNormPullback(params, state.sn, 1, gModel);
+ */
+export function spectralNormPullback<P extends Tree>(params: P, sn: { readonly [leaf: string]: Tensor }, iterations: number, gModel: P): P {
+  const gl = treeLeaves(gModel);
+  const [, g] = valueAndGrad((p: P) => {
+    const out = treeLeaves(spectralNormalize(p, sn, iterations).params);
+    let tot: Tensor | null = null;
+    out.forEach((w, i) => {
+      const term = sum(mul(w, detach(gl[i])));
+      tot = tot === null ? term : add(tot, term);
+    });
+    return tot!;
+  })(params);
+  return g as P;
 }
 
 /** Result of {@link cdValueAndGrad}. */

@@ -10,7 +10,7 @@ export type {
   DenoisingScoreMatchingOptions, MultiScaleDSMOptions, NoiseConditionalDSMOptions,
 } from './scoreMatching.js';
 export {
-  contrastiveDivergence, cdValueAndGrad, runChains, freshChains, spectralNormalize, treeAllFinite, CDDivergenceError,
+  contrastiveDivergence, cdValueAndGrad, runChains, freshChains, spectralNormalize, spectralNormPullback, treeAllFinite, CDDivergenceError,
 } from './contrastiveDivergence.js';
 export type {
   CDOptions, CDState, CDAux, CDOutput, CDLoss, CDValueAndGrad, NegativeSampler, ReinitSource,

@@ -11,7 +11,7 @@ export { annealedLangevin, geometricSigmas, annealedSnrStepSize, tweedieDenoise 
 export type {
   AnnealedState, AnnealedScoreState, AnnealedInfo, AnnealedOptions, AnnealedTarget, NoiseConditionalEnergy, NoiseConditionalScore,
 } from './annealed.js';
-export { parallelTempering, geometricTemperatures, swapRates } from './pt.js';
+export { parallelTempering, geometricTemperatures, swapRates, ptStepSizes } from './pt.js';
 export type { PtState, PtInfo, PtOptions, PtLocalKernel } from './pt.js';
 export { blockGibbs } from './blockGibbs.js';
 export type { GibbsState, GibbsBlock, GibbsInfo, BlockGibbsOptions } from './blockGibbs.js';

@@ -51,6 +51,22 @@ export function geometricTemperatures(tMax: number, K: number, tMin = 1): number
 }
 
 /**
+ * The local step size at each temperature of {@link parallelTempering}: one number `η` becomes `η·T_k/T₁` (the target
+ * widens with the temperature), an array is taken as one entry per temperature. Shapes: `[K]`.
+ * @throws InvalidArgumentError when an array has the wrong length or a step size is not > 0.
+ * @example ptStepSizes([1, 2, 4], 0.1) // [0.1, 0.2, 0.4]
+ */
+export function ptStepSizes(temperatures: readonly number[], stepSize: number | readonly number[]): number[] {
+  const K = temperatures.length;
+  const steps = typeof stepSize === 'number' ? temperatures.map((t) => stepSize * (t / temperatures[0])) : stepSize.slice();
+  if (steps.length !== K) throw new InvalidArgumentError(`parallelTempering: stepSize has ${steps.length} entries for ${K} temperatures`);
+  steps.forEach((s, k) => {
+    if (!(s > 0)) throw new InvalidArgumentError(`parallelTempering: stepSize[${k}] must be > 0, got ${s}`);
+  });
+  return steps;
+}
+
+/**
  * Parallel tempering (Swendsen & Wang 1986; Geyer 1991). Each step: one local move of all `K·chains` replicas as
  * one batch (replica `k` targets `exp(−E/T_k)`), then swaps between adjacent temperatures for every chain, on
  * alternating even/odd pairs (deterministic even–odd scheme), each accepted with the Metropolis probability
@@ -67,11 +83,7 @@ export function parallelTempering(energy: Energy, opts: PtOptions): SamplingAlgo
     if (!(temps[k] > 0) || !Number.isFinite(temps[k])) throw new InvalidArgumentError(`parallelTempering: temperatures[${k}] must be a finite number > 0, got ${temps[k]}`);
     if (k > 0 && !(temps[k] > temps[k - 1])) throw new InvalidArgumentError(`parallelTempering: temperatures must increase (temperatures[${k}] = ${temps[k]} ≤ ${temps[k - 1]})`);
   }
-  const steps = typeof opts.stepSize === 'number' ? temps.map((t) => (opts.stepSize as number) * (t / temps[0])) : opts.stepSize.slice();
-  if (steps.length !== K) throw new InvalidArgumentError(`parallelTempering: stepSize has ${steps.length} entries for ${K} temperatures`);
-  steps.forEach((s, k) => {
-    if (!(s > 0)) throw new InvalidArgumentError(`parallelTempering: stepSize[${k}] must be > 0, got ${s}`);
-  });
+  const steps = ptStepSizes(temps, opts.stepSize);
   const local = opts.local ?? 'mala';
   if (!['mala', 'hmc', 'ula'].includes(local)) throw new InvalidArgumentError(`parallelTempering: unknown local kernel "${local}" (mala, hmc, ula)`);
   const rowParams = (C: number): { temperature: Float64Array; stepSize: Float64Array } => {

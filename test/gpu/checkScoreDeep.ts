@@ -249,7 +249,7 @@ if (!(made instanceof GpuKernels)) {
     check(`deep-ebm cd ${name}: a dropped α term is caught`, gradsClose(noReg.grads, want.grads, 1e-3) !== '' ? '' : 'the α term changes nothing');
   }
   check('deep-ebm: an activation without a kernel stays on the CPU with a reason', /elu/.test(deepEbmGpuUnsupported({ ...dcases[0][1], arch: parseArch('conv:1x8x8:4:8'), activation: 'elu' } as DeepEbmConfig) ?? '') ? '' : 'no reason');
-  check('deep-ebm: tempered negatives stay on the CPU with a reason', /tempered/.test(deepEbmCdGpuUnsupported(dcases[0][1], { energy: () => { throw new Error('unused'); }, steps: 1, negatives: 'tempered' }) ?? '') ? '' : 'no reason');
+  check('deep-ebm: tempered negatives with HMC moves stay on the CPU with a reason', /hmc/.test(deepEbmCdGpuUnsupported(dcases[0][1], { energy: () => { throw new Error('unused'); }, steps: 1, negatives: 'tempered', tempering: { temperatures: [1, 2], stepSize: 0.1, local: 'hmc' } }) ?? '') ? '' : 'no reason');
 
   console.log(JSON.stringify({ available: true, adapter: gpu.info.adapter, checks }));
   await releaseGpu();

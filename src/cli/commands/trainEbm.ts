@@ -247,10 +247,11 @@ export function registerTrainEbm(train: Command, ctx: CliContext): void {
         kind: DEEP_EBM_KIND, step: st.step, key: kRun, state: st as unknown as StateTree, meta: { ...meta, config: cfg },
       });
       const irq = interruptRegion();
-      // EBM_BACKEND=webgpu: each step's negatives (the K sampler steps), energies and parameter gradient on the GPU
-      // (MLP or conv energies, buffer negatives); the chain starts, buffer, guard and Adam stay the CPU trainer's.
-      const gpuWhy = deepEbmCdGpuUnsupported(cfg, cd.options, o.samplerClip);
-      const sampler = { sampler: o.sampler, stepSize: o.stepSize, temperature: o.temperature, box: cfg.clamp };
+      // EBM_BACKEND=webgpu: each step's negatives (the K sampler steps, or the PT steps of tempered negatives), energies
+      // and parameter gradient on the GPU (MLP or conv energies); the chain starts, buffer, guard and Adam stay the CPU
+      // trainer's.
+      const gpuWhy = deepEbmCdGpuUnsupported(cfg, cd.options);
+      const sampler = { sampler: o.sampler, stepSize: o.stepSize, temperature: o.temperature, box: cfg.clamp, ...(o.samplerClip ? { maxGradNorm: o.samplerClip } : {}) };
       let backend: HotLoopBackend;
       try {
         const run = (valueAndGrad?: Parameters<typeof trainDeepEbmAsync<Record<string, Tensor>>>[0]['valueAndGrad']) => trainDeepEbmAsync({

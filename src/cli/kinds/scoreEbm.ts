@@ -10,12 +10,13 @@
  * - `sm`: exact Hyvärinen `½‖s‖² + tr ∇ₓs` (D backward passes; small D).
  */
 import { Tensor, gatherRows, allFinite, reshape } from '../../tensor/index.js';
-import { key as makeKey, split } from '../../random/index.js';
+import { key as makeKey, split, type Key } from '../../random/index.js';
 import { cosineDecay, type LearningRate, type OptState } from '../../optim/index.js';
 import { saveModel, layoutOf } from '../../io/model.js';
 import { checkCheckpointParams, type StateTree } from '../../io/checkpoint.js';
 import { formatArch, TrainingDivergedError, type DeepEbmConfig } from '../../models/deepEbm/index.js';
-import { initDeepEbmScoreState, deepEbmScoreTrainStep, type DeepEbmScoreOptions, type DeepEbmScoreState, type EbmScoreLoss } from '../../models/deepEbm/scoreMatching.js';
+import { initDeepEbmScoreState, deepEbmScoreTrainStep, type DeepEbmScoreOptions, type DeepEbmScoreState, type DeepEbmScoreInfo, type EbmScoreLoss } from '../../models/deepEbm/scoreMatching.js';
+import { deepEbmScoreGpuUnsupported, deepEbmScoreTrainStepGpu } from '../../models/deepEbm/gpuScore.js';
 import type { Dataset } from '../../data/spec.js';
 import { printResult, type CliContext } from '../context.js';
 import { runHotLoop } from '../../gpu/select.js';
@@ -100,10 +101,11 @@ export async function trainEbmByScoreMatching(
   const bar = progressBar(ctx.io, 'train', steps, o.quiet);
   const t0 = performance.now();
   let last: Record<string, number> = {};
-  const step = deepEbmScoreTrainStep(cfg, settings);
-  // Score matching of a deep EBM differentiates the input gradient (second order; DSM's heat term third): not lowered
-  // to the GPU yet, so EBM_BACKEND=webgpu runs it on the CPU and says why.
-  const { value: final, backend } = await runHotLoop(`--loss ${o.loss} (score matching of a deep EBM: gradients of input gradients) has no WebGPU step yet; --loss cd runs on the GPU`, () => trainLoop<DeepEbmScoreState>({
+  type Step = (s: DeepEbmScoreState, batch: Tensor, k: Key) => readonly [DeepEbmScoreState, DeepEbmScoreInfo] | Promise<readonly [DeepEbmScoreState, DeepEbmScoreInfo]>;
+  // Score matching differentiates the input gradient (second order; the heat term of noise-conditional DSM third).
+  // EBM_BACKEND=webgpu: single-σ DSM of an MLP energy runs its loss and parameter gradient on the GPU (Adam on the
+  // host); the other losses run on the CPU and say why.
+  const run = (step: Step) => trainLoop<DeepEbmScoreState>({
     state: resume ? { step: resume.step, ...(resume.state as unknown as { params: Record<string, Tensor>; opt: OptState[] }) } : state0,
     ...(resume ? { startStep: resume.step } : {}),
     steps,
@@ -112,8 +114,8 @@ export async function trainEbmByScoreMatching(
       checkpointMeta: { ...meta, config: cfg }, toCheckpoint: (st: DeepEbmScoreState) => ({ params: st.params, opt: st.opt as StateTree }),
     } : {}),
     key: kTrain,
-    step: (s, k, t, want) => {
-      const [next, info] = step(s, reshape(gatherRows(x, batchIdx(t)), shape), k);
+    step: async (s, k, t, want) => {
+      const [next, info] = await step(s, reshape(gatherRows(x, batchIdx(t)), shape), k);
       const metrics = want ? { loss: info.loss, gradNorm: info.gradNorm, lr: info.lr } : undefined;
       if (metrics) last = metrics;
       return { state: next, metrics };
@@ -121,7 +123,10 @@ export async function trainEbmByScoreMatching(
     logEvery: logInterval(steps),
     onLog: (rec) => log?.write(rec),
     onProgress: (d, m) => bar.update(d, m ? `loss ${fmt(m.loss)}` : undefined),
-  }));
+  });
+  const { value: final, backend } = await runHotLoop(
+    deepEbmScoreGpuUnsupported(cfg, o.loss) ?? ((gpu) => run(deepEbmScoreTrainStepGpu(gpu, cfg, settings))),
+    () => run(deepEbmScoreTrainStep(cfg, settings)));
   bar.done();
   if (!Object.values(final.params).every(allFinite)) throw new TrainingDivergedError('training produced non-finite parameters (try a smaller --lr)', []);
   const seconds = (performance.now() - t0) / 1000;

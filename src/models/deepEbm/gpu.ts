@@ -12,8 +12,10 @@
  *   the parameter gradient of `mean E(x⁺) − mean E(x⁻) + α(mean E⁺² + mean E⁻²)` run on the device.
  * Conv energies (`--arch conv:…`) run the conv net of src/gpu/convNet.ts in place of the MLP (same energy, input
  * gradient and parameter gradient); spectral normalisation (`W/σ(W)`) is applied on the host before the upload and its
- * chain rule to the gradient by the CPU's own `spectralNormalize` under autodiff. Parallel-tempering negatives, the
- * sampler's gradient clip and noise-conditional training stay on the CPU, with the reason.
+ * chain rule to the gradient by the CPU's own `spectralNormalize` under autodiff (`spectralNormPullback`).
+ * Parallel-tempering negatives (`negatives: 'tempered'`, the vector default) run their PT steps by
+ * `parallelTemperingGpu` (src/gpu/tempering.ts); the sampler's gradient clip by its per-row kernels.
+ * Noise-conditional CD stays on the CPU, with the reason.
  * MALA's accept test compares float32 quantities where the CPU uses float64: a chain whose log-acceptance lands within
  * rounding of its log-uniform takes the other branch (it then decorrelates, with the same law), as RBM Gibbs draws do.
  * @module
@@ -25,8 +27,9 @@ import { GpuTensor, type GpuKernels } from '../../gpu/kernels.js';
 import { uploadMlp, disposeMlp, disposeAll, mlpForwardGpu, mlpParamGradGpu, readMlpGrads, gpuMlpNetUnsupported, weightRows, type GpuMlp, type GpuMlpForward } from '../../gpu/mlpNet.js';
 import { uploadConvNet, disposeConvNet, convNetForwardGpu, convNetBackwardGpu, readConvNetGrads, disposeConvNetGrads, gpuConvNetUnsupported, type GpuConvNet, type GpuConvNetForward } from '../../gpu/convNet.js';
 import type { ConvNetConfig } from '../../nn/convnet.js';
-import { valueAndGrad, noGrad, sum, mul, add } from '../../tensor/index.js';
-import { CDDivergenceError, freshChains, spectralNormalize, type CDLoss, type CDState, type CDValueAndGrad } from '../../losses/contrastiveDivergence.js';
+import { noGrad } from '../../tensor/index.js';
+import { CDDivergenceError, freshChains, spectralNormalize, spectralNormPullback, type CDLoss, type CDState, type CDValueAndGrad } from '../../losses/contrastiveDivergence.js';
+import { parallelTemperingGpu, gpuTemperingUnsupported, headRowsGpu, langevinMoveGpu, type GpuReplicaState } from '../../gpu/tempering.js';
 import { archInputSize, type DeepEbmConfig } from './estimator.js';
 
 /** The sampler of the negatives or of `ebm sample`. */
@@ -37,6 +40,8 @@ export interface DeepEbmGpuSampler {
   readonly temperature?: number;
   /** Coordinate box (ULA clamps into it, MALA rejects proposals outside it), or null. */
   readonly box?: readonly [number, number] | null;
+  /** Per-chain clip of the energy gradient's norm in the sampler (`--sampler-clip`), or none. */
+  readonly maxGradNorm?: number;
 }
 
 /**
@@ -63,14 +68,13 @@ export function deepEbmGpuUnsupported(cfg: DeepEbmConfig, use: 'sample' | 'train
 
 /**
  * Why {@link deepEbmCdValueAndGradGpu} cannot run this CD loss (`null` when it can): those of
- * {@link deepEbmGpuUnsupported}, parallel-tempering negatives, a sampler gradient clip.
- * @example deepEbmCdGpuUnsupported(cfg, cd.options, undefined) // "--negatives tempered (parallel tempering) runs on the CPU; …"
+ * {@link deepEbmGpuUnsupported}, and tempered negatives with HMC local moves or too many temperatures.
+ * @example deepEbmCdGpuUnsupported(cfg, { ...cd.options, tempering: { ...t, local: 'hmc' } }) // "… HMC …"
  */
-export function deepEbmCdGpuUnsupported(cfg: DeepEbmConfig, o: CDLoss<Record<string, Tensor>>['options'], samplerClip?: number): string | null {
+export function deepEbmCdGpuUnsupported(cfg: DeepEbmConfig, o: CDLoss<Record<string, Tensor>>['options']): string | null {
   const why = deepEbmGpuUnsupported(cfg, 'train');
   if (why) return why;
-  if ((o.negatives ?? 'buffer') === 'tempered') return '--negatives tempered (parallel tempering: swaps between temperatures) runs on the CPU; --negatives buffer runs on the GPU';
-  if (samplerClip !== undefined) return '--sampler-clip (per-chain gradient clipping) has no WebGPU kernel';
+  if ((o.negatives ?? 'buffer') === 'tempered' && o.tempering) return gpuTemperingUnsupported({ local: o.tempering.local ?? 'mala', temperatures: o.tempering.temperatures });
   return null;
 }
 
@@ -239,6 +243,7 @@ export async function deepEbmChainsGpu(gpu: GpuKernels, m: GpuDeepEbm, x0: Tenso
   const n = x0.shape[0];
   const eta = s.stepSize, noise = Math.sqrt(2 * eta);
   const box = s.box ?? null;
+  if (s.maxGradNorm !== undefined) return clippedChainsGpu(gpu, m, x0, key, steps, s, onProgress);
   let x = gpu.upload(Float32Array.from(x0.data as ArrayLike<number>), x0.shape);
   let { energy: e, grad: g } = deepEbmEnergyGradGpu(gpu, m, x);
   const keys = split(key, steps);
@@ -274,6 +279,25 @@ export async function deepEbmChainsGpu(gpu: GpuKernels, m: GpuDeepEbm, x0: Tenso
   }
 }
 
+/** {@link deepEbmChainsGpu} with the per-chain gradient clip: one-temperature moves of src/gpu/tempering.ts. */
+async function clippedChainsGpu(gpu: GpuKernels, m: GpuDeepEbm, x0: Tensor, key: Key, steps: number, s: DeepEbmGpuSampler, onProgress?: (done: number) => void): Promise<GpuTensor> {
+  const ladder = { temperatures: [s.temperature ?? 1], stepSizes: [s.stepSize], chains: x0.shape[0] };
+  const safe = { maxGradNorm: s.maxGradNorm, box: s.box ?? null };
+  const x = gpu.upload(Float32Array.from(x0.data as ArrayLike<number>), x0.shape);
+  let st: GpuReplicaState = { x, ...deepEbmEnergyGradGpu(gpu, m, x) };
+  const keys = split(key, steps);
+  for (let t = 0; t < steps; t++) {
+    // The plain kernels' keys: ULA draws normal(kₜ), MALA splits kₜ (langevinMoveGpu takes it as its local key).
+    st = langevinMoveGpu(gpu, (y) => deepEbmEnergyGradGpu(gpu, m, y), st, keys[t], s.sampler, ladder, safe);
+    if (onProgress && ((t + 1) % 50 === 0 || t + 1 === steps)) {
+      await gpu.readBuffer(st.x.buffer, 1);
+      onProgress(t + 1);
+    }
+  }
+  disposeAll([st.energy, st.grad]);
+  return st.x;
+}
+
 async function finiteOrThrow(x: GpuTensor, what: string): Promise<Tensor> {
   const t = await x.toTensor();
   const D = t.shape[1];
@@ -303,20 +327,6 @@ export async function sampleDeepEbmGpu(gpu: GpuKernels, params: Record<string, T
 }
 
 /**
- * The gradient with respect to `W` of a loss whose gradient with respect to the spectrally normalised weights
- * `W/σ(W)` is `g` (`σ(W) = uᵀWv` with `u`, `v` from the power iteration, constants): the vector–Jacobian product of
- * the CPU loss's own `spectralNormalize` under autodiff, `∂L/∂W = g/σ − (⟨g, W⟩/σ²)·uvᵀ` for each weight leaf.
- */
-function spectralNormPullback(params: Record<string, Tensor>, sn: CDState['sn'], iterations: number, g: Record<string, Tensor>): Record<string, Tensor> {
-  const keys = Object.keys(params);
-  const [, grads] = valueAndGrad((q: Record<string, Tensor>) => {
-    const w = spectralNormalize(q, sn, iterations).params;
-    return keys.map((k) => sum(mul(w[k], g[k]))).reduce((a, b) => add(a, b));
-  })(params);
-  return grads;
-}
-
-/**
  * `cdValueAndGrad(cd)` on the device for a deep-EBM MLP or conv energy (spectrally normalised when the loss asks for
  * it: `spectralNorm`): the same chain starts, keys, buffer update, loss and diagnostics as the CPU step (within
  * float32 rounding; `samplerDivergent` is 0: non-finite chains throw a CDDivergenceError instead, which the trainer's
@@ -342,8 +352,19 @@ export function deepEbmCdValueAndGradGpu(gpu: GpuKernels, cfg: DeepEbmConfig, cd
     const temp: GpuTensor[] = [];
     const keep = (t: GpuTensor): GpuTensor => { temp.push(t); return t; };
     try {
-      const xNegG = keep(await deepEbmChainsGpu(gpu, m, p.x0, p.kChain, cd.options.steps, s));
-      const xNeg = await finiteOrThrow(xNegG, 'contrastive divergence');
+      let xNegG: GpuTensor, xNeg: Tensor, next: CDState;
+      if (p.tempered) {
+        // Tempered: every replica moves and swaps on the device; the T₁ rows are the negatives, all rows the next state.
+        const reps = keep(parallelTemperingGpu(gpu, (x) => deepEbmEnergyGradGpu(gpu, m, x), p.x0, p.kChain, cd.options.steps, p.tempered));
+        const host = await finiteOrThrow(reps, 'contrastive divergence (tempered replicas)');
+        next = p.finish(host);
+        xNegG = keep(headRowsGpu(gpu, reps, p.tempered.chains));
+        xNeg = new Tensor((host.data as Float32Array).slice(0, xNegG.size), xNegG.shape);
+      } else {
+        xNegG = keep(await deepEbmChainsGpu(gpu, m, p.x0, p.kChain, cd.options.steps, s));
+        xNeg = await finiteOrThrow(xNegG, 'contrastive divergence');
+        next = p.finish(xNeg);
+      }
       const xPosG = keep(gpu.upload(Float32Array.from(p.xPos.data as ArrayLike<number>), p.xPos.shape));
       const fp = forward(gpu, m, xPosG), fn = forward(gpu, m, xNegG);
       temp.push(...fp.temp, ...fn.temp);
@@ -389,7 +410,6 @@ export function deepEbmCdValueAndGradGpu(gpu: GpuKernels, cfg: DeepEbmConfig, cd
         total[k] = new Tensor(Float32Array.from(a, (v, i) => v + b[i]), grads[0][k].shape);
       }
       if (snorm) total = spectralNormPullback(params, state.sn, snIters, total);
-      const next = p.finish(xNeg);
       return {
         loss, grads: total,
         aux: { ePos: mPos, eNeg: mNeg, gap: mPos - mNeg, reg, samplerDivergent: 0, negatives: xNeg },

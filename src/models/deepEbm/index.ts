@@ -9,7 +9,7 @@ export {
 } from './estimator.js';
 export type { DeepEbmArch, DeepEbmConfig, DeepEbmNoiseLevels, FourierFeatures } from './estimator.js';
 export { trainDeepEbm, trainDeepEbmAsync } from './trainer.js';
-export { EBM_SCORE_LOSSES, DSM_SIGMA_MIN_FRACTION, ebmScoreLoss, initDeepEbmScoreState, deepEbmScoreTrainStep } from './scoreMatching.js';
+export { EBM_SCORE_LOSSES, DSM_SIGMA_MIN_FRACTION, ebmScoreLoss, initDeepEbmScoreState, deepEbmScoreTrainStep, deepEbmScoreUpdate } from './scoreMatching.js';
 export type { EbmScoreLoss, DeepEbmScoreOptions, DeepEbmScoreState, DeepEbmScoreInfo } from './scoreMatching.js';
 export type { TrainDeepEbmOptions, TrainedDeepEbm, DeepEbmLogRecord, DeepEbmResumeState, StoppableRunOptions, StoppedDeepEbm } from './trainer.js';
 export { DivergenceGuard, TrainingDivergedError, resolveGuardOptions } from './guard.js';
@@ -27,3 +27,4 @@ export {
   deepEbmCdValueAndGradGpu, deepEbmConvNetConfig,
 } from './gpu.js';
 export type { GpuDeepEbm, DeepEbmGpuSampler } from './gpu.js';
+export { deepEbmScoreGpuUnsupported, deepEbmDsmValueAndGradGpu, deepEbmSsmValueAndGradGpu, deepEbmNcDsmValueAndGradGpu, deepEbmScoreTrainStepGpu } from './gpuScore.js';

@@ -94,10 +94,22 @@ export function initDeepEbmScoreState(cfg: DeepEbmConfig, key: Key, o: DeepEbmSc
  */
 export function deepEbmScoreTrainStep(cfg: DeepEbmConfig, o: DeepEbmScoreOptions): (state: DeepEbmScoreState, batch: Tensor, key: Key) => readonly [DeepEbmScoreState, DeepEbmScoreInfo] {
   const loss = ebmScoreLoss(o.loss, cfg, o.sigma, o.heat ?? 1);
-  const opt = optimiser(o);
+  const update = deepEbmScoreUpdate(o);
   return (s, batch, key) => {
     const [l, g] = valueAndGrad((p: Record<string, Tensor>) => loss(p, batch, key).loss)(s.params);
-    const lv = l.item();
+    return update(s, l.item(), g);
+  };
+}
+
+/**
+ * The update half of {@link deepEbmScoreTrainStep}: given a step's loss value and gradient (computed here or on a
+ * device), one Adam update of the state. Pure: the Adam moments are copied before the update consumes them. A
+ * non-finite loss throws, naming the step.
+ * @example const [next, info] = deepEbmScoreUpdate(o)(s, loss, grads);
+ */
+export function deepEbmScoreUpdate(o: DeepEbmScoreOptions): (s: DeepEbmScoreState, loss: number, grads: Record<string, Tensor>) => readonly [DeepEbmScoreState, DeepEbmScoreInfo] {
+  const opt = optimiser(o);
+  return (s, lv, g) => {
     if (!Number.isFinite(lv)) throw new TrainingDivergedError(`training diverged at step ${s.step + 1}: loss is ${lv} (try a smaller --lr${o.loss === 'dsm' ? ' or a larger --sigma' : ''})`, []);
     const [u, nextOpt] = opt.update(g, cloneOptState(s.opt), s.params);
     const lr = typeof o.lr === 'number' ? o.lr : o.lr(s.step);

@@ -14,7 +14,7 @@ import { decodeCheckpoint } from '../../src/io/checkpoint.js';
 import { loadCsv } from '../../src/io/csv.js';
 import { getToy } from '../../src/data/toy.js';
 import {
-  SCORE_SDE_KIND, initScoreParams, makeScoreSdeConfig, parseScoreArch, sdeOf,
+  SCORE_SDE_KIND, initScoreParams, makeScoreSdeConfig, parseScoreArch, resumeArchKey, sdeOf,
 } from '../../src/cli/kinds/scoreSde.js';
 import { ebm, expectUsageError, tempDir } from './helpers.js';
 
@@ -168,6 +168,10 @@ describe('ebm train score / sample / eval (score-sde)', () => {
     // A file written before the field existed has no `mid`: its net has no 7×7 blocks.
     const old = makeScoreSdeConfig(x, { sde: 'vp', arch: { kind: 'unet', base: 4, embedDim: 32 }, imageShape: [28, 28] });
     expect(Object.keys(initScoreParams(key(0), old)).some((k) => k.startsWith('mid'))).toBe(false);
+    // Checkpoints written before `M` existed hold the resume key `unet:C`: `--arch unet:C,0` matches it, the default does not.
+    expect(resumeArchKey(parseScoreArch('unet:32,0'))).toBe('unet:32');
+    expect(resumeArchKey(parseScoreArch('unet:32'))).toBe('unet:32,4');
+    expect(resumeArchKey(parseScoreArch('mlp:8,8'))).toBe('mlp:8,8');
   });
 
   it('bad flags and mismatches exit 2 with one error line', async () => {

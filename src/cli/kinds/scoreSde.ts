@@ -19,7 +19,7 @@ import { trainLoop, type TrainerRunOptions } from '../trainLoop.js';
 import { runHotLoop, type HotLoopBackend } from '../../gpu/select.js';
 import { scoreSdeTrainStepGpu, scoreSdeGpuUnsupported } from '../../models/scoreSde/gpu.js';
 import type { Key } from '../../random/index.js';
-import type { ScoreSdeStepInfo } from '../../models/scoreSde/index.js';
+import { formatScoreArch, type ScoreSdeStepInfo } from '../../models/scoreSde/index.js';
 import { UsageError } from '../errors.js';
 
 export * from '../../models/scoreSde/index.js';
@@ -54,6 +54,14 @@ export function parseScoreArch(spec: string, activation: Activation = 'silu'): S
   throw new UsageError(`--arch "${spec}" is not mlp:H1,H2,… (e.g. mlp:128,128) or unet[:C[,M]] (e.g. unet:32,2)`);
 }
 
+/**
+ * The `arch` key of `ebm train score`'s checkpoint meta (a resume must match it): {@link formatScoreArch}, except that
+ * a U-Net without 7×7 blocks keeps the key older checkpoints hold (`unet:C`), so they resume with `--arch unet:C,0`.
+ * @example resumeArchKey({ kind: 'unet', base: 32, embedDim: 32, mid: 0 }) // 'unet:32'
+ */
+export function resumeArchKey(arch: ScoreArch): string {
+  return arch.kind === 'unet' && !arch.mid ? `unet:${arch.base}` : formatScoreArch(arch);
+}
 
 /** Options of {@link trainScoreSde}. */
 export interface TrainScoreSdeOptions extends TrainerRunOptions {

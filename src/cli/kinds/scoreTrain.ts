@@ -17,7 +17,7 @@ import { addDataOptions, addSeedOption, addTrainOutputOptions, resolveTrainOutpu
 import { progressBar } from '../progress.js';
 import { openTrainLog, logInterval } from '../trainLog.js';
 import { registerTrainKind } from '../commands/train.js';
-import { SCORE_SDE_KIND, SDE_KINDS, describeScoreSde, formatScoreArch, makeScoreSdeConfig, parseScoreArch, trainScoreSde } from './scoreSde.js';
+import { SCORE_SDE_KIND, SDE_KINDS, describeScoreSde, formatScoreArch, makeScoreSdeConfig, parseScoreArch, resumeArchKey, trainScoreSde } from './scoreSde.js';
 
 interface Opts extends DataOptionValues, TrainOutputValues {
   sde: (typeof SDE_KINDS)[number];
@@ -89,7 +89,7 @@ export function registerTrainScore(train: Command, ctx: CliContext): void {
       });
       const meta = {
         data: o.data, n: o.n ?? null, limit: o.limit ?? null, ...(o.subset !== undefined ? { subset: o.subset } : {}), binarize: o.binarize ?? null, threshold: o.threshold ?? null,
-        seed: o.seed, sde: o.sde, arch: formatScoreArch(arch), ...(o.fourier ? { fourier: `${o.fourier.features}:${o.fourier.scale}` } : {}), activation: o.activation, sdeParams: cfg.sdeParams, eps: o.eps,
+        seed: o.seed, sde: o.sde, arch: resumeArchKey(arch), ...(o.fourier ? { fourier: `${o.fourier.features}:${o.fourier.scale}` } : {}), activation: o.activation, sdeParams: cfg.sdeParams, eps: o.eps,
         weighting: o.weighting, tSampling: o.tSampling, ...(cfg.dequantize === true ? { dequantize: true } : {}), ema: o.ema ?? null, lr: o.lr, batch: o.batch,
       };
       const resume = await loadResumePoint(o, ckptPath, SCORE_SDE_KIND, meta, o.steps,

@@ -11,7 +11,8 @@
  * @module
  */
 import { GpuTensor, type GpuKernels } from './kernels.js';
-import { BufferUsage, type GpuBufferLike, type GpuPipelineLike } from './webgpuTypes.js';
+import type { GpuBufferLike } from './webgpuTypes.js';
+import { dispatchKernel, storageBuffer } from './customKernel.js';
 import { InvalidArgumentError } from '../errors.js';
 
 const WG = 64; // invocations per workgroup (the direct kernels, and the filter gradient's reduction)
@@ -167,23 +168,6 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
   }
 }`;
 
-const pipelines = new WeakMap<GpuKernels, Map<string, GpuPipelineLike>>();
-
-function pipeline(gpu: GpuKernels, name: string, code: string): GpuPipelineLike {
-  let m = pipelines.get(gpu);
-  if (!m) pipelines.set(gpu, (m = new Map()));
-  let p = m.get(name);
-  if (!p) {
-    p = gpu.device.createComputePipeline({ layout: 'auto', compute: { module: gpu.device.createShaderModule({ code }), entryPoint: 'main' } });
-    m.set(name, p);
-  }
-  return p;
-}
-
-function storage(gpu: GpuKernels, n: number): GpuBufferLike {
-  return gpu.device.createBuffer({ size: Math.max(4, n * 4), usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST });
-}
-
 /** Grid of `groups` workgroups: `[gx, gy]` with `gx ≤ 65535`. */
 function grid(groups: number): [number, number] {
   const g = Math.max(1, groups);
@@ -199,34 +183,13 @@ function grid(groups: number): [number, number] {
  */
 export function launchGpuKernel(gpu: GpuKernels, name: string, code: string, buffers: GpuBufferLike[], first14: readonly number[], total: number, perGroup: boolean): void {
   if (first14.length !== 14) throw new InvalidArgumentError(`launchGpuKernel: 14 uniform words expected, got ${first14.length}`);
-  const pipe = pipeline(gpu, name, code);
   const [gx, gy] = grid(perGroup ? total : Math.ceil(total / WG));
   const stride = perGroup ? gx : gx * WG;
-  const words = [...first14, stride, total];
-  const u = gpu.device.createBuffer({ size: words.length * 4, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
-  gpu.device.queue.writeBuffer(u, 0, new Uint32Array(words));
-  gpu.stats.dispatches++;
-  const group = gpu.device.createBindGroup({
-    layout: pipe.getBindGroupLayout(0),
-    entries: [...buffers, u].map((buffer, binding) => ({ binding, resource: { buffer } })),
-  });
-  const enc = gpu.device.createCommandEncoder();
-  const pass = enc.beginComputePass();
-  pass.setPipeline(pipe);
-  pass.setBindGroup(0, group);
-  pass.dispatchWorkgroups(gx, gy);
-  pass.end();
-  gpu.device.queue.submit([enc.finish()]);
-  u.destroy();
+  dispatchKernel(gpu, name, code, buffers, new Uint32Array([...first14, stride, total]), gx, gy);
 }
 
 function launch(gpu: GpuKernels, name: string, code: string, buffers: GpuBufferLike[], geom: GpuConvGeom, mode: number, total: number, perGroup: boolean): void {
   launchGpuKernel(gpu, name, code, buffers, [geom.n, geom.c, geom.h, geom.w, geom.o, geom.kh, geom.kw, geom.sh, geom.sw, geom.ph, geom.pw, geom.oh, geom.ow, mode], total, perGroup);
-}
-
-/** @internal A new float32 storage buffer of `n` values (4 bytes at least), for the kernel modules of src/gpu. */
-export function gpuStorage(gpu: GpuKernels, n: number): GpuBufferLike {
-  return storage(gpu, n);
 }
 
 function pair(name: string, v: number | readonly [number, number] | undefined, dflt: number, min: number): [number, number] {
@@ -268,7 +231,7 @@ export function conv2dGpu(gpu: GpuKernels, x: GpuTensor, w: GpuTensor, b: GpuTen
     else throw new InvalidArgumentError(`gpu.conv2d: bias [${b.shape.join(', ')}] must be [${g.o}] or [${g.n}, ${g.o}]`);
   }
   const total = g.n * g.o * g.oh * g.ow;
-  const y = storage(gpu, total);
+  const y = storageBuffer(gpu, total);
   if (total > 0) launch(gpu, 'convFwd', CONV_FWD_WGSL, [x.buffer, w.buffer, (b ?? w).buffer, y], g, mode, total, false);
   return new GpuTensor(gpu, [g.n, g.o, g.oh, g.ow], y);
 }
@@ -286,7 +249,7 @@ export function conv2dInputGradGpu(gpu: GpuKernels, gy: GpuTensor, w: GpuTensor,
     throw new InvalidArgumentError(`gpu.conv2dInputGrad: gy [${gy.shape.join(', ')}] is not the output shape [${g.n}, ${g.o}, ${g.oh}, ${g.ow}]`);
   }
   const total = g.n * g.c * g.h * g.w;
-  const dx = storage(gpu, total);
+  const dx = storageBuffer(gpu, total);
   if (total > 0) launch(gpu, 'convDx', CONV_DX_WGSL, [gy.buffer, w.buffer, dx], g, 0, total, false);
   return new GpuTensor(gpu, [g.n, g.c, g.h, g.w], dx);
 }
@@ -304,7 +267,7 @@ export function conv2dFilterGradGpu(gpu: GpuKernels, x: GpuTensor, gy: GpuTensor
   }
   const nw = g.o * g.c * g.kh * g.kw;
   const total = nw + (bias ? g.o : 0);
-  const dw = storage(gpu, nw), db = storage(gpu, bias ? g.o : 1);
+  const dw = storageBuffer(gpu, nw), db = storageBuffer(gpu, bias ? g.o : 1);
   launch(gpu, 'convDw', CONV_DW_WGSL, [x.buffer, gy.buffer, dw, db], g, bias ? 1 : 0, total, true);
   const dbT = new GpuTensor(gpu, [g.o], db);
   if (!bias) dbT.dispose();

@@ -7,7 +7,8 @@
  * @module
  */
 import { GpuTensor, type GpuKernels } from './kernels.js';
-import { launchGpuKernel, gpuStorage } from './convKernels.js';
+import { launchGpuKernel } from './convKernels.js';
+import { storageBuffer } from './customKernel.js';
 import { InvalidArgumentError } from '../errors.js';
 
 const WG = 64;
@@ -140,7 +141,7 @@ export function upsampleConcat2dGpu(gpu: GpuKernels, x: GpuTensor, skip: GpuTens
   const [sh, sw] = scalePair(scale);
   if (N2 !== N || OH !== H * sh || OW !== W * sw) throw new InvalidArgumentError(`gpu.upsampleConcat2d: skip [${skip.shape.join(', ')}] must be [${N}, C, ${H * sh}, ${W * sw}] for x [${x.shape.join(', ')}] upsampled by ${sh}×${sw}`);
   const total = N * (C1 + C2) * OH * OW;
-  const y = gpuStorage(gpu, total);
+  const y = storageBuffer(gpu, total);
   if (total > 0) launchGpuKernel(gpu, 'upsampleConcat', UPCAT_WGSL, [x.buffer, skip.buffer, y], [N, C1, C2, H, W, sh, sw, OH, OW, 0, 0, 0, 0, 0], total, false);
   return new GpuTensor(gpu, [N, C1 + C2, OH, OW], y);
 }
@@ -159,7 +160,7 @@ export function upsampleConcat2dGradGpu(gpu: GpuKernels, g: GpuTensor, xChannels
   }
   const H = OH / sh, W = OW / sw;
   const nx = N * C1 * H * W, ns = N * C2 * OH * OW;
-  const gx = gpuStorage(gpu, nx), gs = gpuStorage(gpu, ns);
+  const gx = storageBuffer(gpu, nx), gs = storageBuffer(gpu, ns);
   if (nx + ns > 0) launchGpuKernel(gpu, 'upsampleConcatGrad', UPCAT_GRAD_WGSL, [g.buffer, gx, gs], [N, C1, C2, H, W, sh, sw, OH, OW, 0, 0, 0, 0, 0], nx + ns, false);
   return { gx: new GpuTensor(gpu, [N, C1, H, W], gx), gskip: new GpuTensor(gpu, [N, C2, OH, OW], gs) };
 }
@@ -179,7 +180,7 @@ function biasMode(name: string, x: GpuTensor, b: GpuTensor): number {
 export function channelBiasGpu(gpu: GpuKernels, x: GpuTensor, b: GpuTensor): GpuTensor {
   const [N, O, H, W] = check4d('channelBias', x);
   const mode = biasMode('channelBias', x, b);
-  const y = gpuStorage(gpu, x.size);
+  const y = storageBuffer(gpu, x.size);
   if (x.size > 0) launchGpuKernel(gpu, 'channelBias', CHANNEL_BIAS_WGSL, [x.buffer, b.buffer, y], [N, O, 0, H * W, 0, 0, 0, 0, 0, mode, 0, 0, 0, 0], x.size, false);
   return new GpuTensor(gpu, [N, O, H, W], y);
 }
@@ -193,7 +194,7 @@ export function channelBiasGpu(gpu: GpuKernels, x: GpuTensor, b: GpuTensor): Gpu
 export function channelSumsGpu(gpu: GpuKernels, g: GpuTensor, perImage = false): GpuTensor {
   const [N, O, H, W] = check4d('channelSums', g);
   const outs = perImage ? N * O : O;
-  const db = gpuStorage(gpu, outs);
+  const db = storageBuffer(gpu, outs);
   if (outs > 0) launchGpuKernel(gpu, 'channelSums', CHANNEL_SUMS_WGSL, [g.buffer, db], [N, O, 0, H * W, 0, 0, 0, 0, 0, perImage ? 2 : 1, 0, 0, 0, 0], outs, true);
   return new GpuTensor(gpu, perImage ? [N, O] : [O], db);
 }
